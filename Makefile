@@ -1,0 +1,46 @@
+# The harness is driven by these targets; each sets up what it needs.
+#   make demo   set up, prepare the demo models, run configs/demo.yaml, write reports/demo/index.html
+#   make test   set up, prepare the demo models, run the whole test suite
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HARNESS := $(VENV)/bin/harness
+SETUP_STAMP := $(VENV)/.setup-done
+MODELS_DIR ?= models
+
+.PHONY: setup models demo demo-clean test test-fast lint clean help
+
+help:
+	@grep -E '^#   make' Makefile | sed 's/^#   //'
+
+setup: $(SETUP_STAMP)
+
+$(SETUP_STAMP): pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	@touch $@
+
+models: setup
+	$(HARNESS) prepare-models --dir $(MODELS_DIR)
+
+demo: models
+	$(HARNESS) run configs/demo.yaml --run-dir results/demo --report-dir reports/demo
+
+# Start the demo from scratch (a plain `make demo` resumes and re-reports).
+demo-clean:
+	rm -rf results/demo reports/demo
+
+test: models
+	$(PY) -m pytest
+
+# Unit tests only: no vLLM server.
+test-fast: setup
+	$(PY) -m pytest -m "not vllm"
+
+lint: setup
+	$(VENV)/bin/ruff check harness tests
+	$(VENV)/bin/ruff format --check harness tests
+	$(VENV)/bin/mypy harness
+
+clean:
+	rm -rf results/* reports/* .pytest_cache .mypy_cache .ruff_cache
+	@touch results/.gitkeep reports/.gitkeep

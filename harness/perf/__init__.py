@@ -1,0 +1,1 @@
+"""Performance: timing statistics (pure)."""

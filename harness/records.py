@@ -1,0 +1,220 @@
+"""Typed records that cross every stage boundary.
+
+This module holds data shapes only, no logic. Every record written to a JSON
+Lines file carries ``schema_version``; bump ``SCHEMA_VERSION`` when a field
+changes meaning or is removed, and keep field order stable (readers of old
+runs and diff tools rely on it). Add new fields with defaults at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class Strict(BaseModel):
+    """Base for records users write by hand: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------
+# Question sets (user input)
+# --------------------------------------------------------------------------
+
+
+class CheckSpec(Strict):
+    """One rubric check as written in a question set.
+
+    ``args`` holds the check's own arguments; the registry in
+    ``harness.scoring.rubric`` validates them against the check's argument model.
+    """
+
+    type: str
+    """Registered check name, e.g. ``contains_all`` or ``number``."""
+    weight: float = Field(default=1.0, gt=0)
+    """Relative weight of this check within the question's rubric."""
+    args: dict[str, Any] = Field(default_factory=dict)
+    """Check-specific arguments (everything in the YAML mapping but type/weight)."""
+
+
+class Question(Strict):
+    id: str = Field(min_length=1)
+    """Stable id, unique within its set; used as the resume key."""
+    category: str = Field(min_length=1)
+    """Business category (e.g. 年假, overtime) for roll-ups."""
+    question: str = Field(min_length=1)
+    """The text sent to the model."""
+    reference: str | None = None
+    """A reference answer, shown beside model answers and given to judges."""
+    checks: list[CheckSpec] = Field(default_factory=list)
+    """Rubric checks; an answer's rubric score is their weighted mean."""
+    weight: float = Field(default=1.0, gt=0)
+    """Relative weight of this question in its set's roll-up."""
+
+
+class QuestionSet(Strict):
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    language: str = Field(min_length=2)
+    """BCP-47-ish language tag of the questions: ``zh``, ``en``..."""
+    description: str = ""
+    context: str | None = None
+    """A short shared passage (e.g. the policy text) shown before every question."""
+    questions: list[Question] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------
+# Eval plan (user input)
+# --------------------------------------------------------------------------
+
+
+class VllmArgs(Strict):
+    """Arguments for ``vllm``'s OpenAI-compatible server."""
+
+    tensor_parallel_size: int = Field(default=1, ge=1)
+    max_model_len: int | None = Field(default=None, ge=16)
+    dtype: str = "auto"
+    enforce_eager: bool = False
+    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
+    extra_args: list[str] = Field(default_factory=list)
+    """Further command-line arguments passed through verbatim."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment for the server process, e.g. ``VLLM_CPU_KVCACHE_SPACE: "1"``."""
+
+
+class Endpoint(Strict):
+    """An already-running OpenAI-compatible server instead of one we start."""
+
+    base_url: str
+    """E.g. ``http://10.0.0.5:8000/v1``."""
+    api_key_env: str | None = None
+    """Name of the environment variable that holds the key (never the key)."""
+    model: str | None = None
+    """Model name the endpoint serves; defaults to the candidate's ``model``."""
+
+
+class Candidate(Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    """Short name used in file names and the report."""
+    model: str = Field(min_length=1)
+    """Local path (relative to the plan file) or Hugging Face id."""
+    revision: str | None = None
+    """Pinned model revision for hub models."""
+    vllm: VllmArgs = Field(default_factory=VllmArgs)
+    chat_template: str | None = None
+    """Path to a Jinja chat template for models that lack one."""
+    api: Literal["auto", "chat", "completions"] = "auto"
+    """``auto`` uses chat when the model has a chat template, else completions."""
+    price_per_gpu_hour_usd: float = Field(default=0.0, ge=0)
+    endpoint: Endpoint | None = None
+
+
+class Sampling(Strict):
+    temperature: float = Field(default=0.0, ge=0)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    max_tokens: int = Field(default=256, ge=1)
+    seed: int = 0
+    samples: int = Field(default=1, ge=1)
+    """Answers drawn per question; sample i uses seed ``seed + i``."""
+
+
+class Limits(Strict):
+    concurrency: int = Field(default=8, ge=1)
+    request_timeout_s: float = Field(default=120.0, gt=0)
+    retries: int = Field(default=2, ge=0)
+    """Further attempts after a timeout, connection error, 429 or 5xx."""
+    server_start_timeout_s: float = Field(default=600.0, gt=0)
+
+
+class Plan(Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    candidates: list[Candidate] = Field(min_length=1)
+    question_sets: list[str] = Field(min_length=1)
+    """Paths of question-set files, relative to the plan file."""
+    sampling: Sampling = Field(default_factory=Sampling)
+    limits: Limits = Field(default_factory=Limits)
+    bootstrap_resamples: int = Field(default=2000, ge=100)
+
+
+# --------------------------------------------------------------------------
+# Run records (machine output, JSON Lines)
+# --------------------------------------------------------------------------
+
+
+class Generation(BaseModel):
+    """One model answer to one question sample, with its request timings."""
+
+    schema_version: int = SCHEMA_VERSION
+    key: str
+    """``candidate/set/question/sample``: unique per run, the resume key."""
+    candidate: str
+    set_id: str
+    question_id: str
+    sample: int
+    api: Literal["chat", "completions"]
+    """Which endpoint produced the answer."""
+    seed: int
+    text: str = ""
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    ttft_ms: float | None = None
+    e2e_ms: float | None = None
+    itl_ms: list[float] = Field(default_factory=list)
+    """Gaps between consecutive content chunks."""
+    started_at: float = 0.0
+    """Unix time the (last) attempt started."""
+    attempts: int = 1
+    error: str | None = None
+    """Set when every attempt failed; ``text`` is then empty."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Phase(BaseModel):
+    """One uninterrupted generation phase of one candidate (per run attempt).
+
+    Throughput is computed over the sum of phase wall times, so a resumed run
+    does not count the time it was down.
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    candidate: str
+    started_at: float
+    ended_at: float
+    requests: int
+    """Requests completed in this phase (ok or failed)."""
+    server_start_s: float | None = None
+    api: Literal["chat", "completions"] | None = None
+    error: str | None = None
+    """Set when the candidate could not be served in this phase."""
+
+
+class CheckResult(BaseModel):
+    type: str
+    weight: float
+    score: float
+    """In [0, 1]."""
+    passed: bool
+    explanation: str
+
+
+class Score(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    key: str
+    candidate: str
+    set_id: str
+    question_id: str
+    sample: int
+    score: float | None
+    """Weighted rubric score in [0, 1]; None when the question has no checks."""
+    checks: list[CheckResult] = Field(default_factory=list)
+    error: str | None = None
+    """Copied from the generation: a failed generation scores 0."""

@@ -1,0 +1,1 @@
+"""Rendering: roll-up DataFrames to a self-contained HTML report."""

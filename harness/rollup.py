@@ -1,0 +1,130 @@
+"""Roll-up (pure): records -> pandas DataFrames for the report and summaries.
+
+Levels: answer (one sample) -> question (mean over samples) -> model. The
+model's rubric score is the question-weighted mean of question scores, with a
+95% bootstrap interval that resamples questions (the unit that varies when the
+question set changes). A failed generation scores 0: a missing answer is a
+wrong answer for the user, and the failure count is shown beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harness.perf import stats
+from harness.records import Candidate, Generation, Phase, QuestionSet, Score
+
+ANSWER_COLUMNS = [
+    "key", "candidate", "set_id", "question_id", "category", "weight", "sample", "api",
+    "text", "ok", "error", "score", "prompt_tokens", "output_tokens", "ttft_ms", "e2e_ms", "tpot_ms",
+]  # fmt: skip
+
+
+def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, QuestionSet]) -> pd.DataFrame:
+    by_key = {s.key: s for s in scores}
+    meta = {(qs.id, q.id): q for qs in sets.values() for q in qs.questions}
+    rows = []
+    for g in gens:
+        q = meta.get((g.set_id, g.question_id))
+        if q is None:
+            continue
+        s = by_key.get(g.key)
+        rows.append({
+            "key": g.key, "candidate": g.candidate, "set_id": g.set_id, "question_id": g.question_id,
+            "category": q.category, "weight": q.weight, "sample": g.sample, "api": g.api,
+            "text": g.text, "ok": g.ok, "error": g.error, "score": s.score if s else None,
+            "prompt_tokens": g.prompt_tokens, "output_tokens": g.output_tokens,
+            "ttft_ms": g.ttft_ms, "e2e_ms": g.e2e_ms,
+            "tpot_ms": stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+
+
+def question_frame(answers: pd.DataFrame) -> pd.DataFrame:
+    """One row per (candidate, set, question): mean score over scored samples."""
+    scored = answers.dropna(subset=["score"])
+    return (
+        scored.groupby(["candidate", "set_id", "question_id", "category"], as_index=False)
+        .agg(score=("score", "mean"), weight=("weight", "first"), samples=("score", "size"))
+    )
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float | None
+    low: float | None
+    high: float | None
+
+
+def bootstrap_mean(values: np.ndarray, weights: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> Interval:
+    """Weighted mean with a percentile bootstrap interval over the items."""
+    n = len(values)
+    if n == 0:
+        return Interval(None, None, None)
+    mean = float(np.average(values, weights=weights))
+    if n == 1:
+        return Interval(mean, None, None)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(resamples, n))
+    means = (values[idx] * weights[idx]).sum(axis=1) / weights[idx].sum(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return Interval(mean, float(low), float(high))
+
+
+def perf_summary(answers: pd.DataFrame, phases: list[Phase], name: str) -> dict[str, float | None]:
+    mine = answers[(answers.candidate == name) & answers.ok]
+    wall_s = sum(p.ended_at - p.started_at for p in phases if p.candidate == name and p.requests > 0)
+    out_tokens = float(mine.output_tokens.fillna(0).sum())
+    ttft = mine.ttft_ms.dropna().tolist()
+    e2e = mine.e2e_ms.dropna().tolist()
+    tpot = mine.tpot_ms.dropna().tolist()
+    return {
+        "wall_s": wall_s or None,
+        "requests_per_s": stats.rate_per_s(len(mine), wall_s),
+        "out_tok_per_s": stats.rate_per_s(out_tokens, wall_s),
+        "ttft_p50_ms": stats.percentile(ttft, 50),
+        "ttft_p95_ms": stats.percentile(ttft, 95),
+        "e2e_p50_ms": stats.percentile(e2e, 50),
+        "e2e_p95_ms": stats.percentile(e2e, 95),
+        "tpot_p50_ms": stats.percentile(tpot, 50),
+        "mean_output_tokens": float(mine.output_tokens.mean()) if len(mine) else None,
+    }
+
+
+def model_summary(
+    answers: pd.DataFrame, phases: list[Phase], candidates: list[Candidate],
+    resamples: int = 2000, seed: int = 0, server_errors: dict[str, str | None] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per candidate, in plan order."""
+    questions = question_frame(answers)
+    rows = []
+    for cand in candidates:
+        mine = answers[answers.candidate == cand.name]
+        q = questions[questions.candidate == cand.name]
+        ci = bootstrap_mean(q.score.to_numpy(float), q.weight.to_numpy(float), resamples, seed)
+        perf = perf_summary(answers, phases, cand.name)
+        rows.append({
+            "candidate": cand.name,
+            "answers": int(mine.ok.sum()),
+            "failed": int((~mine.ok).sum()),
+            "questions_scored": len(q),
+            "rubric_mean": ci.mean, "rubric_ci_low": ci.low, "rubric_ci_high": ci.high,
+            **perf,
+            "gpus": cand.vllm.tensor_parallel_size,
+            "price_per_gpu_hour_usd": cand.price_per_gpu_hour_usd or None,
+            "usd_per_mtok": stats.usd_per_mtok(cand.price_per_gpu_hour_usd, cand.vllm.tensor_parallel_size, perf["out_tok_per_s"]),
+            "server_error": (server_errors or {}).get(cand.name),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def category_frame(answers: pd.DataFrame) -> pd.DataFrame:
+    """Mean question score per (set, category) x candidate."""
+    q = question_frame(answers)
+    if q.empty:
+        return pd.DataFrame()
+    return q.pivot_table(index=["set_id", "category"], columns="candidate", values="score", aggfunc="mean")

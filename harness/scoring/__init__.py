@@ -1,0 +1,1 @@
+"""Scoring: rubric checks (pure, one registry) and the scoring stage."""

@@ -1,0 +1,68 @@
+"""Scoring stage: generations.jsonl + the question sets -> scores.jsonl.
+
+Scoring is pure and fast, so the stage rewrites ``scores.jsonl`` whole (and
+atomically) each time: fix a rubric, re-score, no generation needed. The
+question sets are read from the paths the manifest recorded; a set that changed
+since the run is noted, since that is usually the point of re-scoring.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.generate import GENERATIONS
+from harness.manifest import load_manifest, sha256_file
+from harness.questions import load_question_set
+from harness.records import Generation, Question, QuestionSet, Score
+from harness.scoring.rubric import score_answer
+from harness.store import read_records, write_records
+
+SCORES = "scores.jsonl"
+
+
+class RunDirError(Exception):
+    pass
+
+
+def load_run_sets(run_dir: Path) -> tuple[dict[str, QuestionSet], list[str]]:
+    """The run's question sets by id, and notes about sets changed since the run."""
+    manifest = load_manifest(run_dir)
+    if manifest is None:
+        raise RunDirError(f"{run_dir} is not a run directory (no manifest.json); run `harness run` first")
+    sets: dict[str, QuestionSet] = {}
+    notes = []
+    for set_id, meta in manifest["question_sets"].items():
+        path = Path(meta["path"])
+        if not path.exists():
+            raise RunDirError(f"question set {set_id} is gone from {path}; restore it to score this run")
+        qs, _ = load_question_set(path)
+        sets[set_id] = qs
+        if sha256_file(path) != meta["sha256"]:
+            notes.append(f"question set {set_id} changed since the run; scoring with the current file")
+    return sets, notes
+
+
+def score_generation(g: Generation, q: Question) -> Score:
+    if not g.ok:
+        return Score(key=g.key, candidate=g.candidate, set_id=g.set_id, question_id=g.question_id,
+                     sample=g.sample, score=0.0 if q.checks else None, error=g.error)  # fmt: skip
+    value, results = score_answer(q.checks, g.text)
+    return Score(key=g.key, candidate=g.candidate, set_id=g.set_id, question_id=g.question_id,
+                 sample=g.sample, score=value, checks=results)  # fmt: skip
+
+
+def score_records(gens: list[Generation], sets: dict[str, QuestionSet]) -> list[Score]:
+    """Pure: one Score per generation whose question still exists."""
+    index = {(qs.id, q.id): q for qs in sets.values() for q in qs.questions}
+    return [score_generation(g, index[(g.set_id, g.question_id)]) for g in gens if (g.set_id, g.question_id) in index]
+
+
+def score_run(run_dir: Path) -> tuple[Path, list[str]]:
+    sets, notes = load_run_sets(run_dir)
+    gens = read_records(run_dir / GENERATIONS, Generation)
+    scores = score_records(gens, sets)
+    if len(scores) < len(gens):
+        notes.append(f"{len(gens) - len(scores)} answers belong to questions no longer in their set; not scored")
+    out = run_dir / SCORES
+    write_records(out, list(scores))
+    return out, notes

@@ -1,0 +1,95 @@
+"""Results store: JSON Lines record files and atomic writes.
+
+Records are appended one per line and flushed to disk one by one, so a killed
+run loses at most the line being written. A torn last line (no newline at the
+end) is ignored by readers and cut off by :func:`repair` before appending.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TypeVar
+
+from pydantic import BaseModel
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: object) -> None:
+    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_records(path: Path, records: list[BaseModel]) -> None:
+    """Replace ``path`` with ``records`` atomically (for derived stages like scoring)."""
+    atomic_write_text(path, "".join(r.model_dump_json() + "\n" for r in records))
+
+
+def repair(path: Path) -> int:
+    """Cut a torn last line left by a kill; return the number of bytes removed."""
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return 0
+    keep = data.rfind(b"\n") + 1
+    with path.open("r+b") as f:
+        f.truncate(keep)
+    return len(data) - keep
+
+
+def read_records(path: Path, model: type[R]) -> list[R]:
+    """All complete records in ``path`` (a torn last line is skipped)."""
+    return list(iter_records(path, model))
+
+
+def iter_records(path: Path, model: type[R]) -> Iterator[R]:
+    if not path.exists():
+        return
+    with path.open("r", encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                return  # torn by a kill mid-write
+            if line.strip():
+                yield model.model_validate_json(line)
+
+
+class JsonlAppender:
+    """Append records one per line, each flushed and synced before returning."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        repair(path)
+        self._f: IO[str] = path.open("a", encoding="utf-8")
+
+    def append(self, record: BaseModel) -> None:
+        self._f.write(record.model_dump_json() + "\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

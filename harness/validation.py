@@ -1,0 +1,161 @@
+"""YAML loading that keeps line numbers, and user-facing validation problems.
+
+Every problem a user can cause in an input file is reported as one line,
+``file:line: field: what is wrong``; nothing here raises a traceback for bad input.
+PyYAML silently keeps the last of two duplicate keys, so duplicates are
+detected here while walking the node tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import ValidationError
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    field: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        tag = "" if self.severity == "error" else "warning: "
+        return f"{self.file}:{self.line}: {self.field}: {tag}{self.message}"
+
+
+class InputError(Exception):
+    """Raised with one or more problems in a user's input file."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class LoadedYaml:
+    """A parsed YAML document and the line of every key and list item in it."""
+
+    file: str
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    """Structural problems found while parsing (duplicate keys); reported with the rest."""
+
+    def line_of(self, path: Iterable[str | int]) -> int:
+        """Line of the deepest known prefix of ``path`` (1 when nothing matches)."""
+        key = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), 1)
+
+    def problem(self, path: Iterable[str | int], message: str, **kw: Any) -> Problem:
+        path = tuple(path)
+        return Problem(self.file, self.line_of(path), dotted(path), message, **kw)
+
+
+def dotted(path: Iterable[str | int]) -> str:
+    """``("questions", 3, "checks", 0, "value")`` -> ``questions[3].checks[0].value``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(document)"
+
+
+def load_yaml(path: Path, display: str | None = None) -> LoadedYaml:
+    """Parse ``path``; raise :class:`InputError` for unreadable or malformed YAML."""
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError([Problem(name, 0, "(file)", "file not found")]) from None
+    except IsADirectoryError:
+        raise InputError([Problem(name, 0, "(file)", "is a directory, not a YAML file")]) from None
+    except OSError as exc:
+        raise InputError([Problem(name, 0, "(file)", f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            [Problem(name, line, "(file)", "not UTF-8 text; save the file as UTF-8")]
+        ) from None
+    if not text.strip():
+        raise InputError([Problem(name, 1, "(document)", "file is empty")])
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or str(exc)
+        raise InputError([Problem(name, line, "(syntax)", f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, 1, "(syntax)", f"YAML error: {exc}")]) from None
+    loaded = LoadedYaml(name, data)
+    if node is not None:
+        _walk(node, (), loaded.lines, loaded.problems, name)
+    return loaded
+
+
+def _walk(
+    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], problems: list[Problem], name: str
+) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(
+                    Problem(name, line, dotted((*path, key)), f"duplicate key (first at line {seen[key]})")
+                )
+                continue
+            seen[key] = line
+            lines[(*path, key)] = line
+            _walk(value_node, (*path, key), lines, problems, name)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*path, i)] = item.start_mark.line + 1
+            _walk(item, (*path, i), lines, problems, name)
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+}
+
+
+def problems_from_pydantic(
+    exc: ValidationError, doc: LoadedYaml, prefix: PathKey = (), remap: Any = None
+) -> list[Problem]:
+    """Turn pydantic errors into one-line problems located in ``doc``.
+
+    ``remap`` may translate a model path into the YAML path (for fields the
+    loader reshaped before validation).
+    """
+    out = []
+    for err in exc.errors():
+        loc: PathKey = (*prefix, *(p for p in err["loc"] if not str(p).startswith("function-")))
+        if remap is not None:
+            loc = remap(loc)
+        msg = _MESSAGES.get(err["type"], err["msg"])
+        if err["type"] not in _MESSAGES and "input" in err and not isinstance(err["input"], dict | list):
+            shown = repr(err["input"])
+            msg = f"{msg} (got {shown[:60]})"
+        out.append(doc.problem(loc, msg))
+    return out

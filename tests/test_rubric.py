@@ -1,0 +1,45 @@
+"""Rubric checks, driven by the table in data/rubric_cases.yaml."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from conftest import DATA
+from harness.records import CheckSpec
+from harness.scoring import rubric
+
+CASES = yaml.safe_load((DATA / "rubric_cases.yaml").read_text(encoding="utf-8"))
+
+
+def spec(check: dict) -> CheckSpec:
+    c = dict(check)
+    return CheckSpec(type=c.pop("type"), weight=c.pop("weight", 1.0), args=c)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['check']['type']}:{c['answer'][:20]}" for c in CASES])
+def test_case(case: dict) -> None:
+    result = rubric.run_check(spec(case["check"]), case["answer"])
+    assert result.score == pytest.approx(case["score"]), result.explanation
+    assert result.passed == case.get("passed", case["score"] == 1)
+    assert result.explanation
+
+
+def test_every_registered_check_has_cases_and_a_doc() -> None:
+    covered = {c["check"]["type"] for c in CASES}
+    for name, kind in rubric.REGISTRY.items():
+        assert name in covered, f"no data-driven case for {name}"
+        assert kind.doc, f"{name} has no docstring"
+
+
+def test_weighted_mean_and_no_checks() -> None:
+    checks = [spec({"type": "contains_any", "values": ["a"], "weight": 3}), spec({"type": "contains_any", "values": ["b"]})]
+    score, results = rubric.score_answer(checks, "a")
+    assert score == pytest.approx(0.75)
+    assert [r.passed for r in results] == [True, False]
+    assert rubric.score_answer([], "anything") == (None, [])
+
+
+def test_explanations_say_what_was_seen() -> None:
+    r = rubric.run_check(spec({"type": "number", "value": 5, "unit": "天"}), "3天或者7天")
+    assert "expected 5天" in r.explanation and "3" in r.explanation and "7" in r.explanation

@@ -1,0 +1,141 @@
+"""Question-set and plan validation: one precise line per problem, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import HARNESS, REPO
+from harness.plan import load_plan
+from harness.questions import load_question_set
+from harness.validation import InputError
+
+GOOD = """\
+id: s
+title: T
+language: zh
+questions:
+  - id: q1
+    category: c
+    question: 几天？
+    reference: 5天
+    checks:
+      - type: number
+        value: 5
+        unit: 天
+"""
+
+
+def problems(tmp_path: Path, text: str | bytes) -> list[str]:
+    f = tmp_path / "set.yaml"
+    f.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    with pytest.raises(InputError) as info:
+        load_question_set(f, display="set.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def test_good_set_loads(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(GOOD, encoding="utf-8")
+    qs, warnings = load_question_set(f)
+    assert qs.questions[0].checks[0].args == {"value": 5, "unit": "天"}
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD.replace("language: zh", "language: zh\ncolour: red"), ["set.yaml:4: colour: unknown key"]),
+        (GOOD.replace("    reference: 5天\n", "    reference: 5天\n    weight: heavy\n"), ["set.yaml:9: questions[0].weight: "]),
+        (GOOD.replace("question: 几天？", 'question: "   "'), ["set.yaml:7: questions[0].question: question text is empty"]),
+        (GOOD + "  - id: q1\n    category: c\n    question: again\n", ["set.yaml:13: questions[1].id: duplicate question id 'q1'"]),
+        (GOOD.replace("    category: c\n", "    category: c\n    category: d\n", 1), ["set.yaml:7: questions[0].category: duplicate key (first at line 6)"]),
+        (GOOD.replace("type: number", "type: numbr"), ["set.yaml:10: questions[0].checks[0].type: unknown check type 'numbr'"]),
+        (GOOD.replace("value: 5", "value: five"), ["set.yaml:11: questions[0].checks[0].value: "]),
+        (GOOD.replace("unit: 天", "unit: 天\n        tolerence: 1"), ["set.yaml:13: questions[0].checks[0].tolerence: unknown key"]),
+        (GOOD.replace("type: number\n        value: 5\n        unit: 天", "type: regex\n        pattern: '(unclosed'"), ["set.yaml:11: questions[0].checks[0].pattern: ", "does not compile"]),
+        (GOOD.replace("questions:\n", "questions: []\nx:\n"), ["set.yaml:"]),
+        ("id: s\ntitle: T\nlanguage: zh\n", ["set.yaml:1: questions: required key is missing"]),
+        ("id: s\ntitle: [unclosed\n", ["set.yaml:3: (syntax): YAML syntax error"]),
+        ("", ["set.yaml:1: (document): file is empty"]),
+        (b"id: s\ntitle: \xff\xfe\n", ["set.yaml:2: (file): not UTF-8 text"]),
+        ("- just\n- a list\n", ["set.yaml:1: (document): a question set must be a mapping"]),
+    ],
+)
+def test_each_problem_is_one_precise_line(tmp_path: Path, text: str | bytes, expected: list[str]) -> None:
+    lines = problems(tmp_path, text)
+    joined = "\n".join(lines)
+    for part in expected:
+        assert part in joined, joined
+
+
+def test_all_problems_of_a_kind_are_reported_together(tmp_path: Path) -> None:
+    text = GOOD.replace("language: zh", "language: zh\ncolour: red\nsize: 3")
+    lines = problems(tmp_path, text)
+    assert len(lines) == 2 and all(line.startswith("set.yaml:") for line in lines)
+
+
+def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_bytes(b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode("utf-8"))
+    qs, _ = load_question_set(f)
+    assert qs.id == "s"
+
+
+def test_reference_failing_its_rubric_is_a_warning(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(GOOD.replace("reference: 5天", "reference: 6天"), encoding="utf-8")
+    qs, warnings = load_question_set(f, display="s.yaml")
+    assert len(warnings) == 1
+    assert str(warnings[0]).startswith("s.yaml:8: questions[0].reference: warning: reference answer fails")
+
+
+def test_plan_problems(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(GOOD, encoding="utf-8")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "name: p\n"
+        "candidates:\n"
+        "  - name: a\n    model: ./no-such-dir\n"
+        "  - name: a\n    model: org/hub-model\n    vllm: {tensor_parallel_size: 0}\n"
+        "question_sets: [s.yaml, missing.yaml]\n"
+        "sampling: {samples: 2, temprature: 0.5}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        load_plan(plan, display="plan.yaml")
+    text = "\n".join(map(str, info.value.problems))
+    assert "plan.yaml:7: candidates[1].vllm.tensor_parallel_size: " in text
+    assert "plan.yaml:9: sampling.temprature: unknown key" in text
+    plan.write_text(plan.read_text().replace("{tensor_parallel_size: 0}", "{}").replace(", temprature: 0.5", ""))
+    with pytest.raises(InputError) as info:
+        load_plan(plan, display="plan.yaml")
+    text = "\n".join(map(str, info.value.problems))
+    assert "plan.yaml:4: candidates[0].model: model directory" in text
+    assert "plan.yaml:5: candidates[1].name: duplicate candidate name 'a'" in text
+    assert "plan.yaml:8: question_sets[1]: question set file missing.yaml not found" in text
+
+
+def test_cli_validate_exit_codes(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("value: 5", "value: five").replace("language: zh", "language: zh\nextra: 1"), encoding="utf-8")
+    run = subprocess.run([*HARNESS, "validate", str(bad)], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 2
+    lines = run.stdout.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"{bad}:") for line in lines), run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+
+    ok = subprocess.run([*HARNESS, "validate", "question_sets"], capture_output=True, text=True, cwd=REPO)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.count(": ok (question set") == 3
+    assert "warning" not in ok.stdout  # every shipped reference answer passes its own rubric
+
+
+def test_shipped_sets_are_large_enough() -> None:
+    for name in ("hr_policy_zh", "production_line_zh", "customer_support_en"):
+        qs, _ = load_question_set(REPO / "question_sets" / f"{name}.yaml")
+        assert qs.id == name
+        assert len(qs.questions) >= 15
+        assert all(q.reference and q.checks for q in qs.questions)
