@@ -34,7 +34,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 doc = load_yaml(f, str(f))
                 if isinstance(doc.data, dict) and "candidates" in doc.data:
                     lp = load_plan(f, str(f))
-                    warnings, kind = lp.warnings, f"plan with {len(lp.plan.candidates)} candidates, {len(lp.sets)} question sets"
+                    warnings, kind = (
+                        lp.warnings,
+                        f"plan with {len(lp.plan.candidates)} candidates, {len(lp.sets)} question sets",
+                    )
                 else:
                     qs, warnings = load_question_set(f, str(f))
                     kind = f"question set {qs.id} with {len(qs.questions)} questions"
@@ -111,7 +114,10 @@ def cmd_prepare_models(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="harness", description="Pick a base model: quality, stability and serving cost, side by side.")
+    p = argparse.ArgumentParser(
+        prog="harness",
+        description="Pick a base model: quality, stability and serving cost, side by side.",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check question sets and eval plans; exit 2 on any error")

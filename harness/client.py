@@ -85,11 +85,8 @@ def chunk_text(api: Api, chunk: dict[str, Any]) -> tuple[str, str | None]:
     if not choices:
         return "", None
     choice = choices[0]
-    if api == "chat":
-        text = (choice.get("delta") or {}).get("content") or ""
-    else:
-        text = choice.get("text") or ""
-    return text, choice.get("finish_reason")
+    text = (choice.get("delta") or {}).get("content") if api == "chat" else choice.get("text")
+    return text or "", choice.get("finish_reason")
 
 
 class ModelClient:

@@ -25,7 +25,14 @@ from harness.manifest import open_manifest, save_manifest
 from harness.plan import LoadedPlan, resolve_model
 from harness.prompts import build_request
 from harness.records import Candidate, Generation, Phase, Plan, Question, QuestionSet
-from harness.serving import Server, ServerStartError, attach, local_chat_template, start_vllm, vllm_command
+from harness.serving import (
+    Server,
+    ServerStartError,
+    attach,
+    local_chat_template,
+    start_vllm,
+    vllm_command,
+)
 from harness.store import JsonlAppender, read_records, repair, write_records
 
 GENERATIONS = "generations.jsonl"
@@ -128,7 +135,11 @@ def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path) -> Iterator[Server]:
         return
     log_path = run_dir / "logs" / f"{cand.name}.vllm.log"
     with start_vllm(
-        lp.model_ref(cand), cand, log_path, lp.plan.limits.server_start_timeout_s, lp.chat_template_path(cand)
+        lp.model_ref(cand),
+        cand,
+        log_path,
+        lp.plan.limits.server_start_timeout_s,
+        lp.chat_template_path(cand),
     ) as server:
         yield server
 
@@ -139,7 +150,11 @@ async def _generate_all(
     sem = asyncio.Semaphore(plan.limits.concurrency)
     counts = [0, 0]
     async with ModelClient(
-        server.base_url, server.model, server.api_key, plan.limits.request_timeout_s, plan.limits.retries
+        server.base_url,
+        server.model,
+        server.api_key,
+        plan.limits.request_timeout_s,
+        plan.limits.retries,
     ) as client:
 
         async def one(w: WorkItem) -> None:
@@ -157,7 +172,9 @@ async def _generate_all(
 def _candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, why: str) -> dict[str, Any]:
     local = resolve_model(lp.base_dir, cand.model) if cand.endpoint is None else None
     template_file = lp.chat_template_path(cand)
-    template = template_file.read_text(encoding="utf-8") if template_file else (local_chat_template(local) if local else None)
+    template = (
+        template_file.read_text(encoding="utf-8") if template_file else (local_chat_template(local) if local else None)
+    )
     info: dict[str, Any] = {
         "model": lp.model_ref(cand),
         "api": api,
@@ -180,7 +197,11 @@ def run_candidate(
     api: Api | None = None
     server_start_s = None
     try:
-        log(f"[{cand.name}] starting server" if cand.endpoint is None else f"[{cand.name}] using endpoint {cand.endpoint.base_url}")
+        log(
+            f"[{cand.name}] starting server"
+            if cand.endpoint is None
+            else f"[{cand.name}] using endpoint {cand.endpoint.base_url}"
+        )
         with serve(lp, cand, run_dir) as server:
             server_start_s = server.start_s
             api, why = decide_api(lp, cand, server)
@@ -188,21 +209,56 @@ def run_candidate(
             ready = f" in {server.start_s:.0f} s" if server.start_s else ""
             log(f"[{cand.name}] ready{ready}; {len(items)} requests on /v1/{api} ({why})")
             started = time.time()
-            with tqdm(total=len(items), desc=cand.name, unit="ans", disable=not show_progress, file=sys.stderr) as bar:
+            with tqdm(
+                total=len(items),
+                desc=cand.name,
+                unit="ans",
+                disable=not show_progress,
+                file=sys.stderr,
+            ) as bar:
                 outcome.ok, outcome.failed = asyncio.run(_generate_all(server, api, items, lp.plan, out, bar))
-            phases.append(Phase(candidate=cand.name, started_at=started, ended_at=time.time(), requests=len(items), server_start_s=server_start_s, api=api))
+            phases.append(
+                Phase(
+                    candidate=cand.name,
+                    started_at=started,
+                    ended_at=time.time(),
+                    requests=len(items),
+                    server_start_s=server_start_s,
+                    api=api,
+                )
+            )
     except ServerStartError as exc:
         outcome.error = str(exc)
         log(f"[{cand.name}] FAILED to serve: {exc}")
-        phases.append(Phase(candidate=cand.name, started_at=started, ended_at=time.time(), requests=0, error=str(exc)))
+        phases.append(
+            Phase(
+                candidate=cand.name,
+                started_at=started,
+                ended_at=time.time(),
+                requests=0,
+                error=str(exc),
+            )
+        )
     except BaseException:
         done = outcome.ok + outcome.failed
-        phases.append(Phase(candidate=cand.name, started_at=started, ended_at=time.time(), requests=done, server_start_s=server_start_s, api=api, error="interrupted"))
+        phases.append(
+            Phase(
+                candidate=cand.name,
+                started_at=started,
+                ended_at=time.time(),
+                requests=done,
+                server_start_s=server_start_s,
+                api=api,
+                error="interrupted",
+            )
+        )
         raise
     return outcome
 
 
-def run_generation(lp: LoadedPlan, run_dir: Path, log: Log = _stderr, show_progress: bool = True) -> list[CandidateOutcome]:
+def run_generation(
+    lp: LoadedPlan, run_dir: Path, log: Log = _stderr, show_progress: bool = True
+) -> list[CandidateOutcome]:
     """Generate every missing answer of the plan into ``run_dir``."""
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = open_manifest(lp, run_dir)

@@ -59,7 +59,13 @@ def git_commit() -> dict[str, Any]:
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return {"commit": None, "dirty": None}
     if commit.returncode != 0:
@@ -81,7 +87,13 @@ def gpu_info() -> list[dict[str, Any]]:
             h = pynvml.nvmlDeviceGetHandleByIndex(i)
             name = pynvml.nvmlDeviceGetName(h)
             mem = pynvml.nvmlDeviceGetMemoryInfo(h)
-            out.append({"index": i, "name": name if isinstance(name, str) else name.decode(), "memory_gib": mem.total / 2**30})
+            out.append(
+                {
+                    "index": i,
+                    "name": name if isinstance(name, str) else name.decode(),
+                    "memory_gib": mem.total / 2**30,
+                }
+            )
         return out
     finally:
         pynvml.nvmlShutdown()
@@ -107,7 +119,11 @@ def new_manifest(lp: LoadedPlan) -> dict[str, Any]:
         "plan_fingerprint": plan_fingerprint(lp),
         "plan": lp.plan.model_dump(mode="json"),
         "question_sets": {
-            ls.qs.id: {"path": str(ls.path), "sha256": sha256_file(ls.path), "questions": len(ls.qs.questions)}
+            ls.qs.id: {
+                "path": str(ls.path),
+                "sha256": sha256_file(ls.path),
+                "questions": len(ls.qs.questions),
+            }
             for ls in lp.sets
         },
         "seeds": {"base": s.seed, "per_sample": [s.seed + i for i in range(s.samples)]},

@@ -81,7 +81,11 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
                 problems.append(doc.problem((*at, "model"), f"model directory {local} does not exist{hint}"))
         elif cand.endpoint.api_key_env and cand.endpoint.api_key_env not in os.environ:
             warnings.append(
-                doc.problem((*at, "endpoint", "api_key_env"), f"environment variable {cand.endpoint.api_key_env} is not set", severity="warning")
+                doc.problem(
+                    (*at, "endpoint", "api_key_env"),
+                    f"environment variable {cand.endpoint.api_key_env} is not set",
+                    severity="warning",
+                )
             )
         if cand.chat_template and not (base / cand.chat_template).is_file():
             problems.append(doc.problem((*at, "chat_template"), f"chat template file {cand.chat_template} not found"))
@@ -100,7 +104,12 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
             continue
         warnings.extend(set_warnings)
         if qs.id in set_ids:
-            problems.append(doc.problem(("question_sets", i), f"question set id {qs.id!r} is also used by {set_ids[qs.id]}"))
+            problems.append(
+                doc.problem(
+                    ("question_sets", i),
+                    f"question set id {qs.id!r} is also used by {set_ids[qs.id]}",
+                )
+            )
             continue
         set_ids[qs.id] = rel
         sets.append(LoadedSet(set_path, qs))

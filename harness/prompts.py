@@ -23,7 +23,12 @@ class Wording:
 
 WORDING = {
     "zh": Wording("请根据以下资料回答问题。", "【资料】", "问题：", "回答："),
-    "en": Wording("Answer the question using the reference material below.", "Reference material:", "Question: ", "Answer:"),
+    "en": Wording(
+        "Answer the question using the reference material below.",
+        "Reference material:",
+        "Question: ",
+        "Answer:",
+    ),
 }
 
 
@@ -51,12 +56,10 @@ def stop_strings(qs: QuestionSet) -> list[str]:
 
 
 def build_request(api: Api, qs: QuestionSet, q: Question, sampling: Sampling, seed: int) -> Request:
-    common = dict(
-        max_tokens=sampling.max_tokens,
-        temperature=sampling.temperature,
-        top_p=sampling.top_p,
-        seed=seed,
-    )
     if api == "chat":
-        return Request(api="chat", messages=[{"role": "user", "content": user_text(qs, q)}], **common)  # type: ignore[arg-type]
-    return Request(api="completions", prompt=plain_prompt(qs, q), stop=stop_strings(qs), **common)  # type: ignore[arg-type]
+        messages = [{"role": "user", "content": user_text(qs, q)}]
+        return Request(api="chat", messages=messages, max_tokens=sampling.max_tokens,
+                       temperature=sampling.temperature, top_p=sampling.top_p, seed=seed)  # fmt: skip
+    return Request(api="completions", prompt=plain_prompt(qs, q), stop=stop_strings(qs),
+                   max_tokens=sampling.max_tokens, temperature=sampling.temperature,
+                   top_p=sampling.top_p, seed=seed)  # fmt: skip

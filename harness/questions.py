@@ -82,7 +82,12 @@ def _semantic_problems(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
     seen: dict[str, int] = {}
     for i, q in enumerate(qs.questions):
         if q.id in seen:
-            problems.append(doc.problem(("questions", i, "id"), f"duplicate question id {q.id!r} (first at questions[{seen[q.id]}])"))
+            problems.append(
+                doc.problem(
+                    ("questions", i, "id"),
+                    f"duplicate question id {q.id!r} (first at questions[{seen[q.id]}])",
+                )
+            )
         seen.setdefault(q.id, i)
         if not q.question.strip():
             problems.append(doc.problem(("questions", i, "question"), "question text is empty"))
@@ -94,11 +99,17 @@ def _reference_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
     for i, q in enumerate(qs.questions):
         if q.reference is None or not q.checks:
             continue
-        score, results = rubric.score_answer(q.checks, q.reference)
+        _, results = rubric.score_answer(q.checks, q.reference)
         failed = [r for r in results if not r.passed]
         if failed:
             why = "; ".join(f"{r.type}: {r.explanation}" for r in failed)
-            out.append(doc.problem(("questions", i, "reference"), f"reference answer fails its own rubric ({why})", severity="warning"))
+            out.append(
+                doc.problem(
+                    ("questions", i, "reference"),
+                    f"reference answer fails its own rubric ({why})",
+                    severity="warning",
+                )
+            )
     return out
 
 

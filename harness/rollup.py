@@ -46,9 +46,8 @@ def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, Q
 def question_frame(answers: pd.DataFrame) -> pd.DataFrame:
     """One row per (candidate, set, question): mean score over scored samples."""
     scored = answers.dropna(subset=["score"])
-    return (
-        scored.groupby(["candidate", "set_id", "question_id", "category"], as_index=False)
-        .agg(score=("score", "mean"), weight=("weight", "first"), samples=("score", "size"))
+    return scored.groupby(["candidate", "set_id", "question_id", "category"], as_index=False).agg(
+        score=("score", "mean"), weight=("weight", "first"), samples=("score", "size")
     )
 
 
@@ -116,7 +115,9 @@ def model_summary(
             **perf,
             "gpus": cand.vllm.tensor_parallel_size,
             "price_per_gpu_hour_usd": cand.price_per_gpu_hour_usd or None,
-            "usd_per_mtok": stats.usd_per_mtok(cand.price_per_gpu_hour_usd, cand.vllm.tensor_parallel_size, perf["out_tok_per_s"]),
+            "usd_per_mtok": stats.usd_per_mtok(
+                cand.price_per_gpu_hour_usd, cand.vllm.tensor_parallel_size, perf["out_tok_per_s"]
+            ),
             "server_error": (server_errors or {}).get(cand.name),
         })  # fmt: skip
     return pd.DataFrame(rows)

@@ -127,7 +127,9 @@ def wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path, timeou
         while True:
             code = proc.poll()
             if code is not None:
-                raise ServerStartError(f"vLLM server exited with code {code} before it was healthy:\n{log_tail(log_path)}")
+                raise ServerStartError(
+                    f"vLLM server exited with code {code} before it was healthy:\n{log_tail(log_path)}"
+                )
             with contextlib.suppress(httpx.HTTPError):
                 if http.get(url).status_code == 200:
                     return

@@ -90,14 +90,12 @@ def load_yaml(path: Path, display: str | None = None) -> LoadedYaml:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            [Problem(name, line, "(file)", "not UTF-8 text; save the file as UTF-8")]
-        ) from None
+        raise InputError([Problem(name, line, "(file)", "not UTF-8 text; save the file as UTF-8")]) from None
     if not text.strip():
         raise InputError([Problem(name, 1, "(document)", "file is empty")])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -111,9 +109,7 @@ def load_yaml(path: Path, display: str | None = None) -> LoadedYaml:
     return loaded
 
 
-def _walk(
-    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], problems: list[Problem], name: str
-) -> None:
+def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], problems: list[Problem], name: str) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -122,7 +118,12 @@ def _walk(
             line = key_node.start_mark.line + 1
             if key in seen:
                 problems.append(
-                    Problem(name, line, dotted((*path, key)), f"duplicate key (first at line {seen[key]})")
+                    Problem(
+                        name,
+                        line,
+                        dotted((*path, key)),
+                        f"duplicate key (first at line {seen[key]})",
+                    )
                 )
                 continue
             seen[key] = line

@@ -34,7 +34,9 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client_mod, "BACKOFF_BASE_S", 0.0)
 
 
-def run(handler, req: Request = CHAT, retries: int = 2, timeout_s: float = 5.0) -> tuple[client_mod.Result, list[httpx.Request]]:
+def run(
+    handler, req: Request = CHAT, retries: int = 2, timeout_s: float = 5.0
+) -> tuple[client_mod.Result, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -49,7 +51,11 @@ def run(handler, req: Request = CHAT, retries: int = 2, timeout_s: float = 5.0) 
 
 
 def test_stream_is_assembled_and_timed() -> None:
-    res, seen = run(lambda n, r: httpx.Response(200, content=sse(chat_chunk("Hel"), chat_chunk("lo"), chat_chunk("!", "stop"), USAGE)))
+    res, seen = run(
+        lambda n, r: httpx.Response(
+            200, content=sse(chat_chunk("Hel"), chat_chunk("lo"), chat_chunk("!", "stop"), USAGE)
+        )
+    )
     assert res.error is None and res.text == "Hello!"
     assert (res.finish_reason, res.prompt_tokens, res.output_tokens) == ("stop", 11, 3)
     assert res.ttft_ms is not None and res.e2e_ms is not None and res.e2e_ms >= res.ttft_ms
@@ -70,7 +76,11 @@ def test_completions_endpoint_and_text_field() -> None:
 
 def test_5xx_is_retried_then_succeeds() -> None:
     def handler(n: int, r: httpx.Request) -> httpx.Response:
-        return httpx.Response(503, json={"error": {"message": "busy"}}) if n == 1 else httpx.Response(200, content=sse(chat_chunk("ok", "stop")))
+        return (
+            httpx.Response(503, json={"error": {"message": "busy"}})
+            if n == 1
+            else httpx.Response(200, content=sse(chat_chunk("ok", "stop")))
+        )
 
     res, seen = run(handler)
     assert res.error is None and res.text == "ok" and res.attempts == 2 and len(seen) == 2
@@ -91,7 +101,7 @@ def test_stream_cut_before_done_is_retried() -> None:
     def handler(n: int, r: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=sse(chat_chunk("par"), done=n > 1))
 
-    res, seen = run(handler)
+    res, _ = run(handler)
     assert res.error is None and res.attempts == 2
 
 

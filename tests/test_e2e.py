@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-
 from conftest import DATA, GEMMA, HARNESS, REPO, SMOL, endpoint_plan, need_model, write_yaml
+
 from harness.generate import run_generation
 from harness.plan import load_plan
 from harness.records import Generation, Score
@@ -131,7 +131,12 @@ def _alive(pids: set[int]) -> list[str]:
 
 
 def _local_plan(tmp: Path, candidates: list[dict], **sampling: object) -> Path:
-    vllm = {"dtype": "bfloat16", "max_model_len": 2048, "enforce_eager": True, "env": {"VLLM_CPU_KVCACHE_SPACE": "1"}}
+    vllm = {
+        "dtype": "bfloat16",
+        "max_model_len": 2048,
+        "enforce_eager": True,
+        "env": {"VLLM_CPU_KVCACHE_SPACE": "1"},
+    }
     return write_yaml(tmp / "plan.yaml", {
         "name": "local",
         "candidates": [{"vllm": vllm, **c} for c in candidates],
@@ -148,7 +153,8 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
         {"name": "gemma", "model": str(need_model(GEMMA))},
     ])  # fmt: skip
     run_dir, report_dir = tmp_path / "run", tmp_path / "report"
-    proc = subprocess.Popen([*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--report-dir", str(report_dir), "--quiet"],
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--report-dir", str(report_dir), "--quiet"]
+    proc = subprocess.Popen(cmd,
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     seen: set[int] = set()
     stop = threading.Event()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from conftest import DATA
+
 from harness.records import CheckSpec
 from harness.scoring import rubric
 
@@ -33,7 +33,10 @@ def test_every_registered_check_has_cases_and_a_doc() -> None:
 
 
 def test_weighted_mean_and_no_checks() -> None:
-    checks = [spec({"type": "contains_any", "values": ["a"], "weight": 3}), spec({"type": "contains_any", "values": ["b"]})]
+    checks = [
+        spec({"type": "contains_any", "values": ["a"], "weight": 3}),
+        spec({"type": "contains_any", "values": ["b"]}),
+    ]
     score, results = rubric.score_answer(checks, "a")
     assert score == pytest.approx(0.75)
     assert [r.passed for r in results] == [True, False]

@@ -13,9 +13,17 @@ from harness.rollup import answers_frame, bootstrap_mean, model_summary
 from harness.store import JsonlAppender, atomic_write_text, read_records, repair
 
 
-def gen(key: str, cand: str = "a", q: str = "q1", sample: int = 0, error: str | None = None, tokens: int = 10) -> Generation:
+def gen(
+    key: str,
+    cand: str = "a",
+    q: str = "q1",
+    sample: int = 0,
+    error: str | None = None,
+    tokens: int = 10,
+) -> Generation:
     return Generation(key=key, candidate=cand, set_id="s", question_id=q, sample=sample, api="chat", seed=0,
-                      text="" if error else "x", output_tokens=None if error else tokens, ttft_ms=100.0, e2e_ms=1000.0, error=error)  # fmt: skip
+                      text="" if error else "x", output_tokens=None if error else tokens,
+                      ttft_ms=100.0, e2e_ms=1000.0, error=error)  # fmt: skip
 
 
 def test_torn_last_line_is_ignored_then_repaired(tmp_path: Path) -> None:
@@ -68,14 +76,26 @@ def test_bootstrap_interval_brackets_the_mean_and_is_reproducible() -> None:
 
 def test_model_summary_counts_failures_as_zero_and_uses_phase_time() -> None:
     qs = QuestionSet(id="s", title="t", language="en", questions=[
-        Question(id="q1", category="c", question="?"), Question(id="q2", category="c", question="?", weight=3)])  # fmt: skip
+        Question(id="q1", category="c", question="?"),
+        Question(id="q2", category="c", question="?", weight=3)])  # fmt: skip
     gens = [gen("a/s/q1/0"), gen("a/s/q2/0", q="q2", error="HTTP 500: boom")]
     scores = [
         Score(key="a/s/q1/0", candidate="a", set_id="s", question_id="q1", sample=0, score=1.0),
-        Score(key="a/s/q2/0", candidate="a", set_id="s", question_id="q2", sample=0, score=0.0, error="HTTP 500: boom"),
+        Score(
+            key="a/s/q2/0",
+            candidate="a",
+            set_id="s",
+            question_id="q2",
+            sample=0,
+            score=0.0,
+            error="HTTP 500: boom",
+        ),
     ]
     answers = answers_frame(gens, scores, {"s": qs})
-    phases = [Phase(candidate="a", started_at=0.0, ended_at=2.0, requests=2), Phase(candidate="a", started_at=10.0, ended_at=12.0, requests=0)]
+    phases = [
+        Phase(candidate="a", started_at=0.0, ended_at=2.0, requests=2),
+        Phase(candidate="a", started_at=10.0, ended_at=12.0, requests=0),
+    ]
     row = model_summary(answers, phases, [Candidate(name="a", model="m", price_per_gpu_hour_usd=1.0)], 200, 0).iloc[0]
     assert row.answers == 1 and row.failed == 1
     assert row.rubric_mean == pytest.approx(0.25)  # weights 1 and 3, the failed one scores 0

@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import HARNESS, REPO
+
 from harness.plan import load_plan
 from harness.questions import load_question_set
 from harness.validation import InputError
@@ -47,15 +47,42 @@ def test_good_set_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (GOOD.replace("language: zh", "language: zh\ncolour: red"), ["set.yaml:4: colour: unknown key"]),
-        (GOOD.replace("    reference: 5天\n", "    reference: 5天\n    weight: heavy\n"), ["set.yaml:9: questions[0].weight: "]),
-        (GOOD.replace("question: 几天？", 'question: "   "'), ["set.yaml:7: questions[0].question: question text is empty"]),
-        (GOOD + "  - id: q1\n    category: c\n    question: again\n", ["set.yaml:13: questions[1].id: duplicate question id 'q1'"]),
-        (GOOD.replace("    category: c\n", "    category: c\n    category: d\n", 1), ["set.yaml:7: questions[0].category: duplicate key (first at line 6)"]),
-        (GOOD.replace("type: number", "type: numbr"), ["set.yaml:10: questions[0].checks[0].type: unknown check type 'numbr'"]),
+        (
+            GOOD.replace("language: zh", "language: zh\ncolour: red"),
+            ["set.yaml:4: colour: unknown key"],
+        ),
+        (
+            GOOD.replace("    reference: 5天\n", "    reference: 5天\n    weight: heavy\n"),
+            ["set.yaml:9: questions[0].weight: "],
+        ),
+        (
+            GOOD.replace("question: 几天？", 'question: "   "'),
+            ["set.yaml:7: questions[0].question: question text is empty"],
+        ),
+        (
+            GOOD + "  - id: q1\n    category: c\n    question: again\n",
+            ["set.yaml:13: questions[1].id: duplicate question id 'q1'"],
+        ),
+        (
+            GOOD.replace("    category: c\n", "    category: c\n    category: d\n", 1),
+            ["set.yaml:7: questions[0].category: duplicate key (first at line 6)"],
+        ),
+        (
+            GOOD.replace("type: number", "type: numbr"),
+            ["set.yaml:10: questions[0].checks[0].type: unknown check type 'numbr'"],
+        ),
         (GOOD.replace("value: 5", "value: five"), ["set.yaml:11: questions[0].checks[0].value: "]),
-        (GOOD.replace("unit: 天", "unit: 天\n        tolerence: 1"), ["set.yaml:13: questions[0].checks[0].tolerence: unknown key"]),
-        (GOOD.replace("type: number\n        value: 5\n        unit: 天", "type: regex\n        pattern: '(unclosed'"), ["set.yaml:11: questions[0].checks[0].pattern: ", "does not compile"]),
+        (
+            GOOD.replace("unit: 天", "unit: 天\n        tolerence: 1"),
+            ["set.yaml:13: questions[0].checks[0].tolerence: unknown key"],
+        ),
+        (
+            GOOD.replace(
+                "type: number\n        value: 5\n        unit: 天",
+                "type: regex\n        pattern: '(unclosed'",
+            ),
+            ["set.yaml:11: questions[0].checks[0].pattern: ", "does not compile"],
+        ),
         (GOOD.replace("questions:\n", "questions: []\nx:\n"), ["set.yaml:"]),
         ("id: s\ntitle: T\nlanguage: zh\n", ["set.yaml:1: questions: required key is missing"]),
         ("id: s\ntitle: [unclosed\n", ["set.yaml:3: (syntax): YAML syntax error"]),
@@ -87,7 +114,7 @@ def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
 def test_reference_failing_its_rubric_is_a_warning(tmp_path: Path) -> None:
     f = tmp_path / "s.yaml"
     f.write_text(GOOD.replace("reference: 5天", "reference: 6天"), encoding="utf-8")
-    qs, warnings = load_question_set(f, display="s.yaml")
+    _, warnings = load_question_set(f, display="s.yaml")
     assert len(warnings) == 1
     assert str(warnings[0]).startswith("s.yaml:8: questions[0].reference: warning: reference answer fails")
 
@@ -120,7 +147,10 @@ def test_plan_problems(tmp_path: Path) -> None:
 
 def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(GOOD.replace("value: 5", "value: five").replace("language: zh", "language: zh\nextra: 1"), encoding="utf-8")
+    bad.write_text(
+        GOOD.replace("value: 5", "value: five").replace("language: zh", "language: zh\nextra: 1"),
+        encoding="utf-8",
+    )
     run = subprocess.run([*HARNESS, "validate", str(bad)], capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 2
     lines = run.stdout.strip().splitlines()

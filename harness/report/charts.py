@@ -8,8 +8,8 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
 
 def _data_uri(fig: plt.Figure) -> str:
@@ -28,8 +28,21 @@ def quality_vs_throughput(models: pd.DataFrame) -> str | None:
     for _, row in data.iterrows():
         low = row.rubric_mean - row.rubric_ci_low if pd.notna(row.rubric_ci_low) else 0
         high = row.rubric_ci_high - row.rubric_mean if pd.notna(row.rubric_ci_high) else 0
-        ax.errorbar(row.out_tok_per_s, row.rubric_mean, yerr=[[low], [high]], fmt="o", capsize=4, markersize=7)
-        ax.annotate(row.candidate, (row.out_tok_per_s, row.rubric_mean), textcoords="offset points", xytext=(6, 6), fontsize=9)
+        ax.errorbar(
+            row.out_tok_per_s,
+            row.rubric_mean,
+            yerr=[[low], [high]],
+            fmt="o",
+            capsize=4,
+            markersize=7,
+        )
+        ax.annotate(
+            row.candidate,
+            (row.out_tok_per_s, row.rubric_mean),
+            textcoords="offset points",
+            xytext=(6, 6),
+            fontsize=9,
+        )
     ax.set_xlabel("output tokens / s (this run's hardware)")
     ax.set_ylabel("rubric score (mean, 95% CI)")
     ax.set_ylim(-0.02, 1.02)

@@ -46,10 +46,15 @@ def _env() -> Environment:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in df.to_dict("records")]
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in df.to_dict("records")
+    ]
 
 
-def question_rows(answers: pd.DataFrame, sets: dict[str, Any], scores: list[Score], names: list[str]) -> list[dict[str, Any]]:
+def question_rows(
+    answers: pd.DataFrame, sets: dict[str, Any], scores: list[Score], names: list[str]
+) -> list[dict[str, Any]]:
     """Per question: its text, reference, and each candidate's answers with check results."""
     checks = {s.key: s.checks for s in scores}
     by_q: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
@@ -90,25 +95,32 @@ def build_report(run_dir: Path, out_dir: Path) -> Path:
 
     categories = category_frame(answers)
     names = [c.name for c in cands]
-    html = _env().get_template("report.html.j2").render(
-        plan=plan,
-        manifest=manifest,
-        notes=notes,
-        models=_records(models),
-        expected=expected,
-        chart=quality_vs_throughput(models),
-        categories=[
-            {"set_id": idx[0], "category": idx[1], "scores": [row.get(n) for n in names]}
-            for idx, row in (categories.to_dict("index").items() if not categories.empty else [])
-        ],
-        names=names,
-        questions=question_rows(answers, sets, scores, names),
-        sets=sets,
-        generated_at=time.time(),
+    html = (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            plan=plan,
+            manifest=manifest,
+            notes=notes,
+            models=_records(models),
+            expected=expected,
+            chart=quality_vs_throughput(models),
+            categories=[
+                {"set_id": idx[0], "category": idx[1], "scores": [row.get(n) for n in names]}
+                for idx, row in (categories.to_dict("index").items() if not categories.empty else [])
+            ],
+            names=names,
+            questions=question_rows(answers, sets, scores, names),
+            sets=sets,
+            generated_at=time.time(),
+        )
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     index = out_dir / "index.html"
     atomic_write_text(index, html)
     atomic_write_text(out_dir / "summary.csv", models.to_csv(index=False))
-    atomic_write_json(out_dir / "summary.json", {"plan": plan.name, "models": json.loads(models.to_json(orient="records"))})
+    atomic_write_json(
+        out_dir / "summary.json",
+        {"plan": plan.name, "models": json.loads(models.to_json(orient="records"))},
+    )
     return index

@@ -193,9 +193,7 @@ def number(answer: str, args: NumberArgs) -> Outcome:
     unit = normalize(args.unit) if args.unit else None
     numbers = extract_numbers(answer)
     for value, after in numbers:
-        if abs(value - args.value) <= tol + 1e-9 and (
-            unit is None or normalize(after).startswith(unit)
-        ):
+        if abs(value - args.value) <= tol + 1e-9 and (unit is None or normalize(after).startswith(unit)):
             return Outcome(1.0, True, f"found {value:g}{args.unit or ''}")
     want = f"{args.value:g}{args.unit or ''}" + (f" ±{tol:g}" if tol else "")
     seen = ", ".join(f"{v:g}" for v, _ in numbers[:6]) or "no numbers"
