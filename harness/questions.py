@@ -24,7 +24,40 @@ from harness.validation import (
     problems_from_pydantic,
 )
 
-_CHECK_COMMON = ("type", "weight")
+_CHECK_COMMON = ("type", "weight", "critical")
+
+
+def reshape_check(raw: Any, doc: LoadedYaml, at: PathKey, problems: list[Problem]) -> dict[str, Any] | None:
+    """YAML's flat check mapping -> :class:`CheckSpec` shape, children of groups included.
+
+    Problems with the check's type or arguments are collected on the way, so they
+    are reported even when other parts of the file are wrong too.
+    """
+    if not isinstance(raw, dict):
+        problems.append(doc.problem(at, "a check must be a mapping with a 'type'"))
+        return None
+    args = dict(raw)
+    spec: dict[str, Any] = {k: args.pop(k) for k in _CHECK_COMMON if k in args}
+    kind = spec.get("type")
+    if not isinstance(kind, str):
+        if "type" not in spec:
+            problems.append(doc.problem(at, "a check needs a 'type'"))
+        spec["args"] = args
+        return spec  # a non-string type is reported by the record model
+    if kind not in rubric.REGISTRY:
+        known = ", ".join(sorted(rubric.REGISTRY))
+        problems.append(doc.problem((*at, "type"), f"unknown check type {kind!r} (known: {known})"))
+        spec["args"] = args
+        return spec
+    if "checks" in rubric.REGISTRY[kind].args_model.model_fields and isinstance(args.get("checks"), list):
+        children = [reshape_check(c, doc, (*at, "checks", k), problems) for k, c in enumerate(args["checks"])]
+        args["checks"] = [c for c in children if c is not None]
+    spec["args"] = args
+    try:
+        rubric.REGISTRY[kind].args_model.model_validate(args)
+    except ValidationError as exc:
+        problems.extend(problems_from_pydantic(exc, doc, prefix=at, remap=_remap))
+    return spec
 
 
 def _reshape_checks(doc: LoadedYaml, problems: list[Problem]) -> Any:
@@ -35,46 +68,22 @@ def _reshape_checks(doc: LoadedYaml, problems: list[Problem]) -> Any:
     for i, q in enumerate(questions):
         if not isinstance(q, dict) or "checks" not in q:
             continue
-        checks = q["checks"]
-        if checks is None:
+        if q["checks"] is None:
             q["checks"] = []
-            continue
-        if not isinstance(checks, list):
-            continue  # pydantic reports the wrong type
-        shaped = []
-        for j, c in enumerate(checks):
-            if not isinstance(c, dict):
-                problems.append(doc.problem(("questions", i, "checks", j), "a check must be a mapping with a 'type'"))
-                continue
-            c = dict(c)
-            spec = {k: c.pop(k) for k in _CHECK_COMMON if k in c}
-            spec["args"] = c
-            shaped.append(spec)
-            problems.extend(_check_args_problems(spec, doc, ("questions", i, "checks", j)))
-        q["checks"] = shaped
+        elif isinstance(q["checks"], list):  # otherwise the record model reports the type
+            shaped = [reshape_check(c, doc, ("questions", i, "checks", j), problems) for j, c in enumerate(q["checks"])]
+            q["checks"] = [c for c in shaped if c is not None]
     return data
 
 
-def _check_args_problems(spec: dict[str, Any], doc: LoadedYaml, at: PathKey) -> list[Problem]:
-    """Check type and arguments, validated by the registry (reported even if other fields are bad)."""
-    kind = spec.get("type")
-    if not isinstance(kind, str):
-        return []  # missing or non-string type: the record model reports it
-    if kind not in rubric.REGISTRY:
-        known = ", ".join(sorted(rubric.REGISTRY))
-        return [doc.problem((*at, "type"), f"unknown check type {kind!r} (known: {known})")]
-    try:
-        rubric.REGISTRY[kind].args_model.model_validate(spec["args"])
-    except ValidationError as exc:
-        return problems_from_pydantic(exc, doc, prefix=at)
-    return []
-
-
 def _remap(loc: PathKey) -> PathKey:
-    """Model path ``questions.i.checks.j.args.x`` -> YAML path ``questions.i.checks.j.x``."""
-    if len(loc) >= 5 and loc[2] == "checks" and loc[4] == "args":
-        return (*loc[:4], *loc[5:])
-    return loc
+    """Model path ``...checks.j.args.x`` -> YAML path ``...checks.j.x`` (checks are flat in YAML)."""
+    out: list[str | int] = []
+    for k, part in enumerate(loc):
+        if part == "args" and k >= 2 and isinstance(loc[k - 1], int) and loc[k - 2] == "checks":
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def _semantic_problems(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
@@ -91,6 +100,12 @@ def _semantic_problems(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
         seen.setdefault(q.id, i)
         if not q.question.strip():
             problems.append(doc.problem(("questions", i, "question"), "question text is empty"))
+    used = {q.category for q in qs.questions}
+    for cat, weight in qs.category_weights.items():
+        if cat not in used:
+            problems.append(doc.problem(("category_weights", cat), f"no question has category {cat!r}"))
+        if weight <= 0:
+            problems.append(doc.problem(("category_weights", cat), "weight must be greater than 0"))
     return problems
 
 

@@ -37,6 +37,8 @@ class CheckSpec(Strict):
     """Registered check name, e.g. ``contains_all`` or ``number``."""
     weight: float = Field(default=1.0, gt=0)
     """Relative weight of this check within the question's rubric."""
+    critical: bool = False
+    """When a critical check fails the whole answer scores 0 (a wrong safety value is not half right)."""
     args: dict[str, Any] = Field(default_factory=dict)
     """Check-specific arguments (everything in the YAML mapping but type/weight)."""
 
@@ -64,6 +66,8 @@ class QuestionSet(Strict):
     description: str = ""
     context: str | None = None
     """A short shared passage (e.g. the policy text) shown before every question."""
+    category_weights: dict[str, float] = Field(default_factory=dict)
+    """Relative weight per category in roll-ups (default 1); multiplies each question's weight."""
     questions: list[Question] = Field(min_length=1)
 
 
@@ -204,6 +208,7 @@ class CheckResult(BaseModel):
     """In [0, 1]."""
     passed: bool
     explanation: str
+    critical: bool = False
 
 
 class Score(BaseModel):

@@ -25,16 +25,20 @@ ANSWER_COLUMNS = [
 
 def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, QuestionSet]) -> pd.DataFrame:
     by_key = {s.key: s for s in scores}
-    meta = {(qs.id, q.id): q for qs in sets.values() for q in qs.questions}
+    meta = {
+        (qs.id, q.id): (q, q.weight * qs.category_weights.get(q.category, 1.0))
+        for qs in sets.values()
+        for q in qs.questions
+    }
     rows = []
     for g in gens:
-        q = meta.get((g.set_id, g.question_id))
-        if q is None:
+        if (g.set_id, g.question_id) not in meta:
             continue
+        q, weight = meta[(g.set_id, g.question_id)]
         s = by_key.get(g.key)
         rows.append({
             "key": g.key, "candidate": g.candidate, "set_id": g.set_id, "question_id": g.question_id,
-            "category": q.category, "weight": q.weight, "sample": g.sample, "api": g.api,
+            "category": q.category, "weight": weight, "sample": g.sample, "api": g.api,
             "text": g.text, "ok": g.ok, "error": g.error, "score": s.score if s else None,
             "prompt_tokens": g.prompt_tokens, "output_tokens": g.output_tokens,
             "ttft_ms": g.ttft_ms, "e2e_ms": g.e2e_ms,
@@ -44,7 +48,10 @@ def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, Q
 
 
 def question_frame(answers: pd.DataFrame) -> pd.DataFrame:
-    """One row per (candidate, set, question): mean score over scored samples."""
+    """One row per (candidate, set, question): mean score over scored samples.
+
+    ``weight`` is the question's weight times its category's weight in the set.
+    """
     scored = answers.dropna(subset=["score"])
     return scored.groupby(["candidate", "set_id", "question_id", "category"], as_index=False).agg(
         score=("score", "mean"), weight=("weight", "first"), samples=("score", "size")

@@ -155,6 +155,8 @@ def problems_from_pydantic(
         if remap is not None:
             loc = remap(loc)
         msg = _MESSAGES.get(err["type"], err["msg"])
+        if err["type"] == "missing" and loc and isinstance(loc[-1], int):
+            msg = "too few items"
         if err["type"] not in _MESSAGES and "input" in err and not isinstance(err["input"], dict | list):
             shown = repr(err["input"])
             msg = f"{msg} (got {shown[:60]})"

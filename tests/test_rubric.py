@@ -12,9 +12,17 @@ from harness.scoring import rubric
 CASES = yaml.safe_load((DATA / "rubric_cases.yaml").read_text(encoding="utf-8"))
 
 
+def flat_to_spec(check: dict) -> dict:
+    """A check as written in a question set (flat mapping) -> CheckSpec shape, groups included."""
+    args = dict(check)
+    out = {k: args.pop(k) for k in ("type", "weight", "critical") if k in args}
+    if isinstance(args.get("checks"), list):
+        args["checks"] = [flat_to_spec(c) for c in args["checks"]]
+    return {**out, "args": args}
+
+
 def spec(check: dict) -> CheckSpec:
-    c = dict(check)
-    return CheckSpec(type=c.pop("type"), weight=c.pop("weight", 1.0), args=c)
+    return CheckSpec.model_validate(flat_to_spec(check))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['check']['type']}:{c['answer'][:20]}" for c in CASES])

@@ -169,3 +169,59 @@ def test_shipped_sets_are_large_enough() -> None:
         assert qs.id == name
         assert len(qs.questions) >= 15
         assert all(q.reference and q.checks for q in qs.questions)
+
+
+RUBRIC_ERRORS = """\
+id: s
+title: T
+language: zh
+category_weights: {安全: 2, 不存在: 1}
+questions:
+  - id: q1
+    category: 安全
+    question: 几天？
+    checks:
+      - type: all_of
+        checks:
+          - type: number
+            between: [5]
+          - type: contans_any
+            values: [x]
+      - type: json
+        schema: {type: objekt}
+      - type: choice
+        answer: Z
+      - type: contains_any
+        values: [a]
+        critical: maybe
+"""
+
+
+def test_rubric_problems_are_located_inside_groups(tmp_path: Path) -> None:
+    text = "\n".join(problems(tmp_path, RUBRIC_ERRORS))
+    assert "set.yaml:13: questions[0].checks[0].checks[0].between[1]: too few items" in text
+    assert "set.yaml:14: questions[0].checks[0].checks[1].type: unknown check type 'contans_any'" in text
+    assert "set.yaml:17: questions[0].checks[1].schema: " in text and "invalid JSON Schema" in text
+    assert "set.yaml:19: questions[0].checks[2].answer: " in text
+    assert "set.yaml:22: questions[0].checks[3].critical: " in text
+
+
+def test_category_weight_for_an_unused_category(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(GOOD.replace("questions:\n", "category_weights: {c: 2, typo: 1}\nquestions:\n"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_question_set(f, display="s.yaml")
+    assert [str(p) for p in info.value.problems] == ["s.yaml:4: category_weights.typo: no question has category 'typo'"]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_new_set_skeleton_validates(tmp_path: Path, language: str) -> None:
+    made = subprocess.run([*HARNESS, "new-set", "my_set", "--dir", str(tmp_path), "--language", language],
+                          capture_output=True, text=True, cwd=REPO)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    qs, warnings = load_question_set(tmp_path / "my_set.yaml")
+    assert qs.id == "my_set" and qs.language == language and warnings == []
+    again = subprocess.run(
+        [*HARNESS, "new-set", "my_set", "--dir", str(tmp_path)], capture_output=True, text=True, cwd=REPO
+    )
+    assert again.returncode == 2 and "already exists" in again.stderr
