@@ -1,4 +1,4 @@
-"""Thin command line over the library: validate, run, score, report, new-set, prepare-models.
+"""Thin command line over the library: validate, run, judge, score, report, new-set, prepare-models.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
 2, never a traceback. Exit code 1 means the run finished but something in it
@@ -65,13 +65,56 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcomes = run_generation(lp, run_dir, show_progress=not args.quiet)
     _err(f"answers in {run_dir / 'generations.jsonl'}")
     failed = [o for o in outcomes if o.error or o.failed]
+    judge_ok = _judge(lp, run_dir, quiet=args.quiet)
     if not args.no_report:
         code = _score_and_report(run_dir, Path(args.report_dir) if args.report_dir else None)
         if code:
             return code
     for o in failed:
         _err(f"[{o.name}] " + (f"not served: {o.error.splitlines()[0]}" if o.error else f"{o.failed} requests failed"))
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or not judge_ok else EXIT_OK
+
+
+def _judge(lp: object, run_dir: Path, quiet: bool) -> bool:
+    """Run the judge stage if the plan has a judge; False when its server could not start."""
+    from harness.judge.stage import run_judging
+    from harness.manifest import load_manifest, save_manifest
+    from harness.plan import LoadedPlan
+    from harness.serving import ServerStartError
+
+    assert isinstance(lp, LoadedPlan)
+    try:
+        entry = run_judging(lp, run_dir, _err, show_progress=not quiet)
+    except ServerStartError as exc:
+        _err(f"[judge] FAILED to serve: {exc}")
+        manifest = load_manifest(run_dir) or {}
+        manifest["judge"] = {**manifest.get("judge", {}), "error": str(exc)}
+        save_manifest(run_dir, manifest)
+        return False
+    if entry:
+        _err(f"judgments in {run_dir / 'judgments.jsonl'}")
+    return True
+
+
+def cmd_judge(args: argparse.Namespace) -> int:
+    from harness.manifest import RunDirConflict, load_manifest, plan_fingerprint
+    from harness.plan import load_plan
+    from harness.serving import install_signal_handlers
+
+    run_dir = Path(args.run_dir)
+    manifest = load_manifest(run_dir)
+    if manifest is None:
+        raise RunDirConflict(f"{run_dir} is not a run directory (no manifest.json)")
+    lp = load_plan(Path(args.config or manifest["plan_path"]))
+    if plan_fingerprint(lp) != manifest["plan_fingerprint"]:
+        raise RunDirConflict(
+            f"the plan {lp.path} no longer matches the run in {run_dir}; pass the run's plan with --config"
+        )
+    if lp.plan.judge is None:
+        _err(f"error: the plan {lp.path} has no judge section")
+        return EXIT_USAGE
+    install_signal_handlers()
+    return EXIT_OK if _judge(lp, run_dir, args.quiet) else EXIT_FAILED
 
 
 def _score_and_report(run_dir: Path, out_dir: Path | None) -> int:
@@ -143,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-report", action="store_true", help="stop after generation")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.set_defaults(fn=cmd_run)
+
+    j = sub.add_parser("judge", help="(re-)run the LLM judge on a run's answers (resumable)")
+    j.add_argument("run_dir")
+    j.add_argument("--config", help="the run's plan (default: the path recorded in the manifest)")
+    j.add_argument("--quiet", action="store_true")
+    j.set_defaults(fn=cmd_judge)
 
     s = sub.add_parser("score", help="(re-)score a run's answers with the current rubrics")
     s.add_argument("run_dir")

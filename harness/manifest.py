@@ -40,8 +40,14 @@ def sha256_file(path: Path) -> str:
 
 
 def plan_fingerprint(lp: LoadedPlan) -> str:
-    """Hash of what decides the records: the plan minus presentation-only fields."""
-    data = lp.plan.model_dump(mode="json", exclude={"description"})
+    """Hash of what decides the answers: the plan minus the judge and roll-up settings.
+
+    Changing the judge or thresholds re-judges or re-reports an existing run; changing
+    candidates, questions or sampling needs a new run directory.
+    """
+    data = lp.plan.model_dump(
+        mode="json", exclude={"description", "judge", "rubric_pass_threshold", "bootstrap_resamples"}
+    )
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -154,6 +160,7 @@ def open_manifest(lp: LoadedPlan, run_dir: Path) -> dict[str, Any]:
         )
     else:
         manifest = old
+        manifest["plan"] = lp.plan.model_dump(mode="json")  # judge and roll-up settings may change
     manifest["sessions"].append({"started_at": time.time(), "versions": versions(), "git": git_commit()})
     save_manifest(run_dir, manifest)
     return manifest

@@ -56,6 +56,8 @@ class Question(Strict):
     """Rubric checks; an answer's rubric score is their weighted mean."""
     weight: float = Field(default=1.0, gt=0)
     """Relative weight of this question in its set's roll-up."""
+    judge_criteria: list[str] = Field(default_factory=list)
+    """Points the LLM judge grades against, beside the reference answer."""
 
 
 class QuestionSet(Strict):
@@ -117,6 +119,33 @@ class Candidate(Strict):
     endpoint: Endpoint | None = None
 
 
+class Judge(Candidate):
+    """The judge: a model served like a candidate (or an endpoint), and how it grades.
+
+    The judge goes through the same client as the candidates.
+    """
+
+    name: str = Field(default="judge", min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    modes: list[Literal["single", "pairwise"]] = Field(default=["single", "pairwise"], min_length=1)
+    """single: reference-guided 1-N grading; pairwise: two candidates' answers, asked in both orders."""
+    scale: int = Field(default=10, ge=2, le=100)
+    """Single grading scale 1..scale."""
+    pass_score: float | None = None
+    """A single-grade score at or above this is acceptable (default 60% of the scale)."""
+    max_tokens: int = Field(default=96, ge=8)
+    temperature: float = Field(default=0.0, ge=0)
+    seed: int = 0
+    concurrency: int = Field(default=8, ge=1)
+    retest_fraction: float = Field(default=0.2, ge=0, le=1)
+    """Share of single judgments asked again (another seed) for test-retest agreement."""
+    retest_temperature: float = Field(default=0.7, ge=0)
+    """Sampling temperature of the retest: agreement then shows how much a verdict rests on luck."""
+    pairwise_max_questions: int | None = Field(default=None, ge=1)
+    """Compare pairs on at most this many questions per set (the first ones), to bound cost."""
+    injection_answers: int = Field(default=4, ge=0)
+    """How many low-scored real answers the prompt-injection fixture is applied to (0 = skip)."""
+
+
 class Sampling(Strict):
     temperature: float = Field(default=0.0, ge=0)
     top_p: float = Field(default=1.0, gt=0, le=1)
@@ -142,6 +171,9 @@ class Plan(Strict):
     """Paths of question-set files, relative to the plan file."""
     sampling: Sampling = Field(default_factory=Sampling)
     limits: Limits = Field(default_factory=Limits)
+    judge: Judge | None = None
+    rubric_pass_threshold: float = Field(default=0.5, ge=0, le=1)
+    """A rubric score at or above this counts as an acceptable answer."""
     bootstrap_resamples: int = Field(default=2000, ge=100)
 
 
@@ -223,3 +255,33 @@ class Score(BaseModel):
     checks: list[CheckResult] = Field(default_factory=list)
     error: str | None = None
     """Copied from the generation: a failed generation scores 0."""
+
+
+class Judgment(BaseModel):
+    """One judge verdict: a single grade, a pairwise comparison in one order, or an injection probe."""
+
+    schema_version: int = SCHEMA_VERSION
+    key: str
+    """Unique per run; the resume key (see harness.judge.work)."""
+    kind: Literal["single", "pairwise", "injection"]
+    set_id: str
+    question_id: str
+    sample: int
+    candidates: list[str]
+    """single/injection: [candidate]; pairwise: [shown as A, shown as B]."""
+    trial: int = 0
+    """0 = first judgment, 1 = test-retest repeat."""
+    attack: str | None = None
+    """Injection fixture id (kind == injection)."""
+    prompt_version: str
+    seed: int
+    raw: str = ""
+    """The judge's reply, verbatim."""
+    parsed: bool = False
+    score: float | None = None
+    """single/injection: the grade on 1..scale."""
+    verdict: Literal["A", "B", "tie"] | None = None
+    """pairwise: the verdict as shown to the judge."""
+    attempts: int = 1
+    """2 when the first reply could not be parsed and the judge was asked once more."""
+    error: str | None = None

@@ -42,8 +42,9 @@ def test_session_server_answers_and_requires_its_key(smol_server: Server) -> Non
 
 def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
-    plan = endpoint_plan(tmp_path, smol_server, ["mini_en.yaml", "mini_zh.yaml"], KEY_ENV,
-                         sampling={"samples": 2, "temperature": 0.8})  # fmt: skip
+    plan = endpoint_plan(
+        tmp_path, smol_server, ["mini_en.yaml", "mini_zh.yaml"], KEY_ENV, sampling={"samples": 2, "temperature": 0.8}
+    )
     run_dir = tmp_path / "run"
     outcomes = run_generation(load_plan(plan), run_dir, show_progress=False)
     assert [(o.ok, o.failed, o.error) for o in outcomes] == [(12, 0, None)]
@@ -82,8 +83,14 @@ def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch:
 
 
 def test_killed_run_resumes_with_every_record_once(tmp_path: Path, smol_server: Server) -> None:
-    plan = endpoint_plan(tmp_path, smol_server, ["mini_en.yaml", "mini_zh.yaml"], KEY_ENV,
-                         sampling={"samples": 4, "max_tokens": 32}, limits={"concurrency": 1})  # fmt: skip
+    plan = endpoint_plan(
+        tmp_path,
+        smol_server,
+        ["mini_en.yaml", "mini_zh.yaml"],
+        KEY_ENV,
+        sampling={"samples": 4, "max_tokens": 32},
+        limits={"concurrency": 1},
+    )
     run_dir = tmp_path / "run"
     env = {**os.environ, KEY_ENV: smol_server.api_key or ""}
     cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet"]
@@ -137,25 +144,30 @@ def _local_plan(tmp: Path, candidates: list[dict], **sampling: object) -> Path:
         "enforce_eager": True,
         "env": {"VLLM_CPU_KVCACHE_SPACE": "1"},
     }
-    return write_yaml(tmp / "plan.yaml", {
-        "name": "local",
-        "candidates": [{"vllm": vllm, **c} for c in candidates],
-        "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
-        "sampling": {"max_tokens": 16, **sampling},
-        "limits": {"concurrency": 4, "server_start_timeout_s": 600},
-    })  # fmt: skip
+    return write_yaml(
+        tmp / "plan.yaml",
+        {
+            "name": "local",
+            "candidates": [{"vllm": vllm, **c} for c in candidates],
+            "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
+            "sampling": {"max_tokens": 16, **sampling},
+            "limits": {"concurrency": 4, "server_start_timeout_s": 600},
+        },
+    )
 
 
 def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> None:
-    plan = _local_plan(tmp_path, [
-        {"name": "smol", "model": str(need_model(SMOL))},
-        {"name": "broken", "model": str(SMOL), "vllm": {"extra_args": ["--no-such-flag"]}},
-        {"name": "gemma", "model": str(need_model(GEMMA))},
-    ])  # fmt: skip
+    plan = _local_plan(
+        tmp_path,
+        [
+            {"name": "smol", "model": str(need_model(SMOL))},
+            {"name": "broken", "model": str(SMOL), "vllm": {"extra_args": ["--no-such-flag"]}},
+            {"name": "gemma", "model": str(need_model(GEMMA))},
+        ],
+    )
     run_dir, report_dir = tmp_path / "run", tmp_path / "report"
     cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--report-dir", str(report_dir), "--quiet"]
-    proc = subprocess.Popen(cmd,
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: set[int] = set()
     stop = threading.Event()
     watcher = threading.Thread(target=_watch_tree, args=(proc, seen, stop), daemon=True)
@@ -184,8 +196,12 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
 def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path) -> None:
     plan = _local_plan(tmp_path, [{"name": "smol", "model": str(need_model(SMOL))}], samples=8, max_tokens=64)
     run_dir = tmp_path / "run"
-    proc = subprocess.Popen([*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--quiet", "--no-report"],
-                            cwd=REPO, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--quiet", "--no-report"],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen: set[int] = set()
     stop = threading.Event()
     threading.Thread(target=_watch_tree, args=(proc, seen, stop), daemon=True).start()
@@ -201,3 +217,99 @@ def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path) -> None:
     assert "re-run the same command to continue" in err
     assert seen and _alive(seen) == []
     assert 1 <= len(read_records(gens, Generation)) < 32
+
+
+def test_judge_grades_compares_and_probes_on_real_servers(
+    tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidates are the session server (two names, sampled); the judge is Qwen, started by the harness."""
+    from conftest import MODELS
+
+    qwen = need_model(MODELS / "qwen2.5-coder-0.5b-instruct")
+    monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
+    endpoint = {"base_url": smol_server.base_url, "api_key_env": KEY_ENV, "model": smol_server.model}
+    plan = write_yaml(
+        tmp_path / "plan.yaml",
+        {
+            "name": "judged",
+            "candidates": [
+                {"name": "a", "model": "smol", "endpoint": endpoint},
+                {"name": "b", "model": "smol", "endpoint": endpoint},
+            ],
+            "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
+            "sampling": {"temperature": 0.9, "max_tokens": 24, "seed": 3},
+            "limits": {"concurrency": 4},
+            "judge": {
+                "name": "qwen-judge",
+                "model": str(qwen),
+                "max_tokens": 48,
+                "retest_fraction": 0.5,
+                "pairwise_max_questions": 2,
+                "injection_answers": 1,
+                "concurrency": 8,
+                "vllm": {
+                    "dtype": "bfloat16",
+                    "max_model_len": 2048,
+                    "enforce_eager": True,
+                    "env": {"VLLM_CPU_KVCACHE_SPACE": "1"},
+                },
+            },
+        },
+    )
+    run_dir, report_dir = tmp_path / "run", tmp_path / "report"
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--report-dir", str(report_dir), "--quiet"]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1200, env={**os.environ})
+    assert done.returncode == 0, done.stderr
+
+    from harness.records import Judgment
+
+    judgments = read_records(run_dir / "judgments.jsonl", Judgment)
+    kinds = Counter(j.kind for j in judgments)
+    firsts = [j for j in judgments if j.kind == "single" and j.trial == 0]
+    assert len(firsts) == 8  # every answer of both candidates
+    assert kinds["pairwise"] == 2 * 2  # two questions, both orders
+    assert 1 <= sum(j.trial == 1 for j in judgments) <= 8
+    parsed = [j for j in judgments if j.parsed]
+    assert parsed, "the judge produced no parseable verdict at all"
+    assert kinds["injection"] == (8 if any(j.score is not None for j in firsts) else 0)
+    for j in judgments:
+        assert j.error is None and j.raw
+        assert (j.score is not None or j.verdict is not None) == j.parsed  # unparsed is recorded, never guessed
+        if j.kind == "pairwise":
+            assert j.score is None
+        elif j.parsed:
+            assert 1 <= (j.score or 0) <= 10
+    assert len({j.key for j in judgments}) == len(judgments)
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["judge"]["family"] == "qwen" and set(manifest["judge"]["prompt_versions"]) == {
+        "single_en",
+        "single_zh",
+        "pairwise_en",
+        "pairwise_zh",
+    }
+    assert any("0.5B parameters" in w for w in manifest["judge"]["warnings"])
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    for anchor in (
+        'id="judge-reliability"',
+        "swap consistency",
+        "test-retest agreement",
+        "Cohen",
+        "length bias",
+        "0.5B parameters",
+    ):
+        assert anchor in html
+    if kinds["injection"]:
+        assert 'id="judge-injection"' in html and "forged-delimiter-en" in html
+
+    # judging resumes: a second run asks nothing new and leaves every judgment once
+    again = subprocess.run(
+        [*HARNESS, "judge", str(run_dir), "--config", str(plan), "--quiet"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "already present" in again.stderr
+    assert len(read_records(run_dir / "judgments.jsonl", Judgment)) == len(judgments)

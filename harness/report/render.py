@@ -17,8 +17,10 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.generate import GENERATIONS, PHASES
+from harness.judge.stage import JUDGMENTS
+from harness.judge.summary import JudgeSummary, summarize
 from harness.manifest import load_manifest
-from harness.records import Candidate, Generation, Phase, Plan, Score
+from harness.records import Candidate, Generation, Judgment, Phase, Plan, Score
 from harness.report.charts import quality_vs_throughput
 from harness.rollup import answers_frame, category_frame, model_summary
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_run
@@ -54,13 +56,14 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def question_rows(
-    answers: pd.DataFrame, sets: dict[str, Any], scores: list[Score], names: list[str]
+    answers: pd.DataFrame, sets: dict[str, Any], scores: list[Score], names: list[str], judged: dict[str, Judgment]
 ) -> list[dict[str, Any]]:
-    """Per question: its text, reference, and each candidate's answers with check results."""
+    """Per question: its text, reference, and each candidate's answers with check results and verdict."""
     checks = {s.key: s.checks for s in scores}
     by_q: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
     for row in _records(answers):
         row["checks"] = checks.get(row["key"], [])
+        row["judgment"] = judged.get(row["key"])
         by_q.setdefault((row["set_id"], row["question_id"]), {}).setdefault(row["candidate"], []).append(row)
     out = []
     for qs in sets.values():
@@ -94,8 +97,18 @@ def build_report(run_dir: Path, out_dir: Path) -> Path:
     expected = sum(len(qs.questions) for qs in sets.values()) * plan.sampling.samples
     models["missing"] = expected - models.answers - models.failed
 
-    categories = category_frame(answers)
     names = [c.name for c in cands]
+    judge_summary: JudgeSummary | None = None
+    if plan.judge is not None and (run_dir / JUDGMENTS).exists():
+        judgments = read_records(run_dir / JUDGMENTS, Judgment)
+        judge_summary = summarize(judgments, answers, plan.judge, names, plan.rubric_pass_threshold,
+                                  plan.bootstrap_resamples, plan.sampling.seed)  # fmt: skip
+        models = models.merge(judge_summary.per_model, on="candidate", how="left")
+        if not judge_summary.pairwise.empty:
+            models = models.merge(
+                judge_summary.pairwise[["candidate", "win_rate", "bt_elo"]], on="candidate", how="left"
+            )
+    categories = category_frame(answers)
     html = (
         _env()
         .get_template("report.html.j2")
@@ -111,7 +124,12 @@ def build_report(run_dir: Path, out_dir: Path) -> Path:
                 for idx, row in (categories.to_dict("index").items() if not categories.empty else [])
             ],
             names=names,
-            questions=question_rows(answers, sets, scores, names),
+            questions=question_rows(answers, sets, scores, names, judge_summary.by_answer if judge_summary else {}),
+            judge=plan.judge,
+            judge_info=manifest.get("judge"),
+            judge_summary=judge_summary,
+            judge_pairwise=_records(judge_summary.pairwise) if judge_summary else [],
+            judge_injection=_records(judge_summary.injection) if judge_summary else [],
             sets=sets,
             generated_at=time.time(),
         )

@@ -1,0 +1,99 @@
+"""Judge prompts (pure): template files per mode and language, versioned by content hash.
+
+The candidate's answer goes between delimiters that carry a nonce derived from
+the judgment's key: an answer cannot forge the closing delimiter without
+knowing it, and the prompt declares everything inside to be data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES = Path(__file__).with_name("templates")
+MODES = ("single", "pairwise")
+
+
+def _lang(language: str) -> str:
+    return "zh" if language.split("-")[0].lower() == "zh" else "en"
+
+
+@cache
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def template_name(mode: str, language: str) -> str:
+    return f"{mode}_{_lang(language)}.txt"
+
+
+def prompt_version(mode: str, language: str) -> str:
+    """``single_zh@<sha256[:12]>``: changes whenever the template text changes."""
+    name = template_name(mode, language)
+    digest = hashlib.sha256((TEMPLATES / name).read_bytes()).hexdigest()[:12]
+    return f"{name.removesuffix('.txt')}@{digest}"
+
+
+def all_versions() -> dict[str, str]:
+    return {f"{m}_{lang}": prompt_version(m, lang) for m in MODES for lang in ("zh", "en")}
+
+
+def nonce(key: str, seed: int) -> str:
+    return hashlib.sha256(f"{key}|{seed}".encode()).hexdigest()[:10]
+
+
+def single_prompt(
+    language: str,
+    question: str,
+    answer: str,
+    reference: str | None,
+    criteria: list[str],
+    scale: int,
+    key: str,
+    seed: int,
+) -> str:
+    return (
+        _env()
+        .get_template(template_name("single", language))
+        .render(
+            question=question,
+            answer=answer,
+            reference=reference,
+            criteria=criteria,
+            scale=scale,
+            nonce=nonce(key, seed),
+        )
+    )
+
+
+def pairwise_prompt(
+    language: str,
+    question: str,
+    answer_a: str,
+    answer_b: str,
+    reference: str | None,
+    criteria: list[str],
+    key: str,
+    seed: int,
+) -> str:
+    return (
+        _env()
+        .get_template(template_name("pairwise", language))
+        .render(
+            question=question,
+            answer_a=answer_a,
+            answer_b=answer_b,
+            reference=reference,
+            criteria=criteria,
+            nonce=nonce(key, seed),
+        )
+    )

@@ -1,0 +1,158 @@
+"""Judge stage: serve the judge model, ask it, record verdicts in judgments.jsonl.
+
+The judge is served exactly like a candidate (``harness.generate.serve``) and
+asked through the same client. A reply that cannot be parsed is asked once
+more with another seed, then recorded as unparsed: never guessed. Judging is
+resumable by key; a changed judge (model, settings or prompt templates)
+archives the old judgments instead of mixing them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from harness.client import Api, ModelClient, Request
+from harness.generate import GENERATIONS, decide_api, serve
+from harness.judge import prompts
+from harness.judge.modelinfo import describe_judge
+from harness.judge.parse import parse_pair, parse_score
+from harness.judge.work import JudgeItem, injection_items, pairwise_items, single_items
+from harness.manifest import load_manifest, save_manifest
+from harness.plan import LoadedPlan
+from harness.records import Generation, Judge, Judgment
+from harness.store import JsonlAppender, read_records, repair, write_records
+
+JUDGMENTS = "judgments.jsonl"
+PARSE_RETRY_SEED_OFFSET = 1
+
+
+def judge_fingerprint(judge: Judge) -> str:
+    data = {"judge": judge.model_dump(mode="json"), "prompts": prompts.all_versions()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _request(api: Api, item: JudgeItem, judge: Judge, seed: int) -> Request:
+    common: dict[str, Any] = dict(max_tokens=judge.max_tokens, temperature=item.temperature, seed=seed)
+    if api == "chat":
+        return Request(api="chat", messages=[{"role": "user", "content": item.prompt}], **common)
+    return Request(api="completions", prompt=item.prompt + "\n", **common)
+
+
+def _parse(item: JudgeItem, reply: str, scale: int) -> tuple[float | None, str | None]:
+    if item.kind == "pairwise":
+        return None, parse_pair(reply)
+    return parse_score(reply, scale), None
+
+
+async def ask(client: ModelClient, api: Api, item: JudgeItem, judge: Judge) -> Judgment:
+    """One verdict: ask, and once more with another seed if the reply does not parse."""
+    record = Judgment(
+        key=item.key, kind=item.kind, set_id=item.qs.id, question_id=item.q.id, sample=item.sample,  # type: ignore[arg-type]
+        candidates=list(item.candidates), trial=item.trial, attack=item.attack,
+        prompt_version=item.prompt_version, seed=item.seed,
+    )  # fmt: skip
+    for attempt in (1, 2):
+        seed = item.seed + (PARSE_RETRY_SEED_OFFSET if attempt == 2 else 0)
+        res = await client.generate(_request(api, item, judge, seed))
+        record.attempts = attempt
+        if res.error:
+            record.error = res.error
+            return record
+        score, verdict = _parse(item, res.text, judge.scale)
+        record.raw = res.text
+        if score is not None or verdict is not None:
+            record.parsed, record.score, record.verdict = True, score, verdict  # type: ignore[assignment]
+            return record
+    return record
+
+
+async def _ask_all(
+    server: Any, api: Api, items: list[JudgeItem], judge: Judge, timeout_s: float, out: JsonlAppender, bar: tqdm
+) -> list[Judgment]:
+    sem = asyncio.Semaphore(judge.concurrency)
+    results: list[Judgment] = []
+    async with ModelClient(server.base_url, server.model, server.api_key, timeout_s, 2) as client:
+
+        async def one(item: JudgeItem) -> None:
+            async with sem:
+                j = await ask(client, api, item, judge)
+            out.append(j)
+            results.append(j)
+            bar.update(1)
+
+        await asyncio.gather(*(one(i) for i in items))
+    return results
+
+
+def _load_done(path: Path, manifest: dict[str, Any], fingerprint: str, log: Callable[[str], None]) -> list[Judgment]:
+    old = manifest.get("judge") or {}
+    if path.exists() and old.get("fingerprint") not in (None, fingerprint):
+        archived = path.with_name(f"judgments.{int(time.time())}.jsonl")
+        path.rename(archived)
+        log(f"judge or judge prompts changed: earlier judgments moved to {archived.name}")
+    repair(path)
+    records = read_records(path, Judgment)
+    kept = [j for j in records if j.error is None]
+    if len(kept) != len(records):
+        write_records(path, list(kept))
+    return kept
+
+
+def run_judging(
+    lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True
+) -> dict[str, Any] | None:
+    """Judge every answer of the run that is not judged yet; return the judge's manifest entry."""
+    judge = lp.plan.judge
+    if judge is None:
+        return None
+    manifest = load_manifest(run_dir) or {}
+    fingerprint = judge_fingerprint(judge)
+    path = run_dir / JUDGMENTS
+    done = _load_done(path, manifest, fingerprint, log)
+    done_keys = {j.key for j in done}
+    gens = [g for g in read_records(run_dir / GENERATIONS, Generation) if g.ok]
+    sets = {ls.qs.id: ls.qs for ls in lp.sets}
+    order = [c.name for c in lp.plan.candidates]
+    work: list[JudgeItem] = []
+    if "single" in judge.modes:
+        work += single_items(judge, sets, gens)
+    if "pairwise" in judge.modes:
+        work += pairwise_items(judge, sets, gens, order)
+    pending = [w for w in work if w.key not in done_keys]
+    entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions()}
+    inject_possible = "single" in judge.modes and judge.injection_answers > 0
+    if not pending and not (inject_possible and _pending_injections(judge, sets, gens, done, done_keys)):
+        log(f"[judge] all {len(work)} judgments already present")
+        manifest["judge"] = {**manifest.get("judge", {}), **entry}
+        save_manifest(run_dir, manifest)
+        return entry
+    log(f"[judge] starting {judge.name} ({lp.model_ref(judge) if judge.endpoint is None else judge.endpoint.base_url})")
+    with serve(lp, judge, run_dir) as server, JsonlAppender(path) as out:
+        api, why = decide_api(lp, judge, server)
+        entry.update(api=api, api_reason=why, server_start_s=server.start_s)
+        log(f"[judge] ready; {len(pending)} judgments on /v1/{api}")
+        with tqdm(total=len(pending), desc="judge", unit="verdict", disable=not show_progress, file=sys.stderr) as bar:
+            new = asyncio.run(_ask_all(server, api, pending, judge, lp.plan.limits.request_timeout_s, out, bar))
+            if inject_possible:
+                probes = _pending_injections(judge, sets, gens, done + new, done_keys)
+                bar.total += len(probes)
+                asyncio.run(_ask_all(server, api, probes, judge, lp.plan.limits.request_timeout_s, out, bar))
+    manifest = load_manifest(run_dir) or manifest
+    manifest["judge"] = entry
+    save_manifest(run_dir, manifest)
+    return entry
+
+
+def _pending_injections(
+    judge: Judge, sets: Any, gens: list[Generation], judged: list[Judgment], done_keys: set[str]
+) -> list[JudgeItem]:
+    return [i for i in injection_items(judge, sets, gens, judged) if i.key not in done_keys]
