@@ -1,6 +1,7 @@
 # The harness is driven by these targets; each sets up what it needs.
 #   make demo   set up, prepare the demo models, run configs/demo.yaml, write reports/demo/index.html
 #   make test   set up, prepare the demo models, run the whole test suite
+#   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: setup models demo demo-clean test test-fast lint clean help
+.PHONY: setup models demo demo-clean test test-fast lint bench bench-fidelity estimate clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -26,7 +27,13 @@ demo: models
 	$(HARNESS) run configs/demo.yaml --run-dir results/demo --report-dir reports/demo
 
 # Start the demo from scratch (a plain `make demo` resumes and re-reports).
-demo-clean:
+demo-# Speed targets are measured here, not in unit tests.
+bench: bench-fidelity
+
+bench-fidelity: models
+	$(PY) scripts/bench_fidelity.py
+
+clean:
 	rm -rf results/demo reports/demo
 
 test: models
@@ -40,6 +47,12 @@ lint: setup
 	$(VENV)/bin/ruff check harness tests
 	$(VENV)/bin/ruff format --check harness tests
 	$(VENV)/bin/mypy harness
+
+# Speed targets are measured here, not in unit tests.
+bench: bench-fidelity
+
+bench-fidelity: models
+	$(PY) scripts/bench_fidelity.py
 
 clean:
 	rm -rf results/* reports/* .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Thin command line over the library: validate, run, judge, score, report, new-set, prepare-models.
+"""Thin command line over the library: validate, estimate, run, judge, score, report, new-set, prepare-models.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
 2, never a traceback. Exit code 1 means the run finished but something in it
@@ -149,6 +149,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from harness.perf.estimate import estimate_plan, format_rows
+
+    rows, notes = estimate_plan(
+        Path(args.config), args.gpus.split(",") if args.gpus else None, args.context, args.concurrency
+    )
+    print(format_rows(rows))
+    for n in notes:
+        _err(n)
+    return EXIT_OK
+
+
 def cmd_new_set(args: argparse.Namespace) -> int:
     from harness.authoring import write_skeleton
 
@@ -201,6 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("run_dir")
     rep.add_argument("--out", help="report folder (default reports/<run folder name>)")
     rep.set_defaults(fn=cmd_report)
+
+    e = sub.add_parser("estimate", help="pre-screen: which candidate fits which GPU, at what best-case speed and cost")
+    e.add_argument("config", help="eval plan YAML")
+    e.add_argument("--gpus", help="comma-separated GPU types (default: the plan's perf.gpu, else the whole table)")
+    e.add_argument(
+        "--context", type=int, help="tokens per sequence (default: each candidate's max_model_len, else 4096)"
+    )
+    e.add_argument("--concurrency", type=int, help="sequences in flight (default: the plan's limits.concurrency)")
+    e.set_defaults(fn=cmd_estimate)
 
     n = sub.add_parser("new-set", help="write a commented skeleton question set")
     n.add_argument("name", help="set id and file name, e.g. hr_policy_zh")

@@ -35,6 +35,8 @@ class Request:
     top_p: float = 1.0
     seed: int | None = None
     stop: list[str] | None = None
+    ignore_eos: bool = False
+    """vLLM extension: keep generating to max_tokens (load tests with equal output lengths)."""
 
 
 @dataclass
@@ -72,6 +74,8 @@ def request_body(model: str, req: Request) -> dict[str, Any]:
         body["seed"] = req.seed
     if req.stop:
         body["stop"] = req.stop
+    if req.ignore_eos:
+        body["ignore_eos"] = True
     if req.api == "chat":
         body["messages"] = req.messages
     else:

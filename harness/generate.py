@@ -22,6 +22,8 @@ from tqdm import tqdm
 
 from harness.client import Api, ModelClient, Request
 from harness.manifest import open_manifest, save_manifest
+from harness.perf.measure import measure_server
+from harness.perf.sweep import run_sweep, sweep_pending
 from harness.plan import LoadedPlan, resolve_model
 from harness.prompts import build_request
 from harness.records import Candidate, Generation, Phase, Plan, Question, QuestionSet
@@ -208,25 +210,24 @@ def run_candidate(
             outcome.api, outcome.info = api, _candidate_info(lp, cand, server, api, why)
             ready = f" in {server.start_s:.0f} s" if server.start_s else ""
             log(f"[{cand.name}] ready{ready}; {len(items)} requests on /v1/{api} ({why})")
-            started = time.time()
-            with tqdm(
-                total=len(items),
-                desc=cand.name,
-                unit="ans",
-                disable=not show_progress,
-                file=sys.stderr,
-            ) as bar:
-                outcome.ok, outcome.failed = asyncio.run(_generate_all(server, api, items, lp.plan, out, bar))
-            phases.append(
-                Phase(
-                    candidate=cand.name,
-                    started_at=started,
-                    ended_at=time.time(),
-                    requests=len(items),
-                    server_start_s=server_start_s,
-                    api=api,
-                )
-            )
+            with measure_server(lp, cand.name, server, run_dir, log):
+                started = time.time()
+                if items:
+                    with tqdm(
+                        total=len(items), desc=cand.name, unit="ans", disable=not show_progress, file=sys.stderr
+                    ) as bar:
+                        outcome.ok, outcome.failed = asyncio.run(_generate_all(server, api, items, lp.plan, out, bar))
+                    phases.append(
+                        Phase(
+                            candidate=cand.name,
+                            started_at=started,
+                            ended_at=time.time(),
+                            requests=len(items),
+                            server_start_s=server_start_s,
+                            api=api,
+                        )
+                    )
+                run_sweep(lp, cand.name, server, api, run_dir, log, show_progress)
     except ServerStartError as exc:
         outcome.error = str(exc)
         log(f"[{cand.name}] FAILED to serve: {exc}")
@@ -270,7 +271,7 @@ def run_generation(
         for cand in lp.plan.candidates:
             mine = [w for w in work if w.candidate == cand.name]
             pending = [w for w in mine if w.key not in done]
-            if not pending:
+            if not pending and not sweep_pending(lp, cand.name, run_dir):
                 log(f"[{cand.name}] all {len(mine)} answers already present")
                 outcomes.append(CandidateOutcome(cand.name, skipped=len(mine)))
                 continue

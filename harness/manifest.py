@@ -46,7 +46,7 @@ def plan_fingerprint(lp: LoadedPlan) -> str:
     candidates, questions or sampling needs a new run directory.
     """
     data = lp.plan.model_dump(
-        mode="json", exclude={"description", "judge", "rubric_pass_threshold", "bootstrap_resamples"}
+        mode="json", exclude={"description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples"}
     )
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

@@ -117,6 +117,42 @@ class Candidate(Strict):
     """``auto`` uses chat when the model has a chat template, else completions."""
     price_per_gpu_hour_usd: float = Field(default=0.0, ge=0)
     endpoint: Endpoint | None = None
+    config_json: str | None = None
+    """A config.json (path relative to the plan) for `harness estimate` when the weights are not local."""
+
+
+class Slo(Strict):
+    """Service-level objectives a request must meet to count toward goodput."""
+
+    ttft_ms: float | None = Field(default=None, gt=0)
+    tpot_ms: float | None = Field(default=None, gt=0)
+    e2e_ms: float | None = Field(default=None, gt=0)
+    attainment: float = Field(default=0.95, gt=0, le=1)
+    """A load level meets the SLOs when at least this share of its requests meet all of them."""
+
+
+class Sweep(Strict):
+    """Load sweep replayed against each candidate's server after its answers are generated."""
+
+    concurrency: list[int] = Field(default=[1, 4, 16])
+    request_rates: list[float] = Field(default_factory=list)
+    """Poisson request rates (requests/s), run after the concurrency levels."""
+    requests_per_level: int = Field(default=32, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    """Output tokens per request (default: sampling.max_tokens)."""
+    ignore_eos: bool = True
+    """Generate exactly max_tokens per request (a vLLM extension; set false for other servers)."""
+
+
+class Perf(Strict):
+    slo: Slo = Field(default_factory=Slo)
+    sweep: Sweep | None = Field(default_factory=Sweep)
+    """None skips the load sweep."""
+    gpu: str | None = None
+    """GPU type the candidates run on (a name from harness/perf/gpus.py): price and roofline."""
+    gpu_prices_usd_per_hour: dict[str, float] = Field(default_factory=dict)
+    """Overrides of the documented default prices per GPU type."""
+    sample_interval_s: float = Field(default=0.5, gt=0)
 
 
 class Judge(Candidate):
@@ -171,6 +207,7 @@ class Plan(Strict):
     """Paths of question-set files, relative to the plan file."""
     sampling: Sampling = Field(default_factory=Sampling)
     limits: Limits = Field(default_factory=Limits)
+    perf: Perf = Field(default_factory=Perf)
     judge: Judge | None = None
     rubric_pass_threshold: float = Field(default=0.5, ge=0, le=1)
     """A rubric score at or above this counts as an acceptable answer."""
@@ -285,3 +322,41 @@ class Judgment(BaseModel):
     attempts: int = 1
     """2 when the first reply could not be parsed and the judge was asked once more."""
     error: str | None = None
+
+
+class RequestTiming(BaseModel):
+    ttft_ms: float | None = None
+    e2e_ms: float | None = None
+    itl_ms: list[float] = Field(default_factory=list)
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    error: str | None = None
+
+
+class LoadLevel(BaseModel):
+    """One load level of the sweep for one candidate, written when the level completes."""
+
+    schema_version: int = SCHEMA_VERSION
+    candidate: str
+    level_id: str
+    """``c16`` (16 concurrent requests) or ``r2.5`` (Poisson, 2.5 requests/s)."""
+    kind: Literal["concurrency", "rate"]
+    value: float
+    started_at: float
+    wall_s: float
+    """First send to last answer."""
+    requests: list[RequestTiming]
+
+
+class PerfRecord(BaseModel):
+    """What one candidate's server needed and used in one session (perf.jsonl)."""
+
+    schema_version: int = SCHEMA_VERSION
+    candidate: str
+    started_at: float
+    memory: dict[str, Any] = Field(default_factory=dict)
+    """Sampler summary: NVML per GPU, or the server process tree's host memory."""
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    """Peaks read from the server's /metrics (KV cache usage, running requests)."""
+    server: dict[str, Any] = Field(default_factory=dict)
+    """From the server log: weight memory, KV cache capacity (tokens), maximum concurrency."""

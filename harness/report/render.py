@@ -20,8 +20,13 @@ from harness.generate import GENERATIONS, PHASES
 from harness.judge.stage import JUDGMENTS
 from harness.judge.summary import JudgeSummary, summarize
 from harness.manifest import load_manifest
-from harness.records import Candidate, Generation, Judgment, Phase, Plan, Score
-from harness.report.charts import quality_vs_throughput
+from harness.perf.estimate import roofline_columns
+from harness.perf.measure import PERF
+from harness.perf.nvml import energy_per_token_j
+from harness.perf.summary import cost_frame, sweep_frame
+from harness.perf.sweep import LOADTEST
+from harness.records import Candidate, Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, Score
+from harness.report.charts import quality_vs_throughput, throughput_latency
 from harness.rollup import answers_frame, category_frame, model_summary
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_run
 from harness.store import atomic_write_json, atomic_write_text, read_records
@@ -77,6 +82,13 @@ def question_rows(
     return out
 
 
+def _tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
+    """Output tokens the server produced while it was measured: answers plus the load sweep."""
+    mine = answers[answers.candidate == candidate]
+    swept = sum(t.output_tokens or 0 for lv in levels if lv.candidate == candidate for t in lv.requests)
+    return int(mine.output_tokens.fillna(0).sum()) + swept
+
+
 def build_report(run_dir: Path, out_dir: Path) -> Path:
     manifest = load_manifest(run_dir)
     if manifest is None:
@@ -96,6 +108,20 @@ def build_report(run_dir: Path, out_dir: Path) -> Path:
     models["api"] = models.candidate.map(apis)
     expected = sum(len(qs.questions) for qs in sets.values()) * plan.sampling.samples
     models["missing"] = expected - models.answers - models.failed
+    levels = read_records(run_dir / LOADTEST, LoadLevel)
+    sweep = sweep_frame(levels, plan.perf.slo)
+    costs = cost_frame(cands, plan.perf, sweep, phases, models)
+    models = models.drop(columns=["usd_per_mtok"]).merge(costs, on="candidate", how="left")
+    roof = roofline_columns(plan, manifest, answers, models)
+    models["roofline_tok_per_s"] = [roof.get(c, (None, None))[0] for c in models.candidate]
+    models["roofline_share"] = [roof.get(c, (None, None))[1] for c in models.candidate]
+    perf_records = {r.candidate: r for r in read_records(run_dir / PERF, PerfRecord)}  # the latest session wins
+    models["energy_j_per_token"] = [
+        energy_per_token_j(perf_records[c].memory.get("energy_j"), _tokens_measured(answers, levels, c))
+        if c in perf_records
+        else None
+        for c in models.candidate
+    ]
 
     names = [c.name for c in cands]
     judge_summary: JudgeSummary | None = None
@@ -119,6 +145,11 @@ def build_report(run_dir: Path, out_dir: Path) -> Path:
             models=_records(models),
             expected=expected,
             chart=quality_vs_throughput(models),
+            sweep=_records(sweep),
+            sweep_chart=throughput_latency(sweep, "e2e_p95_ms", plan.perf.slo.e2e_ms) if not sweep.empty else None,
+            ttft_chart=throughput_latency(sweep, "ttft_p95_ms", plan.perf.slo.ttft_ms) if not sweep.empty else None,
+            perf_records=perf_records,
+            slo=plan.perf.slo,
             categories=[
                 {"set_id": idx[0], "category": idx[1], "scores": [row.get(n) for n in names]}
                 for idx, row in (categories.to_dict("index").items() if not categories.empty else [])

@@ -1,0 +1,103 @@
+"""`harness estimate CONFIG`: the physical limit of each candidate, before any run.
+
+Reads each candidate's config.json (its local model folder, or ``config_json``
+in the plan) and, per GPU type, reports the tensor-parallel size that holds it
+at the plan's context and concurrency, the memory that needs, the decode
+roofline and the $/1M tokens at that roofline (harness.perf.roofline).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.perf.gpus import GPUS
+from harness.perf.roofline import estimate
+from harness.plan import LoadedPlan, load_plan, resolve_model
+from harness.records import Candidate
+from harness.validation import InputError, Problem
+
+DEFAULT_CONTEXT = 4096
+
+
+def config_path(lp: LoadedPlan, cand: Candidate) -> Path | None:
+    if cand.config_json:
+        return (lp.base_dir / cand.config_json).resolve()
+    local = resolve_model(lp.base_dir, cand.model) if cand.endpoint is None else None
+    return local / "config.json" if local else None
+
+
+def estimate_plan(
+    plan_path: Path, gpus: list[str] | None, context: int | None, concurrency: int | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    lp = load_plan(plan_path)
+    perf = lp.plan.perf
+    names = gpus or ([perf.gpu] if perf.gpu else list(GPUS))
+    rows, notes = [], []
+    for cand in lp.plan.candidates:
+        path = config_path(lp, cand)
+        if path is None or not path.is_file():
+            notes.append(
+                f"{cand.name}: no config.json to read (set config_json in the plan for hub or endpoint models)"
+            )
+            continue
+        ctx = context or cand.vllm.max_model_len or DEFAULT_CONTEXT
+        conc = concurrency or lp.plan.limits.concurrency
+        try:
+            found = estimate(json.loads(path.read_text(encoding="utf-8")), ctx, conc, names,
+                             prices_usd_per_hour=perf.gpu_prices_usd_per_hour)  # fmt: skip
+        except ValueError as exc:
+            raise InputError([Problem(str(path), 0, cand.name, str(exc))]) from None
+        rows += [{"candidate": cand.name, "context": ctx, "concurrency": conc, **dataclasses.asdict(r)} for r in found]
+    return rows, notes
+
+
+def format_rows(rows: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'candidate':22s}{'gpu':12s}{'tp':>4s}{'weights':>10s}{'kv':>9s}{'needed':>9s}{'usable':>9s}"
+        f"{'roofline tok/s':>16s}{'$/1M tok':>10s}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        tp = str(r["tp"]) if r["tp"] else "no fit"
+        tok = f"{r['roofline_out_tok_per_s']:.0f}" if r["roofline_out_tok_per_s"] else "–"
+        usd = f"{r['usd_per_mtok_at_roofline']:.3f}" if r["usd_per_mtok_at_roofline"] else "–"
+        lines.append(f"{r['candidate']:22s}{r['gpu']:12s}{tp:>4s}{r['weight_gib']:>9.2f}G{r['kv_gib']:>8.2f}G"
+                     f"{r['needed_gib']:>8.2f}G{r['usable_gib']:>8.2f}G{tok:>16s}{usd:>10s}")  # fmt: skip
+    return (
+        "\n".join(lines)
+        + "\n(memory in GiB at the given context and concurrency; roofline = memory-bandwidth bound of decode)"
+    )
+
+
+def roofline_columns(
+    plan: Any, manifest: dict[str, Any], answers: Any, models: Any
+) -> dict[str, tuple[float | None, float | None]]:
+    """Per candidate: the decode roofline on the plan's GPU, and the measured best throughput as a share of it.
+
+    Context = the candidate's mean prompt + output tokens in this run; concurrency =
+    the best level's (or the plan's) concurrency. Empty without ``perf.gpu``.
+    """
+    from harness.perf.gpus import gpu as gpu_named
+    from harness.perf.roofline import ModelShape, decode_roofline_tok_per_s
+
+    if plan.perf.gpu is None:
+        return {}
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for cand in plan.candidates:
+        model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
+        path = Path(model) / "config.json" if model else None
+        mine = answers[(answers.candidate == cand.name) & answers.ok]
+        if path is None or not path.is_file() or mine.empty:
+            continue
+        shape = ModelShape.from_config(json.loads(path.read_text(encoding="utf-8")))
+        context = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).mean()) or 1
+        row = models.set_index("candidate").loc[cand.name]
+        basis = str(row.get("cost_basis") or "")
+        conc = int(float(basis[1:])) if basis.startswith("c") else plan.limits.concurrency
+        roof = decode_roofline_tok_per_s(shape, gpu_named(plan.perf.gpu), cand.vllm.tensor_parallel_size, context, conc)
+        measured = row.get("best_out_tok_per_s")
+        out[cand.name] = (roof, measured / roof if measured and roof else None)
+    return out

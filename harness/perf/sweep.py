@@ -1,0 +1,103 @@
+"""Load sweep (I/O): replay the question-set prompts at each level against a running server.
+
+Runs after a candidate's answers are generated, on the same server. Each level
+is written to ``loadtest.jsonl`` as one record when it completes, so a resumed
+run skips finished levels and reruns a level that was cut off (a partial level
+would mix two sessions' timings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from harness.client import Api, ModelClient, Request
+from harness.perf.loadgen import Level, LevelRun, run_level
+from harness.plan import LoadedPlan
+from harness.prompts import build_request
+from harness.records import LoadLevel, RequestTiming, Sweep
+from harness.serving import Server
+from harness.store import JsonlAppender, read_records
+
+LOADTEST = "loadtest.jsonl"
+
+
+def levels(sweep: Sweep) -> list[Level]:
+    return [Level("concurrency", c) for c in sweep.concurrency] + [Level("rate", r) for r in sweep.request_rates]
+
+
+def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
+    """``requests_per_level`` prompts cycled from the plan's questions, fixed output length."""
+    s = lp.plan.sampling
+    pool = [(ls.qs, q) for ls in lp.sets for q in ls.qs.questions]
+    out = []
+    for i, (qs, q) in zip(range(sweep.requests_per_level), itertools.cycle(pool), strict=False):
+        req = build_request(api, qs, q, s, s.seed + i)
+        out.append(
+            Request(
+                **{
+                    **req.__dict__,
+                    "max_tokens": sweep.max_tokens or s.max_tokens,
+                    "stop": None,
+                    "ignore_eos": sweep.ignore_eos,
+                }
+            )
+        )
+    return out
+
+
+def to_record(candidate: str, run: LevelRun) -> LoadLevel:
+    timings = [
+        RequestTiming(
+            ttft_ms=r.ttft_ms,
+            e2e_ms=r.e2e_ms,
+            itl_ms=r.itl_ms,
+            prompt_tokens=r.prompt_tokens,
+            output_tokens=r.output_tokens,
+            error=r.error,
+        )
+        for r in run.results
+    ]
+    return LoadLevel(candidate=candidate, level_id=run.level.id, kind=run.level.kind, value=run.level.value,  # type: ignore[arg-type]
+                     started_at=run.started_at, wall_s=run.wall_s, requests=timings)  # fmt: skip
+
+
+def sweep_pending(lp: LoadedPlan, candidate: str, run_dir: Path) -> bool:
+    sweep = lp.plan.perf.sweep
+    if sweep is None:
+        return False
+    done = {lv.level_id for lv in read_records(run_dir / LOADTEST, LoadLevel) if lv.candidate == candidate}
+    return any(lv.id not in done for lv in levels(sweep))
+
+
+def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path,
+              log: Callable[[str], None], show_progress: bool = True) -> int:  # fmt: skip
+    """Run the sweep levels not yet recorded for ``candidate``; return how many ran."""
+    sweep = lp.plan.perf.sweep
+    if sweep is None:
+        return 0
+    path = run_dir / LOADTEST
+    done = {lv.level_id for lv in read_records(path, LoadLevel) if lv.candidate == candidate}
+    todo = [lv for lv in levels(sweep) if lv.id not in done]
+    if not todo:
+        return 0
+    requests = sweep_requests(lp, api, sweep)
+    log(f"[{candidate}] load sweep: {', '.join(lv.id for lv in todo)} × {len(requests)} requests")
+    limits = lp.plan.limits
+    with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
+                                          disable=not show_progress, file=sys.stderr) as bar:  # fmt: skip
+        for level in todo:
+
+            async def go(level: Level = level) -> LevelRun:
+                async with ModelClient(
+                    server.base_url, server.model, server.api_key, limits.request_timeout_s, 0
+                ) as client:
+                    return await run_level(client, requests, level, lp.plan.sampling.seed, lambda: bar.update(1))
+
+            out.append(to_record(candidate, asyncio.run(go())))
+    return len(todo)
