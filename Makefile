@@ -27,13 +27,7 @@ demo: models
 	$(HARNESS) run configs/demo.yaml --run-dir results/demo --report-dir reports/demo
 
 # Start the demo from scratch (a plain `make demo` resumes and re-reports).
-demo-# Speed targets are measured here, not in unit tests.
-bench: bench-fidelity
-
-bench-fidelity: models
-	$(PY) scripts/bench_fidelity.py
-
-clean:
+demo-clean:
 	rm -rf results/demo reports/demo
 
 test: models

@@ -1,10 +1,13 @@
 """Async OpenAI-compatible streaming client: one request in, one timed answer out.
 
-This is the one backend contract: candidates and (later) the judge both go
-through :meth:`ModelClient.generate`. Timings follow vLLM's benchmark
-(``vllm bench serve``): TTFT is the first content chunk minus request start,
-ITL the gaps between consecutive content chunks, E2E the last chunk minus
-request start. Timeouts, connection errors, 429 and 5xx are retried with
+This is the one backend contract: candidates and the judge both go through
+:meth:`ModelClient.generate`. Timings follow vLLM's benchmark (``vllm bench
+serve``, ``async_request_openai_chat_completions``) exactly: TTFT is the first
+chunk that carries a choice minus request start (vLLM sends it with the first
+generated token, even when that token's text is still empty because the
+detokenizer holds back an incomplete character), ITL the gaps between
+consecutive such chunks, E2E the last such chunk minus request start; the
+trailing usage chunk advances nothing. Timeouts, connection errors, 429 and 5xx are retried with
 exponential backoff; after the last attempt the failure is returned as a result
 with ``error`` set, never raised and never dropped.
 """
@@ -167,12 +170,13 @@ class ModelClient:
                 if "error" in chunk:
                     raise FatalError(f"server error in stream: {_error_message(json.dumps(chunk))}")
                 text, finish = chunk_text(req.api, chunk)
-                if text:
+                if chunk.get("choices"):  # a token chunk (its text may still be empty); usage chunks are not
                     if last_content is None:
                         out.ttft_ms = (now - t0) * 1000
                     else:
                         out.itl_ms.append((now - last_content) * 1000)
                     last_content = now
+                    out.e2e_ms = (now - t0) * 1000
                     parts.append(text)
                 if finish:
                     out.finish_reason = finish
@@ -180,7 +184,6 @@ class ModelClient:
                 if usage:
                     out.prompt_tokens = usage.get("prompt_tokens")
                     out.output_tokens = usage.get("completion_tokens")
-                out.e2e_ms = (now - t0) * 1000
             if not done:
                 raise RetryableError("stream ended before [DONE]")
         out.text = "".join(parts)

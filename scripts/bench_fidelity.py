@@ -97,7 +97,9 @@ def main() -> int:
     rows: dict[str, list[dict[str, float]]] = {"vllm": [], "harness": []}
     with tempfile.TemporaryDirectory() as tmp, start_vllm(args.model, cand, Path(tmp) / "server.log", 600) as server:
         dataset = Path(tmp) / "prompts.jsonl"
-        dataset.write_text("".join(json.dumps({"prompt": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+        dataset.write_text(
+            "".join(json.dumps({"prompt": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8"
+        )
         print(f"server ready in {server.start_s:.0f} s; {args.requests} chat requests, concurrency {args.concurrency}, "
               f"{args.output_len} output tokens, {args.rounds} interleaved rounds", flush=True)  # fmt: skip
         run_vllm(server, dataset, args, args.model)  # warm-up
@@ -106,7 +108,9 @@ def main() -> int:
             order = ("vllm", "harness") if r % 2 == 0 else ("harness", "vllm")
             for tool in order:
                 t0 = time.perf_counter()
-                got = run_vllm(server, dataset, args, args.model) if tool == "vllm" else run_harness(server, texts, args)
+                got = (
+                    run_vllm(server, dataset, args, args.model) if tool == "vllm" else run_harness(server, texts, args)
+                )
                 rows[tool].append(got)
                 print(f"round {r + 1} {tool:8s} " + "  ".join(f"{m}={got[m]:.2f}" for m in METRICS)
                       + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
@@ -123,7 +127,14 @@ def main() -> int:
               f"{'ok' if verdict[m] else 'MISSED'}")  # fmt: skip
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"settings": vars(args), "rounds": rows, "median": med, "ratio": ratio, "ok": verdict}, indent=2))
+    report = {
+        "settings": vars(args),
+        "rounds": rows,
+        "median": med,
+        "ratio": ratio,
+        "ok": {k: bool(v) for k, v in verdict.items()},
+    }
+    out.write_text(json.dumps(report, indent=2))
     print(f"\nwritten to {out}")
     return 0 if all(verdict.values()) else 1
 

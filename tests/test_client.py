@@ -112,3 +112,12 @@ def test_connection_error_is_retried_and_reported() -> None:
     res, seen = run(handler, retries=1)
     assert res.error is not None and res.error.startswith("connection error") and len(seen) == 2
     assert "secret" not in res.error
+
+
+def test_timing_follows_vllm_bench_first_chunk_with_a_choice_and_usage_advances_nothing() -> None:
+    role = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+    res, _ = run(lambda n, r: httpx.Response(200, content=sse(role, chat_chunk("Hi"), chat_chunk("!", "stop"), USAGE)))
+    assert res.text == "Hi!"
+    assert len(res.itl_ms) == 2  # role -> "Hi" -> "!": the role chunk is the first token's chunk
+    assert res.e2e_ms is not None and res.ttft_ms is not None
+    assert res.e2e_ms == pytest.approx(res.ttft_ms + sum(res.itl_ms), abs=1e-6)  # the usage chunk is not counted
