@@ -219,8 +219,8 @@ class Plan(Strict):
 # --------------------------------------------------------------------------
 
 
-class Generation(BaseModel):
-    """One model answer to one question sample, with its request timings."""
+class AnswerRef(BaseModel):
+    """The fields that name one answer; records about an answer start with them."""
 
     schema_version: int = SCHEMA_VERSION
     key: str
@@ -229,6 +229,11 @@ class Generation(BaseModel):
     set_id: str
     question_id: str
     sample: int
+
+
+class Generation(AnswerRef):
+    """One model answer to one question sample, with its request timings."""
+
     api: Literal["chat", "completions"]
     """Which endpoint produced the answer."""
     seed: int
@@ -280,13 +285,7 @@ class CheckResult(BaseModel):
     critical: bool = False
 
 
-class Score(BaseModel):
-    schema_version: int = SCHEMA_VERSION
-    key: str
-    candidate: str
-    set_id: str
-    question_id: str
-    sample: int
+class Score(AnswerRef):
     score: float | None
     """Weighted rubric score in [0, 1]; None when the question has no checks."""
     checks: list[CheckResult] = Field(default_factory=list)

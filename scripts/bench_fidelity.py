@@ -27,11 +27,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from harness.client import ModelClient, Request  # noqa: E402
-from harness.perf.loadgen import Level, run_level  # noqa: E402
+from harness.perf.loadgen import Level, run_level, timing  # noqa: E402
 from harness.perf.summary import phase_stats  # noqa: E402
 from harness.prompts import user_text  # noqa: E402
 from harness.questions import load_question_set  # noqa: E402
-from harness.records import Candidate, RequestTiming, Slo, VllmArgs  # noqa: E402
+from harness.records import Candidate, Slo, VllmArgs  # noqa: E402
 from harness.serving import Server, start_vllm  # noqa: E402
 
 SETS = ["hr_policy_zh", "production_line_zh", "customer_support_en"]
@@ -76,8 +76,7 @@ def run_harness(server: Server, texts: list[str], args: argparse.Namespace) -> d
             return await run_level(client, requests, Level("concurrency", args.concurrency))
 
     run = asyncio.run(go())
-    timings = [RequestTiming(ttft_ms=r.ttft_ms, e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, prompt_tokens=r.prompt_tokens,
-                             output_tokens=r.output_tokens, error=r.error) for r in run.results]  # fmt: skip
+    timings = [timing(r) for r in run.results]
     stats = phase_stats(timings, run.wall_s, Slo())
     return {m: stats[m] for m in METRICS} | {"completed": len(timings) - stats["failed"]}
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.client import ModelClient, Request, Result
+from harness.records import RequestTiming
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ class LevelRun:
     results: list[Result]
     started_at: float
     wall_s: float
+
+
+def timing(r: Result) -> RequestTiming:
+    """The record of one request's timings (no text: load-test answers are not scored)."""
+    return RequestTiming(ttft_ms=r.ttft_ms, e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, prompt_tokens=r.prompt_tokens,
+                         output_tokens=r.output_tokens, error=r.error)  # fmt: skip
 
 
 def poisson_offsets_s(n: int, rate_per_s: float, seed: int) -> list[float]:

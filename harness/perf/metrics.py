@@ -13,18 +13,15 @@ the key anyway, as a proxy in front of a shared endpoint may ask for it.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 
 import httpx
 from pydantic import BaseModel
 
+from harness.perf.periodic import Periodic
 from harness.records import SCHEMA_VERSION
 
 KV_USAGE = "vllm:kv_cache_usage_perc"
@@ -182,28 +179,24 @@ def summarize_metrics(scrapes: Sequence[Scrape]) -> MetricsSummary:
     )
 
 
-class MetricsPoller:
+class MetricsPoller(Periodic):
     """Scrapes ``{base_url}/metrics`` every ``interval_s`` in a thread while the ``with`` block runs.
 
     ``base_url`` is the server root (``http://host:port``); a trailing ``/v1`` is dropped.
     A scrape is taken on entry and on exit too, so counter growth covers the whole phase.
     """
 
+    thread_name = "metrics-poller"
+
     def __init__(
         self, base_url: str, api_key: str | None = None, interval_s: float = 1.0, timeout_s: float = 5.0
     ) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s must be positive, got {interval_s}")
+        super().__init__(interval_s)
         root = base_url.rstrip("/")
         self.url = root.removesuffix("/v1") + "/metrics"
-        self.interval_s = interval_s
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(timeout=timeout_s, headers=headers)
         self._scrapes: list[Scrape] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._t0 = 0.0
 
     @property
     def scrapes(self) -> list[Scrape]:
@@ -211,7 +204,7 @@ class MetricsPoller:
             return list(self._scrapes)
 
     def scrape_once(self) -> Scrape:
-        t = time.monotonic() - self._t0
+        t = self._elapsed_s()
         try:
             resp = self._http.get(self.url)
             resp.raise_for_status()
@@ -222,25 +215,10 @@ class MetricsPoller:
             self._scrapes.append(s)
         return s
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.scrape_once()
+    def take(self) -> Scrape:
+        return self.scrape_once()
 
-    def __enter__(self) -> MetricsPoller:
-        self._t0 = time.monotonic()
-        self.scrape_once()
-        self._thread = threading.Thread(target=self._run, name="metrics-poller", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        with contextlib.suppress(Exception):
-            self.scrape_once()
+    def _close(self) -> None:
         self._http.close()
 
     def summary(self) -> MetricsSummary:

@@ -17,18 +17,16 @@ NVML indices follow PCI order, not ``CUDA_VISIBLE_DEVICES``.
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from statistics import fmean
-from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import psutil
 from pydantic import BaseModel
 
+from harness.perf.periodic import Periodic
 from harness.records import SCHEMA_VERSION
 
 GIB = 1024**3
@@ -182,12 +180,14 @@ def tree_rss_bytes(pids: Iterable[int]) -> int | None:
     return sum(seen.values()) if seen else None
 
 
-class MemorySampler:
+class MemorySampler(Periodic):
     """Samples GPUs (or host memory) in a thread while the ``with`` block runs.
 
     ``nvml`` injects a module with pynvml's functions (tests pass a fake);
     by default ``pynvml`` is imported here, when the sampler starts.
     """
+
+    thread_name = "memory-sampler"
 
     def __init__(
         self,
@@ -196,11 +196,9 @@ class MemorySampler:
         interval_s: float = 0.5,
         nvml: Any = None,
     ) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s must be positive, got {interval_s}")
+        super().__init__(interval_s)
         self.gpu_indices = list(gpu_indices) if gpu_indices is not None else None
         self.pids = list(pids)
-        self.interval_s = interval_s
         self._nvml_arg = nvml
         self._nvml: Any = None
         self._nvml_error: type[BaseException] = Exception
@@ -209,10 +207,6 @@ class MemorySampler:
         self.note: str | None = None
         self._errors: list[str] = []
         self._samples: list[Sample] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._t0 = 0.0
 
     @property
     def source(self) -> Literal["nvml", "host"]:
@@ -290,34 +284,21 @@ class MemorySampler:
         """Take one sample now and keep it."""
         gpus = tuple(self._read_gpu(i, h) for i, h in self._handles.items()) if self._nvml is not None else ()
         rss = tree_rss_bytes(self.pids) if self.pids else None
-        s = Sample(t_s=time.monotonic() - self._t0, gpus=gpus, host_rss_bytes=rss)
+        s = Sample(t_s=self._elapsed_s(), gpus=gpus, host_rss_bytes=rss)
         with self._lock:
             self._samples.append(s)
         return s
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.sample_once()
-            except Exception as exc:  # keep sampling: one bad read must not end the measurement
-                self._error("sample", exc)
+    def take(self) -> Sample:
+        return self.sample_once()
 
-    def __enter__(self) -> MemorySampler:
+    def _open(self) -> None:
         self._open_nvml()
-        self._t0 = time.monotonic()
-        self.sample_once()
-        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
-        self._thread.start()
-        return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        with contextlib.suppress(Exception):
-            self.sample_once()  # the last instant of the phase, so even a short phase has two samples
+    def _on_error(self, exc: Exception) -> None:
+        self._error("sample", exc)
+
+    def _close(self) -> None:
         if self._nvml is not None:
             with contextlib.suppress(Exception):
                 self._nvml.nvmlShutdown()

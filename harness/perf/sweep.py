@@ -17,10 +17,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from harness.client import Api, ModelClient, Request
-from harness.perf.loadgen import Level, LevelRun, run_level
+from harness.perf.loadgen import Level, LevelRun, run_level, timing
 from harness.plan import LoadedPlan
 from harness.prompts import build_request
-from harness.records import LoadLevel, RequestTiming, Sweep
+from harness.records import LoadLevel, Sweep
 from harness.serving import Server
 from harness.store import JsonlAppender, read_records
 
@@ -52,17 +52,7 @@ def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
 
 
 def to_record(candidate: str, run: LevelRun) -> LoadLevel:
-    timings = [
-        RequestTiming(
-            ttft_ms=r.ttft_ms,
-            e2e_ms=r.e2e_ms,
-            itl_ms=r.itl_ms,
-            prompt_tokens=r.prompt_tokens,
-            output_tokens=r.output_tokens,
-            error=r.error,
-        )
-        for r in run.results
-    ]
+    timings = [timing(r) for r in run.results]
     return LoadLevel(candidate=candidate, level_id=run.level.id, kind=run.level.kind, value=run.level.value,  # type: ignore[arg-type]
                      started_at=run.started_at, wall_s=run.wall_s, requests=timings)  # fmt: skip
 
