@@ -210,6 +210,7 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
         assert rec.memory["source"] == "host" and rec.memory["peak_rss_gib"] > 0.1
         assert rec.server.get("kv_cache_tokens") or rec.metrics.get("kv_cache_size_tokens")
     assert 'id="memory-table"' in html and "host memory" in html
+    assert "RTX4090 × 1" in html or "L4 × 1" in html  # a 135M/270M model fits the smallest 24 GB GPU
     assert f"report: {(report_dir / 'index.html').resolve()}" in out
 
 

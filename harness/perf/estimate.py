@@ -101,3 +101,34 @@ def roofline_columns(
         measured = row.get("best_out_tok_per_s")
         out[cand.name] = (roof, measured / roof if measured and roof else None)
     return out
+
+
+def smallest_gpu_at_peak(
+    plan: Any, manifest: dict[str, Any], answers: Any, perf_records: dict[str, Any]
+) -> dict[str, str]:
+    """Per candidate: the smallest common GPU (and TP) that holds it at this run's measured peak load.
+
+    Peak load = the most requests the server ran at once (from /metrics) at the
+    longest sequence seen (prompt + output tokens); memory from config.json.
+    """
+    from harness.perf.roofline import ModelShape, smallest_gpu
+
+    out: dict[str, str] = {}
+    for cand in plan.candidates:
+        model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
+        path = Path(model) / "config.json" if model else None
+        mine = answers[(answers.candidate == cand.name) & answers.ok]
+        rec = perf_records.get(cand.name)
+        if path is None or not path.is_file() or mine.empty:
+            continue
+        peak = int((rec.metrics.get("peak_requests_running") if rec else None) or plan.limits.concurrency)
+        longest = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).max()) or 1
+        found = smallest_gpu(
+            ModelShape.from_config(json.loads(path.read_text(encoding="utf-8"))), longest, max(peak, 1)
+        )
+        out[cand.name] = (
+            f"{found[0].name} × {found[1]} ({peak} × {longest} tok)"
+            if found
+            else f"none up to 8 GPUs ({peak} × {longest} tok)"
+        )
+    return out

@@ -20,7 +20,7 @@ from harness.generate import GENERATIONS, PHASES
 from harness.judge.stage import JUDGMENTS
 from harness.judge.summary import JudgeSummary, summarize
 from harness.manifest import load_manifest
-from harness.perf.estimate import roofline_columns
+from harness.perf.estimate import roofline_columns, smallest_gpu_at_peak
 from harness.perf.measure import PERF
 from harness.perf.nvml import energy_per_token_j
 from harness.perf.summary import cost_frame, sweep_frame
@@ -116,6 +116,8 @@ def build_report(run_dir: Path, out_dir: Path) -> Path:
     models["roofline_tok_per_s"] = [roof.get(c, (None, None))[0] for c in models.candidate]
     models["roofline_share"] = [roof.get(c, (None, None))[1] for c in models.candidate]
     perf_records = {r.candidate: r for r in read_records(run_dir / PERF, PerfRecord)}  # the latest session wins
+    smallest = smallest_gpu_at_peak(plan, manifest, answers, perf_records)
+    models["smallest_gpu"] = [smallest.get(c) for c in models.candidate]
     models["energy_j_per_token"] = [
         energy_per_token_j(perf_records[c].memory.get("energy_j"), _tokens_measured(answers, levels, c))
         if c in perf_records
