@@ -84,10 +84,10 @@ def run_harness(server: Server, texts: list[str], args: argparse.Namespace) -> d
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=str(REPO / "models" / "smollm2-135m-instruct"))
-    p.add_argument("--requests", type=int, default=64)
+    p.add_argument("--requests", type=int, default=96)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--output-len", type=int, default=64)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--out", default=str(REPO / "results" / "bench" / "fidelity.json"))
     args = p.parse_args()
     texts = prompts(args.requests)
