@@ -35,7 +35,7 @@ from harness.serving import (
     start_vllm,
     vllm_command,
 )
-from harness.store import JsonlAppender, read_records, repair, write_records
+from harness.store import JsonlAppender, resume_records
 
 GENERATIONS = "generations.jsonl"
 PHASES = "phases.jsonl"
@@ -87,14 +87,11 @@ class CandidateOutcome:
 
 def load_done(path: Path, log: Log) -> set[str]:
     """Keys already answered; drops failed records so they are asked again."""
-    cut = repair(path)
+    kept, cut, dropped = resume_records(path, Generation, lambda g: g.ok)
     if cut:
         log(f"repaired {path.name}: removed a torn last line ({cut} bytes)")
-    records = read_records(path, Generation)
-    kept = [g for g in records if g.ok]
-    if len(kept) != len(records):
-        write_records(path, list(kept))
-        log(f"{len(records) - len(kept)} failed answers from an earlier session will be asked again")
+    if dropped:
+        log(f"{dropped} failed answers from an earlier session will be asked again")
     return {g.key for g in kept}
 
 

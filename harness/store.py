@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -54,6 +54,20 @@ def repair(path: Path) -> int:
     with path.open("r+b") as f:
         f.truncate(keep)
     return len(data) - keep
+
+
+def resume_records(path: Path, model: type[R], keep: Callable[[R], bool]) -> tuple[list[R], int, int]:
+    """Records to resume from: cut a torn last line, then drop (and rewrite without) those ``keep`` rejects.
+
+    Returns the kept records, the bytes cut and the number dropped; a dropped
+    record (a failed request) is asked again, so each key stays in the file once.
+    """
+    cut = repair(path)
+    records = read_records(path, model)
+    kept = [r for r in records if keep(r)]
+    if len(kept) != len(records):
+        write_records(path, list(kept))
+    return kept, cut, len(records) - len(kept)
 
 
 def read_records(path: Path, model: type[R]) -> list[R]:

@@ -29,7 +29,7 @@ from harness.judge.work import JudgeItem, injection_items, pairwise_items, singl
 from harness.manifest import load_manifest, save_manifest
 from harness.plan import LoadedPlan
 from harness.records import Generation, Judge, Judgment
-from harness.store import JsonlAppender, read_records, repair, write_records
+from harness.store import JsonlAppender, read_records, resume_records
 
 JUDGMENTS = "judgments.jsonl"
 PARSE_RETRY_SEED_OFFSET = 1
@@ -99,12 +99,7 @@ def _load_done(path: Path, manifest: dict[str, Any], fingerprint: str, log: Call
         archived = path.with_name(f"judgments.{int(time.time())}.jsonl")
         path.rename(archived)
         log(f"judge or judge prompts changed: earlier judgments moved to {archived.name}")
-    repair(path)
-    records = read_records(path, Judgment)
-    kept = [j for j in records if j.error is None]
-    if len(kept) != len(records):
-        write_records(path, list(kept))
-    return kept
+    return resume_records(path, Judgment, lambda j: j.error is None)[0]
 
 
 def run_judging(
