@@ -1,6 +1,7 @@
 # The harness is driven by these targets; each sets up what it needs.
 #   make demo   set up, prepare the demo models, run configs/demo.yaml, write reports/demo/index.html
 #   make test   set up, prepare the demo models, run the whole test suite
+#   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 SHELL := /bin/bash
 VENV ?= .venv
@@ -9,7 +10,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: setup models demo demo-clean test test-fast lint bench bench-fidelity estimate clean help
+.PHONY: setup models demo demo-clean test test-fast lint bench bench-fidelity estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -47,6 +48,10 @@ bench: bench-fidelity
 
 bench-fidelity: models
 	$(PY) scripts/bench_fidelity.py
+
+# Chromium and fonts-noto-cjk come from `make setup` (scripts/setup.sh).
+screenshot: setup
+	$(PY) -m harness.report.browser screenshot reports/demo/index.html reports/demo/screenshot.png
 
 clean:
 	rm -rf results/* reports/* .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""Thin command line over the library: validate, estimate, run, judge, score, report, new-set, prepare-models.
+"""Thin command line over the library: validate, estimate, run, judge, score, report, compare, new-set,
+prepare-models.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
 2, never a traceback. Exit code 1 means the run finished but something in it
@@ -149,6 +150,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.compare import compare_runs, comparison_json, format_comparison, load_run
+    from harness.store import atomic_write_json
+
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        _err(f"error: --threshold {args.threshold} is outside 0..1 (rubric scores are in [0, 1])")
+        return EXIT_USAGE
+    comparison = compare_runs(load_run(Path(args.run_a)), load_run(Path(args.run_b)), threshold=args.threshold)
+    print(format_comparison(comparison), end="")
+    if args.json:
+        atomic_write_json(Path(args.json), comparison_json(comparison))
+        _err(f"comparison in {args.json}")
+    return EXIT_OK
+
+
 def cmd_estimate(args: argparse.Namespace) -> int:
     from harness.perf.estimate import estimate_plan, format_rows
 
@@ -213,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("run_dir")
     rep.add_argument("--out", help="report folder (default reports/<run folder name>)")
     rep.set_defaults(fn=cmd_report)
+
+    c = sub.add_parser("compare", help="what changed between two runs over the same questions (setup, scores, speed)")
+    c.add_argument("run_a", help="the earlier (baseline) run directory")
+    c.add_argument("run_b", help="the later run directory")
+    c.add_argument("--json", help="also write the full comparison as JSON to this file")
+    c.add_argument("--threshold", type=float, help="pass threshold for a question score (default: run B's plan)")
+    c.set_defaults(fn=cmd_compare)
 
     e = sub.add_parser("estimate", help="pre-screen: which candidate fits which GPU, at what best-case speed and cost")
     e.add_argument("config", help="eval plan YAML")

@@ -39,6 +39,10 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+REPORT_ONLY = {"description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints"}
+"""Plan fields that do not change the answers: editing them re-judges or re-reports a run."""
+
+
 def plan_fingerprint(lp: LoadedPlan) -> str:
     """Hash of what decides the answers: the plan minus the judge and roll-up settings.
 
@@ -46,7 +50,8 @@ def plan_fingerprint(lp: LoadedPlan) -> str:
     candidates, questions or sampling needs a new run directory.
     """
     data = lp.plan.model_dump(
-        mode="json", exclude={"description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples"}
+        mode="json",
+        exclude=REPORT_ONLY,
     )
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

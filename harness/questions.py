@@ -143,3 +143,10 @@ def load_question_set(path: Path, display: str | None = None) -> tuple[QuestionS
     if problems:
         raise InputError(problems)
     return qs, _reference_warnings(qs, doc)
+
+
+def first_questions(qs: QuestionSet, limit: int | None) -> QuestionSet:
+    """The set cut to its first ``limit`` questions (``sampling.questions_per_set``); unchanged when None."""
+    if limit is None or limit >= len(qs.questions):
+        return qs
+    return qs.model_copy(update={"questions": qs.questions[:limit]})

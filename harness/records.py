@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -188,7 +188,9 @@ class Sampling(Strict):
     max_tokens: int = Field(default=256, ge=1)
     seed: int = 0
     samples: int = Field(default=1, ge=1)
-    """Answers drawn per question; sample i uses seed ``seed + i``."""
+    """Answers drawn per question; sample i uses seed ``seed + i``. Stability needs 2 or more."""
+    questions_per_set: int | None = Field(default=None, ge=1)
+    """Ask only the first N questions of each set (a quick, cheaper run; the report says so)."""
 
 
 class Limits(Strict):
@@ -197,6 +199,40 @@ class Limits(Strict):
     retries: int = Field(default=2, ge=0)
     """Further attempts after a timeout, connection error, 429 or 5xx."""
     server_start_timeout_s: float = Field(default=600.0, gt=0)
+
+
+class Weights(Strict):
+    """How much each side of the choice counts in the recommendation (normalised to sum 1).
+
+    Each candidate gets a 0-1 mark per side: quality = rubric score; stability = pass^k
+    (every sample acceptable); cost = cheapest $/1M tokens / its own; latency = fastest
+    p95 end-to-end latency / its own. A side no candidate has figures for is left out.
+    """
+
+    quality: float = Field(default=0.5, ge=0)
+    cost: float = Field(default=0.2, ge=0)
+    latency: float = Field(default=0.1, ge=0)
+    stability: float = Field(default=0.2, ge=0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Weights:
+        if self.quality + self.cost + self.latency + self.stability <= 0:
+            raise ValueError("at least one weight must be above 0")
+        return self
+
+
+class Constraints(Strict):
+    """Hard limits: a candidate that breaks one is not recommended, however good."""
+
+    max_gpu_memory_gib: float | None = Field(default=None, gt=0)
+    """Memory the model needs per GPU: weights plus the KV cache in use at the run's peak."""
+    max_p95_latency_ms: float | None = Field(default=None, gt=0)
+    """p95 end-to-end latency of the answers, at the plan's concurrency."""
+    min_stability: float | None = Field(default=None, ge=0, le=1)
+    """Least pass^k: the share of questions answered acceptably in every sample."""
+    min_quality: float | None = Field(default=None, ge=0, le=1)
+    """Least rubric score."""
+    max_usd_per_mtok: float | None = Field(default=None, gt=0)
 
 
 class Plan(Strict):
@@ -212,6 +248,8 @@ class Plan(Strict):
     rubric_pass_threshold: float = Field(default=0.5, ge=0, le=1)
     """A rubric score at or above this counts as an acceptable answer."""
     bootstrap_resamples: int = Field(default=2000, ge=100)
+    weights: Weights = Field(default_factory=Weights)
+    constraints: Constraints = Field(default_factory=Constraints)
 
 
 # --------------------------------------------------------------------------

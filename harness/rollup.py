@@ -1,6 +1,7 @@
 """Roll-up (pure): records -> pandas DataFrames for the report and summaries.
 
-Levels: answer (one sample) -> question (mean over samples) -> model. The
+Levels: answer (one sample) -> question (mean over samples) -> category and
+question set -> model, each with an interval over questions. The
 model's rubric score is the question-weighted mean of question scores, with a
 95% bootstrap interval that resamples questions (the unit that varies when the
 question set changes). A failed generation scores 0: a missing answer is a
@@ -65,20 +66,49 @@ class Interval:
     high: float | None
 
 
-def bootstrap_mean(values: np.ndarray, weights: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> Interval:
-    """Weighted mean with a percentile bootstrap interval over the items."""
-    n = len(values)
+def bootstrap_means(
+    values: np.ndarray, weights: np.ndarray, resamples: int, seed: int, level: float = 0.95
+) -> list[Interval]:  # fmt: skip
+    """Weighted means of each column of ``values`` (items x metrics) with percentile bootstrap intervals.
+
+    Every metric is resampled with the same draws of items, so intervals of metrics of
+    one model describe the same hypothetical question sets.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    n, m = values.shape
     if n == 0:
-        return Interval(None, None, None)
-    mean = float(np.average(values, weights=weights))
+        return [Interval(None, None, None)] * m
+    means = [float(np.average(values[:, j], weights=weights)) for j in range(m)]
     if n == 1:
-        return Interval(mean, None, None)
+        return [Interval(mean, None, None) for mean in means]
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(resamples, n))
-    means = (values[idx] * weights[idx]).sum(axis=1) / weights[idx].sum(axis=1)
+    w = weights[idx]
+    totals = w.sum(axis=1)
     tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return Interval(mean, float(low), float(high))
+    out = []
+    for j in range(m):
+        boot = (values[:, j][idx] * w).sum(axis=1) / totals
+        low, high = np.percentile(boot, [tail, 100 - tail])
+        out.append(Interval(means[j], float(low), float(high)))
+    return out
+
+
+def bootstrap_mean(values: np.ndarray, weights: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> Interval:
+    """Weighted mean with a percentile bootstrap interval over the items."""
+    return bootstrap_means(values, weights, resamples, seed, level)[0]
+
+
+def group_intervals(questions: pd.DataFrame, keys: list[str], resamples: int, seed: int) -> pd.DataFrame:
+    """Question-weighted mean score per group (e.g. candidate x set x category) with its bootstrap interval."""
+    rows = []
+    for group, q in questions.groupby(keys, sort=False):
+        ci = bootstrap_mean(q.score.to_numpy(float), q.weight.to_numpy(float), resamples, seed)
+        rows.append({**dict(zip(keys, group, strict=True)), "questions": len(q),
+                     "score": ci.mean, "low": ci.low, "high": ci.high})  # fmt: skip
+    return pd.DataFrame(rows, columns=[*keys, "questions", "score", "low", "high"])
 
 
 def perf_summary(answers: pd.DataFrame, phases: list[Phase], name: str) -> dict[str, float | None]:
@@ -130,9 +160,11 @@ def model_summary(
     return pd.DataFrame(rows)
 
 
-def category_frame(answers: pd.DataFrame) -> pd.DataFrame:
-    """Mean question score per (set, category) x candidate."""
-    q = question_frame(answers)
-    if q.empty:
-        return pd.DataFrame()
-    return q.pivot_table(index=["set_id", "category"], columns="candidate", values="score", aggfunc="mean")
+def category_frame(questions: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame:
+    """Per (set, category, candidate): weighted mean question score with a bootstrap interval."""
+    return group_intervals(questions, ["set_id", "category", "candidate"], resamples, seed)
+
+
+def set_frame(questions: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame:
+    """Per (set, candidate): weighted mean question score with a bootstrap interval."""
+    return group_intervals(questions, ["set_id", "candidate"], resamples, seed)

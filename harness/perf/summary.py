@@ -144,3 +144,18 @@ def cost_frame(candidates: Sequence[Candidate], perf: Perf, sweep: pd.DataFrame,
             }
         )
     return pd.DataFrame(rows)
+
+
+def memory_needed_gib(server: dict, metrics: dict, gpus: int) -> float | None:
+    """Memory one GPU needs for this model at the run's peak: weights + the KV cache actually used, / GPUs.
+
+    vLLM reserves most of a GPU up front, so the memory a GPU shows in use is not what
+    the model needs; the weights (logged by vLLM, else the checkpoint size) plus the
+    peak share of the KV cache in use is. None when the log gives neither figure.
+    """
+    weights = server.get("weights_gib") or server.get("checkpoint_gib")
+    if weights is None:
+        return None
+    kv_gib, usage = server.get("kv_cache_gib"), metrics.get("peak_kv_cache_usage_frac")
+    kv_used = kv_gib * usage if kv_gib is not None and usage is not None else 0.0
+    return (weights + kv_used) / max(gpus, 1)

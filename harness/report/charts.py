@@ -71,3 +71,76 @@ def throughput_latency(sweep: pd.DataFrame, latency: str = "e2e_p95_ms", slo_ms:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _data_uri(fig)
+
+
+def _error_bars(rows: pd.DataFrame, low: str, mid: str, high: str) -> list[list[float]]:
+    below = (rows[mid] - rows[low]).where(rows[low].notna(), 0.0).clip(lower=0)
+    above = (rows[high] - rows[mid]).where(rows[high].notna(), 0.0).clip(lower=0)
+    return [below.astype(float).tolist(), above.astype(float).tolist()]
+
+
+def pareto_chart(models: pd.DataFrame, recommended: str | None) -> str | None:
+    """Rubric score (95% CI bars) against $/1M output tokens on a log scale, with the Pareto frontier.
+
+    Up and left is better. Hollow grey points break a hard constraint; the star is the recommendation.
+    """
+    data = models.dropna(subset=["rubric_mean", "usd_per_mtok"])
+    data = data[data.usd_per_mtok > 0]
+    if data.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(7.0, 4.4))
+    for eligible, rows in data.groupby(data.eligible.fillna(False).astype(bool)):
+        ax.errorbar(
+            rows.usd_per_mtok, rows.rubric_mean,
+            yerr=_error_bars(rows, "rubric_ci_low", "rubric_mean", "rubric_ci_high"),
+            fmt="o", capsize=4, markersize=8, linestyle="none",
+            color="#1f6feb" if eligible else "#98a2b3", markerfacecolor="#1f6feb" if eligible else "white",
+            label="meets the constraints" if eligible else "breaks a constraint",
+        )  # fmt: skip
+    front = data[data.pareto.fillna(False).astype(bool)].sort_values("usd_per_mtok")
+    if len(front) > 1:
+        ax.step(front.usd_per_mtok, front.rubric_mean, where="post", color="#067647", linewidth=1.2,
+                linestyle="--", label="Pareto frontier")  # fmt: skip
+    if recommended in set(data.candidate):
+        r = data[data.candidate == recommended].iloc[0]
+        ax.plot([r.usd_per_mtok], [r.rubric_mean], marker="*", markersize=20, color="#f5b400",
+                markeredgecolor="#7a5a00", linestyle="none", label="recommended", zorder=5)  # fmt: skip
+    for _, row in data.iterrows():
+        ax.annotate(str(row.candidate), (row.usd_per_mtok, row.rubric_mean), textcoords="offset points",
+                    xytext=(7, 5), fontsize=8)  # fmt: skip
+    ax.set_xscale("log")
+    lo, hi = float(data.usd_per_mtok.min()), float(data.usd_per_mtok.max())
+    ax.set_xlim(lo / 2, hi * 2)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("$ per 1M output tokens (log scale)")
+    ax.set_ylabel("rubric score (mean, 95% CI)")
+    ax.set_title("Quality against cost (up and left is better)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="lower right")
+    return _data_uri(fig)
+
+
+STATUS_COLORS = {"stable right": "#12b76a", "flips": "#f79009", "stable wrong": "#d92d20"}
+
+
+def stability_chart(models: pd.DataFrame, k: int) -> str | None:
+    """Per candidate, the share of questions right in every sample, flipping, and wrong in every sample."""
+    data = models.dropna(subset=["stable_right"])
+    if data.empty:
+        return None
+    data = data.iloc[::-1]  # plan order top to bottom
+    fig, ax = plt.subplots(figsize=(7.0, 0.6 * len(data) + 1.4))
+    left = pd.Series(0.0, index=data.index)
+    flips = (1 - data.stable_right - data.stable_wrong).clip(lower=0)
+    for label, values in (("stable right", data.stable_right), ("flips", flips), ("stable wrong", data.stable_wrong)):
+        ax.barh(data.candidate.astype(str), values, left=left, color=STATUS_COLORS[label],
+                label=f"{label}" + (f" (all {k} samples)" if label != "flips" and k > 1 else ""))  # fmt: skip
+        for y, (x0, w) in enumerate(zip(left, values, strict=True)):
+            if w >= 0.06:
+                ax.text(x0 + w / 2, y, f"{w:.0%}", ha="center", va="center", fontsize=8, color="white")
+        left = left + values
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of questions (weighted)")
+    ax.set_title(f"Stability over {k} sample{'s' if k != 1 else ''} per question")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25 if len(data) < 4 else -0.12), ncol=3)
+    return _data_uri(fig)

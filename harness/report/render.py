@@ -16,20 +16,10 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from harness.generate import GENERATIONS, PHASES
-from harness.judge.stage import JUDGMENTS
-from harness.judge.summary import JudgeSummary, summarize
-from harness.manifest import load_manifest
-from harness.perf.estimate import roofline_columns, smallest_gpu_at_peak
-from harness.perf.measure import PERF
-from harness.perf.nvml import energy_per_token_j
-from harness.perf.summary import cost_frame, sweep_frame
-from harness.perf.sweep import LOADTEST
-from harness.records import Candidate, Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, Score
-from harness.report.charts import quality_vs_throughput, throughput_latency
-from harness.rollup import answers_frame, category_frame, model_summary
-from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_run
-from harness.store import atomic_write_json, atomic_write_text, read_records
+from harness.report.assemble import ReportData, load_report_data
+from harness.report.charts import pareto_chart, quality_vs_throughput, stability_chart, throughput_latency
+from harness.report.drilldown import drilldown_payload, script_json
+from harness.store import atomic_write_json, atomic_write_text
 
 
 def fmt(value: Any, digits: int = 2) -> str:
@@ -40,6 +30,12 @@ def fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
+def pct(value: Any, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value) * 100:.{digits}f}%"
+
+
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("harness.report", "templates"),
@@ -48,6 +44,10 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["fmt"] = fmt
+    env.filters["heat"] = heat_style
+    env.filters["pct"] = lambda v, digits=0: (
+        "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.{digits}f}%"
+    )
     env.filters["pretty_json"] = lambda obj: json.dumps(obj, ensure_ascii=False, indent=2)
     env.filters["datetime"] = lambda t: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t)) if t else "–"
     return env
@@ -60,119 +60,98 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def question_rows(
-    answers: pd.DataFrame, sets: dict[str, Any], scores: list[Score], names: list[str], judged: dict[str, Judgment]
-) -> list[dict[str, Any]]:
-    """Per question: its text, reference, and each candidate's answers with check results and verdict."""
-    checks = {s.key: s.checks for s in scores}
-    by_q: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
-    for row in _records(answers):
-        row["checks"] = checks.get(row["key"], [])
-        row["judgment"] = judged.get(row["key"])
-        by_q.setdefault((row["set_id"], row["question_id"]), {}).setdefault(row["candidate"], []).append(row)
-    out = []
-    for qs in sets.values():
-        for q in qs.questions:
-            cells = by_q.get((qs.id, q.id), {})
-            out.append({
-                "set_id": qs.id, "id": q.id, "category": q.category, "question": q.question,
-                "reference": q.reference, "weight": q.weight,
-                "answers": [sorted(cells.get(n, []), key=lambda r: r["sample"]) for n in names],
-            })  # fmt: skip
-    return out
+def heat_style(score: float | None) -> str:
+    """Background for a heatmap cell: red (0) through amber to green (1); grey when there is no score."""
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        return "background:#f2f4f7"
+    hue = 120 * max(0.0, min(1.0, float(score)))
+    return f"background:hsl({hue:.0f},70%,82%)"
 
 
-def _tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
-    """Output tokens the server produced while it was measured: answers plus the load sweep."""
-    mine = answers[answers.candidate == candidate]
-    swept = sum(t.output_tokens or 0 for lv in levels if lv.candidate == candidate for t in lv.requests)
-    return int(mine.output_tokens.fillna(0).sum()) + swept
+def heatmap_rows(categories: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
+    """One row per (set, category) with a cell per candidate: score, interval, question count."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in _records(categories):
+        row = rows.setdefault((r["set_id"], r["category"]), {"set_id": r["set_id"], "category": r["category"],
+                                                              "cells": {n: None for n in names}})  # fmt: skip
+        row["cells"][r["candidate"]] = r
+    return [{**r, "cells": [r["cells"][n] for n in names]} for r in rows.values()]
 
 
-def build_report(run_dir: Path, out_dir: Path) -> Path:
-    manifest = load_manifest(run_dir)
-    if manifest is None:
-        raise RunDirError(f"{run_dir} is not a run directory (no manifest.json)")
-    if not (run_dir / SCORES).exists():
-        score_run(run_dir)
-    plan = Plan.model_validate(manifest["plan"])
-    sets, notes = load_run_sets(run_dir)
-    gens = read_records(run_dir / GENERATIONS, Generation)
-    scores = read_records(run_dir / SCORES, Score)
-    phases = read_records(run_dir / PHASES, Phase)
-    answers = answers_frame(gens, scores, sets)
-    cands: list[Candidate] = plan.candidates
-    errors = {name: info.get("error") for name, info in manifest["candidates"].items()}
-    models = model_summary(answers, phases, cands, plan.bootstrap_resamples, plan.sampling.seed, errors)
-    apis = {name: info.get("api") for name, info in manifest["candidates"].items()}
-    models["api"] = models.candidate.map(apis)
-    expected = sum(len(qs.questions) for qs in sets.values()) * plan.sampling.samples
-    models["missing"] = expected - models.answers - models.failed
-    levels = read_records(run_dir / LOADTEST, LoadLevel)
-    sweep = sweep_frame(levels, plan.perf.slo)
-    costs = cost_frame(cands, plan.perf, sweep, phases, models)
-    models = models.drop(columns=["usd_per_mtok"]).merge(costs, on="candidate", how="left")
-    roof = roofline_columns(plan, manifest, answers, models)
-    models["roofline_tok_per_s"] = [roof.get(c, (None, None))[0] for c in models.candidate]
-    models["roofline_share"] = [roof.get(c, (None, None))[1] for c in models.candidate]
-    perf_records = {r.candidate: r for r in read_records(run_dir / PERF, PerfRecord)}  # the latest session wins
-    smallest = smallest_gpu_at_peak(plan, manifest, answers, perf_records)
-    models["smallest_gpu"] = [smallest.get(c) for c in models.candidate]
-    models["energy_j_per_token"] = [
-        energy_per_token_j(perf_records[c].memory.get("energy_j"), _tokens_measured(answers, levels, c))
-        if c in perf_records
-        else None
-        for c in models.candidate
-    ]
+def summary_json(data: ReportData) -> dict[str, Any]:
+    rec = data.recommendation
+    return {
+        "plan": data.plan.name,
+        "recommendation": {
+            "recommended": rec.recommended, "runner_up": rec.runner_up, "runner_up_tied": rec.runner_up_tied,
+            "reason": rec.reason, "weights_used": rec.weights_used,
+            "constraints": data.plan.constraints.model_dump(mode="json"),
+        },
+        "min_detectable_difference": data.mdd,
+        "models": json.loads(data.models.to_json(orient="records")),
+        "categories": json.loads(data.categories.to_json(orient="records")),
+        "question_sets": json.loads(data.set_scores.to_json(orient="records")),
+    }  # fmt: skip
 
-    names = [c.name for c in cands]
-    judge_summary: JudgeSummary | None = None
-    if plan.judge is not None and (run_dir / JUDGMENTS).exists():
-        judgments = read_records(run_dir / JUDGMENTS, Judgment)
-        judge_summary = summarize(judgments, answers, plan.judge, names, plan.rubric_pass_threshold,
-                                  plan.bootstrap_resamples, plan.sampling.seed)  # fmt: skip
-        models = models.merge(judge_summary.per_model, on="candidate", how="left")
-        if not judge_summary.pairwise.empty:
-            models = models.merge(
-                judge_summary.pairwise[["candidate", "win_rate", "bt_elo"]], on="candidate", how="left"
-            )
-    categories = category_frame(answers)
-    html = (
+
+def render_html(data: ReportData) -> str:
+    plan, names = data.plan, data.names
+    models, sweep, js = data.models, data.sweep, data.judge_summary
+    k = plan.sampling.samples
+    payload = drilldown_payload(data.sets, names, data.answers, data.scores, data.stability,
+                                js.by_answer if js else {}, plan.rubric_pass_threshold)  # fmt: skip
+    return (
         _env()
         .get_template("report.html.j2")
         .render(
             plan=plan,
-            manifest=manifest,
-            notes=notes,
+            manifest=data.manifest,
+            notes=data.notes,
             models=_records(models),
-            expected=expected,
-            chart=quality_vs_throughput(models),
+            stability_rows=sorted(
+                _records(models), key=lambda m: (m.get("stability_rank") is None, m.get("stability_rank") or 0)
+            ),
+            rec=data.recommendation,
+            rec_row=next((m for m in _records(models) if m["candidate"] == data.recommendation.recommended), None),
+            mdd=data.mdd,
+            k=k,
+            expected=data.expected,
+            questions_total=sum(len(qs.questions) for qs in data.sets.values()),
+            pareto_chart=pareto_chart(models, data.recommendation.recommended),
+            throughput_chart=quality_vs_throughput(models),
+            stability_chart=stability_chart(models, k),
             sweep=_records(sweep),
             sweep_chart=throughput_latency(sweep, "e2e_p95_ms", plan.perf.slo.e2e_ms) if not sweep.empty else None,
             ttft_chart=throughput_latency(sweep, "ttft_p95_ms", plan.perf.slo.ttft_ms) if not sweep.empty else None,
-            perf_records=perf_records,
+            perf_records=data.perf_records,
             slo=plan.perf.slo,
-            categories=[
-                {"set_id": idx[0], "category": idx[1], "scores": [row.get(n) for n in names]}
-                for idx, row in (categories.to_dict("index").items() if not categories.empty else [])
-            ],
+            heatmap=heatmap_rows(data.categories, names),
+            set_scores=heatmap_rows(data.set_scores.assign(category=""), names),
             names=names,
-            questions=question_rows(answers, sets, scores, names, judge_summary.by_answer if judge_summary else {}),
+            drill_json=script_json(payload),
             judge=plan.judge,
-            judge_info=manifest.get("judge"),
-            judge_summary=judge_summary,
-            judge_pairwise=_records(judge_summary.pairwise) if judge_summary else [],
-            judge_injection=_records(judge_summary.injection) if judge_summary else [],
-            sets=sets,
+            judge_info=data.manifest.get("judge"),
+            judge_summary=js,
+            judge_pairwise=_records(js.pairwise) if js else [],
+            judge_injection=_records(js.injection) if js else [],
+            sets=data.sets,
             generated_at=time.time(),
         )
     )
+
+
+def build_report(run_dir: Path, out_dir: Path) -> Path:
+    """Write index.html, summary.csv and summary.json for a run; returns the page's path."""
+    data = load_report_data(run_dir)
+    html = render_html(data)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = out_dir / "index.html"
     atomic_write_text(index, html)
-    atomic_write_text(out_dir / "summary.csv", models.to_csv(index=False))
-    atomic_write_json(
-        out_dir / "summary.json",
-        {"plan": plan.name, "models": json.loads(models.to_json(orient="records"))},
+    atomic_write_text(
+        out_dir / "summary.csv",
+        data.models.drop(columns=["violations"])
+        .assign(violations=["; ".join(v) if isinstance(v, list) else "" for v in data.models.violations])
+        .to_csv(index=False),
     )
+    atomic_write_json(out_dir / "summary.json", summary_json(data))
     return index

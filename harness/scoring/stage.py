@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.generate import GENERATIONS
 from harness.manifest import load_manifest, sha256_file
-from harness.questions import load_question_set
+from harness.questions import first_questions, load_question_set
 from harness.records import Generation, Question, QuestionSet, Score
 from harness.scoring.rubric import score_answer
 from harness.store import read_records, write_records
@@ -36,7 +36,7 @@ def load_run_sets(run_dir: Path) -> tuple[dict[str, QuestionSet], list[str]]:
         if not path.exists():
             raise RunDirError(f"question set {set_id} is gone from {path}; restore it to score this run")
         qs, _ = load_question_set(path)
-        sets[set_id] = qs
+        sets[set_id] = first_questions(qs, manifest["plan"].get("sampling", {}).get("questions_per_set"))
         if sha256_file(path) != meta["sha256"]:
             notes.append(f"question set {set_id} changed since the run; scoring with the current file")
     return sets, notes

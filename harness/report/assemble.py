@@ -1,0 +1,160 @@
+"""Everything the report shows, as frames: run directory -> :class:`ReportData`.
+
+Loading is I/O; every figure comes from the pure roll-up modules (``rollup``,
+``stability``, ``significance``, ``decision``, ``perf.summary``, ``judge.summary``).
+The templates only format what is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.decision import Recommendation, recommend
+from harness.generate import GENERATIONS, PHASES
+from harness.judge.stage import JUDGMENTS
+from harness.judge.summary import JudgeSummary, summarize
+from harness.manifest import load_manifest
+from harness.perf.estimate import roofline_columns, smallest_gpu_at_peak
+from harness.perf.measure import PERF
+from harness.perf.nvml import energy_per_token_j
+from harness.perf.summary import cost_frame, memory_needed_gib, sweep_frame
+from harness.perf.sweep import LOADTEST
+from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
+from harness.rollup import answers_frame, category_frame, model_summary, question_frame, set_frame
+from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_run
+from harness.significance import versus_best
+from harness.stability import model_stability, question_stability
+from harness.store import read_records
+
+
+@dataclass
+class ReportData:
+    plan: Plan
+    manifest: dict[str, Any]
+    notes: list[str]
+    sets: dict[str, QuestionSet]
+    names: list[str]
+    answers: pd.DataFrame
+    """One row per answer (sample)."""
+    scores: list[Score]
+    questions: pd.DataFrame
+    """One row per candidate x question: mean over samples."""
+    stability: pd.DataFrame
+    """One row per candidate x question: samples, acceptable, spread, status."""
+    models: pd.DataFrame
+    """One row per candidate: every model-level figure."""
+    versus: pd.DataFrame
+    categories: pd.DataFrame
+    set_scores: pd.DataFrame
+    recommendation: Recommendation
+    sweep: pd.DataFrame
+    perf_records: dict[str, PerfRecord]
+    judge_summary: JudgeSummary | None
+    expected: int
+    """Answers each candidate owes: questions x samples."""
+    mdd: float | None
+    """Median minimum detectable difference of the comparisons against the best."""
+
+
+def _tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
+    """Output tokens the server produced while it was measured: answers plus the load sweep."""
+    mine = answers[answers.candidate == candidate]
+    swept = sum(t.output_tokens or 0 for lv in levels if lv.candidate == candidate for t in lv.requests)
+    return int(mine.output_tokens.fillna(0).sum()) + swept
+
+
+def load_report_data(run_dir: Path) -> ReportData:
+    manifest = load_manifest(run_dir)
+    if manifest is None:
+        raise RunDirError(f"{run_dir} is not a run directory (no manifest.json)")
+    if not (run_dir / SCORES).exists():
+        score_run(run_dir)
+    plan = Plan.model_validate(manifest["plan"])
+    sets, notes = load_run_sets(run_dir)
+    gens = read_records(run_dir / GENERATIONS, Generation)
+    scores = read_records(run_dir / SCORES, Score)
+    phases = read_records(run_dir / PHASES, Phase)
+    levels = read_records(run_dir / LOADTEST, LoadLevel)
+    perf_records = {r.candidate: r for r in read_records(run_dir / PERF, PerfRecord)}  # the latest session wins
+    judgments = read_records(run_dir / JUDGMENTS, Judgment) if plan.judge and (run_dir / JUDGMENTS).exists() else None
+    if plan.sampling.questions_per_set:
+        notes.append(f"This run asked only the first {plan.sampling.questions_per_set} questions of each set "
+                     "(sampling.questions_per_set): a quick look, with wider intervals.")  # fmt: skip
+    return assemble(plan, manifest, notes, sets, gens, scores, phases, levels, perf_records, judgments)
+
+
+def assemble(
+    plan: Plan, manifest: dict[str, Any], notes: list[str], sets: dict[str, QuestionSet], gens: list[Generation],
+    scores: list[Score], phases: list[Phase], levels: list[LoadLevel], perf_records: dict[str, PerfRecord],
+    judgments: list[Judgment] | None,
+) -> ReportData:  # fmt: skip
+    seed, resamples, k = plan.sampling.seed, plan.bootstrap_resamples, plan.sampling.samples
+    cands = plan.candidates
+    names = [c.name for c in cands]
+    answers = answers_frame(gens, scores, sets)
+    questions = question_frame(answers)
+    errors = {name: info.get("error") for name, info in manifest["candidates"].items()}
+    models = model_summary(answers, phases, cands, resamples, seed, errors)
+    models["api"] = models.candidate.map({n: i.get("api") for n, i in manifest["candidates"].items()})
+    expected = sum(len(qs.questions) for qs in sets.values()) * k
+    models["missing"] = expected - models.answers - models.failed
+
+    sweep = sweep_frame(levels, plan.perf.slo)
+    costs = cost_frame(cands, plan.perf, sweep, phases, models)
+    models = models.drop(columns=["usd_per_mtok"]).merge(costs, on="candidate", how="left")
+    roof = roofline_columns(plan, manifest, answers, models)
+    models["roofline_tok_per_s"] = [roof.get(c, (None, None))[0] for c in models.candidate]
+    models["roofline_share"] = [roof.get(c, (None, None))[1] for c in models.candidate]
+    smallest = smallest_gpu_at_peak(plan, manifest, answers, perf_records)
+    models["smallest_gpu"] = [smallest.get(c) for c in models.candidate]
+    tp = {c.name: c.vllm.tensor_parallel_size for c in cands}
+    models["memory_needed_gib"] = [
+        memory_needed_gib(perf_records[c].server, perf_records[c].metrics, tp[c]) if c in perf_records else None
+        for c in models.candidate
+    ]
+    models["energy_j_per_token"] = [
+        energy_per_token_j(perf_records[c].memory.get("energy_j"), _tokens_measured(answers, levels, c))
+        if c in perf_records
+        else None
+        for c in models.candidate
+    ]
+
+    qstab = question_stability(answers, plan.rubric_pass_threshold, k)
+    models = models.merge(model_stability(qstab, names, k, resamples, seed), on="candidate", how="left")
+    versus = versus_best(questions, names, resamples, seed)
+    models = models.merge(
+        versus[["candidate", "is_best", "diff", "diff_low", "diff_high", "p_holm", "significant", "mdd"]].rename(
+            columns={"diff": "diff_vs_best", "diff_low": "diff_vs_best_low", "diff_high": "diff_vs_best_high"}
+        ),
+        on="candidate",
+        how="left",
+    )
+
+    judge_summary = None
+    if plan.judge is not None and judgments is not None:
+        judge_summary = summarize(judgments, answers, plan.judge, names, plan.rubric_pass_threshold, resamples, seed)
+        models = models.merge(judge_summary.per_model, on="candidate", how="left")
+        if not judge_summary.pairwise.empty:
+            models = models.merge(
+                judge_summary.pairwise[["candidate", "win_rate", "bt_elo"]], on="candidate", how="left"
+            )
+
+    rec = recommend(models, questions, plan.weights, plan.constraints, k, resamples, seed)
+    models = models.merge(
+        rec.table[["candidate", "eligible", "violations", "pareto", "dominated_by", "overall"]],
+        on="candidate",
+        how="left",
+    )
+    mdds = versus.mdd.dropna()
+    return ReportData(
+        plan=plan, manifest=manifest, notes=notes, sets=sets, names=names, answers=answers, scores=scores,
+        questions=questions, stability=qstab, models=models, versus=versus,
+        categories=category_frame(questions, resamples, seed), set_scores=set_frame(questions, resamples, seed),
+        recommendation=rec, sweep=sweep, perf_records=perf_records, judge_summary=judge_summary,
+        expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None,
+    )  # fmt: skip

@@ -1,0 +1,187 @@
+/* Drill-down: draws one page of questions from the JSON in #drill-data.
+   Model output is untrusted: it is only ever written with textContent, never as HTML. */
+(function () {
+  "use strict";
+  var DATA = JSON.parse(document.getElementById("drill-data").textContent);
+  var PAGE_SIZE = 25;
+  var state = { category: "", set: "", models: DATA.models.slice(), failed: false, unstable: false, search: "", page: 0 };
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+  function $(id) { return document.getElementById(id); }
+
+  function readHash() {
+    var h = location.hash.replace(/^#/, "");
+    if (h.indexOf("=") < 0) return; /* a plain section anchor such as #models */
+    h.split("&").forEach(function (part) {
+      var i = part.indexOf("=");
+      if (i < 0) return;
+      var k = decodeURIComponent(part.slice(0, i)), v = decodeURIComponent(part.slice(i + 1));
+      if (k === "category") state.category = v;
+      else if (k === "set") state.set = v;
+      else if (k === "model") state.models = DATA.models.filter(function (m) { return v.split(",").indexOf(m) >= 0; });
+      else if (k === "failed") state.failed = v === "1";
+      else if (k === "unstable") state.unstable = v === "1";
+      else if (k === "search") state.search = v;
+      else if (k === "page") state.page = Math.max(0, (parseInt(v, 10) || 1) - 1);
+    });
+  }
+
+  function writeHash() {
+    var p = [];
+    if (state.category) p.push("category=" + encodeURIComponent(state.category));
+    if (state.set) p.push("set=" + encodeURIComponent(state.set));
+    if (state.models.length !== DATA.models.length) p.push("model=" + state.models.map(encodeURIComponent).join(","));
+    if (state.failed) p.push("failed=1");
+    if (state.unstable) p.push("unstable=1");
+    if (state.search) p.push("search=" + encodeURIComponent(state.search));
+    if (state.page) p.push("page=" + (state.page + 1));
+    try { history.replaceState(null, "", p.length ? "#" + p.join("&") : location.pathname + location.search); } catch (e) { /* file:// in some browsers */ }
+  }
+
+  function shown() { return state.models.map(function (m) { return DATA.models.indexOf(m); }); }
+
+  function failedAnswer(a) { return !a.ok || (a.sc !== null && a.sc < DATA.threshold); }
+
+  function matches(q, cols) {
+    if (state.category && q.cat !== state.category) return false;
+    if (state.set && q.set !== state.set) return false;
+    if (state.failed && !cols.some(function (i) { return q.answers[i].some(failedAnswer); })) return false;
+    if (state.unstable && !cols.some(function (i) { return q.status[i] && q.status[i][0] === "flips"; })) return false;
+    if (state.search) {
+      var s = state.search.toLowerCase();
+      var hay = (q.id + " " + q.q + " " + (q.ref || "")).toLowerCase();
+      if (hay.indexOf(s) < 0) return false;
+    }
+    return true;
+  }
+
+  var BADGE = { "stable right": "right", "flips": "flips", "stable wrong": "wrong" };
+
+  function answerBlock(a, many) {
+    var box = el("div", null, "sample");
+    if (many) box.appendChild(el("div", "sample " + a.s, "muted"));
+    if (a.ok) box.appendChild(el("div", a.t, "answer"));
+    else box.appendChild(el("div", "request failed: " + (a.e || ""), "answer fail"));
+    if (a.sc !== null) {
+      var sc = el("div", "score " + a.sc.toFixed(2), "score " + (a.sc >= DATA.threshold ? "pass" : "fail"));
+      box.appendChild(sc);
+    }
+    if (a.j) {
+      var j = el("div", null, "judge-verdict");
+      j.appendChild(document.createTextNode("judge: "));
+      j.appendChild(a.j[1] ? el("strong", a.j[0] === null ? "–" : String(a.j[0])) : el("span", "unparsed", "fail"));
+      var d = el("details");
+      d.appendChild(el("summary", "judge's reply"));
+      d.appendChild(el("div", a.j[2], "answer"));
+      j.appendChild(d);
+      box.appendChild(j);
+    }
+    if (a.ck.length) {
+      var ul = el("ul", null, "checks");
+      a.ck.forEach(function (c) {
+        var text = (c[1] ? "✓ " : "✗ ") + c[0] + (c[2] ? (c[1] ? " (critical)" : " (critical: answer scores 0)") : "") + ": " + c[3];
+        ul.appendChild(el("li", text, c[1] ? "pass" : "fail"));
+      });
+      box.appendChild(ul);
+    }
+    return box;
+  }
+
+  function render() {
+    var cols = shown();
+    var hits = DATA.questions.filter(function (q) { return matches(q, cols); });
+    var pages = Math.max(1, Math.ceil(hits.length / PAGE_SIZE));
+    if (state.page >= pages) state.page = pages - 1;
+    var head = $("drill-head"), body = $("drill-body");
+    head.textContent = "";
+    body.textContent = "";
+    var tr = el("tr");
+    tr.appendChild(el("th", "question"));
+    cols.forEach(function (i) { tr.appendChild(el("th", DATA.models[i])); });
+    head.appendChild(tr);
+    hits.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE).forEach(function (q) {
+      var row = el("tr", null, "question");
+      row.setAttribute("data-question", q.id);
+      row.setAttribute("data-set", q.set);
+      row.setAttribute("data-category", q.cat);
+      var qc = el("td", null, "qcell");
+      qc.appendChild(el("strong", q.id));
+      qc.appendChild(document.createTextNode(" · " + q.cat + " · " + q.set + (q.w !== 1 ? " · weight " + q.w : "")));
+      qc.appendChild(el("div", q.q));
+      if (q.ref) qc.appendChild(el("div", "Reference: " + q.ref, "muted"));
+      row.appendChild(qc);
+      cols.forEach(function (i) {
+        var td = el("td");
+        td.setAttribute("data-candidate", DATA.models[i]);
+        var st = q.status[i];
+        if (st) {
+          var b = el("span", st[0] + " " + st[1] + "/" + st[2], "badge " + BADGE[st[0]]);
+          b.title = st[1] + " of " + st[2] + " samples acceptable";
+          td.appendChild(b);
+          if (q.score[i] !== null) td.appendChild(el("span", " mean " + q.score[i].toFixed(2), "muted"));
+        }
+        var answers = q.answers[i];
+        if (!answers.length) td.appendChild(el("div", "no answer", "muted"));
+        answers.forEach(function (a) { td.appendChild(answerBlock(a, answers.length > 1)); });
+        row.appendChild(td);
+      });
+      body.appendChild(row);
+    });
+    $("drill-count").textContent = hits.length + " of " + DATA.questions.length + " questions match";
+    $("p-label").textContent = " page " + (state.page + 1) + " of " + pages + " ";
+    $("p-prev").disabled = state.page === 0;
+    $("p-next").disabled = state.page >= pages - 1;
+  }
+
+  function fill(select, values, current) {
+    values.forEach(function (v) {
+      var o = el("option", v);
+      o.value = v;
+      if (v === current) o.selected = true;
+      select.appendChild(o);
+    });
+  }
+
+  function changed() { state.page = 0; writeHash(); render(); }
+
+  function init() {
+    readHash();
+    fill($("f-category"), DATA.categories, state.category);
+    fill($("f-set"), DATA.sets, state.set);
+    var box = $("f-models");
+    DATA.models.forEach(function (m) {
+      var label = el("label");
+      var cb = el("input");
+      cb.type = "checkbox";
+      cb.value = m;
+      cb.checked = state.models.indexOf(m) >= 0;
+      cb.addEventListener("change", function () {
+        state.models = DATA.models.filter(function (n) {
+          return n === m ? cb.checked : state.models.indexOf(n) >= 0;
+        });
+        changed();
+      });
+      label.appendChild(cb);
+      label.appendChild(document.createTextNode(" " + m + " "));
+      box.appendChild(label);
+    });
+    $("f-failed").checked = state.failed;
+    $("f-unstable").checked = state.unstable;
+    $("f-search").value = state.search;
+    $("f-category").addEventListener("change", function (e) { state.category = e.target.value; changed(); });
+    $("f-set").addEventListener("change", function (e) { state.set = e.target.value; changed(); });
+    $("f-failed").addEventListener("change", function (e) { state.failed = e.target.checked; changed(); });
+    $("f-unstable").addEventListener("change", function (e) { state.unstable = e.target.checked; changed(); });
+    $("f-search").addEventListener("input", function (e) { state.search = e.target.value; changed(); });
+    $("p-prev").addEventListener("click", function () { state.page -= 1; writeHash(); render(); });
+    $("p-next").addEventListener("click", function () { state.page += 1; writeHash(); render(); });
+    render();
+  }
+
+  init();
+})();
