@@ -151,7 +151,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from harness.compare import compare_runs, comparison_json, format_comparison, load_run
+    from harness.compare import compare_runs, comparison_json, load_run
+    from harness.compare_text import format_comparison
     from harness.store import atomic_write_json
 
     if args.threshold is not None and not 0 <= args.threshold <= 1:

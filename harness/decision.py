@@ -129,9 +129,7 @@ def recommend(
     best = ranked[0]
     runner = ranked[1] if len(ranked) > 1 else None
     diff = (
-        paired_difference(*aligned_scores(questions, best, runner), resamples=resamples, seed=seed)
-        if runner
-        else None
+        paired_difference(*aligned_scores(questions, best, runner), resamples=resamples, seed=seed) if runner else None
     )
     tied = bool(diff and (diff.p_value is None or diff.p_value >= ALPHA))
     reason = _reason(best, runner, diff, tied, table, models, used, k)

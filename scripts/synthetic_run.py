@@ -46,6 +46,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # run as a script from any directory
 
 from harness import manifest as manifest_mod  # noqa: E402
+from harness.client import Api  # noqa: E402
 from harness.generate import GENERATIONS, PHASES  # noqa: E402
 from harness.perf.measure import PERF  # noqa: E402
 from harness.perf.metrics import MetricsSummary  # noqa: E402
@@ -92,8 +93,12 @@ MAX_MODEL_LEN = 4096
 SWEEP = Sweep(concurrency=[1, 4, 16], requests_per_level=32, max_tokens=64)
 SLO = Slo(ttft_ms=1500, tpot_ms=60, e2e_ms=8000, attainment=0.9)
 SYNTHETIC_GIT: dict[str, Any] = {"commit": None, "dirty": None}
-ERRORS = ("timed out after 120 s", "connection error: RemoteProtocolError: Server disconnected without sending a response.",
-          "HTTP 503: Service Unavailable")  # fmt: skip
+ERRORS = (
+    "timed out after 120 s",
+    "connection error: RemoteProtocolError: Server disconnected without sending a response.",
+    "HTTP 503: Service Unavailable",
+)
+"""Failed requests say what the client says (harness.client), in turn."""
 JSON_SEPARATORS = (",", ":")
 
 
@@ -171,7 +176,8 @@ EN = Language(
     filler="This answer is based on the excerpt above; policies change, so check the latest help-center page.",
     topics=(
         Topic("billing", "Plans & billing", "USD", 5, 300, ("Starter", "Plus", "Pro", "Family", "Business"),
-              ("monthly price of the {q} plan", "upgrade fee for the {q} plan"), ("prorated amount", "prorated charge")),
+              ("monthly price of the {q} plan", "upgrade fee for the {q} plan"),
+              ("prorated amount", "prorated charge")),
         Topic("shipping", "Shipping", "days", 1, 30, ("Canada", "the UK", "the EU", "Alaska", "Hawaii"),
               ("standard delivery time to {q}", "express delivery time to {q}"), ("tracking number", "tracking link")),
         Topic("returns", "Returns & refunds", "days", 7, 90, ("opened hubs", "unopened cameras", "door sensors"),
@@ -218,7 +224,7 @@ class SynthModel:
     size_b: float
     tp: int
     price_usd_per_gpu_hour: float
-    api: str
+    api: Api
     ability: float
     noise_sd: float
     """How much a sample's quality varies around the model's mean: its (in)stability."""
@@ -230,6 +236,9 @@ class SynthModel:
     batching: float
     """Concurrency at which time per token has doubled from concurrency 1."""
     fail_rate: float
+    """Share of requests that fail at random."""
+    outage: bool
+    """One run of consecutive failures (about 1% of its requests): a server hiccup, as real runs see."""
     server_start_s: float
 
 
@@ -254,7 +263,8 @@ def make_models(n: int, rng: np.random.Generator) -> list[SynthModel]:
                 tpot_ms=(6 + 1.4 * size / tp) * float(rng.uniform(0.8, 1.25)),
                 prefill_ms_per_token=0.02 * (1 + size / tp) * float(rng.uniform(0.8, 1.25)),
                 batching=float(rng.uniform(8, 40)),
-                fail_rate=0.03 if i % 7 == 3 else 0.003,
+                fail_rate=0.002,
+                outage=i == min(1, n - 1),
                 server_start_s=float(rng.uniform(25, 60) + 2 * size),
             )
         )
@@ -410,29 +420,43 @@ def _round(values: np.ndarray, digits: int = 1) -> list[float]:
     return [float(v) for v in np.round(values, digits)]
 
 
+@dataclass(frozen=True)
+class Questions:
+    """The questions every model answers, with what is fixed per question across models."""
+
+    items: list[SynthQuestion]
+    prompt_tokens: np.ndarray
+    difficulty: np.ndarray
+    """Subtracted from a model's ability: the same question is hard for every model."""
+    samples: int
+    seed: int
+    rubric: RubricCache
+    overrides: dict[tuple[int, str], str]
+
+
+def failure_mask(m: SynthModel, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Random failures, plus for the model with an outage one run of consecutive ones (failures cluster in time)."""
+    failed = rng.random(shape) < m.fail_rate
+    if m.outage:
+        run_n = max(1, round(0.01 * failed.size))
+        start = int(rng.integers(0, failed.size - run_n + 1))
+        failed.reshape(-1)[start : start + run_n] = True
+    return failed
+
+
 def model_answers(
-    m: SynthModel,
-    mi: int,
-    questions: list[SynthQuestion],
-    prompt_tokens: np.ndarray,
-    difficulty: np.ndarray,
-    samples: int,
-    seed: int,
-    started_at: float,
-    rng: np.random.Generator,
-    rubric: RubricCache,
-    overrides: dict[tuple[int, str], str],
-    gen_lines: list[str],
-    score_lines: list[str],
-) -> ModelRun:
+    m: SynthModel, mi: int, qs: Questions, started_at: float, rng: np.random.Generator,
+    gen_lines: list[str], score_lines: list[str],
+) -> ModelRun:  # fmt: skip
     """Append one model's generation and score lines; arrays are drawn per model so the loops only format."""
+    questions, samples, seed = qs.items, qs.samples, qs.seed
     shape = (len(questions), samples)
     affinity = rng.normal(0, 0.6, len(questions))[:, None]
-    latent = m.ability - difficulty[:, None] + affinity + rng.normal(0, m.noise_sd, shape)
+    latent = m.ability - qs.difficulty[:, None] + affinity + rng.normal(0, m.noise_sd, shape)
     levels = np.digitize(latent, LEVEL_CUTS).tolist()
-    failed = (rng.random(shape) < m.fail_rate).tolist()
+    failed = failure_mask(m, shape, rng).tolist()
     attempts = np.where(rng.random(shape) < 0.01, 2, 1).tolist()
-    prompt = np.round(prompt_tokens * rng.uniform(0.9, 1.15)).astype(int)
+    prompt = np.round(qs.prompt_tokens * rng.uniform(0.9, 1.15)).astype(int)
     out_tok = np.clip(np.round(rng.lognormal(math.log(m.mean_output_tokens), 0.4, shape)), 4, MAX_TOKENS).astype(int)
     ttft = (30 + prompt[:, None] * m.prefill_ms_per_token) * rng.lognormal(0, 0.3, shape) + rng.exponential(40, shape)
     e2e = ttft + (out_tok - 1) * m.tpot_ms * rng.lognormal(0, 0.08, shape)
@@ -445,7 +469,7 @@ def model_answers(
     score_t = _template(Score, key="", candidate="", set_id="", question_id="", sample=0, score=None)
     ok_prompt, ok_out = 0, 0
     for qi, q in enumerate(questions):
-        forced = overrides.get((mi, q.id))
+        forced = qs.overrides.get((mi, q.id))
         for s in range(samples):
             key = f"{m.name}/{q.set_id}/{q.id}/{s}"
             ref = {"key": key, "candidate": m.name, "set_id": q.set_id, "question_id": q.id, "sample": s}
@@ -461,7 +485,7 @@ def model_answers(
                 gen.update(text=text, finish_reason="length" if n_out >= MAX_TOKENS else "stop",
                            prompt_tokens=int(prompt[qi]), output_tokens=n_out, ttft_ms=ttft_rows[qi][s],
                            e2e_ms=e2e_rows[qi][s], attempts=attempts[qi][s])  # fmt: skip
-                score["score"], score["checks"] = rubric(q.id, text)
+                score["score"], score["checks"] = qs.rubric(q.id, text)
                 ok_prompt += int(prompt[qi])
                 ok_out += n_out
             gen_lines.append(_dumps(gen))
@@ -489,8 +513,13 @@ def sweep_levels(m: SynthModel, started_at: float, prompt_mean: float, rng: np.r
         e2e = ttft + gaps.sum(axis=1)
         wall_s = float(e2e.sum()) / 1000 / c * 1.02
         requests = [
-            RequestTiming(ttft_ms=float(ttft[i]), e2e_ms=float(e2e[i]), itl_ms=_round(gaps[i], 2),
-                          prompt_tokens=round(prompt_mean), output_tokens=tokens)  # fmt: skip
+            RequestTiming(
+                ttft_ms=float(ttft[i]),
+                e2e_ms=float(e2e[i]),
+                itl_ms=_round(gaps[i], 2),
+                prompt_tokens=round(prompt_mean),
+                output_tokens=tokens,
+            )
             for i in range(n)
         ]
         out.append(LoadLevel(candidate=m.name, level_id=f"c{c}", kind="concurrency", value=c, started_at=t,
@@ -509,14 +538,22 @@ def perf_record(m: SynthModel, run: ModelRun, sweep_s: float, rng: np.random.Gen
     peak_kv = float(rng.uniform(0.05, 0.6))
     power = [float(rng.uniform(180, 330)) for _ in range(m.tp)]
     gpus = [
-        GpuSummary(index=i, name=f"NVIDIA {GPU_NAME}", total_gib=GPU_TOTAL_GIB, peak_used_gib=0.91 * GPU_TOTAL_GIB,
-                   mean_util_pct=float(rng.uniform(55, 95)), mean_power_w=p, energy_j=p * duration_s)  # fmt: skip
+        GpuSummary(
+            index=i,
+            name=f"NVIDIA {GPU_NAME}",
+            total_gib=GPU_TOTAL_GIB,
+            peak_used_gib=0.91 * GPU_TOTAL_GIB,
+            mean_util_pct=float(rng.uniform(55, 95)),
+            mean_power_w=p,
+            energy_j=p * duration_s,
+        )
         for i, p in enumerate(power)
     ]
     memory = MemorySummary(
         source="nvml", duration_s=duration_s, samples=int(duration_s / 0.5), gpus=gpus,
         total_gib=GPU_TOTAL_GIB * m.tp, peak_used_gib=0.91 * GPU_TOTAL_GIB * m.tp, mean_power_w=sum(power),
-        energy_j=sum(power) * duration_s, peak_rss_gib=float(rng.uniform(3, 7)), mean_rss_gib=float(rng.uniform(2.5, 3)),
+        energy_j=sum(power) * duration_s, peak_rss_gib=float(rng.uniform(3, 7)),
+        mean_rss_gib=float(rng.uniform(2.5, 3)),
     )  # fmt: skip
     metrics = MetricsSummary(
         scrapes=int(duration_s / 0.5), duration_s=duration_s, peak_kv_cache_usage_frac=peak_kv,
@@ -624,9 +661,9 @@ def write_synthetic_run(
     lp = load_plan(run_dir / PLAN_FILE)  # the real loader: the synthetic sets must validate
 
     loaded = {q.id: q for ls in lp.sets for q in ls.qs.questions}
-    rubric = RubricCache(loaded)
     difficulty = question_rng.normal(0, 1.0, len(all_questions))
     prompt_tokens = _prompt_tokens(all_questions, question_rng)
+    qs_all = Questions(all_questions, prompt_tokens, difficulty, samples, seed, RubricCache(loaded), answer_texts or {})
     gen_lines: list[str] = []
     score_lines: list[str] = []
     phases: list[Phase] = []
@@ -635,8 +672,7 @@ def write_synthetic_run(
     t = EPOCH_S + 5.0
     for mi, (m, rng) in enumerate(zip(synth_models, answer_rngs, strict=True)):
         t += m.server_start_s
-        run = model_answers(m, mi, all_questions, prompt_tokens, difficulty, samples, seed, t, rng, rubric,
-                            answer_texts or {}, gen_lines, score_lines)  # fmt: skip
+        run = model_answers(m, mi, qs_all, t, rng, gen_lines, score_lines)
         phases.append(run.phase)
         t = run.phase.ended_at + 0.5
         if with_perf:

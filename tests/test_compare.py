@@ -11,7 +11,8 @@ from conftest import write_yaml
 
 from harness import cli
 from harness import manifest as manifest_mod
-from harness.compare import Comparison, compare_runs, comparison_json, format_comparison, load_run
+from harness.compare import Comparison, compare_runs, comparison_json, load_run
+from harness.compare_text import format_comparison
 from harness.generate import GENERATIONS, PHASES
 from harness.manifest import new_manifest, save_manifest
 from harness.plan import load_plan

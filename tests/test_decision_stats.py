@@ -20,7 +20,15 @@ from harness.significance import (
     sign_flip_p_value,
     versus_best,
 )
-from harness.stability import FLIPS, STABLE_RIGHT, STABLE_WRONG, model_stability, pass_at_k, pass_hat_k, question_stability
+from harness.stability import (
+    FLIPS,
+    STABLE_RIGHT,
+    STABLE_WRONG,
+    model_stability,
+    pass_at_k,
+    pass_hat_k,
+    question_stability,
+)
 
 # ---------------------------------------------------------------- stability
 
@@ -75,7 +83,7 @@ def test_question_stability_separates_stable_wrong_from_unstable_right() -> None
     assert q.spread.to_dict() == pytest.approx({"q1": 0.0, "q2": 0.2, "q3": 1.0})
     assert q.pass_at_k.to_dict() == {"q1": 1.0, "q2": 0.0, "q3": 1.0}
     assert q.pass_hat_k.to_dict() == {"q1": 1.0, "q2": 0.0, "q3": 0.0}
-    assert q.loc["q2", "distinct_answers"] == 1     # the same wrong answer every time
+    assert q.loc["q2", "distinct_answers"] == 1  # the same wrong answer every time
 
     m = model_stability(q.reset_index(), ["m"], k=3, resamples=200, seed=0).iloc[0]
     assert m.pass_at_k == pytest.approx(2 / 3)
@@ -126,7 +134,7 @@ def test_a_clear_improvement_on_every_question_is_significant() -> None:
     base = np.random.default_rng(2).random(30) * 0.5
     d = paired_difference(base + 0.3, base, resamples=2000, seed=0)
     assert d.diff == pytest.approx(0.3)
-    assert d.p_value == pytest.approx(1 / 2001)   # no sign pattern but the observed one reaches it
+    assert d.p_value == pytest.approx(1 / 2001)  # no sign pattern but the observed one reaches it
     assert d.low == pytest.approx(0.3) and d.high == pytest.approx(0.3)
 
 
@@ -152,7 +160,7 @@ def test_minimum_detectable_difference_formula_and_its_power() -> None:
     assert gap is not None
     rejected = 0
     trials = 300
-    for t in range(trials):
+    for _ in range(trials):
         diffs = rng.normal(gap, sd, n)
         p = sign_flip_p_value(diffs, np.full(n, 1 / n), 400, rng)
         rejected += p < 0.05
@@ -227,22 +235,26 @@ def test_constraints_exclude_with_reasons() -> None:
 def test_recommendation_weights_sides_and_names_a_tied_runner_up() -> None:
     rng = np.random.default_rng(6)
     base = rng.random(40)
-    b = base + rng.normal(0, 0.05, 40)          # as good as a, give or take noise
+    b = base + rng.normal(0, 0.05, 40)  # as good as a, give or take noise
     q = _questions({"a": list(base), "b": list(b), "c": list(base * 0.3)})
     models = _models(
-        candidate=["a", "b", "c"], rubric_mean=[base.mean(), b.mean(), (base * 0.3).mean()],
-        usd_per_mtok=[1.0, 0.5, 0.1], e2e_p95_ms=[1000.0, 1000.0, 900.0], pass_hat_k=[0.5, 0.5, 0.1],
-        memory_needed_gib=[10.0, 10.0, 80.0], server_error=[None, None, None],
+        candidate=["a", "b", "c"],
+        rubric_mean=[base.mean(), b.mean(), (base * 0.3).mean()],
+        usd_per_mtok=[1.0, 0.5, 0.1],
+        e2e_p95_ms=[1000.0, 1000.0, 900.0],
+        pass_hat_k=[0.5, 0.5, 0.1],
+        memory_needed_gib=[10.0, 10.0, 80.0],
+        server_error=[None, None, None],
     )
     r = recommend(models, q, Weights(quality=0.5, cost=0.3, latency=0.0, stability=0.2),
                   Constraints(max_gpu_memory_gib=40), k=3, resamples=500)  # fmt: skip
-    assert r.recommended == "b"             # as good as a, half the price
+    assert r.recommended == "b"  # as good as a, half the price
     assert r.runner_up == "a"
     assert r.runner_up_tied
     assert "not significantly different" in r.reason and "Not eligible: c (needs 80.0 GiB" in r.reason
     assert r.weights_used == pytest.approx({"quality": 0.5, "cost": 0.3, "stability": 0.2})
     t = r.table.set_index("candidate")
-    assert not t.loc["c", "eligible"] and t.loc["c", "pareto"]    # cheapest: on the frontier, but too big
+    assert not t.loc["c", "eligible"] and t.loc["c", "pareto"]  # cheapest: on the frontier, but too big
     assert t.loc["a", "dominated_by"] == "b" or t.loc["a", "pareto"]
 
 

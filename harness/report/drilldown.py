@@ -34,6 +34,11 @@ def _num(value: Any) -> float | None:
     return round(float(value), 4)
 
 
+def _str(value: Any) -> str | None:
+    """Text from a frame cell: pandas keeps a missing string as NaN."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
 def drilldown_payload(
     sets: dict[str, QuestionSet], names: list[str], answers: pd.DataFrame, scores: list[Score],
     stability: pd.DataFrame, judged: dict[str, Judgment], threshold: float,
@@ -52,7 +57,8 @@ def drilldown_payload(
         slot = cells.setdefault((row.set_id, row.question_id), [[] for _ in names])
         j = judged.get(row.key)
         slot[column[row.candidate]].append({
-            "s": int(row.sample), "t": row.text, "ok": bool(row.ok), "e": row.error, "sc": _num(row.score),
+            "s": int(row.sample), "t": _str(row.text), "ok": bool(row.ok), "e": _str(row.error),
+            "sc": _num(row.score),
             "ck": checks.get(row.key, []),
             "j": [_num(j.score), j.parsed, j.raw] if j is not None else None,
         })  # fmt: skip
