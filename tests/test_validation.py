@@ -225,3 +225,23 @@ def test_new_set_skeleton_validates(tmp_path: Path, language: str) -> None:
         [*HARNESS, "new-set", "my_set", "--dir", str(tmp_path)], capture_output=True, text=True, cwd=REPO
     )
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_questions_per_set_and_decision_settings(tmp_path: Path) -> None:
+    two = GOOD + GOOD[GOOD.index("  - id:") :].replace("id: q1", "id: q2")
+    (tmp_path / "s.yaml").write_text(two, encoding="utf-8")
+    plan = tmp_path / "plan.yaml"
+    base = "name: p\ncandidates:\n  - name: a\n    model: org/hub-model\nquestion_sets: [s.yaml]\n"
+    plan.write_text(base + "sampling: {questions_per_set: 1}\n", encoding="utf-8")
+    lp = load_plan(plan)
+    assert [q.id for q in lp.sets[0].qs.questions] == ["q1"]
+    plan.write_text(
+        base + "weights: {quality: 0, cost: 0, latency: 0, stability: 0}\n"
+        "constraints: {min_stability: 1.5, max_gpu_memory_gib: 0}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        load_plan(plan, display="plan.yaml")
+    text = "\n".join(map(str, info.value.problems))
+    assert "plan.yaml:6: weights: at least one weight must be above 0" in text
+    assert "constraints.min_stability" in text and "constraints.max_gpu_memory_gib" in text

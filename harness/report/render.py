@@ -7,9 +7,12 @@ output is untrusted: Jinja2 autoescaping is on for every value.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -140,10 +143,28 @@ def render_html(data: ReportData) -> str:
     )
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the roll-up builds millions of short-lived objects.
+
+    Each collection walks every live object; at 200,000 answers the collector ran often
+    enough to take a quarter of the report's time, and reference counting frees
+    nearly all of these objects anyway.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_report(run_dir: Path, out_dir: Path) -> Path:
     """Write index.html, summary.csv and summary.json for a run; returns the page's path."""
-    data = load_report_data(run_dir)
-    html = render_html(data)
+    with gc_paused():
+        data = load_report_data(run_dir)
+        html = render_html(data)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = out_dir / "index.html"
     atomic_write_text(index, html)
