@@ -1,6 +1,6 @@
 """Generation stage: questions x candidates x samples -> Generation records.
 
-Resumable: every answer has a key (``candidate/set/question/sample``); keys
+Resumable: every answer has a key (``candidate/set/question/sample[/variant]``); keys
 already in ``generations.jsonl`` are skipped, and failed generations from an
 earlier session are dropped and asked again, so the file holds each key exactly
 once. Candidates are served one after another; a candidate whose server cannot
@@ -25,8 +25,8 @@ from harness.manifest import open_manifest, save_manifest
 from harness.perf.measure import measure_server
 from harness.perf.sweep import run_sweep, sweep_pending
 from harness.plan import LoadedPlan, resolve_model
-from harness.prompts import build_request
-from harness.records import Candidate, Generation, Phase, Plan, Question, QuestionSet
+from harness.prompts import Framing, build_request
+from harness.records import DEFAULT_VARIANT, Candidate, Generation, Phase, Plan, Question, QuestionSet
 from harness.serving import (
     Server,
     ServerStartError,
@@ -36,6 +36,7 @@ from harness.serving import (
     vllm_command,
 )
 from harness.store import JsonlAppender, resume_records
+from harness.variants import framings, generation_key
 
 GENERATIONS = "generations.jsonl"
 PHASES = "phases.jsonl"
@@ -55,18 +56,31 @@ class WorkItem:
     q: Question
     sample: int
     seed: int
-
-
-def generation_key(candidate: str, set_id: str, question_id: str, sample: int) -> str:
-    return f"{candidate}/{set_id}/{question_id}/{sample}"
+    variant: str = DEFAULT_VARIANT
+    framing: Framing = field(default_factory=Framing)
 
 
 def plan_work(lp: LoadedPlan) -> list[WorkItem]:
-    """Every (candidate, question, sample) the plan asks for, in a stable order."""
+    """Every (candidate, variant, question, sample) the plan asks for, in a stable order.
+
+    Variants are interleaved per candidate so that a candidate's server, once started,
+    answers every variant; the framing of each question is computed once for all.
+    """
     s = lp.plan.sampling
+    framed = framings(lp.plan.variants, [(ls.path, ls.qs) for ls in lp.sets])
     return [
-        WorkItem(generation_key(c.name, ls.qs.id, q.id, i), c.name, ls.qs, q, i, s.seed + i)
+        WorkItem(
+            generation_key(c.name, ls.qs.id, q.id, i, v.name),
+            c.name,
+            ls.qs,
+            q,
+            i,
+            s.seed + i,
+            v.name,
+            framed[(v.name, ls.qs.id, q.id)],
+        )
         for c in lp.plan.candidates
+        for v in lp.plan.variants
         for ls in lp.sets
         for q in ls.qs.questions
         for i in range(s.samples)
@@ -98,7 +112,8 @@ def load_done(path: Path, log: Log) -> set[str]:
 def to_generation(w: WorkItem, api: Api, r: Any) -> Generation:
     return Generation(
         key=w.key, candidate=w.candidate, set_id=w.qs.id, question_id=w.q.id, sample=w.sample,
-        api=api, seed=w.seed, text=r.text, finish_reason=r.finish_reason,
+        variant=w.variant, context_ids=list(w.framing.context_ids), context=w.framing.context, api=api,
+        seed=w.seed, text=r.text, finish_reason=r.finish_reason,
         prompt_tokens=r.prompt_tokens, output_tokens=r.output_tokens, ttft_ms=r.ttft_ms,
         e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, started_at=r.started_at, attempts=r.attempts, error=r.error,
     )  # fmt: skip
@@ -157,7 +172,7 @@ async def _generate_all(
     ) as client:
 
         async def one(w: WorkItem) -> None:
-            req = build_request(api, w.qs, w.q, plan.sampling, w.seed)
+            req = build_request(api, w.qs, w.q, plan.sampling, w.seed, w.framing)
             async with sem:
                 res = await client.generate(req)
             out.append(to_generation(w, api, res))

@@ -58,6 +58,15 @@ class Question(Strict):
     """Relative weight of this question in its set's roll-up."""
     judge_criteria: list[str] = Field(default_factory=list)
     """Points the LLM judge grades against, beside the reference answer."""
+    source: str | None = None
+    """A heading or phrase of the document passage that holds the answer (``with_context``
+    counts a retrieval hit when a given passage contains it). Leave out when the documents
+    do not answer the question."""
+
+
+class FewShotExample(Strict):
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
 
 
 class QuestionSet(Strict):
@@ -67,7 +76,11 @@ class QuestionSet(Strict):
     """BCP-47-ish language tag of the questions: ``zh``, ``en``..."""
     description: str = ""
     context: str | None = None
-    """A short shared passage (e.g. the policy text) shown before every question."""
+    """A short shared passage shown before every question, in every variant."""
+    documents: list[str] = Field(default_factory=list)
+    """Markdown or text files (relative to this set's file) that ``with_context`` retrieves passages from."""
+    few_shot: list[FewShotExample] = Field(default_factory=list)
+    """Worked examples for ``few_shot``; without them, other questions of the same category are used."""
     category_weights: dict[str, float] = Field(default_factory=dict)
     """Relative weight per category in roll-ups (default 1); multiplies each question's weight."""
     questions: list[Question] = Field(min_length=1)
@@ -201,6 +214,45 @@ class Limits(Strict):
     server_start_timeout_s: float = Field(default=600.0, gt=0)
 
 
+VariantKind = Literal["zero_shot", "few_shot", "system_prompt", "with_context"]
+
+
+class Variant(Strict):
+    """One way of asking every question; every candidate answers in every variant.
+
+    ``zero_shot``: the question alone. ``few_shot``: ``shots`` worked examples first.
+    ``system_prompt``: a role, e.g. "你是本公司人事制度助手". ``with_context``: the
+    ``top_k`` passages of the set's documents that BM25 ranks highest for the question.
+    """
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    kind: VariantKind
+    shots: int = Field(default=3, ge=1)
+    system_prompt: str | dict[str, str] | None = None
+    """Text, or text per language (``{zh: ..., en: ...}``)."""
+    top_k: int = Field(default=3, ge=1)
+    chunk_chars: int = Field(default=300, ge=50)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        """``with_context`` alone means ``{name: with_context, kind: with_context}``."""
+        if isinstance(data, str):
+            return {"name": data, "kind": data}
+        if isinstance(data, dict) and "kind" not in data and "name" in data:
+            return {**data, "kind": data["name"]}
+        return data
+
+    @model_validator(mode="after")
+    def _needs(self) -> Variant:
+        if self.kind == "system_prompt" and not self.system_prompt:
+            raise ValueError("a system_prompt variant needs system_prompt text")
+        return self
+
+
+DEFAULT_VARIANT = "zero_shot"
+
+
 class Weights(Strict):
     """How much each side of the choice counts in the recommendation (normalised to sum 1).
 
@@ -248,8 +300,19 @@ class Plan(Strict):
     rubric_pass_threshold: float = Field(default=0.5, ge=0, le=1)
     """A rubric score at or above this counts as an acceptable answer."""
     bootstrap_resamples: int = Field(default=2000, ge=100)
+    variants: list[Variant] = Field(default_factory=lambda: [Variant(name=DEFAULT_VARIANT, kind="zero_shot")])
+    """Ways of asking; the first is the one the recommendation is made on."""
     weights: Weights = Field(default_factory=Weights)
     constraints: Constraints = Field(default_factory=Constraints)
+
+    @model_validator(mode="after")
+    def _unique_variants(self) -> Plan:
+        names = [v.name for v in self.variants]
+        if not names:
+            raise ValueError("variants: give at least one (e.g. [zero_shot])")
+        if len(set(names)) != len(names):
+            raise ValueError(f"variants: duplicate names in {names}")
+        return self
 
 
 # --------------------------------------------------------------------------
@@ -267,6 +330,8 @@ class AnswerRef(BaseModel):
     set_id: str
     question_id: str
     sample: int
+    variant: str = DEFAULT_VARIANT
+    """The plan variant (way of asking) this answer was produced under."""
 
 
 class Generation(AnswerRef):
@@ -288,6 +353,10 @@ class Generation(AnswerRef):
     attempts: int = 1
     error: str | None = None
     """Set when every attempt failed; ``text`` is then empty."""
+    context_ids: list[str] = Field(default_factory=list)
+    """Passages given with the question (``with_context``), best first."""
+    context: str | None = None
+    """The context text given, as the model saw it (for faithfulness checks and the judge)."""
 
     @property
     def ok(self) -> bool:
@@ -329,6 +398,10 @@ class Score(AnswerRef):
     checks: list[CheckResult] = Field(default_factory=list)
     error: str | None = None
     """Copied from the generation: a failed generation scores 0."""
+    faithfulness: CheckResult | None = None
+    """For answers given retrieved material: the ``faithful`` check, reported beside (not in) the rubric score."""
+    context_hit: bool | None = None
+    """Whether the given material held the question's ``source`` (None: no material, or no source named)."""
 
 
 class Judgment(BaseModel):

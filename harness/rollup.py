@@ -19,8 +19,9 @@ from harness.perf import stats
 from harness.records import Candidate, Generation, Phase, QuestionSet, Score
 
 ANSWER_COLUMNS = [
-    "key", "candidate", "set_id", "question_id", "category", "weight", "sample", "api",
-    "text", "ok", "error", "score", "prompt_tokens", "output_tokens", "ttft_ms", "e2e_ms", "tpot_ms",
+    "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
+    "text", "ok", "error", "score", "faithful", "context_hit", "context_ids",
+    "prompt_tokens", "output_tokens", "ttft_ms", "e2e_ms", "tpot_ms",
 ]  # fmt: skip
 
 
@@ -38,9 +39,11 @@ def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, Q
         q, weight = meta[(g.set_id, g.question_id)]
         s = by_key.get(g.key)
         rows.append({
-            "key": g.key, "candidate": g.candidate, "set_id": g.set_id, "question_id": g.question_id,
-            "category": q.category, "weight": weight, "sample": g.sample, "api": g.api,
-            "text": g.text, "ok": g.ok, "error": g.error, "score": s.score if s else None,
+            "key": g.key, "candidate": g.candidate, "variant": g.variant, "set_id": g.set_id,
+            "question_id": g.question_id, "category": q.category, "weight": weight, "sample": g.sample,
+            "api": g.api, "text": g.text, "ok": g.ok, "error": g.error, "score": s.score if s else None,
+            "faithful": s.faithfulness.score if s and s.faithfulness and g.ok else None,
+            "context_hit": s.context_hit if s else None, "context_ids": g.context_ids or None,
             "prompt_tokens": g.prompt_tokens, "output_tokens": g.output_tokens,
             "ttft_ms": g.ttft_ms, "e2e_ms": g.e2e_ms,
             "tpot_ms": stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
@@ -134,15 +137,20 @@ def perf_summary(answers: pd.DataFrame, phases: list[Phase], name: str) -> dict[
 def model_summary(
     answers: pd.DataFrame, phases: list[Phase], candidates: list[Candidate],
     resamples: int = 2000, seed: int = 0, server_errors: dict[str, str | None] | None = None,
+    served: pd.DataFrame | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """One row per candidate, in plan order."""
+    """One row per candidate, in plan order.
+
+    Quality comes from ``answers``; throughput and latency from ``served`` (every request
+    of the generation phases, all variants), which defaults to ``answers``.
+    """
     questions = question_frame(answers)
     rows = []
     for cand in candidates:
         mine = answers[answers.candidate == cand.name]
         q = questions[questions.candidate == cand.name]
         ci = bootstrap_mean(q.score.to_numpy(float), q.weight.to_numpy(float), resamples, seed)
-        perf = perf_summary(answers, phases, cand.name)
+        perf = perf_summary(answers if served is None else served, phases, cand.name)
         rows.append({
             "candidate": cand.name,
             "answers": int(mine.ok.sum()),

@@ -158,7 +158,7 @@ def problems_from_pydantic(
         loc: PathKey = (*prefix, *(p for p in err["loc"] if not str(p).startswith("function-")))
         if remap is not None:
             loc = remap(loc)
-        msg = _MESSAGES.get(err["type"], err["msg"])
+        msg = _MESSAGES.get(err["type"], err["msg"]).removeprefix("Value error, ")
         if err["type"] == "missing" and loc and isinstance(loc[-1], int):
             msg = "too few items"
         if err["type"] not in _MESSAGES and "input" in err and not isinstance(err["input"], dict | list):

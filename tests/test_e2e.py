@@ -45,14 +45,24 @@ def test_session_server_answers_and_requires_its_key(smol_server: Server) -> Non
 def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
     plan = endpoint_plan(
-        tmp_path, smol_server, ["mini_en.yaml", "mini_zh.yaml"], KEY_ENV, sampling={"samples": 2, "temperature": 0.8}
+        tmp_path,
+        smol_server,
+        ["mini_en.yaml", "mini_zh.yaml"],
+        KEY_ENV,
+        sampling={"samples": 2, "temperature": 0.8},
+        variants=["zero_shot", "with_context"],
     )
     run_dir = tmp_path / "run"
     outcomes = run_generation(load_plan(plan), run_dir, show_progress=False)
-    assert [(o.ok, o.failed, o.error) for o in outcomes] == [(12, 0, None)]
+    assert [(o.ok, o.failed, o.error) for o in outcomes] == [(24, 0, None)]
 
     gens = read_records(run_dir / "generations.jsonl", Generation)
-    assert len({g.key for g in gens}) == len(gens) == 12
+    assert len({g.key for g in gens}) == len(gens) == 24
+    # with_context: mini_zh has a document, so its questions got the retrieved passages (and longer prompts)
+    ctx = {(g.question_id, g.sample): g for g in gens if g.variant == "with_context" and g.set_id == "mini_zh"}
+    bare = {(g.question_id, g.sample): g for g in gens if g.variant == "zero_shot" and g.set_id == "mini_zh"}
+    assert len(ctx) == 4 and all(g.context_ids and g.context for g in ctx.values())
+    assert all(ctx[k].prompt_tokens > bare[k].prompt_tokens for k in ctx)  # type: ignore[operator]
     for g in gens:
         assert g.ok and g.api == "chat" and g.text
         assert g.output_tokens and 0 < g.output_tokens <= 24 and g.prompt_tokens
@@ -61,12 +71,18 @@ def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch:
 
     score_run(run_dir)
     scores = read_records(run_dir / "scores.jsonl", Score)
-    assert len(scores) == 12 and all(s.score is not None and 0 <= s.score <= 1 for s in scores)
+    assert len(scores) == 24 and all(s.score is not None and 0 <= s.score <= 1 for s in scores)
     assert all(len(s.checks) == 1 and s.checks[0].explanation for s in scores)
+    assert all(
+        s.context_hit is True and s.faithfulness
+        for s in scores
+        if s.variant == "with_context" and s.set_id == "mini_zh"
+    )
 
     index = build_report(run_dir, tmp_path / "report")
     html = index.read_text(encoding="utf-8")
     assert 'data-candidate="smol"' in html and 'id="quality-chart"' in html and 'id="stability-table"' in html
+    assert 'id="strategy-table"' in html and 'data-variant="with_context"' in html
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     # In a real browser: the question text carries markup and shows as text; the real answers are drawn.
     dom = browser.dump_dom(index)

@@ -8,6 +8,7 @@ from conftest import DATA
 
 from harness.records import CheckSpec
 from harness.scoring import rubric
+from harness.scoring.registry import Evidence
 
 CASES = yaml.safe_load((DATA / "rubric_cases.yaml").read_text(encoding="utf-8"))
 
@@ -27,7 +28,9 @@ def spec(check: dict) -> CheckSpec:
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['check']['type']}:{c['answer'][:20]}" for c in CASES])
 def test_case(case: dict) -> None:
-    result = rubric.run_check(spec(case["check"]), case["answer"])
+    given = case.get("evidence")
+    evidence = Evidence(given["context"], given.get("holds_answer"), given.get("question", "")) if given else None
+    result = rubric.run_check(spec(case["check"]), case["answer"], evidence)
     assert result.score == pytest.approx(case["score"]), result.explanation
     assert result.passed == case.get("passed", case["score"] == 1)
     assert result.explanation

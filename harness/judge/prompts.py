@@ -60,7 +60,9 @@ def single_prompt(
     scale: int,
     key: str,
     seed: int,
+    context: str | None = None,
 ) -> str:
+    """The grading prompt; ``context`` is the material the answer was given, graded for faithfulness."""
     return (
         _env()
         .get_template(template_name("single", language))
@@ -68,6 +70,7 @@ def single_prompt(
             question=question,
             answer=answer,
             reference=reference,
+            context=context,
             criteria=criteria,
             scale=scale,
             nonce=nonce(key, seed),

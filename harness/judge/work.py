@@ -61,7 +61,7 @@ def single_item(
     seed = judge.seed + (RETEST_SEED_OFFSET if trial else 0)
     answer = f"{g.text}\n\n{attack.text}" if attack else g.text
     prompt = prompts.single_prompt(
-        qs.language, q.question, answer, q.reference, q.judge_criteria, judge.scale, key, seed
+        qs.language, q.question, answer, q.reference, q.judge_criteria, judge.scale, key, seed, g.context
     )
     return JudgeItem(
         key,

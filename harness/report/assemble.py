@@ -30,6 +30,7 @@ from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_run
 from harness.significance import versus_best
 from harness.stability import model_stability, question_stability
 from harness.store import read_records
+from harness.strategy import StrategySummary, variant_table
 
 
 @dataclass
@@ -59,6 +60,10 @@ class ReportData:
     """Answers each candidate owes: questions x samples."""
     mdd: float | None
     """Median minimum detectable difference of the comparisons against the best."""
+    served: pd.DataFrame
+    """Every answer of every variant (``answers`` holds the first variant's)."""
+    strategy: StrategySummary | None
+    """Quality by prompt variant, when the plan has more than one."""
 
 
 def _tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -96,10 +101,12 @@ def assemble(
     seed, resamples, k = plan.sampling.seed, plan.bootstrap_resamples, plan.sampling.samples
     cands = plan.candidates
     names = [c.name for c in cands]
-    answers = answers_frame(gens, scores, sets)
+    served = answers_frame(gens, scores, sets)
+    first = plan.variants[0].name
+    answers = served[served.variant == first]  # the recommendation is made on the first variant
     questions = question_frame(answers)
     errors = {name: info.get("error") for name, info in manifest["candidates"].items()}
-    models = model_summary(answers, phases, cands, resamples, seed, errors)
+    models = model_summary(answers, phases, cands, resamples, seed, errors, served=served)
     models["api"] = models.candidate.map({n: i.get("api") for n, i in manifest["candidates"].items()})
     expected = sum(len(qs.questions) for qs in sets.values()) * k
     models["missing"] = expected - models.answers - models.failed
@@ -107,10 +114,10 @@ def assemble(
     sweep = sweep_frame(levels, plan.perf.slo)
     costs = cost_frame(cands, plan.perf, sweep, phases, models)
     models = models.drop(columns=["usd_per_mtok"]).merge(costs, on="candidate", how="left")
-    roof = roofline_columns(plan, manifest, answers, models)
+    roof = roofline_columns(plan, manifest, served, models)
     models["roofline_tok_per_s"] = [roof.get(c, (None, None))[0] for c in models.candidate]
     models["roofline_share"] = [roof.get(c, (None, None))[1] for c in models.candidate]
-    smallest = smallest_gpu_at_peak(plan, manifest, answers, perf_records)
+    smallest = smallest_gpu_at_peak(plan, manifest, served, perf_records)
     models["smallest_gpu"] = [smallest.get(c) for c in models.candidate]
     tp = {c.name: c.vllm.tensor_parallel_size for c in cands}
     models["memory_needed_gib"] = [
@@ -118,7 +125,7 @@ def assemble(
         for c in models.candidate
     ]
     models["energy_j_per_token"] = [
-        energy_per_token_j(perf_records[c].memory.get("energy_j"), _tokens_measured(answers, levels, c))
+        energy_per_token_j(perf_records[c].memory.get("energy_j"), _tokens_measured(served, levels, c))
         if c in perf_records
         else None
         for c in models.candidate
@@ -150,11 +157,16 @@ def assemble(
         on="candidate",
         how="left",
     )
+    strategy = (
+        variant_table(served, names, plan.variants, plan.rubric_pass_threshold, k, resamples, seed)
+        if len(plan.variants) > 1
+        else None
+    )
     mdds = versus.mdd.dropna()
     return ReportData(
         plan=plan, manifest=manifest, notes=notes, sets=sets, names=names, answers=answers, scores=scores,
         questions=questions, stability=qstab, models=models, versus=versus,
         categories=category_frame(questions, resamples, seed), set_scores=set_frame(questions, resamples, seed),
         recommendation=rec, sweep=sweep, perf_records=perf_records, judge_summary=judge_summary,
-        expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None,
+        expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,
     )  # fmt: skip

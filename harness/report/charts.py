@@ -144,3 +144,27 @@ def stability_chart(models: pd.DataFrame, k: int) -> str | None:
     ax.set_title(f"Stability over {k} sample{'s' if k != 1 else ''} per question")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25 if len(data) < 4 else -0.12), ncol=3)
     return _data_uri(fig)
+
+
+def variant_chart(table: pd.DataFrame) -> str | None:
+    """Rubric score (95% CI) per candidate, one bar per prompt variant."""
+    data = table.dropna(subset=["score"])
+    if data.empty:
+        return None
+    names = list(dict.fromkeys(data.candidate))
+    variants = list(dict.fromkeys(data.variant))
+    width = 0.8 / len(variants)
+    fig, ax = plt.subplots(figsize=(7.0, 3.8))
+    for i, v in enumerate(variants):
+        rows = data[data.variant == v].set_index("candidate").reindex(names)
+        xs = [j + (i - (len(variants) - 1) / 2) * width for j in range(len(names))]
+        ax.bar(xs, rows.score.fillna(0), width, label=v,
+               yerr=_error_bars(rows.fillna({"low": rows.score, "high": rows.score}), "low", "score", "high"),
+               capsize=3)  # fmt: skip
+    ax.set_xticks(range(len(names)), names, fontsize=8)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("rubric score (mean, 95% CI)")
+    ax.set_title("Quality by prompt variant")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
+    return _data_uri(fig)

@@ -34,6 +34,10 @@ def _num(value: Any) -> float | None:
     return round(float(value), 4)
 
 
+def _flag(value: Any) -> bool | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else bool(value)
+
+
 def _str(value: Any) -> str | None:
     """Text from a frame cell: pandas keeps a missing string as NaN."""
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
@@ -46,7 +50,8 @@ def drilldown_payload(
     """Questions in set order, each with every candidate's samples, check results, judge verdict and status.
 
     Answer entries are ``{s: sample, t: text, ok, e: error, sc: score, ck: [[type, passed, critical,
-    explanation]], j: [grade, parsed, reply]}``; ``status[i]`` is candidate i's stability status.
+    explanation]], j: [grade, parsed, reply], cx: [passage ids, source found, faithfulness]}``;
+    ``status[i]`` is column i's stability status.
     """
     column = {n: i for i, n in enumerate(names)}
     checks = {s.key: [[c.type, c.passed, c.critical, c.explanation] for c in s.checks] for s in scores}
@@ -61,6 +66,9 @@ def drilldown_payload(
             "sc": _num(row.score),
             "ck": checks.get(row.key, []),
             "j": [_num(j.score), j.parsed, j.raw] if j is not None else None,
+            "cx": [list(row.context_ids), _flag(row.context_hit), _num(row.faithful)]
+            if isinstance(row.context_ids, list)
+            else None,
         })  # fmt: skip
     status: dict[tuple[str, str], list[Any]] = {}
     qscore: dict[tuple[str, str], list[Any]] = {}

@@ -20,8 +20,15 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.report.assemble import ReportData, load_report_data
-from harness.report.charts import pareto_chart, quality_vs_throughput, stability_chart, throughput_latency
+from harness.report.charts import (
+    pareto_chart,
+    quality_vs_throughput,
+    stability_chart,
+    throughput_latency,
+    variant_chart,
+)
 from harness.report.drilldown import drilldown_payload, script_json
+from harness.stability import question_stability
 from harness.store import atomic_write_json, atomic_write_text
 
 
@@ -97,11 +104,24 @@ def summary_json(data: ReportData) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def drill_columns(data: ReportData) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """Drill-down columns: one per candidate, or per candidate and variant when the plan has several."""
+    plan = data.plan
+    if len(plan.variants) == 1:
+        return data.names, data.answers, data.stability
+    first = plan.variants[0].name
+    arm = data.served.candidate.where(data.served.variant == first, data.served.candidate + " · " + data.served.variant)
+    answers = data.served.assign(candidate=arm)
+    columns = [n if v.name == first else f"{n} · {v.name}" for n in data.names for v in plan.variants]
+    return columns, answers, question_stability(answers, plan.rubric_pass_threshold, plan.sampling.samples)
+
+
 def render_html(data: ReportData) -> str:
     plan, names = data.plan, data.names
     models, sweep, js = data.models, data.sweep, data.judge_summary
     k = plan.sampling.samples
-    payload = drilldown_payload(data.sets, names, data.answers, data.scores, data.stability,
+    columns, answers, stability = drill_columns(data)
+    payload = drilldown_payload(data.sets, columns, answers, data.scores, stability,
                                 js.by_answer if js else {}, plan.rubric_pass_threshold)  # fmt: skip
     return (
         _env()
@@ -132,6 +152,10 @@ def render_html(data: ReportData) -> str:
             set_scores=heatmap_rows(data.set_scores.assign(category=""), names),
             names=names,
             drill_json=script_json(payload),
+            strategy=_records(data.strategy.table) if data.strategy else [],
+            strategy_top=data.strategy.top_gainers if data.strategy else {},
+            strategy_baseline=data.strategy.baseline if data.strategy else None,
+            variant_chart=variant_chart(data.strategy.table) if data.strategy else None,
             judge=plan.judge,
             judge_info=data.manifest.get("judge"),
             judge_summary=js,

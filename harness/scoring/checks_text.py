@@ -15,8 +15,8 @@ import re
 
 from pydantic import Field, field_validator
 
-from harness.scoring.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL
-from harness.scoring.registry import Args, Outcome, check
+from harness.scoring.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL, find_numbers
+from harness.scoring.registry import Args, Evidence, Outcome, check
 from harness.scoring.text import negated_before, nfkc, normalize, normalize_with_map
 
 Term = str | list[str]
@@ -228,3 +228,33 @@ def answers(answer: str, args: AbstainArgs) -> Outcome:
     if phrase:
         return Outcome(0.0, False, f"declines: {phrase}")
     return Outcome(1.0, True, "gives an answer")
+
+
+_LIST_MARK = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十])[.)、．]\s*")
+"""A list number at the start of a line ("1. ", "二、") is not a figure."""
+
+
+@check("faithful", AbstainArgs, uses_evidence=True)
+def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -> Outcome:
+    """The answer keeps to the material it was given (``with_context``).
+
+    When the material lacks the answer (the question's ``source`` is not in it) the
+    answer must decline; otherwise every number in the answer must appear in the
+    material. Not applicable (weight 0) when no material was given.
+    """
+    if evidence is None or not evidence.context:
+        return Outcome(1.0, True, "not applicable: no material was given", applicable=False)
+    if evidence.holds_answer is False:
+        phrase = abstention(answer, args.phrases)
+        if phrase:
+            return Outcome(1.0, True, f"the material lacks the answer and the answer declines: {phrase}")
+        return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so")
+    given = {round(f.value, 6) for f in find_numbers(f"{evidence.context}\n{evidence.question}")}
+    stated = find_numbers(_LIST_MARK.sub("", answer))
+    if not stated:
+        return Outcome(1.0, True, "states no figure the material could contradict")
+    unsupported = [f for f in stated if round(f.value, 6) not in given]
+    if not unsupported:
+        return Outcome(1.0, True, f"all {len(stated)} figures appear in the material")
+    shown = ", ".join(f"{f.value:g}" for f in unsupported[:5])
+    return Outcome(1 - len(unsupported) / len(stated), False, f"figures not in the material: {shown}")

@@ -24,6 +24,19 @@ class Outcome:
     score: float
     passed: bool
     explanation: str
+    applicable: bool = True
+    """False when the check has nothing to judge (e.g. ``faithful`` with no material given): weight 0."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the answer was given beyond the question: retrieved material (``with_context``)."""
+
+    context: str | None
+    holds_answer: bool | None
+    """Whether the material contains the question's ``source``; None when the question names none."""
+    question: str = ""
+    """The question: figures it states are not the answer's invention."""
 
 
 class Args(BaseModel):
@@ -34,8 +47,10 @@ class Args(BaseModel):
 class CheckType:
     name: str
     args_model: type[Args]
-    fn: Callable[[str, Any], Outcome]
+    fn: Callable[..., Outcome]
     doc: str
+    uses_evidence: bool = False
+    """The function takes a third argument, the :class:`Evidence` (or None)."""
 
 
 REGISTRY: dict[str, CheckType] = {}
@@ -44,13 +59,13 @@ A = TypeVar("A", bound=Args)
 CheckFn = Callable[[str, A], Outcome]
 
 
-def check(name: str, args: type[A]) -> Callable[[CheckFn[A]], CheckFn[A]]:
-    """Register ``fn(answer, args) -> Outcome`` as check ``name``."""
+def check(name: str, args: type[A], uses_evidence: bool = False) -> Callable[[Any], Any]:
+    """Register ``fn(answer, args) -> Outcome`` (``fn(answer, args, evidence)`` with ``uses_evidence``) as ``name``."""
 
-    def register(fn: CheckFn[A]) -> CheckFn[A]:
+    def register(fn: Any) -> Any:
         if name in REGISTRY:
             raise ValueError(f"check {name!r} registered twice")
-        REGISTRY[name] = CheckType(name, args, fn, (fn.__doc__ or "").strip())
+        REGISTRY[name] = CheckType(name, args, fn, (fn.__doc__ or "").strip(), uses_evidence)
         return fn
 
     return register
@@ -61,11 +76,13 @@ def parse_args(spec: CheckSpec) -> Args:
     return REGISTRY[spec.type].args_model.model_validate(spec.args)
 
 
-def run_check(spec: CheckSpec, answer: str) -> CheckResult:
-    outcome = REGISTRY[spec.type].fn(answer, parse_args(spec))
+def run_check(spec: CheckSpec, answer: str, evidence: Evidence | None = None) -> CheckResult:
+    kind = REGISTRY[spec.type]
+    args = parse_args(spec)
+    outcome = kind.fn(answer, args, evidence) if kind.uses_evidence else kind.fn(answer, args)
     return CheckResult(
         type=spec.type,
-        weight=spec.weight,
+        weight=spec.weight if outcome.applicable else 0.0,
         score=outcome.score,
         passed=outcome.passed,
         explanation=outcome.explanation,
@@ -74,16 +91,18 @@ def run_check(spec: CheckSpec, answer: str) -> CheckResult:
 
 
 def combine(results: list[CheckResult]) -> float:
-    """Weighted mean of the check scores; 0 when any critical check failed."""
+    """Weighted mean of the check scores; 0 when any critical check failed; 1 when none applied."""
     if any(r.critical and not r.passed for r in results):
         return 0.0
     total = sum(r.weight for r in results)
-    return sum(r.score * r.weight for r in results) / total
+    return sum(r.score * r.weight for r in results) / total if total > 0 else 1.0
 
 
-def score_answer(checks: list[CheckSpec], answer: str) -> tuple[float | None, list[CheckResult]]:
+def score_answer(
+    checks: list[CheckSpec], answer: str, evidence: Evidence | None = None
+) -> tuple[float | None, list[CheckResult]]:
     """The answer's rubric score and each check's result; None when there are no checks."""
     if not checks:
         return None, []
-    results = [run_check(spec, answer) for spec in checks]
+    results = [run_check(spec, answer, evidence) for spec in checks]
     return combine(results), results

@@ -9,13 +9,16 @@ since the run is noted, since that is usually the point of re-scoring.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from harness.generate import GENERATIONS
 from harness.manifest import load_manifest, sha256_file
 from harness.questions import first_questions, load_question_set
-from harness.records import Generation, Question, QuestionSet, Score
-from harness.scoring.rubric import score_answer
+from harness.records import CheckSpec, Generation, Question, QuestionSet, Score
+from harness.scoring.registry import Evidence
+from harness.scoring.rubric import run_check, score_answer
 from harness.store import read_records, write_records
+from harness.variants import context_hit
 
 SCORES = "scores.jsonl"
 
@@ -42,13 +45,23 @@ def load_run_sets(run_dir: Path) -> tuple[dict[str, QuestionSet], list[str]]:
     return sets, notes
 
 
+def evidence_for(g: Generation, q: Question) -> Evidence | None:
+    """The material an answer was given, and whether it held the question's source."""
+    if not g.context:
+        return None
+    return Evidence(g.context, context_hit(g.context, q), q.question)
+
+
 def score_generation(g: Generation, q: Question) -> Score:
+    evidence = evidence_for(g, q)
+    hit = evidence.holds_answer if evidence else None
+    ref: dict[str, Any] = {"key": g.key, "candidate": g.candidate, "set_id": g.set_id, "question_id": g.question_id,
+           "sample": g.sample, "variant": g.variant, "context_hit": hit}  # fmt: skip
     if not g.ok:
-        return Score(key=g.key, candidate=g.candidate, set_id=g.set_id, question_id=g.question_id,
-                     sample=g.sample, score=0.0 if q.checks else None, error=g.error)  # fmt: skip
-    value, results = score_answer(q.checks, g.text)
-    return Score(key=g.key, candidate=g.candidate, set_id=g.set_id, question_id=g.question_id,
-                 sample=g.sample, score=value, checks=results)  # fmt: skip
+        return Score(**ref, score=0.0 if q.checks else None, error=g.error)
+    value, results = score_answer(q.checks, g.text, evidence)
+    faithfulness = run_check(CheckSpec(type="faithful"), g.text, evidence) if evidence else None
+    return Score(**ref, score=value, checks=results, faithfulness=faithfulness)
 
 
 def score_records(gens: list[Generation], sets: dict[str, QuestionSet]) -> list[Score]:

@@ -67,6 +67,11 @@
     if (many) box.appendChild(el("div", "sample " + a.s, "muted"));
     if (a.ok) box.appendChild(el("div", a.t, "answer"));
     else box.appendChild(el("div", "request failed: " + (a.e || ""), "answer fail"));
+    if (a.cx) {
+      var hit = a.cx[1] === null ? "" : (a.cx[1] ? " · source passage given" : " · source passage missed");
+      var faith = a.cx[2] === null ? "" : " · faithfulness " + a.cx[2].toFixed(2);
+      box.appendChild(el("div", "context: " + a.cx[0].join(", ") + hit + faith, "muted"));
+    }
     if (a.sc !== null) {
       var sc = el("div", "score " + a.sc.toFixed(2), "score " + (a.sc >= DATA.threshold ? "pass" : "fail"));
       box.appendChild(sc);

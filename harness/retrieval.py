@@ -1,0 +1,299 @@
+"""Passages for the ``with_context`` variant: chunk a set's documents, rank them with BM25, check hits.
+
+Everything here is pure except :func:`load_documents` (reads files) and the one-time jieba
+dictionary load behind :func:`tokenize`. Chunking keeps whole sentences and the Markdown heading
+path, because a model answering from policy text needs the rule and the section it belongs to;
+ranking is lexical BM25 (``bm25s``) over jieba words, which needs no model, no GPU and no server,
+and ranks the same way on every run.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+import bm25s
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    """``<doc stem>#<n>``, n counting from 1 in document order: stable while the document is."""
+    doc: str
+    """The document's file name."""
+    heading: str | None
+    """Markdown heading path, e.g. ``加班 > 法定节假日``; None before the first heading or in plain text."""
+    text: str
+    """The passage body, as written (whitespace inside kept, ends stripped)."""
+
+
+# ---------------------------------------------------------------- chunking
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+# A sentence ends after 。！？；!?; (and closing quotes/brackets), at a newline, or at ". " in English.
+# "1.5" is not an end: the English rule needs whitespace after the dot.
+_SENTENCE_END = re.compile(r"[。！？；!?;]+[」』”’\"')）\]]*|\.(?=\s)|\n")
+
+
+def _sections(text: str) -> list[tuple[str | None, str]]:
+    """(heading path, body) per Markdown section; ``#`` lines inside code fences are not headings."""
+    path: list[tuple[int, str]] = []
+    sections: list[tuple[str | None, str]] = []
+    body: list[str] = []
+    in_fence = False
+
+    def close() -> None:
+        sections.append((" > ".join(t for _, t in path) or None, "\n".join(body)))
+        body.clear()
+
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        m = None if in_fence else _HEADING.match(line)
+        if m is None:
+            body.append(line)
+            continue
+        close()
+        level = len(m.group(1))
+        path = [(lv, t) for lv, t in path if lv < level] + [(level, m.group(2).strip())]
+    close()
+    return sections
+
+
+def _split_long(sentence: str, max_chars: int) -> list[str]:
+    """Hard-split one over-long sentence; prefer a space in the window's second half (English)."""
+    pieces = []
+    while len(sentence) > max_chars:
+        cut = sentence.rfind(" ", max_chars // 2, max_chars)
+        cut = cut + 1 if cut > 0 else max_chars
+        pieces.append(sentence[:cut])
+        sentence = sentence[cut:]
+    return [*pieces, sentence] if sentence else pieces
+
+
+def _sentences(paragraph: str, max_chars: int) -> list[str]:
+    """The paragraph's sentences with their own trailing punctuation and whitespace (they concatenate back)."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(paragraph):
+        out.append(paragraph[start : m.end()])
+        start = m.end()
+    out.append(paragraph[start:])
+    return [p for s in out if s.strip() for p in _split_long(s, max_chars)]
+
+
+def _render(units: list[tuple[int, str]]) -> str:
+    """Sentences of one paragraph concatenate as written; paragraphs are joined by a blank line."""
+    parts: list[str] = []
+    for i, (para, sentence) in enumerate(units):
+        if i and para != units[i - 1][0]:
+            parts.append("\n\n")
+        parts.append(sentence)
+    return "".join(parts).strip()
+
+
+def _pack(body: str, max_chars: int, overlap_sentences: int) -> list[str]:
+    """Pack a section's paragraphs, then sentences, into passages of at most ``max_chars``.
+
+    Short paragraphs share a passage (one-line policy clauses alone are too small to be useful
+    context), but a paragraph that fits in a passage is never split across two: it starts a new
+    passage instead. Only a paragraph longer than ``max_chars`` is split, at sentence ends.
+    """
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+    passages: list[str] = []
+    buf: list[tuple[int, str]] = []
+
+    def fits(units: list[tuple[int, str]]) -> bool:
+        return len(_render(units)) <= max_chars
+
+    def flush(next_units: list[tuple[int, str]]) -> None:
+        nonlocal buf
+        passages.append(_render(buf))
+        # Repeat the last sentences, fewer than the whole passage so each passage adds something new,
+        # and only as many as leave room for what comes next.
+        carry = buf[len(buf) - min(overlap_sentences, len(buf) - 1) :] if overlap_sentences else []
+        while carry and not fits(carry + next_units):
+            carry = carry[1:]
+        buf = list(carry)
+
+    for i, paragraph in enumerate(paragraphs):
+        # A paragraph that fits is one unit (moved whole to the next passage); a longer one, its sentences.
+        for piece in [paragraph] if len(paragraph) <= max_chars else _sentences(paragraph, max_chars):
+            unit = [(i, piece)]
+            if buf and not fits(buf + unit):
+                flush(unit)
+            buf += unit
+    if buf:
+        passages.append(_render(buf))
+    return [p for p in passages if p]
+
+
+def chunk_document(text: str, doc: str, max_chars: int = 300, overlap_sentences: int = 0) -> list[Passage]:
+    """Split a Markdown or plain-text document into passages of at most ``max_chars`` characters.
+
+    Sections end at headings (a passage never spans two, and carries its heading path); within a
+    section, see :func:`_pack`. A sentence is cut only when it alone exceeds ``max_chars``.
+    ``overlap_sentences`` repeats that many trailing sentences of a passage at the start of the
+    next one in the same section, for answers that straddle a boundary (a short paragraph counts
+    as one sentence there, since it is kept whole).
+    """
+    if max_chars < 1 or overlap_sentences < 0:
+        raise ValueError(f"max_chars must be >= 1 and overlap_sentences >= 0, got {max_chars}, {overlap_sentences}")
+    stem = PurePath(doc).stem
+    bodies = [(heading, p) for heading, body in _sections(text) for p in _pack(body, max_chars, overlap_sentences)]
+    return [Passage(f"{stem}#{n}", doc, heading, body) for n, (heading, body) in enumerate(bodies, start=1)]
+
+
+def load_documents(paths: Sequence[Path]) -> dict[str, str]:
+    """File name -> text, in the given order; UTF-8 with or without BOM.
+
+    Keys are file names because passage ids are built from them: two files with one name would
+    give clashing ids, so that is an error too.
+    """
+    docs: dict[str, str] = {}
+    for path in paths:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise ValueError(f"{path}: document not found; fix the path in the question set's `documents`") from None
+        except OSError as e:
+            raise ValueError(f"{path}: cannot read document ({e.strerror})") from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{path}: not UTF-8 (bad byte at offset {e.start}); re-save it as UTF-8") from None
+        if path.name in docs:
+            raise ValueError(f"{path}: another document is also named {path.name!r}; rename one")
+        docs[path.name] = text
+    return docs
+
+
+# ---------------------------------------------------------------- tokenizing
+
+# Function words and question words: they match anything or nothing, so they only add noise.
+_STOPWORD_TEXT = """
+的 了 是 在 和 与 及 或 等 对 把 被 也 都 就 而 之 其 这 那 个 有 吗 呢 吧 啊 呀 我 你 他 她 它 我们 你们 他们
+请问 什么 怎么 怎样 如何 多少 哪些 哪个 是否
+a an the of to in on at for and or is are was were be been by with as it its this that these those
+from do does did how what when which who why can could should would will i you we my our your me please
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# Outside CJK runs: decimals whole ("1.5"), else runs of letters/digits; punctuation and "_" dropped.
+_WORD = re.compile(r"\d+(?:\.\d+)+|[^\W_]+")
+_jieba: Any = None
+_jieba_lock = threading.Lock()
+
+
+def _segmenter() -> Any:
+    """A private jieba Tokenizer, built once (~1 s dictionary load), so others' ``jieba.add_word`` can't change it."""
+    global _jieba
+    with _jieba_lock:
+        if _jieba is None:
+            with warnings.catch_warnings():  # jieba 0.42 imports the deprecated pkg_resources
+                warnings.simplefilter("ignore")
+                import jieba
+            jieba.setLogLevel(logging.WARNING)  # else "Building prefix dict..." on stderr at first use
+            _jieba = jieba.Tokenizer()
+            _jieba.initialize()
+        return _jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 terms: jieba words for Chinese, lower-cased words and numbers otherwise, stopwords dropped.
+
+    NFKC first, so full-width "１．５倍" and "1.5倍" give the same terms. Numbers stay ("40", "1.5",
+    "3"): policy questions turn on them. ``lcut_for_search`` rather than ``lcut``: it also emits the
+    dictionary words inside a long word ("加班费" -> 加班, 班费, 加班费; "基本工资" -> 基本, 工资,
+    基本工资), so a question that says 加班 still matches a passage that says 加班费. Queries and
+    passages go through the same function, so the extra terms are symmetric.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    terms: list[str] = []
+    pos = 0
+    for m in _CJK_RUN.finditer(text):
+        terms += _WORD.findall(text[pos : m.start()])
+        terms += _segmenter().lcut_for_search(m.group())
+        pos = m.end()
+    terms += _WORD.findall(text[pos:])
+    return [t for t in terms if t.strip() and t not in _STOPWORDS]
+
+
+# ---------------------------------------------------------------- ranking
+
+
+class Bm25Index:
+    """BM25 (Lucene variant, k1=1.5, b=0.75; ``bm25s`` defaults) over passages' heading path and text.
+
+    The heading is indexed with the body because policy text often names its topic only in the
+    heading ("## 病假" over "需提供医院证明…").
+    """
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = tuple(passages)
+        corpus = [tokenize(f"{p.heading or ''}\n{p.text}") for p in self.passages]
+        self._bm25: bm25s.BM25 | None = None
+        if any(corpus):  # bm25s cannot index a corpus without a single term
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(corpus, show_progress=False)
+
+    def search(self, query: str, k: int) -> list[tuple[Passage, float]]:
+        """The ``k`` best passages sharing a term with ``query``, best first; equal scores in passage order.
+
+        Passages sharing no term score 0 and are left out, so a query with no known term returns
+        ``[]`` rather than ``k`` arbitrary passages.
+        """
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        if self._bm25 is None or k == 0:
+            return []
+        known = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
+        if not known:
+            return []
+        scores = np.asarray(self._bm25.get_scores(known), dtype=np.float64)
+        order = np.argsort(-scores, kind="stable")[:k]  # stable: ties keep passage order
+        return [(self.passages[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+# ---------------------------------------------------------------- checking and rendering
+
+
+def _squash(s: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", s).casefold().split())
+
+
+def retrieval_hit(passages: Sequence[Passage], source: str) -> bool:
+    """Whether a retrieved passage holds the answer: its text or heading path contains ``source``.
+
+    Compared after NFKC, case folding and removing all whitespace, so "加班 > 法定节假日",
+    "加班>法定节假日" and a full-width or re-wrapped copy of a sentence all match.
+    """
+    needle = _squash(source)
+    if not needle:
+        raise ValueError("source is empty; leave it out when the documents do not answer the question")
+    return any(needle in _squash(p.text) or needle in _squash(p.heading or "") for p in passages)
+
+
+_CONTEXT_LABEL = {"zh": "参考资料：", "en": "Reference material:"}
+
+
+def render_context(passages: Sequence[Passage], language: str) -> str:
+    """Numbered passages under a label in the set's language (Chinese or, for any other, English).
+
+    ``[n] (heading path) text`` per passage; "" when there are none, so a caller can tell.
+    """
+    if not passages:
+        return ""
+    label = _CONTEXT_LABEL.get(language.split("-")[0].lower(), _CONTEXT_LABEL["en"])
+    lines = [label]
+    for n, p in enumerate(passages, start=1):
+        lines.append(f"[{n}] ({p.heading}) {p.text}" if p.heading else f"[{n}] {p.text}")
+    return "\n".join(lines)
