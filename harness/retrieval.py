@@ -51,11 +51,14 @@ def _sections(text: str) -> list[tuple[str | None, str]]:
     body: list[str] = []
     in_fence = False
 
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    title_levels = 1 if _single_title(lines) else 0
+
     def close() -> None:
-        sections.append((" > ".join(t for _, t in path) or None, "\n".join(body)))
+        sections.append((" > ".join(t for lv, t in path if lv > title_levels) or None, "\n".join(body)))
         body.clear()
 
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in lines:
         if _FENCE.match(line):
             in_fence = not in_fence
         m = None if in_fence else _HEADING.match(line)
@@ -67,6 +70,21 @@ def _sections(text: str) -> list[tuple[str | None, str]]:
         path = [(lv, t) for lv, t in path if lv < level] + [(level, m.group(2).strip())]
     close()
     return sections
+
+
+def _single_title(lines: list[str]) -> bool:
+    """A document with exactly one level-1 heading: that heading is its title, not a topic.
+
+    Left in every passage's heading path, a title such as "员工年假、加班与差旅报销制度" would
+    add its words to every passage and blur the ranking (加班 would match all of them).
+    """
+    in_fence, titles = False, 0
+    for line in lines:
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and (m := _HEADING.match(line)) and len(m.group(1)) == 1:
+            titles += 1
+    return titles == 1
 
 
 def _split_long(sentence: str, max_chars: int) -> list[str]:

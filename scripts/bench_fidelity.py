@@ -31,18 +31,23 @@ from harness.perf.loadgen import Level, run_level, timing  # noqa: E402
 from harness.perf.summary import phase_stats  # noqa: E402
 from harness.prompts import user_text  # noqa: E402
 from harness.questions import load_question_set  # noqa: E402
-from harness.records import Candidate, Slo, VllmArgs  # noqa: E402
+from harness.records import Candidate, Slo, Variant, VllmArgs  # noqa: E402
 from harness.serving import Server, start_vllm  # noqa: E402
+from harness.variants import framings  # noqa: E402
 
 SETS = ["hr_policy_zh", "production_line_zh", "customer_support_en"]
 METRICS = ("out_tok_per_s", "ttft_p50_ms", "tpot_p50_ms")
 
 
 def prompts(n: int) -> list[str]:
+    """The sample questions as the ``with_context`` variant asks them (top 3 retrieved passages + question)."""
     pool = []
+    variant = Variant(name="with_context", kind="with_context", top_k=3)
     for name in SETS:
-        qs, _ = load_question_set(REPO / "question_sets" / f"{name}.yaml")
-        pool += [user_text(qs, q) for q in qs.questions]
+        path = REPO / "question_sets" / f"{name}.yaml"
+        qs, _ = load_question_set(path)
+        framed = framings([variant], [(path, qs)])
+        pool += [user_text(qs, q, framed[(variant.name, qs.id, q.id)]) for q in qs.questions]
     return [pool[i % len(pool)] for i in range(n)]
 
 

@@ -20,7 +20,11 @@ SMOL = MODELS / "smollm2-135m-instruct"
 GEMMA = MODELS / "gemma-3-270m"
 HARNESS = [sys.executable, "-m", "harness.cli"]
 
-CPU_VLLM = VllmArgs(dtype="bfloat16", max_model_len=2048, enforce_eager=True, env={"VLLM_CPU_KVCACHE_SPACE": "1"})
+# Whole prefills: seeded sampling crashes vLLM 0.32's CPU engine when a prefill is chunked (see configs/demo.yaml).
+CPU_VLLM = VllmArgs(
+    dtype="bfloat16", max_model_len=2048, enforce_eager=True, env={"VLLM_CPU_KVCACHE_SPACE": "1"},
+    extra_args=["--no-enable-chunked-prefill", "--max-num-batched-tokens", "2048"],
+)  # fmt: skip
 
 
 def need_model(path: Path) -> Path:

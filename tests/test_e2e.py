@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from conftest import DATA, GEMMA, HARNESS, REPO, SMOL, endpoint_plan, need_model, write_yaml
+from conftest import CPU_VLLM, DATA, GEMMA, HARNESS, REPO, SMOL, endpoint_plan, need_model, write_yaml
 
 from harness.generate import run_generation
 from harness.plan import load_plan
@@ -168,12 +168,7 @@ def _alive(pids: set[int]) -> list[str]:
 
 
 def _local_plan(tmp: Path, candidates: list[dict], **sampling: object) -> Path:
-    vllm = {
-        "dtype": "bfloat16",
-        "max_model_len": 2048,
-        "enforce_eager": True,
-        "env": {"VLLM_CPU_KVCACHE_SPACE": "1"},
-    }
+    vllm = CPU_VLLM.model_dump(exclude_defaults=True)
     return write_yaml(
         tmp / "plan.yaml",
         {
@@ -289,12 +284,7 @@ def test_judge_grades_compares_and_probes_on_real_servers(
                 "pairwise_max_questions": 2,
                 "injection_answers": 1,
                 "concurrency": 8,
-                "vllm": {
-                    "dtype": "bfloat16",
-                    "max_model_len": 2048,
-                    "enforce_eager": True,
-                    "env": {"VLLM_CPU_KVCACHE_SPACE": "1"},
-                },
+                "vllm": CPU_VLLM.model_dump(exclude_defaults=True),
             },
         },
     )

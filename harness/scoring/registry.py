@@ -36,7 +36,8 @@ class Evidence:
     holds_answer: bool | None
     """Whether the material contains the question's ``source``; None when the question names none."""
     question: str = ""
-    """The question: figures it states are not the answer's invention."""
+    """The question and its reference answer: figures they state (or that the reference computes,
+    e.g. 5天 + 7天 = 12天) are not the answer's invention."""
 
 
 class Args(BaseModel):

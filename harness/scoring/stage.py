@@ -49,7 +49,7 @@ def evidence_for(g: Generation, q: Question) -> Evidence | None:
     """The material an answer was given, and whether it held the question's source."""
     if not g.context:
         return None
-    return Evidence(g.context, context_hit(g.context, q), q.question)
+    return Evidence(g.context, context_hit(g.context, q), f"{q.question}\n{q.reference or ''}")
 
 
 def score_generation(g: Generation, q: Question) -> Score:
