@@ -14,7 +14,8 @@ id: {name}                      # must be unique in a plan; keep it equal to the
 title: {title}
 language: {language}                    # zh or en: the language of the questions (prompt wording, checks)
 description: {description}
-# context: |                    # optional passage shown before every question (e.g. the policy text)
+# documents: [docs/{name}.md]   # optional: policy text the with_context variant retrieves passages from
+# context: |                    # optional short passage shown before every question, in every variant
 #   第一条 ……
 # category_weights: {{安全: 2}}    # optional: weight a whole category in the roll-up
 
@@ -23,6 +24,7 @@ questions:
     category: {category}
     question: {question}
     reference: {reference}
+    # source: 每年享有5天        # optional: a phrase of the document passage that holds the answer
     weight: 1                   # optional: relative weight of this question
     checks:                     # the answer's score is the weighted mean of its checks
       - type: number            # a value with its unit; reads 5, ５, 五, 一百二十 ...

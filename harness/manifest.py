@@ -39,7 +39,10 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-REPORT_ONLY = {"description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints"}
+REPORT_ONLY = {
+    "description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints",
+    "decide_on",
+}  # fmt: skip
 """Plan fields that do not change the answers: editing them re-judges or re-reports a run."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness.records import QuestionSet
+from harness.retrieval import squash
 from harness.scoring import rubric
 from harness.validation import (
     InputError,
@@ -139,14 +140,49 @@ def load_question_set(path: Path, display: str | None = None) -> tuple[QuestionS
         qs = QuestionSet.model_validate(data)
     except ValidationError as exc:
         raise InputError(problems + problems_from_pydantic(exc, doc, remap=_remap)) from None
-    problems += _semantic_problems(qs, doc)
+    problems += _semantic_problems(qs, doc) + _document_problems(qs, doc, path)
     if problems:
         raise InputError(problems)
     return qs, _reference_warnings(qs, doc)
 
 
+def _document_problems(qs: QuestionSet, doc: LoadedYaml, path: Path) -> list[Problem]:
+    """Every ``documents`` file must be readable UTF-8 text next to the set, and each ``source`` in one of them."""
+    out, texts = [], []
+    for i, rel in enumerate(qs.documents):
+        f = (path.parent / rel).resolve()
+        try:
+            texts.append(f.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            out.append(doc.problem(("documents", i), f"document {rel} not found (paths are relative to this file)"))
+        except (OSError, UnicodeDecodeError) as exc:
+            out.append(doc.problem(("documents", i), f"cannot read document {rel} as UTF-8 text: {exc}"))
+    if out or not texts:
+        return out
+    whole = squash("\n".join(texts))
+    for i, q in enumerate(qs.questions):
+        if q.source is not None and squash(q.source) not in whole:
+            out.append(doc.problem(("questions", i, "source"), f"{q.source!r} does not appear in the set's documents"))
+    return out
+
+
 def first_questions(qs: QuestionSet, limit: int | None) -> QuestionSet:
-    """The set cut to its first ``limit`` questions (``sampling.questions_per_set``); unchanged when None."""
+    """``limit`` questions of the set spread over its categories (``sampling.questions_per_set``).
+
+    Categories take turns in the order they first appear, each giving its next question
+    in file order; the chosen questions keep the file's order. So a quick run still
+    covers every category it can, instead of the first category only. None: the whole set.
+    """
     if limit is None or limit >= len(qs.questions):
         return qs
-    return qs.model_copy(update={"questions": qs.questions[:limit]})
+    by_category: dict[str, list[str]] = {}
+    for q in qs.questions:
+        by_category.setdefault(q.category, []).append(q.id)
+    chosen: set[str] = set()
+    depth = 0
+    while len(chosen) < limit:
+        for ids in by_category.values():
+            if depth < len(ids) and len(chosen) < limit:
+                chosen.add(ids[depth])
+        depth += 1
+    return qs.model_copy(update={"questions": [q for q in qs.questions if q.id in chosen]})

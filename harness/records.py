@@ -203,7 +203,7 @@ class Sampling(Strict):
     samples: int = Field(default=1, ge=1)
     """Answers drawn per question; sample i uses seed ``seed + i``. Stability needs 2 or more."""
     questions_per_set: int | None = Field(default=None, ge=1)
-    """Ask only the first N questions of each set (a quick, cheaper run; the report says so)."""
+    """Ask only N questions of each set, spread over its categories (a quick, cheaper run; the report says so)."""
 
 
 class Limits(Strict):
@@ -301,7 +301,10 @@ class Plan(Strict):
     """A rubric score at or above this counts as an acceptable answer."""
     bootstrap_resamples: int = Field(default=2000, ge=100)
     variants: list[Variant] = Field(default_factory=lambda: [Variant(name=DEFAULT_VARIANT, kind="zero_shot")])
-    """Ways of asking; the first is the one the recommendation is made on."""
+    """Ways of asking every question. Gains are measured against the first ``zero_shot`` variant (else the first)."""
+    decide_on: str | None = None
+    """The variant the recommendation, significance, stability and pairwise judging use: the way the
+    model will be used in production (e.g. ``with_context`` for a RAG assistant). Default: the first."""
     weights: Weights = Field(default_factory=Weights)
     constraints: Constraints = Field(default_factory=Constraints)
 
@@ -312,7 +315,17 @@ class Plan(Strict):
             raise ValueError("variants: give at least one (e.g. [zero_shot])")
         if len(set(names)) != len(names):
             raise ValueError(f"variants: duplicate names in {names}")
+        if self.decide_on is not None and self.decide_on not in names:
+            raise ValueError(f"decide_on: {self.decide_on!r} is not one of the variants {names}")
         return self
+
+    @property
+    def decision_variant(self) -> str:
+        return self.decide_on or self.variants[0].name
+
+    @property
+    def baseline_variant(self) -> str:
+        return next((v.name for v in self.variants if v.kind == "zero_shot"), self.variants[0].name)
 
 
 # --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Prompt strategies (pure): how much each model gains from few-shot examples, a role, or retrieved context.
 
+Gains are measured against the first ``zero_shot`` variant (else the first variant).
 The base model is chosen once, but it is then used with prompts and retrieval: a
 model a little worse zero-shot and much better with the policy text in front of
 it may be the better base. Per candidate and variant: the rubric score with its
@@ -44,7 +45,7 @@ def variant_table(
     answers: pd.DataFrame, names: list[str], variants: list[Variant], threshold: float, k: int,
     resamples: int, seed: int,
 ) -> StrategySummary:  # fmt: skip
-    baseline = variants[0].name
+    baseline = next((v.name for v in variants if v.kind == "zero_shot"), variants[0].name)
     questions = question_frame(answers.assign(candidate=answers.candidate + "\x1f" + answers.variant))
     stab = question_stability(answers.assign(candidate=answers.candidate + "\x1f" + answers.variant), threshold, k)
     rows = []
@@ -70,7 +71,9 @@ def variant_table(
             rows.append(row)
     table = pd.DataFrame(rows).reindex(columns=VARIANT_COLUMNS)
     top: dict[str, tuple[str, float, bool]] = {}
-    for v in variants[1:]:
+    for v in variants:
+        if v.name == baseline:
+            continue
         gains = table[(table.variant == v.name) & table.gain.notna()]
         if len(gains):
             best = gains.loc[gains.gain.idxmax()]

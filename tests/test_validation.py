@@ -245,3 +245,42 @@ def test_questions_per_set_and_decision_settings(tmp_path: Path) -> None:
     text = "\n".join(map(str, info.value.problems))
     assert "plan.yaml:6: weights: at least one weight must be above 0" in text
     assert "constraints.min_stability" in text and "constraints.max_gpu_memory_gib" in text
+
+
+def test_documents_must_exist_and_sources_appear_in_them(tmp_path: Path) -> None:
+    (tmp_path / "policy.md").write_text("## 年假\n员工每年享有5天带薪年假。\n", encoding="utf-8")
+    text = GOOD.replace("language: zh\n", "language: zh\ndocuments: [policy.md, missing.md]\n").replace(
+        "    reference: 5天\n", "    reference: 5天\n    source: 每年享有5天\n"
+    )
+    assert problems(tmp_path, text) == [
+        "set.yaml:4: documents[1]: document missing.md not found (paths are relative to this file)"
+    ]
+    text = text.replace(", missing.md", "").replace("source: 每年享有5天", "source: 每年享有6天")
+    assert problems(tmp_path, text) == [
+        "set.yaml:10: questions[0].source: '每年享有6天' does not appear in the set's documents"
+    ]
+    (tmp_path / "set.yaml").write_text(text.replace("每年享有6天", "每年 享有5天"), encoding="utf-8")
+    load_question_set(tmp_path / "set.yaml")  # whitespace-insensitive: valid
+
+
+def test_questions_per_set_spreads_over_categories() -> None:
+    from harness.questions import first_questions
+    from harness.records import Question, QuestionSet
+
+    cats = ["a", "a", "a", "b", "b", "c"]
+    questions = [Question(id=f"q{i}", category=c, question="?") for i, c in enumerate(cats)]
+    qs = QuestionSet(id="s", title="t", language="zh", questions=questions)
+    assert [q.id for q in first_questions(qs, 4).questions] == ["q0", "q1", "q3", "q5"]  # a, b, c, then a again
+    assert [q.id for q in first_questions(qs, 2).questions] == ["q0", "q3"]
+    assert first_questions(qs, None) is qs and first_questions(qs, 10) is qs
+
+
+def test_decide_on_must_name_a_variant() -> None:
+    from harness.records import Plan
+
+    base = {"name": "p", "candidates": [{"name": "a", "model": "m"}], "question_sets": ["s"],
+            "variants": ["zero_shot", "with_context"]}  # fmt: skip
+    plan = Plan.model_validate({**base, "decide_on": "with_context"})
+    assert plan.decision_variant == "with_context" and plan.baseline_variant == "zero_shot"
+    with pytest.raises(ValueError, match="decide_on: 'few_shot' is not one of the variants"):
+        Plan.model_validate({**base, "decide_on": "few_shot"})

@@ -121,9 +121,9 @@ def run_judging(
     if "single" in judge.modes:
         work += single_items(judge, sets, gens)
     if "pairwise" in judge.modes:
-        # Pairwise compares candidates asked the same way: the plan's first variant.
-        first = lp.plan.variants[0].name
-        work += pairwise_items(judge, sets, [g for g in gens if g.variant == first], order)
+        # Pairwise compares candidates asked the same way: the variant the decision is made on.
+        decided = lp.plan.decision_variant
+        work += pairwise_items(judge, sets, [g for g in gens if g.variant == decided], order)
     pending = [w for w in work if w.key not in done_keys]
     entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions()}
     inject_possible = "single" in judge.modes and judge.injection_answers > 0

@@ -88,8 +88,8 @@ def load_report_data(run_dir: Path) -> ReportData:
     perf_records = {r.candidate: r for r in read_records(run_dir / PERF, PerfRecord)}  # the latest session wins
     judgments = read_records(run_dir / JUDGMENTS, Judgment) if plan.judge and (run_dir / JUDGMENTS).exists() else None
     if plan.sampling.questions_per_set:
-        notes.append(f"This run asked only the first {plan.sampling.questions_per_set} questions of each set "
-                     "(sampling.questions_per_set): a quick look, with wider intervals.")  # fmt: skip
+        notes.append(f"This run asked only {plan.sampling.questions_per_set} questions of each set, spread over its "
+                     "categories (sampling.questions_per_set): a quick look, with wider intervals.")  # fmt: skip
     return assemble(plan, manifest, notes, sets, gens, scores, phases, levels, perf_records, judgments)
 
 
@@ -102,8 +102,7 @@ def assemble(
     cands = plan.candidates
     names = [c.name for c in cands]
     served = answers_frame(gens, scores, sets)
-    first = plan.variants[0].name
-    answers = served[served.variant == first]  # the recommendation is made on the first variant
+    answers = served[served.variant == plan.decision_variant]  # the recommendation's variant
     questions = question_frame(answers)
     errors = {name: info.get("error") for name, info in manifest["candidates"].items()}
     models = model_summary(answers, phases, cands, resamples, seed, errors, served=served)

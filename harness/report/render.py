@@ -109,7 +109,7 @@ def drill_columns(data: ReportData) -> tuple[list[str], pd.DataFrame, pd.DataFra
     plan = data.plan
     if len(plan.variants) == 1:
         return data.names, data.answers, data.stability
-    first = plan.variants[0].name
+    first = plan.decision_variant
     arm = data.served.candidate.where(data.served.variant == first, data.served.candidate + " · " + data.served.variant)
     answers = data.served.assign(candidate=arm)
     columns = [n if v.name == first else f"{n} · {v.name}" for n in data.names for v in plan.variants]
@@ -155,6 +155,7 @@ def render_html(data: ReportData) -> str:
             strategy=_records(data.strategy.table) if data.strategy else [],
             strategy_top=data.strategy.top_gainers if data.strategy else {},
             strategy_baseline=data.strategy.baseline if data.strategy else None,
+            decision_variant=plan.decision_variant,
             variant_chart=variant_chart(data.strategy.table) if data.strategy else None,
             judge=plan.judge,
             judge_info=data.manifest.get("judge"),
