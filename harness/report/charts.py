@@ -116,7 +116,7 @@ def pareto_chart(models: pd.DataFrame, recommended: str | None) -> str | None:
     ax.set_ylabel("rubric score (mean, 95% CI)")
     ax.set_title("Quality against cost (up and left is better)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best")
     return _data_uri(fig)
 
 
