@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from harness.generate import GENERATIONS, PHASES
-from harness.records import Generation, Phase, QuestionSet, Score
+from harness.records import DEFAULT_VARIANT, Generation, Phase, QuestionSet, Score
 from harness.rollup import answers_frame, perf_summary, question_frame
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_records
 from harness.significance import ALPHA, PairedDiff, holm, paired_difference
@@ -197,7 +197,11 @@ def load_run(run_dir: Path) -> RunData:
         first = str(exc).splitlines()[0]
         raise RunDirError(f"{path} has a record this harness cannot read ({first})") from None
     answers = answers_frame(gens, scores, sets)
-    return RunData(run_dir, manifest, sets, answers, question_frame(answers), phases, notes)
+    plan = manifest.get("plan", {})
+    variant = plan.get("decide_on") or next(iter(v["name"] for v in plan.get("variants", [])), DEFAULT_VARIANT)
+    if answers.variant.nunique() > 1:
+        notes.append(f"{run_dir}: quality compared on the {variant!r} prompt variant (the plan's decide_on)")
+    return RunData(run_dir, manifest, sets, answers, question_frame(answers[answers.variant == variant]), phases, notes)
 
 
 # ---------------------------------------------------------------- pure computation

@@ -41,7 +41,7 @@ def sha256_file(path: Path) -> str:
 
 REPORT_ONLY = {
     "description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints",
-    "decide_on",
+    "decide_on", "lm_eval",
 }  # fmt: skip
 """Plan fields that do not change the answers: editing them re-judges or re-reports a run."""
 

@@ -214,6 +214,20 @@ class Limits(Strict):
     server_start_timeout_s: float = Field(default=600.0, gt=0)
 
 
+class LmEval(Strict):
+    """Public benchmarks through lm-evaluation-harness, run against each candidate's own server while it is up."""
+
+    tasks: list[str] = Field(min_length=1)
+    """lm-eval task names (built-in ones whose data is local, or tasks under ``include_path``)."""
+    include_path: str | None = None
+    """A folder of task YAML files, relative to the plan (e.g. the project's ``lm_eval_tasks``)."""
+    num_fewshot: int | None = Field(default=None, ge=0)
+    limit: int | None = Field(default=None, ge=1)
+    """At most this many documents per task (a quick look)."""
+    batch_size: int = Field(default=1, ge=1)
+    """Concurrent requests lm-eval sends (its ``num_concurrent``)."""
+
+
 VariantKind = Literal["zero_shot", "few_shot", "system_prompt", "with_context"]
 
 
@@ -297,6 +311,7 @@ class Plan(Strict):
     limits: Limits = Field(default_factory=Limits)
     perf: Perf = Field(default_factory=Perf)
     judge: Judge | None = None
+    lm_eval: LmEval | None = None
     rubric_pass_threshold: float = Field(default=0.5, ge=0, le=1)
     """A rubric score at or above this counts as an acceptable answer."""
     bootstrap_resamples: int = Field(default=2000, ge=100)
