@@ -1,5 +1,5 @@
 """Thin command line over the library: validate, estimate, run, judge, score, report, compare, new-set,
-prepare-models.
+prepare-models, export-lm-eval.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
 2, never a traceback. Exit code 1 means the run finished but something in it
@@ -190,6 +190,32 @@ def cmd_new_set(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export_lm_eval(args: argparse.Namespace) -> int:
+    """Write a question set as an lm-eval task folder, and say how to run it."""
+    from harness.lmeval_export import export_task
+    from harness.questions import load_question_set
+
+    qs, warnings = load_question_set(Path(args.set), args.set)
+    for w in warnings:
+        _err(str(w))
+    try:
+        res = export_task(qs, Path(args.out), args.name)
+    except (ValueError, OSError) as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    kinds = []
+    if res.mc:
+        kinds.append(f"{res.mc} multiple-choice (log-likelihood)")
+    if res.gen:
+        kinds.append(f"{res.gen} free-text (exact match with the reference, a rough proxy)")
+    print(f"wrote {res.folder}: {', '.join(res.tasks)} with {' and '.join(kinds)} questions; {res.skipped} skipped")
+    print(
+        f"run: lm_eval --include_path {args.out} --tasks {','.join(res.tasks)} --model local-completions "
+        "--model_args model=MODEL,base_url=http://HOST:PORT/v1/completions,tokenizer=MODEL"
+    )
+    return EXIT_OK
+
+
 def cmd_prepare_models(args: argparse.Namespace) -> int:
     from harness import models
 
@@ -257,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--dir", default="models")
     m.add_argument("--only")
     m.set_defaults(fn=cmd_prepare_models)
+
+    x = sub.add_parser("export-lm-eval", help="write a question set as an lm-eval task (YAML plus local JSONL data)")
+    x.add_argument("set", help="question set YAML")
+    x.add_argument("--out", required=True, help="folder for lm-eval's --include_path (the task goes in OUT/<name>/)")
+    x.add_argument("--name", help="task name (default harness_<set id>)")
+    x.set_defaults(fn=cmd_export_lm_eval)
     return p
 
 

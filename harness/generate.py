@@ -20,6 +20,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from harness import lmeval_stage
 from harness.client import Api, ModelClient, Request
 from harness.manifest import open_manifest, save_manifest
 from harness.perf.measure import measure_server
@@ -96,6 +97,7 @@ class CandidateOutcome:
     skipped: int = 0
     error: str | None = None
     api: str | None = None
+    lm_eval_error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -240,6 +242,7 @@ def run_candidate(
                         )
                     )
                 run_sweep(lp, cand.name, server, api, run_dir, log, show_progress)
+                outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
     except ServerStartError as exc:
         outcome.error = str(exc)
         log(f"[{cand.name}] FAILED to serve: {exc}")
@@ -273,6 +276,7 @@ def run_generation(
     lp: LoadedPlan, run_dir: Path, log: Log = _stderr, show_progress: bool = True
 ) -> list[CandidateOutcome]:
     """Generate every missing answer of the plan into ``run_dir``."""
+    lmeval_stage.preflight(lp)
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = open_manifest(lp, run_dir)
     gens_path = run_dir / GENERATIONS
@@ -283,7 +287,11 @@ def run_generation(
         for cand in lp.plan.candidates:
             mine = [w for w in work if w.candidate == cand.name]
             pending = [w for w in mine if w.key not in done]
-            if not pending and not sweep_pending(lp, cand.name, run_dir):
+            if (
+                not pending
+                and not sweep_pending(lp, cand.name, run_dir)
+                and not lmeval_stage.pending(lp, cand.name, run_dir)
+            ):
                 log(f"[{cand.name}] all {len(mine)} answers already present")
                 outcomes.append(CandidateOutcome(cand.name, skipped=len(mine)))
                 continue
@@ -292,6 +300,8 @@ def run_generation(
             entry = manifest["candidates"].setdefault(cand.name, {})
             entry.update(outcome.info)
             entry["error"] = outcome.error
+            if lp.plan.lm_eval is not None:
+                entry["lm_eval_error"] = outcome.lm_eval_error
             save_manifest(run_dir, manifest)
             outcomes.append(outcome)
     return outcomes

@@ -226,6 +226,9 @@ class LmEval(Strict):
     """At most this many documents per task (a quick look)."""
     batch_size: int = Field(default=1, ge=1)
     """Concurrent requests lm-eval sends (its ``num_concurrent``)."""
+    tokenizer: str | None = None
+    """Tokenizer folder (relative to the plan) or cached hub id for endpoint candidates; log-likelihood
+    tasks need it. Candidates the harness serves from a local folder use that folder."""
 
 
 VariantKind = Literal["zero_shot", "few_shot", "system_prompt", "with_context"]

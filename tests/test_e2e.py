@@ -51,6 +51,12 @@ def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch:
         KEY_ENV,
         sampling={"samples": 2, "temperature": 0.8},
         variants=["zero_shot", "with_context"],
+        lm_eval={
+            "tasks": ["harness_policy_mc_zh"],
+            "include_path": str(REPO / "lm_eval_tasks"),
+            "limit": 4,
+            "tokenizer": str(SMOL),
+        },
     )
     run_dir = tmp_path / "run"
     outcomes = run_generation(load_plan(plan), run_dir, show_progress=False)
@@ -83,6 +89,11 @@ def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch:
     html = index.read_text(encoding="utf-8")
     assert 'data-candidate="smol"' in html and 'id="quality-chart"' in html and 'id="stability-table"' in html
     assert 'id="strategy-table"' in html and 'data-variant="with_context"' in html
+    # lm-eval ran against the same server: results, per-sample logs, and a column in the report
+    lm = run_dir / "lm_eval" / "smol"
+    assert (lm / "results.json").exists() and (lm / "samples_harness_policy_mc_zh.jsonl").exists()
+    acc = json.loads((lm / "done.json").read_text())["metrics"]["harness_policy_mc_zh"]["acc"]
+    assert 0 <= acc <= 1 and "harness_policy_mc_zh (lm-eval)" in html
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     # In a real browser: the question text carries markup and shows as text; the real answers are drawn.
     dom = browser.dump_dom(index)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness import lmeval_stage
 from harness.decision import Recommendation, recommend
 from harness.generate import GENERATIONS, PHASES
 from harness.judge.stage import JUDGMENTS
@@ -90,13 +91,14 @@ def load_report_data(run_dir: Path) -> ReportData:
     if plan.sampling.questions_per_set:
         notes.append(f"This run asked only {plan.sampling.questions_per_set} questions of each set, spread over its "
                      "categories (sampling.questions_per_set): a quick look, with wider intervals.")  # fmt: skip
-    return assemble(plan, manifest, notes, sets, gens, scores, phases, levels, perf_records, judgments)
+    lm_eval = lmeval_stage.load_results(run_dir, [c.name for c in plan.candidates]) if plan.lm_eval else {}
+    return assemble(plan, manifest, notes, sets, gens, scores, phases, levels, perf_records, judgments, lm_eval)
 
 
 def assemble(
     plan: Plan, manifest: dict[str, Any], notes: list[str], sets: dict[str, QuestionSet], gens: list[Generation],
     scores: list[Score], phases: list[Phase], levels: list[LoadLevel], perf_records: dict[str, PerfRecord],
-    judgments: list[Judgment] | None,
+    judgments: list[Judgment] | None, lm_eval: dict[str, dict[str, Any]] | None = None,
 ) -> ReportData:  # fmt: skip
     seed, resamples, k = plan.sampling.seed, plan.bootstrap_resamples, plan.sampling.samples
     cands = plan.candidates
@@ -149,6 +151,10 @@ def assemble(
             models = models.merge(
                 judge_summary.pairwise[["candidate", "win_rate", "bt_elo"]], on="candidate", how="left"
             )
+
+    columns = sorted({k for figures in (lm_eval or {}).values() for k in figures})
+    for column in columns:
+        models[column] = [(lm_eval or {}).get(c, {}).get(column) for c in models.candidate]
 
     rec = recommend(models, questions, plan.weights, plan.constraints, k, resamples, seed)
     models = models.merge(

@@ -156,6 +156,7 @@ def render_html(data: ReportData) -> str:
             strategy_top=data.strategy.top_gainers if data.strategy else {},
             strategy_baseline=data.strategy.baseline if data.strategy else None,
             decision_variant=plan.decision_variant,
+            lmeval_columns=[c for c in models.columns if c.startswith("lmeval_") and not c.endswith("_stderr")],
             variant_chart=variant_chart(data.strategy.table) if data.strategy else None,
             judge=plan.judge,
             judge_info=data.manifest.get("judge"),

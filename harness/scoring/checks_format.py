@@ -131,7 +131,8 @@ def extract_choice(answer: str, letters: str) -> tuple[set[int], str]:
     bare = re.sub(r"[\s()（）.。:：、]", "", text)
     if len(bare) == 1 and (bare.upper() in letters or bare in _CIRCLED):
         return {choice_index(bare)}, "bare letter"
-    loose = rf"(?<![A-Za-z])([{letters}{_CIRCLED}])(?![A-Za-z])"  # capitals only: "a" is a word
+    # capitals only ("a" is a word); not the C of °C (℃ reads as °C after NFKC)
+    loose = rf"(?<![A-Za-z°])([{letters}{_CIRCLED}])(?![A-Za-z])"
     return _picks(loose, text, letters), "mentioned"
 
 
