@@ -114,3 +114,24 @@ def test_run_tasks_matches_the_lm_eval_command_line(tmp_path: Path, smol_server:
     gap = max(abs(a - b) for d in ours for a, b in zip(ours[d], theirs[d], strict=True))
     print(f"\nlm-eval {TASK}: {docs} docs, acc {figures['acc']:.4f} (harness) = {cli['results'][TASK]['acc,none']:.4f}"
           f" (CLI), largest loglik gap {gap:.1e}; harness {harness_s:.1f} s, CLI {cli_s:.1f} s")  # fmt: skip
+
+
+@pytest.mark.vllm
+def test_an_exported_free_text_set_runs_as_a_generative_task(tmp_path: Path, smol_server: Server) -> None:
+    """Questions with references export to generate_until, which runs through local-chat-completions."""
+    from harness.lmeval_export import export_task
+    from harness.questions import load_question_set
+
+    qs, _ = load_question_set(REPO / "tests" / "data" / "sets" / "mini_en.yaml")
+    exported = export_task(qs, tmp_path / "tasks")
+    (task,) = exported.tasks
+    assert exported.gen > 0 and exported.mc == 0
+    cfg = LmEval(tasks=[task], include_path="tasks", limit=2)
+    found = run_tasks(
+        smol_server.base_url, smol_server.model, smol_server.api_key, None, cfg, tmp_path, tmp_path / "out"
+    )
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert results["model_types"] == {task: "local-chat-completions"}
+    assert 0.0 <= found[task]["exact_match"] <= 1.0 and found[task]["n"] == 2
+    rows = read_jsonl(tmp_path / "out" / f"samples_{task}.jsonl")
+    assert len(rows) == 2 and all(isinstance(r["resps"][0][0], str) for r in rows)  # generated text, logged
