@@ -147,10 +147,17 @@ def load_question_set(path: Path, display: str | None = None) -> tuple[QuestionS
 
 
 def _document_problems(qs: QuestionSet, doc: LoadedYaml, path: Path) -> list[Problem]:
-    """Every ``documents`` file must be readable UTF-8 text next to the set, and each ``source`` in one of them."""
+    """Every ``documents`` file must be readable UTF-8 text in or under the set's folder (a set cannot make the
+    harness read, and send to a model, a file elsewhere: ``../../etc/passwd`` and symlinks out are refused),
+    and each ``source`` must occur in one of them."""
     out, texts = [], []
+    folder = path.parent.resolve()
     for i, rel in enumerate(qs.documents):
         f = (path.parent / rel).resolve()
+        if not f.is_relative_to(folder):
+            out.append(doc.problem(("documents", i), f"document {rel} is outside this set's folder; "
+                                   "a question set may only read files in or under its own folder"))  # fmt: skip
+            continue
         try:
             texts.append(f.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:

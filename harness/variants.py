@@ -34,7 +34,12 @@ class SetDocuments:
 
 def set_documents(qs: QuestionSet, set_path: Path, chunk_chars: int) -> SetDocuments:
     """Read, chunk and index the set's ``documents`` (paths relative to the set file)."""
-    docs = load_documents([(set_path.parent / d).resolve() for d in qs.documents])
+    folder = set_path.parent.resolve()
+    paths = [(set_path.parent / d).resolve() for d in qs.documents]
+    outside = [d for d, p in zip(qs.documents, paths, strict=True) if not p.is_relative_to(folder)]
+    if outside:  # validation refuses these too; this guards sets built in code
+        raise ValueError(f"{set_path}: documents outside the set's folder are refused: {', '.join(outside)}")
+    docs = load_documents(paths)
     passages = [p for name, text in docs.items() for p in chunk_document(text, name, max_chars=chunk_chars)]
     return SetDocuments(passages, Bm25Index(passages))
 

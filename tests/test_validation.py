@@ -284,3 +284,19 @@ def test_decide_on_must_name_a_variant() -> None:
     assert plan.decision_variant == "with_context" and plan.baseline_variant == "zero_shot"
     with pytest.raises(ValueError, match="decide_on: 'few_shot' is not one of the variants"):
         Plan.model_validate({**base, "decide_on": "few_shot"})
+
+
+def test_documents_outside_the_set_folder_are_refused(tmp_path: Path) -> None:
+    inside = tmp_path / "sets"
+    inside.mkdir()
+    (tmp_path / "secret.md").write_text("## 机密\n工资表。\n", encoding="utf-8")
+    (inside / "link.md").symlink_to(tmp_path / "secret.md")
+    for rel in ("../secret.md", "/etc/hostname", "link.md"):
+        text = GOOD.replace("language: zh\n", f"language: zh\ndocuments: ['{rel}']\n")
+        (inside / "set.yaml").write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as info:
+            load_question_set(inside / "set.yaml", display="set.yaml")
+        assert [str(p) for p in info.value.problems] == [
+            f"set.yaml:4: documents[0]: document {rel} is outside this set's folder; "
+            "a question set may only read files in or under its own folder"
+        ]
