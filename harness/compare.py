@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from harness.generate import GENERATIONS, PHASES
-from harness.records import DEFAULT_VARIANT, Generation, Phase, QuestionSet, Score
+from harness.records import Generation, Phase, Plan, QuestionSet, Score
 from harness.rollup import answers_frame, perf_summary, question_frame
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_records
 from harness.significance import ALPHA, PairedDiff, holm, paired_difference
@@ -175,9 +176,10 @@ def load_run(run_dir: Path) -> RunData:
     try:
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
         sets, set_notes = load_run_sets(run_dir)
+        variant = Plan.model_validate(manifest["plan"]).decision_variant  # quality is compared on this variant
     except json.JSONDecodeError as exc:
         raise RunDirError(f"{run_dir / 'manifest.json'} is not valid JSON ({exc}); restore it from a backup") from None
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, ValidationError) as exc:
         raise RunDirError(f"{run_dir / 'manifest.json'} does not look like a harness manifest ({exc!r})") from None
     notes = [f"{run_dir}: {n}" for n in set_notes]
     if not (run_dir / GENERATIONS).exists():
@@ -197,8 +199,6 @@ def load_run(run_dir: Path) -> RunData:
         first = str(exc).splitlines()[0]
         raise RunDirError(f"{path} has a record this harness cannot read ({first})") from None
     answers = answers_frame(gens, scores, sets)
-    plan = manifest.get("plan", {})
-    variant = plan.get("decide_on") or next(iter(v["name"] for v in plan.get("variants", [])), DEFAULT_VARIANT)
     if answers.variant.nunique() > 1:
         notes.append(f"{run_dir}: quality compared on the {variant!r} prompt variant (the plan's decide_on)")
     return RunData(run_dir, manifest, sets, answers, question_frame(answers[answers.variant == variant]), phases, notes)

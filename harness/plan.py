@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from harness.questions import first_questions, load_question_set
+from harness.questions import load_question_set, spread_questions
 from harness.records import Candidate, Plan, QuestionSet
 from harness.validation import InputError, Problem, load_yaml, problems_from_pydantic
 
@@ -112,7 +112,7 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
             )
             continue
         set_ids[qs.id] = rel
-        sets.append(LoadedSet(set_path, first_questions(qs, plan.sampling.questions_per_set)))
+        sets.append(LoadedSet(set_path, spread_questions(qs, plan.sampling.questions_per_set)))
     if problems:
         raise InputError(problems)
     return LoadedPlan(path.resolve(), plan, sets, warnings)

@@ -173,7 +173,7 @@ def _document_problems(qs: QuestionSet, doc: LoadedYaml, path: Path) -> list[Pro
     return out
 
 
-def first_questions(qs: QuestionSet, limit: int | None) -> QuestionSet:
+def spread_questions(qs: QuestionSet, limit: int | None) -> QuestionSet:
     """``limit`` questions of the set spread over its categories (``sampling.questions_per_set``).
 
     Categories take turns in the order they first appear, each giving its next question

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.prompts import Framing, few_shot_examples, system_text
 from harness.records import DEFAULT_VARIANT, Question, QuestionSet, Variant
-from harness.retrieval import Bm25Index, Passage, chunk_document, load_documents, render_context, retrieval_hit
+from harness.retrieval import Bm25Index, Passage, chunk_document, load_documents, render_context, squash
 
 FramingKey = tuple[str, str, str]  # (variant, set_id, question_id)
 
@@ -76,6 +76,4 @@ def context_hit(passages_text: str | None, question: Question) -> bool | None:
     """Whether the given context holds the question's ``source`` (None when the question names none)."""
     if question.source is None:
         return None
-    if not passages_text:
-        return False
-    return retrieval_hit([Passage(id="given", doc="", heading=None, text=passages_text)], question.source)
+    return bool(passages_text) and squash(question.source) in squash(passages_text or "")

@@ -264,15 +264,15 @@ def test_documents_must_exist_and_sources_appear_in_them(tmp_path: Path) -> None
 
 
 def test_questions_per_set_spreads_over_categories() -> None:
-    from harness.questions import first_questions
+    from harness.questions import spread_questions
     from harness.records import Question, QuestionSet
 
     cats = ["a", "a", "a", "b", "b", "c"]
     questions = [Question(id=f"q{i}", category=c, question="?") for i, c in enumerate(cats)]
     qs = QuestionSet(id="s", title="t", language="zh", questions=questions)
-    assert [q.id for q in first_questions(qs, 4).questions] == ["q0", "q1", "q3", "q5"]  # a, b, c, then a again
-    assert [q.id for q in first_questions(qs, 2).questions] == ["q0", "q3"]
-    assert first_questions(qs, None) is qs and first_questions(qs, 10) is qs
+    assert [q.id for q in spread_questions(qs, 4).questions] == ["q0", "q1", "q3", "q5"]  # a, b, c, then a again
+    assert [q.id for q in spread_questions(qs, 2).questions] == ["q0", "q3"]
+    assert spread_questions(qs, None) is qs and spread_questions(qs, 10) is qs
 
 
 def test_decide_on_must_name_a_variant() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.generate import GENERATIONS
 from harness.manifest import load_manifest, sha256_file
-from harness.questions import first_questions, load_question_set
+from harness.questions import load_question_set, spread_questions
 from harness.records import CheckSpec, Generation, Question, QuestionSet, Score
 from harness.scoring.registry import Evidence
 from harness.scoring.rubric import run_check, score_answer
@@ -39,7 +39,7 @@ def load_run_sets(run_dir: Path) -> tuple[dict[str, QuestionSet], list[str]]:
         if not path.exists():
             raise RunDirError(f"question set {set_id} is gone from {path}; restore it to score this run")
         qs, _ = load_question_set(path)
-        sets[set_id] = first_questions(qs, manifest["plan"].get("sampling", {}).get("questions_per_set"))
+        sets[set_id] = spread_questions(qs, manifest["plan"].get("sampling", {}).get("questions_per_set"))
         if sha256_file(path) != meta["sha256"]:
             notes.append(f"question set {set_id} changed since the run; scoring with the current file")
     return sets, notes
