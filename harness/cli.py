@@ -3,7 +3,7 @@ prepare-models, export-lm-eval.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
 2, never a traceback. Exit code 1 means the run finished but something in it
-failed (a candidate could not be served); 130 means interrupted.
+failed (a candidate's server did not start, died or hung); 130 means interrupted.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if code:
             return code
     for o in failed:
-        _err(f"[{o.name}] " + (f"not served: {o.error.splitlines()[0]}" if o.error else f"{o.failed} requests failed"))
+        _err(f"[{o.name}] " + (f"failed: {o.error.splitlines()[0]}" if o.error else f"{o.failed} requests failed"))
     return EXIT_FAILED if failed or not judge_ok else EXIT_OK
 
 

@@ -1,6 +1,6 @@
 """The recommendation (pure): hard constraints, the cost-quality Pareto frontier, weighted marks, a reason.
 
-1. A candidate that could not be served, has no scores, or breaks a hard constraint
+1. A candidate whose server failed (did not start, died, hung), has no scores, or breaks a hard constraint
    of the plan (GPU memory, p95 latency, stability, quality, cost) is out, with the reason.
 2. The Pareto frontier on (rubric score up, $/1M output tokens down) is computed over
    every scored candidate: a model off the frontier is worse *and* dearer than another.
@@ -42,7 +42,7 @@ def violations(row: dict[str, Any], c: Constraints, k: int) -> list[str]:
     """Plain-language reasons a candidate breaks the plan's hard constraints (empty when it meets all)."""
     out = []
     if row.get("server_error"):
-        out.append("could not be served")
+        out.append("its server failed")
         return out
     if _missing(row.get("rubric_mean")):
         out.append("no scored answers")

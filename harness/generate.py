@@ -4,7 +4,8 @@ Resumable: every answer has a key (``candidate/set/question/sample[/variant]``);
 already in ``generations.jsonl`` are skipped, and failed generations from an
 earlier session are dropped and asked again, so the file holds each key exactly
 once. Candidates are served one after another; a candidate whose server cannot
-start is recorded as failed and the run goes on with the next.
+start, dies, hangs or fails request after request (see :mod:`harness.watchdog`)
+is recorded as failed with the reason and the run goes on with the next.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from harness.serving import (
 )
 from harness.store import JsonlAppender, resume_records
 from harness.variants import framings, generation_key
+from harness.watchdog import Breaker, watch_server
 
 GENERATIONS = "generations.jsonl"
 PHASES = "phases.jsonl"
@@ -160,29 +162,52 @@ def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path) -> Iterator[Server]:
         yield server
 
 
+@dataclass
+class Tally:
+    ok: int = 0
+    failed: int = 0
+    stopped: str | None = None
+    """Why the candidate's answers ended early (server gone, or too many failures in a row)."""
+
+
 async def _generate_all(
     server: Server, api: Api, items: list[WorkItem], plan: Plan, out: JsonlAppender, bar: tqdm
-) -> tuple[int, int]:
-    sem = asyncio.Semaphore(plan.limits.concurrency)
-    counts = [0, 0]
+) -> Tally:
+    """Ask every item; stop early (and say why) when the server is gone or the breaker trips."""
+    limits = plan.limits
+    sem = asyncio.Semaphore(limits.concurrency)
+    tally = Tally()
+    breaker = Breaker(limits.max_consecutive_failures)
+    tripped: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     async with ModelClient(
-        server.base_url,
-        server.model,
-        server.api_key,
-        plan.limits.request_timeout_s,
-        plan.limits.retries,
+        server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries
     ) as client:
 
         async def one(w: WorkItem) -> None:
             req = build_request(api, w.qs, w.q, plan.sampling, w.seed, w.framing)
             async with sem:
+                if tripped.done():
+                    return
                 res = await client.generate(req)
             out.append(to_generation(w, api, res))
-            counts[res.error is not None] += 1
+            if res.error is None:
+                tally.ok += 1
+            else:
+                tally.failed += 1
             bar.update(1)
+            reason = breaker.record(res.error)
+            if reason and not tripped.done():
+                tripped.set_result(reason)
 
-        await asyncio.gather(*(one(w) for w in items))
-    return counts[0], counts[1]
+        work: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*(one(w) for w in items)))
+        watch: asyncio.Future[Any] = asyncio.ensure_future(watch_server(server, limits.unresponsive_s))
+        await asyncio.wait([work, watch, tripped], return_when=asyncio.FIRST_COMPLETED)
+        if not work.done():
+            tally.stopped = watch.result() if watch.done() else tripped.result()
+            work.cancel()
+        watch.cancel()
+        await asyncio.gather(work, watch, return_exceptions=True)
+    return tally
 
 
 def _candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, why: str) -> dict[str, Any]:
@@ -230,19 +255,31 @@ def run_candidate(
                     with tqdm(
                         total=len(items), desc=cand.name, unit="ans", disable=not show_progress, file=sys.stderr
                     ) as bar:
-                        outcome.ok, outcome.failed = asyncio.run(_generate_all(server, api, items, lp.plan, out, bar))
+                        tally = asyncio.run(_generate_all(server, api, items, lp.plan, out, bar))
+                    outcome.ok, outcome.failed = tally.ok, tally.failed
+                    if tally.stopped:
+                        outcome.error = (
+                            f"stopped after {tally.ok + tally.failed} of {len(items)} answers: {tally.stopped}"
+                        )
                     phases.append(
                         Phase(
                             candidate=cand.name,
                             started_at=started,
                             ended_at=time.time(),
-                            requests=len(items),
+                            requests=tally.ok + tally.failed,
                             server_start_s=server_start_s,
                             api=api,
+                            error=outcome.error,
                         )
                     )
-                run_sweep(lp, cand.name, server, api, run_dir, log, show_progress)
-                outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
+                if outcome.error:
+                    log(
+                        f"[{cand.name}] FAILED mid-run, {len(items) - outcome.ok - outcome.failed} answers not asked "
+                        f"(re-run the same command to ask them): {outcome.error}"
+                    )
+                else:
+                    run_sweep(lp, cand.name, server, api, run_dir, log, show_progress)
+                    outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
     except ServerStartError as exc:
         outcome.error = str(exc)
         log(f"[{cand.name}] FAILED to serve: {exc}")

@@ -41,9 +41,10 @@ def sha256_file(path: Path) -> str:
 
 REPORT_ONLY = {
     "description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints",
-    "decide_on", "lm_eval",
+    "decide_on", "lm_eval", "limits",
 }  # fmt: skip
-"""Plan fields that do not change the answers: editing them re-judges or re-reports a run."""
+"""Plan fields that do not change the answers: editing them re-judges or re-reports a run, or (``limits``:
+timeouts, retries, concurrency) resumes it with new limits after a server was too slow or hung."""
 
 
 def plan_fingerprint(lp: LoadedPlan) -> str:

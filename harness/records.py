@@ -212,6 +212,10 @@ class Limits(Strict):
     retries: int = Field(default=2, ge=0)
     """Further attempts after a timeout, connection error, 429 or 5xx."""
     server_start_timeout_s: float = Field(default=600.0, gt=0)
+    unresponsive_s: float = Field(default=60.0, gt=0)
+    """A server giving ``/health`` no answer for this long is declared hung: its candidate fails, the run goes on."""
+    max_consecutive_failures: int | None = Field(default=16, ge=1)
+    """Stop asking a candidate after this many requests in a row failed (each after its retries); null: never."""
 
 
 class LmEval(Strict):
@@ -410,7 +414,7 @@ class Phase(BaseModel):
     server_start_s: float | None = None
     api: Literal["chat", "completions"] | None = None
     error: str | None = None
-    """Set when the candidate could not be served in this phase."""
+    """Set when the candidate could not be served in this phase, or its answers stopped early (and why)."""
 
 
 class CheckResult(BaseModel):

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -44,6 +44,15 @@ class Server:
     start_s: float | None = None
     log_path: Path | None = None
     pid: int | None = None
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+
+    def exit_code(self) -> int | None:
+        """The started server's exit code once it has ended; None while it runs (or for an endpoint)."""
+        return None if self.proc is None else self.proc.poll()
+
+    @property
+    def health_url(self) -> str:
+        return self.base_url.removesuffix("/v1") + "/health"
 
 
 class ServerStartError(RuntimeError):
@@ -107,9 +116,11 @@ def stop_process_tree(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> N
         tree = []
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGCONT)  # a stopped (hung) server handles its SIGTERM now
     for p in tree:
         with contextlib.suppress(psutil.NoSuchProcess):
             p.terminate()
+            p.resume()
     _, alive = psutil.wait_procs(tree, timeout=grace_s)
     for p in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
@@ -121,6 +132,14 @@ def stop_process_tree(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> N
         proc.wait(timeout=5)
 
 
+def exit_description(code: int) -> str:
+    """``exited with code 1`` or ``was killed by SIGKILL``."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
 def wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     with httpx.Client(timeout=5.0) as http:
@@ -128,7 +147,7 @@ def wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path, timeou
             code = proc.poll()
             if code is not None:
                 raise ServerStartError(
-                    f"vLLM server exited with code {code} before it was healthy:\n{log_tail(log_path)}"
+                    f"vLLM server {exit_description(code)} before it was healthy:\n{log_tail(log_path)}"
                 )
             with contextlib.suppress(httpx.HTTPError):
                 if http.get(url).status_code == 200:
@@ -169,6 +188,7 @@ def start_vllm(
             start_s=time.monotonic() - t0,
             log_path=log_path,
             pid=proc.pid,
+            proc=proc,
         )
     finally:
         stop_process_tree(proc)

@@ -99,6 +99,10 @@ def load_yaml(path: Path, display: str | None = None) -> LoadedYaml:
         raise InputError([Problem(name, 1, "(document)", "file is empty")])
     try:
         node = yaml.compose(text, Loader=_LOADER)
+        lines: dict[PathKey, int] = {}
+        problems: list[Problem] = []
+        if node is not None:
+            _walk(node, lines, problems, name)
         data = yaml.load(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -107,36 +111,61 @@ def load_yaml(path: Path, display: str | None = None) -> LoadedYaml:
         raise InputError([Problem(name, line, "(syntax)", f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, 1, "(syntax)", f"YAML error: {exc}")]) from None
-    loaded = LoadedYaml(name, data)
-    if node is not None:
-        _walk(node, (), loaded.lines, loaded.problems, name)
-    return loaded
+    return LoadedYaml(name, data, lines, problems)
 
 
-def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], problems: list[Problem], name: str) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                problems.append(
-                    Problem(
-                        name,
-                        line,
-                        dotted((*path, key)),
-                        f"duplicate key (first at line {seen[key]})",
-                    )
-                )
-                continue
-            seen[key] = line
-            lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, problems, name)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[(*path, i)] = item.start_mark.line + 1
-            _walk(item, (*path, i), lines, problems, name)
+MAX_ALIAS_VALUES = 1_000_000
+"""Values that aliases may add; aliases of aliases ("billion laughs") would otherwise expand without end."""
+MAX_DEPTH = 100
+"""Nesting levels; no harness file needs more than about ten."""
+
+
+def _walk(root: yaml.Node, lines: dict[PathKey, int], problems: list[Problem], name: str) -> None:
+    """Record the line of every key and item; find duplicate keys; bound depth and alias expansion.
+
+    Iterative, so a deeply nested document cannot exhaust the interpreter's stack; a node
+    reached again through an alias counts against ``MAX_ALIAS_VALUES``.
+    """
+    stack: list[tuple[yaml.Node, PathKey]] = [(root, ())]
+    found: list[Problem] = []
+    seen_nodes: set[int] = set()
+    repeats = 0
+    while stack:
+        node, path = stack.pop()
+        here = node.start_mark.line + 1
+        if id(node) in seen_nodes:
+            repeats += 1
+            if repeats > MAX_ALIAS_VALUES:
+                why = f"YAML aliases expand to more than {MAX_ALIAS_VALUES:,} values (aliases of aliases?); not read"
+                raise InputError([Problem(name, here, _short(path), why)])
+        else:
+            seen_nodes.add(id(node))
+        if len(path) > MAX_DEPTH:
+            raise InputError([Problem(name, here, _short(path), f"nested more than {MAX_DEPTH} levels deep")])
+        lines.setdefault(path, here)
+        children: list[tuple[yaml.Node, PathKey]] = []
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    dup = f"duplicate key (first at line {seen[key]})"
+                    found.append(Problem(name, line, dotted((*path, key)), dup))
+                    continue
+                seen[key] = line
+                lines[(*path, key)] = line
+                children.append((value_node, (*path, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines[(*path, i)] = item.start_mark.line + 1
+                children.append((item, (*path, i)))
+        stack.extend(reversed(children))
+    problems.extend(sorted(found, key=lambda p: p.line))
+
+
+def _short(path: PathKey) -> str:
+    return dotted(path[:4]) + ("…" if len(path) > 4 else "")
 
 
 _MESSAGES = {
@@ -163,6 +192,7 @@ def problems_from_pydantic(
             msg = "too few items"
         if err["type"] not in _MESSAGES and "input" in err and not isinstance(err["input"], dict | list):
             shown = repr(err["input"])
-            msg = f"{msg} (got {shown[:60]})"
+            if shown not in msg:
+                msg = f"{msg} (got {shown[:60]})"
         out.append(doc.problem(loc, msg))
     return out

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -65,3 +69,25 @@ def endpoint_plan(tmp: Path, server: Server, sets: list[str], key_env: str, **ex
     for k, v in extra.items():
         plan[k] = v if not isinstance(v, dict) else {**plan.get(k, {}), **v}  # type: ignore[dict-item]
     return write_yaml(tmp / "plan.yaml", plan)
+
+
+def watch_tree(proc: subprocess.Popen, seen: set[int], stop: threading.Event) -> None:
+    """Collect every descendant pid of ``proc`` while it runs."""
+    while not stop.is_set():
+        try:
+            seen.update(p.pid for p in psutil.Process(proc.pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.2)
+
+
+def alive(pids: set[int]) -> list[str]:
+    out = []
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            if p.status() != psutil.STATUS_ZOMBIE:
+                out.append(" ".join(p.cmdline())[:120])
+        except psutil.NoSuchProcess:
+            pass
+    return out

@@ -226,7 +226,7 @@ def test_constraints_exclude_with_reasons() -> None:
     row = {"candidate": "m", "rubric_mean": 0.8, "memory_needed_gib": 70.0, "e2e_p95_ms": 1500.0, "pass_hat_k": 0.4}
     v = violations(row, c, k=3)
     assert v == ["needs 70.0 GiB per GPU > 40 GiB", "pass^3 0.40 < 0.5"]
-    assert violations({"candidate": "m", "server_error": "boom"}, c, 3) == ["could not be served"]
+    assert violations({"candidate": "m", "server_error": "boom"}, c, 3) == ["its server failed"]
     assert violations({"candidate": "m", "rubric_mean": 0.5}, Constraints(max_p95_latency_ms=10), 3) == [
         "no figure for e2e_p95_ms to check the limit 10"
     ]

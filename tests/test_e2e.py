@@ -18,9 +18,20 @@ from html import escape as html_escape
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
-from conftest import CPU_VLLM, DATA, GEMMA, HARNESS, REPO, SMOL, endpoint_plan, need_model, write_yaml
+from conftest import (
+    CPU_VLLM,
+    DATA,
+    GEMMA,
+    HARNESS,
+    REPO,
+    SMOL,
+    alive,
+    endpoint_plan,
+    need_model,
+    watch_tree,
+    write_yaml,
+)
 
 from harness.generate import run_generation
 from harness.plan import load_plan
@@ -134,7 +145,11 @@ def test_killed_run_resumes_with_every_record_once(tmp_path: Path, smol_server: 
     )
     run_dir = tmp_path / "run"
     env = {**os.environ, KEY_ENV: smol_server.api_key or ""}
-    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet"]
+
+    def command(into: Path) -> list[str]:
+        return [*HARNESS, "run", str(plan), "--run-dir", str(into), "--no-report", "--quiet"]
+
+    cmd = command(run_dir)
     first = subprocess.Popen(cmd, env=env, cwd=REPO, stderr=subprocess.DEVNULL)
     gens = run_dir / "generations.jsonl"
     deadline = time.monotonic() + 240
@@ -155,27 +170,15 @@ def test_killed_run_resumes_with_every_record_once(tmp_path: Path, smol_server: 
     phases = [json.loads(line) for line in (run_dir / "phases.jsonl").read_text().splitlines()]
     assert phases[-1]["requests"] == 24 - len(partial)
 
-
-def _watch_tree(proc: subprocess.Popen, seen: set[int], stop: threading.Event) -> None:
-    """Collect every descendant pid of ``proc`` while it runs."""
-    while not stop.is_set():
-        try:
-            seen.update(p.pid for p in psutil.Process(proc.pid).children(recursive=True))
-        except psutil.NoSuchProcess:
-            return
-        time.sleep(0.2)
-
-
-def _alive(pids: set[int]) -> list[str]:
-    out = []
-    for pid in pids:
-        try:
-            p = psutil.Process(pid)
-            if p.status() != psutil.STATUS_ZOMBIE:
-                out.append(" ".join(p.cmdline())[:120])
-        except psutil.NoSuchProcess:
-            pass
-    return out
+    # at temperature 0 the killed-and-resumed run scores exactly as an uninterrupted one
+    whole = tmp_path / "whole"
+    third = subprocess.run(command(whole), env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert third.returncode == 0, third.stderr
+    resumed, uninterrupted = ({s.key: s for s in read_records(score_run(d)[0], Score)} for d in (run_dir, whole))
+    assert len(resumed) == len(uninterrupted) == 24
+    assert {k: s.score for k, s in resumed.items()} == {k: s.score for k, s in uninterrupted.items()}
+    texts = ({g.key: g.text for g in read_records(d / "generations.jsonl", Generation)} for d in (run_dir, whole))
+    assert next(texts) == next(texts)
 
 
 def _local_plan(tmp: Path, candidates: list[dict], **sampling: object) -> Path:
@@ -207,14 +210,14 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: set[int] = set()
     stop = threading.Event()
-    watcher = threading.Thread(target=_watch_tree, args=(proc, seen, stop), daemon=True)
+    watcher = threading.Thread(target=watch_tree, args=(proc, seen, stop), daemon=True)
     watcher.start()
     out, err = proc.communicate(timeout=1200)
     stop.set()
     watcher.join()
     assert proc.returncode == 1, err  # one candidate failed to serve, the others completed
     assert seen, "the harness started no server"
-    assert _alive(seen) == []
+    assert alive(seen) == []
 
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["candidates"]["smol"]["api"] == "chat"
@@ -251,7 +254,7 @@ def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path) -> None:
     )
     seen: set[int] = set()
     stop = threading.Event()
-    threading.Thread(target=_watch_tree, args=(proc, seen, stop), daemon=True).start()
+    threading.Thread(target=watch_tree, args=(proc, seen, stop), daemon=True).start()
     gens = run_dir / "generations.jsonl"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and (not gens.exists() or gens.stat().st_size == 0):
@@ -262,7 +265,7 @@ def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path) -> None:
     stop.set()
     assert proc.returncode == 130, err
     assert "re-run the same command to continue" in err
-    assert seen and _alive(seen) == []
+    assert seen and alive(seen) == []
     assert 1 <= len(read_records(gens, Generation)) < 32
 
 

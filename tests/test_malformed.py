@@ -2,8 +2,9 @@
 
 Each file has one kind of damage: YAML syntax, wrong types, unknown or duplicate keys, empty,
 binary, non-UTF-8 and UTF-16 files, BOM with CRLF, bad rubric arguments, documents that are
-missing or escape the set's folder, and broken plans. The expected first problem (line and
-wording) is listed here, so a message that loses its line number or its meaning fails.
+missing or escape the set's folder, broken plans, a YAML alias bomb and a 300-level nesting.
+The expected first problem (line and wording) is listed here, so a message that loses its line
+number or its meaning fails.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from harness.cli import main
 
 CORPUS = DATA / "malformed"
 FIRST_PROBLEM = {
+    "alias_bomb.yaml": (2, "YAML aliases expand to more than 1,000,000 values"),
     "bad_json_schema.yaml": (11, "invalid JSON Schema"),
     "bad_regex.yaml": (11, "pattern does not compile"),
     "binary.yaml": (2, "not UTF-8 text"),
@@ -29,6 +31,7 @@ FIRST_PROBLEM = {
     "check_missing_value.yaml": (10, "give exactly one of value or between"),
     "choice_bad_letter.yaml": (11, "checks[0].answer"),
     "comment_only.yaml": (1, "must be a mapping"),
+    "deep_nesting.yaml": (8, "questions[0].checks[0]…: nested more than 100 levels deep"),
     "document_escapes.yaml": (4, "is outside this set's folder"),
     "document_missing.yaml": (4, "document no_such_policy.md not found"),
     "duplicate_key.yaml": (4, "duplicate key (first at line 3)"),
@@ -37,7 +40,7 @@ FIRST_PROBLEM = {
     "empty_questions.yaml": (4, "at least 1 item"),
     "missing_id.yaml": (1, "id: required key is missing"),
     "missing_questions.yaml": (1, "questions: required key is missing"),
-    "misspelt_check_arg.yaml": (12, "units"),
+    "misspelt_check_arg.yaml": (12, "did you mean unit: '天'?"),
     "non_utf8_gbk.yaml": (7, "not UTF-8 text"),
     "plan_bad_variant.yaml": (6, "variants[1].kind"),
     "plan_decide_on_unknown.yaml": (1, "decide_on: 'with_context' is not one of the variants"),

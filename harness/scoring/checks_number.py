@@ -18,7 +18,7 @@ A number right after a negation cue ("不是5天", "not 5 days") does not count.
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from harness.scoring.numbers import Found, find_numbers
 from harness.scoring.registry import Args, Outcome, check
@@ -38,6 +38,13 @@ class NumberArgs(Args):
     """With ``unit``: a bare number without a unit does not count."""
     tolerance: float = Field(default=0.0, ge=0)
     tolerance_pct: float | None = Field(default=None, ge=0)
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _units_is_a_mapping(cls, v: object) -> object:
+        if isinstance(v, str | int | float):
+            raise ValueError(f"units maps other spellings to factors, e.g. {{mm: 0.1}}; did you mean unit: {v!r}?")
+        return v
 
     @model_validator(mode="after")
     def _one_target(self) -> NumberArgs:

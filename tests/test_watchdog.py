@@ -1,0 +1,84 @@
+"""The watchdog and breaker that stop asking a server that is gone (no vLLM needed).
+
+The real faults (a vLLM server killed or stopped mid-run) are in test_faults.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness.serving import Server, exit_description, free_port
+from harness.watchdog import Breaker, watch_server
+
+
+def test_breaker_trips_after_a_run_of_failures_and_resets_on_success() -> None:
+    b = Breaker(3)
+    assert [b.record("HTTP 500"), b.record("HTTP 500"), b.record(None)] == [None, None, None]
+    assert b.record("timed out") is None and b.record("timed out") is None
+    reason = b.record("HTTP 401: bad key")
+    assert reason == "3 requests in a row failed (limits.max_consecutive_failures); the last: HTTP 401: bad key"
+    never = Breaker(None)
+    assert all(never.record("boom") is None for _ in range(1000))
+
+
+def test_exit_description_names_signals() -> None:
+    assert exit_description(-9) == "was killed by SIGKILL"
+    assert exit_description(1) == "exited with code 1"
+
+
+def _server(managed: bool, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> Server:
+    return Server(base_url="http://127.0.0.1:9/v1", model="m", api_key=None, managed=managed, proc=proc, log_path=log)
+
+
+def _watch(server: Server, unresponsive_s: float, handler=None, within_s: float = 10.0) -> str:  # type: ignore[no-untyped-def]
+    async def go() -> str:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler)) if handler else None
+        try:
+            return await asyncio.wait_for(watch_server(server, unresponsive_s, poll_s=0.05, http=http), within_s)
+        finally:
+            if http:
+                await http.aclose()
+
+    return asyncio.run(go())
+
+
+def test_a_started_server_that_ends_is_gone_at_once_with_its_log(tmp_path: Path) -> None:
+    log = tmp_path / "m.vllm.log"
+    log.write_text("INFO starting\nRuntimeError: CUDA error: an illegal memory access was encountered\n")
+    proc = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    proc.wait()
+    reason = _watch(_server(True, proc, log), 60, lambda r: httpx.Response(200))
+    assert reason.startswith("the vLLM server was killed by SIGKILL:")
+    assert "illegal memory access" in reason
+
+
+def test_a_dead_vllm_engine_is_final_but_an_endpoints_503_must_last(tmp_path: Path) -> None:
+    def unavailable(r: httpx.Request) -> httpx.Response:
+        assert r.url.path == "/health"
+        return httpx.Response(503)
+
+    assert _watch(_server(True), 60, unavailable).startswith("the vLLM engine died (/health answered 503)")
+    # a load balancer's 503 may pass: an endpoint is only declared gone after unresponsive_s
+    reason = _watch(_server(False), 0.3, unavailable)
+    assert "stopped answering" in reason and "0.3 s" in reason
+
+
+def test_a_server_that_does_not_answer_is_declared_hung() -> None:
+    server = Server(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=None, managed=False)
+    assert _watch(server, 0.3).startswith("the server stopped answering: /health gave no answer for 0.3 s")
+
+
+def test_an_endpoint_without_a_health_route_is_left_to_the_requests() -> None:
+    with pytest.raises(TimeoutError):
+        _watch(_server(False), 0.2, lambda r: httpx.Response(404), within_s=1.0)
+
+
+def test_a_healthy_server_is_watched_until_cancelled() -> None:
+    with pytest.raises(TimeoutError):
+        _watch(_server(True), 0.2, lambda r: httpx.Response(200), within_s=1.0)
