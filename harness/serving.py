@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -90,15 +91,30 @@ def vllm_command(model_ref: str, cand: Candidate, port: int, chat_template: Path
     return cmd + list(v.extra_args)
 
 
+_CAUSE = re.compile(r"\w(?:Error|Exception): |\berror: ")
+_LOG_PREFIX = re.compile(r"^\(\w+ pid=\d+\)\s+(?:[A-Z]+ [\d-]+ [\d:]+ \[[^\]]*\]\s*)?")
+
+
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    """The last lines of a server log, preferring the lines that name an error."""
+    """Why a server ended, from its log: the first error lines (the root cause) and the last.
+
+    Access-log lines (``"POST /v1/... HTTP/1.1" 500 Internal Server Error``) are not causes;
+    without any error line, the last ``lines`` lines.
+    """
     try:
         text = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return "(no server log)"
-    errors = [ln for ln in text if "Error" in ln or "error:" in ln]
-    picked = errors[-3:] if errors else text[-lines:]
-    return "\n".join(ln.strip() for ln in picked)[-2000:]
+    causes: list[str] = []
+    for ln in text:
+        if _CAUSE.search(ln) and "HTTP/1." not in ln and " WARNING " not in ln:
+            cause = _LOG_PREFIX.sub("", ln.strip())
+            if cause not in causes:
+                causes.append(cause)
+    picked = causes[:2] + causes[-1:] if len(causes) > 2 else causes
+    if not picked:
+        picked = [ln.strip() for ln in text[-lines:]]
+    return "\n".join(picked)[-2000:]
 
 
 def _die_with_parent() -> None:

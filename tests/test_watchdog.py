@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.serving import Server, exit_description, free_port
+from harness.serving import Server, exit_description, free_port, log_tail
 from harness.watchdog import Breaker, watch_server
 
 
@@ -82,3 +82,27 @@ def test_an_endpoint_without_a_health_route_is_left_to_the_requests() -> None:
 def test_a_healthy_server_is_watched_until_cancelled() -> None:
     with pytest.raises(TimeoutError):
         _watch(_server(True), 0.2, lambda r: httpx.Response(200), within_s=1.0)
+
+
+def test_log_tail_names_the_root_cause_not_the_access_log(tmp_path: Path) -> None:
+    """Lines as vLLM 0.32's CPU build wrote them when seeded sampling killed its engine."""
+    log = tmp_path / "m.vllm.log"
+    log.write_text(
+        "(APIServer pid=1) WARNING 11-24 06:41:43 [utils.py:2] fd limit errors like `OSError: [Errno 24]`\n"
+        "(Worker pid=3) ERROR 11-24 06:42:09 [mp.py:1] RuntimeError: CPU Generator does not use offset\n"
+        "(Worker pid=3) ERROR 11-24 06:42:09 [mp.py:1] RuntimeError: CPU Generator does not use offset\n"
+        "(EngineCore pid=2) ERROR 11-24 06:42:09 [core.py:1] RuntimeError: Worker failed with error 'CPU Generator'\n"
+        "(APIServer pid=1) ERROR 11-24 06:42:09 [llm.py:9] vllm.v1.engine.exceptions.EngineDeadError: EngineCore\n"
+        + 'INFO:     127.0.0.1:56280 - "POST /v1/chat/completions HTTP/1.1" 500 Internal Server Error\n'
+        * 20,
+        encoding="utf-8",
+    )
+    assert log_tail(log).splitlines() == [
+        "RuntimeError: CPU Generator does not use offset",
+        "RuntimeError: Worker failed with error 'CPU Generator'",
+        "vllm.v1.engine.exceptions.EngineDeadError: EngineCore",
+    ]
+    log.write_text("usage: api_server.py [-h]\napi_server.py: error: unrecognized arguments: --no-such-flag\n")
+    assert log_tail(log) == "api_server.py: error: unrecognized arguments: --no-such-flag"
+    log.write_text("".join(f"line {i}\n" for i in range(30)))
+    assert log_tail(log, lines=3) == "line 27\nline 28\nline 29"
