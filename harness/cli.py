@@ -54,6 +54,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from harness.fleet import fleet_from_args
     from harness.generate import run_generation
     from harness.plan import load_plan
     from harness.serving import install_signal_handlers
@@ -62,8 +63,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for w in lp.warnings:
         _err(str(w))
     run_dir = Path(args.run_dir) if args.run_dir else Path("results") / lp.plan.name
+    fleet = fleet_from_args(args.gpus, args.ray, args.ray_gpu_resource)
     install_signal_handlers()
-    outcomes = run_generation(lp, run_dir, show_progress=not args.quiet)
+    outcomes = run_generation(lp, run_dir, show_progress=not args.quiet, fleet=fleet)
     _err(f"answers in {run_dir / 'generations.jsonl'}")
     failed = [o for o in outcomes if o.error or o.failed]
     judge_ok = _judge(lp, run_dir, quiet=args.quiet)
@@ -240,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--report-dir", help="report folder (default reports/<run folder name>)")
     r.add_argument("--no-report", action="store_true", help="stop after generation")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument(
+        "--gpus",
+        metavar="auto|N|0,1,...",
+        help="serve candidates side by side on this node's GPUs, each pinned to its own (docs/scaling.md)",
+    )
+    r.add_argument("--ray", metavar="ADDRESS", help="one Ray task per candidate on an existing Ray cluster")
+    r.add_argument("--ray-gpu-resource", metavar="NAME", help="a custom Ray resource that stands for GPUs")
     r.set_defaults(fn=cmd_run)
 
     j = sub.add_parser("judge", help="(re-)run the LLM judge on a run's answers (resumable)")
@@ -295,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from harness.manifest import RunDirConflict
+    from harness.placement import FleetError
     from harness.scoring.stage import RunDirError
 
     try:
@@ -303,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in exc.problems:
             _err(str(p))
         return EXIT_USAGE
-    except (RunDirConflict, RunDirError) as exc:
+    except (RunDirConflict, RunDirError, FleetError) as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from harness import lmeval_stage
 from harness.client import Api, ModelClient, Request
 from harness.manifest import open_manifest, save_manifest
+from harness.parts import fold_all
 from harness.perf.measure import measure_server
 from harness.perf.sweep import run_sweep, sweep_pending
 from harness.plan import LoadedPlan, resolve_model
@@ -40,6 +42,9 @@ from harness.serving import (
 from harness.store import JsonlAppender, resume_records
 from harness.variants import framings, generation_key
 from harness.watchdog import Breaker, watch_server
+
+if TYPE_CHECKING:
+    from harness.fleet import Fleet
 
 GENERATIONS = "generations.jsonl"
 PHASES = "phases.jsonl"
@@ -223,6 +228,7 @@ def _candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, w
         "chat_template": template,
         "base_url": server.base_url if not server.managed else None,
         "server_start_s": server.start_s,
+        "cuda_visible_devices": cand.vllm.env.get("CUDA_VISIBLE_DEVICES", os.environ.get("CUDA_VISIBLE_DEVICES")),
     }
     if server.managed:
         info["server_command"] = vllm_command(lp.model_ref(cand), cand, 0, template_file)[1:]
@@ -232,7 +238,16 @@ def _candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, w
 def run_candidate(
     lp: LoadedPlan, cand: Candidate, items: list[WorkItem], run_dir: Path,
     out: JsonlAppender, phases: JsonlAppender, log: Log, show_progress: bool,
+    gpu_ids: list[int] | None = None, done_dir: Path | None = None,
 ) -> CandidateOutcome:  # fmt: skip
+    """Serve one candidate, ask it ``items``, then run its load sweep and lm-eval tasks.
+
+    ``run_dir`` receives the server log and measurements (a part directory when the
+    candidate runs beside others); a sweep or lm-eval stage already complete in
+    ``done_dir`` (default ``run_dir``) is not run again. ``gpu_ids`` are the GPUs the
+    server is pinned to, the ones its memory is sampled on (default: every GPU).
+    """
+    finished_in = done_dir or run_dir
     outcome = CandidateOutcome(cand.name, asked=len(items))
     started = time.time()
     api: Api | None = None
@@ -249,7 +264,7 @@ def run_candidate(
             outcome.api, outcome.info = api, _candidate_info(lp, cand, server, api, why)
             ready = f" in {server.start_s:.0f} s" if server.start_s else ""
             log(f"[{cand.name}] ready{ready}; {len(items)} requests on /v1/{api} ({why})")
-            with measure_server(lp, cand.name, server, run_dir, log):
+            with measure_server(lp, cand.name, server, run_dir, log, gpu_ids):
                 started = time.time()
                 if items:
                     with tqdm(
@@ -278,8 +293,10 @@ def run_candidate(
                         f"(re-run the same command to ask them): {outcome.error}"
                     )
                 else:
-                    run_sweep(lp, cand.name, server, api, run_dir, log, show_progress)
-                    outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
+                    if sweep_pending(lp, cand.name, finished_in):
+                        run_sweep(lp, cand.name, server, api, run_dir, log, show_progress)
+                    if lmeval_stage.pending(lp, cand.name, finished_in):
+                        outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
     except ServerStartError as exc:
         outcome.error = str(exc)
         log(f"[{cand.name}] FAILED to serve: {exc}")
@@ -310,35 +327,56 @@ def run_candidate(
 
 
 def run_generation(
-    lp: LoadedPlan, run_dir: Path, log: Log = _stderr, show_progress: bool = True
+    lp: LoadedPlan, run_dir: Path, log: Log = _stderr, show_progress: bool = True, fleet: Fleet | None = None
 ) -> list[CandidateOutcome]:
-    """Generate every missing answer of the plan into ``run_dir``."""
+    """Generate every missing answer of the plan into ``run_dir``.
+
+    Candidates are served one after another, or with ``fleet`` side by side on this
+    node's GPUs or as tasks on a Ray cluster (:mod:`harness.fleet`).
+    """
     lmeval_stage.preflight(lp)
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = open_manifest(lp, run_dir)
+    for name, added in fold_all(run_dir).items():
+        log(f"[{name}] folded {added} answers left in its part by an earlier session")
     gens_path = run_dir / GENERATIONS
     done = load_done(gens_path, log)
     work = plan_work(lp)
-    outcomes = []
+    outcomes: list[CandidateOutcome] = []
+
+    def record(outcome: CandidateOutcome) -> None:
+        entry = manifest["candidates"].setdefault(outcome.name, {})
+        entry.update(outcome.info)
+        entry["error"] = outcome.error
+        if lp.plan.lm_eval is not None:
+            entry["lm_eval_error"] = outcome.lm_eval_error
+        save_manifest(run_dir, manifest)
+        outcomes.append(outcome)
+
+    todo: list[tuple[Candidate, list[WorkItem]]] = []
+    for cand in lp.plan.candidates:
+        mine = [w for w in work if w.candidate == cand.name]
+        pending = [w for w in mine if w.key not in done]
+        if pending or sweep_pending(lp, cand.name, run_dir) or lmeval_stage.pending(lp, cand.name, run_dir):
+            todo.append((cand, pending))
+        else:
+            log(f"[{cand.name}] all {len(mine)} answers already present")
+            outcomes.append(CandidateOutcome(cand.name, skipped=len(mine)))
+    if fleet is not None and todo:
+        from harness import fleet as spread
+
+        cands = [c for c, _ in todo]
+        if fleet.ray_address is not None:
+            spread.run_on_ray(lp, run_dir, cands, fleet, log, record)
+        else:
+            fleet.describe.update({"mode": "side_by_side", "gpus": fleet.gpus})
+            spread.run_side_by_side(lp, run_dir, cands, fleet.gpus or [], log, record)
+        manifest["fleet"] = fleet.describe
+        save_manifest(run_dir, manifest)
+        return outcomes
     with JsonlAppender(gens_path) as out, JsonlAppender(run_dir / PHASES) as phases:
-        for cand in lp.plan.candidates:
-            mine = [w for w in work if w.candidate == cand.name]
-            pending = [w for w in mine if w.key not in done]
-            if (
-                not pending
-                and not sweep_pending(lp, cand.name, run_dir)
-                and not lmeval_stage.pending(lp, cand.name, run_dir)
-            ):
-                log(f"[{cand.name}] all {len(mine)} answers already present")
-                outcomes.append(CandidateOutcome(cand.name, skipped=len(mine)))
-                continue
+        for cand, pending in todo:
             outcome = run_candidate(lp, cand, pending, run_dir, out, phases, log, show_progress)
-            outcome.skipped = len(mine) - len(pending)
-            entry = manifest["candidates"].setdefault(cand.name, {})
-            entry.update(outcome.info)
-            entry["error"] = outcome.error
-            if lp.plan.lm_eval is not None:
-                entry["lm_eval_error"] = outcome.lm_eval_error
-            save_manifest(run_dir, manifest)
-            outcomes.append(outcome)
+            outcome.skipped = sum(w.candidate == cand.name for w in work) - len(pending)
+            record(outcome)
     return outcomes

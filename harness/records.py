@@ -95,6 +95,8 @@ class VllmArgs(Strict):
     """Arguments for ``vllm``'s OpenAI-compatible server."""
 
     tensor_parallel_size: int = Field(default=1, ge=1)
+    pipeline_parallel_size: int = Field(default=1, ge=1)
+    """Pipeline stages; the server uses tensor × pipeline GPUs (stages may span nodes on a Ray cluster)."""
     max_model_len: int | None = Field(default=None, ge=16)
     dtype: str = "auto"
     enforce_eager: bool = False
@@ -132,6 +134,11 @@ class Candidate(Strict):
     endpoint: Endpoint | None = None
     config_json: str | None = None
     """A config.json (path relative to the plan) for `harness estimate` when the weights are not local."""
+
+    @property
+    def gpus(self) -> int:
+        """GPUs behind one server of this candidate: tensor × pipeline parallel size (what its cost counts)."""
+        return self.vllm.tensor_parallel_size * self.vllm.pipeline_parallel_size
 
 
 class Slo(Strict):

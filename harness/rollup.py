@@ -158,10 +158,10 @@ def model_summary(
             "questions_scored": len(q),
             "rubric_mean": ci.mean, "rubric_ci_low": ci.low, "rubric_ci_high": ci.high,
             **perf,
-            "gpus": cand.vllm.tensor_parallel_size,
+            "gpus": cand.gpus,
             "price_per_gpu_hour_usd": cand.price_per_gpu_hour_usd or None,
             "usd_per_mtok": stats.usd_per_mtok(
-                cand.price_per_gpu_hour_usd, cand.vllm.tensor_parallel_size, perf["out_tok_per_s"]
+                cand.price_per_gpu_hour_usd, cand.gpus, perf["out_tok_per_s"]
             ),
             "server_error": (server_errors or {}).get(cand.name),
         })  # fmt: skip

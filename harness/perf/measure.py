@@ -39,11 +39,13 @@ def as_dict(obj: Any) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def measure_server(
-    lp: LoadedPlan, candidate: str, server: Server, run_dir: Path, log: Callable[[str], None]
-) -> Iterator[None]:
+    lp: LoadedPlan, candidate: str, server: Server, run_dir: Path, log: Callable[[str], None],
+    gpu_ids: list[int] | None = None,
+) -> Iterator[None]:  # fmt: skip
+    """Sample memory (on ``gpu_ids``, default every GPU) and vLLM's metrics while the body runs."""
     started = time.time()
     interval = lp.plan.perf.sample_interval_s
-    sampler = MemorySampler(pids=[server.pid] if server.pid else [], interval_s=interval)
+    sampler = MemorySampler(pids=[server.pid] if server.pid else [], interval_s=interval, gpu_indices=gpu_ids)
     poller = MetricsPoller(server.base_url.removesuffix("/v1"), server.api_key, interval)
     with contextlib.ExitStack() as stack:
         for name, ctx in (("memory sampler", sampler), ("metrics poller", poller)):

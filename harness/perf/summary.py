@@ -118,7 +118,7 @@ def cost_frame(candidates: Sequence[Candidate], perf: Perf, sweep: pd.DataFrame,
     best = best_levels(sweep).set_index("candidate") if not sweep.empty else pd.DataFrame()
     rows = []
     for cand in candidates:
-        gpus = cand.vllm.tensor_parallel_size
+        gpus = cand.gpus
         seconds = sum(p.ended_at - p.started_at + (p.server_start_s or 0) for p in phases if p.candidate == cand.name)
         if not sweep.empty:
             seconds += float(sweep[sweep.candidate == cand.name].wall_s.sum())

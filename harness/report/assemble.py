@@ -120,7 +120,7 @@ def assemble(
     models["roofline_share"] = [roof.get(c, (None, None))[1] for c in models.candidate]
     smallest = smallest_gpu_at_peak(plan, manifest, served, perf_records)
     models["smallest_gpu"] = [smallest.get(c) for c in models.candidate]
-    tp = {c.name: c.vllm.tensor_parallel_size for c in cands}
+    tp = {c.name: c.gpus for c in cands}
     models["memory_needed_gib"] = [
         memory_needed_gib(perf_records[c].server, perf_records[c].metrics, tp[c]) if c in perf_records else None
         for c in models.candidate
