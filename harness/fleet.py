@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -97,8 +98,12 @@ def run_part(lp: LoadedPlan, run_dir: Path, job: PartJob, log: Log | None = None
     attempt = {"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time(), "gpu_ids": job.gpu_ids}
     with (part / ATTEMPTS).open("a", encoding="utf-8") as f:
         f.write(json.dumps(attempt) + "\n")
+    attempts = [json.loads(ln) for ln in (part / ATTEMPTS).read_text(encoding="utf-8").splitlines() if ln.strip()]
     in_run = {g.key for g in read_records(run_dir / GENERATIONS, Generation) if g.ok}
     in_part = load_done(part / GENERATIONS, log)
+    if len(attempts) > 1:
+        log(f"attempt {len(attempts)} on {attempt['host']}: the previous one ended early; "
+            f"{len(in_part)} of its answers are kept")  # fmt: skip
     mine = [w for w in plan_work(lp) if w.candidate == cand.name]
     items = [w for w in mine if w.key not in in_run and w.key not in in_part]
     served = cand
@@ -111,7 +116,6 @@ def run_part(lp: LoadedPlan, run_dir: Path, job: PartJob, log: Log | None = None
             lp, served, items, part, out, phases, log, show_progress=False, gpu_ids=job.gpu_ids, done_dir=run_dir
         )
     outcome.skipped = len(mine) - len(items)
-    attempts = [json.loads(ln) for ln in (part / ATTEMPTS).read_text(encoding="utf-8").splitlines() if ln.strip()]
     outcome.info["placement"] = {**attempt, "attempts": len(attempts)}
     return outcome
 
@@ -204,6 +208,18 @@ def _ray_part(lp: LoadedPlan, run_dir: str, job: PartJob) -> dict[str, Any]:
     return outcome_json(run_part(lp, Path(run_dir), job))
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def ray_reason(exc: BaseException) -> str:
+    """One line for a failed Ray task: the task's own exception, or Ray's (worker or node lost)."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        return f"{type(cause).__name__}: {cause}"[:500]
+    lines = [ln.strip() for ln in _ANSI.sub("", str(exc)).splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:500]
+
+
 def cluster_gpus_per_node(nodes: list[dict[str, Any]], resource: str) -> int:
     """The most ``resource`` (GPU or a stand-in) any alive node of the cluster has."""
     return int(max((n.get("Resources", {}).get(resource, 0) for n in nodes if n.get("Alive")), default=0))
@@ -245,8 +261,7 @@ def run_on_ray(
                 try:
                     outcome = outcome_from(ray.get(ref))
                 except ray.exceptions.RayError as exc:
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    outcome = CandidateOutcome(name, error=f"its Ray task failed, also when retried: {first}")
+                    outcome = CandidateOutcome(name, error=f"its Ray task failed, also when retried: {ray_reason(exc)}")
                 fold_part(run_dir, name)
                 done(outcome)
     finally:

@@ -1,0 +1,202 @@
+"""Several candidates at once on real vLLM servers: side by side on one node, and as tasks on a local Ray cluster.
+
+No GPU here: side by side, `--gpus 2` hands out two GPU indices the CPU build ignores, so
+the test checks what the harness controls (placement, pinning, separate measurements,
+every record once). The Ray cluster runs on loopback with a custom resource,
+``fake_gpu``, standing in for GPUs; one candidate's Ray worker is killed mid-run
+and Ray's retry must resume it without losing or repeating an answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import CPU_VLLM, DATA, GEMMA, HARNESS, REPO, SMOL, alive, need_model, watch_tree, write_yaml
+
+from harness.records import Generation, Phase
+from harness.serving import Server, free_port
+from harness.store import read_records
+
+pytestmark = pytest.mark.vllm
+KEY_ENV = "HARNESS_TEST_RAY_KEY"
+RAY = Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin" / "ray"
+
+
+def _plan(tmp: Path, samples: dict[str, int]) -> Path:
+    vllm = CPU_VLLM.model_dump(exclude_defaults=True)
+    models = {"smol": str(need_model(SMOL)), "gemma": str(need_model(GEMMA))}
+    return write_yaml(
+        tmp / "plan.yaml",
+        {
+            "name": "fleet",
+            "candidates": [{"name": n, "model": models[n], "vllm": vllm} for n in samples],
+            "question_sets": [str(DATA / "sets" / "mini_en.yaml")],  # 4 questions
+            "sampling": {"max_tokens": 16, "samples": max(samples.values())},
+            "limits": {"concurrency": 2, "server_start_timeout_s": 600},
+            "perf": {"sweep": None},
+        },
+    )
+
+
+def _servers_of(name: str) -> list[psutil.Process]:
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info["cmdline"] or []
+        if "--served-model-name" in cmd and cmd[cmd.index("--served-model-name") + 1] == name:
+            out.append(p)
+    return out
+
+
+def test_side_by_side_each_candidate_on_its_own_gpus(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, {"smol": 2, "gemma": 2})
+    run_dir = tmp_path / "run"
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet", "--gpus", "2"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    seen: set[int] = set()
+    stop = threading.Event()
+    threading.Thread(target=watch_tree, args=(proc, seen, stop), daemon=True).start()
+    _, err = proc.communicate(timeout=900)
+    stop.set()
+    assert proc.returncode == 0, err
+    assert seen and alive(seen) == []
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["fleet"] == {"mode": "side_by_side", "gpus": [0, 1]}
+    pinned = {n: (c["placement"]["gpu_ids"], c["cuda_visible_devices"]) for n, c in manifest["candidates"].items()}
+    assert sorted(pinned.values()) == [([0], "0"), ([1], "1")]
+    keys = Counter(g.key for g in read_records(run_dir / "generations.jsonl", Generation))
+    assert len(keys) == 16 and set(keys.values()) == {1}
+    # both were served at once: their serving windows (server start to last answer) overlap
+    phases = {p.candidate: p for p in read_records(run_dir / "phases.jsonl", Phase)}
+    windows = [(p.started_at - (p.server_start_s or 0), p.ended_at) for p in phases.values()]
+    assert max(w[0] for w in windows) < min(w[1] for w in windows)
+    # measured per candidate: each its own server's memory
+    perf = [json.loads(line) for line in (run_dir / "perf.jsonl").read_text().splitlines()]
+    assert sorted(r["candidate"] for r in perf) == ["gemma", "smol"]
+    assert all(r["memory"]["peak_rss_gib"] > 0.1 for r in perf)
+    assert not (run_dir / "parts").exists()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(smol_server: Server) -> Iterator[str]:
+    """A one-node Ray cluster on loopback with 2 ``fake_gpu`` standing in for GPUs.
+
+    Its workers get the session server's key by environment, as the nodes of a real
+    cluster must hold the keys of endpoint candidates (the harness never ships them).
+    """
+    if not RAY.exists():
+        pytest.fail(f"{RAY} is missing: make setup installs Ray (the 'ray' extra)")
+    port = free_port()
+    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must stay short
+    head = subprocess.Popen(
+        [str(RAY), "start", "--head", "--block", "--port", str(port), "--node-ip-address", "127.0.0.1",
+         "--num-cpus", "2", "--resources", '{"fake_gpu": 2}', "--include-dashboard", "false",
+         "--object-store-memory", "200000000", "--disable-usage-stats", "--temp-dir", temp],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, KEY_ENV: smol_server.api_key or ""},
+    )  # fmt: skip
+    address = f"127.0.0.1:{port}"
+    status = [str(RAY), "status", "--address", address]
+    deadline = time.monotonic() + 120
+    while subprocess.run(status, capture_output=True).returncode != 0:
+        assert head.poll() is None and time.monotonic() < deadline, "the Ray head did not start"
+        time.sleep(1)
+    yield address
+    tree = [psutil.Process(head.pid), *psutil.Process(head.pid).children(recursive=True)]
+    head.send_signal(signal.SIGTERM)
+    _, left = psutil.wait_procs(tree, timeout=30)
+    for p in left:
+        p.kill()
+    shutil.rmtree(temp, ignore_errors=True)
+
+
+def _kill_worker_of(name: str, part_gens: Path, after: int, killed: list[int]) -> None:
+    """SIGKILL the Ray worker serving ``name`` once its part holds ``after`` answers (its server dies with it)."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if part_gens.exists() and part_gens.read_text().count("\n") >= after:
+            for server in _servers_of(name):
+                worker = server.parent()
+                if worker is not None and worker.name().startswith("ray::"):
+                    worker.kill()
+                    killed.append(worker.pid)
+                    return
+        time.sleep(0.05)
+
+
+def test_candidates_as_ray_tasks_and_a_killed_task_is_retried_exactly_once(tmp_path: Path, ray_cluster: str) -> None:
+    plan = _plan(tmp_path, {"smol": 6, "gemma": 6})
+    run_dir = tmp_path / "run"
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet",
+           "--ray", ray_cluster, "--ray-gpu-resource", "fake_gpu"]  # fmt: skip
+    killed: list[int] = []
+    killer = threading.Thread(
+        target=_kill_worker_of, args=("smol", run_dir / "parts" / "smol" / "generations.jsonl", 3, killed), daemon=True
+    )
+    killer.start()
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1200)
+    killer.join(timeout=5)
+    assert done.returncode == 0, done.stderr
+    assert killed, "the smol task was not killed mid-run"
+    assert "[smol] attempt 2 on " in done.stderr and "of its answers are kept" in done.stderr
+
+    gens = read_records(run_dir / "generations.jsonl", Generation)
+    keys = Counter(g.key for g in gens)
+    assert len(keys) == 2 * 4 * 6 and set(keys.values()) == {1} and all(g.ok for g in gens)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["fleet"] == {"mode": "ray", "nodes": 1, "gpus_per_node": 2, "gpu_resource": "fake_gpu"}
+    assert manifest["candidates"]["smol"]["placement"]["attempts"] == 2
+    assert manifest["candidates"]["gemma"]["placement"]["attempts"] == 1
+    assert all(c["error"] is None for c in manifest["candidates"].values())
+    # the retry asked only what the killed attempt had not written
+    smol_phases = [p for p in read_records(run_dir / "phases.jsonl", Phase) if p.candidate == "smol"]
+    assert len(smol_phases) == 1 and 3 <= 24 - smol_phases[0].requests < 24
+    assert _servers_of("smol") == [] and _servers_of("gemma") == []
+    assert not (run_dir / "parts").exists()
+
+    # re-submitted: finished candidates are skipped without asking the cluster for anything
+    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "[smol] all 24 answers already present" in again.stderr
+    assert "[gemma] all 24 answers already present" in again.stderr
+    assert "submitted to Ray" not in again.stderr
+    assert len(read_records(run_dir / "generations.jsonl", Generation)) == 48
+
+
+def test_a_task_that_fails_twice_fails_only_its_candidate(
+    tmp_path: Path, ray_cluster: str, smol_server: Server
+) -> None:
+    endpoint = {"base_url": smol_server.base_url, "api_key_env": KEY_ENV, "model": smol_server.model}
+    plan = write_yaml(
+        tmp_path / "plan.yaml",
+        {
+            "name": "ray-fail",
+            "candidates": [{"name": n, "model": "smol", "endpoint": endpoint} for n in ("doomed", "fine")],
+            "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
+            "sampling": {"max_tokens": 8},
+            "perf": {"sweep": None},
+        },
+    )
+    run_dir = tmp_path / "run"
+    (run_dir / "parts").mkdir(parents=True)
+    (run_dir / "parts" / "doomed").write_text("a file where the part directory must go: every attempt raises")
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet", "--ray", ray_cluster]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, KEY_ENV: ""})
+    assert done.returncode == 1, done.stderr
+    error = json.loads((run_dir / "manifest.json").read_text())["candidates"]["doomed"]["error"]
+    assert error.startswith("its Ray task failed, also when retried:") and "FileExistsError" in error, error
+    assert "[doomed] failed: its Ray task failed" in done.stderr
+    gens = read_records(run_dir / "generations.jsonl", Generation)
+    assert Counter(g.candidate for g in gens) == {"fine": 4} and all(g.ok for g in gens)
