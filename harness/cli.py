@@ -54,7 +54,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.fleet import fleet_from_args
+    from harness.fleet import check_fleet, fleet_from_args
     from harness.generate import run_generation
     from harness.plan import load_plan
     from harness.serving import install_signal_handlers
@@ -64,6 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _err(str(w))
     run_dir = Path(args.run_dir) if args.run_dir else Path("results") / lp.plan.name
     fleet = fleet_from_args(args.gpus, args.ray, args.ray_gpu_resource)
+    check_fleet(lp, fleet)
     install_signal_handlers()
     outcomes = run_generation(lp, run_dir, show_progress=not args.quiet, fleet=fleet)
     _err(f"answers in {run_dir / 'generations.jsonl'}")

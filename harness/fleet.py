@@ -169,12 +169,9 @@ def run_side_by_side(
     done: Callable[[CandidateOutcome], None],
 ) -> None:  # fmt: skip
     """Serve ``cands`` at once where GPUs allow; ``done`` gets each outcome after its part is folded."""
-    needs = [need_of(c) for c in cands]
-    big = too_big(needs, len(gpus))
-    if big:
-        names = ", ".join(f"{n.candidate} ({n.gpus})" for n in big)
-        raise FleetError(f"--gpus gives {len(gpus)} GPUs, fewer than {names} needs; use --ray for multi-node serving")
-    waiting: list[Need] = list(needs)
+    waiting: list[Need] = [need_of(c) for c in cands]
+    if too_big(waiting, len(gpus)):
+        raise FleetError("a candidate needs more GPUs than --gpus gives (check_fleet says which)")
     free = list(gpus)
     running: dict[str, tuple[subprocess.Popen[bytes], list[int]]] = {}
     with _ended_on_exit(running):
@@ -225,6 +222,17 @@ def cluster_gpus_per_node(nodes: list[dict[str, Any]], resource: str) -> int:
     return int(max((n.get("Resources", {}).get(resource, 0) for n in nodes if n.get("Alive")), default=0))
 
 
+def reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse an address nothing listens on at once: Ray itself retries it for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise FleetError(f"--ray {address!r}: expected HOST:PORT of the cluster's head (ray start --head --port)")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise FleetError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
+
+
 def run_on_ray(
     lp: LoadedPlan, run_dir: Path, cands: list[Candidate], fleet: Fleet, log: Log,
     done: Callable[[CandidateOutcome], None],
@@ -234,7 +242,11 @@ def run_on_ray(
     except ImportError:
         raise FleetError("--ray needs Ray on this machine and every node: pip install 'ray>=2.40'") from None
     resource = fleet.ray_gpu_resource or "GPU"
-    ray.init(address=fleet.ray_address, logging_level=logging.WARNING, log_to_driver=True)
+    try:
+        ray.init(address=fleet.ray_address, logging_level=logging.WARNING, log_to_driver=True)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FleetError(f"cannot reach the Ray cluster at {fleet.ray_address}: {first}") from None
     try:
         per_node = cluster_gpus_per_node(ray.nodes(), resource)
         fleet.describe.update({"mode": "ray", "nodes": sum(1 for n in ray.nodes() if n.get("Alive")),
@@ -254,18 +266,29 @@ def run_on_ray(
             where = "across nodes (vLLM's Ray backend)" if spans else f"{need} {resource}"
             log(f"[{cand.name}] submitted to Ray: {where}")
             refs[remote.options(**opts).remote(lp, str(run_dir), PartJob(cand.name, multi_node=spans))] = cand.name
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
-            for ref in ready:
-                name = refs.pop(ref)
-                try:
-                    outcome = outcome_from(ray.get(ref))
-                except ray.exceptions.RayError as exc:
-                    outcome = CandidateOutcome(name, error=f"its Ray task failed, also when retried: {ray_reason(exc)}")
-                fold_part(run_dir, name)
-                done(outcome)
+        try:
+            _collect(ray, refs, run_dir, done)
+        except BaseException:  # Ctrl-C or an error here: stop the tasks still on the cluster (their servers die too)
+            for ref in refs:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+            raise
     finally:
         ray.shutdown()
+
+
+def _collect(ray: Any, refs: dict[Any, str], run_dir: Path, done: Callable[[CandidateOutcome], None]) -> None:
+    """Fold each task's part as it finishes and hand its outcome on; ``refs`` shrinks as tasks end."""
+    while refs:
+        ready, _ = ray.wait(list(refs), num_returns=1)
+        for ref in ready:
+            name = refs.pop(ref)
+            try:
+                outcome = outcome_from(ray.get(ref))
+            except ray.exceptions.RayError as exc:
+                outcome = CandidateOutcome(name, error=f"its Ray task failed, also when retried: {ray_reason(exc)}")
+            fold_part(run_dir, name)
+            done(outcome)
 
 
 def detected_gpus() -> int | None:
@@ -298,6 +321,21 @@ def fleet_from_args(gpus: str | None, ray_address: str | None, ray_gpu_resource:
     return None
 
 
+def check_fleet(lp: LoadedPlan, fleet: Fleet | None) -> None:
+    """Before anything is written: every candidate fits the node (side by side), the cluster answers (Ray)."""
+    if fleet is None:
+        return
+    if fleet.ray_address is not None:
+        reachable(fleet.ray_address)
+        return
+    big = too_big([need_of(c) for c in lp.plan.candidates], len(fleet.gpus or []))
+    if big:
+        names = ", ".join(f"{n.candidate} ({n.gpus})" for n in big)
+        raise FleetError(
+            f"--gpus gives {len(fleet.gpus or [])} GPUs, fewer than {names} needs; use --ray for multi-node"
+        )
+
+
 def check_fingerprint(lp: LoadedPlan, run_dir: Path) -> None:
     manifest = load_manifest(run_dir)
     if manifest is None or manifest.get("plan_fingerprint") != plan_fingerprint(lp):
@@ -317,7 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = Path(args.run_dir)
     check_fingerprint(lp, run_dir)
     ids = [int(x) for x in args.gpus.split(",")] if args.gpus else None
-    outcome = run_part(lp, run_dir, PartJob(args.candidate, ids))
+    try:
+        outcome = run_part(lp, run_dir, PartJob(args.candidate, ids))
+    except KeyboardInterrupt:  # the driver ended this worker; its part stays and the next run folds it
+        return 130
     atomic_write_json(part_dir(run_dir, args.candidate) / OUTCOME, outcome_json(outcome))
     return 0
 

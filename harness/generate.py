@@ -350,6 +350,8 @@ def run_generation(
         entry["error"] = outcome.error
         if lp.plan.lm_eval is not None:
             entry["lm_eval_error"] = outcome.lm_eval_error
+        if fleet is not None:
+            manifest["fleet"] = fleet.describe
         save_manifest(run_dir, manifest)
         outcomes.append(outcome)
 
@@ -371,8 +373,6 @@ def run_generation(
         else:
             fleet.describe.update({"mode": "side_by_side", "gpus": fleet.gpus})
             spread.run_side_by_side(lp, run_dir, cands, fleet.gpus or [], log, record)
-        manifest["fleet"] = fleet.describe
-        save_manifest(run_dir, manifest)
         return outcomes
     with JsonlAppender(gens_path) as out, JsonlAppender(run_dir / PHASES) as phases:
         for cand, pending in todo:

@@ -128,3 +128,23 @@ def test_folding_again_after_a_crash_mid_fold_adds_nothing_twice(tmp_path: Path)
     assert run.joinpath("generations.jsonl").read_text() == lines
     assert run.joinpath("perf.jsonl").read_text().count("\n") == 1
     assert fold_all(run) == {}
+
+
+def test_fleet_is_checked_before_anything_is_written(tmp_path: Path) -> None:
+    from harness.fleet import Fleet, check_fleet, reachable
+    from harness.plan import LoadedPlan
+    from harness.records import Plan
+    from harness.serving import free_port
+
+    plan = Plan.model_validate({
+        "name": "p", "question_sets": ["x.yaml"],
+        "candidates": [{"name": "a", "model": "m"}, {"name": "b", "model": "m", "vllm": {"tensor_parallel_size": 4}}],
+    })  # fmt: skip
+    lp = LoadedPlan(tmp_path / "plan.yaml", plan, [], [])
+    check_fleet(lp, Fleet(gpus=[0, 1, 2, 3]))
+    with pytest.raises(FleetError, match=r"--gpus gives 2 GPUs, fewer than b \(4\) needs"):
+        check_fleet(lp, Fleet(gpus=[0, 1]))
+    with pytest.raises(FleetError, match=r"cannot reach the Ray cluster at 127\.0\.0\.1:"):
+        check_fleet(lp, Fleet(ray_address=f"127.0.0.1:{free_port()}"))
+    with pytest.raises(FleetError, match="expected HOST:PORT"):
+        reachable("head-node")
