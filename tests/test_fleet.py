@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,7 +32,7 @@ from harness.store import read_records
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_RAY_KEY"
-RAY = Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin" / "ray"
+RAY = Path(sys.executable).parent / "ray"  # the ray command of the venv running the tests
 
 
 def _plan(tmp: Path, samples: dict[str, int]) -> Path:
