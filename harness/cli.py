@@ -80,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _judge(lp: object, run_dir: Path, quiet: bool) -> bool:
-    """Run the judge stage if the plan has a judge; False when its server could not start."""
+    """Run the judge stage if the plan has a judge; False when its server could not start or went away."""
     from harness.judge.stage import run_judging
     from harness.manifest import load_manifest, save_manifest
     from harness.plan import LoadedPlan
@@ -97,7 +97,7 @@ def _judge(lp: object, run_dir: Path, quiet: bool) -> bool:
         return False
     if entry:
         _err(f"judgments in {run_dir / 'judgments.jsonl'}")
-    return True
+    return not (entry and entry.get("error"))
 
 
 def cmd_judge(args: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ from harness.serving import (
 )
 from harness.store import JsonlAppender, resume_records
 from harness.variants import framings, generation_key
-from harness.watchdog import Breaker, watch_server
+from harness.watchdog import ask_all_while_up
 
 if TYPE_CHECKING:
     from harness.fleet import Fleet
@@ -180,38 +180,24 @@ async def _generate_all(
 ) -> Tally:
     """Ask every item; stop early (and say why) when the server is gone or the breaker trips."""
     limits = plan.limits
-    sem = asyncio.Semaphore(limits.concurrency)
     tally = Tally()
-    breaker = Breaker(limits.max_consecutive_failures)
-    tripped: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     async with ModelClient(
         server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries
     ) as client:
 
-        async def one(w: WorkItem) -> None:
-            req = build_request(api, w.qs, w.q, plan.sampling, w.seed, w.framing)
-            async with sem:
-                if tripped.done():
-                    return
-                res = await client.generate(req)
+        async def ask(w: WorkItem) -> str | None:
+            res = await client.generate(build_request(api, w.qs, w.q, plan.sampling, w.seed, w.framing))
             out.append(to_generation(w, api, res))
             if res.error is None:
                 tally.ok += 1
             else:
                 tally.failed += 1
             bar.update(1)
-            reason = breaker.record(res.error)
-            if reason and not tripped.done():
-                tripped.set_result(reason)
+            return res.error
 
-        work: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*(one(w) for w in items)))
-        watch: asyncio.Future[Any] = asyncio.ensure_future(watch_server(server, limits.unresponsive_s))
-        await asyncio.wait([work, watch, tripped], return_when=asyncio.FIRST_COMPLETED)
-        if not work.done():
-            tally.stopped = watch.result() if watch.done() else tripped.result()
-            work.cancel()
-        watch.cancel()
-        await asyncio.gather(work, watch, return_exceptions=True)
+        tally.stopped = await ask_all_while_up(
+            server, items, ask, limits.concurrency, limits.unresponsive_s, limits.max_consecutive_failures
+        )
     return tally
 
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
 
@@ -29,6 +31,7 @@ from harness.serving import Server, exit_description, log_tail
 
 POLL_INTERVAL_S = 1.0
 HEALTH_TIMEOUT_S = 10.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -92,3 +95,40 @@ async def watch_server(
     finally:
         if own:
             await client.aclose()
+
+
+async def ask_all_while_up(
+    server: Server, items: Sequence[T], ask: Callable[[T], Awaitable[str | None]], concurrency: int,
+    unresponsive_s: float, max_consecutive_failures: int | None,
+) -> str | None:  # fmt: skip
+    """Run ``ask`` (one request; returns its error or None) over ``items``, ``concurrency`` at a time.
+
+    Returns None when every item was asked, else why the rest were not: the server is
+    gone (:func:`watch_server`) or the :class:`Breaker` tripped. Requests still in
+    flight then are cancelled; items never asked are left to the next session.
+    """
+    sem = asyncio.Semaphore(concurrency)
+    breaker = Breaker(max_consecutive_failures)
+    tripped: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def one(item: T) -> None:
+        async with sem:
+            if tripped.done():
+                return
+            error = await ask(item)
+        reason = breaker.record(error)
+        if reason and not tripped.done():
+            tripped.set_result(reason)
+
+    work: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*(one(i) for i in items)))
+    watch: asyncio.Future[Any] = asyncio.ensure_future(watch_server(server, unresponsive_s))
+    await asyncio.wait([work, watch, tripped], return_when=asyncio.FIRST_COMPLETED)
+    stopped = None
+    if not work.done():
+        stopped = watch.result() if watch.done() else tripped.result()
+        work.cancel()
+    watch.cancel()
+    await asyncio.gather(work, watch, return_exceptions=True)
+    if stopped is None and work.exception() is not None:  # a bug in ``ask``, not a fault of the server
+        raise work.exception()  # type: ignore[misc]
+    return stopped

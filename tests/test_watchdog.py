@@ -6,6 +6,7 @@ The real faults (a vLLM server killed or stopped mid-run) are in test_faults.py.
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,41 @@ def test_log_tail_names_the_root_cause_not_the_access_log(tmp_path: Path) -> Non
     assert log_tail(log) == "api_server.py: error: unrecognized arguments: --no-such-flag"
     log.write_text("".join(f"line {i}\n" for i in range(30)))
     assert log_tail(log, lines=3) == "line 27\nline 28\nline 29"
+
+
+def test_a_judge_that_is_gone_stops_the_judging_with_the_reason(tmp_path: Path) -> None:
+    """The judge's verdicts go through the same guard as the candidates' answers."""
+    import yaml
+
+    from harness.judge.stage import run_judging
+    from harness.manifest import open_manifest
+    from harness.plan import load_plan
+    from harness.records import Generation
+    from harness.store import JsonlAppender
+
+    sets = Path(__file__).parent / "data" / "sets"
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens: every request and /health fail
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "name": "judge-gone",
+        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": dead}}],
+        "question_sets": [str(sets / "mini_en.yaml")],
+        "judge": {"model": "j", "api": "chat", "endpoint": {"base_url": dead}, "modes": ["single"],
+                  "retest_fraction": 0, "injection_answers": 0, "concurrency": 2},
+        "limits": {"unresponsive_s": 0.5, "retries": 0, "max_consecutive_failures": 100},
+    }))  # fmt: skip
+    lp = load_plan(plan)
+    run_dir = tmp_path / "run"
+    open_manifest(lp, run_dir)
+    qs = lp.sets[0].qs
+    with JsonlAppender(run_dir / "generations.jsonl") as out:
+        for i in range(40):  # many verdicts to ask: the guard must stop them, not wait for each to fail
+            for q in qs.questions:
+                out.append(Generation(key=f"a/{qs.id}/{q.id}/{i}", candidate="a", set_id=qs.id, question_id=q.id,
+                                      sample=i, api="chat", seed=i, text="answer"))  # fmt: skip
+    logged: list[str] = []
+    entry = run_judging(lp, run_dir, logged.append, show_progress=False)
+    assert entry is not None and entry["error"] is not None
+    asked, total = (int(n) for n in re.findall(r"\d+", entry["error"])[:2])
+    assert entry["error"].startswith(f"stopped after {asked} of {total} verdicts: ") and asked < total == 160
+    assert any(line.startswith("[judge] FAILED mid-run") for line in logged)

@@ -28,8 +28,10 @@ from harness.judge.parse import parse_pair, parse_score
 from harness.judge.work import JudgeItem, injection_items, pairwise_items, single_items
 from harness.manifest import load_manifest, save_manifest
 from harness.plan import LoadedPlan
-from harness.records import Generation, Judge, Judgment
+from harness.records import Generation, Judge, Judgment, Limits
+from harness.serving import Server
 from harness.store import JsonlAppender, read_records, resume_records
+from harness.watchdog import ask_all_while_up
 
 JUDGMENTS = "judgments.jsonl"
 PARSE_RETRY_SEED_OFFSET = 1
@@ -76,21 +78,23 @@ async def ask(client: ModelClient, api: Api, item: JudgeItem, judge: Judge) -> J
 
 
 async def _ask_all(
-    server: Any, api: Api, items: list[JudgeItem], judge: Judge, timeout_s: float, out: JsonlAppender, bar: tqdm
-) -> list[Judgment]:
-    sem = asyncio.Semaphore(judge.concurrency)
+    server: Server, api: Api, items: list[JudgeItem], judge: Judge, limits: Limits, out: JsonlAppender, bar: tqdm
+) -> tuple[list[Judgment], str | None]:
+    """Every verdict asked, and why the rest were not when the judge's server went away (else None)."""
     results: list[Judgment] = []
-    async with ModelClient(server.base_url, server.model, server.api_key, timeout_s, 2) as client:
+    async with ModelClient(server.base_url, server.model, server.api_key, limits.request_timeout_s, 2) as client:
 
-        async def one(item: JudgeItem) -> None:
-            async with sem:
-                j = await ask(client, api, item, judge)
+        async def one(item: JudgeItem) -> str | None:
+            j = await ask(client, api, item, judge)
             out.append(j)
             results.append(j)
             bar.update(1)
+            return j.error
 
-        await asyncio.gather(*(one(i) for i in items))
-    return results
+        stopped = await ask_all_while_up(
+            server, items, one, judge.concurrency, limits.unresponsive_s, limits.max_consecutive_failures
+        )
+    return results, stopped
 
 
 def _load_done(path: Path, manifest: dict[str, Any], fingerprint: str, log: Callable[[str], None]) -> list[Judgment]:
@@ -125,7 +129,8 @@ def run_judging(
         decided = lp.plan.decision_variant
         work += pairwise_items(judge, sets, [g for g in gens if g.variant == decided], order)
     pending = [w for w in work if w.key not in done_keys]
-    entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions()}
+    entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions(),
+             "error": None}  # fmt: skip
     inject_possible = "single" in judge.modes and judge.injection_answers > 0
     if not pending and not (inject_possible and _pending_injections(judge, sets, gens, done, done_keys)):
         log(f"[judge] all {len(work)} judgments already present")
@@ -137,12 +142,16 @@ def run_judging(
         api, why = decide_api(lp, judge, server)
         entry.update(api=api, api_reason=why, server_start_s=server.start_s)
         log(f"[judge] ready; {len(pending)} judgments on /v1/{api}")
+        limits = lp.plan.limits
         with tqdm(total=len(pending), desc="judge", unit="verdict", disable=not show_progress, file=sys.stderr) as bar:
-            new = asyncio.run(_ask_all(server, api, pending, judge, lp.plan.limits.request_timeout_s, out, bar))
-            if inject_possible:
+            new, stopped = asyncio.run(_ask_all(server, api, pending, judge, limits, out, bar))
+            if inject_possible and not stopped:
                 probes = _pending_injections(judge, sets, gens, done + new, done_keys)
                 bar.total += len(probes)
-                asyncio.run(_ask_all(server, api, probes, judge, lp.plan.limits.request_timeout_s, out, bar))
+                stopped = asyncio.run(_ask_all(server, api, probes, judge, limits, out, bar))[1]
+            entry["error"] = f"stopped after {bar.n} of {bar.total} verdicts: {stopped}" if stopped else None
+        if stopped:
+            log(f"[judge] FAILED mid-run (re-run the same command to ask the rest): {entry['error']}")
     manifest = load_manifest(run_dir) or manifest
     manifest["judge"] = entry
     save_manifest(run_dir, manifest)
