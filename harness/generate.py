@@ -280,7 +280,7 @@ def run_candidate(
                     )
                 else:
                     if sweep_pending(lp, cand.name, finished_in):
-                        run_sweep(lp, cand.name, server, api, run_dir, log, show_progress)
+                        run_sweep(lp, cand.name, server, api, run_dir, log, show_progress, done_dir)
                     if lmeval_stage.pending(lp, cand.name, finished_in):
                         outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
     except ServerStartError as exc:

@@ -148,3 +148,22 @@ def test_fleet_is_checked_before_anything_is_written(tmp_path: Path) -> None:
         check_fleet(lp, Fleet(ray_address=f"127.0.0.1:{free_port()}"))
     with pytest.raises(FleetError, match="expected HOST:PORT"):
         reachable("head-node")
+
+
+def test_sweep_levels_done_in_the_run_are_not_run_again_in_a_part(tmp_path: Path) -> None:
+    from harness.perf.sweep import LOADTEST, levels_done
+    from harness.records import LoadLevel
+    from harness.store import JsonlAppender
+
+    def level(cand: str, level_id: str) -> LoadLevel:
+        return LoadLevel(candidate=cand, level_id=level_id, kind="concurrency", value=1, started_at=0, wall_s=1,
+                         requests=[])  # fmt: skip
+
+    run = tmp_path / "run"
+    with JsonlAppender(run / LOADTEST) as out:  # a sequential session got through c1 before it was stopped
+        out.append(level("a", "c1"))
+        out.append(level("b", "c8"))
+    with JsonlAppender(part_dir(run, "a") / LOADTEST) as out:  # then a side-by-side session did c8
+        out.append(level("a", "c8"))
+    assert levels_done("a", part_dir(run, "a")) == {"c8"}
+    assert levels_done("a", part_dir(run, "a"), run) == {"c1", "c8"}

@@ -57,22 +57,27 @@ def to_record(candidate: str, run: LevelRun) -> LoadLevel:
                      started_at=run.started_at, wall_s=run.wall_s, requests=timings)  # fmt: skip
 
 
+def levels_done(candidate: str, *run_dirs: Path) -> set[str]:
+    """Sweep levels of ``candidate`` already recorded in any of ``run_dirs`` (a run and its part)."""
+    return {lv.level_id for d in run_dirs for lv in read_records(d / LOADTEST, LoadLevel) if lv.candidate == candidate}
+
+
 def sweep_pending(lp: LoadedPlan, candidate: str, run_dir: Path) -> bool:
     sweep = lp.plan.perf.sweep
     if sweep is None:
         return False
-    done = {lv.level_id for lv in read_records(run_dir / LOADTEST, LoadLevel) if lv.candidate == candidate}
+    done = levels_done(candidate, run_dir)
     return any(lv.id not in done for lv in levels(sweep))
 
 
 def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path,
-              log: Callable[[str], None], show_progress: bool = True) -> int:  # fmt: skip
-    """Run the sweep levels not yet recorded for ``candidate``; return how many ran."""
+              log: Callable[[str], None], show_progress: bool = True, done_dir: Path | None = None) -> int:  # fmt: skip
+    """Run the sweep levels not yet recorded for ``candidate`` (in ``run_dir`` or ``done_dir``); return how many ran."""
     sweep = lp.plan.perf.sweep
     if sweep is None:
         return 0
     path = run_dir / LOADTEST
-    done = {lv.level_id for lv in read_records(path, LoadLevel) if lv.candidate == candidate}
+    done = levels_done(candidate, run_dir, *([done_dir] if done_dir else []))
     todo = [lv for lv in levels(sweep) if lv.id not in done]
     if not todo:
         return 0
