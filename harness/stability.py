@@ -51,19 +51,22 @@ def _check(n: int, c: int, k: int) -> None:
 
 
 def question_stability(answers: pd.DataFrame, threshold: float, k: int) -> pd.DataFrame:
-    """One row per (candidate, set, question) with a rubric score: samples, acceptable, spread, status.
+    """One row per (candidate, set, question[, variant]) with a rubric score: samples, acceptable, spread, status.
+
+    With a ``variant`` column (several prompt variants), each variant of a question is its own row.
 
     ``pass_at_k``/``pass_hat_k`` are NaN for questions with fewer than k scored samples
     (a missing answer is not a sample); failed requests are scored 0 upstream and count.
     """
+    keys = [*QUESTION_KEYS, "variant"] if "variant" in answers.columns else QUESTION_KEYS
     scored = answers.dropna(subset=["score"])
     if scored.empty:
         return pd.DataFrame(
-            columns=[*QUESTION_KEYS, "category", "weight", "n", "c", "score", "score_min", "score_max",
+            columns=[*keys, "category", "weight", "n", "c", "score", "score_min", "score_max",
                      "spread", "distinct_answers", "status", "pass_at_k", "pass_hat_k"]
         )  # fmt: skip
     frame = scored.assign(acceptable=scored.score >= threshold)
-    grouped = frame.groupby(QUESTION_KEYS, sort=False)
+    grouped = frame.groupby(keys, sort=False)
     q = grouped.agg(
         category=("category", "first"),
         weight=("weight", "first"),

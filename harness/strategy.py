@@ -19,7 +19,6 @@ import pandas as pd
 from harness.records import Variant
 from harness.rollup import bootstrap_means, question_frame
 from harness.significance import ALPHA, aligned_scores, paired_difference
-from harness.stability import question_stability
 
 VARIANT_COLUMNS = [
     "candidate", "variant", "kind", "questions", "score", "low", "high", "pass_hat_k",
@@ -42,18 +41,19 @@ def _mean(values: pd.Series) -> float | None:
 
 
 def variant_table(
-    answers: pd.DataFrame, names: list[str], variants: list[Variant], threshold: float, k: int,
+    answers: pd.DataFrame, stability: pd.DataFrame, names: list[str], variants: list[Variant],
     resamples: int, seed: int,
 ) -> StrategySummary:  # fmt: skip
+    """Quality, stability, faithfulness and gain of every (candidate, variant); ``stability`` is
+    :func:`harness.stability.question_stability` of ``answers`` (one row per variant of a question)."""
     baseline = next((v.name for v in variants if v.kind == "zero_shot"), variants[0].name)
     questions = question_frame(answers.assign(candidate=answers.candidate + "\x1f" + answers.variant))
-    stab = question_stability(answers.assign(candidate=answers.candidate + "\x1f" + answers.variant), threshold, k)
     rows = []
     for name in names:
         for v in variants:
             arm = f"{name}\x1f{v.name}"
             q = questions[questions.candidate == arm]
-            s = stab[(stab.candidate == arm) & stab.pass_hat_k.notna()]
+            s = stability[(stability.candidate == name) & (stability.variant == v.name) & stability.pass_hat_k.notna()]
             (ci,) = bootstrap_means(q.score.to_numpy(float), q.weight.to_numpy(float), resamples, seed)
             mine = answers[(answers.candidate == name) & (answers.variant == v.name)]
             row = {

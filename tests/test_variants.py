@@ -15,6 +15,7 @@ from harness.prompts import Framing, build_request, few_shot_examples, plain_pro
 from harness.questions import load_question_set
 from harness.records import FewShotExample, Generation, Plan, Question, QuestionSet, Sampling, Variant
 from harness.scoring.stage import score_generation
+from harness.stability import question_stability
 from harness.strategy import variant_table
 from harness.variants import framings, generation_key
 
@@ -142,7 +143,7 @@ def test_variant_gains_are_paired_and_the_top_gainer_is_named() -> None:
                              "context_hit": True if variant == "with_context" else None})  # fmt: skip
     answers = pd.DataFrame(rows)
     variants = [Variant(name="zero_shot", kind="zero_shot"), Variant(name="with_context", kind="with_context")]
-    s = variant_table(answers, ["small_gain", "big_gain"], variants, 0.5, 1, 500, 0)
+    s = variant_table(answers, question_stability(answers, 0.5, 1), ["small_gain", "big_gain"], variants, 500, 0)
     t = s.table.set_index(["candidate", "variant"])
     assert t.loc[("big_gain", "with_context"), "gain"] == pytest.approx(0.4, abs=0.01)
     assert t.loc[("big_gain", "with_context"), "gain_significant"]

@@ -62,9 +62,12 @@ class ReportData:
     mdd: float | None
     """Median minimum detectable difference of the comparisons against the best."""
     served: pd.DataFrame
-    """Every answer of every variant (``answers`` holds the first variant's)."""
+    """Every answer of every variant (``answers`` holds the decision variant's)."""
     strategy: StrategySummary | None
     """Quality by prompt variant, when the plan has more than one."""
+    served_stability: pd.DataFrame
+    """``stability`` for every variant (one row per candidate x variant x question); ``stability`` is its
+    decision-variant rows."""
 
 
 def _tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -132,7 +135,8 @@ def assemble(
         for c in models.candidate
     ]
 
-    qstab = question_stability(answers, plan.rubric_pass_threshold, k)
+    served_stability = question_stability(served, plan.rubric_pass_threshold, k)  # every variant, computed once
+    qstab = served_stability[served_stability.variant == plan.decision_variant].reset_index(drop=True)
     models = models.merge(model_stability(qstab, names, k, resamples, seed), on="candidate", how="left")
     versus = versus_best(questions, names, resamples, seed)
     models = models.merge(
@@ -163,7 +167,7 @@ def assemble(
         how="left",
     )
     strategy = (
-        variant_table(served, names, plan.variants, plan.rubric_pass_threshold, k, resamples, seed)
+        variant_table(served, served_stability, names, plan.variants, resamples, seed)
         if len(plan.variants) > 1
         else None
     )
@@ -174,4 +178,5 @@ def assemble(
         categories=category_frame(questions, resamples, seed), set_scores=set_frame(questions, resamples, seed),
         recommendation=rec, sweep=sweep, perf_records=perf_records, judge_summary=judge_summary,
         expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,
+        served_stability=served_stability,
     )  # fmt: skip

@@ -28,7 +28,6 @@ from harness.report.charts import (
     variant_chart,
 )
 from harness.report.drilldown import drilldown_payload, script_json
-from harness.stability import question_stability
 from harness.store import atomic_write_json, atomic_write_text
 
 
@@ -110,10 +109,14 @@ def drill_columns(data: ReportData) -> tuple[list[str], pd.DataFrame, pd.DataFra
     if len(plan.variants) == 1:
         return data.names, data.answers, data.stability
     first = plan.decision_variant
-    arm = data.served.candidate.where(data.served.variant == first, data.served.candidate + " · " + data.served.variant)
-    answers = data.served.assign(candidate=arm)
+
+    def by_arm(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(
+            candidate=frame.candidate.where(frame.variant == first, frame.candidate + " · " + frame.variant)
+        )
+
     columns = [n if v.name == first else f"{n} · {v.name}" for n in data.names for v in plan.variants]
-    return columns, answers, question_stability(answers, plan.rubric_pass_threshold, plan.sampling.samples)
+    return columns, by_arm(data.served), by_arm(data.served_stability)
 
 
 def render_html(data: ReportData) -> str:
