@@ -18,6 +18,12 @@ import pandas as pd
 from harness.perf import stats
 from harness.records import Candidate, Generation, Phase, QuestionSet, Score
 
+
+def is_missing(value: object) -> bool:
+    """A frame cell with no value: None, or the NaN pandas puts for a missing number or string."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
     "text", "ok", "error", "score", "faithful", "context_hit", "context_ids",

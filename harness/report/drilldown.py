@@ -10,12 +10,12 @@ answer can close its ``<script>`` element (see :func:`script_json`).
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import pandas as pd
 
 from harness.records import Judgment, QuestionSet, Score
+from harness.rollup import is_missing
 
 _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -29,18 +29,16 @@ def script_json(payload: Any) -> str:
 
 
 def _num(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return round(float(value), 4)
+    return None if is_missing(value) else round(float(value), 4)
 
 
 def _flag(value: Any) -> bool | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else bool(value)
+    return None if is_missing(value) else bool(value)
 
 
 def _str(value: Any) -> str | None:
     """Text from a frame cell: pandas keeps a missing string as NaN."""
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return None if is_missing(value) else str(value)
 
 
 def drilldown_payload(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,11 +27,12 @@ from harness.report.charts import (
     variant_chart,
 )
 from harness.report.drilldown import drilldown_payload, script_json
+from harness.rollup import is_missing
 from harness.store import atomic_write_json, atomic_write_text
 
 
 def fmt(value: Any, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "–"
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
@@ -40,7 +40,7 @@ def fmt(value: Any, digits: int = 2) -> str:
 
 
 def pct(value: Any, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "–"
     return f"{float(value) * 100:.{digits}f}%"
 
@@ -54,24 +54,19 @@ def _env() -> Environment:
     )
     env.filters["fmt"] = fmt
     env.filters["heat"] = heat_style
-    env.filters["pct"] = lambda v, digits=0: (
-        "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.{digits}f}%"
-    )
+    env.filters["pct"] = pct
     env.filters["pretty_json"] = lambda obj: json.dumps(obj, ensure_ascii=False, indent=2)
     env.filters["datetime"] = lambda t: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t)) if t else "–"
     return env
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in df.to_dict("records")
-    ]
+    return [{k: (None if is_missing(v) else v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
 def heat_style(score: float | None) -> str:
     """Background for a heatmap cell: red (0) through amber to green (1); grey when there is no score."""
-    if score is None or (isinstance(score, float) and math.isnan(score)):
+    if score is None or is_missing(score):
         return "background:#f2f4f7"
     hue = 120 * max(0.0, min(1.0, float(score)))
     return f"background:hsl({hue:.0f},70%,82%)"
