@@ -41,7 +41,7 @@ from harness.serving import (
 )
 from harness.store import JsonlAppender, resume_records
 from harness.variants import framings, generation_key
-from harness.watchdog import ask_all_while_up
+from harness.watchdog import ServerGone, ask_all_while_up
 
 if TYPE_CHECKING:
     from harness.fleet import Fleet
@@ -279,10 +279,15 @@ def run_candidate(
                         f"(re-run the same command to ask them): {outcome.error}"
                     )
                 else:
-                    if sweep_pending(lp, cand.name, finished_in):
-                        run_sweep(lp, cand.name, server, api, run_dir, log, show_progress, done_dir)
-                    if lmeval_stage.pending(lp, cand.name, finished_in):
-                        outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
+                    try:
+                        if sweep_pending(lp, cand.name, finished_in):
+                            run_sweep(lp, cand.name, server, api, run_dir, log, show_progress, done_dir)
+                    except ServerGone as exc:  # its answers are all in; serving under load is what failed
+                        outcome.error = f"its server went away {exc}"
+                        log(f"[{cand.name}] FAILED {exc} (re-run the same command to finish the sweep)")
+                    else:
+                        if lmeval_stage.pending(lp, cand.name, finished_in):
+                            outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
     except ServerStartError as exc:
         outcome.error = str(exc)
         log(f"[{cand.name}] FAILED to serve: {exc}")

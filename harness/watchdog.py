@@ -97,6 +97,30 @@ async def watch_server(
             await client.aclose()
 
 
+class ServerGone(RuntimeError):
+    """Raised by a stage that cannot go on because its server went away; the message is the reason."""
+
+
+async def until_gone(
+    server: Server, unresponsive_s: float, work: Awaitable[T], *also: asyncio.Future[Any]
+) -> tuple[T | None, str | None]:
+    """Await ``work`` unless the server goes away first (or one of ``also`` resolves with a reason).
+
+    Returns (its result, None), or (None, why) after cancelling it. An exception of ``work``
+    itself propagates: that is a bug, not a fault of the server.
+    """
+    task: asyncio.Future[Any] = asyncio.ensure_future(work)
+    watch: asyncio.Future[Any] = asyncio.ensure_future(watch_server(server, unresponsive_s))
+    await asyncio.wait([task, watch, *also], return_when=asyncio.FIRST_COMPLETED)
+    stopped = None
+    if not task.done():
+        stopped = watch.result() if watch.done() else next(str(f.result()) for f in also if f.done())
+        task.cancel()
+    watch.cancel()
+    await asyncio.gather(task, watch, return_exceptions=True)
+    return (task.result(), None) if stopped is None else (None, stopped)
+
+
 async def ask_all_while_up(
     server: Server, items: Sequence[T], ask: Callable[[T], Awaitable[str | None]], concurrency: int,
     unresponsive_s: float, max_consecutive_failures: int | None,
@@ -120,15 +144,5 @@ async def ask_all_while_up(
         if reason and not tripped.done():
             tripped.set_result(reason)
 
-    work: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*(one(i) for i in items)))
-    watch: asyncio.Future[Any] = asyncio.ensure_future(watch_server(server, unresponsive_s))
-    await asyncio.wait([work, watch, tripped], return_when=asyncio.FIRST_COMPLETED)
-    stopped = None
-    if not work.done():
-        stopped = watch.result() if watch.done() else tripped.result()
-        work.cancel()
-    watch.cancel()
-    await asyncio.gather(work, watch, return_exceptions=True)
-    if stopped is None and work.exception() is not None:  # a bug in ``ask``, not a fault of the server
-        raise work.exception()  # type: ignore[misc]
+    _, stopped = await until_gone(server, unresponsive_s, asyncio.gather(*(one(i) for i in items)), tripped)
     return stopped

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from harness.serving import Server, exit_description, free_port, log_tail
-from harness.watchdog import Breaker, watch_server
+from harness.watchdog import Breaker, ServerGone, until_gone, watch_server
 
 
 def test_breaker_trips_after_a_run_of_failures_and_resets_on_success() -> None:
@@ -145,3 +145,54 @@ def test_a_judge_that_is_gone_stops_the_judging_with_the_reason(tmp_path: Path) 
     asked, total = (int(n) for n in re.findall(r"\d+", entry["error"])[:2])
     assert entry["error"].startswith(f"stopped after {asked} of {total} verdicts: ") and asked < total == 160
     assert any(line.startswith("[judge] FAILED mid-run") for line in logged)
+
+
+def test_until_gone_returns_the_result_or_why_the_server_went() -> None:
+    server = Server(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=None, managed=False)
+
+    async def go(work):  # type: ignore[no-untyped-def]
+        return await until_gone(server, 0.3, work)
+
+    assert asyncio.run(go(asyncio.sleep(0, result=5))) == (5, None)
+    result, why = asyncio.run(go(asyncio.sleep(30)))
+    assert result is None and why is not None and why.startswith("the server stopped answering")
+
+    async def bug() -> None:
+        raise ValueError("a bug in the stage")
+
+    with pytest.raises(ValueError, match="a bug in the stage"):
+        asyncio.run(go(bug()))
+
+
+def test_a_server_that_hangs_during_the_load_sweep_stops_it(tmp_path: Path) -> None:
+    """A socket that accepts connections and never answers: requests and /health hang alike."""
+    import socket
+    import time
+
+    import yaml
+
+    from harness.perf.sweep import LOADTEST, run_sweep
+    from harness.plan import load_plan
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    port = silent.getsockname()[1]
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "name": "sweep-hang",
+        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": f"http://127.0.0.1:{port}/v1"}}],
+        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+        "perf": {"sweep": {"concurrency": [1], "requests_per_level": 2, "max_tokens": 8}},
+        "limits": {"unresponsive_s": 0.5, "request_timeout_s": 60},
+    }))  # fmt: skip
+    lp = load_plan(plan)
+    server = Server(base_url=f"http://127.0.0.1:{port}/v1", model="a", api_key=None, managed=False)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(ServerGone, match=r"^during the load sweep at c1: the server stopped answering"):
+            run_sweep(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False)
+    finally:
+        silent.close()
+    assert time.monotonic() - t0 < 10, "the sweep must not wait for the 60 s request timeout"
+    assert not (tmp_path / LOADTEST).exists() or (tmp_path / LOADTEST).read_text() == ""

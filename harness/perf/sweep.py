@@ -23,6 +23,7 @@ from harness.prompts import build_request
 from harness.records import LoadLevel, Sweep
 from harness.serving import Server
 from harness.store import JsonlAppender, read_records
+from harness.watchdog import ServerGone, until_gone
 
 LOADTEST = "loadtest.jsonl"
 
@@ -88,11 +89,15 @@ def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir:
                                           disable=not show_progress, file=sys.stderr) as bar:  # fmt: skip
         for level in todo:
 
-            async def go(level: Level = level) -> LevelRun:
+            async def go(level: Level = level) -> tuple[LevelRun | None, str | None]:
                 async with ModelClient(
                     server.base_url, server.model, server.api_key, limits.request_timeout_s, 0
                 ) as client:
-                    return await run_level(client, requests, level, lp.plan.sampling.seed, lambda: bar.update(1))
+                    sent = run_level(client, requests, level, lp.plan.sampling.seed, lambda: bar.update(1))
+                    return await until_gone(server, limits.unresponsive_s, sent)
 
-            out.append(to_record(candidate, asyncio.run(go())))
+            run, stopped = asyncio.run(go())
+            if run is None:
+                raise ServerGone(f"during the load sweep at {level.id}: {stopped}")
+            out.append(to_record(candidate, run))
     return len(todo)
