@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.generate import GENERATIONS, PHASES, CandidateOutcome, Log, load_done, plan_work, run_candidate
-from harness.manifest import load_manifest, plan_fingerprint
+from harness.manifest import gpu_info, load_manifest, plan_fingerprint
 from harness.parts import fold_part, part_dir
 from harness.placement import FleetError, Need, need_of, parse_gpus, pinned_env, place, too_big
 from harness.plan import LoadedPlan, load_plan
@@ -291,20 +291,6 @@ def _collect(ray: Any, refs: dict[Any, str], run_dir: Path, done: Callable[[Cand
             done(outcome)
 
 
-def detected_gpus() -> int | None:
-    """GPUs NVML sees on this machine; None without NVML (no driver, CPU-only)."""
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-        try:
-            return int(pynvml.nvmlDeviceGetCount())
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:
-        return None
-
-
 def fleet_from_args(gpus: str | None, ray_address: str | None, ray_gpu_resource: str | None) -> Fleet | None:
     """The ``harness run`` options as a :class:`Fleet`; raises :class:`FleetError` for a bad combination."""
     if ray_address is not None and gpus is not None:
@@ -315,7 +301,7 @@ def fleet_from_args(gpus: str | None, ray_address: str | None, ray_gpu_resource:
         return Fleet(ray_address=ray_address, ray_gpu_resource=ray_gpu_resource)
     if gpus is not None:
         try:
-            return Fleet(gpus=parse_gpus(gpus, detected_gpus() if gpus.strip() == "auto" else None))
+            return Fleet(gpus=parse_gpus(gpus, len(gpu_info()) if gpus.strip() == "auto" else None))
         except ValueError as exc:
             raise FleetError(str(exc)) from None
     return None

@@ -280,8 +280,7 @@ def run_candidate(
                     )
                 else:
                     try:
-                        if sweep_pending(lp, cand.name, finished_in):
-                            run_sweep(lp, cand.name, server, api, run_dir, log, show_progress, done_dir)
+                        run_sweep(lp, cand.name, server, api, run_dir, log, show_progress, done_dir)
                     except ServerGone as exc:  # its answers are all in; serving under load is what failed
                         outcome.error = f"its server went away {exc}"
                         log(f"[{cand.name}] FAILED {exc} (re-run the same command to finish the sweep)")

@@ -91,3 +91,13 @@ def alive(pids: set[int]) -> list[str]:
         except psutil.NoSuchProcess:
             pass
     return out
+
+
+def vllm_servers(name: str) -> list[psutil.Process]:
+    """The running vLLM API servers whose ``--served-model-name`` is ``name`` (a candidate's servers)."""
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info["cmdline"] or []
+        if "--served-model-name" in cmd and cmd[cmd.index("--served-model-name") + 1] == name:
+            out.append(p)
+    return out

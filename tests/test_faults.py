@@ -21,9 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
 import pytest
-from conftest import CPU_VLLM, DATA, HARNESS, REPO, SMOL, alive, need_model, watch_tree, write_yaml
+from conftest import CPU_VLLM, DATA, HARNESS, REPO, SMOL, alive, need_model, vllm_servers, watch_tree, write_yaml
 
 from harness.records import Generation, Phase
 from harness.serving import Server
@@ -51,22 +50,6 @@ class FaultRun:
     process_tree: set[int] = field(default_factory=set)
 
 
-def _server_of(harness: subprocess.Popen[str], name: str) -> psutil.Process | None:
-    """The vLLM API server the harness started for candidate ``name``."""
-    try:
-        children = psutil.Process(harness.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return None
-    for p in children:
-        try:
-            cmd = p.cmdline()
-        except psutil.NoSuchProcess:
-            continue
-        if "--served-model-name" in cmd and cmd[cmd.index("--served-model-name") + 1] == name:
-            return p
-    return None
-
-
 def _inject(
     harness: subprocess.Popen[str], gens: Path, faults: dict[str, signal.Signals], at: dict[str, float]
 ) -> None:
@@ -76,9 +59,10 @@ def _inject(
         for name, sig in faults.items():
             if name in at or counts[name] < AFTER_ANSWERS:
                 continue
-            server = _server_of(harness, name)
-            if server is None:
+            servers = vllm_servers(name)
+            if not servers:
                 continue
+            server = servers[0]
             if sig == signal.SIGSTOP:
                 os.killpg(os.getpgid(server.pid), signal.SIGSTOP)  # API server and EngineCore: all frozen
             else:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import CPU_VLLM, DATA, GEMMA, HARNESS, REPO, SMOL, alive, need_model, watch_tree, write_yaml
+from conftest import CPU_VLLM, DATA, GEMMA, HARNESS, REPO, SMOL, alive, need_model, vllm_servers, watch_tree, write_yaml
 
 from harness.records import Generation, Phase
 from harness.serving import Server, free_port
@@ -49,15 +49,6 @@ def _plan(tmp: Path, samples: dict[str, int]) -> Path:
             "perf": {"sweep": None},
         },
     )
-
-
-def _servers_of(name: str) -> list[psutil.Process]:
-    out = []
-    for p in psutil.process_iter(["cmdline"]):
-        cmd = p.info["cmdline"] or []
-        if "--served-model-name" in cmd and cmd[cmd.index("--served-model-name") + 1] == name:
-            out.append(p)
-    return out
 
 
 def test_side_by_side_each_candidate_on_its_own_gpus(tmp_path: Path) -> None:
@@ -128,7 +119,7 @@ def _kill_worker_of(name: str, part_gens: Path, after: int, killed: list[int]) -
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if part_gens.exists() and part_gens.read_text().count("\n") >= after:
-            for server in _servers_of(name):
+            for server in vllm_servers(name):
                 worker = server.parent()
                 if worker is not None and worker.name().startswith("ray::"):
                     worker.kill()
@@ -164,7 +155,7 @@ def test_candidates_as_ray_tasks_and_a_killed_task_is_retried_exactly_once(tmp_p
     # the retry asked only what the killed attempt had not written
     smol_phases = [p for p in read_records(run_dir / "phases.jsonl", Phase) if p.candidate == "smol"]
     assert len(smol_phases) == 1 and 3 <= 24 - smol_phases[0].requests < 24
-    assert _servers_of("smol") == [] and _servers_of("gemma") == []
+    assert vllm_servers("smol") == [] and vllm_servers("gemma") == []
     assert not (run_dir / "parts").exists()
 
     # re-submitted: finished candidates are skipped without asking the cluster for anything
