@@ -234,9 +234,17 @@ def _candidate_setup(manifest: dict[str, Any], name: str) -> dict[str, Any]:
         "revision": planned.get("revision"),
         "api": served.get("api"),
         "chat_template": _digest(served.get("chat_template")),
+        "dtype served": (served.get("dtype") or {}).get("dtype"),
     }
     out.update({f"vllm.{k}": v for k, v in (planned.get("vllm") or {}).items()})
     return out
+
+
+def _gpu_label(g: dict[str, Any]) -> str:
+    cc = g.get("compute_capability")
+    return (
+        f"{g.get('name')} (cc {cc[0]}.{cc[1]})" if isinstance(cc, list | tuple) and len(cc) == 2 else str(g.get("name"))
+    )
 
 
 def setup_changes(ma: dict[str, Any], mb: dict[str, Any], both: list[str]) -> list[SetupChange]:
@@ -251,8 +259,8 @@ def setup_changes(ma: dict[str, Any], mb: dict[str, Any], both: list[str]) -> li
     diff("versions", ma.get("versions") or {}, mb.get("versions") or {})
     diff("git", ma.get("git") or {}, mb.get("git") or {}, ["commit", "dirty"])
     ha, hb = ma.get("host") or {}, mb.get("host") or {}
-    diff("host", ha, hb, ["hostname", "cpu", "cpu_count", "memory_gib"])
-    gpus = [{"gpus": [g.get("name") for g in h.get("gpus") or []]} for h in (ha, hb)]
+    diff("host", ha, hb, ["hostname", "cpu", "cpu_model", "cpu_flags", "cpu_count", "memory_gib"])
+    gpus = [{"gpus": [_gpu_label(g) for g in h.get("gpus") or []]} for h in (ha, hb)]
     diff("host", gpus[0], gpus[1], ["gpus"])
     pa, pb = ma.get("plan") or {}, mb.get("plan") or {}
     diff("sampling", pa.get("sampling") or {}, pb.get("sampling") or {})

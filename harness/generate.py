@@ -10,7 +10,6 @@ is recorded as failed with the reason and the run goes on with the next.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sys
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from harness import lmeval_stage
+from harness import aio, lmeval_stage
 from harness.client import Api, ModelClient, Request
 from harness.manifest import open_manifest, save_manifest
 from harness.parts import fold_all
@@ -147,7 +146,7 @@ def decide_api(lp: LoadedPlan, cand: Candidate, server: Server) -> tuple[Api, st
         if local_chat_template(local):
             return "chat", "model's own chat template"
         return "completions", "model has no chat template; plain prompt on /v1/completions"
-    api = asyncio.run(probe_api(server, lp.plan))
+    api = aio.run(probe_api(server, lp.plan))
     return api, "probed the endpoint"
 
 
@@ -217,7 +216,10 @@ def _candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, w
         "cuda_visible_devices": cand.vllm.env.get("CUDA_VISIBLE_DEVICES", os.environ.get("CUDA_VISIBLE_DEVICES")),
     }
     if server.managed:
-        info["server_command"] = vllm_command(lp.model_ref(cand), cand, 0, template_file)[1:]
+        dtype = server.dtype.dtype if server.dtype else None
+        info["server_command"] = vllm_command(lp.model_ref(cand), cand, 0, template_file, dtype)[1:]
+    if server.dtype is not None:
+        info["dtype"] = server.dtype.to_json()
     return info
 
 
@@ -249,6 +251,10 @@ def run_candidate(
             api, why = decide_api(lp, cand, server)
             outcome.api, outcome.info = api, _candidate_info(lp, cand, server, api, why)
             ready = f" in {server.start_s:.0f} s" if server.start_s else ""
+            if server.dtype is not None:
+                log(f"[{cand.name}] dtype {server.dtype.dtype}: {server.dtype.reason}")
+                if server.dtype.warning:
+                    log(f"[{cand.name}] WARNING {server.dtype.warning}")
             log(f"[{cand.name}] ready{ready}; {len(items)} requests on /v1/{api} ({why})")
             with measure_server(lp, cand.name, server, run_dir, log, gpu_ids):
                 started = time.time()
@@ -256,7 +262,7 @@ def run_candidate(
                     with tqdm(
                         total=len(items), desc=cand.name, unit="ans", disable=not show_progress, file=sys.stderr
                     ) as bar:
-                        tally = asyncio.run(_generate_all(server, api, items, lp.plan, out, bar))
+                        tally = aio.run(_generate_all(server, api, items, lp.plan, out, bar))
                     outcome.ok, outcome.failed = tally.ok, tally.failed
                     if tally.stopped:
                         outcome.error = (

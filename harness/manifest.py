@@ -19,6 +19,7 @@ from typing import Any
 import psutil
 
 from harness import __version__
+from harness.hardware import cpu_bf16_native, cpu_facts, gpu_info
 from harness.plan import LoadedPlan
 from harness.records import SCHEMA_VERSION
 from harness.store import atomic_write_json
@@ -88,37 +89,16 @@ def git_commit() -> dict[str, Any]:
     return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
 
 
-def gpu_info() -> list[dict[str, Any]]:
-    """GPUs seen by NVML; empty on machines without NVML."""
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:
-        return []
-    try:
-        out = []
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            h = pynvml.nvmlDeviceGetHandleByIndex(i)
-            name = pynvml.nvmlDeviceGetName(h)
-            mem = pynvml.nvmlDeviceGetMemoryInfo(h)
-            out.append(
-                {
-                    "index": i,
-                    "name": name if isinstance(name, str) else name.decode(),
-                    "memory_gib": mem.total / 2**30,
-                }
-            )
-        return out
-    finally:
-        pynvml.nvmlShutdown()
-
-
 def host_info() -> dict[str, Any]:
+    """The host a run is made on; ``cpu_model`` and ``cpu_flags`` are what decide the CPU build's dtype."""
+    cpu = cpu_facts()
     return {
         "hostname": platform.node(),
         "platform": platform.platform(),
         "cpu": platform.processor() or platform.machine(),
+        "cpu_model": cpu.cpu_model,
+        "cpu_flags": cpu.describe()["cpu_flags"],
+        "cpu_bf16_native": cpu_bf16_native(cpu.cpu_flags),
         "cpu_count": psutil.cpu_count(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "gpus": gpu_info(),

@@ -98,7 +98,10 @@ class VllmArgs(Strict):
     pipeline_parallel_size: int = Field(default=1, ge=1)
     """Pipeline stages; the server uses tensor × pipeline GPUs (stages may span nodes on a Ray cluster)."""
     max_model_len: int | None = Field(default=None, ge=16)
-    dtype: str = "auto"
+    dtype: Literal["auto", "bfloat16", "float16", "float32", "half", "float", "bf16", "fp16", "fp32"] = "auto"
+    """``auto`` (default): what the hardware computes natively, chosen when the server starts
+    (bfloat16 on GPUs of compute capability >= 8.0 and CPUs with AVX512_BF16/AMX; float16 on
+    older GPUs; float32 on other CPUs; see :mod:`harness.dtype`). An explicit dtype is kept."""
     enforce_eager: bool = False
     gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
     extra_args: list[str] = Field(default_factory=list)

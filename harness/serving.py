@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from harness.dtype import DtypeChoice, served_dtype
 from harness.records import Candidate
 
 LOG_TAIL_LINES = 12
@@ -46,6 +47,8 @@ class Server:
     log_path: Path | None = None
     pid: int | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+    dtype: DtypeChoice | None = None
+    """The dtype a started server was given, and why (None for an endpoint)."""
 
     def exit_code(self) -> int | None:
         """The started server's exit code once it has ended; None while it runs (or for an endpoint)."""
@@ -66,8 +69,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def vllm_command(model_ref: str, cand: Candidate, port: int, chat_template: Path | None) -> list[str]:
-    """Command line for vLLM's OpenAI-compatible server (the API key goes by env)."""
+def vllm_command(
+    model_ref: str, cand: Candidate, port: int, chat_template: Path | None, dtype: str | None = None
+) -> list[str]:
+    """Command line for vLLM's OpenAI-compatible server (the API key goes by env).
+
+    ``dtype`` is the resolved dtype (:func:`harness.dtype.served_dtype`); None passes the plan's as written.
+    """
     v = cand.vllm
     cmd = [
         sys.executable, "-m", "vllm.entrypoints.openai.api_server",
@@ -75,7 +83,7 @@ def vllm_command(model_ref: str, cand: Candidate, port: int, chat_template: Path
         "--served-model-name", cand.name,
         "--host", "127.0.0.1",
         "--port", str(port),
-        "--dtype", v.dtype,
+        "--dtype", dtype or v.dtype,
         "--tensor-parallel-size", str(v.tensor_parallel_size),
     ]  # fmt: skip
     if v.pipeline_parallel_size > 1:
@@ -186,13 +194,14 @@ def start_vllm(
     port = free_port()
     api_key = secrets.token_urlsafe(24)
     child_env = {**os.environ, **cand.vllm.env, "VLLM_API_KEY": api_key}
+    dtype = served_dtype(cand.vllm.dtype, model_ref, child_env)
     if Path(model_ref).is_dir():
         child_env.setdefault("HF_HUB_OFFLINE", "1")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            vllm_command(model_ref, cand, port, chat_template),
+            vllm_command(model_ref, cand, port, chat_template, dtype.dtype),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=child_env, preexec_fn=die_with_parent, cwd=log_path.parent,
         )  # fmt: skip
@@ -207,6 +216,7 @@ def start_vllm(
             log_path=log_path,
             pid=proc.pid,
             proc=proc,
+            dtype=dtype,
         )
     finally:
         stop_process_tree(proc)

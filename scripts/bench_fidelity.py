@@ -97,7 +97,7 @@ def main() -> int:
     args = p.parse_args()
     texts = prompts(args.requests)
     cand = Candidate(name="bench", model=args.model, vllm=VllmArgs(
-        dtype="bfloat16", max_model_len=4096, enforce_eager=True, env={"VLLM_CPU_KVCACHE_SPACE": "2"}))  # fmt: skip
+        max_model_len=4096, enforce_eager=True, env={"VLLM_CPU_KVCACHE_SPACE": "2"}))  # dtype auto  # fmt: skip
     rows: dict[str, list[dict[str, float]]] = {"vllm": [], "harness": []}
     with tempfile.TemporaryDirectory() as tmp, start_vllm(args.model, cand, Path(tmp) / "server.log", 600) as server:
         dataset = Path(tmp) / "prompts.jsonl"

@@ -26,7 +26,7 @@ HARNESS = [sys.executable, "-m", "harness.cli"]
 
 # Whole prefills: seeded sampling crashes vLLM 0.32's CPU engine when a prefill is chunked (see configs/demo.yaml).
 CPU_VLLM = VllmArgs(
-    dtype="bfloat16", max_model_len=2048, enforce_eager=True, env={"VLLM_CPU_KVCACHE_SPACE": "1"},
+    max_model_len=2048, enforce_eager=True, env={"VLLM_CPU_KVCACHE_SPACE": "1"},  # dtype auto: native here
     extra_args=["--no-enable-chunked-prefill", "--max-num-batched-tokens", "2048"],
 )  # fmt: skip
 

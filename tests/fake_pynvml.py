@@ -90,6 +90,8 @@ class FakeDevice:
     util_memory_pct: Sequence[int] = (0,)
     power_mw: Sequence[int] = (60_000,)
     power_supported: bool = True
+    compute_capability: tuple[int, int] = (8, 0)
+    """CUDA compute capability (major, minor): 8.0 for an A100, 9.0 H100, 7.5 T4, 7.0 V100."""
     scripts: dict[str, _Script] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -153,6 +155,9 @@ class FakeNvml:
 
     def nvmlDeviceGetName(self, handle: c_nvmlDevice_t) -> str:
         return self._device(handle).name
+
+    def nvmlDeviceGetCudaComputeCapability(self, handle: c_nvmlDevice_t) -> tuple[int, int]:
+        return self._device(handle).compute_capability
 
     def nvmlDeviceGetMemoryInfo(self, handle: c_nvmlDevice_t) -> c_nvmlMemory_t:
         dev = self._device(handle)

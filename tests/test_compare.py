@@ -262,3 +262,21 @@ def test_cli_compare_bad_input_is_one_line_exit_2(
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in err
     if not argv_tail:
         assert str(other) in err
+
+
+def test_the_dtype_served_and_the_cpu_behind_it_are_setup_differences(tmp_path: Path) -> None:
+    """The same plan (dtype: auto) on an AVX2-only host and on an AMX host: float32 against bfloat16."""
+    sets = write_set(tmp_path / "s.yaml", QIDS)
+    a = make_run(tmp_path, "a", {"m1": varied()}, sets)
+    b = make_run(tmp_path, "b", {"m1": varied()}, sets)
+    for run, dtype, model, flags in ((a, "float32", "AMD EPYC 7B12", ["avx2"]),
+                                     (b, "bfloat16", "Intel Xeon 8481C", ["amx_bf16", "avx2", "avx512_bf16"])):  # fmt: skip
+        m = json.loads((run / "manifest.json").read_text())
+        m["host"].update(cpu_model=model, cpu_flags=flags)
+        m["candidates"]["m1"]["dtype"] = {"requested": "auto", "dtype": dtype, "reason": "auto: ..."}
+        save_manifest(run, m)
+    changed = {(s.section, s.key): (s.a, s.b) for s in compare(a, b).setup}
+    assert changed[("candidate:m1", "dtype served")] == ("float32", "bfloat16")
+    assert changed[("host", "cpu_model")] == ("AMD EPYC 7B12", "Intel Xeon 8481C")
+    assert ("host", "cpu_flags") in changed
+    assert len(changed) == 3

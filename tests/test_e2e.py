@@ -265,8 +265,42 @@ def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path) -> None:
     stop.set()
     assert proc.returncode == 130, err
     assert "re-run the same command to continue" in err
+    assert "Traceback" not in err and "never retrieved" not in err, err
     assert seen and alive(seen) == []
     assert 1 <= len(read_records(gens, Generation)) < 32
+
+
+def test_sigterm_mid_answers_stops_cleanly_and_the_rerun_continues(
+    tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM while answers stream: one line, exit 130, no traceback; the same command then asks only the rest."""
+    monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
+    plan = endpoint_plan(
+        tmp_path, smol_server, ["mini_en.yaml", "mini_zh.yaml"], KEY_ENV,
+        sampling={"samples": 6, "max_tokens": 48, "temperature": 0.7}, perf={"sweep": None},
+    )  # fmt: skip
+    run_dir = tmp_path / "run"
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--quiet", "--no-report"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True, env={**os.environ})
+    gens = run_dir / "generations.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and (not gens.exists() or gens.stat().st_size == 0):
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted; every finished answer is saved" in err
+    assert "Traceback" not in err and "never retrieved" not in err, err
+    first = read_records(gens, Generation)
+    lp = load_plan(plan)
+    expected = sum(len(ls.qs.questions) for ls in lp.sets) * 6
+    assert 1 <= len(first) < expected
+    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ})
+    assert again.returncode == 0, again.stderr
+    keys = [g.key for g in read_records(gens, Generation)]
+    assert len(keys) == len(set(keys)) == expected
+    assert {g.key for g in first if g.ok} <= set(keys)
 
 
 def test_judge_grades_compares_and_probes_on_real_servers(

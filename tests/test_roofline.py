@@ -319,3 +319,26 @@ def test_demo_model_configs(model: str, params: float) -> None:
     if weights.exists():
         assert s.params == pytest.approx(safetensors_params(weights), rel=0.001)
     assert fit(s, gpu("L4"), min(8192, s.max_position_embeddings), 16) == 1
+
+
+def test_estimate_follows_the_dtype_served() -> None:
+    """A float32 checkpoint is served in bfloat16 by ``auto`` on an H100 (2 bytes a weight), 4 when the plan says so."""
+    from harness.dtype import dtype_on_gpu
+
+    cfg = {**config("qwen2.5-7b-instruct"), "torch_dtype": "float32"}
+    s = ModelShape.from_config(cfg)
+    auto = estimate(cfg, 4096, 8, ["H100"], dtype_on=dtype_on_gpu("auto", cfg))[0]
+    fp32 = estimate(cfg, 4096, 8, ["H100"], dtype_on=dtype_on_gpu("float32", cfg))[0]
+    stored = estimate(cfg, 4096, 8, ["H100"])[0]  # no served dtype given: the checkpoint's
+    assert auto.weight_gib == pytest.approx(2 * s.params / GIB)
+    assert fp32.weight_gib == pytest.approx(4 * s.params / GIB) == stored.weight_gib
+    assert fp32.kv_gib == pytest.approx(2 * auto.kv_gib)  # the KV cache follows the activations
+    assert auto.roofline_out_tok_per_s is not None and fp32.roofline_out_tok_per_s is not None
+    assert auto.roofline_out_tok_per_s > fp32.roofline_out_tok_per_s  # half the bytes to stream per token
+
+
+def test_a_quantized_model_keeps_its_weight_bits_when_served_in_another_dtype() -> None:
+    s = shape("qwen2.5-7b-instruct-awq")
+    served = s.served_as("bfloat16")
+    assert (served.weight_bits, served.dtype_bytes, served.kv_dtype_bytes) == (4, 2, 2)
+    assert s.served_as("float32").weight_bits == 4

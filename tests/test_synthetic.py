@@ -157,3 +157,18 @@ def test_cli_writes_a_run_and_refuses_an_existing_one(tmp_path: Path, capsys: py
     assert not (tmp_path / "cli" / LOADTEST).exists()
     assert synthetic_main(argv) == 2
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_a_card_without_an_eligible_candidate_says_no_weights_were_applied(run: Path, tmp_path: Path) -> None:
+    """No candidate meets a rubric floor no model reaches: no recommendation, and the card says why no weights."""
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["plan"]["constraints"] = {"min_quality": 1.0}  # rubric scores are at most 1
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    html = build_report(copy, tmp_path / "report").read_text(encoding="utf-8")
+    assert '<h2 id="recommended">No recommendation</h2>' in html
+    assert "Weights used: none, as no candidate meets every constraint." in html
+    assert "Weights used: ." not in html

@@ -9,7 +9,6 @@ archives the old judgments instead of mixing them.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from harness import aio
 from harness.client import Api, ModelClient, Request
 from harness.generate import GENERATIONS, decide_api, serve
 from harness.judge import prompts
@@ -141,14 +141,17 @@ def run_judging(
     with serve(lp, judge, run_dir) as server, JsonlAppender(path) as out:
         api, why = decide_api(lp, judge, server)
         entry.update(api=api, api_reason=why, server_start_s=server.start_s)
+        if server.dtype is not None:
+            entry["dtype"] = server.dtype.to_json()
+            log(f"[judge] dtype {server.dtype.dtype}: {server.dtype.reason}")
         log(f"[judge] ready; {len(pending)} judgments on /v1/{api}")
         limits = lp.plan.limits
         with tqdm(total=len(pending), desc="judge", unit="verdict", disable=not show_progress, file=sys.stderr) as bar:
-            new, stopped = asyncio.run(_ask_all(server, api, pending, judge, limits, out, bar))
+            new, stopped = aio.run(_ask_all(server, api, pending, judge, limits, out, bar))
             if inject_possible and not stopped:
                 probes = _pending_injections(judge, sets, gens, done + new, done_keys)
                 bar.total += len(probes)
-                stopped = asyncio.run(_ask_all(server, api, probes, judge, limits, out, bar))[1]
+                stopped = aio.run(_ask_all(server, api, probes, judge, limits, out, bar))[1]
             entry["error"] = f"stopped after {bar.n} of {bar.total} verdicts: {stopped}" if stopped else None
         if stopped:
             log(f"[judge] FAILED mid-run (re-run the same command to ask the rest): {entry['error']}")

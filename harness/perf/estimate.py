@@ -3,7 +3,9 @@
 Reads each candidate's config.json (its local model folder, or ``config_json``
 in the plan) and, per GPU type, reports the tensor-parallel size that holds it
 at the plan's context and concurrency, the memory that needs, the decode
-roofline and the $/1M tokens at that roofline (harness.perf.roofline).
+roofline and the $/1M tokens at that roofline (harness.perf.roofline), with the
+model in the dtype it is served in on that GPU (``vllm.dtype``; ``auto`` resolved as
+:func:`harness.dtype.choose_dtype` does for a GPU of that compute capability).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.dtype import dtype_on_gpu
 from harness.perf.gpus import GPUS
 from harness.perf.roofline import estimate
 from harness.plan import LoadedPlan, load_plan, resolve_model
@@ -46,8 +49,9 @@ def estimate_plan(
         ctx = context or cand.vllm.max_model_len or DEFAULT_CONTEXT
         conc = concurrency or lp.plan.limits.concurrency
         try:
-            found = estimate(json.loads(path.read_text(encoding="utf-8")), ctx, conc, names,
-                             prices_usd_per_hour=perf.gpu_prices_usd_per_hour)  # fmt: skip
+            config = json.loads(path.read_text(encoding="utf-8"))
+            found = estimate(config, ctx, conc, names, prices_usd_per_hour=perf.gpu_prices_usd_per_hour,
+                             dtype_on=dtype_on_gpu(cand.vllm.dtype, config))  # fmt: skip
         except ValueError as exc:
             raise InputError([Problem(str(path), 0, cand.name, str(exc))]) from None
         rows += [{"candidate": cand.name, "context": ctx, "concurrency": conc, **dataclasses.asdict(r)} for r in found]
@@ -92,12 +96,14 @@ def roofline_columns(
         mine = answers[(answers.candidate == cand.name) & answers.ok]
         if path is None or not path.is_file() or mine.empty:
             continue
-        shape = ModelShape.from_config(json.loads(path.read_text(encoding="utf-8")))
+        config = json.loads(path.read_text(encoding="utf-8"))
+        g = gpu_named(plan.perf.gpu)
+        shape = ModelShape.from_config(config).served_as(dtype_on_gpu(cand.vllm.dtype, config)(g))
         context = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).mean()) or 1
         row = models.set_index("candidate").loc[cand.name]
         basis = str(row.get("cost_basis") or "")
         conc = int(float(basis[1:])) if basis.startswith("c") else plan.limits.concurrency
-        roof = decode_roofline_tok_per_s(shape, gpu_named(plan.perf.gpu), cand.vllm.tensor_parallel_size, context, conc)
+        roof = decode_roofline_tok_per_s(shape, g, cand.vllm.tensor_parallel_size, context, conc)
         measured = row.get("best_out_tok_per_s")
         out[cand.name] = (roof, measured / roof if measured and roof else None)
     return out
@@ -123,8 +129,9 @@ def smallest_gpu_at_peak(
             continue
         peak = int((rec.metrics.get("peak_requests_running") if rec else None) or plan.limits.concurrency)
         longest = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).max()) or 1
+        config = json.loads(path.read_text(encoding="utf-8"))
         found = smallest_gpu(
-            ModelShape.from_config(json.loads(path.read_text(encoding="utf-8"))), longest, max(peak, 1)
+            ModelShape.from_config(config), longest, max(peak, 1), dtype_on=dtype_on_gpu(cand.vllm.dtype, config)
         )
         out[cand.name] = (
             f"{found[0].name} × {found[1]} ({peak} × {longest} tok)"

@@ -41,6 +41,8 @@ class GPU:
     """Peak memory bandwidth, vendor spec sheet, GB/s (1e9 bytes/s)."""
     price_usd_per_hour: float
     """USD per GPU-hour, a rough on-demand ballpark; the plan's price overrides it."""
+    compute_capability: tuple[int, int]
+    """CUDA compute capability (NVIDIA's CUDA GPUs list): bfloat16 is native from 8.0 (Ampere) on."""
     description: str
     aliases: tuple[str, ...] = ()
     """Other spellings ``gpu()`` accepts (compared case- and punctuation-insensitively)."""
@@ -52,15 +54,15 @@ def _mib(mib: int) -> float:
 
 # Memory: nvidia-smi memory.total in MiB. Bandwidth: vendor spec sheet.
 _TABLE = (
-    GPU("L4", 24, _mib(23034), 300, 0.80, "NVIDIA L4, 24 GB GDDR6 (Ada)"),
-    GPU("A10G", 24, _mib(23028), 600, 1.00, "NVIDIA A10G, 24 GB GDDR6 (AWS G5)", ("A10",)),
-    GPU("RTX4090", 24, _mib(24564), 1008, 0.60, "GeForce RTX 4090, 24 GB GDDR6X", ("4090",)),
-    GPU("A100-40GB", 40, _mib(40960), 1555, 1.60, "NVIDIA A100 40 GB HBM2", ("A100-40G",)),
-    GPU("L40S", 48, _mib(46068), 864, 1.20, "NVIDIA L40S, 48 GB GDDR6 (Ada)"),
-    GPU("A6000", 48, _mib(49140), 768, 0.80, "NVIDIA RTX A6000, 48 GB GDDR6", ("RTX A6000",)),
-    GPU("A100-80GB", 80, _mib(81920), 2039, 2.00, "NVIDIA A100 80 GB HBM2e SXM", ("A100-80G",)),
-    GPU("H100-80GB", 80, _mib(81559), 3350, 3.00, "NVIDIA H100 80 GB HBM3 SXM", ("H100", "H100-SXM")),
-    GPU("H200", 141, _mib(143771), 4800, 4.00, "NVIDIA H200 141 GB HBM3e SXM", ("H200-141GB",)),
+    GPU("L4", 24, _mib(23034), 300, 0.80, (8, 9), "NVIDIA L4, 24 GB GDDR6 (Ada)"),
+    GPU("A10G", 24, _mib(23028), 600, 1.00, (8, 6), "NVIDIA A10G, 24 GB GDDR6 (AWS G5)", ("A10",)),
+    GPU("RTX4090", 24, _mib(24564), 1008, 0.60, (8, 9), "GeForce RTX 4090, 24 GB GDDR6X", ("4090",)),
+    GPU("A100-40GB", 40, _mib(40960), 1555, 1.60, (8, 0), "NVIDIA A100 40 GB HBM2", ("A100-40G",)),
+    GPU("L40S", 48, _mib(46068), 864, 1.20, (8, 9), "NVIDIA L40S, 48 GB GDDR6 (Ada)"),
+    GPU("A6000", 48, _mib(49140), 768, 0.80, (8, 6), "NVIDIA RTX A6000, 48 GB GDDR6", ("RTX A6000",)),
+    GPU("A100-80GB", 80, _mib(81920), 2039, 2.00, (8, 0), "NVIDIA A100 80 GB HBM2e SXM", ("A100-80G",)),
+    GPU("H100-80GB", 80, _mib(81559), 3350, 3.00, (9, 0), "NVIDIA H100 80 GB HBM3 SXM", ("H100", "H100-SXM")),
+    GPU("H200", 141, _mib(143771), 4800, 4.00, (9, 0), "NVIDIA H200 141 GB HBM3e SXM", ("H200-141GB",)),
 )
 
 GPUS: dict[str, GPU] = {g.name: g for g in _TABLE}

@@ -21,7 +21,7 @@ attention, linear-attention hybrids, interleaved MoE) raise ValueError.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -97,6 +97,14 @@ class ModelShape:
     @property
     def quantized(self) -> bool:
         return self.weight_bits < 8 * self.dtype_bytes
+
+    def served_as(self, dtype: str) -> ModelShape:
+        """This model served in ``dtype`` (``--dtype``): activations, unquantized weights and a KV cache
+        that follows the activations take its size; quantized weights keep their bits."""
+        size = _DTYPE_BYTES[dtype]
+        kv = size if self.kv_dtype_bytes == self.dtype_bytes else self.kv_dtype_bytes
+        bits = self.weight_bits if self.quantized else 8 * size
+        return replace(self, dtype_bytes=size, kv_dtype_bytes=kv, weight_bits=bits)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ModelShape:
@@ -237,15 +245,18 @@ def smallest_gpu(
     gpus: Sequence[GPU] | None = None,
     gpu_memory_utilization: float = 0.9,
     max_tp: int = 8,
+    dtype_on: Callable[[GPU], str] | None = None,
 ) -> tuple[GPU, int] | None:
     """The (GPU, tp) that fits with the least memory, the cheaper per hour on a tie; None if none fits.
 
     Memory counts nominal GB x tp, so 4 x 48 GB ties with 8 x 24 GB and the price decides.
-    ``gpus`` defaults to the whole table (the 24/40/48/80/141 GB ladder).
+    ``gpus`` defaults to the whole table (the 24/40/48/80/141 GB ladder). ``dtype_on(gpu)``
+    names the dtype the model would be served in there (default: the checkpoint's).
     """
     options = []
     for g in GPUS.values() if gpus is None else gpus:
-        tp = fit(shape, g, context_tokens, concurrency, gpu_memory_utilization, max_tp)
+        served = shape.served_as(dtype_on(g)) if dtype_on else shape
+        tp = fit(served, g, context_tokens, concurrency, gpu_memory_utilization, max_tp)
         if tp is not None:
             options.append((g.nominal_gb * tp, g.price_usd_per_hour * tp, g, tp))
     return min(options, key=lambda o: o[:2])[2:] if options else None
@@ -282,27 +293,31 @@ def estimate(
     max_tp: int = 8,
     kv_dtype_bytes: int | None = None,
     prices_usd_per_hour: Mapping[str, float] | None = None,
+    dtype_on: Callable[[GPU], str] | None = None,
 ) -> list[Estimate]:
     """Pre-screen one model (a parsed ``config.json``) on each named GPU, in the order given.
 
     ``prices_usd_per_hour`` (GPU name -> USD per GPU-hour, e.g. the plan's
-    ``perf.gpu_prices_usd_per_hour``) overrides the table's ballpark prices.
+    ``perf.gpu_prices_usd_per_hour``) overrides the table's ballpark prices. ``dtype_on(gpu)``
+    names the dtype the model is served in on that GPU (:func:`harness.dtype.choose_dtype`);
+    without it, the checkpoint's ``torch_dtype``.
     Raises ValueError for an unknown GPU, a config it cannot read, or a context
     longer than the model's ``max_position_embeddings``.
     """
     if context_tokens < 1 or concurrency < 1:
         raise ValueError(f"context_tokens and concurrency must be at least 1, got {context_tokens} and {concurrency}")
-    shape = ModelShape.from_config(config)
-    if kv_dtype_bytes:
-        shape = replace(shape, kv_dtype_bytes=kv_dtype_bytes)
-    if context_tokens > shape.max_position_embeddings:
+    stored = ModelShape.from_config(config)
+    if context_tokens > stored.max_position_embeddings:
         raise ValueError(
-            f"context_tokens {context_tokens} exceeds max_position_embeddings {shape.max_position_embeddings} in "
+            f"context_tokens {context_tokens} exceeds max_position_embeddings {stored.max_position_embeddings} in "
             "config.json; lower it, or raise that field in a copy of the config if rope scaling extends the context"
         )
     prices = {gpu(name).name: usd for name, usd in (prices_usd_per_hour or {}).items()}
     rows = []
     for g in (gpu(name) for name in gpu_names):
+        shape = stored.served_as(dtype_on(g)) if dtype_on else stored
+        if kv_dtype_bytes:
+            shape = replace(shape, kv_dtype_bytes=kv_dtype_bytes)
         tp = fit(shape, g, context_tokens, concurrency, gpu_memory_utilization, max_tp)
         at = tp or max(_tp_sizes(shape, max_tp))
         tok_s = decode_roofline_tok_per_s(shape, g, tp, context_tokens, concurrency) if tp else None

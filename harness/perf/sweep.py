@@ -8,7 +8,6 @@ would mix two sessions' timings).
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from harness import aio
 from harness.client import Api, ModelClient, Request
 from harness.perf.loadgen import Level, LevelRun, run_level, timing
 from harness.plan import LoadedPlan
@@ -96,7 +96,7 @@ def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir:
                     sent = run_level(client, requests, level, lp.plan.sampling.seed, lambda: bar.update(1))
                     return await until_gone(server, limits.unresponsive_s, sent)
 
-            run, stopped = asyncio.run(go())
+            run, stopped = aio.run(go())
             if run is None:
                 raise ServerGone(f"during the load sweep at {level.id}: {stopped}")
             out.append(to_record(candidate, run))
