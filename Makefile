@@ -1,5 +1,6 @@
 # The harness is driven by these targets; each sets up what it needs.
 #   make demo   set up, prepare the demo models, run configs/demo.yaml, write reports/demo/index.html
+#   make demo-full   the same with configs/demo_full.yaml (twice the questions, every variant judged, pairwise)
 #   make test   set up, prepare the demo models, run the whole test suite
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
@@ -11,7 +12,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: setup models demo demo-clean test test-fast lint bench bench-fidelity bench-report estimate screenshot clean help
+.PHONY: setup models demo demo-full demo-clean test test-fast lint bench bench-fidelity bench-report estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -28,9 +29,12 @@ models: setup
 demo: models
 	$(HARNESS) run configs/demo.yaml --run-dir results/demo --report-dir reports/demo
 
+demo-full: models
+	$(HARNESS) run configs/demo_full.yaml --run-dir results/demo-full --report-dir reports/demo-full
+
 # Start the demo from scratch (a plain `make demo` resumes and re-reports).
 demo-clean:
-	rm -rf results/demo reports/demo
+	rm -rf results/demo reports/demo results/demo-full reports/demo-full
 
 test: models
 	$(PY) -m pytest

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from harness.validation import InputError, Problem, load_yaml
 
@@ -55,7 +56,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.fleet import check_fleet, fleet_from_args
-    from harness.generate import run_generation
+    from harness.generate import ServerShare, run_generation
     from harness.plan import load_plan
     from harness.serving import install_signal_handlers
 
@@ -66,10 +67,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     fleet = fleet_from_args(args.gpus, args.ray, args.ray_gpu_resource)
     check_fleet(lp, fleet)
     install_signal_handlers()
-    outcomes = run_generation(lp, run_dir, show_progress=not args.quiet, fleet=fleet)
-    _err(f"answers in {run_dir / 'generations.jsonl'}")
-    failed = [o for o in outcomes if o.error or o.failed]
-    judge_ok = _judge(lp, run_dir, quiet=args.quiet)
+    share = ServerShare(None) if fleet is None else None
+    try:
+        outcomes = run_generation(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
+        _err(f"answers in {run_dir / 'generations.jsonl'}")
+        failed = [o for o in outcomes if o.error or o.failed]
+        judge_ok = _judge(lp, run_dir, quiet=args.quiet, server=share.server if share else None)
+    finally:
+        if share is not None:
+            share.close()
     if not args.no_report:
         code = _score_and_report(run_dir, Path(args.report_dir) if args.report_dir else None)
         if code:
@@ -79,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed or not judge_ok else EXIT_OK
 
 
-def _judge(lp: object, run_dir: Path, quiet: bool) -> bool:
+def _judge(lp: object, run_dir: Path, quiet: bool, server: Any = None) -> bool:
     """Run the judge stage if the plan has a judge; False when its server could not start or went away."""
     from harness.judge.stage import run_judging
     from harness.manifest import load_manifest, save_manifest
@@ -88,7 +94,7 @@ def _judge(lp: object, run_dir: Path, quiet: bool) -> bool:
 
     assert isinstance(lp, LoadedPlan)
     try:
-        entry = run_judging(lp, run_dir, _err, show_progress=not quiet)
+        entry = run_judging(lp, run_dir, _err, show_progress=not quiet, server=server)
     except ServerStartError as exc:
         _err(f"[judge] FAILED to serve: {exc}")
         manifest = load_manifest(run_dir) or {}

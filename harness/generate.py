@@ -167,6 +167,45 @@ def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path) -> Iterator[Server]:
 
 
 @dataclass
+class ServerShare:
+    """The judge's server, when the judge is a candidate: that candidate's server, kept up after its answers.
+
+    The judge may reuse a candidate's server when it names the same model, revision,
+    chat template and vLLM arguments and that candidate is the last one served in
+    this session (so every answer exists when judging starts). One server start is
+    saved: on a GPU node, minutes of weight loading; on the CPU demo, ~a minute.
+    """
+
+    candidate: str | None
+    """The candidate whose server the judge can use (None: the judge starts its own)."""
+    server: Server | None = None
+    """Set once that candidate's answers are done and its server is kept up."""
+    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    @classmethod
+    def for_judge(cls, lp: LoadedPlan, last: Candidate | None) -> ServerShare:
+        judge = lp.plan.judge
+        same = (
+            judge is not None and last is not None and judge.endpoint is None and last.endpoint is None
+            and lp.model_ref(judge) == lp.model_ref(last) and judge.revision == last.revision
+            and lp.chat_template_path(judge) == lp.chat_template_path(last) and judge.vllm == last.vllm
+        )  # fmt: skip
+        return cls(last.name if same and last is not None else None)
+
+    def keep(self, cand: Candidate, server: Server, serving: contextlib.ExitStack) -> bool:
+        """Take over ``serving`` (the context that stops ``server``) if ``cand`` is the one to share."""
+        if cand.name != self.candidate or not server.managed:
+            return False
+        self.server = server
+        self.stack.push(serving.pop_all())
+        return True
+
+    def close(self) -> None:
+        self.server = None
+        self.stack.close()
+
+
+@dataclass
 class Tally:
     ok: int = 0
     failed: int = 0
@@ -226,14 +265,15 @@ def _candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, w
 def run_candidate(
     lp: LoadedPlan, cand: Candidate, items: list[WorkItem], run_dir: Path,
     out: JsonlAppender, phases: JsonlAppender, log: Log, show_progress: bool,
-    gpu_ids: list[int] | None = None, done_dir: Path | None = None,
+    gpu_ids: list[int] | None = None, done_dir: Path | None = None, share: ServerShare | None = None,
 ) -> CandidateOutcome:  # fmt: skip
     """Serve one candidate, ask it ``items``, then run its load sweep and lm-eval tasks.
 
     ``run_dir`` receives the server log and measurements (a part directory when the
     candidate runs beside others); a sweep or lm-eval stage already complete in
     ``done_dir`` (default ``run_dir``) is not run again. ``gpu_ids`` are the GPUs the
-    server is pinned to, the ones its memory is sampled on (default: every GPU).
+    server is pinned to, the ones its memory is sampled on (default: every GPU). When
+    ``share`` names this candidate, its server is left running for the judge.
     """
     finished_in = done_dir or run_dir
     outcome = CandidateOutcome(cand.name, asked=len(items))
@@ -246,7 +286,8 @@ def run_candidate(
             if cand.endpoint is None
             else f"[{cand.name}] using endpoint {cand.endpoint.base_url}"
         )
-        with serve(lp, cand, run_dir) as server:
+        with contextlib.ExitStack() as serving:
+            server = serving.enter_context(serve(lp, cand, run_dir))
             server_start_s = server.start_s
             api, why = decide_api(lp, cand, server)
             outcome.api, outcome.info = api, _candidate_info(lp, cand, server, api, why)
@@ -293,6 +334,8 @@ def run_candidate(
                     else:
                         if lmeval_stage.pending(lp, cand.name, finished_in):
                             outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
+            if share is not None and not outcome.error and share.keep(cand, server, serving):
+                log(f"[{cand.name}] server kept up for the judge (same model and serving arguments)")
     except ServerStartError as exc:
         outcome.error = str(exc)
         log(f"[{cand.name}] FAILED to serve: {exc}")
@@ -323,12 +366,15 @@ def run_candidate(
 
 
 def run_generation(
-    lp: LoadedPlan, run_dir: Path, log: Log = _stderr, show_progress: bool = True, fleet: Fleet | None = None
-) -> list[CandidateOutcome]:
+    lp: LoadedPlan, run_dir: Path, log: Log = _stderr, show_progress: bool = True, fleet: Fleet | None = None,
+    share: ServerShare | None = None,
+) -> list[CandidateOutcome]:  # fmt: skip
     """Generate every missing answer of the plan into ``run_dir``.
 
     Candidates are served one after another, or with ``fleet`` side by side on this
-    node's GPUs or as tasks on a Ray cluster (:mod:`harness.fleet`).
+    node's GPUs or as tasks on a Ray cluster (:mod:`harness.fleet`). Served one after
+    another, the last candidate's server is handed to ``share`` when the judge can use it
+    (:meth:`ServerShare.for_judge`); the caller then closes ``share``.
     """
     lmeval_stage.preflight(lp)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -370,9 +416,11 @@ def run_generation(
             fleet.describe.update({"mode": "side_by_side", "gpus": fleet.gpus})
             spread.run_side_by_side(lp, run_dir, cands, fleet.gpus or [], log, record)
         return outcomes
+    if share is not None:
+        share.candidate = ServerShare.for_judge(lp, todo[-1][0] if todo else None).candidate
     with JsonlAppender(gens_path) as out, JsonlAppender(run_dir / PHASES) as phases:
         for cand, pending in todo:
-            outcome = run_candidate(lp, cand, pending, run_dir, out, phases, log, show_progress)
+            outcome = run_candidate(lp, cand, pending, run_dir, out, phases, log, show_progress, share=share)
             outcome.skipped = sum(w.candidate == cand.name for w in work) - len(pending)
             record(outcome)
     return outcomes

@@ -203,6 +203,9 @@ class Judge(Candidate):
     """Compare pairs on at most this many questions per set (the first ones), to bound cost."""
     injection_answers: int = Field(default=4, ge=0)
     """How many low-scored real answers the prompt-injection fixture is applied to (0 = skip)."""
+    variants: list[str] | None = None
+    """Grade only the answers to these prompt variants (default: every variant), to bound the cost
+    of single grading; pairwise judging always compares the ``decide_on`` variant."""
 
 
 class Sampling(Strict):
@@ -349,6 +352,9 @@ class Plan(Strict):
             raise ValueError(f"variants: duplicate names in {names}")
         if self.decide_on is not None and self.decide_on not in names:
             raise ValueError(f"decide_on: {self.decide_on!r} is not one of the variants {names}")
+        unknown = [v for v in (self.judge.variants or []) if v not in names] if self.judge else []
+        if unknown:
+            raise ValueError(f"judge.variants: {unknown} are not among the variants {names}")
         return self
 
     @property

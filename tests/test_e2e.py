@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from conftest import (
     CPU_VLLM,
     DATA,
@@ -181,6 +182,10 @@ def test_killed_run_resumes_with_every_record_once(tmp_path: Path, smol_server: 
     assert next(texts) == next(texts)
 
 
+def _lines(path: Path) -> list[str]:
+    return [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
 def _local_plan(tmp: Path, candidates: list[dict], **sampling: object) -> Path:
     vllm = CPU_VLLM.model_dump(exclude_defaults=True)
     return write_yaml(
@@ -205,6 +210,10 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
             {"name": "gemma", "model": str(need_model(GEMMA))},
         ],
     )
+    # The judge is the last candidate's model with its serving arguments: it grades on that server.
+    judge = {"name": "gemma-judge", "model": str(GEMMA), "vllm": CPU_VLLM.model_dump(exclude_defaults=True),
+             "modes": ["single"], "max_tokens": 8, "retest_fraction": 0.0, "injection_answers": 0}  # fmt: skip
+    write_yaml(plan, {**yaml.safe_load(plan.read_text(encoding="utf-8")), "judge": judge})
     run_dir, report_dir = tmp_path / "run", tmp_path / "report"
     cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--report-dir", str(report_dir), "--quiet"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -220,6 +229,17 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
     assert alive(seen) == []
 
     manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["judge"]["shared_server"] == "gemma" and manifest["judge"]["server_start_s"] is None
+    assert not (run_dir / "logs" / "gemma-judge.vllm.log").exists()  # no second server was started
+    assert "[judge] gemma-judge on gemma's server" in err
+    assert len(_lines(run_dir / "judgments.jsonl")) >= 4  # every gemma and smol answer graded (4 each)
+    assert manifest["candidates"]["smol"]["dtype"]["dtype"] in ("bfloat16", "float32")
+    assert manifest["candidates"]["smol"]["dtype"]["reason"].startswith("auto: CPU")
+    assert manifest["candidates"]["smol"]["server_command"][-1] != "auto"
+    command = manifest["candidates"]["smol"]["server_command"]
+    assert command[command.index("--dtype") + 1] == manifest["candidates"]["smol"]["dtype"]["dtype"]
+    html_page = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert 'class="dtype">dtype ' in html_page and manifest["host"]["cpu_model"] in html_page
     assert manifest["candidates"]["smol"]["api"] == "chat"
     assert manifest["candidates"]["gemma"]["api"] == "completions"
     assert manifest["candidates"]["gemma"]["chat_template"] is None

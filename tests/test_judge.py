@@ -134,3 +134,59 @@ def test_summary_combines_orders_and_measures_reliability() -> None:
     assert r["unparsed_rate"] == pytest.approx(1 / 10) and r["reasked"] == 1
     inj = s.injection.set_index("attack").loc["fake-rating-line"]
     assert inj.n == 1 and inj.moved_up == 1.0 and inj.mean_increase == pytest.approx(8.0)
+
+
+def test_judge_variants_bound_single_grading_and_pairwise_uses_the_decision_variant() -> None:
+    from harness.judge.stage import judge_work
+    from harness.records import Plan
+
+    def in_variant(g: Generation, v: str) -> Generation:
+        return g.model_copy(update={"variant": v, "key": f"{g.key}/{v}"})
+
+    both = [in_variant(g, v) for g in GENS for v in ("zero_shot", "with_context")]
+    plan = Plan.model_validate({
+        "name": "p", "question_sets": ["x.yaml"], "candidates": [{"name": "a", "model": "m"}, {"name": "b", "model": "m"}],
+        "variants": ["zero_shot", "with_context"], "decide_on": "with_context",
+        "judge": {"model": "m", "retest_fraction": 0.0, "variants": ["with_context"]},
+    })  # fmt: skip
+    items = judge_work(plan, {"s": QS}, both)
+    singles = [i for i in items if i.kind == "single"]
+    assert len(singles) == 4 and all(i.key.endswith("/with_context/t0") for i in singles)
+    pairs = [i for i in items if i.kind == "pairwise"]
+    assert len(pairs) == 4  # 2 questions x 2 orders, on with_context only
+    everything = judge_work(plan.model_copy(update={"judge": plan.judge.model_copy(update={"variants": None})}),
+                            {"s": QS}, both)  # fmt: skip
+    assert len([i for i in everything if i.kind == "single"]) == 8
+
+
+def test_judge_variants_must_be_plan_variants() -> None:
+    from pydantic import ValidationError
+
+    from harness.records import Plan
+
+    with pytest.raises(ValidationError, match=r"judge.variants: \['few_shot'\] are not among the variants"):
+        Plan.model_validate({"name": "p", "question_sets": ["x.yaml"], "candidates": [{"name": "a", "model": "m"}],
+                             "variants": ["zero_shot"], "judge": {"model": "m", "variants": ["few_shot"]}})  # fmt: skip
+
+
+def test_the_judge_shares_a_candidate_server_only_when_it_would_start_the_same_one(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from harness.generate import ServerShare
+    from harness.plan import LoadedPlan
+    from harness.records import Candidate, Plan
+
+    base = {"name": "p", "question_sets": ["x.yaml"], "candidates": [{"name": "a", "model": "org/a"},
+            {"name": "q", "model": "org/q", "vllm": {"max_model_len": 4096}}]}  # fmt: skip
+    same = {"model": "org/q", "vllm": {"max_model_len": 4096}}
+
+    def share(judge: dict[str, object], last: str = "q") -> str | None:
+        lp = LoadedPlan(Path("/plans/p.yaml"), Plan.model_validate({**base, "judge": judge}), [], [])
+        cand: Candidate = next(c for c in lp.plan.candidates if c.name == last)
+        return ServerShare.for_judge(lp, cand).candidate
+
+    assert share(same) == "q"
+    assert share(same, last="a") is None  # another model
+    assert share({**same, "vllm": {"max_model_len": 2048}}) is None  # other serving arguments
+    assert share({**same, "revision": "abc"}) is None
+    assert share({"model": "org/q", "endpoint": {"base_url": "http://127.0.0.1:1/v1"}}) is None

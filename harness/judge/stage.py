@@ -9,6 +9,7 @@ archives the old judgments instead of mixing them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -28,7 +29,7 @@ from harness.judge.parse import parse_pair, parse_score
 from harness.judge.work import JudgeItem, injection_items, pairwise_items, single_items
 from harness.manifest import load_manifest, save_manifest
 from harness.plan import LoadedPlan
-from harness.records import Generation, Judge, Judgment, Limits
+from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
 from harness.serving import Server
 from harness.store import JsonlAppender, read_records, resume_records
 from harness.watchdog import ask_all_while_up
@@ -106,10 +107,31 @@ def _load_done(path: Path, manifest: dict[str, Any], fingerprint: str, log: Call
     return resume_records(path, Judgment, lambda j: j.error is None)[0]
 
 
+def judge_work(plan: Plan, sets: dict[str, QuestionSet], gens: list[Generation]) -> list[JudgeItem]:
+    """Every verdict the plan's judge asks of these answers: single grades (and retests) of the
+    answers in ``judge.variants``, pairwise comparisons on the ``decide_on`` variant."""
+    judge = plan.judge
+    assert judge is not None
+    work: list[JudgeItem] = []
+    if "single" in judge.modes:
+        work += single_items(judge, sets, [g for g in gens if judge.variants is None or g.variant in judge.variants])
+    if "pairwise" in judge.modes:
+        # Pairwise compares candidates asked the same way: the variant the decision is made on.
+        decided = plan.decision_variant
+        order = [c.name for c in plan.candidates]
+        work += pairwise_items(judge, sets, [g for g in gens if g.variant == decided], order)
+    return work
+
+
 def run_judging(
-    lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True
-) -> dict[str, Any] | None:
-    """Judge every answer of the run that is not judged yet; return the judge's manifest entry."""
+    lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True,
+    server: Server | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Judge every answer of the run that is not judged yet; return the judge's manifest entry.
+
+    ``server``: an already running server of the judge's model (a candidate's, see
+    ``generate.ServerShare``); without it the judge's own server is started.
+    """
     judge = lp.plan.judge
     if judge is None:
         return None
@@ -120,14 +142,7 @@ def run_judging(
     done_keys = {j.key for j in done}
     gens = [g for g in read_records(run_dir / GENERATIONS, Generation) if g.ok]
     sets = {ls.qs.id: ls.qs for ls in lp.sets}
-    order = [c.name for c in lp.plan.candidates]
-    work: list[JudgeItem] = []
-    if "single" in judge.modes:
-        work += single_items(judge, sets, gens)
-    if "pairwise" in judge.modes:
-        # Pairwise compares candidates asked the same way: the variant the decision is made on.
-        decided = lp.plan.decision_variant
-        work += pairwise_items(judge, sets, [g for g in gens if g.variant == decided], order)
+    work = judge_work(lp.plan, sets, gens)
     pending = [w for w in work if w.key not in done_keys]
     entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions(),
              "error": None}  # fmt: skip
@@ -137,10 +152,14 @@ def run_judging(
         manifest["judge"] = {**manifest.get("judge", {}), **entry}
         save_manifest(run_dir, manifest)
         return entry
-    log(f"[judge] starting {judge.name} ({lp.model_ref(judge) if judge.endpoint is None else judge.endpoint.base_url})")
-    with serve(lp, judge, run_dir) as server, JsonlAppender(path) as out:
+    where = lp.model_ref(judge) if judge.endpoint is None else judge.endpoint.base_url
+    log(f"[judge] {judge.name} on {server.model}'s server" if server else f"[judge] starting {judge.name} ({where})")
+    shared = server is not None
+    with contextlib.nullcontext(server) if shared else serve(lp, judge, run_dir) as server, JsonlAppender(path) as out:
+        assert server is not None
         api, why = decide_api(lp, judge, server)
-        entry.update(api=api, api_reason=why, server_start_s=server.start_s)
+        entry.update(api=api, api_reason=why, server_start_s=None if shared else server.start_s,
+                     shared_server=server.model if shared else None)  # fmt: skip
         if server.dtype is not None:
             entry["dtype"] = server.dtype.to_json()
             log(f"[judge] dtype {server.dtype.dtype}: {server.dtype.reason}")
