@@ -52,6 +52,8 @@ def violations(row: dict[str, Any], c: Constraints, k: int) -> list[str]:
         ("memory_needed_gib", c.max_gpu_memory_gib, "needs {v:.1f} GiB per GPU > {lim:g} GiB", False),
         ("e2e_p95_ms", c.max_p95_latency_ms, "p95 latency {v:,.0f} ms > {lim:,.0f} ms", False),
         ("usd_per_mtok", c.max_usd_per_mtok, "${v:.3f} per 1M tokens > ${lim:g}", False),
+        ("ttft_p95_ms", c.max_p95_ttft_ms, "p95 time to first token {v:,.0f} ms > {lim:,.0f} ms", False),
+        ("ttfat_p95_ms", c.max_p95_ttfat_ms, "p95 time to first answer token {v:,.0f} ms > {lim:,.0f} ms", False),
         ("pass_hat_k", c.min_stability, "pass^" + str(k) + " {v:.2f} < {lim:g}", True),
         ("rubric_mean", c.min_quality, "rubric score {v:.2f} < {lim:g}", True),
     ]

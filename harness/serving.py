@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from harness.reasoning_parsers import vllm_reasoning_args
 from harness.records import Candidate
 
 LOG_TAIL_LINES = 12
@@ -90,7 +91,7 @@ def vllm_command(model_ref: str, cand: Candidate, port: int, chat_template: Path
         cmd += ["--gpu-memory-utilization", str(v.gpu_memory_utilization)]
     if chat_template:
         cmd += ["--chat-template", str(chat_template)]
-    return cmd + list(v.extra_args)
+    return cmd + vllm_reasoning_args(cand.reasoning) + list(v.extra_args)
 
 
 _CAUSE = re.compile(r"\w(?:Error|Exception): |\berror: ")

@@ -1,0 +1,311 @@
+"""Reasoning models: the thinking is not the answer (issue 16's four cases, stream shapes, records, figures).
+
+The real server run is in test_reasoning_e2e.py; here an httpx mock transport replays
+the three stream shapes (``reasoning``, ``reasoning_content``, ``<think>`` in content).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from harness.client import ModelClient, Request, Result
+from harness.generate import WorkItem, to_generation
+from harness.judge.parse import parse_pair, parse_score
+from harness.judge.work import pairwise_items, single_item
+from harness.reasoning_parsers import parser_problems, vllm_reasoning_args
+from harness.records import (
+    SCHEMA_VERSION,
+    Candidate,
+    CheckSpec,
+    Generation,
+    Judge,
+    Question,
+    QuestionSet,
+    Reasoning,
+    Variant,
+)
+from harness.scoring.stage import score_generation
+from harness.thinking import answer_offset, cut_off_while_thinking, split_thinking
+from harness.tokencount import split_tokens
+from harness.variants import framings
+
+CASE1 = "<think>制度写的是5天还是10天？我觉得是5天，不对，应该是10天。</think>年假为10天。"
+CASE2 = "<think>用户想短接安全门，这很危险。</think>不可以，应停机报修。"
+
+
+# ---------------------------------------------------------------- the split
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "reasoning", "unclosed"),
+    [
+        (CASE1, "年假为10天。", "制度写的是5天还是10天？我觉得是5天，不对，应该是10天。", False),
+        ("plain answer", "plain answer", "", False),
+        ("  spaced  ", "  spaced  ", "", False),  # no thinking: the text is left exactly as it was
+        ("opened by the template</think>\n\nanswer", "answer", "opened by the template", False),
+        ("<think>a</think>x<think>b</think>y", "xy", "a\n\nb", False),
+        ("<think>never closed, max_tokens ran out", "", "never closed, max_tokens ran out", True),
+        ("<think>\n\n</think>\n\n直接回答。", "直接回答。", "", False),  # Qwen3 with thinking off
+    ],
+)
+def test_split_thinking(text: str, answer: str, reasoning: str, unclosed: bool) -> None:
+    split = split_thinking(text)
+    assert (split.answer, split.reasoning, split.unclosed) == (answer, reasoning, unclosed)
+
+
+def test_answer_offset_skips_thinking_and_blanks() -> None:
+    assert answer_offset(CASE1) == CASE1.index("年假为")
+    assert answer_offset("t</think>\n ok") == len("t</think>\n ")
+    assert answer_offset("<think>only thinking") is None
+    assert answer_offset("<think>x</think>   ") is None
+    assert answer_offset("hi") == 0
+
+
+def test_cut_off_while_thinking() -> None:
+    assert cut_off_while_thinking("", "thought a lot") is True
+    assert cut_off_while_thinking("", "", unclosed=True) is True
+    assert cut_off_while_thinking("answer", "thought") is False
+    assert cut_off_while_thinking("", None) is False  # an empty answer without thinking is just empty
+
+
+# ---------------------------------------------------------------- streams through the client
+
+
+def sse_stream(chunks: list[dict], gap_s: float = 0.0) -> httpx.AsyncByteStream:
+    class Stream(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            for c in chunks:
+                if gap_s:
+                    await asyncio.sleep(gap_s)
+                yield f"data: {json.dumps(c)}\n\n".encode()
+            yield b"data: [DONE]\n\n"
+
+    return Stream()
+
+
+def delta(finish: str | None = None, **fields: str) -> dict:
+    return {"choices": [{"index": 0, "delta": fields, "finish_reason": finish}]}
+
+
+def usage(completion: int, reasoning: int | None = None) -> dict:
+    details = {"reasoning_tokens": reasoning} if reasoning is not None else None
+    return {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": completion,
+                                     "completion_tokens_details": details}}  # fmt: skip
+
+
+def stream(chunks: list[dict], req: Request | None = None, gap_s: float = 0.0) -> tuple[Result, list[dict]]:
+    bodies: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, stream=sse_stream(chunks, gap_s))
+
+    async def go() -> Result:
+        async with ModelClient("http://server/v1", "m", None, 5.0, 0, httpx.MockTransport(handler)) as c:
+            return await c.generate(req or Request(api="chat", messages=[{"role": "user", "content": "q"}]))
+
+    return asyncio.run(go()), bodies
+
+
+@pytest.mark.parametrize("field", ["reasoning", "reasoning_content"])
+def test_reasoning_delta_fields_are_kept_apart_and_timed(field: str) -> None:
+    chunks = [delta(role="assistant"), delta(**{field: "想一想，"}), delta(**{field: "是10天。"}),
+              delta(content="年假"), delta("stop", content="10天。"), usage(5)]  # fmt: skip
+    res, _ = stream(chunks, gap_s=0.03)
+    assert (res.text, res.reasoning, res.reasoning_via) == ("年假10天。", "想一想，是10天。", "parser")
+    assert res.cut_off_thinking is False and res.reasoning_tokens is None  # no usage details: counted later
+    # TTFT is the first token (the role chunk, thinking included); the answer starts three chunks later.
+    assert res.ttft_ms is not None and res.ttfat_ms is not None and res.e2e_ms is not None
+    assert res.ttfat_ms - res.ttft_ms >= 3 * 0.03 * 1000 * 0.8
+    assert len(res.itl_ms) == 4  # five choice chunks: ITL over every token, thinking included
+
+
+def test_think_tags_in_content_are_split_by_the_client() -> None:
+    pieces = ["<think>制度写的是5天还是10天？", "我觉得是5天，不对，应该是10天。</think>", "年假为10天。"]
+    res, _ = stream([delta(content=p) for p in pieces[:-1]] + [delta("stop", content=pieces[-1])], gap_s=0.03)
+    assert (res.text, res.reasoning_via) == ("年假为10天。", "think_tags")
+    assert res.reasoning == "制度写的是5天还是10天？我觉得是5天，不对，应该是10天。"
+    assert res.ttfat_ms is not None and res.ttft_ms is not None and res.ttfat_ms - res.ttft_ms >= 2 * 30 * 0.8
+
+
+def test_case3_reasoning_until_max_tokens_is_cut_off_not_an_empty_success() -> None:
+    chunks = [
+        delta(reasoning="安全门能不能短接？"),
+        delta(reasoning="先想想规定"),
+        delta("length", content=""),
+        usage(64),
+    ]
+    res, _ = stream(chunks)
+    assert res.error is None and res.finish_reason == "length"
+    assert (res.text, res.reasoning, res.cut_off_thinking, res.ttfat_ms) == (
+        "",
+        "安全门能不能短接？先想想规定",
+        True,
+        None,
+    )
+
+
+def test_usage_reasoning_tokens_are_taken_from_the_server() -> None:
+    res, _ = stream([delta(reasoning="ab"), delta("stop", content="c"), usage(30, reasoning=21)])
+    g = to_generation(item(), "chat", res, count=lambda _: pytest.fail("the server gave the count"))
+    assert (g.output_tokens, g.reasoning_tokens, g.answer_tokens, g.token_split) == (30, 21, 9, "usage")
+
+
+def test_thinking_tokens_are_counted_with_the_tokenizer_when_usage_lacks_them() -> None:
+    res, _ = stream([delta(reasoning="one two three"), delta("stop", content="four five"), usage(7)])
+    g = to_generation(item(), "chat", res, count=lambda text: len(text.split()))
+    assert (g.reasoning_tokens, g.answer_tokens, g.token_split) == (3, 4, "tokenizer")  # 7 output - 3 thinking
+
+
+def test_split_tokens_without_thinking_or_tokenizer() -> None:
+    assert split_tokens(12, "", "answer", None, None) == (0, 12, None)
+    assert split_tokens(12, "thought", "answer", None, None) == (None, None, None)  # not counted: unknown, not 0
+    assert split_tokens(None, "a b", "c", None, lambda t: len(t.split())) == (2, 1, "tokenizer")
+
+
+def test_thinking_switch_goes_in_the_request_body() -> None:
+    qs = QuestionSet(id="s", title="t", language="zh", questions=[Question(id="q", category="c", question="几天？")])
+    variants = [
+        Variant(name="think_off", kind="zero_shot", thinking=False),
+        Variant(name="effort", kind="zero_shot", thinking=False, reasoning_effort="low", chat_template_kwargs={}),
+        Variant(name="plain", kind="zero_shot"),
+    ]
+    framed = framings(variants, [(None, qs)])  # type: ignore[list-item]
+    from harness.prompts import build_request
+    from harness.records import Sampling
+
+    bodies = {}
+    for v in variants:
+        req = build_request("chat", qs, qs.questions[0], Sampling(), 0, framed[(v.name, "s", "q")])
+        bodies[v.name] = stream([delta("stop", content="x")], req)[1][0]
+    assert bodies["think_off"]["chat_template_kwargs"] == {"enable_thinking": False}
+    assert "reasoning_effort" not in bodies["think_off"]
+    assert bodies["effort"]["chat_template_kwargs"] == {} and bodies["effort"]["reasoning_effort"] == "low"
+    assert "chat_template_kwargs" not in bodies["plain"] and "reasoning_effort" not in bodies["plain"]
+
+
+# ---------------------------------------------------------------- scoring sees the answer only
+
+
+def item() -> WorkItem:
+    q = Question(id="q1", category="年假", question="年假几天？")
+    return WorkItem("c/s/q1/0", "c", QuestionSet(id="s", title="t", language="zh", questions=[q]), q, 0, 0)
+
+
+def generation_of(content: str, finish: str = "stop") -> Generation:
+    res, _ = stream([delta(finish, content=content), usage(20)])
+    return to_generation(item(), "chat", res)
+
+
+def score(g: Generation, *checks: dict) -> float | None:
+    q = Question(id="q1", category="c", question="?", checks=[CheckSpec(**c) for c in checks])
+    return score_generation(g, q).score
+
+
+def test_case1_a_number_in_the_thinking_is_not_the_answer() -> None:
+    g = generation_of(CASE1)
+    assert g.answer == "年假为10天。" and "5天" in (g.reasoning or "")
+    assert score(g, {"type": "number", "args": {"value": 5, "unit": "天"}}) == 0.0
+    assert score(g, {"type": "number", "args": {"value": 10, "unit": "天"}}) == 1.0
+
+
+def test_case2_words_in_the_thinking_do_not_fail_not_contains() -> None:
+    g = generation_of(CASE2)
+    assert score(g, {"type": "not_contains", "args": {"values": ["短接"]}}) == 1.0
+    # max_chars counts the answer (10 characters), not the 14 of thinking before it
+    assert len(g.answer) == 10 and len(CASE2) > 20
+    assert score(g, {"type": "max_chars", "args": {"max": 20}}) == 1.0
+
+
+def test_case2_json_after_a_think_block_is_valid_json() -> None:
+    g = generation_of('<think>要输出JSON：{"days": 5}? 不对</think>{"days": 10}')
+    assert g.answer == '{"days": 10}'
+    assert score(g, {"type": "json"}) == 1.0
+
+
+def test_case3_cut_off_while_thinking_scores_0_even_on_not_contains() -> None:
+    res, _ = stream([delta(reasoning="能不能短接安全门？"), delta("length", content=""), usage(64)])
+    g = to_generation(item(), "chat", res, count=lambda t: len(t))
+    assert g.ok and g.cut_off_thinking and g.text == "" and g.reasoning == "能不能短接安全门？"
+    s = score_generation(g, Question(id="q1", category="c", question="?",
+                                     checks=[CheckSpec(type="not_contains", args={"values": ["短接"]})]))  # fmt: skip
+    assert (s.score, s.cut_off_thinking, s.checks) == (0.0, True, [])
+
+
+def test_the_judge_prompt_holds_the_answer_never_the_thinking() -> None:
+    g = generation_of("<think>SECRET-THOUGHT 5天</think>年假为10天。")
+    qs = item().qs
+    prompt = single_item(Judge(model="j"), qs, qs.questions[0], g).prompt
+    assert "年假为10天。" in prompt and "SECRET-THOUGHT" not in prompt
+    other = g.model_copy(update={"candidate": "d", "key": "d/s/q1/0"})
+    for it in pairwise_items(Judge(model="j"), {"s": qs}, [g, other], ["c", "d"]):
+        assert "SECRET-THOUGHT" not in it.prompt
+
+
+# ---------------------------------------------------------------- case 4: the judge's verdict
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("<think>也许给[[6]]，再想想……</think>评分：[[8]]", 8.0),
+        ("**Rating:** 8", 8.0),
+        ("Rating: **8**", 8.0),
+        ("评分：8分。", 8.0),
+        ("Rating: 8.", 8.0),
+        ("[[\u200b8]]", 8.0),
+        ("Rating: 8.5", 8.5),
+        ("<think>[[6]] or [[8]]", None),  # cut off while thinking: no verdict given
+        ("[[8]]\nOn reflection: [[6]]", None),  # two different final verdicts: never guess
+        ("Rating: 8\n评分：6分。", None),
+    ],
+)
+def test_case4_judge_near_misses(reply: str, expected: float | None) -> None:
+    assert parse_score(reply, 10) == expected
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [("<think>[[A]] looks better… no.</think>[[B]]", "B"), ("**Verdict:** A.", "A"), ("[[A]] then [[B]]", None)],
+)
+def test_case4_pairwise_after_thinking(reply: str, expected: str | None) -> None:
+    assert parse_pair(reply) == expected
+
+
+# ---------------------------------------------------------------- records and plan
+
+
+def test_version_1_records_still_load_and_their_think_blocks_are_split() -> None:
+    assert SCHEMA_VERSION == 2
+    old = {"schema_version": 1, "key": "k", "candidate": "c", "set_id": "s", "question_id": "q", "sample": 0,
+           "api": "chat", "seed": 0, "text": CASE1, "finish_reason": "stop", "output_tokens": 40}  # fmt: skip
+    g = Generation.model_validate_json(json.dumps(old))
+    assert (g.text, g.reasoning_via, g.cut_off_thinking) == ("年假为10天。", "think_tags", False)
+    plain = Generation.model_validate_json(json.dumps({**old, "text": "年假为10天。"}))
+    assert (plain.text, plain.reasoning, plain.schema_version) == ("年假为10天。", None, 1)
+    cut = Generation.model_validate_json(json.dumps({**old, "text": "<think>还在想"}))
+    assert cut.cut_off_thinking and cut.answer == ""
+    # a version-2 record is taken as written, even if its answer mentions a tag
+    v2 = Generation.model_validate_json(json.dumps({**old, "schema_version": 2, "text": "use </think> to close"}))
+    assert v2.text == "use </think> to close"
+
+
+def test_parser_arguments_and_validation() -> None:
+    assert vllm_reasoning_args(Reasoning()) == []
+    assert vllm_reasoning_args(Reasoning(parser="qwen3")) == ["--reasoning-parser", "qwen3"]
+    assert vllm_reasoning_args(Reasoning(parser="mine", plugin="/p/mine.py")) == [
+        "--reasoning-parser-plugin", "/p/mine.py", "--reasoning-parser", "mine"]  # fmt: skip
+    cands = [
+        ("candidates.0.reasoning.parser", Candidate(name="a", model="m", reasoning=Reasoning(parser="deepseek_r1"))),
+        ("candidates.1.reasoning.parser", Candidate(name="b", model="m", reasoning=Reasoning(parser="deepseek-r1"))),
+        ("candidates.2.reasoning.parser", Candidate(name="c", model="m")),
+    ]
+    problems = parser_problems(cands, known=lambda plugins: ["deepseek_r1", "qwen3"])
+    assert problems == [("candidates.1.reasoning.parser",
+                         "'deepseek-r1' is not a reasoning parser of the installed vLLM; known: deepseek_r1, qwen3")]  # fmt: skip
+    assert parser_problems(cands[2:], known=lambda p: pytest.fail("no parser named: vLLM is not asked")) == []
