@@ -38,13 +38,14 @@ def split_tokens(
 ) -> tuple[int | None, int | None, TokenSource | None]:
     """``(reasoning_tokens, answer_tokens, source)`` of one output.
 
-    No thinking: 0 and all output tokens. The server's count when given (``usage``); else
+    No thinking: 0 and all output tokens. The server's count when given (``usage``; a 0 there
+    beside thinking text is vLLM's default for parsers that do not count, so not a count); else
     the thinking counted with ``count`` (``tokenizer``), the answer being the rest of the
     server's output tokens (or counted too when the server gave none); else unknown.
     """
     if not reasoning:
         return 0, output_tokens, None
-    if usage_reasoning is not None:
+    if usage_reasoning:  # 0 beside thinking text means "not counted": vLLM's default for parsers that do not count
         rest = None if output_tokens is None else max(output_tokens - usage_reasoning, 0)
         return usage_reasoning, rest, "usage"
     thought = count(reasoning) if count is not None else None

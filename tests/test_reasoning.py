@@ -11,17 +11,22 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
+import pandas as pd
 import pytest
 
 from harness.client import ModelClient, Request, Result
+from harness.decision import violations
 from harness.generate import WorkItem, to_generation
 from harness.judge.parse import parse_pair, parse_score
 from harness.judge.work import pairwise_items, single_item
+from harness.perf.summary import cost_row
 from harness.reasoning_parsers import parser_problems, vllm_reasoning_args
+from harness.reasoning_rollup import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
 from harness.records import (
     SCHEMA_VERSION,
     Candidate,
     CheckSpec,
+    Constraints,
     Generation,
     Judge,
     Question,
@@ -306,6 +311,74 @@ def test_parser_arguments_and_validation() -> None:
         ("candidates.2.reasoning.parser", Candidate(name="c", model="m")),
     ]
     problems = parser_problems(cands, known=lambda plugins: ["deepseek_r1", "qwen3"])
-    assert problems == [("candidates.1.reasoning.parser",
-                         "'deepseek-r1' is not a reasoning parser of the installed vLLM; known: deepseek_r1, qwen3")]  # fmt: skip
+    unknown = "'deepseek-r1' is not a reasoning parser of the installed vLLM; known: deepseek_r1, qwen3"
+    assert problems == [("candidates.1.reasoning.parser", unknown)]
     assert parser_problems(cands[2:], known=lambda p: pytest.fail("no parser named: vLLM is not asked")) == []
+
+
+# ---------------------------------------------------------------- figures
+
+
+def answers_of(rows: list[dict]) -> pd.DataFrame:
+    base = {"candidate": "m", "variant": "on", "ok": True, "score": 1.0, "reasoning": "t", "reasoning_tokens": 0,
+            "answer_tokens": 10, "token_split": "tokenizer", "ttfat_ms": 100.0, "answer_ms": 50.0, "cut_off": False,
+            "output_tokens": 10, "e2e_ms": 150.0}  # fmt: skip
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_reasoning_summary_figures() -> None:
+    served = answers_of([
+        {"reasoning_tokens": 100, "output_tokens": 110, "ttfat_ms": 1000.0, "e2e_ms": 1500.0, "score": 1.0},
+        {"reasoning_tokens": 300, "output_tokens": 310, "ttfat_ms": 3000.0, "e2e_ms": 3500.0, "score": 1.0},
+        {"reasoning_tokens": 64, "output_tokens": 64, "answer_tokens": 0, "ttfat_ms": None, "answer_ms": None,
+         "e2e_ms": 800.0, "cut_off": True, "score": 0.0},
+        {"variant": "off", "reasoning": None, "reasoning_tokens": 0, "token_split": None, "ttfat_ms": 200.0,
+         "output_tokens": 20, "e2e_ms": 400.0, "score": 0.5},
+        {"variant": "off", "ok": False, "reasoning": None, "score": 0.0, "output_tokens": None, "e2e_ms": None},
+    ])  # fmt: skip
+    variants = [
+        Variant(name="on", kind="zero_shot", thinking=True),
+        Variant(name="off", kind="zero_shot", thinking=False),
+    ]
+    (row,) = reasoning_summary(served, ["m"], variants).to_dict("records")
+    assert row["thinking_answers"] == 3 and row["cut_off"] == 1
+    assert row["cut_off_share"] == pytest.approx(1 / 4)  # of the 4 answers given (the failed request is not one)
+    assert row["thinking_tok_p50"] == pytest.approx(82.0)  # ok answers' thinking tokens 0, 64, 100, 300: (64+100)/2
+    assert row["ttfat_p50_ms"] == pytest.approx(1000.0)  # 200, 1000, 3000 (the cut-off answer has none)
+    assert row["token_split"] == "tokenizer"
+    assert row["score_thinking_on"] == pytest.approx(2 / 3) and row["score_thinking_off"] == pytest.approx(0.25)
+    assert row["tokens_thinking_on"] == pytest.approx((110 + 310 + 64) / 3) and row["tokens_thinking_off"] == 20
+    assert row["e2e_p50_ms_thinking_on"] == pytest.approx(1500.0) and row["e2e_p50_ms_thinking_off"] == 400.0
+    assert cut_off_advice(pd.DataFrame([row]), 64) == [
+        "m: 25% of its answers were cut off while thinking (max_tokens 64); they score 0. "
+        "Raise sampling.max_tokens so the thinking can finish, or switch thinking off."
+    ]
+    assert cut_off_advice(pd.DataFrame([{**row, "cut_off_share": 0.05}]), 64) == []
+
+
+def test_dollars_per_thousand_acceptable_answers() -> None:
+    answers = answers_of([{"score": 1.0}, {"score": 0.6}, {"score": 0.2}, {"score": 0.0}, {"score": None}])
+    assert acceptable_share(answers, "m", 0.5) == pytest.approx(2 / 4)  # unscored answers are left out
+    assert usd_per_1k_acceptable(0.30, 0.5) == pytest.approx(0.60)
+    assert usd_per_1k_acceptable(0.30, 0.0) is None and usd_per_1k_acceptable(None, 0.5) is None
+
+
+def test_a_question_costs_its_thinking_tokens() -> None:
+    # $2/GPU-h x 1 GPU at 1,000 tok/s = $0.5556 per 1M tokens; 2,000 tokens an answer -> $1.111 per 1k questions
+    row = cost_row(2.0, 1, 1000.0, 4.0, 0.0, tokens_per_answer=2000.0)
+    assert row["usd_per_1k_questions"] == pytest.approx(2 / (1000 * 3600) * 1e6 * 2000 * 1000 / 1e6)
+    assert cost_row(2.0, 1, 1000.0, 4.0, 0.0)["usd_per_1k_questions"] == pytest.approx(2 * (1000 / 4) / 3600)
+
+
+def test_ttfat_constraint_rules_a_candidate_out() -> None:
+    row = {"rubric_mean": 0.8, "ttft_p95_ms": 900.0, "ttfat_p95_ms": 12000.0}
+    assert violations(row, Constraints(max_p95_ttft_ms=1000, max_p95_ttfat_ms=10000), 1) == [
+        "p95 time to first answer token 12,000 ms > 10,000 ms"
+    ]
+    assert violations(row, Constraints(max_p95_ttft_ms=800), 1) == ["p95 time to first token 900 ms > 800 ms"]
+
+
+def test_a_zero_reasoning_count_beside_thinking_text_is_not_a_count() -> None:
+    # vLLM reports reasoning_tokens 0 for parsers that do not count them (ReasoningParser's default)
+    assert split_tokens(30, "some thinking", "answer", 0, lambda t: len(t.split())) == (2, 28, "tokenizer")
+    assert split_tokens(30, "", "answer", 0, None) == (0, 30, None)
