@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pandas as pd
@@ -382,3 +383,37 @@ def test_a_zero_reasoning_count_beside_thinking_text_is_not_a_count() -> None:
     # vLLM reports reasoning_tokens 0 for parsers that do not count them (ReasoningParser's default)
     assert split_tokens(30, "some thinking", "answer", 0, lambda t: len(t.split())) == (2, 28, "tokenizer")
     assert split_tokens(30, "", "answer", 0, None) == (0, 30, None)
+
+
+def test_a_run_written_before_schema_2_still_scores_and_reports(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from synthetic_run import write_synthetic_run
+
+    from harness.report.render import build_report
+    from harness.scoring.stage import score_run
+    from harness.store import read_records
+
+    run = write_synthetic_run(tmp_path / "run", 2, 6, 1, seed=1)
+    lines = (run / "generations.jsonl").read_text(encoding="utf-8").splitlines()
+    old = []
+    for i, line in enumerate(lines):  # as schema 1 wrote them: no thinking fields, thinking left inside text
+        rec = {k: v for k, v in json.loads(line).items() if k not in V2_FIELDS} | {"schema_version": 1}
+        if i == 0:
+            rec["text"] = "<think>secret 5 thoughts</think>" + rec["text"]
+        old.append(json.dumps(rec, ensure_ascii=False))
+    (run / "generations.jsonl").write_text("\n".join(old) + "\n", encoding="utf-8")
+    first = json.loads(lines[0])
+
+    score_run(run)
+    gens = read_records(run / "generations.jsonl", Generation)
+    assert gens[0].text == first["text"] and gens[0].reasoning == "secret 5 thoughts"
+    assert all(g.schema_version == 1 for g in gens)
+    html = build_report(run, tmp_path / "report").read_text(encoding="utf-8")
+    assert 'id="models-table"' in html and 'id="thinking-table"' in html  # the old thinking is shown apart
+    assert "secret 5 thoughts" in html  # in the drill-down data, folded under the answer
+
+
+V2_FIELDS = {"reasoning", "reasoning_via", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms",
+             "cut_off_thinking"}  # fmt: skip

@@ -158,3 +158,16 @@ def test_every_parser_named_in_the_guide_is_known_to_the_installed_vllm() -> Non
     assert {"qwen3", "deepseek_r1", "glm45", "openai_gptoss", "kimi_k2", "minimax_m2"} <= named
     known = installed_parsers()
     assert known is not None and named <= set(known), named - set(known or [])
+
+
+def test_the_reasoning_shortlist_names_parsers_the_installed_vllm_knows() -> None:
+    lp = load_plan(REPO / "configs" / "shortlist_reasoning_h100.yaml")
+    served = [(f"candidates.{i}", c) for i, c in enumerate(lp.plan.candidates)]
+    assert parser_problems(served) == []
+    assert {c.reasoning.parser for c in lp.plan.candidates} == {
+        "none",
+        "qwen3",
+        "deepseek_r1",
+        "openai_gptoss",
+        "glm45",
+    }
