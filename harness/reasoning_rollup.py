@@ -1,8 +1,9 @@
 """Thinking models in the roll-up (pure): what the thinking costs, and what it buys.
 
-Per candidate, over every answer it gave (all variants, like the other serving figures):
-thinking and answer tokens, time to first answer token, answer-only latency (E2E minus
-time to first answer token), and the share of answers cut off while thinking. Where
+Per candidate, over every answer it gave with thinking allowed (every variant but those
+with ``thinking: false``, so a thinking-off arm does not dilute them): thinking and answer
+tokens, time to first answer token, answer-only latency (E2E minus time to first answer
+token), and the share of answers cut off while thinking. Where
 the plan asks the same questions with thinking on and off (variants with ``thinking:
 true`` / ``false``), the rubric score, tokens and seconds of each side. And the cost
 of what matters: $ per 1,000 *acceptable* answers, so a model that thinks 2,000 tokens
@@ -49,7 +50,8 @@ def reasoning_summary(served: pd.DataFrame, names: Sequence[str], variants: Sequ
     switch = {v.name: v.thinking for v in variants}
     rows = []
     for name in names:
-        mine = served[(served.candidate == name) & served.ok]
+        allowed = served.variant.map(switch) != False  # noqa: E712 - None (the model default) allows thinking
+        mine = served[(served.candidate == name) & served.ok & allowed]
         thought = mine[mine.reasoning.notna()]
         cut = int(mine.cut_off.sum())
         row: dict[str, object] = {
@@ -99,7 +101,8 @@ def cut_off_advice(summary: pd.DataFrame, max_tokens: int) -> list[str]:
         share = row.cut_off_share
         if share is not None and share == share and share > CUT_OFF_ADVICE_SHARE:
             out.append(
-                f"{row.candidate}: {share:.0%} of its answers were cut off while thinking (max_tokens {max_tokens}); "
+                f"{row.candidate}: {share:.0%} of its answers with thinking allowed were cut off while thinking "
+                f"(max_tokens {max_tokens}); "
                 "they score 0. Raise sampling.max_tokens so the thinking can finish, or switch thinking off."
             )
     return out

@@ -145,5 +145,6 @@ def separate(content: list[tuple[str, float]], parser_reasoning: str) -> Separat
             if seen > offset:
                 ttfat_ms = at_ms
                 break
-    cut_off = cut_off_while_thinking(split.answer, reasoning, split.unclosed)
-    return Separated(split.answer, reasoning, via, ttfat_ms, cut_off)
+    answer = split.answer.strip() if reasoning else split.answer  # the blank line a parser leaves after </think>
+    cut_off = cut_off_while_thinking(answer, reasoning, split.unclosed)
+    return Separated(answer, reasoning, via, ttfat_ms, cut_off)
