@@ -413,10 +413,13 @@ class Generation(AnswerRef):
     """Which endpoint produced the answer."""
     seed: int
     text: str = ""
+    """The answer: what is scored and judged. A thinking model's thinking is in ``reasoning``, never here."""
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     output_tokens: int | None = None
+    """Every output token, thinking included (the server's usage)."""
     ttft_ms: float | None = None
+    """First token, thinking included (as ``vllm bench serve``); ``ttfat_ms`` is the answer's first token."""
     e2e_ms: float | None = None
     itl_ms: list[float] = Field(default_factory=list)
     """Gaps between consecutive content chunks."""

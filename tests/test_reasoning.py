@@ -421,3 +421,30 @@ def test_a_run_written_before_schema_2_still_scores_and_reports(tmp_path: Path) 
 
 V2_FIELDS = {"reasoning", "reasoning_via", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms",
              "cut_off_thinking"}  # fmt: skip
+
+
+def test_plan_reasoning_block_resolves_the_plugin_and_names_a_missing_one(tmp_path: Path) -> None:
+    from conftest import DATA, write_yaml
+
+    from harness.plan import load_plan
+    from harness.validation import InputError
+
+    (tmp_path / "parsers").mkdir()
+    (tmp_path / "parsers" / "mine.py").write_text("# registers 'mine'\n", encoding="utf-8")
+    mine = {"parser": "mine", "plugin": "parsers/mine.py"}
+    base = {"name": "p", "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
+            "candidates": [{"name": "a", "model": "org/model", "reasoning": mine}],
+            "variants": [{"name": "on", "kind": "zero_shot", "thinking": True}]}  # fmt: skip
+    lp = load_plan(write_yaml(tmp_path / "plan.yaml", base))
+    assert lp.plan.candidates[0].reasoning.plugin == str((tmp_path / "parsers" / "mine.py").resolve())
+    assert lp.plan.variants[0].thinking is True
+    base["candidates"][0]["reasoning"]["plugin"] = "parsers/gone.py"  # type: ignore[index]
+    with pytest.raises(InputError) as exc:
+        load_plan(write_yaml(tmp_path / "plan.yaml", base))
+    assert [(p.field, p.message) for p in exc.value.problems] == [
+        ("candidates[0].reasoning.plugin", "reasoning parser plugin parsers/gone.py not found")
+    ]
+    base["candidates"][0]["reasoning"] = {"parser": "qwen3", "effort": "high"}  # type: ignore[index]
+    with pytest.raises(InputError) as exc:
+        load_plan(write_yaml(tmp_path / "plan.yaml", base))
+    assert exc.value.problems[0].field == "candidates[0].reasoning.effort"  # extra keys are refused
