@@ -350,8 +350,7 @@ def run_generation(
     node's GPUs or as tasks on a Ray cluster (:mod:`harness.fleet`).
     """
     lmeval_stage.preflight(lp)
-    served = [(f"candidates.{i}.reasoning.parser", c) for i, c in enumerate(lp.plan.candidates)]
-    check_parsers(str(lp.path), served + ([("judge.reasoning.parser", lp.plan.judge)] if lp.plan.judge else []))
+    check_parsers(lp.plan, str(lp.path))
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = open_manifest(lp, run_dir)
     for name, added in fold_all(run_dir).items():

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from harness.records import Candidate, Reasoning
-from harness.validation import InputError, Problem
+from harness.records import Candidate, Plan, Reasoning
+from harness.validation import InputError, LoadedYaml, Problem, dotted
 
 NO_PARSER = "none"
 
@@ -36,9 +36,21 @@ def installed_parsers(plugins: Sequence[str] = ()) -> list[str] | None:
     return list(ReasoningParserManager.list_registered())
 
 
+Where = tuple[str | int, ...]
+
+
+def served_models(plan: Plan) -> list[tuple[Where, Candidate]]:
+    """Every model the plan serves (candidates, then the judge), with the YAML path of its parser."""
+    out: list[tuple[Where, Candidate]] = [
+        (("candidates", i, "reasoning", "parser"), c) for i, c in enumerate(plan.candidates)
+    ]
+    return out + ([(("judge", "reasoning", "parser"), plan.judge)] if plan.judge else [])
+
+
 def parser_problems(
-    candidates: Sequence[tuple[str, Candidate]], known: Callable[[Sequence[str]], list[str] | None] = installed_parsers
-) -> list[tuple[str, str]]:
+    candidates: Sequence[tuple[Where, Candidate]],
+    known: Callable[[Sequence[str]], list[str] | None] = installed_parsers,
+) -> list[tuple[Where, str]]:
     """``(where, what is wrong)`` for each served candidate whose parser the installed vLLM lacks."""
     served = [(where, c) for where, c in candidates if c.endpoint is None and c.reasoning.parser != NO_PARSER]
     if not served:
@@ -53,8 +65,14 @@ def parser_problems(
     ]
 
 
-def check_parsers(plan_path: str, candidates: Sequence[tuple[str, Candidate]]) -> None:
-    """Raise :class:`InputError` (one line per candidate) when a parser is unknown to the installed vLLM."""
-    problems = parser_problems(candidates)
+def check_parsers(plan: Plan, plan_path: str, doc: LoadedYaml | None = None) -> None:
+    """Raise :class:`InputError` (one line per model) when a parser is unknown to the installed vLLM;
+    with the plan's ``doc``, each line names the line of the plan it is on."""
+    problems = parser_problems(served_models(plan))
     if problems:
-        raise InputError([Problem(plan_path, 0, where, what) for where, what in problems])
+        raise InputError(
+            [
+                doc.problem(where, what) if doc else Problem(plan_path, 0, dotted(where), what)
+                for where, what in problems
+            ]
+        )

@@ -18,7 +18,7 @@ from conftest import CPU_VLLM, DATA, REPO, SMOL, need_model, write_yaml
 from harness.client import ModelClient, Request, Result
 from harness.generate import run_generation
 from harness.plan import load_plan
-from harness.reasoning_parsers import installed_parsers, parser_problems
+from harness.reasoning_parsers import installed_parsers, parser_problems, served_models
 from harness.records import Candidate, Generation, Reasoning, Score
 from harness.report import browser
 from harness.report.render import build_report
@@ -162,8 +162,7 @@ def test_every_parser_named_in_the_guide_is_known_to_the_installed_vllm() -> Non
 
 def test_the_reasoning_shortlist_names_parsers_the_installed_vllm_knows() -> None:
     lp = load_plan(REPO / "configs" / "shortlist_reasoning_h100.yaml")
-    served = [(f"candidates.{i}", c) for i, c in enumerate(lp.plan.candidates)]
-    assert parser_problems(served) == []
+    assert parser_problems(served_models(lp.plan)) == []
     assert {c.reasoning.parser for c in lp.plan.candidates} == {
         "none",
         "qwen3",
@@ -171,3 +170,21 @@ def test_the_reasoning_shortlist_names_parsers_the_installed_vllm_knows() -> Non
         "openai_gptoss",
         "glm45",
     }
+
+
+def test_validate_names_an_unknown_parser_with_its_line(tmp_path: Path) -> None:
+    import subprocess
+
+    from conftest import HARNESS
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        f"name: p\nquestion_sets: [{DATA / 'sets' / 'mini_en.yaml'}]\ncandidates:\n"
+        "  - name: a\n    model: org/model\n    reasoning:\n      parser: deepseek-r1\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run([*HARNESS, "validate", str(plan)], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 2, out.stderr
+    (line,) = [ln for ln in out.stdout.splitlines() if "reasoning.parser" in ln]
+    assert line.startswith(f"{plan}:7: candidates[0].reasoning.parser: 'deepseek-r1' is not a reasoning parser")
+    assert "deepseek_r1" in line and "Traceback" not in out.stderr
