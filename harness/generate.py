@@ -138,14 +138,17 @@ def to_generation(w: WorkItem, api: Api, r: Any, count: Count | None = None) -> 
 
 
 def thinking_counter(lp: LoadedPlan, cand: Candidate) -> Count:
-    """Counts with the candidate's tokenizer (``reasoning.tokenizer``, else its local model folder), loaded
-    on first use; counts nothing (None) when there is no tokenizer to load."""
-    folder = (lp.base_dir / cand.reasoning.tokenizer).resolve() if cand.reasoning.tokenizer else None
-    if folder is None and cand.endpoint is None:
-        folder = resolve_model(lp.base_dir, cand.model)
+    """Counts with the candidate's tokenizer (``reasoning.tokenizer``, else the model it serves: its local folder
+    or its hub id, from the local cache), loaded on first use; counts nothing (None) when there is none to load."""
+    source: str | None = None
+    if cand.reasoning.tokenizer:
+        local = resolve_model(lp.base_dir, cand.reasoning.tokenizer)
+        source = str(local) if local is not None else cand.reasoning.tokenizer
+    elif cand.endpoint is None:
+        source = lp.model_ref(cand)
 
     def count(text: str) -> int | None:
-        counter = tokenizer_count(str(folder)) if folder is not None else None
+        counter = tokenizer_count(source) if source is not None else None
         return counter(text) if counter is not None else None
 
     return count

@@ -130,8 +130,8 @@ class Reasoning(Strict):
     plugin: str | None = None
     """A Python file (relative to the plan) that registers a parser of your own (``--reasoning-parser-plugin``)."""
     tokenizer: str | None = None
-    """Tokenizer folder (relative to the plan) to count thinking tokens when the server's usage does not give
-    them and the model is not a local folder; default: the candidate's local model folder."""
+    """Tokenizer folder (relative to the plan) or cached hub id to count thinking tokens with when the server's
+    usage does not give them; default: the model the harness serves (none for an endpoint)."""
 
 
 class Candidate(Strict):

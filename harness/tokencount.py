@@ -17,14 +17,16 @@ Count = Callable[[str], int | None]
 
 
 @cache
-def tokenizer_count(folder: str) -> Callable[[str], int] | None:
-    """A token counter for the tokenizer in ``folder`` (loaded once); None when it cannot be loaded."""
-    if not (Path(folder) / "tokenizer_config.json").exists() and not (Path(folder) / "tokenizer.json").exists():
+def tokenizer_count(source: str) -> Callable[[str], int] | None:
+    """A token counter for the tokenizer in folder ``source``, or of hub id ``source`` when it is in the local
+    cache (vLLM put it there when it served the model); loaded once; None when it cannot be loaded."""
+    folder = Path(source)
+    if folder.is_dir() and not (folder / "tokenizer_config.json").exists() and not (folder / "tokenizer.json").exists():
         return None
     try:
         from transformers import AutoTokenizer  # heavy: imported only when thinking must be counted
 
-        tok = AutoTokenizer.from_pretrained(folder)
+        tok = AutoTokenizer.from_pretrained(source, local_files_only=True)
     except Exception:  # any failure means: not counted, and the record says so
         return None
     return lambda text: len(tok.encode(text, add_special_tokens=False))
