@@ -30,6 +30,7 @@ from harness.records import (
     Constraints,
     Generation,
     Judge,
+    Judgment,
     Question,
     QuestionSet,
     Reasoning,
@@ -448,3 +449,33 @@ def test_plan_reasoning_block_resolves_the_plugin_and_names_a_missing_one(tmp_pa
     with pytest.raises(InputError) as exc:
         load_plan(write_yaml(tmp_path / "plan.yaml", base))
     assert exc.value.problems[0].field == "candidates[0].reasoning.effort"  # extra keys are refused
+
+
+@pytest.mark.parametrize(
+    ("chunks", "score", "raw", "thinking"),
+    [
+        ([delta("stop", content="<think>也许[[6]]</think>评分：[[8]]")], 8.0, "评分：[[8]]", "也许[[6]]"),  # no parser
+        ([delta(reasoning="[[6]]?"), delta("stop", content="**Rating:** 8")], 8.0, "**Rating:** 8", "[[6]]?"),
+        ([delta(reasoning="[[6]] or [[7]]…"), delta("length", content="")], None, "", "[[6]] or [[7]]…"),  # cut off
+    ],
+)
+def test_a_thinking_judge_is_graded_on_its_verdict_not_its_thinking(
+    chunks: list[dict], score: float | None, raw: str, thinking: str
+) -> None:
+    from harness.judge.stage import ask as judge_ask
+
+    qs = item().qs
+    g = generation_of("年假为10天。")
+    judge = Judge(model="j")
+    it = single_item(judge, qs, qs.questions[0], g)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=sse_stream(chunks))
+
+    async def go() -> Judgment:
+        async with ModelClient("http://judge/v1", "j", None, 5.0, 0, httpx.MockTransport(handler)) as c:
+            return await judge_ask(c, "chat", it, judge)
+
+    j = asyncio.run(go())
+    assert (j.score, j.raw, j.reasoning, j.parsed) == (score, raw, thinking, score is not None)
+    assert j.attempts == (1 if score is not None else 2)  # an unparsed reply is asked once more, never guessed

@@ -3,7 +3,7 @@
 SmolLM2-135M thinks through ``configs/reasoning/chatml_thinking.jinja`` (the assistant turn opens
 with ``<think>``, as DeepSeek-R1's and Qwen3's templates do) and vLLM separates the thinking with
 ``--reasoning-parser think_text`` from ``configs/reasoning/think_text_parser.py`` (vLLM's own
-``<think>``-token parsers refuse the demo tokenizers). One server serves the whole module.
+``<think>``-token parsers refuse the demo tokenizers). One session-scoped server serves them all.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def thinking_candidate(name: str = "smol-thinking") -> Candidate:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def thinking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     model = need_model(SMOL)
     log = tmp_path_factory.mktemp("thinking-server") / "smol-thinking.vllm.log"
