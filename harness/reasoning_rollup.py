@@ -47,10 +47,10 @@ def _source(series: pd.Series) -> str | None:
 
 def reasoning_summary(served: pd.DataFrame, names: Sequence[str], variants: Sequence[Variant]) -> pd.DataFrame:
     """One row per candidate (plan order) with the thinking figures; ``served`` is every answer of the run."""
-    switch = {v.name: v.thinking for v in variants}
+    switch = served.variant.map({v.name: v.thinking for v in variants})
+    allowed = switch != False  # noqa: E712 - None (the model default) allows thinking
     rows = []
     for name in names:
-        allowed = served.variant.map(switch) != False  # noqa: E712 - None (the model default) allows thinking
         mine = served[(served.candidate == name) & served.ok & allowed]
         thought = mine[mine.reasoning.notna()]
         cut = int(mine.cut_off.sum())
@@ -70,7 +70,7 @@ def reasoning_summary(served: pd.DataFrame, names: Sequence[str], variants: Sequ
         }
         everyone = served[served.candidate == name]
         for side, flag in (("on", True), ("off", False)):
-            arm = everyone[everyone.variant.map(switch) == flag]  # None (the model default) is neither side
+            arm = everyone[switch[everyone.index] == flag]  # None (the model default) is neither side
             ok = arm[arm.ok]
             row[f"score_thinking_{side}"] = _mean(arm.score)
             row[f"tokens_thinking_{side}"] = _mean(ok.output_tokens)
