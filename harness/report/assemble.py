@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from harness import lmeval_stage
-from harness.decision import Recommendation, recommend
+from harness.decision import COST_PER_QUESTION, COST_PER_TOKEN, Recommendation, recommend
 from harness.generate import GENERATIONS, PHASES
 from harness.judge.stage import JUDGMENTS
 from harness.judge.summary import JudgeSummary, summarize
@@ -171,7 +171,9 @@ def assemble(
     for column in columns:
         models[column] = [(lm_eval or {}).get(c, {}).get(column) for c in models.candidate]
 
-    rec = recommend(models, questions, plan.weights, plan.constraints, k, resamples, seed)
+    # Thinking multiplies the tokens an answer takes: then cost is weighed per question, not per token.
+    cost_column = COST_PER_QUESTION if has_thinking and models[COST_PER_QUESTION].notna().any() else COST_PER_TOKEN
+    rec = recommend(models, questions, plan.weights, plan.constraints, k, resamples, seed, cost_column)
     models = models.merge(
         rec.table[["candidate", "eligible", "violations", "pareto", "dominated_by", "overall"]],
         on="candidate",

@@ -138,7 +138,7 @@ def render_html(data: ReportData) -> str:
             k=k,
             expected=data.expected,
             questions_total=sum(len(qs.questions) for qs in data.sets.values()),
-            pareto_chart=pareto_chart(models, data.recommendation.recommended),
+            pareto_chart=pareto_chart(models, data.recommendation.recommended, data.recommendation.cost_column),
             throughput_chart=quality_vs_throughput(models),
             stability_chart=stability_chart(models, k),
             sweep=_records(sweep),
