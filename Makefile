@@ -2,6 +2,7 @@
 #   make demo   set up, prepare the demo models, run configs/demo.yaml, write reports/demo/index.html
 #   make demo-full   the same with configs/demo_full.yaml (twice the questions, every variant judged, pairwise)
 #   make test   set up, prepare the demo models, run the whole test suite
+#   make demo-reasoning   a thinking model with thinking on and off (configs/reasoning_demo.yaml), reports/reasoning-demo/
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 #   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 30 s, < 2 GiB)
@@ -12,7 +13,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: setup models demo demo-full demo-clean test test-fast lint bench bench-fidelity bench-report estimate screenshot clean help
+.PHONY: setup models demo demo-full demo-reasoning demo-clean test test-fast lint bench bench-fidelity bench-report estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -31,6 +32,9 @@ demo: models
 
 demo-full: models
 	$(HARNESS) run configs/demo_full.yaml --run-dir results/demo-full --report-dir reports/demo-full
+
+demo-reasoning: models
+	$(HARNESS) run configs/reasoning_demo.yaml --run-dir results/reasoning-demo --report-dir reports/reasoning-demo
 
 # Start the demo from scratch (a plain `make demo` resumes and re-reports).
 demo-clean:

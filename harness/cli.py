@@ -25,6 +25,7 @@ def _err(msg: str) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from harness.plan import load_plan
     from harness.questions import load_question_set
+    from harness.reasoning_parsers import check_parsers
 
     errors = 0
     for raw in args.paths:
@@ -36,6 +37,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 doc = load_yaml(f, str(f))
                 if isinstance(doc.data, dict) and "candidates" in doc.data:
                     lp = load_plan(f, str(f))
+                    check_parsers(lp.plan, str(f), doc)  # imports vLLM only when a model names a parser
                     warnings, kind = (
                         lp.warnings,
                         f"plan with {len(lp.plan.candidates)} candidates, {len(lp.sets)} question sets",

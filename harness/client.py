@@ -7,7 +7,11 @@ chunk that carries a choice minus request start (vLLM sends it with the first
 generated token, even when that token's text is still empty because the
 detokenizer holds back an incomplete character), ITL the gaps between
 consecutive such chunks, E2E the last such chunk minus request start; the
-trailing usage chunk advances nothing. Timeouts, connection errors, 429 and 5xx are retried with
+trailing usage chunk advances nothing; a chunk of thinking counts like any other (TTFT, ITL and
+TPOT are over all tokens), and the time to first *answer* token is kept beside it. The thinking
+arrives in ``delta.reasoning`` (vLLM 0.32 with ``--reasoning-parser``), ``delta.reasoning_content``
+(older vLLM, other engines) or inside the content as ``<think>…</think>`` (no parser); it is kept
+apart from the answer by :func:`harness.thinking.separate`. Timeouts, connection errors, 429 and 5xx are retried with
 exponential backoff; after the last attempt the failure is returned as a result
 with ``error`` set, never raised and never dropped.
 """
@@ -22,10 +26,14 @@ from typing import Any, Literal
 
 import httpx
 
+from harness.thinking import separate
+
 Api = Literal["chat", "completions"]
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 8.0
+REASONING_FIELDS = ("reasoning", "reasoning_content")
+"""Delta fields that carry thinking: vLLM 0.32's name first, then the older one other engines still send."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,10 @@ class Request:
     stop: list[str] | None = None
     ignore_eos: bool = False
     """vLLM extension: keep generating to max_tokens (load tests with equal output lengths)."""
+    chat_template_kwargs: dict[str, Any] | None = None
+    """Chat only: passed to the chat template (``{enable_thinking: false}`` switches Qwen3/GLM thinking off)."""
+    reasoning_effort: str | None = None
+    """Chat only: ``low``/``medium``/``high`` for models that take it (gpt-oss)."""
 
 
 @dataclass
@@ -54,6 +66,14 @@ class Result:
     started_at: float = 0.0
     attempts: int = 0
     error: str | None = None
+    reasoning: str = ""
+    """The thinking, apart from ``text`` (the answer)."""
+    reasoning_via: str | None = None
+    reasoning_tokens: int | None = None
+    """From the server's ``usage.completion_tokens_details`` when it gives them."""
+    ttfat_ms: float | None = None
+    """Time to first answer token (after the thinking)."""
+    cut_off_thinking: bool = False
 
 
 class RetryableError(Exception):
@@ -81,6 +101,10 @@ def request_body(model: str, req: Request) -> dict[str, Any]:
         body["ignore_eos"] = True
     if req.api == "chat":
         body["messages"] = req.messages
+        if req.chat_template_kwargs is not None:
+            body["chat_template_kwargs"] = req.chat_template_kwargs
+        if req.reasoning_effort is not None:
+            body["reasoning_effort"] = req.reasoning_effort
     else:
         body["prompt"] = req.prompt
     return body
@@ -94,6 +118,20 @@ def chunk_text(api: Api, chunk: dict[str, Any]) -> tuple[str, str | None]:
     choice = choices[0]
     text = (choice.get("delta") or {}).get("content") if api == "chat" else choice.get("text")
     return text or "", choice.get("finish_reason")
+
+
+def chunk_reasoning(chunk: dict[str, Any]) -> str:
+    """The thinking a chat chunk carries, under either field name."""
+    choices = chunk.get("choices") or []
+    delta = (choices[0].get("delta") or {}) if choices else {}
+    return next((delta[f] for f in REASONING_FIELDS if delta.get(f)), "")
+
+
+def usage_reasoning_tokens(usage: dict[str, Any]) -> int | None:
+    """``usage.completion_tokens_details.reasoning_tokens`` when the server gives it (vLLM on CPU does not)."""
+    details = usage.get("completion_tokens_details") or {}
+    value = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    return value if isinstance(value, int) else None
 
 
 class ModelClient:
@@ -151,7 +189,8 @@ class ModelClient:
         out.started_at = time.time()
         t0 = time.perf_counter()
         last_content: float | None = None
-        parts: list[str] = []
+        parts: list[tuple[str, float]] = []
+        thoughts: list[str] = []
         async with self._http.stream("POST", self.base_url + path, json=request_body(self.model, req)) as resp:
             if resp.status_code != 200:
                 body = (await resp.aread()).decode("utf-8", errors="replace")[:500]
@@ -177,16 +216,20 @@ class ModelClient:
                         out.itl_ms.append((now - last_content) * 1000)
                     last_content = now
                     out.e2e_ms = (now - t0) * 1000
-                    parts.append(text)
+                    parts.append((text, out.e2e_ms))
+                    thoughts.append(chunk_reasoning(chunk))
                 if finish:
                     out.finish_reason = finish
                 usage = chunk.get("usage")
                 if usage:
                     out.prompt_tokens = usage.get("prompt_tokens")
                     out.output_tokens = usage.get("completion_tokens")
+                    out.reasoning_tokens = usage_reasoning_tokens(usage)
             if not done:
                 raise RetryableError("stream ended before [DONE]")
-        out.text = "".join(parts)
+        sep = separate(parts, "".join(thoughts))
+        out.text, out.reasoning, out.reasoning_via = sep.answer, sep.reasoning, sep.via
+        out.ttfat_ms, out.cut_off_thinking = sep.ttfat_ms, sep.cut_off
 
 
 def _error_message(body: str) -> str:

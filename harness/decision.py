@@ -2,8 +2,10 @@
 
 1. A candidate whose server failed (did not start, died, hung), has no scores, or breaks a hard constraint
    of the plan (GPU memory, p95 latency, stability, quality, cost) is out, with the reason.
-2. The Pareto frontier on (rubric score up, $/1M output tokens down) is computed over
-   every scored candidate: a model off the frontier is worse *and* dearer than another.
+2. The Pareto frontier on (rubric score up, cost down) is computed over every scored
+   candidate: a model off the frontier is worse *and* dearer than another. Cost is $/1M
+   output tokens, or $ per 1,000 questions when the run has thinking models (``cost_column``):
+   a model that thinks spends many more tokens per answer at the same price per token.
 3. Each remaining candidate gets a 0-1 mark per side (see ``harness.records.Weights``)
    and the plan's weighted mean of its marks; the highest is recommended.
 4. The runner-up is named; when its quality is not significantly different from the
@@ -23,6 +25,8 @@ from harness.rollup import is_missing
 from harness.significance import ALPHA, PairedDiff, aligned_scores, paired_difference
 
 SIDES = ("quality", "cost", "latency", "stability")
+COST_PER_TOKEN = "usd_per_mtok"
+COST_PER_QUESTION = "usd_per_1k_questions"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Recommendation:
     weights_used: dict[str, float] = field(default_factory=dict)
     """The plan's weights over the sides that have figures, normalised to sum 1."""
     runner_up_diff: PairedDiff | None = None
+    cost_column: str = COST_PER_TOKEN
+    """The cost figure the frontier and the cost mark used."""
 
 
 def violations(row: dict[str, Any], c: Constraints, k: int) -> list[str]:
@@ -52,6 +58,8 @@ def violations(row: dict[str, Any], c: Constraints, k: int) -> list[str]:
         ("memory_needed_gib", c.max_gpu_memory_gib, "needs {v:.1f} GiB per GPU > {lim:g} GiB", False),
         ("e2e_p95_ms", c.max_p95_latency_ms, "p95 latency {v:,.0f} ms > {lim:,.0f} ms", False),
         ("usd_per_mtok", c.max_usd_per_mtok, "${v:.3f} per 1M tokens > ${lim:g}", False),
+        ("ttft_p95_ms", c.max_p95_ttft_ms, "p95 time to first token {v:,.0f} ms > {lim:,.0f} ms", False),
+        ("ttfat_p95_ms", c.max_p95_ttfat_ms, "p95 time to first answer token {v:,.0f} ms > {lim:,.0f} ms", False),
         ("pass_hat_k", c.min_stability, "pass^" + str(k) + " {v:.2f} < {lim:g}", True),
         ("rubric_mean", c.min_quality, "rubric score {v:.2f} < {lim:g}", True),
     ]
@@ -89,12 +97,12 @@ def pareto_frontier(points: dict[str, tuple[float, float | None]]) -> dict[str, 
     return out
 
 
-def marks(eligible: pd.DataFrame, k: int) -> pd.DataFrame:
+def marks(eligible: pd.DataFrame, k: int, cost_column: str = COST_PER_TOKEN) -> pd.DataFrame:
     """0-1 marks per side: quality and stability as measured, cost and latency relative to the best."""
     m = pd.DataFrame({"candidate": eligible.candidate})
     m["quality"] = eligible.rubric_mean.astype(float)
     m["stability"] = eligible.pass_hat_k.astype(float) if k >= 2 and "pass_hat_k" in eligible else float("nan")
-    for side, column in (("cost", "usd_per_mtok"), ("latency", "e2e_p95_ms")):
+    for side, column in (("cost", cost_column), ("latency", "e2e_p95_ms")):
         values = eligible[column].astype(float) if column in eligible else pd.Series(float("nan"), eligible.index)
         best = values[values > 0].min()
         m[side] = (best / values).where(values > 0) if pd.notna(best) else float("nan")
@@ -103,21 +111,22 @@ def marks(eligible: pd.DataFrame, k: int) -> pd.DataFrame:
 
 def recommend(
     models: pd.DataFrame, questions: pd.DataFrame, weights: Weights, constraints: Constraints, k: int,
-    resamples: int = 2000, seed: int = 0,
+    resamples: int = 2000, seed: int = 0, cost_column: str = COST_PER_TOKEN,
 ) -> Recommendation:  # fmt: skip
-    """Pick a model from the per-candidate summary (one row each) and the per-question scores."""
+    """Pick a model from the per-candidate summary (one row each) and the per-question scores; ``cost_column``
+    is the cost figure of the frontier and the cost mark."""
     rows = models.to_dict("records")
     table = pd.DataFrame({"candidate": models.candidate})
     table["violations"] = [violations(r, constraints, k) for r in rows]
     table["eligible"] = [not v for v in table.violations]
-    scored = {r["candidate"]: (float(r["rubric_mean"]), _number(r.get("usd_per_mtok")))
+    scored = {r["candidate"]: (float(r["rubric_mean"]), _number(r.get(cost_column)))
               for r in rows if not is_missing(r.get("rubric_mean")) and not r.get("server_error")}  # fmt: skip
     dominated = pareto_frontier(scored)
     table["pareto"] = [c in scored and dominated[c] is None for c in table.candidate]
     table["dominated_by"] = [dominated.get(c) for c in table.candidate]
 
     eligible = models[table.eligible.to_numpy()]
-    m = marks(eligible, k)
+    m = marks(eligible, k, cost_column)
     wanted = {s: float(getattr(weights, s)) for s in SIDES}
     present = {s: w for s, w in wanted.items() if w > 0 and m[s].notna().any()}
     total = sum(present.values())
@@ -126,7 +135,7 @@ def recommend(
     table = table.merge(m, on="candidate", how="left")
     ranked = m.sort_values(["overall", "quality"], ascending=False).candidate.tolist()
     if not ranked:
-        return Recommendation(None, None, False, _no_choice(table), table, used)
+        return Recommendation(None, None, False, _no_choice(table), table, used, cost_column=cost_column)
     best = ranked[0]
     runner = ranked[1] if len(ranked) > 1 else None
     diff = (
@@ -134,7 +143,7 @@ def recommend(
     )
     tied = bool(diff and (diff.p_value is None or diff.p_value >= ALPHA))
     reason = _reason(best, runner, diff, tied, table, models, used, k)
-    return Recommendation(best, runner, tied, reason, table, used, diff)
+    return Recommendation(best, runner, tied, reason, table, used, diff, cost_column)
 
 
 def _reason(
@@ -154,6 +163,8 @@ def _reason(
         facts.append(f"{row.pass_hat_k:.0%} of questions are answered acceptably in all {k} samples")
     if not is_missing(row.get("usd_per_mtok")):
         facts.append(f"it costs ${row.usd_per_mtok:.3f} per 1M output tokens")
+    if not is_missing(row.get("thinking_tok_p50")) and not is_missing(row.get("usd_per_1k_questions")):
+        facts.append(f"${row.usd_per_1k_questions:.4f} per 1,000 questions, thinking included")
     if not is_missing(row.get("e2e_p95_ms")):
         facts.append(f"95% of answers take at most {row.e2e_p95_ms / 1000:.1f} s")
     parts.append(_sentence(facts))

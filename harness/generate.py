@@ -29,6 +29,7 @@ from harness.perf.measure import measure_server
 from harness.perf.sweep import run_sweep, sweep_pending
 from harness.plan import LoadedPlan, resolve_model
 from harness.prompts import Framing, build_request
+from harness.reasoning_parsers import check_parsers
 from harness.records import DEFAULT_VARIANT, Candidate, Generation, Phase, Plan, Question, QuestionSet
 from harness.serving import (
     Server,
@@ -39,6 +40,7 @@ from harness.serving import (
     vllm_command,
 )
 from harness.store import JsonlAppender, resume_records
+from harness.tokencount import Count, split_tokens, tokenizer_count
 from harness.variants import framings, generation_key
 from harness.watchdog import ServerGone, ask_all_while_up
 
@@ -117,14 +119,38 @@ def load_done(path: Path, log: Log) -> set[str]:
     return {g.key for g in kept}
 
 
-def to_generation(w: WorkItem, api: Api, r: Any) -> Generation:
+def to_generation(w: WorkItem, api: Api, r: Any, count: Count | None = None) -> Generation:
+    """The record of one answer; ``count`` counts thinking tokens when the server's usage does not."""
+    reasoning_tokens, answer_tokens, token_split = split_tokens(
+        r.output_tokens, r.reasoning, r.text, r.reasoning_tokens, count if r.reasoning else None
+    )
     return Generation(
         key=w.key, candidate=w.candidate, set_id=w.qs.id, question_id=w.q.id, sample=w.sample,
         variant=w.variant, context_ids=list(w.framing.context_ids), context=w.framing.context, api=api,
         seed=w.seed, text=r.text, finish_reason=r.finish_reason,
         prompt_tokens=r.prompt_tokens, output_tokens=r.output_tokens, ttft_ms=r.ttft_ms,
         e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, started_at=r.started_at, attempts=r.attempts, error=r.error,
+        reasoning=r.reasoning or None, reasoning_via=r.reasoning_via, reasoning_tokens=reasoning_tokens,
+        answer_tokens=answer_tokens, token_split=token_split, ttfat_ms=r.ttfat_ms,
+        cut_off_thinking=r.cut_off_thinking,
     )  # fmt: skip
+
+
+def thinking_counter(lp: LoadedPlan, cand: Candidate) -> Count:
+    """Counts with the candidate's tokenizer (``reasoning.tokenizer``, else the model it serves: its local folder
+    or its hub id, from the local cache), loaded on first use; counts nothing (None) when there is none to load."""
+    source: str | None = None
+    if cand.reasoning.tokenizer:
+        local = resolve_model(lp.base_dir, cand.reasoning.tokenizer)
+        source = str(local) if local is not None else cand.reasoning.tokenizer
+    elif cand.endpoint is None:
+        source = lp.model_ref(cand)
+
+    def count(text: str) -> int | None:
+        counter = tokenizer_count(source) if source is not None else None
+        return counter(text) if counter is not None else None
+
+    return count
 
 
 async def probe_api(server: Server, plan: Plan) -> Api:
@@ -214,8 +240,9 @@ class Tally:
 
 
 async def _generate_all(
-    server: Server, api: Api, items: list[WorkItem], plan: Plan, out: JsonlAppender, bar: tqdm
-) -> Tally:
+    server: Server, api: Api, items: list[WorkItem], plan: Plan, out: JsonlAppender, bar: tqdm,
+    count: Count | None = None,
+) -> Tally:  # fmt: skip
     """Ask every item; stop early (and say why) when the server is gone or the breaker trips."""
     limits = plan.limits
     tally = Tally()
@@ -225,7 +252,7 @@ async def _generate_all(
 
         async def ask(w: WorkItem) -> str | None:
             res = await client.generate(build_request(api, w.qs, w.q, plan.sampling, w.seed, w.framing))
-            out.append(to_generation(w, api, res))
+            out.append(to_generation(w, api, res, count))
             if res.error is None:
                 tally.ok += 1
             else:
@@ -303,7 +330,8 @@ def run_candidate(
                     with tqdm(
                         total=len(items), desc=cand.name, unit="ans", disable=not show_progress, file=sys.stderr
                     ) as bar:
-                        tally = aio.run(_generate_all(server, api, items, lp.plan, out, bar))
+                        count = thinking_counter(lp, cand)
+                        tally = aio.run(_generate_all(server, api, items, lp.plan, out, bar, count))
                     outcome.ok, outcome.failed = tally.ok, tally.failed
                     if tally.stopped:
                         outcome.error = (
@@ -377,6 +405,7 @@ def run_generation(
     (:meth:`ServerShare.for_judge`); the caller then closes ``share``.
     """
     lmeval_stage.preflight(lp)
+    check_parsers(lp.plan, str(lp.path))
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = open_manifest(lp, run_dir)
     for name, added in fold_all(run_dir).items():

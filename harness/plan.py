@@ -90,6 +90,16 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
         if cand.chat_template and not (base / cand.chat_template).is_file():
             problems.append(doc.problem((*at, "chat_template"), f"chat template file {cand.chat_template} not found"))
 
+    served: list[tuple[tuple[str | int, ...], Candidate]] = [
+        (("candidates", i), c) for i, c in enumerate(plan.candidates)
+    ]
+    for where, model in [*served, *([(("judge",), plan.judge)] if plan.judge else [])]:
+        plugin = model.reasoning.plugin
+        if plugin and not (base / plugin).is_file():
+            problems.append(doc.problem((*where, "reasoning", "plugin"), f"reasoning parser plugin {plugin} not found"))
+        elif plugin:  # the server runs in another folder: give it the absolute path
+            model.reasoning.plugin = str((base / plugin).resolve())
+
     sets: list[LoadedSet] = []
     set_ids: dict[str, str] = {}
     for i, rel in enumerate(plan.question_sets):

@@ -9,7 +9,8 @@ strings, so it answers once instead of inventing the next question.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from harness.client import Api, Request
 from harness.records import FewShotExample, Question, QuestionSet, Sampling, Variant
@@ -49,6 +50,18 @@ class Framing:
     context: str | None = None
     """Retrieved passages, already rendered (``harness.retrieval.render_context``)."""
     context_ids: tuple[str, ...] = field(default=())
+    chat_template_kwargs: dict[str, Any] | None = None
+    """The variant's thinking switch for the chat template (``{enable_thinking: false}``)."""
+    reasoning_effort: str | None = None
+
+
+def with_thinking_switch(framing: Framing, variant: Variant) -> Framing:
+    """``framing`` carrying the variant's thinking switch: its ``chat_template_kwargs``, else
+    ``{enable_thinking: thinking}`` when it sets ``thinking``; and its ``reasoning_effort``."""
+    kwargs = variant.chat_template_kwargs
+    if kwargs is None and variant.thinking is not None:
+        kwargs = {"enable_thinking": variant.thinking}
+    return replace(framing, chat_template_kwargs=kwargs, reasoning_effort=variant.reasoning_effort)
 
 
 def system_text(variant: Variant, language: str) -> str | None:
@@ -127,7 +140,8 @@ def build_request(
     f = framing or Framing()
     if api == "chat":
         return Request(api="chat", messages=chat_messages(qs, q, f), max_tokens=sampling.max_tokens,
-                       temperature=sampling.temperature, top_p=sampling.top_p, seed=seed)  # fmt: skip
+                       temperature=sampling.temperature, top_p=sampling.top_p, seed=seed,
+                       chat_template_kwargs=f.chat_template_kwargs, reasoning_effort=f.reasoning_effort)  # fmt: skip
     return Request(api="completions", prompt=plain_prompt(qs, q, f), stop=stop_strings(qs),
                    max_tokens=sampling.max_tokens, temperature=sampling.temperature,
                    top_p=sampling.top_p, seed=seed)  # fmt: skip

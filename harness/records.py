@@ -12,7 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: a generation keeps its thinking (``reasoning``) apart from the answer (``text``), with the
+output tokens split and the time to first answer token. Version-1 records load unchanged but
+for a ``<think>`` block inside ``text``, which is split out on reading (see ``Generation``)."""
 
 
 class Strict(BaseModel):
@@ -121,6 +124,19 @@ class Endpoint(Strict):
     """Model name the endpoint serves; defaults to the candidate's ``model``."""
 
 
+class Reasoning(Strict):
+    """How a candidate's thinking reaches the harness (see docs/reasoning.md)."""
+
+    parser: str = "none"
+    """vLLM ``--reasoning-parser`` name (``deepseek_r1``, ``qwen3``, ``glm45``, ``openai_gptoss``...), checked
+    against the installed vLLM; ``none``: no parser, the client splits ``<think>…</think>`` out of the content."""
+    plugin: str | None = None
+    """A Python file (relative to the plan) that registers a parser of your own (``--reasoning-parser-plugin``)."""
+    tokenizer: str | None = None
+    """Tokenizer folder (relative to the plan) or cached hub id to count thinking tokens with when the server's
+    usage does not give them; default: the model the harness serves (none for an endpoint)."""
+
+
 class Candidate(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     """Short name used in file names and the report."""
@@ -137,6 +153,8 @@ class Candidate(Strict):
     endpoint: Endpoint | None = None
     config_json: str | None = None
     """A config.json (path relative to the plan) for `harness estimate` when the weights are not local."""
+    reasoning: Reasoning = Field(default_factory=Reasoning)
+    """Thinking models: the vLLM reasoning parser that separates the thinking from the answer."""
 
     @property
     def gpus(self) -> int:
@@ -266,6 +284,14 @@ class Variant(Strict):
     """Text, or text per language (``{zh: ..., en: ...}``)."""
     top_k: int = Field(default=3, ge=1)
     chunk_chars: int = Field(default=300, ge=50)
+    thinking: bool | None = None
+    """Thinking on (true) or off (false) for models that can switch; None leaves the model's default. Sent as
+    ``chat_template_kwargs: {enable_thinking: …}`` (the Qwen3/GLM convention) unless ``chat_template_kwargs``
+    is given; the report compares quality, tokens and seconds with and without thinking."""
+    chat_template_kwargs: dict[str, Any] | None = None
+    """Sent as is to the chat endpoint (``{thinking: true}`` for DeepSeek-V3.1); overrides ``thinking``'s default."""
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    """Sent as ``reasoning_effort`` (gpt-oss and other models that take it)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -319,6 +345,10 @@ class Constraints(Strict):
     min_quality: float | None = Field(default=None, ge=0, le=1)
     """Least rubric score."""
     max_usd_per_mtok: float | None = Field(default=None, gt=0)
+    max_p95_ttft_ms: float | None = Field(default=None, gt=0)
+    """p95 time to first token (thinking included), at the plan's concurrency."""
+    max_p95_ttfat_ms: float | None = Field(default=None, gt=0)
+    """p95 time to first answer token (after the thinking): what a user waits before the answer starts."""
 
 
 class Plan(Strict):
@@ -392,10 +422,13 @@ class Generation(AnswerRef):
     """Which endpoint produced the answer."""
     seed: int
     text: str = ""
+    """The answer: what is scored and judged. A thinking model's thinking is in ``reasoning``, never here."""
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     output_tokens: int | None = None
+    """Every output token, thinking included (the server's usage)."""
     ttft_ms: float | None = None
+    """First token, thinking included (as ``vllm bench serve``); ``ttfat_ms`` is the answer's first token."""
     e2e_ms: float | None = None
     itl_ms: list[float] = Field(default_factory=list)
     """Gaps between consecutive content chunks."""
@@ -408,10 +441,37 @@ class Generation(AnswerRef):
     """Passages given with the question (``with_context``), best first."""
     context: str | None = None
     """The context text given, as the model saw it (for faithfulness checks and the judge)."""
+    # -- schema 2: thinking models. ``text`` above is the answer only (what is scored and judged).
+    reasoning: str | None = None
+    """The model's thinking (None: it gave none), from the server's reasoning field or split out of the content."""
+    reasoning_via: Literal["parser", "think_tags"] | None = None
+    """Where the thinking came from: the server's reasoning parser, or ``<think>`` tags split by the client."""
+    reasoning_tokens: int | None = None
+    """Output tokens spent thinking (part of ``output_tokens``)."""
+    answer_tokens: int | None = None
+    """Output tokens of the answer: ``output_tokens - reasoning_tokens``."""
+    token_split: Literal["usage", "tokenizer"] | None = None
+    """Where ``reasoning_tokens`` came from: the server's usage details, or counted with the candidate's tokenizer."""
+    ttfat_ms: float | None = None
+    """Time to first answer token: request start to the first chunk of the answer (after the thinking)."""
+    cut_off_thinking: bool = False
+    """The model thought but gave no answer (``max_tokens`` ran out, or it never closed its thinking): scored 0."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        from harness.thinking import upgrade_generation  # the split lives in one place
+
+        return upgrade_generation(data)
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def answer(self) -> str:
+        """What is scored and judged: the answer without the thinking (``reasoning`` never is)."""
+        return "" if self.cut_off_thinking else self.text
 
 
 class Phase(BaseModel):
@@ -453,6 +513,8 @@ class Score(AnswerRef):
     """For answers given retrieved material: the ``faithful`` check, reported beside (not in) the rubric score."""
     context_hit: bool | None = None
     """Whether the given material held the question's ``source`` (None: no material, or no source named)."""
+    cut_off_thinking: bool = False
+    """The answer was cut off while thinking: scored 0 without running the checks."""
 
 
 class Judgment(BaseModel):
@@ -483,6 +545,8 @@ class Judgment(BaseModel):
     attempts: int = 1
     """2 when the first reply could not be parsed and the judge was asked once more."""
     error: str | None = None
+    reasoning: str | None = None
+    """A reasoning judge's own thinking, kept apart from ``raw``: its verdict is parsed from ``raw`` only."""
 
 
 class RequestTiming(BaseModel):

@@ -28,6 +28,7 @@ ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
     "text", "ok", "error", "score", "faithful", "context_hit", "context_ids",
     "prompt_tokens", "output_tokens", "ttft_ms", "e2e_ms", "tpot_ms",
+    "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off",
 ]  # fmt: skip
 
 
@@ -53,6 +54,10 @@ def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, Q
             "prompt_tokens": g.prompt_tokens, "output_tokens": g.output_tokens,
             "ttft_ms": g.ttft_ms, "e2e_ms": g.e2e_ms,
             "tpot_ms": stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
+            "reasoning": g.reasoning, "reasoning_tokens": g.reasoning_tokens, "answer_tokens": g.answer_tokens,
+            "token_split": g.token_split, "ttfat_ms": g.ttfat_ms,
+            "answer_ms": g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None,
+            "cut_off": g.ok and g.cut_off_thinking,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
 

@@ -29,6 +29,7 @@ import httpx
 import psutil
 
 from harness.dtype import DtypeChoice, served_dtype
+from harness.reasoning_parsers import vllm_reasoning_args
 from harness.records import Candidate
 
 LOG_TAIL_LINES = 12
@@ -98,7 +99,7 @@ def vllm_command(
         cmd += ["--gpu-memory-utilization", str(v.gpu_memory_utilization)]
     if chat_template:
         cmd += ["--chat-template", str(chat_template)]
-    return cmd + list(v.extra_args)
+    return cmd + vllm_reasoning_args(cand.reasoning) + list(v.extra_args)
 
 
 _CAUSE = re.compile(r"\w(?:Error|Exception): |\berror: ")

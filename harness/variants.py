@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.prompts import Framing, few_shot_examples, system_text
+from harness.prompts import Framing, few_shot_examples, system_text, with_thinking_switch
 from harness.records import DEFAULT_VARIANT, Question, QuestionSet, Variant
 from harness.retrieval import Bm25Index, Passage, chunk_document, load_documents, render_context, squash
 
@@ -68,7 +68,7 @@ def framings(
             retrieves = variant.kind == "with_context" and qs.documents
             docs = set_documents(qs, path, variant.chunk_chars) if retrieves else None
             for q in qs.questions:
-                out[(variant.name, qs.id, q.id)] = framing(variant, qs, q, docs)
+                out[(variant.name, qs.id, q.id)] = with_thinking_switch(framing(variant, qs, q, docs), variant)
     return out
 
 

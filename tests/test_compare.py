@@ -269,8 +269,9 @@ def test_the_dtype_served_and_the_cpu_behind_it_are_setup_differences(tmp_path: 
     sets = write_set(tmp_path / "s.yaml", QIDS)
     a = make_run(tmp_path, "a", {"m1": varied()}, sets)
     b = make_run(tmp_path, "b", {"m1": varied()}, sets)
-    for run, dtype, model, flags in ((a, "float32", "AMD EPYC 7B12", ["avx2"]),
-                                     (b, "bfloat16", "Intel Xeon 8481C", ["amx_bf16", "avx2", "avx512_bf16"])):  # fmt: skip
+    hosts = ((a, "float32", "AMD EPYC 7B12", ["avx2"]),
+             (b, "bfloat16", "Intel Xeon 8481C", ["amx_bf16", "avx2", "avx512_bf16"]))  # fmt: skip
+    for run, dtype, model, flags in hosts:
         m = json.loads((run / "manifest.json").read_text())
         m["host"].update(cpu_model=model, cpu_flags=flags)
         m["candidates"]["m1"]["dtype"] = {"requested": "auto", "dtype": dtype, "reason": "auto: ..."}

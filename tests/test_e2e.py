@@ -263,7 +263,8 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
     assert f"report: {(report_dir / 'index.html').resolve()}" in out
 
 
-def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path, sig: signal.Signals) -> None:
     plan = _local_plan(tmp_path, [{"name": "smol", "model": str(need_model(SMOL))}], samples=8, max_tokens=64)
     run_dir = tmp_path / "run"
     proc = subprocess.Popen(
@@ -280,7 +281,7 @@ def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path) -> None:
     while time.monotonic() < deadline and (not gens.exists() or gens.stat().st_size == 0):
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     stop.set()
     assert proc.returncode == 130, err

@@ -144,8 +144,9 @@ def test_judge_variants_bound_single_grading_and_pairwise_uses_the_decision_vari
         return g.model_copy(update={"variant": v, "key": f"{g.key}/{v}"})
 
     both = [in_variant(g, v) for g in GENS for v in ("zero_shot", "with_context")]
+    cands = [{"name": "a", "model": "m"}, {"name": "b", "model": "m"}]
     plan = Plan.model_validate({
-        "name": "p", "question_sets": ["x.yaml"], "candidates": [{"name": "a", "model": "m"}, {"name": "b", "model": "m"}],
+        "name": "p", "question_sets": ["x.yaml"], "candidates": cands,
         "variants": ["zero_shot", "with_context"], "decide_on": "with_context",
         "judge": {"model": "m", "retest_fraction": 0.0, "variants": ["with_context"]},
     })  # fmt: skip

@@ -3,6 +3,12 @@
 Accepted: the bracketed form the prompts ask for (``[[7]]``, ``[[A]]``), or a
 labelled line (``Rating: 7``, ``评分：7``, ``Verdict: A``, ``结论：B``). A reply
 that states two different verdicts, or a number outside the scale, is unparsed.
+
+Before parsing, the judge's own thinking (``<think>…</think>``, when it is a reasoning
+model served without a parser) is removed: a verdict it weighed while thinking is not
+its verdict. Near-misses of the forms above are read too: markdown emphasis
+(``**Rating:** 8``, ``Rating: **8**``), a closing full stop (``Rating: 8.``, ``评分：8分。``)
+and invisible format characters (a zero-width space inside ``[[8]]``).
 """
 
 from __future__ import annotations
@@ -10,17 +16,23 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from harness.thinking import split_thinking
+
 _SCORE_BRACKET = re.compile(r"\[\[\s*(\d+(?:\.\d+)?)\s*(?:/\s*\d+)?\s*\]\]")
 _SCORE_LINE = re.compile(
-    r"^\s*(?:rating|score|评分|得分|分数)\s*[:：]\s*(\d+(?:\.\d+)?)\s*(?:/\s*\d+|分)?\s*$", re.I | re.M
+    r"^\s*(?:rating|score|评分|得分|分数)\s*[:：]\s*(\d+(?:\.\d+)?)\s*(?:/\s*\d+|分)?\s*[.。!！]?\s*$", re.I | re.M
 )
 _PAIR_BRACKET = re.compile(r"\[\[\s*([ABC])\s*\]\]")
-_PAIR_LINE = re.compile(r"^\s*(?:verdict|结论|判断)\s*[:：]\s*\[?\[?\s*([ABC])\s*\]?\]?\s*$", re.I | re.M)
+_PAIR_LINE = re.compile(r"^\s*(?:verdict|结论|判断)\s*[:：]\s*\[?\[?\s*([ABC])\s*\]?\]?\s*[.。!！]?\s*$", re.I | re.M)
+_EMPHASIS = re.compile(r"\*+|(?<!\w)__|__(?!\w)")
 PAIR_VERDICT = {"A": "A", "B": "B", "C": "tie"}
 
 
 def _clean(reply: str) -> str:
-    return unicodedata.normalize("NFKC", reply)
+    """The verdict part of a reply: the judge's thinking removed, NFKC, format characters and emphasis gone."""
+    text = unicodedata.normalize("NFKC", split_thinking(reply).answer)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return _EMPHASIS.sub("", text)
 
 
 def parse_score(reply: str, scale: int) -> float | None:

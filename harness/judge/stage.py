@@ -71,7 +71,7 @@ async def ask(client: ModelClient, api: Api, item: JudgeItem, judge: Judge) -> J
             record.error = res.error
             return record
         score, verdict = _parse(item, res.text, judge.scale)
-        record.raw = res.text
+        record.raw, record.reasoning = res.text, res.reasoning or None
         if score is not None or verdict is not None:
             record.parsed, record.score, record.verdict = True, score, verdict  # type: ignore[assignment]
             return record
@@ -140,7 +140,8 @@ def run_judging(
     path = run_dir / JUDGMENTS
     done = _load_done(path, manifest, fingerprint, log)
     done_keys = {j.key for j in done}
-    gens = [g for g in read_records(run_dir / GENERATIONS, Generation) if g.ok]
+    # Failed answers and answers cut off while thinking gave the judge nothing to grade (they score 0 by rubric).
+    gens = [g for g in read_records(run_dir / GENERATIONS, Generation) if g.ok and not g.cut_off_thinking]
     sets = {ls.qs.id: ls.qs for ls in lp.sets}
     work = judge_work(lp.plan, sets, gens)
     pending = [w for w in work if w.key not in done_keys]

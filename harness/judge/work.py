@@ -59,7 +59,7 @@ def single_item(
     kind = "injection" if attack else "single"
     key = f"inject/{attack.id}/{g.key}" if attack else f"single/{g.key}/t{trial}"
     seed = judge.seed + (RETEST_SEED_OFFSET if trial else 0)
-    answer = f"{g.text}\n\n{attack.text}" if attack else g.text
+    answer = f"{g.answer}\n\n{attack.text}" if attack else g.answer  # the answer only, never the thinking
     prompt = prompts.single_prompt(
         qs.language, q.question, answer, q.reference, q.judge_criteria, judge.scale, key, seed, g.context
     )
@@ -109,7 +109,7 @@ def pairwise_items(
                     for tag, (a, b) in (("ab", (gx, gy)), ("ba", (gy, gx))):
                         key = f"pair/{x}|{y}/{qs.id}/{q.id}/{s}/{tag}"
                         prompt = prompts.pairwise_prompt(
-                            qs.language, q.question, a.text, b.text, q.reference, q.judge_criteria, key, judge.seed
+                            qs.language, q.question, a.answer, b.answer, q.reference, q.judge_criteria, key, judge.seed
                         )
                         out.append(
                             JudgeItem(

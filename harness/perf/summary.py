@@ -82,14 +82,23 @@ def best_levels(sweep: pd.DataFrame) -> pd.DataFrame:
 
 
 def cost_row(price_usd_per_gpu_hour: float | None, gpus: int, best_out_tok_per_s: float | None,
-             best_requests_per_s: float | None, gpu_seconds: float) -> dict[str, float | None]:  # fmt: skip
-    """$ per 1M output tokens and per 1,000 questions at the best SLO-meeting level; GPU-hours used."""
+             best_requests_per_s: float | None, gpu_seconds: float,
+             tokens_per_answer: float | None = None) -> dict[str, float | None]:  # fmt: skip
+    """$ per 1M output tokens and per 1,000 questions at the best SLO-meeting level; GPU-hours used.
+
+    With ``tokens_per_answer`` (this run's mean output tokens per answer, thinking included) a
+    question costs what its tokens cost at that level: a model that thinks 2,000 tokens per
+    answer pays for them. Without it, 1,000 requests at the level's requests/s.
+    """
     price = price_usd_per_gpu_hour or 0.0
+    per_mtok = stats.usd_per_mtok(price, gpus, best_out_tok_per_s)
     per_thousand = None
-    if price > 0 and best_requests_per_s:
+    if per_mtok is not None and tokens_per_answer:
+        per_thousand = per_mtok * tokens_per_answer * 1000 / 1e6
+    elif price > 0 and best_requests_per_s:
         per_thousand = price * gpus * (1000 / best_requests_per_s) / 3600
     return {
-        "usd_per_mtok": stats.usd_per_mtok(price, gpus, best_out_tok_per_s),
+        "usd_per_mtok": per_mtok,
         "usd_per_1k_questions": per_thousand,
         "gpu_hours": gpu_seconds * gpus / 3600,
     }
@@ -140,10 +149,25 @@ def cost_frame(candidates: Sequence[Candidate], perf: Perf, sweep: pd.DataFrame,
                 "best_out_tok_per_s": tok_s,
                 "best_requests_per_s": req_s,
                 "price_usd_per_gpu_hour": price_per_gpu_hour(cand, perf),
-                **cost_row(price_per_gpu_hour(cand, perf), gpus, tok_s, req_s, seconds),
+                **cost_row(
+                    price_per_gpu_hour(cand, perf),
+                    gpus,
+                    tok_s,
+                    req_s,
+                    seconds,
+                    _tokens_per_answer(fallback, cand.name),
+                ),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _tokens_per_answer(models: pd.DataFrame, name: str) -> float | None:
+    """Mean output tokens per answer (thinking included) from the model summary, when it has them."""
+    if "mean_output_tokens" not in models or name not in set(models.candidate):
+        return None
+    value = models.set_index("candidate").loc[name, "mean_output_tokens"]
+    return float(value) if value is not None and value == value and value > 0 else None
 
 
 def memory_needed_gib(server: dict, metrics: dict, gpus: int) -> float | None:

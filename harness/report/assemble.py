@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from harness import lmeval_stage
-from harness.decision import Recommendation, recommend
+from harness.decision import COST_PER_QUESTION, COST_PER_TOKEN, Recommendation, recommend
 from harness.generate import GENERATIONS, PHASES
 from harness.judge.stage import JUDGMENTS
 from harness.judge.summary import JudgeSummary, summarize
@@ -25,6 +25,7 @@ from harness.perf.measure import PERF
 from harness.perf.nvml import energy_per_token_j
 from harness.perf.summary import cost_frame, memory_needed_gib, sweep_frame
 from harness.perf.sweep import LOADTEST
+from harness.reasoning_rollup import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
 from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
 from harness.rollup import answers_frame, category_frame, model_summary, question_frame, set_frame
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_run
@@ -68,6 +69,8 @@ class ReportData:
     served_stability: pd.DataFrame
     """``stability`` for every variant (one row per candidate x variant x question); ``stability`` is its
     decision-variant rows."""
+    reasoning: pd.DataFrame | None = None
+    """Thinking figures per candidate (:mod:`harness.reasoning_rollup`), when any answer of the run has thinking."""
 
 
 def _tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -118,6 +121,14 @@ def assemble(
     sweep = sweep_frame(levels, plan.perf.slo)
     costs = cost_frame(cands, plan.perf, sweep, phases, models)
     models = models.drop(columns=["usd_per_mtok"]).merge(costs, on="candidate", how="left")
+    thinking = reasoning_summary(served, names, plan.variants)
+    models = models.merge(thinking, on="candidate", how="left")
+    models["usd_per_1k_acceptable"] = [
+        usd_per_1k_acceptable(cost, acceptable_share(answers, c, plan.rubric_pass_threshold))
+        for c, cost in zip(models.candidate, models.usd_per_1k_questions, strict=True)
+    ]
+    has_thinking = bool(thinking.thinking_answers.sum()) or bool(thinking.cut_off.sum())
+    notes = notes + (cut_off_advice(thinking, plan.sampling.max_tokens) if has_thinking else [])
     roof = roofline_columns(plan, manifest, served, models)
     models["roofline_tok_per_s"] = [roof.get(c, (None, None))[0] for c in models.candidate]
     models["roofline_share"] = [roof.get(c, (None, None))[1] for c in models.candidate]
@@ -160,7 +171,9 @@ def assemble(
     for column in columns:
         models[column] = [(lm_eval or {}).get(c, {}).get(column) for c in models.candidate]
 
-    rec = recommend(models, questions, plan.weights, plan.constraints, k, resamples, seed)
+    # Thinking multiplies the tokens an answer takes: then cost is weighed per question, not per token.
+    cost_column = COST_PER_QUESTION if has_thinking and models[COST_PER_QUESTION].notna().any() else COST_PER_TOKEN
+    rec = recommend(models, questions, plan.weights, plan.constraints, k, resamples, seed, cost_column)
     models = models.merge(
         rec.table[["candidate", "eligible", "violations", "pareto", "dominated_by", "overall"]],
         on="candidate",
@@ -178,5 +191,5 @@ def assemble(
         categories=category_frame(questions, resamples, seed), set_scores=set_frame(questions, resamples, seed),
         recommendation=rec, sweep=sweep, perf_records=perf_records, judge_summary=judge_summary,
         expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,
-        served_stability=served_stability,
+        served_stability=served_stability, reasoning=thinking if has_thinking else None,
     )  # fmt: skip

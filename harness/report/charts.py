@@ -79,40 +79,46 @@ def _error_bars(rows: pd.DataFrame, low: str, mid: str, high: str) -> list[list[
     return [below.astype(float).tolist(), above.astype(float).tolist()]
 
 
-def pareto_chart(models: pd.DataFrame, recommended: str | None) -> str | None:
-    """Rubric score (95% CI bars) against $/1M output tokens on a log scale, with the Pareto frontier.
+COST_LABELS = {
+    "usd_per_mtok": "$ per 1M output tokens",
+    "usd_per_1k_questions": "$ per 1,000 questions, thinking included",
+}
+
+
+def pareto_chart(models: pd.DataFrame, recommended: str | None, cost: str = "usd_per_mtok") -> str | None:
+    """Rubric score (95% CI bars) against cost (the decision's cost figure) on a log scale, with the Pareto frontier.
 
     Up and left is better. Hollow grey points break a hard constraint; the star is the recommendation.
     """
-    data = models.dropna(subset=["rubric_mean", "usd_per_mtok"])
-    data = data[data.usd_per_mtok > 0]
+    data = models.dropna(subset=["rubric_mean", cost])
+    data = data[data[cost] > 0]
     if data.empty:
         return None
     fig, ax = plt.subplots(figsize=(7.0, 4.4))
     for eligible, rows in data.groupby(data.eligible.fillna(False).astype(bool)):
         ax.errorbar(
-            rows.usd_per_mtok, rows.rubric_mean,
+            rows[cost], rows.rubric_mean,
             yerr=_error_bars(rows, "rubric_ci_low", "rubric_mean", "rubric_ci_high"),
             fmt="o", capsize=4, markersize=8, linestyle="none",
             color="#1f6feb" if eligible else "#98a2b3", markerfacecolor="#1f6feb" if eligible else "white",
             label="meets the constraints" if eligible else "breaks a constraint",
         )  # fmt: skip
-    front = data[data.pareto.fillna(False).astype(bool)].sort_values("usd_per_mtok")
+    front = data[data.pareto.fillna(False).astype(bool)].sort_values(cost)
     if len(front) > 1:
-        ax.step(front.usd_per_mtok, front.rubric_mean, where="post", color="#067647", linewidth=1.2,
+        ax.step(front[cost], front.rubric_mean, where="post", color="#067647", linewidth=1.2,
                 linestyle="--", label="Pareto frontier")  # fmt: skip
     if recommended in set(data.candidate):
         r = data[data.candidate == recommended].iloc[0]
-        ax.plot([r.usd_per_mtok], [r.rubric_mean], marker="*", markersize=20, color="#f5b400",
+        ax.plot([r[cost]], [r.rubric_mean], marker="*", markersize=20, color="#f5b400",
                 markeredgecolor="#7a5a00", linestyle="none", label="recommended", zorder=5)  # fmt: skip
     for _, row in data.iterrows():
-        ax.annotate(str(row.candidate), (row.usd_per_mtok, row.rubric_mean), textcoords="offset points",
+        ax.annotate(str(row.candidate), (row[cost], row.rubric_mean), textcoords="offset points",
                     xytext=(7, 5), fontsize=8)  # fmt: skip
     ax.set_xscale("log")
-    lo, hi = float(data.usd_per_mtok.min()), float(data.usd_per_mtok.max())
+    lo, hi = float(data[cost].min()), float(data[cost].max())
     ax.set_xlim(lo / 2, hi * 2)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("$ per 1M output tokens (log scale)")
+    ax.set_xlabel(f"{COST_LABELS.get(cost, cost)} (log scale)")
     ax.set_ylabel("rubric score (mean, 95% CI)")
     ax.set_title("Quality against cost (up and left is better)")
     ax.grid(alpha=0.3, which="both")

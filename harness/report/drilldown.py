@@ -41,6 +41,14 @@ def _str(value: Any) -> str | None:
     return None if is_missing(value) else str(value)
 
 
+def _thinking(row: Any) -> dict[str, Any]:
+    """The answer's thinking for the drill-down (folded under the answer), only when it has some."""
+    if is_missing(row.reasoning) and not row.cut_off:
+        return {}
+    tokens = None if is_missing(row.reasoning_tokens) else int(row.reasoning_tokens)
+    return {"r": [_str(row.reasoning) or "", tokens, bool(row.cut_off)]}
+
+
 def drilldown_payload(
     sets: dict[str, QuestionSet], names: list[str], answers: pd.DataFrame, scores: list[Score],
     stability: pd.DataFrame, judged: dict[str, Judgment], threshold: float,
@@ -48,7 +56,8 @@ def drilldown_payload(
     """Questions in set order, each with every candidate's samples, check results, judge verdict and status.
 
     Answer entries are ``{s: sample, t: text, ok, e: error, sc: score, ck: [[type, passed, critical,
-    explanation]], j: [grade, parsed, reply], cx: [passage ids, source found, faithfulness]}``;
+    explanation]], j: [grade, parsed, reply], cx: [passage ids, source found, faithfulness],
+    r: [thinking, thinking tokens, cut off while thinking]}`` (``r`` only for answers with thinking);
     ``status[i]`` is column i's stability status.
     """
     column = {n: i for i, n in enumerate(names)}
@@ -67,6 +76,7 @@ def drilldown_payload(
             "cx": [list(row.context_ids), _flag(row.context_hit), _num(row.faithful)]
             if isinstance(row.context_ids, list)
             else None,
+            **_thinking(row),
         })  # fmt: skip
     status: dict[tuple[str, str], list[Any]] = {}
     qscore: dict[tuple[str, str], list[Any]] = {}

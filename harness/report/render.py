@@ -138,7 +138,7 @@ def render_html(data: ReportData) -> str:
             k=k,
             expected=data.expected,
             questions_total=sum(len(qs.questions) for qs in data.sets.values()),
-            pareto_chart=pareto_chart(models, data.recommendation.recommended),
+            pareto_chart=pareto_chart(models, data.recommendation.recommended, data.recommendation.cost_column),
             throughput_chart=quality_vs_throughput(models),
             stability_chart=stability_chart(models, k),
             sweep=_records(sweep),
@@ -162,9 +162,23 @@ def render_html(data: ReportData) -> str:
             judge_pairwise=_records(js.pairwise) if js else [],
             judge_injection=_records(js.injection) if js else [],
             sets=data.sets,
+            thinking=data.reasoning is not None,
+            thinking_switch=data.reasoning is not None
+            and any(v.thinking is True for v in plan.variants)
+            and any(v.thinking is False for v in plan.variants),
+            thinking_split=_split_note(data.reasoning),
             generated_at=time.time(),
         )
     )
+
+
+def _split_note(reasoning: pd.DataFrame | None) -> str | None:
+    """Where the thinking-token counts came from, in words."""
+    if reasoning is None:
+        return None
+    words = {"usage": "from the server's usage details", "tokenizer": "counted with the candidate's tokenizer"}
+    found = {part for s in reasoning.token_split.dropna() for part in str(s).split("+")}
+    return "; ".join(words[f] for f in sorted(found, reverse=True) if f in words) or None
 
 
 @contextmanager

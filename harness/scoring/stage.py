@@ -53,14 +53,20 @@ def evidence_for(g: Generation, q: Question) -> Evidence | None:
 
 
 def score_generation(g: Generation, q: Question) -> Score:
+    """Score the answer only (``g.answer``): the model's thinking is never checked.
+
+    A failed generation, and an answer cut off while thinking (no answer given), score 0.
+    """
     evidence = evidence_for(g, q)
     hit = evidence.holds_answer if evidence else None
     ref: dict[str, Any] = {"key": g.key, "candidate": g.candidate, "set_id": g.set_id, "question_id": g.question_id,
            "sample": g.sample, "variant": g.variant, "context_hit": hit}  # fmt: skip
     if not g.ok:
         return Score(**ref, score=0.0 if q.checks else None, error=g.error)
-    value, results = score_answer(q.checks, g.text, evidence)
-    faithfulness = run_check(CheckSpec(type="faithful"), g.text, evidence) if evidence else None
+    if g.cut_off_thinking:
+        return Score(**ref, score=0.0 if q.checks else None, cut_off_thinking=True)
+    value, results = score_answer(q.checks, g.answer, evidence)
+    faithfulness = run_check(CheckSpec(type="faithful"), g.answer, evidence) if evidence else None
     return Score(**ref, score=value, checks=results, faithfulness=faithfulness)
 
 

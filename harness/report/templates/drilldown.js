@@ -65,8 +65,15 @@
   function answerBlock(a, many) {
     var box = el("div", null, "sample");
     if (many) box.appendChild(el("div", "sample " + a.s, "muted"));
-    if (a.ok) box.appendChild(el("div", a.t, "answer"));
+    if (a.ok && a.r && a.r[2]) box.appendChild(el("div", "cut off while thinking: no answer (scores 0)", "answer fail cut-off"));
+    else if (a.ok) box.appendChild(el("div", a.t, "answer"));
     else box.appendChild(el("div", "request failed: " + (a.e || ""), "answer fail"));
+    if (a.r) {
+      var th = el("details", null, "thinking");
+      th.appendChild(el("summary", "thinking" + (a.r[1] === null ? "" : " (" + a.r[1] + " tokens)")));
+      th.appendChild(el("div", a.r[0], "answer"));
+      box.appendChild(th);
+    }
     if (a.cx) {
       var hit = a.cx[1] === null ? "" : (a.cx[1] ? " · source passage given" : " · source passage missed");
       var faith = a.cx[2] === null ? "" : " · faithfulness " + a.cx[2].toFixed(2);
