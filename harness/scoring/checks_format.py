@@ -10,7 +10,7 @@ import jsonschema
 from pydantic import Field, field_validator
 
 from harness.scoring.registry import Args, Outcome, check
-from harness.scoring.text import cjk_ratio, negated_before, nfkc
+from harness.scoring.text import cjk_ratio, negated_at, nfkc
 
 # --------------------------------------------------------------------------
 # JSON
@@ -114,7 +114,7 @@ def _picks(pattern: str, text: str, letters: str) -> set[int]:
     """Options named by ``pattern``'s matches, leaving out denied ones (不选A, not A)."""
     out: set[int] = set()
     for m in re.finditer(pattern, text):
-        if negated_before(text[: m.start()]):
+        if negated_at(text, m.start()):
             continue
         tokens = [t.strip("()") for t in re.split(_SEP, m.group(1))]
         out |= {choice_index(t) for t in tokens if t.upper() in letters or t in _CIRCLED}

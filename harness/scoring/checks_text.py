@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 
 from harness.scoring.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL, find_numbers
 from harness.scoring.registry import Args, Evidence, Outcome, check
-from harness.scoring.text import negated_before, nfkc, normalize, normalize_with_map
+from harness.scoring.text import negated_at, nfkc, normalize, normalize_with_map
 
 Term = str | list[str]
 """A phrase, or a list of synonyms any of which counts."""
@@ -88,7 +88,7 @@ def find_phrase(answer: str, phrase: str, case_sensitive: bool = False, negation
     pos = hay.find(needle)
     while pos != -1:
         start, end = index[pos], index[pos + len(needle) - 1] + 1
-        if _whole(src, start, end) and (not negation or not negated_before(src[:start])):
+        if _whole(src, start, end) and (not negation or not negated_at(src, start)):
             return True
         pos = hay.find(needle, pos + 1)
     return False
