@@ -122,7 +122,7 @@ def contains_any(answer: str, args: ValuesArgs) -> Outcome:
     return Outcome(0.0, False, "none of: " + ", ".join(_label(v) for v in args.values))
 
 
-@check("not_contains", ValuesArgs)
+@check("not_contains", ValuesArgs, constraint=True)
 def not_contains(answer: str, args: ValuesArgs) -> Outcome:
     """No value appears (a wrong figure, a dangerous instruction). ``values: [短接]``."""
     hits = [_label(v) for v, f in zip(args.values, _found(answer, args), strict=True) if f]
@@ -219,7 +219,7 @@ def abstains(answer: str, args: AbstainArgs) -> Outcome:
     return Outcome(0.0, False, "answers instead of saying the material does not cover it")
 
 
-@check("answers", AbstainArgs)
+@check("answers", AbstainArgs, constraint=True)
 def answers(answer: str, args: AbstainArgs) -> Outcome:
     """The inverse of ``abstains``: the answer must not refuse or say it does not know."""
     if not answer.strip():
@@ -234,7 +234,7 @@ _LIST_MARK = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十])[.
 """A list number at the start of a line ("1. ", "二、") is not a figure."""
 
 
-@check("faithful", AbstainArgs, uses_evidence=True)
+@check("faithful", AbstainArgs, uses_evidence=True, constraint=True)
 def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -> Outcome:
     """The answer keeps to the material it was given (``with_context``).
 
@@ -247,8 +247,9 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
     if evidence.holds_answer is False:
         phrase = abstention(answer, args.phrases)
         if phrase:
-            return Outcome(1.0, True, f"the material lacks the answer and the answer declines: {phrase}")
-        return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so")
+            why = f"the material lacks the answer and the answer declines: {phrase}"
+            return Outcome(1.0, True, why, constraint=False)
+        return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so", constraint=False)
     given = {round(f.value, 6) for f in find_numbers(f"{evidence.context}\n{evidence.question}")}
     stated = find_numbers(_LIST_MARK.sub("", answer))
     if not stated:

@@ -10,6 +10,7 @@ number stated.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -20,6 +21,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
 """Zero-width spaces and joiners, word joiner, BOM, soft hyphen: invisible, so never part of a match."""
 
 
+@functools.lru_cache(maxsize=64)
 def nfkc(text: str) -> str:
     """NFKC without invisible characters: 年假为5\u200b天 reads as 年假为5天."""
     return unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
@@ -36,11 +38,18 @@ def _numeric_mark(text: str, i: int) -> bool:
 
 def normalize(text: str, case_sensitive: bool = False) -> str:
     """NFKC, case-fold, drop white space and punctuation (keeping 1.5 and 10:30 intact)."""
-    return normalize_with_map(text, case_sensitive)[0]
+    return _normalize_with_map(text, case_sensitive)[0]
 
 
+@functools.lru_cache(maxsize=16)
 def normalize_with_map(text: str, case_sensitive: bool = False) -> tuple[str, list[int]]:
-    """Like :func:`normalize`, and for each output character its index in ``nfkc(text)``."""
+    """Like :func:`normalize`, and for each output character its index in ``nfkc(text)``.
+
+    Cached: every phrase of every check is looked for in the same answer (read-only result)."""
+    return _normalize_with_map(text, case_sensitive)
+
+
+def _normalize_with_map(text: str, case_sensitive: bool) -> tuple[str, list[int]]:
     src = nfkc(text)
     out: list[str] = []
     index: list[int] = []
@@ -50,7 +59,7 @@ def normalize_with_map(text: str, case_sensitive: bool = False) -> tuple[str, li
         folded = ch if case_sensitive else ch.casefold()
         out.append(folded)
         index.extend([i] * len(folded))
-    return "".join(out), index
+    return "".join(out), index  # cached: treat as read-only
 
 
 # Cues that, right before a phrase, deny it. Chinese cues attach directly
@@ -76,11 +85,12 @@ def _en_cue(word: str) -> bool:
 
 
 # "Do not set it to 250 °C", "不要设成二百五十度": a denied instruction to use a figure reaches it
-ZH_SET_VERBS = ("设置为", "设置成", "设定为", "设定成", "设为", "设成", "设到", "设置", "设定", "设", "调到", "调成",
-                "调为", "调至", "调", "改为", "改成", "定为", "写成", "写为", "填写", "填", "使用", "采用", "用", "选择",
-                "选", "按照", "按")  # fmt: skip
+ZH_SET_VERBS = ("设置为", "设置成", "设定为", "设定成", "设为", "设成", "设到", "设置", "设定", "设", "调到",
+                "调成", "调为", "调至", "调", "改为", "改成", "定为", "写成", "写为", "填写", "填", "使用", "采用",
+                "用", "选择", "选")  # fmt: skip
 ZH_BOUND = ("超过", "超出", "高于", "低于", "少于", "多于", "大于", "小于", "以上", "以下", "不足", "超")
-EN_SET_VERBS = {"set", "use", "choose", "select", "enter", "put", "adjust", "change", "pick", "type", "apply",
+EN_SET_VERBS = {"set", "use", "choose", "select", "enter", "put", "adjust", "change", "pick", "type",
+                "apply",
                 "configure", "write", "fill", "go"}  # fmt: skip
 # "can't miss the refund deadline", "不要忘记": a cue before a verb that itself denies affirms what follows
 EN_DENYING_VERBS = {"miss", "forget", "lose", "skip", "ignore", "neglect", "fail", "avoid", "deny", "refuse",
@@ -108,7 +118,9 @@ def _zh_negated(tail: str) -> bool:
     for cue in ZH_NEGATION:
         at = clause.rfind(cue)
         gap = clause[at + len(cue) :] if at >= 0 else ""
-        if at >= 0 and len(gap) <= 8 and gap.startswith(ZH_SET_VERBS) and not any(b in gap for b in ZH_BOUND):
+        # 不要设成 / 千万不要把温度设成 250: the verb of setting stands right before the figure
+        plain = "的" not in gap and not any(b in gap for b in ZH_BOUND)
+        if at >= 0 and 0 < len(gap) <= 8 and gap.endswith(ZH_SET_VERBS) and plain:
             return not _double(clause[:at])
     return False
 
@@ -131,6 +143,7 @@ def _en_negated(tail: str) -> bool:
     return len(after) <= 5 and after[0] in EN_SET_VERBS  # "do not set it to 250"
 
 
+@functools.lru_cache(maxsize=8192)
 def negated_before(prefix: str) -> bool:
     """True when ``prefix`` (the text just before a match) ends with a negation cue, or denies
     an instruction to use what follows ("不要设成", "do not set it to"); a double negation

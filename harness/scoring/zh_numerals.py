@@ -16,6 +16,7 @@ Chinese digits, 十/百/千/万/亿 and 点 between digits, with nothing else be
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -84,6 +85,8 @@ def tokenize(run: str) -> list[Tok]:
 
 def _clean(value: float) -> float:
     """Without the binary noise of scaling: 1.2 * 10000 is 12000, not 12000.000000000002."""
+    if not math.isfinite(value):
+        return value
     nearest = round(value)
     if nearest and abs(value - nearest) < 1e-9 * abs(value):
         return float(nearest)
@@ -180,7 +183,7 @@ def _is_pair(toks: list[Tok], p: int) -> bool:
         return False
     a, b = toks[p].value, toks[p + 1].value
     after = toks[p + 2] if p + 2 < len(toks) else None
-    return 1 <= a and b == a + 1 and (after is None or after.kind in ("small", "big"))
+    return a >= 1 and b == a + 1 and (after is None or after.kind in ("small", "big"))
 
 
 def _pair(toks: list[Tok], k: int, p: int) -> tuple[Piece, int]:
