@@ -176,3 +176,46 @@ def test_a_runaway_answer_is_scored_in_linear_time(answer: str) -> None:
     for c in checks:
         rubric.run_check(spec(c), answer)
     assert time.process_time() - start < 3.0
+
+
+def test_sample_sets_hold_120_questions_in_4_domains_with_declines() -> None:
+    sets = {}
+    for path in sorted((REPO / "question_sets").glob("*.yaml")):
+        qs, _ = load_question_set(path)
+        sets[qs.id] = qs
+    assert sum(len(qs.questions) for qs in sets.values()) >= 120
+    domains = {"hr_policy_zh", "production_line_zh", "customer_support_en", "quality_inspection_zh"}
+    assert domains <= set(sets)
+    qi = sets["quality_inspection_zh"]
+    assert len(qi.documents) == 1 and sum(any(c.type == "abstains" for c in q.checks) for q in qi.questions) >= 3
+
+
+QI_ANSWERS = [
+    ("qi-rate-001", "目标是千分之三。", 1.0),
+    ("qi-rate-001", "不超过3‰。", 1.0),
+    ("qi-rate-001", "不超过3%。", 0.0),  # ten times the target
+    ("qi-rate-004", "不满足，千分之二超过了千分之一。", 1.0),
+    ("qi-cal-001", "每半年一次。", 1.0),
+    ("qi-cal-001", "每年一次。", 0.0),
+    ("qi-rec-002", "保存一年半。", 1.0),
+    ("qi-rec-002", "保存一年。", 0.0),
+    ("qi-rec-001", "半个小时内。", 1.0),
+    ("qi-dim-004", "30cm，每面看三五秒。", 1.0),
+    ("qi-dim-004", "30cm，每面看三十五秒。", 0.5),  # 35 s is outside 3-5 s
+    ("qi-dim-001", "120±0.2毫米。", 1.0),
+    ("qi-dim-001", "一百二十毫米，上下浮动零点二。", 0.5),  # no ± written and no 119.8
+    ("qi-env-001", "温度23±2℃。", 1.0),
+    ("qi-env-005", "两天。", 1.0),  # 2 x 24 h
+    ("qi-nc-004", "由质量经理批准。", 0.0),
+    ("qi-nc-006", "不能，要质量总监批准。", 1.0),
+    ("qi-nc-006", "可以，质量经理就能批。", 0.0),
+    ("qi-oos-002", "运费由供应商承担。", 0.0),
+    ("qi-oos-002", "规程中没有规定运费由谁承担。", 1.0),
+]
+
+
+@pytest.mark.parametrize(("qid", "answer", "expected"), QI_ANSWERS, ids=[f"{q}:{a}" for q, a, _ in QI_ANSWERS])
+def test_quality_set_grades_answers_in_the_forms_it_was_written_for(qid: str, answer: str, expected: float) -> None:
+    qs, _ = load_question_set(REPO / "question_sets" / "quality_inspection_zh.yaml")
+    q = next(q for q in qs.questions if q.id == qid)
+    assert rubric.score_answer(q.checks, answer)[0] == pytest.approx(expected)

@@ -43,6 +43,7 @@ _POINT_WORDS = "重要地特优缺观焦亮热节盲终起景站网据论卖看�
 """重点, 要点, 地点, 缺点...: 点 ends a word there; elsewhere 点五毫米 is 0.5 mm (间隙点五毫米)."""
 _BARE_POINT = rf"(?<![{ZH_CHARS}\d{_POINT_WORDS}])点[{_ZH_DIGIT_CHARS}]+(?![{ZH_CHARS}个项条种家位名次])"
 _MINUS = r"(?<![A-Za-z\d.+/])(?<!\d\s)[-−]|(?<!正)负|零下"  # −3 (U+2212), 负3; not IM-280, 3 - 5, 正负5
+_HALF_AFTER_UNIT = "年天周斤岁"
 _HALF_UNITS = "个|小时|钟头|天|日|年|月|周|星期|斤|公斤|千克|分钟|秒|杯|米|公里|升|吨|圈"
 _TOKEN = re.compile(
     rf"(?P<fneg>{_MINUS})?(?P<den>[百千万]|{_RUN})分之(?P<ineg>负)?(?P<num>{_RUN})"
@@ -154,9 +155,12 @@ def _runs(text: str, m: re.Match[str]) -> list[Found]:
 
 
 def _half(text: str, f: Found) -> Found:
-    """一个半小时 / 2个半月: the number is x.5 and the unit follows 个半."""
+    """一个半小时 / 2个半月: the number is x.5 and the unit follows 个半; 一年半 / 两天半: x.5 of
+    the unit between (the unit stays right after the number)."""
     if text.startswith("个半", f.end):
         return replace(f, value=f.value + 0.5, end=f.end + 2)
+    if text[f.end : f.end + 1] in _HALF_AFTER_UNIT and text[f.end + 1 : f.end + 2] == "半" and f.end < len(text):
+        return replace(f, value=f.value + 0.5)
     return f
 
 

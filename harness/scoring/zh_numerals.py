@@ -9,7 +9,7 @@ Chinese digits, 十/百/千/万/亿 and 点 between digits, with nothing else be
   1万5 = 15000, but a number of several digits is written out: 1万600 = 10600, 四千230 = 4230;
 - Arabic numbers and decimals with 万/亿/千: 1.5万, 1万2千, 一点二万 = 12000, 100万三千;
 - digit strings: 二〇二四 = 2024, 幺八九 = 189, 零零三 = 3, 一七二零点一 = 1720.1;
-- approximate pairs are ranges, never concatenations: 两三 = 2–3, 三四十 = 30–40,
+- approximate pairs are ranges, never concatenations: 两三 = 2–3, 三五 = 3–5, 三四十 = 30–40,
   十五六 = 15–16, 一千五六百 = 1500–1600;
 - a run that holds two numbers is split where the second begins: 十一十二 = 11 and 12.
 """
@@ -183,7 +183,8 @@ def _is_pair(toks: list[Tok], p: int) -> bool:
         return False
     a, b = toks[p].value, toks[p + 1].value
     after = toks[p + 2] if p + 2 < len(toks) else None
-    return a >= 1 and b == a + 1 and (after is None or after.kind in ("small", "big"))
+    near = b == a + 1 or (a, b) == (3, 5)  # 三五天: three to five days
+    return a >= 1 and near and (after is None or after.kind in ("small", "big"))
 
 
 def _pair(toks: list[Tok], k: int, p: int) -> tuple[Piece, int]:
