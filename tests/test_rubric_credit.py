@@ -219,3 +219,26 @@ def test_quality_set_grades_answers_in_the_forms_it_was_written_for(qid: str, an
     qs, _ = load_question_set(REPO / "question_sets" / "quality_inspection_zh.yaml")
     q = next(q for q in qs.questions if q.id == qid)
     assert rubric.score_answer(q.checks, answer)[0] == pytest.approx(expected)
+
+
+DEMO_ANSWERS = [
+    # (set, question, answer, old score under the plain weighted mean, right score)
+    ("customer_support_en", "warranty-001", "20 months after delivery, it's still under warranty.", 1 / 3, 0.0),
+    ("customer_support_en", "warranty-001", "The repair is still under warranty.", 1 / 3, 0.0),
+    ("customer_support_en", "warranty-001", "Yes, the hub has a 24-month warranty.", 1.0, 1.0),
+    ("hr_policy_zh", "oos-001", "Ping yu, a traditional Chinese medicine doctor, lived in the mountains.", 1 / 3, 0.0),
+    ("hr_policy_zh", "oos-001", "", 1 / 3, 0.0),
+    ("hr_policy_zh", "oos-001", "制度没有规定婚假。", 1.0, 1.0),
+]
+
+
+@pytest.mark.parametrize(("set_id", "qid", "answer", "old", "right"), DEMO_ANSWERS)
+def test_demo_answers_that_earned_free_credit(set_id: str, qid: str, answer: str, old: float, right: float) -> None:
+    """Answers seen in the demo: a wrong or missing warranty figure, an off-topic or empty reply to
+    the marriage-leave question earned 1/3 from not_contains alone (0.5 / 1.5); now 0."""
+    qs, _ = load_question_set(REPO / "question_sets" / f"{set_id}.yaml")
+    q = next(q for q in qs.questions if q.id == qid)
+    score, results = rubric.score_answer(q.checks, answer)
+    plain = sum(r.score * r.weight for r in results) / sum(r.weight for r in results)
+    assert plain == pytest.approx(old)
+    assert score == pytest.approx(right)
