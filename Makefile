@@ -5,6 +5,7 @@
 #   make demo-reasoning   a thinking model with thinking on and off (configs/reasoning_demo.yaml), reports/reasoning-demo/
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
+#   make bench-scoring  rubric scoring speed: 100,000 answers, one 80,000-character answer
 #   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 30 s, < 2 GiB)
 SHELL := /bin/bash
 VENV ?= .venv
@@ -13,7 +14,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: setup models demo demo-full demo-reasoning demo-clean test test-fast lint bench bench-fidelity bench-report estimate screenshot clean help
+.PHONY: setup models demo demo-full demo-reasoning demo-clean test test-fast lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -53,10 +54,14 @@ lint: setup
 	$(VENV)/bin/mypy harness
 
 # Speed targets are measured here, not in unit tests.
-bench: bench-fidelity bench-report
+bench: bench-fidelity bench-report bench-scoring
 
 bench-fidelity: models
 	$(PY) scripts/bench_fidelity.py
+
+# Rubric scoring: 100,000 answers and one 80,000-character answer (CPU seconds).
+bench-scoring: setup
+	$(PY) scripts/bench_scoring.py
 
 # No model server: the run is synthetic (scripts/synthetic_run.py).
 bench-report: setup

@@ -110,8 +110,28 @@ def _semantic_problems(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
     return problems
 
 
-def _reference_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
+def _empty_answer_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
+    """A rubric an empty answer passes gives credit for saying nothing; one with only constraint
+    checks (not_contains, max_chars, ...) can never give credit."""
     out = []
+    for i, q in enumerate(qs.questions):
+        if not q.checks:
+            continue
+        score, results = rubric.score_answer(q.checks, "")
+        if score:
+            passing = ", ".join(r.type for r in results if r.passed and not r.constraint)
+            why = f"an empty answer scores {score:.2f} on this rubric ({passing} passes on no text); "
+            why += "make the check recognise the right content"
+            out.append(doc.problem(("questions", i, "checks"), why, severity="warning"))
+        elif all(r.constraint for r in results) and not any(c.type == "faithful" for c in q.checks):
+            why = "no check recognises right content (only constraints such as not_contains or max_chars): "
+            why += "every answer scores 0; add e.g. contains_any, number or abstains"
+            out.append(doc.problem(("questions", i, "checks"), why, severity="warning"))
+    return out
+
+
+def _reference_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
+    out = _empty_answer_warnings(qs, doc)
     for i, q in enumerate(qs.questions):
         if q.reference is None or not q.checks:
             continue

@@ -501,6 +501,9 @@ class CheckResult(BaseModel):
     passed: bool
     explanation: str
     critical: bool = False
+    constraint: bool = False
+    """The check only constrains the answer (not_contains, max_chars, ...): it can take credit
+    away but earns none on its own (see ``registry.combine``)."""
 
 
 class Score(AnswerRef):

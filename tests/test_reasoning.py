@@ -224,10 +224,13 @@ def test_case1_a_number_in_the_thinking_is_not_the_answer() -> None:
 
 def test_case2_words_in_the_thinking_do_not_fail_not_contains() -> None:
     g = generation_of(CASE2)
-    assert score(g, {"type": "not_contains", "args": {"values": ["短接"]}}) == 1.0
+    # A constraint earns no credit alone (docs/question-sets.md), so each rides with a content check;
+    # a failed constraint would take half the credit away (equal weights).
+    content = {"type": "contains_any", "args": {"values": ["停机"]}}
+    assert score(g, content, {"type": "not_contains", "args": {"values": ["短接"]}}) == 1.0
     # max_chars counts the answer (10 characters), not the 14 of thinking before it
     assert len(g.answer) == 10 and len(CASE2) > 20
-    assert score(g, {"type": "max_chars", "args": {"max": 20}}) == 1.0
+    assert score(g, content, {"type": "max_chars", "args": {"max": 20}}) == 1.0
 
 
 def test_case2_json_after_a_think_block_is_valid_json() -> None:

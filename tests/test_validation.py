@@ -159,12 +159,12 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
 
     ok = subprocess.run([*HARNESS, "validate", "question_sets"], capture_output=True, text=True, cwd=REPO)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.count(": ok (question set") == len(list((REPO / "question_sets").glob("*.yaml"))) == 4
+    assert ok.stdout.count(": ok (question set") == len(list((REPO / "question_sets").glob("*.yaml"))) == 5
     assert "warning" not in ok.stdout  # every shipped reference answer passes its own rubric
 
 
 def test_shipped_sets_are_large_enough() -> None:
-    for name in ("hr_policy_zh", "production_line_zh", "customer_support_en"):
+    for name in ("hr_policy_zh", "production_line_zh", "customer_support_en", "quality_inspection_zh"):
         qs, _ = load_question_set(REPO / "question_sets" / f"{name}.yaml")
         assert qs.id == name
         assert len(qs.questions) >= 15

@@ -10,7 +10,7 @@ import jsonschema
 from pydantic import Field, field_validator
 
 from harness.scoring.registry import Args, Outcome, check
-from harness.scoring.text import cjk_ratio, negated_before, nfkc
+from harness.scoring.text import cjk_ratio, negated_at, nfkc
 
 # --------------------------------------------------------------------------
 # JSON
@@ -19,9 +19,40 @@ from harness.scoring.text import cjk_ratio, negated_before, nfkc
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
 
 
+FORMATS = jsonschema.FormatChecker()
+"""The ``format`` keywords a schema may use, and each one is checked (JSON Schema leaves
+``format`` unchecked by default: ``{"date": "next tuesday"}`` would pass ``format: date``)."""
+_RFC3339_TIME = r"\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})"
+
+
+@FORMATS.checks("date-time")
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    m = re.fullmatch(rf"(\d{{4}}-\d{{2}}-\d{{2}})[Tt ]({_RFC3339_TIME})", value)
+    return m is not None and FORMATS.conforms(m.group(1), "date") and _time(m.group(2))
+
+
+@FORMATS.checks("time")
+def _time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    m = re.fullmatch(r"(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))", value)
+    return m is not None and int(m.group(1)) < 24 and int(m.group(2)) < 60 and int(m.group(3)) < 61
+
+
+def _formats(schema: object) -> set[str]:
+    if isinstance(schema, dict):
+        own = {schema["format"]} if isinstance(schema.get("format"), str) else set()
+        return own.union(*(_formats(v) for k, v in schema.items() if k not in ("enum", "const", "default")))
+    if isinstance(schema, list):
+        return set().union(*(_formats(v) for v in schema))
+    return set()
+
+
 class JsonArgs(Args):
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
-    """A JSON Schema (draft 2020-12 unless ``$schema`` says otherwise)."""
+    """A JSON Schema (draft 2020-12 unless ``$schema`` says otherwise); every ``format`` is checked."""
 
     @field_validator("schema_")
     @classmethod
@@ -31,6 +62,10 @@ class JsonArgs(Args):
                 jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator).check_schema(schema)
             except jsonschema.SchemaError as exc:
                 raise ValueError(f"invalid JSON Schema: {exc.message}") from None
+            unknown = sorted(_formats(schema) - set(FORMATS.checkers))
+            if unknown:
+                known = ", ".join(sorted(FORMATS.checkers))
+                raise ValueError(f"format {', '.join(unknown)} cannot be checked here (checked: {known})")
         return schema
 
 
@@ -71,7 +106,7 @@ def json_check(answer: str, args: JsonArgs) -> Outcome:
     if args.schema_ is None:
         return Outcome(1.0, True, f"valid JSON ({where})")
     cls = jsonschema.validators.validator_for(args.schema_, jsonschema.Draft202012Validator)
-    errors = sorted(cls(args.schema_).iter_errors(data), key=lambda e: list(e.path))
+    errors = sorted(cls(args.schema_, format_checker=FORMATS).iter_errors(data), key=lambda e: list(e.path))
     if errors:
         e = errors[0]
         at = "/".join(str(p) for p in e.path) or "(root)"
@@ -85,21 +120,31 @@ def json_check(answer: str, args: JsonArgs) -> Outcome:
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 _OPT = r"[A-Ja-j①-⑩]"
-_OPT_EN = r"(?:[A-Jb-j]|a(?=\s*(?:$|[)\].,;:!?])))"  # "answer is a bit..." is not option A
+# "answer is a bit..." is not option A; "Answer: I think it is C" is not option I
+_OPT_EN = r"(?:[A-HJb-hj]|a(?=\s*(?:$|[)\].,;:!?$*]))|[Ii](?!'|\s+[a-z]))"
 _SEP = r"\s*(?:或|和|与|及|、|/|,|\bor\b|\band\b)\s*"
+_DECOR = r"[\s$*_`'\"“”‘’「」【】\[]*"
+"""Marks around a stated pick: ANSWER: $B$, 答案：**B**, [C]."""
 
 
 def _listed(opt: str) -> str:
     """One option or a list of them (A或B, A and B): a hedge picks all of them."""
-    return rf"\(?({opt}(?:{_SEP}{opt})*)\)?(?![A-Za-z])"
+    return rf"{_DECOR}\(?({opt}(?:{_SEP}{opt})*)\)?(?![A-Za-z])"
 
 
 _STRONG = [
-    rf"(?:答案|正确答案|正确选项|应选|选项)\s*(?:是|为|：|:)?\s*{_listed(_OPT)}",
+    rf"(?:答案|正确答案|正确选项|应选|选项)\s*(?:是|为|：|:)?{_listed(_OPT)}",
     rf"(?:选|选择)\s*{_listed(_OPT)}",
-    rf"(?i:answer|correct option|correct answer)\s*(?:is|:)?\s*{_listed(_OPT_EN)}",
+    rf"(?i:answer|correct option|correct answer)\s*(?:is|:)?{_listed(_OPT_EN)}",
     rf"(?i:option)\s+{_listed(_OPT_EN)}",
 ]
+_TERMINAL = re.compile(r"[\s$*_`'\"”’」】\])）]*(?:$|[。.!！?？;；\n])")
+"""What may follow a list of picks that is a hedge (答案是A，B。); anything else after a comma
+starts a new clause about other options (答案是B，A是干扰项 / The answer is B, A requires ...)."""
+_REVISION = re.compile(
+    r"(?i)reconsider\w*|on second thought|correction|i change my answer|更正|改选|修正|重新考虑|再想想|纠正"
+)
+"""A final answer after reconsidering replaces the first one."""
 
 
 def choice_index(token: str) -> int:
@@ -110,29 +155,46 @@ def choice_index(token: str) -> int:
     return ord(token) - ord("A") + 1
 
 
+def _tokens(m: re.Match[str], text: str) -> list[str]:
+    """The options a match lists; a comma list followed by more words keeps only its first part."""
+    listed = m.group(1)
+    if "," in listed and not _TERMINAL.match(text, m.end()):
+        listed = listed.split(",")[0]
+    return [t.strip("()") for t in re.split(_SEP, listed) if t.strip("()")]
+
+
 def _picks(pattern: str, text: str, letters: str) -> set[int]:
     """Options named by ``pattern``'s matches, leaving out denied ones (不选A, not A)."""
     out: set[int] = set()
     for m in re.finditer(pattern, text):
-        if negated_before(text[: m.start()]):
+        if negated_at(text, m.start()):
             continue
-        tokens = [t.strip("()") for t in re.split(_SEP, m.group(1))]
-        out |= {choice_index(t) for t in tokens if t.upper() in letters or t in _CIRCLED}
+        out |= {choice_index(t) for t in _tokens(m, text) if t.upper() in letters or t in _CIRCLED}
     return out
 
 
 def extract_choice(answer: str, letters: str) -> tuple[set[int], str]:
     """Option indexes the answer picks, and how they were found."""
     text = nfkc(answer) if not any(c in answer for c in _CIRCLED) else answer
+    revisions = list(_REVISION.finditer(text))
+    if revisions:
+        tail = text[revisions[-1].end() :]
+        picks, how = _extract(tail, letters)
+        if picks:
+            return picks, f"{how}, after reconsidering"
+    return _extract(text, letters)
+
+
+def _extract(text: str, letters: str) -> tuple[set[int], str]:
     for pattern in _STRONG:
         picks = _picks(pattern, text, letters)
         if picks:
             return picks, "stated"
-    bare = re.sub(r"[\s()（）.。:：、]", "", text)
+    bare = re.sub(r"[\s()（）.。:：、$*]", "", text)
     if len(bare) == 1 and (bare.upper() in letters or bare in _CIRCLED):
         return {choice_index(bare)}, "bare letter"
-    # capitals only ("a" is a word); not the C of °C (℃ reads as °C after NFKC)
-    loose = rf"(?<![A-Za-z°])([{letters}{_CIRCLED}])(?![A-Za-z])"
+    # capitals only ("a" is a word); not the C of °C (℃ reads as °C after NFKC); not the pronoun I
+    loose = rf"(?<![A-Za-z°])(?!I(?:'|\s+[a-z]))([{letters}{_CIRCLED}])(?![A-Za-z])"
     return _picks(loose, text, letters), "mentioned"
 
 
@@ -172,7 +234,7 @@ class MaxArgs(Args):
     max: int = Field(ge=1)
 
 
-@check("max_chars", MaxArgs)
+@check("max_chars", MaxArgs, constraint=True)
 def max_chars(answer: str, args: MaxArgs) -> Outcome:
     """At most ``max`` characters as written, not counting white space (a Chinese character,
     a full-width letter and …… each count 1 a character)."""
@@ -190,7 +252,7 @@ def count_sentences(answer: str) -> int:
     return sum(1 for part in _SENTENCE_END.split(text) if any(ch.isalpha() for ch in part))
 
 
-@check("max_sentences", MaxArgs)
+@check("max_sentences", MaxArgs, constraint=True)
 def max_sentences(answer: str, args: MaxArgs) -> Outcome:
     """At most ``max`` sentences (split at 。！？!?；; new lines and '. '; not at 1.5, e.g., Mr.;
     a list number such as "1." on its own is not a sentence)."""
@@ -209,7 +271,7 @@ CJK_WEIGHT = 3
 Chinese answer that names LOTO, MPa or PA66-GF30 is still Chinese."""
 
 
-@check("language", LanguageArgs)
+@check("language", LanguageArgs, constraint=True)
 def language(answer: str, args: LanguageArgs) -> Outcome:
     """The answer is mostly in the expected language: Chinese characters (each weighing 3)
     against Latin letters; digits and punctuation do not count."""

@@ -1,4 +1,7 @@
-"""Groups of checks: ``all_of`` (weighted mean, passes when all pass) and ``any_of`` (best).
+"""Groups of checks: ``all_of`` (combined like a rubric, passes when all pass) and ``any_of`` (best).
+
+A group only constrains the answer when every check in it does; in ``any_of`` only the
+alternatives that recognise content earn (an empty answer cannot pass by a ``not_contains``).
 
 Example::
 
@@ -26,13 +29,20 @@ def _summary(results: list) -> str:  # type: ignore[type-arg]
 
 @check("all_of", GroupArgs, uses_evidence=True)
 def all_of(answer: str, args: GroupArgs, evidence: Evidence | None = None) -> Outcome:
-    """All sub-checks: score is their weighted mean (0 if a critical one fails); passes when all pass."""
+    """All sub-checks: score is combined as a rubric's (:func:`combine`: content earns, constraints
+    take away, 0 if a critical one fails); passes when all pass."""
     results = [run_check(spec, answer, evidence) for spec in args.checks]
-    return Outcome(combine(results), all(r.passed for r in results), _summary(results))
+    constraint = all(r.constraint for r in results)
+    score = combine([r.model_copy(update={"constraint": False}) for r in results]) if constraint else combine(results)
+    return Outcome(score, all(r.passed for r in results), _summary(results), constraint=constraint)
 
 
 @check("any_of", GroupArgs, uses_evidence=True)
 def any_of(answer: str, args: GroupArgs, evidence: Evidence | None = None) -> Outcome:
-    """Any sub-check: score is the best sub-score; passes when one passes."""
+    """Any sub-check: score is the best sub-score of those that recognise content; passes when one of them passes."""
     results = [run_check(spec, answer, evidence) for spec in args.checks]
-    return Outcome(max(r.score for r in results), any(r.passed for r in results), _summary(results))
+    content = [r for r in results if not r.constraint] or results
+    constraint = content is results and all(r.constraint for r in results)
+    return Outcome(
+        max(r.score for r in content), any(r.passed for r in content), _summary(results), constraint=constraint
+    )

@@ -13,7 +13,14 @@ Example::
       unit: MPa
       units: {bar: 0.1, kPa: 0.001}
 
-A number right after a negation cue ("不是5天", "not 5 days") does not count.
+A number right after a negation cue ("不是5天", "not 5 days"), or one the answer tells you
+not to use ("千万不要设成二百五十度", "do not set it to 250 °C"), does not count.
+
+A range or a tolerance writes its unit once: in 3到5秒 / 3-5 s / 220±5℃ the first number
+takes the unit after the second. With ``value``, either end of a range counts (保压3到5秒 states
+3 s); with ``between``, the whole range must lie inside (两三天 is in [1, 3] but not in [3, 5]).
+A currency sign or code declared among the spellings may stand before the number
+(``units: {¥: 1}`` reads ¥1,200.50); per mille converts to per cent (5‰ = 千分之五 = 0.5 %).
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ from pydantic import Field, field_validator, model_validator
 
 from harness.scoring.numbers import Found, find_numbers
 from harness.scoring.registry import Args, Outcome, check
-from harness.scoring.text import negated_before, nfkc
+from harness.scoring.text import negated_at, nfkc
 
 _LEAD = " \t-个"  # "5 天", "30-day", "两个小时": skipped between a number and its unit
+_IMPLIED = {("‰", "%"): 0.1, ("%", "‰"): 10.0}
+"""(written, declared) -> factor: 5‰ is 0.5 %, 千分之五 (0.5 %) is 5‰."""
 
 
 class NumberArgs(Args):
@@ -75,9 +84,29 @@ def _unit_factor(after: str, args: NumberArgs, hint: str | None) -> tuple[float,
             sp = nfkc(spelling).casefold()
             if head.startswith(sp) and _word_ends(head, len(sp)):
                 return spellings[spelling], skipped + len(sp) - len(hint or "")
+    head = (hint or "") + after.lstrip()
+    for (written, declared), f in _IMPLIED.items():
+        if head.startswith(written) and declared in spellings:
+            return f * spellings[declared], len(after) - len(after.lstrip()) + len(written) - len(hint or "")
     low = after.lstrip(_LEAD)
     if not args.require_unit and not hint and not (low[:1].isalpha() or low[:1] in ("%", "°")):
         return 1.0, 0  # a bare number (also at the very end of the answer)
+    return None
+
+
+def _unit_before(before: str, args: NumberArgs) -> float | None:
+    """Factor of a declared spelling written right before the number with no letter or digit
+    in it (¥, $, €: ¥1,200.50), or an upper-case code (USD 249); None when there is none."""
+    if args.unit is None:
+        return None
+    before = nfkc(before).rstrip()
+    spellings = {args.unit: 1.0, **args.units}
+    for spelling in sorted(spellings, key=len, reverse=True):
+        sp = nfkc(spelling)
+        symbol = not any(ch.isalnum() for ch in sp) or (sp.isascii() and sp.isalpha() and sp.isupper())
+        ahead = before[: -len(sp)][-1:]
+        if symbol and before.endswith(sp) and not (ahead.isascii() and ahead.isalpha()):
+            return spellings[spelling]
     return None
 
 
@@ -122,17 +151,21 @@ def number(answer: str, args: NumberArgs) -> Outcome:
     negated: list[str] = []
     found: Found
     for found in find_numbers(answer):
-        unit = _unit_factor(text[found.end : found.end + 16], args, found.unit_hint)
+        unit = _unit_factor(text[found.unit_pos : found.unit_pos + 16], args, found.unit_hint)
+        prefix = _unit_before(text[max(0, found.head - 8) : found.head], args)
+        if prefix is not None and (unit is None or unit[1] == 0):
+            unit = (prefix, 0)
         shown = f"{found.value:g}"
         seen.append(shown)
         if unit is None:
             continue
         factor, taken = unit
-        if low <= found.value * factor <= high:
-            if negated_before(text[: found.start]):
+        ends = (found.value,) if found.range is None or args.between is None else found.range
+        if all(low <= v * factor <= high for v in ends):
+            if negated_at(text, found.head):
                 negated.append(shown)
                 continue
-            said = text[found.start : found.end + taken]
+            said = text[found.head : max(found.end, found.unit_pos + taken)]
             return Outcome(1.0, True, f"found {said!r} = {found.value * factor:g}{args.unit or ''}")
     why = f"expected {_describe(args)}; saw {', '.join(seen[:6]) or 'no numbers'}"
     if negated:

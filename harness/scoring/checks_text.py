@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 
 from harness.scoring.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL, find_numbers
 from harness.scoring.registry import Args, Evidence, Outcome, check
-from harness.scoring.text import negated_before, nfkc, normalize, normalize_with_map
+from harness.scoring.text import negated_at, nfkc, normalize, normalize_with_map
 
 Term = str | list[str]
 """A phrase, or a list of synonyms any of which counts."""
@@ -88,7 +88,7 @@ def find_phrase(answer: str, phrase: str, case_sensitive: bool = False, negation
     pos = hay.find(needle)
     while pos != -1:
         start, end = index[pos], index[pos + len(needle) - 1] + 1
-        if _whole(src, start, end) and (not negation or not negated_before(src[:start])):
+        if _whole(src, start, end) and (not negation or not negated_at(src, start)):
             return True
         pos = hay.find(needle, pos + 1)
     return False
@@ -122,7 +122,7 @@ def contains_any(answer: str, args: ValuesArgs) -> Outcome:
     return Outcome(0.0, False, "none of: " + ", ".join(_label(v) for v in args.values))
 
 
-@check("not_contains", ValuesArgs)
+@check("not_contains", ValuesArgs, constraint=True)
 def not_contains(answer: str, args: ValuesArgs) -> Outcome:
     """No value appears (a wrong figure, a dangerous instruction). ``values: [短接]``."""
     hits = [_label(v) for v, f in zip(args.values, _found(answer, args), strict=True) if f]
@@ -219,7 +219,7 @@ def abstains(answer: str, args: AbstainArgs) -> Outcome:
     return Outcome(0.0, False, "answers instead of saying the material does not cover it")
 
 
-@check("answers", AbstainArgs)
+@check("answers", AbstainArgs, constraint=True)
 def answers(answer: str, args: AbstainArgs) -> Outcome:
     """The inverse of ``abstains``: the answer must not refuse or say it does not know."""
     if not answer.strip():
@@ -234,7 +234,7 @@ _LIST_MARK = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十])[.
 """A list number at the start of a line ("1. ", "二、") is not a figure."""
 
 
-@check("faithful", AbstainArgs, uses_evidence=True)
+@check("faithful", AbstainArgs, uses_evidence=True, constraint=True)
 def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -> Outcome:
     """The answer keeps to the material it was given (``with_context``).
 
@@ -247,8 +247,9 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
     if evidence.holds_answer is False:
         phrase = abstention(answer, args.phrases)
         if phrase:
-            return Outcome(1.0, True, f"the material lacks the answer and the answer declines: {phrase}")
-        return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so")
+            why = f"the material lacks the answer and the answer declines: {phrase}"
+            return Outcome(1.0, True, why, constraint=False)
+        return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so", constraint=False)
     given = {round(f.value, 6) for f in find_numbers(f"{evidence.context}\n{evidence.question}")}
     stated = find_numbers(_LIST_MARK.sub("", answer))
     if not stated:

@@ -1,44 +1,83 @@
-"""Numbers in answers (pure): Arabic, full-width and Chinese numerals, with what follows.
+"""Numbers in answers (pure): Arabic, full-width, Chinese and English numerals, with what follows.
 
-Understood: ``5``, ``５``, ``2,000``, ``-3`` / ``−3`` / ``负3`` / ``零下3``, ``1.5``,
-``1.5万`` (15000), ``3千元`` (3000), ``五``, ``十五``, ``一百二十``, ``两千``,
-``一百零五``, ``一百五`` and ``一万五`` (150, 15000), ``三点五``, ``二〇二四`` (2024),
-financial numerals (``伍佰``), ``百分之五`` (5 with unit %), ``一个半小时`` (1.5).
-A full-width comma is a clause mark, not a thousands separator: ``270，280`` is
-two numbers. ``千`` before 克/米/瓦/帕... is the unit prefix (``3千克`` is 3 kg).
-Each number comes with its position, so a check can read the unit after it and
-the words before it.
+Understood (the run of numeral characters itself is read by :mod:`harness.scoring.zh_numerals`):
+
+- ``5``, ``５``, ``2,000``, ``1.5``, ``1.5万`` (15000), ``3千元``, ``1万2千`` (12000), ``五``,
+  ``一百二十``, ``一千零十``, ``十万``, ``三万亿`` (3e12), ``二〇二四``, financial numerals (``伍佰``),
+  traditional forms (``兩萬``, ``負十``, ``一萬五千``), ``廿二`` (22), ``幺八九`` (189);
+- signs: ``-3`` / ``−3`` / ``负3`` / ``零下3`` / ``负百分之五`` (-5 %), not ``IM-280`` or ``正负5`` (±5);
+- fractions and shares: ``百分之五`` (5 with unit %), ``千分之五`` (0.5 %), ``5‰``, ``二分之一`` (0.5);
+- halves: ``一个半小时`` (1.5), ``半小时`` / ``半个月`` / ``半天`` (0.5 before the unit);
+- approximate pairs are ranges: ``两三天`` is 2–3 days (never 23), ``三四十`` 30–40;
+- ranges and tolerances with the unit written once: ``3到5秒``, ``3-5 s``, ``220±5℃`` (the
+  first number takes the unit written after the second: :attr:`Found.unit_at`);
+- money in 元角分: ``壹拾壹元壹角壹分`` (11.11);
+- English number words: ``five business days``, ``twenty-four hours``, ``half an hour``.
+
+Not numbers: words made of numeral characters (十分重要, 陆续, 大陆, 收拾, 万一, 千万不要, 一些,
+统一, 两岸, 半岛); a full-width comma is a clause mark, not a thousands separator
+(``270，280`` is two numbers); ``千`` before 克/米/瓦/帕... is the unit prefix (``3千克`` is 3 kg).
+Each number comes with its position, so a check can read the unit after it and the words before it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.scoring.text import nfkc
+from harness.scoring.zh_numerals import VARIANTS, ZH_BIG, ZH_CHARS, ZH_DIGITS, ZH_SMALL, parse_run
 
-ZH_DIGITS = {
-    "零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "两": 2, "三": 3, "叁": 3, "四": 4, "肆": 4,
-    "五": 5, "伍": 5, "六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9,
-}  # fmt: skip
-ZH_SMALL = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
-ZH_BIG = {"万": 10_000, "亿": 100_000_000}
-_ZH_CHARS = "".join(ZH_DIGITS) + "".join(ZH_SMALL) + "".join(ZH_BIG)
+__all__ = ["ZH_BIG", "ZH_DIGITS", "ZH_SMALL", "Found", "find_numbers", "prepare"]
 
 # 千克 (kg), 千米 (km), 千瓦 (kW), 千帕 (kPa): the 千 belongs to the unit, not the number
 _KILO_UNITS = "克米瓦帕伏焦卡"
+_ZH_DIGIT_CHARS = "".join(ZH_DIGITS)
+_CJK = "\u4e00-\u9fff"
 
-_ARABIC = r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])"
-_ZH = rf"[{_ZH_CHARS}]+(?:点[{''.join(ZH_DIGITS)}]+)?"
-_MINUS = r"(?P<neg>(?<![A-Za-z\d.])[-−]|(?<!正)负|零下)?"  # −3 (U+2212), 负3; not IM-280 or 正负5 (±5)
+# one way to match each character, and possessive: a run of 80,000 digits is read in linear time
+_RUN = rf"[\d{ZH_CHARS}](?:[\d{ZH_CHARS}]|(?<=\d)[,.](?=\d)|点(?=[\d{_ZH_DIGIT_CHARS}]))*+"
+MAX_RUN_CHARS = 40
+"""A longer string of numeral characters (a runaway 一一一...) states no quantity; it is not read."""
+_POINT_WORDS = "重要地特优缺观焦亮热节盲终起景站网据论卖看早晚有一"
+"""重点, 要点, 地点, 缺点...: 点 ends a word there; elsewhere 点五毫米 is 0.5 mm (间隙点五毫米)."""
+_BARE_POINT = rf"(?<![{ZH_CHARS}\d{_POINT_WORDS}])点[{_ZH_DIGIT_CHARS}]+(?![{ZH_CHARS}个项条种家位名次])"
+_MINUS = r"(?<![A-Za-z\d.+/])(?<!\d\s)[-−]|(?<!正)负|零下"  # −3 (U+2212), 负3; not IM-280, 3 - 5, 正负5
+_HALF_AFTER_UNIT = "年天周斤岁"
+_HALF_UNITS = "个|小时|钟头|天|日|年|月|周|星期|斤|公斤|千克|分钟|秒|杯|米|公里|升|吨|圈"
 _TOKEN = re.compile(
-    rf"百分之(?P<pct>{_ARABIC}|{_ZH})"
-    rf"|{_MINUS}(?:(?P<ar>{_ARABIC})(?P<mult>千(?![{_KILO_UNITS}{_ZH_CHARS}])|[万亿](?![{_ZH_CHARS}]))?|(?P<zh>{_ZH}))"
+    rf"(?P<fneg>{_MINUS})?(?P<den>[百千万]|{_RUN})分之(?P<ineg>负)?(?P<num>{_RUN})"
+    rf"|(?P<neg>{_MINUS})?(?<![\d.])(?P<run>{_RUN})"
+    rf"|(?<![{ZH_CHARS}个])(?P<half>半)(?=(?:{_HALF_UNITS}))"
+    rf"|(?P<point>{_BARE_POINT})"
 )
+_SHARE = {"百": (1.0, "%"), "千": (0.1, "%"), "万": (0.01, "%")}
+"""X分之Y with X = 百/千/万: Y percent, Y per mille (0.1 %), Y per ten thousand (0.01 %)."""
 
-# "一" inside ordinary words is not a number: 一些, 一下, 统一, 唯一, 第一...
-_YI_WORD_AFTER = set("些下般定旦起直致样切律共同并再边面点样起")
-_YI_WORD_BEFORE = set("统唯同万逐单之如划专")
+_NOT_NUMERALS = re.compile(
+    rf"(?<![{ZH_CHARS}\d])(?:十分(?![钟之])(?=[{_CJK}])|十足|万一|万万|一一(?![{ZH_CHARS}点])(?=[{_CJK}]))"
+    r"|陆续|大陆|陆地|登陆|着陆|陆军|内陆|水陆|海陆|陆路|陆运|陆上|收拾|拾起|拾取|拾到|拾金|两岸|半岛|半导体"
+    r"|一些|一下|一般|一定|一旦|一起|一直|一致|一样|一切|一律|一共|一同|一并|一再|一边|一面|一点(?![\d零〇一二三四五六七八九])"
+    r"|统一|唯一|同一|逐一|单一|(?<!分)之一|如一|划一|专一"
+    r"|乱七八糟|七上八下|三番五次|一五一十|一模一样|一心一意|十全十美|四面八方|三心二意|独一无二|万无一失"
+    r"|千方百计|千辛万苦|一清二楚|五花八门|九死一生|一举两得|三言两语|半途而废|一干二净|接二连三"
+)
+"""Words made of numeral characters that are not numbers (十分钟 and 五十分 are)."""
+
+_EN_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+_EN_SMALL = {w: i for i, w in enumerate([*_EN_ONES.split(), "seventeen", "eighteen", "nineteen"])}
+_EN_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+}
+_EN_SCALE = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS, *_EN_SCALE], key=len, reverse=True))
+_EN_NUMBER = re.compile(
+    rf"(?i)\b(?P<words>(?:{_EN_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_EN_WORD}))*)\b(?P<andhalf>\s+and\s+a\s+half\b)?"
+    r"|\b(?P<half>half)\s+an?\s+(?=[a-z])"
+)
+_EN_PRONOUN_BEFORE = re.compile(r"(?i)\b(?:the|no|any|each|every|some|this|that|which|another)\s+$")
+""""the one you bought", "no one": the word one is a pronoun there."""
 
 
 @dataclass(frozen=True)
@@ -49,79 +88,163 @@ class Found:
     end: int
     unit_hint: str | None = None
     """A unit implied by the wording (``百分之五`` -> ``%``)."""
+    unit_at: int | None = None
+    """Where the number's unit is written when not right after it: in 3到5秒 the 3 takes 秒."""
+    range: tuple[float, float] | None = None
+    """The range this number is an end of (两三天, 3到5秒)."""
+    lead: int | None = None
+    """Start of the whole expression (the 3 of 3到5秒): a negation is read before it."""
+
+    @property
+    def unit_pos(self) -> int:
+        return self.end if self.unit_at is None else self.unit_at
+
+    @property
+    def head(self) -> int:
+        return self.start if self.lead is None else self.lead
 
 
-def parse_zh(text: str) -> float | None:
-    """Value of a Chinese numeral such as 一百二十 or 三点五; None if malformed."""
-    whole, _, frac = text.partition("点")
-    if whole and all(ch in ZH_DIGITS for ch in whole) and len(whole) > 1:
-        value = float("".join(str(ZH_DIGITS[ch]) for ch in whole))  # 二〇二四
-    else:
-        total = section = 0
-        number: int | None = None
-        last_unit = 0  # the unit character right before the current digit, if any (一百五 = 150)
-        for ch in whole:
-            if ch in ZH_DIGITS:
-                last_unit = last_unit if number is None and ZH_DIGITS[ch] else 0
-                number = ZH_DIGITS[ch]
-            elif ch in ZH_SMALL:
-                section += (1 if number is None else number) * ZH_SMALL[ch]
-                number, last_unit = None, ZH_SMALL[ch]
-            elif ch in ZH_BIG:
-                total += (section + (number or 0)) * ZH_BIG[ch]
-                section, number, last_unit = 0, None, ZH_BIG[ch]
-            else:
-                return None
-        # a trailing digit right after 百/千/万/亿 counts in the next lower place: 一百五, 两千五, 一万五
-        tail = (number or 0) * (last_unit // 10 if last_unit >= 100 else 1)
-        value = float(total + section + tail)
-        if not whole:
-            value = 0.0
-    if frac:
-        value += float("0." + "".join(str(ZH_DIGITS[ch]) for ch in frac))
-    return value
-
-
-def find_numbers(answer: str) -> list[Found]:
-    """Every number in the answer, in order, positioned in ``nfkc(answer)``."""
+def prepare(answer: str) -> str:
+    """The answer as numbers are read from it; one character for each of ``nfkc(answer)``."""
     # "，" -> "、" keeps every index (both stay one character under NFKC) but not the comma
-    text = nfkc(answer.replace("，", "、"))
+    return nfkc(answer.replace("，", "、")).translate(VARIANTS)
+
+
+def _masked(text: str) -> str:
+    return _NOT_NUMERALS.sub(lambda m: "□" * len(m.group(0)), text)
+
+
+def _zh_value(run: str) -> float | None:
+    pieces = parse_run(run)
+    return pieces[0].value if len(pieces) == 1 and pieces[0].high is None else None
+
+
+def _share(m: re.Match[str]) -> Found | None:
+    den, num = m.group("den"), _zh_value(m.group("num"))
+    if num is None:
+        return None
+    if m.group("ineg"):
+        num = -num
+    if m.group("fneg"):
+        num = -num
+    start, end = m.span()
+    if den in _SHARE:
+        factor, hint = _SHARE[den]
+        return Found(num * factor, start, end, hint)
+    whole = _zh_value(den)
+    return Found(num / whole, start, end) if whole else None
+
+
+def _runs(text: str, m: re.Match[str]) -> list[Found]:
+    run, start = m.group("run"), m.start("run")
+    end = start + len(run)
+    if run[-1] in "千仟" and text[end : end + 1] and text[end] in _KILO_UNITS and len(run) > 1:
+        run, end = run[:-1], end - 1
+    if run[0] in "百佰千仟万亿" or len(run) > MAX_RUN_CHARS:
+        return []  # 千万 (be sure to), 百分比: words; a numeral starts with a digit or 十
+    sign = -1.0 if m.group("neg") else 1.0
+    lead = m.start()
     out: list[Found] = []
-    for m in _TOKEN.finditer(text):
-        start, end = m.span()
-        if m.group("pct"):
-            pct = m.group("pct")
-            value = parse_zh(pct) if pct[0] in _ZH_CHARS else float(pct.replace(",", ""))
-            if value is not None:
-                out.append(Found(value, start, end, "%"))
-            continue
-        sign = -1.0 if m.group("neg") else 1.0
-        if m.group("ar"):
-            value = float(m.group("ar").replace(",", ""))
-            if m.group("mult"):
-                value *= {**ZH_SMALL, **ZH_BIG}[m.group("mult")]
-            out.append(_half(text, Found(sign * value, start, end)))
-            continue
-        token = m.group("zh")
-        if token[-1] == "千" and end < len(text) and text[end] in _KILO_UNITS:
-            token, end = token[:-1], end - 1
-            if not token:
-                continue
-        if token == "一" and (
-            (end < len(text) and text[end] in _YI_WORD_AFTER) or (start > 0 and text[start - 1] in _YI_WORD_BEFORE)
-        ):
-            continue
-        if token[0] in "百佰千仟万亿" or (len(token) > 1 and all(ch in ZH_SMALL or ch in ZH_BIG for ch in token)):
-            continue  # 万一 (in case), 千万 (be sure to), 百分比: words; a numeral starts with a digit or 十
-        value = parse_zh(token)
-        if value is None:
-            continue
-        out.append(_half(text, Found(sign * value, start, end)))
+    for i, p in enumerate(parse_run(run)):
+        s = sign if i == 0 else 1.0
+        a, b = start + p.start, start + p.end
+        if p.high is None:
+            out.append(_half(text, Found(s * p.value, lead if i == 0 else a, b)))
+        else:
+            rng = (s * p.value, s * p.high)
+            out += [Found(s * p.value, a, b, range=rng, lead=lead), Found(s * p.high, a, b, range=rng, lead=lead)]
     return out
 
 
 def _half(text: str, f: Found) -> Found:
-    """一个半小时 / 2个半月: the number is x.5 and the unit follows 个半."""
+    """一个半小时 / 2个半月: the number is x.5 and the unit follows 个半; 一年半 / 两天半: x.5 of
+    the unit between (the unit stays right after the number)."""
     if text.startswith("个半", f.end):
-        return Found(f.value + 0.5, f.start, f.end + 2, f.unit_hint)
+        return replace(f, value=f.value + 0.5, end=f.end + 2)
+    if text[f.end : f.end + 1] in _HALF_AFTER_UNIT and text[f.end + 1 : f.end + 2] == "半" and f.end < len(text):
+        return replace(f, value=f.value + 0.5)
     return f
+
+
+def _english(text: str) -> list[Found]:
+    out = []
+    for m in _EN_NUMBER.finditer(text):
+        if m.group("half"):
+            out.append(Found(0.5, m.start(), m.end()))
+            continue
+        words = re.split(r"(?:\s+and\s+|[\s-]+)", m.group("words").casefold())
+        if words == ["one"] and (_EN_PRONOUN_BEFORE.search(text[max(0, m.start() - 12) : m.start()])
+                                 or re.match(r"\s+(?:of|another|by)\b", text[m.end() :])):  # fmt: skip
+            continue
+        total = current = 0.0
+        for w in words:
+            if w in _EN_SMALL or w in _EN_TENS:
+                current += _EN_SMALL.get(w, 0) + _EN_TENS.get(w, 0)
+            elif w == "hundred":
+                current = (current or 1) * 100
+            else:
+                total, current = total + (current or 1) * _EN_SCALE[w], 0.0
+        value = total + current + (0.5 if m.group("andhalf") else 0)
+        out.append(Found(value, m.start(), m.end()))
+    return out
+
+
+_RANGE_SEP = re.compile(r"\s*(?:到|至|~|-|–|—|to|through)\s*", re.IGNORECASE)
+_PLUS_MINUS = re.compile(r"\s*(?:±|\+/-|\+-|正负)\s*")
+_MONEY = re.compile(r"[元圆块]")
+
+
+def _link(text: str, found: list[Found]) -> list[Found]:
+    """3到5秒, 3-5 s: the first takes the unit written after the second, and both are a range;
+    220±5℃: the 220 takes the ℃. Money in 元角分 is one amount."""
+    out = list(found)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        between = text[a.end : b.start]
+        if a.range is None and b.range is None and _RANGE_SEP.fullmatch(between) and a.value < b.value:
+            rng = (a.value, b.value)
+            out[i] = replace(a, unit_at=b.unit_pos, range=rng)
+            out[i + 1] = replace(b, range=rng, lead=a.head)
+        elif _PLUS_MINUS.fullmatch(between) and a.range is None:
+            out[i] = replace(a, unit_at=b.unit_pos)
+    return _money(text, out)
+
+
+def _money(text: str, found: list[Found]) -> list[Found]:
+    """壹拾壹元壹角壹分 = 11.11 元 (the 元 stays after the amount)."""
+    out: list[Found] = []
+    i = 0
+    while i < len(found):
+        f = found[i]
+        if _MONEY.fullmatch(text[f.end : f.end + 1] or "x") and i + 1 < len(found):
+            jiao = found[i + 1]
+            if jiao.start == f.end + 1 and text[jiao.end : jiao.end + 1] in ("角", "毛"):
+                value, i = f.value + jiao.value / 10, i + 2
+                if i < len(found) and found[i].start == jiao.end + 1 and text[found[i].end : found[i].end + 1] == "分":
+                    value, i = value + found[i].value / 100, i + 1
+                out.append(replace(f, value=round(value, 2)))
+                continue
+        out.append(f)
+        i += 1
+    return out
+
+
+def find_numbers(answer: str) -> list[Found]:
+    """Every number in the answer, in order, positioned in ``nfkc(answer)``."""
+    text = prepare(answer)
+    masked = _masked(text)
+    out: list[Found] = []
+    for m in _TOKEN.finditer(masked):
+        if m.group("den") is not None:
+            share = _share(m)
+            if share is not None:
+                out.append(share)
+        elif m.group("half"):
+            out.append(Found(0.5, m.start(), m.end()))
+        elif m.group("point"):
+            out.append(Found(float("0." + "".join(str(ZH_DIGITS[c]) for c in m.group("point")[1:])), *m.span()))
+        else:
+            out += _runs(masked, m)
+    out += _english(masked)
+    out.sort(key=lambda f: (f.start, f.value))
+    return _link(masked, out)
