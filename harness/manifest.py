@@ -52,12 +52,11 @@ def plan_fingerprint(lp: LoadedPlan) -> str:
     """Hash of what decides the answers: the plan minus the judge and roll-up settings.
 
     Changing the judge or thresholds re-judges or re-reports an existing run; changing
-    candidates, questions or sampling needs a new run directory.
+    candidates, questions or sampling needs a new run directory. Settings left at their
+    defaults are not hashed, so a harness upgrade that adds a plan field (with a default
+    that keeps today's behaviour) can still resume a run started before it.
     """
-    data = lp.plan.model_dump(
-        mode="json",
-        exclude=REPORT_ONLY,
-    )
+    data = lp.plan.model_dump(mode="json", exclude=REPORT_ONLY, exclude_defaults=True)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
