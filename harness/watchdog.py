@@ -111,7 +111,15 @@ async def until_gone(
     """
     task: asyncio.Future[Any] = asyncio.ensure_future(work)
     watch: asyncio.Future[Any] = asyncio.ensure_future(watch_server(server, unresponsive_s))
-    await asyncio.wait([task, watch, *also], return_when=asyncio.FIRST_COMPLETED)
+    try:
+        await asyncio.wait([task, watch, *also], return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        # Ctrl-C / SIGTERM (harness.aio): stop the requests in flight before the caller closes
+        # their HTTP client, or they fail on a closed client and their errors go unretrieved.
+        task.cancel()
+        watch.cancel()
+        await asyncio.gather(task, watch, return_exceptions=True)
+        raise
     stopped = None
     if not task.done():
         stopped = watch.result() if watch.done() else next(str(f.result()) for f in also if f.done())

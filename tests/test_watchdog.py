@@ -196,3 +196,37 @@ def test_a_server_that_hangs_during_the_load_sweep_stops_it(tmp_path: Path) -> N
         silent.close()
     assert time.monotonic() - t0 < 10, "the sweep must not wait for the 60 s request timeout"
     assert not (tmp_path / LOADTEST).exists() or (tmp_path / LOADTEST).read_text() == ""
+
+
+def test_cancelling_until_gone_stops_the_requests_in_flight_before_it_returns() -> None:
+    """Ctrl-C/SIGTERM cancel the stage; its requests must be stopped before the caller closes their HTTP
+    client, or they fail on a closed client and asyncio prints "exception was never retrieved"."""
+    server = Server(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=None, managed=False)
+    client_open = True
+    failed_on_closed_client: list[int] = []
+
+    async def request(i: int) -> None:
+        await asyncio.sleep(0.05 * (i + 1))
+        if not client_open:
+            failed_on_closed_client.append(i)
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        await asyncio.sleep(30)
+
+    async def stage() -> None:
+        nonlocal client_open
+        try:
+            await until_gone(server, 60, asyncio.gather(*(request(i) for i in range(8))))
+        finally:
+            client_open = False  # what `async with ModelClient(...)` does on the way out
+
+    async def main() -> list[asyncio.Task[object]]:
+        task = asyncio.ensure_future(stage())
+        await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.5)  # long enough for every request to have reached the closed client
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+
+    assert asyncio.run(main()) == []
+    assert failed_on_closed_client == []
