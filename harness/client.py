@@ -7,7 +7,11 @@ chunk that carries a choice minus request start (vLLM sends it with the first
 generated token, even when that token's text is still empty because the
 detokenizer holds back an incomplete character), ITL the gaps between
 consecutive such chunks, E2E the last such chunk minus request start; the
-trailing usage chunk advances nothing. Timeouts, connection errors, 429 and 5xx are retried with
+trailing usage chunk advances nothing. A chat chunk that only announces the
+role (no content key, sent by some servers before the first token) starts
+nothing either. Events are decoded by :mod:`harness.sse`, which also turns
+malformed chunks and the server's own error messages into one-line reasons.
+Timeouts, connection errors, 429 and 5xx are retried with
 exponential backoff; after the last attempt the failure is returned as a result
 with ``error`` set, never raised and never dropped.
 """
@@ -15,15 +19,26 @@ with ``error`` set, never raised and never dropped.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
 
+from harness.sse import (
+    DONE,
+    RETRYABLE_CODES,
+    SseDecoder,
+    StreamFault,
+    body_error,
+    decode_chunk,
+    error_text,
+    is_role_only,
+)
+
 Api = Literal["chat", "completions"]
-RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+RETRY_STATUS = RETRYABLE_CODES
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 8.0
 
@@ -54,6 +69,23 @@ class Result:
     started_at: float = 0.0
     attempts: int = 0
     error: str | None = None
+    output_tokens_source: Literal["server", "tokenizer"] | None = None
+    """Who counted ``output_tokens``: the server's usage, or the candidate's tokenizer when it sent none."""
+
+
+TokenCounter = Callable[[str], int]
+
+
+def count_missing_tokens(out: Result, count_tokens: TokenCounter | None) -> None:
+    """Fill ``output_tokens`` from the server's usage, else by the tokenizer (as ``vllm bench serve`` does).
+
+    Without usage and without a tokenizer the count stays unknown (None), never 0.
+    """
+    if out.output_tokens is not None:
+        out.output_tokens_source = "server"
+    elif count_tokens is not None and out.error is None:
+        out.output_tokens = count_tokens(out.text)
+        out.output_tokens_source = "tokenizer"
 
 
 class RetryableError(Exception):
@@ -107,7 +139,10 @@ class ModelClient:
         timeout_s: float = 120.0,
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
+        count_tokens: TokenCounter | None = None,
     ):
+        self.count_tokens = count_tokens
+        """Counts output tokens for servers that send no usage (see :func:`count_missing_tokens`)."""
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
@@ -136,6 +171,7 @@ class ModelClient:
             result = Result(attempts=attempt)
             try:
                 await asyncio.wait_for(self._stream(req, result), timeout=self.timeout_s)
+                count_missing_tokens(result, self.count_tokens)
                 return result
             except FatalError as exc:
                 result.error = str(exc)
@@ -155,51 +191,46 @@ class ModelClient:
         async with self._http.stream("POST", self.base_url + path, json=request_body(self.model, req)) as resp:
             if resp.status_code != 200:
                 body = (await resp.aread()).decode("utf-8", errors="replace")[:500]
-                msg = f"HTTP {resp.status_code}: {_error_message(body)}"
+                msg = f"HTTP {resp.status_code}: {error_text(body)}"
                 raise (RetryableError if resp.status_code in RETRY_STATUS else FatalError)(msg)
+            decoder = SseDecoder()
             done = False
-            async for line in resp.aiter_lines():
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    done = True
-                    break
-                now = time.perf_counter()
-                chunk = json.loads(data)
-                if "error" in chunk:
-                    raise FatalError(f"server error in stream: {_error_message(json.dumps(chunk))}")
-                text, finish = chunk_text(req.api, chunk)
-                if chunk.get("choices"):  # a token chunk (its text may still be empty); usage chunks are not
-                    if last_content is None:
-                        out.ttft_ms = (now - t0) * 1000
-                    else:
-                        out.itl_ms.append((now - last_content) * 1000)
-                    last_content = now
-                    out.e2e_ms = (now - t0) * 1000
-                    parts.append(text)
-                if finish:
-                    out.finish_reason = finish
-                usage = chunk.get("usage")
-                if usage:
-                    out.prompt_tokens = usage.get("prompt_tokens")
-                    out.output_tokens = usage.get("completion_tokens")
+            try:
+                async for line in resp.aiter_lines():
+                    for event in decoder.feed(line):
+                        if event.data.strip() == DONE:
+                            done = True
+                            break
+                        now = time.perf_counter()
+                        chunk = decode_chunk(event)
+                        text, finish = chunk_text(req.api, chunk)
+                        # a token chunk (its text may still be empty); usage and role-only chunks are not
+                        if chunk.get("choices") and not is_role_only(chunk):
+                            if last_content is None:
+                                out.ttft_ms = (now - t0) * 1000
+                            else:
+                                out.itl_ms.append((now - last_content) * 1000)
+                            last_content = now
+                            out.e2e_ms = (now - t0) * 1000
+                            parts.append(text)
+                        if finish:
+                            out.finish_reason = finish
+                        usage = chunk.get("usage")
+                        if isinstance(usage, dict):
+                            out.prompt_tokens = usage.get("prompt_tokens")
+                            out.output_tokens = usage.get("completion_tokens")
+                    if done:
+                        break
+                if not done:
+                    done = any(e.data.strip() == DONE for e in decoder.close())
+            except StreamFault as exc:
+                raise (RetryableError if exc.retryable else FatalError)(str(exc)) from None
             if not done:
+                fault = body_error(decoder)
+                if fault is not None:
+                    raise (RetryableError if fault.retryable else FatalError)(str(fault))
                 raise RetryableError("stream ended before [DONE]")
         out.text = "".join(parts)
-
-
-def _error_message(body: str) -> str:
-    try:
-        err = json.loads(body)
-        if isinstance(err, dict):
-            inner = err.get("error", err)
-            if isinstance(inner, dict):
-                return str(inner.get("message", inner))[:300]
-            return str(err.get("message", inner))[:300]
-    except json.JSONDecodeError:
-        pass
-    return body.strip()[:300]
 
 
 def _describe(exc: BaseException, timeout_s: float) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from harness import lmeval_stage
-from harness.client import Api, ModelClient, Request
+from harness.client import Api, ModelClient, Request, TokenCounter
 from harness.manifest import open_manifest, save_manifest
 from harness.parts import fold_all
 from harness.perf.measure import measure_server
@@ -40,6 +40,7 @@ from harness.serving import (
     vllm_command,
 )
 from harness.store import JsonlAppender, resume_records
+from harness.tokens import token_counter
 from harness.variants import framings, generation_key
 from harness.watchdog import ServerGone, ask_all_while_up
 
@@ -125,6 +126,7 @@ def to_generation(w: WorkItem, api: Api, r: Any) -> Generation:
         seed=w.seed, text=r.text, finish_reason=r.finish_reason,
         prompt_tokens=r.prompt_tokens, output_tokens=r.output_tokens, ttft_ms=r.ttft_ms,
         e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, started_at=r.started_at, attempts=r.attempts, error=r.error,
+        output_tokens_source=r.output_tokens_source,
     )  # fmt: skip
 
 
@@ -176,14 +178,16 @@ class Tally:
 
 
 async def _generate_all(
-    server: Server, api: Api, items: list[WorkItem], plan: Plan, out: JsonlAppender, bar: tqdm
-) -> Tally:
+    server: Server, api: Api, items: list[WorkItem], plan: Plan, out: JsonlAppender, bar: tqdm,
+    count_tokens: TokenCounter | None = None,
+) -> Tally:  # fmt: skip
     """Ask every item; stop early (and say why) when the server is gone or the breaker trips."""
     limits = plan.limits
     tally = Tally()
     async with ModelClient(
-        server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries
-    ) as client:
+        server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries,
+        count_tokens=count_tokens,
+    ) as client:  # fmt: skip
 
         async def ask(w: WorkItem) -> str | None:
             res = await client.generate(build_request(api, w.qs, w.q, plan.sampling, w.seed, w.framing))
@@ -256,7 +260,9 @@ def run_candidate(
                     with tqdm(
                         total=len(items), desc=cand.name, unit="ans", disable=not show_progress, file=sys.stderr
                     ) as bar:
-                        tally = asyncio.run(_generate_all(server, api, items, lp.plan, out, bar))
+                        tally = asyncio.run(
+                            _generate_all(server, api, items, lp.plan, out, bar, token_counter(lp, cand))
+                        )
                     outcome.ok, outcome.failed = tally.ok, tally.failed
                     if tally.stopped:
                         outcome.error = (

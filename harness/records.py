@@ -116,6 +116,9 @@ class Endpoint(Strict):
     """Name of the environment variable that holds the key (never the key)."""
     model: str | None = None
     """Model name the endpoint serves; defaults to the candidate's ``model``."""
+    tokenizer: str | None = None
+    """Tokenizer folder (relative to the plan) or cached hub id: counts output tokens when the server
+    sends no ``usage`` (labelled so in the report); without it such counts are unknown."""
 
 
 class Candidate(Strict):
@@ -399,6 +402,9 @@ class Generation(AnswerRef):
     """Passages given with the question (``with_context``), best first."""
     context: str | None = None
     """The context text given, as the model saw it (for faithfulness checks and the judge)."""
+    output_tokens_source: Literal["server", "tokenizer"] | None = None
+    """Who counted ``output_tokens``: the server's usage, or the candidate's tokenizer (the server sent
+    none); None with ``output_tokens`` None: unknown."""
 
     @property
     def ok(self) -> bool:
@@ -483,6 +489,7 @@ class RequestTiming(BaseModel):
     prompt_tokens: int | None = None
     output_tokens: int | None = None
     error: str | None = None
+    output_tokens_source: Literal["server", "tokenizer"] | None = None
 
 
 class LoadLevel(BaseModel):

@@ -1,0 +1,50 @@
+"""Counting output tokens for servers that send no ``usage``.
+
+``vllm bench serve`` does the same when usage is missing: it tokenizes the
+generated text with the model's tokenizer. The count is then labelled
+``tokenizer`` in the records and the report; without a tokenizer it stays unknown.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from harness.client import TokenCounter
+from harness.plan import LoadedPlan, resolve_model
+from harness.records import Candidate
+
+
+def tokenizer_ref(lp: LoadedPlan, cand: Candidate) -> str | None:
+    """Where a candidate's tokenizer is: the endpoint's ``tokenizer``, else its local model folder."""
+    if cand.endpoint is not None:
+        tok = cand.endpoint.tokenizer
+        if tok is None:
+            return None
+        local = resolve_model(lp.base_dir, tok)
+        return str(local) if local is not None else tok
+    local = resolve_model(lp.base_dir, cand.model)
+    return str(local) if local is not None else cand.model
+
+
+@cache
+def _load(ref: str) -> TokenCounter:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(ref)
+
+    def count(text: str) -> int:
+        return len(tok(text, add_special_tokens=False).input_ids)
+
+    return count
+
+
+def token_counter(lp: LoadedPlan, cand: Candidate) -> TokenCounter | None:
+    """A counter that loads the candidate's tokenizer on first use (most servers send usage: never)."""
+    ref = tokenizer_ref(lp, cand)
+    if ref is None:
+        return None
+
+    def count(text: str) -> int:
+        return _load(ref)(text)
+
+    return count
