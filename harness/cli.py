@@ -306,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from harness.manifest import RunDirConflict
     from harness.placement import FleetError
+    from harness.schema import RecordError
     from harness.scoring.stage import RunDirError
 
     try:
@@ -314,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in exc.problems:
             _err(str(p))
         return EXIT_USAGE
-    except (RunDirConflict, RunDirError, FleetError) as exc:
+    except (RunDirConflict, RunDirError, FleetError, RecordError) as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from harness.generate import GENERATIONS, PHASES
 from harness.records import Generation, Phase, Plan, QuestionSet, Score
 from harness.rollup import answers_frame, perf_summary, question_frame
+from harness.schema import RecordError
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_records
 from harness.significance import ALPHA, PairedDiff, holm, paired_difference
 from harness.store import read_records
@@ -195,6 +196,8 @@ def load_run(run_dir: Path) -> RunData:
             notes.append(f"{run_dir} has no {SCORES}; scored in memory with the current rubrics")
         path = run_dir / PHASES
         phases = read_records(path, Phase)
+    except RecordError as exc:
+        raise RunDirError(str(exc)) from None
     except ValueError as exc:
         first = str(exc).splitlines()[0]
         raise RunDirError(f"{path} has a record this harness cannot read ({first})") from None
