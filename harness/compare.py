@@ -29,6 +29,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from harness.generate import GENERATIONS, PHASES
+from harness.manifest import load_manifest
 from harness.records import Generation, Phase, Plan, QuestionSet, Score
 from harness.rollup import answers_frame, perf_summary, question_frame
 from harness.schema import RecordError
@@ -175,11 +176,11 @@ def load_run(run_dir: Path) -> RunData:
             f"{run_dir} is not a run directory (no manifest.json); pass a folder written by `harness run`"
         )
     try:
-        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        manifest = load_manifest(run_dir) or {}
         sets, set_notes = load_run_sets(run_dir)
         variant = Plan.model_validate(manifest["plan"]).decision_variant  # quality is compared on this variant
-    except json.JSONDecodeError as exc:
-        raise RunDirError(f"{run_dir / 'manifest.json'} is not valid JSON ({exc}); restore it from a backup") from None
+    except RecordError as exc:
+        raise RunDirError(str(exc)) from None
     except (KeyError, TypeError, AttributeError, ValidationError) as exc:
         raise RunDirError(f"{run_dir / 'manifest.json'} does not look like a harness manifest ({exc!r})") from None
     notes = [f"{run_dir}: {n}" for n in set_notes]
