@@ -22,6 +22,7 @@ def _err(msg: str) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from harness import lmeval_stage
     from harness.plan import load_plan
     from harness.questions import load_question_set
 
@@ -35,6 +36,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 doc = load_yaml(f, str(f))
                 if isinstance(doc.data, dict) and "candidates" in doc.data:
                     lp = load_plan(f, str(f))
+                    lmeval_stage.preflight(lp, str(f))  # the run's own check, so validate accepts no less
                     warnings, kind = (
                         lp.warnings,
                         f"plan with {len(lp.plan.candidates)} candidates, {len(lp.sets)} question sets",

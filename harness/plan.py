@@ -7,6 +7,7 @@ from any working directory.
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,12 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
         if cand.chat_template and not (base / cand.chat_template).is_file():
             problems.append(doc.problem((*at, "chat_template"), f"chat template file {cand.chat_template} not found"))
 
+    if (why := unknown_gpu(plan.perf.gpu)) is not None:
+        problems.append(doc.problem(("perf", "gpu"), why))
+    for gpu_name in plan.perf.gpu_prices_usd_per_hour:
+        if (why := unknown_gpu(gpu_name)) is not None:
+            problems.append(doc.problem(("perf", "gpu_prices_usd_per_hour", gpu_name), why))
+
     sets: list[LoadedSet] = []
     set_ids: dict[str, str] = {}
     for i, rel in enumerate(plan.question_sets):
@@ -116,6 +123,21 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     if problems:
         raise InputError(problems)
     return LoadedPlan(path.resolve(), plan, sets, warnings)
+
+
+def unknown_gpu(name: str | None) -> str | None:
+    """Why ``name`` is no GPU of harness/perf/gpus.py (with the nearest names), or None when it is one."""
+    if name is None:
+        return None
+    from harness.perf.gpus import GPUS, gpu
+
+    try:
+        gpu(name)
+    except ValueError:
+        near = difflib.get_close_matches(name.upper(), [g.upper() for g in GPUS], n=2, cutoff=0.5)
+        hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+        return f"unknown GPU {name!r}; {hint}known GPUs: {', '.join(GPUS)}"
+    return None
 
 
 def _display(path: Path) -> str:

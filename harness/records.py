@@ -204,6 +204,13 @@ class Judge(Candidate):
     injection_answers: int = Field(default=4, ge=0)
     """How many low-scored real answers the prompt-injection fixture is applied to (0 = skip)."""
 
+    @model_validator(mode="after")
+    def _pass_score_on_scale(self) -> Judge:
+        if self.pass_score is not None and not 1 <= self.pass_score <= self.scale:
+            what = "every grade passes" if self.pass_score < 1 else "no grade can pass"
+            raise ValueError(f"pass_score {self.pass_score:g} is outside the grading scale 1..{self.scale}: {what}")
+        return self
+
 
 class Sampling(Strict):
     temperature: float = Field(default=0.0, ge=0)
@@ -405,6 +412,9 @@ class Generation(AnswerRef):
     output_tokens_source: Literal["server", "tokenizer"] | None = None
     """Who counted ``output_tokens``: the server's usage, or the candidate's tokenizer (the server sent
     none); None with ``output_tokens`` None: unknown."""
+    question_digest: str | None = None
+    """Digest of what was asked (question, set context, variant framing): an answer whose question has
+    changed since is asked again on resuming (``harness.freshness``). None in runs made before it existed."""
 
     @property
     def ok(self) -> bool:
