@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from harness import lmeval_stage
 from harness.client import Api, ModelClient, Request, TokenCounter
+from harness.freshness import changed_questions, forget, question_digest
 from harness.manifest import open_manifest, save_manifest
 from harness.parts import fold_all
 from harness.perf.measure import measure_server
@@ -68,6 +69,11 @@ class WorkItem:
     variant: str = DEFAULT_VARIANT
     framing: Framing = field(default_factory=Framing)
 
+    @property
+    def digest(self) -> str:
+        """What this item asks, as a digest (see :mod:`harness.freshness`)."""
+        return question_digest(self.qs, self.q, self.framing)
+
 
 def plan_work(lp: LoadedPlan) -> list[WorkItem]:
     """Every (candidate, variant, question, sample) the plan asks for, in a stable order.
@@ -109,14 +115,14 @@ class CandidateOutcome:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def load_done(path: Path, log: Log) -> set[str]:
-    """Keys already answered; drops failed records so they are asked again."""
+def load_done(path: Path, log: Log) -> dict[str, str | None]:
+    """Keys already answered, with the digest of what was asked; drops failed records so they are asked again."""
     kept, cut, dropped = resume_records(path, Generation, lambda g: g.ok)
     if cut:
         log(f"repaired {path.name}: removed a torn last line ({cut} bytes)")
     if dropped:
         log(f"{dropped} failed answers from an earlier session will be asked again")
-    return {g.key for g in kept}
+    return {g.key: g.question_digest for g in kept}
 
 
 def to_generation(w: WorkItem, api: Api, r: Any) -> Generation:
@@ -126,7 +132,7 @@ def to_generation(w: WorkItem, api: Api, r: Any) -> Generation:
         seed=w.seed, text=r.text, finish_reason=r.finish_reason,
         prompt_tokens=r.prompt_tokens, output_tokens=r.output_tokens, ttft_ms=r.ttft_ms,
         e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, started_at=r.started_at, attempts=r.attempts, error=r.error,
-        output_tokens_source=r.output_tokens_source,
+        output_tokens_source=r.output_tokens_source, question_digest=w.digest,
     )  # fmt: skip
 
 
@@ -338,6 +344,9 @@ def run_generation(
     gens_path = run_dir / GENERATIONS
     done = load_done(gens_path, log)
     work = plan_work(lp)
+    changed = changed_questions(work, done)
+    forget(run_dir, gens_path, changed, log)
+    done = {k: v for k, v in done.items() if k not in changed.keys}
     outcomes: list[CandidateOutcome] = []
 
     def record(outcome: CandidateOutcome) -> None:

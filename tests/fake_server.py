@@ -7,12 +7,19 @@ one on a real socket, so the client meets real chunking and real delays.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from conftest import write_yaml
+
+ANSWER = "年假5天，严禁短接，应停机报修。"
+"""Scores 1.0 on the question of :func:`run_plan`."""
 
 
 @dataclass
@@ -66,3 +73,35 @@ def fake_server(reply: Callable[[int], Reply]) -> Iterator[FakeServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def chunk(text: str | None = None, finish: str | None = None, role: bool = False) -> str:
+    delta: dict[str, str] = {"role": "assistant"} if role else {}
+    if text is not None:
+        delta["content"] = text
+    return json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}, ensure_ascii=False)
+
+
+def run_plan(tmp_path: Path, base_url: str, **extra: object) -> Path:
+    """A plan with one endpoint candidate at ``base_url`` and one question that :data:`ANSWER` answers."""
+    qs = {
+        "id": "safety", "title": "安全", "language": "zh",
+        "questions": [{
+            "id": "leave_door", "category": "安全", "question": "年假几天？安全门能短接吗？",
+            "checks": [
+                {"type": "number", "value": 5, "unit": "天"},
+                {"type": "not_contains", "values": ["短接"]},
+                {"type": "contains_all", "values": ["停机", "报修"]},
+            ],
+        }],
+    }  # fmt: skip
+    write_yaml(tmp_path / "set.yaml", qs)
+    return write_yaml(tmp_path / "plan.yaml", {
+        "name": "streams",
+        "candidates": [{"name": "other", "model": "other", "api": "chat", "endpoint": {"base_url": base_url}}],
+        "question_sets": ["set.yaml"],
+        "sampling": {"max_tokens": 32, "samples": 2},
+        "limits": {"retries": 0, "concurrency": 2},
+        "perf": {"sweep": None},
+        **extra,
+    })  # fmt: skip

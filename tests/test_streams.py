@@ -12,23 +12,14 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_yaml
-from fake_server import Reply, fake_server, sse_bytes
+from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
 from harness import client as client_mod
 from harness.cli import main
 from harness.client import ModelClient, Request, Result
 from harness.sse import Event, SseDecoder, StreamFault, decode_chunk, is_role_only
 
-ANSWER = "年假5天，严禁短接，应停机报修。"
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "年假几天？能短接吗？"}], max_tokens=32)
-
-
-def chunk(text: str | None = None, finish: str | None = None, role: bool = False) -> str:
-    delta: dict[str, str] = {"role": "assistant"} if role else {}
-    if text is not None:
-        delta["content"] = text
-    return json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}, ensure_ascii=False)
 
 
 USAGE = json.dumps({"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 9}})
@@ -202,33 +193,10 @@ def test_a_malformed_chunk_fails_the_answer_with_a_clear_reason(event: str, reas
 # ---------------------------------------------------------------- a whole run against such a server
 
 
-def _run_plan(tmp_path: Path, base_url: str) -> Path:
-    qs = {
-        "id": "safety", "title": "安全", "language": "zh",
-        "questions": [{
-            "id": "leave_door", "category": "安全", "question": "年假几天？安全门能短接吗？",
-            "checks": [
-                {"type": "number", "value": 5, "unit": "天"},
-                {"type": "not_contains", "values": ["短接"]},
-                {"type": "contains_all", "values": ["停机", "报修"]},
-            ],
-        }],
-    }  # fmt: skip
-    write_yaml(tmp_path / "set.yaml", qs)
-    return write_yaml(tmp_path / "plan.yaml", {
-        "name": "streams",
-        "candidates": [{"name": "other", "model": "other", "api": "chat", "endpoint": {"base_url": base_url}}],
-        "question_sets": ["set.yaml"],
-        "sampling": {"max_tokens": 32, "samples": 2},
-        "limits": {"retries": 0, "concurrency": 2},
-        "perf": {"sweep": None},
-    })  # fmt: skip
-
-
 def test_a_run_against_a_keep_alive_server_stores_scores_and_reports_the_answer(tmp_path: Path) -> None:
     body = sse_bytes(chunk(role=True), "", chunk("年假5天，"), chunk("严禁短接，应停机报修。", "stop"), "[DONE]")
     with fake_server(lambda n: stream(body)) as srv:
-        plan = _run_plan(tmp_path, srv.base_url)
+        plan = run_plan(tmp_path, srv.base_url)
         code = main(["run", str(plan), "--run-dir", str(tmp_path / "run"),
                      "--report-dir", str(tmp_path / "rep"), "--quiet"])  # fmt: skip
     assert code == 0
@@ -245,7 +213,7 @@ def test_a_run_against_a_keep_alive_server_stores_scores_and_reports_the_answer(
 def test_a_run_against_a_malformed_server_fails_its_answers_and_exits_1(tmp_path: Path) -> None:
     body = sse_bytes(chunk("年假"), '{"id": "c1"}', "[DONE]")
     with fake_server(lambda n: stream(body)) as srv:
-        plan = _run_plan(tmp_path, srv.base_url)
+        plan = run_plan(tmp_path, srv.base_url)
         code = main(["run", str(plan), "--run-dir", str(tmp_path / "run"),
                      "--report-dir", str(tmp_path / "rep"), "--quiet"])  # fmt: skip
     assert code == 1  # README: 1 when the run finished but requests failed
