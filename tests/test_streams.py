@@ -12,11 +12,15 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
+from conftest import SMOL, write_yaml
 from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
 from harness import client as client_mod
 from harness.cli import main
 from harness.client import ModelClient, Request, Result
+from harness.perf.summary import phase_stats
+from harness.records import RequestTiming, Slo
 from harness.sse import Event, SseDecoder, StreamFault, decode_chunk, is_role_only
 
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "年假几天？能短接吗？"}], max_tokens=32)
@@ -103,6 +107,39 @@ def test_without_usage_the_tokenizer_counts_and_says_so() -> None:
 def test_the_servers_usage_wins_over_the_tokenizer() -> None:
     res, _ = ask([stream(sse_bytes(chunk(ANSWER, "stop"), USAGE, "[DONE]"))], count_tokens=len)
     assert (res.output_tokens, res.output_tokens_source) == (9, "server")
+
+
+def test_a_phase_with_an_unknown_token_count_has_an_unknown_rate() -> None:
+    counted = RequestTiming(ttft_ms=10, e2e_ms=110, output_tokens=11, output_tokens_source="server")
+    unknown = RequestTiming(ttft_ms=10, e2e_ms=110, output_tokens=None)
+    failed = RequestTiming(error="HTTP 500: boom")
+    row = phase_stats([counted, unknown, failed], 2.0, Slo())
+    assert (row["out_tok_per_s"], row["total_tok_per_s"], row["out_tokens_counted_by"]) == (None, None, "server")
+    by_tok = RequestTiming(ttft_ms=10, e2e_ms=110, prompt_tokens=4, output_tokens=9, output_tokens_source="tokenizer")
+    row = phase_stats([counted.model_copy(update={"prompt_tokens": 5}), by_tok, failed], 2.0, Slo())
+    assert (row["out_tok_per_s"], row["total_tok_per_s"]) == (10.0, 14.5)  # (11 + 9) / 2 s; (11 + 9 + 5 + 4) / 2 s
+    assert row["out_tokens_counted_by"] == "tokenizer"  # one count came from the tokenizer: say so
+
+
+def test_an_endpoint_tokenizer_counts_tokens_when_the_server_sends_no_usage(tmp_path: Path) -> None:
+    if not (SMOL / "tokenizer.json").exists():
+        pytest.skip(f"{SMOL} is not prepared (make models)")
+    smol = SMOL
+    body = sse_bytes(chunk("Hello world", "stop"), "[DONE]")  # no usage chunk
+    with fake_server(lambda n: stream(body)) as srv:
+        plan = run_plan(tmp_path, srv.base_url)
+        data = yaml.safe_load(plan.read_text("utf-8"))
+        data["candidates"][0]["endpoint"]["tokenizer"] = str(smol)
+        write_yaml(plan, data)
+        code = main(["run", str(plan), "--run-dir", str(tmp_path / "run"),
+                     "--report-dir", str(tmp_path / "rep"), "--quiet"])  # fmt: skip
+    assert code == 0
+    gens = [json.loads(ln) for ln in (tmp_path / "run" / "generations.jsonl").read_text("utf-8").splitlines()]
+    # SmolLM2's BPE: "Hello", " world"
+    assert [(g["output_tokens"], g["output_tokens_source"]) for g in gens] == [(2, "tokenizer")] * 2
+    (model,) = json.loads((tmp_path / "rep" / "summary.json").read_text("utf-8"))["models"]
+    assert model["out_tok_per_s"] > 0 and model["out_tokens_counted_by"] == "tokenizer"
+    assert "(tokenizer)</span>" in (tmp_path / "rep" / "index.html").read_text("utf-8")
 
 
 # ---------------------------------------------------------------- 4: role-only first chunk
