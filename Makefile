@@ -1,6 +1,7 @@
 # The harness is driven by these targets; each sets up what it needs.
 #   make demo   set up, prepare the demo models, run configs/demo.yaml, write reports/demo/index.html
 #   make test   set up, prepare the demo models, run the whole test suite
+#   make test-llamacpp   llama.cpp's server beside vLLM in one run (compiles llama-cpp-python once; not in make test)
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 #   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 30 s, < 2 GiB)
@@ -11,7 +12,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: setup models demo demo-clean test test-fast lint bench bench-fidelity bench-report estimate screenshot clean help
+.PHONY: setup models demo demo-clean test test-fast test-llamacpp lint bench bench-fidelity bench-report estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -34,6 +35,13 @@ demo-clean:
 
 test: models
 	$(PY) -m pytest
+
+# A second real server: llama.cpp serves the demo's SmolLM2 GGUF as shipped, beside vLLM.
+# Installing compiles llama-cpp-python (about 20 min on 2 cores the first time; pip caches the wheel).
+test-llamacpp: models
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[llamacpp]"
+	$(HARNESS) prepare-models --dir $(MODELS_DIR) --only smollm2-135m-instruct --gguf
+	$(PY) -m pytest -m llamacpp tests/test_llamacpp.py
 
 # Unit tests only: no vLLM server.
 test-fast: setup

