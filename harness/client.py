@@ -73,7 +73,8 @@ class Result:
     """Who counted ``output_tokens``: the server's usage, or the candidate's tokenizer when it sent none."""
 
 
-TokenCounter = Callable[[str], int]
+TokenCounter = Callable[[str], int | None]
+"""Output tokens of a text by the candidate's tokenizer; None when it cannot count (no tokenizer loads)."""
 
 
 def count_missing_tokens(out: Result, count_tokens: TokenCounter | None) -> None:
@@ -85,7 +86,7 @@ def count_missing_tokens(out: Result, count_tokens: TokenCounter | None) -> None
         out.output_tokens_source = "server"
     elif count_tokens is not None and out.error is None:
         out.output_tokens = count_tokens(out.text)
-        out.output_tokens_source = "tokenizer"
+        out.output_tokens_source = "tokenizer" if out.output_tokens is not None else None
 
 
 class RetryableError(Exception):

@@ -28,11 +28,15 @@ def tokenizer_ref(lp: LoadedPlan, cand: Candidate) -> str | None:
 
 @cache
 def _load(ref: str) -> TokenCounter:
-    from transformers import AutoTokenizer
+    """A counter for the tokenizer at ``ref``; one that answers None when it cannot be loaded (offline hub id)."""
+    try:
+        from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(ref)
+        tok = AutoTokenizer.from_pretrained(ref)
+    except Exception:  # a tokenizer that cannot be had leaves counts unknown; it must not fail the answer
+        return lambda text: None
 
-    def count(text: str) -> int:
+    def count(text: str) -> int | None:
         return len(tok(text, add_special_tokens=False).input_ids)
 
     return count
@@ -44,7 +48,7 @@ def token_counter(lp: LoadedPlan, cand: Candidate) -> TokenCounter | None:
     if ref is None:
         return None
 
-    def count(text: str) -> int:
+    def count(text: str) -> int | None:
         return _load(ref)(text)
 
     return count

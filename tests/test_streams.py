@@ -243,7 +243,8 @@ def test_a_run_against_a_keep_alive_server_stores_scores_and_reports_the_answer(
     assert [s["score"] for s in scores] == [1.0, 1.0]
     (model,) = json.loads((tmp_path / "rep" / "summary.json").read_text("utf-8"))["models"]
     # no usage and no endpoint.tokenizer: the figure is unknown, never 0
-    assert model["out_tok_per_s"] is None and model["out_tokens_counted_by"] is None
+    assert model["out_tok_per_s"] is None and model["best_out_tok_per_s"] is None  # both were 0.0
+    assert model["out_tokens_counted_by"] is None and model["usd_per_mtok"] is None
     assert "unknown" in (tmp_path / "rep" / "index.html").read_text("utf-8")
 
 
@@ -257,3 +258,12 @@ def test_a_run_against_a_malformed_server_fails_its_answers_and_exits_1(tmp_path
     gens = [json.loads(ln) for ln in (tmp_path / "run" / "generations.jsonl").read_text("utf-8").splitlines()]
     assert [g["error"] for g in gens] == ['malformed stream: a chunk has no choices: {"id": "c1"}'] * 2
     assert (tmp_path / "rep" / "index.html").exists()
+
+
+def test_a_tokenizer_that_cannot_be_loaded_leaves_the_count_unknown(tmp_path: Path) -> None:
+    from harness.tokens import _load
+
+    count = _load(str(tmp_path / "no-such-tokenizer"))
+    assert count("年假5天") is None
+    res, _ = ask([stream(sse_bytes(chunk(ANSWER, "stop"), "[DONE]"))], count_tokens=count)
+    assert (res.error, res.output_tokens, res.output_tokens_source) == (None, None, None)
