@@ -26,16 +26,7 @@ from typing import Any, Literal
 
 import httpx
 
-from harness.sse import (
-    DONE,
-    RETRYABLE_CODES,
-    SseDecoder,
-    StreamFault,
-    body_error,
-    decode_chunk,
-    error_text,
-    is_role_only,
-)
+from harness.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, is_role_only
 
 Api = Literal["chat", "completions"]
 RETRY_STATUS = RETRYABLE_CODES
@@ -174,6 +165,11 @@ class ModelClient:
                 await asyncio.wait_for(self._stream(req, result), timeout=self.timeout_s)
                 count_missing_tokens(result, self.count_tokens)
                 return result
+            except StreamFault as exc:  # the server's error or a malformed stream (harness.sse)
+                if not exc.retryable:
+                    result.error = str(exc)
+                    return result
+                last_error = str(exc)
             except FatalError as exc:
                 result.error = str(exc)
                 return result
@@ -194,43 +190,24 @@ class ModelClient:
                 body = (await resp.aread()).decode("utf-8", errors="replace")[:500]
                 msg = f"HTTP {resp.status_code}: {error_text(body)}"
                 raise (RetryableError if resp.status_code in RETRY_STATUS else FatalError)(msg)
-            decoder = SseDecoder()
-            done = False
-            try:
-                async for line in resp.aiter_lines():
-                    for event in decoder.feed(line):
-                        if event.data.strip() == DONE:
-                            done = True
-                            break
-                        now = time.perf_counter()
-                        chunk = decode_chunk(event)
-                        text, finish = chunk_text(req.api, chunk)
-                        # a token chunk (its text may still be empty); usage and role-only chunks are not
-                        if chunk.get("choices") and not is_role_only(chunk):
-                            if last_content is None:
-                                out.ttft_ms = (now - t0) * 1000
-                            else:
-                                out.itl_ms.append((now - last_content) * 1000)
-                            last_content = now
-                            out.e2e_ms = (now - t0) * 1000
-                            parts.append(text)
-                        if finish:
-                            out.finish_reason = finish
-                        usage = chunk.get("usage")
-                        if isinstance(usage, dict):
-                            out.prompt_tokens = usage.get("prompt_tokens")
-                            out.output_tokens = usage.get("completion_tokens")
-                    if done:
-                        break
-                if not done:
-                    done = any(e.data.strip() == DONE for e in decoder.close())
-            except StreamFault as exc:
-                raise (RetryableError if exc.retryable else FatalError)(str(exc)) from None
-            if not done:
-                fault = body_error(decoder)
-                if fault is not None:
-                    raise (RetryableError if fault.retryable else FatalError)(str(fault))
-                raise RetryableError("stream ended before [DONE]")
+            async for chunk in ChunkStream(resp.aiter_lines()):
+                now = time.perf_counter()
+                text, finish = chunk_text(req.api, chunk)
+                # a token chunk (its text may still be empty); usage and role-only chunks are not
+                if chunk.get("choices") and not is_role_only(chunk):
+                    if last_content is None:
+                        out.ttft_ms = (now - t0) * 1000
+                    else:
+                        out.itl_ms.append((now - last_content) * 1000)
+                    last_content = now
+                    out.e2e_ms = (now - t0) * 1000
+                    parts.append(text)
+                if finish:
+                    out.finish_reason = finish
+                usage = chunk.get("usage")
+                if usage:
+                    out.prompt_tokens = usage.get("prompt_tokens")
+                    out.output_tokens = usage.get("completion_tokens")
         out.text = "".join(parts)
 
 

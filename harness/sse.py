@@ -20,6 +20,7 @@ that says what was wrong, never a bare ``json`` traceback.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,8 @@ def decode_chunk(event: Event) -> dict[str, Any]:
         raise StreamFault(f"malformed stream: a chunk is a JSON {type(chunk).__name__}, not an object: {_clip(data)}")
     if "error" in chunk:
         raise _error_fault(chunk, data)
+    if chunk.get("usage") is not None and not isinstance(chunk["usage"], dict):
+        raise StreamFault(f"malformed stream: a chunk's usage is not an object: {_clip(data)}")
     if "choices" not in chunk:
         if "usage" in chunk:
             return chunk
@@ -193,6 +196,31 @@ def body_error(decoder: SseDecoder) -> StreamFault | None:
     if isinstance(obj, dict) and ("error" in obj or ("message" in obj and "choices" not in obj)):
         return _error_fault(obj, body)
     return StreamFault(f"the server did not stream (its reply is not server-sent events): {_clip(body)}")
+
+
+class ChunkStream:
+    """The chunks of a streamed reply, in order, up to ``[DONE]``; iterate once.
+
+    Raises :class:`StreamFault` for the server's error or a malformed chunk, and at the
+    end of a body that stopped before ``[DONE]`` (with the server's message when the body
+    was an error object rather than events).
+    """
+
+    def __init__(self, lines: AsyncIterable[str]):
+        self._lines = lines
+        self.decoder = SseDecoder()
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        async for line in self._lines:
+            for event in self.decoder.feed(line):
+                if event.data.strip() == DONE:
+                    return
+                yield decode_chunk(event)
+        for event in self.decoder.close():
+            if event.data.strip() == DONE:
+                return
+            yield decode_chunk(event)
+        raise body_error(self.decoder) or StreamFault("stream ended before [DONE]", retryable=True)
 
 
 def _clip(text: str, n: int = 120) -> str:

@@ -217,6 +217,7 @@ def test_a_reply_that_is_not_a_stream_says_so() -> None:
         ('{"id": "c1", "object": "chat.completion.chunk"}', "malformed stream: a chunk has no choices: "),
         ('{"choices": {"delta": "x"}}', "malformed stream: a chunk's choices are not choice objects: "),
         ('{"choices": [{"delta": {"content": ["年假"]}}]}', "malformed stream: a chunk's choices are not choice"),
+        ('{"choices": [], "usage": 9}', "malformed stream: a chunk's usage is not an object: "),
     ],
 )
 def test_a_malformed_chunk_fails_the_answer_with_a_clear_reason(event: str, reason: str) -> None:
