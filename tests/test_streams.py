@@ -209,23 +209,52 @@ def test_a_reply_that_is_not_a_stream_says_so() -> None:
 # ---------------------------------------------------------------- 6: malformed chunks
 
 
-@pytest.mark.parametrize(
-    ("event", "reason"),
-    [
-        ('{"choices": [{"delta": {"content": "年假', "malformed stream: a chunk is not JSON: "),
-        ('["年假5天"]', "malformed stream: a chunk is a JSON list, not an object: "),
-        ('{"id": "c1", "object": "chat.completion.chunk"}', "malformed stream: a chunk has no choices: "),
-        ('{"choices": {"delta": "x"}}', "malformed stream: a chunk's choices are not choice objects: "),
-        ('{"choices": [{"delta": {"content": ["年假"]}}]}', "malformed stream: a chunk's choices are not choice"),
-        ('{"choices": [], "usage": 9}', "malformed stream: a chunk's usage is not an object: "),
-    ],
-)
-def test_a_malformed_chunk_fails_the_answer_with_a_clear_reason(event: str, reason: str) -> None:
-    res, n = ask([stream(sse_bytes(chunk("年假"), event, "[DONE]"))])
-    assert res.error is not None and res.error.startswith(reason) and n == 1
-    assert res.text == ""
-    with pytest.raises(StreamFault, match="malformed stream"):
-        decode_chunk(Event(event))
+STREAMS = Path(__file__).parent / "data" / "malformed" / "streams"
+STREAM_OUTCOME = {
+    # the server's bytes as sent -> the answer's error (or its text when the stream is good)
+    "ok_keep_alives.sse": ANSWER,
+    "ok_event_over_two_lines.sse": ANSWER,
+    "ok_no_blank_lines.sse": ANSWER,
+    "ok_crlf_role_only_first.sse": ANSWER,
+    "not_json.sse": 'malformed stream: a chunk is not JSON: {"choices": [{"delta": {"content": "年假',
+    "not_an_object.sse": 'malformed stream: a chunk is a JSON list, not an object: ["年假5天"]',
+    "no_choices.sse": 'malformed stream: a chunk has no choices: {"id": "c1", "object": "chat.completion.chunk"}',
+    "choices_not_a_list.sse": "malformed stream: a chunk's choices are not choice objects: ",
+    "content_not_text.sse": "malformed stream: a chunk's choices are not choice objects: ",
+    "usage_not_an_object.sse": "malformed stream: a chunk's usage is not an object: ",
+    "error_event.sse": "server error in stream: KV cache exhausted",
+    "error_chunk.sse": "server error in stream: prompt too long",
+    "error_body_200.json": "server error in stream: model 'm' not found",
+    "not_streamed.json": "the server did not stream (its reply is not server-sent events): ",
+}
+
+
+def test_every_stream_of_the_corpus_is_listed() -> None:
+    assert sorted(p.name for p in STREAMS.iterdir()) == sorted(STREAM_OUTCOME)
+
+
+@pytest.mark.parametrize("name", sorted(STREAM_OUTCOME))
+def test_each_stream_of_the_corpus_gives_its_answer_or_a_one_line_reason(name: str) -> None:
+    body = (STREAMS / name).read_bytes()
+    kind = "application/json" if name.endswith(".json") else "text/event-stream"
+    res, n = ask([Reply([(0.0, body)], content_type=kind)])
+    expected = STREAM_OUTCOME[name]
+    if name.startswith("ok_"):
+        assert (res.error, res.text, res.output_tokens, n) == (None, expected, 9, 1)
+    else:
+        assert res.error is not None and res.error.startswith(expected), res.error
+        assert "\n" not in res.error and res.text == "" and n == 1  # one line; not retried
+
+
+def test_decode_chunk_names_what_is_wrong() -> None:
+    with pytest.raises(StreamFault, match="malformed stream: a chunk is not JSON"):
+        decode_chunk(Event('{"choices": ['))
+    with pytest.raises(StreamFault, match="server error in stream: busy") as err:
+        decode_chunk(Event('{"error": {"message": "busy", "code": 503}}'))
+    assert err.value.retryable  # an overloaded server is asked again
+    assert decode_chunk(Event('{"choices": [], "usage": {"completion_tokens": 3}}'))["usage"] == {
+        "completion_tokens": 3
+    }
 
 
 # ---------------------------------------------------------------- a whole run against such a server
