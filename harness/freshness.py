@@ -15,8 +15,9 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from harness.manifest import sha256_file
 from harness.prompts import Framing, chat_messages
 from harness.records import Generation, Judgment, Question, QuestionSet
 from harness.store import resume_records
@@ -61,6 +62,13 @@ def changed_questions(work: Iterable[Asked], done: Mapping[str, str | None]) -> 
             keys.add(w.key)
             questions[(w.qs.id, w.q.id)] = None
     return Changed(frozenset(keys), tuple(questions))
+
+
+def record_sets(manifest: dict[str, Any], sets: Iterable[tuple[Path, QuestionSet]]) -> None:
+    """The sets' current sha256 and size in the manifest: this session asks them as they are now."""
+    for path, qs in sets:
+        entry = manifest.setdefault("question_sets", {}).setdefault(qs.id, {"path": str(path)})
+        entry.update(sha256=sha256_file(path), questions=len(qs.questions))
 
 
 def forget(run_dir: Path, gens_path: Path, changed: Changed, log: Callable[[str], None]) -> None:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from harness import lmeval_stage
 from harness.client import Api, ModelClient, Request, TokenCounter
-from harness.freshness import changed_questions, forget, question_digest
+from harness.freshness import changed_questions, forget, question_digest, record_sets
 from harness.manifest import open_manifest, save_manifest
 from harness.parts import fold_all
 from harness.perf.measure import measure_server
@@ -347,6 +347,8 @@ def run_generation(
     changed = changed_questions(work, done)
     forget(run_dir, gens_path, changed, log)
     done = {k: v for k, v in done.items() if k not in changed.keys}
+    record_sets(manifest, [(ls.path, ls.qs) for ls in lp.sets])
+    save_manifest(run_dir, manifest)
     outcomes: list[CandidateOutcome] = []
 
     def record(outcome: CandidateOutcome) -> None:

@@ -86,6 +86,9 @@ def test_a_reworded_question_is_asked_again_the_rest_kept_a_removed_one_judged_w
     assert judged == ["a", "b", "c", "d"]  # c's verdict from the first session stays on file, not re-asked
     # a removed question does not stop the judge (it was a StopIteration)
     assert main(["judge", str(tmp_path / "run"), "--quiet"]) == 0
+    # the manifest now describes the set as this session asked it: re-scoring notes no change
+    assert main(["score", str(tmp_path / "run")]) == 0
+    assert "changed since the run" not in capsys.readouterr().err
     assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep")]) == 0
 
 
