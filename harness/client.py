@@ -208,6 +208,8 @@ class ModelClient:
                 if usage:
                     out.prompt_tokens = usage.get("prompt_tokens")
                     out.output_tokens = usage.get("completion_tokens")
+        if out.finish_reason is None:  # e.g. llama.cpp's server ends a stream a newer request interrupted
+            raise RetryableError("stream ended without a finish reason: the server stopped the answer early")
         out.text = "".join(parts)
 
 

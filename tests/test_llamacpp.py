@@ -49,7 +49,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("llama") / "llama.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(GGUF), "--model_alias", "smol-gguf",
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]  # fmt: skip
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
+           # by default a new request cuts the answer in flight short ([DONE], no finish reason); queue instead
+           "--interrupt_requests", "False"]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
