@@ -37,7 +37,7 @@ test: models
 	$(PY) -m pytest
 
 # A second real server: llama.cpp serves the demo's SmolLM2 GGUF as shipped, beside vLLM.
-# Installing compiles llama-cpp-python (about 20 min on 2 cores the first time; pip caches the wheel).
+# Installing compiles llama-cpp-python (35 min on 2 busy cores the first time; pip caches the wheel).
 test-llamacpp: models
 	$(PY) -m pip install --disable-pip-version-check -q -e ".[llamacpp]"
 	$(HARNESS) prepare-models --dir $(MODELS_DIR) --only smollm2-135m-instruct --gguf

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,8 +39,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server on the SmolLM2 GGUF; yields its /v1 URL."""
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """llama-cpp-python's OpenAI-compatible server on the SmolLM2 GGUF; yields its /v1 URL and its log."""
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
@@ -68,7 +69,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail("llama.cpp server did not answer /v1/models within 120 s")
             time.sleep(0.5)
-        yield url
+        yield url, log
     finally:
         proc.terminate()
         try:
@@ -78,19 +79,36 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
 
 
+PERF_LINE = re.compile(r"llama_perf_context_print:\s+(eval|total) time =\s+([\d.]+) ms /\s+(\d+) (runs|tokens)")
+
+
+def server_requests(log: Path) -> list[dict[str, float]]:
+    """Per request, in the order served, llama.cpp's own figures: eval ms and runs, total ms."""
+    out: list[dict[str, float]] = []
+    for kind, ms, n, _ in PERF_LINE.findall(log.read_text(errors="replace")):
+        if kind == "eval":
+            out.append({"eval_ms": float(ms), "runs": int(n)})
+        elif out:
+            out[-1]["total_ms"] = float(ms)
+    return out
+
+
 def gens_of(run_dir: Path, candidate: str) -> list[dict]:
     rows = [json.loads(ln) for ln in (run_dir / "generations.jsonl").read_text("utf-8").splitlines()]
     return [g for g in rows if g["candidate"] == candidate]
 
 
-def test_llamacpp_endpoint_beside_vllm_answers_scores_and_reports(tmp_path: Path, llama_server: str) -> None:
+def test_llamacpp_endpoint_beside_vllm_answers_scores_and_reports(
+    tmp_path: Path, llama_server: tuple[str, Path]
+) -> None:
     smol = need_model(SMOL)
+    url, log = llama_server
     plan = write_yaml(tmp_path / "plan.yaml", {
         "name": "two-servers",
         "candidates": [
             {"name": "smol-vllm", "model": str(smol), "vllm": CPU_VLLM.model_dump(exclude_defaults=True)},
             {"name": "smol-llamacpp", "model": "smol-gguf", "api": "chat",
-             "endpoint": {"base_url": llama_server, "tokenizer": str(smol)}},
+             "endpoint": {"base_url": url, "tokenizer": str(smol)}},
         ],
         "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
         "sampling": {"temperature": 0.0, "max_tokens": MAX_TOKENS, "seed": 3},
@@ -117,12 +135,29 @@ def test_llamacpp_endpoint_beside_vllm_answers_scores_and_reports(tmp_path: Path
     assert sources <= {"server", "tokenizer"} and sources
     assert {g["output_tokens_source"] for g in gens_of(run_dir, "smol-vllm")} == {"server"}
 
+    # llama.cpp's own log: it serves one request at a time and prints each one's timings
+    served = server_requests(log)
+    assert len(served) == 4
+    # generated tokens = the first (from the prompt pass) + one per eval run; the tokenizer counts the
+    # text, without the end-of-sequence token an answer that stopped by itself also generated
+    generated = sorted(int(r["runs"]) + 1 for r in served)
+    counted = sorted(g["output_tokens"] for g in llama)
+    assert all(gen - cnt in (0, 1) for gen, cnt in zip(generated, counted, strict=True)), (generated, counted)
+    # the first request served waited for nobody (the shortest TTFT): it is the server's time before its
+    # first token; the role-only chunk llama.cpp sends first does not shorten it
+    first = min(llama, key=lambda g: g["ttft_ms"])
+    assert first["ttft_ms"] == pytest.approx(served[0]["total_ms"] - served[0]["eval_ms"], rel=0.25, abs=300)
+    # requests run one after another, so the phase's tok/s is the tokens over the server's busy time
+    busy_s = sum(r["total_ms"] for r in served) / 1000
+    expected_tok_s = sum(counted) / busy_s
+
     scores = [json.loads(ln) for ln in (run_dir / "scores.jsonl").read_text("utf-8").splitlines()]
     assert sorted({s["candidate"] for s in scores}) == ["smol-llamacpp", "smol-vllm"] and len(scores) == 8
     models = {m["candidate"]: m for m in json.loads((rep / "summary.json").read_text("utf-8"))["models"]}
     for name in ("smol-vllm", "smol-llamacpp"):
         m = models[name]
         assert m["answers"] == 4 and m["out_tok_per_s"] > 0 and m["ttft_p50_ms"] > 0
+    assert models["smol-llamacpp"]["out_tok_per_s"] == pytest.approx(expected_tok_s, rel=0.25)
     assert models["smol-llamacpp"]["out_tokens_counted_by"] == ("tokenizer" if "tokenizer" in sources else "server")
     html = (rep / "index.html").read_text("utf-8")
     assert "smol-llamacpp" in html and "smol-vllm" in html
