@@ -80,14 +80,20 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
             if local is not None and not local.is_dir():
                 hint = " (run `make models` for the demo models)" if "models" in cand.model else ""
                 problems.append(doc.problem((*at, "model"), f"model directory {local} does not exist{hint}"))
-        elif cand.endpoint.api_key_env and cand.endpoint.api_key_env not in os.environ:
-            warnings.append(
-                doc.problem(
-                    (*at, "endpoint", "api_key_env"),
-                    f"environment variable {cand.endpoint.api_key_env} is not set",
-                    severity="warning",
+        else:
+            ep = cand.endpoint
+            if ep.tokenizer and (folder := resolve_model(base, ep.tokenizer)) and not folder.is_dir():
+                problems.append(
+                    doc.problem((*at, "endpoint", "tokenizer"), f"tokenizer folder {folder} does not exist")
                 )
-            )
+            if ep.api_key_env and ep.api_key_env not in os.environ:
+                warnings.append(
+                    doc.problem(
+                        (*at, "endpoint", "api_key_env"),
+                        f"environment variable {ep.api_key_env} is not set",
+                        severity="warning",
+                    )
+                )
         if cand.chat_template and not (base / cand.chat_template).is_file():
             problems.append(doc.problem((*at, "chat_template"), f"chat template file {cand.chat_template} not found"))
 

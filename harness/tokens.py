@@ -15,11 +15,12 @@ from harness.records import Candidate
 
 
 def tokenizer_ref(lp: LoadedPlan, cand: Candidate) -> str | None:
-    """Where a candidate's tokenizer is: the endpoint's ``tokenizer``, else its local model folder."""
+    """Where a candidate's tokenizer is: the endpoint's ``tokenizer``, else its local model folder (None: nowhere)."""
     if cand.endpoint is not None:
         tok = cand.endpoint.tokenizer
-        if tok is None:
-            return None
+        if tok is None:  # an endpoint named by a local model folder: that folder's tokenizer
+            local = resolve_model(lp.base_dir, cand.model)
+            return str(local) if local is not None and local.is_dir() else None
         local = resolve_model(lp.base_dir, tok)
         return str(local) if local is not None else tok
     local = resolve_model(lp.base_dir, cand.model)

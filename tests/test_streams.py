@@ -297,3 +297,24 @@ def test_a_tokenizer_that_cannot_be_loaded_leaves_the_count_unknown(tmp_path: Pa
     assert count("年假5天") is None
     res, _ = ask([stream(sse_bytes(chunk(ANSWER, "stop"), "[DONE]"))], count_tokens=count)
     assert (res.error, res.output_tokens, res.output_tokens_source) == (None, None, None)
+
+
+def test_where_an_endpoints_tokenizer_comes_from(tmp_path: Path) -> None:
+    from harness.plan import load_plan
+    from harness.tokens import tokenizer_ref
+
+    (tmp_path / "tok").mkdir()
+    (tmp_path / "m").mkdir()
+    plan = run_plan(tmp_path, "http://127.0.0.1:9/v1")
+    data = yaml.safe_load(plan.read_text("utf-8"))
+    base = data["candidates"][0]
+    data["candidates"] = [
+        {**base, "name": "none"},  # "other" is no folder: nothing to count with
+        {**base, "name": "own", "endpoint": {**base["endpoint"], "tokenizer": "tok"}},
+        {**base, "name": "hub", "endpoint": {**base["endpoint"], "tokenizer": "org/tok"}},
+        {**base, "name": "folder", "model": "./m"},
+    ]
+    lp = load_plan(write_yaml(plan, data))
+    refs = {c.name: tokenizer_ref(lp, c) for c in lp.plan.candidates}
+    root = tmp_path.resolve()
+    assert refs == {"none": None, "own": str(root / "tok"), "hub": "org/tok", "folder": str(root / "m")}
