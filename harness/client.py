@@ -11,7 +11,11 @@ trailing usage chunk advances nothing; a chunk of thinking counts like any other
 TPOT are over all tokens), and the time to first *answer* token is kept beside it. The thinking
 arrives in ``delta.reasoning`` (vLLM 0.32 with ``--reasoning-parser``), ``delta.reasoning_content``
 (older vLLM, other engines) or inside the content as ``<think>…</think>`` (no parser); it is kept
-apart from the answer by :func:`harness.thinking.separate`. Timeouts, connection errors, 429 and 5xx are retried with
+apart from the answer by :func:`harness.thinking.separate`. A chat chunk that only announces the
+role (no content key, sent by some servers before the first token) starts
+nothing either. Events are decoded by :mod:`harness.sse`, which also turns
+malformed chunks and the server's own error messages into one-line reasons.
+Timeouts, connection errors, 429 and 5xx are retried with
 exponential backoff; after the last attempt the failure is returned as a result
 with ``error`` set, never raised and never dropped.
 """
@@ -19,17 +23,18 @@ with ``error`` set, never raised and never dropped.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
 
+from harness.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, is_role_only
 from harness.thinking import separate
 
 Api = Literal["chat", "completions"]
-RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+RETRY_STATUS = RETRYABLE_CODES
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 8.0
 REASONING_FIELDS = ("reasoning", "reasoning_content")
@@ -74,6 +79,24 @@ class Result:
     ttfat_ms: float | None = None
     """Time to first answer token (after the thinking)."""
     cut_off_thinking: bool = False
+    output_tokens_source: Literal["server", "tokenizer"] | None = None
+    """Who counted ``output_tokens``: the server's usage, or the candidate's tokenizer when it sent none."""
+
+
+TokenCounter = Callable[[str], int | None]
+"""Output tokens of a text by the candidate's tokenizer; None when it cannot count (no tokenizer loads)."""
+
+
+def count_missing_tokens(out: Result, count_tokens: TokenCounter | None) -> None:
+    """Fill ``output_tokens`` from the server's usage, else by the tokenizer (as ``vllm bench serve`` does).
+
+    Without usage and without a tokenizer the count stays unknown (None), never 0.
+    """
+    if out.output_tokens is not None:
+        out.output_tokens_source = "server"
+    elif count_tokens is not None and out.error is None:
+        out.output_tokens = count_tokens(out.reasoning + out.text)  # thinking tokens are output tokens too
+        out.output_tokens_source = "tokenizer" if out.output_tokens is not None else None
 
 
 class RetryableError(Exception):
@@ -145,7 +168,10 @@ class ModelClient:
         timeout_s: float = 120.0,
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
+        count_tokens: TokenCounter | None = None,
     ):
+        self.count_tokens = count_tokens
+        """Counts output tokens for servers that send no usage (see :func:`count_missing_tokens`)."""
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
@@ -174,7 +200,13 @@ class ModelClient:
             result = Result(attempts=attempt)
             try:
                 await asyncio.wait_for(self._stream(req, result), timeout=self.timeout_s)
+                count_missing_tokens(result, self.count_tokens)
                 return result
+            except StreamFault as exc:  # the server's error or a malformed stream (harness.sse)
+                if not exc.retryable:
+                    result.error = str(exc)
+                    return result
+                last_error = str(exc)
             except FatalError as exc:
                 result.error = str(exc)
                 return result
@@ -194,22 +226,13 @@ class ModelClient:
         async with self._http.stream("POST", self.base_url + path, json=request_body(self.model, req)) as resp:
             if resp.status_code != 200:
                 body = (await resp.aread()).decode("utf-8", errors="replace")[:500]
-                msg = f"HTTP {resp.status_code}: {_error_message(body)}"
+                msg = f"HTTP {resp.status_code}: {error_text(body)}"
                 raise (RetryableError if resp.status_code in RETRY_STATUS else FatalError)(msg)
-            done = False
-            async for line in resp.aiter_lines():
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    done = True
-                    break
+            async for chunk in ChunkStream(resp.aiter_lines()):
                 now = time.perf_counter()
-                chunk = json.loads(data)
-                if "error" in chunk:
-                    raise FatalError(f"server error in stream: {_error_message(json.dumps(chunk))}")
                 text, finish = chunk_text(req.api, chunk)
-                if chunk.get("choices"):  # a token chunk (its text may still be empty); usage chunks are not
+                # a token chunk (its text may still be empty); usage and role-only chunks are not
+                if chunk.get("choices") and not is_role_only(chunk):
                     if last_content is None:
                         out.ttft_ms = (now - t0) * 1000
                     else:
@@ -225,24 +248,11 @@ class ModelClient:
                     out.prompt_tokens = usage.get("prompt_tokens")
                     out.output_tokens = usage.get("completion_tokens")
                     out.reasoning_tokens = usage_reasoning_tokens(usage)
-            if not done:
-                raise RetryableError("stream ended before [DONE]")
+        if out.finish_reason is None:  # e.g. llama.cpp's server ends a stream a newer request interrupted
+            raise RetryableError("stream ended without a finish reason: the server stopped the answer early")
         sep = separate(parts, "".join(thoughts))
         out.text, out.reasoning, out.reasoning_via = sep.answer, sep.reasoning, sep.via
         out.ttfat_ms, out.cut_off_thinking = sep.ttfat_ms, sep.cut_off
-
-
-def _error_message(body: str) -> str:
-    try:
-        err = json.loads(body)
-        if isinstance(err, dict):
-            inner = err.get("error", err)
-            if isinstance(inner, dict):
-                return str(inner.get("message", inner))[:300]
-            return str(err.get("message", inner))[:300]
-    except json.JSONDecodeError:
-        pass
-    return body.strip()[:300]
 
 
 def _describe(exc: BaseException, timeout_s: float) -> str:

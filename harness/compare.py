@@ -29,8 +29,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from harness.generate import GENERATIONS, PHASES
+from harness.manifest import load_manifest
 from harness.records import Generation, Phase, Plan, QuestionSet, Score
 from harness.rollup import answers_frame, perf_summary, question_frame
+from harness.schema import RecordError
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_records
 from harness.significance import ALPHA, PairedDiff, holm, paired_difference
 from harness.store import read_records
@@ -174,11 +176,11 @@ def load_run(run_dir: Path) -> RunData:
             f"{run_dir} is not a run directory (no manifest.json); pass a folder written by `harness run`"
         )
     try:
-        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        manifest = load_manifest(run_dir) or {}
         sets, set_notes = load_run_sets(run_dir)
         variant = Plan.model_validate(manifest["plan"]).decision_variant  # quality is compared on this variant
-    except json.JSONDecodeError as exc:
-        raise RunDirError(f"{run_dir / 'manifest.json'} is not valid JSON ({exc}); restore it from a backup") from None
+    except RecordError as exc:
+        raise RunDirError(str(exc)) from None
     except (KeyError, TypeError, AttributeError, ValidationError) as exc:
         raise RunDirError(f"{run_dir / 'manifest.json'} does not look like a harness manifest ({exc!r})") from None
     notes = [f"{run_dir}: {n}" for n in set_notes]
@@ -195,6 +197,8 @@ def load_run(run_dir: Path) -> RunData:
             notes.append(f"{run_dir} has no {SCORES}; scored in memory with the current rubrics")
         path = run_dir / PHASES
         phases = read_records(path, Phase)
+    except RecordError as exc:
+        raise RunDirError(str(exc)) from None
     except ValueError as exc:
         first = str(exc).splitlines()[0]
         raise RunDirError(f"{path} has a record this harness cannot read ({first})") from None

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from harness import aio, lmeval_stage
 from harness.client import Api, ModelClient, Request
+from harness.freshness import changed_questions, forget, question_digest, record_sets
 from harness.manifest import open_manifest, save_manifest
 from harness.parts import fold_all
 from harness.perf.measure import measure_server
@@ -40,7 +41,8 @@ from harness.serving import (
     vllm_command,
 )
 from harness.store import JsonlAppender, resume_records
-from harness.tokencount import Count, split_tokens, tokenizer_count
+from harness.tokencount import Count, split_tokens
+from harness.tokens import token_counter
 from harness.variants import framings, generation_key
 from harness.watchdog import ServerGone, ask_all_while_up
 
@@ -67,6 +69,11 @@ class WorkItem:
     seed: int
     variant: str = DEFAULT_VARIANT
     framing: Framing = field(default_factory=Framing)
+
+    @property
+    def digest(self) -> str:
+        """What this item asks, as a digest (see :mod:`harness.freshness`)."""
+        return question_digest(self.qs, self.q, self.framing)
 
 
 def plan_work(lp: LoadedPlan) -> list[WorkItem]:
@@ -109,14 +116,14 @@ class CandidateOutcome:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def load_done(path: Path, log: Log) -> set[str]:
-    """Keys already answered; drops failed records so they are asked again."""
+def load_done(path: Path, log: Log) -> dict[str, str | None]:
+    """Keys already answered, with the digest of what was asked; drops failed records so they are asked again."""
     kept, cut, dropped = resume_records(path, Generation, lambda g: g.ok)
     if cut:
         log(f"repaired {path.name}: removed a torn last line ({cut} bytes)")
     if dropped:
         log(f"{dropped} failed answers from an earlier session will be asked again")
-    return {g.key for g in kept}
+    return {g.key: g.question_digest for g in kept}
 
 
 def to_generation(w: WorkItem, api: Api, r: Any, count: Count | None = None) -> Generation:
@@ -133,24 +140,8 @@ def to_generation(w: WorkItem, api: Api, r: Any, count: Count | None = None) -> 
         reasoning=r.reasoning or None, reasoning_via=r.reasoning_via, reasoning_tokens=reasoning_tokens,
         answer_tokens=answer_tokens, token_split=token_split, ttfat_ms=r.ttfat_ms,
         cut_off_thinking=r.cut_off_thinking,
+        output_tokens_source=r.output_tokens_source, question_digest=w.digest,
     )  # fmt: skip
-
-
-def thinking_counter(lp: LoadedPlan, cand: Candidate) -> Count:
-    """Counts with the candidate's tokenizer (``reasoning.tokenizer``, else the model it serves: its local folder
-    or its hub id, from the local cache), loaded on first use; counts nothing (None) when there is none to load."""
-    source: str | None = None
-    if cand.reasoning.tokenizer:
-        local = resolve_model(lp.base_dir, cand.reasoning.tokenizer)
-        source = str(local) if local is not None else cand.reasoning.tokenizer
-    elif cand.endpoint is None:
-        source = lp.model_ref(cand)
-
-    def count(text: str) -> int | None:
-        counter = tokenizer_count(source) if source is not None else None
-        return counter(text) if counter is not None else None
-
-    return count
 
 
 async def probe_api(server: Server, plan: Plan) -> Api:
@@ -247,8 +238,9 @@ async def _generate_all(
     limits = plan.limits
     tally = Tally()
     async with ModelClient(
-        server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries
-    ) as client:
+        server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries,
+        count_tokens=count,
+    ) as client:  # fmt: skip
 
         async def ask(w: WorkItem) -> str | None:
             res = await client.generate(build_request(api, w.qs, w.q, plan.sampling, w.seed, w.framing))
@@ -330,8 +322,7 @@ def run_candidate(
                     with tqdm(
                         total=len(items), desc=cand.name, unit="ans", disable=not show_progress, file=sys.stderr
                     ) as bar:
-                        count = thinking_counter(lp, cand)
-                        tally = aio.run(_generate_all(server, api, items, lp.plan, out, bar, count))
+                        tally = aio.run(_generate_all(server, api, items, lp.plan, out, bar, token_counter(lp, cand)))
                     outcome.ok, outcome.failed = tally.ok, tally.failed
                     if tally.stopped:
                         outcome.error = (
@@ -413,6 +404,11 @@ def run_generation(
     gens_path = run_dir / GENERATIONS
     done = load_done(gens_path, log)
     work = plan_work(lp)
+    changed = changed_questions(work, done)
+    forget(run_dir, gens_path, changed, log)
+    done = {k: v for k, v in done.items() if k not in changed.keys}
+    record_sets(manifest, [(ls.path, ls.qs) for ls in lp.sets])
+    save_manifest(run_dir, manifest)
     outcomes: list[CandidateOutcome] = []
 
     def record(outcome: CandidateOutcome) -> None:

@@ -18,7 +18,7 @@ from harness.plan import LoadedPlan, resolve_model
 from harness.records import Candidate
 from harness.serving import Server
 from harness.store import atomic_write_json
-from harness.validation import InputError, Problem
+from harness.validation import InputError, load_yaml
 
 LM_EVAL_DIR = "lm_eval"
 RESULTS = "results.json"
@@ -31,8 +31,11 @@ def include_path(lp: LoadedPlan) -> Path | None:
     return (lp.base_dir / cfg.include_path).resolve() if cfg and cfg.include_path else None
 
 
-def preflight(lp: LoadedPlan) -> None:
-    """Refuse, before any server starts, tasks that are unknown or need data from the hub."""
+def preflight(lp: LoadedPlan, display: str | None = None) -> None:
+    """Refuse, before any server starts, tasks that are unknown or need data from the hub.
+
+    ``harness validate`` runs the same check, so a plan it accepts does not fail here.
+    """
     cfg = lp.plan.lm_eval
     if cfg is None:
         return
@@ -41,7 +44,8 @@ def preflight(lp: LoadedPlan) -> None:
     try:
         check_offline(cfg.tasks, include_path(lp))
     except LmEvalError as exc:
-        raise InputError([Problem(str(lp.path), 0, "lm_eval.tasks", str(exc))]) from None
+        doc = load_yaml(lp.path, display)
+        raise InputError([doc.problem(("lm_eval", "tasks"), str(exc))]) from None
 
 
 def out_dir(run_dir: Path, candidate: str) -> Path:

@@ -22,6 +22,7 @@ from harness import __version__
 from harness.hardware import cpu_bf16_native, cpu_facts, gpu_info
 from harness.plan import LoadedPlan
 from harness.records import SCHEMA_VERSION
+from harness.schema import RecordError, upgrade
 from harness.store import atomic_write_json
 
 MANIFEST = "manifest.json"
@@ -129,11 +130,30 @@ def new_manifest(lp: LoadedPlan) -> dict[str, Any]:
     }
 
 
+MANIFEST_KEYS = ("plan_fingerprint", "plan", "question_sets", "candidates", "sessions")
+
+
 def load_manifest(run_dir: Path) -> dict[str, Any] | None:
+    """The run's manifest (upgraded to this schema_version), None when there is none.
+
+    A corrupt or foreign ``manifest.json`` raises :class:`RecordError` naming the file and line.
+    """
     path = run_dir / MANIFEST
     if not path.exists():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    fix = "restore it from a backup, or start the run in a new --run-dir"
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); {fix}") from None
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno}); {fix}") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"{path}:1: a manifest is a JSON object, not {type(data).__name__}; {fix}")
+    missing = [k for k in MANIFEST_KEYS if k not in data]
+    if missing:
+        raise RecordError(f"{path}: not a harness manifest (no {', '.join(missing)}); {fix}")
+    return upgrade("manifest", data, str(path))
 
 
 def open_manifest(lp: LoadedPlan, run_dir: Path) -> dict[str, Any]:

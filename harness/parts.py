@@ -18,7 +18,8 @@ import os
 import shutil
 from pathlib import Path
 
-from harness.store import repair
+from harness.schema import RecordError
+from harness.store import FIX, repair
 
 PARTS = "parts"
 RECORD_FILES = ("generations.jsonl", "phases.jsonl", "perf.jsonl", "loadtest.jsonl")
@@ -28,8 +29,15 @@ def part_dir(run_dir: Path, candidate: str) -> Path:
     return run_dir / PARTS / candidate
 
 
-def _identity(name: str, line: str) -> str:
-    return str(json.loads(line)["key"]) if name == "generations.jsonl" else line
+def _identity(name: str, line: str, where: str) -> str:
+    """An answer is identified by its key (asked once per run); other records by their whole line."""
+    if name != "generations.jsonl":
+        return line
+    try:
+        key = json.loads(line)["key"]
+    except (ValueError, TypeError, KeyError):
+        raise RecordError(f"{where}: not a complete JSON record with a key; {FIX}") from None
+    return str(key)
 
 
 def _complete_lines(path: Path) -> list[str]:
@@ -43,8 +51,8 @@ def _fold_records(src: Path, dst: Path) -> int:
     if not lines:
         return 0
     repair(dst)
-    have = {_identity(dst.name, ln) for ln in _complete_lines(dst)}
-    new = [ln for ln in lines if _identity(dst.name, ln) not in have]
+    have = {_identity(dst.name, ln, f"{dst}:{i}") for i, ln in enumerate(_complete_lines(dst), 1)}
+    new = [ln for i, ln in enumerate(lines, 1) if _identity(dst.name, ln, f"{src}:{i}") not in have]
     if new:
         with dst.open("a", encoding="utf-8") as f:
             f.writelines(new)

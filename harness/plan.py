@@ -7,6 +7,7 @@ from any working directory.
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,14 +80,20 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
             if local is not None and not local.is_dir():
                 hint = " (run `make models` for the demo models)" if "models" in cand.model else ""
                 problems.append(doc.problem((*at, "model"), f"model directory {local} does not exist{hint}"))
-        elif cand.endpoint.api_key_env and cand.endpoint.api_key_env not in os.environ:
-            warnings.append(
-                doc.problem(
-                    (*at, "endpoint", "api_key_env"),
-                    f"environment variable {cand.endpoint.api_key_env} is not set",
-                    severity="warning",
+        else:
+            ep = cand.endpoint
+            if ep.tokenizer and (folder := resolve_model(base, ep.tokenizer)) and not folder.is_dir():
+                problems.append(
+                    doc.problem((*at, "endpoint", "tokenizer"), f"tokenizer folder {folder} does not exist")
                 )
-            )
+            if ep.api_key_env and ep.api_key_env not in os.environ:
+                warnings.append(
+                    doc.problem(
+                        (*at, "endpoint", "api_key_env"),
+                        f"environment variable {ep.api_key_env} is not set",
+                        severity="warning",
+                    )
+                )
         if cand.chat_template and not (base / cand.chat_template).is_file():
             problems.append(doc.problem((*at, "chat_template"), f"chat template file {cand.chat_template} not found"))
 
@@ -99,6 +106,11 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
             problems.append(doc.problem((*where, "reasoning", "plugin"), f"reasoning parser plugin {plugin} not found"))
         elif plugin:  # the server runs in another folder: give it the absolute path
             model.reasoning.plugin = str((base / plugin).resolve())
+    if (why := unknown_gpu(plan.perf.gpu)) is not None:
+        problems.append(doc.problem(("perf", "gpu"), why))
+    for gpu_name in plan.perf.gpu_prices_usd_per_hour:
+        if (why := unknown_gpu(gpu_name)) is not None:
+            problems.append(doc.problem(("perf", "gpu_prices_usd_per_hour", gpu_name), why))
 
     sets: list[LoadedSet] = []
     set_ids: dict[str, str] = {}
@@ -126,6 +138,21 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     if problems:
         raise InputError(problems)
     return LoadedPlan(path.resolve(), plan, sets, warnings)
+
+
+def unknown_gpu(name: str | None) -> str | None:
+    """Why ``name`` is no GPU of harness/perf/gpus.py (with the nearest names), or None when it is one."""
+    if name is None:
+        return None
+    from harness.perf.gpus import GPUS, gpu
+
+    try:
+        gpu(name)
+    except ValueError:
+        near = difflib.get_close_matches(name.upper(), [g.upper() for g in GPUS], n=2, cutoff=0.5)
+        hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+        return f"unknown GPU {name!r}; {hint}known GPUs: {', '.join(GPUS)}"
+    return None
 
 
 def _display(path: Path) -> str:

@@ -122,6 +122,9 @@ class Endpoint(Strict):
     """Name of the environment variable that holds the key (never the key)."""
     model: str | None = None
     """Model name the endpoint serves; defaults to the candidate's ``model``."""
+    tokenizer: str | None = None
+    """Tokenizer folder (relative to the plan) or cached hub id: counts output tokens when the server
+    sends no ``usage`` (labelled so in the report); without it such counts are unknown."""
 
 
 class Reasoning(Strict):
@@ -224,6 +227,13 @@ class Judge(Candidate):
     variants: list[str] | None = None
     """Grade only the answers to these prompt variants (default: every variant), to bound the cost
     of single grading; pairwise judging always compares the ``decide_on`` variant."""
+
+    @model_validator(mode="after")
+    def _pass_score_on_scale(self) -> Judge:
+        if self.pass_score is not None and not 1 <= self.pass_score <= self.scale:
+            what = "every grade passes" if self.pass_score < 1 else "no grade can pass"
+            raise ValueError(f"pass_score {self.pass_score:g} is outside the grading scale 1..{self.scale}: {what}")
+        return self
 
 
 class Sampling(Strict):
@@ -457,12 +467,12 @@ class Generation(AnswerRef):
     cut_off_thinking: bool = False
     """The model thought but gave no answer (``max_tokens`` ran out, or it never closed its thinking): scored 0."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _upgrade(cls, data: Any) -> Any:
-        from harness.thinking import upgrade_generation  # the split lives in one place
-
-        return upgrade_generation(data)
+    output_tokens_source: Literal["server", "tokenizer"] | None = None
+    """Who counted ``output_tokens``: the server's usage, or the candidate's tokenizer (the server sent
+    none); None with ``output_tokens`` None: unknown."""
+    question_digest: str | None = None
+    """Digest of what was asked (question, set context, variant framing): an answer whose question has
+    changed since is asked again on resuming (``harness.freshness``). None in runs made before it existed."""
 
     @property
     def ok(self) -> bool:
@@ -559,6 +569,7 @@ class RequestTiming(BaseModel):
     prompt_tokens: int | None = None
     output_tokens: int | None = None
     error: str | None = None
+    output_tokens_source: Literal["server", "tokenizer"] | None = None
 
 
 class LoadLevel(BaseModel):

@@ -10,7 +10,9 @@ wrong answer for the user, and the failure count is shown beside it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +29,7 @@ def is_missing(value: object) -> bool:
 ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
     "text", "ok", "error", "score", "faithful", "context_hit", "context_ids",
-    "prompt_tokens", "output_tokens", "ttft_ms", "e2e_ms", "tpot_ms",
+    "prompt_tokens", "output_tokens", "output_tokens_source", "ttft_ms", "e2e_ms", "tpot_ms",
     "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off",
 ]  # fmt: skip
 
@@ -58,6 +60,7 @@ def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, Q
             "token_split": g.token_split, "ttfat_ms": g.ttfat_ms,
             "answer_ms": g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None,
             "cut_off": g.ok and g.cut_off_thinking,
+            "output_tokens_source": g.output_tokens_source,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
 
@@ -125,23 +128,36 @@ def group_intervals(questions: pd.DataFrame, keys: list[str], resamples: int, se
     return pd.DataFrame(rows, columns=[*keys, "questions", "score", "low", "high"])
 
 
-def perf_summary(answers: pd.DataFrame, phases: list[Phase], name: str) -> dict[str, float | None]:
+def tokens_counted_by(sources: Iterable[object]) -> str | None:
+    """``tokenizer`` when any count came from the tokenizer (the server sent no usage), ``server`` when all
+    came from the server's usage, None when nothing was counted."""
+    seen = {s for s in sources if not is_missing(s)}
+    return "tokenizer" if "tokenizer" in seen else ("server" if seen else None)
+
+
+def perf_summary(answers: pd.DataFrame, phases: list[Phase], name: str) -> dict[str, Any]:
+    """Throughput and latency of one candidate's generation phases.
+
+    Output tok/s is unknown (None), not 0, when an answer's token count is unknown (a
+    server that sent no usage, and no tokenizer to count with).
+    """
     mine = answers[(answers.candidate == name) & answers.ok]
     wall_s = sum(p.ended_at - p.started_at for p in phases if p.candidate == name and p.requests > 0)
-    out_tokens = float(mine.output_tokens.fillna(0).sum())
+    out_tokens = float(mine.output_tokens.sum()) if mine.output_tokens.notna().all() else None
     ttft = mine.ttft_ms.dropna().tolist()
     e2e = mine.e2e_ms.dropna().tolist()
     tpot = mine.tpot_ms.dropna().tolist()
     return {
         "wall_s": wall_s or None,
         "requests_per_s": stats.rate_per_s(len(mine), wall_s),
-        "out_tok_per_s": stats.rate_per_s(out_tokens, wall_s),
+        "out_tok_per_s": stats.rate_per_s(out_tokens, wall_s) if out_tokens is not None else None,
+        "out_tokens_counted_by": tokens_counted_by(mine.output_tokens_source),
         "ttft_p50_ms": stats.percentile(ttft, 50),
         "ttft_p95_ms": stats.percentile(ttft, 95),
         "e2e_p50_ms": stats.percentile(e2e, 50),
         "e2e_p95_ms": stats.percentile(e2e, 95),
         "tpot_p50_ms": stats.percentile(tpot, 50),
-        "mean_output_tokens": float(mine.output_tokens.mean()) if len(mine) else None,
+        "mean_output_tokens": float(mine.output_tokens.mean()) if mine.output_tokens.notna().any() else None,
     }
 
 

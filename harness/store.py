@@ -2,7 +2,10 @@
 
 Records are appended one per line and flushed to disk one by one, so a killed
 run loses at most the line being written. A torn last line (no newline at the
-end) is ignored by readers and cut off by :func:`repair` before appending.
+end) is ignored by readers and cut off by :func:`repair` before appending. Any
+other line that is not a valid record stops the reader with a
+:class:`~harness.schema.RecordError` naming the file and line; records of older
+versions are upgraded on reading, newer ones refused (:mod:`harness.schema`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from harness.records import SCHEMA_VERSION
+from harness.schema import RecordError, upgrade
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -76,14 +82,47 @@ def read_records(path: Path, model: type[R]) -> list[R]:
 
 
 def iter_records(path: Path, model: type[R]) -> Iterator[R]:
+    """Records of ``path`` in order; :class:`RecordError` at the first line that is not one."""
     if not path.exists():
         return
-    with path.open("r", encoding="utf-8") as f:
-        for line in f:
-            if not line.endswith("\n"):
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if not raw.endswith(b"\n"):
                 return  # torn by a kill mid-write
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise RecordError(
+                    f"{path}:{lineno}: not UTF-8 text ({exc.reason} at byte {exc.start}); {FIX}"
+                ) from None
             if line.strip():
-                yield model.model_validate_json(line)
+                yield parse_record(line, model, f"{path}:{lineno}")
+
+
+def parse_record(line: str, model: type[R], where: str) -> R:
+    """One JSON Lines record, upgraded from an older schema_version; :class:`RecordError` naming ``where``."""
+    try:
+        rec = model.model_validate_json(line)
+        if getattr(rec, "schema_version", None) == SCHEMA_VERSION:
+            return rec  # the common case, at full speed
+    except ValidationError:
+        pass
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise RecordError(f"{where}: not a complete JSON record ({exc}); {FIX}") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"{where}: a record must be a JSON object, not {type(data).__name__}; {FIX}")
+    data = upgrade(model.__name__, data, where)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "record"
+        raise RecordError(f"{where}: not a valid {model.__name__} record ({field}: {err['msg']}); {FIX}") from None
+
+
+FIX = "remove or repair that line (a removed answer is asked again on the next run)"
 
 
 class JsonlAppender:

@@ -2,34 +2,16 @@
 
 vLLM's usage gives ``completion_tokens`` (thinking included) but on many builds no
 ``completion_tokens_details.reasoning_tokens``; then the thinking is counted with the
-candidate's own tokenizer and the record says so (``token_split: tokenizer``).
+candidate's own tokenizer (:mod:`harness.tokens`) and the record says so (``token_split: tokenizer``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
 Count = Callable[[str], int | None]
 """Tokens in a text, or None when they cannot be counted (no tokenizer)."""
-
-
-@cache
-def tokenizer_count(source: str) -> Callable[[str], int] | None:
-    """A token counter for the tokenizer in folder ``source``, or of hub id ``source`` when it is in the local
-    cache (vLLM put it there when it served the model); loaded once; None when it cannot be loaded."""
-    folder = Path(source)
-    if folder.is_dir() and not (folder / "tokenizer_config.json").exists() and not (folder / "tokenizer.json").exists():
-        return None
-    try:
-        from transformers import AutoTokenizer  # heavy: imported only when thinking must be counted
-
-        tok = AutoTokenizer.from_pretrained(source, local_files_only=True)
-    except Exception:  # any failure means: not counted, and the record says so
-        return None
-    return lambda text: len(tok.encode(text, add_special_tokens=False))
 
 
 TokenSource = Literal["usage", "tokenizer"]

@@ -99,10 +99,18 @@ def test_4xx_is_not_retried() -> None:
 
 def test_stream_cut_before_done_is_retried() -> None:
     def handler(n: int, r: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=sse(chat_chunk("par"), done=n > 1))
+        return httpx.Response(200, content=sse(chat_chunk("par", "stop"), done=n > 1))
 
     res, _ = run(handler)
     assert res.error is None and res.attempts == 2
+
+
+def test_a_stream_without_a_finish_reason_is_retried_then_reported() -> None:
+    # llama.cpp's server (interrupt_requests on) ends an interrupted answer with [DONE] and no finish reason
+    role = {"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}
+    res, seen = run(lambda n, r: httpx.Response(200, content=sse(role)), retries=1)
+    assert res.error == "stream ended without a finish reason: the server stopped the answer early"
+    assert res.text == "" and len(seen) == 2
 
 
 def test_connection_error_is_retried_and_reported() -> None:

@@ -235,7 +235,7 @@ def test_load_run_names_the_path_when_it_is_not_a_run(tmp_path: Path) -> None:
     with pytest.raises(RunDirError, match=r"no manifest\.json"):
         load_run(tmp_path)
     (tmp_path / "manifest.json").write_text("{not json")
-    with pytest.raises(RunDirError, match=r"manifest\.json is not valid JSON"):
+    with pytest.raises(RunDirError, match=r"manifest\.json:1: not valid JSON"):
         load_run(tmp_path)
 
 

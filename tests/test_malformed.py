@@ -3,8 +3,9 @@
 Each file has one kind of damage: YAML syntax, wrong types, unknown or duplicate keys, empty,
 binary, non-UTF-8 and UTF-16 files, BOM with CRLF, bad rubric arguments, documents that are
 missing or escape the set's folder, broken plans, a YAML alias bomb and a 300-level nesting.
-The expected first problem (line and wording) is listed here, so a message that loses its line
-number or its meaning fails.
+Plans that the run would refuse later (a misspelt GPU, a pass score off the judge's scale,
+an lm-eval task the run's preflight refuses) are refused here too. The expected first problem
+(line and wording) is listed here, so a message that loses its line number or its meaning fails.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ FIRST_PROBLEM = {
     "non_utf8_gbk.yaml": (7, "not UTF-8 text"),
     "plan_bad_variant.yaml": (6, "variants[1].kind"),
     "plan_decide_on_unknown.yaml": (1, "decide_on: 'with_context' is not one of the variants"),
+    "plan_lm_eval_unknown_task.yaml": (7, "lm_eval.tasks: unknown lm-eval task 'harness_policy_mc_zhh'"),
+    "plan_missing_tokenizer.yaml": (7, "candidates[0].endpoint.tokenizer: tokenizer folder "),
+    "plan_misspelt_gpu.yaml": (7, "perf.gpu: unknown GPU 'H1OO-80GB'; did you mean 'H100-80GB'"),
     "plan_no_candidates.yaml": (2, "candidates: List should have at least 1 item"),
+    "plan_pass_score_off_scale.yaml": (6, "judge: pass_score 12 is outside the grading scale 1..10: no grade can pass"),
     "plan_unknown_key.yaml": (6, "temprature: unknown key"),
     "questions_is_mapping.yaml": (4, "questions: Input should be a valid list"),
     "syntax_bad_indent.yaml": (6, "YAML syntax error"),

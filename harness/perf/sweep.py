@@ -23,6 +23,7 @@ from harness.prompts import build_request
 from harness.records import LoadLevel, Sweep
 from harness.serving import Server
 from harness.store import JsonlAppender, read_records
+from harness.tokens import token_counter
 from harness.watchdog import ServerGone, until_gone
 
 LOADTEST = "loadtest.jsonl"
@@ -85,14 +86,16 @@ def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir:
     requests = sweep_requests(lp, api, sweep)
     log(f"[{candidate}] load sweep: {', '.join(lv.id for lv in todo)} × {len(requests)} requests")
     limits = lp.plan.limits
+    count_tokens = token_counter(lp, next(c for c in lp.plan.candidates if c.name == candidate))
     with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
                                           disable=not show_progress, file=sys.stderr) as bar:  # fmt: skip
         for level in todo:
 
             async def go(level: Level = level) -> tuple[LevelRun | None, str | None]:
                 async with ModelClient(
-                    server.base_url, server.model, server.api_key, limits.request_timeout_s, 0
-                ) as client:
+                    server.base_url, server.model, server.api_key, limits.request_timeout_s, 0,
+                    count_tokens=count_tokens,
+                ) as client:  # fmt: skip
                     sent = run_level(client, requests, level, lp.plan.sampling.seed, lambda: bar.update(1))
                     return await until_gone(server, limits.unresponsive_s, sent)
 

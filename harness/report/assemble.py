@@ -23,6 +23,7 @@ from harness.manifest import load_manifest
 from harness.perf.estimate import roofline_columns, smallest_gpu_at_peak
 from harness.perf.measure import PERF
 from harness.perf.nvml import energy_per_token_j
+from harness.perf.sessions import merge_sessions
 from harness.perf.summary import cost_frame, memory_needed_gib, sweep_frame
 from harness.perf.sweep import LOADTEST
 from harness.reasoning_rollup import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
@@ -92,7 +93,7 @@ def load_report_data(run_dir: Path) -> ReportData:
     scores = read_records(run_dir / SCORES, Score)
     phases = read_records(run_dir / PHASES, Phase)
     levels = read_records(run_dir / LOADTEST, LoadLevel)
-    perf_records = {r.candidate: r for r in read_records(run_dir / PERF, PerfRecord)}  # the latest session wins
+    perf_records = merge_sessions(read_records(run_dir / PERF, PerfRecord))  # every session of the run
     judgments = read_records(run_dir / JUDGMENTS, Judgment) if plan.judge and (run_dir / JUDGMENTS).exists() else None
     if plan.sampling.questions_per_set:
         notes.append(f"This run asked only {plan.sampling.questions_per_set} questions of each set, spread over its "
@@ -130,8 +131,9 @@ def assemble(
     has_thinking = bool(thinking.thinking_answers.sum()) or bool(thinking.cut_off.sum())
     notes = notes + (cut_off_advice(thinking, plan.sampling.max_tokens) if has_thinking else [])
     roof = roofline_columns(plan, manifest, served, models)
-    models["roofline_tok_per_s"] = [roof.get(c, (None, None))[0] for c in models.candidate]
-    models["roofline_share"] = [roof.get(c, (None, None))[1] for c in models.candidate]
+    models["roofline_tok_per_s"] = [roof.get(c, (None, None, None))[0] for c in models.candidate]
+    models["roofline_share"] = [roof.get(c, (None, None, None))[1] for c in models.candidate]
+    models["roofline_note"] = [roof.get(c, (None, None, None))[2] for c in models.candidate]
     smallest = smallest_gpu_at_peak(plan, manifest, served, perf_records)
     models["smallest_gpu"] = [smallest.get(c) for c in models.candidate]
     tp = {c.name: c.gpus for c in cands}

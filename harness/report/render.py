@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from harness.report.assemble import ReportData, load_report_data
 from harness.report.charts import (
@@ -39,6 +40,19 @@ def fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
+def tok_rate(value: Any, counted_by: Any = None) -> Markup:
+    """Output tok/s: 'unknown' when a token count is (the server sent no usage and there was no
+    tokenizer), marked when the tokenizer counted them instead of the server."""
+    if is_missing(value):
+        return Markup('<span class="muted" title="the server sent no token counts and no tokenizer was '
+                      'given (endpoint.tokenizer)">unknown</span>')  # fmt: skip
+    text = escape(fmt(float(value), 1))
+    if counted_by == "tokenizer":
+        return Markup(f'{text} <span class="muted" title="the server sent no usage: output tokens counted '
+                      'with the candidate\'s tokenizer">(tokenizer)</span>')  # fmt: skip
+    return Markup(text)
+
+
 def pct(value: Any, digits: int = 0) -> str:
     if is_missing(value):
         return "–"
@@ -55,6 +69,7 @@ def _env() -> Environment:
     env.filters["fmt"] = fmt
     env.filters["heat"] = heat_style
     env.filters["pct"] = pct
+    env.filters["tok_rate"] = tok_rate
     env.filters["pretty_json"] = lambda obj: json.dumps(obj, ensure_ascii=False, indent=2)
     env.filters["datetime"] = lambda t: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t)) if t else "–"
     return env

@@ -1,0 +1,228 @@
+"""Server-sent events as OpenAI-compatible servers send them (pure: no I/O, no clock).
+
+vLLM sends one ``data: {json}`` line and a blank line per chunk. Other servers and
+proxies differ within what the format allows, and some beyond it; each difference
+below was met with a real endpoint:
+
+- an empty ``data:`` line (a keep-alive) is skipped;
+- one JSON object over several ``data:`` lines is one event (the lines join with a
+  newline, as the format says);
+- ``event: error`` carries the server's own message;
+- consecutive ``data:`` lines with no blank line between them, each a whole JSON
+  object, are separate events (a common fault of hand-written servers);
+- a body that is not an event stream at all (an HTTP 200 with an error object) is
+  kept, so its message can be shown.
+
+:func:`decode_chunk` turns one event's data into a chunk or a :class:`StreamFault`
+that says what was wrong, never a bare ``json`` traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+DONE = "[DONE]"
+STRAY_KEEP_CHARS = 2000
+
+
+class StreamFault(Exception):
+    """A stream the client cannot use: the server's error or a malformed chunk."""
+
+    def __init__(self, message: str, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Event:
+    data: str
+    kind: str = "message"
+    """The ``event:`` field (``message`` when absent)."""
+
+
+def _complete(data: str) -> bool:
+    """Whether ``data`` is a whole payload by itself (the end marker or one JSON value)."""
+    if data.strip() == DONE:
+        return True
+    try:
+        json.loads(data)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class SseDecoder:
+    """Feed lines (without their line ending); get back the events they complete."""
+
+    _data: list[str] = field(default_factory=list)
+    _kind: str = "message"
+    stray: list[str] = field(default_factory=list)
+    """Lines that are no event-stream field (a JSON error body sent instead of events)."""
+    events: int = 0
+    """Events dispatched so far (keep-alives not counted)."""
+
+    def feed(self, line: str) -> list[Event]:
+        if line == "":
+            return self._dispatch()
+        if line.startswith(":"):
+            return []  # a comment: some servers' keep-alive
+        name, sep, value = line.partition(":")
+        if not sep or name not in ("data", "event", "id", "retry"):
+            if sum(map(len, self.stray)) < STRAY_KEEP_CHARS:
+                self.stray.append(line)
+            return []
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            self._kind = value.strip() or "message"
+            return []
+        if name != "data":
+            return []
+        out: list[Event] = []
+        if self._data and _complete("\n".join(self._data)) and value.strip():
+            out = self._dispatch()  # no blank line between two whole events
+        self._data.append(value)
+        if value.strip() == DONE and len(self._data) == 1:
+            out += self._dispatch()  # the end marker needs no blank line to be acted on
+        return out
+
+    def close(self) -> list[Event]:
+        """Events left when the body ends without a final blank line."""
+        return self._dispatch()
+
+    def _dispatch(self) -> list[Event]:
+        data, kind = "\n".join(self._data), self._kind
+        self._data, self._kind = [], "message"
+        if not data.strip():
+            return []  # keep-alive (or a stray blank line)
+        self.events += 1
+        return [Event(data, kind)]
+
+
+def error_text(data: str) -> str:
+    """The message of an error payload (``{"error": {"message": ...}}`` and variants), else the text."""
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return data.strip()[:300]
+    if isinstance(obj, dict):
+        inner = obj.get("error", obj)
+        if isinstance(inner, dict):
+            return str(inner.get("message", inner))[:300]
+        return str(obj.get("message", inner))[:300]
+    return str(obj)[:300]
+
+
+RETRYABLE_CODES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+def _error_fault(payload: Any, raw: str) -> StreamFault:
+    inner = payload.get("error", payload) if isinstance(payload, dict) else payload
+    code = inner.get("code") if isinstance(inner, dict) else None
+    retryable = isinstance(code, int) and code in RETRYABLE_CODES
+    return StreamFault(f"server error in stream: {error_text(raw)}", retryable=retryable)
+
+
+def decode_chunk(event: Event) -> dict[str, Any]:
+    """The chunk of one event; :class:`StreamFault` for the server's error or a malformed chunk."""
+    data = event.data
+    if event.kind == "error":
+        try:
+            payload: Any = json.loads(data)
+        except ValueError:
+            payload = data
+        raise _error_fault(payload, data)
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        raise StreamFault(f"malformed stream: a chunk is not JSON: {_clip(data)}") from None
+    if not isinstance(chunk, dict):
+        raise StreamFault(f"malformed stream: a chunk is a JSON {type(chunk).__name__}, not an object: {_clip(data)}")
+    if "error" in chunk:
+        raise _error_fault(chunk, data)
+    if chunk.get("usage") is not None and not isinstance(chunk["usage"], dict):
+        raise StreamFault(f"malformed stream: a chunk's usage is not an object: {_clip(data)}")
+    if "choices" not in chunk:
+        if "usage" in chunk:
+            return chunk
+        raise StreamFault(f"malformed stream: a chunk has no choices: {_clip(data)}")
+    choices = chunk["choices"]
+    if not isinstance(choices, list) or not all(_well_formed(c) for c in choices):
+        raise StreamFault(f"malformed stream: a chunk's choices are not choice objects: {_clip(data)}")
+    return chunk
+
+
+def _well_formed(choice: Any) -> bool:
+    """A choice object whose delta is an object and whose texts are strings (or absent)."""
+    if not isinstance(choice, dict):
+        return False
+    delta = choice.get("delta", {})
+    if delta is None:
+        delta = {}
+    if not isinstance(delta, dict):
+        return False
+    return all(isinstance(t, str | None) for t in (delta.get("content"), choice.get("text")))
+
+
+def is_role_only(chunk: dict[str, Any]) -> bool:
+    """A chat chunk that only announces the assistant's role (``{"role": "assistant"}``, no content key).
+
+    Some servers send it the moment the request arrives, before the first token; it
+    must not start TTFT. vLLM's first chunk carries ``"content": ""`` beside the role
+    and comes with the first token, so it still counts, as in ``vllm bench serve``.
+    """
+    choices = chunk.get("choices") or []
+    if not choices:
+        return False
+    choice = choices[0]
+    delta = choice.get("delta")
+    if not isinstance(delta, dict) or "role" not in delta or choice.get("finish_reason") is not None:
+        return False
+    return all(v is None for k, v in delta.items() if k != "role")
+
+
+def body_error(decoder: SseDecoder) -> StreamFault | None:
+    """Why a body with no events failed: the server's error object, or that it did not stream."""
+    if decoder.events or not decoder.stray:
+        return None
+    body = "\n".join(decoder.stray)
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        return StreamFault(f"the server did not stream (its reply is not server-sent events): {_clip(body)}")
+    if isinstance(obj, dict) and ("error" in obj or ("message" in obj and "choices" not in obj)):
+        return _error_fault(obj, body)
+    return StreamFault(f"the server did not stream (its reply is not server-sent events): {_clip(body)}")
+
+
+class ChunkStream:
+    """The chunks of a streamed reply, in order, up to ``[DONE]``; iterate once.
+
+    Raises :class:`StreamFault` for the server's error or a malformed chunk, and at the
+    end of a body that stopped before ``[DONE]`` (with the server's message when the body
+    was an error object rather than events).
+    """
+
+    def __init__(self, lines: AsyncIterable[str]):
+        self._lines = lines
+        self.decoder = SseDecoder()
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        async for line in self._lines:
+            for event in self.decoder.feed(line):
+                if event.data.strip() == DONE:
+                    return
+                yield decode_chunk(event)
+        for event in self.decoder.close():
+            if event.data.strip() == DONE:
+                return
+            yield decode_chunk(event)
+        raise body_error(self.decoder) or StreamFault("stream ended before [DONE]", retryable=True)
+
+
+def _clip(text: str, n: int = 120) -> str:
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= n else text[:n] + "…"

@@ -1,0 +1,107 @@
+"""An in-process HTTP server that answers every POST with exact bytes, on a schedule.
+
+For stream faults a real server cannot be made to show: each reply is a status,
+headers and a list of ``(delay_s, bytes)`` pieces, written and flushed one by
+one on a real socket, so the client meets real chunking and real delays.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from conftest import write_yaml
+
+ANSWER = "年假5天，严禁短接，应停机报修。"
+"""Scores 1.0 on the question of :func:`run_plan`."""
+
+
+@dataclass
+class Reply:
+    pieces: list[tuple[float, bytes]]
+    status: int = 200
+    content_type: str = "text/event-stream"
+
+
+@dataclass
+class FakeServer:
+    base_url: str
+    requests: list[bytes] = field(default_factory=list)
+
+
+def sse_bytes(*events: str) -> bytes:
+    """``data: <event>`` blocks, each ended by a blank line, as vLLM writes them."""
+    return "".join(f"data: {e}\n\n" for e in events).encode()
+
+
+@contextmanager
+def fake_server(reply: Callable[[int], Reply]) -> Iterator[FakeServer]:
+    """Serve ``reply(n)`` for the n-th request (1-based) on 127.0.0.1; yields its /v1 base URL."""
+    seen: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            seen.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            r = reply(len(seen))
+            self.send_response(r.status)
+            self.send_header("Content-Type", r.content_type)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for delay_s, piece in r.pieces:
+                time.sleep(delay_s)
+                self.wfile.write(piece)
+                self.wfile.flush()
+            self.close_connection = True
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield FakeServer(f"http://127.0.0.1:{server.server_address[1]}/v1", seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def chunk(text: str | None = None, finish: str | None = None, role: bool = False) -> str:
+    delta: dict[str, str] = {"role": "assistant"} if role else {}
+    if text is not None:
+        delta["content"] = text
+    return json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}, ensure_ascii=False)
+
+
+def run_plan(tmp_path: Path, base_url: str, **extra: object) -> Path:
+    """A plan with one endpoint candidate at ``base_url`` and one question that :data:`ANSWER` answers."""
+    qs = {
+        "id": "safety", "title": "安全", "language": "zh",
+        "questions": [{
+            "id": "leave_door", "category": "安全", "question": "年假几天？安全门能短接吗？",
+            "checks": [
+                {"type": "number", "value": 5, "unit": "天"},
+                {"type": "not_contains", "values": ["短接"]},
+                {"type": "contains_all", "values": ["停机", "报修"]},
+            ],
+        }],
+    }  # fmt: skip
+    write_yaml(tmp_path / "set.yaml", qs)
+    return write_yaml(tmp_path / "plan.yaml", {
+        "name": "streams",
+        "candidates": [{"name": "other", "model": "other", "api": "chat", "endpoint": {"base_url": base_url}}],
+        "question_sets": ["set.yaml"],
+        "sampling": {"max_tokens": 32, "samples": 2},
+        "limits": {"retries": 0, "concurrency": 2},
+        "perf": {"sweep": None},
+        **extra,
+    })  # fmt: skip

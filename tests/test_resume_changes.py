@@ -1,0 +1,169 @@
+"""Nothing silently mixed, nothing lost, between two sessions of one run.
+
+A question set edited between sessions: exactly the questions whose text, context or
+framing changed are asked (and judged) again, the rest are kept, and the run says so;
+a question removed from its set does not stop `harness judge`. Memory and /metrics
+figures from every session of a run are merged into the report, not just the latest.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import write_yaml
+from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
+
+from harness.cli import main
+from harness.perf.sessions import merge_sessions
+from harness.records import PerfRecord
+
+CANDIDATE = Reply([(0.0, sse_bytes(chunk(ANSWER, "stop"), "[DONE]"))])
+JUDGE = Reply([(0.0, sse_bytes(chunk("评分：8", "stop"), "[DONE]"))])
+
+
+def question(qid: str, text: str) -> dict:
+    return {"id": qid, "category": "安全", "question": text, "checks": [{"type": "number", "value": 5, "unit": "天"}]}
+
+
+def write_set(root: Path, questions: list[dict], context: str | None = None) -> None:
+    qs = {"id": "s", "title": "安全", "language": "zh", "questions": questions}
+    write_yaml(root / "set.yaml", {**qs, **({"context": context} if context else {})})
+
+
+def write_plan(root: Path, cand_url: str, judge_url: str | None = None) -> Path:
+    plan: dict = {
+        "name": "edits",
+        "candidates": [{"name": "other", "model": "other", "api": "chat", "endpoint": {"base_url": cand_url}}],
+        "question_sets": ["set.yaml"],
+        "sampling": {"max_tokens": 16},
+        "limits": {"retries": 0},
+        "perf": {"sweep": None},
+    }
+    if judge_url:
+        plan["judge"] = {"model": "j", "api": "chat", "modes": ["single"], "retest_fraction": 0,
+                         "injection_answers": 0, "endpoint": {"base_url": judge_url}}  # fmt: skip
+    return write_yaml(root / "plan.yaml", plan)
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(ln) for ln in path.read_text("utf-8").splitlines()]
+
+
+A, B, C = question("a", "年假几天？"), question("b", "病假几天？"), question("c", "婚假几天？")
+
+
+def session(root: Path, cand_url: str, judge_url: str | None = None) -> int:
+    plan = write_plan(root, cand_url, judge_url)
+    return main(["run", str(plan), "--run-dir", str(root / "run"), "--no-report", "--quiet"])
+
+
+def test_a_reworded_question_is_asked_again_the_rest_kept_a_removed_one_judged_without_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A, B, C])
+    with fake_server(lambda n: CANDIDATE) as cand, fake_server(lambda n: JUDGE) as judge:
+        assert session(tmp_path, cand.base_url, judge.base_url) == 0
+        assert (len(cand.requests), len(judge.requests)) == (3, 3)
+        first = {g["key"]: g for g in lines(tmp_path / "run" / "generations.jsonl")}
+        # a reworded, b untouched, c removed, d added
+        write_set(tmp_path, [question("a", "员工每年有几天带薪年假？"), B, question("d", "丧假几天？")])
+        capsys.readouterr()
+        assert session(tmp_path, cand.base_url, judge.base_url) == 0
+        assert len(cand.requests) == 3 + 2  # a again, d new; b kept
+        assert len(judge.requests) == 3 + 2  # a's new answer and d's; b's verdict kept, c's question is gone
+    err = capsys.readouterr().err
+    assert "1 questions changed since an earlier session of this run (text, context or framing): " in err
+    assert "their 1 answers are asked again (s/a); the other answers are kept" in err
+    gens = lines(tmp_path / "run" / "generations.jsonl")
+    keys = [g["key"] for g in gens]
+    assert sorted(keys) == ["other/s/a/0", "other/s/b/0", "other/s/c/0", "other/s/d/0"]  # each once
+    by_key = {g["key"]: g for g in gens}
+    assert by_key["other/s/b/0"] == first["other/s/b/0"]  # kept as it was
+    assert by_key["other/s/a/0"]["question_digest"] != first["other/s/a/0"]["question_digest"]
+    judged = sorted(j["question_id"] for j in lines(tmp_path / "run" / "judgments.jsonl"))
+    assert judged == ["a", "b", "c", "d"]  # c's verdict from the first session stays on file, not re-asked
+    # a removed question does not stop the judge (it was a StopIteration)
+    assert main(["judge", str(tmp_path / "run"), "--quiet"]) == 0
+    # the manifest now describes the set as this session asked it: re-scoring notes no change
+    assert main(["score", str(tmp_path / "run")]) == 0
+    assert "changed since the run" not in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep")]) == 0
+
+
+def test_a_changed_set_context_asks_every_question_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_set(tmp_path, [A, B], context="公司：甲厂")
+    with fake_server(lambda n: CANDIDATE) as cand:
+        assert session(tmp_path, cand.base_url) == 0
+        write_set(tmp_path, [A, B], context="公司：乙厂")
+        assert session(tmp_path, cand.base_url) == 0
+        assert len(cand.requests) == 2 + 2
+        write_set(tmp_path, [A, B], context="公司：乙厂")  # the same again: nothing asked
+        assert session(tmp_path, cand.base_url) == 0
+        assert len(cand.requests) == 4
+    assert "2 questions changed" in capsys.readouterr().err
+    assert len(lines(tmp_path / "run" / "generations.jsonl")) == 2
+
+
+def test_answers_recorded_before_digests_existed_are_kept(tmp_path: Path) -> None:
+    write_set(tmp_path, [A])
+    with fake_server(lambda n: CANDIDATE) as cand:
+        assert session(tmp_path, cand.base_url) == 0
+        gens = tmp_path / "run" / "generations.jsonl"
+        old = [{k: v for k, v in g.items() if k != "question_digest"} for g in lines(gens)]
+        gens.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in old), "utf-8")
+        write_set(tmp_path, [question("a", "年假有几天？")])
+        assert session(tmp_path, cand.base_url) == 0
+        assert len(cand.requests) == 1  # no digest to compare: the answer stands
+
+
+# ---------------------------------------------------------------- memory and metrics over sessions
+
+
+def record(started: float, memory: dict, metrics: dict, server: dict | None = None) -> PerfRecord:
+    return PerfRecord(candidate="m", started_at=started, memory=memory, metrics=metrics, server=server or {})
+
+
+def test_memory_and_metrics_of_every_session_are_merged() -> None:
+    first = record(
+        100.0,
+        {"source": "nvml", "duration_s": 30.0, "samples": 60, "peak_used_gib": 20.5, "mean_power_w": 200.0,
+         "energy_j": 6000.0, "errors": ["GPU 0 power: Not Supported"],
+         "gpus": [{"index": 0, "name": "H100", "peak_used_gib": 20.5, "energy_j": 6000.0, "mean_power_w": 200.0}]},
+        {"scrapes": 10, "peak_kv_cache_usage_frac": 0.40, "peak_requests_running": 8, "generation_tokens": 1000.0,
+         "kv_cache_size_tokens": 50000},
+        {"weights_gib": 14.9, "kv_cache_gib": 50.0},
+    )  # fmt: skip
+    second = record(
+        200.0,
+        {"source": "nvml", "duration_s": 10.0, "samples": 20, "peak_used_gib": 18.0, "mean_power_w": 300.0,
+         "energy_j": 3000.0, "errors": ["GPU 0 power: Not Supported", "GPU 0 util: Unknown"],
+         "gpus": [{"index": 0, "name": "H100", "peak_used_gib": 18.0, "energy_j": 3000.0, "mean_power_w": 300.0}]},
+        {"scrapes": 4, "peak_kv_cache_usage_frac": 0.65, "peak_requests_running": 5, "generation_tokens": 500.0,
+         "kv_cache_size_tokens": 51000},
+        {"weights_gib": None, "kv_cache_gib": 50.5},
+    )  # fmt: skip
+    (merged,) = merge_sessions([first, second]).values()
+    mem, met = merged.memory, merged.metrics
+    assert (mem["peak_used_gib"], mem["energy_j"], mem["samples"], mem["duration_s"]) == (20.5, 9000.0, 80, 40.0)
+    assert mem["mean_power_w"] == pytest.approx((200 * 30 + 300 * 10) / 40)  # 225 W, weighted by duration
+    assert mem["errors"] == ["GPU 0 power: Not Supported", "GPU 0 util: Unknown"]
+    (gpu,) = mem["gpus"]
+    assert (gpu["peak_used_gib"], gpu["energy_j"], gpu["mean_power_w"]) == (20.5, 9000.0, 225.0)
+    assert (met["peak_kv_cache_usage_frac"], met["peak_requests_running"]) == (0.65, 8)  # the higher of each
+    assert (met["scrapes"], met["generation_tokens"], met["kv_cache_size_tokens"]) == (14, 1500.0, 51000)
+    assert merged.server == {"weights_gib": 14.9, "kv_cache_gib": 50.5}  # latest known value of each
+    assert merged.started_at == 100.0
+
+
+def test_a_session_measured_another_way_is_not_mixed_in() -> None:
+    host = record(1.0, {"source": "host", "duration_s": 5.0, "peak_rss_gib": 3.0}, {})
+    gpu = record(2.0, {"source": "nvml", "duration_s": 5.0, "peak_used_gib": 20.0}, {})
+    (merged,) = merge_sessions([host, gpu]).values()
+    assert merged.memory == {"source": "nvml", "duration_s": 5.0, "peak_used_gib": 20.0, "sessions_not_merged": 1}
+
+
+def test_one_session_is_its_own_record() -> None:
+    only = record(1.0, {"source": "host", "peak_rss_gib": 3.0}, {"scrapes": 2})
+    assert merge_sessions([only])["m"] == only
