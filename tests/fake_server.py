@@ -105,3 +105,13 @@ def run_plan(tmp_path: Path, base_url: str, **extra: object) -> Path:
         "perf": {"sweep": None},
         **extra,
     })  # fmt: skip
+
+
+def finished_run(tmp: Path, body: bytes) -> Path:
+    """``harness run`` to the end in ``tmp/run`` against a fake endpoint that answers ``body`` every time."""
+    from harness.cli import main
+
+    with fake_server(lambda n: Reply([(0.0, body)])) as srv:
+        plan = run_plan(tmp, srv.base_url)
+        assert main(["run", str(plan), "--run-dir", str(tmp / "run"), "--no-report", "--quiet"]) == 0
+    return tmp

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import write_yaml
-from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
+from fake_server import ANSWER, chunk, finished_run, sse_bytes
 
 from harness import schema
 from harness.cli import main
@@ -29,11 +29,7 @@ BODY = sse_bytes(chunk(ANSWER, "stop"), "[DONE]")
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished run (two answers) against a fake endpoint; tests work on copies."""
-    tmp = tmp_path_factory.mktemp("finished")
-    with fake_server(lambda n: Reply([(0.0, BODY)])) as srv:
-        plan = run_plan(tmp, srv.base_url)
-        assert main(["run", str(plan), "--run-dir", str(tmp / "run"), "--no-report", "--quiet"]) == 0
-    return tmp
+    return finished_run(tmp_path_factory.mktemp("finished"), BODY)
 
 
 @pytest.fixture

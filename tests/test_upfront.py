@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import write_yaml
-from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
+from fake_server import ANSWER, Reply, chunk, fake_server, finished_run, sse_bytes
 
 from harness.cli import main
 
@@ -33,11 +33,7 @@ QWEN_LIKE = {
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("finished")
-    with fake_server(lambda n: Reply([(0.0, BODY)])) as srv:
-        plan = run_plan(tmp, srv.base_url)
-        assert main(["run", str(plan), "--run-dir", str(tmp / "run"), "--no-report", "--quiet"]) == 0
-    return tmp
+    return finished_run(tmp_path_factory.mktemp("finished"), BODY)
 
 
 def with_config(finished: Path, tmp_path: Path, config: dict) -> Path:
