@@ -163,7 +163,7 @@ def _reason(
         facts.append(f"{row.pass_hat_k:.0%} of questions are answered acceptably in all {k} samples")
     if not is_missing(row.get("usd_per_mtok")):
         facts.append(f"it costs ${row.usd_per_mtok:.3f} per 1M output tokens")
-    if not is_missing(row.get("thinking_tok_p50")) and not is_missing(row.get("usd_per_1k_questions")):
+    if (_number(row.get("thinking_tok_p50")) or 0) > 0 and not is_missing(row.get("usd_per_1k_questions")):
         facts.append(f"${row.usd_per_1k_questions:.4f} per 1,000 questions, thinking included")
     if not is_missing(row.get("e2e_p95_ms")):
         facts.append(f"95% of answers take at most {row.e2e_p95_ms / 1000:.1f} s")

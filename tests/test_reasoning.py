@@ -513,3 +513,4 @@ def test_a_model_that_thinks_ten_times_the_tokens_for_three_points_is_weighed_pe
     assert per_question.recommended == "plain" and t.loc["plain", "overall"] == pytest.approx(0.85)
     assert t.loc["thinker", "overall"] == pytest.approx(0.415) and t.pareto.all()  # both on the frontier
     assert "$3.0000 per 1,000 questions, thinking included" in per_token.reason  # said of a thinker recommended
+    assert "thinking included" not in per_question.reason  # and not of a model that does not think
