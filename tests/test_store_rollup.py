@@ -47,6 +47,20 @@ def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
     assert (tmp_path / "m.json").read_text() == '{"a": 1}'
 
 
+def test_atomic_write_gives_the_mode_an_ordinary_write_would(tmp_path: Path) -> None:
+    """A report or manifest shared with another user must not come out owner-only (mkstemp's 0600)."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "index.html", "<p>report</p>")
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "index.html").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "plain.txt").stat().st_mode & 0o777 == 0o644
+
+
 def test_percentiles_are_linear_interpolation() -> None:
     values = [10.0, 20.0, 30.0, 40.0]
     assert stats.percentile(values, 50) == pytest.approx(25.0)
