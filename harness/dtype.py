@@ -26,6 +26,7 @@ fake the facts the way ``tests/fake_pynvml.py`` fakes NVML.
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -151,8 +152,6 @@ def checkpoint_model_type(config: Mapping[str, Any] | None) -> str | None:
 
 def read_checkpoint_config(model_ref: str) -> dict[str, Any] | None:
     """The ``config.json`` of a local model folder; None for a hub id or an unreadable file."""
-    import json
-
     path = Path(model_ref) / "config.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

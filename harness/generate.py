@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from harness import aio, lmeval_stage
-from harness.client import Api, ModelClient, Request
+from harness.client import Api, ModelClient, Request, TokenCounter
 from harness.freshness import changed_questions, forget, question_digest, record_sets
 from harness.manifest import open_manifest, save_manifest
 from harness.parts import fold_all
@@ -41,7 +41,7 @@ from harness.serving import (
     vllm_command,
 )
 from harness.store import JsonlAppender, resume_records
-from harness.tokencount import Count, split_tokens
+from harness.tokencount import split_tokens
 from harness.tokens import token_counter
 from harness.variants import framings, generation_key
 from harness.watchdog import ServerGone, ask_all_while_up
@@ -126,7 +126,7 @@ def load_done(path: Path, log: Log) -> dict[str, str | None]:
     return {g.key: g.question_digest for g in kept}
 
 
-def to_generation(w: WorkItem, api: Api, r: Any, count: Count | None = None) -> Generation:
+def to_generation(w: WorkItem, api: Api, r: Any, count: TokenCounter | None = None) -> Generation:
     """The record of one answer; ``count`` counts thinking tokens when the server's usage does not."""
     reasoning_tokens, answer_tokens, token_split = split_tokens(
         r.output_tokens, r.reasoning, r.text, r.reasoning_tokens, count if r.reasoning else None
@@ -232,7 +232,7 @@ class Tally:
 
 async def _generate_all(
     server: Server, api: Api, items: list[WorkItem], plan: Plan, out: JsonlAppender, bar: tqdm,
-    count: Count | None = None,
+    count: TokenCounter | None = None,
 ) -> Tally:  # fmt: skip
     """Ask every item; stop early (and say why) when the server is gone or the breaker trips."""
     limits = plan.limits

@@ -7,18 +7,15 @@ candidate's own tokenizer (:mod:`harness.tokens`) and the record says so (``toke
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
-Count = Callable[[str], int | None]
-"""Tokens in a text, or None when they cannot be counted (no tokenizer)."""
-
+from harness.client import TokenCounter
 
 TokenSource = Literal["usage", "tokenizer"]
 
 
 def split_tokens(
-    output_tokens: int | None, reasoning: str, answer: str, usage_reasoning: int | None, count: Count | None
+    output_tokens: int | None, reasoning: str, answer: str, usage_reasoning: int | None, count: TokenCounter | None
 ) -> tuple[int | None, int | None, TokenSource | None]:
     """``(reasoning_tokens, answer_tokens, source)`` of one output.
 

@@ -97,12 +97,12 @@ def roofline_columns(
         mine = answers[(answers.candidate == cand.name) & answers.ok]
         if path is None or not path.is_file() or mine.empty:
             continue
-        shape = _shape(path)
-        if isinstance(shape, str):
-            out[cand.name] = (None, None, shape)
+        parsed = _shape(path)
+        if isinstance(parsed, str):
+            out[cand.name] = (None, None, parsed)
             continue
         g = gpu_named(plan.perf.gpu)
-        shape = shape.served_as(dtype_on_gpu(cand.vllm.dtype, json.loads(path.read_text(encoding="utf-8")))(g))
+        shape = parsed[0].served_as(dtype_on_gpu(cand.vllm.dtype, parsed[1])(g))
         context = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).mean()) or 1
         row = models.set_index("candidate").loc[cand.name]
         basis = str(row.get("cost_basis") or "")
@@ -113,12 +113,14 @@ def roofline_columns(
     return out
 
 
-def _shape(config_path: Path) -> Any:
-    """The model shape of a config.json, or "not modelled: why" (the report goes on without the roofline)."""
+def _shape(config_path: Path) -> tuple[Any, dict[str, Any]] | str:
+    """The model shape of a config.json and the config itself (read once), or "not modelled: why"
+    (the report goes on without the roofline)."""
     from harness.perf.roofline import ModelShape
 
     try:
-        return ModelShape.from_config(json.loads(config_path.read_text(encoding="utf-8")))
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        return ModelShape.from_config(config), config
     except (ValueError, TypeError, AttributeError, OSError) as exc:
         return f"not modelled: {exc}"
 
@@ -143,12 +145,11 @@ def smallest_gpu_at_peak(
             continue
         peak = int((rec.metrics.get("peak_requests_running") if rec else None) or plan.limits.concurrency)
         longest = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).max()) or 1
-        shape = _shape(path)
-        if isinstance(shape, str):
-            out[cand.name] = shape
+        parsed = _shape(path)
+        if isinstance(parsed, str):
+            out[cand.name] = parsed
             continue
-        config = json.loads(path.read_text(encoding="utf-8"))
-        found = smallest_gpu(shape, longest, max(peak, 1), dtype_on=dtype_on_gpu(cand.vllm.dtype, config))
+        found = smallest_gpu(parsed[0], longest, max(peak, 1), dtype_on=dtype_on_gpu(cand.vllm.dtype, parsed[1]))
         out[cand.name] = (
             f"{found[0].name} × {found[1]} ({peak} × {longest} tok)"
             if found
