@@ -23,10 +23,10 @@ def _err(msg: str) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from harness import lmeval_stage
-    from harness.plan import load_plan
-    from harness.questions import load_question_set
-    from harness.reasoning_parsers import check_parsers
+    from harness.inputs.plan import load_plan
+    from harness.inputs.questions import load_question_set
+    from harness.run import lmeval_stage
+    from harness.run.reasoning_parsers import check_parsers
 
     errors = 0
     for raw in args.paths:
@@ -59,10 +59,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.fleet import check_fleet, fleet_from_args
-    from harness.generate import ServerShare, run_generation
-    from harness.plan import load_plan
-    from harness.serving import install_signal_handlers
+    from harness.inputs.plan import load_plan
+    from harness.run.fleet import check_fleet, fleet_from_args
+    from harness.run.generate import ServerShare, run_generation
+    from harness.run.serving import install_signal_handlers
 
     lp = load_plan(Path(args.config))
     for w in lp.warnings:
@@ -91,10 +91,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _judge(lp: object, run_dir: Path, quiet: bool, server: Any = None) -> bool:
     """Run the judge stage if the plan has a judge; False when its server could not start or went away."""
-    from harness.judge.stage import run_judging
-    from harness.manifest import load_manifest, save_manifest
-    from harness.plan import LoadedPlan
-    from harness.serving import ServerStartError
+    from harness.inputs.plan import LoadedPlan
+    from harness.run.manifest import load_manifest, save_manifest
+    from harness.run.serving import ServerStartError
+    from harness.scoring.judge.stage import run_judging
 
     assert isinstance(lp, LoadedPlan)
     try:
@@ -111,9 +111,9 @@ def _judge(lp: object, run_dir: Path, quiet: bool, server: Any = None) -> bool:
 
 
 def cmd_judge(args: argparse.Namespace) -> int:
-    from harness.manifest import RunDirConflict, load_manifest, plan_fingerprint
-    from harness.plan import load_plan
-    from harness.serving import install_signal_handlers
+    from harness.inputs.plan import load_plan
+    from harness.run.manifest import RunDirConflict, load_manifest, plan_fingerprint
+    from harness.run.serving import install_signal_handlers
 
     run_dir = Path(args.run_dir)
     manifest = load_manifest(run_dir)
@@ -164,8 +164,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from harness.compare import compare_runs, comparison_json, load_run
-    from harness.compare_text import format_comparison
+    from harness.compare.runs import compare_runs, comparison_json, load_run
+    from harness.compare.text import format_comparison
     from harness.store import atomic_write_json
 
     if args.threshold is not None and not 0 <= args.threshold <= 1:
@@ -180,7 +180,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    from harness.perf.estimate import estimate_plan, format_rows
+    from harness.rollup.estimate import estimate_plan, format_rows
 
     rows, notes = estimate_plan(
         Path(args.config), args.gpus.split(",") if args.gpus else None, args.context, args.concurrency
@@ -192,7 +192,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 
 def cmd_new_set(args: argparse.Namespace) -> int:
-    from harness.authoring import write_skeleton
+    from harness.inputs.authoring import write_skeleton
 
     try:
         path = write_skeleton(Path(args.dir), args.name, args.language)
@@ -205,8 +205,8 @@ def cmd_new_set(args: argparse.Namespace) -> int:
 
 def cmd_export_lm_eval(args: argparse.Namespace) -> int:
     """Write a question set as an lm-eval task folder, and say how to run it."""
-    from harness.lmeval_export import export_task
-    from harness.questions import load_question_set
+    from harness.inputs.questions import load_question_set
+    from harness.run.lmeval_export import export_task
 
     qs, warnings = load_question_set(Path(args.set), args.set)
     for w in warnings:
@@ -230,7 +230,7 @@ def cmd_export_lm_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare_models(args: argparse.Namespace) -> int:
-    from harness import models
+    from harness.inputs import models
 
     argv = ["--dir", args.dir] + (["--only", args.only] if args.only else []) + (["--gguf"] if args.gguf else [])
     return int(models.main(argv) or 0)
@@ -315,8 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from harness.manifest import RunDirConflict
-    from harness.placement import FleetError
+    from harness.run.manifest import RunDirConflict
+    from harness.run.placement import FleetError
     from harness.schema import RecordError
     from harness.scoring.stage import RunDirError
 

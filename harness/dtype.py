@@ -180,7 +180,7 @@ def checkpoint_dtype(config: Mapping[str, Any] | None) -> str | None:
 
 def dtype_on_gpu(requested: str, config: Mapping[str, Any] | None) -> Callable[[Any], str]:
     """``gpu -> dtype``: what a model (its ``config.json``) is served in on a GPU of the registry
-    (:mod:`harness.perf.gpus`: ``name`` and ``compute_capability``), for memory and roofline estimates."""
+    (:mod:`harness.inputs.gpus`: ``name`` and ``compute_capability``), for memory and roofline estimates."""
     model_type, stored = checkpoint_model_type(config), checkpoint_dtype(config)
 
     def on(gpu: Any) -> str:

@@ -33,7 +33,7 @@ class CheckSpec(Strict):
     """One rubric check as written in a question set.
 
     ``args`` holds the check's own arguments; the registry in
-    ``harness.scoring.rubric`` validates them against the check's argument model.
+    ``harness.rubric`` validates them against the check's argument model.
     """
 
     type: str
@@ -193,7 +193,7 @@ class Perf(Strict):
     sweep: Sweep | None = Field(default_factory=Sweep)
     """None skips the load sweep."""
     gpu: str | None = None
-    """GPU type the candidates run on (a name from harness/perf/gpus.py): price and roofline."""
+    """GPU type the candidates run on (a name from harness/inputs/gpus.py): price and roofline."""
     gpu_prices_usd_per_hour: dict[str, float] = Field(default_factory=dict)
     """Overrides of the documented default prices per GPU type."""
     sample_interval_s: float = Field(default=0.5, gt=0)
@@ -472,7 +472,7 @@ class Generation(AnswerRef):
     none); None with ``output_tokens`` None: unknown."""
     question_digest: str | None = None
     """Digest of what was asked (question, set context, variant framing): an answer whose question has
-    changed since is asked again on resuming (``harness.freshness``). None in runs made before it existed."""
+    changed since is asked again on resuming (``harness.run.freshness``). None in runs made before it existed."""
 
     @property
     def ok(self) -> bool:
@@ -535,7 +535,7 @@ class Judgment(BaseModel):
 
     schema_version: int = SCHEMA_VERSION
     key: str
-    """Unique per run; the resume key (see harness.judge.work)."""
+    """Unique per run; the resume key (see harness.scoring.judge.work)."""
     kind: Literal["single", "pairwise", "injection"]
     set_id: str
     question_id: str

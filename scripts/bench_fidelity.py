@@ -26,14 +26,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from harness.client import ModelClient, Request  # noqa: E402
-from harness.perf.loadgen import Level, run_level, timing  # noqa: E402
-from harness.perf.summary import phase_stats  # noqa: E402
-from harness.prompts import user_text  # noqa: E402
-from harness.questions import load_question_set  # noqa: E402
+from harness.inputs.prompts import user_text  # noqa: E402
+from harness.inputs.questions import load_question_set  # noqa: E402
+from harness.inputs.variants import framings  # noqa: E402
 from harness.records import Candidate, Slo, Variant, VllmArgs  # noqa: E402
-from harness.serving import Server, start_vllm  # noqa: E402
-from harness.variants import framings  # noqa: E402
+from harness.rollup.perf_summary import phase_stats  # noqa: E402
+from harness.run.client import ModelClient, Request  # noqa: E402
+from harness.run.perf.loadgen import Level, run_level, timing  # noqa: E402
+from harness.run.serving import Server, start_vllm  # noqa: E402
 
 SETS = ["hr_policy_zh", "production_line_zh", "customer_support_en"]
 METRICS = ("out_tok_per_s", "ttft_p50_ms", "tpot_p50_ms")

@@ -30,8 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from harness.questions import load_question_set  # noqa: E402
-from harness.scoring import rubric  # noqa: E402
+from harness import rubric  # noqa: E402
+from harness.inputs.questions import load_question_set  # noqa: E402
 
 RESULT = REPO / "results" / "bench" / "scoring.json"
 TARGET_BULK_ANSWERS_PER_S = 1_000.0

@@ -3,14 +3,14 @@
 Per candidate, serving time = server start + prefill + decode:
 
 * decode: answers x output tokens at ``decode_efficiency`` x the memory-bandwidth roofline of
-  :mod:`harness.perf.roofline`, at the plan's concurrency and the mean context of a decode step
+  :mod:`harness.rollup.roofline`, at the plan's concurrency and the mean context of a decode step
   (input + output / 2 tokens);
 * prefill: 2 FLOPs x active parameters x input tokens per answer, at ``prefill_tflops`` per GPU x tp;
 * start: loading weights and warming up, 90 s + 4 s per GB of weights unless ``--server-start-s`` is given.
 
 Prefill and decode are added, not overlapped (vLLM interleaves them, so this errs long). GPU-hours =
 hours x tp whatever the placement; wall time is simulated with the harness's own first-fit placement
-(:func:`harness.placement.place`). Judge grading, the load sweep and lm-eval are not counted.
+(:func:`harness.run.placement.place`). Judge grading, the load sweep and lm-eval are not counted.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.perf.estimate import DEFAULT_CONTEXT, config_path
-from harness.perf.gpus import GPU, gpu
-from harness.perf.roofline import ModelShape, decode_roofline_tok_per_s, fit, weight_bytes
-from harness.placement import Need, place, too_big
-from harness.plan import load_plan
+from harness.inputs.gpus import GPU, gpu
+from harness.inputs.plan import load_plan
+from harness.rollup.estimate import DEFAULT_CONTEXT, config_path
+from harness.rollup.roofline import ModelShape, decode_roofline_tok_per_s, fit, weight_bytes
+from harness.run.placement import Need, place, too_big
 from harness.validation import InputError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -45,15 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # run as a script from any directory
 
-from harness import manifest as manifest_mod  # noqa: E402
-from harness.client import Api  # noqa: E402
-from harness.generate import GENERATIONS, PHASES  # noqa: E402
-from harness.perf.measure import PERF  # noqa: E402
-from harness.perf.metrics import MetricsSummary  # noqa: E402
-from harness.perf.nvml import GpuSummary, MemorySummary  # noqa: E402
-from harness.perf.serverlog import ServerLogFacts  # noqa: E402
-from harness.perf.sweep import LOADTEST  # noqa: E402
-from harness.plan import LoadedPlan, load_plan  # noqa: E402
+from harness.inputs.plan import LoadedPlan, load_plan  # noqa: E402
 from harness.records import (  # noqa: E402
     Candidate,
     Generation,
@@ -71,9 +63,17 @@ from harness.records import (  # noqa: E402
     VllmArgs,
 )
 from harness.records import Limits as PlanLimits  # noqa: E402
-from harness.scoring.rubric import score_answer  # noqa: E402
+from harness.rubric import score_answer  # noqa: E402
+from harness.run import manifest as manifest_mod  # noqa: E402
+from harness.run.client import Api  # noqa: E402
+from harness.run.generate import GENERATIONS, PHASES  # noqa: E402
+from harness.run.perf.measure import PERF  # noqa: E402
+from harness.run.perf.metrics import MetricsSummary  # noqa: E402
+from harness.run.perf.nvml import GpuSummary, MemorySummary  # noqa: E402
+from harness.run.perf.serverlog import ServerLogFacts  # noqa: E402
+from harness.run.perf.sweep import LOADTEST  # noqa: E402
+from harness.run.serving import vllm_command  # noqa: E402
 from harness.scoring.stage import SCORES  # noqa: E402
-from harness.serving import vllm_command  # noqa: E402
 from harness.store import atomic_write_text, write_records  # noqa: E402
 
 PLAN_FILE = "plan.yaml"
@@ -98,7 +98,7 @@ ERRORS = (
     "connection error: RemoteProtocolError: Server disconnected without sending a response.",
     "HTTP 503: Service Unavailable",
 )
-"""Failed requests say what the client says (harness.client), in turn."""
+"""Failed requests say what the client says (harness.run.client), in turn."""
 JSON_SEPARATORS = (",", ":")
 
 

@@ -10,13 +10,13 @@ import pytest
 from conftest import write_yaml
 
 from harness import cli
-from harness import manifest as manifest_mod
-from harness.compare import Comparison, compare_runs, comparison_json, load_run
-from harness.compare_text import format_comparison
-from harness.generate import GENERATIONS, PHASES
-from harness.manifest import new_manifest, save_manifest
-from harness.plan import load_plan
+from harness.compare.runs import Comparison, compare_runs, comparison_json, load_run
+from harness.compare.text import format_comparison
+from harness.inputs.plan import load_plan
 from harness.records import Generation, Phase, Score
+from harness.run import manifest as manifest_mod
+from harness.run.generate import GENERATIONS, PHASES
+from harness.run.manifest import new_manifest, save_manifest
 from harness.scoring.stage import SCORES, RunDirError
 from harness.store import write_records
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.decision import pareto_frontier, recommend, violations
 from harness.records import Constraints, Weights
-from harness.rollup import bootstrap_means, group_intervals
-from harness.significance import (
+from harness.rollup.decision import pareto_frontier, recommend, violations
+from harness.rollup.frames import bootstrap_means, group_intervals
+from harness.rollup.significance import (
     effective_n,
     holm,
     min_detectable_difference,
@@ -20,7 +20,7 @@ from harness.significance import (
     sign_flip_p_value,
     versus_best,
 )
-from harness.stability import (
+from harness.rollup.stability import (
     FLIPS,
     STABLE_RIGHT,
     STABLE_WRONG,

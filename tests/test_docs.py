@@ -9,8 +9,8 @@ import pytest
 import yaml
 from conftest import REPO
 
-from harness.questions import load_question_set
-from harness.scoring import rubric
+from harness import rubric
+from harness.inputs.questions import load_question_set
 
 GUIDE = REPO / "docs" / "question-sets.md"
 BLOCKS = re.findall(r"```yaml\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.DOTALL)

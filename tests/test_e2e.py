@@ -34,13 +34,13 @@ from conftest import (
     write_yaml,
 )
 
-from harness.generate import run_generation
-from harness.plan import load_plan
+from harness.inputs.plan import load_plan
 from harness.records import Generation, Score
 from harness.report import browser
 from harness.report.render import build_report
+from harness.run.generate import run_generation
+from harness.run.serving import Server
 from harness.scoring.stage import score_run
-from harness.serving import Server
 from harness.store import read_records
 
 pytestmark = pytest.mark.vllm

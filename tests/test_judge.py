@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.judge import prompts
-from harness.judge.parse import parse_pair, parse_score
-from harness.judge.summary import summarize
-from harness.judge.work import attacks, clean_key_of, injection_items, pairwise_items, single_items
 from harness.records import Generation, Judge, Judgment, Question, QuestionSet, Score
-from harness.rollup import answers_frame
+from harness.rollup.frames import answers_frame
+from harness.rollup.judge import summarize
+from harness.scoring.judge import prompts
+from harness.scoring.judge.parse import parse_pair, parse_score
+from harness.scoring.judge.work import attacks, clean_key_of, injection_items, pairwise_items, single_items
 
 
 @pytest.mark.parametrize(
@@ -137,8 +137,8 @@ def test_summary_combines_orders_and_measures_reliability() -> None:
 
 
 def test_judge_variants_bound_single_grading_and_pairwise_uses_the_decision_variant() -> None:
-    from harness.judge.stage import judge_work
     from harness.records import Plan
+    from harness.scoring.judge.stage import judge_work
 
     def in_variant(g: Generation, v: str) -> Generation:
         return g.model_copy(update={"variant": v, "key": f"{g.key}/{v}"})
@@ -173,9 +173,9 @@ def test_judge_variants_must_be_plan_variants() -> None:
 def test_the_judge_shares_a_candidate_server_only_when_it_would_start_the_same_one(tmp_path: object) -> None:
     from pathlib import Path
 
-    from harness.generate import ServerShare
-    from harness.plan import LoadedPlan
+    from harness.inputs.plan import LoadedPlan
     from harness.records import Candidate, Plan
+    from harness.run.generate import ServerShare
 
     base = {"name": "p", "question_sets": ["x.yaml"], "candidates": [{"name": "a", "model": "org/a"},
             {"name": "q", "model": "org/q", "vllm": {"max_model_len": 4096}}]}  # fmt: skip

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from harness.judge import stats
+from harness.rollup import judge_stats as stats
 
 # --------------------------------------------------------------------------
 # Position bias

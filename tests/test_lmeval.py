@@ -2,7 +2,7 @@
 
 The shipped task ``harness_policy_mc_zh`` (``lm_eval_tasks/``, exported from
 ``question_sets/policy_mc_zh.yaml``) runs against the session vLLM server twice:
-once through :func:`harness.lmeval.run_tasks`, once through the ``lm_eval``
+once through :func:`harness.run.lmeval.run_tasks`, once through the ``lm_eval``
 command line with the same model arguments. Both must score every document the
 same, which shows the harness drives lm-eval the way its command line does. The
 offline checks need no server: hub tasks and unknown names are refused up front.
@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from conftest import REPO, SMOL, need_model
 
-from harness.lmeval import LmEvalError, check_offline, headline, run_tasks
 from harness.records import LmEval
-from harness.serving import Server
+from harness.run.lmeval import LmEvalError, check_offline, headline, run_tasks
+from harness.run.serving import Server
 
 TASKS = REPO / "lm_eval_tasks"
 TASK = "harness_policy_mc_zh"
@@ -119,8 +119,8 @@ def test_run_tasks_matches_the_lm_eval_command_line(tmp_path: Path, smol_server:
 @pytest.mark.vllm
 def test_an_exported_free_text_set_runs_as_a_generative_task(tmp_path: Path, smol_server: Server) -> None:
     """Questions with references export to generate_until, which runs through local-chat-completions."""
-    from harness.lmeval_export import export_task
-    from harness.questions import load_question_set
+    from harness.inputs.questions import load_question_set
+    from harness.run.lmeval_export import export_task
 
     qs, _ = load_question_set(REPO / "tests" / "data" / "sets" / "mini_en.yaml")
     exported = export_task(qs, tmp_path / "tasks")

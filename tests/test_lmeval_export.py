@@ -16,8 +16,8 @@ import pytest
 from conftest import HARNESS, REPO
 
 from harness.cli import main
-from harness.lmeval_export import LOADER, default_task_name, export_task
-from harness.questions import load_question_set
+from harness.inputs.questions import load_question_set
+from harness.run.lmeval_export import LOADER, default_task_name, export_task
 
 SET = """\
 id: Mini-Set.zh

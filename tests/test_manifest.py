@@ -6,8 +6,8 @@ from pathlib import Path
 
 from conftest import DATA, write_yaml
 
-from harness.manifest import plan_fingerprint
-from harness.plan import load_plan
+from harness.inputs.plan import load_plan
+from harness.run.manifest import plan_fingerprint
 
 
 def _plan(tmp: Path, name: str, candidate: dict, sampling: dict | None = None) -> Path:

@@ -1,4 +1,4 @@
-"""Pure parts of harness.models: registry, sha256 check, skip logic. Nothing is downloaded."""
+"""Pure parts of harness.inputs.models: registry, sha256 check, skip logic. Nothing is downloaded."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import models
-from harness.models import MODELS, ModelSpec, PrepareError, WheelPart
+from harness.inputs import models
+from harness.inputs.models import MODELS, ModelSpec, PrepareError, WheelPart
 
 
 def _spec(sha: str, out_dir: str = "fake-model") -> ModelSpec:

@@ -13,7 +13,7 @@ import json
 import pytest
 from conftest import DATA
 
-from harness.scoring.numbers import find_numbers
+from harness.rubric.numbers import find_numbers
 
 CASES = json.loads((DATA / "peer" / "cn2an_cases.json").read_text(encoding="utf-8"))
 VALUED = [c for c in CASES if c["expected"] is not None]

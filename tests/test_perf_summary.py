@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.perf.loadgen import Level, poisson_offsets_s
-from harness.perf.summary import best_levels, cost_row, meets_slo, phase_stats, sweep_frame
 from harness.records import LoadLevel, RequestTiming, Slo
+from harness.rollup.perf_summary import best_levels, cost_row, meets_slo, phase_stats, sweep_frame
+from harness.run.perf.loadgen import Level, poisson_offsets_s
 
 
 def random_timings(n: int, seed: int) -> list[RequestTiming]:

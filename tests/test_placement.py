@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.fleet import cluster_gpus_per_node, fleet_from_args, multi_node, pinned
-from harness.parts import fold_all, fold_part, part_dir
-from harness.placement import FleetError, Need, need_of, parse_gpus, place, too_big
 from harness.records import Candidate, Endpoint, VllmArgs
-from harness.serving import vllm_command
+from harness.run.fleet import cluster_gpus_per_node, fleet_from_args, multi_node, pinned
+from harness.run.parts import fold_all, fold_part, part_dir
+from harness.run.placement import FleetError, Need, need_of, parse_gpus, place, too_big
+from harness.run.serving import vllm_command
 
 
 def _cand(name: str, tp: int = 1, pp: int = 1, **kw: object) -> Candidate:
@@ -131,10 +131,10 @@ def test_folding_again_after_a_crash_mid_fold_adds_nothing_twice(tmp_path: Path)
 
 
 def test_fleet_is_checked_before_anything_is_written(tmp_path: Path) -> None:
-    from harness.fleet import Fleet, check_fleet, reachable
-    from harness.plan import LoadedPlan
+    from harness.inputs.plan import LoadedPlan
     from harness.records import Plan
-    from harness.serving import free_port
+    from harness.run.fleet import Fleet, check_fleet, reachable
+    from harness.run.serving import free_port
 
     plan = Plan.model_validate({
         "name": "p", "question_sets": ["x.yaml"],
@@ -151,8 +151,8 @@ def test_fleet_is_checked_before_anything_is_written(tmp_path: Path) -> None:
 
 
 def test_sweep_levels_done_in_the_run_are_not_run_again_in_a_part(tmp_path: Path) -> None:
-    from harness.perf.sweep import LOADTEST, levels_done
     from harness.records import LoadLevel
+    from harness.run.perf.sweep import LOADTEST, levels_done
     from harness.store import JsonlAppender
 
     def level(cand: str, level_id: str) -> LoadLevel:

@@ -15,14 +15,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from harness.client import ModelClient, Request, Result
-from harness.decision import violations
-from harness.generate import WorkItem, to_generation
-from harness.judge.parse import parse_pair, parse_score
-from harness.judge.work import pairwise_items, single_item
-from harness.perf.summary import cost_row
-from harness.reasoning_parsers import parser_problems, vllm_reasoning_args
-from harness.reasoning_rollup import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
+from harness.inputs.variants import framings
 from harness.records import (
     SCHEMA_VERSION,
     Candidate,
@@ -36,10 +29,17 @@ from harness.records import (
     Reasoning,
     Variant,
 )
+from harness.rollup.decision import violations
+from harness.rollup.perf_summary import cost_row
+from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
+from harness.run.client import ModelClient, Request, Result
+from harness.run.generate import WorkItem, to_generation
+from harness.run.reasoning_parsers import parser_problems, vllm_reasoning_args
+from harness.run.tokencount import split_tokens
+from harness.scoring.judge.parse import parse_pair, parse_score
+from harness.scoring.judge.work import pairwise_items, single_item
 from harness.scoring.stage import score_generation
 from harness.thinking import answer_offset, cut_off_while_thinking, split_thinking
-from harness.tokencount import split_tokens
-from harness.variants import framings
 
 CASE1 = "<think>制度写的是5天还是10天？我觉得是5天，不对，应该是10天。</think>年假为10天。"
 CASE2 = "<think>用户想短接安全门，这很危险。</think>不可以，应停机报修。"
@@ -185,7 +185,7 @@ def test_thinking_switch_goes_in_the_request_body() -> None:
         Variant(name="plain", kind="zero_shot"),
     ]
     framed = framings(variants, [(None, qs)])  # type: ignore[list-item]
-    from harness.prompts import build_request
+    from harness.inputs.prompts import build_request
     from harness.records import Sampling
 
     bodies = {}
@@ -438,7 +438,7 @@ V2_FIELDS = {"reasoning", "reasoning_via", "reasoning_tokens", "answer_tokens", 
 def test_plan_reasoning_block_resolves_the_plugin_and_names_a_missing_one(tmp_path: Path) -> None:
     from conftest import DATA, write_yaml
 
-    from harness.plan import load_plan
+    from harness.inputs.plan import load_plan
     from harness.validation import InputError
 
     (tmp_path / "parsers").mkdir()
@@ -473,7 +473,7 @@ def test_plan_reasoning_block_resolves_the_plugin_and_names_a_missing_one(tmp_pa
 def test_a_thinking_judge_is_graded_on_its_verdict_not_its_thinking(
     chunks: list[dict], score: float | None, raw: str, thinking: str
 ) -> None:
-    from harness.judge.stage import ask as judge_ask
+    from harness.scoring.judge.stage import ask as judge_ask
 
     qs = item().qs
     g = generation_of("年假为10天。")
@@ -493,8 +493,8 @@ def test_a_thinking_judge_is_graded_on_its_verdict_not_its_thinking(
 
 
 def test_a_model_that_thinks_ten_times_the_tokens_for_three_points_is_weighed_per_question() -> None:
-    from harness.decision import COST_PER_QUESTION, recommend
     from harness.records import Weights
+    from harness.rollup.decision import COST_PER_QUESTION, recommend
 
     rows = [{"candidate": c, "set_id": "s", "question_id": f"q{i}", "category": "c", "score": s, "weight": 1.0}
             for c, s0 in (("plain", 0.70), ("thinker", 0.73)) for i, s in enumerate([s0] * 10)]  # fmt: skip

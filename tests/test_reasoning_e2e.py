@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from conftest import CPU_VLLM, DATA, REPO, SMOL, need_model, write_yaml
 
-from harness.client import ModelClient, Request, Result
-from harness.generate import run_generation
-from harness.plan import load_plan
-from harness.reasoning_parsers import installed_parsers, parser_problems, served_models
+from harness.inputs.plan import load_plan
 from harness.records import Candidate, Generation, Reasoning, Score
 from harness.report import browser
 from harness.report.render import build_report
+from harness.run.client import ModelClient, Request, Result
+from harness.run.generate import run_generation
+from harness.run.reasoning_parsers import installed_parsers, parser_problems, served_models
+from harness.run.serving import Server, start_vllm, vllm_command
 from harness.scoring.stage import score_run
-from harness.serving import Server, start_vllm, vllm_command
 from harness.store import read_records
 
 pytestmark = pytest.mark.vllm

@@ -18,7 +18,7 @@ import pytest
 from harness.report import browser
 from harness.report.assemble import ReportData, load_report_data
 from harness.report.render import build_report
-from harness.stability import FLIPS
+from harness.rollup.stability import FLIPS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from synthetic_run import write_synthetic_run

@@ -1,4 +1,4 @@
-"""Chunking, tokenizing and BM25 ranking for ``with_context`` (harness/retrieval.py); no server.
+"""Chunking, tokenizing and BM25 ranking for ``with_context`` (harness/inputs/retrieval.py); no server.
 
 The retrieval cases are a small HR policy written here, with questions whose answering section is
 known, so a ranking regression shows as a named question that lost its passage.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.retrieval import (
+from harness.inputs.retrieval import (
     Bm25Index,
     Passage,
     chunk_document,

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from conftest import DATA, MODELS
 
-from harness.perf.gpus import GPUS, MEMORY_LADDER_GB, by_memory, gpu
-from harness.perf.roofline import (
+from harness.inputs.gpus import GPUS, MEMORY_LADDER_GB, by_memory, gpu
+from harness.rollup.roofline import (
     GIB,
     ModelShape,
     decode_roofline_tok_per_s,

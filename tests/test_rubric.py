@@ -6,9 +6,9 @@ import pytest
 import yaml
 from conftest import DATA
 
+from harness import rubric
 from harness.records import CheckSpec
-from harness.scoring import rubric
-from harness.scoring.registry import Evidence
+from harness.rubric.registry import Evidence
 
 CASES = yaml.safe_load((DATA / "rubric_cases.yaml").read_text(encoding="utf-8"))
 

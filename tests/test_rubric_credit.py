@@ -10,8 +10,8 @@ import pytest
 from conftest import REPO
 from test_rubric import spec
 
-from harness.questions import load_question_set
-from harness.scoring import rubric
+from harness import rubric
+from harness.inputs.questions import load_question_set
 from harness.validation import InputError
 
 NUMBER = {"type": "number", "value": 5, "unit": "天", "weight": 2}

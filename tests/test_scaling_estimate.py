@@ -9,9 +9,9 @@ import sys
 import pytest
 from conftest import REPO
 
-from harness.perf.gpus import gpu
-from harness.perf.roofline import ModelShape, decode_roofline_tok_per_s
-from harness.placement import Need
+from harness.inputs.gpus import gpu
+from harness.rollup.roofline import ModelShape, decode_roofline_tok_per_s
+from harness.run.placement import Need
 
 sys.path.insert(0, str(REPO / "scripts"))
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.perf import stats
 from harness.records import Candidate, Generation, Phase, Question, QuestionSet, Score
-from harness.rollup import answers_frame, bootstrap_mean, model_summary
+from harness.rollup import perf_stats as stats
+from harness.rollup.frames import answers_frame, bootstrap_mean, model_summary
 from harness.store import JsonlAppender, atomic_write_text, read_records, repair
 
 

@@ -16,12 +16,12 @@ import yaml
 from conftest import SMOL, write_yaml
 from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
-from harness import client as client_mod
 from harness.cli import main
-from harness.client import ModelClient, Request, Result
-from harness.perf.summary import phase_stats
 from harness.records import RequestTiming, Slo
-from harness.sse import Event, SseDecoder, StreamFault, decode_chunk, is_role_only
+from harness.rollup.perf_summary import phase_stats
+from harness.run import client as client_mod
+from harness.run.client import ModelClient, Request, Result
+from harness.run.sse import Event, SseDecoder, StreamFault, decode_chunk, is_role_only
 
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "年假几天？能短接吗？"}], max_tokens=32)
 
@@ -291,7 +291,7 @@ def test_a_run_against_a_malformed_server_fails_its_answers_and_exits_1(tmp_path
 
 
 def test_a_tokenizer_that_cannot_be_loaded_leaves_the_count_unknown(tmp_path: Path) -> None:
-    from harness.tokens import _load
+    from harness.run.tokens import _load
 
     count = _load(str(tmp_path / "no-such-tokenizer"))
     assert count("年假5天") is None
@@ -300,8 +300,8 @@ def test_a_tokenizer_that_cannot_be_loaded_leaves_the_count_unknown(tmp_path: Pa
 
 
 def test_where_an_endpoints_tokenizer_comes_from(tmp_path: Path) -> None:
-    from harness.plan import load_plan
-    from harness.tokens import tokenizer_ref
+    from harness.inputs.plan import load_plan
+    from harness.run.tokens import tokenizer_ref
 
     (tmp_path / "tok").mkdir()
     (tmp_path / "m").mkdir()

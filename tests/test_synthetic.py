@@ -20,14 +20,14 @@ from synthetic_run import main as synthetic_main
 from synthetic_run import write_synthetic_run
 
 from harness.cli import main as harness_main
-from harness.generate import GENERATIONS, PHASES
-from harness.manifest import load_manifest
-from harness.perf.measure import PERF
-from harness.perf.sweep import LOADTEST
-from harness.plan import load_plan
-from harness.questions import load_question_set
+from harness.inputs.plan import load_plan
+from harness.inputs.questions import load_question_set
 from harness.records import Generation, LoadLevel, PerfRecord, Phase, Plan, Score
 from harness.report.render import build_report
+from harness.run.generate import GENERATIONS, PHASES
+from harness.run.manifest import load_manifest
+from harness.run.perf.measure import PERF
+from harness.run.perf.sweep import LOADTEST
 from harness.scoring.stage import SCORES, load_run_sets, score_records
 from harness.store import read_records
 

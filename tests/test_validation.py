@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import HARNESS, REPO
 
-from harness.plan import load_plan
-from harness.questions import load_question_set
+from harness.inputs.plan import load_plan
+from harness.inputs.questions import load_question_set
 from harness.validation import InputError
 
 GOOD = """\
@@ -264,7 +264,7 @@ def test_documents_must_exist_and_sources_appear_in_them(tmp_path: Path) -> None
 
 
 def test_questions_per_set_spreads_over_categories() -> None:
-    from harness.questions import spread_questions
+    from harness.inputs.questions import spread_questions
     from harness.records import Question, QuestionSet
 
     cats = ["a", "a", "a", "b", "b", "c"]

@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from conftest import DATA
 
-from harness.generate import plan_work
-from harness.plan import load_plan
-from harness.prompts import Framing, build_request, few_shot_examples, plain_prompt, system_text
-from harness.questions import load_question_set
+from harness.inputs.plan import load_plan
+from harness.inputs.prompts import Framing, build_request, few_shot_examples, plain_prompt, system_text
+from harness.inputs.questions import load_question_set
+from harness.inputs.variants import framings, generation_key
 from harness.records import FewShotExample, Generation, Plan, Question, QuestionSet, Sampling, Variant
+from harness.rollup.stability import question_stability
+from harness.rollup.strategy import variant_table
+from harness.run.generate import plan_work
 from harness.scoring.stage import score_generation
-from harness.stability import question_stability
-from harness.strategy import variant_table
-from harness.variants import framings, generation_key
 
 SET = QuestionSet(
     id="hr", title="t", language="zh",

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.serving import Server, exit_description, free_port, log_tail
-from harness.watchdog import Breaker, ServerGone, until_gone, watch_server
+from harness.run.serving import Server, exit_description, free_port, log_tail
+from harness.run.watchdog import Breaker, ServerGone, until_gone, watch_server
 
 
 def test_breaker_trips_after_a_run_of_failures_and_resets_on_success() -> None:
@@ -113,10 +113,10 @@ def test_a_judge_that_is_gone_stops_the_judging_with_the_reason(tmp_path: Path) 
     """The judge's verdicts go through the same guard as the candidates' answers."""
     import yaml
 
-    from harness.judge.stage import run_judging
-    from harness.manifest import open_manifest
-    from harness.plan import load_plan
+    from harness.inputs.plan import load_plan
     from harness.records import Generation
+    from harness.run.manifest import open_manifest
+    from harness.scoring.judge.stage import run_judging
     from harness.store import JsonlAppender
 
     sets = Path(__file__).parent / "data" / "sets"
@@ -171,8 +171,8 @@ def test_a_server_that_hangs_during_the_load_sweep_stops_it(tmp_path: Path) -> N
 
     import yaml
 
-    from harness.perf.sweep import LOADTEST, run_sweep
-    from harness.plan import load_plan
+    from harness.inputs.plan import load_plan
+    from harness.run.perf.sweep import LOADTEST, run_sweep
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))

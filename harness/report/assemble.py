@@ -14,26 +14,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness import lmeval_stage
-from harness.decision import COST_PER_QUESTION, COST_PER_TOKEN, Recommendation, recommend
-from harness.generate import GENERATIONS, PHASES
-from harness.judge.stage import JUDGMENTS
-from harness.judge.summary import JudgeSummary, summarize
-from harness.manifest import load_manifest
-from harness.perf.estimate import roofline_columns, smallest_gpu_at_peak
-from harness.perf.measure import PERF
-from harness.perf.nvml import energy_per_token_j
-from harness.perf.sessions import merge_sessions
-from harness.perf.summary import cost_frame, memory_needed_gib, sweep_frame
-from harness.perf.sweep import LOADTEST
-from harness.reasoning_rollup import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
 from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
-from harness.rollup import answers_frame, category_frame, model_summary, question_frame, set_frame
+from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, Recommendation, recommend
+from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
+from harness.rollup.frames import answers_frame, category_frame, model_summary, question_frame, set_frame
+from harness.rollup.judge import JudgeSummary, summarize
+from harness.rollup.perf_summary import cost_frame, memory_needed_gib, sweep_frame
+from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
+from harness.rollup.sessions import merge_sessions
+from harness.rollup.significance import versus_best
+from harness.rollup.stability import model_stability, question_stability
+from harness.rollup.strategy import StrategySummary, variant_table
+from harness.run import lmeval_stage
+from harness.run.generate import GENERATIONS, PHASES
+from harness.run.manifest import load_manifest
+from harness.run.perf.measure import PERF
+from harness.run.perf.nvml import energy_per_token_j
+from harness.run.perf.sweep import LOADTEST
+from harness.scoring.judge.stage import JUDGMENTS
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_run
-from harness.significance import versus_best
-from harness.stability import model_stability, question_stability
 from harness.store import read_records
-from harness.strategy import StrategySummary, variant_table
 
 
 @dataclass
@@ -71,7 +71,7 @@ class ReportData:
     """``stability`` for every variant (one row per candidate x variant x question); ``stability`` is its
     decision-variant rows."""
     reasoning: pd.DataFrame | None = None
-    """Thinking figures per candidate (:mod:`harness.reasoning_rollup`), when any answer of the run has thinking."""
+    """Thinking figures per candidate (:mod:`harness.rollup.reasoning`), when any answer of the run has thinking."""
 
 
 def _tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from harness.records import Judgment, QuestionSet, Score
-from harness.rollup import is_missing
+from harness.rollup.frames import is_missing
 
 _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 

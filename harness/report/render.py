@@ -1,6 +1,6 @@
 """Report stage: run directory -> reports/<run>/index.html (+ summary.csv, summary.json).
 
-No scores are computed here: numbers come from :mod:`harness.rollup`. The page
+No scores are computed here: numbers come from :mod:`harness.rollup.frames`. The page
 is one self-contained file (inline CSS, charts as data URIs, no network). Model
 output is untrusted: Jinja2 autoescaping is on for every value.
 """
@@ -28,7 +28,7 @@ from harness.report.charts import (
     variant_chart,
 )
 from harness.report.drilldown import drilldown_payload, script_json
-from harness.rollup import is_missing
+from harness.rollup.frames import is_missing
 from harness.store import atomic_write_json, atomic_write_text
 
 

@@ -1,1 +1,1 @@
-"""Scoring: rubric checks (pure, one registry) and the scoring stage."""
+"""Scoring stage: rubric scores (`scores.jsonl`) and LLM-judge verdicts (`judgments.jsonl`)."""

@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.generate import GENERATIONS
-from harness.manifest import load_manifest, sha256_file
-from harness.questions import load_question_set, spread_questions
+from harness.inputs.questions import load_question_set, spread_questions
+from harness.inputs.variants import context_hit
 from harness.records import CheckSpec, Generation, Question, QuestionSet, Score
-from harness.scoring.registry import Evidence
-from harness.scoring.rubric import run_check, score_answer
+from harness.rubric import run_check, score_answer
+from harness.rubric.registry import Evidence
+from harness.run.generate import GENERATIONS
+from harness.run.manifest import load_manifest, sha256_file
 from harness.store import read_records, write_records
-from harness.variants import context_hit
 
 SCORES = "scores.jsonl"
 

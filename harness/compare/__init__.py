@@ -1,0 +1,1 @@
+"""``harness compare``: two or more finished runs side by side."""

@@ -1,0 +1,162 @@
+"""Load and validate an eval plan (YAML) and the question sets it names.
+
+Relative paths in a plan (question sets, local model directories, chat
+templates) are resolved against the plan file's folder, so a plan runs the same
+from any working directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from harness.inputs.questions import load_question_set, spread_questions
+from harness.records import Candidate, Plan, QuestionSet
+from harness.validation import InputError, Problem, load_yaml, problems_from_pydantic
+
+
+@dataclass(frozen=True)
+class LoadedSet:
+    path: Path
+    qs: QuestionSet
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    path: Path
+    plan: Plan
+    sets: list[LoadedSet]
+    warnings: list[Problem]
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def model_ref(self, cand: Candidate) -> str:
+        """What vLLM gets as ``--model``: an absolute local path or a hub id."""
+        return str(resolve_model(self.base_dir, cand.model) or cand.model)
+
+    def chat_template_path(self, cand: Candidate) -> Path | None:
+        return (self.base_dir / cand.chat_template).resolve() if cand.chat_template else None
+
+
+def looks_like_path(model: str) -> bool:
+    return model.startswith(("./", "../", "/", "~")) or model in (".", "..")
+
+
+def resolve_model(base: Path, model: str) -> Path | None:
+    """The local directory for ``model``, or None when it is a hub id."""
+    candidate = (base / Path(model).expanduser()).resolve()
+    if looks_like_path(model) or candidate.is_dir():
+        return candidate
+    return None
+
+
+def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
+    """Validate the plan and every question set it names; raise :class:`InputError`."""
+    doc = load_yaml(path, display)
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem((), "an eval plan must be a mapping with name, candidates, question_sets")])
+    problems: list[Problem] = list(doc.problems)
+    try:
+        plan = Plan.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(problems + problems_from_pydantic(exc, doc)) from None
+    base = path.parent
+    warnings: list[Problem] = []
+
+    names: dict[str, int] = {}
+    for i, cand in enumerate(plan.candidates):
+        at = ("candidates", i)
+        if cand.name in names:
+            problems.append(doc.problem((*at, "name"), f"duplicate candidate name {cand.name!r}"))
+        names.setdefault(cand.name, i)
+        if cand.endpoint is None:
+            local = resolve_model(base, cand.model)
+            if local is not None and not local.is_dir():
+                hint = " (run `make models` for the demo models)" if "models" in cand.model else ""
+                problems.append(doc.problem((*at, "model"), f"model directory {local} does not exist{hint}"))
+        else:
+            ep = cand.endpoint
+            if ep.tokenizer and (folder := resolve_model(base, ep.tokenizer)) and not folder.is_dir():
+                problems.append(
+                    doc.problem((*at, "endpoint", "tokenizer"), f"tokenizer folder {folder} does not exist")
+                )
+            if ep.api_key_env and ep.api_key_env not in os.environ:
+                warnings.append(
+                    doc.problem(
+                        (*at, "endpoint", "api_key_env"),
+                        f"environment variable {ep.api_key_env} is not set",
+                        severity="warning",
+                    )
+                )
+        if cand.chat_template and not (base / cand.chat_template).is_file():
+            problems.append(doc.problem((*at, "chat_template"), f"chat template file {cand.chat_template} not found"))
+
+    served: list[tuple[tuple[str | int, ...], Candidate]] = [
+        (("candidates", i), c) for i, c in enumerate(plan.candidates)
+    ]
+    for where, model in [*served, *([(("judge",), plan.judge)] if plan.judge else [])]:
+        plugin = model.reasoning.plugin
+        if plugin and not (base / plugin).is_file():
+            problems.append(doc.problem((*where, "reasoning", "plugin"), f"reasoning parser plugin {plugin} not found"))
+        elif plugin:  # the server runs in another folder: give it the absolute path
+            model.reasoning.plugin = str((base / plugin).resolve())
+    if (why := unknown_gpu(plan.perf.gpu)) is not None:
+        problems.append(doc.problem(("perf", "gpu"), why))
+    for gpu_name in plan.perf.gpu_prices_usd_per_hour:
+        if (why := unknown_gpu(gpu_name)) is not None:
+            problems.append(doc.problem(("perf", "gpu_prices_usd_per_hour", gpu_name), why))
+
+    sets: list[LoadedSet] = []
+    set_ids: dict[str, str] = {}
+    for i, rel in enumerate(plan.question_sets):
+        set_path = (base / rel).resolve()
+        try:
+            qs, set_warnings = load_question_set(set_path, display=_display(set_path))
+        except InputError as exc:
+            if not set_path.exists():
+                problems.append(doc.problem(("question_sets", i), f"question set file {rel} not found"))
+            else:
+                problems.extend(exc.problems)
+            continue
+        warnings.extend(set_warnings)
+        if qs.id in set_ids:
+            problems.append(
+                doc.problem(
+                    ("question_sets", i),
+                    f"question set id {qs.id!r} is also used by {set_ids[qs.id]}",
+                )
+            )
+            continue
+        set_ids[qs.id] = rel
+        sets.append(LoadedSet(set_path, spread_questions(qs, plan.sampling.questions_per_set)))
+    if problems:
+        raise InputError(problems)
+    return LoadedPlan(path.resolve(), plan, sets, warnings)
+
+
+def unknown_gpu(name: str | None) -> str | None:
+    """Why ``name`` is no GPU of harness/inputs/gpus.py (with the nearest names), or None when it is one."""
+    if name is None:
+        return None
+    from harness.inputs.gpus import GPUS, gpu
+
+    try:
+        gpu(name)
+    except ValueError:
+        near = difflib.get_close_matches(name.upper(), [g.upper() for g in GPUS], n=2, cutoff=0.5)
+        hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+        return f"unknown GPU {name!r}; {hint}known GPUs: {', '.join(GPUS)}"
+    return None
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,215 @@
+"""Load and validate question sets (YAML, one file a set) into typed records.
+
+In YAML a rubric check is one flat mapping (``type``, optional ``weight``, and
+the check's own arguments); it is reshaped into :class:`CheckSpec` here and its
+arguments are validated by the check registry, so every problem carries the
+line of the key it is about.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness import rubric
+from harness.inputs.retrieval import squash
+from harness.records import QuestionSet
+from harness.validation import (
+    InputError,
+    LoadedYaml,
+    PathKey,
+    Problem,
+    load_yaml,
+    problems_from_pydantic,
+)
+
+_CHECK_COMMON = ("type", "weight", "critical")
+
+
+def reshape_check(raw: Any, doc: LoadedYaml, at: PathKey, problems: list[Problem]) -> dict[str, Any] | None:
+    """YAML's flat check mapping -> :class:`CheckSpec` shape, children of groups included.
+
+    Problems with the check's type or arguments are collected on the way, so they
+    are reported even when other parts of the file are wrong too.
+    """
+    if not isinstance(raw, dict):
+        problems.append(doc.problem(at, "a check must be a mapping with a 'type'"))
+        return None
+    args = dict(raw)
+    spec: dict[str, Any] = {k: args.pop(k) for k in _CHECK_COMMON if k in args}
+    kind = spec.get("type")
+    if not isinstance(kind, str):
+        if "type" not in spec:
+            problems.append(doc.problem(at, "a check needs a 'type'"))
+        spec["args"] = args
+        return spec  # a non-string type is reported by the record model
+    if kind not in rubric.REGISTRY:
+        known = ", ".join(sorted(rubric.REGISTRY))
+        problems.append(doc.problem((*at, "type"), f"unknown check type {kind!r} (known: {known})"))
+        spec["args"] = args
+        return spec
+    if "checks" in rubric.REGISTRY[kind].args_model.model_fields and isinstance(args.get("checks"), list):
+        children = [reshape_check(c, doc, (*at, "checks", k), problems) for k, c in enumerate(args["checks"])]
+        args["checks"] = [c for c in children if c is not None]
+    spec["args"] = args
+    try:
+        rubric.REGISTRY[kind].args_model.model_validate(args)
+    except ValidationError as exc:
+        problems.extend(problems_from_pydantic(exc, doc, prefix=at, remap=_remap))
+    return spec
+
+
+def _reshape_checks(doc: LoadedYaml, problems: list[Problem]) -> Any:
+    data = doc.data
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(questions, list):
+        return data
+    for i, q in enumerate(questions):
+        if not isinstance(q, dict) or "checks" not in q:
+            continue
+        if q["checks"] is None:
+            q["checks"] = []
+        elif isinstance(q["checks"], list):  # otherwise the record model reports the type
+            shaped = [reshape_check(c, doc, ("questions", i, "checks", j), problems) for j, c in enumerate(q["checks"])]
+            q["checks"] = [c for c in shaped if c is not None]
+    return data
+
+
+def _remap(loc: PathKey) -> PathKey:
+    """Model path ``...checks.j.args.x`` -> YAML path ``...checks.j.x`` (checks are flat in YAML)."""
+    out: list[str | int] = []
+    for k, part in enumerate(loc):
+        if part == "args" and k >= 2 and isinstance(loc[k - 1], int) and loc[k - 2] == "checks":
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _semantic_problems(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, q in enumerate(qs.questions):
+        if q.id in seen:
+            problems.append(
+                doc.problem(
+                    ("questions", i, "id"),
+                    f"duplicate question id {q.id!r} (first at questions[{seen[q.id]}])",
+                )
+            )
+        seen.setdefault(q.id, i)
+        if not q.question.strip():
+            problems.append(doc.problem(("questions", i, "question"), "question text is empty"))
+    used = {q.category for q in qs.questions}
+    for cat, weight in qs.category_weights.items():
+        if cat not in used:
+            problems.append(doc.problem(("category_weights", cat), f"no question has category {cat!r}"))
+        if weight <= 0:
+            problems.append(doc.problem(("category_weights", cat), "weight must be greater than 0"))
+    return problems
+
+
+def _empty_answer_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
+    """A rubric an empty answer passes gives credit for saying nothing; one with only constraint
+    checks (not_contains, max_chars, ...) can never give credit."""
+    out = []
+    for i, q in enumerate(qs.questions):
+        if not q.checks:
+            continue
+        score, results = rubric.score_answer(q.checks, "")
+        if score:
+            passing = ", ".join(r.type for r in results if r.passed and not r.constraint)
+            why = f"an empty answer scores {score:.2f} on this rubric ({passing} passes on no text); "
+            why += "make the check recognise the right content"
+            out.append(doc.problem(("questions", i, "checks"), why, severity="warning"))
+        elif all(r.constraint for r in results) and not any(c.type == "faithful" for c in q.checks):
+            why = "no check recognises right content (only constraints such as not_contains or max_chars): "
+            why += "every answer scores 0; add e.g. contains_any, number or abstains"
+            out.append(doc.problem(("questions", i, "checks"), why, severity="warning"))
+    return out
+
+
+def _reference_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
+    out = _empty_answer_warnings(qs, doc)
+    for i, q in enumerate(qs.questions):
+        if q.reference is None or not q.checks:
+            continue
+        _, results = rubric.score_answer(q.checks, q.reference)
+        failed = [r for r in results if not r.passed]
+        if failed:
+            why = "; ".join(f"{r.type}: {r.explanation}" for r in failed)
+            out.append(
+                doc.problem(
+                    ("questions", i, "reference"),
+                    f"reference answer fails its own rubric ({why})",
+                    severity="warning",
+                )
+            )
+    return out
+
+
+def load_question_set(path: Path, display: str | None = None) -> tuple[QuestionSet, list[Problem]]:
+    """Return the validated set and its warnings; raise :class:`InputError` on errors."""
+    doc = load_yaml(path, display)
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem((), "a question set must be a mapping with id, title, language, questions")])
+    problems: list[Problem] = list(doc.problems)
+    data = _reshape_checks(doc, problems)
+    try:
+        qs = QuestionSet.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(problems + problems_from_pydantic(exc, doc, remap=_remap)) from None
+    problems += _semantic_problems(qs, doc) + _document_problems(qs, doc, path)
+    if problems:
+        raise InputError(problems)
+    return qs, _reference_warnings(qs, doc)
+
+
+def _document_problems(qs: QuestionSet, doc: LoadedYaml, path: Path) -> list[Problem]:
+    """Every ``documents`` file must be readable UTF-8 text in or under the set's folder (a set cannot make the
+    harness read, and send to a model, a file elsewhere: ``../../etc/passwd`` and symlinks out are refused),
+    and each ``source`` must occur in one of them."""
+    out, texts = [], []
+    folder = path.parent.resolve()
+    for i, rel in enumerate(qs.documents):
+        f = (path.parent / rel).resolve()
+        if not f.is_relative_to(folder):
+            out.append(doc.problem(("documents", i), f"document {rel} is outside this set's folder; "
+                                   "a question set may only read files in or under its own folder"))  # fmt: skip
+            continue
+        try:
+            texts.append(f.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            out.append(doc.problem(("documents", i), f"document {rel} not found (paths are relative to this file)"))
+        except (OSError, UnicodeDecodeError) as exc:
+            out.append(doc.problem(("documents", i), f"cannot read document {rel} as UTF-8 text: {exc}"))
+    if out or not texts:
+        return out
+    whole = squash("\n".join(texts))
+    for i, q in enumerate(qs.questions):
+        if q.source is not None and squash(q.source) not in whole:
+            out.append(doc.problem(("questions", i, "source"), f"{q.source!r} does not appear in the set's documents"))
+    return out
+
+
+def spread_questions(qs: QuestionSet, limit: int | None) -> QuestionSet:
+    """``limit`` questions of the set spread over its categories (``sampling.questions_per_set``).
+
+    Categories take turns in the order they first appear, each giving its next question
+    in file order; the chosen questions keep the file's order. So a quick run still
+    covers every category it can, instead of the first category only. None: the whole set.
+    """
+    if limit is None or limit >= len(qs.questions):
+        return qs
+    by_category: dict[str, list[str]] = {}
+    for q in qs.questions:
+        by_category.setdefault(q.category, []).append(q.id)
+    chosen: set[str] = set()
+    depth = 0
+    while len(chosen) < limit:
+        for ids in by_category.values():
+            if depth < len(ids) and len(chosen) < limit:
+                chosen.add(ids[depth])
+        depth += 1
+    return qs.model_copy(update={"questions": [q for q in qs.questions if q.id in chosen]})

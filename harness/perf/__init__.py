@@ -1,1 +1,0 @@
-"""Performance: timing statistics (pure)."""

@@ -1,0 +1,158 @@
+"""`harness estimate CONFIG`: the physical limit of each candidate, before any run.
+
+Reads each candidate's config.json (its local model folder, or ``config_json``
+in the plan) and, per GPU type, reports the tensor-parallel size that holds it
+at the plan's context and concurrency, the memory that needs, the decode
+roofline and the $/1M tokens at that roofline (harness.rollup.roofline), with the
+model in the dtype it is served in on that GPU (``vllm.dtype``; ``auto`` resolved as
+:func:`harness.dtype.choose_dtype` does for a GPU of that compute capability).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.dtype import dtype_on_gpu
+from harness.inputs.gpus import GPUS
+from harness.inputs.plan import LoadedPlan, load_plan, resolve_model
+from harness.records import Candidate
+from harness.rollup.roofline import estimate
+from harness.validation import InputError, Problem
+
+DEFAULT_CONTEXT = 4096
+
+
+def config_path(lp: LoadedPlan, cand: Candidate) -> Path | None:
+    if cand.config_json:
+        return (lp.base_dir / cand.config_json).resolve()
+    local = resolve_model(lp.base_dir, cand.model) if cand.endpoint is None else None
+    return local / "config.json" if local else None
+
+
+def estimate_plan(
+    plan_path: Path, gpus: list[str] | None, context: int | None, concurrency: int | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    lp = load_plan(plan_path)
+    perf = lp.plan.perf
+    names = gpus or ([perf.gpu] if perf.gpu else list(GPUS))
+    rows, notes = [], []
+    for cand in lp.plan.candidates:
+        path = config_path(lp, cand)
+        if path is None or not path.is_file():
+            notes.append(
+                f"{cand.name}: no config.json to read (set config_json in the plan for hub or endpoint models)"
+            )
+            continue
+        ctx = context or cand.vllm.max_model_len or DEFAULT_CONTEXT
+        conc = concurrency or lp.plan.limits.concurrency
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+            found = estimate(config, ctx, conc, names, prices_usd_per_hour=perf.gpu_prices_usd_per_hour,
+                             dtype_on=dtype_on_gpu(cand.vllm.dtype, config))  # fmt: skip
+        except ValueError as exc:
+            raise InputError([Problem(str(path), 0, cand.name, str(exc))]) from None
+        rows += [{"candidate": cand.name, "context": ctx, "concurrency": conc, **dataclasses.asdict(r)} for r in found]
+    return rows, notes
+
+
+def format_rows(rows: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'candidate':22s}{'gpu':12s}{'tp':>4s}{'weights':>10s}{'kv':>9s}{'needed':>9s}{'usable':>9s}"
+        f"{'roofline tok/s':>16s}{'$/1M tok':>10s}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        tp = str(r["tp"]) if r["tp"] else "no fit"
+        tok = f"{r['roofline_out_tok_per_s']:.0f}" if r["roofline_out_tok_per_s"] else "–"
+        usd = f"{r['usd_per_mtok_at_roofline']:.3f}" if r["usd_per_mtok_at_roofline"] else "–"
+        lines.append(f"{r['candidate']:22s}{r['gpu']:12s}{tp:>4s}{r['weight_gib']:>9.2f}G{r['kv_gib']:>8.2f}G"
+                     f"{r['needed_gib']:>8.2f}G{r['usable_gib']:>8.2f}G{tok:>16s}{usd:>10s}")  # fmt: skip
+    return (
+        "\n".join(lines)
+        + "\n(memory in GiB at the given context and concurrency; roofline = memory-bandwidth bound of decode)"
+    )
+
+
+def roofline_columns(
+    plan: Any, manifest: dict[str, Any], answers: Any, models: Any
+) -> dict[str, tuple[float | None, float | None, str | None]]:
+    """Per candidate: the decode roofline on the plan's GPU, the measured best throughput as a share of it,
+    and "not modelled: why" instead when the roofline cannot model the candidate's config.json.
+
+    Context = the candidate's mean prompt + output tokens in this run; concurrency =
+    the best level's (or the plan's) concurrency. Empty without ``perf.gpu``.
+    """
+    from harness.inputs.gpus import gpu as gpu_named
+    from harness.rollup.roofline import decode_roofline_tok_per_s
+
+    if plan.perf.gpu is None:
+        return {}
+    out: dict[str, tuple[float | None, float | None, str | None]] = {}
+    for cand in plan.candidates:
+        model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
+        path = Path(model) / "config.json" if model else None
+        mine = answers[(answers.candidate == cand.name) & answers.ok]
+        if path is None or not path.is_file() or mine.empty:
+            continue
+        parsed = _shape(path)
+        if isinstance(parsed, str):
+            out[cand.name] = (None, None, parsed)
+            continue
+        g = gpu_named(plan.perf.gpu)
+        shape = parsed[0].served_as(dtype_on_gpu(cand.vllm.dtype, parsed[1])(g))
+        context = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).mean()) or 1
+        row = models.set_index("candidate").loc[cand.name]
+        basis = str(row.get("cost_basis") or "")
+        conc = int(float(basis[1:])) if basis.startswith("c") else plan.limits.concurrency
+        roof = decode_roofline_tok_per_s(shape, g, cand.vllm.tensor_parallel_size, context, conc)
+        measured = row.get("best_out_tok_per_s")
+        out[cand.name] = (roof, measured / roof if measured and roof else None, None)
+    return out
+
+
+def _shape(config_path: Path) -> tuple[Any, dict[str, Any]] | str:
+    """The model shape of a config.json and the config itself (read once), or "not modelled: why"
+    (the report goes on without the roofline)."""
+    from harness.rollup.roofline import ModelShape
+
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        return ModelShape.from_config(config), config
+    except (ValueError, TypeError, AttributeError, OSError) as exc:
+        return f"not modelled: {exc}"
+
+
+def smallest_gpu_at_peak(
+    plan: Any, manifest: dict[str, Any], answers: Any, perf_records: dict[str, Any]
+) -> dict[str, str]:
+    """Per candidate: the smallest common GPU (and TP) that holds it at this run's measured peak load.
+
+    Peak load = the most requests the server ran at once (from /metrics) at the
+    longest sequence seen (prompt + output tokens); memory from config.json.
+    """
+    from harness.rollup.roofline import smallest_gpu
+
+    out: dict[str, str] = {}
+    for cand in plan.candidates:
+        model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
+        path = Path(model) / "config.json" if model else None
+        mine = answers[(answers.candidate == cand.name) & answers.ok]
+        rec = perf_records.get(cand.name)
+        if path is None or not path.is_file() or mine.empty:
+            continue
+        peak = int((rec.metrics.get("peak_requests_running") if rec else None) or plan.limits.concurrency)
+        longest = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).max()) or 1
+        parsed = _shape(path)
+        if isinstance(parsed, str):
+            out[cand.name] = parsed
+            continue
+        found = smallest_gpu(parsed[0], longest, max(peak, 1), dtype_on=dtype_on_gpu(cand.vllm.dtype, parsed[1]))
+        out[cand.name] = (
+            f"{found[0].name} × {found[1]} ({peak} × {longest} tok)"
+            if found
+            else f"none up to 8 GPUs ({peak} × {longest} tok)"
+        )
+    return out

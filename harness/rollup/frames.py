@@ -1,0 +1,205 @@
+"""Roll-up (pure): records -> pandas DataFrames for the report and summaries.
+
+Levels: answer (one sample) -> question (mean over samples) -> category and
+question set -> model, each with an interval over questions. The
+model's rubric score is the question-weighted mean of question scores, with a
+95% bootstrap interval that resamples questions (the unit that varies when the
+question set changes). A failed generation scores 0: a missing answer is a
+wrong answer for the user, and the failure count is shown beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.records import Candidate, Generation, Phase, QuestionSet, Score
+from harness.rollup import perf_stats as stats
+
+
+def is_missing(value: object) -> bool:
+    """A frame cell with no value: None, or the NaN pandas puts for a missing number or string."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
+ANSWER_COLUMNS = [
+    "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
+    "text", "ok", "error", "score", "faithful", "context_hit", "context_ids",
+    "prompt_tokens", "output_tokens", "output_tokens_source", "ttft_ms", "e2e_ms", "tpot_ms",
+    "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off",
+]  # fmt: skip
+
+
+def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, QuestionSet]) -> pd.DataFrame:
+    by_key = {s.key: s for s in scores}
+    meta = {
+        (qs.id, q.id): (q, q.weight * qs.category_weights.get(q.category, 1.0))
+        for qs in sets.values()
+        for q in qs.questions
+    }
+    rows = []
+    for g in gens:
+        if (g.set_id, g.question_id) not in meta:
+            continue
+        q, weight = meta[(g.set_id, g.question_id)]
+        s = by_key.get(g.key)
+        rows.append({
+            "key": g.key, "candidate": g.candidate, "variant": g.variant, "set_id": g.set_id,
+            "question_id": g.question_id, "category": q.category, "weight": weight, "sample": g.sample,
+            "api": g.api, "text": g.text, "ok": g.ok, "error": g.error, "score": s.score if s else None,
+            "faithful": s.faithfulness.score if s and s.faithfulness and g.ok else None,
+            "context_hit": s.context_hit if s else None, "context_ids": g.context_ids or None,
+            "prompt_tokens": g.prompt_tokens, "output_tokens": g.output_tokens,
+            "ttft_ms": g.ttft_ms, "e2e_ms": g.e2e_ms,
+            "tpot_ms": stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
+            "reasoning": g.reasoning, "reasoning_tokens": g.reasoning_tokens, "answer_tokens": g.answer_tokens,
+            "token_split": g.token_split, "ttfat_ms": g.ttfat_ms,
+            "answer_ms": g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None,
+            "cut_off": g.ok and g.cut_off_thinking,
+            "output_tokens_source": g.output_tokens_source,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+
+
+def question_frame(answers: pd.DataFrame) -> pd.DataFrame:
+    """One row per (candidate, set, question): mean score over scored samples.
+
+    ``weight`` is the question's weight times its category's weight in the set.
+    """
+    scored = answers.dropna(subset=["score"])
+    return scored.groupby(["candidate", "set_id", "question_id", "category"], as_index=False).agg(
+        score=("score", "mean"), weight=("weight", "first"), samples=("score", "size")
+    )
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float | None
+    low: float | None
+    high: float | None
+
+
+def bootstrap_means(
+    values: np.ndarray, weights: np.ndarray, resamples: int, seed: int, level: float = 0.95
+) -> list[Interval]:  # fmt: skip
+    """Weighted means of each column of ``values`` (items x metrics) with percentile bootstrap intervals.
+
+    Every metric is resampled with the same draws of items, so intervals of metrics of
+    one model describe the same hypothetical question sets.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    n, m = values.shape
+    if n == 0:
+        return [Interval(None, None, None)] * m
+    means = [float(np.average(values[:, j], weights=weights)) for j in range(m)]
+    if n == 1:
+        return [Interval(mean, None, None) for mean in means]
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(resamples, n))
+    w = weights[idx]
+    totals = w.sum(axis=1)
+    tail = (1 - level) / 2 * 100
+    out = []
+    for j in range(m):
+        boot = (values[:, j][idx] * w).sum(axis=1) / totals
+        low, high = np.percentile(boot, [tail, 100 - tail])
+        out.append(Interval(means[j], float(low), float(high)))
+    return out
+
+
+def bootstrap_mean(values: np.ndarray, weights: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> Interval:
+    """Weighted mean with a percentile bootstrap interval over the items."""
+    return bootstrap_means(values, weights, resamples, seed, level)[0]
+
+
+def group_intervals(questions: pd.DataFrame, keys: list[str], resamples: int, seed: int) -> pd.DataFrame:
+    """Question-weighted mean score per group (e.g. candidate x set x category) with its bootstrap interval."""
+    rows = []
+    for group, q in questions.groupby(keys, sort=False):
+        ci = bootstrap_mean(q.score.to_numpy(float), q.weight.to_numpy(float), resamples, seed)
+        rows.append({**dict(zip(keys, group, strict=True)), "questions": len(q),
+                     "score": ci.mean, "low": ci.low, "high": ci.high})  # fmt: skip
+    return pd.DataFrame(rows, columns=[*keys, "questions", "score", "low", "high"])
+
+
+def tokens_counted_by(sources: Iterable[object]) -> str | None:
+    """``tokenizer`` when any count came from the tokenizer (the server sent no usage), ``server`` when all
+    came from the server's usage, None when nothing was counted."""
+    seen = {s for s in sources if not is_missing(s)}
+    return "tokenizer" if "tokenizer" in seen else ("server" if seen else None)
+
+
+def perf_summary(answers: pd.DataFrame, phases: list[Phase], name: str) -> dict[str, Any]:
+    """Throughput and latency of one candidate's generation phases.
+
+    Output tok/s is unknown (None), not 0, when an answer's token count is unknown (a
+    server that sent no usage, and no tokenizer to count with).
+    """
+    mine = answers[(answers.candidate == name) & answers.ok]
+    wall_s = sum(p.ended_at - p.started_at for p in phases if p.candidate == name and p.requests > 0)
+    out_tokens = float(mine.output_tokens.sum()) if mine.output_tokens.notna().all() else None
+    ttft = mine.ttft_ms.dropna().tolist()
+    e2e = mine.e2e_ms.dropna().tolist()
+    tpot = mine.tpot_ms.dropna().tolist()
+    return {
+        "wall_s": wall_s or None,
+        "requests_per_s": stats.rate_per_s(len(mine), wall_s),
+        "out_tok_per_s": stats.rate_per_s(out_tokens, wall_s) if out_tokens is not None else None,
+        "out_tokens_counted_by": tokens_counted_by(mine.output_tokens_source),
+        "ttft_p50_ms": stats.percentile(ttft, 50),
+        "ttft_p95_ms": stats.percentile(ttft, 95),
+        "e2e_p50_ms": stats.percentile(e2e, 50),
+        "e2e_p95_ms": stats.percentile(e2e, 95),
+        "tpot_p50_ms": stats.percentile(tpot, 50),
+        "mean_output_tokens": float(mine.output_tokens.mean()) if mine.output_tokens.notna().any() else None,
+    }
+
+
+def model_summary(
+    answers: pd.DataFrame, phases: list[Phase], candidates: list[Candidate],
+    resamples: int = 2000, seed: int = 0, server_errors: dict[str, str | None] | None = None,
+    served: pd.DataFrame | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per candidate, in plan order.
+
+    Quality comes from ``answers``; throughput and latency from ``served`` (every request
+    of the generation phases, all variants), which defaults to ``answers``.
+    """
+    questions = question_frame(answers)
+    rows = []
+    for cand in candidates:
+        mine = answers[answers.candidate == cand.name]
+        q = questions[questions.candidate == cand.name]
+        ci = bootstrap_mean(q.score.to_numpy(float), q.weight.to_numpy(float), resamples, seed)
+        perf = perf_summary(answers if served is None else served, phases, cand.name)
+        rows.append({
+            "candidate": cand.name,
+            "answers": int(mine.ok.sum()),
+            "failed": int((~mine.ok).sum()),
+            "questions_scored": len(q),
+            "rubric_mean": ci.mean, "rubric_ci_low": ci.low, "rubric_ci_high": ci.high,
+            **perf,
+            "gpus": cand.gpus,
+            "price_per_gpu_hour_usd": cand.price_per_gpu_hour_usd or None,
+            "usd_per_mtok": stats.usd_per_mtok(
+                cand.price_per_gpu_hour_usd, cand.gpus, perf["out_tok_per_s"]
+            ),
+            "server_error": (server_errors or {}).get(cand.name),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def category_frame(questions: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame:
+    """Per (set, category, candidate): weighted mean question score with a bootstrap interval."""
+    return group_intervals(questions, ["set_id", "category", "candidate"], resamples, seed)
+
+
+def set_frame(questions: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame:
+    """Per (set, candidate): weighted mean question score with a bootstrap interval."""
+    return group_intervals(questions, ["set_id", "candidate"], resamples, seed)

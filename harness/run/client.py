@@ -1,0 +1,263 @@
+"""Async OpenAI-compatible streaming client: one request in, one timed answer out.
+
+This is the one backend contract: candidates and the judge both go through
+:meth:`ModelClient.generate`. Timings follow vLLM's benchmark (``vllm bench
+serve``, ``async_request_openai_chat_completions``) exactly: TTFT is the first
+chunk that carries a choice minus request start (vLLM sends it with the first
+generated token, even when that token's text is still empty because the
+detokenizer holds back an incomplete character), ITL the gaps between
+consecutive such chunks, E2E the last such chunk minus request start; the
+trailing usage chunk advances nothing; a chunk of thinking counts like any other (TTFT, ITL and
+TPOT are over all tokens), and the time to first *answer* token is kept beside it. The thinking
+arrives in ``delta.reasoning`` (vLLM 0.32 with ``--reasoning-parser``), ``delta.reasoning_content``
+(older vLLM, other engines) or inside the content as ``<think>…</think>`` (no parser); it is kept
+apart from the answer by :func:`harness.thinking.separate`. A chat chunk that only announces the
+role (no content key, sent by some servers before the first token) starts
+nothing either. Events are decoded by :mod:`harness.run.sse`, which also turns
+malformed chunks and the server's own error messages into one-line reasons.
+Timeouts, connection errors, 429 and 5xx are retried with
+exponential backoff; after the last attempt the failure is returned as a result
+with ``error`` set, never raised and never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, is_role_only
+from harness.thinking import separate
+
+Api = Literal["chat", "completions"]
+RETRY_STATUS = RETRYABLE_CODES
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 8.0
+REASONING_FIELDS = ("reasoning", "reasoning_content")
+"""Delta fields that carry thinking: vLLM 0.32's name first, then the older one other engines still send."""
+
+
+@dataclass(frozen=True)
+class Request:
+    api: Api
+    messages: list[dict[str, str]] | None = None
+    prompt: str | None = None
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: list[str] | None = None
+    ignore_eos: bool = False
+    """vLLM extension: keep generating to max_tokens (load tests with equal output lengths)."""
+    chat_template_kwargs: dict[str, Any] | None = None
+    """Chat only: passed to the chat template (``{enable_thinking: false}`` switches Qwen3/GLM thinking off)."""
+    reasoning_effort: str | None = None
+    """Chat only: ``low``/``medium``/``high`` for models that take it (gpt-oss)."""
+
+
+@dataclass
+class Result:
+    text: str = ""
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    ttft_ms: float | None = None
+    e2e_ms: float | None = None
+    itl_ms: list[float] = field(default_factory=list)
+    started_at: float = 0.0
+    attempts: int = 0
+    error: str | None = None
+    reasoning: str = ""
+    """The thinking, apart from ``text`` (the answer)."""
+    reasoning_via: str | None = None
+    reasoning_tokens: int | None = None
+    """From the server's ``usage.completion_tokens_details`` when it gives them."""
+    ttfat_ms: float | None = None
+    """Time to first answer token (after the thinking)."""
+    cut_off_thinking: bool = False
+    output_tokens_source: Literal["server", "tokenizer"] | None = None
+    """Who counted ``output_tokens``: the server's usage, or the candidate's tokenizer when it sent none."""
+
+
+TokenCounter = Callable[[str], int | None]
+"""Output tokens of a text by the candidate's tokenizer; None when it cannot count (no tokenizer loads)."""
+
+
+def count_missing_tokens(out: Result, count_tokens: TokenCounter | None) -> None:
+    """Fill ``output_tokens`` from the server's usage, else by the tokenizer (as ``vllm bench serve`` does).
+
+    Without usage and without a tokenizer the count stays unknown (None), never 0.
+    """
+    if out.output_tokens is not None:
+        out.output_tokens_source = "server"
+    elif count_tokens is not None and out.error is None:
+        out.output_tokens = count_tokens(out.reasoning + out.text)  # thinking tokens are output tokens too
+        out.output_tokens_source = "tokenizer" if out.output_tokens is not None else None
+
+
+class RetryableError(Exception):
+    pass
+
+
+class FatalError(Exception):
+    pass
+
+
+def request_body(model: str, req: Request) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": req.max_tokens,
+        "temperature": req.temperature,
+        "top_p": req.top_p,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if req.seed is not None:
+        body["seed"] = req.seed
+    if req.stop:
+        body["stop"] = req.stop
+    if req.ignore_eos:
+        body["ignore_eos"] = True
+    if req.api == "chat":
+        body["messages"] = req.messages
+        if req.chat_template_kwargs is not None:
+            body["chat_template_kwargs"] = req.chat_template_kwargs
+        if req.reasoning_effort is not None:
+            body["reasoning_effort"] = req.reasoning_effort
+    else:
+        body["prompt"] = req.prompt
+    return body
+
+
+def chunk_text(api: Api, chunk: dict[str, Any]) -> tuple[str, str | None]:
+    """Content and finish reason of one streamed chunk."""
+    choices = chunk.get("choices") or []
+    if not choices:
+        return "", None
+    choice = choices[0]
+    text = (choice.get("delta") or {}).get("content") if api == "chat" else choice.get("text")
+    return text or "", choice.get("finish_reason")
+
+
+def chunk_reasoning(chunk: dict[str, Any]) -> str:
+    """The thinking a chat chunk carries, under either field name."""
+    choices = chunk.get("choices") or []
+    delta = (choices[0].get("delta") or {}) if choices else {}
+    return next((delta[f] for f in REASONING_FIELDS if delta.get(f)), "")
+
+
+def usage_reasoning_tokens(usage: dict[str, Any]) -> int | None:
+    """``usage.completion_tokens_details.reasoning_tokens`` when the server gives it (vLLM on CPU does not)."""
+    details = usage.get("completion_tokens_details") or {}
+    value = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    return value if isinstance(value, int) else None
+
+
+class ModelClient:
+    """Streaming client for one model behind an OpenAI-compatible base URL."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+        count_tokens: TokenCounter | None = None,
+    ):
+        self.count_tokens = count_tokens
+        """Counts output tokens for servers that send no usage (see :func:`count_missing_tokens`)."""
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.timeout_s = timeout_s
+        self.retries = retries
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ModelClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def generate(self, req: Request) -> Result:
+        """Stream one answer; failures come back as ``Result.error``."""
+        last_error = "no attempt made"
+        for attempt in range(1, self.retries + 2):
+            result = Result(attempts=attempt)
+            try:
+                await asyncio.wait_for(self._stream(req, result), timeout=self.timeout_s)
+                count_missing_tokens(result, self.count_tokens)
+                return result
+            except StreamFault as exc:  # the server's error or a malformed stream (harness.run.sse)
+                if not exc.retryable:
+                    result.error = str(exc)
+                    return result
+                last_error = str(exc)
+            except FatalError as exc:
+                result.error = str(exc)
+                return result
+            except (RetryableError, httpx.TransportError, TimeoutError) as exc:
+                last_error = _describe(exc, self.timeout_s)
+            if attempt <= self.retries:
+                await asyncio.sleep(min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (attempt - 1)))
+        return Result(attempts=self.retries + 1, error=last_error, started_at=time.time())
+
+    async def _stream(self, req: Request, out: Result) -> None:
+        path = "/chat/completions" if req.api == "chat" else "/completions"
+        out.started_at = time.time()
+        t0 = time.perf_counter()
+        last_content: float | None = None
+        parts: list[tuple[str, float]] = []
+        thoughts: list[str] = []
+        async with self._http.stream("POST", self.base_url + path, json=request_body(self.model, req)) as resp:
+            if resp.status_code != 200:
+                body = (await resp.aread()).decode("utf-8", errors="replace")[:500]
+                msg = f"HTTP {resp.status_code}: {error_text(body)}"
+                raise (RetryableError if resp.status_code in RETRY_STATUS else FatalError)(msg)
+            async for chunk in ChunkStream(resp.aiter_lines()):
+                now = time.perf_counter()
+                text, finish = chunk_text(req.api, chunk)
+                # a token chunk (its text may still be empty); usage and role-only chunks are not
+                if chunk.get("choices") and not is_role_only(chunk):
+                    if last_content is None:
+                        out.ttft_ms = (now - t0) * 1000
+                    else:
+                        out.itl_ms.append((now - last_content) * 1000)
+                    last_content = now
+                    out.e2e_ms = (now - t0) * 1000
+                    parts.append((text, out.e2e_ms))
+                    thoughts.append(chunk_reasoning(chunk))
+                if finish:
+                    out.finish_reason = finish
+                usage = chunk.get("usage")
+                if usage:
+                    out.prompt_tokens = usage.get("prompt_tokens")
+                    out.output_tokens = usage.get("completion_tokens")
+                    out.reasoning_tokens = usage_reasoning_tokens(usage)
+        if out.finish_reason is None:  # e.g. llama.cpp's server ends a stream a newer request interrupted
+            raise RetryableError("stream ended without a finish reason: the server stopped the answer early")
+        sep = separate(parts, "".join(thoughts))
+        out.text, out.reasoning, out.reasoning_via = sep.answer, sep.reasoning, sep.via
+        out.ttfat_ms, out.cut_off_thinking = sep.ttfat_ms, sep.cut_off
+
+
+def _describe(exc: BaseException, timeout_s: float) -> str:
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return f"timed out after {timeout_s:g} s"
+    if isinstance(exc, httpx.TransportError):
+        return f"connection error: {type(exc).__name__}: {exc}"[:300]
+    return str(exc)[:300]

@@ -1,0 +1,1 @@
+"""Measurement during the run: GPU memory (NVML), vLLM ``/metrics``, server logs, load sweeps."""

@@ -1,0 +1,70 @@
+"""Measure a candidate's server while it works: memory (NVML or host), /metrics peaks, server log.
+
+Wraps the generation phase and the load sweep of one candidate; on exit one
+:class:`PerfRecord` goes to ``perf.jsonl``. Measurement never fails a run: a
+sampler that cannot start is recorded with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from harness.inputs.plan import LoadedPlan
+from harness.records import PerfRecord
+from harness.run.perf.metrics import MetricsPoller
+from harness.run.perf.nvml import MemorySampler
+from harness.run.perf.serverlog import parse_server_log
+from harness.run.serving import Server
+from harness.store import JsonlAppender
+
+PERF = "perf.jsonl"
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return dict(obj)
+
+
+@contextlib.contextmanager
+def measure_server(
+    lp: LoadedPlan, candidate: str, server: Server, run_dir: Path, log: Callable[[str], None],
+    gpu_ids: list[int] | None = None,
+) -> Iterator[None]:  # fmt: skip
+    """Sample memory (on ``gpu_ids``, default every GPU) and vLLM's metrics while the body runs."""
+    started = time.time()
+    interval = lp.plan.perf.sample_interval_s
+    sampler = MemorySampler(pids=[server.pid] if server.pid else [], interval_s=interval, gpu_indices=gpu_ids)
+    poller = MetricsPoller(server.base_url.removesuffix("/v1"), server.api_key, interval)
+    with contextlib.ExitStack() as stack:
+        for name, ctx in (("memory sampler", sampler), ("metrics poller", poller)):
+            try:
+                stack.enter_context(ctx)  # type: ignore[arg-type]
+            except Exception as exc:  # measurement must not fail the run
+                log(f"[{candidate}] {name} did not start: {exc}")
+        try:
+            yield
+        finally:
+            stack.close()
+            record = PerfRecord(
+                candidate=candidate,
+                started_at=started,
+                memory=as_dict(sampler.summary()),
+                metrics=as_dict(poller.summary()),
+                server=as_dict(parse_server_log(server.log_path.read_text(errors="replace")))
+                if server.log_path and server.log_path.exists()
+                else {},
+            )
+            with JsonlAppender(run_dir / PERF) as out:
+                out.append(record)

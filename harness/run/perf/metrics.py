@@ -1,0 +1,225 @@
+"""vLLM's Prometheus ``/metrics``: a pure parser and a poller for the generation phase.
+
+The parser reads the text exposition format and picks the few series the harness
+needs. Counters and request counts are summed over label sets (one per engine
+and model name, several under data parallelism); KV cache usage is averaged over
+them, since each engine reports the fraction of its own cache. vLLM before v0.10
+named the usage ``vllm:gpu_cache_usage_perc``; the newer name wins when both appear.
+
+``/metrics`` is not behind vLLM's API key (its middleware guards only ``/v1``,
+``/v2``, ``/inference`` and ``/cohere``; checked on 0.32.0), but the poller sends
+the key anyway, as a proxy in front of a shared endpoint may ask for it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+from pydantic import BaseModel
+
+from harness.records import SCHEMA_VERSION
+from harness.run.perf.periodic import Periodic
+
+KV_USAGE = "vllm:kv_cache_usage_perc"
+KV_USAGE_OLD = "vllm:gpu_cache_usage_perc"
+RUNNING = "vllm:num_requests_running"
+WAITING = "vllm:num_requests_waiting"
+PROMPT_TOKENS = "vllm:prompt_tokens_total"
+GENERATION_TOKENS = "vllm:generation_tokens_total"
+CACHE_CONFIG = "vllm:cache_config_info"
+
+_SAMPLE = re.compile(r"^(?P<name>[A-Za-z_:][A-Za-z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+(?P<value>\S+)(?:\s+\S+)?\s*$")
+_LABEL = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
+_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+
+Series = list[tuple[dict[str, str], float]]
+
+
+def parse_prometheus(text: str) -> dict[str, Series]:
+    """Every sample of a Prometheus text exposition, by exact series name (pure).
+
+    Comment lines (``# HELP``, ``# TYPE``) and lines that are not samples are skipped.
+    """
+    out: dict[str, Series] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if m is None:
+            continue
+        try:
+            value = float(m["value"])  # also "NaN", "+Inf", "-Inf"
+        except ValueError:
+            continue
+        labels = {
+            k: re.sub(r"\\[\\\"n]", lambda e: _UNESCAPE[e.group(0)], v) for k, v in _LABEL.findall(m["labels"] or "")
+        }
+        out.setdefault(m["name"], []).append((labels, value))
+    return out
+
+
+class VllmMetrics(BaseModel):
+    """One scrape of ``/metrics``; None for a series the server did not expose."""
+
+    kv_cache_usage_frac: float | None = None
+    """KV cache in use, 0..1 (``vllm:kv_cache_usage_perc``, despite its name a fraction)."""
+    num_requests_running: int | None = None
+    num_requests_waiting: int | None = None
+    prompt_tokens_total: float | None = None
+    """Counter since server start."""
+    generation_tokens_total: float | None = None
+    """Counter since server start."""
+    kv_cache_size_tokens: int | None = None
+    """From ``vllm:cache_config_info`` labels, where the version exposes them."""
+    kv_cache_max_concurrency: float | None = None
+    """From ``vllm:cache_config_info``: requests of max model length the KV cache holds at once."""
+    num_gpu_blocks: int | None = None
+    """From ``vllm:cache_config_info`` (the CPU build reports its cache blocks here too)."""
+    block_size: int | None = None
+
+
+def _sum(series: Series | None) -> float | None:
+    vals = [v for _, v in series or [] if not math.isnan(v)]
+    return sum(vals) if vals else None
+
+
+def _mean(series: Series | None) -> float | None:
+    vals = [v for _, v in series or [] if not math.isnan(v)]
+    return sum(vals) / len(vals) if vals else None
+
+
+def _int(v: float | str | None) -> int | None:
+    try:
+        return int(float(v)) if v is not None else None
+    except ValueError:  # "None" in an info label
+        return None
+
+
+def _float(v: str | None) -> float | None:
+    try:
+        return float(v) if v is not None else None
+    except ValueError:
+        return None
+
+
+def parse_vllm_metrics(text: str) -> VllmMetrics:
+    """The series the harness needs from one ``/metrics`` text (pure)."""
+    series = parse_prometheus(text)
+    usage = _mean(series.get(KV_USAGE)) if KV_USAGE in series else _mean(series.get(KV_USAGE_OLD))
+    info = series.get(CACHE_CONFIG, [({}, 0.0)])[0][0]
+    return VllmMetrics(
+        kv_cache_usage_frac=usage,
+        num_requests_running=_int(_sum(series.get(RUNNING))),
+        num_requests_waiting=_int(_sum(series.get(WAITING))),
+        prompt_tokens_total=_sum(series.get(PROMPT_TOKENS)),
+        generation_tokens_total=_sum(series.get(GENERATION_TOKENS)),
+        kv_cache_size_tokens=_int(info.get("kv_cache_size_tokens")),
+        kv_cache_max_concurrency=_float(info.get("kv_cache_max_concurrency")),
+        num_gpu_blocks=_int(info.get("num_gpu_blocks")),
+        block_size=_int(info.get("block_size")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Scrape:
+    t_s: float
+    """Seconds since the poller started."""
+    metrics: VllmMetrics | None
+    error: str | None = None
+
+
+class MetricsSummary(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    scrapes: int
+    failed_scrapes: int = 0
+    last_error: str | None = None
+    duration_s: float = 0.0
+    peak_kv_cache_usage_frac: float | None = None
+    peak_requests_running: int | None = None
+    peak_requests_waiting: int | None = None
+    prompt_tokens: float | None = None
+    """Counter growth from the first to the last scrape: the phase's prompt tokens."""
+    generation_tokens: float | None = None
+    kv_cache_size_tokens: int | None = None
+    kv_cache_max_concurrency: float | None = None
+
+
+def _peak(values: Sequence[float | int | None]) -> float | int | None:
+    vals = [v for v in values if v is not None]
+    return max(vals) if vals else None
+
+
+def summarize_metrics(scrapes: Sequence[Scrape]) -> MetricsSummary:
+    """Peaks and counter growth over a phase's scrapes (pure)."""
+    ok = [s.metrics for s in scrapes if s.metrics is not None]
+    errors = [s.error for s in scrapes if s.error]
+
+    def growth(name: str) -> float | None:
+        vals = [getattr(m, name) for m in ok if getattr(m, name) is not None]
+        return vals[-1] - vals[0] if vals else None
+
+    running, waiting = _peak([m.num_requests_running for m in ok]), _peak([m.num_requests_waiting for m in ok])
+    return MetricsSummary(
+        scrapes=len(scrapes),
+        failed_scrapes=len(errors),
+        last_error=errors[-1] if errors else None,
+        duration_s=scrapes[-1].t_s - scrapes[0].t_s if scrapes else 0.0,
+        peak_kv_cache_usage_frac=_peak([m.kv_cache_usage_frac for m in ok]),
+        peak_requests_running=int(running) if running is not None else None,
+        peak_requests_waiting=int(waiting) if waiting is not None else None,
+        prompt_tokens=growth("prompt_tokens_total"),
+        generation_tokens=growth("generation_tokens_total"),
+        kv_cache_size_tokens=next((m.kv_cache_size_tokens for m in ok if m.kv_cache_size_tokens), None),
+        kv_cache_max_concurrency=next((m.kv_cache_max_concurrency for m in ok if m.kv_cache_max_concurrency), None),
+    )
+
+
+class MetricsPoller(Periodic):
+    """Scrapes ``{base_url}/metrics`` every ``interval_s`` in a thread while the ``with`` block runs.
+
+    ``base_url`` is the server root (``http://host:port``); a trailing ``/v1`` is dropped.
+    A scrape is taken on entry and on exit too, so counter growth covers the whole phase.
+    """
+
+    thread_name = "metrics-poller"
+
+    def __init__(
+        self, base_url: str, api_key: str | None = None, interval_s: float = 1.0, timeout_s: float = 5.0
+    ) -> None:
+        super().__init__(interval_s)
+        root = base_url.rstrip("/")
+        self.url = root.removesuffix("/v1") + "/metrics"
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(timeout=timeout_s, headers=headers)
+        self._scrapes: list[Scrape] = []
+
+    @property
+    def scrapes(self) -> list[Scrape]:
+        with self._lock:
+            return list(self._scrapes)
+
+    def scrape_once(self) -> Scrape:
+        t = self._elapsed_s()
+        try:
+            resp = self._http.get(self.url)
+            resp.raise_for_status()
+            s = Scrape(t_s=t, metrics=parse_vllm_metrics(resp.text))
+        except httpx.HTTPError as exc:
+            s = Scrape(t_s=t, metrics=None, error=f"{type(exc).__name__}: {exc}")
+        with self._lock:
+            self._scrapes.append(s)
+        return s
+
+    def take(self) -> Scrape:
+        return self.scrape_once()
+
+    def _close(self) -> None:
+        self._http.close()
+
+    def summary(self) -> MetricsSummary:
+        return summarize_metrics(self.scrapes)

@@ -1,0 +1,106 @@
+"""Load sweep (I/O): replay the question-set prompts at each level against a running server.
+
+Runs after a candidate's answers are generated, on the same server. Each level
+is written to ``loadtest.jsonl`` as one record when it completes, so a resumed
+run skips finished levels and reruns a level that was cut off (a partial level
+would mix two sessions' timings).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from harness import aio
+from harness.inputs.plan import LoadedPlan
+from harness.inputs.prompts import build_request
+from harness.records import LoadLevel, Sweep
+from harness.run.client import Api, ModelClient, Request
+from harness.run.perf.loadgen import Level, LevelRun, run_level, timing
+from harness.run.serving import Server
+from harness.run.tokens import token_counter
+from harness.run.watchdog import ServerGone, until_gone
+from harness.store import JsonlAppender, read_records
+
+LOADTEST = "loadtest.jsonl"
+
+
+def levels(sweep: Sweep) -> list[Level]:
+    return [Level("concurrency", c) for c in sweep.concurrency] + [Level("rate", r) for r in sweep.request_rates]
+
+
+def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
+    """``requests_per_level`` prompts cycled from the plan's questions, fixed output length."""
+    s = lp.plan.sampling
+    pool = [(ls.qs, q) for ls in lp.sets for q in ls.qs.questions]
+    out = []
+    for i, (qs, q) in zip(range(sweep.requests_per_level), itertools.cycle(pool), strict=False):
+        req = build_request(api, qs, q, s, s.seed + i)
+        out.append(
+            Request(
+                **{
+                    **req.__dict__,
+                    "max_tokens": sweep.max_tokens or s.max_tokens,
+                    "stop": None,
+                    "ignore_eos": sweep.ignore_eos,
+                }
+            )
+        )
+    return out
+
+
+def to_record(candidate: str, run: LevelRun) -> LoadLevel:
+    timings = [timing(r) for r in run.results]
+    return LoadLevel(candidate=candidate, level_id=run.level.id, kind=run.level.kind, value=run.level.value,  # type: ignore[arg-type]
+                     started_at=run.started_at, wall_s=run.wall_s, requests=timings)  # fmt: skip
+
+
+def levels_done(candidate: str, *run_dirs: Path) -> set[str]:
+    """Sweep levels of ``candidate`` already recorded in any of ``run_dirs`` (a run and its part)."""
+    return {lv.level_id for d in run_dirs for lv in read_records(d / LOADTEST, LoadLevel) if lv.candidate == candidate}
+
+
+def sweep_pending(lp: LoadedPlan, candidate: str, run_dir: Path) -> bool:
+    sweep = lp.plan.perf.sweep
+    if sweep is None:
+        return False
+    done = levels_done(candidate, run_dir)
+    return any(lv.id not in done for lv in levels(sweep))
+
+
+def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path,
+              log: Callable[[str], None], show_progress: bool = True, done_dir: Path | None = None) -> int:  # fmt: skip
+    """Run the sweep levels not yet recorded for ``candidate`` (in ``run_dir`` or ``done_dir``); return how many ran."""
+    sweep = lp.plan.perf.sweep
+    if sweep is None:
+        return 0
+    path = run_dir / LOADTEST
+    done = levels_done(candidate, run_dir, *([done_dir] if done_dir else []))
+    todo = [lv for lv in levels(sweep) if lv.id not in done]
+    if not todo:
+        return 0
+    requests = sweep_requests(lp, api, sweep)
+    log(f"[{candidate}] load sweep: {', '.join(lv.id for lv in todo)} × {len(requests)} requests")
+    limits = lp.plan.limits
+    count_tokens = token_counter(lp, next(c for c in lp.plan.candidates if c.name == candidate))
+    with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
+                                          disable=not show_progress, file=sys.stderr) as bar:  # fmt: skip
+        for level in todo:
+
+            async def go(level: Level = level) -> tuple[LevelRun | None, str | None]:
+                async with ModelClient(
+                    server.base_url, server.model, server.api_key, limits.request_timeout_s, 0,
+                    count_tokens=count_tokens,
+                ) as client:  # fmt: skip
+                    sent = run_level(client, requests, level, lp.plan.sampling.seed, lambda: bar.update(1))
+                    return await until_gone(server, limits.unresponsive_s, sent)
+
+            run, stopped = aio.run(go())
+            if run is None:
+                raise ServerGone(f"during the load sweep at {level.id}: {stopped}")
+            out.append(to_record(candidate, run))
+    return len(todo)

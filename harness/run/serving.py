@@ -1,0 +1,264 @@
+"""vLLM server lifecycle: the only place that spawns processes.
+
+:func:`serve` yields a :class:`Server` for a candidate: either a vLLM
+OpenAI-compatible server started here (127.0.0.1, a free port, a random API
+key passed by environment so it never shows in ``ps`` or the server log), or
+an already-running endpoint named in the plan. A started server runs in its own
+process group and is ended with everything it spawned on success, error,
+Ctrl-C and SIGTERM; on Linux it also gets SIGTERM if the harness dies (kill -9).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+from harness.dtype import DtypeChoice, served_dtype
+from harness.records import Candidate
+from harness.run.reasoning_parsers import vllm_reasoning_args
+
+LOG_TAIL_LINES = 12
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    """Ends in ``/v1``."""
+    model: str
+    """The model name to send in requests."""
+    api_key: str | None
+    managed: bool
+    """True when the harness started (and will stop) the process."""
+    start_s: float | None = None
+    log_path: Path | None = None
+    pid: int | None = None
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+    dtype: DtypeChoice | None = None
+    """The dtype a started server was given, and why (None for an endpoint)."""
+
+    def exit_code(self) -> int | None:
+        """The started server's exit code once it has ended; None while it runs (or for an endpoint)."""
+        return None if self.proc is None else self.proc.poll()
+
+    @property
+    def health_url(self) -> str:
+        return self.base_url.removesuffix("/v1") + "/health"
+
+
+class ServerStartError(RuntimeError):
+    """The server did not become healthy; the message holds the reason from its log."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def vllm_command(
+    model_ref: str, cand: Candidate, port: int, chat_template: Path | None, dtype: str | None = None
+) -> list[str]:
+    """Command line for vLLM's OpenAI-compatible server (the API key goes by env).
+
+    ``dtype`` is the resolved dtype (:func:`harness.dtype.served_dtype`); None passes the plan's as written.
+    """
+    v = cand.vllm
+    cmd = [
+        sys.executable, "-m", "vllm.entrypoints.openai.api_server",
+        "--model", model_ref,
+        "--served-model-name", cand.name,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--dtype", dtype or v.dtype,
+        "--tensor-parallel-size", str(v.tensor_parallel_size),
+    ]  # fmt: skip
+    if v.pipeline_parallel_size > 1:
+        cmd += ["--pipeline-parallel-size", str(v.pipeline_parallel_size)]
+    if cand.revision:
+        cmd += ["--revision", cand.revision]
+    if v.max_model_len:
+        cmd += ["--max-model-len", str(v.max_model_len)]
+    if v.enforce_eager:
+        cmd.append("--enforce-eager")
+    if v.gpu_memory_utilization:
+        cmd += ["--gpu-memory-utilization", str(v.gpu_memory_utilization)]
+    if chat_template:
+        cmd += ["--chat-template", str(chat_template)]
+    return cmd + vllm_reasoning_args(cand.reasoning) + list(v.extra_args)
+
+
+_CAUSE = re.compile(r"\w(?:Error|Exception): |\berror: ")
+_LOG_PREFIX = re.compile(r"^\(\w+ pid=\d+\)\s+(?:[A-Z]+ [\d-]+ [\d:]+ \[[^\]]*\]\s*)?")
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """Why a server ended, from its log: the first error lines (the root cause) and the last.
+
+    Access-log lines (``"POST /v1/... HTTP/1.1" 500 Internal Server Error``) are not causes;
+    without any error line, the last ``lines`` lines.
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "(no server log)"
+    causes: list[str] = []
+    for ln in text:
+        if _CAUSE.search(ln) and "HTTP/1." not in ln and " WARNING " not in ln:
+            cause = _LOG_PREFIX.sub("", ln.strip())
+            if cause not in causes:
+                causes.append(cause)
+    picked = causes[:2] + causes[-1:] if len(causes) > 2 else causes
+    if not picked:
+        picked = [ln.strip() for ln in text[-lines:]]
+    return "\n".join(picked)[-2000:]
+
+
+def die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when the harness process dies."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    os.setsid()
+
+
+def stop_process_tree(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:
+    """SIGTERM the server's process group and descendants, then SIGKILL what remains."""
+    try:
+        tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = []
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGCONT)  # a stopped (hung) server handles its SIGTERM now
+    for p in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.terminate()
+            p.resume()
+    _, alive = psutil.wait_procs(tree, timeout=grace_s)
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    psutil.wait_procs(alive, timeout=5)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+
+
+def exit_description(code: int) -> str:
+    """``exited with code 1`` or ``was killed by SIGKILL``."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=5.0) as http:
+        while True:
+            code = proc.poll()
+            if code is not None:
+                raise ServerStartError(
+                    f"vLLM server {exit_description(code)} before it was healthy:\n{log_tail(log_path)}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if http.get(url).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise ServerStartError(f"vLLM server not healthy after {timeout_s:.0f} s:\n{log_tail(log_path)}")
+            time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def start_vllm(
+    model_ref: str,
+    cand: Candidate,
+    log_path: Path,
+    timeout_s: float,
+    chat_template: Path | None = None,
+) -> Iterator[Server]:
+    port = free_port()
+    api_key = secrets.token_urlsafe(24)
+    child_env = {**os.environ, **cand.vllm.env, "VLLM_API_KEY": api_key}
+    dtype = served_dtype(cand.vllm.dtype, model_ref, child_env)
+    if Path(model_ref).is_dir():
+        child_env.setdefault("HF_HUB_OFFLINE", "1")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            vllm_command(model_ref, cand, port, chat_template, dtype.dtype),
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=child_env, preexec_fn=die_with_parent, cwd=log_path.parent,
+        )  # fmt: skip
+    try:
+        wait_healthy(proc, f"http://127.0.0.1:{port}/health", log_path, timeout_s)
+        yield Server(
+            base_url=f"http://127.0.0.1:{port}/v1",
+            model=cand.name,
+            api_key=api_key,
+            managed=True,
+            start_s=time.monotonic() - t0,
+            log_path=log_path,
+            pid=proc.pid,
+            proc=proc,
+            dtype=dtype,
+        )
+    finally:
+        stop_process_tree(proc)
+
+
+def attach(cand: Candidate) -> Server:
+    """A server for a candidate that names an already-running endpoint."""
+    ep = cand.endpoint
+    assert ep is not None
+    key = None
+    if ep.api_key_env:
+        key = os.environ.get(ep.api_key_env)
+        if key is None:
+            raise ServerStartError(f"environment variable {ep.api_key_env} (the endpoint's API key) is not set")
+    return Server(base_url=ep.base_url.rstrip("/"), model=ep.model or cand.model, api_key=key, managed=False)
+
+
+def local_chat_template(model_dir: Path) -> str | None:
+    """The chat template shipped with a local Hugging Face model, if any."""
+    jinja = model_dir / "chat_template.jinja"
+    if jinja.is_file():
+        return jinja.read_text(encoding="utf-8")
+    cfg = model_dir / "tokenizer_config.json"
+    if cfg.is_file():
+        try:
+            tmpl = json.loads(cfg.read_text(encoding="utf-8")).get("chat_template")
+        except (json.JSONDecodeError, OSError):
+            return None
+        if isinstance(tmpl, str):
+            return tmpl
+        if isinstance(tmpl, list) and tmpl:  # named templates: take "default"
+            named = {t.get("name"): t.get("template") for t in tmpl if isinstance(t, dict)}
+            return named.get("default") or next(iter(named.values()), None)
+    return None
+
+
+def install_signal_handlers() -> None:
+    """Turn SIGTERM/SIGHUP into KeyboardInterrupt so every ``finally`` runs."""
+
+    def _raise(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise)

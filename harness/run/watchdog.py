@@ -1,0 +1,156 @@
+"""Is the candidate's server still there? Stop asking one that is gone.
+
+Two signals end a candidate's generation early, each with a reason for the run's
+manifest and report:
+
+- :func:`watch_server` polls the server while answers are being generated. A
+  started server whose process has ended is gone at once (the reason names the
+  exit code or signal and quotes its log). vLLM's ``/health`` answers 503 once
+  its engine has died (``EngineDeadError``), which for a started server is also
+  final. A server that gives ``/health`` no answer for ``unresponsive_s``
+  (a stopped or wedged process, a dead host) is declared hung.
+- :class:`Breaker` counts requests that failed in a row (each after its own
+  retries): a wrong key, a dead engine behind a proxy or a wedged GPU that still
+  answers ``/health`` trips it.
+
+Answers not asked because of either are not written: they count as missing, and
+re-running the same command asks them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from harness.run.serving import Server, exit_description, log_tail
+
+POLL_INTERVAL_S = 1.0
+HEALTH_TIMEOUT_S = 10.0
+T = TypeVar("T")
+
+
+@dataclass
+class Breaker:
+    """Trips after ``limit`` failed requests in a row; any success resets the count."""
+
+    limit: int | None
+    run: int = 0
+
+    def record(self, error: str | None) -> str | None:
+        """Count one finished request; return the reason to stop once the breaker trips."""
+        if error is None:
+            self.run = 0
+            return None
+        self.run += 1
+        if self.limit is not None and self.run >= self.limit:
+            return f"{self.run} requests in a row failed (limits.max_consecutive_failures); the last: {error}"
+        return None
+
+
+def _log(server: Server) -> str:
+    return f":\n{log_tail(server.log_path)}" if server.log_path else ""
+
+
+async def watch_server(
+    server: Server, unresponsive_s: float, poll_s: float = POLL_INTERVAL_S, http: httpx.AsyncClient | None = None
+) -> str:
+    """Poll until the server is gone and return why; runs until cancelled otherwise.
+
+    A ``/health`` route that answers anything but 200 or 5xx (an endpoint without one,
+    or one behind authentication) leaves the decision to the requests and the breaker.
+    """
+    own = http is None
+    client = http or httpx.AsyncClient(timeout=min(HEALTH_TIMEOUT_S, unresponsive_s))
+    last_alive = time.monotonic()
+    use_health = True
+    try:
+        while True:
+            await asyncio.sleep(poll_s)
+            code = server.exit_code()
+            if code is not None:
+                return f"the vLLM server {exit_description(code)}{_log(server)}"
+            if not use_health:
+                continue
+            try:
+                status: int | None = (await client.get(server.health_url)).status_code
+            except httpx.HTTPError:
+                status = None
+            now = time.monotonic()
+            if status == 200:
+                last_alive = now
+            elif status == 503 and server.managed:
+                return f"the vLLM engine died (/health answered 503){_log(server)}"
+            elif status is not None and status < 500:
+                use_health = False
+            if now - last_alive > unresponsive_s:
+                return (
+                    f"the server stopped answering: /health gave no answer for {unresponsive_s:g} s "
+                    "(limits.unresponsive_s)"
+                )
+    finally:
+        if own:
+            await client.aclose()
+
+
+class ServerGone(RuntimeError):
+    """Raised by a stage that cannot go on because its server went away; the message is the reason."""
+
+
+async def until_gone(
+    server: Server, unresponsive_s: float, work: Awaitable[T], *also: asyncio.Future[Any]
+) -> tuple[T | None, str | None]:
+    """Await ``work`` unless the server goes away first (or one of ``also`` resolves with a reason).
+
+    Returns (its result, None), or (None, why) after cancelling it. An exception of ``work``
+    itself propagates: that is a bug, not a fault of the server.
+    """
+    task: asyncio.Future[Any] = asyncio.ensure_future(work)
+    watch: asyncio.Future[Any] = asyncio.ensure_future(watch_server(server, unresponsive_s))
+    try:
+        await asyncio.wait([task, watch, *also], return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        # Ctrl-C / SIGTERM (harness.aio): stop the requests in flight before the caller closes
+        # their HTTP client, or they fail on a closed client and their errors go unretrieved.
+        task.cancel()
+        watch.cancel()
+        await asyncio.gather(task, watch, return_exceptions=True)
+        raise
+    stopped = None
+    if not task.done():
+        stopped = watch.result() if watch.done() else next(str(f.result()) for f in also if f.done())
+        task.cancel()
+    watch.cancel()
+    await asyncio.gather(task, watch, return_exceptions=True)
+    return (task.result(), None) if stopped is None else (None, stopped)
+
+
+async def ask_all_while_up(
+    server: Server, items: Sequence[T], ask: Callable[[T], Awaitable[str | None]], concurrency: int,
+    unresponsive_s: float, max_consecutive_failures: int | None,
+) -> str | None:  # fmt: skip
+    """Run ``ask`` (one request; returns its error or None) over ``items``, ``concurrency`` at a time.
+
+    Returns None when every item was asked, else why the rest were not: the server is
+    gone (:func:`watch_server`) or the :class:`Breaker` tripped. Requests still in
+    flight then are cancelled; items never asked are left to the next session.
+    """
+    sem = asyncio.Semaphore(concurrency)
+    breaker = Breaker(max_consecutive_failures)
+    tripped: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def one(item: T) -> None:
+        async with sem:
+            if tripped.done():
+                return
+            error = await ask(item)
+        reason = breaker.record(error)
+        if reason and not tripped.done():
+            tripped.set_result(reason)
+
+    _, stopped = await until_gone(server, unresponsive_s, asyncio.gather(*(one(i) for i in items)), tripped)
+    return stopped

@@ -1,0 +1,189 @@
+"""Judge stage: serve the judge model, ask it, record verdicts in judgments.jsonl.
+
+The judge is served exactly like a candidate (``harness.run.generate.serve``) and
+asked through the same client. A reply that cannot be parsed is asked once
+more with another seed, then recorded as unparsed: never guessed. Judging is
+resumable by key; a changed judge (model, settings or prompt templates)
+archives the old judgments instead of mixing them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from harness import aio
+from harness.inputs.plan import LoadedPlan
+from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
+from harness.run.client import Api, ModelClient, Request
+from harness.run.generate import GENERATIONS, decide_api, serve
+from harness.run.manifest import load_manifest, save_manifest
+from harness.run.serving import Server
+from harness.run.watchdog import ask_all_while_up
+from harness.scoring.judge import prompts
+from harness.scoring.judge.modelinfo import describe_judge
+from harness.scoring.judge.parse import parse_pair, parse_score
+from harness.scoring.judge.work import JudgeItem, injection_items, pairwise_items, single_items
+from harness.store import JsonlAppender, read_records, resume_records
+
+JUDGMENTS = "judgments.jsonl"
+PARSE_RETRY_SEED_OFFSET = 1
+
+
+def judge_fingerprint(judge: Judge) -> str:
+    data = {"judge": judge.model_dump(mode="json"), "prompts": prompts.all_versions()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _request(api: Api, item: JudgeItem, judge: Judge, seed: int) -> Request:
+    common: dict[str, Any] = dict(max_tokens=judge.max_tokens, temperature=item.temperature, seed=seed)
+    if api == "chat":
+        return Request(api="chat", messages=[{"role": "user", "content": item.prompt}], **common)
+    return Request(api="completions", prompt=item.prompt + "\n", **common)
+
+
+def _parse(item: JudgeItem, reply: str, scale: int) -> tuple[float | None, str | None]:
+    if item.kind == "pairwise":
+        return None, parse_pair(reply)
+    return parse_score(reply, scale), None
+
+
+async def ask(client: ModelClient, api: Api, item: JudgeItem, judge: Judge) -> Judgment:
+    """One verdict: ask, and once more with another seed if the reply does not parse."""
+    record = Judgment(
+        key=item.key, kind=item.kind, set_id=item.qs.id, question_id=item.q.id, sample=item.sample,  # type: ignore[arg-type]
+        candidates=list(item.candidates), trial=item.trial, attack=item.attack,
+        prompt_version=item.prompt_version, seed=item.seed,
+    )  # fmt: skip
+    for attempt in (1, 2):
+        seed = item.seed + (PARSE_RETRY_SEED_OFFSET if attempt == 2 else 0)
+        res = await client.generate(_request(api, item, judge, seed))
+        record.attempts = attempt
+        if res.error:
+            record.error = res.error
+            return record
+        score, verdict = _parse(item, res.text, judge.scale)
+        record.raw, record.reasoning = res.text, res.reasoning or None
+        if score is not None or verdict is not None:
+            record.parsed, record.score, record.verdict = True, score, verdict  # type: ignore[assignment]
+            return record
+    return record
+
+
+async def _ask_all(
+    server: Server, api: Api, items: list[JudgeItem], judge: Judge, limits: Limits, out: JsonlAppender, bar: tqdm
+) -> tuple[list[Judgment], str | None]:
+    """Every verdict asked, and why the rest were not when the judge's server went away (else None)."""
+    results: list[Judgment] = []
+    async with ModelClient(
+        server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries
+    ) as client:
+
+        async def one(item: JudgeItem) -> str | None:
+            j = await ask(client, api, item, judge)
+            out.append(j)
+            results.append(j)
+            bar.update(1)
+            return j.error
+
+        stopped = await ask_all_while_up(
+            server, items, one, judge.concurrency, limits.unresponsive_s, limits.max_consecutive_failures
+        )
+    return results, stopped
+
+
+def _load_done(path: Path, manifest: dict[str, Any], fingerprint: str, log: Callable[[str], None]) -> list[Judgment]:
+    old = manifest.get("judge") or {}
+    if path.exists() and old.get("fingerprint") not in (None, fingerprint):
+        archived = path.with_name(f"judgments.{int(time.time())}.jsonl")
+        path.rename(archived)
+        log(f"judge or judge prompts changed: earlier judgments moved to {archived.name}")
+    return resume_records(path, Judgment, lambda j: j.error is None)[0]
+
+
+def judge_work(plan: Plan, sets: dict[str, QuestionSet], gens: list[Generation]) -> list[JudgeItem]:
+    """Every verdict the plan's judge asks of these answers: single grades (and retests) of the
+    answers in ``judge.variants``, pairwise comparisons on the ``decide_on`` variant."""
+    judge = plan.judge
+    assert judge is not None
+    work: list[JudgeItem] = []
+    if "single" in judge.modes:
+        work += single_items(judge, sets, [g for g in gens if judge.variants is None or g.variant in judge.variants])
+    if "pairwise" in judge.modes:
+        # Pairwise compares candidates asked the same way: the variant the decision is made on.
+        decided = plan.decision_variant
+        order = [c.name for c in plan.candidates]
+        work += pairwise_items(judge, sets, [g for g in gens if g.variant == decided], order)
+    return work
+
+
+def run_judging(
+    lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True,
+    server: Server | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Judge every answer of the run that is not judged yet; return the judge's manifest entry.
+
+    ``server``: an already running server of the judge's model (a candidate's, see
+    ``generate.ServerShare``); without it the judge's own server is started.
+    """
+    judge = lp.plan.judge
+    if judge is None:
+        return None
+    manifest = load_manifest(run_dir) or {}
+    fingerprint = judge_fingerprint(judge)
+    path = run_dir / JUDGMENTS
+    done = _load_done(path, manifest, fingerprint, log)
+    done_keys = {j.key for j in done}
+    # Failed answers and answers cut off while thinking gave the judge nothing to grade (they score 0 by rubric).
+    gens = [g for g in read_records(run_dir / GENERATIONS, Generation) if g.ok and not g.cut_off_thinking]
+    sets = {ls.qs.id: ls.qs for ls in lp.sets}
+    work = judge_work(lp.plan, sets, gens)
+    pending = [w for w in work if w.key not in done_keys]
+    entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions(),
+             "error": None}  # fmt: skip
+    inject_possible = "single" in judge.modes and judge.injection_answers > 0
+    if not pending and not (inject_possible and _pending_injections(judge, sets, gens, done, done_keys)):
+        log(f"[judge] all {len(work)} judgments already present")
+        manifest["judge"] = {**manifest.get("judge", {}), **entry}
+        save_manifest(run_dir, manifest)
+        return entry
+    where = lp.model_ref(judge) if judge.endpoint is None else judge.endpoint.base_url
+    log(f"[judge] {judge.name} on {server.model}'s server" if server else f"[judge] starting {judge.name} ({where})")
+    shared = server is not None
+    with contextlib.nullcontext(server) if shared else serve(lp, judge, run_dir) as server, JsonlAppender(path) as out:
+        assert server is not None
+        api, why = decide_api(lp, judge, server)
+        entry.update(api=api, api_reason=why, server_start_s=None if shared else server.start_s,
+                     shared_server=server.model if shared else None)  # fmt: skip
+        if server.dtype is not None:
+            entry["dtype"] = server.dtype.to_json()
+            log(f"[judge] dtype {server.dtype.dtype}: {server.dtype.reason}")
+        log(f"[judge] ready; {len(pending)} judgments on /v1/{api}")
+        limits = lp.plan.limits
+        with tqdm(total=len(pending), desc="judge", unit="verdict", disable=not show_progress, file=sys.stderr) as bar:
+            new, stopped = aio.run(_ask_all(server, api, pending, judge, limits, out, bar))
+            if inject_possible and not stopped:
+                probes = _pending_injections(judge, sets, gens, done + new, done_keys)
+                bar.total += len(probes)
+                stopped = aio.run(_ask_all(server, api, probes, judge, limits, out, bar))[1]
+            entry["error"] = f"stopped after {bar.n} of {bar.total} verdicts: {stopped}" if stopped else None
+        if stopped:
+            log(f"[judge] FAILED mid-run (re-run the same command to ask the rest): {entry['error']}")
+    manifest = load_manifest(run_dir) or manifest
+    manifest["judge"] = entry
+    save_manifest(run_dir, manifest)
+    return entry
+
+
+def _pending_injections(
+    judge: Judge, sets: Any, gens: list[Generation], judged: list[Judgment], done_keys: set[str]
+) -> list[JudgeItem]:
+    return [i for i in injection_items(judge, sets, gens, judged) if i.key not in done_keys]
