@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from harness.inputs.questions import load_question_set, spread_questions
 from harness.records import Candidate, Plan, QuestionSet
-from harness.validation import InputError, Problem, load_yaml, problems_from_pydantic
+from harness.validation import InputError, LoadedYaml, Problem, load_yaml, problems_from_pydantic
 
 
 @dataclass(frozen=True)
@@ -57,18 +57,34 @@ def resolve_model(base: Path, model: str) -> Path | None:
 
 
 def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
-    """Validate the plan and every question set it names; raise :class:`InputError`."""
+    """Validate the plan and every question set it names; raise :class:`InputError`.
+
+    Every problem of the file is collected before raising (one line each: ``file:line: field: what``);
+    warnings (an unset API-key variable, a rubric an empty answer passes) come back on the result.
+    """
     doc = load_yaml(path, display)
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem((), "an eval plan must be a mapping with name, candidates, question_sets")])
-    problems: list[Problem] = list(doc.problems)
     try:
         plan = Plan.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError(problems + problems_from_pydantic(exc, doc)) from None
+        raise InputError([*doc.problems, *problems_from_pydantic(exc, doc)]) from None
     base = path.parent
+    problems: list[Problem] = list(doc.problems)
     warnings: list[Problem] = []
+    _check_candidates(plan, doc, base, problems, warnings)
+    _check_reasoning_plugins(plan, doc, base, problems)
+    _check_gpus(plan, doc, problems)
+    sets = _load_sets(plan, doc, base, problems, warnings)
+    if problems:
+        raise InputError(problems)
+    return LoadedPlan(path.resolve(), plan, sets, warnings)
 
+
+def _check_candidates(
+    plan: Plan, doc: LoadedYaml, base: Path, problems: list[Problem], warnings: list[Problem]
+) -> None:
+    """Unique names; local model, tokenizer and chat-template files exist; API-key variables are set."""
     names: dict[str, int] = {}
     for i, cand in enumerate(plan.candidates):
         at = ("candidates", i)
@@ -97,6 +113,9 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
         if cand.chat_template and not (base / cand.chat_template).is_file():
             problems.append(doc.problem((*at, "chat_template"), f"chat template file {cand.chat_template} not found"))
 
+
+def _check_reasoning_plugins(plan: Plan, doc: LoadedYaml, base: Path, problems: list[Problem]) -> None:
+    """A reasoning-parser plugin file must exist; it is made absolute, as the server runs elsewhere."""
     served: list[tuple[tuple[str | int, ...], Candidate]] = [
         (("candidates", i), c) for i, c in enumerate(plan.candidates)
     ]
@@ -104,14 +123,22 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
         plugin = model.reasoning.plugin
         if plugin and not (base / plugin).is_file():
             problems.append(doc.problem((*where, "reasoning", "plugin"), f"reasoning parser plugin {plugin} not found"))
-        elif plugin:  # the server runs in another folder: give it the absolute path
+        elif plugin:
             model.reasoning.plugin = str((base / plugin).resolve())
+
+
+def _check_gpus(plan: Plan, doc: LoadedYaml, problems: list[Problem]) -> None:
     if (why := unknown_gpu(plan.perf.gpu)) is not None:
         problems.append(doc.problem(("perf", "gpu"), why))
     for gpu_name in plan.perf.gpu_prices_usd_per_hour:
         if (why := unknown_gpu(gpu_name)) is not None:
             problems.append(doc.problem(("perf", "gpu_prices_usd_per_hour", gpu_name), why))
 
+
+def _load_sets(
+    plan: Plan, doc: LoadedYaml, base: Path, problems: list[Problem], warnings: list[Problem]
+) -> list[LoadedSet]:
+    """Every question set the plan names, validated, with ids unique across the plan."""
     sets: list[LoadedSet] = []
     set_ids: dict[str, str] = {}
     for i, rel in enumerate(plan.question_sets):
@@ -127,17 +154,12 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
         warnings.extend(set_warnings)
         if qs.id in set_ids:
             problems.append(
-                doc.problem(
-                    ("question_sets", i),
-                    f"question set id {qs.id!r} is also used by {set_ids[qs.id]}",
-                )
+                doc.problem(("question_sets", i), f"question set id {qs.id!r} is also used by {set_ids[qs.id]}")
             )
             continue
         set_ids[qs.id] = rel
         sets.append(LoadedSet(set_path, spread_questions(qs, plan.sampling.questions_per_set)))
-    if problems:
-        raise InputError(problems)
-    return LoadedPlan(path.resolve(), plan, sets, warnings)
+    return sets
 
 
 def unknown_gpu(name: str | None) -> str | None:
