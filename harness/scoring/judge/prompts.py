@@ -13,6 +13,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from harness.records import Question, QuestionSet
+
 TEMPLATES = Path(__file__).with_name("templates")
 MODES = ("single", "pairwise")
 
@@ -52,51 +54,26 @@ def nonce(key: str, seed: int) -> str:
 
 
 def single_prompt(
-    language: str,
-    question: str,
-    answer: str,
-    reference: str | None,
-    criteria: list[str],
-    scale: int,
-    key: str,
-    seed: int,
-    context: str | None = None,
+    qs: QuestionSet, q: Question, answer: str, scale: int, nonce_text: str, context: str | None = None
 ) -> str:
-    """The grading prompt; ``context`` is the material the answer was given, graded for faithfulness."""
-    return (
-        _env()
-        .get_template(template_name("single", language))
-        .render(
-            question=question,
-            answer=answer,
-            reference=reference,
-            context=context,
-            criteria=criteria,
-            scale=scale,
-            nonce=nonce(key, seed),
-        )
-    )
+    """The grading prompt for one answer to ``q`` on a 1..``scale`` scale, in the set's language.
+
+    ``nonce_text`` (:func:`nonce`) fences the untrusted answer; ``context`` is the material the answer
+    was given, graded for faithfulness.
+    """
+    return _render(
+        "single", qs.language, question=q.question, answer=answer, reference=q.reference, context=context,
+        criteria=q.judge_criteria, scale=scale, nonce=nonce_text,
+    )  # fmt: skip
 
 
-def pairwise_prompt(
-    language: str,
-    question: str,
-    answer_a: str,
-    answer_b: str,
-    reference: str | None,
-    criteria: list[str],
-    key: str,
-    seed: int,
-) -> str:
-    return (
-        _env()
-        .get_template(template_name("pairwise", language))
-        .render(
-            question=question,
-            answer_a=answer_a,
-            answer_b=answer_b,
-            reference=reference,
-            criteria=criteria,
-            nonce=nonce(key, seed),
-        )
-    )
+def pairwise_prompt(qs: QuestionSet, q: Question, answer_a: str, answer_b: str, nonce_text: str) -> str:
+    """The comparison prompt: answers A and B to ``q``, each fenced by ``nonce_text``."""
+    return _render(
+        "pairwise", qs.language, question=q.question, answer_a=answer_a, answer_b=answer_b, reference=q.reference,
+        criteria=q.judge_criteria, nonce=nonce_text,
+    )  # fmt: skip
+
+
+def _render(kind: str, language: str, **fields: object) -> str:
+    return _env().get_template(template_name(kind, language)).render(**fields)

@@ -60,9 +60,7 @@ def single_item(
     key = f"inject/{attack.id}/{g.key}" if attack else f"single/{g.key}/t{trial}"
     seed = judge.seed + (RETEST_SEED_OFFSET if trial else 0)
     answer = f"{g.answer}\n\n{attack.text}" if attack else g.answer  # the answer only, never the thinking
-    prompt = prompts.single_prompt(
-        qs.language, q.question, answer, q.reference, q.judge_criteria, judge.scale, key, seed, g.context
-    )
+    prompt = prompts.single_prompt(qs, q, answer, judge.scale, prompts.nonce(key, seed), g.context)
     return JudgeItem(
         key,
         kind,
@@ -116,9 +114,8 @@ def pairwise_items(
                         continue
                     for tag, (a, b) in (("ab", (gx, gy)), ("ba", (gy, gx))):
                         key = f"pair/{x}|{y}/{qs.id}/{q.id}/{s}/{tag}"
-                        prompt = prompts.pairwise_prompt(
-                            qs.language, q.question, a.answer, b.answer, q.reference, q.judge_criteria, key, judge.seed
-                        )
+                        nonce = prompts.nonce(key, judge.seed)
+                        prompt = prompts.pairwise_prompt(qs, q, a.answer, b.answer, nonce)
                         out.append(
                             JudgeItem(
                                 key,
