@@ -7,6 +7,7 @@
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 #   make bench-scoring  rubric scoring speed: 100,000 answers, one 80,000-character answer
+#   make test-scripts   tests of scripts/ (synthetic run, scaling estimate); not in make test, run by make bench
 #   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 30 s, < 2 GiB)
 SHELL := /bin/bash
 VENV ?= .venv
@@ -15,7 +16,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: setup models demo demo-full demo-reasoning demo-clean test test-fast test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
+.PHONY: setup models demo demo-full demo-reasoning demo-clean test test-fast test-scripts test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -61,8 +62,12 @@ lint: setup
 	$(VENV)/bin/ruff format --check harness tests
 	$(VENV)/bin/mypy harness
 
+# The scripts' own tests (scripts/tests): kept out of the harness suite's count.
+test-scripts: setup
+	$(PY) -m pytest scripts/tests
+
 # Speed targets are measured here, not in unit tests.
-bench: bench-fidelity bench-report bench-scoring
+bench: test-scripts bench-fidelity bench-report bench-scoring
 
 bench-fidelity: models
 	$(PY) scripts/bench_fidelity.py

@@ -401,10 +401,6 @@ class Plan(Strict):
     def decision_variant(self) -> str:
         return self.decide_on or self.variants[0].name
 
-    @property
-    def baseline_variant(self) -> str:
-        return next((v.name for v in self.variants if v.kind == "zero_shot"), self.variants[0].name)
-
 
 # --------------------------------------------------------------------------
 # Run records (machine output, JSON Lines)

@@ -211,10 +211,17 @@ def test_bootstrap_means_share_draws_across_metrics() -> None:
 
 
 def test_pareto_frontier_names_who_dominates() -> None:
-    front = pareto_frontier({"cheap_bad": (0.3, 0.1), "dear_good": (0.8, 1.0), "dear_bad": (0.3, 1.0),
-                             "mid": (0.6, 0.5)})  # fmt: skip
-    assert front["dear_bad"] in {"cheap_bad", "mid", "dear_good"}
-    assert front["cheap_bad"] is None and front["dear_good"] is None and front["mid"] is None
+    # (quality, cost). "mid_dear" is dominated by "mid" alone (as good, cheaper): dear_good costs more and
+    # cheap_bad scores less. "twin" ties "mid" on both: neither dominates the other.
+    front = pareto_frontier({"cheap_bad": (0.3, 0.1), "dear_good": (0.8, 1.0), "mid": (0.6, 0.5),
+                             "mid_dear": (0.6, 0.9), "twin": (0.6, 0.5)})  # fmt: skip
+    assert front == {"cheap_bad": None, "dear_good": None, "mid": None, "mid_dear": "mid", "twin": None}
+    # without a cost, quality alone decides: the unpriced point loses to the better one, beats the worse
+    assert pareto_frontier({"unpriced": (0.7, None), "good": (0.8, 1.0), "bad": (0.3, 0.1)}) == {
+        "unpriced": "good",
+        "good": None,
+        "bad": "unpriced",
+    }
 
 
 def _models(**cols: list) -> pd.DataFrame:
@@ -255,7 +262,10 @@ def test_recommendation_weights_sides_and_names_a_tied_runner_up() -> None:
     assert r.weights_used == pytest.approx({"quality": 0.5, "cost": 0.3, "stability": 0.2})
     t = r.table.set_index("candidate")
     assert not t.loc["c", "eligible"] and t.loc["c", "pareto"]  # cheapest: on the frontier, but too big
-    assert t.loc["a", "dominated_by"] == "b" or t.loc["a", "pareto"]
+    # b costs half of a, so b dominates a exactly when b scores at least as well
+    b_dominates = bool(b.mean() >= base.mean())
+    assert t.loc["a", "dominated_by"] == ("b" if b_dominates else None)
+    assert bool(t.loc["a", "pareto"]) is not b_dominates
 
 
 def test_a_significant_winner_is_said_to_be_ahead() -> None:

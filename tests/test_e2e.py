@@ -372,7 +372,13 @@ def test_judge_grades_compares_and_probes_on_real_servers(
     assert 1 <= sum(j.trial == 1 for j in judgments) <= 8
     parsed = [j for j in judgments if j.parsed]
     assert parsed, "the judge produced no parseable verdict at all"
-    assert kinds["injection"] == (8 if any(j.score is not None for j in firsts) else 0)
+    # injection probes follow graded answers, so how many a tiny judge draws depends on what it happens to
+    # parse: each probe must be one attack on one answer; the counts are checked with a judge that always
+    # parses (test_cli_promises.py::test_injection_probes_follow_a_judge_that_parses)
+    probed = [j for j in judgments if j.kind == "injection"]
+    assert len({(j.attack, j.key.split("/", 2)[2]) for j in probed}) == len(probed)
+    graded = {j.key.removeprefix("single/").removesuffix("/t0") for j in firsts if j.score is not None}
+    assert {j.key.split("/", 2)[2] for j in probed} <= graded  # only answers with a clean grade to move from
     for j in judgments:
         assert j.error is None and j.raw
         assert (j.score is not None or j.verdict is not None) == j.parsed  # unparsed is recorded, never guessed
@@ -401,8 +407,7 @@ def test_judge_grades_compares_and_probes_on_real_servers(
         "Judges this small agree poorly",
     ):
         assert anchor in html
-    if kinds["injection"]:
-        assert 'id="judge-injection"' in html and "forged-delimiter-en" in html
+    assert ('id="judge-injection"' in html) == bool(probed)  # the section is there exactly when probes are
 
     # judging resumes: a second run asks nothing new and leaves every judgment once
     again = subprocess.run(

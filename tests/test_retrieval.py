@@ -19,9 +19,10 @@ from harness.inputs.retrieval import (
     chunk_document,
     load_documents,
     render_context,
-    retrieval_hit,
     tokenize,
 )
+from harness.inputs.variants import context_hit
+from harness.records import Question
 
 POLICY_MD = """\
 # 员工手册
@@ -351,21 +352,25 @@ def test_english_corpus() -> None:
 # ---------------------------------------------------------------- hit check and rendering
 
 
-def test_retrieval_hit_on_text_or_heading(policy_index: Bm25Index) -> None:
+def _hit(passages: list[Passage], source: str, language: str = "zh") -> bool | None:
+    """Whether the context the harness renders from ``passages`` holds ``source`` (what scoring records)."""
+    q = Question(id="q", category="c", question="?", source=source, checks=[])
+    return context_hit(render_context(passages, language), q)
+
+
+def test_context_hit_on_text_or_heading(policy_index: Bm25Index) -> None:
     got = [p for p, _ in policy_index.search("法定节假日加班按几倍工资", k=2)]
-    assert retrieval_hit(got, "法定节假日")
-    assert retrieval_hit(got, "加班>法定节假日")  # heading path, spacing ignored
-    assert retrieval_hit(got, "按工资的３倍 支付加班费")  # full-width digit, stray space
-    assert not retrieval_hit(got, "试用期为3个月")
-    assert not retrieval_hit([], "法定节假日")
-    with pytest.raises(ValueError, match="empty"):
-        retrieval_hit(got, "  ")
+    assert _hit(got, "法定节假日")
+    assert _hit(got, "加班>法定节假日")  # heading path, spacing ignored
+    assert _hit(got, "按工资的３倍 支付加班费")  # full-width digit, stray space
+    assert not _hit(got, "试用期为3个月")
+    assert not _hit([], "法定节假日")
 
 
-def test_retrieval_hit_english_is_case_insensitive() -> None:
+def test_context_hit_english_is_case_insensitive() -> None:
     p = Passage("h#1", "h.md", "Leave > Sick leave", "A doctor's note is required.")
-    assert retrieval_hit([p], "sick leave")
-    assert retrieval_hit([p], "Doctor's  note")
+    assert _hit([p], "sick leave", "en")
+    assert _hit([p], "Doctor's  note", "en")
 
 
 def test_render_context() -> None:

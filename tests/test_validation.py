@@ -281,7 +281,7 @@ def test_decide_on_must_name_a_variant() -> None:
     base = {"name": "p", "candidates": [{"name": "a", "model": "m"}], "question_sets": ["s"],
             "variants": ["zero_shot", "with_context"]}  # fmt: skip
     plan = Plan.model_validate({**base, "decide_on": "with_context"})
-    assert plan.decision_variant == "with_context" and plan.baseline_variant == "zero_shot"
+    assert plan.decision_variant == "with_context"
     with pytest.raises(ValueError, match="decide_on: 'few_shot' is not one of the variants"):
         Plan.model_validate({**base, "decide_on": "few_shot"})
 

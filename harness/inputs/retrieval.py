@@ -289,18 +289,6 @@ def squash(s: str) -> str:
     return "".join(unicodedata.normalize("NFKC", s).casefold().split())
 
 
-def retrieval_hit(passages: Sequence[Passage], source: str) -> bool:
-    """Whether a retrieved passage holds the answer: its text or heading path contains ``source``.
-
-    Compared after NFKC, case folding and removing all whitespace, so "加班 > 法定节假日",
-    "加班>法定节假日" and a full-width or re-wrapped copy of a sentence all match.
-    """
-    needle = squash(source)
-    if not needle:
-        raise ValueError("source is empty; leave it out when the documents do not answer the question")
-    return any(needle in squash(p.text) or needle in squash(p.heading or "") for p in passages)
-
-
 _CONTEXT_LABEL = {"zh": "参考资料：", "en": "Reference material:"}
 
 

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import pytest
 from conftest import REPO
-
-from harness.inputs.gpus import gpu
-from harness.rollup.roofline import ModelShape, decode_roofline_tok_per_s
-from harness.run.placement import Need
-
-sys.path.insert(0, str(REPO / "scripts"))
-
 from scaling_estimate import (
     Assumptions,
     Workload,
@@ -24,6 +16,10 @@ from scaling_estimate import (
     schedule,
     wall_times_h,
 )
+
+from harness.inputs.gpus import gpu
+from harness.rollup.roofline import ModelShape, decode_roofline_tok_per_s
+from harness.run.placement import Need
 
 PLAN = REPO / "configs" / "shortlist_h100.yaml"
 DOC = REPO / "docs" / "scaling.md"

@@ -8,14 +8,10 @@ failures), would make the benchmark measure the wrong thing.
 from __future__ import annotations
 
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-
 from synthetic_run import main as synthetic_main
 from synthetic_run import write_synthetic_run
 
