@@ -19,6 +19,7 @@ import pandas as pd
 
 from harness.records import Candidate, Generation, Phase, QuestionSet, Score
 from harness.rollup import perf_stats as stats
+from harness.rollup.bootstrap import percentile_bootstrap
 
 
 def is_missing(value: object) -> bool:
@@ -100,17 +101,8 @@ def bootstrap_means(
     means = [float(np.average(values[:, j], weights=weights)) for j in range(m)]
     if n == 1:
         return [Interval(mean, None, None) for mean in means]
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(resamples, n))
-    w = weights[idx]
-    totals = w.sum(axis=1)
-    tail = (1 - level) / 2 * 100
-    out = []
-    for j in range(m):
-        boot = (values[:, j][idx] * w).sum(axis=1) / totals
-        low, high = np.percentile(boot, [tail, 100 - tail])
-        out.append(Interval(means[j], float(low), float(high)))
-    return out
+    bounds = percentile_bootstrap(values, weights, resamples, np.random.default_rng(seed), level)
+    return [Interval(mean, b.low, b.high) for mean, b in zip(means, bounds, strict=True)]
 
 
 def bootstrap_mean(values: np.ndarray, weights: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> Interval:

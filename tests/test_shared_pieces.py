@@ -1,0 +1,51 @@
+"""The pieces that once were written twice or more (issue 19), each on a case worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.rollup.bootstrap import percentile_bootstrap
+
+# ---------------------------------------------------------------- percentile bootstrap
+
+
+def test_bootstrap_percentiles_of_two_equal_questions() -> None:
+    # Two questions scoring 0 and 1, equal weights: a resample of two draws has mean 0, 0.5
+    # or 1 with probability 1/4, 1/2, 1/4. The 30th and 70th percentiles (level 0.4) both
+    # fall inside the middle half, so both bounds are 0.5; at level 0.95 the 2.5th and
+    # 97.5th percentiles are the extremes 0 and 1.
+    values, weights = np.array([0.0, 1.0]), np.array([1.0, 1.0])
+    (middle,) = percentile_bootstrap(values, weights, 4000, np.random.default_rng(0), level=0.4)
+    assert (middle.low, middle.high) == (0.5, 0.5)
+    (wide,) = percentile_bootstrap(values, weights, 4000, np.random.default_rng(0))
+    assert (wide.low, wide.high) == (0.0, 1.0)
+
+
+def test_bootstrap_weights_count_per_draw() -> None:
+    # Weights 3 and 1; each draw picks a question with probability 1/2 (weights do not
+    # change the draws, only the mean of what was drawn). Both draws of question 0 give 0
+    # (p = 1/4), one of each gives (3 * 0 + 1 * 1) / (3 + 1) = 0.25 (p = 1/2), both of
+    # question 1 give 1 (p = 1/4). The 30th and 70th percentiles (level 0.4) fall in the
+    # middle half: 0.25, where equal weights would give 0.5.
+    (b,) = percentile_bootstrap(np.array([0.0, 1.0]), np.array([3.0, 1.0]), 4000, np.random.default_rng(1), level=0.4)
+    assert (b.low, b.high) == (0.25, 0.25)
+
+
+def test_bootstrap_columns_share_draws_and_rng_continues() -> None:
+    # A column that is twice another has, draw for draw, twice its mean, so twice its bounds
+    # (when the two are resampled with the same rows). The generator is left where one
+    # integers(0, n, (resamples, n)) call leaves it, so a permutation test that follows
+    # draws the same numbers as before the helper existed.
+    rng = np.random.default_rng(7)
+    x = rng.random(9)
+    a, b = percentile_bootstrap(np.column_stack([x, 2 * x]), np.ones(9), 300, rng := np.random.default_rng(3))
+    assert (b.low, b.high) == pytest.approx((2 * a.low, 2 * a.high))
+    reference = np.random.default_rng(3)
+    reference.integers(0, 9, size=(300, 9))
+    assert rng.random() == reference.random()
+
+
+def test_bootstrap_refuses_one_question() -> None:
+    with pytest.raises(ValueError, match="at least 2"):
+        percentile_bootstrap(np.array([1.0]), np.array([1.0]), 10, np.random.default_rng(0))
