@@ -21,12 +21,6 @@ from harness.records import Candidate, Generation, Phase, QuestionSet, Score
 from harness.rollup import perf_stats as stats
 from harness.rollup.bootstrap import percentile_bootstrap
 
-
-def is_missing(value: object) -> bool:
-    """A frame cell with no value: None, or the NaN pandas puts for a missing number or string."""
-    return value is None or (isinstance(value, float) and value != value)
-
-
 ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
     "text", "ok", "error", "score", "faithful", "context_hit", "context_ids",
@@ -123,7 +117,7 @@ def group_intervals(questions: pd.DataFrame, keys: list[str], resamples: int, se
 def tokens_counted_by(sources: Iterable[object]) -> str | None:
     """``tokenizer`` when any count came from the tokenizer (the server sent no usage), ``server`` when all
     came from the server's usage, None when nothing was counted."""
-    seen = {s for s in sources if not is_missing(s)}
+    seen = {s for s in sources if not pd.isna(s)}
     return "tokenizer" if "tokenizer" in seen else ("server" if seen else None)
 
 
