@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from harness.rollup.bootstrap import percentile_bootstrap
+from harness.store import sha256_file
 
 # ---------------------------------------------------------------- percentile bootstrap
 
@@ -49,3 +52,14 @@ def test_bootstrap_columns_share_draws_and_rng_continues() -> None:
 def test_bootstrap_refuses_one_question() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         percentile_bootstrap(np.array([1.0]), np.array([1.0]), 10, np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------- file hash
+
+
+def test_sha256_file_matches_the_fips_test_vectors(tmp_path: Path) -> None:
+    # FIPS 180-2 examples: "abc", and one million "a" (several read chunks).
+    (tmp_path / "abc").write_bytes(b"abc")
+    (tmp_path / "million").write_bytes(b"a" * 1_000_000)
+    assert sha256_file(tmp_path / "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert sha256_file(tmp_path / "million") == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
