@@ -155,7 +155,9 @@ def model_summary(
     """One row per candidate, in plan order.
 
     Quality comes from ``answers``; throughput and latency from ``served`` (every request
-    of the generation phases, all variants), which defaults to ``answers``.
+    of the generation phases, all variants), which defaults to ``answers``. Cost is not
+    here: :func:`harness.rollup.perf_summary.cost_frame` computes ``usd_per_mtok`` once,
+    at the best SLO-meeting level or else at this summary's ``out_tok_per_s``.
     """
     questions = question_frame(answers)
     rows = []
@@ -173,9 +175,6 @@ def model_summary(
             **perf,
             "gpus": cand.gpus,
             "price_per_gpu_hour_usd": cand.price_per_gpu_hour_usd or None,
-            "usd_per_mtok": stats.usd_per_mtok(
-                cand.price_per_gpu_hour_usd, cand.gpus, perf["out_tok_per_s"]
-            ),
             "server_error": (server_errors or {}).get(cand.name),
         })  # fmt: skip
     return pd.DataFrame(rows)
