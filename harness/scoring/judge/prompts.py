@@ -13,12 +13,14 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from harness.inputs.wording import primary_language
+
 TEMPLATES = Path(__file__).with_name("templates")
 MODES = ("single", "pairwise")
 
 
 def _lang(language: str) -> str:
-    return "zh" if language.split("-")[0].lower() == "zh" else "en"
+    return "zh" if primary_language(language) == "zh" else "en"
 
 
 @cache
