@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
 from harness.report.assemble import ReportData, load_report_data
@@ -32,6 +32,8 @@ from harness.store import atomic_write_json, atomic_write_text
 
 
 def fmt(value: Any, digits: int = 2) -> str:
+    if isinstance(value, Undefined):  # a key the row lacks renders empty, as Jinja prints it
+        return ""
     if pd.isna(value):
         return "–"
     if isinstance(value, float):
