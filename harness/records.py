@@ -559,13 +559,31 @@ class Judgment(BaseModel):
 
 
 class RequestTiming(BaseModel):
+    """Timings and token counts of one streamed request: the load sweep's record, and the shape
+    every request carries (the client's ``Result`` is one; ``Generation`` declares the same fields
+    in its own order, so its JSON keys stay where they were: see :func:`timing_fields`)."""
+
     ttft_ms: float | None = None
+    """Request start to the first token, thinking included (as ``vllm bench serve``)."""
     e2e_ms: float | None = None
+    """Request start to the last chunk."""
     itl_ms: list[float] = Field(default_factory=list)
+    """Gaps between consecutive content chunks."""
     prompt_tokens: int | None = None
     output_tokens: int | None = None
+    """Every output token, thinking included; None: unknown (no usage and no tokenizer), never 0."""
     error: str | None = None
+    """Set when the request failed; the timings are then not measured."""
     output_tokens_source: Literal["server", "tokenizer"] | None = None
+    """Who counted ``output_tokens``: the server's usage, or the candidate's tokenizer when it sent none."""
+
+
+def timing_fields(source: object) -> dict[str, Any]:
+    """The :class:`RequestTiming` fields of any object that carries them (a client ``Result``), by name.
+
+    Raises ``AttributeError`` naming the first field ``source`` lacks.
+    """
+    return {name: getattr(source, name) for name in RequestTiming.model_fields}
 
 
 class LoadLevel(BaseModel):

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
 import pytest
+from conftest import SMOL
 
 from harness.records import Generation, Judge, Judgment, Question, QuestionSet, Score
 from harness.rollup.frames import answers_frame
 from harness.rollup.judge import summarize
 from harness.scoring.judge import prompts
+from harness.scoring.judge.modelinfo import param_count
 from harness.scoring.judge.parse import parse_pair, parse_score
 from harness.scoring.judge.work import attacks, clean_key_of, injection_items, pairwise_items, single_items
 
@@ -191,3 +198,39 @@ def test_the_judge_shares_a_candidate_server_only_when_it_would_start_the_same_o
     assert share({**same, "vllm": {"max_model_len": 2048}}) is None  # other serving arguments
     assert share({**same, "revision": "abc"}) is None
     assert share({"model": "org/q", "endpoint": {"base_url": "http://127.0.0.1:1/v1"}}) is None
+
+
+# ---------------------------------------------------------------- the judge's size
+
+
+def test_param_count_of_a_real_model_reads_the_safetensors_header(tmp_path: Path) -> None:
+    if not (SMOL / "model.safetensors").exists():
+        pytest.skip(f"{SMOL} is not prepared (make models)")
+    config = json.loads((SMOL / "config.json").read_text("utf-8"))
+    # SmolLM2-135M from its config.json: hidden 576, 30 layers, 9 heads and 3 KV heads of 64, MLP 1536,
+    # vocabulary 49152, tied embeddings. Per layer: q and o 576 x 576 each, k and v 576 x 192 each
+    # (884,736), gate/up/down 3 x 576 x 1536 (2,654,208), two norms of 576 -> 3,540,096; x 30 =
+    # 106,202,880; + embedding 49152 x 576 = 28,311,552; + the final norm 576 -> 134,515,008.
+    assert param_count(SMOL, config) == 134_515_008
+    # Without the weights file (e.g. not downloaded yet) the roofline's shape of config.json says the same.
+    bare = tmp_path / "smol"
+    bare.mkdir()
+    shutil.copy(SMOL / "config.json", bare / "config.json")
+    assert param_count(bare, config) == 134_515_008
+
+
+def test_param_count_counts_shards_once_and_distrusts_quantized_headers(tmp_path: Path) -> None:
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    f32 = np.float32
+    safetensors_numpy.save_file({"a": np.zeros((3, 4), f32), "b": np.zeros(5, f32)}, str(tmp_path / "m-1.safetensors"))
+    safetensors_numpy.save_file({"c": np.zeros((2, 2, 2), f32)}, str(tmp_path / "m-2.safetensors"))
+    assert param_count(tmp_path, {}) == 3 * 4 + 5 + 2 * 2 * 2  # 25, over both files
+    # A consolidated copy beside indexed shards: the index names the files that count.
+    safetensors_numpy.save_file({"all": np.zeros(25, f32)}, str(tmp_path / "consolidated.safetensors"))
+    (tmp_path / "model.safetensors.index.json").write_text(
+        json.dumps({"weight_map": {"a": "m-1.safetensors", "b": "m-1.safetensors", "c": "m-2.safetensors"}})
+    )
+    assert param_count(tmp_path, {}) == 25
+    # Packed quantized weights undercount; no config that the roofline can read: unknown, not a guess.
+    assert param_count(tmp_path, {"quantization_config": {"quant_method": "awq", "bits": 4}}) is None
+    assert param_count(None, {}) is None

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from harness.records import Candidate, Generation, Phase, Question, QuestionSet, Score
+from harness.records import Candidate, Generation, Perf, Phase, Question, QuestionSet, Score
 from harness.rollup import perf_stats as stats
 from harness.rollup.frames import answers_frame, bootstrap_mean, model_summary
+from harness.rollup.perf_summary import cost_frame
 from harness.store import JsonlAppender, atomic_write_text, read_records, repair
 
 
@@ -110,9 +112,14 @@ def test_model_summary_counts_failures_as_zero_and_uses_phase_time() -> None:
         Phase(candidate="a", started_at=0.0, ended_at=2.0, requests=2),
         Phase(candidate="a", started_at=10.0, ended_at=12.0, requests=0),
     ]
-    row = model_summary(answers, phases, [Candidate(name="a", model="m", price_per_gpu_hour_usd=1.0)], 200, 0).iloc[0]
+    cands = [Candidate(name="a", model="m", price_per_gpu_hour_usd=1.0)]
+    summary = model_summary(answers, phases, cands, 200, 0)
+    row = summary.iloc[0]
     assert row.answers == 1 and row.failed == 1
     assert row.rubric_mean == pytest.approx(0.25)  # weights 1 and 3, the failed one scores 0
     assert row.wall_s == pytest.approx(2.0)  # the phase with no requests (a failed start) is not counted
     assert row.out_tok_per_s == pytest.approx(5.0)
-    assert row.usd_per_mtok == pytest.approx(1.0 / (5.0 * 3600) * 1e6)
+    # No sweep: the cost is computed once, by cost_frame, at the generation phase's throughput.
+    cost = cost_frame(cands, Perf(sweep=None), pd.DataFrame(), phases, summary).iloc[0]
+    assert "usd_per_mtok" not in summary.columns and cost.cost_basis == "generation phase"
+    assert cost.usd_per_mtok == pytest.approx(1.0 / (5.0 * 3600) * 1e6)

@@ -150,3 +150,28 @@ def test_variant_gains_are_paired_and_the_top_gainer_is_named() -> None:
     assert pd.isna(t.loc[("big_gain", "zero_shot"), "gain"])
     assert t.loc[("big_gain", "with_context"), "context_hit"] == 1.0
     assert s.top_gainers["with_context"][0] == "big_gain" and s.top_gainers["with_context"][2]
+
+
+def test_variant_gains_are_holm_adjusted_over_the_table() -> None:
+    # 40 questions; zero_shot scores 0.5 for everyone; with_context adds 0.1 (a), 0.2 (b) or
+    # nothing (c) to every question. A constant positive difference is only matched by a sign
+    # flip that keeps all 40 signs alike (chance 2^-39 per resample), so with 30 resamples the
+    # raw p of a and b is (1 + 0) / (1 + 30) = 1/31 ≈ 0.032 (significant alone); c's zero
+    # difference is matched by every flip: p = 31/31 = 1. Holm over the three gains: sorted
+    # 1/31, 1/31, 1 -> 3 * 1/31, max(3/31, 2 * 1/31), max(3/31, 1 * 1) = 3/31, 3/31, 1;
+    # 3/31 ≈ 0.097 > 0.05, so no gain is significant once adjusted.
+    rows = []
+    for cand, gain in (("a", 0.1), ("b", 0.2), ("c", 0.0)):
+        for variant, shift in (("zero_shot", 0.0), ("with_context", gain)):
+            for i in range(40):
+                rows.append({"candidate": cand, "variant": variant, "set_id": "s", "question_id": f"q{i}",
+                             "category": "c", "weight": 1.0, "sample": 0, "text": "t", "ok": True,
+                             "score": 0.5 + shift, "faithful": None, "context_hit": None})  # fmt: skip
+    answers = pd.DataFrame(rows)
+    variants = [Variant(name="zero_shot", kind="zero_shot"), Variant(name="with_context", kind="with_context")]
+    s = variant_table(answers, question_stability(answers, 0.5, 1), ["a", "b", "c"], variants, 30, 0)
+    t = s.table.set_index(["candidate", "variant"]).loc[(slice(None), "with_context"), :]
+    assert list(t.gain_p) == pytest.approx([1 / 31, 1 / 31, 1.0])
+    assert list(t.gain_p_holm) == pytest.approx([3 / 31, 3 / 31, 1.0])
+    assert list(t.gain_significant) == [False, False, False]
+    assert s.top_gainers["with_context"] == ("b", pytest.approx(0.2), False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import hashlib
 import json
 import shutil
 import subprocess
@@ -21,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from harness.store import sha256_file
 
 MARKER = ".prepared.json"
 CONVERT_VERSION = 2  # bump when convert() changes its output: older markers are then redone
@@ -104,11 +105,6 @@ def get_spec(name: str) -> ModelSpec:
         if spec.name == name:
             return spec
     raise PrepareError(f"unknown model {name!r}; known: {', '.join(s.name for s in MODELS)}.")
-
-
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def verify_sha256(spec: ModelSpec, path: Path) -> None:

@@ -12,33 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.inputs.wording import primary_language, wording
 from harness.records import FewShotExample, Question, QuestionSet, Sampling, Variant
 from harness.run.client import Api, Request
-
-
-@dataclass(frozen=True)
-class Wording:
-    with_context: str
-    context_label: str
-    question_label: str
-    answer_label: str
-    role_label: str
-
-
-WORDING = {
-    "zh": Wording("请根据以下资料回答问题。", "【资料】", "问题：", "回答：", "【角色】"),
-    "en": Wording(
-        "Answer the question using the reference material below.",
-        "Reference material:",
-        "Question: ",
-        "Answer:",
-        "Role:",
-    ),
-}
-
-
-def wording(language: str) -> Wording:
-    return WORDING.get(language.split("-")[0].lower(), WORDING["en"])
 
 
 @dataclass(frozen=True)
@@ -69,7 +45,7 @@ def system_text(variant: Variant, language: str) -> str | None:
     sp = variant.system_prompt
     if sp is None or isinstance(sp, str):
         return sp
-    return sp.get(language) or sp.get(language.split("-")[0]) or next(iter(sp.values()))
+    return sp.get(language) or sp.get(primary_language(language)) or next(iter(sp.values()))
 
 
 def few_shot_examples(qs: QuestionSet, q: Question, shots: int) -> tuple[FewShotExample, ...]:

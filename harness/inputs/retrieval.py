@@ -21,6 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from harness.inputs.wording import wording
+from harness.rubric.text import sentences
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -38,9 +41,6 @@ class Passage:
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-# A sentence ends after 。！？；!?; (and closing quotes/brackets), at a newline, or at ". " in English.
-# "1.5" is not an end: the English rule needs whitespace after the dot.
-_SENTENCE_END = re.compile(r"[。！？；!?;]+[」』”’\"')）\]]*|\.(?=\s)|\n")
 
 
 def _sections(text: str) -> list[tuple[str | None, str]]:
@@ -99,12 +99,7 @@ def _split_long(sentence: str, max_chars: int) -> list[str]:
 
 def _sentences(paragraph: str, max_chars: int) -> list[str]:
     """The paragraph's sentences with their own trailing punctuation and whitespace (they concatenate back)."""
-    out, start = [], 0
-    for m in _SENTENCE_END.finditer(paragraph):
-        out.append(paragraph[start : m.end()])
-        start = m.end()
-    out.append(paragraph[start:])
-    return [p for s in out if s.strip() for p in _split_long(s, max_chars)]
+    return [p for s in sentences(paragraph) if s.strip() for p in _split_long(s, max_chars)]
 
 
 def _render(units: list[tuple[int, str]]) -> str:
@@ -289,7 +284,6 @@ def squash(s: str) -> str:
     return "".join(unicodedata.normalize("NFKC", s).casefold().split())
 
 
-_CONTEXT_LABEL = {"zh": "参考资料：", "en": "Reference material:"}
 
 
 def render_context(passages: Sequence[Passage], language: str) -> str:
@@ -299,8 +293,7 @@ def render_context(passages: Sequence[Passage], language: str) -> str:
     """
     if not passages:
         return ""
-    label = _CONTEXT_LABEL.get(language.split("-")[0].lower(), _CONTEXT_LABEL["en"])
-    lines = [label]
+    lines = [wording(language).retrieved_label]
     for n, p in enumerate(passages, start=1):
         lines.append(f"[{n}] ({p.heading}) {p.text}" if p.heading else f"[{n}] {p.text}")
     return "\n".join(lines)

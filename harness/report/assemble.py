@@ -121,7 +121,7 @@ def assemble(
 
     sweep = sweep_frame(levels, plan.perf.slo)
     costs = cost_frame(cands, plan.perf, sweep, phases, models)
-    models = models.drop(columns=["usd_per_mtok"]).merge(costs, on="candidate", how="left")
+    models = models.merge(costs, on="candidate", how="left")
     thinking = reasoning_summary(served, names, plan.variants)
     models = models.merge(thinking, on="candidate", how="left")
     models["usd_per_1k_acceptable"] = [

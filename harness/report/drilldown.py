@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 
 from harness.records import Judgment, QuestionSet, Score
-from harness.rollup.frames import is_missing
 
 _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -29,23 +28,23 @@ def script_json(payload: Any) -> str:
 
 
 def _num(value: Any) -> float | None:
-    return None if is_missing(value) else round(float(value), 4)
+    return None if pd.isna(value) else round(float(value), 4)
 
 
 def _flag(value: Any) -> bool | None:
-    return None if is_missing(value) else bool(value)
+    return None if pd.isna(value) else bool(value)
 
 
 def _str(value: Any) -> str | None:
     """Text from a frame cell: pandas keeps a missing string as NaN."""
-    return None if is_missing(value) else str(value)
+    return None if pd.isna(value) else str(value)
 
 
 def _thinking(row: Any) -> dict[str, Any]:
     """The answer's thinking for the drill-down (folded under the answer), only when it has some."""
-    if is_missing(row.reasoning) and not row.cut_off:
+    if pd.isna(row.reasoning) and not row.cut_off:
         return {}
-    tokens = None if is_missing(row.reasoning_tokens) else int(row.reasoning_tokens)
+    tokens = None if pd.isna(row.reasoning_tokens) else int(row.reasoning_tokens)
     return {"r": [_str(row.reasoning) or "", tokens, bool(row.cut_off)]}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
 from harness.report.assemble import ReportData, load_report_data
@@ -28,12 +28,13 @@ from harness.report.charts import (
     variant_chart,
 )
 from harness.report.drilldown import drilldown_payload, script_json
-from harness.rollup.frames import is_missing
 from harness.store import atomic_write_json, atomic_write_text
 
 
 def fmt(value: Any, digits: int = 2) -> str:
-    if is_missing(value):
+    if isinstance(value, Undefined):  # a key the row lacks renders empty, as Jinja prints it
+        return ""
+    if pd.isna(value):
         return "–"
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
@@ -43,7 +44,7 @@ def fmt(value: Any, digits: int = 2) -> str:
 def tok_rate(value: Any, counted_by: Any = None) -> Markup:
     """Output tok/s: 'unknown' when a token count is (the server sent no usage and there was no
     tokenizer), marked when the tokenizer counted them instead of the server."""
-    if is_missing(value):
+    if pd.isna(value):
         return Markup('<span class="muted" title="the server sent no token counts and no tokenizer was '
                       'given (endpoint.tokenizer)">unknown</span>')  # fmt: skip
     text = escape(fmt(float(value), 1))
@@ -54,7 +55,7 @@ def tok_rate(value: Any, counted_by: Any = None) -> Markup:
 
 
 def pct(value: Any, digits: int = 0) -> str:
-    if is_missing(value):
+    if pd.isna(value):
         return "–"
     return f"{float(value) * 100:.{digits}f}%"
 
@@ -76,12 +77,13 @@ def _env() -> Environment:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (None if is_missing(v) else v) for k, v in row.items()} for row in df.to_dict("records")]
+    """Rows of ``df`` as dicts, a missing cell (None, NaN, NA) as None; a list in a cell stays a list."""
+    return df.astype(object).where(df.notna(), None).to_dict("records")  # type: ignore[return-value]
 
 
 def heat_style(score: float | None) -> str:
     """Background for a heatmap cell: red (0) through amber to green (1); grey when there is no score."""
-    if score is None or is_missing(score):
+    if score is None or pd.isna(score):
         return "background:#f2f4f7"
     hue = 120 * max(0.0, min(1.0, float(score)))
     return f"background:hsl({hue:.0f},70%,82%)"

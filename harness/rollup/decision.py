@@ -21,7 +21,6 @@ from typing import Any
 import pandas as pd
 
 from harness.records import Constraints, Weights
-from harness.rollup.frames import is_missing
 from harness.rollup.significance import ALPHA, PairedDiff, aligned_scores, paired_difference
 
 SIDES = ("quality", "cost", "latency", "stability")
@@ -51,7 +50,7 @@ def violations(row: dict[str, Any], c: Constraints, k: int) -> list[str]:
     if row.get("server_error"):
         out.append("its server failed")
         return out
-    if is_missing(row.get("rubric_mean")):
+    if pd.isna(row.get("rubric_mean")):
         out.append("no scored answers")
         return out
     checks: list[tuple[str, float | None, str, bool]] = [
@@ -120,7 +119,7 @@ def recommend(
     table["violations"] = [violations(r, constraints, k) for r in rows]
     table["eligible"] = [not v for v in table.violations]
     scored = {r["candidate"]: (float(r["rubric_mean"]), _number(r.get(cost_column)))
-              for r in rows if not is_missing(r.get("rubric_mean")) and not r.get("server_error")}  # fmt: skip
+              for r in rows if not pd.isna(r.get("rubric_mean")) and not r.get("server_error")}  # fmt: skip
     dominated = pareto_frontier(scored)
     table["pareto"] = [c in scored and dominated[c] is None for c in table.candidate]
     table["dominated_by"] = [dominated.get(c) for c in table.candidate]
@@ -159,13 +158,13 @@ def _reason(
         + f") of the {eligible} candidate{'s' if eligible != 1 else ''} that meet every constraint."
     ]
     facts = [f"its rubric score is {row.rubric_mean:.2f}{_ci(row.get('rubric_ci_low'), row.get('rubric_ci_high'))}"]
-    if k >= 2 and not is_missing(row.get("pass_hat_k")):
+    if k >= 2 and not pd.isna(row.get("pass_hat_k")):
         facts.append(f"{row.pass_hat_k:.0%} of questions are answered acceptably in all {k} samples")
-    if not is_missing(row.get("usd_per_mtok")):
+    if not pd.isna(row.get("usd_per_mtok")):
         facts.append(f"it costs ${row.usd_per_mtok:.3f} per 1M output tokens")
-    if (_number(row.get("thinking_tok_p50")) or 0) > 0 and not is_missing(row.get("usd_per_1k_questions")):
+    if (_number(row.get("thinking_tok_p50")) or 0) > 0 and not pd.isna(row.get("usd_per_1k_questions")):
         facts.append(f"${row.usd_per_1k_questions:.4f} per 1,000 questions, thinking included")
-    if not is_missing(row.get("e2e_p95_ms")):
+    if not pd.isna(row.get("e2e_p95_ms")):
         facts.append(f"95% of answers take at most {row.e2e_p95_ms / 1000:.1f} s")
     parts.append(_sentence(facts))
     parts.append("It is on the cost-quality Pareto frontier." if t.loc[best, "pareto"] else
@@ -202,8 +201,8 @@ def _sentence(facts: list[str]) -> str:
 
 
 def _ci(low: object, high: object) -> str:
-    return "" if is_missing(low) or is_missing(high) else f" [95% CI {low:.2f}, {high:.2f}]"
+    return "" if pd.isna(low) or pd.isna(high) else f" [95% CI {low:.2f}, {high:.2f}]"
 
 
 def _number(value: object) -> float | None:
-    return None if is_missing(value) else float(value)  # type: ignore[arg-type]
+    return None if pd.isna(value) else float(value)  # type: ignore[arg-type]

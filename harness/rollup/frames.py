@@ -19,12 +19,7 @@ import pandas as pd
 
 from harness.records import Candidate, Generation, Phase, QuestionSet, Score
 from harness.rollup import perf_stats as stats
-
-
-def is_missing(value: object) -> bool:
-    """A frame cell with no value: None, or the NaN pandas puts for a missing number or string."""
-    return value is None or (isinstance(value, float) and value != value)
-
+from harness.rollup.bootstrap import percentile_bootstrap
 
 ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
@@ -100,17 +95,8 @@ def bootstrap_means(
     means = [float(np.average(values[:, j], weights=weights)) for j in range(m)]
     if n == 1:
         return [Interval(mean, None, None) for mean in means]
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(resamples, n))
-    w = weights[idx]
-    totals = w.sum(axis=1)
-    tail = (1 - level) / 2 * 100
-    out = []
-    for j in range(m):
-        boot = (values[:, j][idx] * w).sum(axis=1) / totals
-        low, high = np.percentile(boot, [tail, 100 - tail])
-        out.append(Interval(means[j], float(low), float(high)))
-    return out
+    bounds = percentile_bootstrap(values, weights, resamples, np.random.default_rng(seed), level)
+    return [Interval(mean, b.low, b.high) for mean, b in zip(means, bounds, strict=True)]
 
 
 def bootstrap_mean(values: np.ndarray, weights: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> Interval:
@@ -131,7 +117,7 @@ def group_intervals(questions: pd.DataFrame, keys: list[str], resamples: int, se
 def tokens_counted_by(sources: Iterable[object]) -> str | None:
     """``tokenizer`` when any count came from the tokenizer (the server sent no usage), ``server`` when all
     came from the server's usage, None when nothing was counted."""
-    seen = {s for s in sources if not is_missing(s)}
+    seen = {s for s in sources if not pd.isna(s)}
     return "tokenizer" if "tokenizer" in seen else ("server" if seen else None)
 
 
@@ -169,7 +155,9 @@ def model_summary(
     """One row per candidate, in plan order.
 
     Quality comes from ``answers``; throughput and latency from ``served`` (every request
-    of the generation phases, all variants), which defaults to ``answers``.
+    of the generation phases, all variants), which defaults to ``answers``. Cost is not
+    here: :func:`harness.rollup.perf_summary.cost_frame` computes ``usd_per_mtok`` once,
+    at the best SLO-meeting level or else at this summary's ``out_tok_per_s``.
     """
     questions = question_frame(answers)
     rows = []
@@ -187,9 +175,6 @@ def model_summary(
             **perf,
             "gpus": cand.gpus,
             "price_per_gpu_hour_usd": cand.price_per_gpu_hour_usd or None,
-            "usd_per_mtok": stats.usd_per_mtok(
-                cand.price_per_gpu_hour_usd, cand.gpus, perf["out_tok_per_s"]
-            ),
             "server_error": (server_errors or {}).get(cand.name),
         })  # fmt: skip
     return pd.DataFrame(rows)

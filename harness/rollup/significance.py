@@ -26,6 +26,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from harness.rollup.bootstrap import percentile_bootstrap
+
 ALPHA = 0.05
 POWER = 0.80
 
@@ -107,16 +109,13 @@ def paired_difference(
     if n == 1:
         return PairedDiff(1, diff, None, None, None, None, None)
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(resamples, n))
-    boot = (d[idx] * w[idx]).sum(axis=1) / w[idx].sum(axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(boot, [tail, 100 - tail])
+    (bounds,) = percentile_bootstrap(d, w, resamples, rng, level)
     sd = weighted_sd(d, w)
     return PairedDiff(
         n=n,
         diff=diff,
-        low=float(low),
-        high=float(high),
+        low=bounds.low,
+        high=bounds.high,
         p_value=sign_flip_p_value(d, w / w.sum(), resamples, rng),
         sd_diff=sd,
         mdd=min_detectable_difference(sd, effective_n(w)),

@@ -5,8 +5,9 @@ The base model is chosen once, but it is then used with prompts and retrieval: a
 model a little worse zero-shot and much better with the policy text in front of
 it may be the better base. Per candidate and variant: the rubric score with its
 interval; the gain of each variant over the first (baseline) variant, paired over
-the same questions; pass^k; for context variants, faithfulness to the material
-and the retrieval hit rate. And per variant, the model that gains most.
+the same questions, its p-value Holm-adjusted over every gain in the table; pass^k;
+for context variants, faithfulness to the material and the retrieval hit rate.
+And per variant, the model that gains most.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import pandas as pd
 
 from harness.records import Variant
 from harness.rollup.frames import bootstrap_means, question_frame
-from harness.rollup.significance import ALPHA, aligned_scores, paired_difference
+from harness.rollup.significance import ALPHA, aligned_scores, holm, paired_difference
 
 VARIANT_COLUMNS = [
     "candidate", "variant", "kind", "questions", "score", "low", "high", "pass_hat_k",
-    "gain", "gain_low", "gain_high", "gain_p", "gain_significant", "faithful", "context_hit",
+    "gain", "gain_low", "gain_high", "gain_p", "gain_p_holm", "gain_significant", "faithful", "context_hit",
 ]  # fmt: skip
 
 
@@ -38,6 +39,19 @@ class StrategySummary:
 def _mean(values: pd.Series) -> float | None:
     v = values.dropna()
     return float(v.mean()) if len(v) else None
+
+
+def _holm_adjusted(table: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``gain_p_holm`` and ``gain_significant``: every gain in the table is one family of tests.
+
+    The table is read as a whole (and its top gainer is the largest of several gains), so
+    the family is every (candidate, non-baseline variant) test in it, Holm-adjusted like the
+    comparisons against the best model.
+    """
+    adjusted = holm([None if pd.isna(p) else float(p) for p in table.gain_p])
+    return table.assign(
+        gain_p_holm=adjusted, gain_significant=[None if p is None else bool(p < ALPHA) for p in adjusted]
+    )
 
 
 def variant_table(
@@ -66,10 +80,9 @@ def variant_table(
             if v.name != baseline and len(q):
                 d = paired_difference(*aligned_scores(questions, arm, f"{name}\x1f{baseline}"), resamples=resamples,
                                       seed=seed)  # fmt: skip
-                row.update(gain=d.diff, gain_low=d.low, gain_high=d.high, gain_p=d.p_value,
-                           gain_significant=None if d.p_value is None else d.p_value < ALPHA)  # fmt: skip
+                row.update(gain=d.diff, gain_low=d.low, gain_high=d.high, gain_p=d.p_value)
             rows.append(row)
-    table = pd.DataFrame(rows).reindex(columns=VARIANT_COLUMNS)
+    table = _holm_adjusted(pd.DataFrame(rows).reindex(columns=VARIANT_COLUMNS))
     top: dict[str, tuple[str, float, bool]] = {}
     for v in variants:
         if v.name == baseline:

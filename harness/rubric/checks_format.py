@@ -10,7 +10,7 @@ import jsonschema
 from pydantic import Field, field_validator
 
 from harness.rubric.registry import Args, Outcome, check
-from harness.rubric.text import cjk_ratio, negated_at, nfkc
+from harness.rubric.text import cjk_ratio, negated_at, nfkc, sentences
 
 # --------------------------------------------------------------------------
 # JSON
@@ -242,14 +242,13 @@ def max_chars(answer: str, args: MaxArgs) -> Outcome:
     return Outcome(float(n <= args.max), n <= args.max, f"{n} characters (max {args.max})")
 
 
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]+|\.(?!\d)(?:\s+|$)")
 _ABBREVIATION = re.compile(r"(?i)\b(?:e\.g|i\.e|mr|mrs|ms|dr|vs|approx|cf)\.")
 
 
 def count_sentences(answer: str) -> int:
     """Parts between sentence ends that hold a word: a list number ("1.") is not a sentence."""
     text = _ABBREVIATION.sub("abbr", nfkc(answer))
-    return sum(1 for part in _SENTENCE_END.split(text) if any(ch.isalpha() for ch in part))
+    return sum(1 for part in sentences(text) if any(ch.isalpha() for ch in part))
 
 
 @check("max_sentences", MaxArgs, constraint=True)

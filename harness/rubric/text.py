@@ -16,6 +16,24 @@ import unicodedata
 
 _SPACE = re.compile(r"\s+")
 
+SENTENCE_END = re.compile(r"[。！？；!?;]+[」』”’\"')）\]]*|\.(?=\s|$)|\n")
+"""A sentence ends after 。！？；!?; (with the closing quotes and brackets that follow), at a
+newline, or at an English full stop before white space or the end. "1.5" is not an end."""
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut after each sentence end; the pieces keep their end marks and concatenate back to ``text``.
+
+    White space after an English full stop starts the next piece; a piece may hold no word
+    (a lone newline, a list number such as "1."), which each caller filters in its own way.
+    """
+    out, start = [], 0
+    for m in SENTENCE_END.finditer(text):
+        out.append(text[start : m.end()])
+        start = m.end()
+    out.append(text[start:])
+    return [piece for piece in out if piece]
+
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"))
 """Zero-width spaces and joiners, word joiner, BOM, soft hyphen: invisible, so never part of a match."""

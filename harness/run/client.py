@@ -25,11 +25,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
 
+from harness.records import RequestTiming
 from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, is_role_only
 from harness.thinking import separate
 
@@ -59,18 +60,15 @@ class Request:
     """Chat only: ``low``/``medium``/``high`` for models that take it (gpt-oss)."""
 
 
-@dataclass
-class Result:
+class Result(RequestTiming):
+    """One streamed answer as the client fills it: the request's timings and token counts
+    (:class:`~harness.records.RequestTiming`) and what was said. In memory only: the run
+    stage writes it as a ``Generation``, the load sweep as its ``RequestTiming``."""
+
     text: str = ""
     finish_reason: str | None = None
-    prompt_tokens: int | None = None
-    output_tokens: int | None = None
-    ttft_ms: float | None = None
-    e2e_ms: float | None = None
-    itl_ms: list[float] = field(default_factory=list)
     started_at: float = 0.0
     attempts: int = 0
-    error: str | None = None
     reasoning: str = ""
     """The thinking, apart from ``text`` (the answer)."""
     reasoning_via: str | None = None
@@ -79,8 +77,6 @@ class Result:
     ttfat_ms: float | None = None
     """Time to first answer token (after the thinking)."""
     cut_off_thinking: bool = False
-    output_tokens_source: Literal["server", "tokenizer"] | None = None
-    """Who counted ``output_tokens``: the server's usage, or the candidate's tokenizer when it sent none."""
 
 
 TokenCounter = Callable[[str], int | None]

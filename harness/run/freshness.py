@@ -19,8 +19,7 @@ from typing import Any, Protocol
 
 from harness.inputs.prompts import Framing, chat_messages
 from harness.records import Generation, Judgment, Question, QuestionSet
-from harness.run.manifest import sha256_file
-from harness.store import resume_records
+from harness.store import resume_records, sha256_file
 
 JUDGMENTS = "judgments.jsonl"
 

@@ -25,7 +25,7 @@ from harness import aio
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.inputs.prompts import Framing, build_request
 from harness.inputs.variants import framings, generation_key
-from harness.records import DEFAULT_VARIANT, Candidate, Generation, Phase, Plan, Question, QuestionSet
+from harness.records import DEFAULT_VARIANT, Candidate, Generation, Phase, Plan, Question, QuestionSet, timing_fields
 from harness.run import lmeval_stage
 from harness.run.client import Api, ModelClient, Request, TokenCounter
 from harness.run.freshness import changed_questions, forget, question_digest, record_sets
@@ -135,13 +135,10 @@ def to_generation(w: WorkItem, api: Api, r: Any, count: TokenCounter | None = No
     return Generation(
         key=w.key, candidate=w.candidate, set_id=w.qs.id, question_id=w.q.id, sample=w.sample,
         variant=w.variant, context_ids=list(w.framing.context_ids), context=w.framing.context, api=api,
-        seed=w.seed, text=r.text, finish_reason=r.finish_reason,
-        prompt_tokens=r.prompt_tokens, output_tokens=r.output_tokens, ttft_ms=r.ttft_ms,
-        e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, started_at=r.started_at, attempts=r.attempts, error=r.error,
-        reasoning=r.reasoning or None, reasoning_via=r.reasoning_via, reasoning_tokens=reasoning_tokens,
-        answer_tokens=answer_tokens, token_split=token_split, ttfat_ms=r.ttfat_ms,
-        cut_off_thinking=r.cut_off_thinking,
-        output_tokens_source=r.output_tokens_source, question_digest=w.digest,
+        seed=w.seed, text=r.text, finish_reason=r.finish_reason, **timing_fields(r),
+        started_at=r.started_at, attempts=r.attempts, reasoning=r.reasoning or None,
+        reasoning_via=r.reasoning_via, reasoning_tokens=reasoning_tokens, answer_tokens=answer_tokens,
+        token_split=token_split, ttfat_ms=r.ttfat_ms, cut_off_thinking=r.cut_off_thinking, question_digest=w.digest,
     )  # fmt: skip
 
 

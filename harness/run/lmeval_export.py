@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from harness.inputs.wording import primary_language
 from harness.records import Question, QuestionSet
 from harness.rubric.checks_format import ChoiceArgs, choice_index
 from harness.store import atomic_write_text
@@ -117,7 +118,7 @@ def _metric(name: str, **extra: Any) -> dict[str, Any]:
 
 def task_yaml(qs: QuestionSet, task: str, kind: str, data_file: str, count: int) -> str:
     """One lm-eval task config. Written by hand around ``yaml.safe_dump`` because ``!function`` is not plain YAML."""
-    cue = ANSWER_CUE.get(qs.language.split("-")[0].lower(), ANSWER_CUE["en"])
+    cue = ANSWER_CUE.get(primary_language(qs.language), ANSWER_CUE["en"])
     body: dict[str, Any] = {
         "dataset_kwargs": {"data_files": {"test": data_file}},
         "test_split": "test",

