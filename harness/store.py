@@ -10,6 +10,7 @@ versions are upgraded on reading, newer ones refused (:mod:`harness.schema`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -29,6 +30,12 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def sha256_file(path: Path) -> str:
+    """The file's sha256 as 64 hex digits (read in blocks, so a large file is not held in memory)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -22,13 +22,11 @@ from synthetic_run import write_synthetic_run
 from harness.cli import main as harness_main
 from harness.inputs.plan import load_plan
 from harness.inputs.questions import load_question_set
+from harness.inputs.run_sets import load_run_sets
 from harness.records import Generation, LoadLevel, PerfRecord, Phase, Plan, Score
 from harness.report.render import build_report
-from harness.run.generate import GENERATIONS, PHASES
-from harness.run.manifest import load_manifest
-from harness.run.perf.measure import PERF
-from harness.run.perf.sweep import LOADTEST
-from harness.scoring.stage import SCORES, load_run_sets, score_records
+from harness.rundir import GENERATIONS, LOADTEST, PERF, PHASES, SCORES, load_manifest
+from harness.scoring.stage import score_records
 from harness.store import read_records
 
 MODELS, QUESTIONS, SAMPLES = 3, 12, 3
