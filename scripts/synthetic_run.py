@@ -640,7 +640,7 @@ def write_synthetic_run(
         raise ValueError("need models, samples, sets, categories >= 1 and at least one question per set")
     run_dir = Path(run_dir).resolve()
     if (run_dir / MANIFEST).exists():
-        raise FileExistsError(f"{run_dir} already holds a run (manifest.json); choose an empty directory")
+        raise FileExistsError(f"{run_dir} already holds a run ({MANIFEST}); choose an empty directory")
     model_rng, question_rng, *answer_rngs = _seed_streams(seed, 2 + models)
     synth_models = make_models(models, model_rng)
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.records import FewShotExample, Question, QuestionSet, Sampling, Variant
-from harness.run.client import Api, Request
+from harness.records import Api, FewShotExample, Question, QuestionSet, Request, Sampling, Variant
 
 
 @dataclass(frozen=True)
