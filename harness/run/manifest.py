@@ -3,6 +3,8 @@
 Written atomically at the start of a run and updated as each candidate is
 served (chat template, API used, server command). A run directory belongs to
 one plan: resuming with a different plan is refused instead of mixing records.
+This module builds the manifest's contents (versions, host, git commit, plan
+fingerprint); reading and writing the file is :mod:`harness.rundir`'s.
 """
 
 from __future__ import annotations
