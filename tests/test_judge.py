@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from conftest import SMOL
 
-from harness.records import Generation, Judge, Judgment, Question, QuestionSet, Score
+from harness.records import Generation, Judge, Judgment, Question, QuestionSet, Score, clean_key_of
 from harness.rollup.frames import answers_frame
 from harness.rollup.judge import summarize
 from harness.scoring.judge import prompts
 from harness.scoring.judge.modelinfo import param_count
 from harness.scoring.judge.parse import parse_pair, parse_score
-from harness.scoring.judge.work import attacks, clean_key_of, injection_items, pairwise_items, single_items
+from harness.scoring.judge.work import attacks, injection_items, pairwise_items, single_items
 
 
 @pytest.mark.parametrize(

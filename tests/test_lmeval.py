@@ -22,7 +22,8 @@ import pytest
 from conftest import REPO, SMOL, need_model
 
 from harness.records import LmEval
-from harness.run.lmeval import LmEvalError, check_offline, headline, run_tasks
+from harness.rollup.lm_eval import headline
+from harness.run.lmeval import LmEvalError, check_offline, run_tasks
 from harness.run.serving import Server
 
 TASKS = REPO / "lm_eval_tasks"

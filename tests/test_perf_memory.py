@@ -29,8 +29,9 @@ import pytest
 from conftest import DATA
 from fake_pynvml import FakeDevice, FakeNvml, NVMLError_LibraryNotFound
 
+from harness.rollup.perf_summary import energy_per_token_j
 from harness.run.perf.metrics import MetricsPoller, parse_prometheus, parse_vllm_metrics
-from harness.run.perf.nvml import GIB, GpuReading, MemorySampler, Sample, energy_per_token_j, summarize, tree_rss_bytes
+from harness.run.perf.nvml import GIB, GpuReading, MemorySampler, Sample, summarize, tree_rss_bytes
 from harness.run.perf.serverlog import parse_server_log, read_server_log
 from harness.run.serving import Server
 

@@ -152,7 +152,8 @@ def test_fleet_is_checked_before_anything_is_written(tmp_path: Path) -> None:
 
 def test_sweep_levels_done_in_the_run_are_not_run_again_in_a_part(tmp_path: Path) -> None:
     from harness.records import LoadLevel
-    from harness.run.perf.sweep import LOADTEST, levels_done
+    from harness.run.perf.sweep import levels_done
+    from harness.rundir import LOADTEST
     from harness.store import JsonlAppender
 
     def level(cand: str, level_id: str) -> LoadLevel:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness.report import browser
-from harness.report.assemble import ReportData, load_report_data
+from harness.report.load import ReportData, load_report_data
 from harness.report.render import build_report
 from harness.rollup.stability import FLIPS
 

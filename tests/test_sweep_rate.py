@@ -16,11 +16,10 @@ import pytest
 from conftest import endpoint_plan
 
 from harness.inputs.plan import load_plan
-from harness.records import LoadLevel
 from harness.run.client import ModelClient, Request, Result
-from harness.run.perf.sweep import LOADTEST, run_sweep
+from harness.run.perf.sweep import run_sweep
 from harness.run.serving import Server
-from harness.store import read_records
+from harness.rundir import RunDir
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_SWEEP_KEY"
@@ -48,7 +47,7 @@ def test_a_rate_level_sends_poisson_arrivals_at_the_asked_rate(
     run_dir.mkdir()
     assert run_sweep(lp, "smol", smol_server, "chat", run_dir, lambda line: None, show_progress=False) == 1
 
-    (level,) = read_records(run_dir / LOADTEST, LoadLevel)
+    (level,) = RunDir(run_dir).read_levels()
     assert (level.candidate, level.level_id, level.kind, level.value) == ("smol", "r8", "rate", RATE)
     assert len(level.requests) == REQUESTS and all(r.error is None for r in level.requests)
     sends = np.sort([s for s, _ in spans])

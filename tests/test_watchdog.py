@@ -172,7 +172,8 @@ def test_a_server_that_hangs_during_the_load_sweep_stops_it(tmp_path: Path) -> N
     import yaml
 
     from harness.inputs.plan import load_plan
-    from harness.run.perf.sweep import LOADTEST, run_sweep
+    from harness.run.perf.sweep import run_sweep
+    from harness.rundir import LOADTEST
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))

@@ -28,14 +28,13 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from harness.records import Generation, Phase, Plan, QuestionSet, Score
+from harness.inputs.run_sets import load_run_sets
+from harness.records import Phase, Plan, QuestionSet
 from harness.rollup.frames import answers_frame, perf_summary, question_frame
 from harness.rollup.significance import ALPHA, PairedDiff, holm, paired_difference
-from harness.run.generate import GENERATIONS, PHASES
-from harness.run.manifest import load_manifest
+from harness.rundir import GENERATIONS, MANIFEST, SCORES, RunDir, RunDirError, load_manifest
 from harness.schema import RecordError
-from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_records
-from harness.store import read_records
+from harness.scoring.stage import score_records
 
 PERF_METRICS = ("out_tok_per_s", "e2e_p95_ms", "ttft_p95_ms")
 TEXT_FLIP_LIMIT = 20
@@ -171,10 +170,9 @@ def load_run(run_dir: Path) -> RunData:
     if not run_dir.is_dir():
         what = "does not exist" if not run_dir.exists() else "is not a directory"
         raise RunDirError(f"{run_dir} {what}; pass a run directory such as results/<plan name>")
-    if not (run_dir / "manifest.json").exists():
-        raise RunDirError(
-            f"{run_dir} is not a run directory (no manifest.json); pass a folder written by `harness run`"
-        )
+    rd = RunDir(run_dir)
+    if not rd.manifest.exists():
+        raise RunDirError(f"{run_dir} is not a run directory (no {MANIFEST}); pass a folder written by `harness run`")
     try:
         manifest = load_manifest(run_dir) or {}
         sets, set_notes = load_run_sets(run_dir)
@@ -182,21 +180,21 @@ def load_run(run_dir: Path) -> RunData:
     except RecordError as exc:
         raise RunDirError(str(exc)) from None
     except (KeyError, TypeError, AttributeError, ValidationError) as exc:
-        raise RunDirError(f"{run_dir / 'manifest.json'} does not look like a harness manifest ({exc!r})") from None
+        raise RunDirError(f"{rd.manifest} does not look like a harness manifest ({exc!r})") from None
     notes = [f"{run_dir}: {n}" for n in set_notes]
-    if not (run_dir / GENERATIONS).exists():
+    if not rd.generations.exists():
         raise RunDirError(f"{run_dir} has no {GENERATIONS}: the run has not generated any answers yet")
-    path = run_dir / GENERATIONS
+    path = rd.generations
     try:
-        gens = read_records(path, Generation)
-        if (run_dir / SCORES).exists():
-            path = run_dir / SCORES
-            scores = read_records(path, Score)
+        gens = rd.read_generations()
+        if rd.scores.exists():
+            path = rd.scores
+            scores = rd.read_scores()
         else:
             scores = score_records(gens, sets)
             notes.append(f"{run_dir} has no {SCORES}; scored in memory with the current rubrics")
-        path = run_dir / PHASES
-        phases = read_records(path, Phase)
+        path = rd.phases
+        phases = rd.read_phases()
     except RecordError as exc:
         raise RunDirError(str(exc)) from None
     except ValueError as exc:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.inputs.wording import primary_language, wording
-from harness.records import FewShotExample, Question, QuestionSet, Sampling, Variant
-from harness.run.client import Api, Request
+from harness.records import Api, FewShotExample, Question, QuestionSet, Request, Sampling, Variant
 
 
 @dataclass(frozen=True)

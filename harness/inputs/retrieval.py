@@ -284,8 +284,6 @@ def squash(s: str) -> str:
     return "".join(unicodedata.normalize("NFKC", s).casefold().split())
 
 
-
-
 def render_context(passages: Sequence[Passage], language: str) -> str:
     """Numbered passages under a label in the set's language (Chinese or, for any other, English).
 

@@ -19,7 +19,6 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
-from harness.report.assemble import ReportData, load_report_data
 from harness.report.charts import (
     pareto_chart,
     quality_vs_throughput,
@@ -28,6 +27,7 @@ from harness.report.charts import (
     variant_chart,
 )
 from harness.report.drilldown import drilldown_payload, script_json
+from harness.report.load import ReportData, load_report_data
 from harness.store import atomic_write_json, atomic_write_text
 
 

@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.records import Judge, Judgment
+from harness.records import Judge, Judgment, clean_key_of
 from harness.rollup import judge_stats as stats
 from harness.rollup.frames import bootstrap_mean
-from harness.scoring.judge.work import clean_key_of
 
 
 @dataclass

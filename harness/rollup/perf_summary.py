@@ -19,6 +19,13 @@ from harness.rollup import perf_stats as stats
 PCTS = (50, 90, 95, 99)
 
 
+def energy_per_token_j(energy_j: float | None, output_tokens: int | None) -> float | None:
+    """Joules per output token; None when either is unknown or no token was produced."""
+    if energy_j is None or not output_tokens:
+        return None
+    return energy_j / output_tokens
+
+
 def meets_slo(t: RequestTiming, slo: Slo) -> bool:
     if t.error is not None:
         return False

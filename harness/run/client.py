@@ -25,39 +25,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
-from harness.records import RequestTiming
+from harness.records import Api, Request, RequestTiming
 from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, is_role_only
 from harness.thinking import separate
 
-Api = Literal["chat", "completions"]
 RETRY_STATUS = RETRYABLE_CODES
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 8.0
 REASONING_FIELDS = ("reasoning", "reasoning_content")
 """Delta fields that carry thinking: vLLM 0.32's name first, then the older one other engines still send."""
-
-
-@dataclass(frozen=True)
-class Request:
-    api: Api
-    messages: list[dict[str, str]] | None = None
-    prompt: str | None = None
-    max_tokens: int = 256
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int | None = None
-    stop: list[str] | None = None
-    ignore_eos: bool = False
-    """vLLM extension: keep generating to max_tokens (load tests with equal output lengths)."""
-    chat_template_kwargs: dict[str, Any] | None = None
-    """Chat only: passed to the chat template (``{enable_thinking: false}`` switches Qwen3/GLM thinking off)."""
-    reasoning_effort: str | None = None
-    """Chat only: ``low``/``medium``/``high`` for models that take it (gpt-oss)."""
 
 
 class Result(RequestTiming):

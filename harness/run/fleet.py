@@ -36,16 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.inputs.plan import LoadedPlan, load_plan
-from harness.records import Candidate, Generation
-from harness.run.generate import GENERATIONS, PHASES, CandidateOutcome, Log, load_done, plan_work, run_candidate
-from harness.run.manifest import gpu_info, load_manifest, plan_fingerprint
-from harness.run.parts import fold_part, part_dir
+from harness.records import Candidate
+from harness.run.generate import CandidateOutcome, Log, load_done, plan_work, run_candidate
+from harness.run.manifest import gpu_info, plan_fingerprint
+from harness.run.parts import fold_part
 from harness.run.placement import FleetError, Need, need_of, parse_gpus, pinned_env, place, too_big
 from harness.run.serving import die_with_parent, install_signal_handlers
-from harness.store import JsonlAppender, atomic_write_json, read_records
+from harness.rundir import RunDir, load_manifest
+from harness.store import JsonlAppender, atomic_write_json
 
-OUTCOME = "outcome.json"
-ATTEMPTS = "attempts.jsonl"
 POLL_S = 0.5
 
 
@@ -93,14 +92,14 @@ def run_part(lp: LoadedPlan, run_dir: Path, job: PartJob, log: Log | None = None
     """Serve one candidate into its part directory and return the outcome (runs in a worker)."""
     log = log or _prefixed(job.candidate)
     cand = next(c for c in lp.plan.candidates if c.name == job.candidate)
-    part = part_dir(run_dir, cand.name)
-    part.mkdir(parents=True, exist_ok=True)
+    part = RunDir(run_dir).part(cand.name)
+    part.root.mkdir(parents=True, exist_ok=True)
     attempt = {"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time(), "gpu_ids": job.gpu_ids}
-    with (part / ATTEMPTS).open("a", encoding="utf-8") as f:
+    with part.attempts.open("a", encoding="utf-8") as f:
         f.write(json.dumps(attempt) + "\n")
-    attempts = [json.loads(ln) for ln in (part / ATTEMPTS).read_text(encoding="utf-8").splitlines() if ln.strip()]
-    in_run = {g.key for g in read_records(run_dir / GENERATIONS, Generation) if g.ok}
-    in_part = load_done(part / GENERATIONS, log)
+    attempts = [json.loads(ln) for ln in part.attempts.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    in_run = {g.key for g in RunDir(run_dir).read_generations() if g.ok}
+    in_part = load_done(part.generations, log)
     if len(attempts) > 1:
         log(f"attempt {len(attempts)} on {attempt['host']}: the previous one ended early; "
             f"{len(in_part)} of its answers are kept")  # fmt: skip
@@ -111,9 +110,9 @@ def run_part(lp: LoadedPlan, run_dir: Path, job: PartJob, log: Log | None = None
         served = pinned(served, job.gpu_ids)
     if job.multi_node and job.ray_address:
         served = multi_node(served, job.ray_address)
-    with JsonlAppender(part / GENERATIONS) as out, JsonlAppender(part / PHASES) as phases:
+    with JsonlAppender(part.generations) as out, JsonlAppender(part.phases) as phases:
         outcome = run_candidate(
-            lp, served, items, part, out, phases, log, show_progress=False, gpu_ids=job.gpu_ids, done_dir=run_dir
+            lp, served, items, part.root, out, phases, log, show_progress=False, gpu_ids=job.gpu_ids, done_dir=run_dir
         )
     outcome.skipped = len(mine) - len(items)
     outcome.info["placement"] = {**attempt, "attempts": len(attempts)}
@@ -139,7 +138,7 @@ def _start_worker(lp: LoadedPlan, run_dir: Path, job: PartJob) -> subprocess.Pop
 
 
 def _worker_outcome(run_dir: Path, name: str, code: int) -> CandidateOutcome:
-    path = part_dir(run_dir, name) / OUTCOME
+    path = RunDir(run_dir).part(name).outcome
     if code == 0 and path.exists():
         outcome = outcome_from(json.loads(path.read_text(encoding="utf-8")))
     else:
@@ -345,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_part(lp, run_dir, PartJob(args.candidate, ids))
     except KeyboardInterrupt:  # the driver ended this worker; its part stays and the next run folds it
         return 130
-    atomic_write_json(part_dir(run_dir, args.candidate) / OUTCOME, outcome_json(outcome))
+    atomic_write_json(RunDir(run_dir).part(args.candidate).outcome, outcome_json(outcome))
     return 0
 
 

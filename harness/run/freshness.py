@@ -19,9 +19,8 @@ from typing import Any, Protocol
 
 from harness.inputs.prompts import Framing, chat_messages
 from harness.records import Generation, Judgment, Question, QuestionSet
+from harness.rundir import RunDir
 from harness.store import resume_records, sha256_file
-
-JUDGMENTS = "judgments.jsonl"
 
 
 def question_digest(qs: QuestionSet, q: Question, framing: Framing) -> str:
@@ -75,7 +74,7 @@ def forget(run_dir: Path, gens_path: Path, changed: Changed, log: Callable[[str]
     if not changed.keys:
         return
     resume_records(gens_path, Generation, lambda g: g.key not in changed.keys)
-    judged = run_dir / JUDGMENTS
+    judged = RunDir(run_dir).judgments
     if judged.exists():
         gone = set(changed.questions)
         resume_records(judged, Judgment, lambda j: (j.set_id, j.question_id) not in gone)

@@ -29,7 +29,7 @@ from harness.records import DEFAULT_VARIANT, Candidate, Generation, Phase, Plan,
 from harness.run import lmeval_stage
 from harness.run.client import Api, ModelClient, Request, TokenCounter
 from harness.run.freshness import changed_questions, forget, question_digest, record_sets
-from harness.run.manifest import open_manifest, save_manifest
+from harness.run.manifest import open_manifest
 from harness.run.parts import fold_all
 from harness.run.perf.measure import measure_server
 from harness.run.perf.sweep import run_sweep, sweep_pending
@@ -45,13 +45,11 @@ from harness.run.serving import (
 from harness.run.tokencount import split_tokens
 from harness.run.tokens import token_counter
 from harness.run.watchdog import ServerGone, ask_all_while_up
+from harness.rundir import GENERATIONS, PHASES, RunDir, save_manifest
 from harness.store import JsonlAppender, resume_records
 
 if TYPE_CHECKING:
     from harness.run.fleet import Fleet
-
-GENERATIONS = "generations.jsonl"
-PHASES = "phases.jsonl"
 
 Log = Callable[[str], None]
 
@@ -170,7 +168,7 @@ def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path) -> Iterator[Server]:
     if cand.endpoint is not None:
         yield attach(cand)
         return
-    log_path = run_dir / "logs" / f"{cand.name}.vllm.log"
+    log_path = RunDir(run_dir).server_log(cand.name)
     with start_vllm(
         lp.model_ref(cand),
         cand,

@@ -17,12 +17,12 @@ import contextlib
 import functools
 import json
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from harness.records import LmEval
+from harness.rundir import LM_EVAL_RESULTS, lm_eval_metrics, lm_eval_samples_file
 from harness.store import atomic_write_json, atomic_write_text
 
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -172,26 +172,6 @@ def check_offline(task_names: list[str], include_path: Path | str | None) -> Non
     _inspect(task_names, Path(include_path) if include_path else None)
 
 
-def _flat(entry: dict[str, Any]) -> dict[str, Any]:
-    """``{"acc,none": .5, "acc_stderr,none": .1}`` -> ``{"acc": .5, "acc_stderr": .1}``; other filters stay."""
-    out: dict[str, Any] = {}
-    for key, value in entry.items():
-        metric, _, filt = key.partition(",")
-        if not filt or key == "alias":
-            continue
-        number = float(value) if isinstance(value, (int, float)) else None  # lm-eval writes "N/A" for no stderr
-        out[metric if filt == "none" else f"{metric},{filt}"] = number
-    return out
-
-
-def _metrics(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per task (and group): its metrics without lm-eval's filter suffix, and ``n``, the documents scored."""
-    n = {t: int(v.get("effective", 0)) for t, v in doc.get("n-samples", {}).items()}
-    for group, subtasks in doc.get("group_subtasks", {}).items():
-        n.setdefault(group, sum(n.get(t, 0) for t in subtasks))
-    return {t: {**_flat(v), "n": n.get(t)} for t, v in doc.get("results", {}).items()}
-
-
 def _tokenizer_problem(tokenizer: str | None) -> str | None:
     """Why lm-eval could not load the tokenizer offline (log-likelihood tasks count tokens locally), or None."""
     if tokenizer is None:
@@ -261,7 +241,7 @@ def run_tasks(
         merged["model_types"].update(dict.fromkeys(tasks, model_type))
         merged |= {"lm_eval_version": found.get("lm_eval_version"), "date": found.get("date")}
     _write(out_dir, merged, samples, api_key)
-    return _metrics(merged)
+    return lm_eval_metrics(merged)
 
 
 def _write(out_dir: Path, results: dict[str, Any], samples: dict[str, list[Any]], api_key: str | None) -> None:
@@ -273,26 +253,5 @@ def _write(out_dir: Path, results: dict[str, Any], samples: dict[str, list[Any]]
         return text.replace(api_key, "***") if api_key else text
 
     for task, rows in samples.items():
-        name = re.sub(r"[^\w.-]+", "_", task)
-        atomic_write_text(out_dir / f"samples_{name}.jsonl", "".join(dump(r) + "\n" for r in rows))
-    atomic_write_json(out_dir / "results.json", json.loads(dump(results)))
-
-
-def headline(results: dict[str, Any]) -> dict[str, float | None]:
-    """One figure per task for the report (``lmeval_<task>``, plus ``lmeval_<task>_stderr``).
-
-    Accuracy for multiple-choice and log-likelihood tasks, exact match for generative
-    ones. Takes ``results.json`` as written by :func:`run_tasks`, or what it returned.
-    """
-    flat = _metrics(results) if "results" in results else results
-    configs = results.get("configs", {})
-    out: dict[str, float | None] = {}
-    for task in results.get("tasks") or list(flat):
-        metrics = flat.get(task, {})
-        generative = configs.get(task, {}).get("output_type") == "generate_until"
-        order = ("exact_match", "acc") if generative else ("acc", "exact_match")
-        name = next((m for base in order for m in metrics if m.partition(",")[0] == base), None)
-        metric, comma, filt = (name or "").partition(",")  # "exact_match,strict-match": a filtered metric
-        out[f"lmeval_{task}"] = metrics.get(name) if name else None
-        out[f"lmeval_{task}_stderr"] = metrics.get(f"{metric}_stderr{comma}{filt}") if name else None
-    return out
+        atomic_write_text(out_dir / lm_eval_samples_file(task), "".join(dump(r) + "\n" for r in rows))
+    atomic_write_json(out_dir / LM_EVAL_RESULTS, json.loads(dump(results)))

@@ -12,18 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.records import Candidate
 from harness.run.serving import Server
+from harness.rundir import RunDir
 from harness.store import atomic_write_json
 from harness.validation import InputError, load_yaml
-
-LM_EVAL_DIR = "lm_eval"
-RESULTS = "results.json"
-DONE = "done.json"
-"""Written last, with the task list: a candidate whose marker lists the plan's tasks is not run again."""
 
 
 def include_path(lp: LoadedPlan) -> Path | None:
@@ -49,14 +44,14 @@ def preflight(lp: LoadedPlan, display: str | None = None) -> None:
 
 
 def out_dir(run_dir: Path, candidate: str) -> Path:
-    return run_dir / LM_EVAL_DIR / candidate
+    return RunDir(run_dir).lm_eval_dir(candidate)
 
 
 def pending(lp: LoadedPlan, candidate: str, run_dir: Path) -> bool:
     cfg = lp.plan.lm_eval
     if cfg is None:
         return False
-    path = out_dir(run_dir, candidate) / DONE
+    path = RunDir(run_dir).lm_eval_done(candidate)
     if not path.exists():
         return True
     done = json.loads(path.read_text(encoding="utf-8"))
@@ -87,17 +82,5 @@ def run_candidate_tasks(
     except LmEvalError as exc:
         log(f"[{cand.name}] lm-eval FAILED: {exc}")
         return str(exc)
-    atomic_write_json(folder / DONE, {"tasks": cfg.tasks, "metrics": found})
+    atomic_write_json(RunDir(run_dir).lm_eval_done(cand.name), {"tasks": cfg.tasks, "metrics": found})
     return None
-
-
-def load_results(run_dir: Path, names: list[str]) -> dict[str, dict[str, Any]]:
-    """Per candidate: the headline metric of each task (``lmeval_<task>``) and its stderr."""
-    from harness.run.lmeval import headline
-
-    out: dict[str, dict[str, Any]] = {}
-    for name in names:
-        path = out_dir(run_dir, name) / RESULTS
-        if path.exists():
-            out[name] = headline(json.loads(path.read_text(encoding="utf-8")))
-    return out

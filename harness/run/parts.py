@@ -18,20 +18,18 @@ import os
 import shutil
 from pathlib import Path
 
+from harness.rundir import GENERATIONS, PART_RECORD_FILES, PART_TREES, RunDir
 from harness.schema import RecordError
 from harness.store import FIX, repair
 
-PARTS = "parts"
-RECORD_FILES = ("generations.jsonl", "phases.jsonl", "perf.jsonl", "loadtest.jsonl")
-
 
 def part_dir(run_dir: Path, candidate: str) -> Path:
-    return run_dir / PARTS / candidate
+    return RunDir(run_dir).part(candidate).root
 
 
 def _identity(name: str, line: str, where: str) -> str:
     """An answer is identified by its key (asked once per run); other records by their whole line."""
-    if name != "generations.jsonl":
+    if name != GENERATIONS:
         return line
     try:
         key = json.loads(line)["key"]
@@ -79,10 +77,10 @@ def fold_part(run_dir: Path, candidate: str) -> int:
     if not part.is_dir():
         return 0
     added = 0
-    for name in RECORD_FILES:
+    for name in PART_RECORD_FILES:
         n = _fold_records(part / name, run_dir / name)
-        added += n if name == "generations.jsonl" else 0
-    for sub in ("logs", "lm_eval"):
+        added += n if name == GENERATIONS else 0
+    for sub in PART_TREES:
         if (part / sub).is_dir():
             _fold_tree(part / sub, run_dir / sub)
     shutil.rmtree(part)
@@ -93,7 +91,7 @@ def fold_part(run_dir: Path, candidate: str) -> int:
 
 def fold_all(run_dir: Path) -> dict[str, int]:
     """Fold every part left in ``run_dir`` (by a crash or an interrupted run): candidate -> answers added."""
-    root = run_dir / PARTS
+    root = RunDir(run_dir).parts
     if not root.is_dir():
         return {}
     return {p.name: fold_part(run_dir, p.name) for p in sorted(root.iterdir()) if p.is_dir()}

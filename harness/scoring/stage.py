@@ -11,38 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.inputs.questions import load_question_set, spread_questions
+from harness.inputs.run_sets import load_run_sets
 from harness.inputs.variants import context_hit
 from harness.records import CheckSpec, Generation, Question, QuestionSet, Score
 from harness.rubric import run_check, score_answer
 from harness.rubric.registry import Evidence
-from harness.run.generate import GENERATIONS
-from harness.run.manifest import load_manifest
-from harness.store import read_records, sha256_file, write_records
-
-SCORES = "scores.jsonl"
-
-
-class RunDirError(Exception):
-    pass
-
-
-def load_run_sets(run_dir: Path) -> tuple[dict[str, QuestionSet], list[str]]:
-    """The run's question sets by id, and notes about sets changed since the run."""
-    manifest = load_manifest(run_dir)
-    if manifest is None:
-        raise RunDirError(f"{run_dir} is not a run directory (no manifest.json); run `harness run` first")
-    sets: dict[str, QuestionSet] = {}
-    notes = []
-    for set_id, meta in manifest["question_sets"].items():
-        path = Path(meta["path"])
-        if not path.exists():
-            raise RunDirError(f"question set {set_id} is gone from {path}; restore it to score this run")
-        qs, _ = load_question_set(path)
-        sets[set_id] = spread_questions(qs, manifest["plan"].get("sampling", {}).get("questions_per_set"))
-        if sha256_file(path) != meta["sha256"]:
-            notes.append(f"question set {set_id} changed since the run; scoring with the current file")
-    return sets, notes
+from harness.rundir import RunDir
 
 
 def evidence_for(g: Generation, q: Question) -> Evidence | None:
@@ -77,11 +51,14 @@ def score_records(gens: list[Generation], sets: dict[str, QuestionSet]) -> list[
 
 
 def score_run(run_dir: Path) -> tuple[Path, list[str]]:
+    """Score every answer of the run and replace its ``scores.jsonl``; returns its path and notes for the user.
+
+    Raises :class:`~harness.rundir.RunDirError` when ``run_dir`` is not a run or a question set is gone.
+    """
     sets, notes = load_run_sets(run_dir)
-    gens = read_records(run_dir / GENERATIONS, Generation)
+    rd = RunDir(run_dir)
+    gens = rd.read_generations()
     scores = score_records(gens, sets)
     if len(scores) < len(gens):
         notes.append(f"{len(gens) - len(scores)} answers belong to questions no longer in their set; not scored")
-    out = run_dir / SCORES
-    write_records(out, list(scores))
-    return out, notes
+    return rd.write_scores(scores), notes

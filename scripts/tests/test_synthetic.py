@@ -18,13 +18,11 @@ from synthetic_run import write_synthetic_run
 from harness.cli import main as harness_main
 from harness.inputs.plan import load_plan
 from harness.inputs.questions import load_question_set
+from harness.inputs.run_sets import load_run_sets
 from harness.records import Generation, LoadLevel, PerfRecord, Phase, Plan, Score
 from harness.report.render import build_report
-from harness.run.generate import GENERATIONS, PHASES
-from harness.run.manifest import load_manifest
-from harness.run.perf.measure import PERF
-from harness.run.perf.sweep import LOADTEST
-from harness.scoring.stage import SCORES, load_run_sets, score_records
+from harness.rundir import GENERATIONS, LOADTEST, PERF, PHASES, SCORES, load_manifest
+from harness.scoring.stage import score_records
 from harness.store import read_records
 
 MODELS, QUESTIONS, SAMPLES = 3, 12, 3
@@ -168,3 +166,21 @@ def test_a_card_without_an_eligible_candidate_says_no_weights_were_applied(run: 
     assert '<h2 id="recommended">No recommendation</h2>' in html
     assert "Weights used: none, as no candidate meets every constraint." in html
     assert "Weights used: ." not in html
+
+
+def test_the_report_only_reads_and_harness_report_scores_an_unscored_run_first(run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from harness.cli import main as harness_main
+    from harness.rundir import RunDirError
+
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    (copy / SCORES).unlink()
+    before = sorted(p.relative_to(copy) for p in copy.rglob("*"))
+    with pytest.raises(RunDirError, match=r"no scores\.jsonl; score it first"):
+        build_report(copy, tmp_path / "report")
+    assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == before  # the report wrote nothing
+    assert harness_main(["report", str(copy), "--out", str(tmp_path / "report")]) == 0
+    assert (copy / SCORES).read_bytes() == (run / SCORES).read_bytes()  # scored as the run itself was
+    assert len(json.loads((tmp_path / "report" / "summary.json").read_text(encoding="utf-8"))["models"]) == MODELS

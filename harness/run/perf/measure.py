@@ -22,9 +22,8 @@ from harness.run.perf.metrics import MetricsPoller
 from harness.run.perf.nvml import MemorySampler
 from harness.run.perf.serverlog import parse_server_log
 from harness.run.serving import Server
+from harness.rundir import RunDir
 from harness.store import JsonlAppender
-
-PERF = "perf.jsonl"
 
 
 def as_dict(obj: Any) -> dict[str, Any]:
@@ -66,5 +65,5 @@ def measure_server(
                 if server.log_path and server.log_path.exists()
                 else {},
             )
-            with JsonlAppender(run_dir / PERF) as out:
+            with JsonlAppender(RunDir(run_dir).perf) as out:
                 out.append(record)

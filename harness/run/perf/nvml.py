@@ -158,13 +158,6 @@ def summarize(
     )
 
 
-def energy_per_token_j(energy_j: float | None, output_tokens: int | None) -> float | None:
-    """Joules per output token; None when either is unknown or no token was produced."""
-    if energy_j is None or not output_tokens:
-        return None
-    return energy_j / output_tokens
-
-
 def tree_rss_bytes(pids: Iterable[int]) -> int | None:
     """Resident memory of each pid and all its descendants, listed now; None when none is alive."""
     seen: dict[int, int] = {}

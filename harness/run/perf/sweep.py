@@ -24,9 +24,8 @@ from harness.run.perf.loadgen import Level, LevelRun, run_level, timing
 from harness.run.serving import Server
 from harness.run.tokens import token_counter
 from harness.run.watchdog import ServerGone, until_gone
-from harness.store import JsonlAppender, read_records
-
-LOADTEST = "loadtest.jsonl"
+from harness.rundir import RunDir
+from harness.store import JsonlAppender
 
 
 def levels(sweep: Sweep) -> list[Level]:
@@ -61,7 +60,7 @@ def to_record(candidate: str, run: LevelRun) -> LoadLevel:
 
 def levels_done(candidate: str, *run_dirs: Path) -> set[str]:
     """Sweep levels of ``candidate`` already recorded in any of ``run_dirs`` (a run and its part)."""
-    return {lv.level_id for d in run_dirs for lv in read_records(d / LOADTEST, LoadLevel) if lv.candidate == candidate}
+    return {lv.level_id for d in run_dirs for lv in RunDir(d).read_levels() if lv.candidate == candidate}
 
 
 def sweep_pending(lp: LoadedPlan, candidate: str, run_dir: Path) -> bool:
@@ -78,7 +77,7 @@ def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir:
     sweep = lp.plan.perf.sweep
     if sweep is None:
         return 0
-    path = run_dir / LOADTEST
+    path = RunDir(run_dir).loadtest
     done = levels_done(candidate, run_dir, *([done_dir] if done_dir else []))
     todo = [lv for lv in levels(sweep) if lv.id not in done]
     if not todo:

@@ -69,7 +69,7 @@ def param_count(path: Path | None, config: dict[str, Any]) -> int | None:
     stored = _stored_elements(files) if files and not config.get("quantization_config") else None
     if stored is not None:
         return stored
-    from harness.rollup.roofline import ModelShape  # the shape arithmetic only (a pure module)
+    from harness.modelshape import ModelShape
 
     try:
         return ModelShape.from_config(config).params if config else None

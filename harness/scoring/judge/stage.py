@@ -24,17 +24,16 @@ from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
 from harness.run.client import Api, ModelClient, Request
-from harness.run.generate import GENERATIONS, decide_api, serve
-from harness.run.manifest import load_manifest, save_manifest
+from harness.run.generate import decide_api, serve
 from harness.run.serving import Server
 from harness.run.watchdog import ask_all_while_up
+from harness.rundir import RunDir, load_manifest, save_manifest
 from harness.scoring.judge import prompts
 from harness.scoring.judge.modelinfo import describe_judge
 from harness.scoring.judge.parse import parse_pair, parse_score
 from harness.scoring.judge.work import JudgeItem, injection_items, pairwise_items, single_items
-from harness.store import JsonlAppender, read_records, resume_records
+from harness.store import JsonlAppender, resume_records
 
-JUDGMENTS = "judgments.jsonl"
 PARSE_RETRY_SEED_OFFSET = 1
 
 
@@ -100,10 +99,12 @@ async def _ask_all(
     return results, stopped
 
 
-def _load_done(path: Path, manifest: dict[str, Any], fingerprint: str, log: Callable[[str], None]) -> list[Judgment]:
+def _load_done(rd: RunDir, manifest: dict[str, Any], fingerprint: str, log: Callable[[str], None]) -> list[Judgment]:
+    """The verdicts already given by this judge; earlier judges' verdicts are archived, not mixed in."""
+    path = rd.judgments
     old = manifest.get("judge") or {}
     if path.exists() and old.get("fingerprint") not in (None, fingerprint):
-        archived = path.with_name(f"judgments.{int(time.time())}.jsonl")
+        archived = rd.archived_judgments(int(time.time()))
         path.rename(archived)
         log(f"judge or judge prompts changed: earlier judgments moved to {archived.name}")
     return resume_records(path, Judgment, lambda j: j.error is None)[0]
@@ -139,11 +140,12 @@ def run_judging(
         return None
     manifest = load_manifest(run_dir) or {}
     fingerprint = judge_fingerprint(judge)
-    path = run_dir / JUDGMENTS
-    done = _load_done(path, manifest, fingerprint, log)
+    rd = RunDir(run_dir)
+    path = rd.judgments
+    done = _load_done(rd, manifest, fingerprint, log)
     done_keys = {j.key for j in done}
     # Failed answers and answers cut off while thinking gave the judge nothing to grade (they score 0 by rubric).
-    gens = [g for g in read_records(run_dir / GENERATIONS, Generation) if g.ok and not g.cut_off_thinking]
+    gens = [g for g in rd.read_generations() if g.ok and not g.cut_off_thinking]
     sets = {ls.qs.id: ls.qs for ls in lp.sets}
     work = judge_work(lp.plan, sets, gens)
     pending = [w for w in work if w.key not in done_keys]

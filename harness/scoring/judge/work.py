@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.records import Generation, Judge, Judgment, Question, QuestionSet
+from harness.records import Generation, Judge, Judgment, Question, QuestionSet, injection_key, single_key
 from harness.scoring.judge import prompts
 
 RETEST_SEED_OFFSET = 1000
@@ -57,7 +57,7 @@ def single_item(
     judge: Judge, qs: QuestionSet, q: Question, g: Generation, trial: int = 0, attack: Attack | None = None
 ) -> JudgeItem:
     kind = "injection" if attack else "single"
-    key = f"inject/{attack.id}/{g.key}" if attack else f"single/{g.key}/t{trial}"
+    key = injection_key(attack.id, g.key) if attack else single_key(g.key, trial)
     seed = judge.seed + (RETEST_SEED_OFFSET if trial else 0)
     answer = f"{g.answer}\n\n{attack.text}" if attack else g.answer  # the answer only, never the thinking
     prompt = prompts.single_prompt(qs, q, answer, judge.scale, prompts.nonce(key, seed), g.context)
@@ -150,9 +150,3 @@ def injection_items(
     for g, (qs, q) in asked[: judge.injection_answers]:
         out += [single_item(judge, qs, q, g, attack=a) for a in attacks()]
     return out
-
-
-def clean_key_of(injection_key: str) -> str:
-    """``inject/<attack>/<generation key>`` -> the key of the clean single judgment."""
-    gen_key = injection_key.split("/", 2)[2]
-    return f"single/{gen_key}/t0"

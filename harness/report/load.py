@@ -1,0 +1,41 @@
+"""The report's input, read-only: run directory -> :class:`RunRecords` -> :class:`ReportData`.
+
+Reading never writes: a run without ``scores.jsonl`` is refused here, and ``harness report``
+scores it first (the scoring stage). Every figure comes from :mod:`harness.rollup.figures`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.inputs.run_sets import load_run_sets
+from harness.records import Plan
+from harness.rollup.figures import ReportData, RunRecords, assemble
+from harness.rundir import SCORES, RunDir, RunDirError, require_manifest
+
+__all__ = ["ReportData", "load_records", "load_report_data"]
+
+
+def load_records(run_dir: Path) -> RunRecords:
+    """Read what the report uses from ``run_dir``.
+
+    Raises :class:`RunDirError` when ``run_dir`` is not a run directory, has not been scored
+    (``harness score``), or a question set is gone; :class:`~harness.schema.RecordError` on a corrupt record.
+    """
+    manifest = require_manifest(run_dir)
+    rd = RunDir(run_dir)
+    if not rd.scores.exists():
+        raise RunDirError(f"{run_dir} has no {SCORES}; score it first (`harness score {run_dir}`)")
+    plan = Plan.model_validate(manifest["plan"])
+    sets, notes = load_run_sets(run_dir)
+    return RunRecords(
+        plan=plan, manifest=manifest, sets=sets, gens=rd.read_generations(), scores=rd.read_scores(),
+        phases=rd.read_phases(), levels=rd.read_levels(), perf_records=rd.read_perf(),
+        judgments=rd.read_judgments() if plan.judge else None,
+        lm_eval=rd.read_lm_eval([c.name for c in plan.candidates]) if plan.lm_eval else {}, notes=notes,
+    )  # fmt: skip
+
+
+def load_report_data(run_dir: Path) -> ReportData:
+    """Every frame and figure of the report of the run in ``run_dir`` (see :func:`load_records`)."""
+    return assemble(load_records(run_dir))

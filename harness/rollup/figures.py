@@ -1,0 +1,226 @@
+"""Every figure the report shows, merged per candidate (pure): :class:`RunRecords` -> :class:`ReportData`.
+
+The roll-up modules compute each figure (``frames``, ``stability``, ``significance``,
+``decision``, ``perf_summary``, ``judge``, ``reasoning``, ``estimate``, ``lm_eval``);
+this module merges them into one row per candidate in the order the report lists
+them. Reading the run directory is :mod:`harness.report.load`'s job; nothing here
+reads a record file (the roofline figures read the candidates' ``config.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
+from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, Recommendation, recommend
+from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
+from harness.rollup.frames import answers_frame, category_frame, model_summary, question_frame, set_frame
+from harness.rollup.judge import JudgeSummary, summarize
+from harness.rollup.lm_eval import lm_eval_figures
+from harness.rollup.perf_summary import cost_frame, energy_per_token_j, memory_needed_gib, sweep_frame
+from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
+from harness.rollup.sessions import merge_sessions
+from harness.rollup.significance import versus_best
+from harness.rollup.stability import model_stability, question_stability
+from harness.rollup.strategy import StrategySummary, variant_table
+
+VERSUS_COLUMNS = {"diff": "diff_vs_best", "diff_low": "diff_vs_best_low", "diff_high": "diff_vs_best_high"}
+DECISION_COLUMNS = ["candidate", "eligible", "violations", "pareto", "dominated_by", "overall"]
+
+
+@dataclass(frozen=True)
+class RunRecords:
+    """Everything a run directory holds that the report uses, as read (no figure computed yet)."""
+
+    plan: Plan
+    manifest: dict[str, Any]
+    sets: dict[str, QuestionSet]
+    """The run's question sets by id, as the run asked them."""
+    gens: list[Generation]
+    scores: list[Score]
+    phases: list[Phase]
+    levels: list[LoadLevel]
+    """Load-sweep levels, every candidate's."""
+    perf_records: list[PerfRecord]
+    """One per server session (a resumed run has several per candidate)."""
+    judgments: list[Judgment] | None
+    """None when the plan has no judge or the run was never judged."""
+    lm_eval: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Candidate -> its lm-eval ``results.json``."""
+    notes: list[str] = field(default_factory=list)
+    """Notes from reading (e.g. a question set changed since the run)."""
+
+
+@dataclass
+class ReportData:
+    plan: Plan
+    manifest: dict[str, Any]
+    notes: list[str]
+    sets: dict[str, QuestionSet]
+    names: list[str]
+    answers: pd.DataFrame
+    """One row per answer (sample)."""
+    scores: list[Score]
+    questions: pd.DataFrame
+    """One row per candidate x question: mean over samples."""
+    stability: pd.DataFrame
+    """One row per candidate x question: samples, acceptable, spread, status."""
+    models: pd.DataFrame
+    """One row per candidate: every model-level figure."""
+    versus: pd.DataFrame
+    categories: pd.DataFrame
+    set_scores: pd.DataFrame
+    recommendation: Recommendation
+    sweep: pd.DataFrame
+    perf_records: dict[str, PerfRecord]
+    judge_summary: JudgeSummary | None
+    expected: int
+    """Answers each candidate owes: questions x samples."""
+    mdd: float | None
+    """Median minimum detectable difference of the comparisons against the best."""
+    served: pd.DataFrame
+    """Every answer of every variant (``answers`` holds the decision variant's)."""
+    strategy: StrategySummary | None
+    """Quality by prompt variant, when the plan has more than one."""
+    served_stability: pd.DataFrame
+    """``stability`` for every variant (one row per candidate x variant x question); ``stability`` is its
+    decision-variant rows."""
+    reasoning: pd.DataFrame | None = None
+    """Thinking figures per candidate (:mod:`harness.rollup.reasoning`), when any answer of the run has thinking."""
+
+
+def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
+    """Output tokens the server produced while it was measured: answers plus the load sweep."""
+    mine = answers[answers.candidate == candidate]
+    swept = sum(t.output_tokens or 0 for lv in levels if lv.candidate == candidate for t in lv.requests)
+    return int(mine.output_tokens.fillna(0).sum()) + swept
+
+
+def _quality_models(rec: RunRecords, answers: pd.DataFrame, served: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """One row per candidate with its quality and phase figures, its API, and answers missing of ``expected``."""
+    plan, manifest = rec.plan, rec.manifest
+    errors = {name: info.get("error") for name, info in manifest["candidates"].items()}
+    models = model_summary(answers, rec.phases, plan.candidates, plan.bootstrap_resamples, plan.sampling.seed,
+                           errors, served=served)  # fmt: skip
+    models["api"] = models.candidate.map({n: i.get("api") for n, i in manifest["candidates"].items()})
+    expected = sum(len(qs.questions) for qs in rec.sets.values()) * plan.sampling.samples
+    models["missing"] = expected - models.answers - models.failed
+    return models, expected
+
+
+def _cost_columns(
+    rec: RunRecords, models: pd.DataFrame, answers: pd.DataFrame, sweep: pd.DataFrame, thinking: pd.DataFrame
+) -> pd.DataFrame:
+    """Cost per token and per question, the thinking figures, and USD per 1,000 acceptable answers."""
+    plan = rec.plan
+    costs = cost_frame(plan.candidates, plan.perf, sweep, rec.phases, models)
+    models = models.merge(costs, on="candidate", how="left")
+    models = models.merge(thinking, on="candidate", how="left")
+    models["usd_per_1k_acceptable"] = [
+        usd_per_1k_acceptable(cost, acceptable_share(answers, c, plan.rubric_pass_threshold))
+        for c, cost in zip(models.candidate, models.usd_per_1k_questions, strict=True)
+    ]
+    return models
+
+
+def _hardware_columns(
+    rec: RunRecords, models: pd.DataFrame, served: pd.DataFrame, perf: dict[str, PerfRecord]
+) -> pd.DataFrame:
+    """Roofline speed and share, the smallest GPU at peak, memory needed and energy per token."""
+    roof = roofline_columns(rec.plan, rec.manifest, served, models)
+    for i, column in enumerate(("roofline_tok_per_s", "roofline_share", "roofline_note")):
+        models[column] = [roof.get(c, (None, None, None))[i] for c in models.candidate]
+    smallest = smallest_gpu_at_peak(rec.plan, rec.manifest, served, perf)
+    models["smallest_gpu"] = [smallest.get(c) for c in models.candidate]
+    tp = {c.name: c.gpus for c in rec.plan.candidates}
+    models["memory_needed_gib"] = [
+        memory_needed_gib(perf[c].server, perf[c].metrics, tp[c]) if c in perf else None for c in models.candidate
+    ]
+    models["energy_j_per_token"] = [
+        energy_per_token_j(perf[c].memory.get("energy_j"), tokens_measured(served, rec.levels, c))
+        if c in perf
+        else None
+        for c in models.candidate
+    ]
+    return models
+
+
+def _versus_columns(models: pd.DataFrame, versus: pd.DataFrame) -> pd.DataFrame:
+    """Each candidate's difference from the best, its interval, Holm-adjusted p and detectable difference."""
+    picked = versus[["candidate", "is_best", *VERSUS_COLUMNS, "p_holm", "significant", "mdd"]]
+    return models.merge(picked.rename(columns=VERSUS_COLUMNS), on="candidate", how="left")
+
+
+def _judge_columns(
+    rec: RunRecords, models: pd.DataFrame, answers: pd.DataFrame, names: list[str]
+) -> tuple[pd.DataFrame, JudgeSummary | None]:
+    """The judge's per-model figures and pairwise win rate and Elo, when the run was judged."""
+    plan = rec.plan
+    if plan.judge is None or rec.judgments is None:
+        return models, None
+    summary = summarize(rec.judgments, answers, plan.judge, names, plan.rubric_pass_threshold,
+                        plan.bootstrap_resamples, plan.sampling.seed)  # fmt: skip
+    models = models.merge(summary.per_model, on="candidate", how="left")
+    if not summary.pairwise.empty:
+        models = models.merge(summary.pairwise[["candidate", "win_rate", "bt_elo"]], on="candidate", how="left")
+    return models, summary
+
+
+def _lm_eval_columns(models: pd.DataFrame, lm_eval: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """One column per lm-eval figure (``lmeval_<task>`` and its stderr), in name order."""
+    figures = lm_eval_figures(lm_eval)
+    for column in sorted({k for found in figures.values() for k in found}):
+        models[column] = [figures.get(c, {}).get(column) for c in models.candidate]
+    return models
+
+
+def _notes(rec: RunRecords, thinking: pd.DataFrame, has_thinking: bool) -> list[str]:
+    """The reading notes, then a note on a sampled run, then advice on answers cut off while thinking."""
+    notes = list(rec.notes)
+    if per_set := rec.plan.sampling.questions_per_set:
+        notes.append(f"This run asked only {per_set} questions of each set, spread over its "
+                     "categories (sampling.questions_per_set): a quick look, with wider intervals.")  # fmt: skip
+    return notes + (cut_off_advice(thinking, rec.plan.sampling.max_tokens) if has_thinking else [])
+
+
+def assemble(rec: RunRecords) -> ReportData:
+    """Every frame and figure of the report, from the run's records (pure but for the roofline's config reads)."""
+    plan = rec.plan
+    seed, resamples, k = plan.sampling.seed, plan.bootstrap_resamples, plan.sampling.samples
+    names = [c.name for c in plan.candidates]
+    perf = merge_sessions(rec.perf_records)  # every session of the run
+    served = answers_frame(rec.gens, rec.scores, rec.sets)
+    answers = served[served.variant == plan.decision_variant]  # the recommendation's variant
+    questions = question_frame(answers)
+    models, expected = _quality_models(rec, answers, served)
+    sweep = sweep_frame(rec.levels, plan.perf.slo)
+    thinking = reasoning_summary(served, names, plan.variants)
+    models = _cost_columns(rec, models, answers, sweep, thinking)
+    has_thinking = bool(thinking.thinking_answers.sum()) or bool(thinking.cut_off.sum())
+    models = _hardware_columns(rec, models, served, perf)
+    served_stability = question_stability(served, plan.rubric_pass_threshold, k)  # every variant, computed once
+    qstab = served_stability[served_stability.variant == plan.decision_variant].reset_index(drop=True)
+    models = models.merge(model_stability(qstab, names, k, resamples, seed), on="candidate", how="left")
+    versus = versus_best(questions, names, resamples, seed)
+    models = _versus_columns(models, versus)
+    models, judge_summary = _judge_columns(rec, models, answers, names)
+    models = _lm_eval_columns(models, rec.lm_eval)
+    # Thinking multiplies the tokens an answer takes: then cost is weighed per question, not per token.
+    cost_column = COST_PER_QUESTION if has_thinking and models[COST_PER_QUESTION].notna().any() else COST_PER_TOKEN
+    decision = recommend(models, questions, plan.weights, plan.constraints, k, resamples, seed, cost_column)
+    models = models.merge(decision.table[DECISION_COLUMNS], on="candidate", how="left")
+    several = len(plan.variants) > 1
+    strategy = variant_table(served, served_stability, names, plan.variants, resamples, seed) if several else None
+    mdds = versus.mdd.dropna()
+    return ReportData(
+        plan=plan, manifest=rec.manifest, notes=_notes(rec, thinking, has_thinking), sets=rec.sets, names=names,
+        answers=answers, scores=rec.scores, questions=questions, stability=qstab, models=models, versus=versus,
+        categories=category_frame(questions, resamples, seed), set_scores=set_frame(questions, resamples, seed),
+        recommendation=decision, sweep=sweep, perf_records=perf, judge_summary=judge_summary,
+        expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,
+        served_stability=served_stability, reasoning=thinking if has_thinking else None,
+    )  # fmt: skip

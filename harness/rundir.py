@@ -1,0 +1,228 @@
+"""The run directory ``results/<run>/``: every file name in it, and the reading and writing of each file.
+
+No other module spells a file name of a run directory (``tests/test_architecture.py`` checks it).
+Layout (a part directory ``parts/<candidate>/`` is laid out like a run directory)::
+
+    manifest.json                  what the run is: plan, question sets, versions, host, candidates, judge
+    generations.jsonl              Generation, one per answer              (run stage)
+    phases.jsonl                   Phase, one per candidate per session    (run stage)
+    perf.jsonl                     PerfRecord, one per server session      (run stage)
+    loadtest.jsonl                 LoadLevel, one per swept level          (run stage)
+    scores.jsonl                   Score, one per answer                   (scoring stage)
+    judgments.jsonl                Judgment, one per verdict               (judge, scoring stage)
+    judgments.<unix time>.jsonl    judgments of an earlier judge, archived when the judge changed
+    logs/<candidate>.vllm.log      the server's output
+    lm_eval/<candidate>/           results.json, samples_<task>.jsonl, done.json (lm-eval tasks)
+    parts/<candidate>/             a candidate served by another process: the files above,
+                                   plus attempts.jsonl and outcome.json
+
+This module is foundation: it imports only :mod:`harness.records`, :mod:`harness.schema` and
+:mod:`harness.store`, never a stage. Building a manifest's contents stays in :mod:`harness.run.manifest`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Score
+from harness.schema import RecordError, upgrade
+from harness.store import atomic_write_json, read_records, write_records
+
+MANIFEST = "manifest.json"
+GENERATIONS = "generations.jsonl"
+PHASES = "phases.jsonl"
+PERF = "perf.jsonl"
+LOADTEST = "loadtest.jsonl"
+SCORES = "scores.jsonl"
+JUDGMENTS = "judgments.jsonl"
+ATTEMPTS = "attempts.jsonl"
+OUTCOME = "outcome.json"
+PARTS = "parts"
+LOGS = "logs"
+LM_EVAL = "lm_eval"
+LM_EVAL_RESULTS = "results.json"
+LM_EVAL_DONE = "done.json"
+"""Written last, with the task list: a candidate whose marker lists the plan's tasks is not run again."""
+
+PART_RECORD_FILES = (GENERATIONS, PHASES, PERF, LOADTEST)
+"""The record files a part directory holds and folds into the run, line by line."""
+PART_TREES = (LOGS, LM_EVAL)
+"""The folders a part directory holds and folds into the run, file by file."""
+FILE_NAMES = (MANIFEST, GENERATIONS, PHASES, PERF, LOADTEST, SCORES, JUDGMENTS, ATTEMPTS, OUTCOME,
+              LM_EVAL_RESULTS, LM_EVAL_DONE, ".vllm.log")  # fmt: skip
+"""The file names no other module may spell (the folder names are ordinary words)."""
+
+MANIFEST_KEYS = ("plan_fingerprint", "plan", "question_sets", "candidates", "sessions")
+
+
+class RunDirError(Exception):
+    """A directory is not a readable run directory; the message names the path and what to do."""
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """A run directory (or a part directory, laid out alike) at ``root``; paths and typed reads and writes."""
+
+    root: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / MANIFEST
+
+    @property
+    def generations(self) -> Path:
+        return self.root / GENERATIONS
+
+    @property
+    def phases(self) -> Path:
+        return self.root / PHASES
+
+    @property
+    def perf(self) -> Path:
+        return self.root / PERF
+
+    @property
+    def loadtest(self) -> Path:
+        return self.root / LOADTEST
+
+    @property
+    def scores(self) -> Path:
+        return self.root / SCORES
+
+    @property
+    def judgments(self) -> Path:
+        return self.root / JUDGMENTS
+
+    @property
+    def attempts(self) -> Path:
+        return self.root / ATTEMPTS
+
+    @property
+    def outcome(self) -> Path:
+        return self.root / OUTCOME
+
+    def archived_judgments(self, unix_time: int) -> Path:
+        """Where judgments of an earlier judge go when the judge changed."""
+        return self.root / f"judgments.{unix_time}.jsonl"
+
+    def part(self, candidate: str) -> RunDir:
+        """The part directory a candidate served by another process writes to."""
+        return RunDir(self.root / PARTS / candidate)
+
+    @property
+    def parts(self) -> Path:
+        return self.root / PARTS
+
+    def server_log(self, candidate: str) -> Path:
+        return self.root / LOGS / f"{candidate}.vllm.log"
+
+    def lm_eval_dir(self, candidate: str) -> Path:
+        return self.root / LM_EVAL / candidate
+
+    def lm_eval_done(self, candidate: str) -> Path:
+        return self.lm_eval_dir(candidate) / LM_EVAL_DONE
+
+    # --- typed reads (a missing file reads as no records) ---------------------------------------
+
+    def read_generations(self) -> list[Generation]:
+        return read_records(self.generations, Generation)
+
+    def read_scores(self) -> list[Score]:
+        return read_records(self.scores, Score)
+
+    def read_phases(self) -> list[Phase]:
+        return read_records(self.phases, Phase)
+
+    def read_levels(self) -> list[LoadLevel]:
+        return read_records(self.loadtest, LoadLevel)
+
+    def read_perf(self) -> list[PerfRecord]:
+        """Every server session's record (a resumed run has several per candidate)."""
+        return read_records(self.perf, PerfRecord)
+
+    def read_judgments(self) -> list[Judgment] | None:
+        """The run's verdicts; None when the run was never judged (no ``judgments.jsonl``)."""
+        return read_records(self.judgments, Judgment) if self.judgments.exists() else None
+
+    def read_lm_eval(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """Per candidate with lm-eval results: its ``results.json`` as written (see :func:`lm_eval_metrics`)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in names:
+            path = self.lm_eval_dir(name) / LM_EVAL_RESULTS
+            if path.exists():
+                out[name] = json.loads(path.read_text(encoding="utf-8"))
+        return out
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def write_scores(self, scores: list[Score]) -> Path:
+        """Replace ``scores.jsonl`` whole and atomically; returns its path."""
+        write_records(self.scores, list(scores))
+        return self.scores
+
+
+def lm_eval_samples_file(task: str) -> str:
+    """The file name, inside a candidate's ``lm_eval/`` folder, of one task's per-sample log."""
+    safe = re.sub(r"[^\w.-]+", "_", task)
+    return f"samples_{safe}.jsonl"
+
+
+def load_manifest(run_dir: Path) -> dict[str, Any] | None:
+    """The run's manifest (upgraded to this schema_version), None when there is none.
+
+    A corrupt or foreign ``manifest.json`` raises :class:`RecordError` naming the file and line.
+    """
+    path = run_dir / MANIFEST
+    if not path.exists():
+        return None
+    fix = "restore it from a backup, or start the run in a new --run-dir"
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); {fix}") from None
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno}); {fix}") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"{path}:1: a manifest is a JSON object, not {type(data).__name__}; {fix}")
+    missing = [k for k in MANIFEST_KEYS if k not in data]
+    if missing:
+        raise RecordError(f"{path}: not a harness manifest (no {', '.join(missing)}); {fix}")
+    return upgrade("manifest", data, str(path))
+
+
+def save_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` atomically."""
+    atomic_write_json(run_dir / MANIFEST, manifest)
+
+
+def require_manifest(run_dir: Path, hint: str = "") -> dict[str, Any]:
+    """The run's manifest; :class:`RunDirError` when ``run_dir`` has none (``hint`` says what to do)."""
+    manifest = load_manifest(run_dir)
+    if manifest is None:
+        raise RunDirError(f"{run_dir} is not a run directory (no {MANIFEST}){hint}")
+    return manifest
+
+
+def _flat(entry: dict[str, Any]) -> dict[str, Any]:
+    """``{"acc,none": .5, "acc_stderr,none": .1}`` -> ``{"acc": .5, "acc_stderr": .1}``; other filters stay."""
+    out: dict[str, Any] = {}
+    for key, value in entry.items():
+        metric, _, filt = key.partition(",")
+        if not filt or key == "alias":
+            continue
+        number = float(value) if isinstance(value, (int, float)) else None  # lm-eval writes "N/A" for no stderr
+        out[metric if filt == "none" else f"{metric},{filt}"] = number
+    return out
+
+
+def lm_eval_metrics(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per task (and group) of lm-eval's ``results.json``: its metrics without lm-eval's filter suffix,
+    and ``n``, the documents scored."""
+    n = {t: int(v.get("effective", 0)) for t, v in doc.get("n-samples", {}).items()}
+    for group, subtasks in doc.get("group_subtasks", {}).items():
+        n.setdefault(group, sum(n.get(t, 0) for t in subtasks))
+    return {t: {**_flat(v), "n": n.get(t)} for t, v in doc.get("results", {}).items()}

@@ -1,0 +1,199 @@
+"""The layout keeps its promises (docs/architecture.md): imports go one way, and one module owns the run directory.
+
+Stages, in order: foundation -> inputs -> run -> scoring -> rollup -> report -> compare -> cli.
+A module may import its own stage and earlier ones, never a later one; imports inside
+functions count. The report reads a run without the run or scoring stage, even through
+another module; no module but :mod:`harness.rundir` spells a file name of a run directory.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import rundir
+
+REPO = Path(__file__).resolve().parent.parent
+HARNESS = REPO / "harness"
+STAGES = ("foundation", "inputs", "run", "scoring", "rollup", "report", "compare", "cli")
+FOUNDATION = {
+    "records",
+    "schema",
+    "store",
+    "rundir",
+    "validation",
+    "aio",
+    "hardware",
+    "dtype",
+    "thinking",
+    "modelshape",
+    "rubric",
+}
+FILE_TEMPLATES = ("judgments.{}.jsonl", "samples_{}.jsonl")
+"""Run-directory file names built from a value (an f-string renders each value as ``{}`` here)."""
+
+
+def module_name(path: Path, root: Path = REPO) -> str:
+    """``harness/run/parts.py`` -> ``harness.run.parts`` (a package's ``__init__`` is the package)."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def stage_of(module: str) -> str | None:
+    """The stage of a ``harness`` module; None for a module outside the harness."""
+    parts = module.split(".")
+    if parts[0] != "harness":
+        return None
+    top = parts[1] if len(parts) > 1 else "__init__"
+    if top in FOUNDATION or top == "__init__":
+        return "foundation"
+    if top in STAGES:
+        return top
+    raise AssertionError(f"{module} belongs to no stage; add it to FOUNDATION or a stage package")
+
+
+def imports(path: Path, root: Path = REPO) -> list[tuple[int, str]]:
+    """(line, module) of every import in the file, at any depth; relative imports made absolute."""
+    package = module_name(path, root).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - node.level + 1]) if node.level else ""
+            target = ".".join(p for p in (base, node.module or "") if p)
+            found += [(node.lineno, _from_harness(target, alias.name)) for alias in node.names]
+    return found
+
+
+def _from_harness(target: str, name: str) -> str:
+    """``from harness import rundir`` imports the module harness.rundir; ``from harness import __version__`` not."""
+    is_module = (HARNESS / name).is_dir() or (HARNESS / f"{name}.py").is_file()
+    return f"{target}.{name}" if target == "harness" and is_module else target
+
+
+def sources() -> list[Path]:
+    return sorted(HARNESS.rglob("*.py"))
+
+
+def later_imports(stage: str) -> list[str]:
+    """``file:line: module imports later-stage module`` for each file of ``stage``."""
+    bad = []
+    for path in sources():
+        mine = stage_of(module_name(path))
+        if mine != stage:
+            continue
+        for line, target in imports(path):
+            theirs = stage_of(target)
+            if theirs is not None and STAGES.index(theirs) > STAGES.index(mine):
+                bad.append(f"{path.relative_to(REPO)}:{line}: {mine} imports {target} ({theirs})")
+    return bad
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_stage_imports_only_itself_and_earlier_stages(stage: str) -> None:
+    assert later_imports(stage) == []
+
+
+def test_every_module_belongs_to_a_stage() -> None:
+    stages = {stage_of(module_name(p)) for p in sources()}
+    assert stages == set(STAGES)
+
+
+def test_the_report_imports_nothing_of_the_run_or_scoring_stage() -> None:
+    direct = [
+        f"{p.relative_to(REPO)}:{line}: {target}"
+        for p in sources()
+        if stage_of(module_name(p)) == "report"
+        for line, target in imports(p)
+        if stage_of(target) in ("run", "scoring")
+    ]
+    assert direct == []
+    code = (
+        "import sys, harness.report.render, harness.report.load\n"
+        "print('\\n'.join(m for m in sys.modules if m.split('.')[:2] in (['harness', 'run'], ['harness', 'scoring'])))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.split() == []
+
+
+def _docstring_ids(tree: ast.AST) -> set[int]:
+    """ids of the string constants that stand alone as statements: docstrings and attribute docs."""
+    return {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    }
+
+
+def _strings(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, text) of every string literal that is not documentation; an f-string with ``{}`` for each value."""
+    docs = _docstring_ids(tree)  # and the parts of an f-string, judged whole below
+    docs |= {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            out.append((node.lineno, node.value))
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            out.append((node.lineno, str(text)))
+    return out
+
+
+def spelled_file_names(path: Path, root: Path = REPO) -> list[str]:
+    """``file:line: 'literal'`` for each literal in ``path`` that holds a run-directory file name."""
+    names = [*rundir.FILE_NAMES, *FILE_TEMPLATES]
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [
+        f"{path.relative_to(root)}:{line}: {text!r}"
+        for line, text in _strings(tree)
+        if any(name in text for name in names)
+    ]
+
+
+def test_only_rundir_spells_a_run_directory_file_name() -> None:
+    files = [p for p in sources() if p.name != "rundir.py"] + sorted((REPO / "scripts").glob("*.py"))
+    assert [hit for p in files for hit in spelled_file_names(p)] == []
+
+
+def test_the_file_name_check_sees_literals_and_f_strings_but_not_docs(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        '"""Writes scores.jsonl."""\n'
+        'A = "scores.jsonl"\n'
+        "def f(run, t):\n"
+        '    """Reads manifest.json."""\n'
+        '    return run / f"judgments.{t}.jsonl", run / "logs" / f"{t}.vllm.log"\n',
+        encoding="utf-8",
+    )
+    assert sorted(spelled_file_names(sample, tmp_path)) == [
+        "sample.py:2: 'scores.jsonl'",
+        "sample.py:5: 'judgments.{}.jsonl'",
+        "sample.py:5: '{}.vllm.log'",
+    ]
+
+
+def test_the_import_check_sees_imports_in_functions_and_relative_ones(tmp_path: Path) -> None:
+    package = tmp_path / "harness" / "report"
+    package.mkdir(parents=True)
+    sample = package / "view.py"
+    sample.write_text(
+        "import json\n"
+        "from harness import rundir\n"
+        "from . import charts\n"
+        "def f():\n"
+        "    from ..run.client import Request\n"
+        "    import harness.scoring.stage\n",
+        encoding="utf-8",
+    )
+    assert imports(sample, tmp_path) == [
+        (1, "json"), (2, "harness.rundir"), (3, "harness.report"), (5, "harness.run.client"),
+        (6, "harness.scoring.stage"),
+    ]  # fmt: skip
+    assert [stage_of(m) for _, m in imports(sample, tmp_path)] == [None, "foundation", "report", "run", "scoring"]
