@@ -7,6 +7,7 @@ The templates only format what is here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from harness.run.perf.nvml import energy_per_token_j
 from harness.run.perf.sweep import LOADTEST
 from harness.scoring.judge.stage import JUDGMENTS
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_run
-from harness.store import read_records
+from harness.store import iter_records, read_records
 
 
 @dataclass
@@ -89,7 +90,7 @@ def load_report_data(run_dir: Path) -> ReportData:
         score_run(run_dir)
     plan = Plan.model_validate(manifest["plan"])
     sets, notes = load_run_sets(run_dir)
-    gens = read_records(run_dir / GENERATIONS, Generation)
+    gens = iter_records(run_dir / GENERATIONS, Generation)  # a stream: answers_frame reads it once
     scores = read_records(run_dir / SCORES, Score)
     phases = read_records(run_dir / PHASES, Phase)
     levels = read_records(run_dir / LOADTEST, LoadLevel)
@@ -103,7 +104,7 @@ def load_report_data(run_dir: Path) -> ReportData:
 
 
 def assemble(
-    plan: Plan, manifest: dict[str, Any], notes: list[str], sets: dict[str, QuestionSet], gens: list[Generation],
+    plan: Plan, manifest: dict[str, Any], notes: list[str], sets: dict[str, QuestionSet], gens: Iterable[Generation],
     scores: list[Score], phases: list[Phase], levels: list[LoadLevel], perf_records: dict[str, PerfRecord],
     judgments: list[Judgment] | None, lm_eval: dict[str, dict[str, Any]] | None = None,
 ) -> ReportData:  # fmt: skip

@@ -34,35 +34,52 @@ ANSWER_COLUMNS = [
 ]  # fmt: skip
 
 
-def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, QuestionSet]) -> pd.DataFrame:
-    by_key = {s.key: s for s in scores}
+def answers_frame(
+    gens: Iterable[Generation], scores: Iterable[Score], sets: dict[str, QuestionSet]
+) -> pd.DataFrame:  # fmt: skip
+    """One row per answer (``ANSWER_COLUMNS``) of the questions in ``sets``; answers to other questions are left out.
+
+    Built column by column: ``gens`` is read once, so it may be a stream (``store.iter_records``)
+    and no record outlives its row, which keeps 200,000 answers to a fraction of the memory that
+    holding every record (or a dict per row) takes.
+    """
+    by_key = {s.key: (s.score, s.faithfulness.score if s.faithfulness else None, s.context_hit) for s in scores}
     meta = {
-        (qs.id, q.id): (q, q.weight * qs.category_weights.get(q.category, 1.0))
+        (qs.id, q.id): (q.category, q.weight * qs.category_weights.get(q.category, 1.0))
         for qs in sets.values()
         for q in qs.questions
     }
-    rows = []
+    columns: dict[str, list[Any]] = {c: [] for c in ANSWER_COLUMNS}
     for g in gens:
-        if (g.set_id, g.question_id) not in meta:
-            continue
-        q, weight = meta[(g.set_id, g.question_id)]
-        s = by_key.get(g.key)
-        rows.append({
-            "key": g.key, "candidate": g.candidate, "variant": g.variant, "set_id": g.set_id,
-            "question_id": g.question_id, "category": q.category, "weight": weight, "sample": g.sample,
-            "api": g.api, "text": g.text, "ok": g.ok, "error": g.error, "score": s.score if s else None,
-            "faithful": s.faithfulness.score if s and s.faithfulness and g.ok else None,
-            "context_hit": s.context_hit if s else None, "context_ids": g.context_ids or None,
-            "prompt_tokens": g.prompt_tokens, "output_tokens": g.output_tokens,
-            "ttft_ms": g.ttft_ms, "e2e_ms": g.e2e_ms,
-            "tpot_ms": stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
-            "reasoning": g.reasoning, "reasoning_tokens": g.reasoning_tokens, "answer_tokens": g.answer_tokens,
-            "token_split": g.token_split, "ttfat_ms": g.ttfat_ms,
-            "answer_ms": g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None,
-            "cut_off": g.ok and g.cut_off_thinking,
-            "output_tokens_source": g.output_tokens_source,
-        })  # fmt: skip
-    return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+        question = meta.get((g.set_id, g.question_id))
+        if question is not None:
+            _append_answer(columns, g, question, by_key.get(g.key))
+    if not columns["key"]:
+        return pd.DataFrame([], columns=ANSWER_COLUMNS)
+    return pd.DataFrame(columns, columns=ANSWER_COLUMNS)
+
+
+def _append_answer(
+    columns: dict[str, list[Any]], g: Generation, question: tuple[str, float],
+    score: tuple[float | None, float | None, bool | None] | None,
+) -> None:  # fmt: skip
+    """Append one answer's cells: ``question`` is (category, weight), ``score`` (score, faithfulness, context hit)."""
+    value, faithful, hit = score if score is not None else (None, None, None)
+    cells = {
+        "key": g.key, "candidate": g.candidate, "variant": g.variant, "set_id": g.set_id,
+        "question_id": g.question_id, "category": question[0], "weight": question[1], "sample": g.sample,
+        "api": g.api, "text": g.text, "ok": g.ok, "error": g.error, "score": value,
+        "faithful": faithful if g.ok else None, "context_hit": hit, "context_ids": g.context_ids or None,
+        "prompt_tokens": g.prompt_tokens, "output_tokens": g.output_tokens,
+        "output_tokens_source": g.output_tokens_source, "ttft_ms": g.ttft_ms, "e2e_ms": g.e2e_ms,
+        "tpot_ms": stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
+        "reasoning": g.reasoning, "reasoning_tokens": g.reasoning_tokens, "answer_tokens": g.answer_tokens,
+        "token_split": g.token_split, "ttfat_ms": g.ttfat_ms,
+        "answer_ms": g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None,
+        "cut_off": g.ok and g.cut_off_thinking,
+    }  # fmt: skip
+    for name, cell in cells.items():
+        columns[name].append(cell)
 
 
 def question_frame(answers: pd.DataFrame) -> pd.DataFrame:
