@@ -45,8 +45,7 @@ class ReportData:
     sets: dict[str, QuestionSet]
     names: list[str]
     answers: pd.DataFrame
-    """One row per answer (sample)."""
-    scores: list[Score]
+    """One row per answer (sample), with its rubric checks (``checks``)."""
     questions: pd.DataFrame
     """One row per candidate x question: mean over samples."""
     stability: pd.DataFrame
@@ -91,7 +90,7 @@ def load_report_data(run_dir: Path) -> ReportData:
     plan = Plan.model_validate(manifest["plan"])
     sets, notes = load_run_sets(run_dir)
     gens = iter_records(run_dir / GENERATIONS, Generation)  # a stream: answers_frame reads it once
-    scores = read_records(run_dir / SCORES, Score)
+    scores = iter_records(run_dir / SCORES, Score)  # a stream too: the frame keeps what the report shows
     phases = read_records(run_dir / PHASES, Phase)
     levels = read_records(run_dir / LOADTEST, LoadLevel)
     perf_records = merge_sessions(read_records(run_dir / PERF, PerfRecord))  # every session of the run
@@ -105,7 +104,7 @@ def load_report_data(run_dir: Path) -> ReportData:
 
 def assemble(
     plan: Plan, manifest: dict[str, Any], notes: list[str], sets: dict[str, QuestionSet], gens: Iterable[Generation],
-    scores: list[Score], phases: list[Phase], levels: list[LoadLevel], perf_records: dict[str, PerfRecord],
+    scores: Iterable[Score], phases: list[Phase], levels: list[LoadLevel], perf_records: dict[str, PerfRecord],
     judgments: list[Judgment] | None, lm_eval: dict[str, dict[str, Any]] | None = None,
 ) -> ReportData:  # fmt: skip
     seed, resamples, k = plan.sampling.seed, plan.bootstrap_resamples, plan.sampling.samples
@@ -189,7 +188,7 @@ def assemble(
     )
     mdds = versus.mdd.dropna()
     return ReportData(
-        plan=plan, manifest=manifest, notes=notes, sets=sets, names=names, answers=answers, scores=scores,
+        plan=plan, manifest=manifest, notes=notes, sets=sets, names=names, answers=answers,
         questions=questions, stability=qstab, models=models, versus=versus,
         categories=category_frame(questions, resamples, seed), set_scores=set_frame(questions, resamples, seed),
         recommendation=rec, sweep=sweep, perf_records=perf_records, judge_summary=judge_summary,

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.records import Judgment, QuestionSet, Score
+from harness.records import Judgment, QuestionSet
 from harness.rollup.frames import is_missing
 
 GZIP_WBITS = 31
@@ -32,8 +32,8 @@ GZIP_WBITS = 31
 GZIP_LEVEL = 6
 """gzip's default level: about 1 s for the 64 MB document of 200,000 answers."""
 
-_ANSWER_FIELDS = ["candidate", "set_id", "question_id", "key", "sample", "text", "ok", "error", "score",
-                  "context_ids", "context_hit", "faithful", "reasoning", "reasoning_tokens", "cut_off"]  # fmt: skip
+_ANSWER_FIELDS = ["candidate", "set_id", "question_id", "key", "sample", "text", "ok", "error", "score", "context_ids",
+                  "context_hit", "faithful", "reasoning", "reasoning_tokens", "cut_off", "checks"]  # fmt: skip
 _PACKED = re.compile(r'<script type="application/gzip" id="drill-data"[^>]*>([A-Za-z0-9+/=]*)</script>')
 
 
@@ -61,12 +61,12 @@ def _thinking(reasoning: Any, tokens: Any, cut_off: bool) -> dict[str, Any]:
     return {"r": [_str(reasoning) or "", None if is_missing(tokens) else int(tokens), bool(cut_off)]}
 
 
-def _answer(a: dict[str, Any], checks: list[list[Any]], j: Judgment | None) -> dict[str, Any]:
+def _answer(a: dict[str, Any], j: Judgment | None) -> dict[str, Any]:
     """One answer entry from one row of the answers frame (``a``: its cells by column name)."""
     return {
         "s": int(a["sample"]), "t": _str(a["text"]), "ok": bool(a["ok"]), "e": _str(a["error"]),
         "sc": _num(a["score"]),
-        "ck": checks,
+        "ck": a["checks"],
         "j": [_num(j.score), j.parsed, j.raw] if j is not None else None,
         "cx": [list(a["context_ids"]), _flag(a["context_hit"]), _num(a["faithful"])]
         if isinstance(a["context_ids"], list)
@@ -101,8 +101,8 @@ def _by_question(stability: pd.DataFrame, column: dict[str, int]) -> tuple[dict[
 
 
 def drilldown_questions(
-    sets: dict[str, QuestionSet], names: list[str], answers: pd.DataFrame, scores: Iterable[Score],
-    stability: pd.DataFrame, judged: dict[str, Judgment],
+    sets: dict[str, QuestionSet], names: list[str], answers: pd.DataFrame, stability: pd.DataFrame,
+    judged: dict[str, Judgment],
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Questions in set order, each with every column's samples, check results, judge verdict and status.
 
@@ -112,7 +112,6 @@ def drilldown_questions(
     ``status[i]`` is column i's stability status. One question's entries are built at a time.
     """
     column = {n: i for i, n in enumerate(names)}
-    checks = {s.key: [[c.type, c.passed, c.critical, c.explanation] for c in s.checks] for s in scores}
     cols = {name: answers[name].tolist() for name in _ANSWER_FIELDS}
     cells = _rows_by_question(cols, column)
     status, qscore = _by_question(stability, column)
@@ -120,8 +119,8 @@ def drilldown_questions(
         for q in qs.questions:
             key = (qs.id, q.id)
             rows = cells.get(key, [[] for _ in names])
-            samples = [[_answer({f: cols[f][i] for f in _ANSWER_FIELDS}, checks.get(cols["key"][i], []),
-                                judged.get(cols["key"][i])) for i in cell] for cell in rows]  # fmt: skip
+            samples = [[_answer({f: cols[f][i] for f in _ANSWER_FIELDS}, judged.get(cols["key"][i])) for i in cell]
+                       for cell in rows]  # fmt: skip
             yield {
                 "set": qs.id, "id": q.id, "cat": q.category, "q": q.question, "ref": q.reference, "w": q.weight,
                 "status": status.get(key, [None] * len(names)), "score": qscore.get(key, [None] * len(names)),

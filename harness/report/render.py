@@ -136,7 +136,7 @@ def render_html(data: ReportData) -> str:
     columns, answers, stability = drill_columns(data)
     drill = pack(
         drilldown_header(data.sets, columns, plan.rubric_pass_threshold),
-        drilldown_questions(data.sets, columns, answers, data.scores, stability, js.by_answer if js else {}),
+        drilldown_questions(data.sets, columns, answers, stability, js.by_answer if js else {}),
     )
     return (
         _env()

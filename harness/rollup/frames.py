@@ -30,8 +30,13 @@ ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
     "text", "ok", "error", "score", "faithful", "context_hit", "context_ids",
     "prompt_tokens", "output_tokens", "output_tokens_source", "ttft_ms", "e2e_ms", "tpot_ms",
-    "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off",
+    "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off", "checks",
 ]  # fmt: skip
+"""``checks``: the answer's rubric checks as ``(type, passed, critical, explanation)`` tuples (empty when unscored).
+Tuples of strings and flags: the collector stops tracking them, so 200,000 answers' checks cost it nothing."""
+
+ScoreCells = tuple[float | None, float | None, bool | None, tuple[tuple[str, bool, bool, str], ...]]
+"""What an answer's row takes from its :class:`Score`: score, faithfulness score, context hit, checks."""
 
 
 def answers_frame(
@@ -39,11 +44,11 @@ def answers_frame(
 ) -> pd.DataFrame:  # fmt: skip
     """One row per answer (``ANSWER_COLUMNS``) of the questions in ``sets``; answers to other questions are left out.
 
-    Built column by column: ``gens`` is read once, so it may be a stream (``store.iter_records``)
-    and no record outlives its row, which keeps 200,000 answers to a fraction of the memory that
-    holding every record (or a dict per row) takes.
+    Built column by column: ``gens`` and ``scores`` are each read once, so they may be streams
+    (``store.iter_records``) and no record outlives its row, which keeps 200,000 answers to a
+    fraction of the memory that holding every record (or a dict per row) takes.
     """
-    by_key = {s.key: (s.score, s.faithfulness.score if s.faithfulness else None, s.context_hit) for s in scores}
+    by_key = {s.key: _score_cells(s) for s in scores}
     meta = {
         (qs.id, q.id): (q.category, q.weight * qs.category_weights.get(q.category, 1.0))
         for qs in sets.values()
@@ -59,12 +64,16 @@ def answers_frame(
     return pd.DataFrame(columns, columns=ANSWER_COLUMNS)
 
 
+def _score_cells(s: Score) -> ScoreCells:
+    checks = tuple((c.type, c.passed, c.critical, c.explanation) for c in s.checks)
+    return s.score, s.faithfulness.score if s.faithfulness else None, s.context_hit, checks
+
+
 def _append_answer(
-    columns: dict[str, list[Any]], g: Generation, question: tuple[str, float],
-    score: tuple[float | None, float | None, bool | None] | None,
+    columns: dict[str, list[Any]], g: Generation, question: tuple[str, float], score: ScoreCells | None
 ) -> None:  # fmt: skip
-    """Append one answer's cells: ``question`` is (category, weight), ``score`` (score, faithfulness, context hit)."""
-    value, faithful, hit = score if score is not None else (None, None, None)
+    """Append one answer's cells: ``question`` is (category, weight), ``score`` its :func:`_score_cells`."""
+    value, faithful, hit, checks = score if score is not None else (None, None, None, ())
     cells = {
         "key": g.key, "candidate": g.candidate, "variant": g.variant, "set_id": g.set_id,
         "question_id": g.question_id, "category": question[0], "weight": question[1], "sample": g.sample,
@@ -76,7 +85,7 @@ def _append_answer(
         "reasoning": g.reasoning, "reasoning_tokens": g.reasoning_tokens, "answer_tokens": g.answer_tokens,
         "token_split": g.token_split, "ttfat_ms": g.ttfat_ms,
         "answer_ms": g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None,
-        "cut_off": g.ok and g.cut_off_thinking,
+        "cut_off": g.ok and g.cut_off_thinking, "checks": checks,
     }  # fmt: skip
     for name, cell in cells.items():
         columns[name].append(cell)
