@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -126,8 +127,7 @@ def bootstrap_means(
     means = [float(np.average(values[:, j], weights=weights)) for j in range(m)]
     if n == 1:
         return [Interval(mean, None, None) for mean in means]
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(resamples, n))
+    idx = bootstrap_draws(n, resamples, seed)
     w = weights[idx]
     totals = w.sum(axis=1)
     tail = (1 - level) / 2 * 100
@@ -137,6 +137,18 @@ def bootstrap_means(
         low, high = np.percentile(boot, [tail, 100 - tail])
         out.append(Interval(means[j], float(low), float(high)))
     return out
+
+
+@lru_cache(maxsize=16)
+def bootstrap_draws(n: int, resamples: int, seed: int) -> np.ndarray:
+    """The resampled item indices, ``resamples x n`` ints in [0, n): the first draws of ``default_rng(seed)``.
+
+    Cached (read-only): every model of a run is resampled over the same n questions with the
+    same seed, so 20 models draw one matrix instead of 20 (32 MB at 2,000 x 2,000).
+    """
+    idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    idx.flags.writeable = False
+    return idx
 
 
 def bootstrap_mean(values: np.ndarray, weights: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> Interval:

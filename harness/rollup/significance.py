@@ -108,7 +108,8 @@ def paired_difference(
         return PairedDiff(1, diff, None, None, None, None, None)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(resamples, n))
-    boot = (d[idx] * w[idx]).sum(axis=1) / w[idx].sum(axis=1)
+    wi = w[idx]
+    boot = (d[idx] * wi).sum(axis=1) / wi.sum(axis=1)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(boot, [tail, 100 - tail])
     sd = weighted_sd(d, w)
