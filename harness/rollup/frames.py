@@ -45,9 +45,10 @@ def answers_frame(
 ) -> pd.DataFrame:  # fmt: skip
     """One row per answer (``ANSWER_COLUMNS``) of the questions in ``sets``; answers to other questions are left out.
 
-    Built column by column: ``gens`` and ``scores`` are each read once, so they may be streams
-    (``store.iter_records``) and no record outlives its row, which keeps 200,000 answers to a
-    fraction of the memory that holding every record (or a dict per row) takes.
+    ``gens`` and ``scores`` are each read once, so they may be streams (``store.iter_records``):
+    no record outlives its row, a row is a tuple and the frame is made column by column, which
+    keeps 200,000 answers to a fraction of the memory that holding every record (or a dict per
+    row) takes.
     """
     by_key = {s.key: _score_cells(s) for s in scores}
     meta = {
@@ -55,14 +56,14 @@ def answers_frame(
         for qs in sets.values()
         for q in qs.questions
     }
-    columns: dict[str, list[Any]] = {c: [] for c in ANSWER_COLUMNS}
-    for g in gens:
-        question = meta.get((g.set_id, g.question_id))
-        if question is not None:
-            _append_answer(columns, g, question, by_key.get(g.key))
-    if not columns["key"]:
+    rows = [
+        _answer_row(g, question, by_key.get(g.key))
+        for g in gens
+        if (question := meta.get((g.set_id, g.question_id))) is not None
+    ]
+    if not rows:
         return pd.DataFrame([], columns=ANSWER_COLUMNS)
-    return pd.DataFrame(columns, columns=ANSWER_COLUMNS)
+    return pd.DataFrame(dict(zip(ANSWER_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
 
 
 def _score_cells(s: Score) -> ScoreCells:
@@ -70,26 +71,19 @@ def _score_cells(s: Score) -> ScoreCells:
     return s.score, s.faithfulness.score if s.faithfulness else None, s.context_hit, checks
 
 
-def _append_answer(
-    columns: dict[str, list[Any]], g: Generation, question: tuple[str, float], score: ScoreCells | None
-) -> None:  # fmt: skip
-    """Append one answer's cells: ``question`` is (category, weight), ``score`` its :func:`_score_cells`."""
+def _answer_row(g: Generation, question: tuple[str, float], score: ScoreCells | None) -> tuple[Any, ...]:
+    """One answer's cells in ``ANSWER_COLUMNS`` order: ``question`` is (category, weight), ``score`` its
+    :func:`_score_cells` (None: not scored)."""
     value, faithful, hit, checks = score if score is not None else (None, None, None, ())
-    cells = {
-        "key": g.key, "candidate": g.candidate, "variant": g.variant, "set_id": g.set_id,
-        "question_id": g.question_id, "category": question[0], "weight": question[1], "sample": g.sample,
-        "api": g.api, "text": g.text, "ok": g.ok, "error": g.error, "score": value,
-        "faithful": faithful if g.ok else None, "context_hit": hit, "context_ids": g.context_ids or None,
-        "prompt_tokens": g.prompt_tokens, "output_tokens": g.output_tokens,
-        "output_tokens_source": g.output_tokens_source, "ttft_ms": g.ttft_ms, "e2e_ms": g.e2e_ms,
-        "tpot_ms": stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
-        "reasoning": g.reasoning, "reasoning_tokens": g.reasoning_tokens, "answer_tokens": g.answer_tokens,
-        "token_split": g.token_split, "ttfat_ms": g.ttfat_ms,
-        "answer_ms": g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None,
-        "cut_off": g.ok and g.cut_off_thinking, "checks": checks,
-    }  # fmt: skip
-    for name, cell in cells.items():
-        columns[name].append(cell)
+    answer_ms = g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None
+    return (
+        g.key, g.candidate, g.variant, g.set_id, g.question_id, question[0], question[1], g.sample, g.api,
+        g.text, g.ok, g.error, value, faithful if g.ok else None, hit, g.context_ids or None,
+        g.prompt_tokens, g.output_tokens, g.output_tokens_source, g.ttft_ms, g.e2e_ms,
+        stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
+        g.reasoning, g.reasoning_tokens, g.answer_tokens, g.token_split, g.ttfat_ms, answer_ms,
+        g.ok and g.cut_off_thinking, checks,
+    )  # fmt: skip
 
 
 def question_frame(answers: pd.DataFrame) -> pd.DataFrame:
