@@ -61,17 +61,19 @@ def _thinking(reasoning: Any, tokens: Any, cut_off: bool) -> dict[str, Any]:
     return {"r": [_str(reasoning) or "", None if is_missing(tokens) else int(tokens), bool(cut_off)]}
 
 
-def _answer(a: dict[str, Any], j: Judgment | None) -> dict[str, Any]:
-    """One answer entry from one row of the answers frame (``a``: its cells by column name)."""
+def _answer(cols: dict[str, list[Any]], i: int, judged: dict[str, Judgment]) -> dict[str, Any]:
+    """The entry of row ``i`` of the answers frame (``cols``: its columns as lists)."""
+    j = judged.get(cols["key"][i])
+    context_ids = cols["context_ids"][i]
     return {
-        "s": int(a["sample"]), "t": _str(a["text"]), "ok": bool(a["ok"]), "e": _str(a["error"]),
-        "sc": _num(a["score"]),
-        "ck": a["checks"],
+        "s": int(cols["sample"][i]), "t": _str(cols["text"][i]), "ok": bool(cols["ok"][i]),
+        "e": _str(cols["error"][i]), "sc": _num(cols["score"][i]),
+        "ck": cols["checks"][i],
         "j": [_num(j.score), j.parsed, j.raw] if j is not None else None,
-        "cx": [list(a["context_ids"]), _flag(a["context_hit"]), _num(a["faithful"])]
-        if isinstance(a["context_ids"], list)
+        "cx": [list(context_ids), _flag(cols["context_hit"][i]), _num(cols["faithful"][i])]
+        if isinstance(context_ids, list)
         else None,
-        **_thinking(a["reasoning"], a["reasoning_tokens"], bool(a["cut_off"])),
+        **_thinking(cols["reasoning"][i], cols["reasoning_tokens"][i], bool(cols["cut_off"][i])),
     }  # fmt: skip
 
 
@@ -119,8 +121,7 @@ def drilldown_questions(
         for q in qs.questions:
             key = (qs.id, q.id)
             rows = cells.get(key, [[] for _ in names])
-            samples = [[_answer({f: cols[f][i] for f in _ANSWER_FIELDS}, judged.get(cols["key"][i])) for i in cell]
-                       for cell in rows]  # fmt: skip
+            samples = [[_answer(cols, i, judged) for i in cell] for cell in rows]
             yield {
                 "set": qs.id, "id": q.id, "cat": q.category, "q": q.question, "ref": q.reference, "w": q.weight,
                 "status": status.get(key, [None] * len(names)), "score": qscore.get(key, [None] * len(names)),
