@@ -122,12 +122,11 @@ def bootstrap_means(
     if n == 1:
         return [Interval(mean, None, None) for mean in means]
     idx = bootstrap_draws(n, resamples, seed)
-    w = weights[idx]
-    totals = w.sum(axis=1)
+    totals = weights[idx].sum(axis=1)
     tail = (1 - level) / 2 * 100
     out = []
     for j in range(m):
-        boot = (values[:, j][idx] * w).sum(axis=1) / totals
+        boot = (values[:, j] * weights)[idx].sum(axis=1) / totals  # = (v[idx] * w[idx]).sum(1), one gather less
         low, high = np.percentile(boot, [tail, 100 - tail])
         out.append(Interval(means[j], float(low), float(high)))
     return out
