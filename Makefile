@@ -8,7 +8,7 @@
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 #   make bench-scoring  rubric scoring speed: 100,000 answers, one 80,000-character answer
 #   make test-scripts   tests of scripts/ (synthetic run, scaling estimate); not in make test, run by make bench
-#   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 30 s, < 2 GiB)
+#   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 15 s, < 1.5 GiB, page < 25 MB)
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -76,7 +76,8 @@ bench-fidelity: models
 bench-scoring: setup
 	$(PY) scripts/bench_scoring.py
 
-# No model server: the run is synthetic (scripts/synthetic_run.py).
+# No model server: the run is synthetic (scripts/synthetic_run.py). Judged: wall < 15 s, peak RSS < 1.5 GiB,
+# index.html < 25 MB (exit 1 on a miss); CPU seconds are printed too, since a busy machine stretches the wall time.
 bench-report: setup
 	$(PY) scripts/bench_report.py
 

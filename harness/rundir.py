@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Score
 from harness.schema import RecordError, upgrade
-from harness.store import atomic_write_json, read_records, write_records
+from harness.store import atomic_write_json, iter_records, read_records, write_records
 
 MANIFEST = "manifest.json"
 GENERATIONS = "generations.jsonl"
@@ -133,6 +134,13 @@ class RunDir:
 
     def read_scores(self) -> list[Score]:
         return read_records(self.scores, Score)
+
+    def iter_generations(self) -> Iterator[Generation]:
+        """``generations.jsonl`` as a stream (200,000 answers need not be held as records)."""
+        return iter_records(self.generations, Generation)
+
+    def iter_scores(self) -> Iterator[Score]:
+        return iter_records(self.scores, Score)
 
     def read_phases(self) -> list[Phase]:
         return read_records(self.phases, Phase)

@@ -1,12 +1,14 @@
-"""make bench-report: roll-up and report of 20 models x 2,000 questions x 5 samples in < 30 s and < 2 GiB.
+"""make bench-report: roll-up and report of 20 models x 2,000 questions x 5 samples in < 15 s, < 1.5 GiB, page < 25 MB.
 
 A synthetic run of that size (200,000 scored answers, ``scripts/synthetic_run.py``)
 is written to a temporary folder, untimed. Then a fresh Python process runs
 ``harness.report.render.build_report`` on it, as ``harness report`` would: the
-wall time of that whole process (interpreter start, imports, roll-up, HTML) and
-its peak resident memory are the figures judged against the targets. They are
-printed and written to ``results/bench/report_scale.json``; the exit code is 1
-when a target is missed.
+wall time of that whole process (interpreter start, imports, roll-up, HTML), its
+peak resident memory and the size of the page it writes (``index.html``, one
+self-contained file) are the figures judged against the targets. They are printed
+and written to ``results/bench/report_scale.json``; the exit code is 1 when a
+target is missed. The process's CPU seconds (user + system) are printed beside the
+wall time: on a busy machine the wall time grows with the load, the CPU time hardly.
 
 Measuring memory: the peak RSS comes from ``os.wait4`` for the report process
 alone. Linux carries the parent's peak RSS into a child at ``exec`` (the
@@ -36,8 +38,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 SYNTHETIC = REPO / "scripts" / "synthetic_run.py"
 RESULT = REPO / "results" / "bench" / "report_scale.json"
-TARGET_WALL_S = 30.0
-TARGET_RSS_GIB = 2.0
+TARGET_WALL_S = 15.0
+TARGET_RSS_GIB = 1.5
+TARGET_PAGE_MB = 25.0
+"""Targets (issue 19): wall seconds, peak RSS in GiB (2**30 bytes), index.html in MB (10**6 bytes)."""
 KIB_PER_GIB = 1024**2
 
 REPORT_CHILD = """
@@ -77,7 +81,7 @@ def generate(run_dir: Path, args: argparse.Namespace) -> float:
 
 
 def run_report(run_dir: Path, out_dir: Path, work: Path, profile: Path | None) -> dict[str, Any]:
-    """Run ``build_report`` in a fresh process; its wall time and its own peak RSS (from wait4)."""
+    """Run ``build_report`` in a fresh process; its wall time, CPU seconds and own peak RSS (from wait4)."""
     result = work / "child.json"
     cmd = [sys.executable, "-c", REPORT_CHILD, str(run_dir), str(out_dir), str(result), str(profile or "")]
     started = time.perf_counter()
@@ -88,7 +92,22 @@ def run_report(run_dir: Path, out_dir: Path, work: Path, profile: Path | None) -
     if proc.returncode != 0:
         raise RuntimeError(f"the report process failed with exit code {proc.returncode}")
     inner = json.loads(result.read_text(encoding="utf-8"))
-    return {"wall_s": wall_s, "peak_rss_gib": usage.ru_maxrss / KIB_PER_GIB, **inner}
+    cpu_s = usage.ru_utime + usage.ru_stime
+    return {"wall_s": wall_s, "cpu_s": cpu_s, "peak_rss_gib": usage.ru_maxrss / KIB_PER_GIB, **inner}
+
+
+def cpu_model() -> str:
+    """The CPU's model name as ``lscpu`` gives it, with its widest vector unit (``AMD EPYC, AVX-512``);
+    from /proc/cpuinfo, the platform's processor elsewhere."""
+    try:
+        info = dict(
+            line.split(":", 1) for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines() if ":" in line
+        )
+    except OSError:
+        return platform.processor() or "unknown"
+    name = info.get("model name\t", "").strip() or platform.processor() or "unknown"
+    flags = info.get("flags\t\t", "").split()
+    return name + (", AVX-512" if "avx512f" in flags else ", AVX2" if "avx2" in flags else "")
 
 
 def dir_mb(path: Path) -> float:
@@ -96,11 +115,14 @@ def dir_mb(path: Path) -> float:
 
 
 def misses(figures: dict[str, Any]) -> list[str]:
+    """The targets missed, in words: wall time, peak RSS and page size, each must stay below its target."""
     out = []
-    if figures["wall_s"] > TARGET_WALL_S:
-        out.append(f"wall time {figures['wall_s']:.1f} s > {TARGET_WALL_S:g} s")
-    if figures["peak_rss_gib"] > TARGET_RSS_GIB:
-        out.append(f"peak RSS {figures['peak_rss_gib']:.2f} GiB > {TARGET_RSS_GIB:g} GiB")
+    if figures["wall_s"] >= TARGET_WALL_S:
+        out.append(f"wall time {figures['wall_s']:.1f} s >= {TARGET_WALL_S:g} s")
+    if figures["peak_rss_gib"] >= TARGET_RSS_GIB:
+        out.append(f"peak RSS {figures['peak_rss_gib']:.2f} GiB >= {TARGET_RSS_GIB:g} GiB")
+    if figures["index_html_mb"] >= TARGET_PAGE_MB:
+        out.append(f"index.html {figures['index_html_mb']:.1f} MB >= {TARGET_PAGE_MB:g} MB")
     return out
 
 
@@ -135,25 +157,29 @@ def main(argv: list[str] | None = None) -> int:
         profile = work / "report.prof" if args.profile else None
         figures = run_report(run_dir, out_dir, work, profile)
         index_mb = (out_dir / "index.html").stat().st_size / 1e6
-        failed = [] if args.profile else misses(figures)
+        failed = [] if args.profile else misses({**figures, "index_html_mb": index_mb})
         record = {
             "models": args.models, "questions": args.questions, "samples": args.samples, "answers": answers,
             "seed": args.seed, "generate_s": round(generate_s, 2),
-            "wall_s": round(figures["wall_s"], 2), "import_s": round(figures["import_s"], 2),
+            "wall_s": round(figures["wall_s"], 2), "cpu_s": round(figures["cpu_s"], 2),
+            "import_s": round(figures["import_s"], 2),
             "build_report_s": round(figures["build_report_s"], 2),
             "peak_rss_gib": round(figures["peak_rss_gib"], 3), "index_html_mb": round(index_mb, 2),
-            "targets": {"wall_s": TARGET_WALL_S, "peak_rss_gib": TARGET_RSS_GIB},
+            "targets": {"wall_s": TARGET_WALL_S, "peak_rss_gib": TARGET_RSS_GIB, "index_html_mb": TARGET_PAGE_MB},
             "profiled": args.profile, "passed": not failed, "failed": failed,
-            "host": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "python": platform.python_version()},
+            "host": {"platform": platform.platform(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
+                     "load_avg_1m": round(os.getloadavg()[0], 2), "python": platform.python_version()},
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }  # fmt: skip
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         print(f"answers        {answers:,}")
         print(f"wall           {figures['wall_s']:.1f} s  (imports {figures['import_s']:.1f} s, "
-              f"build_report {figures['build_report_s']:.1f} s; target {TARGET_WALL_S:g} s)")  # fmt: skip
-        print(f"peak RSS       {figures['peak_rss_gib']:.2f} GiB  (target {TARGET_RSS_GIB:g} GiB)")
-        print(f"index.html     {index_mb:.1f} MB")
+              f"build_report {figures['build_report_s']:.1f} s; target < {TARGET_WALL_S:g} s)")  # fmt: skip
+        print(f"CPU            {figures['cpu_s']:.1f} s  (user + system; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} CPUs, {cpu_model()})")  # fmt: skip
+        print(f"peak RSS       {figures['peak_rss_gib']:.2f} GiB  (target < {TARGET_RSS_GIB:g} GiB)")
+        print(f"index.html     {index_mb:.1f} MB  (target < {TARGET_PAGE_MB:g} MB)")
         print(f"figures in {args.out}")
         if profile:
             print_profile(profile, args.top)

@@ -407,6 +407,7 @@ def test_a_run_written_before_schema_2_still_scores_and_reports(tmp_path: Path) 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
     from synthetic_run import write_synthetic_run
 
+    from harness.report.drilldown import page_drilldown
     from harness.report.render import build_report
     from harness.scoring.stage import score_run
     from harness.store import read_records
@@ -428,7 +429,8 @@ def test_a_run_written_before_schema_2_still_scores_and_reports(tmp_path: Path) 
     assert all(g.schema_version == SCHEMA_VERSION for g in gens)  # upgraded on reading (harness.schema)
     html = build_report(run, tmp_path / "report").read_text(encoding="utf-8")
     assert 'id="models-table"' in html and 'id="thinking-table"' in html  # the old thinking is shown apart
-    assert "secret 5 thoughts" in html  # in the drill-down data, folded under the answer
+    thoughts = [a["r"][0] for q in page_drilldown(html)["questions"] for cell in q["answers"] for a in cell if "r" in a]
+    assert thoughts == ["secret 5 thoughts"]  # in the drill-down data, folded under the answer
 
 
 V2_FIELDS = {"reasoning", "reasoning_via", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms",

@@ -8,6 +8,7 @@ page's JavaScript.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness.report import browser
+from harness.report.drilldown import page_drilldown
 from harness.report.load import ReportData, load_report_data
 from harness.report.render import build_report
 from harness.rollup.stability import FLIPS
@@ -125,3 +127,24 @@ def test_last_page_and_screenshot(report: tuple[Path, ReportData], tmp_path: Pat
     png = browser.screenshot(index, tmp_path / "report.png", width_px=1400, height_px=3000)
     assert browser.png_size(png) == (1400, 3000)
     assert png.stat().st_size > 50_000  # a drawn page, not a blank one
+
+
+def test_the_packed_drilldown_unpacks_and_shows_answers_escaped(report: tuple[Path, ReportData]) -> None:
+    index, data = report
+    page = index.read_text(encoding="utf-8")
+    # The answers travel gzip-compressed in base64, not in the clear: the browser unpacks them itself.
+    a = data.answers
+    chinese = a[(a.candidate == data.names[1]) & a.ok & a.text.str.contains(r"[\u4e00-\u9fff]")]
+    assert not chinese.empty, "the synthetic run's zh set should give Chinese answers"
+    plain = chinese.iloc[0]
+    hostile = PAYLOADS[0][1]
+    assert plain.text not in page and hostile not in page
+    assert plain.text in {x["t"] for q in page_drilldown(page)["questions"] for cell in q["answers"] for x in cell}
+
+    dom = browser.dump_dom(index, fragment=f"set={plain.set_id}&search={plain.question_id}")
+    assert _count(dom)[0] >= 1 and plain.question_id in _rows(dom)
+    body = dom.split('id="drill-body"')[1].split("</tbody>")[0]
+    assert html.escape(plain.text, quote=False) in body  # the Chinese answer, drawn as text
+    dom = browser.dump_dom(index)
+    body = dom.split('id="drill-body"')[1].split("</tbody>")[0]
+    assert html.escape(hostile, quote=False) in body and "data-pwned" not in dom.split("<body")[1].split(">")[0]

@@ -11,7 +11,7 @@ from harness.inputs.prompts import user_text
 from harness.inputs.retrieval import Passage, render_context
 from harness.inputs.wording import primary_language, wording
 from harness.records import Generation, LoadLevel, Question, QuestionSet, RequestTiming, timing_fields
-from harness.rollup.bootstrap import percentile_bootstrap
+from harness.rollup.bootstrap import bootstrap_draws, percentile_bootstrap
 from harness.rubric.checks_format import count_sentences
 from harness.rubric.text import sentences
 from harness.run.client import Result
@@ -28,9 +28,9 @@ def test_bootstrap_percentiles_of_two_equal_questions() -> None:
     # fall inside the middle half, so both bounds are 0.5; at level 0.95 the 2.5th and
     # 97.5th percentiles are the extremes 0 and 1.
     values, weights = np.array([0.0, 1.0]), np.array([1.0, 1.0])
-    (middle,) = percentile_bootstrap(values, weights, 4000, np.random.default_rng(0), level=0.4)
+    (middle,) = percentile_bootstrap(values, weights, bootstrap_draws(2, 4000, 0), level=0.4)
     assert (middle.low, middle.high) == (0.5, 0.5)
-    (wide,) = percentile_bootstrap(values, weights, 4000, np.random.default_rng(0))
+    (wide,) = percentile_bootstrap(values, weights, bootstrap_draws(2, 4000, 0))
     assert (wide.low, wide.high) == (0.0, 1.0)
 
 
@@ -40,27 +40,24 @@ def test_bootstrap_weights_count_per_draw() -> None:
     # (p = 1/4), one of each gives (3 * 0 + 1 * 1) / (3 + 1) = 0.25 (p = 1/2), both of
     # question 1 give 1 (p = 1/4). The 30th and 70th percentiles (level 0.4) fall in the
     # middle half: 0.25, where equal weights would give 0.5.
-    (b,) = percentile_bootstrap(np.array([0.0, 1.0]), np.array([3.0, 1.0]), 4000, np.random.default_rng(1), level=0.4)
+    (b,) = percentile_bootstrap(np.array([0.0, 1.0]), np.array([3.0, 1.0]), bootstrap_draws(2, 4000, 1), level=0.4)
     assert (b.low, b.high) == (0.25, 0.25)
 
 
-def test_bootstrap_columns_share_draws_and_rng_continues() -> None:
+def test_bootstrap_columns_share_draws_which_are_the_seeds_first() -> None:
     # A column that is twice another has, draw for draw, twice its mean, so twice its bounds
-    # (when the two are resampled with the same rows). The generator is left where one
-    # integers(0, n, (resamples, n)) call leaves it, so a permutation test that follows
-    # draws the same numbers as before the helper existed.
-    rng = np.random.default_rng(7)
-    x = rng.random(9)
-    a, b = percentile_bootstrap(np.column_stack([x, 2 * x]), np.ones(9), 300, rng := np.random.default_rng(3))
+    # (when the two are resampled with the same rows). The draws are the first
+    # integers(0, n, (resamples, n)) of default_rng(seed), so a paired test that draws its
+    # sign flips next from the same generator continues from where they leave it.
+    x = np.random.default_rng(7).random(9)
+    a, b = percentile_bootstrap(np.column_stack([x, 2 * x]), np.ones(9), bootstrap_draws(9, 300, 3))
     assert (b.low, b.high) == pytest.approx((2 * a.low, 2 * a.high))
-    reference = np.random.default_rng(3)
-    reference.integers(0, 9, size=(300, 9))
-    assert rng.random() == reference.random()
+    assert np.array_equal(bootstrap_draws(9, 300, 3), np.random.default_rng(3).integers(0, 9, size=(300, 9)))
 
 
 def test_bootstrap_refuses_one_question() -> None:
     with pytest.raises(ValueError, match="at least 2"):
-        percentile_bootstrap(np.array([1.0]), np.array([1.0]), 10, np.random.default_rng(0))
+        percentile_bootstrap(np.array([1.0]), np.array([1.0]), np.zeros((10, 1), dtype=int))
 
 
 # ---------------------------------------------------------------- file hash

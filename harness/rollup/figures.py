@@ -9,6 +9,7 @@ reads a record file (the roofline figures read the candidates' ``config.json``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,8 +41,9 @@ class RunRecords:
     manifest: dict[str, Any]
     sets: dict[str, QuestionSet]
     """The run's question sets by id, as the run asked them."""
-    gens: list[Generation]
-    scores: list[Score]
+    gens: Iterable[Generation]
+    """A stream is enough: :func:`assemble` reads it once, into the answers frame."""
+    scores: Iterable[Score]
     phases: list[Phase]
     levels: list[LoadLevel]
     """Load-sweep levels, every candidate's."""
@@ -64,7 +66,6 @@ class ReportData:
     names: list[str]
     answers: pd.DataFrame
     """One row per answer (sample)."""
-    scores: list[Score]
     questions: pd.DataFrame
     """One row per candidate x question: mean over samples."""
     stability: pd.DataFrame
@@ -218,7 +219,7 @@ def assemble(rec: RunRecords) -> ReportData:
     mdds = versus.mdd.dropna()
     return ReportData(
         plan=plan, manifest=rec.manifest, notes=_notes(rec, thinking, has_thinking), sets=rec.sets, names=names,
-        answers=answers, scores=rec.scores, questions=questions, stability=qstab, models=models, versus=versus,
+        answers=answers, questions=questions, stability=qstab, models=models, versus=versus,
         categories=category_frame(questions, resamples, seed), set_scores=set_frame(questions, resamples, seed),
         recommendation=decision, sweep=sweep, perf_records=perf, judge_summary=judge_summary,
         expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,

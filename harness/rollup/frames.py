@@ -19,45 +19,65 @@ import pandas as pd
 
 from harness.records import Candidate, Generation, Phase, QuestionSet, Score
 from harness.rollup import perf_stats as stats
-from harness.rollup.bootstrap import percentile_bootstrap
+from harness.rollup.bootstrap import bootstrap_draws, percentile_bootstrap
 
 ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
     "text", "ok", "error", "score", "faithful", "context_hit", "context_ids",
     "prompt_tokens", "output_tokens", "output_tokens_source", "ttft_ms", "e2e_ms", "tpot_ms",
-    "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off",
+    "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off", "checks",
 ]  # fmt: skip
+"""``checks``: the answer's rubric checks as ``(type, passed, critical, explanation)`` tuples (empty when unscored).
+Tuples of strings and flags: the collector stops tracking them, so 200,000 answers' checks cost it nothing."""
+
+ScoreCells = tuple[float | None, float | None, bool | None, tuple[tuple[str, bool, bool, str], ...]]
+"""What an answer's row takes from its :class:`Score`: score, faithfulness score, context hit, checks."""
 
 
-def answers_frame(gens: list[Generation], scores: list[Score], sets: dict[str, QuestionSet]) -> pd.DataFrame:
-    by_key = {s.key: s for s in scores}
+def answers_frame(
+    gens: Iterable[Generation], scores: Iterable[Score], sets: dict[str, QuestionSet]
+) -> pd.DataFrame:  # fmt: skip
+    """One row per answer (``ANSWER_COLUMNS``) of the questions in ``sets``; answers to other questions are left out.
+
+    ``gens`` and ``scores`` are each read once, so they may be streams (``store.iter_records``):
+    no record outlives its row, a row is a tuple and the frame is made column by column, which
+    keeps 200,000 answers to a fraction of the memory that holding every record (or a dict per
+    row) takes.
+    """
+    by_key = {s.key: _score_cells(s) for s in scores}
     meta = {
-        (qs.id, q.id): (q, q.weight * qs.category_weights.get(q.category, 1.0))
+        (qs.id, q.id): (q.category, q.weight * qs.category_weights.get(q.category, 1.0))
         for qs in sets.values()
         for q in qs.questions
     }
-    rows = []
-    for g in gens:
-        if (g.set_id, g.question_id) not in meta:
-            continue
-        q, weight = meta[(g.set_id, g.question_id)]
-        s = by_key.get(g.key)
-        rows.append({
-            "key": g.key, "candidate": g.candidate, "variant": g.variant, "set_id": g.set_id,
-            "question_id": g.question_id, "category": q.category, "weight": weight, "sample": g.sample,
-            "api": g.api, "text": g.text, "ok": g.ok, "error": g.error, "score": s.score if s else None,
-            "faithful": s.faithfulness.score if s and s.faithfulness and g.ok else None,
-            "context_hit": s.context_hit if s else None, "context_ids": g.context_ids or None,
-            "prompt_tokens": g.prompt_tokens, "output_tokens": g.output_tokens,
-            "ttft_ms": g.ttft_ms, "e2e_ms": g.e2e_ms,
-            "tpot_ms": stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
-            "reasoning": g.reasoning, "reasoning_tokens": g.reasoning_tokens, "answer_tokens": g.answer_tokens,
-            "token_split": g.token_split, "ttfat_ms": g.ttfat_ms,
-            "answer_ms": g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None,
-            "cut_off": g.ok and g.cut_off_thinking,
-            "output_tokens_source": g.output_tokens_source,
-        })  # fmt: skip
-    return pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+    rows = [
+        _answer_row(g, question, by_key.get(g.key))
+        for g in gens
+        if (question := meta.get((g.set_id, g.question_id))) is not None
+    ]
+    if not rows:
+        return pd.DataFrame([], columns=ANSWER_COLUMNS)
+    return pd.DataFrame(dict(zip(ANSWER_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
+
+
+def _score_cells(s: Score) -> ScoreCells:
+    checks = tuple((c.type, c.passed, c.critical, c.explanation) for c in s.checks)
+    return s.score, s.faithfulness.score if s.faithfulness else None, s.context_hit, checks
+
+
+def _answer_row(g: Generation, question: tuple[str, float], score: ScoreCells | None) -> tuple[Any, ...]:
+    """One answer's cells in ``ANSWER_COLUMNS`` order: ``question`` is (category, weight), ``score`` its
+    :func:`_score_cells` (None: not scored)."""
+    value, faithful, hit, checks = score if score is not None else (None, None, None, ())
+    answer_ms = g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None
+    return (
+        g.key, g.candidate, g.variant, g.set_id, g.question_id, question[0], question[1], g.sample, g.api,
+        g.text, g.ok, g.error, value, faithful if g.ok else None, hit, g.context_ids or None,
+        g.prompt_tokens, g.output_tokens, g.output_tokens_source, g.ttft_ms, g.e2e_ms,
+        stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
+        g.reasoning, g.reasoning_tokens, g.answer_tokens, g.token_split, g.ttfat_ms, answer_ms,
+        g.ok and g.cut_off_thinking, checks,
+    )  # fmt: skip
 
 
 def question_frame(answers: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +115,7 @@ def bootstrap_means(
     means = [float(np.average(values[:, j], weights=weights)) for j in range(m)]
     if n == 1:
         return [Interval(mean, None, None) for mean in means]
-    bounds = percentile_bootstrap(values, weights, resamples, np.random.default_rng(seed), level)
+    bounds = percentile_bootstrap(values, weights, bootstrap_draws(n, resamples, seed), level)
     return [Interval(mean, b.low, b.high) for mean, b in zip(means, bounds, strict=True)]
 
 

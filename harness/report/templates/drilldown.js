@@ -1,10 +1,20 @@
-/* Drill-down: draws one page of questions from the JSON in #drill-data.
+/* Drill-down: draws one page of questions from the document in #drill-data (gzip-compressed JSON
+   in base64, unpacked with the browser's own DecompressionStream).
    Model output is untrusted: it is only ever written with textContent, never as HTML. */
 (function () {
   "use strict";
-  var DATA = JSON.parse(document.getElementById("drill-data").textContent);
+  var DATA = null;
   var PAGE_SIZE = 25;
-  var state = { category: "", set: "", models: DATA.models.slice(), failed: false, unstable: false, search: "", page: 0 };
+  var state = { category: "", set: "", models: [], failed: false, unstable: false, search: "", page: 0 };
+
+  /* base64 text -> bytes -> gunzip -> UTF-8 text -> the document (a Promise). */
+  function unpack(text) {
+    var bin = atob(text.trim());
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(JSON.parse);
+  }
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -162,6 +172,7 @@
   function changed() { state.page = 0; writeHash(); render(); }
 
   function init() {
+    state.models = DATA.models.slice();
     readHash();
     fill($("f-category"), DATA.categories, state.category);
     fill($("f-set"), DATA.sets, state.set);
@@ -195,5 +206,13 @@
     render();
   }
 
-  init();
+  if (typeof DecompressionStream === "undefined") {
+    $("drill-count").textContent = "This browser cannot unpack the answers (it has no DecompressionStream: "
+      + "Chrome 80, Firefox 113, Safari 16.4 or newer can). The figures above need no script.";
+    return;
+  }
+  $("drill-count").textContent = "unpacking the answers …";
+  unpack($("drill-data").textContent).then(function (data) { DATA = data; init(); }, function (err) {
+    $("drill-count").textContent = "the answers could not be unpacked: " + err;
+  });
 })();

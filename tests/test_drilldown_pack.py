@@ -1,0 +1,52 @@
+"""The drill-down's document packed into the page (gzip + base64) and read back, without a browser.
+
+The browser side (``DecompressionStream`` unpacking it) is tested in test_report_browser.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import math
+import re
+
+import pytest
+
+from harness.report.drilldown import pack, page_drilldown, unpack
+
+HEADER = {"models": ["a", "b"], "threshold": 0.6, "categories": ["c"], "sets": ["s"]}
+QUESTIONS = [
+    {"set": "s", "id": "q1", "answers": [[{"s": 0, "t": "外派员工可结转的年假为9天"}], []]},
+    {"set": "s", "id": "q2", "answers": [[{"s": 0, "t": "</script><script>alert(1)</script><!--"}], []]},
+]
+
+
+def test_pack_round_trips_in_order_and_is_plain_gzip() -> None:
+    packed = pack(HEADER, iter(QUESTIONS))  # a stream of questions, as the report gives it
+    assert unpack(packed) == {**HEADER, "questions": QUESTIONS}
+    # Any gzip reader opens it (the browser's DecompressionStream("gzip") among them), and it is compact UTF-8 JSON.
+    text = gzip.decompress(base64.b64decode(packed)).decode("utf-8")
+    assert text == json.dumps({**HEADER, "questions": QUESTIONS}, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_packed_text_cannot_close_its_script_element_and_is_deterministic() -> None:
+    packed = pack(HEADER, QUESTIONS)
+    assert re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", packed)  # base64 only: no '<', so no '</script>'
+    assert pack(HEADER, QUESTIONS) == packed  # no time stamp in the gzip header: same run, same page
+
+
+def test_no_questions_still_make_a_document() -> None:
+    assert unpack(pack(HEADER, [])) == {**HEADER, "questions": []}
+
+
+def test_a_number_json_cannot_hold_is_refused() -> None:
+    with pytest.raises(ValueError):
+        pack(HEADER, [{"id": "q", "w": math.nan}])
+
+
+def test_page_drilldown_finds_the_document_and_names_a_page_without_one() -> None:
+    page = f'<p>x</p><script type="application/gzip" id="drill-data">{pack(HEADER, QUESTIONS)}</script>'
+    assert page_drilldown(page)["questions"][1]["id"] == "q2"
+    with pytest.raises(ValueError, match="no packed drill-down"):
+        page_drilldown('<script type="application/json" id="drill-data">{}</script>')
