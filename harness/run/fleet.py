@@ -37,7 +37,8 @@ from typing import Any
 
 from harness.inputs.plan import LoadedPlan, load_plan
 from harness.records import Candidate, Generation
-from harness.run.generate import GENERATIONS, PHASES, CandidateOutcome, Log, load_done, plan_work, run_candidate
+from harness.run.candidate import CandidateOutcome, CandidateRun, run_candidate
+from harness.run.generate import GENERATIONS, PHASES, Log, load_done, plan_work
 from harness.run.manifest import gpu_info, load_manifest, plan_fingerprint
 from harness.run.parts import fold_part, part_dir
 from harness.run.placement import FleetError, Need, need_of, parse_gpus, pinned_env, place, too_big
@@ -112,9 +113,8 @@ def run_part(lp: LoadedPlan, run_dir: Path, job: PartJob, log: Log | None = None
     if job.multi_node and job.ray_address:
         served = multi_node(served, job.ray_address)
     with JsonlAppender(part / GENERATIONS) as out, JsonlAppender(part / PHASES) as phases:
-        outcome = run_candidate(
-            lp, served, items, part, out, phases, log, show_progress=False, gpu_ids=job.gpu_ids, done_dir=run_dir
-        )
+        run = CandidateRun(lp, served, items, part, out, phases, log, False, gpu_ids=job.gpu_ids, done_dir=run_dir)
+        outcome = run_candidate(run)
     outcome.skipped = len(mine) - len(items)
     outcome.info["placement"] = {**attempt, "attempts": len(attempts)}
     return outcome

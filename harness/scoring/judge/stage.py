@@ -1,6 +1,6 @@
 """Judge stage: serve the judge model, ask it, record verdicts in judgments.jsonl.
 
-The judge is served exactly like a candidate (``harness.run.generate.serve``) and
+The judge is served exactly like a candidate (:func:`harness.run.api.serve`) and
 asked through the same client. A reply that cannot be parsed is asked once
 more with another seed, then recorded as unparsed: never guessed. Judging is
 resumable by key; a changed judge (model, settings or prompt templates)
@@ -23,8 +23,9 @@ from tqdm import tqdm
 from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
+from harness.run.api import decide_api, serve
 from harness.run.client import Api, ModelClient, Request
-from harness.run.generate import GENERATIONS, decide_api, serve
+from harness.run.generate import GENERATIONS
 from harness.run.manifest import load_manifest, save_manifest
 from harness.run.serving import Server
 from harness.run.watchdog import ask_all_while_up
@@ -132,7 +133,7 @@ def run_judging(
     """Judge every answer of the run that is not judged yet; return the judge's manifest entry.
 
     ``server``: an already running server of the judge's model (a candidate's, see
-    ``generate.ServerShare``); without it the judge's own server is started.
+    ``harness.run.api.ServerShare``); without it the judge's own server is started.
     """
     judge = lp.plan.judge
     if judge is None:
