@@ -113,7 +113,9 @@ def run_part(lp: LoadedPlan, run_dir: Path, job: PartJob, log: Log | None = None
     if job.multi_node and job.ray_address:
         served = multi_node(served, job.ray_address)
     with JsonlAppender(part / GENERATIONS) as out, JsonlAppender(part / PHASES) as phases:
-        run = CandidateRun(lp, served, items, part, out, phases, log, False, gpu_ids=job.gpu_ids, done_dir=run_dir)
+        run = CandidateRun(
+            lp, served, items, part, out, phases, log, show_progress=False, gpu_ids=job.gpu_ids, done_dir=run_dir
+        )
         outcome = run_candidate(run)
     outcome.skipped = len(mine) - len(items)
     outcome.info["placement"] = {**attempt, "attempts": len(attempts)}

@@ -37,12 +37,16 @@ Log = Callable[[str], None]
 
 @dataclass(frozen=True)
 class WorkItem:
+    """One answer to ask: a question of a set, for one candidate, sample and prompt variant."""
+
     key: str
+    """``candidate/set/question/sample[/variant]``, unique in ``generations.jsonl``."""
     candidate: str
     qs: QuestionSet
     q: Question
     sample: int
     seed: int
+    """The sampling seed: the plan's seed plus the sample's index."""
     variant: str = DEFAULT_VARIANT
     framing: Framing = field(default_factory=Framing)
 
@@ -109,6 +113,8 @@ def to_generation(w: WorkItem, api: Api, r: Any, count: TokenCounter | None = No
 
 @dataclass
 class Tally:
+    """How a candidate's answers went: answers recorded without and with an error."""
+
     ok: int = 0
     failed: int = 0
     stopped: str | None = None
