@@ -60,9 +60,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.inputs.plan import load_plan
+    from harness.run.api import ServerShare
     from harness.run.fleet import check_fleet, fleet_from_args
-    from harness.run.generate import ServerShare, run_generation
     from harness.run.serving import install_signal_handlers
+    from harness.run.session import run_session
     from harness.rundir import RunDir
 
     lp = load_plan(Path(args.config))
@@ -74,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     install_signal_handlers()
     share = ServerShare(None) if fleet is None else None
     try:
-        outcomes = run_generation(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
+        outcomes = run_session(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
         _err(f"answers in {RunDir(run_dir).generations}")
         failed = [o for o in outcomes if o.error or o.failed]
         judge_ok = _judge(lp, run_dir, quiet=args.quiet, server=share.server if share else None)

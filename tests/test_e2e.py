@@ -38,8 +38,8 @@ from harness.inputs.plan import load_plan
 from harness.records import Generation, Score
 from harness.report import browser
 from harness.report.render import build_report
-from harness.run.generate import run_generation
 from harness.run.serving import Server
+from harness.run.session import run_session
 from harness.scoring.stage import score_run
 from harness.store import read_records
 
@@ -71,7 +71,7 @@ def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch:
         },
     )
     run_dir = tmp_path / "run"
-    outcomes = run_generation(load_plan(plan), run_dir, show_progress=False)
+    outcomes = run_session(load_plan(plan), run_dir, show_progress=False)
     assert [(o.ok, o.failed, o.error) for o in outcomes] == [(24, 0, None)]
 
     gens = read_records(run_dir / "generations.jsonl", Generation)

@@ -20,9 +20,9 @@ from harness.records import Candidate, Generation, Reasoning, Score
 from harness.report import browser
 from harness.report.render import build_report
 from harness.run.client import ModelClient, Request, Result
-from harness.run.generate import run_generation
 from harness.run.reasoning_parsers import installed_parsers, parser_problems, served_models
 from harness.run.serving import Server, start_vllm, vllm_command
+from harness.run.session import run_session
 from harness.scoring.stage import score_run
 from harness.store import read_records
 
@@ -109,7 +109,7 @@ def test_run_scores_answers_only_counts_thinking_and_reports_it(
         "perf": {"sweep": None},
     })  # fmt: skip
     run_dir = tmp_path / "run"
-    (outcome,) = run_generation(load_plan(plan), run_dir, show_progress=False)
+    (outcome,) = run_session(load_plan(plan), run_dir, show_progress=False)
     assert (outcome.failed, outcome.error) == (0, None)
     gens = read_records(run_dir / "generations.jsonl", Generation)
     thinking = [g for g in gens if g.variant == "thinking"]

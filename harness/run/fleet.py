@@ -37,7 +37,8 @@ from typing import Any
 
 from harness.inputs.plan import LoadedPlan, load_plan
 from harness.records import Candidate
-from harness.run.generate import CandidateOutcome, Log, load_done, plan_work, run_candidate
+from harness.run.candidate import CandidateOutcome, CandidateRun, run_candidate
+from harness.run.generate import Log, load_done, plan_work
 from harness.run.manifest import gpu_info, plan_fingerprint
 from harness.run.parts import fold_part
 from harness.run.placement import FleetError, Need, need_of, parse_gpus, pinned_env, place, too_big
@@ -111,9 +112,10 @@ def run_part(lp: LoadedPlan, run_dir: Path, job: PartJob, log: Log | None = None
     if job.multi_node and job.ray_address:
         served = multi_node(served, job.ray_address)
     with JsonlAppender(part.generations) as out, JsonlAppender(part.phases) as phases:
-        outcome = run_candidate(
+        run = CandidateRun(
             lp, served, items, part.root, out, phases, log, show_progress=False, gpu_ids=job.gpu_ids, done_dir=run_dir
         )
+        outcome = run_candidate(run)
     outcome.skipped = len(mine) - len(items)
     outcome.info["placement"] = {**attempt, "attempts": len(attempts)}
     return outcome

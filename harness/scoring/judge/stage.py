@@ -1,6 +1,6 @@
 """Judge stage: serve the judge model, ask it, record verdicts in judgments.jsonl.
 
-The judge is served exactly like a candidate (``harness.run.generate.serve``) and
+The judge is served exactly like a candidate (:func:`harness.run.api.serve`) and
 asked through the same client. A reply that cannot be parsed is asked once
 more with another seed, then recorded as unparsed: never guessed. Judging is
 resumable by key; a changed judge (model, settings or prompt templates)
@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ from tqdm import tqdm
 from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
+from harness.run.api import decide_api, serve
 from harness.run.client import Api, ModelClient, Request
-from harness.run.generate import decide_api, serve
 from harness.run.serving import Server
 from harness.run.watchdog import ask_all_while_up
 from harness.rundir import RunDir, load_manifest, save_manifest
@@ -126,6 +127,45 @@ def judge_work(plan: Plan, sets: dict[str, QuestionSet], gens: list[Generation])
     return work
 
 
+@dataclass(frozen=True)
+class _Judging:
+    """What one session of judging works on: the gradable answers, the verdicts already in, the rest to ask."""
+
+    lp: LoadedPlan
+    judge: Judge
+    sets: dict[str, QuestionSet]
+    gens: list[Generation]
+    """Answers the judge can grade: failed answers and answers cut off while thinking gave it
+    nothing to grade (they score 0 by rubric)."""
+    done: list[Judgment]
+    """Verdicts of earlier sessions (by this judge and prompts)."""
+    total: int
+    """Verdicts the plan asks of these answers, injection probes not counted."""
+    pending: list[JudgeItem]
+
+    @property
+    def done_keys(self) -> set[str]:
+        return {j.key for j in self.done}
+
+    @property
+    def probes_possible(self) -> bool:
+        return "single" in self.judge.modes and self.judge.injection_answers > 0
+
+    def probes(self, judged: list[Judgment]) -> list[JudgeItem]:
+        """Injection probes not asked yet, chosen from the grades in ``judged``; none when the plan asks none."""
+        if not self.probes_possible:
+            return []
+        return _pending_injections(self.judge, self.sets, self.gens, judged, self.done_keys)
+
+
+def _judging(lp: LoadedPlan, judge: Judge, rd: RunDir, done: list[Judgment]) -> _Judging:
+    gens = [g for g in rd.read_generations() if g.ok and not g.cut_off_thinking]
+    sets = {ls.qs.id: ls.qs for ls in lp.sets}
+    work = judge_work(lp.plan, sets, gens)
+    done_keys = {j.key for j in done}
+    return _Judging(lp, judge, sets, gens, done, len(work), [w for w in work if w.key not in done_keys])
+
+
 def run_judging(
     lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True,
     server: Server | None = None,
@@ -133,7 +173,7 @@ def run_judging(
     """Judge every answer of the run that is not judged yet; return the judge's manifest entry.
 
     ``server``: an already running server of the judge's model (a candidate's, see
-    ``generate.ServerShare``); without it the judge's own server is started.
+    ``harness.run.api.ServerShare``); without it the judge's own server is started.
     """
     judge = lp.plan.judge
     if judge is None:
@@ -142,18 +182,11 @@ def run_judging(
     fingerprint = judge_fingerprint(judge)
     rd = RunDir(run_dir)
     path = rd.judgments
-    done = _load_done(rd, manifest, fingerprint, log)
-    done_keys = {j.key for j in done}
-    # Failed answers and answers cut off while thinking gave the judge nothing to grade (they score 0 by rubric).
-    gens = [g for g in rd.read_generations() if g.ok and not g.cut_off_thinking]
-    sets = {ls.qs.id: ls.qs for ls in lp.sets}
-    work = judge_work(lp.plan, sets, gens)
-    pending = [w for w in work if w.key not in done_keys]
+    work = _judging(lp, judge, rd, _load_done(rd, manifest, fingerprint, log))
     entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions(),
              "error": None}  # fmt: skip
-    inject_possible = "single" in judge.modes and judge.injection_answers > 0
-    if not pending and not (inject_possible and _pending_injections(judge, sets, gens, done, done_keys)):
-        log(f"[judge] all {len(work)} judgments already present")
+    if not work.pending and not work.probes(work.done):
+        log(f"[judge] all {work.total} judgments already present")
         manifest["judge"] = {**manifest.get("judge", {}), **entry}
         save_manifest(run_dir, manifest)
         return entry
@@ -162,20 +195,10 @@ def run_judging(
     shared = server is not None
     with contextlib.nullcontext(server) if shared else serve(lp, judge, run_dir) as server, JsonlAppender(path) as out:
         assert server is not None
-        api, why = decide_api(lp, judge, server)
-        entry.update(api=api, api_reason=why, server_start_s=None if shared else server.start_s,
-                     shared_server=server.model if shared else None)  # fmt: skip
-        if server.dtype is not None:
-            entry["dtype"] = server.dtype.to_json()
-            log(f"[judge] dtype {server.dtype.dtype}: {server.dtype.reason}")
-        log(f"[judge] ready; {len(pending)} judgments on /v1/{api}")
-        limits = lp.plan.limits
-        with tqdm(total=len(pending), desc="judge", unit="verdict", disable=not show_progress, file=sys.stderr) as bar:
-            new, stopped = aio.run(_ask_all(server, api, pending, judge, limits, out, bar))
-            if inject_possible and not stopped:
-                probes = _pending_injections(judge, sets, gens, done + new, done_keys)
-                bar.total += len(probes)
-                stopped = aio.run(_ask_all(server, api, probes, judge, limits, out, bar))[1]
+        api = _choose_api(work, server, shared, entry, log)
+        with tqdm(total=len(work.pending), desc="judge", unit="verdict", disable=not show_progress,
+                  file=sys.stderr) as bar:  # fmt: skip
+            stopped = _ask_pending_then_probes(work, server, api, out, bar)
             entry["error"] = f"stopped after {bar.n} of {bar.total} verdicts: {stopped}" if stopped else None
         if stopped:
             log(f"[judge] FAILED mid-run (re-run the same command to ask the rest): {entry['error']}")
@@ -183,6 +206,30 @@ def run_judging(
     manifest["judge"] = entry
     save_manifest(run_dir, manifest)
     return entry
+
+
+def _choose_api(work: _Judging, server: Server, shared: bool, entry: dict[str, Any], log: Callable[[str], None]) -> Api:
+    """Decide the judge's API, note it and how the judge is served in ``entry``, and log that it is ready."""
+    api, why = decide_api(work.lp, work.judge, server)
+    entry.update(api=api, api_reason=why, server_start_s=None if shared else server.start_s,
+                 shared_server=server.model if shared else None)  # fmt: skip
+    if server.dtype is not None:
+        entry["dtype"] = server.dtype.to_json()
+        log(f"[judge] dtype {server.dtype.dtype}: {server.dtype.reason}")
+    log(f"[judge] ready; {len(work.pending)} judgments on /v1/{api}")
+    return api
+
+
+def _ask_pending_then_probes(work: _Judging, server: Server, api: Api, out: JsonlAppender, bar: tqdm) -> str | None:
+    """Ask the pending verdicts, then (unless the server went away) the injection probes they call for;
+    return why the asking stopped early, else None. ``bar.total`` grows by the probes."""
+    limits = work.lp.plan.limits
+    new, stopped = aio.run(_ask_all(server, api, work.pending, work.judge, limits, out, bar))
+    if work.probes_possible and not stopped:
+        probes = work.probes(work.done + new)
+        bar.total += len(probes)
+        stopped = aio.run(_ask_all(server, api, probes, work.judge, limits, out, bar))[1]
+    return stopped
 
 
 def _pending_injections(
