@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -141,14 +141,14 @@ def recommend(
         paired_difference(*aligned_scores(questions, best, runner), resamples=resamples, seed=seed) if runner else None
     )
     tied = bool(diff and (diff.p_value is None or diff.p_value >= ALPHA))
-    reason = _reason(best, runner, diff, tied, table, models, used, k)
-    return Recommendation(best, runner, tied, reason, table, used, diff, cost_column)
+    chosen = Recommendation(best, runner, tied, "", table, used, diff, cost_column)
+    return replace(chosen, reason=_reason(chosen, models, k))
 
 
-def _reason(
-    best: str, runner: str | None, diff: PairedDiff | None, tied: bool, table: pd.DataFrame,
-    models: pd.DataFrame, used: dict[str, float], k: int,
-) -> str:  # fmt: skip
+def _reason(chosen: Recommendation, models: pd.DataFrame, k: int) -> str:
+    """Why ``chosen.recommended`` is recommended, in sentences: its mark, facts, frontier, runner-up, exclusions."""
+    best, runner, diff, tied = chosen.recommended, chosen.runner_up, chosen.runner_up_diff, chosen.runner_up_tied
+    table, used = chosen.table, chosen.weights_used
     row = models.set_index("candidate").loc[best]
     t = table.set_index("candidate")
     eligible = int(table.eligible.sum())
