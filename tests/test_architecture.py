@@ -73,9 +73,12 @@ def imports(path: Path, root: Path = REPO) -> list[tuple[int, str]]:
 
 
 def _from_harness(target: str, name: str) -> str:
-    """``from harness import rundir`` imports the module harness.rundir; ``from harness import __version__`` not."""
-    is_module = (HARNESS / name).is_dir() or (HARNESS / f"{name}.py").is_file()
-    return f"{target}.{name}" if target == "harness" and is_module else target
+    """``from harness import rundir`` and ``from harness.run import lmeval_stage`` import the modules
+    ``harness.rundir`` and ``harness.run.lmeval_stage``; ``from harness import __version__`` imports ``harness``."""
+    head, *sub = target.split(".")
+    folder = HARNESS.joinpath(*sub)
+    is_module = head == "harness" and ((folder / name).is_dir() or (folder / f"{name}.py").is_file())
+    return f"{target}.{name}" if is_module else target
 
 
 def sources() -> list[Path]:
@@ -193,7 +196,56 @@ def test_the_import_check_sees_imports_in_functions_and_relative_ones(tmp_path: 
         encoding="utf-8",
     )
     assert imports(sample, tmp_path) == [
-        (1, "json"), (2, "harness.rundir"), (3, "harness.report"), (5, "harness.run.client"),
+        (1, "json"), (2, "harness.rundir"), (3, "harness.report.charts"), (5, "harness.run.client"),
         (6, "harness.scoring.stage"),
     ]  # fmt: skip
     assert [stage_of(m) for _, m in imports(sample, tmp_path)] == [None, "foundation", "report", "run", "scoring"]
+
+
+# ---------------------------------------------------------------- no import cycle
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each harness module -> the harness modules it imports (lazy and ``TYPE_CHECKING`` imports too)."""
+    files = {module_name(p): p for p in sources()}
+    return {name: {t for _, t in imports(path) if t in files} - {name} for name, path in files.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = stack[stack.index(v) :]
+            del stack[stack.index(v) :]
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_cycles_finds_a_loop_through_three_modules_and_nothing_else() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert cycles(graph) == [["a", "b", "c"]]
+
+
+def test_the_harness_has_no_import_cycle() -> None:
+    graph = import_graph()
+    assert "harness.run.fleet" in graph["harness.cli"]  # the graph is read at all: cli imports the fleet lazily
+    assert "harness.run.lmeval_stage" in graph["harness.run.session"]  # `from harness.run import lmeval_stage`
+    assert cycles(graph) == []
