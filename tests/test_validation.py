@@ -117,6 +117,11 @@ def test_reference_failing_its_rubric_is_a_warning(tmp_path: Path) -> None:
     _, warnings = load_question_set(f, display="s.yaml")
     assert len(warnings) == 1
     assert str(warnings[0]).startswith("s.yaml:8: questions[0].reference: warning: reference answer fails")
+    # A reader of a set already validated (a run's scoring and report) skips the warnings, not the errors.
+    assert load_question_set(f, warnings=False)[1] == []
+    f.write_text(GOOD.replace("reference: 5天", "reference: 6天").replace("language: zh", "language: zh\ncolour: red"))
+    with pytest.raises(InputError):
+        load_question_set(f, warnings=False)
 
 
 def test_plan_problems(tmp_path: Path) -> None:

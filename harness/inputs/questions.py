@@ -149,8 +149,15 @@ def _reference_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
     return out
 
 
-def load_question_set(path: Path, display: str | None = None) -> tuple[QuestionSet, list[Problem]]:
-    """Return the validated set and its warnings; raise :class:`InputError` on errors."""
+def load_question_set(
+    path: Path, display: str | None = None, *, warnings: bool = True
+) -> tuple[QuestionSet, list[Problem]]:
+    """Return the validated set and its warnings; raise :class:`InputError` on errors.
+
+    ``warnings=False`` skips the rubric warnings (every reference answer scored against its own
+    checks: a second per 2,000 questions) for a reader that does not show them, such as a run's
+    scoring and report, which read sets already validated when the run started.
+    """
     doc = load_yaml(path, display)
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem((), "a question set must be a mapping with id, title, language, questions")])
@@ -163,7 +170,7 @@ def load_question_set(path: Path, display: str | None = None) -> tuple[QuestionS
     problems += _semantic_problems(qs, doc) + _document_problems(qs, doc, path)
     if problems:
         raise InputError(problems)
-    return qs, _reference_warnings(qs, doc)
+    return qs, _reference_warnings(qs, doc) if warnings else []
 
 
 def _document_problems(qs: QuestionSet, doc: LoadedYaml, path: Path) -> list[Problem]:

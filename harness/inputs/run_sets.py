@@ -23,7 +23,7 @@ def load_run_sets(run_dir: Path) -> tuple[dict[str, QuestionSet], list[str]]:
         path = Path(meta["path"])
         if not path.exists():
             raise RunDirError(f"question set {set_id} is gone from {path}; restore it to score this run")
-        qs, _ = load_question_set(path)
+        qs, _ = load_question_set(path, warnings=False)  # validated when the run started
         sets[set_id] = spread_questions(qs, manifest["plan"].get("sampling", {}).get("questions_per_set"))
         if sha256_file(path) != meta["sha256"]:
             notes.append(f"question set {set_id} changed since the run; scoring with the current file")
