@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from harness.inputs.families import check_families
 from harness.inputs.questions import load_question_set, spread_questions
 from harness.records import Candidate, Plan, QuestionSet
 from harness.validation import InputError, LoadedYaml, Problem, load_yaml, problems_from_pydantic
@@ -75,6 +76,7 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     _check_candidates(plan, doc, base, problems, warnings)
     _check_reasoning_plugins(plan, doc, base, problems)
     _check_gpus(plan, doc, problems)
+    check_families(plan, doc, base, problems)  # variant families (issue 21)
     sets = _load_sets(plan, doc, base, problems, warnings)
     if problems:
         raise InputError(problems)
