@@ -123,8 +123,8 @@ def check_contamination(
     index = TrainingIndex(training, n)
     overlaps: list[Overlap] = []
     for item in items:
-        for name, text in (("question", item.question), ("reference", item.reference)):
-            size = len(tokens(text or ""))
+        for name, text in (("question", item.question), ("reference", item.reference or "")):
+            size = len(tokens(text))
             if size < n // 2 or (name == "reference" and size < n):
                 continue  # a short text ("5 days") occurs everywhere
             found = index.find(text, near)

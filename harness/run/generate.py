@@ -15,18 +15,20 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from harness import aio
+from harness.inputs.families import adapters_of
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.inputs.prompts import Framing, build_request
 from harness.inputs.variants import framings, generation_key
 from harness.records import DEFAULT_VARIANT, Candidate, Generation, Phase, Plan, Question, QuestionSet
 from harness.run import lmeval_stage
+from harness.run.adapters import AdapterHost, family_root, order_families, served_candidate
 from harness.run.client import Api, ModelClient, Request, TokenCounter
 from harness.run.freshness import changed_questions, forget, question_digest, record_sets
 from harness.run.manifest import open_manifest, save_manifest
@@ -169,19 +171,25 @@ def decide_api(lp: LoadedPlan, cand: Candidate, server: Server) -> tuple[Api, st
 
 
 @contextlib.contextmanager
-def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path) -> Iterator[Server]:
+def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path, host: AdapterHost | None = None) -> Iterator[Server]:
     if cand.endpoint is not None:
         yield attach(cand)
         return
+    # Variant families (harness/run/adapters.py): an adapter is asked on its base's server, held
+    # by ``host`` or started here with every adapter of the base; requests then name the adapter.
+    if host is not None and (lent := host.lend(cand)) is not None:
+        yield lent
+        return
+    served = served_candidate(lp, cand)
     log_path = run_dir / "logs" / f"{cand.name}.vllm.log"
     with start_vllm(
-        lp.model_ref(cand),
-        cand,
+        lp.model_ref(served),
+        served,
         log_path,
         lp.plan.limits.server_start_timeout_s,
-        lp.chat_template_path(cand),
+        lp.chat_template_path(served),
     ) as server:
-        yield server
+        yield replace(server, model=cand.name) if cand.adapter is not None else server
 
 
 @dataclass
@@ -205,6 +213,7 @@ class ServerShare:
         judge = lp.plan.judge
         same = (
             judge is not None and last is not None and judge.endpoint is None and last.endpoint is None
+            and last.adapter is None and not adapters_of(lp.plan, last.name)  # a LoRA server is no plain one
             and lp.model_ref(judge) == lp.model_ref(last) and judge.revision == last.revision
             and lp.chat_template_path(judge) == lp.chat_template_path(last) and judge.vllm == last.vllm
         )  # fmt: skip
@@ -276,7 +285,10 @@ def _candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, w
     }
     if server.managed:
         dtype = server.dtype.dtype if server.dtype else None
-        info["server_command"] = vllm_command(lp.model_ref(cand), cand, 0, template_file, dtype)[1:]
+        served = served_candidate(lp, cand)  # cand itself unless it is in a LoRA family
+        info["server_command"] = vllm_command(lp.model_ref(served), served, 0, template_file, dtype)[1:]
+        if cand.adapter is not None:
+            info["adapter"] = {"served_on": served.name, "path": str((lp.base_dir / cand.adapter).resolve())}
     if server.dtype is not None:
         info["dtype"] = server.dtype.to_json()
     return info
@@ -286,6 +298,7 @@ def run_candidate(
     lp: LoadedPlan, cand: Candidate, items: list[WorkItem], run_dir: Path,
     out: JsonlAppender, phases: JsonlAppender, log: Log, show_progress: bool,
     gpu_ids: list[int] | None = None, done_dir: Path | None = None, share: ServerShare | None = None,
+    host: AdapterHost | None = None,
 ) -> CandidateOutcome:  # fmt: skip
     """Serve one candidate, ask it ``items``, then run its load sweep and lm-eval tasks.
 
@@ -307,7 +320,7 @@ def run_candidate(
             else f"[{cand.name}] using endpoint {cand.endpoint.base_url}"
         )
         with contextlib.ExitStack() as serving:
-            server = serving.enter_context(serve(lp, cand, run_dir))
+            server = serving.enter_context(serve(lp, cand, run_dir, host))
             server_start_s = server.start_s
             api, why = decide_api(lp, cand, server)
             outcome.api, outcome.info = api, _candidate_info(lp, cand, server, api, why)
@@ -356,6 +369,9 @@ def run_candidate(
                             outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(lp, cand, server, run_dir, log)
             if share is not None and not outcome.error and share.keep(cand, server, serving):
                 log(f"[{cand.name}] server kept up for the judge (same model and serving arguments)")
+            root = family_root(lp.plan.candidates, cand).name
+            if host is not None and host.keep(root, server, serving):
+                log(f"[{cand.name}] server of {root} kept up for its LoRA adapters")
     except ServerStartError as exc:
         outcome.error = str(exc)
         log(f"[{cand.name}] FAILED to serve: {exc}")
@@ -444,9 +460,23 @@ def run_generation(
         return outcomes
     if share is not None:
         share.candidate = ServerShare.for_judge(lp, todo[-1][0] if todo else None).candidate
-    with JsonlAppender(gens_path) as out, JsonlAppender(run_dir / PHASES) as phases:
-        for cand, pending in todo:
-            outcome = run_candidate(lp, cand, pending, run_dir, out, phases, log, show_progress, share=share)
+    todo = order_families(todo)  # a base's adapters right after it, on its server
+    host = AdapterHost()
+    with JsonlAppender(gens_path) as out, JsonlAppender(run_dir / PHASES) as phases, host.stack:
+        for i, (cand, pending) in enumerate(todo):
+            host.release_unless(cand)
+            host.hold_for = _next_on_same_server(lp, todo, i)
+            outcome = run_candidate(lp, cand, pending, run_dir, out, phases, log, show_progress, share=share,
+                                    host=host)  # fmt: skip
             outcome.skipped = sum(w.candidate == cand.name for w in work) - len(pending)
             record(outcome)
+        host.close()
     return outcomes
+
+
+def _next_on_same_server(lp: LoadedPlan, todo: list[tuple[Candidate, list[WorkItem]]], i: int) -> str | None:
+    """The family root of candidate ``i`` when candidate ``i + 1`` is one of its adapters, else None."""
+    if i + 1 >= len(todo) or todo[i + 1][0].adapter is None:
+        return None
+    root = family_root(lp.plan.candidates, todo[i][0]).name
+    return root if todo[i + 1][0].base == root else None
