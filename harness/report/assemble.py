@@ -7,9 +7,9 @@ The templates only format what is here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
 from harness.rollup.stability import model_stability, question_stability
 from harness.rollup.strategy import StrategySummary, variant_table
+from harness.rollup.variants import compare_variants
 from harness.run import lmeval_stage
 from harness.run.generate import GENERATIONS, PHASES
 from harness.run.manifest import load_manifest
@@ -34,6 +35,9 @@ from harness.run.perf.sweep import LOADTEST
 from harness.scoring.judge.stage import JUDGMENTS
 from harness.scoring.stage import SCORES, RunDirError, load_run_sets, score_run
 from harness.store import read_records
+
+if TYPE_CHECKING:
+    from harness.inputs.contamination import Contamination
 
 
 @dataclass
@@ -72,6 +76,8 @@ class ReportData:
     decision-variant rows."""
     reasoning: pd.DataFrame | None = None
     """Thinking figures per candidate (:mod:`harness.rollup.reasoning`), when any answer of the run has thinking."""
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    """Each variant against its base (:func:`harness.report.variants.variant_rows`); empty without families."""
 
 
 def _tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -99,13 +105,18 @@ def load_report_data(run_dir: Path) -> ReportData:
         notes.append(f"This run asked only {plan.sampling.questions_per_set} questions of each set, spread over its "
                      "categories (sampling.questions_per_set): a quick look, with wider intervals.")  # fmt: skip
     lm_eval = lmeval_stage.load_results(run_dir, [c.name for c in plan.candidates]) if plan.lm_eval else {}
-    return assemble(plan, manifest, notes, sets, gens, scores, phases, levels, perf_records, judgments, lm_eval)
+    from harness.report.variants import load_contamination  # variant families (issue 21)
+
+    contamination, unchecked = load_contamination(plan, manifest, sets)
+    return assemble(plan, manifest, notes + unchecked, sets, gens, scores, phases, levels, perf_records, judgments,
+                    lm_eval, contamination)  # fmt: skip
 
 
 def assemble(
     plan: Plan, manifest: dict[str, Any], notes: list[str], sets: dict[str, QuestionSet], gens: list[Generation],
     scores: list[Score], phases: list[Phase], levels: list[LoadLevel], perf_records: dict[str, PerfRecord],
     judgments: list[Judgment] | None, lm_eval: dict[str, dict[str, Any]] | None = None,
+    contamination: dict[str, Contamination] | None = None,
 ) -> ReportData:  # fmt: skip
     seed, resamples, k = plan.sampling.seed, plan.bootstrap_resamples, plan.sampling.samples
     cands = plan.candidates
@@ -187,11 +198,24 @@ def assemble(
         else None
     )
     mdds = versus.mdd.dropna()
+    variants = _variants(plan, questions, models, contamination or {})
     return ReportData(
         plan=plan, manifest=manifest, notes=notes, sets=sets, names=names, answers=answers, scores=scores,
         questions=questions, stability=qstab, models=models, versus=versus,
         categories=category_frame(questions, resamples, seed), set_scores=set_frame(questions, resamples, seed),
         recommendation=rec, sweep=sweep, perf_records=perf_records, judge_summary=judge_summary,
         expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,
-        served_stability=served_stability, reasoning=thinking if has_thinking else None,
+        served_stability=served_stability, reasoning=thinking if has_thinking else None, variants=variants,
     )  # fmt: skip
+
+
+def _variants(
+    plan: Plan, questions: pd.DataFrame, models: pd.DataFrame, contamination: dict[str, Contamination]
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The "Variants" section's rows: every variant against its base, Holm-adjusted together."""
+    from harness.report.variants import variant_rows
+
+    flagged = {name: c.flagged for name, c in contamination.items()}
+    comparisons = compare_variants(questions, models, plan.candidates, plan.rubric_pass_threshold, flagged,
+                                   plan.bootstrap_resamples, plan.sampling.seed)  # fmt: skip
+    return variant_rows(comparisons, contamination)

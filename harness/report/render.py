@@ -110,6 +110,7 @@ def summary_json(data: ReportData) -> dict[str, Any]:
         "models": json.loads(data.models.to_json(orient="records")),
         "categories": json.loads(data.categories.to_json(orient="records")),
         "question_sets": json.loads(data.set_scores.to_json(orient="records")),
+        "variants": data.variants,
     }  # fmt: skip
 
 
@@ -182,6 +183,7 @@ def render_html(data: ReportData) -> str:
             and any(v.thinking is True for v in plan.variants)
             and any(v.thinking is False for v in plan.variants),
             thinking_split=_split_note(data.reasoning),
+            variants=data.variants,
             generated_at=time.time(),
         )
     )
