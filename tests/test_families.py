@@ -142,3 +142,22 @@ def test_the_plan_fingerprint_of_a_plan_without_families_is_unchanged(plan_dir: 
     written = {"name": "p", "question_sets": ["set.yaml"], "candidates": [{"name": "b", "model": "./base"}]}
     expected = hashlib.sha256(json.dumps(written, sort_keys=True).encode()).hexdigest()
     assert plan_fingerprint(load_plan(plan_dir / "plan.yaml")) == expected
+
+
+def test_the_shortlist_example_family_validates_uncommented(tmp_path: Path) -> None:
+    # configs/shortlist_h100.yaml carries the family commented out (docs/scaling.md counts eight models);
+    # uncommented into the candidate list, beside a stand-in adapter folder, it is a valid plan.
+    from conftest import REPO
+
+    plan = (REPO / "configs" / "shortlist_h100.yaml").read_text(encoding="utf-8")
+    block = plan.split("# BEGIN FAMILY\n")[1].split("# END FAMILY")[0]
+    family = "".join(line[1:] + "\n" for line in block.splitlines())
+    head, tail = plan.split("\nquestion_sets:", 1)
+    (tmp_path / "configs").mkdir()
+    text = head.rstrip() + "\n" + family + "\nquestion_sets:" + tail.replace("../question_sets/", str(REPO / "question_sets") + "/")
+    (tmp_path / "configs" / "plan.yaml").write_text(text.replace("config_json: shortlist/", f"config_json: {REPO}/configs/shortlist/"))
+    _adapter(tmp_path / "configs" / "adapters" / "qwen2.5-7b-support", r=16)
+    (tmp_path / "configs" / "adapters" / "qwen2.5-7b-support" / "train_data").mkdir()
+    lp = load_plan(tmp_path / "configs" / "plan.yaml")
+    variants = {c.name: c.base for c in lp.plan.candidates if c.base}
+    assert variants == {"qwen2.5-7b-awq": "qwen2.5-7b", "qwen2.5-7b-fp8": "qwen2.5-7b", "qwen2.5-7b-support": "qwen2.5-7b"}
