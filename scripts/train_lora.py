@@ -28,8 +28,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.inputs.questions import load_question_set  # noqa: E402
-from harness.inputs.sft import read_sft, sft_examples  # noqa: E402
+from harness.inputs.questions import load_question_set
+from harness.inputs.sft import read_sft, sft_examples
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:

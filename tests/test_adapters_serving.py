@@ -55,8 +55,9 @@ def test_served_candidate_adds_every_adapter_of_the_base(tmp_path: Path) -> None
     for name in ("b", "a1", "a2"):  # an adapter starts its base's server, with all of the base's adapters
         served = served_candidate(lp, by[name])
         assert served.name == "b"
-        assert served.vllm.extra_args == ["--enable-lora", "--lora-modules", f"a1={tmp_path / 'ad1'}",
-                                          f"a2={tmp_path / 'ad2'}", "--max-lora-rank", "8", "--max-loras", "2"]  # fmt: skip
+        modules = [f"a1={tmp_path / 'ad1'}", f"a2={tmp_path / 'ad2'}"]
+        assert served.vllm.extra_args == ["--enable-lora", "--lora-modules", *modules, "--max-lora-rank", "8",
+                                          "--max-loras", "2"]  # fmt: skip
     assert served_candidate(lp, by["q"]) is by["q"]  # a quantized build is served as itself
 
 

@@ -61,7 +61,10 @@ BASE = "  - {name: b, model: ./base}\n"
 
 
 def test_a_family_with_an_adapter_and_a_quantized_build_loads(plan_dir: Path) -> None:
-    cands = BASE + "  - {name: b-lora, model: ./base, base: b, adapter: ./ad}\n  - {name: b-q, model: ./base-int8, base: b}\n"
+    cands = (
+        BASE
+        + "  - {name: b-lora, model: ./base, base: b, adapter: ./ad}\n  - {name: b-q, model: ./base-int8, base: b}\n"
+    )
     assert _load(plan_dir, cands) == []
 
 
@@ -154,10 +157,22 @@ def test_the_shortlist_example_family_validates_uncommented(tmp_path: Path) -> N
     family = "".join(line[1:] + "\n" for line in block.splitlines())
     head, tail = plan.split("\nquestion_sets:", 1)
     (tmp_path / "configs").mkdir()
-    text = head.rstrip() + "\n" + family + "\nquestion_sets:" + tail.replace("../question_sets/", str(REPO / "question_sets") + "/")
-    (tmp_path / "configs" / "plan.yaml").write_text(text.replace("config_json: shortlist/", f"config_json: {REPO}/configs/shortlist/"))
+    text = (
+        head.rstrip()
+        + "\n"
+        + family
+        + "\nquestion_sets:"
+        + tail.replace("../question_sets/", str(REPO / "question_sets") + "/")
+    )
+    (tmp_path / "configs" / "plan.yaml").write_text(
+        text.replace("config_json: shortlist/", f"config_json: {REPO}/configs/shortlist/")
+    )
     _adapter(tmp_path / "configs" / "adapters" / "qwen2.5-7b-support", r=16)
     (tmp_path / "configs" / "adapters" / "qwen2.5-7b-support" / "train_data").mkdir()
     lp = load_plan(tmp_path / "configs" / "plan.yaml")
     variants = {c.name: c.base for c in lp.plan.candidates if c.base}
-    assert variants == {"qwen2.5-7b-awq": "qwen2.5-7b", "qwen2.5-7b-fp8": "qwen2.5-7b", "qwen2.5-7b-support": "qwen2.5-7b"}
+    assert variants == {
+        "qwen2.5-7b-awq": "qwen2.5-7b",
+        "qwen2.5-7b-fp8": "qwen2.5-7b",
+        "qwen2.5-7b-support": "qwen2.5-7b",
+    }

@@ -11,7 +11,7 @@ from conftest import HARNESS, REPO
 
 from harness.inputs.contamination import EvalText, check_contamination, conversation_text, ngrams, tokens
 from harness.inputs.questions import load_question_set
-from harness.inputs.sft import export_sft, read_sft, sft_examples
+from harness.inputs.sft import read_sft, sft_examples
 from harness.records import QuestionSet
 
 EN = REPO / "question_sets" / "customer_support_en.yaml"

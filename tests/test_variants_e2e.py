@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import CPU_VLLM, HARNESS, MODELS, REPO, SMOL, need_model, write_yaml
 
+from harness.inputs.questions import load_question_set
 from harness.records import Generation, Phase
 from harness.report import browser
 from harness.store import read_records
@@ -79,10 +80,13 @@ def test_base_and_adapter_share_one_server_start(family_run: Path) -> None:
 
 def test_every_candidate_answered_and_the_adapter_changes_answers(family_run: Path) -> None:
     gens = read_records(family_run / "run" / "generations.jsonl", Generation)
-    by = {c: {g.question_id: g.text for g in gens if g.candidate == c and g.ok} for c in ("smol", "smol-support")}
-    total = len(json.loads(json.dumps([1] * 22)))  # customer_support_en has 22 questions
-    assert all(len([g for g in gens if g.candidate == c and g.ok]) == total for c in ("smol", "smol-support", "smol-int8"))
-    assert sum(by["smol"][q] != by["smol-support"][q] for q in by["smol"]) > 0  # the adapter is applied
+    total = len(load_question_set(SET)[0].questions)
+    ok = {
+        c: {g.question_id: g.text for g in gens if g.candidate == c and g.ok}
+        for c in ("smol", "smol-support", "smol-int8")
+    }
+    assert {c: len(answers) for c, answers in ok.items()} == {"smol": total, "smol-support": total, "smol-int8": total}
+    assert sum(ok["smol"][q] != ok["smol-support"][q] for q in ok["smol"]) > 0  # the adapter is applied
 
 
 def test_variants_section_shows_paired_figures_and_the_planted_questions(family_run: Path) -> None:
@@ -90,9 +94,10 @@ def test_variants_section_shows_paired_figures_and_the_planted_questions(family_
     rows = {v["variant"]: v for v in summary["variants"]}
     assert set(rows) == {"smol-support", "smol-int8"}
     lora, quant = rows["smol-support"], rows["smol-int8"]
-    assert (lora["kind"], quant["kind"], lora["n"], quant["n"]) == ("lora", "quantized", 22, 22)
+    total = len(load_question_set(SET)[0].questions)
+    assert (lora["kind"], quant["kind"], lora["n"], quant["n"]) == ("lora", "quantized", total, total)
     assert lora["contaminated"] == [f"customer_support_en/{q}" for q in PLANTED]
-    assert lora["clean_n"] == 19 and "without the 3 questions" in lora["summary"]
+    assert lora["clean_n"] == total - 3 and "without the 3 questions" in lora["summary"]
     assert quant["low_points"] is not None and quant["p_holm"] is not None
     html = (family_run / "report" / "index.html").read_text(encoding="utf-8")
     section = html.split('<section id="variants">')[1].split("</section>")[0]

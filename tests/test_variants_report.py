@@ -99,7 +99,7 @@ def test_report_html_names_the_planted_questions(family: tuple[Path, list[str], 
 def test_variants_section_renders_in_chromium(family: tuple[Path, list[str], ReportData], tmp_path: Path) -> None:
     if browser.find_chromium() is None:
         pytest.fail("headless Chromium not found: run `make setup` (or HARNESS_SKIP_BROWSER=1 to skip)")
-    run, planted, data = family
+    run = family[0]
     index = build_report(run, tmp_path / "out")
     dom = browser.dump_dom(index)
     assert '<a href="#variants">Variants</a>' in dom
