@@ -5,6 +5,7 @@
 #   make demo-reasoning   a thinking model with thinking on and off (configs/reasoning_demo.yaml), reports/reasoning-demo/
 #   make test-llamacpp   llama.cpp's server beside vLLM in one run (compiles llama-cpp-python once; not in make test)
 #   make lora   train the demo LoRA adapter on SmolLM2 from export-sft data (CPU, minutes; cached), docs/variants.md
+#   make demo-variants   a base, its LoRA adapter and an INT8 build (configs/variants_demo.yaml), reports/variants-demo/
 #   make test-variants   base + adapter on one vLLM server and a quantized build, end to end (after make lora)
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
@@ -17,7 +18,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: lora test-variants setup models demo demo-full demo-reasoning demo-clean test test-fast test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
+.PHONY: lora demo-variants test-variants setup models demo demo-full demo-reasoning demo-clean test test-fast test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -63,6 +64,9 @@ lora: models
 	$(HARNESS) export-sft question_sets/customer_support_en.yaml --out $(LORA_DIR)/sft
 	$(PY) scripts/train_lora.py --model $(MODELS_DIR)/smollm2-135m-instruct --data $(LORA_DIR)/sft \
 		--out $(LORA_DIR)/smollm2-support --plant 3 question_sets/customer_support_en.yaml
+
+demo-variants: lora
+	$(HARNESS) run configs/variants_demo.yaml --run-dir results/variants-demo --report-dir reports/variants-demo
 
 test-variants: lora
 	$(PY) -m pytest -m vllm tests/test_variants_e2e.py

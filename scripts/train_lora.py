@@ -9,7 +9,7 @@ plan's ``train_data`` can point at exactly what the adapter saw; ``--plant N SET
 questions of SET with their references to it on purpose, to show the contamination check at work.
 
 Training is a plain loop (AdamW, next-token loss over the whole conversation rendered by the model's
-chat template): a few dozen steps of a rank-8 adapter on q_proj/v_proj, a few minutes on 2 cores.
+chat template): 30 steps of 2 examples for a rank-8 adapter on q_proj/v_proj, a few minutes on 2 cores.
 A second call with the same inputs returns at once (``OUT/stamp.json`` holds their hash), like
 ``make models``. Needs the ``lora`` extra (peft).
 """
@@ -40,10 +40,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--plant", nargs=2, metavar=("N", "SET"), help="add N evaluated questions of SET on purpose")
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--targets", default="q_proj,v_proj", help="comma-separated module names to adapt")
-    p.add_argument("--steps", type=int, default=40)
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--max-tokens", type=int, default=256, help="tokens per training example (longer are cut)")
-    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--max-tokens", type=int, default=192, help="tokens per training example (longer are cut)")
+    p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
 
@@ -93,7 +93,9 @@ def train(args: argparse.Namespace, conversations: list[list[dict[str, str]]], o
         loss.backward()
         optimiser.step()
         optimiser.zero_grad()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
+        if len(losses) % 5 == 0:
+            print(f"step {len(losses)}/{args.steps}: loss {losses[-1]:.3f}", file=sys.stderr, flush=True)
     model.save_pretrained(str(out))
     return {"steps": args.steps, "loss_first": losses[0], "loss_last": losses[-1],
             "seconds": round(time.monotonic() - started, 1), "examples": len(texts)}  # fmt: skip
