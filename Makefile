@@ -5,6 +5,7 @@
 #   make demo-reasoning   a thinking model with thinking on and off (configs/reasoning_demo.yaml), reports/reasoning-demo/
 #   make test-llamacpp   llama.cpp's server beside vLLM in one run (compiles llama-cpp-python once; not in make test)
 #   make lora   train the demo LoRA adapter on SmolLM2 from export-sft data (CPU, minutes; cached), docs/variants.md
+#   make quant   a 4-bit AWQ-format build of SmolLM2 (round to nearest; seconds; cached) that the CPU vLLM serves
 #   make demo-variants   a base, its LoRA adapter and an INT8 build (configs/variants_demo.yaml), reports/variants-demo/
 #   make test-variants   base + adapter on one vLLM server and a quantized build, end to end (after make lora)
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
@@ -18,7 +19,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: lora demo-variants test-variants setup models demo demo-full demo-reasoning demo-clean test test-fast test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
+.PHONY: lora quant demo-variants test-variants setup models demo demo-full demo-reasoning demo-clean test test-fast test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -45,7 +46,7 @@ demo-reasoning: models
 demo-clean:
 	rm -rf results/demo reports/demo results/demo-full reports/demo-full
 
-test: models lora
+test: models lora quant
 	$(PY) -m pytest
 
 # A second real server: llama.cpp serves the demo's SmolLM2 GGUF as shipped, beside vLLM.
@@ -65,10 +66,14 @@ lora: models
 	$(PY) scripts/train_lora.py --model $(MODELS_DIR)/smollm2-135m-instruct --data $(LORA_DIR)/sft \
 		--out $(LORA_DIR)/smollm2-support --plant 3 question_sets/customer_support_en.yaml
 
-demo-variants: lora
+# A quantized build the CPU vLLM serves: SmolLM2-135M's linear layers in 4-bit AWQ format (scripts/quantize_awq_rtn.py).
+quant: models
+	$(PY) scripts/quantize_awq_rtn.py --model $(MODELS_DIR)/smollm2-135m-instruct --out $(MODELS_DIR)/quant/smollm2-135m-awq-rtn
+
+demo-variants: lora quant
 	$(HARNESS) run configs/variants_demo.yaml --run-dir results/variants-demo --report-dir reports/variants-demo
 
-test-variants: lora
+test-variants: lora quant
 	$(PY) -m pytest -m vllm tests/test_variants_e2e.py
 
 # Unit tests only: no vLLM server.
