@@ -458,9 +458,9 @@ def run_generation(
             fleet.describe.update({"mode": "side_by_side", "gpus": fleet.gpus})
             spread.run_side_by_side(lp, run_dir, cands, fleet.gpus or [], log, record)
         return outcomes
+    todo = order_families(todo)  # a base's adapters right after it, on its server
     if share is not None:
         share.candidate = ServerShare.for_judge(lp, todo[-1][0] if todo else None).candidate
-    todo = order_families(todo)  # a base's adapters right after it, on its server
     host = AdapterHost()
     with JsonlAppender(gens_path) as out, JsonlAppender(run_dir / PHASES) as phases, host.stack:
         for i, (cand, pending) in enumerate(todo):
