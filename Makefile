@@ -4,6 +4,10 @@
 #   make test   set up, prepare the demo models, run the whole test suite
 #   make demo-reasoning   a thinking model with thinking on and off (configs/reasoning_demo.yaml), reports/reasoning-demo/
 #   make test-llamacpp   llama.cpp's server beside vLLM in one run (compiles llama-cpp-python once; not in make test)
+#   make lora   train the demo LoRA adapter on SmolLM2 from export-sft data (CPU, minutes; cached), docs/variants.md
+#   make quant   a 4-bit AWQ-format build of SmolLM2 (round to nearest; seconds; cached) that the CPU vLLM serves
+#   make demo-variants   a base, its LoRA adapter and an INT8 build (configs/variants_demo.yaml), reports/variants-demo/
+#   make test-variants   base + adapter on one vLLM server and a quantized build, end to end (after make lora)
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 #   make bench-scoring  rubric scoring speed: 100,000 answers, one 80,000-character answer
@@ -16,7 +20,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: setup models demo demo-full demo-reasoning demo-clean test test-fast test-scripts test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
+.PHONY: lora quant demo-variants test-variants setup models demo demo-full demo-reasoning demo-clean test test-fast test-scripts test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -43,7 +47,7 @@ demo-reasoning: models
 demo-clean:
 	rm -rf results/demo reports/demo results/demo-full reports/demo-full
 
-test: models
+test: models lora quant
 	$(PY) -m pytest
 
 # A second real server: llama.cpp serves the demo's SmolLM2 GGUF as shipped, beside vLLM.
@@ -52,6 +56,26 @@ test-llamacpp: models
 	$(PY) -m pip install --disable-pip-version-check -q -e ".[llamacpp]"
 	$(HARNESS) prepare-models --dir $(MODELS_DIR) --only smollm2-135m-instruct --gguf
 	$(PY) -m pytest -m llamacpp tests/test_llamacpp.py
+
+# A LoRA adapter for the variant-family demo (docs/variants.md): SmolLM2-135M, rank 8, trained on the
+# customer-support documents (harness export-sft) plus three evaluated questions planted on purpose,
+# so the report's contamination check has something to find. Cached: a second call returns at once.
+LORA_DIR := $(MODELS_DIR)/lora
+lora: models
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[lora]"
+	$(HARNESS) export-sft question_sets/customer_support_en.yaml --out $(LORA_DIR)/sft
+	$(PY) scripts/train_lora.py --model $(MODELS_DIR)/smollm2-135m-instruct --data $(LORA_DIR)/sft \
+		--out $(LORA_DIR)/smollm2-support --plant 3 question_sets/customer_support_en.yaml
+
+# A quantized build the CPU vLLM serves: SmolLM2-135M's linear layers in 4-bit AWQ format (scripts/quantize_awq_rtn.py).
+quant: models
+	$(PY) scripts/quantize_awq_rtn.py --model $(MODELS_DIR)/smollm2-135m-instruct --out $(MODELS_DIR)/quant/smollm2-135m-awq-rtn
+
+demo-variants: lora quant
+	$(HARNESS) run configs/variants_demo.yaml --run-dir results/variants-demo --report-dir reports/variants-demo
+
+test-variants: lora quant
+	$(PY) -m pytest -m vllm tests/test_variants_e2e.py
 
 # Unit tests only: no vLLM server.
 test-fast: setup

@@ -1,5 +1,5 @@
 """Thin command line over the library: validate, estimate, run, judge, score, report, compare, new-set,
-prepare-models, export-lm-eval.
+prepare-models, export-lm-eval, export-sft.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
 2, never a traceback. Exit code 1 means the run finished but something in it
@@ -238,6 +238,29 @@ def cmd_export_lm_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export_sft(args: argparse.Namespace) -> int:
+    """Write question sets' documents (and, with --include-questions, their questions) as chat JSONL."""
+    from harness.inputs.questions import load_question_set
+    from harness.inputs.sft import export_sft
+
+    sets = []
+    for raw in args.sets:
+        qs, warnings = load_question_set(Path(raw), raw)
+        for w in warnings:
+            _err(str(w))
+        sets.append((Path(raw), qs))
+    try:
+        counts = export_sft(sets, Path(args.out), include_questions=args.include_questions)
+    except (ValueError, OSError) as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    for set_id, n in counts.items():
+        print(f"{Path(args.out) / (set_id + '.jsonl')}: {n} examples")
+    if args.include_questions:
+        _err("note: the evaluated questions are in this data; an adapter trained on it will be flagged as contaminated")
+    return EXIT_OK
+
+
 def cmd_prepare_models(args: argparse.Namespace) -> int:
     from harness.inputs import models
 
@@ -319,6 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out", required=True, help="folder for lm-eval's --include_path (the task goes in OUT/<name>/)")
     x.add_argument("--name", help="task name (default harness_<set id>)")
     x.set_defaults(fn=cmd_export_lm_eval)
+
+    t = sub.add_parser("export-sft", help="write question sets' documents as chat JSONL training data (messages)")
+    t.add_argument("sets", nargs="+", metavar="SET", help="question set YAML files")
+    t.add_argument("--out", required=True, help="folder for <set id>.jsonl")
+    t.add_argument("--include-questions", action="store_true",
+                   help="also the evaluated questions with their references (this teaches the test)")  # fmt: skip
+    t.set_defaults(fn=cmd_export_sft)
     return p
 
 

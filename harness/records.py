@@ -159,6 +159,17 @@ class Candidate(Strict):
     """A config.json (path relative to the plan) for `harness estimate` when the weights are not local."""
     reasoning: Reasoning = Field(default_factory=Reasoning)
     """Thinking models: the vLLM reasoning parser that separates the thinking from the answer."""
+    # Variant families (docs/variants.md). All three default to None, so a plan without them keeps
+    # its fingerprint (the fingerprint drops defaults).
+    base: str | None = None
+    """The candidate this one is a variant of (a LoRA adapter on it, or a quantized build of it);
+    the report's "Variants" section compares the two paired over the same questions."""
+    adapter: str | None = None
+    """A PEFT LoRA adapter folder (relative to the plan), served on the base's own vLLM server
+    (``--enable-lora``); requests name the adapter as ``model``. Needs ``base``; ``model`` must be the base's."""
+    train_data: str | None = None
+    """The adapter's training data (chat JSONL, a file or a folder of them, relative to the plan): checked
+    for overlap with the evaluated questions and references (:mod:`harness.inputs.contamination`)."""
 
     @property
     def gpus(self) -> int:
@@ -228,6 +239,11 @@ class Judge(Candidate):
     variants: list[str] | None = None
     """Grade only the answers to these prompt variants (default: every variant), to bound the cost
     of single grading; pairwise judging always compares the ``decide_on`` variant."""
+    # A judge is no variant: the family fields it inherits stay out of its dumps, so the judge's
+    # fingerprint (a hash of its dump) is what it was before they existed.
+    base: None = Field(default=None, exclude=True)
+    adapter: None = Field(default=None, exclude=True)
+    train_data: None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _pass_score_on_scale(self) -> Judge:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from harness.inputs.families import check_families
+from harness.inputs.modelref import resolve_model
 from harness.inputs.questions import load_question_set, spread_questions
 from harness.records import Candidate, Plan, QuestionSet
 from harness.validation import InputError, LoadedYaml, Problem, load_yaml, problems_from_pydantic
@@ -44,18 +46,6 @@ class LoadedPlan:
         return (self.base_dir / cand.chat_template).resolve() if cand.chat_template else None
 
 
-def looks_like_path(model: str) -> bool:
-    return model.startswith(("./", "../", "/", "~")) or model in (".", "..")
-
-
-def resolve_model(base: Path, model: str) -> Path | None:
-    """The local directory for ``model``, or None when it is a hub id."""
-    candidate = (base / Path(model).expanduser()).resolve()
-    if looks_like_path(model) or candidate.is_dir():
-        return candidate
-    return None
-
-
 def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     """Validate the plan and every question set it names; raise :class:`InputError`.
 
@@ -75,6 +65,7 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     _check_candidates(plan, doc, base, problems, warnings)
     _check_reasoning_plugins(plan, doc, base, problems)
     _check_gpus(plan, doc, problems)
+    check_families(plan, doc, base, problems)  # variant families (issue 21)
     sets = _load_sets(plan, doc, base, problems, warnings)
     if problems:
         raise InputError(problems)

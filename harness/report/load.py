@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness.inputs.run_sets import load_run_sets
 from harness.records import Plan
+from harness.report.variants import load_contamination
 from harness.rollup.figures import ReportData, RunRecords, assemble
 from harness.rundir import SCORES, RunDir, RunDirError, require_manifest
 
@@ -28,11 +29,13 @@ def load_records(run_dir: Path) -> RunRecords:
         raise RunDirError(f"{run_dir} has no {SCORES}; score it first (`harness score {run_dir}`)")
     plan = Plan.model_validate(manifest["plan"])
     sets, notes = load_run_sets(run_dir)
+    contamination, unchecked = load_contamination(plan, manifest, sets)
     return RunRecords(
         plan=plan, manifest=manifest, sets=sets, gens=rd.iter_generations(), scores=rd.iter_scores(),
         phases=rd.read_phases(), levels=rd.read_levels(), perf_records=rd.read_perf(),
         judgments=rd.read_judgments() if plan.judge else None,
-        lm_eval=rd.read_lm_eval([c.name for c in plan.candidates]) if plan.lm_eval else {}, notes=notes,
+        lm_eval=rd.read_lm_eval([c.name for c in plan.candidates]) if plan.lm_eval else {}, notes=notes + unchecked,
+        contamination=contamination,
     )  # fmt: skip
 
 

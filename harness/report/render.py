@@ -28,6 +28,7 @@ from harness.report.charts import (
 )
 from harness.report.drilldown import drilldown_header, drilldown_questions, pack
 from harness.report.load import ReportData, load_report_data
+from harness.report.variants import variant_rows
 from harness.store import atomic_write_json, atomic_write_text
 
 
@@ -112,6 +113,7 @@ def summary_json(data: ReportData) -> dict[str, Any]:
         "models": json.loads(data.models.to_json(orient="records")),
         "categories": json.loads(data.categories.to_json(orient="records")),
         "question_sets": json.loads(data.set_scores.to_json(orient="records")),
+        "variants": variant_rows(data.variants, data.contamination),
     }  # fmt: skip
 
 
@@ -186,6 +188,7 @@ def render_html(data: ReportData) -> str:
             and any(v.thinking is True for v in plan.variants)
             and any(v.thinking is False for v in plan.variants),
             thinking_split=_split_note(data.reasoning),
+            variants=variant_rows(data.variants, data.contamination),
             generated_at=time.time(),
         )
     )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.inputs.contamination import Contamination
 from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
 from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, Recommendation, recommend
 from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
@@ -28,6 +29,7 @@ from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
 from harness.rollup.stability import model_stability, question_stability
 from harness.rollup.strategy import StrategySummary, variant_table
+from harness.rollup.variants import VariantComparison, compare_variants
 
 VERSUS_COLUMNS = {"diff": "diff_vs_best", "diff_low": "diff_vs_best_low", "diff_high": "diff_vs_best_high"}
 DECISION_COLUMNS = ["candidate", "eligible", "violations", "pareto", "dominated_by", "overall"]
@@ -55,6 +57,8 @@ class RunRecords:
     """Candidate -> its lm-eval ``results.json``."""
     notes: list[str] = field(default_factory=list)
     """Notes from reading (e.g. a question set changed since the run)."""
+    contamination: dict[str, Contamination] = field(default_factory=dict)
+    """Variant -> what its ``train_data`` holds of the run's questions (only variants that declare one)."""
 
 
 @dataclass
@@ -92,6 +96,10 @@ class ReportData:
     decision-variant rows."""
     reasoning: pd.DataFrame | None = None
     """Thinking figures per candidate (:mod:`harness.rollup.reasoning`), when any answer of the run has thinking."""
+    variants: list[VariantComparison] = field(default_factory=list)
+    """Each variant against its base (:mod:`harness.rollup.variants`), Holm-adjusted together (none: no families)."""
+    contamination: dict[str, Contamination] = field(default_factory=dict)
+    """As in :class:`RunRecords`: the overlaps the Variants section names."""
 
 
 def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -217,11 +225,16 @@ def assemble(rec: RunRecords) -> ReportData:
     several = len(plan.variants) > 1
     strategy = variant_table(served, served_stability, names, plan.variants, resamples, seed) if several else None
     mdds = versus.mdd.dropna()
+    flagged = {name: c.flagged for name, c in rec.contamination.items()}
+    variants = compare_variants(
+        questions, models, plan.candidates, plan.rubric_pass_threshold, flagged, resamples, seed
+    )
     return ReportData(
         plan=plan, manifest=rec.manifest, notes=_notes(rec, thinking, has_thinking), sets=rec.sets, names=names,
         answers=answers, questions=questions, stability=qstab, models=models, versus=versus,
         categories=category_frame(questions, resamples, seed), set_scores=set_frame(questions, resamples, seed),
         recommendation=decision, sweep=sweep, perf_records=perf, judge_summary=judge_summary,
         expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,
-        served_stability=served_stability, reasoning=thinking if has_thinking else None,
+        served_stability=served_stability, reasoning=thinking if has_thinking else None, variants=variants,
+        contamination=rec.contamination,
     )  # fmt: skip

@@ -13,13 +13,15 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from harness import aio
+from harness.inputs.families import adapters_of
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.records import Candidate, Plan
+from harness.run.adapters import AdapterHost, served_candidate
 from harness.run.client import Api, ModelClient, Request
 from harness.run.serving import Server, attach, local_chat_template, start_vllm, vllm_command
 from harness.rundir import RunDir
@@ -55,22 +57,30 @@ def decide_api(lp: LoadedPlan, cand: Candidate, server: Server) -> tuple[Api, st
 
 
 @contextlib.contextmanager
-def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path) -> Iterator[Server]:
+def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path, host: AdapterHost | None = None) -> Iterator[Server]:
     """``cand``'s server while the body runs: its endpoint, or a vLLM server started for it and
     stopped after (log in ``run_dir/logs/<name>.vllm.log``); raises
-    :class:`~harness.run.serving.ServerStartError` when it cannot start or be reached."""
+    :class:`~harness.run.serving.ServerStartError` when it cannot start or be reached.
+
+    A LoRA adapter (:mod:`harness.run.adapters`) is asked on its base's server: the one ``host``
+    holds, or one started here with every adapter of the base; its requests then name the adapter.
+    """
     if cand.endpoint is not None:
         yield attach(cand)
         return
+    if host is not None and (lent := host.lend(cand)) is not None:
+        yield lent
+        return
+    served = served_candidate(lp, cand)
     log_path = RunDir(run_dir).server_log(cand.name)
     with start_vllm(
-        lp.model_ref(cand),
-        cand,
+        lp.model_ref(served),
+        served,
         log_path,
         lp.plan.limits.server_start_timeout_s,
-        lp.chat_template_path(cand),
+        lp.chat_template_path(served),
     ) as server:
-        yield server
+        yield replace(server, model=cand.name) if cand.adapter is not None else server
 
 
 @dataclass
@@ -94,6 +104,7 @@ class ServerShare:
         judge = lp.plan.judge
         same = (
             judge is not None and last is not None and judge.endpoint is None and last.endpoint is None
+            and last.adapter is None and not adapters_of(lp.plan, last.name)  # a LoRA server is no plain one
             and lp.model_ref(judge) == lp.model_ref(last) and judge.revision == last.revision
             and lp.chat_template_path(judge) == lp.chat_template_path(last) and judge.vllm == last.vllm
         )  # fmt: skip
@@ -131,7 +142,10 @@ def candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, wh
     }
     if server.managed:
         dtype = server.dtype.dtype if server.dtype else None
-        info["server_command"] = vllm_command(lp.model_ref(cand), cand, 0, template_file, dtype)[1:]
+        served = served_candidate(lp, cand)  # cand itself unless it is in a LoRA family
+        info["server_command"] = vllm_command(lp.model_ref(served), served, 0, template_file, dtype)[1:]
+        if cand.adapter is not None:
+            info["adapter"] = {"served_on": served.name, "path": str((lp.base_dir / cand.adapter).resolve())}
     if server.dtype is not None:
         info["dtype"] = server.dtype.to_json()
     return info

@@ -29,6 +29,7 @@ from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import Candidate, Phase
 from harness.run import lmeval_stage
+from harness.run.adapters import AdapterHost, family_root
 from harness.run.api import ServerShare, candidate_info, decide_api, serve
 from harness.run.client import Api
 from harness.run.generate import Log, WorkItem, generate_all
@@ -82,6 +83,8 @@ class CandidateRun:
     """Where a sweep or lm-eval stage already complete is looked for (None: ``run_dir``)."""
     share: ServerShare | None = None
     """Keeps this candidate's server up for the judge when it names this candidate."""
+    host: AdapterHost | None = None
+    """Holds a LoRA family's server between the base and its adapters (:mod:`harness.run.adapters`)."""
 
     @property
     def name(self) -> str:
@@ -132,7 +135,7 @@ def run_candidate(run: CandidateRun) -> CandidateOutcome:
             else f"[{run.name}] using endpoint {run.cand.endpoint.base_url}"
         )
         with contextlib.ExitStack() as serving:
-            server = serving.enter_context(serve(run.lp, run.cand, run.run_dir))
+            server = serving.enter_context(serve(run.lp, run.cand, run.run_dir, run.host))
             progress.server_start_s = server.start_s
             progress.api = _choose_api(run, server, outcome)
             with measure_server(run.lp, run.name, server, run.run_dir, run.log, run.gpu_ids):
@@ -212,3 +215,6 @@ def _keep_for_judge(
 ) -> None:
     if run.share is not None and not outcome.error and run.share.keep(run.cand, server, serving):
         run.log(f"[{run.name}] server kept up for the judge (same model and serving arguments)")
+    root = family_root(run.lp.plan.candidates, run.cand).name
+    if run.host is not None and run.host.keep(root, server, serving):
+        run.log(f"[{run.name}] server of {root} kept up for its LoRA adapters")

@@ -22,6 +22,7 @@ from harness.inputs.plan import LoadedPlan
 from harness.records import Candidate
 from harness.run import fleet as spread
 from harness.run import lmeval_stage
+from harness.run.adapters import AdapterHost, family_root, order_families
 from harness.run.api import ServerShare
 from harness.run.candidate import CandidateOutcome, CandidateRun, run_candidate
 from harness.run.fleet import Fleet
@@ -83,6 +84,7 @@ def run_session(
     if fleet is not None and todo:
         _run_fleet(session, fleet, [c for c, _ in todo])
     else:
+        todo = order_families(todo)  # a base's adapters right after it, on its server
         if share is not None:
             share.candidate = ServerShare.for_judge(lp, todo[-1][0] if todo else None).candidate
         _run_in_turn(session, todo, work, show_progress, share)
@@ -137,9 +139,23 @@ def _run_in_turn(
     """Serve the candidates of ``todo`` one after another into the run directory."""
     run_dir = session.run_dir
     rd = RunDir(run_dir)
-    with JsonlAppender(rd.generations) as out, JsonlAppender(rd.phases) as phases:
-        for cand, pending in todo:
-            run = CandidateRun(session.lp, cand, pending, run_dir, out, phases, session.log, show_progress, share=share)
+    host = AdapterHost()
+    with JsonlAppender(rd.generations) as out, JsonlAppender(rd.phases) as phases, host.stack:
+        for i, (cand, pending) in enumerate(todo):
+            host.release_unless(cand)
+            host.hold_for = _next_on_same_server(session.lp, todo, i)
+            run = CandidateRun(
+                session.lp, cand, pending, run_dir, out, phases, session.log, show_progress, share=share, host=host
+            )
             outcome = run_candidate(run)
             outcome.skipped = sum(w.candidate == cand.name for w in work) - len(pending)
             session.record(outcome)
+        host.close()
+
+
+def _next_on_same_server(lp: LoadedPlan, todo: list[tuple[Candidate, list[WorkItem]]], i: int) -> str | None:
+    """The family root of candidate ``i`` when candidate ``i + 1`` is one of its adapters, else None."""
+    if i + 1 >= len(todo) or todo[i + 1][0].adapter is None:
+        return None
+    root = family_root(lp.plan.candidates, todo[i][0]).name
+    return root if todo[i + 1][0].base == root else None

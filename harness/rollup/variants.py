@@ -1,0 +1,176 @@
+"""Variants against their base (pure): what a LoRA adapter or a quantized build gains or loses.
+
+For each candidate with a ``base`` (docs/variants.md), over the questions both answered:
+
+- ``diff``: question-weighted mean score of variant - base (score scale 0..1; the summary shows
+  points, x100), with a paired percentile-bootstrap interval and a sign-flip p-value
+  (:func:`harness.rollup.significance.paired_difference`); ``p_holm`` is Holm-adjusted over every
+  variant comparison of the run, so five variants do not make one lucky "significant" gap;
+- ``agreement``: share of questions both call acceptable or both not (score >= the pass threshold);
+  ``lost`` (base acceptable, variant not) and ``gained`` (the reverse) list the questions (``set/id``);
+- relative deltas (variant / base - 1) of memory needed, throughput, $ per 1M output tokens and
+  $ per 1,000 acceptable answers, from the report's model table;
+- with contaminated questions (the adapter's training data held them), the difference again without
+  them (``clean_*``), so a model that saw the test is not credited for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import pandas as pd
+
+from harness.records import Candidate
+from harness.rollup.significance import ALPHA, PairedDiff, holm, paired_difference
+
+Kind = Literal["lora", "quantized"]
+QuestionKey = tuple[str, str]
+"""(set id, question id)."""
+
+DELTAS = {"memory": "memory_needed_gib", "throughput": "best_out_tok_per_s", "usd_per_mtok": "usd_per_mtok",
+          "usd_per_1k_acceptable": "usd_per_1k_acceptable"}  # fmt: skip
+"""Delta name -> the model-table column it compares."""
+
+
+@dataclass(frozen=True)
+class VariantComparison:
+    """One variant against its base."""
+
+    variant: str
+    base: str
+    kind: Kind
+    """``lora``: an adapter on the base's server; ``quantized``: another build of the base (its own server)."""
+    diff: PairedDiff
+    """variant - base over the shared questions."""
+    p_holm: float | None = None
+    agreement: float | None = None
+    """Share of shared questions with the same acceptability (None without shared questions)."""
+    lost: list[str] = field(default_factory=list)
+    """``set/question`` acceptable for the base, not for the variant."""
+    gained: list[str] = field(default_factory=list)
+    """``set/question`` acceptable for the variant, not for the base."""
+    deltas: dict[str, float | None] = field(default_factory=dict)
+    """Relative change (variant / base - 1) per :data:`DELTAS` name; None where either side is unknown."""
+    contaminated: list[str] = field(default_factory=list)
+    """``set/question`` its training data held (flagged by :mod:`harness.inputs.contamination`)."""
+    clean: PairedDiff | None = None
+    """``diff`` without the contaminated questions (None when there are none)."""
+
+    @property
+    def significant(self) -> bool | None:
+        return None if self.p_holm is None else self.p_holm < ALPHA
+
+
+def families(candidates: Sequence[Candidate]) -> list[tuple[Candidate, Candidate]]:
+    """(variant, base) for every candidate that names a base present in ``candidates``, in plan order."""
+    by_name = {c.name: c for c in candidates}
+    return [(c, by_name[c.base]) for c in candidates if c.base is not None and c.base in by_name]
+
+
+def _paired(questions: pd.DataFrame, variant: str, base: str, drop: set[QuestionKey]) -> pd.DataFrame:
+    """Shared questions: set_id, question_id, weight, score_v, score_b (minus ``drop``)."""
+    keys = ["set_id", "question_id"]
+    left = questions.loc[questions.candidate == variant, [*keys, "score", "weight"]]
+    right = questions.loc[questions.candidate == base, [*keys, "score"]]
+    both = left.merge(right, on=keys, suffixes=("_v", "_b"))
+    if drop:
+        both = both[[(s, q) not in drop for s, q in zip(both.set_id, both.question_id, strict=True)]]
+    return both.sort_values(keys).reset_index(drop=True)
+
+
+def _diff(both: pd.DataFrame, resamples: int, seed: int) -> PairedDiff:
+    return paired_difference(both.score_v.to_numpy(float), both.score_b.to_numpy(float),
+                             both.weight.to_numpy(float), resamples=resamples, seed=seed)  # fmt: skip
+
+
+def relative_delta(variant: Any, base: Any) -> float | None:
+    """variant / base - 1; None when either is missing or the base is 0."""
+    if pd.isna(variant) or pd.isna(base) or not base:
+        return None
+    return float(variant) / float(base) - 1.0
+
+
+def _deltas(models: pd.DataFrame, variant: str, base: str) -> dict[str, float | None]:
+    rows = models.set_index("candidate")
+    out: dict[str, float | None] = {}
+    for name, column in DELTAS.items():
+        has = column in rows.columns and variant in rows.index and base in rows.index
+        out[name] = relative_delta(rows.at[variant, column], rows.at[base, column]) if has else None
+    return out
+
+
+def compare_variant(
+    questions: pd.DataFrame, models: pd.DataFrame, variant: Candidate, base: Candidate, threshold: float,
+    contaminated: Sequence[QuestionKey] = (), resamples: int = 2000, seed: int = 0,
+) -> VariantComparison:  # fmt: skip
+    """One variant against its base (``p_holm`` is left None: :func:`compare_variants` adjusts over all)."""
+    both = _paired(questions, variant.name, base.name, set())
+    ok_v, ok_b = both.score_v >= threshold, both.score_b >= threshold
+    ids = [f"{s}/{q}" for s, q in zip(both.set_id, both.question_id, strict=True)]
+    seen = sorted(set(contaminated))
+    return VariantComparison(
+        variant=variant.name, base=base.name, kind="lora" if variant.adapter else "quantized",
+        diff=_diff(both, resamples, seed),
+        agreement=float((ok_v == ok_b).mean()) if len(both) else None,
+        lost=[i for i, flip in zip(ids, ok_b & ~ok_v, strict=True) if flip],
+        gained=[i for i, flip in zip(ids, ok_v & ~ok_b, strict=True) if flip],
+        deltas=_deltas(models, variant.name, base.name),
+        contaminated=[f"{s}/{q}" for s, q in seen],
+        clean=_diff(_paired(questions, variant.name, base.name, set(seen)), resamples, seed) if seen else None,
+    )  # fmt: skip
+
+
+def compare_variants(
+    questions: pd.DataFrame, models: pd.DataFrame, candidates: Sequence[Candidate], threshold: float,
+    contaminated: Mapping[str, Sequence[QuestionKey]] | None = None, resamples: int = 2000, seed: int = 0,
+) -> list[VariantComparison]:  # fmt: skip
+    """Every variant of the plan against its base, p-values Holm-adjusted over all of them.
+
+    ``questions``: one row per candidate x question (candidate, set_id, question_id, score, weight);
+    ``models``: one row per candidate with the :data:`DELTAS` columns it has; ``contaminated``:
+    variant name -> the (set, question) keys its training data held.
+    """
+    out = [
+        compare_variant(questions, models, v, b, threshold, (contaminated or {}).get(v.name, ()), resamples, seed)
+        for v, b in families(candidates)
+    ]
+    adjusted = holm([c.diff.p_value for c in out])
+    return [replace(c, p_holm=p) for c, p in zip(out, adjusted, strict=True)]
+
+
+def _signed(value: float, digits: int, suffix: str = "") -> str:
+    """``+1.2`` / ``−1.2`` (a true minus sign, as typeset)."""
+    text = f"{value:+.{digits}f}{suffix}"
+    return text.replace("-", "\u2212")
+
+
+def _interval(d: PairedDiff) -> str:
+    if d.diff is None:
+        return "no shared questions"
+    text = f"{_signed(100 * d.diff, 1)} points"
+    if d.low is not None and d.high is not None:
+        text += f" [{_signed(100 * d.low, 1)}, {_signed(100 * d.high, 1)}]"
+    return text
+
+
+def summary_line(c: VariantComparison) -> str:
+    """One line per variant, e.g. ``quality −1.2 points [−3.0, +0.6] (n.s.) for −48 % memory``.
+
+    The cost clause names memory when known, else throughput; an adapter shares its base's server,
+    so it says so instead. Contaminated questions add the difference without them.
+    """
+    text = f"quality {_interval(c.diff)}"
+    if c.significant is not None:
+        text += f" ({'p=' + format(c.p_holm, '.3f') if c.significant else 'n.s.'})"
+    if c.kind == "lora":
+        text += " on the base's own server"
+    elif (mem := c.deltas.get("memory")) is not None:
+        text += f" for {_signed(100 * mem, 0)} % memory"
+    elif (tput := c.deltas.get("throughput")) is not None:
+        text += f" at {_signed(100 * tput, 0)} % throughput"
+    if c.clean is not None:
+        n = len(c.contaminated)
+        text += f"; without the {n} question{'s' if n != 1 else ''} its training data held: {_interval(c.clean)}"
+    return text
