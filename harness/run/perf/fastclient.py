@@ -11,7 +11,9 @@ the parser reached it.
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 import aiohttp
 
@@ -58,7 +60,9 @@ class FastClient(ModelClient):
 async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder) -> None:
     """Feed every chunk of the body to ``acc``, each with the moment its last byte was read.
 
-    Raises :class:`StreamFault` as :class:`~harness.run.sse.ChunkStream` does (the server's
+    A ``data: {...}`` line with nothing pending is decoded straight from bytes (the way vLLM
+    sends every chunk); anything else goes through :class:`~harness.run.sse.SseDecoder`, so
+    the faults :class:`~harness.run.sse.ChunkStream` raises are raised alike (the server's
     error, a malformed chunk, a body that stopped before ``[DONE]``).
     """
     decoder = SseDecoder()
@@ -68,17 +72,51 @@ async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder) -> None
         lines = (rest + data).split(b"\n")
         rest = lines.pop()
         for raw in lines:
-            for event in decoder.feed(raw.decode("utf-8", errors="replace").removesuffix("\r")):
-                if event.data.strip() == DONE:
-                    return
-                acc.add(decode_chunk(event), now)
-    if rest:
-        for event in decoder.feed(rest.decode("utf-8", errors="replace").removesuffix("\r")):
-            if event.data.strip() == DONE:
+            if _line(raw, decoder, acc, now):
                 return
-            acc.add(decode_chunk(event), time.perf_counter())
+    if rest and _line(rest, decoder, acc, time.perf_counter()):
+        return
     for event in decoder.close():
         if event.data.strip() == DONE:
             return
         acc.add(decode_chunk(event), time.perf_counter())
     raise body_error(decoder) or StreamFault("stream ended before [DONE]", retryable=True)
+
+
+def _line(raw: bytes, decoder: SseDecoder, acc: AnswerBuilder, now: float) -> bool:
+    """Handle one line (without its ``\\n``); True at ``[DONE]``."""
+    idle = not decoder._data and decoder._kind == "message"
+    if idle and raw.startswith(b"data: {"):
+        chunk = _plain_chunk(raw[6:])
+        if chunk is not None:
+            decoder.events += 1
+            acc.add(chunk, now)
+            return False
+    if idle and raw in (b"", b"\r"):
+        return False
+    for event in decoder.feed(raw.decode("utf-8", errors="replace").removesuffix("\r")):
+        if event.data.strip() == DONE:
+            return True
+        acc.add(decode_chunk(event), now)
+    return False
+
+
+def _plain_chunk(data: bytes) -> dict[str, Any] | None:
+    """A well-formed token or usage chunk parsed from ``data``; None for anything the full decoder must judge."""
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        return None  # e.g. one JSON object over several data lines
+    if not isinstance(chunk, dict) or "error" in chunk:
+        return None
+    choices = chunk.get("choices")
+    usage = chunk.get("usage")
+    if not isinstance(choices, list) or (usage is not None and not isinstance(usage, dict)):
+        return None
+    for c in choices:
+        delta = c.get("delta") if isinstance(c, dict) else None
+        if not isinstance(c, dict) or not isinstance(delta, dict | None):
+            return None
+        if not isinstance((delta or {}).get("content"), str | None) or not isinstance(c.get("text"), str | None):
+            return None
+    return chunk

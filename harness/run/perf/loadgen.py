@@ -140,6 +140,14 @@ def deal(n: int, level: Level, workers: int, seed: int) -> list[tuple[list[int],
     return out
 
 
+async def until(due: float) -> None:
+    """Sleep to ``due`` (``time.perf_counter`` s), never waking early: uvloop's timers round to 1 ms,
+    so the last millisecond is spent yielding to the loop."""
+    await asyncio.sleep(max(0.0, due - time.perf_counter() - 0.001))
+    while time.perf_counter() < due:
+        await asyncio.sleep(0)
+
+
 async def _drive(client: ModelClient, share: Share, t0: float) -> list[tuple[int, Result, float | None]]:
     """Send a share's requests (at its cap, or each at ``t0 + offset``); (index, result, due) each."""
     sem = asyncio.Semaphore(share.cap)
@@ -147,7 +155,7 @@ async def _drive(client: ModelClient, share: Share, t0: float) -> list[tuple[int
     async def one(j: int) -> tuple[int, Result, float | None]:
         due = t0 + share.offsets_s[j] if share.offsets_s is not None else None
         if due is not None:
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            await until(due)
         async with sem:
             return share.indices[j], await client.generate(share.requests[j]), due
 

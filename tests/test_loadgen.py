@@ -1,0 +1,203 @@
+"""The load generator that keeps up: work split over processes, the aiohttp client, the known-truth figures.
+
+Pure parts (dealing a level out, the ideal throughput, lag per chunk) with hand-worked
+values; the client against tests/fake_server.py (stream faults) and against the truth
+server (harness/run/perf/truth_server.py) in its own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
+
+from harness.run import client as client_mod
+from harness.run.client import Request, Result
+from harness.run.perf.fastclient import FastClient
+from harness.run.perf.known_truth import Answer, ServedRecord, chunk_lags_ms, figures, ideal_tok_per_s
+from harness.run.perf.loadgen import Level, auto_workers, deal, poisson_offsets_s, run_level_workers
+from harness.run.perf.truth_server import Timing, schedule
+
+CHAT = Request(api="chat", messages=[{"role": "user", "content": "hi"}], max_tokens=32)
+USAGE = json.dumps({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 9}})
+
+
+# ---------------------------------------------------------------- dealing a level out (pure)
+
+
+def test_a_concurrency_is_split_as_evenly_as_it_goes_and_requests_round_robin() -> None:
+    shares = deal(7, Level("concurrency", 5), 2, seed=0)
+    assert [s[0] for s in shares] == [[0, 2, 4, 6], [1, 3, 5]]
+    assert [s[2] for s in shares] == [3, 2]  # 5 in flight: 3 + 2
+    assert all(s[1] is None for s in shares)
+
+
+def test_no_worker_gets_a_cap_of_zero() -> None:
+    shares = deal(10, Level("concurrency", 1), 4, seed=0)
+    assert len(shares) == 1 and shares[0][2] == 1 and shares[0][0] == list(range(10))
+
+
+def test_a_rate_keeps_one_poisson_schedule_dealt_round_robin() -> None:
+    shares = deal(5, Level("rate", 4.0), 2, seed=3)
+    whole = poisson_offsets_s(5, 4.0, 3)
+    merged = {i: o for idx, offs, _ in shares for i, o in zip(idx, offs or [], strict=True)}
+    assert merged == dict(enumerate(whole))
+    assert [s[2] for s in shares] == [3, 2]  # a rate is uncapped: a worker may have all its requests in flight
+
+
+def test_automatic_workers_one_per_128_streams_at_most_the_cpus() -> None:
+    assert auto_workers(Level("concurrency", 16), cpus=2) == 1
+    assert auto_workers(Level("concurrency", 129), cpus=8) == 2
+    assert auto_workers(Level("concurrency", 1024), cpus=2) == 2
+
+
+# ---------------------------------------------------------------- known-truth figures (pure)
+
+
+def test_ideal_throughput_of_a_concurrency_is_whole_waves_of_one_request() -> None:
+    t = Timing(ttft_ms=50, itl_ms=10, tokens=3)  # one request: 50 + 2 x 10 = 70 ms
+    assert ideal_tok_per_s("concurrency", 2, 3, t) == pytest.approx(9 / 0.14)  # 2 waves
+    assert ideal_tok_per_s("rate", 10, 11, t) == pytest.approx(33 / 1.07)  # 10 gaps of 0.1 s + 70 ms
+
+
+def test_lag_is_reception_minus_real_send_per_chunk() -> None:
+    served = ServedRecord(0, arrival=100.0, scheduled=schedule(100.0, Timing(50, 10, 3)), sent=[100.050, 100.060, 100.070])
+    a = Answer(start_s=99.999, ttft_ms=52.0, itl_ms=[10.0, 11.0], text="<0> t t", output_tokens=3)
+    # received at 100.051, 100.061, 100.072
+    assert chunk_lags_ms(a, served) == pytest.approx([1.0, 1.0, 2.0])
+    f = figures("x", "c1", "concurrency", 1, [a], [served], wall_s=0.073, truth=Timing(50, 10, 3))
+    assert f.matched == 1 and f.completed == 1
+    assert f.lag_ms["p50"] == pytest.approx(1.0) and f.lag_ms["p99"] == pytest.approx(1.98)
+    assert f.send_delay_ms["p50"] == pytest.approx(1.0)
+    assert f.ttft_err_ms["p50"] == pytest.approx(2.0)
+    assert f.itl_err_ms["p50"] == pytest.approx(0.5)  # gaps 10 and 11: median 10.5
+    assert f.server_late_ms["p50"] == pytest.approx(0.0, abs=1e-6)
+    assert f.share_of_ideal == pytest.approx((3 / 0.073) / (3 / 0.07))
+
+
+def test_a_failed_or_unmatched_answer_adds_no_lag() -> None:
+    served = ServedRecord(4, 0.0, [0.05], [0.05])
+    answers = [Answer(0.0, None, [], "", None, ok=False), Answer(0.0, 51.0, [], "<9>", 1)]
+    f = figures("x", "c2", "concurrency", 2, answers, [served], 1.0, Timing(50, 10, 1))
+    assert (f.completed, f.matched, f.lag_ms["p50"]) == (1, 0, None)
+
+
+# ---------------------------------------------------------------- the aiohttp client on a real socket
+
+
+def ask(replies: list[Reply], retries: int = 1) -> tuple[Result, int]:
+    with fake_server(lambda n: replies[min(n, len(replies)) - 1]) as srv:
+
+        async def go() -> Result:
+            async with FastClient(srv.base_url, "m", None, 10.0, retries) as c:
+                return await c.generate(CHAT)
+
+        return asyncio.run(go()), len(srv.requests)
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_mod, "BACKOFF_BASE_S", 0.0)
+
+
+def test_fast_client_reads_a_stream_like_the_model_client() -> None:
+    body = b": ping\n\n" + sse_bytes(chunk(role=True), chunk("年假5天，"), "", chunk("严禁短接，应停机报修。", "stop"),
+                                     USAGE, "[DONE]")  # fmt: skip
+    res, n = ask([Reply([(0.0, body)])])
+    assert (res.error, res.text, res.output_tokens, res.finish_reason, n) == (None, ANSWER, 9, "stop", 1)
+    assert len(res.itl_ms) == 1  # two token chunks; the role-only chunk and the keep-alive are none
+
+
+def test_a_chunk_is_timed_when_its_last_byte_arrives() -> None:
+    first = sse_bytes(chunk("年假5天，"))
+    second = sse_bytes(chunk("严禁短接，应停机报修。", "stop"), USAGE, "[DONE]")
+    cut = len(second) // 3
+    res, _ = ask([Reply([(0.0, first), (0.0, second[:cut]), (0.3, second[cut:])])])
+    assert res.error is None and res.text == ANSWER
+    assert res.itl_ms[0] >= 290  # the second chunk was only whole 0.3 s later
+
+
+def test_a_stream_cut_before_done_is_retried_then_reported() -> None:
+    body = sse_bytes(chunk("年假", None))
+    res, n = ask([Reply([(0.0, body)])], retries=1)
+    assert n == 2 and res.error is not None and "before [DONE]" in res.error
+
+
+def test_the_servers_error_event_is_its_message() -> None:
+    body = b'event: error\ndata: {"error": {"message": "model overloaded", "code": 400}}\n\n'
+    res, n = ask([Reply([(0.0, body)])])
+    assert n == 1 and res.error is not None and "model overloaded" in res.error
+
+
+def test_a_429_is_retried() -> None:
+    busy = Reply([(0.0, b'{"error": {"message": "busy"}}')], status=429, content_type="application/json")
+    ok = Reply([(0.0, sse_bytes(chunk(ANSWER, "stop"), USAGE, "[DONE]"))])
+    res, n = ask([busy, ok])
+    assert (res.error, res.text, n) == (None, ANSWER, 2)
+
+
+# ---------------------------------------------------------------- worker processes against the truth server
+
+
+@pytest.fixture(scope="module")
+def truth_url() -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port),
+                             "--ttft-ms", "50", "--itl-ms", "5"], stdout=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/truth", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait()
+
+
+def truth(url: str) -> list[dict[str, object]]:
+    with urllib.request.urlopen(url + "/truth", timeout=10) as r:
+        return json.load(r)["requests"]  # type: ignore[no-any-return]
+
+
+def requests(n: int, tokens: int) -> list[Request]:
+    return [Request(api="chat", messages=[{"role": "user", "content": str(i)}], max_tokens=tokens) for i in range(n)]
+
+
+def test_two_workers_run_every_request_once_in_order(truth_url: str) -> None:
+    truth(truth_url)
+    run = asyncio.run(run_level_workers(truth_url + "/v1", "fake", None, requests(6, 4), Level("concurrency", 3),
+                                        workers=2, timeout_s=30))  # fmt: skip
+    served = truth(truth_url)
+    assert run.workers == 2 and len(run.results) == 6 and len(served) == 6
+    assert all(r.error is None and r.output_tokens == 4 and len(r.itl_ms) == 3 for r in run.results)
+    assert len({r.text for r in run.results}) == 6  # each answer carries its own request number
+    assert all(r.ttft_ms is not None and r.ttft_ms >= 50 for r in run.results)
+    assert run.scheduled_mono == [None] * 6
+    # two waves of 50 + 3 x 5 = 65 ms at the least
+    assert run.wall_s >= 0.13
+    assert run.cpu_s is not None and run.cpu_s > 0
+
+
+def test_a_rate_level_sends_each_request_on_its_schedule(truth_url: str) -> None:
+    run = asyncio.run(run_level_workers(truth_url + "/v1", "fake", None, requests(8, 2), Level("rate", 20.0),
+                                        workers=2, timeout_s=30, seed=1))  # fmt: skip
+    assert all(r.error is None for r in run.results)
+    delays = [r.started_mono - due for r, due in zip(run.results, run.scheduled_mono, strict=True) if due is not None]
+    assert len(delays) == 8
+    assert min(delays) >= 0  # never early
+    offsets = poisson_offsets_s(8, 20.0, 1)
+    spans = [due - run.scheduled_mono[0] for due in run.scheduled_mono if due is not None]  # type: ignore[operator]
+    # the schedule is the single Poisson draw (each worker starts its clock at the barrier: within a few ms)
+    assert spans == pytest.approx(offsets, abs=0.05)
