@@ -572,6 +572,26 @@ class RequestTiming(BaseModel):
     output_tokens_source: Literal["server", "tokenizer"] | None = None
 
 
+class LevelGuards(BaseModel):
+    """Whether a load level measured the server and not the client (harness/run/perf/guards.py)."""
+
+    workers: int = 1
+    """Client processes that sent the level."""
+    client_cpu_s: float | None = None
+    client_cpu_frac: float | None = None
+    """Client CPU seconds / (wall seconds x workers); near 1 the client itself was the limit."""
+    dispatch_delay_ms: dict[str, float | None] = Field(default_factory=dict)
+    """Rate levels: each request's send minus its Poisson schedule (p50, p99, max)."""
+    late_sends: int = 0
+    """Rate levels: requests sent more than the guard's tolerance behind their schedule."""
+    ttft_growth: float | None = None
+    """Median TTFT of the last third of requests (by send) / that of the first third."""
+    oversaturated: bool = False
+    """TTFT grew through the level: the server's queue was still growing, so higher loads only fail."""
+    problems: list[str] = Field(default_factory=list)
+    """One line each; empty when the level is valid."""
+
+
 class LoadLevel(BaseModel):
     """One load level of the sweep for one candidate, written when the level completes."""
 
@@ -585,6 +605,8 @@ class LoadLevel(BaseModel):
     wall_s: float
     """First send to last answer."""
     requests: list[RequestTiming]
+    guards: LevelGuards | None = None
+    """Validity of the level (absent in records written before the guards)."""
 
 
 class PerfRecord(BaseModel):

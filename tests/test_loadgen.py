@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
@@ -69,7 +70,9 @@ def test_ideal_throughput_of_a_concurrency_is_whole_waves_of_one_request() -> No
 
 
 def test_lag_is_reception_minus_real_send_per_chunk() -> None:
-    served = ServedRecord(0, arrival=100.0, scheduled=schedule(100.0, Timing(50, 10, 3)), sent=[100.050, 100.060, 100.070])
+    served = ServedRecord(
+        0, arrival=100.0, scheduled=schedule(100.0, Timing(50, 10, 3)), sent=[100.050, 100.060, 100.070]
+    )
     a = Answer(start_s=99.999, ttft_ms=52.0, itl_ms=[10.0, 11.0], text="<0> t t", output_tokens=3)
     # received at 100.051, 100.061, 100.072
     assert chunk_lags_ms(a, served) == pytest.approx([1.0, 1.0, 2.0])
@@ -201,3 +204,61 @@ def test_a_rate_level_sends_each_request_on_its_schedule(truth_url: str) -> None
     spans = [due - run.scheduled_mono[0] for due in run.scheduled_mono if due is not None]  # type: ignore[operator]
     # the schedule is the single Poisson draw (each worker starts its clock at the barrier: within a few ms)
     assert spans == pytest.approx(offsets, abs=0.05)
+
+
+# ---------------------------------------------------------------- validity guards (pure) and the sweep
+
+
+def test_a_send_more_than_10_ms_behind_its_schedule_is_late() -> None:
+    from harness.run.perf.guards import guards
+
+    g = guards("rate", [1.0, 2.012, 3.004], [1.0, 2.0, 3.0], [50.0, 50.0, 50.0], wall_s=3.0, workers=1, cpu_s=0.3)
+    assert g.late_sends == 1 and g.dispatch_delay_ms["max"] == pytest.approx(12.0)
+    assert g.dispatch_delay_ms["p50"] == pytest.approx(4.0)
+    assert g.client_cpu_frac == pytest.approx(0.1) and len(g.problems) == 1 and "behind schedule" in g.problems[0]
+
+
+def test_a_client_at_90_percent_cpu_per_worker_is_saturated() -> None:
+    from harness.run.perf.guards import guards
+
+    g = guards("concurrency", [1.0, 1.1], [None, None], [50.0, 60.0], wall_s=1.0, workers=2, cpu_s=1.8)
+    assert g.dispatch_delay_ms == {} and g.late_sends == 0
+    assert g.client_cpu_frac == pytest.approx(0.9) and "client CPU 90%" in g.problems[0]
+
+
+def test_ttft_that_keeps_growing_through_the_level_is_over_saturation() -> None:
+    from harness.run.perf.guards import guards
+
+    started = [float(i) for i in range(9)]
+    growing = [100.0] * 3 + [400.0] * 3 + [700.0] * 3  # last third 7x the first, +600 ms
+    g = guards("rate", started, [None] * 9, growing, wall_s=9.0, workers=1, cpu_s=None)
+    assert (g.ttft_growth, g.oversaturated) == (pytest.approx(7.0), True)
+    mild = [100.0] * 6 + [250.0] * 3  # 2.5x but only +150 ms: noise at this scale
+    assert guards("rate", started, [None] * 9, mild, 9.0, 1, None).oversaturated is False
+    assert guards("rate", started[:5], [None] * 5, growing[:5], 9.0, 1, None).ttft_growth is None  # too few
+
+
+def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: Path) -> None:
+    import yaml
+
+    from harness.inputs.plan import load_plan
+    from harness.records import LoadLevel
+    from harness.run.perf.sweep import LOADTEST, run_sweep
+    from harness.run.serving import Server
+    from harness.store import read_records
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "name": "sweep-guards",
+        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": truth_url + "/v1"}}],
+        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+        "perf": {"sweep": {"concurrency": [2], "request_rates": [20], "requests_per_level": 6, "max_tokens": 3}},
+    }))  # fmt: skip
+    server = Server(base_url=truth_url + "/v1", model="a", api_key=None, managed=False)
+    assert run_sweep(load_plan(plan), "a", server, "chat", tmp_path, lambda msg: None, show_progress=False) == 2
+    c2, r20 = read_records(tmp_path / LOADTEST, LoadLevel)
+    assert (c2.level_id, r20.level_id) == ("c2", "r20")
+    assert all(t.error is None and t.output_tokens == 3 for t in c2.requests + r20.requests)
+    assert c2.guards is not None and c2.guards.dispatch_delay_ms == {} and c2.guards.workers == 1
+    assert r20.guards is not None and set(r20.guards.dispatch_delay_ms) == {"p50", "p99", "max"}
+    assert r20.guards.dispatch_delay_ms["p50"] is not None and r20.guards.dispatch_delay_ms["p50"] >= 0

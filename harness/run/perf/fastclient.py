@@ -17,8 +17,16 @@ from typing import Any
 
 import aiohttp
 
-from harness.run.client import AnswerBuilder, ModelClient, Request, Result, RetryableError, raise_for_status
-from harness.run.client import TokenCounter, request_body  # noqa: F401  (re-exported for callers)
+from harness.run.client import (
+    AnswerBuilder,
+    ModelClient,
+    Request,
+    Result,
+    RetryableError,
+    TokenCounter,
+    raise_for_status,
+    request_body,
+)
 from harness.run.sse import DONE, SseDecoder, StreamFault, body_error, decode_chunk
 
 

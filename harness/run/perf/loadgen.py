@@ -135,7 +135,9 @@ def deal(n: int, level: Level, workers: int, seed: int) -> list[tuple[list[int],
     out = []
     for w in range(workers):
         idx = list(range(w, n, workers))
-        cap = int(level.value) // workers + (w < int(level.value) % workers) if level.kind == "concurrency" else len(idx)
+        cap = (
+            int(level.value) // workers + (w < int(level.value) % workers) if level.kind == "concurrency" else len(idx)
+        )
         out.append((idx, [offsets[i] for i in idx] if offsets else None, cap))
     return out
 
@@ -166,10 +168,13 @@ def _worker(conn: Any, barrier: Any, client_args: dict[str, Any], share: Share) 
     """A worker process: open a FastClient, wait at the barrier, drive the share, send back the results."""
     from harness.run.perf.fastclient import FastClient
 
+    cpu0 = [0.0]
+
     async def go() -> tuple[list[tuple[int, Result, float | None]], float]:
         async with FastClient(**client_args) as client:
             await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
             t0 = time.perf_counter()
+            cpu0[0] = _cpu_s()
             return await _drive(client, share, t0), t0
 
     try:
@@ -178,9 +183,13 @@ def _worker(conn: Any, barrier: Any, client_args: dict[str, Any], share: Share) 
         results, t0 = uvloop.run(go())
     except ImportError:
         results, t0 = asyncio.run(go())
-    usage = os.times()
-    conn.send((results, t0, usage.user + usage.system))
+    conn.send((results, t0, _cpu_s() - cpu0[0]))
     conn.close()
+
+
+def _cpu_s() -> float:
+    usage = os.times()
+    return usage.user + usage.system
 
 
 async def run_level_workers(
@@ -213,6 +222,7 @@ async def run_level_workers(
         started_at, t_start = time.time(), time.perf_counter()
         got = await asyncio.gather(*(loop.run_in_executor(None, _receive, r, on_done) for r in pipes))
     finally:
+        barrier.abort()  # frees a wait still pending when cancelled
         for p in procs:
             if p.is_alive():
                 p.terminate()
@@ -220,7 +230,9 @@ async def run_level_workers(
     return _merge(level, got, started_at, t_start, len(shares))
 
 
-def _receive(conn: Any, on_done: Callable[[int], None] | None) -> tuple[list[tuple[int, Result, float | None]], float, float]:
+def _receive(
+    conn: Any, on_done: Callable[[int], None] | None
+) -> tuple[list[tuple[int, Result, float | None]], float, float]:
     try:
         out = conn.recv()
     except EOFError:

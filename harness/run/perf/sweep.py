@@ -3,7 +3,10 @@
 Runs after a candidate's answers are generated, on the same server. Each level
 is written to ``loadtest.jsonl`` as one record when it completes, so a resumed
 run skips finished levels and reruns a level that was cut off (a partial level
-would mix two sessions' timings).
+would mix two sessions' timings). Levels are sent by the multi-process load generator
+(:func:`~harness.run.perf.loadgen.run_level_workers`); each record carries its validity
+guards (:mod:`harness.run.perf.guards`), and a rate level found over-saturated stops the
+higher rates of this session (they can only do worse).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import build_request
 from harness.records import LoadLevel, Sweep
-from harness.run.client import Api, ModelClient, Request
-from harness.run.perf.loadgen import Level, LevelRun, run_level, timing
+from harness.run.client import Api, Request, count_missing_tokens
+from harness.run.perf.guards import guards
+from harness.run.perf.loadgen import Level, LevelRun, run_level_workers, timing
 from harness.run.serving import Server
 from harness.run.tokens import token_counter
 from harness.run.watchdog import ServerGone, until_gone
@@ -55,8 +59,10 @@ def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
 
 def to_record(candidate: str, run: LevelRun) -> LoadLevel:
     timings = [timing(r) for r in run.results]
+    checked = guards(run.level.kind, [r.started_mono for r in run.results], run.scheduled_mono or [None] * len(timings),
+                     [r.ttft_ms for r in run.results], run.wall_s, run.workers, run.cpu_s)  # fmt: skip
     return LoadLevel(candidate=candidate, level_id=run.level.id, kind=run.level.kind, value=run.level.value,  # type: ignore[arg-type]
-                     started_at=run.started_at, wall_s=run.wall_s, requests=timings)  # fmt: skip
+                     started_at=run.started_at, wall_s=run.wall_s, requests=timings, guards=checked)  # fmt: skip
 
 
 def levels_done(candidate: str, *run_dirs: Path) -> set[str]:
@@ -89,18 +95,30 @@ def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir:
     count_tokens = token_counter(lp, next(c for c in lp.plan.candidates if c.name == candidate))
     with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
                                           disable=not show_progress, file=sys.stderr) as bar:  # fmt: skip
+        ran, skip = 0, set[str]()
         for level in todo:
+            if level.id in skip:
+                continue
 
             async def go(level: Level = level) -> tuple[LevelRun | None, str | None]:
-                async with ModelClient(
-                    server.base_url, server.model, server.api_key, limits.request_timeout_s, 0,
-                    count_tokens=count_tokens,
-                ) as client:  # fmt: skip
-                    sent = run_level(client, requests, level, lp.plan.sampling.seed, lambda: bar.update(1))
-                    return await until_gone(server, limits.unresponsive_s, sent)
+                sent = run_level_workers(server.base_url, server.model, server.api_key, requests, level,
+                                         timeout_s=limits.request_timeout_s, seed=lp.plan.sampling.seed,
+                                         on_done=bar.update)  # fmt: skip
+                return await until_gone(server, limits.unresponsive_s, sent)
 
             run, stopped = aio.run(go())
             if run is None:
                 raise ServerGone(f"during the load sweep at {level.id}: {stopped}")
-            out.append(to_record(candidate, run))
-    return len(todo)
+            for r in run.results:
+                count_missing_tokens(r, count_tokens)
+            record = to_record(candidate, run)
+            out.append(record)
+            ran += 1
+            for problem in record.guards.problems if record.guards else []:
+                log(f"[{candidate}] {level.id}: {problem}")
+            if level.kind == "rate" and record.guards and record.guards.oversaturated:
+                skip |= {lv.id for lv in todo if lv.kind == "rate" and lv.value > level.value}
+                if skip:
+                    log(f"[{candidate}] over-saturated at {level.id}: higher rates skipped this session "
+                        f"({', '.join(sorted(skip))})")  # fmt: skip
+    return ran
