@@ -127,13 +127,17 @@ def row(f: Figures) -> str:
     def p(d: dict[str, float | None]) -> str:
         return "/".join("-" if v is None else f"{v:.2f}" for v in d.values())
 
-    return (f"{f.level_id:>6s} {f.tool:8s} {f.out_tok_per_s:9,.0f} ({f.share_of_ideal:5.3f}) "
-            f"{p(f.ttft_ms):>15s} {p(f.ttft_err_ms):>15s} {p(f.itl_ms):>13s} {p(f.itl_err_ms):>13s} "
-            f"{p(f.lag_ms):>15s} {p(f.server_late_ms):>11s} {p(f.send_delay_ms):>13s} {f.completed}/{f.requests}")  # fmt: skip
+    return (
+        f"{f.level_id:>6s} {f.tool:8s} {f.out_tok_per_s:9,.0f} ({f.share_of_ideal:5.3f}) {p(f.ttft_ms):>15s} "
+        f"{p(f.ttft_err_ms):>13s} {p(f.itl_ms):>13s} {p(f.itl_err_ms):>12s} {p(f.lag_ms):>13s} "
+        f"{p(f.server_late_ms):>13s} {p(f.send_delay_ms):>13s} {f.completed}/{f.requests}"
+    )
 
 
-HEADER = (f"{'level':>6s} {'tool':8s} {'out tok/s (ideal)':>17s} {'TTFT p50/p99':>15s} {'TTFT err':>15s} "
-          f"{'ITL p50/p99':>13s} {'ITL err':>13s} {'client lag':>15s} {'server late':>11s} {'send delay':>13s} done")  # fmt: skip
+HEADER = (
+    f"{'level':>6s} {'tool':8s} {'out tok/s (ideal)':>17s} {'TTFT p50/p99':>15s} {'TTFT err':>13s} "
+    f"{'ITL p50/p99':>13s} {'ITL err':>12s} {'client lag':>13s} {'server late':>13s} {'send delay':>13s} done"
+)
 
 
 def main() -> int:
@@ -161,7 +165,7 @@ def main() -> int:
     server = start_server(port, truth)
     rows: list[Figures] = []
     print(f"truth: TTFT {truth.ttft_ms:g} ms, ITL {truth.itl_ms:g} ms, {truth.tokens} tokens; "
-          f"ms as p50/p99; err = measured - truth\n{HEADER}", flush=True)  # fmt: skip
+          f"ms as p50/p99; err = measured - what the server really did\n{HEADER}", flush=True)  # fmt: skip
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for i, level in enumerate(levels):

@@ -80,10 +80,22 @@ def test_lag_is_reception_minus_real_send_per_chunk() -> None:
     assert f.matched == 1 and f.completed == 1
     assert f.lag_ms["p50"] == pytest.approx(1.0) and f.lag_ms["p99"] == pytest.approx(1.98)
     assert f.send_delay_ms["p50"] == pytest.approx(1.0)
-    assert f.ttft_err_ms["p50"] == pytest.approx(2.0)
-    assert f.itl_err_ms["p50"] == pytest.approx(0.5)  # gaps 10 and 11: median 10.5
+    assert f.ttft_nominal_err_ms["p50"] == pytest.approx(2.0)
+    assert f.itl_nominal_err_ms["p50"] == pytest.approx(0.5)  # gaps 10 and 11: median 10.5
+    # the server was exactly on time here, so the error against what it did is the same
+    assert f.ttft_err_ms["p50"] == pytest.approx(2.0) and f.itl_err_ms["p50"] == pytest.approx(0.5)
     assert f.server_late_ms["p50"] == pytest.approx(0.0, abs=1e-6)
     assert f.share_of_ideal == pytest.approx((3 / 0.073) / (3 / 0.07))
+
+
+def test_error_is_against_what_the_server_really_did() -> None:
+    late = ServedRecord(0, arrival=10.0, scheduled=schedule(10.0, Timing(50, 10, 2)), sent=[10.060, 10.075])
+    a = Answer(start_s=10.0, ttft_ms=61.0, itl_ms=[15.0], text="<0> t", output_tokens=2)
+    f = figures("x", "c1", "concurrency", 1, [a], [late], wall_s=0.08, truth=Timing(50, 10, 2))
+    assert f.ttft_err_ms["p50"] == pytest.approx(1.0)  # the server sent at 60 ms; the client saw 61
+    assert f.ttft_nominal_err_ms["p50"] == pytest.approx(11.0)
+    assert f.itl_err_ms["p50"] == pytest.approx(0.0, abs=1e-6) and f.itl_nominal_err_ms["p50"] == pytest.approx(5.0)
+    assert f.server_late_ms["p50"] == pytest.approx(7.5)  # 10 and 5 ms late
 
 
 def test_a_failed_or_unmatched_answer_adds_no_lag() -> None:

@@ -6,7 +6,10 @@ scheduled and the real send time of every chunk, on the same clock. The client's
 reception of chunk ``k`` is ``start + TTFT + sum(ITL[:k])``; its *lag* is that minus the
 chunk's real send time (the time a chunk sat in buffers or waited for the client's loop).
 The server's own *lateness* (real send minus schedule) is reported apart, so a slow server
-is not blamed on the client. Requests are matched by the ``<rid>`` the first chunk carries.
+is not blamed on the client: a client's TTFT/ITL *error* is its percentile minus the same
+percentile of what the server really did (first real send minus arrival; gaps between real
+sends) for the requests it answered; the error against the configured values is kept beside
+it. Requests are matched by the ``<rid>`` the first chunk carries.
 """
 
 from __future__ import annotations
@@ -59,7 +62,12 @@ class Figures:
     ttft_ms: dict[str, float | None] = field(default_factory=dict)
     itl_ms: dict[str, float | None] = field(default_factory=dict)
     ttft_err_ms: dict[str, float | None] = field(default_factory=dict)
+    """Measured minus the server's real TTFT (first real send minus arrival), percentile by percentile."""
     itl_err_ms: dict[str, float | None] = field(default_factory=dict)
+    """Measured minus the server's real gaps between sends, percentile by percentile."""
+    ttft_nominal_err_ms: dict[str, float | None] = field(default_factory=dict)
+    """Measured minus the configured TTFT (includes the server's own lateness)."""
+    itl_nominal_err_ms: dict[str, float | None] = field(default_factory=dict)
     lag_ms: dict[str, float | None] = field(default_factory=dict)
     """Client reception minus the chunk's real send time, over every matched chunk."""
     server_late_ms: dict[str, float | None] = field(default_factory=dict)
@@ -72,6 +80,10 @@ class Figures:
 def _pcts(values: Sequence[float], ps: Sequence[int] = (50, 99)) -> dict[str, float | None]:
     arr = np.asarray(values, dtype=float)
     return {f"p{p}": (float(np.percentile(arr, p)) if arr.size else None) for p in ps}
+
+
+def _minus(a: dict[str, float | None], b: dict[str, float | None]) -> dict[str, float | None]:
+    return {k: (v - w if v is not None and (w := b.get(k)) is not None else None) for k, v in a.items()}
 
 
 def ideal_tok_per_s(kind: str, value: float, requests: int, t: Timing) -> float:
@@ -101,6 +113,8 @@ def figures(tool: str, level_id: str, kind: str, value: float, answers: Sequence
     ok = [a for a in answers if a.ok and a.ttft_ms is not None]
     lags: list[float] = []
     delays: list[float] = []
+    real_ttft: list[float] = []
+    real_itl: list[float] = []
     matched = 0
     for a in ok:
         m = RID.search(a.text)
@@ -110,6 +124,9 @@ def figures(tool: str, level_id: str, kind: str, value: float, answers: Sequence
         matched += 1
         lags += chunk_lags_ms(a, s)
         delays.append((s.arrival - a.start_s) * 1000)
+        if s.sent:
+            real_ttft.append((s.sent[0] - s.arrival) * 1000)
+            real_itl += (np.diff(np.asarray(s.sent)) * 1000).tolist()
     late = [(x - y) * 1000 for s in served for x, y in zip(s.sent, s.scheduled, strict=False)]
     ttfts = [a.ttft_ms for a in ok if a.ttft_ms is not None]
     itls = [x for a in ok for x in a.itl_ms]
@@ -117,10 +134,12 @@ def figures(tool: str, level_id: str, kind: str, value: float, answers: Sequence
     out = tokens / wall_s if wall_s > 0 else 0.0
     ideal = ideal_tok_per_s(kind, value, len(answers), truth)
     ttft, itl = _pcts(ttfts), _pcts(itls)
+    rttft, ritl = _pcts(real_ttft), _pcts(real_itl)
     return Figures(
         tool=tool, level_id=level_id, requests=len(answers), completed=len(ok), out_tok_per_s=out,
         ideal_tok_per_s=ideal, share_of_ideal=out / ideal, ttft_ms=ttft, itl_ms=itl,
-        ttft_err_ms={k: (v - truth.ttft_ms if v is not None else None) for k, v in ttft.items()},
-        itl_err_ms={k: (v - truth.itl_ms if v is not None else None) for k, v in itl.items()},
+        ttft_err_ms=_minus(ttft, rttft), itl_err_ms=_minus(itl, ritl),
+        ttft_nominal_err_ms={k: (v - truth.ttft_ms if v is not None else None) for k, v in ttft.items()},
+        itl_nominal_err_ms={k: (v - truth.itl_ms if v is not None else None) for k, v in itl.items()},
         lag_ms=_pcts(lags), server_late_ms=_pcts(late), send_delay_ms=_pcts(delays), matched=matched,
     )  # fmt: skip

@@ -97,7 +97,7 @@ class _Conn(asyncio.Protocol):
                 return
             body = self.buf[head_end + 4 : head_end + 4 + length]
             self.buf = self.buf[head_end + 4 + length :]
-            method, path = (head[0].split(" ") + ["", ""])[:2]
+            method, path = [*head[0].split(" "), "", ""][:2]
             self.app.handle(self, method, path, body)
 
     def write(self, data: bytes) -> None:
