@@ -95,7 +95,7 @@ def test_error_is_against_what_the_server_really_did() -> None:
     assert f.ttft_err_ms["p50"] == pytest.approx(1.0)  # the server sent at 60 ms; the client saw 61
     assert f.ttft_nominal_err_ms["p50"] == pytest.approx(11.0)
     assert f.itl_err_ms["p50"] == pytest.approx(0.0, abs=1e-6) and f.itl_nominal_err_ms["p50"] == pytest.approx(5.0)
-    assert f.server_late_ms["p50"] == pytest.approx(7.5)  # 10 and 5 ms late
+    assert f.server_late_ms["p50"] == pytest.approx(12.5)  # due at 50 and 60 ms, sent at 60 and 75
 
 
 def test_a_failed_or_unmatched_answer_adds_no_lag() -> None:
