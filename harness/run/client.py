@@ -251,20 +251,27 @@ class AnswerBuilder:
         self.thoughts: list[str] = []
 
     def add(self, chunk: dict[str, Any], now: float) -> None:
+        """Account one decoded chunk that arrived at ``now`` (inlines chunk_text, is_role_only, chunk_reasoning)."""
         out = self.out
-        text, finish = chunk_text(self.api, chunk)
-        # a token chunk (its text may still be empty); usage and role-only chunks are not
-        if chunk.get("choices") and not is_role_only(chunk):
-            if self.last_content is None:
-                out.ttft_ms = (now - self.t0) * 1000
-            else:
-                out.itl_ms.append((now - self.last_content) * 1000)
-            self.last_content = now
-            out.e2e_ms = (now - self.t0) * 1000
-            self.parts.append((text, out.e2e_ms))
-            self.thoughts.append(chunk_reasoning(chunk))
-        if finish:
-            out.finish_reason = finish
+        choices = chunk.get("choices")
+        if choices:
+            choice = choices[0]
+            delta = choice.get("delta") or {}
+            finish = choice.get("finish_reason")
+            role_only = "role" in delta and finish is None and all(v is None for k, v in delta.items() if k != "role")
+            # a token chunk (its text may still be empty); usage and role-only chunks are not
+            if not role_only:
+                if self.last_content is None:
+                    out.ttft_ms = (now - self.t0) * 1000
+                else:
+                    out.itl_ms.append((now - self.last_content) * 1000)
+                self.last_content = now
+                out.e2e_ms = (now - self.t0) * 1000
+                text = delta.get("content") if self.api == "chat" else choice.get("text")
+                self.parts.append((text or "", out.e2e_ms))
+                self.thoughts.append(delta.get(REASONING_FIELDS[0]) or delta.get(REASONING_FIELDS[1]) or "")
+            if finish:
+                out.finish_reason = finish
         usage = chunk.get("usage")
         if usage:
             out.prompt_tokens = usage.get("prompt_tokens")
