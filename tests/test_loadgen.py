@@ -274,3 +274,57 @@ def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: 
     assert c2.guards is not None and c2.guards.dispatch_delay_ms == {} and c2.guards.workers == 1
     assert r20.guards is not None and set(r20.guards.dispatch_delay_ms) == {"p50", "p99", "max"}
     assert r20.guards.dispatch_delay_ms["p50"] is not None and r20.guards.dispatch_delay_ms["p50"] >= 0
+
+
+# ---------------------------------------------------------------- capacity search against a simulated server (pure)
+
+
+def test_a_clean_boundary_is_bracketed_then_bisected_to_one_stream() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    probed: list[float] = []
+
+    def run(v: float) -> bool:
+        probed.append(v)
+        return v <= 37
+
+    cap = search(CapacitySearch("concurrency", start=1, limit=1024), run, repeats=1)
+    assert probed == [1, 2, 4, 8, 16, 32, 64, 48, 40, 36, 38, 37]
+    assert (cap.estimate, cap.lower, cap.upper) == (37, 37, 38)
+
+
+def test_a_noisy_point_widens_the_interval_but_a_majority_still_passes() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    noisy = {37: iter([True, False, True])}
+
+    def run(v: float) -> bool:
+        return next(noisy[v]) if v in noisy else v <= 37
+
+    cap = search(CapacitySearch("concurrency"), run, repeats=3)
+    assert cap.estimate == 37  # 2 of 3 runs met the SLOs
+    assert (cap.lower, cap.upper) == (36, 38)  # 37 is not sure either way
+
+
+def test_a_rate_is_bisected_to_a_share_of_itself() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    cap = search(CapacitySearch("rate", start=1, limit=100, resolution=0.1), lambda v: v <= 5.3, repeats=2)
+    # 1, 2, 4 pass, 8 fails; 6 fails, 5 passes, 5.5 fails: 5.5 - 5 <= 10% of 5, done
+    assert [p.value for p in cap.points] == [1, 2, 4, 5, 5.5, 6, 8]
+    assert (cap.estimate, cap.lower, cap.upper) == (5, 5, 5.5)
+
+
+def test_a_server_that_fails_the_first_point_has_no_capacity() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    cap = search(CapacitySearch("concurrency", start=1), lambda v: False, repeats=3)
+    assert (cap.estimate, cap.lower, cap.upper, len(cap.points)) == (None, None, 1, 1)
+
+
+def test_the_search_stops_at_its_limit_without_an_upper_bound() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    cap = search(CapacitySearch("concurrency", start=1, limit=10), lambda v: True, repeats=1)
+    assert [p.value for p in cap.points] == [1, 2, 4, 8, 10]
+    assert (cap.estimate, cap.upper) == (10, None)
