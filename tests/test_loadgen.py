@@ -328,3 +328,56 @@ def test_the_search_stops_at_its_limit_without_an_upper_bound() -> None:
     cap = search(CapacitySearch("concurrency", start=1, limit=10), lambda v: True, repeats=1)
     assert [p.value for p in cap.points] == [1, 2, 4, 8, 10]
     assert (cap.estimate, cap.upper) == (10, None)
+
+
+@pytest.fixture(scope="module")
+def batch4_url() -> Iterator[str]:
+    """A truth server that streams 4 requests at once (TTFT 100 ms, ITL 10 ms, 3 tokens) and queues the rest."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port),
+                             "--ttft-ms", "100", "--itl-ms", "10", "--tokens", "3", "--max-running", "4"],
+                            stdout=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/truth", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait()
+
+
+def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_path: Path) -> None:
+    """At 4 streams no request waits (TTFT ~100 ms); at 5 or more, one in five waits a whole answer (~220 ms),
+    over the 170 ms TTFT limit for more than 5 % of the requests: the capacity is 4, between 4 and 5."""
+    import yaml
+
+    from harness.inputs.plan import load_plan
+    from harness.records import CapacityRecord
+    from harness.run.perf.capacity_run import CAPACITY
+    from harness.run.perf.sweep import run_sweep, sweep_pending
+    from harness.run.serving import Server
+    from harness.store import read_records
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "name": "capacity",
+        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": batch4_url + "/v1"}}],
+        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+        "perf": {"slo": {"ttft_ms": 170}, "sweep": {
+            "concurrency": [], "requests_per_level": 4, "max_tokens": 3,
+            "capacity": "concurrency", "capacity_repeats": 1, "capacity_limit": 8}},
+    }))  # fmt: skip
+    lp = load_plan(plan)
+    assert sweep_pending(lp, "a", tmp_path)
+    server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
+    run_sweep(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False)
+    (cap,) = read_records(tmp_path / CAPACITY, CapacityRecord)
+    assert [p["value"] for p in cap.points] == [1, 2, 4, 5, 6, 8]  # doubled to 8, then 6, 5
+    assert (cap.estimate, cap.lower, cap.upper) == (4, 4, 5)
+    assert cap.requests_per_s is not None and cap.requests_per_s > 0
+    assert not sweep_pending(lp, "a", tmp_path)  # a resumed run does not search again

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import httpx
 
-from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, is_role_only
+from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text
 from harness.thinking import separate
 
 Api = Literal["chat", "completions"]

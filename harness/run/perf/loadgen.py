@@ -204,6 +204,8 @@ async def run_level_workers(
     worker's ``k`` results come back. Cancelling this coroutine stops the workers.
     """
     shares = deal(len(requests), level, workers or auto_workers(level), seed)
+    if len(shares) == 1:  # one worker: this process and its loop, no start-up cost
+        return await _in_process(base_url, model, api_key, timeout_s, retries, requests, level, shares[0], on_done)
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(len(shares) + 1)
     client_args = {"base_url": base_url, "model": model, "api_key": api_key, "timeout_s": timeout_s, "retries": retries}
@@ -228,6 +230,23 @@ async def run_level_workers(
                 p.terminate()
             p.join(5)
     return _merge(level, got, started_at, t_start, len(shares))
+
+
+async def _in_process(base_url: str, model: str, api_key: str | None, timeout_s: float, retries: int,
+                      requests: Sequence[Request], level: Level, dealt: tuple[list[int], list[float] | None, int],
+                      on_done: Callable[[int], None] | None) -> LevelRun:  # fmt: skip
+    from harness.run.perf.fastclient import FastClient
+
+    idx, offsets, cap = dealt
+    share = Share(idx, [requests[i] for i in idx], offsets, cap)
+    started_at = time.time()
+    async with FastClient(base_url, model, api_key, timeout_s, retries) as client:
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        results = await _drive(client, share, t0)
+        cpu = time.process_time() - cpu0
+    if on_done:
+        on_done(len(results))
+    return _merge(level, [(results, t0, cpu)], started_at, t0, 1)
 
 
 def _receive(

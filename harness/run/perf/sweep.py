@@ -22,7 +22,8 @@ from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import build_request
 from harness.records import LoadLevel, Sweep
-from harness.run.client import Api, Request, count_missing_tokens
+from harness.run.client import Api, Request, TokenCounter, count_missing_tokens
+from harness.run.perf.capacity_run import capacity_done, run_capacity
 from harness.run.perf.guards import guards
 from harness.run.perf.loadgen import Level, LevelRun, run_level_workers, timing
 from harness.run.serving import Server
@@ -75,7 +76,8 @@ def sweep_pending(lp: LoadedPlan, candidate: str, run_dir: Path) -> bool:
     if sweep is None:
         return False
     done = levels_done(candidate, run_dir)
-    return any(lv.id not in done for lv in levels(sweep))
+    searching = sweep.capacity is not None and not capacity_done(candidate, run_dir)
+    return searching or any(lv.id not in done for lv in levels(sweep))
 
 
 def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path,
@@ -84,15 +86,22 @@ def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir:
     sweep = lp.plan.perf.sweep
     if sweep is None:
         return 0
-    path = run_dir / LOADTEST
     done = levels_done(candidate, run_dir, *([done_dir] if done_dir else []))
     todo = [lv for lv in levels(sweep) if lv.id not in done]
-    if not todo:
-        return 0
+    count_tokens = token_counter(lp, next(c for c in lp.plan.candidates if c.name == candidate))
+    ran = _run_levels(lp, candidate, server, api, run_dir, log, show_progress, todo, count_tokens) if todo else 0
+    run_capacity(lp, candidate, server, api, run_dir, log, count_tokens)
+    return ran
+
+
+def _run_levels(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path, log: Callable[[str], None],
+                show_progress: bool, todo: list[Level], count_tokens: TokenCounter | None) -> int:  # fmt: skip
+    sweep = lp.plan.perf.sweep
+    assert sweep is not None
+    path = run_dir / LOADTEST
     requests = sweep_requests(lp, api, sweep)
     log(f"[{candidate}] load sweep: {', '.join(lv.id for lv in todo)} × {len(requests)} requests")
     limits = lp.plan.limits
-    count_tokens = token_counter(lp, next(c for c in lp.plan.candidates if c.name == candidate))
     with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
                                           disable=not show_progress, file=sys.stderr) as bar:  # fmt: skip
         ran, skip = 0, set[str]()

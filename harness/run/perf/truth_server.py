@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,8 @@ class Timing:
     ttft_ms: float = 50.0
     itl_ms: float = 10.0
     tokens: int = 64
+    max_running: int = 0
+    """Requests streamed at once (0: no limit); the rest wait in arrival order, like a server's batch."""
 
 
 @dataclass
@@ -112,6 +115,8 @@ class TruthServer:
         self.timing = timing
         self.served: list[Served] = []
         self.next_rid = 0
+        self.running = 0
+        self.waiting: deque[tuple[_Conn, bool, int, float]] = deque()
 
     def handle(self, conn: _Conn, method: str, path: str, body: bytes) -> None:
         path = path.split("?")[0]
@@ -124,15 +129,28 @@ class TruthServer:
                                "application/json")  # fmt: skip
         if method != "POST" or path not in (CHAT_PATH, COMPLETIONS_PATH):
             return self._reply(conn, 404, b'{"error":{"message":"not found"}}', "application/json")
-        self._stream(conn, path == CHAT_PATH, _max_tokens(body, self.timing.tokens))
+        self._admit(conn, path == CHAT_PATH, _max_tokens(body, self.timing.tokens), time.perf_counter())
+
+    def _admit(self, conn: _Conn, chat: bool, tokens: int, arrival: float) -> None:
+        if self.timing.max_running and self.running >= self.timing.max_running:
+            self.waiting.append((conn, chat, tokens, arrival))
+            return
+        self.running += 1
+        self._stream(conn, chat, tokens, arrival)
+
+    def _done(self) -> None:
+        self.running -= 1
+        if self.waiting:
+            self._admit(*self.waiting.popleft())
 
     def _reply(self, conn: _Conn, status: int, body: bytes, ctype: str) -> None:
         conn.write(b"HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s"
                    % (status, ctype.encode(), len(body), body))  # fmt: skip
 
-    def _stream(self, conn: _Conn, chat: bool, tokens: int) -> None:
-        arrival = time.perf_counter()
-        rec = Served(self.next_rid, arrival, schedule(arrival, Timing(self.timing.ttft_ms, self.timing.itl_ms, tokens)))
+    def _stream(self, conn: _Conn, chat: bool, tokens: int, arrival: float) -> None:
+        """Stream from now on (a queued request's schedule starts when it is admitted; its arrival stays)."""
+        start = time.perf_counter()
+        rec = Served(self.next_rid, arrival, schedule(start, Timing(self.timing.ttft_ms, self.timing.itl_ms, tokens)))
         self.next_rid += 1
         self.served.append(rec)
         conn.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -141,6 +159,7 @@ class TruthServer:
 
         def send(k: int) -> None:
             if conn.closed:
+                self._done()
                 return
             now = time.perf_counter()
             last = k == len(rec.scheduled) - 1
@@ -152,7 +171,9 @@ class TruthServer:
                 data += b"data: [DONE]\n\n"
             rec.sent.append(now)
             conn.write(_http_chunk(data) + (b"0\r\n\r\n" if last else b""))
-            if not last:
+            if last:
+                self._done()
+            else:
                 loop.call_at(rec.scheduled[k + 1] + offset, send, k + 1)
 
         loop.call_at(rec.scheduled[0] + offset, send, 0)
@@ -182,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ttft-ms", type=float, default=50.0)
     p.add_argument("--itl-ms", type=float, default=10.0)
     p.add_argument("--tokens", type=int, default=64, help="output tokens when the request sets no max_tokens")
+    p.add_argument("--max-running", type=int, default=0, help="requests streamed at once; the rest queue (0: all)")
     a = p.parse_args(argv)
     runner = asyncio.run
     try:
@@ -190,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         runner = uvloop.run  # type: ignore[assignment]
     except ImportError:
         pass
-    runner(serve(a.port, Timing(a.ttft_ms, a.itl_ms, a.tokens)))
+    runner(serve(a.port, Timing(a.ttft_ms, a.itl_ms, a.tokens, a.max_running)))
 
 
 if __name__ == "__main__":
