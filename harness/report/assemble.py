@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
+from harness.records import CapacityRecord, Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
 from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, Recommendation, recommend
 from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
 from harness.rollup.frames import answers_frame, category_frame, model_summary, question_frame, set_frame
 from harness.rollup.judge import JudgeSummary, summarize
-from harness.rollup.perf_summary import cost_frame, memory_needed_gib, sweep_frame
+from harness.rollup.perf_summary import capacity_frame, cost_frame, memory_needed_gib, sweep_frame
 from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
 from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
@@ -28,6 +28,7 @@ from harness.rollup.strategy import StrategySummary, variant_table
 from harness.run import lmeval_stage
 from harness.run.generate import GENERATIONS, PHASES
 from harness.run.manifest import load_manifest
+from harness.run.perf.capacity_run import CAPACITY
 from harness.run.perf.measure import PERF
 from harness.run.perf.nvml import energy_per_token_j
 from harness.run.perf.sweep import LOADTEST
@@ -99,13 +100,16 @@ def load_report_data(run_dir: Path) -> ReportData:
         notes.append(f"This run asked only {plan.sampling.questions_per_set} questions of each set, spread over its "
                      "categories (sampling.questions_per_set): a quick look, with wider intervals.")  # fmt: skip
     lm_eval = lmeval_stage.load_results(run_dir, [c.name for c in plan.candidates]) if plan.lm_eval else {}
-    return assemble(plan, manifest, notes, sets, gens, scores, phases, levels, perf_records, judgments, lm_eval)
+    capacity = read_records(run_dir / CAPACITY, CapacityRecord)  # the sweep's SLO capacity search, when asked for
+    return assemble(plan, manifest, notes, sets, gens, scores, phases, levels, perf_records, judgments, lm_eval,
+                    capacity=capacity)  # fmt: skip
 
 
 def assemble(
     plan: Plan, manifest: dict[str, Any], notes: list[str], sets: dict[str, QuestionSet], gens: list[Generation],
     scores: list[Score], phases: list[Phase], levels: list[LoadLevel], perf_records: dict[str, PerfRecord],
     judgments: list[Judgment] | None, lm_eval: dict[str, dict[str, Any]] | None = None,
+    capacity: list[CapacityRecord] | None = None,
 ) -> ReportData:  # fmt: skip
     seed, resamples, k = plan.sampling.seed, plan.bootstrap_resamples, plan.sampling.samples
     cands = plan.candidates
@@ -120,7 +124,7 @@ def assemble(
     models["missing"] = expected - models.answers - models.failed
 
     sweep = sweep_frame(levels, plan.perf.slo)
-    costs = cost_frame(cands, plan.perf, sweep, phases, models)
+    costs = cost_frame(cands, plan.perf, sweep, phases, models, capacity_frame(capacity or []))
     models = models.drop(columns=["usd_per_mtok"]).merge(costs, on="candidate", how="left")
     thinking = reasoning_summary(served, names, plan.variants)
     models = models.merge(thinking, on="candidate", how="left")

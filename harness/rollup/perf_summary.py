@@ -8,12 +8,13 @@ goodput = requests per second that met every SLO.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
-from harness.records import Candidate, LoadLevel, Perf, Phase, RequestTiming, Slo
+from harness.records import Candidate, CapacityRecord, LoadLevel, Perf, Phase, RequestTiming, Slo
 from harness.rollup import perf_stats as stats
 
 PCTS = (50, 90, 95, 99)
@@ -122,13 +123,75 @@ def price_per_gpu_hour(cand: Candidate, perf: Perf) -> float | None:
     return gpu(perf.gpu).price_usd_per_hour
 
 
+def capacity_frame(records: Sequence[CapacityRecord]) -> pd.DataFrame:
+    """One row per candidate whose SLO capacity was searched (the last record of each)."""
+    rows = {r.candidate: {"candidate": r.candidate, "capacity_kind": r.kind, "capacity": r.estimate,
+                          "capacity_low": r.lower, "capacity_high": r.upper, "capacity_req_per_s": r.requests_per_s,
+                          "capacity_out_tok_per_s": r.out_tok_per_s} for r in records}  # fmt: skip
+    cols = ["candidate", "capacity_kind", "capacity", "capacity_low", "capacity_high", "capacity_req_per_s",
+            "capacity_out_tok_per_s"]  # fmt: skip
+    return pd.DataFrame(list(rows.values()), columns=cols)
+
+
+def target_load_cost(target_rps: float, capacity_req_per_s: float | None, gpus: int, price: float | None,
+                     gpu_name: str | None) -> dict[str, Any]:  # fmt: skip
+    """What serving ``target_rps`` within the SLOs takes: whole replicas of ``gpus`` GPUs each (pure).
+
+    replicas = ceil(target / one replica's SLO capacity in requests/s); $/h = replicas x gpus x price.
+    Every value is None without a capacity; the cost is None without a price.
+    """
+    none = {"target_replicas": None, "target_gpus": None, "target_usd_per_hour": None, "target_load": None}
+    if not capacity_req_per_s or capacity_req_per_s <= 0:
+        return none
+    replicas = math.ceil(target_rps / capacity_req_per_s - 1e-9)
+    total = replicas * gpus
+    usd = total * price if price else None
+    text = (f"for {target_rps:g} requests/s within the SLOs: {total} × {gpu_name or 'GPU'}"
+            + (f", ${usd:,.2f}/h" if usd is not None else ""))  # fmt: skip
+    return {"target_replicas": replicas, "target_gpus": total, "target_usd_per_hour": usd, "target_load": text}
+
+
 def cost_frame(candidates: Sequence[Candidate], perf: Perf, sweep: pd.DataFrame, phases: Sequence[Phase],
-               fallback: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+               fallback: pd.DataFrame, capacity: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """Per candidate: the best SLO-meeting level and what serving costs there.
 
     Without a sweep (or when no level meets the SLOs) the generation phase's
-    throughput from ``fallback`` (the model summary) is used and labelled so.
+    throughput from ``fallback`` (the model summary) is used and labelled so. A searched
+    SLO capacity (``capacity``: :func:`capacity_frame`) is the basis when there is one, and
+    with ``perf.target_rps`` the cost of that load is added (:func:`target_load_cost`).
     """
+    rows = _cost_rows(candidates, perf, sweep, phases, fallback)
+    if capacity is None or capacity.empty:
+        return rows
+    cap = capacity.set_index("candidate")
+    for i, cand in enumerate(candidates):
+        if cand.name not in cap.index or is_nan(cap.loc[cand.name, "capacity_out_tok_per_s"]):
+            continue
+        c = cap.loc[cand.name]
+        kind = "c" if c.capacity_kind == "concurrency" else "r"
+        rows.loc[i, "cost_basis"] = f"SLO capacity {kind}{c.capacity:g} ({_g(c.capacity_low)}–{_g(c.capacity_high)})"
+        rows.loc[i, "best_out_tok_per_s"] = c.capacity_out_tok_per_s
+        rows.loc[i, "best_requests_per_s"] = c.capacity_req_per_s
+        price, gpus = price_per_gpu_hour(cand, perf), cand.gpus
+        fresh = cost_row(price, gpus, c.capacity_out_tok_per_s, c.capacity_req_per_s, 0.0,
+                         _tokens_per_answer(fallback, cand.name))  # fmt: skip
+        rows.loc[i, ["usd_per_mtok", "usd_per_1k_questions"]] = [fresh["usd_per_mtok"], fresh["usd_per_1k_questions"]]
+        if perf.target_rps:
+            for k, v in target_load_cost(perf.target_rps, c.capacity_req_per_s, gpus, price, perf.gpu).items():
+                rows.loc[i, k] = v
+    return rows
+
+
+def _g(v: Any) -> str:
+    return "?" if is_nan(v) else f"{v:g}"
+
+
+def is_nan(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _cost_rows(candidates: Sequence[Candidate], perf: Perf, sweep: pd.DataFrame, phases: Sequence[Phase],
+               fallback: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
     best = best_levels(sweep).set_index("candidate") if not sweep.empty else pd.DataFrame()
     rows = []
     for cand in candidates:

@@ -34,8 +34,15 @@ def capacity_done(candidate: str, run_dir: Path) -> bool:
     return any(r.candidate == candidate for r in read_records(run_dir / CAPACITY, CapacityRecord))
 
 
-def run_capacity(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path,
-                 log: Callable[[str], None], count_tokens: TokenCounter | None = None) -> CapacityRecord | None:  # fmt: skip
+def run_capacity(
+    lp: LoadedPlan,
+    candidate: str,
+    server: Server,
+    api: Api,
+    run_dir: Path,
+    log: Callable[[str], None],
+    count_tokens: TokenCounter | None = None,
+) -> CapacityRecord | None:
     """Search ``candidate``'s SLO capacity unless recorded already; the record, or None when not asked for."""
     from harness.run.perf.sweep import sweep_requests
 
