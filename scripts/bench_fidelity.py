@@ -1,6 +1,7 @@
 """make bench-fidelity: the harness's load generator against vLLM's own, on one server.
 
-The harness side is the sweep's load generator (``run_level_workers``). Both replay the same chat prompts (the sample question sets) with the same
+The harness side is the sweep's load generator (``run_level_workers``).
+Both replay the same chat prompts (the sample question sets) with the same
 output length (ignore_eos), at the same concurrency, against one vLLM server,
 interleaved round by round (the order alternates) after a warm-up of each. The
 medians over rounds and the ratios harness / vLLM are printed and written to
@@ -21,7 +22,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
