@@ -16,11 +16,13 @@ dealt out round-robin, so the arrival process is the one a single client would s
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import math
 import multiprocessing as mp
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +152,23 @@ async def until(due: float) -> None:
         await asyncio.sleep(0)
 
 
+@contextlib.contextmanager
+def no_gc_pauses() -> Iterator[None]:
+    """No cyclic garbage collection while a level runs (as ``vllm bench serve`` freezes its heap):
+    a full collection over a large heap stalls the loop for milliseconds, and every chunk waiting
+    then is timed late. Collected once afterwards."""
+    gc.collect()
+    gc.freeze()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        gc.unfreeze()
+
+
 async def _drive(client: ModelClient, share: Share, t0: float) -> list[tuple[int, Result, float | None]]:
     """Send a share's requests (at its cap, or each at ``t0 + offset``); (index, result, due) each."""
     sem = asyncio.Semaphore(share.cap)
@@ -161,7 +180,8 @@ async def _drive(client: ModelClient, share: Share, t0: float) -> list[tuple[int
         async with sem:
             return share.indices[j], await client.generate(share.requests[j]), due
 
-    return await asyncio.gather(*(one(j) for j in range(len(share.requests))))
+    with no_gc_pauses():
+        return await asyncio.gather(*(one(j) for j in range(len(share.requests))))
 
 
 def _worker(conn: Any, barrier: Any, client_args: dict[str, Any], share: Share) -> None:
