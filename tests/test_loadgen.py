@@ -54,10 +54,11 @@ def test_a_rate_keeps_one_poisson_schedule_dealt_round_robin() -> None:
     assert [s[2] for s in shares] == [3, 2]  # a rate is uncapped: a worker may have all its requests in flight
 
 
-def test_automatic_workers_one_per_128_streams_at_most_the_cpus() -> None:
-    assert auto_workers(Level("concurrency", 16), cpus=2) == 1
+def test_automatic_workers_one_per_128_streams_at_most_half_the_cpus() -> None:
+    assert auto_workers(Level("concurrency", 16), cpus=8) == 1
     assert auto_workers(Level("concurrency", 129), cpus=8) == 2
-    assert auto_workers(Level("concurrency", 1024), cpus=2) == 2
+    assert auto_workers(Level("concurrency", 1024), cpus=8) == 4  # half of 8; 8 by the streams
+    assert auto_workers(Level("concurrency", 1024), cpus=2) == 1  # the other core is the server's
 
 
 # ---------------------------------------------------------------- known-truth figures (pure)

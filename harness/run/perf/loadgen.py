@@ -108,12 +108,14 @@ WORKER_STREAMS = 128
 
 
 def auto_workers(level: Level, cpus: int | None = None) -> int:
-    """Worker processes for ``level``: one per :data:`WORKER_STREAMS` in flight, at most the CPUs.
+    """Worker processes for ``level``: one per :data:`WORKER_STREAMS` in flight, at most half the CPUs.
 
-    At a rate level the in-flight count is not known in advance; the rate (requests/s) stands in.
+    The other half is left to the server's own front end (vLLM's API server is one busy Python
+    process even when the model runs on GPUs): a client that starves it measures a slower
+    server. At a rate level the in-flight count is not known in advance; the rate stands in.
     """
     cpus = cpus or os.cpu_count() or 1
-    return max(1, min(cpus, math.ceil(level.value / WORKER_STREAMS)))
+    return max(1, min(cpus // 2, math.ceil(level.value / WORKER_STREAMS)))
 
 
 @dataclass(frozen=True)
