@@ -382,3 +382,41 @@ def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_pat
     assert (cap.estimate, cap.lower, cap.upper) == (4, 4, 5)
     assert cap.requests_per_s is not None and cap.requests_per_s > 0
     assert not sweep_pending(lp, "a", tmp_path)  # a resumed run does not search again
+
+
+def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path: Path) -> None:
+    """40 requests in 0.2 s to a server that answers 4 per 120 ms: the last wait ~1 s, the first ~0.1 s."""
+    import yaml
+
+    from harness.inputs.plan import load_plan
+    from harness.records import LoadLevel
+    from harness.run.perf.sweep import LOADTEST, run_sweep
+    from harness.run.serving import Server
+    from harness.store import read_records
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "name": "oversaturated",
+        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": batch4_url + "/v1"}}],
+        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+        "perf": {"sweep": {"concurrency": [], "request_rates": [200, 400], "requests_per_level": 40, "max_tokens": 3}},
+    }))  # fmt: skip
+    logged: list[str] = []
+    server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
+    assert run_sweep(load_plan(plan), "a", server, "chat", tmp_path, logged.append, show_progress=False) == 1
+    (r200,) = read_records(tmp_path / LOADTEST, LoadLevel)
+    assert r200.level_id == "r200" and r200.guards is not None and r200.guards.oversaturated
+    assert any("higher rates skipped" in line and "r400" in line for line in logged)
+
+
+def test_fast_client_reads_the_completions_api() -> None:
+    text = json.dumps({"choices": [{"index": 0, "text": ANSWER, "finish_reason": "length"}]}, ensure_ascii=False)
+    with fake_server(lambda n: Reply([(0.0, sse_bytes(text, USAGE, "[DONE]"))])) as srv:
+
+        async def go() -> Result:
+            async with FastClient(srv.base_url, "m", None, 10.0, 0) as c:
+                return await c.generate(Request(api="completions", prompt="年假几天？", max_tokens=8))
+
+        got = asyncio.run(go())
+        assert (got.text, got.finish_reason, got.output_tokens) == (ANSWER, "length", 9)
+        assert json.loads(srv.requests[0])["prompt"] == "年假几天？"
