@@ -104,7 +104,11 @@ async def run_level(
 
 
 WORKER_STREAMS = 128
-"""Requests in flight one worker process carries before another is added (automatic worker count)."""
+"""Requests in flight one worker process carries before another is added (automatic worker count).
+
+Up to this many (or this rate) a single worker is the caller's own process and loop; above it,
+even a single worker is a process of its own on uvloop, which measured closer to the truth at
+256 streams than the caller's default loop (docs/performance.md, known truth)."""
 
 
 def auto_workers(level: Level, cpus: int | None = None) -> int:
@@ -226,7 +230,7 @@ async def run_level_workers(
     worker's ``k`` results come back. Cancelling this coroutine stops the workers.
     """
     shares = deal(len(requests), level, workers or auto_workers(level), seed)
-    if len(shares) == 1:  # one worker: this process and its loop, no start-up cost
+    if len(shares) == 1 and level.value <= WORKER_STREAMS:  # light: this process and its loop, no start-up cost
         return await _in_process(base_url, model, api_key, timeout_s, retries, requests, level, shares[0], on_done)
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(len(shares) + 1)
