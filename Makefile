@@ -10,6 +10,7 @@
 #   make test-variants   base + adapter on one vLLM server and a quantized build, end to end (after make lora)
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
+#   make bench-client     harness load generator vs vLLM's own against a fake server of known timing
 #   make bench-scoring  rubric scoring speed: 100,000 answers, one 80,000-character answer
 #   make test-scripts   tests of scripts/ (synthetic run, scaling estimate); not in make test, run by make bench
 #   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 15 s, < 1.5 GiB, page < 25 MB)
@@ -20,7 +21,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: lora quant demo-variants test-variants setup models demo demo-full demo-reasoning demo-clean test test-fast test-scripts test-llamacpp lint bench bench-fidelity bench-report bench-scoring estimate screenshot clean help
+.PHONY: lora quant demo-variants test-variants setup models demo demo-full demo-reasoning demo-clean test test-fast test-scripts test-llamacpp lint bench bench-fidelity bench-client bench-report bench-scoring estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -95,6 +96,10 @@ bench: test-scripts bench-fidelity bench-report bench-scoring
 
 bench-fidelity: models
 	$(PY) scripts/bench_fidelity.py
+
+# Client fidelity at 16..1,024 streams against exact TTFT/ITL (BENCH_CLIENT_ARGS=--all for every level).
+bench-client: models
+	$(PY) scripts/bench_client.py $(BENCH_CLIENT_ARGS)
 
 # Rubric scoring: 100,000 answers and one 80,000-character answer (CPU seconds).
 bench-scoring: setup

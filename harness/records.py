@@ -198,6 +198,12 @@ class Sweep(Strict):
     """Output tokens per request (default: sampling.max_tokens)."""
     ignore_eos: bool = True
     """Generate exactly max_tokens per request (a vLLM extension; set false for other servers)."""
+    capacity: Literal["concurrency", "rate"] | None = None
+    """After the levels, search the largest concurrency (or Poisson rate) that meets the SLOs (capacity.jsonl)."""
+    capacity_repeats: int = Field(default=3, ge=1)
+    """Runs per probed point of the capacity search; a point passes when most of them meet the SLOs."""
+    capacity_limit: float = Field(default=256, gt=0)
+    """The capacity search never probes above this concurrency (or rate)."""
 
 
 class Perf(Strict):
@@ -209,6 +215,8 @@ class Perf(Strict):
     gpu_prices_usd_per_hour: dict[str, float] = Field(default_factory=dict)
     """Overrides of the documented default prices per GPU type."""
     sample_interval_s: float = Field(default=0.5, gt=0)
+    target_rps: float | None = Field(default=None, gt=0)
+    """The load to cost (requests/s within the SLOs): replicas from each candidate's SLO capacity."""
 
 
 class Judge(Candidate):
@@ -640,6 +648,26 @@ def timing_fields(source: object) -> dict[str, Any]:
     return {name: getattr(source, name) for name in RequestTiming.model_fields}
 
 
+class LevelGuards(BaseModel):
+    """Whether a load level measured the server and not the client (harness/run/perf/guards.py)."""
+
+    workers: int = 1
+    """Client processes that sent the level."""
+    client_cpu_s: float | None = None
+    client_cpu_frac: float | None = None
+    """Client CPU seconds / (wall seconds x workers); near 1 the client itself was the limit."""
+    dispatch_delay_ms: dict[str, float | None] = Field(default_factory=dict)
+    """Rate levels: each request's send minus its Poisson schedule (p50, p99, max)."""
+    late_sends: int = 0
+    """Rate levels: requests sent more than the guard's tolerance behind their schedule."""
+    ttft_growth: float | None = None
+    """Median TTFT of the last third of requests (by send) / that of the first third."""
+    oversaturated: bool = False
+    """TTFT grew through the level: the server's queue was still growing, so higher loads only fail."""
+    problems: list[str] = Field(default_factory=list)
+    """One line each; empty when the level is valid."""
+
+
 class LoadLevel(BaseModel):
     """One load level of the sweep for one candidate, written when the level completes."""
 
@@ -653,6 +681,28 @@ class LoadLevel(BaseModel):
     wall_s: float
     """First send to last answer."""
     requests: list[RequestTiming]
+    guards: LevelGuards | None = None
+    """Validity of the level (absent in records written before the guards)."""
+
+
+class CapacityRecord(BaseModel):
+    """One candidate's SLO capacity found by the sweep's search (capacity.jsonl; harness/run/perf/capacity.py)."""
+
+    schema_version: int = SCHEMA_VERSION
+    candidate: str
+    kind: Literal["concurrency", "rate"]
+    estimate: float | None
+    """The highest probed point most of whose runs met the SLOs; None when the first point failed."""
+    lower: float | None
+    """Highest point every run of which met the SLOs."""
+    upper: float | None
+    """Lowest point no run of which met the SLOs; None when the search reached its limit."""
+    requests_per_s: float | None = None
+    """Median over the estimate's runs of the requests/s that met the SLOs (goodput)."""
+    out_tok_per_s: float | None = None
+    """Median over the estimate's runs of the output tok/s."""
+    points: list[dict[str, Any]] = Field(default_factory=list)
+    """Every probe: ``{value, met: [bool per run], goodput_req_per_s: [...], out_tok_per_s: [...]}``."""
 
 
 class PerfRecord(BaseModel):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Score
+from harness.records import CapacityRecord, Generation, Judgment, LoadLevel, PerfRecord, Phase, Score
 from harness.schema import RecordError, upgrade
 from harness.store import atomic_write_json, iter_records, read_records, write_records
 
@@ -38,6 +38,7 @@ GENERATIONS = "generations.jsonl"
 PHASES = "phases.jsonl"
 PERF = "perf.jsonl"
 LOADTEST = "loadtest.jsonl"
+CAPACITY = "capacity.jsonl"
 SCORES = "scores.jsonl"
 JUDGMENTS = "judgments.jsonl"
 ATTEMPTS = "attempts.jsonl"
@@ -49,11 +50,11 @@ LM_EVAL_RESULTS = "results.json"
 LM_EVAL_DONE = "done.json"
 """Written last, with the task list: a candidate whose marker lists the plan's tasks is not run again."""
 
-PART_RECORD_FILES = (GENERATIONS, PHASES, PERF, LOADTEST)
+PART_RECORD_FILES = (GENERATIONS, PHASES, PERF, LOADTEST, CAPACITY)
 """The record files a part directory holds and folds into the run, line by line."""
 PART_TREES = (LOGS, LM_EVAL)
 """The folders a part directory holds and folds into the run, file by file."""
-FILE_NAMES = (MANIFEST, GENERATIONS, PHASES, PERF, LOADTEST, SCORES, JUDGMENTS, ATTEMPTS, OUTCOME,
+FILE_NAMES = (MANIFEST, GENERATIONS, PHASES, PERF, LOADTEST, CAPACITY, SCORES, JUDGMENTS, ATTEMPTS, OUTCOME,
               LM_EVAL_RESULTS, LM_EVAL_DONE, ".vllm.log")  # fmt: skip
 """The file names no other module may spell (the folder names are ordinary words)."""
 
@@ -89,6 +90,10 @@ class RunDir:
     @property
     def loadtest(self) -> Path:
         return self.root / LOADTEST
+
+    @property
+    def capacity(self) -> Path:
+        return self.root / CAPACITY
 
     @property
     def scores(self) -> Path:
@@ -147,6 +152,10 @@ class RunDir:
 
     def read_levels(self) -> list[LoadLevel]:
         return read_records(self.loadtest, LoadLevel)
+
+    def read_capacity(self) -> list[CapacityRecord]:
+        """The SLO capacity searches (``perf.sweep.capacity``), one per candidate searched."""
+        return read_records(self.capacity, CapacityRecord)
 
     def read_perf(self) -> list[PerfRecord]:
         """Every server session's record (a resumed run has several per candidate)."""

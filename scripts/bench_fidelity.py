@@ -1,5 +1,6 @@
 """make bench-fidelity: the harness's load generator against vLLM's own, on one server.
 
+The harness side is the sweep's load generator (``run_level_workers``).
 Both replay the same chat prompts (the sample question sets) with the same
 output length (ignore_eos), at the same concurrency, against one vLLM server,
 interleaved round by round (the order alternates) after a warm-up of each. The
@@ -21,7 +22,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -30,10 +30,10 @@ from harness.inputs.prompts import user_text  # noqa: E402
 from harness.inputs.questions import load_question_set  # noqa: E402
 from harness.inputs.variants import framings  # noqa: E402
 from harness.records import Candidate, Slo, Variant, VllmArgs  # noqa: E402
-from harness.rollup.perf_summary import phase_stats  # noqa: E402
-from harness.run.client import ModelClient, Request  # noqa: E402
-from harness.run.perf.loadgen import Level, run_level, timing  # noqa: E402
+from harness.run.client import Request  # noqa: E402
+from harness.run.perf.loadgen import Level, run_level_workers, timing  # noqa: E402
 from harness.run.serving import Server, start_vllm  # noqa: E402
+from harness.timing import phase_stats  # noqa: E402
 
 SETS = ["hr_policy_zh", "production_line_zh", "customer_support_en"]
 METRICS = ("out_tok_per_s", "ttft_p50_ms", "tpot_p50_ms")
@@ -76,11 +76,8 @@ def run_harness(server: Server, texts: list[str], args: argparse.Namespace) -> d
     requests = [Request(api="chat", messages=[{"role": "user", "content": t}], max_tokens=args.output_len,
                         temperature=0.0, ignore_eos=True) for t in texts]  # fmt: skip
 
-    async def go() -> Any:
-        async with ModelClient(server.base_url, server.model, server.api_key, 600, 0) as client:
-            return await run_level(client, requests, Level("concurrency", args.concurrency))
-
-    run = asyncio.run(go())
+    run = asyncio.run(run_level_workers(server.base_url, server.model, server.api_key, requests,
+                                        Level("concurrency", args.concurrency), timeout_s=600))  # fmt: skip
     timings = [timing(r) for r in run.results]
     stats = phase_stats(timings, run.wall_s, Slo())
     return {m: stats[m] for m in METRICS} | {"completed": len(timings) - stats["failed"]}

@@ -31,6 +31,7 @@ FOUNDATION = {
     "dtype",
     "thinking",
     "modelshape",
+    "timing",
     "rubric",
 }
 FILE_TEMPLATES = ("judgments.{}.jsonl", "samples_{}.jsonl")

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from harness.records import LoadLevel, RequestTiming, Slo
-from harness.rollup.perf_summary import best_levels, cost_row, meets_slo, phase_stats, sweep_frame
+from harness.rollup.perf_summary import best_levels, cost_row, sweep_frame
 from harness.run.perf.loadgen import Level, poisson_offsets_s
+from harness.timing import meets_slo, phase_stats
 
 
 def random_timings(n: int, seed: int) -> list[RequestTiming]:

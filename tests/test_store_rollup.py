@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness import timing as stats
 from harness.records import Candidate, Generation, Perf, Phase, Question, QuestionSet, Score
-from harness.rollup import perf_stats as stats
 from harness.rollup.frames import answers_frame, bootstrap_mean, model_summary
 from harness.rollup.perf_summary import cost_frame
 from harness.store import JsonlAppender, atomic_write_text, read_records, repair

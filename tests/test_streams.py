@@ -18,10 +18,10 @@ from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
 from harness.cli import main
 from harness.records import RequestTiming, Slo
-from harness.rollup.perf_summary import phase_stats
 from harness.run import client as client_mod
 from harness.run.client import ModelClient, Request, Result
 from harness.run.sse import Event, SseDecoder, StreamFault, decode_chunk, is_role_only
+from harness.timing import phase_stats
 
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "年假几天？能短接吗？"}], max_tokens=32)
 

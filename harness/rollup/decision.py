@@ -166,6 +166,8 @@ def _reason(chosen: Recommendation, models: pd.DataFrame, k: int) -> str:
         facts.append(f"${row.usd_per_1k_questions:.4f} per 1,000 questions, thinking included")
     if not pd.isna(row.get("e2e_p95_ms")):
         facts.append(f"95% of answers take at most {row.e2e_p95_ms / 1000:.1f} s")
+    if isinstance(row.get("target_load"), str):  # perf.target_rps costed from the searched SLO capacity
+        facts.append(row.target_load)
     parts.append(_sentence(facts))
     parts.append("It is on the cost-quality Pareto frontier." if t.loc[best, "pareto"] else
                  f"It is off the cost-quality frontier ({t.loc[best, 'dominated_by']} scores as well for less), "

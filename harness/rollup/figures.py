@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from harness.inputs.contamination import Contamination
-from harness.records import Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
+from harness.records import CapacityRecord, Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
 from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, Recommendation, recommend
 from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
 from harness.rollup.frames import answers_frame, category_frame, model_summary, question_frame, set_frame
 from harness.rollup.judge import JudgeSummary, summarize
 from harness.rollup.lm_eval import lm_eval_figures
-from harness.rollup.perf_summary import cost_frame, energy_per_token_j, memory_needed_gib, sweep_frame
+from harness.rollup.perf_summary import capacity_frame, cost_frame, energy_per_token_j, memory_needed_gib, sweep_frame
 from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
 from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
@@ -49,6 +49,8 @@ class RunRecords:
     phases: list[Phase]
     levels: list[LoadLevel]
     """Load-sweep levels, every candidate's."""
+    capacity: list[CapacityRecord]
+    """The sweep's SLO capacity searches (``perf.sweep.capacity``), one per candidate searched."""
     perf_records: list[PerfRecord]
     """One per server session (a resumed run has several per candidate)."""
     judgments: list[Judgment] | None
@@ -126,7 +128,7 @@ def _cost_columns(
 ) -> pd.DataFrame:
     """Cost per token and per question, the thinking figures, and USD per 1,000 acceptable answers."""
     plan = rec.plan
-    costs = cost_frame(plan.candidates, plan.perf, sweep, rec.phases, models)
+    costs = cost_frame(plan.candidates, plan.perf, sweep, rec.phases, models, capacity_frame(rec.capacity))
     models = models.merge(costs, on="candidate", how="left")
     models = models.merge(thinking, on="candidate", how="left")
     models["usd_per_1k_acceptable"] = [

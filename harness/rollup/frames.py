@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness import timing as stats
 from harness.records import Candidate, Generation, Phase, QuestionSet, Score
-from harness.rollup import perf_stats as stats
 from harness.rollup.bootstrap import bootstrap_draws, percentile_bootstrap
 
 ANSWER_COLUMNS = [

@@ -8,15 +8,15 @@ goodput = requests per second that met every SLO.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
-from harness.records import Candidate, LoadLevel, Perf, Phase, RequestTiming, Slo
-from harness.rollup import perf_stats as stats
-
-PCTS = (50, 90, 95, 99)
+from harness import timing as stats
+from harness.records import Candidate, CapacityRecord, LoadLevel, Perf, Phase, Slo
+from harness.timing import phase_stats
 
 
 def energy_per_token_j(energy_j: float | None, output_tokens: int | None) -> float | None:
@@ -24,47 +24,6 @@ def energy_per_token_j(energy_j: float | None, output_tokens: int | None) -> flo
     if energy_j is None or not output_tokens:
         return None
     return energy_j / output_tokens
-
-
-def meets_slo(t: RequestTiming, slo: Slo) -> bool:
-    if t.error is not None:
-        return False
-    tpot = stats.tpot_ms(t.e2e_ms, t.ttft_ms, t.output_tokens)
-    checks = ((slo.ttft_ms, t.ttft_ms), (slo.tpot_ms, tpot), (slo.e2e_ms, t.e2e_ms))
-    return all(limit is None or (value is not None and value <= limit) for limit, value in checks)
-
-
-def phase_stats(timings: Sequence[RequestTiming], wall_s: float, slo: Slo) -> dict[str, Any]:
-    ok = [t for t in timings if t.error is None]
-    # an unknown count (no usage, no tokenizer) makes the rate unknown, not lower
-    out_tok = None if any(t.output_tokens is None for t in ok) else sum(t.output_tokens or 0 for t in ok)
-    in_tok = None if any(t.prompt_tokens is None for t in ok) else sum(t.prompt_tokens or 0 for t in ok)
-    sources = {t.output_tokens_source for t in ok if t.output_tokens_source}
-    row: dict[str, Any] = {
-        "requests": len(timings),
-        "failed": len(timings) - len(ok),
-        "wall_s": wall_s,
-        "requests_per_s": stats.rate_per_s(len(ok), wall_s),
-        "out_tok_per_s": stats.rate_per_s(out_tok, wall_s) if out_tok is not None else None,
-        "total_tok_per_s": stats.rate_per_s(out_tok + in_tok, wall_s)
-        if out_tok is not None and in_tok is not None
-        else None,
-        "out_tokens_counted_by": "tokenizer" if "tokenizer" in sources else ("server" if sources else None),
-    }
-    series = {
-        "ttft": [t.ttft_ms for t in ok if t.ttft_ms is not None],
-        "tpot": [v for t in ok if (v := stats.tpot_ms(t.e2e_ms, t.ttft_ms, t.output_tokens)) is not None],
-        "itl": [gap for t in ok for gap in t.itl_ms],
-        "e2e": [t.e2e_ms for t in ok if t.e2e_ms is not None],
-    }
-    for name, values in series.items():
-        for p in PCTS:
-            row[f"{name}_p{p}_ms"] = stats.percentile(values, p)
-    good = sum(meets_slo(t, slo) for t in timings)
-    row["goodput_req_per_s"] = stats.rate_per_s(good, wall_s)
-    row["slo_attainment"] = good / len(timings) if timings else None
-    row["meets_slo"] = bool(timings) and good / len(timings) >= slo.attainment
-    return row
 
 
 def sweep_frame(levels: Sequence[LoadLevel], slo: Slo) -> pd.DataFrame:
@@ -129,13 +88,75 @@ def price_per_gpu_hour(cand: Candidate, perf: Perf) -> float | None:
     return gpu(perf.gpu).price_usd_per_hour
 
 
+def capacity_frame(records: Sequence[CapacityRecord]) -> pd.DataFrame:
+    """One row per candidate whose SLO capacity was searched (the last record of each)."""
+    rows = {r.candidate: {"candidate": r.candidate, "capacity_kind": r.kind, "capacity": r.estimate,
+                          "capacity_low": r.lower, "capacity_high": r.upper, "capacity_req_per_s": r.requests_per_s,
+                          "capacity_out_tok_per_s": r.out_tok_per_s} for r in records}  # fmt: skip
+    cols = ["candidate", "capacity_kind", "capacity", "capacity_low", "capacity_high", "capacity_req_per_s",
+            "capacity_out_tok_per_s"]  # fmt: skip
+    return pd.DataFrame(list(rows.values()), columns=cols)
+
+
+def target_load_cost(target_rps: float, capacity_req_per_s: float | None, gpus: int, price: float | None,
+                     gpu_name: str | None) -> dict[str, Any]:  # fmt: skip
+    """What serving ``target_rps`` within the SLOs takes: whole replicas of ``gpus`` GPUs each (pure).
+
+    replicas = ceil(target / one replica's SLO capacity in requests/s); $/h = replicas x gpus x price.
+    Every value is None without a capacity; the cost is None without a price.
+    """
+    none = {"target_replicas": None, "target_gpus": None, "target_usd_per_hour": None, "target_load": None}
+    if not capacity_req_per_s or capacity_req_per_s <= 0:
+        return none
+    replicas = math.ceil(target_rps / capacity_req_per_s - 1e-9)
+    total = replicas * gpus
+    usd = total * price if price else None
+    text = (f"for {target_rps:g} requests/s within the SLOs: {total} × {gpu_name or 'GPU'}"
+            + (f", ${usd:,.2f}/h" if usd is not None else ""))  # fmt: skip
+    return {"target_replicas": replicas, "target_gpus": total, "target_usd_per_hour": usd, "target_load": text}
+
+
 def cost_frame(candidates: Sequence[Candidate], perf: Perf, sweep: pd.DataFrame, phases: Sequence[Phase],
-               fallback: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+               fallback: pd.DataFrame, capacity: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """Per candidate: the best SLO-meeting level and what serving costs there.
 
     Without a sweep (or when no level meets the SLOs) the generation phase's
-    throughput from ``fallback`` (the model summary) is used and labelled so.
+    throughput from ``fallback`` (the model summary) is used and labelled so. A searched
+    SLO capacity (``capacity``: :func:`capacity_frame`) is the basis when there is one, and
+    with ``perf.target_rps`` the cost of that load is added (:func:`target_load_cost`).
     """
+    rows = _cost_rows(candidates, perf, sweep, phases, fallback)
+    if capacity is None or capacity.empty:
+        return rows
+    cap = capacity.set_index("candidate")
+    for i, cand in enumerate(candidates):
+        if cand.name not in cap.index or is_nan(cap.loc[cand.name, "capacity_out_tok_per_s"]):
+            continue
+        c = cap.loc[cand.name]
+        kind = "c" if c.capacity_kind == "concurrency" else "r"
+        rows.loc[i, "cost_basis"] = f"SLO capacity {kind}{c.capacity:g} ({_g(c.capacity_low)}–{_g(c.capacity_high)})"
+        rows.loc[i, "best_out_tok_per_s"] = c.capacity_out_tok_per_s
+        rows.loc[i, "best_requests_per_s"] = c.capacity_req_per_s
+        price, gpus = price_per_gpu_hour(cand, perf), cand.gpus
+        fresh = cost_row(price, gpus, c.capacity_out_tok_per_s, c.capacity_req_per_s, 0.0,
+                         _tokens_per_answer(fallback, cand.name))  # fmt: skip
+        rows.loc[i, ["usd_per_mtok", "usd_per_1k_questions"]] = [fresh["usd_per_mtok"], fresh["usd_per_1k_questions"]]
+        if perf.target_rps:
+            for k, v in target_load_cost(perf.target_rps, c.capacity_req_per_s, gpus, price, perf.gpu).items():
+                rows.loc[i, k] = v
+    return rows
+
+
+def _g(v: Any) -> str:
+    return "?" if is_nan(v) else f"{v:g}"
+
+
+def is_nan(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _cost_rows(candidates: Sequence[Candidate], perf: Perf, sweep: pd.DataFrame, phases: Sequence[Phase],
+               fallback: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
     best = best_levels(sweep).set_index("candidate") if not sweep.empty else pd.DataFrame()
     rows = []
     for cand in candidates:

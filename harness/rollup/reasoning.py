@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from harness import timing as stats
 from harness.records import Variant
-from harness.rollup import perf_stats as stats
 
 CUT_OFF_ADVICE_SHARE = 0.05
 """Above this share of answers cut off while thinking, the report advises raising ``max_tokens``."""

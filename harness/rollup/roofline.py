@@ -27,7 +27,7 @@ from typing import Any
 
 from harness.inputs.gpus import GPU, GPUS, gpu
 from harness.modelshape import ModelShape
-from harness.rollup.perf_stats import usd_per_mtok
+from harness.timing import usd_per_mtok
 
 GIB = 2**30
 TP_SIZES = (1, 2, 4, 8)

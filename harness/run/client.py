@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from harness.records import Api, Request, RequestTiming
-from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, is_role_only
+from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text
 from harness.thinking import separate
 
 RETRY_STATUS = RETRYABLE_CODES
@@ -48,6 +48,8 @@ class Result(RequestTiming):
     text: str = ""
     finish_reason: str | None = None
     started_at: float = 0.0
+    started_mono: float = 0.0
+    """:func:`time.perf_counter` at the request's start (s): places its chunks on the machine's monotonic clock."""
     attempts: int = 0
     reasoning: str = ""
     """The thinking, apart from ``text`` (the answer)."""
@@ -195,38 +197,69 @@ class ModelClient:
     async def _stream(self, req: Request, out: Result) -> None:
         path = "/chat/completions" if req.api == "chat" else "/completions"
         out.started_at = time.time()
-        t0 = time.perf_counter()
-        last_content: float | None = None
-        parts: list[tuple[str, float]] = []
-        thoughts: list[str] = []
+        acc = AnswerBuilder(req.api, out, time.perf_counter())
         async with self._http.stream("POST", self.base_url + path, json=request_body(self.model, req)) as resp:
             if resp.status_code != 200:
                 body = (await resp.aread()).decode("utf-8", errors="replace")[:500]
-                msg = f"HTTP {resp.status_code}: {error_text(body)}"
-                raise (RetryableError if resp.status_code in RETRY_STATUS else FatalError)(msg)
+                raise_for_status(resp.status_code, body)
             async for chunk in ChunkStream(resp.aiter_lines()):
-                now = time.perf_counter()
-                text, finish = chunk_text(req.api, chunk)
-                # a token chunk (its text may still be empty); usage and role-only chunks are not
-                if chunk.get("choices") and not is_role_only(chunk):
-                    if last_content is None:
-                        out.ttft_ms = (now - t0) * 1000
-                    else:
-                        out.itl_ms.append((now - last_content) * 1000)
-                    last_content = now
-                    out.e2e_ms = (now - t0) * 1000
-                    parts.append((text, out.e2e_ms))
-                    thoughts.append(chunk_reasoning(chunk))
-                if finish:
-                    out.finish_reason = finish
-                usage = chunk.get("usage")
-                if usage:
-                    out.prompt_tokens = usage.get("prompt_tokens")
-                    out.output_tokens = usage.get("completion_tokens")
-                    out.reasoning_tokens = usage_reasoning_tokens(usage)
+                acc.add(chunk, time.perf_counter())
+        acc.finish()
+
+
+def raise_for_status(status: int, body: str) -> None:
+    """:class:`RetryableError` (429, 5xx, ...) or :class:`FatalError` for a reply that is not 200."""
+    msg = f"HTTP {status}: {error_text(body)}"
+    raise (RetryableError if status in RETRY_STATUS else FatalError)(msg)
+
+
+class AnswerBuilder:
+    """Builds a :class:`Result` from decoded chunks and the moments (``time.perf_counter`` s) they arrived.
+
+    The timing rules of the module docstring live here, so every HTTP stack times alike.
+    """
+
+    def __init__(self, api: Api, out: Result, t0: float):
+        self.api, self.out, self.t0 = api, out, t0
+        out.started_mono = t0
+        self.last_content: float | None = None
+        self.parts: list[tuple[str, float]] = []
+        self.thoughts: list[str] = []
+
+    def add(self, chunk: dict[str, Any], now: float) -> None:
+        """Account one decoded chunk that arrived at ``now`` (inlines chunk_text, is_role_only, chunk_reasoning)."""
+        out = self.out
+        choices = chunk.get("choices")
+        if choices:
+            choice = choices[0]
+            delta = choice.get("delta") or {}
+            finish = choice.get("finish_reason")
+            role_only = "role" in delta and finish is None and all(v is None for k, v in delta.items() if k != "role")
+            # a token chunk (its text may still be empty); usage and role-only chunks are not
+            if not role_only:
+                if self.last_content is None:
+                    out.ttft_ms = (now - self.t0) * 1000
+                else:
+                    out.itl_ms.append((now - self.last_content) * 1000)
+                self.last_content = now
+                out.e2e_ms = (now - self.t0) * 1000
+                text = delta.get("content") if self.api == "chat" else choice.get("text")
+                self.parts.append((text or "", out.e2e_ms))
+                self.thoughts.append(delta.get(REASONING_FIELDS[0]) or delta.get(REASONING_FIELDS[1]) or "")
+            if finish:
+                out.finish_reason = finish
+        usage = chunk.get("usage")
+        if usage:
+            out.prompt_tokens = usage.get("prompt_tokens")
+            out.output_tokens = usage.get("completion_tokens")
+            out.reasoning_tokens = usage_reasoning_tokens(usage)
+
+    def finish(self) -> None:
+        """Separate the thinking from the answer; :class:`RetryableError` when no chunk finished it."""
+        out = self.out
         if out.finish_reason is None:  # e.g. llama.cpp's server ends a stream a newer request interrupted
             raise RetryableError("stream ended without a finish reason: the server stopped the answer early")
-        sep = separate(parts, "".join(thoughts))
+        sep = separate(self.parts, "".join(self.thoughts))
         out.text, out.reasoning, out.reasoning_via = sep.answer, sep.reasoning, sep.via
         out.ttfat_ms, out.cut_off_thinking = sep.ttfat_ms, sep.cut_off
 

@@ -5,19 +5,34 @@ process (exponential gaps, seeded) and are not capped; with a concurrency
 level, that many requests are in flight at all times. Per-request timings come
 from the same streaming client the candidates are evaluated with, so the
 numbers describe the exact path the answers took.
+
+:func:`run_level_workers` is the load generator that keeps up at high chunk rates: the
+requests are split over worker processes, each with its own event loop (uvloop when
+installed) and an aiohttp client (:class:`~harness.run.perf.fastclient.FastClient`, the
+same timing rules), released together by a barrier. A Poisson schedule is drawn once and
+dealt out round-robin, so the arrival process is the one a single client would send.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import itertools
+import math
+import multiprocessing as mp
+import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from harness.records import RequestTiming, timing_fields
-from harness.run.client import ModelClient, Request, Result
+from harness.inputs.plan import LoadedPlan
+from harness.inputs.prompts import build_request
+from harness.records import RequestTiming, Sweep, timing_fields
+from harness.run.client import Api, ModelClient, Request, Result
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,11 @@ class LevelRun:
     results: list[Result]
     started_at: float
     wall_s: float
+    scheduled_mono: list[float | None] = field(default_factory=list)
+    """Per result: when its request was due (``time.perf_counter`` s; None at a concurrency level)."""
+    workers: int = 1
+    cpu_s: float | None = None
+    """CPU time (user + system, s) the client's processes spent on the level."""
 
 
 def timing(r: Result) -> RequestTiming:
@@ -82,3 +102,219 @@ async def run_level(
 
         await asyncio.gather(*(scheduled(i, r) for i, r in enumerate(requests)))
     return LevelRun(level, [r for r in results if r is not None], started_at, time.perf_counter() - t0)
+
+
+WORKER_STREAMS = 128
+"""Requests in flight one worker process carries before another is added (automatic worker count).
+
+Up to this many (or this rate) a single worker is the caller's own process and loop; above it,
+even a single worker is a process of its own on uvloop, which measured closer to the truth at
+256 streams than the caller's default loop (docs/performance.md, known truth)."""
+
+
+def auto_workers(level: Level, cpus: int | None = None) -> int:
+    """Worker processes for ``level``: one per :data:`WORKER_STREAMS` in flight, at most half the CPUs.
+
+    The other half is left to the server's own front end (vLLM's API server is one busy Python
+    process even when the model runs on GPUs): a client that starves it measures a slower
+    server. At a rate level the in-flight count is not known in advance; the rate stands in.
+    """
+    cpus = cpus or os.cpu_count() or 1
+    return max(1, min(cpus // 2, math.ceil(level.value / WORKER_STREAMS)))
+
+
+@dataclass(frozen=True)
+class Share:
+    """One worker's part of a level: request indices, the requests, their due offsets (s) or a cap."""
+
+    indices: list[int]
+    requests: list[Request]
+    offsets_s: list[float] | None
+    cap: int
+
+
+def deal(n: int, level: Level, workers: int, seed: int) -> list[tuple[list[int], list[float] | None, int]]:
+    """Split ``n`` requests over ``workers`` (pure): round-robin indices, their offsets, each one's cap.
+
+    A concurrency ``c`` is split as evenly as it goes (caps differ by at most one; no worker
+    gets a cap of 0 while it has requests). A rate keeps one Poisson schedule for all.
+    """
+    workers = max(1, min(workers, n, int(level.value) if level.kind == "concurrency" else n))
+    offsets = poisson_offsets_s(n, level.value, seed) if level.kind == "rate" else None
+    out = []
+    for w in range(workers):
+        idx = list(range(w, n, workers))
+        cap = (
+            int(level.value) // workers + (w < int(level.value) % workers) if level.kind == "concurrency" else len(idx)
+        )
+        out.append((idx, [offsets[i] for i in idx] if offsets else None, cap))
+    return out
+
+
+async def until(due: float) -> None:
+    """Sleep to ``due`` (``time.perf_counter`` s), never waking early: uvloop's timers round to 1 ms,
+    so the last millisecond is spent yielding to the loop."""
+    await asyncio.sleep(max(0.0, due - time.perf_counter() - 0.001))
+    while time.perf_counter() < due:
+        await asyncio.sleep(0)
+
+
+@contextlib.contextmanager
+def no_gc_pauses() -> Iterator[None]:
+    """No cyclic garbage collection while a level runs (as ``vllm bench serve`` freezes its heap):
+    a full collection over a large heap stalls the loop for milliseconds, and every chunk waiting
+    then is timed late. Collected once afterwards."""
+    gc.collect()
+    gc.freeze()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        gc.unfreeze()
+
+
+async def _drive(client: ModelClient, share: Share, t0: float) -> list[tuple[int, Result, float | None]]:
+    """Send a share's requests (at its cap, or each at ``t0 + offset``); (index, result, due) each."""
+    sem = asyncio.Semaphore(share.cap)
+
+    async def one(j: int) -> tuple[int, Result, float | None]:
+        due = t0 + share.offsets_s[j] if share.offsets_s is not None else None
+        if due is not None:
+            await until(due)
+        async with sem:
+            return share.indices[j], await client.generate(share.requests[j]), due
+
+    with no_gc_pauses():
+        return await asyncio.gather(*(one(j) for j in range(len(share.requests))))
+
+
+def _worker(conn: Any, barrier: Any, client_args: dict[str, Any], share: Share) -> None:
+    """A worker process: open a FastClient, wait at the barrier, drive the share, send back the results."""
+    from harness.run.perf.fastclient import FastClient
+
+    cpu0 = [0.0]
+
+    async def go() -> tuple[list[tuple[int, Result, float | None]], float]:
+        async with FastClient(**client_args) as client:
+            await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
+            t0 = time.perf_counter()
+            cpu0[0] = _cpu_s()
+            return await _drive(client, share, t0), t0
+
+    try:
+        import uvloop
+
+        results, t0 = uvloop.run(go())
+    except ImportError:
+        results, t0 = asyncio.run(go())
+    conn.send((results, t0, _cpu_s() - cpu0[0]))
+    conn.close()
+
+
+def _cpu_s() -> float:
+    usage = os.times()
+    return usage.user + usage.system
+
+
+async def run_level_workers(
+    base_url: str, model: str, api_key: str | None, requests: Sequence[Request], level: Level, *,
+    workers: int = 0, timeout_s: float = 120.0, retries: int = 0, seed: int = 0,
+    on_done: Callable[[int], None] | None = None,
+) -> LevelRun:  # fmt: skip
+    """Send every request at ``level`` from ``workers`` processes (0: :func:`auto_workers`).
+
+    Output tokens the server does not report are left None (count them afterwards with
+    :func:`harness.run.client.count_missing_tokens`). ``on_done(k)`` is called as each
+    worker's ``k`` results come back. Cancelling this coroutine stops the workers.
+    """
+    shares = deal(len(requests), level, workers or auto_workers(level), seed)
+    if len(shares) == 1 and level.value <= WORKER_STREAMS:  # light: this process and its loop, no start-up cost
+        return await _in_process(base_url, model, api_key, timeout_s, retries, requests, level, shares[0], on_done)
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(len(shares) + 1)
+    client_args = {"base_url": base_url, "model": model, "api_key": api_key, "timeout_s": timeout_s, "retries": retries}
+    procs, pipes = [], []
+    for idx, offs, cap in shares:
+        recv, send = ctx.Pipe(duplex=False)
+        share = Share(idx, [requests[i] for i in idx], offs, cap)
+        p = ctx.Process(target=_worker, args=(send, barrier, client_args, share), daemon=True)
+        p.start()
+        send.close()
+        procs.append(p)
+        pipes.append(recv)
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(None, barrier.wait)
+        started_at, t_start = time.time(), time.perf_counter()
+        got = await asyncio.gather(*(loop.run_in_executor(None, _receive, r, on_done) for r in pipes))
+    finally:
+        barrier.abort()  # frees a wait still pending when cancelled
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join(5)
+    return _merge(level, got, started_at, t_start, len(shares))
+
+
+async def _in_process(base_url: str, model: str, api_key: str | None, timeout_s: float, retries: int,
+                      requests: Sequence[Request], level: Level, dealt: tuple[list[int], list[float] | None, int],
+                      on_done: Callable[[int], None] | None) -> LevelRun:  # fmt: skip
+    from harness.run.perf.fastclient import FastClient
+
+    idx, offsets, cap = dealt
+    share = Share(idx, [requests[i] for i in idx], offsets, cap)
+    started_at = time.time()
+    async with FastClient(base_url, model, api_key, timeout_s, retries) as client:
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        results = await _drive(client, share, t0)
+        cpu = time.process_time() - cpu0
+    if on_done:
+        on_done(len(results))
+    return _merge(level, [(results, t0, cpu)], started_at, t0, 1)
+
+
+def _receive(
+    conn: Any, on_done: Callable[[int], None] | None
+) -> tuple[list[tuple[int, Result, float | None]], float, float]:
+    try:
+        out = conn.recv()
+    except EOFError:
+        raise RuntimeError("a load generator worker process died before sending its results") from None
+    if on_done:
+        on_done(len(out[0]))
+    return out  # type: ignore[no-any-return]
+
+
+def _merge(level: Level, got: list[tuple[list[tuple[int, Result, float | None]], float, float]], started_at: float,
+           t_start: float, workers: int) -> LevelRun:  # fmt: skip
+    """One LevelRun from the workers' results, in request order; wall from the first start to the last answer."""
+    rows = sorted((row for results, _, _ in got for row in results), key=lambda x: x[0])
+    results = [r for _, r, _ in rows]
+    t0 = min([t for _, t, _ in got] + [t_start])
+    ends = [r.started_mono + (r.e2e_ms or 0) / 1000 for r in results if r.started_mono]
+    wall = (max(ends) - t0) if ends else time.perf_counter() - t_start
+    return LevelRun(level, results, started_at, wall, scheduled_mono=[due for _, _, due in rows], workers=workers,
+                    cpu_s=sum(c for _, _, c in got))  # fmt: skip
+
+
+def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
+    """``requests_per_level`` prompts cycled from the plan's questions, fixed output length."""
+    s = lp.plan.sampling
+    pool = [(ls.qs, q) for ls in lp.sets for q in ls.qs.questions]
+    out = []
+    for i, (qs, q) in zip(range(sweep.requests_per_level), itertools.cycle(pool), strict=False):
+        req = build_request(api, qs, q, s, s.seed + i)
+        out.append(
+            Request(
+                **{
+                    **req.__dict__,
+                    "max_tokens": sweep.max_tokens or s.max_tokens,
+                    "stop": None,
+                    "ignore_eos": sweep.ignore_eos,
+                }
+            )
+        )
+    return out

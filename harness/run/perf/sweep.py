@@ -3,12 +3,14 @@
 Runs after a candidate's answers are generated, on the same server. Each level
 is written to ``loadtest.jsonl`` as one record when it completes, so a resumed
 run skips finished levels and reruns a level that was cut off (a partial level
-would mix two sessions' timings).
+would mix two sessions' timings). Levels are sent by the multi-process load generator
+(:func:`~harness.run.perf.loadgen.run_level_workers`); each record carries its validity
+guards (:mod:`harness.run.perf.guards`), and a rate level found over-saturated stops the
+higher rates of this session (they can only do worse).
 """
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +19,11 @@ from tqdm import tqdm
 
 from harness import aio
 from harness.inputs.plan import LoadedPlan
-from harness.inputs.prompts import build_request
 from harness.records import LoadLevel, Sweep
-from harness.run.client import Api, ModelClient, Request
-from harness.run.perf.loadgen import Level, LevelRun, run_level, timing
+from harness.run.client import Api, TokenCounter, count_missing_tokens
+from harness.run.perf.capacity_run import capacity_done, run_capacity
+from harness.run.perf.guards import guards
+from harness.run.perf.loadgen import Level, LevelRun, run_level_workers, sweep_requests, timing
 from harness.run.serving import Server
 from harness.run.tokens import token_counter
 from harness.run.watchdog import ServerGone, until_gone
@@ -32,30 +35,12 @@ def levels(sweep: Sweep) -> list[Level]:
     return [Level("concurrency", c) for c in sweep.concurrency] + [Level("rate", r) for r in sweep.request_rates]
 
 
-def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
-    """``requests_per_level`` prompts cycled from the plan's questions, fixed output length."""
-    s = lp.plan.sampling
-    pool = [(ls.qs, q) for ls in lp.sets for q in ls.qs.questions]
-    out = []
-    for i, (qs, q) in zip(range(sweep.requests_per_level), itertools.cycle(pool), strict=False):
-        req = build_request(api, qs, q, s, s.seed + i)
-        out.append(
-            Request(
-                **{
-                    **req.__dict__,
-                    "max_tokens": sweep.max_tokens or s.max_tokens,
-                    "stop": None,
-                    "ignore_eos": sweep.ignore_eos,
-                }
-            )
-        )
-    return out
-
-
 def to_record(candidate: str, run: LevelRun) -> LoadLevel:
     timings = [timing(r) for r in run.results]
+    checked = guards(run.level.kind, [r.started_mono for r in run.results], run.scheduled_mono or [None] * len(timings),
+                     [r.ttft_ms for r in run.results], run.wall_s, run.workers, run.cpu_s)  # fmt: skip
     return LoadLevel(candidate=candidate, level_id=run.level.id, kind=run.level.kind, value=run.level.value,  # type: ignore[arg-type]
-                     started_at=run.started_at, wall_s=run.wall_s, requests=timings)  # fmt: skip
+                     started_at=run.started_at, wall_s=run.wall_s, requests=timings, guards=checked)  # fmt: skip
 
 
 def levels_done(candidate: str, *run_dirs: Path) -> set[str]:
@@ -68,7 +53,8 @@ def sweep_pending(lp: LoadedPlan, candidate: str, run_dir: Path) -> bool:
     if sweep is None:
         return False
     done = levels_done(candidate, run_dir)
-    return any(lv.id not in done for lv in levels(sweep))
+    searching = sweep.capacity is not None and not capacity_done(candidate, run_dir)
+    return searching or any(lv.id not in done for lv in levels(sweep))
 
 
 def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path,
@@ -77,29 +63,48 @@ def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir:
     sweep = lp.plan.perf.sweep
     if sweep is None:
         return 0
-    path = RunDir(run_dir).loadtest
     done = levels_done(candidate, run_dir, *([done_dir] if done_dir else []))
     todo = [lv for lv in levels(sweep) if lv.id not in done]
-    if not todo:
-        return 0
+    count_tokens = token_counter(lp, next(c for c in lp.plan.candidates if c.name == candidate))
+    ran = _run_levels(lp, candidate, server, api, run_dir, log, show_progress, todo, count_tokens) if todo else 0
+    run_capacity(lp, candidate, server, api, run_dir, log, count_tokens)
+    return ran
+
+
+def _run_levels(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path, log: Callable[[str], None],
+                show_progress: bool, todo: list[Level], count_tokens: TokenCounter | None) -> int:  # fmt: skip
+    sweep = lp.plan.perf.sweep
+    assert sweep is not None
+    path = RunDir(run_dir).loadtest
     requests = sweep_requests(lp, api, sweep)
     log(f"[{candidate}] load sweep: {', '.join(lv.id for lv in todo)} × {len(requests)} requests")
     limits = lp.plan.limits
-    count_tokens = token_counter(lp, next(c for c in lp.plan.candidates if c.name == candidate))
     with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
                                           disable=not show_progress, file=sys.stderr) as bar:  # fmt: skip
+        ran, skip = 0, set[str]()
         for level in todo:
+            if level.id in skip:
+                continue
 
             async def go(level: Level = level) -> tuple[LevelRun | None, str | None]:
-                async with ModelClient(
-                    server.base_url, server.model, server.api_key, limits.request_timeout_s, 0,
-                    count_tokens=count_tokens,
-                ) as client:  # fmt: skip
-                    sent = run_level(client, requests, level, lp.plan.sampling.seed, lambda: bar.update(1))
-                    return await until_gone(server, limits.unresponsive_s, sent)
+                sent = run_level_workers(server.base_url, server.model, server.api_key, requests, level,
+                                         timeout_s=limits.request_timeout_s, seed=lp.plan.sampling.seed,
+                                         on_done=bar.update)  # fmt: skip
+                return await until_gone(server, limits.unresponsive_s, sent)
 
             run, stopped = aio.run(go())
             if run is None:
                 raise ServerGone(f"during the load sweep at {level.id}: {stopped}")
-            out.append(to_record(candidate, run))
-    return len(todo)
+            for r in run.results:
+                count_missing_tokens(r, count_tokens)
+            record = to_record(candidate, run)
+            out.append(record)
+            ran += 1
+            for problem in record.guards.problems if record.guards else []:
+                log(f"[{candidate}] {level.id}: {problem}")
+            if level.kind == "rate" and record.guards and record.guards.oversaturated:
+                skip |= {lv.id for lv in todo if lv.kind == "rate" and lv.value > level.value}
+                if skip:
+                    log(f"[{candidate}] over-saturated at {level.id}: higher rates skipped this session "
+                        f"({', '.join(sorted(skip))})")  # fmt: skip
+    return ran

@@ -1,0 +1,99 @@
+"""The SLO capacity search against a running server (I/O): ``perf.sweep.capacity``.
+
+Runs after the sweep's levels, on the same server: :class:`~harness.run.perf.capacity.CapacitySearch`
+picks each point, every run of it is one level sent by the multi-process load generator and
+judged by :func:`~harness.rollup.perf_summary.phase_stats` against the plan's SLOs. One
+:class:`~harness.records.CapacityRecord` per candidate goes to ``capacity.jsonl``; a resumed
+run skips a candidate already there (a cut-off search starts over).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness import aio
+from harness.inputs.plan import LoadedPlan
+from harness.records import CapacityRecord
+from harness.run.client import Api, TokenCounter, count_missing_tokens
+from harness.run.perf.capacity import Capacity, CapacitySearch
+from harness.run.perf.loadgen import Level, LevelRun, run_level_workers, sweep_requests, timing
+from harness.run.serving import Server
+from harness.run.watchdog import ServerGone, until_gone
+from harness.rundir import RunDir
+from harness.store import JsonlAppender
+from harness.timing import phase_stats
+
+WAVES = 3
+"""A concurrency point sends at least this many times its concurrency in requests (a steady state)."""
+
+
+def capacity_done(candidate: str, run_dir: Path) -> bool:
+    return any(r.candidate == candidate for r in RunDir(run_dir).read_capacity())
+
+
+def run_capacity(
+    lp: LoadedPlan,
+    candidate: str,
+    server: Server,
+    api: Api,
+    run_dir: Path,
+    log: Callable[[str], None],
+    count_tokens: TokenCounter | None = None,
+) -> CapacityRecord | None:
+    """Search ``candidate``'s SLO capacity unless recorded already; the record, or None when not asked for."""
+
+    sweep = lp.plan.perf.sweep
+    if sweep is None or sweep.capacity is None or capacity_done(candidate, run_dir):
+        return None
+    search = CapacitySearch(sweep.capacity, start=1, limit=sweep.capacity_limit)
+    probes: dict[float, list[dict[str, Any]]] = {}
+    while (value := search.next_value()) is not None:
+        level = Level(sweep.capacity, value)
+        n = max(sweep.requests_per_level, int(value) * WAVES if sweep.capacity == "concurrency" else 0)
+        requests = sweep_requests(lp, api, sweep.model_copy(update={"requests_per_level": n}))
+        runs = [_probe(lp, server, requests, level, count_tokens, k) for k in range(sweep.capacity_repeats)]
+        probes[value] = runs
+        search.record(value, [r["met"] for r in runs])
+        log(f"[{candidate}] capacity search: {level.id} met the SLOs in {sum(r['met'] for r in runs)} "
+            f"of {len(runs)} runs")  # fmt: skip
+    record = to_capacity_record(candidate, search.result(), probes)
+    with JsonlAppender(RunDir(run_dir).capacity) as out:
+        out.append(record)
+    return record
+
+
+def _probe(lp: LoadedPlan, server: Server, requests: list[Any], level: Level, count_tokens: TokenCounter | None,
+           k: int) -> dict[str, Any]:  # fmt: skip
+    limits = lp.plan.limits
+
+    async def go() -> tuple[LevelRun | None, str | None]:
+        sent = run_level_workers(server.base_url, server.model, server.api_key, requests, level,
+                                 timeout_s=limits.request_timeout_s, seed=lp.plan.sampling.seed + k)  # fmt: skip
+        return await until_gone(server, limits.unresponsive_s, sent)
+
+    run, stopped = aio.run(go())
+    if run is None:
+        raise ServerGone(f"during the capacity search at {level.id}: {stopped}")
+    for r in run.results:
+        count_missing_tokens(r, count_tokens)
+    stats = phase_stats([timing(r) for r in run.results], run.wall_s, lp.plan.perf.slo)
+    return {"met": bool(stats["meets_slo"]), "goodput_req_per_s": stats["goodput_req_per_s"],
+            "out_tok_per_s": stats["out_tok_per_s"], "slo_attainment": stats["slo_attainment"]}  # fmt: skip
+
+
+def to_capacity_record(candidate: str, cap: Capacity, probes: dict[float, list[dict[str, Any]]]) -> CapacityRecord:
+    """The record of a finished search (pure): the estimate's figures are medians over its runs."""
+    at = probes.get(cap.estimate, []) if cap.estimate is not None else []
+
+    def median(key: str) -> float | None:
+        vals = [r[key] for r in at if r.get(key) is not None]
+        return statistics.median(vals) if vals else None
+
+    points = [{"value": v, "met": [r["met"] for r in runs], "goodput_req_per_s": [r["goodput_req_per_s"] for r in runs],
+               "out_tok_per_s": [r["out_tok_per_s"] for r in runs]} for v, runs in sorted(probes.items())]  # fmt: skip
+    return CapacityRecord(candidate=candidate, kind=cap.kind, estimate=cap.estimate, lower=cap.lower,  # type: ignore[arg-type]
+                          upper=cap.upper, requests_per_s=median("goodput_req_per_s"),
+                          out_tok_per_s=median("out_tok_per_s"), points=points)  # fmt: skip

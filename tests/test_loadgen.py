@@ -1,0 +1,416 @@
+"""The load generator that keeps up: work split over processes, the aiohttp client, the known-truth figures.
+
+Pure parts (dealing a level out, the ideal throughput, lag per chunk) with hand-worked
+values; the client against tests/fake_server.py (stream faults) and against the truth
+server (harness/run/perf/truth_server.py) in its own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
+
+from harness.run import client as client_mod
+from harness.run.client import Request, Result
+from harness.run.perf.fastclient import FastClient
+from harness.run.perf.known_truth import Answer, ServedRecord, chunk_lags_ms, figures, ideal_tok_per_s
+from harness.run.perf.loadgen import Level, auto_workers, deal, poisson_offsets_s, run_level_workers
+from harness.run.perf.truth_server import Timing, schedule
+from harness.rundir import RunDir
+
+CHAT = Request(api="chat", messages=[{"role": "user", "content": "hi"}], max_tokens=32)
+USAGE = json.dumps({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 9}})
+
+
+# ---------------------------------------------------------------- dealing a level out (pure)
+
+
+def test_a_concurrency_is_split_as_evenly_as_it_goes_and_requests_round_robin() -> None:
+    shares = deal(7, Level("concurrency", 5), 2, seed=0)
+    assert [s[0] for s in shares] == [[0, 2, 4, 6], [1, 3, 5]]
+    assert [s[2] for s in shares] == [3, 2]  # 5 in flight: 3 + 2
+    assert all(s[1] is None for s in shares)
+
+
+def test_no_worker_gets_a_cap_of_zero() -> None:
+    shares = deal(10, Level("concurrency", 1), 4, seed=0)
+    assert len(shares) == 1 and shares[0][2] == 1 and shares[0][0] == list(range(10))
+
+
+def test_a_rate_keeps_one_poisson_schedule_dealt_round_robin() -> None:
+    shares = deal(5, Level("rate", 4.0), 2, seed=3)
+    whole = poisson_offsets_s(5, 4.0, 3)
+    merged = {i: o for idx, offs, _ in shares for i, o in zip(idx, offs or [], strict=True)}
+    assert merged == dict(enumerate(whole))
+    assert [s[2] for s in shares] == [3, 2]  # a rate is uncapped: a worker may have all its requests in flight
+
+
+def test_automatic_workers_one_per_128_streams_at_most_half_the_cpus() -> None:
+    assert auto_workers(Level("concurrency", 16), cpus=8) == 1
+    assert auto_workers(Level("concurrency", 129), cpus=8) == 2
+    assert auto_workers(Level("concurrency", 1024), cpus=8) == 4  # half of 8; 8 by the streams
+    assert auto_workers(Level("concurrency", 1024), cpus=2) == 1  # the other core is the server's
+
+
+# ---------------------------------------------------------------- known-truth figures (pure)
+
+
+def test_ideal_throughput_of_a_concurrency_is_whole_waves_of_one_request() -> None:
+    t = Timing(ttft_ms=50, itl_ms=10, tokens=3)  # one request: 50 + 2 x 10 = 70 ms
+    assert ideal_tok_per_s("concurrency", 2, 3, t) == pytest.approx(9 / 0.14)  # 2 waves
+    assert ideal_tok_per_s("rate", 10, 11, t) == pytest.approx(33 / 1.07)  # 10 gaps of 0.1 s + 70 ms
+
+
+def test_lag_is_reception_minus_real_send_per_chunk() -> None:
+    served = ServedRecord(
+        0, arrival=100.0, scheduled=schedule(100.0, Timing(50, 10, 3)), sent=[100.050, 100.060, 100.070]
+    )
+    a = Answer(start_s=99.999, ttft_ms=52.0, itl_ms=[10.0, 11.0], text="<0> t t", output_tokens=3)
+    # received at 100.051, 100.061, 100.072
+    assert chunk_lags_ms(a, served) == pytest.approx([1.0, 1.0, 2.0])
+    f = figures("x", "c1", "concurrency", 1, [a], [served], wall_s=0.073, truth=Timing(50, 10, 3))
+    assert f.matched == 1 and f.completed == 1
+    assert f.lag_ms["p50"] == pytest.approx(1.0) and f.lag_ms["p99"] == pytest.approx(1.98)
+    assert f.send_delay_ms["p50"] == pytest.approx(1.0)
+    assert f.ttft_nominal_err_ms["p50"] == pytest.approx(2.0)
+    assert f.itl_nominal_err_ms["p50"] == pytest.approx(0.5)  # gaps 10 and 11: median 10.5
+    # the server was exactly on time here, so the error against what it did is the same
+    assert f.ttft_err_ms["p50"] == pytest.approx(2.0) and f.itl_err_ms["p50"] == pytest.approx(0.5)
+    assert f.server_late_ms["p50"] == pytest.approx(0.0, abs=1e-6)
+    assert f.share_of_ideal == pytest.approx((3 / 0.073) / (3 / 0.07))
+
+
+def test_error_is_against_what_the_server_really_did() -> None:
+    late = ServedRecord(0, arrival=10.0, scheduled=schedule(10.0, Timing(50, 10, 2)), sent=[10.060, 10.075])
+    a = Answer(start_s=10.0, ttft_ms=61.0, itl_ms=[15.0], text="<0> t", output_tokens=2)
+    f = figures("x", "c1", "concurrency", 1, [a], [late], wall_s=0.08, truth=Timing(50, 10, 2))
+    assert f.ttft_err_ms["p50"] == pytest.approx(1.0)  # the server sent at 60 ms; the client saw 61
+    assert f.ttft_nominal_err_ms["p50"] == pytest.approx(11.0)
+    assert f.itl_err_ms["p50"] == pytest.approx(0.0, abs=1e-6) and f.itl_nominal_err_ms["p50"] == pytest.approx(5.0)
+    assert f.server_late_ms["p50"] == pytest.approx(12.5)  # due at 50 and 60 ms, sent at 60 and 75
+
+
+def test_a_failed_or_unmatched_answer_adds_no_lag() -> None:
+    served = ServedRecord(4, 0.0, [0.05], [0.05])
+    answers = [Answer(0.0, None, [], "", None, ok=False), Answer(0.0, 51.0, [], "<9>", 1)]
+    f = figures("x", "c2", "concurrency", 2, answers, [served], 1.0, Timing(50, 10, 1))
+    assert (f.completed, f.matched, f.lag_ms["p50"]) == (1, 0, None)
+
+
+# ---------------------------------------------------------------- the aiohttp client on a real socket
+
+
+def ask(replies: list[Reply], retries: int = 1) -> tuple[Result, int]:
+    with fake_server(lambda n: replies[min(n, len(replies)) - 1]) as srv:
+
+        async def go() -> Result:
+            async with FastClient(srv.base_url, "m", None, 10.0, retries) as c:
+                return await c.generate(CHAT)
+
+        return asyncio.run(go()), len(srv.requests)
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_mod, "BACKOFF_BASE_S", 0.0)
+
+
+def test_fast_client_reads_a_stream_like_the_model_client() -> None:
+    body = b": ping\n\n" + sse_bytes(chunk(role=True), chunk("年假5天，"), "", chunk("严禁短接，应停机报修。", "stop"),
+                                     USAGE, "[DONE]")  # fmt: skip
+    res, n = ask([Reply([(0.0, body)])])
+    assert (res.error, res.text, res.output_tokens, res.finish_reason, n) == (None, ANSWER, 9, "stop", 1)
+    assert len(res.itl_ms) == 1  # two token chunks; the role-only chunk and the keep-alive are none
+
+
+def test_a_chunk_is_timed_when_its_last_byte_arrives() -> None:
+    first = sse_bytes(chunk("年假5天，"))
+    second = sse_bytes(chunk("严禁短接，应停机报修。", "stop"), USAGE, "[DONE]")
+    cut = len(second) // 3
+    res, _ = ask([Reply([(0.0, first), (0.0, second[:cut]), (0.3, second[cut:])])])
+    assert res.error is None and res.text == ANSWER
+    assert res.itl_ms[0] >= 290  # the second chunk was only whole 0.3 s later
+
+
+def test_a_stream_cut_before_done_is_retried_then_reported() -> None:
+    body = sse_bytes(chunk("年假", None))
+    res, n = ask([Reply([(0.0, body)])], retries=1)
+    assert n == 2 and res.error is not None and "before [DONE]" in res.error
+
+
+def test_the_servers_error_event_is_its_message() -> None:
+    body = b'event: error\ndata: {"error": {"message": "model overloaded", "code": 400}}\n\n'
+    res, n = ask([Reply([(0.0, body)])])
+    assert n == 1 and res.error is not None and "model overloaded" in res.error
+
+
+def test_a_429_is_retried() -> None:
+    busy = Reply([(0.0, b'{"error": {"message": "busy"}}')], status=429, content_type="application/json")
+    ok = Reply([(0.0, sse_bytes(chunk(ANSWER, "stop"), USAGE, "[DONE]"))])
+    res, n = ask([busy, ok])
+    assert (res.error, res.text, n) == (None, ANSWER, 2)
+
+
+# ---------------------------------------------------------------- worker processes against the truth server
+
+
+@pytest.fixture(scope="module")
+def truth_url() -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port),
+                             "--ttft-ms", "50", "--itl-ms", "5"], stdout=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/truth", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait()
+
+
+def truth(url: str) -> list[dict[str, object]]:
+    with urllib.request.urlopen(url + "/truth", timeout=10) as r:
+        return json.load(r)["requests"]  # type: ignore[no-any-return]
+
+
+def requests(n: int, tokens: int) -> list[Request]:
+    return [Request(api="chat", messages=[{"role": "user", "content": str(i)}], max_tokens=tokens) for i in range(n)]
+
+
+def test_two_workers_run_every_request_once_in_order(truth_url: str) -> None:
+    truth(truth_url)
+    run = asyncio.run(run_level_workers(truth_url + "/v1", "fake", None, requests(6, 4), Level("concurrency", 3),
+                                        workers=2, timeout_s=30))  # fmt: skip
+    served = truth(truth_url)
+    assert run.workers == 2 and len(run.results) == 6 and len(served) == 6
+    assert all(r.error is None and r.output_tokens == 4 and len(r.itl_ms) == 3 for r in run.results)
+    assert len({r.text for r in run.results}) == 6  # each answer carries its own request number
+    assert all(r.ttft_ms is not None and r.ttft_ms >= 50 for r in run.results)
+    assert run.scheduled_mono == [None] * 6
+    # two waves of 50 + 3 x 5 = 65 ms at the least
+    assert run.wall_s >= 0.13
+    assert run.cpu_s is not None and run.cpu_s > 0
+
+
+def test_a_rate_level_sends_each_request_on_its_schedule(truth_url: str) -> None:
+    run = asyncio.run(run_level_workers(truth_url + "/v1", "fake", None, requests(8, 2), Level("rate", 20.0),
+                                        workers=2, timeout_s=30, seed=1))  # fmt: skip
+    assert all(r.error is None for r in run.results)
+    delays = [r.started_mono - due for r, due in zip(run.results, run.scheduled_mono, strict=True) if due is not None]
+    assert len(delays) == 8
+    assert min(delays) >= 0  # never early
+    offsets = poisson_offsets_s(8, 20.0, 1)
+    spans = [due - run.scheduled_mono[0] for due in run.scheduled_mono if due is not None]  # type: ignore[operator]
+    # the schedule is the single Poisson draw (each worker starts its clock at the barrier: within a few ms)
+    assert spans == pytest.approx(offsets, abs=0.05)
+
+
+# ---------------------------------------------------------------- validity guards (pure) and the sweep
+
+
+def test_a_send_more_than_10_ms_behind_its_schedule_is_late() -> None:
+    from harness.run.perf.guards import guards
+
+    g = guards("rate", [1.0, 2.012, 3.004], [1.0, 2.0, 3.0], [50.0, 50.0, 50.0], wall_s=3.0, workers=1, cpu_s=0.3)
+    assert g.late_sends == 1 and g.dispatch_delay_ms["max"] == pytest.approx(12.0)
+    assert g.dispatch_delay_ms["p50"] == pytest.approx(4.0)
+    assert g.client_cpu_frac == pytest.approx(0.1) and len(g.problems) == 1 and "behind schedule" in g.problems[0]
+
+
+def test_a_client_at_90_percent_cpu_per_worker_is_saturated() -> None:
+    from harness.run.perf.guards import guards
+
+    g = guards("concurrency", [1.0, 1.1], [None, None], [50.0, 60.0], wall_s=1.0, workers=2, cpu_s=1.8)
+    assert g.dispatch_delay_ms == {} and g.late_sends == 0
+    assert g.client_cpu_frac == pytest.approx(0.9) and "client CPU 90%" in g.problems[0]
+
+
+def test_ttft_that_keeps_growing_through_the_level_is_over_saturation() -> None:
+    from harness.run.perf.guards import guards
+
+    started = [float(i) for i in range(9)]
+    growing = [100.0] * 3 + [400.0] * 3 + [700.0] * 3  # last third 7x the first, +600 ms
+    g = guards("rate", started, [None] * 9, growing, wall_s=9.0, workers=1, cpu_s=None)
+    assert (g.ttft_growth, g.oversaturated) == (pytest.approx(7.0), True)
+    mild = [100.0] * 6 + [250.0] * 3  # 2.5x but only +150 ms: noise at this scale
+    assert guards("rate", started, [None] * 9, mild, 9.0, 1, None).oversaturated is False
+    assert guards("rate", started[:5], [None] * 5, growing[:5], 9.0, 1, None).ttft_growth is None  # too few
+
+
+def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: Path) -> None:
+    import yaml
+
+    from harness.inputs.plan import load_plan
+    from harness.run.perf.sweep import run_sweep
+    from harness.run.serving import Server
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "name": "sweep-guards",
+        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": truth_url + "/v1"}}],
+        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+        "perf": {"sweep": {"concurrency": [2], "request_rates": [20], "requests_per_level": 6, "max_tokens": 3}},
+    }))  # fmt: skip
+    server = Server(base_url=truth_url + "/v1", model="a", api_key=None, managed=False)
+    assert run_sweep(load_plan(plan), "a", server, "chat", tmp_path, lambda msg: None, show_progress=False) == 2
+    c2, r20 = RunDir(tmp_path).read_levels()
+    assert (c2.level_id, r20.level_id) == ("c2", "r20")
+    assert all(t.error is None and t.output_tokens == 3 for t in c2.requests + r20.requests)
+    assert c2.guards is not None and c2.guards.dispatch_delay_ms == {} and c2.guards.workers == 1
+    assert r20.guards is not None and set(r20.guards.dispatch_delay_ms) == {"p50", "p99", "max"}
+    assert r20.guards.dispatch_delay_ms["p50"] is not None and r20.guards.dispatch_delay_ms["p50"] >= 0
+
+
+# ---------------------------------------------------------------- capacity search against a simulated server (pure)
+
+
+def test_a_clean_boundary_is_bracketed_then_bisected_to_one_stream() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    probed: list[float] = []
+
+    def run(v: float) -> bool:
+        probed.append(v)
+        return v <= 37
+
+    cap = search(CapacitySearch("concurrency", start=1, limit=1024), run, repeats=1)
+    assert probed == [1, 2, 4, 8, 16, 32, 64, 48, 40, 36, 38, 37]
+    assert (cap.estimate, cap.lower, cap.upper) == (37, 37, 38)
+
+
+def test_a_noisy_point_widens_the_interval_but_a_majority_still_passes() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    noisy = {37: iter([True, False, True])}
+
+    def run(v: float) -> bool:
+        return next(noisy[v]) if v in noisy else v <= 37
+
+    cap = search(CapacitySearch("concurrency"), run, repeats=3)
+    assert cap.estimate == 37  # 2 of 3 runs met the SLOs
+    assert (cap.lower, cap.upper) == (36, 38)  # 37 is not sure either way
+
+
+def test_a_rate_is_bisected_to_a_share_of_itself() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    cap = search(CapacitySearch("rate", start=1, limit=100, resolution=0.1), lambda v: v <= 5.3, repeats=2)
+    # 1, 2, 4 pass, 8 fails; 6 fails, 5 passes, 5.5 fails: 5.5 - 5 <= 10% of 5, done
+    assert [p.value for p in cap.points] == [1, 2, 4, 5, 5.5, 6, 8]
+    assert (cap.estimate, cap.lower, cap.upper) == (5, 5, 5.5)
+
+
+def test_a_server_that_fails_the_first_point_has_no_capacity() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    cap = search(CapacitySearch("concurrency", start=1), lambda v: False, repeats=3)
+    assert (cap.estimate, cap.lower, cap.upper, len(cap.points)) == (None, None, 1, 1)
+
+
+def test_the_search_stops_at_its_limit_without_an_upper_bound() -> None:
+    from harness.run.perf.capacity import CapacitySearch, search
+
+    cap = search(CapacitySearch("concurrency", start=1, limit=10), lambda v: True, repeats=1)
+    assert [p.value for p in cap.points] == [1, 2, 4, 8, 10]
+    assert (cap.estimate, cap.upper) == (10, None)
+
+
+@pytest.fixture(scope="module")
+def batch4_url() -> Iterator[str]:
+    """A truth server that streams 4 requests at once (TTFT 100 ms, ITL 10 ms, 3 tokens) and queues the rest."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port),
+                             "--ttft-ms", "100", "--itl-ms", "10", "--tokens", "3", "--max-running", "4"],
+                            stdout=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/truth", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait()
+
+
+def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_path: Path) -> None:
+    """At 4 streams no request waits (TTFT ~100 ms); at 5 or more, one in five waits a whole answer (~220 ms),
+    over the 170 ms TTFT limit for more than 5 % of the requests: the capacity is 4, between 4 and 5."""
+    import yaml
+
+    from harness.inputs.plan import load_plan
+    from harness.run.perf.sweep import run_sweep, sweep_pending
+    from harness.run.serving import Server
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "name": "capacity",
+        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": batch4_url + "/v1"}}],
+        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+        "perf": {"slo": {"ttft_ms": 170}, "sweep": {
+            "concurrency": [], "requests_per_level": 4, "max_tokens": 3,
+            "capacity": "concurrency", "capacity_repeats": 1, "capacity_limit": 8}},
+    }))  # fmt: skip
+    lp = load_plan(plan)
+    assert sweep_pending(lp, "a", tmp_path)
+    server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
+    run_sweep(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False)
+    (cap,) = RunDir(tmp_path).read_capacity()
+    assert [p["value"] for p in cap.points] == [1, 2, 4, 5, 6, 8]  # doubled to 8, then 6, 5
+    assert (cap.estimate, cap.lower, cap.upper) == (4, 4, 5)
+    assert cap.requests_per_s is not None and cap.requests_per_s > 0
+    assert not sweep_pending(lp, "a", tmp_path)  # a resumed run does not search again
+
+
+def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path: Path) -> None:
+    """40 requests in 0.2 s to a server that answers 4 per 120 ms: the last wait ~1 s, the first ~0.1 s."""
+    import yaml
+
+    from harness.inputs.plan import load_plan
+    from harness.run.perf.sweep import run_sweep
+    from harness.run.serving import Server
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "name": "oversaturated",
+        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": batch4_url + "/v1"}}],
+        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+        "perf": {"sweep": {"concurrency": [], "request_rates": [200, 400], "requests_per_level": 40, "max_tokens": 3}},
+    }))  # fmt: skip
+    logged: list[str] = []
+    server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
+    assert run_sweep(load_plan(plan), "a", server, "chat", tmp_path, logged.append, show_progress=False) == 1
+    (r200,) = RunDir(tmp_path).read_levels()
+    assert r200.level_id == "r200" and r200.guards is not None and r200.guards.oversaturated
+    assert any("higher rates skipped" in line and "r400" in line for line in logged)
+
+
+def test_fast_client_reads_the_completions_api() -> None:
+    text = json.dumps({"choices": [{"index": 0, "text": ANSWER, "finish_reason": "length"}]}, ensure_ascii=False)
+    with fake_server(lambda n: Reply([(0.0, sse_bytes(text, USAGE, "[DONE]"))])) as srv:
+
+        async def go() -> Result:
+            async with FastClient(srv.base_url, "m", None, 10.0, 0) as c:
+                return await c.generate(Request(api="completions", prompt="年假几天？", max_tokens=8))
+
+        got = asyncio.run(go())
+        assert (got.text, got.finish_reason, got.output_tokens) == (ANSWER, "length", 9)
+        assert json.loads(srv.requests[0])["prompt"] == "年假几天？"
