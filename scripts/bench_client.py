@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from harness.run.client import ModelClient, Request  # noqa: E402
 from harness.run.perf.known_truth import Answer, Figures, ServedRecord, figures  # noqa: E402
-from harness.run.perf.loadgen import Level, LevelRun, run_level, run_level_workers  # noqa: E402
+from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level, run_level_workers  # noqa: E402
 from harness.run.perf.truth_server import Timing  # noqa: E402
 
 DEFAULT_LEVELS = "c16,c64,c256,c1024,r200"
@@ -109,8 +109,8 @@ def run_harness(base: str, level: Level, n: int, args: argparse.Namespace, tool:
     if tool == "httpx":
         run = asyncio.run(single())
     else:
-        run = asyncio.run(run_level_workers(base + "/v1", "fake", None, reqs, level, workers=args.workers,
-                                            timeout_s=600))  # fmt: skip
+        run = asyncio.run(run_level_workers(LoadTarget(base + "/v1", "fake", timeout_s=600), reqs, level,
+                                            workers=args.workers))  # fmt: skip
     answers = [Answer(r.started_mono, r.ttft_ms, r.itl_ms, r.text, r.output_tokens, r.error is None)
                for r in run.results]  # fmt: skip
     return answers, run.wall_s

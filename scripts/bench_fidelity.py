@@ -31,7 +31,7 @@ from harness.inputs.questions import load_question_set  # noqa: E402
 from harness.inputs.variants import framings  # noqa: E402
 from harness.records import Candidate, Slo, Variant, VllmArgs  # noqa: E402
 from harness.run.client import Request  # noqa: E402
-from harness.run.perf.loadgen import Level, run_level_workers, timing  # noqa: E402
+from harness.run.perf.loadgen import Level, LoadTarget, run_level_workers, timing  # noqa: E402
 from harness.run.serving import Server, start_vllm  # noqa: E402
 from harness.timing import phase_stats  # noqa: E402
 
@@ -76,8 +76,8 @@ def run_harness(server: Server, texts: list[str], args: argparse.Namespace) -> d
     requests = [Request(api="chat", messages=[{"role": "user", "content": t}], max_tokens=args.output_len,
                         temperature=0.0, ignore_eos=True) for t in texts]  # fmt: skip
 
-    run = asyncio.run(run_level_workers(server.base_url, server.model, server.api_key, requests,
-                                        Level("concurrency", args.concurrency), timeout_s=600))  # fmt: skip
+    run = asyncio.run(run_level_workers(LoadTarget(server.base_url, server.model, server.api_key, 600), requests,
+                                        Level("concurrency", args.concurrency)))  # fmt: skip
     timings = [timing(r) for r in run.results]
     stats = phase_stats(timings, run.wall_s, Slo())
     return {m: stats[m] for m in METRICS} | {"completed": len(timings) - stats["failed"]}

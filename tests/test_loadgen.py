@@ -24,7 +24,7 @@ from harness.run import client as client_mod
 from harness.run.client import Request, Result
 from harness.run.perf.fastclient import FastClient
 from harness.run.perf.known_truth import Answer, ServedRecord, chunk_lags_ms, figures, ideal_tok_per_s
-from harness.run.perf.loadgen import Level, auto_workers, deal, poisson_offsets_s, run_level_workers
+from harness.run.perf.loadgen import Level, LoadTarget, auto_workers, deal, poisson_offsets_s, run_level_workers
 from harness.run.perf.truth_server import Timing, schedule
 from harness.rundir import RunDir
 
@@ -194,8 +194,8 @@ def requests(n: int, tokens: int) -> list[Request]:
 
 def test_two_workers_run_every_request_once_in_order(truth_url: str) -> None:
     truth(truth_url)
-    run = asyncio.run(run_level_workers(truth_url + "/v1", "fake", None, requests(6, 4), Level("concurrency", 3),
-                                        workers=2, timeout_s=30))  # fmt: skip
+    run = asyncio.run(run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(6, 4),
+                                        Level("concurrency", 3), workers=2))  # fmt: skip
     served = truth(truth_url)
     assert run.workers == 2 and len(run.results) == 6 and len(served) == 6
     assert all(r.error is None and r.output_tokens == 4 and len(r.itl_ms) == 3 for r in run.results)
@@ -208,8 +208,8 @@ def test_two_workers_run_every_request_once_in_order(truth_url: str) -> None:
 
 
 def test_a_rate_level_sends_each_request_on_its_schedule(truth_url: str) -> None:
-    run = asyncio.run(run_level_workers(truth_url + "/v1", "fake", None, requests(8, 2), Level("rate", 20.0),
-                                        workers=2, timeout_s=30, seed=1))  # fmt: skip
+    run = asyncio.run(run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(8, 2),
+                                        Level("rate", 20.0), workers=2, seed=1))  # fmt: skip
     assert all(r.error is None for r in run.results)
     delays = [r.started_mono - due for r, due in zip(run.results, run.scheduled_mono, strict=True) if due is not None]
     assert len(delays) == 8
@@ -257,6 +257,7 @@ def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: 
 
     from harness.inputs.plan import load_plan
     from harness.run.perf.sweep import run_sweep
+    from harness.run.served import Served
     from harness.run.serving import Server
 
     plan = tmp_path / "plan.yaml"
@@ -267,7 +268,7 @@ def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: 
         "perf": {"sweep": {"concurrency": [2], "request_rates": [20], "requests_per_level": 6, "max_tokens": 3}},
     }))  # fmt: skip
     server = Server(base_url=truth_url + "/v1", model="a", api_key=None, managed=False)
-    assert run_sweep(load_plan(plan), "a", server, "chat", tmp_path, lambda msg: None, show_progress=False) == 2
+    assert run_sweep(Served(load_plan(plan), "a", server, "chat", tmp_path, lambda msg: None, show_progress=False)) == 2
     c2, r20 = RunDir(tmp_path).read_levels()
     assert (c2.level_id, r20.level_id) == ("c2", "r20")
     assert all(t.error is None and t.output_tokens == 3 for t in c2.requests + r20.requests)
@@ -358,6 +359,7 @@ def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_pat
 
     from harness.inputs.plan import load_plan
     from harness.run.perf.sweep import run_sweep, sweep_pending
+    from harness.run.served import Served
     from harness.run.serving import Server
 
     plan = tmp_path / "plan.yaml"
@@ -372,7 +374,7 @@ def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_pat
     lp = load_plan(plan)
     assert sweep_pending(lp, "a", tmp_path)
     server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
-    run_sweep(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False)
+    run_sweep(Served(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False))
     (cap,) = RunDir(tmp_path).read_capacity()
     assert [p["value"] for p in cap.points] == [1, 2, 4, 5, 6, 8]  # doubled to 8, then 6, 5
     assert (cap.estimate, cap.lower, cap.upper) == (4, 4, 5)
@@ -386,6 +388,7 @@ def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path
 
     from harness.inputs.plan import load_plan
     from harness.run.perf.sweep import run_sweep
+    from harness.run.served import Served
     from harness.run.serving import Server
 
     plan = tmp_path / "plan.yaml"
@@ -397,7 +400,7 @@ def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path
     }))  # fmt: skip
     logged: list[str] = []
     server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
-    assert run_sweep(load_plan(plan), "a", server, "chat", tmp_path, logged.append, show_progress=False) == 1
+    assert run_sweep(Served(load_plan(plan), "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1
     (r200,) = RunDir(tmp_path).read_levels()
     assert r200.level_id == "r200" and r200.guards is not None and r200.guards.oversaturated
     assert any("higher rates skipped" in line and "r400" in line for line in logged)

@@ -18,6 +18,7 @@ from conftest import endpoint_plan
 from harness.inputs.plan import load_plan
 from harness.run.client import ModelClient, Request, Result
 from harness.run.perf.sweep import run_sweep
+from harness.run.served import Served
 from harness.run.serving import Server
 from harness.rundir import RunDir
 
@@ -45,7 +46,7 @@ def test_a_rate_level_sends_poisson_arrivals_at_the_asked_rate(
     monkeypatch.setattr(ModelClient, "generate", timed)
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    assert run_sweep(lp, "smol", smol_server, "chat", run_dir, lambda line: None, show_progress=False) == 1
+    assert run_sweep(Served(lp, "smol", smol_server, "chat", run_dir, lambda line: None, show_progress=False)) == 1
 
     (level,) = RunDir(run_dir).read_levels()
     assert (level.candidate, level.level_id, level.kind, level.value) == ("smol", "r8", "rate", RATE)

@@ -173,6 +173,7 @@ def test_a_server_that_hangs_during_the_load_sweep_stops_it(tmp_path: Path) -> N
 
     from harness.inputs.plan import load_plan
     from harness.run.perf.sweep import run_sweep
+    from harness.run.served import Served
     from harness.rundir import LOADTEST
 
     silent = socket.socket()
@@ -192,7 +193,7 @@ def test_a_server_that_hangs_during_the_load_sweep_stops_it(tmp_path: Path) -> N
     t0 = time.monotonic()
     try:
         with pytest.raises(ServerGone, match=r"^during the load sweep at c1: the server stopped answering"):
-            run_sweep(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False)
+            run_sweep(Served(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False))
     finally:
         silent.close()
     assert time.monotonic() - t0 < 10, "the sweep must not wait for the 60 s request timeout"

@@ -35,6 +35,7 @@ from harness.run.client import Api
 from harness.run.generate import Log, WorkItem, generate_all
 from harness.run.perf.measure import measure_server
 from harness.run.perf.sweep import run_sweep
+from harness.run.served import Served
 from harness.run.serving import Server, ServerStartError
 from harness.run.tokens import token_counter
 from harness.run.watchdog import ServerGone
@@ -89,6 +90,10 @@ class CandidateRun:
     @property
     def name(self) -> str:
         return self.cand.name
+
+    def on(self, server: Server, api: Api) -> Served:
+        """This candidate on its running ``server``: the context of its measurement phases."""
+        return Served(self.lp, self.name, server, api, self.run_dir, self.log, self.show_progress, self.done_dir)
 
     @property
     def finished_in(self) -> Path:
@@ -196,7 +201,7 @@ def _generate(run: CandidateRun, server: Server, api: Api, outcome: CandidateOut
 def _sweep(run: CandidateRun, server: Server, api: Api, outcome: CandidateOutcome) -> bool:
     """The load sweep's pending levels; False (and the error in ``outcome``) when the server went away."""
     try:
-        run_sweep(run.lp, run.name, server, api, run.run_dir, run.log, run.show_progress, run.done_dir)
+        run_sweep(run.on(server, api))
     except ServerGone as exc:  # its answers are all in; serving under load is what failed
         outcome.error = f"its server went away {exc}"
         run.log(f"[{run.name}] FAILED {exc} (re-run the same command to finish the sweep)")

@@ -10,16 +10,16 @@ run skips a candidate already there (a cut-off search starts over).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import CapacityRecord
-from harness.run.client import Api, TokenCounter, count_missing_tokens
+from harness.run.client import TokenCounter, count_missing_tokens
 from harness.run.perf.capacity import Capacity, CapacitySearch
-from harness.run.perf.loadgen import Level, LevelRun, run_level_workers, sweep_requests, timing
+from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level_workers, sweep_requests, timing
+from harness.run.served import Served
 from harness.run.serving import Server
 from harness.run.watchdog import ServerGone, until_gone
 from harness.rundir import RunDir
@@ -34,16 +34,9 @@ def capacity_done(candidate: str, run_dir: Path) -> bool:
     return any(r.candidate == candidate for r in RunDir(run_dir).read_capacity())
 
 
-def run_capacity(
-    lp: LoadedPlan,
-    candidate: str,
-    server: Server,
-    api: Api,
-    run_dir: Path,
-    log: Callable[[str], None],
-    count_tokens: TokenCounter | None = None,
-) -> CapacityRecord | None:
-    """Search ``candidate``'s SLO capacity unless recorded already; the record, or None when not asked for."""
+def run_capacity(on: Served, count_tokens: TokenCounter | None = None) -> CapacityRecord | None:
+    """Search ``on.candidate``'s SLO capacity unless recorded already; the record, or None when not asked for."""
+    lp, candidate, server, api, run_dir, log = on.lp, on.candidate, on.server, on.api, on.run_dir, on.log
 
     sweep = lp.plan.perf.sweep
     if sweep is None or sweep.capacity is None or capacity_done(candidate, run_dir):
@@ -69,9 +62,10 @@ def _probe(lp: LoadedPlan, server: Server, requests: list[Any], level: Level, co
            k: int) -> dict[str, Any]:  # fmt: skip
     limits = lp.plan.limits
 
+    target = LoadTarget(server.base_url, server.model, server.api_key, limits.request_timeout_s)
+
     async def go() -> tuple[LevelRun | None, str | None]:
-        sent = run_level_workers(server.base_url, server.model, server.api_key, requests, level,
-                                 timeout_s=limits.request_timeout_s, seed=lp.plan.sampling.seed + k)  # fmt: skip
+        sent = run_level_workers(target, requests, level, seed=lp.plan.sampling.seed + k)  # fmt: skip
         return await until_gone(server, limits.unresponsive_s, sent)
 
     run, stopped = aio.run(go())

@@ -25,13 +25,17 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import build_request
 from harness.records import RequestTiming, Sweep, timing_fields
+
+if TYPE_CHECKING:
+    from harness.run.perf.fastclient import FastClient
+
 from harness.run.client import Api, ModelClient, Request, Result
 
 
@@ -191,14 +195,12 @@ async def _drive(client: ModelClient, share: Share, t0: float) -> list[tuple[int
         return await asyncio.gather(*(one(j) for j in range(len(share.requests))))
 
 
-def _worker(conn: Any, barrier: Any, client_args: dict[str, Any], share: Share) -> None:
+def _worker(conn: Any, barrier: Any, target: LoadTarget, share: Share) -> None:
     """A worker process: open a FastClient, wait at the barrier, drive the share, send back the results."""
-    from harness.run.perf.fastclient import FastClient
-
     cpu0 = [0.0]
 
     async def go() -> tuple[list[tuple[int, Result, float | None]], float]:
-        async with FastClient(**client_args) as client:
+        async with target.client() as client:
             await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
             t0 = time.perf_counter()
             cpu0[0] = _cpu_s()
@@ -219,12 +221,28 @@ def _cpu_s() -> float:
     return usage.user + usage.system
 
 
+@dataclass(frozen=True)
+class LoadTarget:
+    """Where and how the load generator's clients connect (picklable: each worker process opens its own)."""
+
+    base_url: str
+    """The OpenAI-compatible root, e.g. ``http://127.0.0.1:8000/v1``."""
+    model: str
+    api_key: str | None = None
+    timeout_s: float = 120.0
+    retries: int = 0
+
+    def client(self) -> FastClient:
+        from harness.run.perf.fastclient import FastClient
+
+        return FastClient(self.base_url, self.model, self.api_key, self.timeout_s, self.retries)
+
+
 async def run_level_workers(
-    base_url: str, model: str, api_key: str | None, requests: Sequence[Request], level: Level, *,
-    workers: int = 0, timeout_s: float = 120.0, retries: int = 0, seed: int = 0,
+    target: LoadTarget, requests: Sequence[Request], level: Level, *, workers: int = 0, seed: int = 0,
     on_done: Callable[[int], None] | None = None,
 ) -> LevelRun:  # fmt: skip
-    """Send every request at ``level`` from ``workers`` processes (0: :func:`auto_workers`).
+    """Send every request at ``level`` to ``target`` from ``workers`` processes (0: :func:`auto_workers`).
 
     Output tokens the server does not report are left None (count them afterwards with
     :func:`harness.run.client.count_missing_tokens`). ``on_done(k)`` is called as each
@@ -232,15 +250,14 @@ async def run_level_workers(
     """
     shares = deal(len(requests), level, workers or auto_workers(level), seed)
     if len(shares) == 1 and level.value <= WORKER_STREAMS:  # light: this process and its loop, no start-up cost
-        return await _in_process(base_url, model, api_key, timeout_s, retries, requests, level, shares[0], on_done)
+        return await _in_process(target, requests, level, shares[0], on_done)
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(len(shares) + 1)
-    client_args = {"base_url": base_url, "model": model, "api_key": api_key, "timeout_s": timeout_s, "retries": retries}
     procs, pipes = [], []
     for idx, offs, cap in shares:
         recv, send = ctx.Pipe(duplex=False)
         share = Share(idx, [requests[i] for i in idx], offs, cap)
-        p = ctx.Process(target=_worker, args=(send, barrier, client_args, share), daemon=True)
+        p = ctx.Process(target=_worker, args=(send, barrier, target, share), daemon=True)
         p.start()
         send.close()
         procs.append(p)
@@ -259,15 +276,13 @@ async def run_level_workers(
     return _merge(level, got, started_at, t_start, len(shares))
 
 
-async def _in_process(base_url: str, model: str, api_key: str | None, timeout_s: float, retries: int,
-                      requests: Sequence[Request], level: Level, dealt: tuple[list[int], list[float] | None, int],
+async def _in_process(target: LoadTarget, requests: Sequence[Request], level: Level,
+                      dealt: tuple[list[int], list[float] | None, int],
                       on_done: Callable[[int], None] | None) -> LevelRun:  # fmt: skip
-    from harness.run.perf.fastclient import FastClient
-
     idx, offsets, cap = dealt
     share = Share(idx, [requests[i] for i in idx], offsets, cap)
     started_at = time.time()
-    async with FastClient(base_url, model, api_key, timeout_s, retries) as client:
+    async with target.client() as client:
         cpu0, t0 = time.process_time(), time.perf_counter()
         results = await _drive(client, share, t0)
         cpu = time.process_time() - cpu0

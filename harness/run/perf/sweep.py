@@ -12,7 +12,6 @@ higher rates of this session (they can only do worse).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from tqdm import tqdm
@@ -20,11 +19,11 @@ from tqdm import tqdm
 from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import LoadLevel, Sweep
-from harness.run.client import Api, TokenCounter, count_missing_tokens
+from harness.run.client import TokenCounter, count_missing_tokens
 from harness.run.perf.capacity_run import capacity_done, run_capacity
 from harness.run.perf.guards import guards
-from harness.run.perf.loadgen import Level, LevelRun, run_level_workers, sweep_requests, timing
-from harness.run.serving import Server
+from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level_workers, sweep_requests, timing
+from harness.run.served import Served
 from harness.run.tokens import token_counter
 from harness.run.watchdog import ServerGone, until_gone
 from harness.rundir import RunDir
@@ -57,39 +56,38 @@ def sweep_pending(lp: LoadedPlan, candidate: str, run_dir: Path) -> bool:
     return searching or any(lv.id not in done for lv in levels(sweep))
 
 
-def run_sweep(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path,
-              log: Callable[[str], None], show_progress: bool = True, done_dir: Path | None = None) -> int:  # fmt: skip
-    """Run the sweep levels not yet recorded for ``candidate`` (in ``run_dir`` or ``done_dir``); return how many ran."""
-    sweep = lp.plan.perf.sweep
+def run_sweep(on: Served) -> int:
+    """Run the sweep levels not yet recorded for ``on.candidate`` (in ``on.run_dir`` or ``on.done_dir``),
+    then its SLO capacity search when the plan asks for one; return how many levels ran."""
+    sweep = on.lp.plan.perf.sweep
     if sweep is None:
         return 0
-    done = levels_done(candidate, run_dir, *([done_dir] if done_dir else []))
+    done = levels_done(on.candidate, *on.finished_in)
     todo = [lv for lv in levels(sweep) if lv.id not in done]
-    count_tokens = token_counter(lp, next(c for c in lp.plan.candidates if c.name == candidate))
-    ran = _run_levels(lp, candidate, server, api, run_dir, log, show_progress, todo, count_tokens) if todo else 0
-    run_capacity(lp, candidate, server, api, run_dir, log, count_tokens)
+    count_tokens = token_counter(on.lp, next(c for c in on.lp.plan.candidates if c.name == on.candidate))
+    ran = _run_levels(on, todo, count_tokens) if todo else 0
+    run_capacity(on, count_tokens)
     return ran
 
 
-def _run_levels(lp: LoadedPlan, candidate: str, server: Server, api: Api, run_dir: Path, log: Callable[[str], None],
-                show_progress: bool, todo: list[Level], count_tokens: TokenCounter | None) -> int:  # fmt: skip
+def _run_levels(on: Served, todo: list[Level], count_tokens: TokenCounter | None) -> int:
+    lp, candidate, server, log = on.lp, on.candidate, on.server, on.log
     sweep = lp.plan.perf.sweep
     assert sweep is not None
-    path = RunDir(run_dir).loadtest
-    requests = sweep_requests(lp, api, sweep)
+    path = RunDir(on.run_dir).loadtest
+    requests = sweep_requests(lp, on.api, sweep)
     log(f"[{candidate}] load sweep: {', '.join(lv.id for lv in todo)} × {len(requests)} requests")
     limits = lp.plan.limits
+    target = LoadTarget(server.base_url, server.model, server.api_key, limits.request_timeout_s)
     with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
-                                          disable=not show_progress, file=sys.stderr) as bar:  # fmt: skip
+                                          disable=not on.show_progress, file=sys.stderr) as bar:  # fmt: skip
         ran, skip = 0, set[str]()
         for level in todo:
             if level.id in skip:
                 continue
 
             async def go(level: Level = level) -> tuple[LevelRun | None, str | None]:
-                sent = run_level_workers(server.base_url, server.model, server.api_key, requests, level,
-                                         timeout_s=limits.request_timeout_s, seed=lp.plan.sampling.seed,
-                                         on_done=bar.update)  # fmt: skip
+                sent = run_level_workers(target, requests, level, seed=lp.plan.sampling.seed, on_done=bar.update)
                 return await until_gone(server, limits.unresponsive_s, sent)
 
             run, stopped = aio.run(go())
