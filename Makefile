@@ -6,7 +6,7 @@
 #   make test-llamacpp   llama.cpp's server beside vLLM in one run (compiles llama-cpp-python once; not in make test)
 #   make lora   train the demo LoRA adapter on SmolLM2 from export-sft data (CPU, minutes; cached), docs/variants.md
 #   make quant   a 4-bit AWQ-format build of SmolLM2 (round to nearest; seconds; cached) that the CPU vLLM serves
-#   make demo-variants   a base, its LoRA adapter and an INT8 build (configs/variants_demo.yaml), reports/variants-demo/
+#   make demo-variants   a base, its LoRA adapter and a 4-bit build (configs/variants_demo.yaml), reports/variants-demo/
 #   make test-variants   base + adapter on one vLLM server and a quantized build, end to end (after make lora)
 #   make screenshot   headless Chromium PNG of reports/demo/index.html (run make demo first)
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
