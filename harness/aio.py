@@ -46,11 +46,14 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         for sig in previous:
             loop.add_signal_handler(sig, stop, sig)
         try:
-            return loop.run_until_complete(main)
+            result = loop.run_until_complete(main)
         except asyncio.CancelledError:
             if received:
                 raise KeyboardInterrupt(f"signal {received[0]}") from None
             raise
+        if received:  # it came as the work was ending, or the work absorbed the cancellation: still a stop
+            raise KeyboardInterrupt(f"signal {received[0]}")
+        return result
     finally:
         try:
             _cancel_rest(loop)

@@ -162,6 +162,9 @@ class TruthServer:
                 self._done()
                 return
             now = time.perf_counter()
+            if now < rec.scheduled[k]:  # uvloop rounds timers to 1 ms: a chunk is never sent before its time
+                loop.call_at(rec.scheduled[k] + offset + 0.0005, send, k)
+                return
             last = k == len(rec.scheduled) - 1
             text = f"<{rec.rid}>" if k == 0 else " t"
             data = _chunk(chat, text, now, "length" if last else None)
