@@ -148,19 +148,26 @@ class ModelClient:
         transport: httpx.AsyncBaseTransport | None = None,
         count_tokens: TokenCounter | None = None,
     ):
-        self.count_tokens = count_tokens
-        """Counts output tokens for servers that send no usage (see :func:`count_missing_tokens`)."""
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.timeout_s = timeout_s
-        self.retries = retries
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        headers = self._identify(base_url, model, api_key, timeout_s, retries, count_tokens)
         self._http = httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
             transport=transport,
         )
+
+    def _identify(
+        self, base_url: str, model: str, api_key: str | None, timeout_s: float, retries: int,
+        count_tokens: TokenCounter | None,
+    ) -> dict[str, str]:  # fmt: skip
+        """Set what every client of this family holds; return the request headers (the bearer key)."""
+        self.count_tokens = count_tokens
+        """Counts output tokens for servers that send no usage (see :func:`count_missing_tokens`)."""
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.timeout_s = timeout_s
+        self.retries = retries
+        return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -13,15 +13,13 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import CapacityRecord
-from harness.run.client import TokenCounter, count_missing_tokens
+from harness.run.client import TokenCounter
 from harness.run.perf.capacity import Capacity, CapacitySearch
-from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level_workers, sweep_requests, timing
+from harness.run.perf.loadgen import Level, send_level, sweep_requests, timing
 from harness.run.served import Served
 from harness.run.serving import Server
-from harness.run.watchdog import ServerGone, until_gone
 from harness.rundir import RunDir
 from harness.store import JsonlAppender
 from harness.timing import phase_stats
@@ -62,17 +60,8 @@ def _probe(lp: LoadedPlan, server: Server, requests: list[Any], level: Level, co
            k: int) -> dict[str, Any]:  # fmt: skip
     limits = lp.plan.limits
 
-    target = LoadTarget(server.base_url, server.model, server.api_key, limits.request_timeout_s)
-
-    async def go() -> tuple[LevelRun | None, str | None]:
-        sent = run_level_workers(target, requests, level, seed=lp.plan.sampling.seed + k)  # fmt: skip
-        return await until_gone(server, limits.unresponsive_s, sent)
-
-    run, stopped = aio.run(go())
-    if run is None:
-        raise ServerGone(f"during the capacity search at {level.id}: {stopped}")
-    for r in run.results:
-        count_missing_tokens(r, count_tokens)
+    run = send_level(server, limits, requests, level, seed=lp.plan.sampling.seed + k, during="the capacity search",
+                     count_tokens=count_tokens)  # fmt: skip
     stats = phase_stats([timing(r) for r in run.results], run.wall_s, lp.plan.perf.slo)
     return {"met": bool(stats["meets_slo"]), "goodput_req_per_s": stats["goodput_req_per_s"],
             "out_tok_per_s": stats["out_tok_per_s"], "slo_attainment": stats["slo_attainment"]}  # fmt: skip

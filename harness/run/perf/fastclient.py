@@ -36,12 +36,7 @@ class FastClient(ModelClient):
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0,
                  retries: int = 2, count_tokens: TokenCounter | None = None, max_connections: int = 0):  # fmt: skip
         """``max_connections``: 0 for no limit (one connection per request in flight)."""
-        self.count_tokens = count_tokens
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.timeout_s = timeout_s
-        self.retries = retries
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        headers = self._identify(base_url, model, api_key, timeout_s, retries, count_tokens)
         self._session = aiohttp.ClientSession(
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s)),

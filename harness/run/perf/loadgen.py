@@ -31,12 +31,15 @@ import numpy as np
 
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import build_request
-from harness.records import RequestTiming, Sweep, timing_fields
+from harness.records import Limits, RequestTiming, Sweep, timing_fields
 
 if TYPE_CHECKING:
     from harness.run.perf.fastclient import FastClient
 
-from harness.run.client import Api, ModelClient, Request, Result
+from harness import aio
+from harness.run.client import Api, ModelClient, Request, Result, TokenCounter, count_missing_tokens
+from harness.run.serving import Server
+from harness.run.watchdog import ServerGone, until_gone
 
 
 @dataclass(frozen=True)
@@ -333,3 +336,27 @@ def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
             )
         )
     return out
+
+
+def send_level(
+    server: Server, limits: Limits, requests: Sequence[Request], level: Level, *, seed: int, during: str,
+    count_tokens: TokenCounter | None = None, on_done: Callable[[int], None] | None = None,
+) -> LevelRun:  # fmt: skip
+    """Send one level to ``server`` while it is watched (:func:`~harness.run.watchdog.until_gone`).
+
+    Output tokens the server did not report are counted with ``count_tokens``. Raises
+    :class:`~harness.run.watchdog.ServerGone` ("during ``during`` at <level>: why") when the
+    server goes away or stops answering mid-level.
+    """
+    target = LoadTarget(server.base_url, server.model, server.api_key, limits.request_timeout_s)
+
+    async def go() -> tuple[LevelRun | None, str | None]:
+        sent = run_level_workers(target, requests, level, seed=seed, on_done=on_done)
+        return await until_gone(server, limits.unresponsive_s, sent)
+
+    run, stopped = aio.run(go())
+    if run is None:
+        raise ServerGone(f"during {during} at {level.id}: {stopped}")
+    for r in run.results:
+        count_missing_tokens(r, count_tokens)
+    return run

@@ -16,16 +16,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import LoadLevel, Sweep
-from harness.run.client import TokenCounter, count_missing_tokens
+from harness.run.client import TokenCounter
 from harness.run.perf.capacity_run import capacity_done, run_capacity
 from harness.run.perf.guards import guards
-from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level_workers, sweep_requests, timing
+from harness.run.perf.loadgen import Level, LevelRun, send_level, sweep_requests, timing
 from harness.run.served import Served
 from harness.run.tokens import token_counter
-from harness.run.watchdog import ServerGone, until_gone
 from harness.rundir import RunDir
 from harness.store import JsonlAppender
 
@@ -78,7 +76,6 @@ def _run_levels(on: Served, todo: list[Level], count_tokens: TokenCounter | None
     requests = sweep_requests(lp, on.api, sweep)
     log(f"[{candidate}] load sweep: {', '.join(lv.id for lv in todo)} × {len(requests)} requests")
     limits = lp.plan.limits
-    target = LoadTarget(server.base_url, server.model, server.api_key, limits.request_timeout_s)
     with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
                                           disable=not on.show_progress, file=sys.stderr) as bar:  # fmt: skip
         ran, skip = 0, set[str]()
@@ -86,15 +83,8 @@ def _run_levels(on: Served, todo: list[Level], count_tokens: TokenCounter | None
             if level.id in skip:
                 continue
 
-            async def go(level: Level = level) -> tuple[LevelRun | None, str | None]:
-                sent = run_level_workers(target, requests, level, seed=lp.plan.sampling.seed, on_done=bar.update)
-                return await until_gone(server, limits.unresponsive_s, sent)
-
-            run, stopped = aio.run(go())
-            if run is None:
-                raise ServerGone(f"during the load sweep at {level.id}: {stopped}")
-            for r in run.results:
-                count_missing_tokens(r, count_tokens)
+            run = send_level(server, limits, requests, level, seed=lp.plan.sampling.seed, during="the load sweep",
+                             count_tokens=count_tokens, on_done=bar.update)  # fmt: skip
             record = to_record(candidate, run)
             out.append(record)
             ran += 1
