@@ -272,6 +272,9 @@ def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path, sig: signal.Signals) -> 
         cwd=REPO,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a test session started in the background (`make test &`) has SIGINT
+        # ignored, the child inherits that, and the harness rightly keeps an inherited SIG_IGN.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen: set[int] = set()
     stop = threading.Event()
