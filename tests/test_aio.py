@@ -23,8 +23,28 @@ def test_a_signal_the_work_absorbs_still_stops_the_run() -> None:
             return "finished anyway"
         return "not cancelled"
 
-    with pytest.raises(KeyboardInterrupt, match=f"signal {int(signal.SIGINT)}"):
-        aio.run(absorbs())
+    # As in a terminal: a session started in the background has SIGINT ignored, which aio.run keeps.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt, match=f"signal {int(signal.SIGINT)}"):
+            aio.run(absorbs())
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_an_inherited_ignore_is_kept() -> None:
+    # nohup'd or backgrounded, a signal the parent ignored stays ignored: the work runs to its end.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    async def signalled() -> str:
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.sleep(0.05)
+        return "ran to its end"
+
+    try:
+        assert aio.run(signalled()) == "ran to its end"
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_work_without_a_signal_returns_its_result_and_restores_the_handler() -> None:
