@@ -16,10 +16,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
 
+from harness.inputs.plan import LoadedPlan
 from harness.run import client as client_mod
 from harness.run.client import Request, Result
 from harness.run.perf.fastclient import FastClient
@@ -126,8 +128,9 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_fast_client_reads_a_stream_like_the_model_client() -> None:
-    body = b": ping\n\n" + sse_bytes(chunk(role=True), chunk("年假5天，"), "", chunk("严禁短接，应停机报修。", "stop"),
-                                     USAGE, "[DONE]")  # fmt: skip
+    body = b": ping\n\n" + sse_bytes(
+        chunk(role=True), chunk("年假5天，"), "", chunk("严禁短接，应停机报修。", "stop"), USAGE, "[DONE]"
+    )
     res, n = ask([Reply([(0.0, body)])])
     assert (res.error, res.text, res.output_tokens, res.finish_reason, n) == (None, ANSWER, 9, "stop", 1)
     assert len(res.itl_ms) == 1  # two token chunks; the role-only chunk and the keep-alive are none
@@ -169,8 +172,20 @@ def truth_url() -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port),
-                             "--ttft-ms", "50", "--itl-ms", "5"], stdout=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.run.perf.truth_server",
+            "--port",
+            str(port),
+            "--ttft-ms",
+            "50",
+            "--itl-ms",
+            "5",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -194,8 +209,11 @@ def requests(n: int, tokens: int) -> list[Request]:
 
 def test_two_workers_run_every_request_once_in_order(truth_url: str) -> None:
     truth(truth_url)
-    run = asyncio.run(run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(6, 4),
-                                        Level("concurrency", 3), workers=2))  # fmt: skip
+    run = asyncio.run(
+        run_level_workers(
+            LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(6, 4), Level("concurrency", 3), workers=2
+        )
+    )
     served = truth(truth_url)
     assert run.workers == 2 and len(run.results) == 6 and len(served) == 6
     assert all(r.error is None and r.output_tokens == 4 and len(r.itl_ms) == 3 for r in run.results)
@@ -208,8 +226,11 @@ def test_two_workers_run_every_request_once_in_order(truth_url: str) -> None:
 
 
 def test_a_rate_level_sends_each_request_on_its_schedule(truth_url: str) -> None:
-    run = asyncio.run(run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(8, 2),
-                                        Level("rate", 20.0), workers=2, seed=1))  # fmt: skip
+    run = asyncio.run(
+        run_level_workers(
+            LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(8, 2), Level("rate", 20.0), workers=2, seed=1
+        )
+    )
     assert all(r.error is None for r in run.results)
     delays = [r.started_mono - due for r, due in zip(run.results, run.scheduled_mono, strict=True) if due is not None]
     assert len(delays) == 8
@@ -252,23 +273,39 @@ def test_ttft_that_keeps_growing_through_the_level_is_over_saturation() -> None:
     assert guards("rate", started[:5], [None] * 5, growing[:5], 9.0, 1, None).ttft_growth is None  # too few
 
 
-def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: Path) -> None:
+def _endpoint_plan(tmp_path: Path, name: str, url: str, perf: dict[str, Any]) -> LoadedPlan:
+    """A plan of one endpoint candidate ``a`` at the truth server ``url``, asked mini_en.yaml, with ``perf``."""
     import yaml
 
     from harness.inputs.plan import load_plan
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        yaml.safe_dump(
+            {
+                "name": name,
+                "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": url + "/v1"}}],
+                "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+                "perf": perf,
+            }
+        )
+    )
+    return load_plan(plan)
+
+
+def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: Path) -> None:
     from harness.run.perf.sweep import run_sweep
     from harness.run.served import Served
     from harness.run.serving import Server
 
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(yaml.safe_dump({
-        "name": "sweep-guards",
-        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": truth_url + "/v1"}}],
-        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
-        "perf": {"sweep": {"concurrency": [2], "request_rates": [20], "requests_per_level": 6, "max_tokens": 3}},
-    }))  # fmt: skip
+    lp = _endpoint_plan(
+        tmp_path,
+        "sweep-guards",
+        truth_url,
+        {"sweep": {"concurrency": [2], "request_rates": [20], "requests_per_level": 6, "max_tokens": 3}},
+    )
     server = Server(base_url=truth_url + "/v1", model="a", api_key=None, managed=False)
-    assert run_sweep(Served(load_plan(plan), "a", server, "chat", tmp_path, lambda msg: None, show_progress=False)) == 2
+    assert run_sweep(Served(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False)) == 2
     c2, r20 = RunDir(tmp_path).read_levels()
     assert (c2.level_id, r20.level_id) == ("c2", "r20")
     assert all(t.error is None and t.output_tokens == 3 for t in c2.requests + r20.requests)
@@ -340,9 +377,24 @@ def batch4_url() -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port),
-                             "--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4"],
-                            stdout=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.run.perf.truth_server",
+            "--port",
+            str(port),
+            "--ttft-ms",
+            "200",
+            "--itl-ms",
+            "20",
+            "--tokens",
+            "3",
+            "--max-running",
+            "4",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -358,23 +410,26 @@ def batch4_url() -> Iterator[str]:
 def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_path: Path) -> None:
     """At 4 streams no request waits (TTFT ~200 ms); at 5 or more, one in five waits a whole answer (~440 ms),
     over the 320 ms TTFT limit for more than 5 % of the requests: the capacity is 4, between 4 and 5."""
-    import yaml
-
-    from harness.inputs.plan import load_plan
     from harness.run.perf.sweep import run_sweep, sweep_pending
     from harness.run.served import Served
     from harness.run.serving import Server
 
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(yaml.safe_dump({
-        "name": "capacity",
-        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": batch4_url + "/v1"}}],
-        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
-        "perf": {"slo": {"ttft_ms": 320}, "sweep": {
-            "concurrency": [], "requests_per_level": 4, "max_tokens": 3,
-            "capacity": "concurrency", "capacity_repeats": 1, "capacity_limit": 8}},
-    }))  # fmt: skip
-    lp = load_plan(plan)
+    lp = _endpoint_plan(
+        tmp_path,
+        "capacity",
+        batch4_url,
+        {
+            "slo": {"ttft_ms": 320},
+            "sweep": {
+                "concurrency": [],
+                "requests_per_level": 4,
+                "max_tokens": 3,
+                "capacity": "concurrency",
+                "capacity_repeats": 1,
+                "capacity_limit": 8,
+            },
+        },
+    )
     assert sweep_pending(lp, "a", tmp_path)
     server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
     run_sweep(Served(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False))
@@ -387,23 +442,19 @@ def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_pat
 
 def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path: Path) -> None:
     """40 requests in 0.2 s to a server that answers 4 per 240 ms: the last wait ~2.4 s, the first ~0.2 s."""
-    import yaml
-
-    from harness.inputs.plan import load_plan
     from harness.run.perf.sweep import run_sweep
     from harness.run.served import Served
     from harness.run.serving import Server
 
-    plan = tmp_path / "plan.yaml"
-    plan.write_text(yaml.safe_dump({
-        "name": "oversaturated",
-        "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": batch4_url + "/v1"}}],
-        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
-        "perf": {"sweep": {"concurrency": [], "request_rates": [200, 400], "requests_per_level": 40, "max_tokens": 3}},
-    }))  # fmt: skip
+    lp = _endpoint_plan(
+        tmp_path,
+        "oversaturated",
+        batch4_url,
+        {"sweep": {"concurrency": [], "request_rates": [200, 400], "requests_per_level": 40, "max_tokens": 3}},
+    )
     logged: list[str] = []
     server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
-    assert run_sweep(Served(load_plan(plan), "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1
+    assert run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1
     (r200,) = RunDir(tmp_path).read_levels()
     assert r200.level_id == "r200" and r200.guards is not None and r200.guards.oversaturated
     assert any("higher rates skipped" in line and "r400" in line for line in logged)
