@@ -176,7 +176,7 @@ def main() -> int:
                         get_truth(base)  # clear the record (warm-up and ready checks)
                         answers, wall = (run_vllm(base, level, n, args, Path(tmp)) if tool == "vllm"
                                          else run_harness(base, level, n, args, tool))  # fmt: skip
-                        f = figures(tool, level.id, level.kind, level.value, answers, get_truth(base), wall, truth)
+                        f = figures(tool, level, answers, get_truth(base), wall, truth)
                         rows.append(f)
                         print(row(f), flush=True)
     finally:

@@ -23,8 +23,9 @@ from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
 
 from harness.inputs.plan import LoadedPlan
 from harness.run import client as client_mod
-from harness.run.client import Request, Result
-from harness.run.perf.fastclient import FastClient
+from harness.run.client import AnswerBuilder, Request, Result
+from harness.run.perf import fastclient
+from harness.run.perf.fastclient import FastClient, read_events
 from harness.run.perf.known_truth import Answer, ServedRecord, chunk_lags_ms, figures, ideal_tok_per_s
 from harness.run.perf.loadgen import Level, LoadTarget, auto_workers, deal, poisson_offsets_s, run_level_workers
 from harness.run.perf.truth_server import Timing, schedule
@@ -80,7 +81,7 @@ def test_lag_is_reception_minus_real_send_per_chunk() -> None:
     a = Answer(start_s=99.999, ttft_ms=52.0, itl_ms=[10.0, 11.0], text="<0> t t", output_tokens=3)
     # received at 100.051, 100.061, 100.072
     assert chunk_lags_ms(a, served) == pytest.approx([1.0, 1.0, 2.0])
-    f = figures("x", "c1", "concurrency", 1, [a], [served], wall_s=0.073, truth=Timing(50, 10, 3))
+    f = figures("x", Level("concurrency", 1), [a], [served], wall_s=0.073, truth=Timing(50, 10, 3))
     assert f.matched == 1 and f.completed == 1
     assert f.lag_ms["p50"] == pytest.approx(1.0) and f.lag_ms["p99"] == pytest.approx(1.98)
     assert f.send_delay_ms["p50"] == pytest.approx(1.0)
@@ -95,7 +96,7 @@ def test_lag_is_reception_minus_real_send_per_chunk() -> None:
 def test_error_is_against_what_the_server_really_did() -> None:
     late = ServedRecord(0, arrival=10.0, scheduled=schedule(10.0, Timing(50, 10, 2)), sent=[10.060, 10.075])
     a = Answer(start_s=10.0, ttft_ms=61.0, itl_ms=[15.0], text="<0> t", output_tokens=2)
-    f = figures("x", "c1", "concurrency", 1, [a], [late], wall_s=0.08, truth=Timing(50, 10, 2))
+    f = figures("x", Level("concurrency", 1), [a], [late], wall_s=0.08, truth=Timing(50, 10, 2))
     assert f.ttft_err_ms["p50"] == pytest.approx(1.0)  # the server sent at 60 ms; the client saw 61
     assert f.ttft_nominal_err_ms["p50"] == pytest.approx(11.0)
     assert f.itl_err_ms["p50"] == pytest.approx(0.0, abs=1e-6) and f.itl_nominal_err_ms["p50"] == pytest.approx(5.0)
@@ -105,7 +106,7 @@ def test_error_is_against_what_the_server_really_did() -> None:
 def test_a_failed_or_unmatched_answer_adds_no_lag() -> None:
     served = ServedRecord(4, 0.0, [0.05], [0.05])
     answers = [Answer(0.0, None, [], "", None, ok=False), Answer(0.0, 51.0, [], "<9>", 1)]
-    f = figures("x", "c2", "concurrency", 2, answers, [served], 1.0, Timing(50, 10, 1))
+    f = figures("x", Level("concurrency", 2), answers, [served], 1.0, Timing(50, 10, 1))
     assert (f.completed, f.matched, f.lag_ms["p50"]) == (1, 0, None)
 
 
@@ -143,6 +144,49 @@ def test_a_chunk_is_timed_when_its_last_byte_arrives() -> None:
     res, _ = ask([Reply([(0.0, first), (0.0, second[:cut]), (0.3, second[cut:])])])
     assert res.error is None and res.text == ANSWER
     assert res.itl_ms[0] >= 290  # the second chunk was only whole 0.3 s later
+
+
+class _Body:
+    """A response body handed to the reader in the given reads (``iter_any``), however late."""
+
+    def __init__(self, *reads: bytes):
+        self.reads = reads
+
+    async def _each(self) -> Any:
+        for r in self.reads:
+            yield r
+
+    def iter_any(self) -> Any:
+        return self._each()
+
+
+def test_each_chunk_takes_the_time_of_the_socket_read_that_completed_it() -> None:
+    a = sse_bytes(chunk("年假5天，"))
+    b = sse_bytes(chunk("严禁短接，"))
+    c = sse_bytes(chunk("应停机报修。", "stop"), USAGE, "[DONE]")
+    body = a + b + c
+    # the socket reads: all of a by 1.0 s (its last byte exactly), half of b by 1.7 s, the rest by 2.5 s;
+    # the reader got the whole body in one late read
+    stamps = [(len(a), 1.0), (len(a) + len(b) // 2, 1.7), (len(body), 2.5)]
+    out = Result()
+    acc = AnswerBuilder("chat", out, 0.0)
+    asyncio.run(read_events(_Body(body), acc, stamps))  # type: ignore[arg-type]
+    acc.finish()
+    assert out.text == ANSWER and out.output_tokens == 9
+    assert out.ttft_ms == pytest.approx(1000.0)
+    # b's line ended after the 1.7 s read: it was whole at 2.5 s, with c
+    assert out.itl_ms == pytest.approx([1500.0, 0.0])
+    assert out.e2e_ms == pytest.approx(2500.0)
+
+
+def test_without_stamps_a_chunk_is_timed_when_the_reader_gets_it() -> None:
+    body = sse_bytes(chunk("年假5天，"), chunk("严禁短接，应停机报修。", "stop"), "[DONE]")
+    out = Result()
+    t0 = time.perf_counter()
+    acc = AnswerBuilder("chat", out, t0 - 3.0)  # sent 3 s ago
+    asyncio.run(read_events(_Body(body), acc, None))  # type: ignore[arg-type]
+    assert out.ttft_ms is not None and 3000 <= out.ttft_ms < 3000 + (time.perf_counter() - t0) * 1000
+    assert out.itl_ms == pytest.approx([0.0], abs=5.0)  # one read: both at once
 
 
 def test_a_stream_cut_before_done_is_retried_then_reported() -> None:
@@ -223,6 +267,33 @@ def test_two_workers_run_every_request_once_in_order(truth_url: str) -> None:
     # two waves of 50 + 3 x 5 = 65 ms at the least
     assert run.wall_s >= 0.13
     assert run.cpu_s is not None and run.cpu_s > 0
+
+
+def test_chunks_are_stamped_at_their_socket_read_never_before_the_server_sent_them(
+    truth_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stamped: list[bool] = []
+    real = fastclient.arrivals
+
+    def spy(resp: Any) -> Any:
+        got = real(resp)
+        stamped.append(got is not None)
+        return got
+
+    monkeypatch.setattr(fastclient, "arrivals", spy)
+    truth(truth_url)
+    run = asyncio.run(
+        run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(16, 8), Level("concurrency", 8))
+    )
+    served = {int(d["rid"]): ServedRecord(d["rid"], d["arrival"], d["scheduled"], d["sent"]) for d in truth(truth_url)}  # type: ignore[arg-type, call-overload]
+    assert stamped == [True] * 16  # this aiohttp's connections stamp every response
+    lags = []
+    for r in run.results:
+        rid = int(r.text.split(">")[0].lstrip("<"))
+        answer = Answer(r.started_mono, r.ttft_ms, r.itl_ms, r.text, r.output_tokens)
+        lags += chunk_lags_ms(answer, served[rid])
+    assert len(lags) == 16 * 8
+    assert min(lags) >= 0  # a stamp is a read after the server's write, never before
 
 
 def test_a_rate_level_sends_each_request_on_its_schedule(truth_url: str) -> None:

@@ -79,9 +79,21 @@ def test_cost_row() -> None:
     assert cost_row(None, 1, 1000.0, 4.0, 0)["usd_per_mtok"] is None
 
 
+def test_poisson_arrivals_inside_the_span_are_uniform_with_exponential_gaps() -> None:
+    """Conditioned on its span, a Poisson process's inner arrivals are uniform order statistics."""
+    from scipy import stats
+
+    a = np.asarray(poisson_offsets_s(4001, 2.0, seed=11))
+    inner = a[1:-1] / a[-1]
+    assert stats.kstest(inner, "uniform").pvalue > 0.01
+    gaps = np.diff(a)
+    assert gaps.std() / gaps.mean() == pytest.approx(1.0, abs=0.05)  # exponential: sd = mean (a grid has 0)
+    assert poisson_offsets_s(1, 2.0, 0) == [0.0] and poisson_offsets_s(2, 4.0, 0) == [0.0, 0.25]
+
+
 def test_poisson_arrivals_have_the_asked_rate_and_are_reproducible() -> None:
     a = poisson_offsets_s(4000, 5.0, seed=7)
     assert a == poisson_offsets_s(4000, 5.0, seed=7) and a[0] == 0.0
     assert np.all(np.diff(a) >= 0)
-    assert len(a) / a[-1] == pytest.approx(5.0, rel=0.05)
+    assert a[-1] == pytest.approx(3999 / 5.0)  # the span is fixed: 3,999 gaps of 1/5 s on average
     assert Level("rate", 2.5).id == "r2.5" and Level("concurrency", 16).id == "c16"

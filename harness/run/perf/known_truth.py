@@ -18,10 +18,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from harness.run.perf.truth_server import Timing
+
+if TYPE_CHECKING:
+    from harness.run.perf.loadgen import Level
 
 RID = re.compile(r"<(\d+)>")
 
@@ -106,8 +110,8 @@ def chunk_lags_ms(answer: Answer, served: ServedRecord) -> list[float]:
     return (received[:n] - np.asarray(served.sent[:n]) * 1000).tolist()
 
 
-def figures(tool: str, level_id: str, kind: str, value: float, answers: Sequence[Answer],
-            served: Sequence[ServedRecord], wall_s: float, truth: Timing) -> Figures:  # fmt: skip
+def figures(tool: str, level: Level, answers: Sequence[Answer], served: Sequence[ServedRecord], wall_s: float,
+            truth: Timing) -> Figures:  # fmt: skip
     """The figures of one tool's run of one level (``wall_s``: first send to last answer)."""
     by_rid = {s.rid: s for s in served}
     ok = [a for a in answers if a.ok and a.ttft_ms is not None]
@@ -132,11 +136,11 @@ def figures(tool: str, level_id: str, kind: str, value: float, answers: Sequence
     itls = [x for a in ok for x in a.itl_ms]
     tokens = sum(a.output_tokens or 0 for a in ok)
     out = tokens / wall_s if wall_s > 0 else 0.0
-    ideal = ideal_tok_per_s(kind, value, len(answers), truth)
+    ideal = ideal_tok_per_s(level.kind, level.value, len(answers), truth)
     ttft, itl = _pcts(ttfts), _pcts(itls)
     rttft, ritl = _pcts(real_ttft), _pcts(real_itl)
     return Figures(
-        tool=tool, level_id=level_id, requests=len(answers), completed=len(ok), out_tok_per_s=out,
+        tool=tool, level_id=level.id, requests=len(answers), completed=len(ok), out_tok_per_s=out,
         ideal_tok_per_s=ideal, share_of_ideal=out / ideal, ttft_ms=ttft, itl_ms=itl,
         ttft_err_ms=_minus(ttft, rttft), itl_err_ms=_minus(itl, ritl),
         ttft_nominal_err_ms={k: (v - truth.ttft_ms if v is not None else None) for k, v in ttft.items()},
