@@ -101,7 +101,7 @@ class _StampingConnector(aiohttp.TCPConnector):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(getattr(self, "_factory", None), functools.partial):  # every aiohttp 3.x so far
-            self._factory = functools.partial(_StampingHandler, loop=self._loop)
+            self._factory = functools.partial(_StampingHandler, loop=self._loop)  # type: ignore[assignment]
 
 
 def arrivals(resp: aiohttp.ClientResponse) -> Arrivals | None:
