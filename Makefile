@@ -92,7 +92,7 @@ test-scripts: setup
 	$(PY) -m pytest scripts/tests
 
 # Speed targets are measured here, not in unit tests.
-bench: test-scripts bench-fidelity bench-report bench-scoring
+bench: test-scripts bench-fidelity bench-client bench-report bench-scoring
 
 bench-fidelity: models
 	$(PY) scripts/bench_fidelity.py
