@@ -147,3 +147,73 @@ def figures(tool: str, level: Level, answers: Sequence[Answer], served: Sequence
         itl_nominal_err_ms={k: (v - truth.itl_ms if v is not None else None) for k, v in itl.items()},
         lag_ms=_pcts(lags), server_late_ms=_pcts(late), send_delay_ms=_pcts(delays), matched=matched,
     )  # fmt: skip
+
+
+LAG_BOUND_MS = {"p50": 1.0, "p99": 5.0}
+"""The client lag a load generator must stay within (issue 20: p50 <= 1 ms, p99 <= 5 ms)."""
+ON_TIME_MS = 5.0
+"""The fake server kept its schedule at a level when its lateness p99 is at most this (ms)."""
+TOLERANCE_MS = 0.1
+"""Errors closer than this (ms) count as equal: below the scheduler's noise on one machine."""
+SHARE_TOLERANCE = 0.005
+"""Throughput shares of the ideal closer than this count as equal."""
+
+COMPARED = (("ttft_err_ms", "p50"), ("ttft_err_ms", "p99"), ("itl_err_ms", "p50"), ("itl_err_ms", "p99"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One level over its rounds: is ``tool`` at least as close to the truth as ``reference``?
+
+    Each figure is the median over the rounds of each tool. ``no_worse`` maps a figure
+    (``ttft_err_ms.p50`` …, ``share_of_ideal``) to True when the tool's absolute error is
+    no larger than the reference's (within :data:`TOLERANCE_MS`, :data:`SHARE_TOLERANCE`).
+    """
+
+    level_id: str
+    rounds: int
+    chunks_per_s: float
+    """The ideal chunk rate of the level (one token per chunk: the ideal output tok/s)."""
+    no_worse: dict[str, bool]
+    lag_ms: dict[str, float | None]
+    lag_within_bound: bool
+    server_late_p99_ms: float | None
+    server_on_time: bool
+
+    @property
+    def all_no_worse(self) -> bool:
+        return all(self.no_worse.values())
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    vs = [v for v in values if v is not None]
+    return float(np.median(vs)) if vs else None
+
+
+def verdicts(rows: Sequence[Figures], tool: str = "harness", reference: str = "vllm") -> list[Verdict]:
+    """Per level (in first-seen order) the verdict of ``tool`` against ``reference`` over the rounds in ``rows``.
+
+    A level missing either tool is left out. Lag and server lateness are ``tool``'s runs'
+    medians; the server is on time when the median over both tools' runs of its lateness
+    p99 is at most :data:`ON_TIME_MS`.
+    """
+    out = []
+    for level_id in dict.fromkeys(r.level_id for r in rows):
+        mine = [r for r in rows if r.level_id == level_id and r.tool == tool]
+        ref = [r for r in rows if r.level_id == level_id and r.tool == reference]
+        if not mine or not ref:
+            continue
+        no_worse = {}
+        for name, p in COMPARED:
+            a = _median([getattr(r, name).get(p) for r in mine])
+            b = _median([getattr(r, name).get(p) for r in ref])
+            no_worse[f"{name}.{p}"] = a is not None and (b is None or abs(a) <= abs(b) + TOLERANCE_MS)
+        share_a = _median([r.share_of_ideal for r in mine]) or 0.0
+        share_b = _median([r.share_of_ideal for r in ref]) or 0.0
+        no_worse["share_of_ideal"] = abs(1 - share_a) <= abs(1 - share_b) + SHARE_TOLERANCE
+        lag = {p: _median([r.lag_ms.get(p) for r in mine]) for p in LAG_BOUND_MS}
+        within = all(v is not None and v <= LAG_BOUND_MS[p] for p, v in lag.items())
+        late = _median([r.server_late_ms.get("p99") for r in mine + ref])
+        out.append(Verdict(level_id, len(mine), mine[0].ideal_tok_per_s, no_worse, lag, within, late,
+                           late is not None and late <= ON_TIME_MS))  # fmt: skip
+    return out

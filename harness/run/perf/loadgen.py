@@ -195,7 +195,9 @@ def no_gc_pauses() -> Iterator[None]:
 
 
 async def _drive(client: ModelClient, share: Share, t0: float) -> list[tuple[int, Result, float | None]]:
-    """Send a share's requests (at its cap, or each at ``t0 + offset``); (index, result, due) each."""
+    """Send a share's requests (at its cap, or each at ``t0 + offset``); (index, result, due) each.
+
+    Callers run it inside :func:`no_gc_pauses`, entered before ``t0`` is read."""
     sem = asyncio.Semaphore(share.cap)
 
     async def one(j: int) -> tuple[int, Result, float | None]:
@@ -205,8 +207,7 @@ async def _drive(client: ModelClient, share: Share, t0: float) -> list[tuple[int
         async with sem:
             return share.indices[j], await client.generate(share.requests[j]), due
 
-    with no_gc_pauses():
-        return await asyncio.gather(*(one(j) for j in range(len(share.requests))))
+    return await asyncio.gather(*(one(j) for j in range(len(share.requests))))
 
 
 def _worker(conn: Any, barrier: Any, target: LoadTarget, share: Share) -> None:
@@ -215,10 +216,11 @@ def _worker(conn: Any, barrier: Any, target: LoadTarget, share: Share) -> None:
 
     async def go() -> tuple[list[tuple[int, Result, float | None]], float]:
         async with target.client() as client:
-            await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
-            t0 = time.perf_counter()
-            cpu0[0] = _cpu_s()
-            return await _drive(client, share, t0), t0
+            with no_gc_pauses():  # its full collection before the barrier, not on the level's clock
+                await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
+                t0 = time.perf_counter()
+                cpu0[0] = _cpu_s()
+                return await _drive(client, share, t0), t0
 
     try:
         import uvloop
@@ -297,9 +299,10 @@ async def _in_process(target: LoadTarget, requests: Sequence[Request], level: Le
     share = Share(idx, [requests[i] for i in idx], offsets, cap)
     started_at = time.time()
     async with target.client() as client:
-        cpu0, t0 = time.process_time(), time.perf_counter()
-        results = await _drive(client, share, t0)
-        cpu = time.process_time() - cpu0
+        with no_gc_pauses():  # its full collection before the level's clock starts
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            results = await _drive(client, share, t0)
+            cpu = time.process_time() - cpu0
     if on_done:
         on_done(len(results))
     return _merge(level, [(results, t0, cpu)], started_at, t0, 1)
