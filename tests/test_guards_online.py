@@ -17,7 +17,8 @@ def first_trip(samples: list[Completion]) -> float | None:
 
 
 def fifo(sends: list[float], service_s: float, ttft_s: float) -> list[Completion]:
-    """One-at-a-time server: each request waits for the one before, then takes ``service_s`` (first token at ``ttft_s``)."""
+    """One-at-a-time server: each request waits for the one before, then takes ``service_s``
+    (its first token at ``ttft_s``)."""
     out, free = [], 0.0
     for i, sent in enumerate(sends):
         begin = max(sent, free)
@@ -48,7 +49,8 @@ def test_a_server_that_keeps_up_never_trips_it() -> None:
     """Poisson arrivals at 5/s, each answered in 1 s with the others batched alongside: in flight hovers
     around 5 for 10 minutes, TTFT stays 100 ms."""
     sends = np.cumsum(np.random.default_rng(7).exponential(0.2, size=3000)).tolist()
-    samples = [Completion(s + 1.0, 100.0, sum(s2 <= s + 1.0 for s2 in sends[i:i + 40]) - 1) for i, s in enumerate(sends)]
+    samples = [Completion(s + 1.0, 100.0, sum(s2 <= s + 1.0 for s2 in sends[i : i + 40]) - 1)
+               for i, s in enumerate(sends)]  # fmt: skip
     assert max(c.in_flight for c in samples) > 5  # it really fluctuates
     assert all(oversaturation(samples[:k], samples[k - 1].t_s) is None for k in range(20, len(samples), 50))
 

@@ -8,6 +8,7 @@ server (harness/run/perf/truth_server.py) in its own process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import subprocess
@@ -167,25 +168,14 @@ def test_a_429_is_retried() -> None:
 # ---------------------------------------------------------------- worker processes against the truth server
 
 
-@pytest.fixture(scope="module")
-def truth_url() -> Iterator[str]:
+@contextlib.contextmanager
+def truth_server(*flags: str) -> Iterator[str]:
+    """The truth server (harness/run/perf/truth_server.py) in a process of its own with ``flags``; its root URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness.run.perf.truth_server",
-            "--port",
-            str(port),
-            "--ttft-ms",
-            "50",
-            "--itl-ms",
-            "5",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    proc = subprocess.Popen([sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port), *flags],
+                            stdout=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -193,9 +183,17 @@ def truth_url() -> Iterator[str]:
             break
         except OSError:
             time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def truth_url() -> Iterator[str]:
+    with truth_server("--ttft-ms", "50", "--itl-ms", "5") as url:
+        yield url
 
 
 def truth(url: str) -> list[dict[str, object]]:
@@ -374,37 +372,8 @@ def batch4_url() -> Iterator[str]:
 
     Slow on purpose: the SLO tests below leave 120 ms either side of their limit, so a busy
     2-core CI host does not move a point across it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness.run.perf.truth_server",
-            "--port",
-            str(port),
-            "--ttft-ms",
-            "200",
-            "--itl-ms",
-            "20",
-            "--tokens",
-            "3",
-            "--max-running",
-            "4",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/truth", timeout=2).read()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait()
+    with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:
+        yield url
 
 
 def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_path: Path) -> None:
@@ -455,9 +424,49 @@ def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path
     logged: list[str] = []
     server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
     assert run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1
-    (r200,) = RunDir(tmp_path).read_levels()
+    r200, r400 = RunDir(tmp_path).read_levels()
     assert r200.level_id == "r200" and r200.guards is not None and r200.guards.oversaturated
+    assert r200.stopped is None and len(r200.requests) == 40  # 2.4 s: too short for the online stop
     assert any("higher rates skipped" in line and "r400" in line for line in logged)
+    # the skipped level is a record of its own: no requests, the reason, and done for a resumed run
+    assert (r400.level_id, r400.requests, r400.skipped) == ("r400", [], "over-saturated at r200")
+    assert run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_over_saturated_level_is_stopped_while_it_runs(workers: int) -> None:
+    """200 requests at 50/s to a server that answers ~16/s (4 per 240 ms): unstopped they take ~12 s.
+
+    Request i waits ~0.04 x i s more than the one before, so with the minimums lowered to 1 s and 10
+    answers the test trips by ~2 s; the level keeps its answers and counts the rest. A server of its
+    own: the truth server goes on serving requests whose client hung up, so a shared one stays busy."""
+    from functools import partial
+
+    from harness.run.perf.guards import oversaturation
+
+    test = partial(oversaturation, min_elapsed_s=1.0, min_completions=10)
+    with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:
+        target = LoadTarget(url + "/v1", "fake", timeout_s=30)
+        t0 = time.perf_counter()
+        run = asyncio.run(
+            run_level_workers(target, requests(200, 3), Level("rate", 50.0), workers=workers, stop_when=test)
+        )
+        took = time.perf_counter() - t0
+    assert run.stopped is not None and "over-saturated after" in run.stopped
+    assert took < 8.0, took  # well before the ~12 s the whole level needs
+    assert run.unsent + run.cut > 0 and len(run.results) + run.unsent + run.cut == 200
+    assert 10 <= len(run.results) < 150 and all(r.error is None for r in run.results)
+
+
+def test_a_level_that_keeps_up_is_not_stopped(truth_url: str) -> None:
+    from functools import partial
+
+    from harness.run.perf.guards import oversaturation
+
+    test = partial(oversaturation, min_elapsed_s=0.0, min_completions=3)
+    run = asyncio.run(run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(12, 2),
+                                        Level("concurrency", 3), stop_when=test))  # fmt: skip
+    assert (run.stopped, run.unsent, run.cut, len(run.results)) == (None, 0, 0, 12)
 
 
 def test_fast_client_reads_the_completions_api() -> None:
