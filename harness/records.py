@@ -711,7 +711,11 @@ class CapacityRecord(BaseModel):
     out_tok_per_s: float | None = None
     """Median over the estimate's runs of the output tok/s."""
     points: list[dict[str, Any]] = Field(default_factory=list)
-    """Every probe: ``{value, met: [bool per run], goodput_req_per_s: [...], out_tok_per_s: [...]}``."""
+    """Every probe, by value: ``{value, met: [bool per run], goodput_req_per_s: [...], out_tok_per_s: [...],
+    order: 1 for the first point probed, stopped: [why each run was cut short, or None]}`` (``order`` and
+    ``stopped`` absent in older records)."""
+    slo: Slo | None = None
+    """The SLOs the runs were judged against (absent in older records: the plan's)."""
 
 
 class PerfRecord(BaseModel):
