@@ -435,6 +435,22 @@ def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path
     assert run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 0
 
 
+def test_the_watch_counts_in_flight_over_every_worker_and_trips_once() -> None:
+    from harness.run.perf.loadgen import Watch
+
+    asked: list[int] = []
+
+    def test(samples: Any, now: float) -> str | None:
+        asked.append(len(samples))
+        return "full" if len(samples) >= 2 else None
+
+    w = Watch(test, t0=100.0, workers=2, every_s=0.0)  # asked at every add
+    assert w.add(0, [(101.0, 50.0, 3)]) is False  # worker 0 sent 3, 1 answered: 2 in flight
+    assert w.add(1, [(101.5, 70.0, 2)]) is True  # 3 + 2 sent, 2 answered: 3 in flight
+    assert [(c.t_s, c.ttft_ms, c.in_flight) for c in w.samples] == [(1.0, 50.0, 2), (1.5, 70.0, 3)]
+    assert w.add(0, [(102.0, 90.0, 4)]) is False and w.reason == "full" and asked == [1, 2]  # tripped once
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_over_saturated_level_is_stopped_while_it_runs(workers: int) -> None:
     """200 requests at 50/s to a server that answers ~16/s (4 per 240 ms): unstopped they take ~12 s.

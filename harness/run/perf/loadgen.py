@@ -193,6 +193,9 @@ def no_gc_pauses() -> Iterator[None]:
 Row = tuple[int, Result, float | None]
 """One answered request of a share: (index in the level, its result, when it was due or None)."""
 OnAnswer = Callable[[int, Result], None]
+Seen = tuple[float, float | None, int]
+"""One answer as the parent is told of it: when it ended (``time.perf_counter`` s), its TTFT (ms),
+and the requests its worker had sent by then."""
 """Called in the loop as each answer ends, with the share's requests sent so far and the result."""
 
 
@@ -248,14 +251,13 @@ RELAY_S = 0.1
 """A worker process sends the answers it has seen to the parent every this many seconds (one message)."""
 
 
-async def _relay(conn: Any, halt: Any, stop: asyncio.Event, batch: list[tuple[float, float | None]],
-                 sent: list[int]) -> None:  # fmt: skip
-    """Every :data:`RELAY_S`: send ``("answers", sent, batch)`` to the parent and empty the batch;
+async def _relay(conn: Any, halt: Any, stop: asyncio.Event, batch: list[Seen]) -> None:
+    """Every :data:`RELAY_S`: send ``("answers", batch)`` to the parent and empty the batch;
     set ``stop`` once the parent sets ``halt``."""
     while True:
         await asyncio.sleep(RELAY_S)
         if batch:
-            conn.send(("answers", sent[0], batch[:]))
+            conn.send(("answers", batch[:]))
             batch.clear()
         if halt.is_set():
             stop.set()
@@ -271,19 +273,18 @@ def _worker(conn: Any, barrier: Any, halt: Any, target: LoadTarget, share: Share
             await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
             t0 = time.perf_counter()
             cpu0[0] = _cpu_s()
-            stop, batch, sent = asyncio.Event(), list[tuple[float, float | None]](), [0]
+            stop, batch = asyncio.Event(), list[Seen]()
 
             def seen(n_sent: int, r: Result) -> None:
-                sent[0] = n_sent
-                batch.append((time.perf_counter(), r.ttft_ms))
+                batch.append((time.perf_counter(), r.ttft_ms, n_sent))
 
-            relay = asyncio.ensure_future(_relay(conn, halt, stop, batch, sent))
+            relay = asyncio.ensure_future(_relay(conn, halt, stop, batch))
             try:
                 driven = await _drive(client, share, t0, stop, seen)
             finally:
                 relay.cancel()
             if batch:
-                conn.send(("answers", driven[1], batch))
+                conn.send(("answers", batch))
             return driven, t0
 
     try:
@@ -332,21 +333,21 @@ class Watch:
     Fed from one thread (the loop's); ``add`` returns True once, when the test first trips.
     """
 
-    def __init__(self, test: StopTest | None, t0: float, workers: int) -> None:
-        self.test, self.t0 = test, t0
+    def __init__(self, test: StopTest | None, t0: float, workers: int, every_s: float = CHECK_S) -> None:
+        self.test, self.t0, self.every_s = test, t0, every_s
         self.sent = [0] * workers
         self.samples: list[Completion] = []
         self.reason: str | None = None
         self._checked = -math.inf
 
-    def add(self, worker: int, sent: int, answers: Sequence[tuple[float, float | None]]) -> bool:
-        """``worker`` has sent ``sent`` requests; ``answers``: (``time.perf_counter`` s it ended, TTFT ms) each."""
-        self.sent[worker] = max(self.sent[worker], sent)
-        for ended, ttft in answers:
+    def add(self, worker: int, answers: Sequence[Seen]) -> bool:
+        """``answers`` of ``worker``, each with what it had sent by then; the others' sends as last told."""
+        for ended, ttft, sent in answers:
+            self.sent[worker] = max(self.sent[worker], sent)
             in_flight = sum(self.sent) - len(self.samples) - 1
             self.samples.append(Completion(ended - self.t0, ttft, max(in_flight, 0)))
         now = time.perf_counter() - self.t0
-        if self.test is None or self.reason is not None or now - self._checked < CHECK_S:
+        if self.test is None or self.reason is not None or now - self._checked < self.every_s:
             return False
         self._checked = now
         self.reason = self.test(self.samples, now)
@@ -385,15 +386,15 @@ async def run_level_workers(
         started_at, t_start = time.time(), time.perf_counter()
         watch = Watch(stop_when, t_start, len(shares))
 
-        def seen(w: int, sent: int, answers: list[tuple[float, float | None]]) -> None:
-            if watch.add(w, sent, answers):
+        def seen(w: int, answers: list[Seen]) -> None:
+            if watch.add(w, answers):
                 halt.set()
             if on_done:
                 on_done(len(answers))
 
-        def relayed(w: int) -> Callable[[int, list[tuple[float, float | None]]], None]:
-            def relay(sent: int, answers: list[tuple[float, float | None]]) -> None:
-                loop.call_soon_threadsafe(seen, w, sent, answers)
+        def relayed(w: int) -> Callable[[list[Seen]], None]:
+            def relay(answers: list[Seen]) -> None:
+                loop.call_soon_threadsafe(seen, w, answers)
 
             return relay
 
@@ -418,7 +419,7 @@ async def _in_process(target: LoadTarget, requests: Sequence[Request], level: Le
         watch, stop = Watch(stop_when, t0, 1), asyncio.Event()
 
         def seen(sent: int, r: Result) -> None:
-            if watch.add(0, sent, [(time.perf_counter(), r.ttft_ms)]):
+            if watch.add(0, [(time.perf_counter(), r.ttft_ms, sent)]):
                 stop.set()
             if on_done:
                 on_done(1)
@@ -432,8 +433,8 @@ Got = tuple[list[Row], float, float, int]
 """One worker's outcome: its answered rows, its start (``time.perf_counter`` s), CPU seconds, requests sent."""
 
 
-def _receive(conn: Any, relay: Callable[[int, list[tuple[float, float | None]]], None]) -> Got:
-    """Read one worker's messages until its outcome: ``("answers", sent, [(ended, ttft_ms)])`` go to ``relay``."""
+def _receive(conn: Any, relay: Callable[[list[Seen]], None]) -> Got:
+    """Read one worker's messages until its outcome; ``("answers", [Seen])`` go to ``relay``."""
     while True:
         try:
             kind, body = (msg := conn.recv())[0], msg[1:]
