@@ -476,6 +476,31 @@ def test_an_over_saturated_level_is_stopped_while_it_runs(workers: int) -> None:
     assert 10 <= len(run.results) < 150 and all(r.error is None for r in run.results)
 
 
+def test_the_sweep_records_a_level_cut_by_the_online_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """r50 (200 requests) to the ~16/s server, the stop's minimums lowered to 1 s and 10 answers: r50 is cut
+    and recorded with its answers, the count of the rest and why; r100 is skipped."""
+    from functools import partial
+
+    from harness.run.perf import sweep
+    from harness.run.perf.guards import oversaturation
+    from harness.run.served import Served
+    from harness.run.serving import Server
+
+    monkeypatch.setattr(sweep, "oversaturation", partial(oversaturation, min_elapsed_s=1.0, min_completions=10))
+    with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:
+        lp = _endpoint_plan(tmp_path, "online-stop", url, {"sweep": {"concurrency": [], "request_rates": [50, 100],
+                                                                     "requests_per_level": 200, "max_tokens": 3}})  # fmt: skip
+        server = Server(base_url=url + "/v1", model="a", api_key=None, managed=False)
+        logged: list[str] = []
+        assert sweep.run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1
+    r50, r100 = RunDir(tmp_path).read_levels()
+    assert r50.stopped is not None and r50.stopped.startswith("over-saturated after")
+    assert len(r50.requests) + r50.unsent + r50.cut == 200 and r50.unsent + r50.cut > 0
+    assert r50.guards is not None and r50.guards.oversaturated and "stopped early" in r50.guards.problems[-1]
+    assert (r100.requests, r100.skipped) == ([], "over-saturated at r50")
+    assert any("stopped early" in line for line in logged)
+
+
 def test_a_level_that_keeps_up_is_not_stopped(truth_url: str) -> None:
     from functools import partial
 
