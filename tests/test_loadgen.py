@@ -488,8 +488,8 @@ def test_the_sweep_records_a_level_cut_by_the_online_stop(tmp_path: Path, monkey
 
     monkeypatch.setattr(sweep, "oversaturation", partial(oversaturation, min_elapsed_s=1.0, min_completions=10))
     with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:
-        lp = _endpoint_plan(tmp_path, "online-stop", url, {"sweep": {"concurrency": [], "request_rates": [50, 100],
-                                                                     "requests_per_level": 200, "max_tokens": 3}})  # fmt: skip
+        rates = {"concurrency": [], "request_rates": [50, 100], "requests_per_level": 200, "max_tokens": 3}
+        lp = _endpoint_plan(tmp_path, "online-stop", url, {"sweep": rates})
         server = Server(base_url=url + "/v1", model="a", api_key=None, managed=False)
         logged: list[str] = []
         assert sweep.run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1

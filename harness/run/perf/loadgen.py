@@ -10,7 +10,9 @@ numbers describe the exact path the answers took.
 requests are split over worker processes, each with its own event loop (uvloop when
 installed) and an aiohttp client (:class:`~harness.run.perf.fastclient.FastClient`, the
 same timing rules), released together by a barrier. A Poisson schedule is drawn once and
-dealt out round-robin, so the arrival process is the one a single client would send.
+dealt out round-robin, so the arrival process is the one a single client would send. Each
+answer is reported as it ends (worker processes relay them every :data:`RELAY_S`) to a
+:class:`Watch`, which stops the level when its stop test trips (the online over-saturation stop).
 """
 
 from __future__ import annotations
@@ -193,10 +195,10 @@ def no_gc_pauses() -> Iterator[None]:
 Row = tuple[int, Result, float | None]
 """One answered request of a share: (index in the level, its result, when it was due or None)."""
 OnAnswer = Callable[[int, Result], None]
+"""Called in the loop as each answer ends, with the share's requests sent so far and the result."""
 Seen = tuple[float, float | None, int]
 """One answer as the parent is told of it: when it ended (``time.perf_counter`` s), its TTFT (ms),
 and the requests its worker had sent by then."""
-"""Called in the loop as each answer ends, with the share's requests sent so far and the result."""
 
 
 async def _drive(client: ModelClient, share: Share, t0: float, stop: asyncio.Event | None = None,
