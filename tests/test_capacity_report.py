@@ -143,7 +143,7 @@ def test_the_page_shows_the_capacity_search(page: tuple[str, str]) -> None:
     cells = _cells(table)
     assert cells[cells.index("capacity estimate") + 1] == "c4"
     assert cells[cells.index("interval [lower, upper]") + 1] == "[4, 6]"
-    assert cells[cells.index("goodput at it") + 1] == "4.00 req/s, 300.0 output tok/s"
+    assert cells[cells.index("at the estimate (median of its runs)") + 1] == "4.00 goodput req/s, 300.0 output tok/s"
     assert cells[cells.index("cost of 10 requests/s") + 1] == "for 10 requests/s within the SLOs: 3 × L40S, $7.50/h"
     probes = _cells(_table(text, '<table class="capacity-points"'))[5:]  # after the header
     rows = [probes[i : i + 5] for i in range(0, len(probes), 5)]
