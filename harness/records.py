@@ -683,6 +683,15 @@ class LoadLevel(BaseModel):
     requests: list[RequestTiming]
     guards: LevelGuards | None = None
     """Validity of the level (absent in records written before the guards)."""
+    stopped: str | None = None
+    """Why the level was cut before every request was answered (the online over-saturation stop); None: it ran out.
+    A cut level's figures cover the answers it got, not a steady state."""
+    unsent: int = 0
+    """Requests a cut level never sent."""
+    cut: int = 0
+    """Requests a cut level sent and cancelled before their answer ended (not in ``requests``)."""
+    skipped: str | None = None
+    """Why the level was not sent at all (e.g. ``over-saturated at r8``); it then has no requests and no figures."""
 
 
 class CapacityRecord(BaseModel):
@@ -702,7 +711,11 @@ class CapacityRecord(BaseModel):
     out_tok_per_s: float | None = None
     """Median over the estimate's runs of the output tok/s."""
     points: list[dict[str, Any]] = Field(default_factory=list)
-    """Every probe: ``{value, met: [bool per run], goodput_req_per_s: [...], out_tok_per_s: [...]}``."""
+    """Every probe, by value: ``{value, met: [bool per run], goodput_req_per_s: [...], out_tok_per_s: [...],
+    order: 1 for the first point probed, stopped: [why each run was cut short, or None]}`` (``order`` and
+    ``stopped`` absent in older records)."""
+    slo: Slo | None = None
+    """The SLOs the runs were judged against (absent in older records: the plan's)."""
 
 
 class PerfRecord(BaseModel):

@@ -8,6 +8,7 @@ server (harness/run/perf/truth_server.py) in its own process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import subprocess
@@ -26,7 +27,15 @@ from harness.run import client as client_mod
 from harness.run.client import AnswerBuilder, Request, Result
 from harness.run.perf import fastclient
 from harness.run.perf.fastclient import FastClient, read_events
-from harness.run.perf.known_truth import Answer, ServedRecord, chunk_lags_ms, figures, ideal_tok_per_s
+from harness.run.perf.known_truth import (
+    Answer,
+    Figures,
+    ServedRecord,
+    chunk_lags_ms,
+    figures,
+    ideal_tok_per_s,
+    verdicts,
+)
 from harness.run.perf.loadgen import Level, LoadTarget, auto_workers, deal, poisson_offsets_s, run_level_workers
 from harness.run.perf.truth_server import Timing, schedule
 from harness.rundir import RunDir
@@ -108,6 +117,36 @@ def test_a_failed_or_unmatched_answer_adds_no_lag() -> None:
     answers = [Answer(0.0, None, [], "", None, ok=False), Answer(0.0, 51.0, [], "<9>", 1)]
     f = figures("x", Level("concurrency", 2), answers, [served], 1.0, Timing(50, 10, 1))
     assert (f.completed, f.matched, f.lag_ms["p50"]) == (1, 0, None)
+
+
+def _fig(tool: str, level_id: str, ttft: float, itl99: float, share: float, lag: tuple[float, float],
+         late99: float) -> Figures:  # fmt: skip
+    return Figures(tool, level_id, 10, 10, 0.0, 1000.0, share, ttft_err_ms={"p50": ttft, "p99": ttft},
+                   itl_err_ms={"p50": 0.0, "p99": itl99}, lag_ms={"p50": lag[0], "p99": lag[1]},
+                   server_late_ms={"p50": 0.0, "p99": late99})  # fmt: skip
+
+
+def test_a_verdict_compares_medians_over_rounds_of_absolute_errors() -> None:
+    rows = [
+        # c16: harness TTFT error 2 and 4 ms (median 3), vllm -5 and 7 (median 1): |3| > |1| + 0.1
+        _fig("harness", "c16", 2.0, 1.0, 0.98, (0.4, 1.0), 1.0),
+        _fig("vllm", "c16", -5.0, 1.05, 0.97, (0.3, 1.0), 2.0),
+        _fig("harness", "c16", 4.0, 1.0, 0.98, (0.6, 1.2), 1.0),
+        _fig("vllm", "c16", 7.0, 1.05, 0.97, (0.3, 1.0), 2.0),
+        # r50: the harness is as close as vllm within 0.1 ms, but its lag misses the p99 bound
+        _fig("vllm", "r50", 1.0, 0.50, 0.99, (0.2, 1.0), 9.0),
+        _fig("harness", "r50", -1.05, 0.59, 0.99, (0.5, 6.0), 1.0),
+        _fig("harness", "c64", 1.0, 1.0, 0.9, (0.5, 1.0), 1.0),  # no vllm run: no verdict
+    ]
+    c16, r50 = verdicts(rows)
+    assert (c16.level_id, c16.rounds, r50.rounds) == ("c16", 2, 1)
+    assert c16.no_worse["ttft_err_ms.p50"] is False and c16.no_worse["itl_err_ms.p99"] is True
+    assert c16.no_worse["share_of_ideal"] is True  # 2 % short of the ideal vs 3 %
+    assert c16.lag_ms == {"p50": pytest.approx(0.5), "p99": pytest.approx(1.1)} and c16.lag_within_bound
+    assert c16.server_on_time and not c16.all_no_worse
+    assert r50.all_no_worse  # |-1.05| <= |1.0| + 0.1 and 0.59 <= 0.50 + 0.1
+    assert not r50.lag_within_bound
+    assert r50.server_late_p99_ms == pytest.approx(5.0) and r50.server_on_time  # median of 9 and 1
 
 
 # ---------------------------------------------------------------- the aiohttp client on a real socket
@@ -211,25 +250,14 @@ def test_a_429_is_retried() -> None:
 # ---------------------------------------------------------------- worker processes against the truth server
 
 
-@pytest.fixture(scope="module")
-def truth_url() -> Iterator[str]:
+@contextlib.contextmanager
+def truth_server(*flags: str) -> Iterator[str]:
+    """The truth server (harness/run/perf/truth_server.py) in a process of its own with ``flags``; its root URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness.run.perf.truth_server",
-            "--port",
-            str(port),
-            "--ttft-ms",
-            "50",
-            "--itl-ms",
-            "5",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    proc = subprocess.Popen([sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port), *flags],
+                            stdout=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -237,9 +265,17 @@ def truth_url() -> Iterator[str]:
             break
         except OSError:
             time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def truth_url() -> Iterator[str]:
+    with truth_server("--ttft-ms", "50", "--itl-ms", "5") as url:
+        yield url
 
 
 def truth(url: str) -> list[dict[str, object]]:
@@ -445,37 +481,8 @@ def batch4_url() -> Iterator[str]:
 
     Slow on purpose: the SLO tests below leave 120 ms either side of their limit, so a busy
     2-core CI host does not move a point across it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness.run.perf.truth_server",
-            "--port",
-            str(port),
-            "--ttft-ms",
-            "200",
-            "--itl-ms",
-            "20",
-            "--tokens",
-            "3",
-            "--max-running",
-            "4",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/truth", timeout=2).read()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait()
+    with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:
+        yield url
 
 
 def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_path: Path) -> None:
@@ -506,6 +513,8 @@ def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_pat
     run_sweep(Served(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False))
     (cap,) = RunDir(tmp_path).read_capacity()
     assert [p["value"] for p in cap.points] == [1, 2, 4, 5, 6, 8]  # doubled to 8, then 6, 5
+    assert [p["order"] for p in cap.points] == [1, 2, 3, 6, 5, 4]  # ... so 8 was the 4th probe, 5 the last
+    assert cap.slo is not None and cap.slo.ttft_ms == 320
     assert (cap.estimate, cap.lower, cap.upper) == (4, 4, 5)
     assert cap.requests_per_s is not None and cap.requests_per_s > 0
     assert not sweep_pending(lp, "a", tmp_path)  # a resumed run does not search again
@@ -526,9 +535,90 @@ def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path
     logged: list[str] = []
     server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
     assert run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1
-    (r200,) = RunDir(tmp_path).read_levels()
+    r200, r400 = RunDir(tmp_path).read_levels()
     assert r200.level_id == "r200" and r200.guards is not None and r200.guards.oversaturated
+    assert r200.stopped is None and len(r200.requests) == 40  # 2.4 s: too short for the online stop
     assert any("higher rates skipped" in line and "r400" in line for line in logged)
+    # the skipped level is a record of its own: no requests, the reason, and done for a resumed run
+    assert (r400.level_id, r400.requests, r400.skipped) == ("r400", [], "over-saturated at r200")
+    assert run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 0
+
+
+def test_the_watch_counts_in_flight_over_every_worker_and_trips_once() -> None:
+    from harness.run.perf.loadgen import Watch
+
+    asked: list[int] = []
+
+    def test(samples: Any, now: float) -> str | None:
+        asked.append(len(samples))
+        return "full" if len(samples) >= 2 else None
+
+    w = Watch(test, t0=100.0, workers=2, every_s=0.0)  # asked at every add
+    assert w.add(0, [(101.0, 50.0, 3)]) is False  # worker 0 sent 3, 1 answered: 2 in flight
+    assert w.add(1, [(101.5, 70.0, 2)]) is True  # 3 + 2 sent, 2 answered: 3 in flight
+    assert [(c.t_s, c.ttft_ms, c.in_flight) for c in w.samples] == [(1.0, 50.0, 2), (1.5, 70.0, 3)]
+    assert w.add(0, [(102.0, 90.0, 4)]) is False and w.reason == "full" and asked == [1, 2]  # tripped once
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_over_saturated_level_is_stopped_while_it_runs(workers: int) -> None:
+    """200 requests at 50/s to a server that answers ~16/s (4 per 240 ms): unstopped they take ~12 s.
+
+    Request i waits ~0.04 x i s more than the one before, so with the minimums lowered to 1 s and 10
+    answers the test trips by ~2 s; the level keeps its answers and counts the rest. A server of its
+    own: the truth server goes on serving requests whose client hung up, so a shared one stays busy."""
+    from functools import partial
+
+    from harness.run.perf.guards import oversaturation
+
+    test = partial(oversaturation, min_elapsed_s=1.0, min_completions=10)
+    with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:
+        target = LoadTarget(url + "/v1", "fake", timeout_s=30)
+        t0 = time.perf_counter()
+        run = asyncio.run(
+            run_level_workers(target, requests(200, 3), Level("rate", 50.0), workers=workers, stop_when=test)
+        )
+        took = time.perf_counter() - t0
+    assert run.stopped is not None and "over-saturated after" in run.stopped
+    assert took < 8.0, took  # well before the ~12 s the whole level needs
+    assert run.unsent + run.cut > 0 and len(run.results) + run.unsent + run.cut == 200
+    assert 10 <= len(run.results) < 150 and all(r.error is None for r in run.results)
+
+
+def test_the_sweep_records_a_level_cut_by_the_online_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """r50 (200 requests) to the ~16/s server, the stop's minimums lowered to 1 s and 10 answers: r50 is cut
+    and recorded with its answers, the count of the rest and why; r100 is skipped."""
+    from functools import partial
+
+    from harness.run.perf import sweep
+    from harness.run.perf.guards import oversaturation
+    from harness.run.served import Served
+    from harness.run.serving import Server
+
+    monkeypatch.setattr(sweep, "oversaturation", partial(oversaturation, min_elapsed_s=1.0, min_completions=10))
+    with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:
+        rates = {"concurrency": [], "request_rates": [50, 100], "requests_per_level": 200, "max_tokens": 3}
+        lp = _endpoint_plan(tmp_path, "online-stop", url, {"sweep": rates})
+        server = Server(base_url=url + "/v1", model="a", api_key=None, managed=False)
+        logged: list[str] = []
+        assert sweep.run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1
+    r50, r100 = RunDir(tmp_path).read_levels()
+    assert r50.stopped is not None and r50.stopped.startswith("over-saturated after")
+    assert len(r50.requests) + r50.unsent + r50.cut == 200 and r50.unsent + r50.cut > 0
+    assert r50.guards is not None and r50.guards.oversaturated and "stopped early" in r50.guards.problems[-1]
+    assert (r100.requests, r100.skipped) == ([], "over-saturated at r50")
+    assert any("stopped early" in line for line in logged)
+
+
+def test_a_level_that_keeps_up_is_not_stopped(truth_url: str) -> None:
+    from functools import partial
+
+    from harness.run.perf.guards import oversaturation
+
+    test = partial(oversaturation, min_elapsed_s=0.0, min_completions=3)
+    run = asyncio.run(run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(12, 2),
+                                        Level("concurrency", 3), stop_when=test))  # fmt: skip
+    assert (run.stopped, run.unsent, run.cut, len(run.results)) == (None, 0, 0, 12)
 
 
 def test_fast_client_reads_the_completions_api() -> None:

@@ -53,8 +53,13 @@ def quality_vs_throughput(models: pd.DataFrame) -> str | None:
 
 
 def throughput_latency(sweep: pd.DataFrame, latency: str = "e2e_p95_ms", slo_ms: float | None = None) -> str | None:
-    """Throughput-latency curve per candidate across the sweep's levels (labelled by level)."""
-    data = sweep.dropna(subset=["out_tok_per_s", latency])
+    """Throughput-latency curve per candidate across the sweep's levels (labelled by level).
+
+    A level cut short by the online stop (``measured`` False) is no point of the curve: its figures
+    cover only the answers it got before the stop.
+    """
+    data = sweep[sweep.measured] if "measured" in sweep else sweep
+    data = data.dropna(subset=["out_tok_per_s", latency])
     if data.empty:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 4.0))

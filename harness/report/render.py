@@ -166,6 +166,8 @@ def render_html(data: ReportData) -> str:
             sweep_chart=throughput_latency(sweep, "e2e_p95_ms", plan.perf.slo.e2e_ms) if not sweep.empty else None,
             ttft_chart=throughput_latency(sweep, "ttft_p95_ms", plan.perf.slo.ttft_ms) if not sweep.empty else None,
             perf_records=data.perf_records,
+            capacity=data.capacity,
+            level_notes=data.level_notes,
             slo=plan.perf.slo,
             heatmap=heatmap_rows(data.categories, names),
             set_scores=heatmap_rows(data.set_scores.assign(category=""), names),

@@ -23,7 +23,15 @@ from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
 from harness.rollup.frames import answers_frame, category_frame, model_summary, question_frame, set_frame
 from harness.rollup.judge import JudgeSummary, summarize
 from harness.rollup.lm_eval import lm_eval_figures
-from harness.rollup.perf_summary import capacity_frame, cost_frame, energy_per_token_j, memory_needed_gib, sweep_frame
+from harness.rollup.perf_summary import (
+    capacity_frame,
+    capacity_rows,
+    cost_frame,
+    energy_per_token_j,
+    level_notes,
+    memory_needed_gib,
+    sweep_frame,
+)
 from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
 from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
@@ -102,6 +110,10 @@ class ReportData:
     """Each variant against its base (:mod:`harness.rollup.variants`), Holm-adjusted together (none: no families)."""
     contamination: dict[str, Contamination] = field(default_factory=dict)
     """As in :class:`RunRecords`: the overlaps the Variants section names."""
+    capacity: list[dict[str, Any]] = field(default_factory=list)
+    """The SLO capacity searches as the report shows them (:func:`~harness.rollup.perf_summary.capacity_rows`)."""
+    level_notes: list[dict[str, Any]] = field(default_factory=list)
+    """Sweep levels skipped, cut short, or with guard problems (:func:`~harness.rollup.perf_summary.level_notes`)."""
 
 
 def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -238,5 +250,6 @@ def assemble(rec: RunRecords) -> ReportData:
         recommendation=decision, sweep=sweep, perf_records=perf, judge_summary=judge_summary,
         expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,
         served_stability=served_stability, reasoning=thinking if has_thinking else None, variants=variants,
-        contamination=rec.contamination,
+        contamination=rec.contamination, capacity=capacity_rows(rec.capacity, plan.candidates, plan.perf),
+        level_notes=level_notes(rec.levels),
     )  # fmt: skip

@@ -9,6 +9,7 @@ goodput = requests per second that met every SLO.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,25 +28,48 @@ def energy_per_token_j(energy_j: float | None, output_tokens: int | None) -> flo
 
 
 def sweep_frame(levels: Sequence[LoadLevel], slo: Slo) -> pd.DataFrame:
-    """One row per (candidate, level), in the order run."""
-    rows = [
-        {
-            "candidate": lv.candidate,
-            "level": lv.level_id,
-            "kind": lv.kind,
-            "value": lv.value,
-            **phase_stats(lv.requests, lv.wall_s, slo),
-        }
-        for lv in levels
-    ]
+    """One row per (candidate, level) sent, in the order run; a skipped level has no row (no figures).
+
+    A level the online stop cut short (``stopped``: why) keeps the figures of the answers it got, but
+    they are not a measured point: ``measured`` is False and it never meets the SLOs (its queue was
+    still growing, and ``unsent`` + ``cut`` requests have no answer).
+    """
+    rows = []
+    for lv in levels:
+        if lv.skipped:
+            continue
+        row = {"candidate": lv.candidate, "level": lv.level_id, "kind": lv.kind, "value": lv.value,
+               **phase_stats(lv.requests, lv.wall_s, slo), "stopped": lv.stopped, "unsent": lv.unsent, "cut": lv.cut,
+               "measured": lv.stopped is None}  # fmt: skip
+        if lv.stopped:
+            row["meets_slo"] = False
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def level_notes(levels: Sequence[LoadLevel]) -> list[dict[str, Any]]:
+    """The sweep levels a reader must be told about, in the order run: skipped, cut short, or with guard problems.
+
+    Each: ``{candidate, level, status ("skipped" | "cut" | "guards"), reason, unsent, cut, problems}``.
+    """
+    out = []
+    for lv in levels:
+        problems = list(lv.guards.problems) if lv.guards else []
+        status = "skipped" if lv.skipped else "cut" if lv.stopped else "guards" if problems else None
+        if status is None:
+            continue
+        out.append({"candidate": lv.candidate, "level": lv.level_id, "status": status,
+                    "reason": lv.skipped or lv.stopped, "unsent": lv.unsent, "cut": lv.cut,
+                    "problems": problems})  # fmt: skip
+    return out
 
 
 def best_levels(sweep: pd.DataFrame) -> pd.DataFrame:
     """Per candidate, the level with the highest output tok/s among those meeting the SLOs."""
     if sweep.empty:
         return pd.DataFrame(columns=["candidate", "level", "out_tok_per_s", "requests_per_s"])
-    meeting = sweep[sweep.meets_slo & sweep.out_tok_per_s.notna()]
+    measured = sweep.measured if "measured" in sweep else True
+    meeting = sweep[sweep.meets_slo & sweep.out_tok_per_s.notna() & measured]
     if meeting.empty:
         return pd.DataFrame(columns=["candidate", "level", "out_tok_per_s", "requests_per_s"])
     idx = meeting.groupby("candidate").out_tok_per_s.idxmax()
@@ -216,3 +240,51 @@ def memory_needed_gib(server: dict, metrics: dict, gpus: int) -> float | None:
     kv_gib, usage = server.get("kv_cache_gib"), metrics.get("peak_kv_cache_usage_frac")
     kv_used = kv_gib * usage if kv_gib is not None and usage is not None else 0.0
     return (weights + kv_used) / max(gpus, 1)
+
+
+def slo_text(slo: Slo) -> str:
+    """The SLOs in words: ``TTFT ≤ 320 ms, E2E ≤ 2000 ms; 95% of requests`` (limits not set are left out)."""
+    limits = [f"{name} ≤ {v:g} ms" for name, v in (("TTFT", slo.ttft_ms), ("TPOT", slo.tpot_ms), ("E2E", slo.e2e_ms))
+              if v is not None]  # fmt: skip
+    return f"{', '.join(limits) or 'no latency limit'}; {slo.attainment:.0%} of requests"
+
+
+def capacity_rows(
+    records: Sequence[CapacityRecord], candidates: Sequence[Candidate], perf: Perf
+) -> list[dict[str, Any]]:
+    """Per searched candidate (its last record), what the report shows of the search (pure).
+
+    ``{candidate, kind, estimate, lower, upper, req_per_s, out_tok_per_s, slo, target_load, points}``:
+    ``slo`` in words (the record's, else the plan's); ``target_load`` the cost of ``perf.target_rps``
+    from this capacity (:func:`target_load_cost`; None without a target or a capacity); ``points``
+    in the order probed, each ``{order, level, value, runs ("pass"/"fail"/"cut" per repeat), passed,
+    goodput_req_per_s (median of its runs)}``.
+    """
+    by_name = {c.name: c for c in candidates}
+    last = {r.candidate: r for r in records}
+    rows = []
+    for name, r in last.items():
+        cand = by_name.get(name)
+        target = None
+        if perf.target_rps and cand is not None:
+            target = target_load_cost(perf.target_rps, r.requests_per_s, cand.gpus, price_per_gpu_hour(cand, perf),
+                                      perf.gpu)["target_load"]  # fmt: skip
+        rows.append({"candidate": name, "kind": r.kind, "estimate": r.estimate, "lower": r.lower, "upper": r.upper,
+                     "req_per_s": r.requests_per_s, "out_tok_per_s": r.out_tok_per_s,
+                     "slo": slo_text(r.slo or perf.slo), "target_load": target,
+                     "points": _probed_points(r)})  # fmt: skip
+    return rows
+
+
+def _probed_points(r: CapacityRecord) -> list[dict[str, Any]]:
+    """A record's points in the order probed (records without ``order``: by value)."""
+    prefix = "c" if r.kind == "concurrency" else "r"
+    out = []
+    for k, p in enumerate(sorted(r.points, key=lambda p: p.get("order", 0))):
+        met, stopped = p.get("met", []), p.get("stopped") or [None] * len(p.get("met", []))
+        runs = ["cut" if why else "pass" if ok else "fail" for ok, why in zip(met, stopped, strict=False)]
+        goodput = [g for g in p.get("goodput_req_per_s", []) if g is not None]
+        out.append({"order": p.get("order", k + 1), "level": f"{prefix}{p['value']:g}", "value": p["value"],
+                    "runs": runs, "passed": sum(met) * 2 > len(met),
+                    "goodput_req_per_s": statistics.median(goodput) if goodput else None})  # fmt: skip
+    return out

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.inputs.plan import LoadedPlan
-from harness.records import CapacityRecord
+from harness.records import CapacityRecord, Slo
 from harness.run.client import TokenCounter
 from harness.run.perf.capacity import Capacity, CapacitySearch
+from harness.run.perf.guards import oversaturation
 from harness.run.perf.loadgen import Level, send_level, sweep_requests, timing
 from harness.run.served import Served
 from harness.run.serving import Server
@@ -50,7 +51,7 @@ def run_capacity(on: Served, count_tokens: TokenCounter | None = None) -> Capaci
         search.record(value, [r["met"] for r in runs])
         log(f"[{candidate}] capacity search: {level.id} met the SLOs in {sum(r['met'] for r in runs)} "
             f"of {len(runs)} runs")  # fmt: skip
-    record = to_capacity_record(candidate, search.result(), probes)
+    record = to_capacity_record(candidate, search.result(), probes, lp.plan.perf.slo)
     with JsonlAppender(RunDir(run_dir).capacity) as out:
         out.append(record)
     return record
@@ -61,22 +62,30 @@ def _probe(lp: LoadedPlan, server: Server, requests: list[Any], level: Level, co
     limits = lp.plan.limits
 
     run = send_level(server, limits, requests, level, seed=lp.plan.sampling.seed + k, during="the capacity search",
-                     count_tokens=count_tokens)  # fmt: skip
+                     count_tokens=count_tokens, stop_when=oversaturation)  # fmt: skip
     stats = phase_stats([timing(r) for r in run.results], run.wall_s, lp.plan.perf.slo)
-    return {"met": bool(stats["meets_slo"]), "goodput_req_per_s": stats["goodput_req_per_s"],
-            "out_tok_per_s": stats["out_tok_per_s"], "slo_attainment": stats["slo_attainment"]}  # fmt: skip
+    # a run cut by the online stop was over-saturated: it fails, whatever its answered requests say
+    return {"met": bool(stats["meets_slo"]) and run.stopped is None, "goodput_req_per_s": stats["goodput_req_per_s"],
+            "out_tok_per_s": stats["out_tok_per_s"], "slo_attainment": stats["slo_attainment"],
+            "stopped": run.stopped}  # fmt: skip
 
 
-def to_capacity_record(candidate: str, cap: Capacity, probes: dict[float, list[dict[str, Any]]]) -> CapacityRecord:
-    """The record of a finished search (pure): the estimate's figures are medians over its runs."""
+def to_capacity_record(candidate: str, cap: Capacity, probes: dict[float, list[dict[str, Any]]],
+                       slo: Slo | None = None) -> CapacityRecord:  # fmt: skip
+    """The record of a finished search (pure): the estimate's figures are medians over its runs.
+
+    ``probes`` in the order probed (each point's ``order`` counts from 1); the points are listed by value.
+    """
     at = probes.get(cap.estimate, []) if cap.estimate is not None else []
 
     def median(key: str) -> float | None:
         vals = [r[key] for r in at if r.get(key) is not None]
         return statistics.median(vals) if vals else None
 
+    order = {v: k + 1 for k, v in enumerate(probes)}
     points = [{"value": v, "met": [r["met"] for r in runs], "goodput_req_per_s": [r["goodput_req_per_s"] for r in runs],
-               "out_tok_per_s": [r["out_tok_per_s"] for r in runs]} for v, runs in sorted(probes.items())]  # fmt: skip
+               "out_tok_per_s": [r["out_tok_per_s"] for r in runs], "order": order[v],
+               "stopped": [r.get("stopped") for r in runs]} for v, runs in sorted(probes.items())]  # fmt: skip
     return CapacityRecord(candidate=candidate, kind=cap.kind, estimate=cap.estimate, lower=cap.lower,  # type: ignore[arg-type]
                           upper=cap.upper, requests_per_s=median("goodput_req_per_s"),
-                          out_tok_per_s=median("out_tok_per_s"), points=points)  # fmt: skip
+                          out_tok_per_s=median("out_tok_per_s"), points=points, slo=slo)  # fmt: skip

@@ -10,7 +10,9 @@ numbers describe the exact path the answers took.
 requests are split over worker processes, each with its own event loop (uvloop when
 installed) and an aiohttp client (:class:`~harness.run.perf.fastclient.FastClient`, the
 same timing rules), released together by a barrier. A Poisson schedule is drawn once and
-dealt out round-robin, so the arrival process is the one a single client would send.
+dealt out round-robin, so the arrival process is the one a single client would send. Each
+answer is reported as it ends (worker processes relay them every :data:`RELAY_S`) to a
+:class:`Watch`, which stops the level when its stop test trips (the online over-saturation stop).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import build_request
 from harness.records import Limits, RequestTiming, Sweep, timing_fields
+from harness.run.perf.guards import Completion
 
 if TYPE_CHECKING:
     from harness.run.perf.fastclient import FastClient
@@ -65,6 +68,12 @@ class LevelRun:
     workers: int = 1
     cpu_s: float | None = None
     """CPU time (user + system, s) the client's processes spent on the level."""
+    stopped: str | None = None
+    """Why the level was stopped before every request was answered (the online stop); None when it ran out."""
+    unsent: int = 0
+    """Requests a stopped level never sent."""
+    cut: int = 0
+    """Requests a stopped level sent but cancelled before their answer ended (not in ``results``)."""
 
 
 def timing(r: Result) -> RequestTiming:
@@ -194,41 +203,111 @@ def no_gc_pauses() -> Iterator[None]:
         gc.unfreeze()
 
 
-async def _drive(client: ModelClient, share: Share, t0: float) -> list[tuple[int, Result, float | None]]:
-    """Send a share's requests (at its cap, or each at ``t0 + offset``); (index, result, due) each.
+Row = tuple[int, Result, float | None]
+"""One answered request of a share: (index in the level, its result, when it was due or None)."""
+OnAnswer = Callable[[int, Result], None]
+"""Called in the loop as each answer ends, with the share's requests sent so far and the result."""
+Seen = tuple[float, float | None, int]
+"""One answer as the parent is told of it: when it ended (``time.perf_counter`` s), its TTFT (ms),
+and the requests its worker had sent by then."""
 
-    Callers run it inside :func:`no_gc_pauses`, entered before ``t0`` is read."""
+
+async def _drive(client: ModelClient, share: Share, t0: float, stop: asyncio.Event | None = None,
+                 on_answer: OnAnswer | None = None) -> tuple[list[Row], int]:  # fmt: skip
+    """Send a share's requests (at its cap, or each at ``t0 + offset``): (the answered rows, requests sent).
+
+    Setting ``stop`` cancels what is pending and in flight; the rows answered by then are kept.
+    Callers run it inside :func:`no_gc_pauses`, entered before ``t0`` is read.
+    """
     sem = asyncio.Semaphore(share.cap)
+    sent = 0
 
-    async def one(j: int) -> tuple[int, Result, float | None]:
+    async def one(j: int) -> Row:
+        nonlocal sent
         due = t0 + share.offsets_s[j] if share.offsets_s is not None else None
         if due is not None:
             await until(due)
         async with sem:
-            return share.indices[j], await client.generate(share.requests[j]), due
+            sent += 1
+            result = await client.generate(share.requests[j])
+            if on_answer:
+                on_answer(sent, result)
+            return share.indices[j], result, due
 
-    return await asyncio.gather(*(one(j) for j in range(len(share.requests))))
+    tasks = [asyncio.ensure_future(one(j)) for j in range(len(share.requests))]
+    try:
+        await _until_done_or(tasks, stop)
+    finally:
+        for t in tasks:
+            t.cancel()
+    if tasks:
+        await asyncio.wait(tasks)
+    return [t.result() for t in tasks if not t.cancelled()], sent
 
 
-def _worker(conn: Any, barrier: Any, target: LoadTarget, share: Share) -> None:
-    """A worker process: open a FastClient, wait at the barrier, drive the share, send back the results."""
+async def _until_done_or(tasks: Sequence[asyncio.Future[Row]], stop: asyncio.Event | None) -> None:
+    """Wait for every task, or for ``stop`` to be set, whichever comes first."""
+    if not tasks:
+        return
+    if stop is None:
+        await asyncio.wait(tasks)
+        return
+    halted: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    every: asyncio.Future[Any] = asyncio.gather(*tasks, return_exceptions=True)
+    try:
+        await asyncio.wait([every, halted], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        halted.cancel()
+
+
+RELAY_S = 0.1
+"""A worker process sends the answers it has seen to the parent every this many seconds (one message)."""
+
+
+async def _relay(conn: Any, halt: Any, stop: asyncio.Event, batch: list[Seen]) -> None:
+    """Every :data:`RELAY_S`: send ``("answers", batch)`` to the parent and empty the batch;
+    set ``stop`` once the parent sets ``halt``."""
+    while True:
+        await asyncio.sleep(RELAY_S)
+        if batch:
+            conn.send(("answers", batch[:]))
+            batch.clear()
+        if halt.is_set():
+            stop.set()
+
+
+def _worker(conn: Any, barrier: Any, halt: Any, target: LoadTarget, share: Share) -> None:
+    """A worker process: open a FastClient, wait at the barrier, drive the share while relaying each
+    answer (:func:`_relay`), stop early when the parent sets ``halt``; send back ``("done", (rows, t0, cpu, sent))``."""
     cpu0 = [0.0]
 
-    async def go() -> tuple[list[tuple[int, Result, float | None]], float]:
+    async def go() -> tuple[tuple[list[Row], int], float]:
         async with target.client() as client:
             with no_gc_pauses():  # its full collection before the barrier, not on the level's clock
                 await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
                 t0 = time.perf_counter()
                 cpu0[0] = _cpu_s()
-                return await _drive(client, share, t0), t0
+                stop, batch = asyncio.Event(), list[Seen]()
+
+                def seen(n_sent: int, r: Result) -> None:
+                    batch.append((time.perf_counter(), r.ttft_ms, n_sent))
+
+                relay = asyncio.ensure_future(_relay(conn, halt, stop, batch))
+                try:
+                    driven = await _drive(client, share, t0, stop, seen)
+                finally:
+                    relay.cancel()
+            if batch:
+                conn.send(("answers", batch))
+            return driven, t0
 
     try:
         import uvloop
 
-        results, t0 = uvloop.run(go())
+        (rows, sent), t0 = uvloop.run(go())
     except ImportError:
-        results, t0 = asyncio.run(go())
-    conn.send((results, t0, _cpu_s() - cpu0[0]))
+        (rows, sent), t0 = asyncio.run(go())
+    conn.send(("done", (rows, t0, _cpu_s() - cpu0[0], sent)))
     conn.close()
 
 
@@ -254,26 +333,63 @@ class LoadTarget:
         return FastClient(self.base_url, self.model, self.api_key, self.timeout_s, self.retries)
 
 
+StopTest = Callable[[Sequence[Completion], float], str | None]
+"""Why a level should stop now, from its answers so far and the seconds since it started; None to go on
+(:func:`harness.run.perf.guards.oversaturation`)."""
+
+CHECK_S = 0.25
+"""The stop test is asked at most this often (s): it reads every answer so far."""
+
+
+class Watch:
+    """The parent's view of a running level: each answer with the requests in flight then, and the stop test's verdict.
+
+    Fed from one thread (the loop's); ``add`` returns True once, when the test first trips.
+    """
+
+    def __init__(self, test: StopTest | None, t0: float, workers: int, every_s: float = CHECK_S) -> None:
+        self.test, self.t0, self.every_s = test, t0, every_s
+        self.sent = [0] * workers
+        self.samples: list[Completion] = []
+        self.reason: str | None = None
+        self._checked = -math.inf
+
+    def add(self, worker: int, answers: Sequence[Seen]) -> bool:
+        """``answers`` of ``worker``, each with what it had sent by then; the others' sends as last told."""
+        for ended, ttft, sent in answers:
+            self.sent[worker] = max(self.sent[worker], sent)
+            in_flight = sum(self.sent) - len(self.samples) - 1
+            self.samples.append(Completion(ended - self.t0, ttft, max(in_flight, 0)))
+        now = time.perf_counter() - self.t0
+        if self.test is None or self.reason is not None or now - self._checked < self.every_s:
+            return False
+        self._checked = now
+        self.reason = self.test(self.samples, now)
+        return self.reason is not None
+
+
 async def run_level_workers(
     target: LoadTarget, requests: Sequence[Request], level: Level, *, workers: int = 0, seed: int = 0,
-    on_done: Callable[[int], None] | None = None,
+    on_done: Callable[[int], None] | None = None, stop_when: StopTest | None = None,
 ) -> LevelRun:  # fmt: skip
     """Send every request at ``level`` to ``target`` from ``workers`` processes (0: :func:`auto_workers`).
 
     Output tokens the server does not report are left None (count them afterwards with
-    :func:`harness.run.client.count_missing_tokens`). ``on_done(k)`` is called as each
-    worker's ``k`` results come back. Cancelling this coroutine stops the workers.
+    :func:`harness.run.client.count_missing_tokens`). ``on_done(k)`` is called as ``k`` more
+    answers come back. ``stop_when`` is asked, as the answers come back, whether to stop the
+    level (:class:`Watch`); a stopped level keeps its answers and says why, and how many
+    requests were never sent or cut (:class:`LevelRun`). Cancelling this coroutine stops the workers.
     """
     shares = deal(len(requests), level, workers or auto_workers(level), seed)
     if len(shares) == 1 and level.value <= WORKER_STREAMS:  # light: this process and its loop, no start-up cost
-        return await _in_process(target, requests, level, shares[0], on_done)
+        return await _in_process(target, requests, level, shares[0], on_done, stop_when)
     ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(len(shares) + 1)
+    barrier, halt = ctx.Barrier(len(shares) + 1), ctx.Event()
     procs, pipes = [], []
     for idx, offs, cap in shares:
         recv, send = ctx.Pipe(duplex=False)
         share = Share(idx, [requests[i] for i in idx], offs, cap)
-        p = ctx.Process(target=_worker, args=(send, barrier, target, share), daemon=True)
+        p = ctx.Process(target=_worker, args=(send, barrier, halt, target, share), daemon=True)
         p.start()
         send.close()
         procs.append(p)
@@ -282,54 +398,83 @@ async def run_level_workers(
     try:
         await loop.run_in_executor(None, barrier.wait)
         started_at, t_start = time.time(), time.perf_counter()
-        got = await asyncio.gather(*(loop.run_in_executor(None, _receive, r, on_done) for r in pipes))
+        watch = Watch(stop_when, t_start, len(shares))
+
+        def seen(w: int, answers: list[Seen]) -> None:
+            if watch.add(w, answers):
+                halt.set()
+            if on_done:
+                on_done(len(answers))
+
+        def relayed(w: int) -> Callable[[list[Seen]], None]:
+            def relay(answers: list[Seen]) -> None:
+                loop.call_soon_threadsafe(seen, w, answers)
+
+            return relay
+
+        got = await asyncio.gather(*(loop.run_in_executor(None, _receive, r, relayed(w)) for w, r in enumerate(pipes)))
     finally:
         barrier.abort()  # frees a wait still pending when cancelled
         for p in procs:
             if p.is_alive():
                 p.terminate()
             p.join(5)
-    return _merge(level, got, started_at, t_start, len(shares))
+    return _merge(level, got, started_at, t_start, len(shares), len(requests), watch.reason)
 
 
 async def _in_process(target: LoadTarget, requests: Sequence[Request], level: Level,
-                      dealt: tuple[list[int], list[float] | None, int],
-                      on_done: Callable[[int], None] | None) -> LevelRun:  # fmt: skip
+                      dealt: tuple[list[int], list[float] | None, int], on_done: Callable[[int], None] | None,
+                      stop_when: StopTest | None) -> LevelRun:  # fmt: skip
     idx, offsets, cap = dealt
     share = Share(idx, [requests[i] for i in idx], offsets, cap)
     started_at = time.time()
     async with target.client() as client:
         with no_gc_pauses():  # its full collection before the level's clock starts
             cpu0, t0 = time.process_time(), time.perf_counter()
-            results = await _drive(client, share, t0)
+            watch, stop = Watch(stop_when, t0, 1), asyncio.Event()
+
+            def seen(sent: int, r: Result) -> None:
+                if watch.add(0, [(time.perf_counter(), r.ttft_ms, sent)]):
+                    stop.set()
+                if on_done:
+                    on_done(1)
+
+            rows, sent = await _drive(client, share, t0, stop, seen)
             cpu = time.process_time() - cpu0
-    if on_done:
-        on_done(len(results))
-    return _merge(level, [(results, t0, cpu)], started_at, t0, 1)
+    return _merge(level, [(rows, t0, cpu, sent)], started_at, t0, 1, len(requests), watch.reason)
 
 
-def _receive(
-    conn: Any, on_done: Callable[[int], None] | None
-) -> tuple[list[tuple[int, Result, float | None]], float, float]:
-    try:
-        out = conn.recv()
-    except EOFError:
-        raise RuntimeError("a load generator worker process died before sending its results") from None
-    if on_done:
-        on_done(len(out[0]))
-    return out  # type: ignore[no-any-return]
+Got = tuple[list[Row], float, float, int]
+"""One worker's outcome: its answered rows, its start (``time.perf_counter`` s), CPU seconds, requests sent."""
 
 
-def _merge(level: Level, got: list[tuple[list[tuple[int, Result, float | None]], float, float]], started_at: float,
-           t_start: float, workers: int) -> LevelRun:  # fmt: skip
-    """One LevelRun from the workers' results, in request order; wall from the first start to the last answer."""
-    rows = sorted((row for results, _, _ in got for row in results), key=lambda x: x[0])
+def _receive(conn: Any, relay: Callable[[list[Seen]], None]) -> Got:
+    """Read one worker's messages until its outcome; ``("answers", [Seen])`` go to ``relay``."""
+    while True:
+        try:
+            kind, body = (msg := conn.recv())[0], msg[1:]
+        except EOFError:
+            raise RuntimeError("a load generator worker process died before sending its results") from None
+        if kind == "done":
+            return body[0]  # type: ignore[no-any-return]
+        relay(*body)
+
+
+def _merge(level: Level, got: list[Got], started_at: float, t_start: float, workers: int, n: int,
+           stopped: str | None) -> LevelRun:  # fmt: skip
+    """One LevelRun from the workers' results, in request order; wall from the first start to the last answer.
+
+    A level cut short (``stopped``) counts the ``n`` requests it did not answer: never sent, or sent and cut.
+    """
+    rows = sorted((row for results, _, _, _ in got for row in results), key=lambda x: x[0])
     results = [r for _, r, _ in rows]
-    t0 = min([t for _, t, _ in got] + [t_start])
+    t0 = min([t for _, t, _, _ in got] + [t_start])
     ends = [r.started_mono + (r.e2e_ms or 0) / 1000 for r in results if r.started_mono]
     wall = (max(ends) - t0) if ends else time.perf_counter() - t_start
+    sent = sum(k for _, _, _, k in got)
     return LevelRun(level, results, started_at, wall, scheduled_mono=[due for _, _, due in rows], workers=workers,
-                    cpu_s=sum(c for _, _, c in got))  # fmt: skip
+                    cpu_s=sum(c for _, _, c, _ in got), stopped=stopped, unsent=n - sent,
+                    cut=sent - len(results))  # fmt: skip
 
 
 def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
@@ -355,8 +500,10 @@ def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
 def send_level(
     server: Server, limits: Limits, requests: Sequence[Request], level: Level, *, seed: int, during: str,
     count_tokens: TokenCounter | None = None, on_done: Callable[[int], None] | None = None,
+    stop_when: StopTest | None = None,
 ) -> LevelRun:  # fmt: skip
-    """Send one level to ``server`` while it is watched (:func:`~harness.run.watchdog.until_gone`).
+    """Send one level to ``server`` while it is watched (:func:`~harness.run.watchdog.until_gone`),
+    stopped early when ``stop_when`` trips (:func:`run_level_workers`).
 
     Output tokens the server did not report are counted with ``count_tokens``. Raises
     :class:`~harness.run.watchdog.ServerGone` ("during ``during`` at <level>: why") when the
@@ -365,7 +512,7 @@ def send_level(
     target = LoadTarget(server.base_url, server.model, server.api_key, limits.request_timeout_s)
 
     async def go() -> tuple[LevelRun | None, str | None]:
-        sent = run_level_workers(target, requests, level, seed=seed, on_done=on_done)
+        sent = run_level_workers(target, requests, level, seed=seed, on_done=on_done, stop_when=stop_when)
         return await until_gone(server, limits.unresponsive_s, sent)
 
     run, stopped = aio.run(go())

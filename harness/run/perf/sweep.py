@@ -5,13 +5,17 @@ is written to ``loadtest.jsonl`` as one record when it completes, so a resumed
 run skips finished levels and reruns a level that was cut off (a partial level
 would mix two sessions' timings). Levels are sent by the multi-process load generator
 (:func:`~harness.run.perf.loadgen.run_level_workers`); each record carries its validity
-guards (:mod:`harness.run.perf.guards`), and a rate level found over-saturated stops the
-higher rates of this session (they can only do worse).
+guards (:mod:`harness.run.perf.guards`). A level is stopped as soon as the online test finds it
+over-saturated (:func:`~harness.run.perf.guards.oversaturation`; the record says why and how many
+requests it never sent or cut), and a rate level found over-saturated, online or afterwards,
+skips the higher rates: each is recorded with no requests and the reason, and counts as done
+for a resumed run (they can only do worse).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -20,7 +24,7 @@ from harness.inputs.plan import LoadedPlan
 from harness.records import LoadLevel, Sweep
 from harness.run.client import TokenCounter
 from harness.run.perf.capacity_run import capacity_done, run_capacity
-from harness.run.perf.guards import guards
+from harness.run.perf.guards import guards, oversaturation
 from harness.run.perf.loadgen import Level, LevelRun, send_level, sweep_requests, timing
 from harness.run.served import Served
 from harness.run.tokens import token_counter
@@ -36,8 +40,18 @@ def to_record(candidate: str, run: LevelRun) -> LoadLevel:
     timings = [timing(r) for r in run.results]
     checked = guards(run.level.kind, [r.started_mono for r in run.results], run.scheduled_mono or [None] * len(timings),
                      [r.ttft_ms for r in run.results], run.wall_s, run.workers, run.cpu_s)  # fmt: skip
+    if run.stopped:
+        checked.oversaturated = True
+        checked.problems.append(f"stopped early ({run.unsent} never sent, {run.cut} cut): {run.stopped}")
     return LoadLevel(candidate=candidate, level_id=run.level.id, kind=run.level.kind, value=run.level.value,  # type: ignore[arg-type]
-                     started_at=run.started_at, wall_s=run.wall_s, requests=timings, guards=checked)  # fmt: skip
+                     started_at=run.started_at, wall_s=run.wall_s, requests=timings, guards=checked,
+                     stopped=run.stopped, unsent=run.unsent, cut=run.cut)  # fmt: skip
+
+
+def skipped_record(candidate: str, level: Level, why: str) -> LoadLevel:
+    """The record of a level not sent (no requests, no figures): ``why`` says which level made it pointless."""
+    return LoadLevel(candidate=candidate, level_id=level.id, kind=level.kind, value=level.value,  # type: ignore[arg-type]
+                     started_at=time.time(), wall_s=0.0, requests=[], skipped=why)  # fmt: skip
 
 
 def levels_done(candidate: str, *run_dirs: Path) -> set[str]:
@@ -78,21 +92,21 @@ def _run_levels(on: Served, todo: list[Level], count_tokens: TokenCounter | None
     limits = lp.plan.limits
     with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
                                           disable=not on.show_progress, file=sys.stderr) as bar:  # fmt: skip
-        ran, skip = 0, set[str]()
+        ran, skip = 0, dict[str, str]()
         for level in todo:
             if level.id in skip:
+                out.append(skipped_record(candidate, level, skip[level.id]))
                 continue
-
             run = send_level(server, limits, requests, level, seed=lp.plan.sampling.seed, during="the load sweep",
-                             count_tokens=count_tokens, on_done=bar.update)  # fmt: skip
+                             count_tokens=count_tokens, on_done=bar.update, stop_when=oversaturation)  # fmt: skip
             record = to_record(candidate, run)
             out.append(record)
             ran += 1
             for problem in record.guards.problems if record.guards else []:
                 log(f"[{candidate}] {level.id}: {problem}")
             if level.kind == "rate" and record.guards and record.guards.oversaturated:
-                skip |= {lv.id for lv in todo if lv.kind == "rate" and lv.value > level.value}
-                if skip:
-                    log(f"[{candidate}] over-saturated at {level.id}: higher rates skipped this session "
-                        f"({', '.join(sorted(skip))})")  # fmt: skip
+                higher = [lv.id for lv in todo if lv.kind == "rate" and lv.value > level.value and lv.id not in skip]
+                skip |= dict.fromkeys(higher, f"over-saturated at {level.id}")
+                if higher:
+                    log(f"[{candidate}] over-saturated at {level.id}: higher rates skipped ({', '.join(higher)})")
     return ran
