@@ -228,6 +228,18 @@ def test_without_stamps_a_chunk_is_timed_when_the_reader_gets_it() -> None:
     assert out.itl_ms == pytest.approx([0.0], abs=5.0)  # one read: both at once
 
 
+def test_a_body_past_the_read_buffer_is_read_to_its_end_and_timed() -> None:
+    # 3 MiB at once (past aiohttp's high-water mark of 2 x READ_BUFSIZE), then the last chunk 0.3 s later
+    big = sse_bytes(*[chunk("x" * 10_000) for _ in range(300)])
+    last = sse_bytes(chunk("。", "stop"), USAGE, "[DONE]")
+    res, _ = ask([Reply([(0.0, big), (0.3, last)])])
+    assert res.error is None and res.text == "x" * 3_000_000 + "。"
+    assert len(res.itl_ms) == 300 and res.itl_ms[-1] >= 290  # the last chunk came 0.3 s after the others
+    # the reader was woken to take each 0.5 MiB as it came, so the connection was never paused
+    # and no chunk of the first 3 MB was held back for a late read
+    assert sum(res.itl_ms[:-1]) < 200
+
+
 def test_a_stream_cut_before_done_is_retried_then_reported() -> None:
     body = sse_bytes(chunk("年假", None))
     res, n = ask([Reply([(0.0, body)])], retries=1)
@@ -309,14 +321,14 @@ def test_chunks_are_stamped_at_their_socket_read_never_before_the_server_sent_th
     truth_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stamped: list[bool] = []
-    real = fastclient.arrivals
+    real = fastclient.stamping
 
     def spy(resp: Any) -> Any:
         got = real(resp)
         stamped.append(got is not None)
         return got
 
-    monkeypatch.setattr(fastclient, "arrivals", spy)
+    monkeypatch.setattr(fastclient, "stamping", spy)
     truth(truth_url)
     run = asyncio.run(
         run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(16, 8), Level("concurrency", 8))

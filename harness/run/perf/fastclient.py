@@ -14,12 +14,13 @@ extended) reads the clock at every socket read, before the bytes are parsed, and
 many body bytes had arrived by then; each chunk is timed at the read that completed it. An
 event loop runs all the reads of one poll before any task, so a chunk is stamped within
 microseconds of its read however much parsing waits. When the connection did not stamp
-(an aiohttp that builds its connections some other way: :func:`arrivals` is None), a chunk
+(an aiohttp that builds its connections some other way: :func:`stamping` is None), a chunk
 is timed when the reader gets its bytes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import time
@@ -40,6 +41,9 @@ from harness.run.client import (
 )
 from harness.run.sse import DONE, SseDecoder, StreamFault, body_error, decode_chunk
 
+READ_BUFSIZE = 2**20
+"""aiohttp's read buffer per response (bytes): a connection stops being read once twice this is unread."""
+
 
 class FastClient(ModelClient):
     """A :class:`ModelClient` on aiohttp; open it inside the event loop that uses it."""
@@ -52,6 +56,7 @@ class FastClient(ModelClient):
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s)),
             connector=_StampingConnector(limit=max_connections, limit_per_host=0, force_close=False),
+            read_bufsize=READ_BUFSIZE,
         )
 
     async def aclose(self) -> None:
@@ -65,7 +70,11 @@ class FastClient(ModelClient):
             async with self._session.post(self.base_url + path, json=request_body(self.model, req)) as resp:
                 if resp.status != 200:
                     raise_for_status(resp.status, (await resp.read()).decode("utf-8", errors="replace")[:500])
-                await read_events(resp.content, acc, arrivals(resp))
+                conn = stamping(resp)
+                if conn is None:
+                    await read_events(resp.content, acc)
+                else:
+                    await read_stamped(resp.content, acc, conn)
         except aiohttp.ClientError as exc:
             raise RetryableError(f"connection error: {type(exc).__name__}: {exc}"[:300]) from exc
         acc.finish()
@@ -75,24 +84,43 @@ Arrivals = list[tuple[int, float]]
 """(body bytes received so far, ``time.perf_counter`` s of the socket read that brought them), in order."""
 
 
+WAKE_BYTES = 2**19
+"""Unread body bytes at which a stamped response's reader is woken to take them (aiohttp stops reading a
+connection once twice its read buffer, :data:`READ_BUFSIZE`, is unread)."""
+
+
 class _StampingHandler(ResponseHandler):
-    """aiohttp's connection protocol, noting at each socket read how much of the body had arrived."""
+    """aiohttp's connection protocol, noting at each socket read how much of the body had arrived.
+
+    It also wakes the response's reader (:func:`read_stamped`) when the body ends, when the
+    connection is lost, or when :data:`WAKE_BYTES` are unread; not per chunk.
+    """
 
     def __init__(self, loop: Any) -> None:
         super().__init__(loop)
         self.stamped: Any = None
         self.arrivals: Arrivals = []
+        self.taken = 0
+        """Body bytes of the stamped response its reader has taken."""
+        self.wake = asyncio.Event()
 
     def data_received(self, data: bytes) -> None:
         now = time.perf_counter()
         super().data_received(data)
         payload = self._payload
         received = getattr(payload, "total_bytes", None)
-        if received is None:
+        if payload is None or received is None:
             return
         if payload is not self.stamped:  # a new response on this connection
-            self.stamped, self.arrivals = payload, []
+            self.stamped, self.arrivals, self.taken = payload, [], 0
+            payload.on_eof(self.wake.set)
         self.arrivals.append((received, now))
+        if received - self.taken >= WAKE_BYTES:
+            self.wake.set()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        super().connection_lost(exc)
+        self.wake.set()
 
 
 class _StampingConnector(aiohttp.TCPConnector):
@@ -104,19 +132,56 @@ class _StampingConnector(aiohttp.TCPConnector):
             self._factory = functools.partial(_StampingHandler, loop=self._loop)  # type: ignore[assignment]
 
 
-def arrivals(resp: aiohttp.ClientResponse) -> Arrivals | None:
-    """The stamps of ``resp``'s body as its connection took them; None when the connection did not stamp it."""
+def stamping(resp: aiohttp.ClientResponse) -> _StampingHandler | None:
+    """The connection that stamps ``resp``'s body as it arrives; None when it does not."""
     conn = resp.connection
     proto = conn.protocol if conn is not None else None
     if isinstance(proto, _StampingHandler) and proto.stamped is resp.content:
-        return proto.arrivals
+        return proto
     return None
 
 
-async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder, stamps: Arrivals | None = None) -> None:
-    """Feed every chunk of the body to ``acc``, each with the moment its last byte arrived.
+class _Lines:
+    """Splits a body's bytes into lines and hands each to the SSE handling, timed by ``stamps`` or as given."""
 
-    ``stamps`` (:func:`arrivals`, growing as the body arrives) says when: the first socket
+    def __init__(self, acc: AnswerBuilder, stamps: Arrivals | None):
+        self.acc, self.stamps, self.decoder = acc, stamps, SseDecoder()
+        self.rest = b""
+        self.done = 0  # body bytes before ``rest``
+        self.k = 0  # first stamp not yet passed
+
+    def feed(self, data: bytes, now: float) -> bool:
+        """Handle every whole line of ``data`` (read at ``now``); True at ``[DONE]``."""
+        lines = (self.rest + data).split(b"\n")
+        self.rest = lines.pop()
+        stamps = self.stamps
+        for raw in lines:
+            self.done += len(raw) + 1
+            at = now
+            if stamps is not None:
+                while self.k < len(stamps) and stamps[self.k][0] < self.done:
+                    self.k += 1
+                if self.k < len(stamps):
+                    at = stamps[self.k][1]
+            if _line(raw, self.decoder, self.acc, at):
+                return True
+        return False
+
+    def close(self) -> None:
+        """The body ended: handle what is left; :class:`StreamFault` unless ``[DONE]`` came."""
+        if self.rest and _line(self.rest, self.decoder, self.acc, time.perf_counter()):
+            return
+        for event in self.decoder.close():
+            if event.data.strip() == DONE:
+                return
+            self.acc.add(decode_chunk(event), time.perf_counter())
+        raise body_error(self.decoder) or StreamFault("stream ended before [DONE]", retryable=True)
+
+
+async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder, stamps: Arrivals | None = None) -> None:
+    """Feed every chunk of the body to ``acc`` as it comes, each with the moment its last byte arrived.
+
+    ``stamps`` (a stamping connection's ``arrivals``, growing as the body arrives) says when: the first socket
     read by which the body had reached the end of the chunk's line. Without stamps, the
     moment the reader got the bytes. A ``data: {...}`` line with nothing pending is decoded
     straight from bytes (the way vLLM sends every chunk); anything else goes through
@@ -124,32 +189,34 @@ async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder, stamps:
     raises are raised alike (the server's error, a malformed chunk, a body that stopped
     before ``[DONE]``).
     """
-    decoder = SseDecoder()
-    rest = b""
-    done = 0  # body bytes before ``rest``
-    k = 0  # first stamp not yet passed
+    lines = _Lines(acc, stamps)
     async for data in content.iter_any():
-        now = time.perf_counter()
-        buf = rest + data
-        lines = buf.split(b"\n")
-        rest = lines.pop()
-        for raw in lines:
-            done += len(raw) + 1
-            at = now
-            if stamps is not None:
-                while k < len(stamps) and stamps[k][0] < done:
-                    k += 1
-                if k < len(stamps):
-                    at = stamps[k][1]
-            if _line(raw, decoder, acc, at):
-                return
-    if rest and _line(rest, decoder, acc, time.perf_counter()):
-        return
-    for event in decoder.close():
-        if event.data.strip() == DONE:
+        if lines.feed(data, time.perf_counter()):
             return
-        acc.add(decode_chunk(event), time.perf_counter())
-    raise body_error(decoder) or StreamFault("stream ended before [DONE]", retryable=True)
+    lines.close()
+
+
+async def read_stamped(content: aiohttp.StreamReader, acc: AnswerBuilder, conn: _StampingHandler) -> None:
+    """:func:`read_events` for a body its connection stamps: read when it has ended (or piled up).
+
+    The stamps already say when each chunk arrived, so the reader need not wake per chunk:
+    it sleeps until the connection wakes it (:class:`_StampingHandler`: the body ended, the
+    connection was lost, or :data:`WAKE_BYTES` are unread), then decodes what has come. A
+    chunk costs the client one socket read and the parser's callback, not a task switch:
+    the CPU a load generator saves is left to the streams beside it and the server.
+    """
+    lines = _Lines(acc, conn.arrivals)
+    while True:
+        conn.wake.clear()
+        ended = content.is_eof()
+        data = content.read_nowait()
+        conn.taken += len(data)
+        if lines.feed(data, time.perf_counter()):
+            return
+        if ended:
+            break
+        await conn.wake.wait()
+    lines.close()
 
 
 def _line(raw: bytes, decoder: SseDecoder, acc: AnswerBuilder, now: float) -> bool:
