@@ -240,6 +240,48 @@ def test_a_body_past_the_read_buffer_is_read_to_its_end_and_timed() -> None:
     assert sum(res.itl_ms[:-1]) < 200
 
 
+def ask_later(replies: list[Reply]) -> tuple[Result, Result]:
+    """The answer as ``decode_later`` hands it back, and the same answer after ``decode_pending()`` (a copy each)."""
+    with fake_server(lambda n: replies[min(n, len(replies)) - 1]) as srv:
+
+        async def go() -> tuple[Result, Result]:
+            async with FastClient(srv.base_url, "m", None, 10.0, retries=0, decode_later=True) as c:
+                res = await c.generate(CHAT)
+                before = res.model_copy(deep=True)
+                c.decode_pending()
+                return before, res
+
+        return asyncio.run(go())
+
+
+def test_an_answer_decoded_later_is_the_answer_decoded_at_once() -> None:
+    first = sse_bytes(chunk(role=True), chunk("年假5天，"))
+    second = sse_bytes(chunk("严禁短接，应停机报修。", "stop"), USAGE, "[DONE]")
+    reply = Reply([(0.0, first), (0.2, second)])
+    before, later = ask_later([reply])
+    now, _ = ask([reply])
+    # before decoding: the TTFT alone (what the level's over-saturation watch reads), no text
+    assert before.ttft_ms is not None and before.text == "" and before.itl_ms == [] and before.error is None
+    assert later.ttft_ms == before.ttft_ms
+    assert (later.text, later.output_tokens, later.finish_reason, later.error) == (ANSWER, 9, "stop", None)
+    assert (now.text, now.output_tokens, now.finish_reason) == (ANSWER, 9, "stop")
+    assert len(later.itl_ms) == len(now.itl_ms) == 1 and later.itl_ms[0] >= 190 and now.itl_ms[0] >= 190
+
+
+def test_a_fault_decoded_later_is_the_answers_error_with_no_timings() -> None:
+    before, later = ask_later([Reply([(0.0, sse_bytes(chunk("年假", None)))])])  # no [DONE]
+    assert before.error is None and before.ttft_ms is not None
+    assert later.error is not None and "before [DONE]" in later.error
+    assert (later.ttft_ms, later.e2e_ms, later.itl_ms) == (None, None, [])
+
+
+def test_decoding_later_takes_no_retries_and_no_token_counter() -> None:
+    with pytest.raises(ValueError, match="no retries"):
+        FastClient("http://127.0.0.1:9/v1", "m", retries=1, decode_later=True)
+    with pytest.raises(ValueError, match="token counter"):
+        FastClient("http://127.0.0.1:9/v1", "m", retries=0, count_tokens=len, decode_later=True)
+
+
 def test_a_stream_cut_before_done_is_retried_then_reported() -> None:
     body = sse_bytes(chunk("年假", None))
     res, n = ask([Reply([(0.0, body)])], retries=1)

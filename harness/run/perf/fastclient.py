@@ -24,6 +24,7 @@ import asyncio
 import functools
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -31,6 +32,7 @@ from aiohttp.client_proto import ResponseHandler
 
 from harness.run.client import (
     AnswerBuilder,
+    FatalError,
     ModelClient,
     Request,
     Result,
@@ -49,9 +51,20 @@ class FastClient(ModelClient):
     """A :class:`ModelClient` on aiohttp; open it inside the event loop that uses it."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0,
-                 retries: int = 2, count_tokens: TokenCounter | None = None, max_connections: int = 0):  # fmt: skip
-        """``max_connections``: 0 for no limit (one connection per request in flight)."""
+                 retries: int = 2, count_tokens: TokenCounter | None = None, max_connections: int = 0,
+                 decode_later: bool = False):  # fmt: skip
+        """``max_connections``: 0 for no limit (one connection per request in flight).
+
+        ``decode_later``: a stamped answer's body is kept undecoded, with only its TTFT read,
+        until :meth:`decode_pending` (the load generator decodes after a level, so the level's
+        event loop does no parsing). ValueError with retries or a token counter: a fault
+        found later cannot be retried, and there is no text to count yet.
+        """
+        if decode_later and (retries or count_tokens is not None):
+            raise ValueError("decode_later takes no retries and no token counter")
         headers = self._identify(base_url, model, api_key, timeout_s, retries, count_tokens)
+        self.decode_later = decode_later
+        self._later: list[_Later] = []
         self._session = aiohttp.ClientSession(
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s)),
@@ -73,11 +86,29 @@ class FastClient(ModelClient):
                 conn = stamping(resp)
                 if conn is None:
                     await read_events(resp.content, acc)
-                else:
-                    await read_stamped(resp.content, acc, conn)
+                    acc.finish()
+                    return
+                body = await read_body(resp.content, conn)
         except aiohttp.ClientError as exc:
             raise RetryableError(f"connection error: {type(exc).__name__}: {exc}"[:300]) from exc
-        acc.finish()
+        later = _Later(acc, body, conn.arrivals)
+        if self.decode_later:
+            out.ttft_ms = later.first_token_ms()
+            self._later.append(later)
+        else:
+            later.decode()
+
+    def decode_pending(self) -> None:
+        """Decode every answer kept by ``decode_later``, in place: its text, timings and tokens, or its error."""
+        for later in self._later:
+            out = later.acc.out
+            try:
+                later.decode()
+            except (StreamFault, RetryableError, FatalError) as exc:
+                out.error = str(exc)[:300]
+                out.ttft_ms = out.e2e_ms = None
+                out.itl_ms = []
+        self._later.clear()
 
 
 Arrivals = list[tuple[int, float]]
@@ -150,8 +181,8 @@ class _Lines:
         self.done = 0  # body bytes before ``rest``
         self.k = 0  # first stamp not yet passed
 
-    def feed(self, data: bytes, now: float) -> bool:
-        """Handle every whole line of ``data`` (read at ``now``); True at ``[DONE]``."""
+    def feed(self, data: bytes, now: float, until_token: bool = False) -> bool:
+        """Handle every whole line of ``data`` (read at ``now``); True at ``[DONE]`` (or the first token)."""
         lines = (self.rest + data).split(b"\n")
         self.rest = lines.pop()
         stamps = self.stamps
@@ -163,7 +194,7 @@ class _Lines:
                     self.k += 1
                 if self.k < len(stamps):
                     at = stamps[self.k][1]
-            if _line(raw, self.decoder, self.acc, at):
+            if _line(raw, self.decoder, self.acc, at) or (until_token and self.acc.last_content is not None):
                 return True
         return False
 
@@ -196,27 +227,50 @@ async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder, stamps:
     lines.close()
 
 
-async def read_stamped(content: aiohttp.StreamReader, acc: AnswerBuilder, conn: _StampingHandler) -> None:
-    """:func:`read_events` for a body its connection stamps: read when it has ended (or piled up).
+async def read_body(content: aiohttp.StreamReader, conn: _StampingHandler) -> bytes:
+    """The whole body of a response its connection stamps, read when it has ended.
 
     The stamps already say when each chunk arrived, so the reader need not wake per chunk:
     it sleeps until the connection wakes it (:class:`_StampingHandler`: the body ended, the
-    connection was lost, or :data:`WAKE_BYTES` are unread), then decodes what has come. A
-    chunk costs the client one socket read and the parser's callback, not a task switch:
-    the CPU a load generator saves is left to the streams beside it and the server.
+    connection was lost, or :data:`WAKE_BYTES` are unread) and takes what has come. A chunk
+    costs the client one socket read and the parser's callback, not a task switch: the CPU
+    a load generator saves is left to the streams beside it and to the server.
     """
-    lines = _Lines(acc, conn.arrivals)
+    parts = []
     while True:
         conn.wake.clear()
         ended = content.is_eof()
         data = content.read_nowait()
         conn.taken += len(data)
-        if lines.feed(data, time.perf_counter()):
-            return
+        parts.append(data)
         if ended:
-            break
+            return b"".join(parts)
         await conn.wake.wait()
-    lines.close()
+
+
+@dataclass
+class _Later:
+    """A stamped body read whole, to decode into ``acc`` (now or after the level)."""
+
+    acc: AnswerBuilder
+    body: bytes
+    stamps: Arrivals
+
+    def decode(self) -> None:
+        """Every chunk into ``acc`` at its stamp, then ``acc.finish()``; the faults of :func:`read_events`."""
+        lines = _Lines(self.acc, self.stamps)
+        if not lines.feed(self.body, self.stamps[-1][1] if self.stamps else time.perf_counter()):
+            lines.close()
+        self.acc.finish()
+
+    def first_token_ms(self) -> float | None:
+        """The TTFT (ms) alone, from the first lines up to the first token chunk; None if there is none."""
+        scratch = AnswerBuilder(self.acc.api, Result(), self.acc.t0)
+        try:
+            _Lines(scratch, self.stamps).feed(self.body, time.perf_counter(), until_token=True)
+        except (StreamFault, RetryableError):
+            return None
+        return scratch.out.ttft_ms
 
 
 def _line(raw: bytes, decoder: SseDecoder, acc: AnswerBuilder, now: float) -> bool:
