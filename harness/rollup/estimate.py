@@ -19,7 +19,7 @@ from harness.dtype import dtype_on_gpu
 from harness.inputs.gpus import GPUS
 from harness.inputs.plan import LoadedPlan, load_plan, resolve_model
 from harness.records import Candidate
-from harness.rollup.roofline import estimate
+from harness.rollup.roofline import Workload, estimate
 from harness.validation import InputError, Problem
 
 DEFAULT_CONTEXT = 4096
@@ -50,7 +50,7 @@ def estimate_plan(
         conc = concurrency or lp.plan.limits.concurrency
         try:
             config = json.loads(path.read_text(encoding="utf-8"))
-            found = estimate(config, ctx, conc, names, prices_usd_per_hour=perf.gpu_prices_usd_per_hour,
+            found = estimate(config, Workload(ctx, conc), names, prices_usd_per_hour=perf.gpu_prices_usd_per_hour,
                              dtype_on=dtype_on_gpu(cand.vllm.dtype, config))  # fmt: skip
         except ValueError as exc:
             raise InputError([Problem(str(path), 0, cand.name, str(exc))]) from None
