@@ -22,6 +22,9 @@ from harness.records import Candidate
 from harness.rollup.roofline import Workload, estimate
 from harness.validation import InputError, Problem
 
+TOKEN_COLUMNS = ["prompt_tokens", "output_tokens"]
+"""The answer columns the roofline figures read (a candidate's answers, these columns only: copying all is slow)."""
+
 DEFAULT_CONTEXT = 4096
 
 
@@ -94,7 +97,7 @@ def roofline_columns(
     for cand in plan.candidates:
         model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
         path = Path(model) / "config.json" if model else None
-        mine = answers[(answers.candidate == cand.name) & answers.ok]
+        mine = answers.loc[(answers.candidate == cand.name) & answers.ok, TOKEN_COLUMNS]
         if path is None or not path.is_file() or mine.empty:
             continue
         parsed = _shape(path)
@@ -139,7 +142,7 @@ def smallest_gpu_at_peak(
     for cand in plan.candidates:
         model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
         path = Path(model) / "config.json" if model else None
-        mine = answers[(answers.candidate == cand.name) & answers.ok]
+        mine = answers.loc[(answers.candidate == cand.name) & answers.ok, TOKEN_COLUMNS]
         rec = perf_records.get(cand.name)
         if path is None or not path.is_file() or mine.empty:
             continue

@@ -106,7 +106,7 @@ class ReportData:
 
 def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
     """Output tokens the server produced while it was measured: answers plus the load sweep."""
-    mine = answers[answers.candidate == candidate]
+    mine = answers.loc[answers.candidate == candidate, ["output_tokens"]]
     swept = sum(t.output_tokens or 0 for lv in levels if lv.candidate == candidate for t in lv.requests)
     return int(mine.output_tokens.fillna(0).sum()) + swept
 

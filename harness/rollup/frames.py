@@ -141,13 +141,17 @@ def tokens_counted_by(sources: Iterable[object]) -> str | None:
     return "tokenizer" if "tokenizer" in seen else ("server" if seen else None)
 
 
+PERF_COLUMNS = ["output_tokens", "output_tokens_source", "ttft_ms", "e2e_ms", "tpot_ms"]
+"""The answer columns :func:`perf_summary` reads."""
+
+
 def perf_summary(answers: pd.DataFrame, phases: list[Phase], name: str) -> dict[str, Any]:
     """Throughput and latency of one candidate's generation phases.
 
     Output tok/s is unknown (None), not 0, when an answer's token count is unknown (a
     server that sent no usage, and no tokenizer to count with).
     """
-    mine = answers[(answers.candidate == name) & answers.ok]
+    mine = answers.loc[(answers.candidate == name) & answers.ok, PERF_COLUMNS]  # only these: a copy of the rest is slow
     wall_s = sum(p.ended_at - p.started_at for p in phases if p.candidate == name and p.requests > 0)
     out_tokens = float(mine.output_tokens.sum()) if mine.output_tokens.notna().all() else None
     ttft = mine.ttft_ms.dropna().tolist()
@@ -182,14 +186,14 @@ def model_summary(
     questions = question_frame(answers)
     rows = []
     for cand in candidates:
-        mine = answers[answers.candidate == cand.name]
+        ok = answers.ok[answers.candidate == cand.name]
         q = questions[questions.candidate == cand.name]
         ci = bootstrap_mean(q.score.to_numpy(float), q.weight.to_numpy(float), resamples, seed)
         perf = perf_summary(answers if served is None else served, phases, cand.name)
         rows.append({
             "candidate": cand.name,
-            "answers": int(mine.ok.sum()),
-            "failed": int((~mine.ok).sum()),
+            "answers": int(ok.sum()),
+            "failed": int((~ok).sum()),
             "questions_scored": len(q),
             "rubric_mean": ci.mean, "rubric_ci_low": ci.low, "rubric_ci_high": ci.high,
             **perf,
