@@ -11,7 +11,13 @@ from harness.inputs.prompts import user_text
 from harness.inputs.retrieval import Passage, render_context
 from harness.inputs.wording import primary_language, wording
 from harness.records import Generation, LoadLevel, Question, QuestionSet, RequestTiming, timing_fields
-from harness.rollup.bootstrap import bootstrap_draws, percentile_bootstrap, resample_counts
+from harness.rollup.bootstrap import (
+    bootstrap_counts,
+    bootstrap_draws,
+    percentile_bootstrap,
+    percentile_bootstrap_counts,
+    resample_counts,
+)
 from harness.rubric.checks_format import count_sentences
 from harness.rubric.text import sentences
 from harness.run.client import Result
@@ -69,10 +75,9 @@ def test_bootstrap_by_counts_equals_explicit_resampling() -> None:
         boot = [(values[rows, j] * weights[rows]).sum() / weights[rows].sum() for rows in draws]
         low, high = np.percentile(boot, [5, 95])
         assert abs(b.low - low) < 1e-12 and abs(b.high - high) < 1e-12
-    writable = draws.copy()  # counted afresh, not from the read-only draws' cache
-    assert [(b.low, b.high) for b in percentile_bootstrap(values, weights, writable, 0.9)] == [
-        (b.low, b.high) for b in bounds
-    ]
+    # The roll-up's cached counts are those of the same draws: the same bounds, to the last digit.
+    cached = percentile_bootstrap_counts(values, weights, bootstrap_counts(500, 700, 5), level=0.9)
+    assert [(b.low, b.high) for b in cached] == [(b.low, b.high) for b in bounds]
 
 
 def test_resample_counts_count_each_row_per_resample() -> None:

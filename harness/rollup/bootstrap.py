@@ -16,7 +16,6 @@ pins this against the plain definition). One product serves every column.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,44 +30,26 @@ class Bounds:
     high: float
 
 
-@lru_cache(maxsize=16)
 def bootstrap_draws(n: int, resamples: int, seed: int) -> np.ndarray:
-    """The resampled row indices, ``resamples x n`` ints in [0, n): the first draws of ``default_rng(seed)``.
-
-    Cached and read-only: every model of a run is resampled over the same ``n`` questions with the
-    same seed, so 20 models share one matrix instead of drawing 20 (32 MB at 2,000 x 2,000).
-    """
-    idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-    idx.flags.writeable = False
-    return idx
-
-
-COUNTS_CACHED = 16
-"""Count matrices kept (:func:`resample_counts`), as many as :func:`bootstrap_draws` keeps draws: one per
-read-only draws matrix in use (32 MB at 2,000 x 2,000; a category of 100 questions 1.6 MB)."""
-_counts_cache: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+    """The resampled row indices, ``resamples x n`` ints in [0, n): the first draws of ``default_rng(seed)``
+    (the roll-up keeps their :func:`bootstrap_counts`)."""
+    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
 
 
 def resample_counts(draws: np.ndarray) -> np.ndarray:
-    """``resamples x n`` floats: ``counts[r, i]`` is how many times resample ``r`` of ``draws`` drew row ``i``.
-
-    A read-only ``draws`` (:func:`bootstrap_draws` and the paired test's cached draws) has its
-    counts cached, keyed by the array itself (held, so its identity stays its own), for the
-    ``COUNTS_CACHED`` most recent; a writable one is counted afresh, since it may change.
-    """
-    key = id(draws)
-    hit = _counts_cache.get(key)
-    if hit is not None and hit[0] is draws:
-        _counts_cache.move_to_end(key)
-        return hit[1]
+    """``resamples x n`` floats: ``counts[r, i]`` is how many times resample ``r`` of ``draws`` drew row ``i``."""
     resamples, n = draws.shape
     offsets = np.arange(resamples, dtype=np.int64)[:, None] * n  # resample r's rows in [r * n, (r + 1) * n)
-    counts = np.bincount((draws + offsets).ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
-    if not draws.flags.writeable:
-        counts.flags.writeable = False
-        _counts_cache[key] = (draws, counts)
-        while len(_counts_cache) > COUNTS_CACHED:
-            _counts_cache.popitem(last=False)
+    return np.bincount((draws + offsets).ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
+
+
+@lru_cache(maxsize=16)
+def bootstrap_counts(n: int, resamples: int, seed: int) -> np.ndarray:
+    """:func:`resample_counts` of :func:`bootstrap_draws` ``(n, resamples, seed)``, cached and read-only in its
+    place: every model of a run is resampled over the same ``n`` questions with the same seed, so 20 models
+    share one matrix (32 MB at 2,000 x 2,000, as the draws took)."""
+    counts = resample_counts(bootstrap_draws(n, resamples, seed))
+    counts.flags.writeable = False
     return counts
 
 
@@ -90,8 +71,21 @@ def percentile_bootstrap(
     n = values.shape[0]
     if n < 2:
         raise ValueError(f"a bootstrap needs at least 2 questions, got {n}")
+    return percentile_bootstrap_counts(values, weights, resample_counts(draws), level)
+
+
+def percentile_bootstrap_counts(
+    values: np.ndarray, weights: np.ndarray, counts: np.ndarray, level: float = 0.95
+) -> list[Bounds]:
+    """:func:`percentile_bootstrap` with the draws given as their ``resamples x n`` :func:`resample_counts`
+    (:func:`bootstrap_counts`, cached); the same ``values``, ``weights``, result and ``ValueError``."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    n = values.shape[0]
+    if n < 2:
+        raise ValueError(f"a bootstrap needs at least 2 questions, got {n}")
     w = np.asarray(weights, dtype=float)
-    counts = resample_counts(draws)
     boot = (counts @ (values * w[:, None])) / (counts @ w)[:, None]  # resamples x columns
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(boot, [tail, 100 - tail], axis=0)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from harness import timing as stats
 from harness.records import Candidate, Generation, Phase, QuestionSet, Score
-from harness.rollup.bootstrap import bootstrap_draws, percentile_bootstrap
+from harness.rollup.bootstrap import bootstrap_counts, percentile_bootstrap_counts
 
 ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
@@ -115,7 +115,7 @@ def bootstrap_means(
     means = [float(np.average(values[:, j], weights=weights)) for j in range(m)]
     if n == 1:
         return [Interval(mean, None, None) for mean in means]
-    bounds = percentile_bootstrap(values, weights, bootstrap_draws(n, resamples, seed), level)
+    bounds = percentile_bootstrap_counts(values, weights, bootstrap_counts(n, resamples, seed), level)
     return [Interval(mean, b.low, b.high) for mean, b in zip(means, bounds, strict=True)]
 
 
