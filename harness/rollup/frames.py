@@ -137,7 +137,7 @@ def group_intervals(questions: pd.DataFrame, keys: list[str], resamples: int, se
 def tokens_counted_by(sources: Iterable[object]) -> str | None:
     """``tokenizer`` when any count came from the tokenizer (the server sent no usage), ``server`` when all
     came from the server's usage, None when nothing was counted."""
-    seen = {s for s in sources if not pd.isna(s)}
+    seen = set(pd.Series(sources, dtype=object).dropna())  # dropna: what pd.isna calls missing, at C speed
     return "tokenizer" if "tokenizer" in seen else ("server" if seen else None)
 
 
