@@ -11,7 +11,7 @@ Computed as a matrix product: with ``counts[r, i]`` the times row ``i`` is drawn
 resample ``r``, resample ``r``'s weighted mean is ``counts[r] @ (v * w) / counts[r] @ w``,
 the same sum as over the drawn rows, added in another order (the two differ by a few
 units in the last place, below 1e-15 for means in [0, 1]; ``tests/test_shared_pieces.py``
-pins this against the plain definition). One product serves every column.
+pins this against the plain definition). One product serves every column, one more the weights.
 """
 
 from __future__ import annotations
@@ -65,13 +65,7 @@ def percentile_bootstrap(
     sets. Returns one ``Bounds`` per column. Raises ``ValueError`` when ``n < 2``: one
     question has no spread to resample, and the caller says "no interval" instead.
     """
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 1:
-        values = values[:, None]
-    n = values.shape[0]
-    if n < 2:
-        raise ValueError(f"a bootstrap needs at least 2 questions, got {n}")
-    return percentile_bootstrap_counts(values, weights, resample_counts(draws), level)
+    return percentile_bootstrap_counts(values, weights, resample_counts(np.asarray(draws)), level)
 
 
 def percentile_bootstrap_counts(
