@@ -189,12 +189,7 @@ def estimate(
     Raises ValueError for an unknown GPU, a config it cannot read, or a context
     longer than the model's ``max_position_embeddings``.
     """
-    context_tokens, concurrency, utilization, max_tp = (
-        load.context_tokens,
-        load.concurrency,
-        load.gpu_memory_utilization,
-        load.max_tp,
-    )
+    context_tokens, concurrency, utilization = load.context_tokens, load.concurrency, load.gpu_memory_utilization
     if context_tokens < 1 or concurrency < 1:
         raise ValueError(f"context_tokens and concurrency must be at least 1, got {context_tokens} and {concurrency}")
     stored = ModelShape.from_config(config)
@@ -209,8 +204,8 @@ def estimate(
         shape = stored.served_as(dtype_on(g)) if dtype_on else stored
         if load.kv_dtype_bytes:
             shape = replace(shape, kv_dtype_bytes=load.kv_dtype_bytes)
-        tp = fit(shape, g, context_tokens, concurrency, utilization, max_tp)
-        at = tp or max(_tp_sizes(shape, max_tp))
+        tp = fit(shape, g, context_tokens, concurrency, utilization, load.max_tp)
+        at = tp or max(_tp_sizes(shape, load.max_tp))
         tok_s = decode_roofline_tok_per_s(shape, g, tp, context_tokens, concurrency) if tp else None
         price = prices.get(g.name, g.price_usd_per_hour)
         rows.append(
