@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from harness.records import Constraints, Weights
-from harness.rollup.decision import pareto_frontier, recommend, violations
+from harness.rollup.decision import DecisionRule, pareto_frontier, recommend, violations
 from harness.rollup.frames import bootstrap_means, group_intervals
 from harness.rollup.significance import (
     effective_n,
@@ -253,8 +253,8 @@ def test_recommendation_weights_sides_and_names_a_tied_runner_up() -> None:
         memory_needed_gib=[10.0, 10.0, 80.0],
         server_error=[None, None, None],
     )
-    r = recommend(models, q, Weights(quality=0.5, cost=0.3, latency=0.0, stability=0.2),
-                  Constraints(max_gpu_memory_gib=40), k=3, resamples=500)  # fmt: skip
+    r = recommend(models, q, DecisionRule(Weights(quality=0.5, cost=0.3, latency=0.0, stability=0.2),
+                                          Constraints(max_gpu_memory_gib=40), k=3, resamples=500))  # fmt: skip
     assert r.recommended == "b"  # as good as a, half the price
     assert r.runner_up == "a"
     assert r.runner_up_tied
@@ -273,20 +273,20 @@ def test_a_significant_winner_is_said_to_be_ahead() -> None:
     q = _questions({"good": list(base + 0.4), "bad": list(base)})
     models = _models(candidate=["good", "bad"], rubric_mean=[base.mean() + 0.4, base.mean()],
                      usd_per_mtok=[1.0, 1.0], e2e_p95_ms=[100.0, 100.0], pass_hat_k=[0.8, 0.2])  # fmt: skip
-    r = recommend(models, q, Weights(), Constraints(), k=3, resamples=500)
+    r = recommend(models, q, DecisionRule(Weights(), Constraints(), k=3, resamples=500))
     assert r.recommended == "good" and r.runner_up == "bad" and not r.runner_up_tied
     assert "a significant difference" in r.reason
 
 
 def test_no_eligible_candidate_gives_no_recommendation() -> None:
     models = _models(candidate=["a"], rubric_mean=[0.2], e2e_p95_ms=[5000.0])
-    r = recommend(models, _questions({"a": [0.2]}), Weights(), Constraints(max_p95_latency_ms=100), k=1)
+    r = recommend(models, _questions({"a": [0.2]}), DecisionRule(Weights(), Constraints(max_p95_latency_ms=100), k=1))
     assert r.recommended is None
     assert "No candidate can be recommended" in r.reason and "p95 latency 5,000 ms > 100 ms" in r.reason
 
 
 def test_stability_weight_is_dropped_with_one_sample() -> None:
     models = _models(candidate=["a", "b"], rubric_mean=[0.6, 0.5], pass_hat_k=[0.6, 0.5])
-    r = recommend(models, _questions({"a": [0.6] * 5, "b": [0.5] * 5}), Weights(), Constraints(), k=1)
+    r = recommend(models, _questions({"a": [0.6] * 5, "b": [0.5] * 5}), DecisionRule(Weights(), Constraints(), k=1))
     assert set(r.weights_used) == {"quality"}
     assert r.recommended == "a"

@@ -496,7 +496,7 @@ def test_a_thinking_judge_is_graded_on_its_verdict_not_its_thinking(
 
 def test_a_model_that_thinks_ten_times_the_tokens_for_three_points_is_weighed_per_question() -> None:
     from harness.records import Weights
-    from harness.rollup.decision import COST_PER_QUESTION, recommend
+    from harness.rollup.decision import COST_PER_QUESTION, DecisionRule, recommend
 
     rows = [{"candidate": c, "set_id": "s", "question_id": f"q{i}", "category": "c", "score": s, "weight": 1.0}
             for c, s0 in (("plain", 0.70), ("thinker", 0.73)) for i, s in enumerate([s0] * 10)]  # fmt: skip
@@ -506,10 +506,12 @@ def test_a_model_that_thinks_ten_times_the_tokens_for_three_points_is_weighed_pe
         "e2e_p95_ms": [1000.0, 1000.0], "server_error": [None, None], "thinking_tok_p50": [0.0, 2700.0],
     })  # fmt: skip
     weights = Weights(quality=0.5, cost=0.5, latency=0.0, stability=0.0)
-    per_token = recommend(models, pd.DataFrame(rows), weights, Constraints(), k=1, resamples=200)
+    per_token = recommend(models, pd.DataFrame(rows), DecisionRule(weights, Constraints(), k=1, resamples=200))
     # per token they cost the same, so the thinker (0.5 x 0.73 + 0.5 x 1) beats plain (0.5 x 0.70 + 0.5 x 1)
     assert per_token.recommended == "thinker" and per_token.table.set_index("candidate").loc["plain", "dominated_by"]
-    per_question = recommend(models, pd.DataFrame(rows), weights, Constraints(), 1, 200, 0, COST_PER_QUESTION)
+    per_question = recommend(
+        models, pd.DataFrame(rows), DecisionRule(weights, Constraints(), 1, 200, 0), COST_PER_QUESTION
+    )
     # per question plain costs a tenth: 0.5 x 0.70 + 0.5 x 1 = 0.85 against 0.5 x 0.73 + 0.5 x 0.1 = 0.415
     t = per_question.table.set_index("candidate")
     assert per_question.recommended == "plain" and t.loc["plain", "overall"] == pytest.approx(0.85)

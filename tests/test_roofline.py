@@ -21,6 +21,7 @@ from harness.inputs.gpus import GPUS, MEMORY_LADDER_GB, by_memory, gpu
 from harness.rollup.roofline import (
     GIB,
     ModelShape,
+    Workload,
     decode_roofline_tok_per_s,
     estimate,
     fit,
@@ -252,7 +253,7 @@ def test_moe_reads_active_experts_alone_then_nearly_all_as_concurrency_grows() -
 
 
 def test_estimate_rows() -> None:
-    rows = estimate(config("llama-3.1-70b-instruct"), 4096, 8, ["h100", "L4"], max_tp=4,
+    rows = estimate(config("llama-3.1-70b-instruct"), Workload(4096, 8, max_tp=4), ["h100", "L4"],
                     prices_usd_per_hour={"H100-80GB": 2.5})  # fmt: skip
     h100, l4 = rows
     assert (h100.gpu, h100.tp, l4.gpu, l4.tp) == ("H100-80GB", 4, "L4", None)
@@ -275,7 +276,7 @@ def test_estimate_rows() -> None:
 )
 def test_estimate_errors_say_what_to_fix(args: tuple[int, int, list[str]], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        estimate(config("llama-3.1-70b-instruct"), *args)
+        estimate(config("llama-3.1-70b-instruct"), Workload(*args[:2]), args[2])
 
 
 def test_gpu_table() -> None:
@@ -327,9 +328,9 @@ def test_estimate_follows_the_dtype_served() -> None:
 
     cfg = {**config("qwen2.5-7b-instruct"), "torch_dtype": "float32"}
     s = ModelShape.from_config(cfg)
-    auto = estimate(cfg, 4096, 8, ["H100"], dtype_on=dtype_on_gpu("auto", cfg))[0]
-    fp32 = estimate(cfg, 4096, 8, ["H100"], dtype_on=dtype_on_gpu("float32", cfg))[0]
-    stored = estimate(cfg, 4096, 8, ["H100"])[0]  # no served dtype given: the checkpoint's
+    auto = estimate(cfg, Workload(4096, 8), ["H100"], dtype_on=dtype_on_gpu("auto", cfg))[0]
+    fp32 = estimate(cfg, Workload(4096, 8), ["H100"], dtype_on=dtype_on_gpu("float32", cfg))[0]
+    stored = estimate(cfg, Workload(4096, 8), ["H100"])[0]  # no served dtype given: the checkpoint's
     assert auto.weight_gib == pytest.approx(2 * s.params / GIB)
     assert fp32.weight_gib == pytest.approx(4 * s.params / GIB) == stored.weight_gib
     assert fp32.kv_gib == pytest.approx(2 * auto.kv_gib)  # the KV cache follows the activations

@@ -11,7 +11,13 @@ from harness.inputs.prompts import user_text
 from harness.inputs.retrieval import Passage, render_context
 from harness.inputs.wording import primary_language, wording
 from harness.records import Generation, LoadLevel, Question, QuestionSet, RequestTiming, timing_fields
-from harness.rollup.bootstrap import bootstrap_draws, percentile_bootstrap
+from harness.rollup.bootstrap import (
+    bootstrap_counts,
+    bootstrap_draws,
+    percentile_bootstrap,
+    percentile_bootstrap_counts,
+    resample_counts,
+)
 from harness.rubric.checks_format import count_sentences
 from harness.rubric.text import sentences
 from harness.run.client import Result
@@ -53,6 +59,31 @@ def test_bootstrap_columns_share_draws_which_are_the_seeds_first() -> None:
     a, b = percentile_bootstrap(np.column_stack([x, 2 * x]), np.ones(9), bootstrap_draws(9, 300, 3))
     assert (b.low, b.high) == pytest.approx((2 * a.low, 2 * a.high))
     assert np.array_equal(bootstrap_draws(9, 300, 3), np.random.default_rng(3).integers(0, 9, size=(300, 9)))
+
+
+def test_bootstrap_by_counts_equals_explicit_resampling() -> None:
+    # The plain definition: resample r takes rows draws[r] (with repeats), its statistic is
+    # sum(v[rows] * w[rows]) / sum(w[rows]); the bounds are numpy's linear percentiles of those.
+    # The count-matrix product adds the same terms in another order: equal to within rounding
+    # (1e-12 is thousands of times the float64 error of a 500-term sum of values in [0, 3]).
+    rng = np.random.default_rng(11)
+    values = np.column_stack([rng.random(500), rng.integers(0, 2, 500).astype(float), 3 * rng.random(500)])
+    weights = rng.choice([0.5, 1.0, 2.0], 500)
+    draws = bootstrap_draws(500, 700, 5)
+    bounds = percentile_bootstrap(values, weights, draws, level=0.9)
+    for j, b in enumerate(bounds):
+        boot = [(values[rows, j] * weights[rows]).sum() / weights[rows].sum() for rows in draws]
+        low, high = np.percentile(boot, [5, 95])
+        assert abs(b.low - low) < 1e-12 and abs(b.high - high) < 1e-12
+    # The roll-up's cached counts are those of the same draws: the same bounds, to the last digit.
+    cached = percentile_bootstrap_counts(values, weights, bootstrap_counts(500, 700, 5), level=0.9)
+    assert [(b.low, b.high) for b in cached] == [(b.low, b.high) for b in bounds]
+
+
+def test_resample_counts_count_each_row_per_resample() -> None:
+    # Resample 0 draws rows 2, 2, 0: row 0 once, row 2 twice; resample 1 draws 1, 1, 1.
+    counts = resample_counts(np.array([[2, 2, 0], [1, 1, 1]]))
+    assert counts.tolist() == [[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]]
 
 
 def test_bootstrap_refuses_one_question() -> None:

@@ -98,8 +98,11 @@ def _rows_by_question(cols: dict[str, list[Any]], column: dict[str, int]) -> dic
     """Row numbers of the answers frame by (set, question), then by drill-down column, in sample order."""
     cells: dict[tuple[str, str], list[list[int]]] = {}
     for i, (cand, set_id, qid) in enumerate(zip(cols["candidate"], cols["set_id"], cols["question_id"], strict=True)):
-        if cand in column:
-            cells.setdefault((set_id, qid), [[] for _ in column])[column[cand]].append(i)
+        if (at := column.get(cand)) is not None:
+            slots = cells.get((set_id, qid))
+            if slots is None:  # not setdefault: its default, a list per column, would be built for every row
+                slots = cells[(set_id, qid)] = [[] for _ in column]
+            slots[at].append(i)
     samples = cols["sample"]
     for slots in cells.values():
         for rows in slots:
@@ -112,10 +115,13 @@ def _by_question(stability: pd.DataFrame, column: dict[str, int]) -> tuple[dict[
     width = len(column)
     status: dict[tuple[str, str], list[Any]] = {}
     qscore: dict[tuple[str, str], list[Any]] = {}
-    for st in stability.itertuples(index=False):
-        key = (st.set_id, st.question_id)
-        status.setdefault(key, [None] * width)[column[st.candidate]] = [st.status, int(st.c), int(st.n)]
-        qscore.setdefault(key, [None] * width)[column[st.candidate]] = _num(st.score)
+    fields = ("set_id", "question_id", "candidate", "status", "c", "n", "score")
+    for set_id, qid, cand, st, c, n, score in zip(*(stability[f].tolist() for f in fields), strict=True):
+        key, at = (set_id, qid), column[cand]
+        if key not in status:
+            status[key], qscore[key] = [None] * width, [None] * width
+        status[key][at] = [st, int(c), int(n)]
+        qscore[key][at] = _num(score)
     return status, qscore
 
 

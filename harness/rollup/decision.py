@@ -108,12 +108,24 @@ def marks(eligible: pd.DataFrame, k: int, cost_column: str = COST_PER_TOKEN) -> 
     return m
 
 
+@dataclass(frozen=True)
+class DecisionRule:
+    """How :func:`recommend` picks: the plan's ``weights`` and ``constraints``, ``k`` samples a question,
+    and the draws of the best-versus-runner-up test (``resamples`` bootstrap resamples from ``seed``)."""
+
+    weights: Weights
+    constraints: Constraints
+    k: int
+    resamples: int = 2000
+    seed: int = 0
+
+
 def recommend(
-    models: pd.DataFrame, questions: pd.DataFrame, weights: Weights, constraints: Constraints, k: int,
-    resamples: int = 2000, seed: int = 0, cost_column: str = COST_PER_TOKEN,
-) -> Recommendation:  # fmt: skip
-    """Pick a model from the per-candidate summary (one row each) and the per-question scores; ``cost_column``
-    is the cost figure of the frontier and the cost mark."""
+    models: pd.DataFrame, questions: pd.DataFrame, rule: DecisionRule, cost_column: str = COST_PER_TOKEN
+) -> Recommendation:
+    """Pick a model from the per-candidate summary (one row each) and the per-question scores by ``rule``;
+    ``cost_column`` is the cost figure of the frontier and the cost mark."""
+    weights, constraints, k = rule.weights, rule.constraints, rule.k
     rows = models.to_dict("records")
     table = pd.DataFrame({"candidate": models.candidate})
     table["violations"] = [violations(r, constraints, k) for r in rows]
@@ -138,7 +150,9 @@ def recommend(
     best = ranked[0]
     runner = ranked[1] if len(ranked) > 1 else None
     diff = (
-        paired_difference(*aligned_scores(questions, best, runner), resamples=resamples, seed=seed) if runner else None
+        paired_difference(*aligned_scores(questions, best, runner), resamples=rule.resamples, seed=rule.seed)
+        if runner
+        else None
     )
     tied = bool(diff and (diff.p_value is None or diff.p_value >= ALPHA))
     chosen = Recommendation(best, runner, tied, "", table, used, diff, cost_column)

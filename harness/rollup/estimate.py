@@ -19,8 +19,11 @@ from harness.dtype import dtype_on_gpu
 from harness.inputs.gpus import GPUS
 from harness.inputs.plan import LoadedPlan, load_plan, resolve_model
 from harness.records import Candidate
-from harness.rollup.roofline import estimate
+from harness.rollup.roofline import Workload, estimate
 from harness.validation import InputError, Problem
+
+TOKEN_COLUMNS = ["prompt_tokens", "output_tokens"]
+"""The answer columns the roofline figures read (a candidate's answers, these columns only: copying all is slow)."""
 
 DEFAULT_CONTEXT = 4096
 
@@ -50,7 +53,7 @@ def estimate_plan(
         conc = concurrency or lp.plan.limits.concurrency
         try:
             config = json.loads(path.read_text(encoding="utf-8"))
-            found = estimate(config, ctx, conc, names, prices_usd_per_hour=perf.gpu_prices_usd_per_hour,
+            found = estimate(config, Workload(ctx, conc), names, prices_usd_per_hour=perf.gpu_prices_usd_per_hour,
                              dtype_on=dtype_on_gpu(cand.vllm.dtype, config))  # fmt: skip
         except ValueError as exc:
             raise InputError([Problem(str(path), 0, cand.name, str(exc))]) from None
@@ -94,7 +97,7 @@ def roofline_columns(
     for cand in plan.candidates:
         model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
         path = Path(model) / "config.json" if model else None
-        mine = answers[(answers.candidate == cand.name) & answers.ok]
+        mine = answers.loc[(answers.candidate == cand.name) & answers.ok, TOKEN_COLUMNS]
         if path is None or not path.is_file() or mine.empty:
             continue
         parsed = _shape(path)
@@ -139,7 +142,7 @@ def smallest_gpu_at_peak(
     for cand in plan.candidates:
         model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
         path = Path(model) / "config.json" if model else None
-        mine = answers[(answers.candidate == cand.name) & answers.ok]
+        mine = answers.loc[(answers.candidate == cand.name) & answers.ok, TOKEN_COLUMNS]
         rec = perf_records.get(cand.name)
         if path is None or not path.is_file() or mine.empty:
             continue

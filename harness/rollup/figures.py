@@ -18,7 +18,7 @@ import pandas as pd
 
 from harness.inputs.contamination import Contamination
 from harness.records import CapacityRecord, Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
-from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, Recommendation, recommend
+from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, DecisionRule, Recommendation, recommend
 from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
 from harness.rollup.frames import answers_frame, category_frame, model_summary, question_frame, set_frame
 from harness.rollup.judge import JudgeSummary, summarize
@@ -118,7 +118,7 @@ class ReportData:
 
 def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
     """Output tokens the server produced while it was measured: answers plus the load sweep."""
-    mine = answers[answers.candidate == candidate]
+    mine = answers.loc[answers.candidate == candidate, ["output_tokens"]]
     swept = sum(t.output_tokens or 0 for lv in levels if lv.candidate == candidate for t in lv.requests)
     return int(mine.output_tokens.fillna(0).sum()) + swept
 
@@ -234,7 +234,8 @@ def assemble(rec: RunRecords) -> ReportData:
     models = _lm_eval_columns(models, rec.lm_eval)
     # Thinking multiplies the tokens an answer takes: then cost is weighed per question, not per token.
     cost_column = COST_PER_QUESTION if has_thinking and models[COST_PER_QUESTION].notna().any() else COST_PER_TOKEN
-    decision = recommend(models, questions, plan.weights, plan.constraints, k, resamples, seed, cost_column)
+    rule = DecisionRule(plan.weights, plan.constraints, k, resamples, seed)
+    decision = recommend(models, questions, rule, cost_column)
     models = models.merge(decision.table[DECISION_COLUMNS], on="candidate", how="left")
     several = len(plan.variants) > 1
     strategy = variant_table(served, served_stability, names, plan.variants, resamples, seed) if several else None

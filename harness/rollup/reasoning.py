@@ -30,6 +30,13 @@ REASONING_COLUMNS = [
 ]  # fmt: skip
 
 
+REASONING_INPUTS = [
+    "candidate", "variant", "ok", "score", "output_tokens", "e2e_ms", "reasoning", "reasoning_tokens", "answer_tokens",
+    "token_split", "ttfat_ms", "answer_ms", "cut_off",
+]  # fmt: skip
+"""The answer columns :func:`reasoning_summary` reads."""
+
+
 def _values(series: pd.Series) -> list[float]:
     return [float(v) for v in series.dropna()]
 
@@ -47,6 +54,7 @@ def _source(series: pd.Series) -> str | None:
 
 def reasoning_summary(served: pd.DataFrame, names: Sequence[str], variants: Sequence[Variant]) -> pd.DataFrame:
     """One row per candidate (plan order) with the thinking figures; ``served`` is every answer of the run."""
+    served = served[REASONING_INPUTS]  # boolean selections below then copy these columns only
     switch = served.variant.map({v.name: v.thinking for v in variants})
     allowed = switch != False  # noqa: E712 - None (the model default) allows thinking
     rows = []
@@ -81,10 +89,10 @@ def reasoning_summary(served: pd.DataFrame, names: Sequence[str], variants: Sequ
 
 def acceptable_share(answers: pd.DataFrame, name: str, threshold: float) -> float | None:
     """Share of the candidate's answers (failed and cut off included) scored at or above ``threshold``."""
-    mine = answers[(answers.candidate == name) & answers.score.notna()]
+    mine = answers.score[(answers.candidate == name) & answers.score.notna()]
     if not len(mine):
         return None
-    return float((mine.score >= threshold).mean())
+    return float((mine >= threshold).mean())
 
 
 def usd_per_1k_acceptable(usd_per_1k_questions: float | None, share: float | None) -> float | None:

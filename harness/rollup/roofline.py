@@ -159,19 +159,28 @@ class Estimate:
     """price x tp / (tok/s x 3600) x 1e6: a floor, as real throughput is lower."""
 
 
+@dataclass(frozen=True)
+class Workload:
+    """What a pre-screen sizes the server for: ``concurrency`` sequences of ``context_tokens`` each, in
+    ``gpu_memory_utilization`` of each GPU's memory, split over at most ``max_tp`` GPUs (tensor parallel);
+    ``kv_dtype_bytes`` overrides the KV cache's bytes per value (None: the served dtype's)."""
+
+    context_tokens: int
+    concurrency: int
+    gpu_memory_utilization: float = 0.9
+    max_tp: int = 8
+    kv_dtype_bytes: int | None = None
+
+
 def estimate(
     config: Mapping[str, Any],
-    context_tokens: int,
-    concurrency: int,
+    load: Workload,
     gpu_names: Sequence[str],
     *,
-    gpu_memory_utilization: float = 0.9,
-    max_tp: int = 8,
-    kv_dtype_bytes: int | None = None,
     prices_usd_per_hour: Mapping[str, float] | None = None,
     dtype_on: Callable[[GPU], str] | None = None,
 ) -> list[Estimate]:
-    """Pre-screen one model (a parsed ``config.json``) on each named GPU, in the order given.
+    """Pre-screen one model (a parsed ``config.json``) for ``load`` on each named GPU, in the order given.
 
     ``prices_usd_per_hour`` (GPU name -> USD per GPU-hour, e.g. the plan's
     ``perf.gpu_prices_usd_per_hour``) overrides the table's ballpark prices. ``dtype_on(gpu)``
@@ -180,6 +189,7 @@ def estimate(
     Raises ValueError for an unknown GPU, a config it cannot read, or a context
     longer than the model's ``max_position_embeddings``.
     """
+    context_tokens, concurrency, utilization = load.context_tokens, load.concurrency, load.gpu_memory_utilization
     if context_tokens < 1 or concurrency < 1:
         raise ValueError(f"context_tokens and concurrency must be at least 1, got {context_tokens} and {concurrency}")
     stored = ModelShape.from_config(config)
@@ -192,10 +202,10 @@ def estimate(
     rows = []
     for g in (gpu(name) for name in gpu_names):
         shape = stored.served_as(dtype_on(g)) if dtype_on else stored
-        if kv_dtype_bytes:
-            shape = replace(shape, kv_dtype_bytes=kv_dtype_bytes)
-        tp = fit(shape, g, context_tokens, concurrency, gpu_memory_utilization, max_tp)
-        at = tp or max(_tp_sizes(shape, max_tp))
+        if load.kv_dtype_bytes:
+            shape = replace(shape, kv_dtype_bytes=load.kv_dtype_bytes)
+        tp = fit(shape, g, context_tokens, concurrency, utilization, load.max_tp)
+        at = tp or max(_tp_sizes(shape, load.max_tp))
         tok_s = decode_roofline_tok_per_s(shape, g, tp, context_tokens, concurrency) if tp else None
         price = prices.get(g.name, g.price_usd_per_hour)
         rows.append(
@@ -205,7 +215,7 @@ def estimate(
                 weight_gib=weight_bytes(shape) / GIB,
                 kv_gib=kv_cache_bytes(shape, context_tokens, concurrency, at) / GIB,
                 needed_gib=memory_needed_bytes(shape, context_tokens, concurrency, tp=at) / GIB,
-                usable_gib=usable_bytes(g, at, gpu_memory_utilization) / GIB,
+                usable_gib=usable_bytes(g, at, utilization) / GIB,
                 roofline_out_tok_per_s=tok_s,
                 price_usd_per_gpu_hour=price,
                 usd_per_mtok_at_roofline=usd_per_mtok(price, tp, tok_s) if tp else None,

@@ -27,7 +27,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from harness.rollup.bootstrap import percentile_bootstrap
+from harness.rollup.bootstrap import percentile_bootstrap_counts, resample_counts
 
 ALPHA = 0.05
 POWER = 0.80
@@ -100,17 +100,18 @@ def _flip_p_value(diffs: np.ndarray, weights: np.ndarray, signs: np.ndarray) -> 
 @lru_cache(maxsize=4)
 def _paired_draws(n: int, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """What :func:`paired_difference` draws from ``default_rng(seed)``, in order: the bootstrap's
-    ``resamples x n`` item indices, then the sign-flip test's ``resamples x n`` signs.
+    ``resamples x n`` item indices (returned as their :func:`~harness.rollup.bootstrap.resample_counts`),
+    then the sign-flip test's ``resamples x n`` signs.
 
     Cached (read-only): comparing 20 models with the best over the same n questions and the
     same seed draws the same matrices each time (32 MB each at 2,000 x 2,000).
     """
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(resamples, n))
+    counts = resample_counts(rng.integers(0, n, size=(resamples, n)))
     signs = rng.choice(SIGNS, size=(resamples, n))
-    idx.flags.writeable = False
+    counts.flags.writeable = False
     signs.flags.writeable = False
-    return idx, signs
+    return counts, signs
 
 
 def paired_difference(
@@ -134,8 +135,8 @@ def paired_difference(
     diff = float(np.average(d, weights=w))
     if n == 1:
         return PairedDiff(1, diff, None, None, None, None, None)
-    idx, signs = _paired_draws(n, resamples, seed)
-    (bounds,) = percentile_bootstrap(d, w, idx, level)
+    counts, signs = _paired_draws(n, resamples, seed)
+    (bounds,) = percentile_bootstrap_counts(d, w, counts, level)
     sd = weighted_sd(d, w)
     return PairedDiff(
         n=n,

@@ -101,11 +101,21 @@ def _deltas(models: pd.DataFrame, variant: str, base: str) -> dict[str, float | 
     return out
 
 
+@dataclass(frozen=True)
+class Resampling:
+    """The draws of a paired comparison: ``resamples`` bootstrap resamples (and sign flips) from ``seed``."""
+
+    resamples: int = 2000
+    seed: int = 0
+
+
 def compare_variant(
-    questions: pd.DataFrame, models: pd.DataFrame, variant: Candidate, base: Candidate, threshold: float,
-    contaminated: Sequence[QuestionKey] = (), resamples: int = 2000, seed: int = 0,
+    questions: pd.DataFrame, models: pd.DataFrame, pair: tuple[Candidate, Candidate], threshold: float,
+    contaminated: Sequence[QuestionKey] = (), draws: Resampling = Resampling(),
 ) -> VariantComparison:  # fmt: skip
-    """One variant against its base (``p_holm`` is left None: :func:`compare_variants` adjusts over all)."""
+    """One variant against its base, ``pair`` = (variant, base) as :func:`families` gives it (``p_holm`` is
+    left None: :func:`compare_variants` adjusts over all)."""
+    (variant, base), resamples, seed = pair, draws.resamples, draws.seed
     both = _paired(questions, variant.name, base.name, set())
     ok_v, ok_b = both.score_v >= threshold, both.score_b >= threshold
     ids = [f"{s}/{q}" for s, q in zip(both.set_id, both.question_id, strict=True)]
@@ -132,8 +142,9 @@ def compare_variants(
     ``models``: one row per candidate with the :data:`DELTAS` columns it has; ``contaminated``:
     variant name -> the (set, question) keys its training data held.
     """
+    draws = Resampling(resamples, seed)
     out = [
-        compare_variant(questions, models, v, b, threshold, (contaminated or {}).get(v.name, ()), resamples, seed)
+        compare_variant(questions, models, (v, b), threshold, (contaminated or {}).get(v.name, ()), draws)
         for v, b in families(candidates)
     ]
     adjusted = holm([c.diff.p_value for c in out])
