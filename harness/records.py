@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from typing_extensions import TypedDict  # pydantic validates typing_extensions' TypedDict on Python < 3.12
 
 SCHEMA_VERSION = 2
 """2: a generation keeps its thinking (``reasoning``) apart from the answer (``text``), with the
@@ -730,3 +731,61 @@ class PerfRecord(BaseModel):
     """Peaks read from the server's /metrics (KV cache usage, running requests)."""
     server: dict[str, Any] = Field(default_factory=dict)
     """From the server log: weight memory, KV cache capacity (tokens), maximum concurrency."""
+
+
+# ---------------------------------------------------------------- projections the roll-up reads
+
+
+class CheckView(TypedDict):
+    """The fields of a :class:`CheckResult` the roll-up reads."""
+
+    type: str
+    passed: bool
+    critical: bool
+    explanation: str
+
+
+class FaithfulnessView(TypedDict):
+    score: float | None
+
+
+class ScoreView(TypedDict):
+    """The fields of a :class:`Score` the roll-up reads (``harness.rollup.frames.answers_frame``)."""
+
+    schema_version: int
+    key: str
+    score: float | None
+    checks: list[CheckView]
+    faithfulness: FaithfulnessView | None
+    context_hit: bool | None
+
+
+class GenerationView(TypedDict):
+    """The fields of a :class:`Generation` the roll-up reads (``harness.rollup.frames.answers_frame``)."""
+
+    schema_version: int
+    key: str
+    candidate: str
+    set_id: str
+    question_id: str
+    sample: int
+    variant: str
+    api: str
+    text: str
+    prompt_tokens: int | None
+    output_tokens: int | None
+    output_tokens_source: str | None
+    ttft_ms: float | None
+    e2e_ms: float | None
+    error: str | None
+    context_ids: list[str]
+    reasoning: str | None
+    reasoning_tokens: int | None
+    answer_tokens: int | None
+    token_split: str | None
+    ttfat_ms: float | None
+    cut_off_thinking: bool
+
+
+GENERATION_VIEW: TypeAdapter[GenerationView] = TypeAdapter(GenerationView)
+SCORE_VIEW: TypeAdapter[ScoreView] = TypeAdapter(ScoreView)

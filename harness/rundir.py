@@ -29,9 +29,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.records import CapacityRecord, Generation, Judgment, LoadLevel, PerfRecord, Phase, Score
+from harness.records import (
+    GENERATION_VIEW,
+    SCORE_VIEW,
+    CapacityRecord,
+    Generation,
+    GenerationView,
+    Judgment,
+    LoadLevel,
+    PerfRecord,
+    Phase,
+    Score,
+    ScoreView,
+)
 from harness.schema import RecordError, upgrade
-from harness.store import atomic_write_json, iter_records, read_records, write_records
+from harness.store import atomic_write_json, iter_projected, iter_records, read_records, write_records
 
 MANIFEST = "manifest.json"
 GENERATIONS = "generations.jsonl"
@@ -146,6 +158,14 @@ class RunDir:
 
     def iter_scores(self) -> Iterator[Score]:
         return iter_records(self.scores, Score)
+
+    def iter_generation_views(self) -> Iterator[GenerationView]:
+        """``generations.jsonl`` as a stream of the fields the roll-up reads (:func:`~harness.store.iter_projected`)."""
+        return iter_projected(self.generations, Generation, GENERATION_VIEW)
+
+    def iter_score_views(self) -> Iterator[ScoreView]:
+        """``scores.jsonl`` as a stream of the fields the roll-up reads."""
+        return iter_projected(self.scores, Score, SCORE_VIEW)
 
     def read_phases(self) -> list[Phase]:
         return read_records(self.phases, Phase)

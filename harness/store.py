@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from harness.records import SCHEMA_VERSION
 from harness.schema import RecordError, upgrade
 
 R = TypeVar("R", bound=BaseModel)
+V = TypeVar("V")
 
 
 def _umask() -> int:
@@ -107,14 +108,44 @@ def iter_records(path: Path, model: type[R]) -> Iterator[R]:
             if rec is not None:
                 yield rec  # the common case: a record of this version, validated from its bytes
                 continue
+            rec = _slow(raw, model, path, lineno)
+            if rec is not None:
+                yield rec
+
+
+def iter_projected(path: Path, model: type[R], view: TypeAdapter[V]) -> Iterator[V]:
+    """The records of ``path`` as ``view``: a TypedDict of some of ``model``'s fields, validated, the rest skipped.
+
+    What :func:`iter_records` yields, with only the fields a reader uses: a line of the current
+    schema_version is validated straight into the view (about half the time of building the
+    whole record); any other line (an older version to upgrade, a record missing a field that
+    has a default, an error to name) takes :func:`iter_records`' path and is then projected.
+    """
+    if not path.exists():
+        return
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if not raw.endswith(b"\n"):
+                return
             try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise RecordError(
-                    f"{path}:{lineno}: not UTF-8 text ({exc.reason} at byte {exc.start}); {FIX}"
-                ) from None
-            if line.strip():
-                yield parse_record(line, model, f"{path}:{lineno}")
+                cells = view.validate_json(raw)
+                if cells.get("schema_version") == SCHEMA_VERSION:  # type: ignore[attr-defined]
+                    yield cells
+                    continue
+            except ValidationError:
+                pass
+            rec = _slow(raw, model, path, lineno)
+            if rec is not None:
+                yield view.validate_python(rec.model_dump())
+
+
+def _slow(raw: bytes, model: type[R], path: Path, lineno: int) -> R | None:
+    """A line that is not a record of the current version: upgraded, None when blank, else RecordError."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{path}:{lineno}: not UTF-8 text ({exc.reason} at byte {exc.start}); {FIX}") from None
+    return parse_record(line, model, f"{path}:{lineno}") if line.strip() else None
 
 
 def _current(raw: bytes, model: type[R]) -> R | None:

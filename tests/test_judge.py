@@ -11,7 +11,7 @@ import pytest
 from conftest import SMOL
 
 from harness.records import Generation, Judge, Judgment, Question, QuestionSet, Score, clean_key_of
-from harness.rollup.frames import answers_frame
+from harness.rollup.frames import answers_frame, views
 from harness.rollup.judge import summarize
 from harness.scoring.judge import prompts
 from harness.scoring.judge.modelinfo import param_count
@@ -106,7 +106,7 @@ def J(key: str, kind: str, qid: str, cands: list[str], **kw: object) -> Judgment
 def test_summary_combines_orders_and_measures_reliability() -> None:
     scores = [Score(key=g.key, candidate=g.candidate, set_id="s", question_id=g.question_id, sample=0, score=s)
               for g, s in zip(GENS, [1.0, 0.0, 1.0, 0.0], strict=True)]  # fmt: skip
-    answers = answers_frame(GENS, scores, {"s": QS})
+    answers = answers_frame(*views(GENS, scores), {"s": QS})
     judgments = [
         J("single/a/s/q1/0/t0", "single", "q1", ["a"], parsed=True, score=9),
         J("single/b/s/q1/0/t0", "single", "q1", ["b"], parsed=True, score=2),

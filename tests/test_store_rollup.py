@@ -10,7 +10,7 @@ import pytest
 
 from harness import timing as stats
 from harness.records import Candidate, Generation, Perf, Phase, Question, QuestionSet, Score
-from harness.rollup.frames import answers_frame, bootstrap_mean, model_summary
+from harness.rollup.frames import answers_frame, bootstrap_mean, model_summary, views
 from harness.rollup.perf_summary import cost_frame
 from harness.store import JsonlAppender, atomic_write_text, read_records, repair
 
@@ -107,7 +107,7 @@ def test_model_summary_counts_failures_as_zero_and_uses_phase_time() -> None:
             error="HTTP 500: boom",
         ),
     ]
-    answers = answers_frame(gens, scores, {"s": qs})
+    answers = answers_frame(*views(gens, scores), {"s": qs})
     phases = [
         Phase(candidate="a", started_at=0.0, ended_at=2.0, requests=2),
         Phase(candidate="a", started_at=10.0, ended_at=12.0, requests=0),
@@ -123,3 +123,32 @@ def test_model_summary_counts_failures_as_zero_and_uses_phase_time() -> None:
     cost = cost_frame(cands, Perf(sweep=None), pd.DataFrame(), phases, summary).iloc[0]
     assert "usd_per_mtok" not in summary.columns and cost.cost_basis == "generation phase"
     assert cost.usd_per_mtok == pytest.approx(1.0 / (5.0 * 3600) * 1e6)
+
+
+def test_a_projection_reads_what_the_whole_record_says_old_versions_and_defaults_included(tmp_path: Path) -> None:
+    import json
+
+    from harness.records import GENERATION_VIEW, GenerationView
+    from harness.schema import RecordError
+    from harness.store import iter_projected
+
+    path = tmp_path / "generations.jsonl"
+    current = gen("k1", tokens=7)
+    no_default = json.loads(gen("k2").model_dump_json())
+    del no_default["cut_off_thinking"]  # a field with a default, absent: the view needs it, the record fills it
+    v1 = {"schema_version": 1, "key": "k3", "candidate": "a", "set_id": "s", "question_id": "q1", "sample": 0,
+          "api": "chat", "seed": 0, "text": "<think>算一下</think>12天", "finish_reason": "stop"}  # fmt: skip
+    lines = [current.model_dump_json(), json.dumps(no_default), json.dumps(v1, ensure_ascii=False)]
+    path.write_text("\n".join(lines) + "\n" + '{"schema_version": 2, "key": "torn', encoding="utf-8")
+
+    views_read = list(iter_projected(path, Generation, GENERATION_VIEW))
+    records = read_records(path, Generation)
+    assert [v["key"] for v in views_read] == ["k1", "k2", "k3"]
+    for v, rec in zip(views_read, records, strict=True):  # each view is its record's fields, nothing else
+        assert v == {k: getattr(rec, k) for k in GenerationView.__annotations__}
+    assert views_read[0]["output_tokens"] == 7 and views_read[1]["cut_off_thinking"] is False
+    assert (views_read[2]["text"], views_read[2]["reasoning"], views_read[2]["schema_version"]) == ("12天", "算一下", 2)
+
+    path.write_text(lines[0] + "\nnot a record\n", encoding="utf-8")
+    with pytest.raises(RecordError, match=r"generations.jsonl:2"):
+        list(iter_projected(path, Generation, GENERATION_VIEW))

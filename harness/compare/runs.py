@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from harness.inputs.run_sets import load_run_sets
 from harness.records import Phase, Plan, QuestionSet
-from harness.rollup.frames import answers_frame, perf_summary, question_frame
+from harness.rollup.frames import answers_frame, perf_summary, question_frame, views
 from harness.rollup.significance import ALPHA, PairedDiff, holm, paired_difference
 from harness.rundir import GENERATIONS, MANIFEST, SCORES, RunDir, RunDirError, load_manifest
 from harness.schema import RecordError
@@ -200,7 +200,7 @@ def load_run(run_dir: Path) -> RunData:
     except ValueError as exc:
         first = str(exc).splitlines()[0]
         raise RunDirError(f"{path} has a record this harness cannot read ({first})") from None
-    answers = answers_frame(gens, scores, sets)
+    answers = answers_frame(*views(gens, scores), sets)
     if answers.variant.nunique() > 1:
         notes.append(f"{run_dir}: quality compared on the {variant!r} prompt variant (the plan's decide_on)")
     return RunData(run_dir, manifest, sets, answers, question_frame(answers[answers.variant == variant]), phases, notes)

@@ -31,7 +31,7 @@ def load_records(run_dir: Path) -> RunRecords:
     sets, notes = load_run_sets(run_dir)
     contamination, unchecked = load_contamination(plan, manifest, sets)
     return RunRecords(
-        plan=plan, manifest=manifest, sets=sets, gens=rd.iter_generations(), scores=rd.iter_scores(),
+        plan=plan, manifest=manifest, sets=sets, gens=rd.iter_generation_views(), scores=rd.iter_score_views(),
         phases=rd.read_phases(), levels=rd.read_levels(), capacity=rd.read_capacity(), perf_records=rd.read_perf(),
         judgments=rd.read_judgments() if plan.judge else None,
         lm_eval=rd.read_lm_eval([c.name for c in plan.candidates]) if plan.lm_eval else {}, notes=notes + unchecked,

@@ -17,7 +17,17 @@ import numpy as np
 import pandas as pd
 
 from harness.inputs.contamination import Contamination
-from harness.records import CapacityRecord, Generation, Judgment, LoadLevel, PerfRecord, Phase, Plan, QuestionSet, Score
+from harness.records import (
+    CapacityRecord,
+    GenerationView,
+    Judgment,
+    LoadLevel,
+    PerfRecord,
+    Phase,
+    Plan,
+    QuestionSet,
+    ScoreView,
+)
 from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, DecisionRule, Recommendation, recommend
 from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
 from harness.rollup.frames import answers_frame, category_frame, model_summary, question_frame, set_frame
@@ -51,9 +61,9 @@ class RunRecords:
     manifest: dict[str, Any]
     sets: dict[str, QuestionSet]
     """The run's question sets by id, as the run asked them."""
-    gens: Iterable[Generation]
-    """A stream is enough: :func:`assemble` reads it once, into the answers frame."""
-    scores: Iterable[Score]
+    gens: Iterable[GenerationView]
+    """The fields the roll-up reads of each answer; a stream is enough: :func:`assemble` reads it once."""
+    scores: Iterable[ScoreView]
     phases: list[Phase]
     levels: list[LoadLevel]
     """Load-sweep levels, every candidate's."""

@@ -18,7 +18,17 @@ import numpy as np
 import pandas as pd
 
 from harness import timing as stats
-from harness.records import Candidate, Generation, Phase, QuestionSet, Score
+from harness.records import (
+    GENERATION_VIEW,
+    SCORE_VIEW,
+    Candidate,
+    Generation,
+    GenerationView,
+    Phase,
+    QuestionSet,
+    Score,
+    ScoreView,
+)
 from harness.rollup.bootstrap import bootstrap_counts, percentile_bootstrap_counts
 
 ANSWER_COLUMNS = [
@@ -35,48 +45,57 @@ ScoreCells = tuple[float | None, float | None, bool | None, tuple[tuple[str, boo
 
 
 def answers_frame(
-    gens: Iterable[Generation], scores: Iterable[Score], sets: dict[str, QuestionSet]
+    gens: Iterable[GenerationView], scores: Iterable[ScoreView], sets: dict[str, QuestionSet]
 ) -> pd.DataFrame:  # fmt: skip
     """One row per answer (``ANSWER_COLUMNS``) of the questions in ``sets``; answers to other questions are left out.
 
-    ``gens`` and ``scores`` are each read once, so they may be streams (``store.iter_records``):
-    no record outlives its row, a row is a tuple and the frame is made column by column, which
-    keeps 200,000 answers to a fraction of the memory that holding every record (or a dict per
-    row) takes.
+    ``gens`` and ``scores`` are the fields of each record the roll-up reads
+    (``RunDir.iter_generation_views``, or :func:`views` of records in memory), each read once,
+    so they may be streams: no record outlives its row, a row is a tuple and the frame is made
+    column by column, which keeps 200,000 answers to a fraction of the memory that holding
+    every record (or a dict per row) takes.
     """
-    by_key = {s.key: _score_cells(s) for s in scores}
+    by_key = {s["key"]: _score_cells(s) for s in scores}
     meta = {
         (qs.id, q.id): (q.category, q.weight * qs.category_weights.get(q.category, 1.0))
         for qs in sets.values()
         for q in qs.questions
     }
     rows = [
-        _answer_row(g, question, by_key.get(g.key))
+        _answer_row(g, question, by_key.get(g["key"]))
         for g in gens
-        if (question := meta.get((g.set_id, g.question_id))) is not None
+        if (question := meta.get((g["set_id"], g["question_id"]))) is not None
     ]
     if not rows:
         return pd.DataFrame([], columns=ANSWER_COLUMNS)
     return pd.DataFrame(dict(zip(ANSWER_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
 
 
-def _score_cells(s: Score) -> ScoreCells:
-    checks = tuple([(c.type, c.passed, c.critical, c.explanation) for c in s.checks])  # a list: faster than a generator
-    return s.score, s.faithfulness.score if s.faithfulness else None, s.context_hit, checks
+def views(gens: Iterable[Generation], scores: Iterable[Score]) -> tuple[list[GenerationView], list[ScoreView]]:
+    """Records in memory as the views :func:`answers_frame` reads."""
+    return ([GENERATION_VIEW.validate_python(g.model_dump()) for g in gens],
+            [SCORE_VIEW.validate_python(s.model_dump()) for s in scores])  # fmt: skip
 
 
-def _answer_row(g: Generation, question: tuple[str, float], score: ScoreCells | None) -> tuple[Any, ...]:
+def _score_cells(s: ScoreView) -> ScoreCells:
+    checks = tuple([(c["type"], c["passed"], c["critical"], c["explanation"]) for c in s["checks"]])
+    faithful = s["faithfulness"]
+    return s["score"], faithful["score"] if faithful else None, s["context_hit"], checks
+
+
+def _answer_row(g: GenerationView, question: tuple[str, float], score: ScoreCells | None) -> tuple[Any, ...]:
     """One answer's cells in ``ANSWER_COLUMNS`` order: ``question`` is (category, weight), ``score`` its
     :func:`_score_cells` (None: not scored)."""
     value, faithful, hit, checks = score if score is not None else (None, None, None, ())
-    answer_ms = g.e2e_ms - g.ttfat_ms if g.e2e_ms is not None and g.ttfat_ms is not None else None
+    e2e, ttft, ttfat, out = g["e2e_ms"], g["ttft_ms"], g["ttfat_ms"], g["output_tokens"]
+    ok = g["error"] is None
+    answer_ms = e2e - ttfat if e2e is not None and ttfat is not None else None
     return (
-        g.key, g.candidate, g.variant, g.set_id, g.question_id, question[0], question[1], g.sample, g.api,
-        g.text, g.ok, g.error, value, faithful if g.ok else None, hit, g.context_ids or None,
-        g.prompt_tokens, g.output_tokens, g.output_tokens_source, g.ttft_ms, g.e2e_ms,
-        stats.tpot_ms(g.e2e_ms, g.ttft_ms, g.output_tokens),
-        g.reasoning, g.reasoning_tokens, g.answer_tokens, g.token_split, g.ttfat_ms, answer_ms,
-        g.ok and g.cut_off_thinking, checks,
+        g["key"], g["candidate"], g["variant"], g["set_id"], g["question_id"], question[0], question[1], g["sample"],
+        g["api"], g["text"], ok, g["error"], value, faithful if ok else None, hit, g["context_ids"] or None,
+        g["prompt_tokens"], out, g["output_tokens_source"], ttft, e2e, stats.tpot_ms(e2e, ttft, out),
+        g["reasoning"], g["reasoning_tokens"], g["answer_tokens"], g["token_split"], ttfat, answer_ms,
+        ok and g["cut_off_thinking"], checks,
     )  # fmt: skip
 
 
