@@ -41,8 +41,8 @@ from harness.run.perf.known_truth import (  # noqa: E402
 from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level, run_level_workers  # noqa: E402
 from harness.run.perf.truth_server import Timing  # noqa: E402
 
-DEFAULT_LEVELS = "c16,c64,c256,c1024,r200"
-ALL_LEVELS = "c16,c32,c64,c128,c256,c512,c1024,r50,r200,r800"
+DEFAULT_LEVELS = "c16,c32,c64,c128,c256,c512,c1024,r50,r100,r200,r400"
+ALL_LEVELS = "c16,c32,c64,c128,c256,c512,c1024,c2048,r50,r100,r200,r400,r800"
 VLLM_BENCH = (
     "import sys\n"
     "from vllm.benchmarks.serve import add_cli_args, main\n"
@@ -185,7 +185,7 @@ def main() -> int:
     p.add_argument("--levels", default=DEFAULT_LEVELS, help=f"comma-separated; all: {ALL_LEVELS}")
     p.add_argument("--all", action="store_true", help="every level")
     p.add_argument("--tools", default="vllm,harness", help="of vllm, harness, httpx (the single-loop httpx client)")
-    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--rounds", type=int, default=2, help="each level this many times per tool; medians judged")
     p.add_argument("--waves", type=int, default=3, help="requests per level = waves x concurrency")
     p.add_argument("--seconds", type=float, default=10.0, help="requests per rate level = rate x seconds")
     p.add_argument("--min-requests", type=int, default=64)
