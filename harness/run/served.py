@@ -13,7 +13,9 @@ from pathlib import Path
 
 from harness.inputs.plan import LoadedPlan
 from harness.records import Api
+from harness.run.client import TokenCounter
 from harness.run.serving import Server
+from harness.run.tokens import token_counter
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,11 @@ class Served:
     show_progress: bool = True
     done_dir: Path | None = None
     """Where records already complete are also looked for (the run directory, when ``run_dir`` is a part)."""
+
+    @property
+    def count_tokens(self) -> TokenCounter | None:
+        """The candidate's output-token counter for servers that send no usage (its tokenizer loads on first use)."""
+        return token_counter(self.lp, next(c for c in self.lp.plan.candidates if c.name == self.candidate))
 
     @property
     def finished_in(self) -> tuple[Path, ...]:

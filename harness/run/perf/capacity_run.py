@@ -13,14 +13,11 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from harness.inputs.plan import LoadedPlan
 from harness.records import CapacityRecord, Slo
-from harness.run.client import TokenCounter
 from harness.run.perf.capacity import Capacity, CapacitySearch
 from harness.run.perf.guards import oversaturation
 from harness.run.perf.loadgen import Level, send_level, sweep_requests, timing
 from harness.run.served import Served
-from harness.run.serving import Server
 from harness.rundir import RunDir
 from harness.store import JsonlAppender
 from harness.timing import phase_stats
@@ -33,9 +30,9 @@ def capacity_done(candidate: str, run_dir: Path) -> bool:
     return any(r.candidate == candidate for r in RunDir(run_dir).read_capacity())
 
 
-def run_capacity(on: Served, count_tokens: TokenCounter | None = None) -> CapacityRecord | None:
+def run_capacity(on: Served) -> CapacityRecord | None:
     """Search ``on.candidate``'s SLO capacity unless recorded already; the record, or None when not asked for."""
-    lp, candidate, server, api, run_dir, log = on.lp, on.candidate, on.server, on.api, on.run_dir, on.log
+    lp, candidate, api, run_dir, log = on.lp, on.candidate, on.api, on.run_dir, on.log
 
     sweep = lp.plan.perf.sweep
     if sweep is None or sweep.capacity is None or capacity_done(candidate, run_dir):
@@ -46,7 +43,7 @@ def run_capacity(on: Served, count_tokens: TokenCounter | None = None) -> Capaci
         level = Level(sweep.capacity, value)
         n = max(sweep.requests_per_level, int(value) * WAVES if sweep.capacity == "concurrency" else 0)
         requests = sweep_requests(lp, api, sweep.model_copy(update={"requests_per_level": n}))
-        runs = [_probe(lp, server, requests, level, count_tokens, k) for k in range(sweep.capacity_repeats)]
+        runs = [_probe(on, requests, level, k) for k in range(sweep.capacity_repeats)]
         probes[value] = runs
         search.record(value, [r["met"] for r in runs])
         log(f"[{candidate}] capacity search: {level.id} met the SLOs in {sum(r['met'] for r in runs)} "
@@ -57,12 +54,11 @@ def run_capacity(on: Served, count_tokens: TokenCounter | None = None) -> Capaci
     return record
 
 
-def _probe(lp: LoadedPlan, server: Server, requests: list[Any], level: Level, count_tokens: TokenCounter | None,
-           k: int) -> dict[str, Any]:  # fmt: skip
-    limits = lp.plan.limits
-
-    run = send_level(server, limits, requests, level, seed=lp.plan.sampling.seed + k, during="the capacity search",
-                     count_tokens=count_tokens, stop_when=oversaturation)  # fmt: skip
+def _probe(on: Served, requests: list[Any], level: Level, k: int) -> dict[str, Any]:
+    """The ``k``-th run of the point ``level`` (seeded apart): met the SLOs?, goodput, tok/s, why it was cut."""
+    lp = on.lp
+    run = send_level(on, requests, level, seed=lp.plan.sampling.seed + k, during="the capacity search",
+                     stop_when=oversaturation)  # fmt: skip
     stats = phase_stats([timing(r) for r in run.results], run.wall_s, lp.plan.perf.slo)
     # a run cut by the online stop was over-saturated: it fails, whatever its answered requests say
     return {"met": bool(stats["meets_slo"]) and run.stopped is None, "goodput_req_per_s": stats["goodput_req_per_s"],

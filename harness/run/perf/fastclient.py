@@ -51,9 +51,8 @@ class FastClient(ModelClient):
     """A :class:`ModelClient` on aiohttp; open it inside the event loop that uses it."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0,
-                 retries: int = 2, count_tokens: TokenCounter | None = None, max_connections: int = 0,
-                 decode_later: bool = False):  # fmt: skip
-        """``max_connections``: 0 for no limit (one connection per request in flight).
+                 retries: int = 2, count_tokens: TokenCounter | None = None, decode_later: bool = False):  # fmt: skip
+        """One connection per request in flight, no limit (the load level sets how many).
 
         ``decode_later``: a stamped answer's body is kept undecoded, with only its TTFT read,
         until :meth:`decode_pending` (the load generator decodes after a level, so the level's
@@ -68,7 +67,7 @@ class FastClient(ModelClient):
         self._session = aiohttp.ClientSession(
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s)),
-            connector=_StampingConnector(limit=max_connections, limit_per_host=0, force_close=False),
+            connector=_StampingConnector(limit=0, limit_per_host=0, force_close=False),
             read_bufsize=READ_BUFSIZE,
         )
 

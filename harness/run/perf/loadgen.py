@@ -34,15 +34,15 @@ import numpy as np
 
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import build_request
-from harness.records import Limits, RequestTiming, Sweep, timing_fields
+from harness.records import RequestTiming, Sweep, timing_fields
 from harness.run.perf.guards import Completion
 
 if TYPE_CHECKING:
     from harness.run.perf.fastclient import FastClient
+    from harness.run.served import Served
 
 from harness import aio
-from harness.run.client import Api, ModelClient, Request, Result, TokenCounter, count_missing_tokens
-from harness.run.serving import Server
+from harness.run.client import Api, ModelClient, Request, Result, count_missing_tokens
 from harness.run.watchdog import ServerGone, until_gone
 
 T = TypeVar("T")
@@ -535,17 +535,17 @@ def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
 
 
 def send_level(
-    server: Server, limits: Limits, requests: Sequence[Request], level: Level, *, seed: int, during: str,
-    count_tokens: TokenCounter | None = None, on_done: Callable[[int], None] | None = None,
-    stop_when: StopTest | None = None,
+    on: Served, requests: Sequence[Request], level: Level, *, seed: int, during: str,
+    on_done: Callable[[int], None] | None = None, stop_when: StopTest | None = None,
 ) -> LevelRun:  # fmt: skip
-    """Send one level to ``server`` while it is watched (:func:`~harness.run.watchdog.until_gone`),
+    """Send one level to ``on.server`` while it is watched (:func:`~harness.run.watchdog.until_gone`),
     stopped early when ``stop_when`` trips (:func:`run_level_workers`).
 
-    Output tokens the server did not report are counted with ``count_tokens``. Raises
+    Output tokens the server did not report are counted with ``on.count_tokens``. Raises
     :class:`~harness.run.watchdog.ServerGone` ("during ``during`` at <level>: why") when the
     server goes away or stops answering mid-level.
     """
+    server, limits = on.server, on.lp.plan.limits
     target = LoadTarget(server.base_url, server.model, server.api_key, limits.request_timeout_s)
 
     async def go() -> tuple[LevelRun | None, str | None]:
@@ -555,6 +555,7 @@ def send_level(
     run, stopped = aio.run(go())
     if run is None:
         raise ServerGone(f"during {during} at {level.id}: {stopped}")
+    count_tokens = on.count_tokens
     for r in run.results:
         count_missing_tokens(r, count_tokens)
     return run

@@ -22,12 +22,10 @@ from tqdm import tqdm
 
 from harness.inputs.plan import LoadedPlan
 from harness.records import LoadLevel, Sweep
-from harness.run.client import TokenCounter
 from harness.run.perf.capacity_run import capacity_done, run_capacity
 from harness.run.perf.guards import guards, oversaturation
 from harness.run.perf.loadgen import Level, LevelRun, send_level, sweep_requests, timing
 from harness.run.served import Served
-from harness.run.tokens import token_counter
 from harness.rundir import RunDir
 from harness.store import JsonlAppender
 
@@ -76,20 +74,18 @@ def run_sweep(on: Served) -> int:
         return 0
     done = levels_done(on.candidate, *on.finished_in)
     todo = [lv for lv in levels(sweep) if lv.id not in done]
-    count_tokens = token_counter(on.lp, next(c for c in on.lp.plan.candidates if c.name == on.candidate))
-    ran = _run_levels(on, todo, count_tokens) if todo else 0
-    run_capacity(on, count_tokens)
+    ran = _run_levels(on, todo) if todo else 0
+    run_capacity(on)
     return ran
 
 
-def _run_levels(on: Served, todo: list[Level], count_tokens: TokenCounter | None) -> int:
-    lp, candidate, server, log = on.lp, on.candidate, on.server, on.log
+def _run_levels(on: Served, todo: list[Level]) -> int:
+    lp, candidate, log = on.lp, on.candidate, on.log
     sweep = lp.plan.perf.sweep
     assert sweep is not None
     path = RunDir(on.run_dir).loadtest
     requests = sweep_requests(lp, on.api, sweep)
     log(f"[{candidate}] load sweep: {', '.join(lv.id for lv in todo)} × {len(requests)} requests")
-    limits = lp.plan.limits
     with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
                                           disable=not on.show_progress, file=sys.stderr) as bar:  # fmt: skip
         ran, skip = 0, dict[str, str]()
@@ -97,8 +93,8 @@ def _run_levels(on: Served, todo: list[Level], count_tokens: TokenCounter | None
             if level.id in skip:
                 out.append(skipped_record(candidate, level, skip[level.id]))
                 continue
-            run = send_level(server, limits, requests, level, seed=lp.plan.sampling.seed, during="the load sweep",
-                             count_tokens=count_tokens, on_done=bar.update, stop_when=oversaturation)  # fmt: skip
+            run = send_level(on, requests, level, seed=lp.plan.sampling.seed, during="the load sweep",
+                             on_done=bar.update, stop_when=oversaturation)  # fmt: skip
             record = to_record(candidate, run)
             out.append(record)
             ran += 1
