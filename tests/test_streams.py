@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -318,3 +319,31 @@ def test_where_an_endpoints_tokenizer_comes_from(tmp_path: Path) -> None:
     refs = {c.name: tokenizer_ref(lp, c) for c in lp.plan.candidates}
     root = tmp_path.resolve()
     assert refs == {"none": None, "own": str(root / "tok"), "hub": "org/tok", "folder": str(root / "m")}
+
+
+def test_the_lines_source_is_closed_at_done_and_when_the_reader_stops_early() -> None:
+    """Left open, a suspended line generator is closed later by the garbage collector's finalizer task,
+    which asyncio may collect before it runs ("Task was destroyed but it is pending!" in the demo's log)."""
+    from harness.run.sse import ChunkStream
+
+    closed: list[str] = []
+
+    async def lines(name: str) -> Any:
+        try:
+            for line in (f"data: {chunk('a')}", "", "data: [DONE]", "", "data: after the end", ""):
+                yield line
+        finally:
+            closed.append(name)
+
+    async def read_all() -> tuple[int, list[str]]:
+        n = len([c async for c in ChunkStream(lines("done"))])
+        return n, closed[:]  # as the loop runs on, not at its shutdown (which closes every generator)
+
+    async def stop_early() -> list[str]:
+        stream = aiter(ChunkStream(lines("early")))
+        await anext(stream)
+        await stream.aclose()  # what `aclosing` does when the reader leaves the loop
+        return closed[:]
+
+    assert asyncio.run(read_all()) == (1, ["done"])
+    assert asyncio.run(stop_early()) == ["done", "early"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from typing import Any, Self
 
 import httpx
@@ -209,8 +210,9 @@ class ModelClient:
             if resp.status_code != 200:
                 body = (await resp.aread()).decode("utf-8", errors="replace")[:500]
                 raise_for_status(resp.status_code, body)
-            async for chunk in ChunkStream(resp.aiter_lines()):
-                acc.add(chunk, time.perf_counter())
+            async with aclosing(aiter(ChunkStream(resp.aiter_lines()))) as chunks:  # closed here, not by the GC
+                async for chunk in chunks:
+                    acc.add(chunk, time.perf_counter())
         acc.finish()
 
 

@@ -20,7 +20,7 @@ that says what was wrong, never a bare ``json`` traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,17 +210,25 @@ class ChunkStream:
         self._lines = lines
         self.decoder = SseDecoder()
 
-    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        async for line in self._lines:
-            for event in self.decoder.feed(line):
+    async def __aiter__(self) -> AsyncGenerator[dict[str, Any], None]:
+        """The chunks; the lines' source is closed when they end, stop at ``[DONE]`` or this is closed."""
+        try:
+            async for line in self._lines:
+                for event in self.decoder.feed(line):
+                    if event.data.strip() == DONE:
+                        return
+                    yield decode_chunk(event)
+            for event in self.decoder.close():
                 if event.data.strip() == DONE:
                     return
                 yield decode_chunk(event)
-        for event in self.decoder.close():
-            if event.data.strip() == DONE:
-                return
-            yield decode_chunk(event)
-        raise body_error(self.decoder) or StreamFault("stream ended before [DONE]", retryable=True)
+            raise body_error(self.decoder) or StreamFault("stream ended before [DONE]", retryable=True)
+        finally:
+            # not left to the garbage collector, whose finalizer task, collected before it ran,
+            # printed "Task was destroyed but it is pending!"
+            close = getattr(self._lines, "aclose", None)
+            if close is not None:
+                await close()
 
 
 def _clip(text: str, n: int = 120) -> str:
