@@ -26,7 +26,7 @@ from harness.inputs.plan import LoadedPlan
 from harness.run import client as client_mod
 from harness.run.client import AnswerBuilder, Request, Result
 from harness.run.perf import fastclient
-from harness.run.perf.fastclient import FastClient, read_events
+from harness.run.perf.fastclient import FastClient, StampedBody, read_events
 from harness.run.perf.known_truth import (
     Answer,
     Figures,
@@ -208,9 +208,7 @@ def test_each_chunk_takes_the_time_of_the_socket_read_that_completed_it() -> Non
     # the reader got the whole body in one late read
     stamps = [(len(a), 1.0), (len(a) + len(b) // 2, 1.7), (len(body), 2.5)]
     out = Result()
-    acc = AnswerBuilder("chat", out, 0.0)
-    asyncio.run(read_events(_Body(body), acc, stamps))  # type: ignore[arg-type]
-    acc.finish()
+    StampedBody(AnswerBuilder("chat", out, 0.0), body, stamps).decode()
     assert out.text == ANSWER and out.output_tokens == 9
     assert out.ttft_ms == pytest.approx(1000.0)
     # b's line ended after the 1.7 s read: it was whole at 2.5 s, with c
@@ -223,7 +221,7 @@ def test_without_stamps_a_chunk_is_timed_when_the_reader_gets_it() -> None:
     out = Result()
     t0 = time.perf_counter()
     acc = AnswerBuilder("chat", out, t0 - 3.0)  # sent 3 s ago
-    asyncio.run(read_events(_Body(body), acc, None))  # type: ignore[arg-type]
+    asyncio.run(read_events(_Body(body), acc))  # type: ignore[arg-type]
     assert out.ttft_ms is not None and 3000 <= out.ttft_ms < 3000 + (time.perf_counter() - t0) * 1000
     assert out.itl_ms == pytest.approx([0.0], abs=5.0)  # one read: both at once
 

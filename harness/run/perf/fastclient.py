@@ -63,7 +63,7 @@ class FastClient(ModelClient):
             raise ValueError("decode_later takes no retries and no token counter")
         headers = self._identify(base_url, model, api_key, timeout_s, retries, count_tokens)
         self.decode_later = decode_later
-        self._later: list[_Later] = []
+        self._later: list[StampedBody] = []
         self._session = aiohttp.ClientSession(
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s)),
@@ -90,7 +90,7 @@ class FastClient(ModelClient):
                 body = await read_body(resp.content, conn)
         except aiohttp.ClientError as exc:
             raise RetryableError(f"connection error: {type(exc).__name__}: {exc}"[:300]) from exc
-        later = _Later(acc, body, conn.arrivals)
+        later = StampedBody(acc, body, conn.arrivals)
         if self.decode_later:
             out.ttft_ms = later.first_token_ms()
             self._later.append(later)
@@ -122,7 +122,7 @@ connection once twice its read buffer, :data:`READ_BUFSIZE`, is unread)."""
 class _StampingHandler(ResponseHandler):
     """aiohttp's connection protocol, noting at each socket read how much of the body had arrived.
 
-    It also wakes the response's reader (:func:`read_stamped`) when the body ends, when the
+    It also wakes the response's reader (:func:`read_body`) when the body ends, when the
     connection is lost, or when :data:`WAKE_BYTES` are unread; not per chunk.
     """
 
@@ -208,18 +208,17 @@ class _Lines:
         raise body_error(self.decoder) or StreamFault("stream ended before [DONE]", retryable=True)
 
 
-async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder, stamps: Arrivals | None = None) -> None:
-    """Feed every chunk of the body to ``acc`` as it comes, each with the moment its last byte arrived.
+async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder) -> None:
+    """Feed every chunk of the body to ``acc`` as it comes, each with the moment the reader got its
+    bytes (a connection that does not stamp; else :func:`read_body` and :class:`StampedBody`).
 
-    ``stamps`` (a stamping connection's ``arrivals``, growing as the body arrives) says when: the first socket
-    read by which the body had reached the end of the chunk's line. Without stamps, the
-    moment the reader got the bytes. A ``data: {...}`` line with nothing pending is decoded
+    A ``data: {...}`` line with nothing pending is decoded
     straight from bytes (the way vLLM sends every chunk); anything else goes through
     :class:`~harness.run.sse.SseDecoder`, so the faults :class:`~harness.run.sse.ChunkStream`
     raises are raised alike (the server's error, a malformed chunk, a body that stopped
     before ``[DONE]``).
     """
-    lines = _Lines(acc, stamps)
+    lines = _Lines(acc, None)
     async for data in content.iter_any():
         if lines.feed(data, time.perf_counter()):
             return
@@ -248,7 +247,7 @@ async def read_body(content: aiohttp.StreamReader, conn: _StampingHandler) -> by
 
 
 @dataclass
-class _Later:
+class StampedBody:
     """A stamped body read whole, to decode into ``acc`` (now or after the level)."""
 
     acc: AnswerBuilder
