@@ -44,6 +44,9 @@ class CheckSpec(Strict):
     """Relative weight of this check within the question's rubric."""
     critical: bool = False
     """When a critical check fails the whole answer scores 0 (a wrong safety value is not half right)."""
+    optional: bool = False
+    """An optional part earns credit in the score but an answer can be acceptable without it. By default
+    every check is essential: an answer is acceptable only when each essential check passes (``registry.verdict``)."""
     args: dict[str, Any] = Field(default_factory=dict)
     """Check-specific arguments (everything in the YAML mapping but type/weight)."""
 
@@ -399,7 +402,9 @@ class Plan(Strict):
     judge: Judge | None = None
     lm_eval: LmEval | None = None
     rubric_pass_threshold: float = Field(default=0.5, ge=0, le=1)
-    """A rubric score at or above this counts as an acceptable answer."""
+    """For a rubric with no essential content check (every content check ``optional``): a score at or
+    above this counts as an acceptable answer. Otherwise an answer is acceptable when every essential
+    check passes (``harness.rubric.registry.verdict``), whatever its partial credit."""
     bootstrap_resamples: int = Field(default=2000, ge=100)
     variants: list[Variant] = Field(default_factory=lambda: [Variant(name=DEFAULT_VARIANT, kind="zero_shot")])
     """Ways of asking every question. Gains are measured against the first ``zero_shot`` variant (else the first)."""
@@ -536,11 +541,17 @@ class CheckResult(BaseModel):
     constraint: bool = False
     """The check only constrains the answer (not_contains, max_chars, ...): it can take credit
     away but earns none on its own (see ``registry.combine``)."""
+    optional: bool = False
+    """Copied from the check's spec: the answer may be acceptable without this part."""
 
 
 class Score(AnswerRef):
     score: float | None
     """Weighted rubric score in [0, 1]; None when the question has no checks."""
+    essentials_passed: bool | None = None
+    """Whether every essential (not ``optional``) check that applies passed: the answer's acceptability
+    (``registry.verdict``). None when the rubric has no essential content check (or no checks, or the
+    record predates the rule): then the score against the plan's ``rubric_pass_threshold`` decides."""
     checks: list[CheckResult] = Field(default_factory=list)
     error: str | None = None
     """Copied from the generation: a failed generation scores 0."""
@@ -755,6 +766,7 @@ class ScoreView(TypedDict):
     schema_version: int
     key: str
     score: float | None
+    essentials_passed: bool | None
     checks: list[CheckView]
     faithfulness: FaithfulnessView | None
     context_hit: bool | None

@@ -16,7 +16,7 @@ CASES = yaml.safe_load((DATA / "rubric_cases.yaml").read_text(encoding="utf-8"))
 def flat_to_spec(check: dict) -> dict:
     """A check as written in a question set (flat mapping) -> CheckSpec shape, groups included."""
     args = dict(check)
-    out = {k: args.pop(k) for k in ("type", "weight", "critical") if k in args}
+    out = {k: args.pop(k) for k in ("type", "weight", "critical", "optional") if k in args}
     if isinstance(args.get("checks"), list):
         args["checks"] = [flat_to_spec(c) for c in args["checks"]]
     return {**out, "args": args}
@@ -29,7 +29,7 @@ def spec(check: dict) -> CheckSpec:
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['check']['type']}:{c['answer'][:20]}" for c in CASES])
 def test_case(case: dict) -> None:
     given = case.get("evidence")
-    evidence = Evidence(given["context"], given.get("holds_answer"), given.get("question", "")) if given else None
+    evidence = Evidence(given.get("context"), given.get("holds_answer"), given.get("question", ""), given.get("reference", "")) if given else None
     result = rubric.run_check(spec(case["check"]), case["answer"], evidence)
     assert result.score == pytest.approx(case["score"]), result.explanation
     assert result.passed == case.get("passed", case["score"] == 1)

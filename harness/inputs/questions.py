@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 from harness import rubric
 from harness.inputs.retrieval import squash
-from harness.records import QuestionSet
+from harness.records import Question, QuestionSet
+from harness.rubric.registry import Evidence
 from harness.validation import (
     InputError,
     LoadedYaml,
@@ -25,7 +26,7 @@ from harness.validation import (
     problems_from_pydantic,
 )
 
-_CHECK_COMMON = ("type", "weight", "critical")
+_CHECK_COMMON = ("type", "weight", "critical", "optional")
 
 
 def reshape_check(raw: Any, doc: LoadedYaml, at: PathKey, problems: list[Problem]) -> dict[str, Any] | None:
@@ -101,6 +102,10 @@ def _semantic_problems(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
         seen.setdefault(q.id, i)
         if not q.question.strip():
             problems.append(doc.problem(("questions", i, "question"), "question text is empty"))
+        for j, c in enumerate(q.checks):
+            if c.critical and c.optional:
+                why = "a check cannot be both critical (a wrong value zeroes the answer) and optional; drop one"
+                problems.append(doc.problem(("questions", i, "checks", j), why))
     used = {q.category for q in qs.questions}
     for cat, weight in qs.category_weights.items():
         if cat not in used:
@@ -117,7 +122,7 @@ def _empty_answer_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
     for i, q in enumerate(qs.questions):
         if not q.checks:
             continue
-        score, results = rubric.score_answer(q.checks, "")
+        score, results = rubric.score_answer(q.checks, "", rubric_evidence(q))
         if score:
             passing = ", ".join(r.type for r in results if r.passed and not r.constraint)
             why = f"an empty answer scores {score:.2f} on this rubric ({passing} passes on no text); "
@@ -130,12 +135,33 @@ def _empty_answer_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
     return out
 
 
+def _secondary_part_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
+    """A check weighted below another, with ``optional`` not written: before the essential-parts rule an
+    answer could leave it out and still count as acceptable (the weights said it was secondary); now it
+    cannot. The author says which was meant by writing ``optional: true`` or ``optional: false``."""
+    out = []
+    for i, q in enumerate(qs.questions):
+        top = max((c.weight for c in q.checks), default=0.0)
+        for j, c in enumerate(q.checks):
+            if c.weight < top and "optional" not in c.model_fields_set and not c.critical:
+                why = (f"{c.type} (weight {c.weight:g}) is now required for an acceptable answer, as every check "
+                       "not marked optional is; write 'optional: true' if an answer may leave it out, "
+                       "'optional: false' to keep it required")  # fmt: skip
+                out.append(doc.problem(("questions", i, "checks", j), why, severity="warning"))
+    return out
+
+
+def rubric_evidence(q: Question) -> Evidence:
+    """What the checks know of ``q`` when an author's text (its reference, an empty answer) is scored."""
+    return Evidence(None, None, q.question, q.reference or "")
+
+
 def _reference_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
-    out = _empty_answer_warnings(qs, doc)
+    out = _empty_answer_warnings(qs, doc) + _secondary_part_warnings(qs, doc)
     for i, q in enumerate(qs.questions):
         if q.reference is None or not q.checks:
             continue
-        _, results = rubric.score_answer(q.checks, q.reference)
+        _, results = rubric.score_answer(q.checks, q.reference, rubric_evidence(q))
         failed = [r for r in results if not r.passed]
         if failed:
             why = "; ".join(f"{r.type}: {r.explanation}" for r in failed)

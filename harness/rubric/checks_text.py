@@ -250,7 +250,7 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
             why = f"the material lacks the answer and the answer declines: {phrase}"
             return Outcome(1.0, True, why, constraint=False)
         return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so", constraint=False)
-    given = {round(f.value, 6) for f in find_numbers(f"{evidence.context}\n{evidence.question}")}
+    given = {round(f.value, 6) for f in find_numbers(evidence.given)}
     stated = find_numbers(_LIST_MARK.sub("", answer))
     if not stated:
         return Outcome(1.0, True, "states no figure the material could contradict")

@@ -38,14 +38,28 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the answer was given beyond the question: retrieved material (``with_context``)."""
+    """What a check may know beyond the answer: the question asked, its reference answer, and
+    the material the answer was given (``with_context``), if any.
 
-    context: str | None
-    holds_answer: bool | None
-    """Whether the material contains the question's ``source``; None when the question names none."""
+    Checks registered with ``uses_evidence=True`` receive it. The scoring stage always passes
+    one (``context`` None when no material was given); a test may pass None.
+    """
+
+    context: str | None = None
+    holds_answer: bool | None = None
+    """Whether the material contains the question's ``source``; None when the question names none
+    or no material was given."""
     question: str = ""
-    """The question and its reference answer: figures they state (or that the reference computes,
-    e.g. 5天 + 7天 = 12天) are not the answer's invention."""
+    """The question as asked: words and figures it holds are echoes when an answer repeats them,
+    not the answer's claim."""
+    reference: str = ""
+    """The reference answer: figures it states (or computes, e.g. 5天 + 7天 = 12天) are not an
+    invention of the answer."""
+
+    @property
+    def given(self) -> str:
+        """Everything the answer may take figures from: material, question and reference."""
+        return "\n".join(part for part in (self.context or "", self.question, self.reference) if part)
 
 
 class Args(BaseModel):
@@ -100,6 +114,7 @@ def run_check(spec: CheckSpec, answer: str, evidence: Evidence | None = None) ->
         explanation=outcome.explanation,
         critical=spec.critical,
         constraint=kind.constraint if outcome.constraint is None else outcome.constraint,
+        optional=spec.optional,
     )
 
 
@@ -127,6 +142,27 @@ def combine(results: list[CheckResult]) -> float:
     earned = sum(r.score * r.weight for r in content) / content_weight
     loss = sum((1 - r.score) * r.weight for r in applicable if r.constraint) / sum(r.weight for r in applicable)
     return earned * (1 - loss)
+
+
+def verdict(results: list[CheckResult]) -> bool | None:
+    """Whether the answer is acceptable: every essential part of it is right.
+
+    A careful grader rejects an answer that leaves out an asked part, however much else it
+    gets right: "PA66 要干燥80℃" to "PA66 干燥温度和时间？" earns half the score and is not
+    acceptable. So: False when a critical check fails, or when any essential (not ``optional``)
+    check that applies fails, content or constraint (a stated forbidden figure makes the
+    answer wrong); True when they all pass and at least one essential content check applies
+    (saying nothing is never acceptable). None when no essential content check applies and
+    none failed: an author who made every content check optional leaves the verdict to the
+    score against the plan's ``rubric_pass_threshold``.
+    """
+    applicable = [r for r in results if r.weight > 0]
+    if any(r.critical and not r.passed for r in results):
+        return False
+    essential = [r for r in applicable if not r.optional]
+    if any(not r.passed for r in essential):
+        return False
+    return True if any(not r.constraint for r in essential) else None
 
 
 def score_answer(

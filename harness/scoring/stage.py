@@ -14,16 +14,16 @@ from typing import Any
 from harness.inputs.run_sets import load_run_sets
 from harness.inputs.variants import context_hit
 from harness.records import CheckSpec, Generation, Question, QuestionSet, Score
-from harness.rubric import run_check, score_answer
+from harness.rubric import run_check, score_answer, verdict
 from harness.rubric.registry import Evidence
 from harness.rundir import RunDir
 
 
-def evidence_for(g: Generation, q: Question) -> Evidence | None:
-    """The material an answer was given, and whether it held the question's source."""
+def evidence_for(g: Generation, q: Question) -> Evidence:
+    """The question, its reference, and the material an answer was given with whether it held the question's source."""
     if not g.context:
-        return None
-    return Evidence(g.context, context_hit(g.context, q), f"{q.question}\n{q.reference or ''}")
+        return Evidence(None, None, q.question, q.reference or "")
+    return Evidence(g.context, context_hit(g.context, q), q.question, q.reference or "")
 
 
 def score_generation(g: Generation, q: Question) -> Score:
@@ -32,16 +32,17 @@ def score_generation(g: Generation, q: Question) -> Score:
     A failed generation, and an answer cut off while thinking (no answer given), score 0.
     """
     evidence = evidence_for(g, q)
-    hit = evidence.holds_answer if evidence else None
+    hit = evidence.holds_answer
     ref: dict[str, Any] = {"key": g.key, "candidate": g.candidate, "set_id": g.set_id, "question_id": g.question_id,
            "sample": g.sample, "variant": g.variant, "context_hit": hit}  # fmt: skip
     if not g.ok:
-        return Score(**ref, score=0.0 if q.checks else None, error=g.error)
+        return Score(**ref, score=0.0 if q.checks else None, essentials_passed=False if q.checks else None, error=g.error)
     if g.cut_off_thinking:
-        return Score(**ref, score=0.0 if q.checks else None, cut_off_thinking=True)
+        return Score(**ref, score=0.0 if q.checks else None, essentials_passed=False if q.checks else None,
+                     cut_off_thinking=True)  # fmt: skip
     value, results = score_answer(q.checks, g.answer, evidence)
-    faithfulness = run_check(CheckSpec(type="faithful"), g.answer, evidence) if evidence else None
-    return Score(**ref, score=value, checks=results, faithfulness=faithfulness)
+    faithfulness = run_check(CheckSpec(type="faithful"), g.answer, evidence) if evidence.context else None
+    return Score(**ref, score=value, essentials_passed=verdict(results), checks=results, faithfulness=faithfulness)
 
 
 def score_records(gens: list[Generation], sets: dict[str, QuestionSet]) -> list[Score]:
