@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from harness.inputs.run_sets import load_run_sets
 from harness.records import Phase, Plan, QuestionSet
-from harness.rollup.frames import answers_frame, perf_summary, question_frame, views
+from harness.rollup.frames import answers_frame, perf_summary, question_frame, question_ok, views, with_acceptable
 from harness.rollup.significance import ALPHA, PairedDiff, holm, paired_difference
 from harness.rundir import GENERATIONS, MANIFEST, SCORES, RunDir, RunDirError, load_manifest
 from harness.schema import RecordError
@@ -56,6 +56,12 @@ class RunData:
     """:func:`harness.rollup.frames.question_frame`: one row per (candidate, set, question)."""
     phases: list[Phase]
     notes: list[str] = field(default_factory=list)
+    variant: str = "default"
+    """The prompt variant quality is compared on (the plan's ``decide_on``)."""
+
+    def questions_at(self, threshold: float) -> pd.DataFrame:
+        """``questions`` with acceptability judged with ``threshold`` where an answer has no rubric verdict."""
+        return question_frame(with_acceptable(self.answers[self.answers.variant == self.variant], threshold))
 
     @property
     def candidates(self) -> list[str]:
@@ -176,7 +182,8 @@ def load_run(run_dir: Path) -> RunData:
     try:
         manifest = load_manifest(run_dir) or {}
         sets, set_notes = load_run_sets(run_dir)
-        variant = Plan.model_validate(manifest["plan"]).decision_variant  # quality is compared on this variant
+        plan = Plan.model_validate(manifest["plan"])
+        variant = plan.decision_variant  # quality is compared on this variant
     except RecordError as exc:
         raise RunDirError(str(exc)) from None
     except (KeyError, TypeError, AttributeError, ValidationError) as exc:
@@ -203,7 +210,8 @@ def load_run(run_dir: Path) -> RunData:
     answers = answers_frame(*views(gens, scores), sets)
     if answers.variant.nunique() > 1:
         notes.append(f"{run_dir}: quality compared on the {variant!r} prompt variant (the plan's decide_on)")
-    return RunData(run_dir, manifest, sets, answers, question_frame(answers[answers.variant == variant]), phases, notes)
+    decided = with_acceptable(answers[answers.variant == variant], plan.rubric_pass_threshold)
+    return RunData(run_dir, manifest, sets, answers, question_frame(decided), phases, notes, variant)
 
 
 # ---------------------------------------------------------------- pure computation
@@ -295,7 +303,7 @@ def _paired(qa: pd.DataFrame, qb: pd.DataFrame, common: set[QuestionKey]) -> pd.
 
     Weights come from run B (the question sets as they are now).
     """
-    cols = ["set_id", "question_id", "score", "weight"]
+    cols = ["set_id", "question_id", "score", "acceptable", "weight"]
     m = qa[cols].merge(qb[cols], on=["set_id", "question_id"], suffixes=("_a", "_b"))
     return m[_among(m, common)].sort_values(["set_id", "question_id"]).reset_index(drop=True)
 
@@ -305,8 +313,8 @@ def _mean(scores: pd.Series, weights: pd.Series) -> float | None:
 
 
 def _flips(p: pd.DataFrame, threshold: float, passing: bool) -> list[QuestionFlip]:
-    now_ok = p.score_b >= threshold
-    was_ok = p.score_a >= threshold
+    now_ok = question_ok(p.acceptable_b, p.score_b, threshold)
+    was_ok = question_ok(p.acceptable_a, p.score_a, threshold)
     rows = p[(now_ok & ~was_ok) if passing else (was_ok & ~now_ok)]
     flips = [QuestionFlip(r.set_id, r.question_id, float(r.score_a), float(r.score_b)) for r in rows.itertuples()]
     return sorted(flips, key=lambda f: (-abs(f.score_b - f.score_a), f.set_id, f.question_id))
@@ -343,7 +351,7 @@ def compare_runs(
     only_b = [n for n in b.candidates if n not in a.candidates]
     common = a.question_keys & b.question_keys
     overlap = QuestionOverlap(len(common), sorted(a.question_keys - common), sorted(b.question_keys - common))
-    qa, qb = a.questions, b.questions
+    qa, qb = a.questions_at(threshold), b.questions_at(threshold)
 
     diffs, pairs = [], []
     for name in both:

@@ -74,7 +74,8 @@ def format_comparison(c: Comparison) -> str:
             for label, err in (("A", ch.server_error_a), ("B", ch.server_error_b)):
                 if err:
                     out.append(f"  {ch.candidate} was not served in run {label}: {err.splitlines()[0]}")
-        out += ["", f"Acceptability changes (question score >= {c.threshold:g})"]
+        rule = f"half its answers acceptable: every essential check passes, else score >= {c.threshold:g}"
+        out += ["", f"Acceptability changes (a question passes with {rule})"]
         for ch in c.changes:
             counts = f"{len(ch.newly_passing)} newly passing, {len(ch.newly_failing)} newly failing"
             out.append(f"  {ch.candidate}: {counts}")

@@ -1,6 +1,7 @@
 """The recommendation (pure): hard constraints, the cost-quality Pareto frontier, weighted marks, a reason.
 
-1. A candidate whose server failed (did not start, died, hung), has no scores, or breaks a hard constraint
+1. A candidate whose server failed (did not start, died, hung), has no scores, has not one acceptable answer
+   (partial credit alone does not make a choice), or breaks a hard constraint
    of the plan (GPU memory, p95 latency, stability, quality, cost) is out, with the reason.
 2. The Pareto frontier on (rubric score up, cost down) is computed over every scored
    candidate: a model off the frontier is worse *and* dearer than another. Cost is $/1M
@@ -53,6 +54,9 @@ def violations(row: dict[str, Any], c: Constraints, k: int) -> list[str]:
     if pd.isna(row.get("rubric_mean")):
         out.append("no scored answers")
         return out
+    if _number(row.get("pass_at_1")) == 0:
+        # partial credit ranks models, but one that never answered acceptably is no choice at all
+        out.append("not one acceptable answer")
     checks: list[tuple[str, float | None, str, bool]] = [
         ("memory_needed_gib", c.max_gpu_memory_gib, "needs {v:.1f} GiB per GPU > {lim:g} GiB", False),
         ("e2e_p95_ms", c.max_p95_latency_ms, "p95 latency {v:,.0f} ms > {lim:,.0f} ms", False),

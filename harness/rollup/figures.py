@@ -30,7 +30,14 @@ from harness.records import (
 )
 from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, DecisionRule, Recommendation, recommend
 from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
-from harness.rollup.frames import answers_frame, category_frame, model_summary, question_frame, set_frame
+from harness.rollup.frames import (
+    answers_frame,
+    category_frame,
+    model_summary,
+    question_frame,
+    set_frame,
+    with_acceptable,
+)
 from harness.rollup.judge import JudgeSummary, summarize
 from harness.rollup.lm_eval import lm_eval_figures
 from harness.rollup.perf_summary import (
@@ -226,7 +233,7 @@ def assemble(rec: RunRecords) -> ReportData:
     seed, resamples, k = plan.sampling.seed, plan.bootstrap_resamples, plan.sampling.samples
     names = [c.name for c in plan.candidates]
     perf = merge_sessions(rec.perf_records)  # every session of the run
-    served = answers_frame(rec.gens, rec.scores, rec.sets)
+    served = with_acceptable(answers_frame(rec.gens, rec.scores, rec.sets), plan.rubric_pass_threshold)
     answers = served[served.variant == plan.decision_variant]  # the recommendation's variant
     questions = question_frame(answers)
     models, expected = _quality_models(rec, answers, served)

@@ -33,15 +33,16 @@ from harness.rollup.bootstrap import bootstrap_counts, percentile_bootstrap_coun
 
 ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
-    "text", "ok", "error", "score", "faithful", "context_hit", "context_ids",
+    "text", "ok", "error", "score", "essentials", "faithful", "context_hit", "context_ids",
     "prompt_tokens", "output_tokens", "output_tokens_source", "ttft_ms", "e2e_ms", "tpot_ms",
     "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off", "checks",
 ]  # fmt: skip
 """``checks``: the answer's rubric checks as ``(type, passed, critical, explanation)`` tuples (empty when unscored).
 Tuples of strings and flags: the collector stops tracking them, so 200,000 answers' checks cost it nothing."""
 
-ScoreCells = tuple[float | None, float | None, bool | None, tuple[tuple[str, bool, bool, str], ...]]
-"""What an answer's row takes from its :class:`Score`: score, faithfulness score, context hit, checks."""
+ScoreCells = tuple[float | None, bool | None, float | None, bool | None, tuple[tuple[str, bool, bool, str], ...]]
+"""What an answer's row takes from its :class:`Score`: score, essentials passed, faithfulness score, context hit,
+checks."""
 
 
 def answers_frame(
@@ -80,34 +81,65 @@ def views(gens: Iterable[Generation], scores: Iterable[Score]) -> tuple[list[Gen
 def _score_cells(s: ScoreView) -> ScoreCells:
     checks = tuple([(c["type"], c["passed"], c["critical"], c["explanation"]) for c in s["checks"]])
     faithful = s["faithfulness"]
-    return s["score"], faithful["score"] if faithful else None, s["context_hit"], checks
+    return s["score"], s["essentials_passed"], faithful["score"] if faithful else None, s["context_hit"], checks
 
 
 def _answer_row(g: GenerationView, question: tuple[str, float], score: ScoreCells | None) -> tuple[Any, ...]:
     """One answer's cells in ``ANSWER_COLUMNS`` order: ``question`` is (category, weight), ``score`` its
     :func:`_score_cells` (None: not scored)."""
-    value, faithful, hit, checks = score if score is not None else (None, None, None, ())
+    value, essentials, faithful, hit, checks = score if score is not None else (None, None, None, None, ())
     e2e, ttft, ttfat, out = g["e2e_ms"], g["ttft_ms"], g["ttfat_ms"], g["output_tokens"]
     ok = g["error"] is None
     answer_ms = e2e - ttfat if e2e is not None and ttfat is not None else None
     return (
         g["key"], g["candidate"], g["variant"], g["set_id"], g["question_id"], question[0], question[1], g["sample"],
-        g["api"], g["text"], ok, g["error"], value, faithful if ok else None, hit, g["context_ids"] or None,
+        g["api"], g["text"], ok, g["error"], value, essentials, faithful if ok else None, hit, g["context_ids"] or None,
         g["prompt_tokens"], out, g["output_tokens_source"], ttft, e2e, stats.tpot_ms(e2e, ttft, out),
         g["reasoning"], g["reasoning_tokens"], g["answer_tokens"], g["token_split"], ttfat, answer_ms,
         ok and g["cut_off_thinking"], checks,
     )  # fmt: skip
 
 
+def acceptable(answers: pd.DataFrame, threshold: float) -> pd.Series:
+    """Per answer (row): whether it is acceptable, as bool; False where unscored.
+
+    The scoring stage's verdict (``essentials``: every essential check passed, see
+    ``harness.rubric.registry.verdict``) where it gave one; else (every content check optional,
+    or a score record that predates the rule) the score against ``threshold``.
+    """
+    by_score = answers.score.fillna(-1.0) >= threshold
+    if "essentials" not in answers.columns:
+        return by_score
+    verdict = answers.essentials
+    has = verdict.notna()
+    return by_score.where(~has, verdict.where(has, False).astype(bool))
+
+
+def with_acceptable(answers: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """``answers`` with its ``acceptable`` column (:func:`acceptable`)."""
+    return answers.assign(acceptable=acceptable(answers, threshold))
+
+
+def question_ok(acceptable_share: pd.Series, score: pd.Series, threshold: float) -> pd.Series:
+    """Per question: acceptable when at least half of its answers are (``acceptable_share`` from
+    :func:`question_frame`); where that share is unknown (NaN), its mean score against ``threshold``."""
+    by_score = score >= threshold
+    return by_score.where(acceptable_share.isna(), acceptable_share >= 0.5).astype(bool)
+
+
 def question_frame(answers: pd.DataFrame) -> pd.DataFrame:
-    """One row per (candidate, set, question): mean score over scored samples.
+    """One row per (candidate, set, question): mean score over scored samples, and the share of them
+    that are acceptable (``acceptable``; NaN when ``answers`` has no ``acceptable`` column).
 
     ``weight`` is the question's weight times its category's weight in the set.
     """
     scored = answers.dropna(subset=["score"])
+    if "acceptable" not in scored.columns:
+        scored = scored.assign(acceptable=np.nan)
     return scored.groupby(["candidate", "set_id", "question_id", "category"], as_index=False).agg(
-        score=("score", "mean"), weight=("weight", "first"), samples=("score", "size")
-    )
+        score=("score", "mean"), weight=("weight", "first"), samples=("score", "size"),
+        acceptable=("acceptable", "mean"),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from harness.records import Judge, Judgment, clean_key_of
 from harness.rollup import judge_stats as stats
-from harness.rollup.frames import bootstrap_mean
+from harness.rollup.frames import acceptable, bootstrap_mean
 
 
 @dataclass
@@ -163,9 +163,10 @@ def summarize(
     reliability["retest"] = stats.retest_agreement(retest)
 
     both = answers[answers.ok & answers.score.notna()]
+    accepted = acceptable(both, rubric_pass)
     pairs = [
-        (row.score, by_answer[row.key].score, len(row.text))
-        for row in both.itertuples()
+        (row.score, by_answer[row.key].score, len(row.text), ok)
+        for row, ok in zip(both.itertuples(), accepted, strict=True)
         if row.key in by_answer and by_answer[row.key].score is not None
     ]
     pass_score = judge.pass_score if judge.pass_score is not None else 0.6 * judge.scale
@@ -173,7 +174,7 @@ def summarize(
     judge_scores = [float(p[1]) for p in pairs]  # type: ignore[arg-type]
     reliability.update(
         agreement_n=len(pairs),
-        kappa=stats.cohen_kappa([r >= rubric_pass for r in rubric_scores], [s >= pass_score for s in judge_scores]),
+        kappa=stats.cohen_kappa([bool(p[3]) for p in pairs], [s >= pass_score for s in judge_scores]),
         pearson=stats.pearson(rubric_scores, judge_scores),
         spearman=stats.spearman(rubric_scores, judge_scores),
         length_corr=stats.length_bias(judge_scores, [p[2] for p in pairs]),

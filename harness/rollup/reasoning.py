@@ -18,6 +18,7 @@ import pandas as pd
 
 from harness import timing as stats
 from harness.records import Variant
+from harness.rollup.frames import acceptable
 
 CUT_OFF_ADVICE_SHARE = 0.05
 """Above this share of answers cut off while thinking, the report advises raising ``max_tokens``."""
@@ -88,11 +89,12 @@ def reasoning_summary(served: pd.DataFrame, names: Sequence[str], variants: Sequ
 
 
 def acceptable_share(answers: pd.DataFrame, name: str, threshold: float) -> float | None:
-    """Share of the candidate's answers (failed and cut off included) scored at or above ``threshold``."""
-    mine = answers.score[(answers.candidate == name) & answers.score.notna()]
+    """Share of the candidate's scored answers (failed and cut off included) that are acceptable
+    (:func:`harness.rollup.frames.acceptable`; ``threshold`` where no verdict was given)."""
+    mine = answers[(answers.candidate == name) & answers.score.notna()]
     if not len(mine):
         return None
-    return float((mine >= threshold).mean())
+    return float(acceptable(mine, threshold).mean())
 
 
 def usd_per_1k_acceptable(usd_per_1k_questions: float | None, share: float | None) -> float | None:

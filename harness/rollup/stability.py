@@ -2,7 +2,7 @@
 
 An operator who asks the same question twice must get an acceptable answer both
 times. With ``samples: k`` answers per question, a sample is *acceptable* when its
-rubric score reaches the plan's ``rubric_pass_threshold``; then per question:
+rubric verdict accepts it (every essential check passes, :func:`harness.rollup.frames.acceptable`); then per question:
 
 - ``pass@k``: at least one of k samples acceptable (what a best-of-k system could reach);
 - ``pass^k``: all k samples acceptable (what a user relying on any one answer gets every time);
@@ -23,7 +23,7 @@ from math import comb
 import numpy as np
 import pandas as pd
 
-from harness.rollup.frames import bootstrap_means
+from harness.rollup.frames import acceptable, bootstrap_means
 
 STABLE_RIGHT = "stable right"
 STABLE_WRONG = "stable wrong"
@@ -65,7 +65,7 @@ def question_stability(answers: pd.DataFrame, threshold: float, k: int) -> pd.Da
             columns=[*keys, "category", "weight", "n", "c", "score", "score_min", "score_max",
                      "spread", "distinct_answers", "status", "pass_at_k", "pass_hat_k"]
         )  # fmt: skip
-    frame = scored.assign(acceptable=scored.score >= threshold)
+    frame = scored.assign(acceptable=acceptable(scored, threshold))
     grouped = frame.groupby(keys, sort=False)
     q = grouped.agg(
         category=("category", "first"),

@@ -6,7 +6,7 @@ For each candidate with a ``base`` (docs/variants.md), over the questions both a
   points, x100), with a paired percentile-bootstrap interval and a sign-flip p-value
   (:func:`harness.rollup.significance.paired_difference`); ``p_holm`` is Holm-adjusted over every
   variant comparison of the run, so five variants do not make one lucky "significant" gap;
-- ``agreement``: share of questions both call acceptable or both not (score >= the pass threshold);
+- ``agreement``: share of questions both call acceptable or both not (:func:`harness.rollup.frames.question_ok`);
   ``lost`` (base acceptable, variant not) and ``gained`` (the reverse) list the questions (``set/id``);
 - relative deltas (variant / base - 1) of memory needed, throughput, $ per 1M output tokens and
   $ per 1,000 acceptable answers, from the report's model table;
@@ -23,6 +23,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from harness.records import Candidate
+from harness.rollup.frames import question_ok
 from harness.rollup.significance import ALPHA, PairedDiff, holm, paired_difference
 
 Kind = Literal["lora", "quantized"]
@@ -70,10 +71,11 @@ def families(candidates: Sequence[Candidate]) -> list[tuple[Candidate, Candidate
 
 
 def _paired(questions: pd.DataFrame, variant: str, base: str, drop: set[QuestionKey]) -> pd.DataFrame:
-    """Shared questions: set_id, question_id, weight, score_v, score_b (minus ``drop``)."""
+    """Shared questions: set_id, question_id, weight, score_v, score_b, acceptable_v, acceptable_b (the
+    shares of each question's answers that are acceptable), minus ``drop``."""
     keys = ["set_id", "question_id"]
-    left = questions.loc[questions.candidate == variant, [*keys, "score", "weight"]]
-    right = questions.loc[questions.candidate == base, [*keys, "score"]]
+    left = questions.loc[questions.candidate == variant, [*keys, "score", "acceptable", "weight"]]
+    right = questions.loc[questions.candidate == base, [*keys, "score", "acceptable"]]
     both = left.merge(right, on=keys, suffixes=("_v", "_b"))
     if drop:
         both = both[[(s, q) not in drop for s, q in zip(both.set_id, both.question_id, strict=True)]]
@@ -117,7 +119,10 @@ def compare_variant(
     left None: :func:`compare_variants` adjusts over all)."""
     (variant, base), resamples, seed = pair, draws.resamples, draws.seed
     both = _paired(questions, variant.name, base.name, set())
-    ok_v, ok_b = both.score_v >= threshold, both.score_b >= threshold
+    ok_v, ok_b = (
+        question_ok(both.acceptable_v, both.score_v, threshold),
+        question_ok(both.acceptable_b, both.score_b, threshold),
+    )
     ids = [f"{s}/{q}" for s, q in zip(both.set_id, both.question_id, strict=True)]
     seen = sorted(set(contaminated))
     return VariantComparison(

@@ -36,7 +36,9 @@ def score_generation(g: Generation, q: Question) -> Score:
     ref: dict[str, Any] = {"key": g.key, "candidate": g.candidate, "set_id": g.set_id, "question_id": g.question_id,
            "sample": g.sample, "variant": g.variant, "context_hit": hit}  # fmt: skip
     if not g.ok:
-        return Score(**ref, score=0.0 if q.checks else None, essentials_passed=False if q.checks else None, error=g.error)
+        return Score(
+            **ref, score=0.0 if q.checks else None, essentials_passed=False if q.checks else None, error=g.error
+        )
     if g.cut_off_thinking:
         return Score(**ref, score=0.0 if q.checks else None, essentials_passed=False if q.checks else None,
                      cut_off_thinking=True)  # fmt: skip
