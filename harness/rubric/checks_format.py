@@ -1,4 +1,4 @@
-"""Format checks: JSON with a schema, multiple choice, length, sentences, language."""
+"""Format checks: JSON with a schema, multiple choice (read by ``choice``), length, sentences, language."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import re
 from typing import Any, Literal
 
 import jsonschema
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from harness.rubric.registry import Args, Outcome, check
-from harness.rubric.text import cjk_ratio, negated_at, nfkc, sentences
+from harness.rubric.choice import LETTERS, choice_index, commitment, labels
+from harness.rubric.registry import Args, Evidence, Outcome, check
+from harness.rubric.text import cjk_ratio, nfkc, sentences
 
 # --------------------------------------------------------------------------
 # JSON
@@ -118,111 +119,69 @@ def json_check(answer: str, args: JsonArgs) -> Outcome:
 # Multiple choice
 # --------------------------------------------------------------------------
 
-_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
-_OPT = r"[A-Ja-j①-⑩]"
-# "answer is a bit..." is not option A; "Answer: I think it is C" is not option I
-_OPT_EN = r"(?:[A-HJb-hj]|a(?=\s*(?:$|[)\].,;:!?$*]))|[Ii](?!'|\s+[a-z]))"
-_SEP = r"\s*(?:或|和|与|及|、|/|,|\bor\b|\band\b)\s*"
-_DECOR = r"[\s$*_`'\"“”‘’「」【】\[]*"
-"""Marks around a stated pick: ANSWER: $B$, 答案：**B**, [C]."""
-
-
-def _listed(opt: str) -> str:
-    """One option or a list of them (A或B, A and B): a hedge picks all of them."""
-    return rf"{_DECOR}\(?({opt}(?:{_SEP}{opt})*)\)?(?![A-Za-z])"
-
-
-_STRONG = [
-    rf"(?:答案|正确答案|正确选项|应选|选项)\s*(?:是|为|：|:)?{_listed(_OPT)}",
-    rf"(?:选|选择)\s*{_listed(_OPT)}",
-    rf"(?i:answer|correct option|correct answer)\s*(?:is|:)?{_listed(_OPT_EN)}",
-    rf"(?i:option)\s+{_listed(_OPT_EN)}",
-]
-_TERMINAL = re.compile(r"[\s$*_`'\"”’」】\])）]*(?:$|[。.!！?？;；\n])")
-"""What may follow a list of picks that is a hedge (答案是A，B。); anything else after a comma
-starts a new clause about other options (答案是B，A是干扰项 / The answer is B, A requires ...)."""
-_REVISION = re.compile(
-    r"(?i)reconsider\w*|on second thought|correction|i change my answer|更正|改选|修正|重新考虑|再想想|纠正"
-)
-"""A final answer after reconsidering replaces the first one."""
-
-
-def choice_index(token: str) -> int:
-    """A=1, B=2 ...; ①=1, ②=2 ... (so ① and A name the same option)."""
-    token = token.strip().upper()
-    if token in _CIRCLED:
-        return _CIRCLED.index(token) + 1
-    return ord(token) - ord("A") + 1
-
-
-def _tokens(m: re.Match[str], text: str) -> list[str]:
-    """The options a match lists; a comma list followed by more words keeps only its first part."""
-    listed = m.group(1)
-    if "," in listed and not _TERMINAL.match(text, m.end()):
-        listed = listed.split(",")[0]
-    return [t.strip("()") for t in re.split(_SEP, listed) if t.strip("()")]
-
-
-def _picks(pattern: str, text: str, letters: str) -> set[int]:
-    """Options named by ``pattern``'s matches, leaving out denied ones (不选A, not A)."""
-    out: set[int] = set()
-    for m in re.finditer(pattern, text):
-        if negated_at(text, m.start()):
-            continue
-        out |= {choice_index(t) for t in _tokens(m, text) if t.upper() in letters or t in _CIRCLED}
-    return out
-
-
-def extract_choice(answer: str, letters: str) -> tuple[set[int], str]:
-    """Option indexes the answer picks, and how they were found."""
-    text = nfkc(answer) if not any(c in answer for c in _CIRCLED) else answer
-    revisions = list(_REVISION.finditer(text))
-    if revisions:
-        tail = text[revisions[-1].end() :]
-        picks, how = _extract(tail, letters)
-        if picks:
-            return picks, f"{how}, after reconsidering"
-    return _extract(text, letters)
-
-
-def _extract(text: str, letters: str) -> tuple[set[int], str]:
-    for pattern in _STRONG:
-        picks = _picks(pattern, text, letters)
-        if picks:
-            return picks, "stated"
-    bare = re.sub(r"[\s()（）.。:：、$*]", "", text)
-    if len(bare) == 1 and (bare.upper() in letters or bare in _CIRCLED):
-        return {choice_index(bare)}, "bare letter"
-    # capitals only ("a" is a word); not the C of °C (℃ reads as °C after NFKC); not the pronoun I
-    loose = rf"(?<![A-Za-z°])(?!I(?:'|\s+[a-z]))([{letters}{_CIRCLED}])(?![A-Za-z])"
-    return _picks(loose, text, letters), "mentioned"
+_LABELS = r"[A-Ja-j①-⑩甲乙丙丁戊己庚辛壬癸]"
 
 
 class ChoiceArgs(Args):
-    answer: str = Field(pattern=r"^[A-Ja-j①-⑩]$")
-    """The right option: a letter A-J or a circled number ①-⑩ (①=A)."""
+    answer: str | None = Field(default=None, pattern=rf"^{_LABELS}(?:[\s,、]*{_LABELS})*$")
+    """The right option: a letter A-J, a circled number ①-⑩ or a stem 甲-癸 (①=A=甲); several
+    for a multi-select question ("AC", "A, C")."""
+    answers: list[str] | None = Field(default=None, min_length=1)
+    """The right options of a multi-select question, one label each: ``[A, C]``."""
     options: int = Field(default=4, ge=2, le=10)
 
+    @model_validator(mode="after")
+    def _one_key(self) -> ChoiceArgs:
+        if (self.answer is None) == (self.answers is None):
+            raise ValueError("give the right option as answer (B, or AC for several) or as answers: [A, C]")
+        for label in self.answers or []:
+            if not re.fullmatch(_LABELS, label):
+                raise ValueError(f"{label!r} is not an option label (A-J, ①-⑩, 甲-癸)")
+        if max(self.right) > self.options:
+            raise ValueError(f"the right option is beyond the {self.options} options (set options:)")
+        return self
 
-@check("choice", ChoiceArgs)
-def choice(answer: str, args: ChoiceArgs) -> Outcome:
-    """Multiple choice: the picked option (选A, 答案是 B, (C), ②, answer: D) is ``answer``.
+    @property
+    def right(self) -> frozenset[int]:
+        """The right options' indexes (A = 1)."""
+        return frozenset(choice_index(t) for t in (self.answers or labels(self.answer or "")))
 
-    A stated pick (答案/选/answer/option) wins over letters merely mentioned; denied
-    options (不选A, not A) do not count; two different picks (A或B) fail.
+
+def _names(picks: frozenset[int] | set[int]) -> str:
+    return ", ".join(LETTERS[i - 1] for i in sorted(picks))
+
+
+@check("choice", ChoiceArgs, uses_evidence=True)
+def choice(answer: str, args: ChoiceArgs, evidence: Evidence | None = None) -> Outcome:
+    """Multiple choice: the option(s) the answer commits to are ``answer`` (or ``answers``).
+
+    Picks: 选A, 答案是 B, (C), ②, 选乙, answer: D, 选AC, A和C; the pick after a correction
+    (选A。不对，应该选C); an option's text restated when the question lists the options
+    (年假是5天 for "B. 5天"). Denied options (不选A, not A) do not count. One right option:
+    several picks are a hedge and fail. Several right options: exactly that set passes; a
+    right subset scores its share, any wrong pick or a hedge (A或C) scores 0.
     """
-    letters = "ABCDEFGHIJ"[: args.options]
-    picks, how = extract_choice(answer, letters)
-    want = choice_index(args.answer)
-    name = lambda i: letters[i - 1] if i <= len(letters) else str(i)  # noqa: E731
-    if not picks:
+    right = args.right
+    got = commitment(answer, args.options, evidence.question if evidence else "")
+    if not got.picks:
         return Outcome(0.0, False, "no option picked")
-    if len(picks) > 1:
-        return Outcome(0.0, False, f"picks several options: {', '.join(name(i) for i in sorted(picks))}")
-    got = picks.pop()
-    if got == want:
-        return Outcome(1.0, True, f"picked {name(got)} ({how})")
-    return Outcome(0.0, False, f"picked {name(got)}, expected {name(want)}")
+    if got.contradiction:
+        return Outcome(0.0, False, got.contradiction)
+    if len(right) == 1:
+        if len(got.picks) > 1:
+            return Outcome(0.0, False, f"hedged: picks several options: {_names(got.picks)}")
+        if got.picks == right:
+            return Outcome(1.0, True, f"picked {_names(got.picks)} ({got.how})")
+        return Outcome(0.0, False, f"picked {_names(got.picks)}, expected {_names(right)}")
+    if got.hedged:
+        return Outcome(0.0, False, f"hedged: offers {_names(got.picks)} as alternatives")
+    if got.picks == right:
+        return Outcome(1.0, True, f"picked {_names(got.picks)} ({got.how})")
+    wrong = got.picks - right
+    if wrong:
+        return Outcome(0.0, False, f"picked {_names(got.picks)}: {_names(wrong)} is wrong (expected {_names(right)})")
+    share = len(got.picks) / len(right)
+    return Outcome(share, False, f"picked {_names(got.picks)}, misses {_names(right - got.picks)}")
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""The ``sequence`` check: named steps, each with synonyms, stated in a required order.
+
+A procedure such as lock-out/tag-out is right only in its order: "先断电，再停机" names
+every step and is still wrong. The answer is read as a stream of step mentions (each
+synonym found as :func:`harness.rubric.checks_text.find_phrase` finds it: normalised,
+whole numbers, from a word start, not denied); the committed order is the longest run of
+steps that the stream holds in the required order (a longest increasing subsequence by
+step index), so an introduction that names a later step ("LOTO（上锁挂牌）程序：停机、断电…")
+or a summary that repeats one does not break it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import Field, field_validator
+
+from harness.rubric.registry import Args, Outcome, check
+from harness.rubric.text import REACH, SENTENCE_END, negated_at, nfkc, normalize, normalize_with_map
+
+Step = str | list[str]
+"""A step's name, or a list of its synonyms (any one counts)."""
+
+_ORDER_ADVERB = re.compile(r"(?:先|再|就|才|立即|立刻|马上|直接|首先|然后|随后|接着|去|来|把|将)$")
+"""Words between a negation and a step that keep the negation: 不要先断电, 别直接断电, 不要把电断了."""
+_BEFORE_ZH = re.compile(r"\s*(?:之前|以前|前)")
+_BEFORE_EN = re.compile(r"(?i)\b(?:before|prior to)\s+(?:you\s+|we\s+)?$")
+_AFTER_EN = re.compile(r"(?i)\b(?:after|once)\s+(?:you\s+|we\s+|the\s+)?$")
+_CLAUSE_GAP = re.compile(r"[\s,，;；:：]*")
+_CLAUSE_END = re.compile(r"[,，;；。.!！?？\n]")
+_DASHES = str.maketrans({"—": ",", "–": ","})
+"""A dash ends a clause for negation ("not A — B" does not deny B)."""
+
+
+class SequenceArgs(Args):
+    steps: list[Step] = Field(min_length=2)
+    """The steps in their required order; a step may be a list of synonyms."""
+    case_sensitive: bool = False
+    negation: bool = True
+    """A denied mention (不要先断电, do not cut power first) is not a step."""
+
+    @field_validator("steps")
+    @classmethod
+    def _non_empty(cls, steps: list[Step]) -> list[Step]:
+        for s in steps:
+            names = [s] if isinstance(s, str) else s
+            if not names or any(not normalize(n) for n in names):
+                raise ValueError("a step and each of its synonyms must hold a word")
+        return steps
+
+
+@dataclass(frozen=True)
+class Mention:
+    key: float
+    """Where the step stands in the order the answer states (its position, or later: see :func:`_key`)."""
+    step: int
+
+
+def _denied(src: str, start: int) -> bool:
+    """Denied right before, or with an order adverb between (不要先断电, 别直接断电)."""
+    if negated_at(src, start):
+        return True
+    m = _ORDER_ADVERB.search(src, max(0, start - 4), start)
+    return m is not None and negated_at(src, m.start())
+
+
+def _key(src: str, start: int, end: int) -> float:
+    """The position a mention takes in the stated order.
+
+    "在断电之前，先停机" / "Before isolating power, shut down": a step in a *before* clause that
+    opens its sentence or clause comes after the clause that follows it; "Lock out after you
+    isolate power": a step in an *after* clause that does not open its sentence comes before
+    the rest of it. Both read a bounded stretch of text.
+    """
+    tie = start / (len(src) + 1)
+    before_zh = _BEFORE_ZH.match(src, end)
+    before_en = _BEFORE_EN.search(src, max(0, start - 20), start)
+    if before_zh or (before_en and _opens_clause(src, before_en.start())):
+        gap = _CLAUSE_GAP.match(src, before_zh.end() if before_zh else end)
+        stop = _CLAUSE_END.search(src, gap.end() if gap else end, (gap.end() if gap else end) + REACH)
+        return (stop.start() if stop else min(len(src), end + REACH)) + tie
+    after = _AFTER_EN.search(src, max(0, start - 20), start)
+    if after and not _opens_clause(src, after.start()):
+        sentence = SENTENCE_END.search(src[max(0, after.start() - REACH) : after.start()][::-1])
+        return after.start() - (sentence.start() if sentence else REACH) - 1 + tie
+    return float(start)
+
+
+def _opens_clause(src: str, i: int) -> bool:
+    return not src[max(0, i - 3) : i].strip() or src[max(0, i - 3) : i].rstrip()[-1:] in ",，;；:：。.!！?？\n"
+
+
+def mentions(answer: str, args: SequenceArgs) -> list[Mention]:
+    """Every mention of a step, in the order the answer states them (linear in the answer)."""
+    src = nfkc(answer).translate(_DASHES)
+    hay, index = normalize_with_map(answer, args.case_sensitive)
+    out: list[Mention] = []
+    for step, names in enumerate(args.steps):
+        for name in [names] if isinstance(names, str) else names:
+            needle = normalize(name, args.case_sensitive)
+            pos = hay.find(needle)
+            while pos != -1:
+                start, end = index[pos], index[pos + len(needle) - 1] + 1
+                if _whole(src, start, end) and not (args.negation and _denied(src, start)):
+                    out.append(Mention(_key(src, start, end), step))
+                pos = hay.find(needle, pos + 1)
+    return sorted(out, key=lambda m: m.key)
+
+
+def _whole(src: str, start: int, end: int) -> bool:
+    """Not inside a number or starting inside a Latin word (验电 in 验电笔 is fine)."""
+    before = src[start - 1] if start > 0 else ""
+    after = src[end] if end < len(src) else ""
+    if src[start].isascii() and src[start].isalnum() and before.isascii() and before.isalnum():
+        return False
+    return not (src[end - 1].isdigit() and after.isdigit())
+
+
+def longest_in_order(stream: list[int], n_steps: int) -> list[int]:
+    """The longest chain of steps that ``stream`` holds in increasing order (each step once).
+
+    O(len(stream) × n_steps); ``best[j]`` is the longest chain ending with step j.
+    """
+    best: list[list[int]] = [[] for _ in range(n_steps)]
+    for j in stream:
+        before = max((best[i] for i in range(j)), key=len, default=[])
+        if len(before) + 1 > len(best[j]):
+            best[j] = [*before, j]
+    return max(best, key=len)
+
+
+def _name(step: Step) -> str:
+    return step if isinstance(step, str) else step[0]
+
+
+@check("sequence", SequenceArgs)
+def sequence(answer: str, args: SequenceArgs) -> Outcome:
+    """Every step appears, in the given order; partial credit = the share of steps in the
+    longest in-order chain the answer states.
+
+    ``steps: [[停机, 关机], [断电, 切断电源], [上锁, 挂牌上锁, LOTO], [验电, 确认无电]]``:
+    "先停机，再断电，然后挂牌上锁，最后验电" passes; "先断电，再停机，上锁，验电" scores 3/4.
+    """
+    stream = [m.step for m in mentions(answer, args)]
+    found = set(stream)
+    missing = [_name(s) for i, s in enumerate(args.steps) if i not in found]
+    chain = longest_in_order(stream, len(args.steps))
+    share = len(chain) / len(args.steps)
+    if len(chain) == len(args.steps):
+        return Outcome(1.0, True, "all steps in order: " + " → ".join(_name(s) for s in args.steps))
+    if missing:
+        return Outcome(share, False, "missing step: " + ", ".join(missing))
+    # the steps the chain leaves out are stated, but out of order
+    order = list(dict.fromkeys(stream))
+    return Outcome(share, False, "out of order: " + " → ".join(_name(args.steps[i]) for i in order))
