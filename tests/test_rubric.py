@@ -29,7 +29,11 @@ def spec(check: dict) -> CheckSpec:
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['check']['type']}:{c['answer'][:20]}" for c in CASES])
 def test_case(case: dict) -> None:
     given = case.get("evidence")
-    evidence = Evidence(given.get("context"), given.get("holds_answer"), given.get("question", ""), given.get("reference", "")) if given else None
+    evidence = (
+        Evidence(given.get("context"), given.get("holds_answer"), given.get("question", ""), given.get("reference", ""))
+        if given
+        else None
+    )
     result = rubric.run_check(spec(case["check"]), case["answer"], evidence)
     assert result.score == pytest.approx(case["score"]), result.explanation
     assert result.passed == case.get("passed", case["score"] == 1)

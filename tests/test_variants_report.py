@@ -75,11 +75,14 @@ def test_variant_rows_match_the_question_frame(family: tuple[Path, list[str], Re
     assert rows[lora]["clean_n"] == clean_n == rows[lora]["n"] - 3
     assert rows[lora]["clean_points"] == pytest.approx(100 * clean)
     assert "without the 3 questions its training data held" in rows[lora]["summary"]
-    # Flips: computed here from the question frame at the plan's threshold.
-    frame, t = data.questions, data.plan.rubric_pass_threshold
+    # Flips: a question is acceptable when at least half its answers are (each answer: every essential
+    # check passed); computed here from the answers themselves.
+    # (a score record without a verdict, as this synthetic run writes: its score against the threshold)
+    answers, t = data.answers, data.plan.rubric_pass_threshold
     ok = {c: set() for c in data.names}
-    for c, s, i, v in zip(frame.candidate, frame.set_id, frame.question_id, frame.score, strict=True):
-        if v >= t:
+    for (c, s, i), group in answers.groupby(["candidate", "set_id", "question_id"]):
+        each = [v if v is not None else score >= t for v, score in zip(group.essentials, group.score, strict=True)]
+        if sum(each) >= len(each) / 2:
             ok[c].add(f"{s}/{i}")
     assert set(rows[quant]["lost"]) == ok[base] - ok[quant]
     assert set(rows[quant]["gained"]) == ok[quant] - ok[base]

@@ -26,13 +26,14 @@ questions:
     reference: {reference}
     # source: 每年享有5天        # optional: a phrase of the document passage that holds the answer
     weight: 1                   # optional: relative weight of this question
-    checks:                     # the answer's score is the weighted mean of its checks
+    checks:                     # acceptable = every check not marked optional passes; the score is their weighted mean
       - type: number            # a value with its unit; reads 5, ５, 五, 一百二十 ...
         value: 5
         unit: {unit}
       - type: contains_any      # one of these phrases; a list inside the list = synonyms
         values: [{phrase}]
         weight: 0.5
+        optional: true          # earns credit, but an answer may leave it out
       # - type: not_contains    # a wrong figure or a dangerous instruction must not appear
       #   values: ["10{unit}"]
       #   critical: true        # failing a critical check makes the whole answer score 0

@@ -74,6 +74,8 @@ def _paired(questions: pd.DataFrame, variant: str, base: str, drop: set[Question
     """Shared questions: set_id, question_id, weight, score_v, score_b, acceptable_v, acceptable_b (the
     shares of each question's answers that are acceptable), minus ``drop``."""
     keys = ["set_id", "question_id"]
+    if "acceptable" not in questions.columns:  # a frame of scores only: the threshold decides
+        questions = questions.assign(acceptable=float("nan"))
     left = questions.loc[questions.candidate == variant, [*keys, "score", "acceptable", "weight"]]
     right = questions.loc[questions.candidate == base, [*keys, "score", "acceptable"]]
     both = left.merge(right, on=keys, suffixes=("_v", "_b"))

@@ -87,8 +87,11 @@ def mc_doc(q: Question) -> dict[str, Any] | None:
     if len(checks) != 1:
         return None
     args = ChoiceArgs.model_validate(checks[0].args)
+    if len(args.right) != 1:
+        return None  # a multi-select question has no single target in lm-eval's multiple_choice
+    (right,) = args.right
     labels = (CIRCLED if args.answer in CIRCLED else LETTERS)[: args.options]
-    target = choice_index(args.answer) - 1
+    target = right - 1
     if target >= len(labels):
         return None  # the answer is not among the options: the rubric can never pass either
     row: dict[str, Any] = {"id": q.id, "category": q.category, "question": q.question.strip(), "choices": list(labels)}
