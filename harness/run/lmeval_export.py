@@ -29,7 +29,7 @@ import yaml
 
 from harness.inputs.wording import primary_language
 from harness.records import Question, QuestionSet
-from harness.rubric.checks_format import ChoiceArgs, choice_index
+from harness.rubric.checks_format import ChoiceArgs
 from harness.store import atomic_write_text
 
 ANSWER_CUE = {"zh": "答案：", "en": "Answer:"}
