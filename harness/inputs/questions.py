@@ -156,8 +156,37 @@ def rubric_evidence(q: Question) -> Evidence:
     return Evidence(None, None, q.question, q.reference or "")
 
 
+def _question_value_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
+    """A ``contains_all`` / ``contains_any`` value (or synonym) that the question itself holds: every answer
+    that repeats the question holds it too, so the check cannot tell a right answer from an echo (words copied
+    from the question earn nothing, and a right answer that restates the question in its words may earn
+    nothing either). Groups are searched too; a value is looked for as the check would, without negation."""
+    from harness.rubric.checks_text import find_phrase
+
+    out = []
+
+    def walk(checks: list[Any], at: PathKey, question: str) -> None:
+        for j, c in enumerate(checks):
+            kind, args = (c.get("type"), c.get("args", {})) if isinstance(c, dict) else (c.type, c.args)
+            if isinstance(args.get("checks"), list):
+                walk(args["checks"], (*at, j, "checks"), question)
+            if kind not in ("contains_all", "contains_any"):
+                continue
+            for value in args.get("values", []):
+                for s in [value] if isinstance(value, str) else value:
+                    if isinstance(s, str) and find_phrase(question, s, args.get("case_sensitive", False), False):
+                        why = (f"the value {s!r} appears in the question; an answer that repeats the question would "
+                               "match it, so a copy of the question's words around it earns nothing: use a value "
+                               "the question does not hold (the answer's own words or figure)")  # fmt: skip
+                        out.append(doc.problem((*at, j), why, severity="warning"))
+
+    for i, q in enumerate(qs.questions):
+        walk(q.checks, ("questions", i, "checks"), q.question)
+    return out
+
+
 def _reference_warnings(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
-    out = _empty_answer_warnings(qs, doc) + _secondary_part_warnings(qs, doc)
+    out = _empty_answer_warnings(qs, doc) + _secondary_part_warnings(qs, doc) + _question_value_warnings(qs, doc)
     for i, q in enumerate(qs.questions):
         if q.reference is None or not q.checks:
             continue

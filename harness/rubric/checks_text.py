@@ -15,9 +15,20 @@ import re
 
 from pydantic import Field, field_validator
 
+from harness.rubric.declines import decline
 from harness.rubric.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL, find_numbers
 from harness.rubric.registry import Args, Evidence, Outcome, check
-from harness.rubric.text import negated_at, nfkc, normalize, normalize_with_map
+from harness.rubric.text import (
+    a_not_a,
+    attributed_at,
+    echoed,
+    negated_after,
+    negated_at,
+    nfkc,
+    normalize,
+    normalize_with_map,
+    superseded_at,
+)
 
 Term = str | list[str]
 """A phrase, or a list of synonyms any of which counts."""
@@ -25,6 +36,10 @@ Term = str | list[str]
 
 def _synonyms(term: Term) -> list[str]:
     return [term] if isinstance(term, str) else term
+
+
+def _question(evidence: Evidence | None) -> str:
+    return evidence.question if evidence is not None else ""
 
 
 def _label(term: Term) -> str:
@@ -79,44 +94,67 @@ def _whole(src: str, start: int, end: int) -> bool:
     return not (last == "digit" and src[end : end + 1] in (".", ",") and src[end + 1 : end + 2].isdigit())
 
 
-def find_phrase(answer: str, phrase: str, case_sensitive: bool = False, negation: bool = True) -> bool:
+def disowned(src: str, start: int, end: int) -> bool:
+    """Whether the answer mentions ``src[start:end]`` without claiming it: denied before or after
+    it ("不是5天", "5天是错误的"), marked as former ("原来是5天"), given as the asker's words
+    ("您说的5天是旧规定"), or the 不 of an A-not-A question (能不能)."""
+    return (
+        negated_at(src, start)
+        or negated_after(src, end)
+        or superseded_at(src, start, end)
+        or attributed_at(src, start, end)
+        or a_not_a(src, start)
+    )
+
+
+def find_phrase(
+    answer: str, phrase: str, case_sensitive: bool = False, negation: bool = True, question: str = ""
+) -> bool:
     """Whether ``phrase`` occurs in ``answer`` (normalised, as a whole number and from a word
-    start), not denied when ``negation``."""
+    start) as the answer's claim: not :func:`disowned` when ``negation``, and not only inside
+    words copied from ``question`` (:func:`harness.rubric.text.echoed`) when one is given."""
     hay, index = normalize_with_map(answer, case_sensitive)
     needle = normalize(phrase, case_sensitive)
     src = nfkc(answer)
     pos = hay.find(needle)
     while pos != -1:
         start, end = index[pos], index[pos + len(needle) - 1] + 1
-        if _whole(src, start, end) and (not negation or not negated_at(src, start)):
+        if (
+            _whole(src, start, end)
+            and not (negation and disowned(src, start, end))
+            and not echoed(src, start, end, question)
+        ):
             return True
         pos = hay.find(needle, pos + 1)
     return False
 
 
-def _found(answer: str, args: ValuesArgs) -> list[bool]:
+def _found(answer: str, args: ValuesArgs, question: str = "") -> list[bool]:
     return [
-        any(find_phrase(answer, s, args.case_sensitive, args.negation) for s in _synonyms(term)) for term in args.values
+        any(find_phrase(answer, s, args.case_sensitive, args.negation, question) for s in _synonyms(term))
+        for term in args.values
     ]
 
 
-@check("contains_all", ValuesArgs)
-def contains_all(answer: str, args: ValuesArgs) -> Outcome:
+@check("contains_all", ValuesArgs, uses_evidence=True)
+def contains_all(answer: str, args: ValuesArgs, evidence: Evidence | None = None) -> Outcome:
     """Every value appears; partial credit is the fraction found.
 
-    ``values: [[年假, 带薪休假], 5天]`` needs 年假 or 带薪休假, and 5天.
+    ``values: [[年假, 带薪休假], 5天]`` needs 年假 or 带薪休假, and 5天. A value found only in words
+    copied from the question earns nothing.
     """
-    found = _found(answer, args)
+    found = _found(answer, args, _question(evidence))
     missing = [_label(v) for v, f in zip(args.values, found, strict=True) if not f]
     if not missing:
         return Outcome(1.0, True, "all present")
     return Outcome(sum(found) / len(found), False, "missing: " + ", ".join(missing))
 
 
-@check("contains_any", ValuesArgs)
-def contains_any(answer: str, args: ValuesArgs) -> Outcome:
-    """At least one value appears. ``values: [未规定, 没有规定]``."""
-    hits = [_label(v) for v, f in zip(args.values, _found(answer, args), strict=True) if f]
+@check("contains_any", ValuesArgs, uses_evidence=True)
+def contains_any(answer: str, args: ValuesArgs, evidence: Evidence | None = None) -> Outcome:
+    """At least one value appears. ``values: [未规定, 没有规定]``. A value found only in words copied
+    from the question ("能不能" holds 不能) earns nothing."""
+    hits = [_label(v) for v, f in zip(args.values, _found(answer, args, _question(evidence)), strict=True) if f]
     if hits:
         return Outcome(1.0, True, "found: " + hits[0])
     return Outcome(0.0, False, "none of: " + ", ".join(_label(v) for v in args.values))
@@ -124,7 +162,11 @@ def contains_any(answer: str, args: ValuesArgs) -> Outcome:
 
 @check("not_contains", ValuesArgs, constraint=True)
 def not_contains(answer: str, args: ValuesArgs) -> Outcome:
-    """No value appears (a wrong figure, a dangerous instruction). ``values: [短接]``."""
+    """No value is claimed (a wrong figure, a dangerous instruction). ``values: [短接]``.
+
+    A value the answer denies, marks as former ("原来是5天，现调整为10天") or gives as the asker's
+    words ("您说的5天是旧规定") is mentioned, not claimed, and passes.
+    """
     hits = [_label(v) for v, f in zip(args.values, _found(answer, args), strict=True) if f]
     if hits:
         return Outcome(0.0, False, "forbidden: " + ", ".join(hits))
@@ -176,55 +218,36 @@ def regex(answer: str, args: RegexArgs) -> Outcome:
     return Outcome(0.0, False, f"no match for /{args.pattern}/")
 
 
-# Phrases that say "I do not know" or "the material does not say". Not here: a referral
-# alone (请咨询HR, please contact support), which often closes a real answer, and "not
-# covered" / "does not cover", which in "not covered by the warranty" is an answer.
-ABSTAIN_PHRASES = (
-    # zh: does not know / the policy does not say
-    "不知道", "不清楚", "不确定", "无法确定", "无法判断", "无法回答", "无法得知", "无从得知",
-    "未规定", "没有规定", "未作规定", "未做规定", "没有明确规定", "未明确", "没有明确", "未提及", "没有提及",
-    "未涉及", "没有涉及", "未说明", "没有说明", "未提到", "没有提到", "资料中没有", "资料未", "制度中没有",
-    "没有相关", "无相关", "找不到相关", "没有找到相关",
-    # en
-    "i don't know", "i do not know", "not sure", "cannot determine", "can't determine",
-    "unable to determine", "not specified", "does not specify", "doesn't specify", "not mentioned",
-    "does not mention", "doesn't mention", "not covered in", "isn't covered in", "no information",
-    "not stated", "does not state", "doesn't state", "not provided in", "does not say", "doesn't say",
-    "cannot answer", "can't answer", "unable to answer", "unclear", "not addressed",
-)  # fmt: skip
-
-
 class AbstainArgs(Args):
     phrases: list[str] = Field(default_factory=list)
     """Further phrases that count as declining, beside the built-in list (e.g. 请咨询人力资源部)."""
 
 
-def abstention(answer: str, extra: list[str]) -> str | None:
-    """The first abstention phrase in the answer, if any."""
-    for phrase in (*extra, *ABSTAIN_PHRASES):
-        if find_phrase(answer, phrase, negation=False):
-            return phrase
-    return None
+def abstention(answer: str, extra: list[str], question: str = "") -> str | None:
+    """The words the answer declines with, read by meaning (:func:`harness.rubric.declines.decline`)."""
+    return decline(answer, extra, question)
 
 
-@check("abstains", AbstainArgs)
-def abstains(answer: str, args: AbstainArgs) -> Outcome:
-    """The answer says it does not know, or that the policy does not cover the question.
+@check("abstains", AbstainArgs, uses_evidence=True)
+def abstains(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -> Outcome:
+    """The answer says it does not know, or that the material does not cover the question.
 
-    For questions the material cannot answer: a made-up figure fails.
+    For questions the material cannot answer: a made-up figure fails. Read by meaning: "这个我不太
+    清楚" declines; "不清楚的可以咨询HR" (advice), "制度并非没有规定" (double negation) and "婚假3天。
+    具体哪天开始我不知道" (a figure for what was asked) do not.
     """
-    phrase = abstention(answer, args.phrases)
+    phrase = abstention(answer, args.phrases, _question(evidence))
     if phrase:
         return Outcome(1.0, True, f"declines: {phrase}")
     return Outcome(0.0, False, "answers instead of saying the material does not cover it")
 
 
-@check("answers", AbstainArgs, constraint=True)
-def answers(answer: str, args: AbstainArgs) -> Outcome:
+@check("answers", AbstainArgs, uses_evidence=True, constraint=True)
+def answers(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -> Outcome:
     """The inverse of ``abstains``: the answer must not refuse or say it does not know."""
     if not answer.strip():
         return Outcome(0.0, False, "empty answer")
-    phrase = abstention(answer, args.phrases)
+    phrase = abstention(answer, args.phrases, _question(evidence))
     if phrase:
         return Outcome(0.0, False, f"declines: {phrase}")
     return Outcome(1.0, True, "gives an answer")
@@ -245,7 +268,7 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
     if evidence is None or not evidence.context:
         return Outcome(1.0, True, "not applicable: no material was given", applicable=False)
     if evidence.holds_answer is False:
-        phrase = abstention(answer, args.phrases)
+        phrase = abstention(answer, args.phrases, evidence.question)
         if phrase:
             why = f"the material lacks the answer and the answer declines: {phrase}"
             return Outcome(1.0, True, why, constraint=False)

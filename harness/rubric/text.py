@@ -181,3 +181,224 @@ def cjk_ratio(text: str) -> tuple[int, int]:
         elif ch.isascii() and ch.isalpha():
             latin += 1
     return cjk, latin
+
+
+# --------------------------------------------------------------------------------------------
+# Denied after the phrase, superseded, attributed to the asker: mentioned, not claimed
+# --------------------------------------------------------------------------------------------
+
+AFTER_REACH = 40
+"""Characters after a match read for a denial that follows it; reading no further keeps checks linear."""
+_CLAUSE_END = r"(?=$|[,.;:!?、，。；：！？\n…])"
+# What may stand between the phrase and a denial that follows: its head noun (退款申请), a
+# pointer to it as a claim (3个月这个说法), an adverb (也, 其实).
+_ZH_AFTER_GAP = (
+    r"(?:的|这个|这一|这种|这条|这项|该|此)?(?:说法|规定|数字|数据|答案|选项|申请|要求|理解|信息|版本|请求|情况)?"
+    r"(?:也|都|均|一律|概|则|就|其实|实际上|恐怕|目前|现在|现已|已经|已|绝对|根本|完全|肯定|当然|决|绝)?"
+)
+# A denial of the phrase as a whole: a judgement that it is false (是错的, 不对), or a negated
+# verb whose subject or object it is (不予受理, 不可行). Each ends its clause: 退款不需要发票
+# denies the 发票 (需要 takes an object), and 3个月不到 is a bound, not a denial.
+_ZH_DENIAL = (
+    r"(?:(?:是|为)?(?:并|都|均|一律|概|也|将|就|则)?"
+    r"(?:不予以|不予|不被|不会被|不会|不能被|不能|不可|不再|无法|未被|未获|不获|没有被|没被|不)"
+    r"(?:受理|办理|退还|退回|退|报销|批准|支持|提供|接受|允许|认可|适用|成立|存在|可行|可能|行|可以"
+    r"|对|正确|准确|属实|有效|生效|通过|同意|发放|给予|采纳|采用|成立)"
+    r"|(?:是|就是|这是|属于|纯属)?(?:错的|错误的|错误|错了|有误|误传|谣言|不对的|不正确的|不准确的)"
+    r"|并非如此|不是这样的?|不是的)"
+    r"(?:的|了|啊|哦|呢|哈|呀)*"
+)
+_ZH_AFTER = re.compile(_ZH_AFTER_GAP + _ZH_DENIAL + _CLAUSE_END)
+_EN_AFTER = re.compile(
+    r"(?:\s*\b(?:requests?|applications?|claims?|figure|option|answer|rule|policy|is|are|was|were|will|would|"
+    r"shall|can|ca|wo|do|does|be|been|here|now|currently|actually|also|unfortunately|generally|simply|sadly|"
+    r"strictly|then|that|this|just|really|all|that's|it's)\b)*"
+    r"\s*\b(?:not\s+(?:be\s+)?(?:possible|available|allowed|permitted|accepted|supported|offered|provided|granted|"
+    r"given|issued|correct|right|true|valid|applicable|approved|processed|an\s+option|the\s+case)"
+    r"|incorrect|wrong|false|invalid|impossible|unavailable|prohibited|forbidden|rejected|never\s+(?:issued|given|"
+    r"granted|offered|allowed))\b"
+)
+# After a question ("Refunds?", "年假是5天吗？") a bare denial answers it: "No.", "不是，是10天"
+_BARE_DENIAL = re.compile(
+    r"(?:答|答案|回答)?(?:no|nope|not\s+at\s+all|not\s+really|不是|不对|不|没有|否|不可以|不能|不行|错)" + _CLAUSE_END
+)
+_SENTENCE_MARK = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
+
+
+def _after_window(text: str, end: int, reach: int = AFTER_REACH) -> str:
+    """``text[end:]`` up to ``reach`` characters, NFKC, case-folded, n't spelled out; cut at the
+    last clause mark when the window stops inside a clause (the clause end is not seen)."""
+    window = nfkc(text[end : end + reach]).casefold()
+    window = re.sub(r"n't\b", " not", window.replace("cannot", "can not"))
+    if end + reach < len(text):
+        last = max(window.rfind(c) for c in ",.;:!?、，。；：！？\n")
+        window = window[: last + 1] if last >= 0 else ""
+    return window
+
+
+def _denied_here(window: str) -> bool:
+    squeezed = _SPACE.sub("", window)
+    return bool(_ZH_AFTER.match(squeezed) or _EN_AFTER.match(window))
+
+
+def negated_after(text: str, end: int) -> bool:
+    """True when what follows a match ending at ``text[end]`` denies it, in the same clause
+    ("您说的3个月不对", "退款申请不予受理", "Refunds are not possible", "5天是错误的"), or answers
+    a question holding it with a denial ("Refunds? Not available.", "年假是5天吗？不是，是10天").
+
+    Reads at most :data:`AFTER_REACH` characters. Not denials: a negated verb with its own
+    object ("退款不需要发票" denies the 发票), a bound ("3个月不到就离职").
+    """
+    window = _after_window(text, end)
+    window = window[len(window) - len(window.lstrip("abcdefghijklmnopqrstuvwxyz'")) :]  # the rest of a word: refund|s
+    if _denied_here(window):
+        return True
+    m = _SENTENCE_MARK.search(window)
+    if m is None or m.group(0) not in "？?":
+        return False
+    nxt = window[m.end() :].lstrip()
+    return _denied_here(nxt) or bool(_BARE_DENIAL.match(_SPACE.sub("", nxt)))
+
+
+_ZH_FORMER = re.compile(
+    r"(?:原来|原先|原本|原有|原规定|(?<![依仍照])旧版?|以往|过去(?!$)|曾经|此前|先前|早先|从前|老规定|之前的|以前的|"
+    r"(?:改革|调整|修订|修改|变更)前|(?:年|月|日|号)(?:以前|之前)|^(?:以前|之前))"
+)
+_ZH_CURRENT = re.compile(
+    r"现在|目前|现行|如今|现已|当前|今年|起|之后|以后|改为|改成|调整为|调整到|变为|变成|提高到|降为|增加到|延长到|缩短为|上调|下调|新规"
+)
+_ZH_CHANGED_FROM = re.compile(r"^(?:由|从)$")
+_ZH_CHANGE_VERB = re.compile(r"(?:调整|改|变|提高|提升|降低|降|增加|减少|延长|缩短|上调|下调|增|减)(?:为|成|到|至)")
+_ZH_FORMER_AFTER = re.compile(
+    _ZH_AFTER_GAP + r"(?:(?:是|为|属于|乃)(?:旧|原来|以前|过去|之前|老)的?(?:规定|标准|政策|做法|版本|说法|制度|要求)?"
+    r"|(?:旧|原来的|以前的|过去的|之前的|老)(?:规定|标准|政策|做法|版本|说法|制度|要求)"
+    r"|(?:已经|已|早已|早就)(?:被)?(?:废止|作废|失效|取消|过时|调整|修改|修订|更新|改了|变了|不再适用|不适用)"
+    r"|是老黄历)"
+)
+_EN_FORMER = re.compile(
+    r"\b(?:previously|formerly|originally|former|old|outdated|used\s+to(?:\s+be)?|before\s+\d{4}|"
+    r"(?:changed|reduced|raised|increased|extended|cut|lowered|went|moved|rose|fell|dropped)\s+from)\b"
+)
+_EN_CURRENT = re.compile(r"\b(?:now|currently|today|new|since|as\s+of|changed\s+to)\b")
+_EN_FORMER_AFTER = re.compile(
+    r"\s*\b(?:(?:is|was|were|are)\s+(?:the\s+)?(?:old|previous|former|outdated|earlier)|used\s+to|"
+    r"(?:has|have|was|were)\s+(?:been\s+)?(?:changed|replaced|superseded|withdrawn|abolished|updated|revised)|"
+    r"no\s+longer)\b"
+)
+
+
+def _clause_before(text: str, start: int, reach: int = 40) -> str:
+    return _CLAUSE.split(nfkc(text[max(0, start - reach) : start]).casefold())[-1]
+
+
+def superseded_at(text: str, start: int, end: int) -> bool:
+    """True when the answer marks the match ``text[start:end]`` as a former value, not the current
+    one: a marker before it in its clause with no "now" between ("原来的规定是5天", "以前是5天",
+    "previously 5 days", "it used to be 5 days"), a change away from it ("由5天调整为10天", "from 5
+    to 10 days"), or a marker after it ("5天是旧规定", "5天已废止", "5 days was the old rule").
+
+    Bounded: 40 characters before and :data:`AFTER_REACH` after.
+    """
+    before = _clause_before(text, start)
+    zh = _SPACE.sub("", before)
+    after = _after_window(text, end)
+    zh_after = _SPACE.sub("", after)
+    at = [m.end() for m in _ZH_FORMER.finditer(zh)]
+    if at and not _ZH_CURRENT.search(zh[at[-1] :]):
+        return True
+    if _ZH_CHANGED_FROM.search(zh[-1:]) and _ZH_CHANGE_VERB.match(zh_after):
+        return True
+    if _ZH_FORMER_AFTER.match(zh_after):
+        return True
+    words = before.split()[-6:]
+    tail = " ".join(words)
+    en = list(_EN_FORMER.finditer(tail))
+    if en and not _EN_CURRENT.search(tail[en[-1].end() :]):
+        return True
+    return bool(_EN_FORMER_AFTER.match(after))
+
+
+_ZH_ASKER = re.compile(r"(?:您|你|你们)(?:刚才|之前|所)?(?:说|提到|提|听说|问|以为|认为|理解|看到|听到|记得|查到)")
+_EN_ASKER_BEFORE = re.compile(
+    r"\b(?:you|you've|you're)\s+(?:\w+\s+)?(?:mentioned|said|heard|asked|read|saw|think|thought|were\s+told|quoted|cited)\b"
+)
+_EN_ASKER_AFTER = re.compile(
+    r"^\w*\s*(?:that\s+|which\s+)?(?:you|you've)\s+(?:\w+\s+)?(?:mentioned|said|heard|asked|read|saw|were\s+told|quoted|cited)\b"
+)
+_AFFIRMED = re.compile(
+    r"(?:是)?(?:对的|没错|正确|准确|属实|是真的|对)"
+    + _CLAUSE_END
+    + r"|\s*\b(?:is|are)\s+(?:right|correct|accurate|true)\b"
+)
+
+
+def attributed_at(text: str, start: int, end: int) -> bool:
+    """True when the answer gives the match as the asker's words, not its own claim, and does not
+    confirm it: "您说的5天是旧规定", "the 5 days you mentioned"; not "您说的5天没错"."""
+    before = _clause_before(text, start)
+    after = _after_window(text, end)
+    asker = bool(_ZH_ASKER.search(_SPACE.sub("", before)) or _EN_ASKER_BEFORE.search(before))
+    asker = asker or bool(_EN_ASKER_AFTER.match(after))
+    if not asker:
+        return False
+    rest = _SPACE.sub("", after)
+    rest = re.sub(r"^(?:这个说法|的说法|这个数字|这一说法|的)?", "", rest)
+    return not (_AFFIRMED.match(rest) or _AFFIRMED.match(after))
+
+
+def a_not_a(text: str, start: int) -> bool:
+    """True when ``text[start]`` is the 不/没 of an A-not-A question (能不能, 可不可以, 有没有, 需不需要):
+    it asks, it denies nothing."""
+    src = nfkc(text)
+    if start >= len(src) or src[start] not in "不没":
+        return False
+    return any(start >= k and src[start - k : start] == src[start + 1 : start + 1 + k] for k in (1, 2))
+
+
+def echoed(text: str, start: int, end: int, question: str) -> bool:
+    """True when the match ``text[start:end]`` lies inside words copied from the question.
+
+    A copy reaches past the match on both sides (the match with the character on each side, in
+    the same clause, occurs in the question: "能不能请年假" copied from "试用期能不能请年假？"
+    holds 不能 only as an echo), or on one side in a clause the answer asks as a question
+    ("…，合格吗？" restating "安装孔实测3.25 mm，合格吗？"). A match at a clause edge in a
+    statement is the answer's own ("不能。", "PA66需要干燥，…" to "PA66需要干燥吗？").
+    """
+    if not question:
+        return False
+    src = nfkc(text)
+    q = _question_norm(question)
+    left = _neighbour(src, start - 1, -1)
+    right = _neighbour(src, end, 1)
+    value = src[start:end]
+    if left is not None and right is not None and _echo_run(left + value + right, q):
+        return True
+    if not _asks(src, end):
+        return False
+    return (left is not None and _echo_run(left + value, q)) or (right is not None and _echo_run(value + right, q))
+
+
+def _neighbour(src: str, i: int, step: int) -> str | None:
+    """The first character from ``src[i]`` on (stepping by ``step``) that is not white space; None at
+    a clause mark or the end."""
+    while 0 <= i < len(src) and src[i].isspace():
+        i += step
+    if not 0 <= i < len(src) or is_punct(src[i]):
+        return None
+    return src[i]
+
+
+def _echo_run(run: str, question_norm: str) -> bool:
+    norm = normalize(run)
+    return len(norm) >= 3 and norm in question_norm
+
+
+def _asks(src: str, end: int) -> bool:
+    """Whether the clause holding ``src[end - 1]`` ends in a question mark (read 40 characters on)."""
+    m = _CLAUSE.search(src, end, end + 40)
+    return m is not None and m.group(0) in "?？"
+
+
+@functools.lru_cache(maxsize=64)
+def _question_norm(question: str) -> str:
+    return normalize(question)

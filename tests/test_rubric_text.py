@@ -1,0 +1,297 @@
+"""Issue 26 §2 and §4 for the text checks: declines read by meaning, denials after the phrase,
+former and asker's figures, and words the question already holds.
+
+Every expected value is what a careful grader says of the answer, reasoned case by case (the
+comment says why where it is not plain).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import rubric
+from harness.inputs.questions import load_question_set
+from harness.records import CheckSpec
+from harness.rubric.declines import decline
+from harness.rubric.registry import Evidence
+from harness.rubric.text import negated_after, nfkc
+
+
+def run(check: dict, answer: str, question: str = "") -> bool:
+    args = {k: v for k, v in check.items() if k != "type"}
+    spec = CheckSpec(type=check["type"], args=args)
+    return rubric.run_check(spec, answer, Evidence(question=question) if question else None).passed
+
+
+# ---------------------------------------------------------------------------------------------
+# §4 Declines, by meaning
+# ---------------------------------------------------------------------------------------------
+
+DECLINES = [
+    # the issue's examples
+    ("这个我不太清楚", ""),
+    ("资料里没写", ""),
+    ("I have no idea", ""),
+    ("文中未给出具体天数", ""),
+    # other ways of not knowing / not found / not stated / cannot determine
+    ("我也不确定。", ""),
+    ("没有查到相关规定。", ""),
+    ("制度里没提。", ""),
+    ("文件中没有相关规定。", ""),
+    ("无法从资料中得知。", ""),
+    ("无法根据现有资料确定。", ""),
+    ("具体天数不详。", ""),
+    ("这个问题超出了资料的范围。", ""),
+    ("抱歉，我不知道。", ""),
+    ("说实话我也说不准。", ""),
+    ("资料中没有提到婚假的规定。", "员工结婚可以休几天婚假？"),
+    ("关于婚假的具体天数，资料中没有提到。", "婚假有几天？"),
+    ("制度中没有规定婚假天数，需咨询人力资源部。", ""),  # a referral after the decline is no answer
+    ("I'm not certain.", ""),
+    ("The document doesn't say.", ""),
+    ("There is no information about Saturday delivery in the help center.", ""),
+    ("I couldn't find anything on that.", ""),
+    ("I'm afraid I don't know the exact figure.", ""),
+    ("It's unclear from the policy whether Saturday counts.", ""),
+    ("Sorry, I can't determine that from the material provided.", ""),
+    ("That is not specified in the handbook. Please contact HR.", ""),
+    # a side fact with a figure does not answer a yes/no question
+    (
+        "The help center does not say whether Saturday delivery is available; it only states Express takes "
+        "1-2 business days. The customer should contact support to confirm.",
+        "Do you offer Saturday delivery for Express orders?",
+    ),
+]
+
+NOT_DECLINES = [
+    # the issue's examples: a referral addressed to the user, a double negation, a condition
+    ("不清楚的可以咨询HR", ""),
+    ("制度并非没有规定。", ""),
+    ("If you're not sure, ask HR.", ""),
+    ("如果您不确定，可以查看员工手册。", ""),
+    # more of each kind
+    ("婚假3天。不清楚的地方可以咨询HR。", ""),
+    ("不确定的话，请以员工手册为准。", ""),
+    ("制度不是没有规定，婚假为3天。", ""),
+    ("Not sure? Ask HR.", ""),
+    ("Customers who are not sure which plan to pick can start with Starter.", ""),
+    ("If anything is unclear, contact support.", ""),
+    ("您不知道吗？婚假3天。", ""),
+    ("员工不清楚流程时，应先询问直属主管。", ""),
+    # "不知道" about something else: the answer commits to a figure for what was asked
+    ("婚假3天。具体哪天开始我不知道，请问HR", ""),
+    ("婚假3天。具体哪天开始我不知道，请问HR", "婚假有几天？"),
+    ("Refunds take 5-7 business days. I don't know when yours was issued, though.", "How long do refunds take?"),
+    # a decline of a side point beside the yes/no that was asked
+    ("可以。具体天数我不清楚。", "试用期员工能请年假吗？"),
+    ("Yes, you can. I'm not sure about the exact number of days.", "Can probation staff take annual leave?"),
+    # a made-up figure beside the decline is an answer (abstains wants no invented figure)
+    ("资料中没有提到婚假天数，一般为3天。", "婚假有几天？"),
+    # answers that use the words in another sense
+    ("The warranty does not cover water damage.", ""),
+    ("Refunds take 5-7 business days. Please contact support if it has not arrived.", ""),
+    ("标签字迹不清楚的，判为不合格。", "标签字迹不清楚怎么判？"),  # words of the question, not a decline
+    ("存在不确定因素时应暂停生产。", ""),
+    ("婚假3天。", ""),
+]
+
+
+@pytest.mark.parametrize(("answer", "question"), DECLINES)
+def test_declines(answer: str, question: str) -> None:
+    assert decline(answer, (), question), answer
+    assert run({"type": "abstains"}, answer, question)
+    assert not run({"type": "answers"}, answer, question)
+
+
+@pytest.mark.parametrize(("answer", "question"), NOT_DECLINES)
+def test_not_declines(answer: str, question: str) -> None:
+    assert decline(answer, (), question) is None, answer
+    assert not run({"type": "abstains"}, answer, question)
+    assert run({"type": "answers"}, answer, question)
+
+
+def test_extra_phrases_follow_the_same_rules() -> None:
+    check = {"type": "abstains", "phrases": ["超出制度范围"]}
+    assert run(check, "这个问题超出制度范围。")
+    assert not run(check, "如果超出制度范围，请咨询HR；婚假3天。")  # under a condition, and a figure
+
+
+def test_faithful_reads_the_decline_by_meaning() -> None:
+    spec = CheckSpec(type="faithful")
+    material = "年假：工作满1年不满10年的，年假5天。"
+    lacks = Evidence(material, False, "员工结婚可以休几天婚假？")
+    assert rubric.run_check(spec, "资料里没写婚假。", lacks).passed
+    assert not rubric.run_check(spec, "不清楚的可以咨询HR，婚假3天。", lacks).passed
+
+
+# ---------------------------------------------------------------------------------------------
+# §2 Negation after the phrase
+# ---------------------------------------------------------------------------------------------
+
+AFTER = [
+    # (answer, phrase, denied after it?)
+    ("您说的3个月不对", "3个月", True),
+    ("退款申请不予受理", "退款", True),
+    ("Refunds are not possible", "refund", True),
+    ("3个月这个说法是错的", "3个月", True),
+    ("Refunds? Not available.", "refund", True),
+    ("5天是错误的", "5天", True),
+    ("5天的说法不正确，应为10天。", "5天", True),
+    ("短接是不允许的。", "短接", True),
+    ("年假是5天吗？不是，是10天。", "5天", True),
+    ("短接可以吗？不可以，必须停机报修。", "短接", True),
+    ("Refunds aren't available for monthly plans.", "refund", True),
+    ("5 days is wrong; it is 10 days.", "5 days", True),
+    ("Cash refunds will not be issued.", "refund", True),
+    # not denials
+    ("退款不需要发票", "退款", False),  # 不需要 takes its own object
+    ("3个月不到就离职", "3个月", False),  # a bound
+    ("退款申请不予受理", "受理", False),  # the match is the end of the text: nothing after it
+    ("5天内不予受理", "5天", False),  # a time limit, not a denial of 5天
+    ("退款不予受理的情况包括逾期申请。", "退款", False),  # a relative clause
+    ("Refunds do not require a receipt.", "refund", False),
+    ("Can I get a refund? Not after 30 days.", "refund", False),  # a limit, not "no refund"
+    ("5 days is enough.", "5 days", False),
+]
+
+
+@pytest.mark.parametrize(("answer", "phrase", "denied"), AFTER)
+def test_negated_after(answer: str, phrase: str, denied: bool) -> None:
+    src = nfkc(answer)
+    end = src.casefold().index(phrase.casefold()) + len(phrase)
+    assert negated_after(src, end) is denied
+
+
+Q_LEAVE = "试用期员工能不能请年假？"
+Q_HOLE = "安装孔实测3.25 mm，合格吗？"
+CONTAINS = [
+    # (check, answer, question, passes)
+    ({"type": "contains_any", "values": ["3个月"]}, "您说的3个月不对，试用期是6个月。", "", False),
+    ({"type": "contains_any", "values": ["退款"]}, "退款申请不予受理。", "", False),
+    ({"type": "contains_any", "values": ["refund"]}, "Refunds are not possible.", "", False),
+    ({"type": "contains_any", "values": ["refund"]}, "Refunds? Not available.", "", False),
+    ({"type": "contains_any", "values": ["退款"]}, "退款不需要发票，原路退回。", "", True),
+    ({"type": "contains_all", "values": ["3个月", "离职"]}, "3个月不到就离职的，不发年终奖。", "", True),
+    ({"type": "not_contains", "values": ["5天"]}, "5天是错误的，应为10天。", "", True),
+    ({"type": "not_contains", "values": ["短接"]}, "短接？绝对不行。", "", True),
+    # §2 words the question already holds earn nothing
+    ({"type": "contains_any", "values": ["不能"]}, "试用期员工能不能请年假，要看入职时间。", Q_LEAVE, False),
+    ({"type": "contains_any", "values": ["不能"]}, "试用期员工不能请年假。", Q_LEAVE, True),
+    ({"type": "contains_any", "values": ["不能"]}, "试用期能不能请年假？不能。", Q_LEAVE, True),
+    ({"type": "contains_any", "values": ["不能"]}, "能不能请要看工龄。", "", False),  # A-not-A asks, denies nothing
+    ({"type": "contains_any", "values": ["不可以"]}, "可不可以报销要看发票。", "", False),
+    ({"type": "contains_any", "values": ["没有"]}, "有没有年假要看工龄。", "", False),
+    ({"type": "contains_any", "values": ["合格"]}, "安装孔实测3.25 mm，合格吗？要看公差。", Q_HOLE, False),
+    ({"type": "contains_any", "values": ["合格"]}, "合格。上限是3.25 mm。", Q_HOLE, True),
+    ({"type": "contains_any", "values": ["需要干燥"]}, "PA66需要干燥，80℃烘4小时。", "PA66需要干燥吗？", True),
+    (
+        {"type": "contains_any", "values": ["refund"]},
+        "Can I get a refund after 30 days? That depends.",
+        "Can I get a refund after 30 days?",
+        False,
+    ),
+    (
+        {"type": "contains_any", "values": ["refund"]},
+        "You can get a refund within 14 days.",
+        "Can I get a refund after 30 days?",
+        True,
+    ),
+    # not_contains: an old, former or asker's figure mentioned in passing is not claimed
+    ({"type": "not_contains", "values": ["5天"]}, "原来的规定是5天，2024年起调整为10天。", "", True),
+    ({"type": "not_contains", "values": ["5天"]}, "您说的5天是旧规定，现在是10天。", "听说年假是5天？", True),
+    ({"type": "not_contains", "values": ["5天"]}, "不是5天，是10天。", "听说年假是5天？", True),
+    ({"type": "not_contains", "values": ["5天"]}, "由5天调整为10天。", "", True),
+    ({"type": "not_contains", "values": ["5天"]}, "以前是5天，现在是10天。", "", True),
+    ({"type": "not_contains", "values": ["5天"]}, "5天已经废止，现行为10天。", "", True),
+    ({"type": "not_contains", "values": ["5 days"]}, "It used to be 5 days; it is now 10 days.", "", True),
+    ({"type": "not_contains", "values": ["5 days"]}, "The 5 days you mentioned is the old rule.", "", True),
+    ({"type": "not_contains", "values": ["5天"]}, "年假是5天。", "听说年假是5天？", False),  # affirms it
+    ({"type": "not_contains", "values": ["5天"]}, "您说的5天没错。", "听说年假是5天？", False),  # confirms it
+    ({"type": "not_contains", "values": ["5天"]}, "依旧是5天。", "", False),  # 依旧 = still
+    ({"type": "not_contains", "values": ["5天"]}, "原来是10天，现在是5天。", "", False),  # 5天 is the current one
+    (
+        {"type": "not_contains", "values": ["可以自己复位"]},
+        "排除故障后可以自己复位继续生产。",
+        "急停按钮被按下后，操作员排除故障后可以自己复位继续生产吗？",
+        False,  # the answer says yes in the question's words: not_contains reads no echo
+    ),
+    # regex is left alone: a pattern is the author's exact format
+    ({"type": "regex", "pattern": "不能"}, "能不能请要看工龄。", "试用期员工能不能请年假？", True),
+]
+
+
+@pytest.mark.parametrize(("check", "answer", "question", "passes"), CONTAINS)
+def test_contains_reads_claims(check: dict, answer: str, question: str, passes: bool) -> None:
+    assert run(check, answer, question) is passes
+
+
+def test_negation_false_counts_every_occurrence() -> None:
+    check = {"type": "not_contains", "values": ["5天"], "negation": False}
+    assert not run(check, "原来的规定是5天，2024年起调整为10天。")
+
+
+# ---------------------------------------------------------------------------------------------
+# harness validate: a value the question holds
+# ---------------------------------------------------------------------------------------------
+
+SET = """id: s
+title: s
+language: zh
+questions:
+  - id: q1
+    category: c
+    question: 试用期员工能不能请年假？
+    checks:
+      - type: contains_any
+        values: [[不能, 不可以]]
+      - type: any_of
+        checks:
+          - {type: contains_all, values: [年假]}
+          - {type: number, value: 5}
+  - id: q2
+    category: c
+    question: 年假有几天？
+    checks:
+      - type: contains_any
+        values: [5天]
+"""
+
+
+def test_validate_warns_when_a_value_is_in_the_question(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(SET, encoding="utf-8")
+    _, warnings = load_question_set(f, display="s.yaml")
+    text = [str(w) for w in warnings if "appears in the question" in str(w)]
+    assert len(text) == 2, text
+    assert text[0].startswith("s.yaml:9: questions[0].checks[0]: warning: the value '不能' appears in the question")
+    assert "'年假'" in text[1] and "questions[0].checks[1].checks[0]" in text[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# linear in answer length
+# ---------------------------------------------------------------------------------------------
+
+
+def _seconds(check: dict, answer: str, question: str) -> float:
+    t = time.perf_counter()
+    run(check, answer, question)
+    return time.perf_counter() - t
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        {"type": "contains_any", "values": ["不能", "5天"]},
+        {"type": "not_contains", "values": ["5天"]},
+        {"type": "abstains"},
+    ],
+)
+def test_long_answers_stay_linear(check: dict) -> None:
+    unit = "试用期员工能不能请年假？原来是5天，不清楚的可以咨询HR。不是5天吗？"
+    question = "试用期员工能不能请年假？"
+    small = _seconds(check, unit * 250, question)
+    large = _seconds(check, unit * 2500, question)  # about 80,000 characters
+    assert large < 1.5 and large < 25 * max(small, 1e-3)
