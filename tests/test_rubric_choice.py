@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from harness.rubric.checks_format import ChoiceArgs
 from harness.rubric.checks_sequence import longest_in_order
-from harness.rubric.choice import choice_index, commitment, question_options
+from harness.rubric.choice import _lcs, choice_index, commitment, paraphrased, question_options
 
 
 def test_labels_name_the_same_option() -> None:
@@ -28,6 +28,15 @@ def test_labels_name_the_same_option() -> None:
 )
 def test_question_options_in_every_layout(question: str) -> None:
     assert question_options(question) == ("3天", "5天", "10天", "15天")
+
+
+def test_inline_option_lists_end_before_the_next_sentence() -> None:
+    q = "必须启动8D？甲：客户批量投诉 乙：内部一次轻微划伤 丙：供应商送货晚到 丁：员工请假。请回答甲、乙、丙、丁之一。"
+    assert question_options(q) == ("客户批量投诉", "内部一次轻微划伤", "供应商送货晚到", "员工请假")
+    q = "First step? A) Issue a refund B) Ask for photos C) Close the ticket. Answer with the letter."
+    assert question_options(q) == ("Issue a refund", "Ask for photos", "Close the ticket")
+    assert question_options("Which? a) refund b) replace c) close") == ("refund", "replace", "close")
+    assert question_options("倍数？A. 1.5倍 B. 2倍") == ("1.5倍", "2倍")
 
 
 def test_a_question_without_a_list_has_no_options() -> None:
@@ -59,3 +68,23 @@ def test_longest_in_order_chain() -> None:
     assert longest_in_order([2, 0, 1, 2, 3], 4) == [0, 1, 2, 3]
     assert len(longest_in_order([3, 2, 1, 0], 4)) == 1  # any one step
     assert longest_in_order([], 4) == []
+
+
+def test_lcs_is_the_longest_common_subsequence() -> None:
+    assert _lcs(list("abcd"), list("xaybzd")) == 3
+    assert _lcs(list("abc"), list("cba")) == 1
+    assert _lcs(list("aab"), list("ab")) == 2
+    assert _lcs(list("abc"), []) == 0
+
+
+def test_a_paraphrase_says_how_much_of_the_option_it_holds() -> None:
+    options = ("对准火焰顶部→拔销→压把", "压把→拔销→对准", "拔保险销→对准火焰根部→压下压把", "对准火焰根部→压把→拔销")
+    assert paraphrased("先拔保险销，再对准火焰根部，最后压下压把。", options, 4) == (3, "14/14")
+    assert paraphrased("灭火器要定期检查。", options, 4) == (0, "")
+
+
+def test_a_long_answer_is_read_in_one_pass_per_option() -> None:
+    options = ("Issue a refund", "Ask for the order number and photos", "Close the ticket", "Escalate to legal")
+    answer = "We value every customer and the order matters. " * 2_000 + "First ask for the order number and photos."
+    got = commitment(answer, 4, "First? A) " + " B) ".join(options[:2]) + " C) " + " D) ".join(options[2:]))
+    assert got.picks == {2}

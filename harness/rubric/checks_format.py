@@ -157,7 +157,8 @@ def choice(answer: str, args: ChoiceArgs, evidence: Evidence | None = None) -> O
 
     Picks: 选A, 答案是 B, (C), ②, 选乙, answer: D, 选AC, A和C; the pick after a correction
     (选A。不对，应该选C); an option's text restated when the question lists the options
-    (年假是5天 for "B. 5天"). Denied options (不选A, not A) do not count. One right option:
+    (年假是5天 for "B. 5天"), or in other words, most of its content in order (先拔保险销，再对准火焰根部，
+    最后压下压把 for "C. 拔保险销→对准火焰根部→压下压把"). Denied options (不选A, not A) do not count. One right option:
     several picks are a hedge and fail. Several right options: exactly that set passes; a
     right subset scores its share, any wrong pick or a hedge (A或C) scores 0.
     """

@@ -2,7 +2,8 @@
 
 An answer commits to an option by stating it (选A, 答案是 B, answer: D, 选AC), by being
 only a label (B, AC, 乙), by mentioning a label, or by restating an option's text that
-the question lists ("A. 3天 B. 5天 …" and the answer "年假是5天"). A correction replaces
+the question lists ("A. 3天 B. 5天 …" and the answer "年假是5天"), or most of an option's content
+in its order, in other words (:func:`paraphrased`). A correction replaces
 what came before it: the pick right after the last correction cue (不对/其实/我倾向/
 actually/I meant/final answer …) within :data:`LOOKAHEAD` characters is the answer.
 """
@@ -14,7 +15,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from harness.rubric.text import negated_at, nfkc, normalize, normalize_with_map
+from harness.rubric.text import negated_at, nfkc, normalize, normalize_with_map, sentences
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 ZH_LABELS = "甲乙丙丁戊己庚辛壬癸"
@@ -26,7 +27,7 @@ LOOKAHEAD = 120
 MAX_CUES = 20
 """Correction cues read, from the last one back; an answer's final say is near its end."""
 
-_ZH = r"[甲乙丙丁戊己庚辛壬癸](?![\u4e00-\u9fff](?<![项吧是为对和或与及还跟以]))"
+_ZH = r"[甲乙丙丁戊己庚辛壬癸](?![\u4e00-\u9fff](?<![项吧是为对和或与及还跟以都也]))"
 """A stem label is not part of a word: 乙 in 选乙 / 乙项 / 甲和丙, not in 乙方 or 甲醇."""
 _OPT = rf"(?:[A-Ja-j①-⑩]|{_ZH})"
 # "answer is a bit..." is not option A; "Answer: I think it is C" is not option I
@@ -56,15 +57,19 @@ starts a new clause about other options (答案是B，A是干扰项 / The answer
 _HEDGE = re.compile(rf"(?i)\beither\b|{LABEL}\s*(?:{_OR})\s*{LABEL}|都可以|都行|皆可")
 """Options offered as alternatives: a hedge even where several options are right."""
 _CUE = re.compile(
-    r"(?i)不对(?=[\s,，。.!！…—-])|不是(?=[\s,，。.!！…—-])|说错了|错了|更正|纠正|修正|改为|改成|改选|"
+    r"(?i)不对(?=[\s,，。.!！…—-])|不是(?=[\s,，。.!！…—-])|不(?=\s*[,，。.!！…—-])|说错了|错了|更正|纠正|修正|改为|改成|改选|"
     r"应该是|应该选|应当选|应当是|应为|应选|其实|哦不|噢不|啊不|我倾向于?|倾向于|我选|我会选|还是选|"
     r"最终答案|最终选|最终|最后答案|最后选|重新考虑后?|再想想|再想一下|等等|等一下|"
+    r"重新(?:看|读|算|核对|检查|审题)|再(?:看|读|算|核对|检查)|仔细(?:看|读|想)|核对|复核|想了想|"
     r"\bactually\b|\bsorry\b|\bi mean(?:t)?\b|\bcorrection\b|\bon second thoughts?\b|\bon reflection\b|"
     r"\bwait\b|\bfinal answer\b|\bi(?:'d| would|'ll| will) (?:go with|pick|choose|say)\b|\bgoing with\b|"
     r"\b(?:i'm )?lean(?:ing)? towards?\b|\bi (?:choose|pick)\b|\breconsider\w*|\bi change my answer\b|"
-    r"\bscratch that\b|\blet me correct\b|\bso\b|\btherefore\b|\bthus\b|\bhence\b|所以|因此|综上|故"
+    r"\bscratch that\b|\blet me correct\b|\bi was wrong\b|\bmy (?:mistake|bad)\b|\bno wait\b|"
+    r"\bno\b(?=\s*[,—–-])|\bre-?(?:read|check|think|calculat)\w*|\blooking (?:again|closer)\b|\bdouble-?check\w*|"
+    r"\bon (?:a )?(?:closer|second) look\b|\bso\b|\btherefore\b|\bthus\b|\bhence\b|所以|因此|综上|故"
 )
-"""What corrects or settles an earlier pick ("选A。不对，应该选C", "Answer: A… sorry, I meant C", "A? Wait…, so D")."""
+"""What corrects or settles an earlier pick ("选A。不对，应该选C", "D……不，是C", "Answer: A… sorry, I meant C",
+"A? Wait…, so D"), or says the answer was looked at again ("重新看了一下", "on rereading")."""
 _FILLER = re.compile(
     r"(?i)\s+|[,，:：—–\-…\.。!！、~～]+|no\b|oh\b|it'?s\b|it is\b|is\b|the\b|answers?\b|options?\b|"
     r"i think\b|with\b|should be\b|be\b|to\b|choice\b|"
@@ -77,6 +82,18 @@ _COMMITS = re.compile(
     r"|项|选项|吧|更|最|正确|因为|对)"
 )
 """What may follow a label right after a correction cue: "我倾向D。" commits to D, "其实A也有道理" does not."""
+_NAMED = re.compile(
+    rf"(?i:是|为|选|选择|\bis\b|\bit'?s\b|\bbe\b|\bpick\b|\bchoose\b|\bwith\b|[:：])\s*{_listed(_OPT_EN)}"
+)
+"""A pick named by a copula or verb a few words after a correction cue: "不对，重新看了一下是B",
+"Actually, after rereading the policy it's B"."""
+NAMED_REACH = 40
+"""Characters after a correction cue in which such a named pick counts (a few words, one clause or two)."""
+_VERB_AFTER_LABEL = (
+    r"(?:is|was|would|could|should|seems|looks|and|or|but|because|since|as|for|too|also|only|alone|then|if|still|"
+    r"makes|fits|applies|covers|wins|matches|it)\b"
+)
+"""Words that follow a label, not the article A: "A is right", "A and C", "A because ..."."""
 _DASHES = str.maketrans({"—": ",", "–": ","})
 """A dash ends a clause for negation: "not A — B" does not deny B."""
 
@@ -114,8 +131,12 @@ class Committed:
 
 _MARK = re.compile(
     r"\(\s*([A-J甲乙丙丁戊己庚辛壬癸])\s*\)|(?:^|(?<=[\s:?。；;，,]))([A-J甲乙丙丁戊己庚辛壬癸])\s*[.、:)]"
+    r"|(?:^|(?<=[\s:?]))([a-j])\)"
 )
-"""An option's label in the question: "A. ", "A、", "(A)", "A)", "A:", "甲、" (after NFKC)."""
+"""An option's label in the question: "A. ", "A、", "(A)", "A)", "a)", "A:", "甲：", "甲、" (after NFKC)."""
+_OPTION_END = re.compile(r"[。？！?!]|(?<!\d)\.(?=\s|$)")
+"""Where an option's text ends at the latest: the question's next sentence is not part of it
+("丁：员工请假。请回答甲、乙、丙、丁之一" ends at 请假)."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -127,7 +148,7 @@ def question_options(question: str) -> tuple[str, ...]:
     run: list[re.Match[str]] = []
     best: list[re.Match[str]] = []
     for m in _MARK.finditer(text):
-        idx = choice_index(m.group(1) or m.group(2))
+        idx = choice_index(m.group(1) or m.group(2) or m.group(3))
         if idx == len(run) + 1:
             run.append(m)
         elif idx == 1:
@@ -140,7 +161,9 @@ def question_options(question: str) -> tuple[str, ...]:
     for k, m in enumerate(best):
         stop = best[k + 1].start() if k + 1 < len(best) else len(text)
         line_end = text.find("\n", m.end(), stop)
-        out.append(text[m.end() : line_end if line_end >= 0 else stop].strip(" \t;；。,，"))
+        body = text[m.end() : line_end if line_end >= 0 else stop]
+        end = _OPTION_END.search(body)
+        out.append((body[: end.start()] if end else body).strip(" \t;；。,，"))
     return tuple(out)
 
 
@@ -193,6 +216,104 @@ def restated(answer: str, options: tuple[str, ...], valid: int) -> dict[int, int
 
 
 # --------------------------------------------------------------------------
+# An option restated in other words
+# --------------------------------------------------------------------------
+
+PARAPHRASE_SHARE = 0.7
+"""Share of an option's content units that a restatement must hold, in the option's order."""
+PARAPHRASE_MARGIN = 1.5
+"""How much more the picked option's evidence must weigh than any other option's (else no pick)."""
+_UNIT = re.compile(r"[\u4e00-\u9fff]|\d+(?:\.\d+)?|[a-z]+")
+_ZH_FUNCTION = set("的了是在和与及或并也都就先再将请被")
+_EN_FUNCTION = frozenset(
+    re.findall(
+        r"\w+",
+        "a an the to for of and or in on at by with from is are be it its this that these those your you "
+        "our we they them their as then first next finally also any all",
+    )
+)
+_DENIED_CLAUSE = re.compile(
+    r"(?i)不要|不能|不可|不应|不得|不是|不用|不必|无需|而非|并非|禁止|严禁|切勿|别|勿|"
+    r"\b(?:not|never|no|don'?t|doesn'?t|shouldn'?t|cannot|can'?t|won'?t|instead of|rather than)\b"
+)
+"""A clause holding one of these denies what it says ("不要先压把", "rather than a refund"): not a restatement."""
+_CLAUSE_CUT = re.compile(r"[,;:!?、，。；：！？\n]|(?<!\d)\.(?!\d)")
+
+
+def _stem(word: str) -> str:
+    """Word stem: "photos" -> "photo", "asked" -> "ask", "issuing" -> "issu": crude, and the same on both sides."""
+    for suffix, keep in (("ing", 3), ("ed", 3), ("es", 3), ("s", 3)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+def _units(text: str) -> list[str]:
+    """Content units of a text: each Chinese character, each number, each English word stem
+    (function words such as 的/了/先/再, "the", "for", "then" left out)."""
+    out = []
+    for u in _UNIT.findall(text):
+        if u in _ZH_FUNCTION or u in _EN_FUNCTION:
+            continue
+        out.append(_stem(u) if u[0].isascii() and u[0].isalpha() else u)
+    return out
+
+
+def _lcs(option: list[str], stream: list[str]) -> int:
+    """Longest common subsequence of a short ``option`` and ``stream``, bit-parallel: one step per
+    unit of ``stream`` (Crochemore et al., "A fast and practical bit-vector algorithm for the
+    longest common subsequence problem", 2001)."""
+    masks: dict[str, int] = {}
+    for k, u in enumerate(option):
+        masks[u] = masks.get(u, 0) | (1 << k)
+    full = (1 << len(option)) - 1
+    v = full
+    for u in stream:
+        m = masks.get(u)
+        if m:
+            v = ((v + (v & m)) | (v & ~m)) & full
+    return len(option) - bin(v).count("1")
+
+
+def paraphrased(answer: str, options: tuple[str, ...], valid: int) -> tuple[int, str]:
+    """The option an answer restates in its own words, with how well; (0, "") when none clearly.
+
+    Per sentence (clauses that deny are left out), the longest in-order match of each option's
+    content units (:func:`_units`). An option qualifies when the match holds at least
+    :data:`PARAPHRASE_SHARE` of its units (3 at least, and every number it has); its weight is
+    the match length times that share. The heaviest qualifying option is the pick when it weighs
+    :data:`PARAPHRASE_MARGIN` times any other option; ties and near-ties are no pick. One pass
+    per option over the answer: linear in its length."""
+    texts = [_units(nfkc(t).casefold()) for t in options[:valid]]
+    best = [0] * len(texts)
+    kept: list[str] = []
+    for sentence in sentences(nfkc(answer).casefold()):
+        stream = [
+            u for clause in _CLAUSE_CUT.split(sentence) if not _DENIED_CLAUSE.search(clause) for u in _units(clause)
+        ]
+        kept.extend(u for u in stream if u[0].isdigit())
+        for i, units in enumerate(texts):
+            if units:
+                best[i] = max(best[i], _lcs(units, stream))
+    numbers = set(kept)
+    weight = []
+    for units, got in zip(texts, best, strict=True):
+        share = got / len(units) if units else 0.0
+        weight.append(got * share)
+    order = sorted(range(len(texts)), key=lambda i: -weight[i])
+    top = order[0] if order else -1
+    # three units at least, or two words (two Chinese characters in order are too easily met)
+    enough = best[top] >= 3 or (best[top] == len(texts[top]) == 2 and texts[top][0].isascii()) if top >= 0 else False
+    if not enough or best[top] < PARAPHRASE_SHARE * len(texts[top]):
+        return 0, ""
+    if any(u[0].isdigit() and u not in numbers for u in texts[top]):
+        return 0, ""
+    if len(order) > 1 and weight[order[1]] * PARAPHRASE_MARGIN > weight[top]:
+        return 0, ""
+    return top + 1, f"{best[top]}/{len(texts[top])}"
+
+
+# --------------------------------------------------------------------------
 # Picks
 # --------------------------------------------------------------------------
 
@@ -238,6 +359,9 @@ def _head(window: str, n: int, options: tuple[str, ...]) -> set[int]:
     m = re.compile(_listed(_OPT_EN)).match(window, at)
     if m and _COMMITS.match(window, m.end()):
         return _valid(_tokens(m, window), n)
+    for m in _NAMED.finditer(window, at, at + NAMED_REACH):
+        if _COMMITS.match(window, m.end()):
+            return _valid(_tokens(m, window), n)
     rest = normalize(window[at : at + 60])
     texts = [normalize(t) for t in options[:n]]
     hits = [i for i, t in enumerate(texts, start=1) if t and rest.startswith(t) and not _cuts(rest, t)]
@@ -284,13 +408,22 @@ def commitment(answer: str, n: int, question: str = "") -> Committed:
         got = _valid(list(bare), n)
         if got:
             return Committed(frozenset(got), "bare label")
-    # capitals only ("a" is a word); not the C of °C (℃ reads as °C after NFKC); not the pronoun I
-    loose = rf"(?<![A-Za-z°])(?!I(?:'|\s+[a-z]))([{LETTERS[:n]}{CIRCLED}]|(?<![\u4e00-\u9fff]){_ZH})(?![A-Za-z])"
+    # capitals only ("a" is a word); not the C of °C (℃ reads as °C after NFKC); not the pronoun I,
+    # not the article A ("A return authorization form.")
+    # a stem stands alone or after a connective: 甲或乙, 甲和丙, 甲、乙 (not the 乙 of 甲乙方)
+    loose = (
+        rf"(?<![A-Za-z°])(?!I(?:'|\s+[a-z])|A\s+(?!{_VERB_AFTER_LABEL})[a-z])"
+        rf"([{LETTERS[:n]}{CIRCLED}]|(?:(?<![\u4e00-\u9fff])|(?<=[或和与及跟])|(?<=还是)){_ZH})(?![A-Za-z])"
+    )
     mentioned = {choice_index(m.group(1)) for m in re.finditer(loose, text) if not negated_at(neg, m.start())}
     mentioned = {i for i in mentioned if i <= n}
     if mentioned:
         return Committed(frozenset(mentioned), "mentioned", hedged)
     said = restated(answer, options, n) if options else {}
+    if not said and options:
+        pick, how = paraphrased(answer, options, n)
+        if pick:
+            return Committed(frozenset({pick}), f"restated in other words ({how} of {options[pick - 1]})")
     return Committed(frozenset(said), "restated: " + ", ".join(options[i - 1] for i in sorted(said)), hedged)
 
 
