@@ -32,7 +32,8 @@ DATES = [
     # variants not in the issue
     "合同于2025/12/31到期", "Deadline: Dec. 31st, 2025", "the 1st of April", "每月15日发放工资",
     "05.03.2024", "2024年12月底前提交", "周三下午开会", "from 2024-01-01 to 2024-03-31", "截止到3月20号",
-    "2024.3.5起执行", "自2023年起", "二〇二三年十二月", "每年3月调薪", "3月份",
+    "2024.3.5起执行", "自2023年起", "二〇二三年十二月", "每年3月调薪", "3月份", "本月5号前提交", "次月10日发放",
+    "上个月5号", "2024年度",
 ]  # fmt: skip
 TIMES = [
     "8点05分前打卡", "8:05", "8点半", "下午两点", "2:30 pm", "14时30分",
@@ -104,6 +105,10 @@ def test_figures_keep_their_values_and_say_their_kind(answer: str, kinds: list[t
         ("ISO 9001要求保存记录3年", [3]),
         ("8点05分前打卡，迟到超过5分钟扣款", [5]),
         ("x2倍", [2]),
+        ("CPK1.33", [1.33]),  # a measured value after its symbol, not a model number
+        ("Ra0.8", [0.8]),
+        ("HRC45", [45]),
+        ("M4螺丝扭矩1.2 N·m", [1.2]),  # M4 is the screw size
     ],
 )
 def test_quantity_stays(answer: str, values: list[float]) -> None:
@@ -143,6 +148,13 @@ def test_markup_keeps_the_negation_before_it() -> None:
     text = "年假不是**5**天，而是10天"
     five = find_numbers(text)[0]
     assert five.value == 5 and negated_at(nfkc(text), five.head)
+
+
+@pytest.mark.parametrize("text", ["售价5$", "costs $5 and $10", "a $5 fee, then $6"])
+def test_a_lone_dollar_sign_stays(text: str) -> None:
+    t = nfkc(text)
+    for f in find_numbers(text):
+        assert "$" in (t[f.head - 1 : f.head] + t[f.unit_pos : f.unit_pos + 1])
 
 
 def test_a_dollar_sign_is_money_unless_it_opens_math() -> None:
@@ -284,3 +296,17 @@ def test_reader_is_linear() -> None:
     t = time.perf_counter()
     found = find_numbers(text)
     assert time.perf_counter() - t < 10 and len(found) > 10_000
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (870, "write the value as text"),  # YAML 1.1 reads 14:30 as 870
+        ("2024-02-30", "day is out of range"),
+        ("25:00", "hour must be in 0..23"),
+        ("next Tuesday", "is not YYYY-MM-DD"),
+    ],
+)
+def test_datetime_value_must_be_a_date_or_a_time(value: object, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        rubric.parse_args(CheckSpec(type="datetime", args={"value": value}))

@@ -7,7 +7,7 @@ Dates (:class:`When` with ``kind="date"``):
 
 - Chinese: ``2024年3月5日``, ``二〇二四年三月五日``, ``3月5号``, ``24年3月5日`` (a two-digit
   year needs the day), ``2024年3月`` and ``3月份`` / ``3月初`` / ``3月底`` (a month), ``2024年`` (a
-  four-digit year), ``每月15日`` (a day of every month), ``每年3月``; ``星期三`` / ``周三`` (a
+  four-digit year), ``每月15日`` / ``本月5号`` (a day of the month), ``每年3月``; ``星期三`` / ``周三`` (a
   weekday, not ``每周三次``);
 - numeric: ``2024-03-05``, ``2024/3/5``, ``2024.3.5``; ``3/5/2024`` month first (US) unless the
   first part is over 12 (``15/3/2024`` is 15 March), ``05.03.2024`` likewise;
@@ -40,10 +40,10 @@ _NB = rf"(?<![\d{_ZD}十百千万亿廿卅.])"
 _SP = r"\s{0,2}"
 
 _ZH_DATE = re.compile(
-    rf"(?=[\d{_ZD}十廿卅每星礼周])(?:{_NB}(?:(?P<y>\d{{4}}|[{_ZD}]{{4}}|\d{{2}}|[{_ZD}]{{2}}){_SP}年{_SP}|(?P<every_y>每年){_SP})?"
+    rf"(?=[\d{_ZD}十廿卅每本当次下上这星礼周])(?:{_NB}(?:(?P<y>\d{{4}}|[{_ZD}]{{4}}|\d{{2}}|[{_ZD}]{{2}}){_SP}年{_SP}|(?P<every_y>每年){_SP})?"
     rf"(?P<m>{_N}{{1,3}}){_SP}月(?!个)(?:{_SP}(?P<d>{_N}{{1,4}}){_SP}[日号]|(?P<part>份|初|中旬|上旬|下旬|底|末))?"
     rf"|{_NB}(?P<yo>\d{{4}}|[{_ZD}]{{4}}){_SP}年(?!{_SP}[\d{_ZD}十])"
-    rf"|(?P<every_m>每月){_SP}(?P<dm>{_N}{{1,4}}){_SP}[日号]"
+    rf"|(?P<every_m>[每本当次下上这]个?月){_SP}(?P<dm>{_N}{{1,4}}){_SP}[日号]"
     rf"|(?:星期|礼拜|周)(?P<wd>[一二三四五六日天1-7])(?![次个天日小时分钟趟回遍轮]))"
 )
 # each pattern opens with a look-ahead of its first characters: re then skips other positions fast

@@ -261,19 +261,23 @@ _MARKUP = re.compile(
     r"(?=[*_`<\\$}])(?:\*{1,3}|_{2,3}|`{1,3}|</?(?:b|strong|em|i|u|code|mark|span)(?:\s[^<>\n]{0,40})?>"
     r"|\\(?:boxed|text|textbf|textit|textrm|mathrm|mathbf|mathit|mbox|fbox|underline|emph|operatorname|bm)\s{0,2}\{"
     r"|\\[()\[\],;:! ]|\\(?=[%$])|\}"
-    r"|\$\$|(?<![\\$\w])\$(?=[^\s$][^$\n]{0,80}?(?<=[^\s$\\])\$(?![\d$]))|(?<=[^\s$\\])\$(?![\d$\w]))"
+    r"|\$\$)"
 )
-r"""Markdown and LaTeX around a figure: **5**, `5`, <b>5</b>, $5$, $$5$$, \boxed{60}, \text{天}, \(5\),
-5\%. A ``$`` is math only the way pandoc reads it: an opening one with no space after it, a
-closing one with no space before it and no digit after it, so $249/year or $153.98 stays money."""
+r"""Markdown and LaTeX around a figure: **5**, `5`, <b>5</b>, $$5$$, \boxed{60}, \text{天}, \(5\), 5\%."""
+_MATH = re.compile(r"(?=\$)(?<![\\$\w])\$(?=[^\s$])([^$\n]{0,80}?)(?<=[^\s$\\])\$(?![\d$])")
+"""$5$: a ``$`` is math only the way pandoc reads it, an opening one with no space after it, a
+closing one with no space before it and no digit after it; so $249/year or $153.98 and 售价5$
+stay money."""
 _STANDARD = (
     r"(?<![A-Za-z\d])(?:ISO|IEC|GB/T|GB/Z|GB|JB/T|HG/T|QC/T|DL/T|NB/T|IATF|ASTM|ANSI|DIN|EN|JIS|IEEE|RFC|SAE|NFPA"
     r"|UL|BS|API|AQ|GBZ|JJG|JJF|TSG|YY)\s{0,2}\d[\d.:/]{0,12}(?:[-–—]\d{2,4})?"
 )
-_CURRENCY_CODES = "USD|RMB|CNY|EUR|GBP|HKD|JPY|AUD|CAD|SGD|CHF|KRW|NT|US|Rs|pH|x"
+_NOT_ID_PREFIX = "USD|RMB|CNY|EUR|GBP|HKD|JPY|AUD|CAD|SGD|CHF|KRW|NT|US|Rs|pH|x|Cpk|CPK|Ppk|PPK|Ra|Rz|HRC|HRB|HRA|HB|HV"
+"""Before these the digits are still an amount: a currency code (USD249), a measured value
+(pH7, Cpk1.33, Ra0.8, HRC45) or a multiplier (x2)."""
 _ID = re.compile(
     rf"(?=[A-Za-z\d#电手热号编序型工单批订账卡邮学代{ZH_CHARS}])(?:{_STANDARD}"
-    rf"|(?<![A-Za-z\d])(?!(?:{_CURRENCY_CODES})-?\d)(?:[A-Z][A-Za-z]{{0,5}}|[a-z]{{1,2}}|ver|rev)[-.]?\d[\dA-Za-z.-]{{0,20}}"
+    rf"|(?<![A-Za-z\d])(?!(?:{_NOT_ID_PREFIX})-?\d)(?:[A-Z][A-Za-z]{{0,5}}|[a-z]{{1,2}}|ver|rev)[-.]?\d[\dA-Za-z.-]{{0,20}}"
     r"|(?<![A-Za-z\d.])[1-9][SDGC](?![A-Za-z\d])|(?<![A-Za-z\d.])\d[A-Z]\d[A-Z](?![A-Za-z])"
     r"|(?<![\d.])\d{2,4}[\s-]\d{3,4}[\s-]\d{4}(?:[\s-]\d{4})?(?![\d.])|(?<![\d.])0\d{2,3}-\d{7,8}(?![\d.])"
     r"|(?<![\d.])1[3-9]\d{9}(?![\d.])"
@@ -281,7 +285,7 @@ _ID = re.compile(
     rf"|#\s?\d{{1,8}}|\d{{1,6}}\s?#|(?<![\d{ZH_CHARS}月])[\d{ZH_CHARS}]{{1,6}}号(?!码))"
 )
 """Identifiers: standards (ISO 9001, GB/T 19001-2016), a letter before the digits (X200, IM-280,
-PA66, v2.3; not a currency code, pH or x), 5S / 8D / 5W1H, phone numbers, numbers after
+PA66, v2.3; not :data:`_NOT_ID_PREFIX`), 5S / 8D / 5W1H, phone numbers, numbers after
 编号/型号/电话, #3 and 3#, 3号楼 (a day 号 after 月 is a date)."""
 _ORDINAL = re.compile(
     rf"(?=[第\dNn№AaSsCcRrIiPpQqOoVvFf])(?:第\s{{0,2}}[\d{ZH_CHARS}]{{1,12}}|\b\d{{1,6}}(?:st|nd|rd|th)\b|(?:[Nn]o\.|№)\s{{0,2}}\d{{1,8}}"
@@ -313,7 +317,8 @@ _EN_A_AND_HALF = re.compile(
 @functools.lru_cache(maxsize=16)
 def scan_text(answer: str) -> str:
     """:func:`prepare` with markup blanked (:data:`BLANK`); one character for each of ``nfkc(answer)``."""
-    return _MARKUP.sub(lambda m: BLANK * len(m.group(0)), prepare(answer))
+    text = _MATH.sub(lambda m: BLANK + m.group(1) + BLANK, prepare(answer))
+    return _MARKUP.sub(lambda m: BLANK * len(m.group(0)), text)
 
 
 def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
