@@ -52,6 +52,7 @@ IDENTIFIERS = [
     # variants
     "ISO 14001:2015", "PA66", "Q235钢", "SUS304", "5W1H", "IATF 16949", "3号楼", "型号A-200", "RS485接口",
     "电话 138 0013 8000", "#3机台", "V2.10.1", "COVID-19", "GB 50016—2014", "按5S管理", "用8D报告",
+    "+86 138 0013 8000", "(021) 6234 5678", "拨打95588", "call 1-800-555-0199", "热线：400 820 8820",
 ]  # fmt: skip
 
 
@@ -105,6 +106,8 @@ def test_figures_keep_their_values_and_say_their_kind(answer: str, kinds: list[t
         ("ISO 9001要求保存记录3年", [3]),
         ("8点05分前打卡，迟到超过5分钟扣款", [5]),
         ("x2倍", [2]),
+        ("拨打3次", [3]),
+        ("3 - 5 s", [3, 5]),
         ("CPK1.33", [1.33]),  # a measured value after its symbol, not a model number
         ("Ra0.8", [0.8]),
         ("HRC45", [45]),

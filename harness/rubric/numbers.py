@@ -276,12 +276,13 @@ _NOT_ID_PREFIX = "USD|RMB|CNY|EUR|GBP|HKD|JPY|AUD|CAD|SGD|CHF|KRW|NT|US|Rs|pH|x|
 """Before these the digits are still an amount: a currency code (USD249), a measured value
 (pH7, Cpk1.33, Ra0.8, HRC45) or a multiplier (x2)."""
 _ID = re.compile(
-    rf"(?=[A-Za-z\d#电手热号编序型工单批订账卡邮学代{ZH_CHARS}])(?:{_STANDARD}"
+    rf"(?=[A-Za-z\d#(+电手热拨致号编序型工单批订账卡邮学代{ZH_CHARS}])(?:{_STANDARD}"
     rf"|(?<![A-Za-z\d])(?!(?:{_NOT_ID_PREFIX})-?\d)(?:[A-Z][A-Za-z]{{0,5}}|[a-z]{{1,2}}|ver|rev)[-.]?\d[\dA-Za-z.-]{{0,20}}"
     r"|(?<![A-Za-z\d.])[1-9][SDGC](?![A-Za-z\d])|(?<![A-Za-z\d.])\d[A-Z]\d[A-Z](?![A-Za-z])"
-    r"|(?<![\d.])\d{2,4}[\s-]\d{3,4}[\s-]\d{4}(?:[\s-]\d{4})?(?![\d.])|(?<![\d.])0\d{2,3}-\d{7,8}(?![\d.])"
+    r"|(?<![\d.])(?:\+?\d{1,3}[\s-])?\d{2,4}[\s-]\d{3,4}[\s-]\d{4}(?:[\s-]\d{4})?(?![\d.])"
+    r"|(?<![\d.])0\d{2,3}-\d{7,8}(?![\d.])|\(\d{2,4}\)\s?\d{3,4}[\s-]?\d{4}(?![\d.])"
     r"|(?<![\d.])1[3-9]\d{9}(?![\d.])"
-    r"|(?:电话|手机|热线|号码|编号|序号|型号|工号|单号|批号|订单号|账号|卡号|邮编|学号|代码)[:：是为]?\s{0,2}[\dA-Za-z-]{1,24}(?:\s\d{3,4}){0,3}"
+    r"|(?:拨打|致电)\s{0,2}\+?\d{3}[\d-]{0,20}|(?:电话|手机|热线|号码|编号|序号|型号|工号|单号|批号|订单号|账号|卡号|邮编|学号|代码)[:：是为]?\s{0,2}[\dA-Za-z-]{1,24}(?:\s\d{3,4}){0,3}"
     rf"|#\s?\d{{1,8}}|\d{{1,6}}\s?#|(?<![\d{ZH_CHARS}月])[\d{ZH_CHARS}]{{1,6}}号(?!码))"
 )
 """Identifiers: standards (ISO 9001, GB/T 19001-2016), a letter before the digits (X200, IM-280,
