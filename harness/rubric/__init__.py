@@ -10,7 +10,14 @@ authoring guide with an example of every check is ``docs/question-sets.md``.
 
 from __future__ import annotations
 
-from harness.rubric import checks_format, checks_group, checks_number, checks_sequence, checks_text  # noqa: F401  (registration)
+from harness.rubric import (  # noqa: F401  (registration)
+    checks_datetime,
+    checks_format,
+    checks_group,
+    checks_number,
+    checks_sequence,
+    checks_text,
+)
 from harness.rubric.registry import REGISTRY, CheckType, Outcome, combine, parse_args, run_check, score_answer, verdict
 
 __all__ = ["REGISTRY", "CheckType", "Outcome", "combine", "parse_args", "run_check", "score_answer", "verdict"]

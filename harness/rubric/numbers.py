@@ -1,4 +1,4 @@
-"""Numbers in answers (pure): Arabic, full-width, Chinese and English numerals, with what follows.
+r"""Numbers in answers (pure): Arabic, full-width, Chinese and English numerals, with what follows.
 
 Understood (the run of numeral characters itself is read by :mod:`harness.rubric.zh_numerals`):
 
@@ -14,6 +14,13 @@ Understood (the run of numeral characters itself is read by :mod:`harness.rubric
 - money in 元角分: ``壹拾壹元壹角壹分`` (11.11);
 - English number words: ``five business days``, ``twenty-four hours``, ``half an hour``.
 
+What a figure is (:attr:`Found.kind`; the value is read all the same): a ``date`` (2024年3月5日,
+2024-03-05, March 5, 2024), a clock ``time`` (8点05分, 2:30 pm), an ``ordinal`` (第5个, 5th, No. 5),
+an ``id`` (ISO 9001, X200, IM-280, 5S, phone numbers), else a ``quantity``; dates and times are
+found by :mod:`harness.rubric.datetimes`. Markdown and LaTeX around a figure are read through
+(**5**天, $\boxed{60}$ 元: :func:`scan_text`); ``–5`` (en dash) is negative; the pieces of
+1小时30分钟 share :attr:`Found.compound`; ``an hour and a half`` is 1.5 (hour).
+
 Not numbers: words made of numeral characters (十分重要, 陆续, 大陆, 收拾, 万一, 千万不要, 一些,
 统一, 两岸, 半岛); a full-width comma is a clause mark, not a thousands separator
 (``270，280`` is two numbers); ``千`` before 克/米/瓦/帕... is the unit prefix (``3千克`` is 3 kg).
@@ -22,13 +29,16 @@ Each number comes with its position, so a check can read the unit after it and t
 
 from __future__ import annotations
 
+import functools
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 
+from harness.rubric.datetimes import When, find_when
 from harness.rubric.text import nfkc
 from harness.rubric.zh_numerals import VARIANTS, ZH_BIG, ZH_CHARS, ZH_DIGITS, ZH_SMALL, parse_run
 
-__all__ = ["ZH_BIG", "ZH_DIGITS", "ZH_SMALL", "Found", "find_numbers", "prepare"]
+__all__ = ["KINDS", "ZH_BIG", "ZH_DIGITS", "ZH_SMALL", "Found", "find_numbers", "prepare", "scan_text"]
 
 # 千克 (kg), 千米 (km), 千瓦 (kW), 千帕 (kPa): the 千 belongs to the unit, not the number
 _KILO_UNITS = "克米瓦帕伏焦卡"
@@ -42,14 +52,15 @@ MAX_RUN_CHARS = 40
 _POINT_WORDS = "重要地特优缺观焦亮热节盲终起景站网据论卖看早晚有一"
 """重点, 要点, 地点, 缺点...: 点 ends a word there; elsewhere 点五毫米 is 0.5 mm (间隙点五毫米)."""
 _BARE_POINT = rf"(?<![{ZH_CHARS}\d{_POINT_WORDS}])点[{_ZH_DIGIT_CHARS}]+(?![{ZH_CHARS}个项条种家位名次])"
-_MINUS = r"(?<![A-Za-z\d.+/])(?<!\d\s)[-−]|(?<!正)负|零下"  # −3 (U+2212), 负3; not IM-280, 3 - 5, 正负5
-_HALF_AFTER_UNIT = "年天周斤岁"
+_MINUS = r"(?<![A-Za-z\d.+/])(?<!\d\s)[-−–]|(?<!正)负|零下"  # −3 (U+2212), –3 (en dash), 负3; not IM-280, 3 - 5, 3–5
+_HALF_AFTER_UNIT = re.compile(r"个?(?:年|天|周|斤|岁|小时|钟头|星期|公斤)半(?![价数径岛导成自途场夜个年月天日])")
+"""一年半, 两天半, 一个小时半: x.5 of the unit between (not 三天半价)."""
 _HALF_UNITS = "个|小时|钟头|天|日|年|月|周|星期|斤|公斤|千克|分钟|秒|杯|米|公里|升|吨|圈"
 _TOKEN = re.compile(
-    rf"(?P<fneg>{_MINUS})?(?P<den>[百千万]|{_RUN})分之(?P<ineg>负)?(?P<num>{_RUN})"
+    rf"(?=[-−–负零点半\d{ZH_CHARS}])(?:(?P<fneg>{_MINUS})?(?P<den>[百千万]|{_RUN})分之(?P<ineg>负)?(?P<num>{_RUN})"
     rf"|(?P<neg>{_MINUS})?(?<![\d.])(?P<run>{_RUN})"
     rf"|(?<![{ZH_CHARS}个])(?P<half>半)(?=(?:{_HALF_UNITS}))"
-    rf"|(?P<point>{_BARE_POINT})"
+    rf"|(?P<point>{_BARE_POINT}))"
 )
 _SHARE = {"百": (1.0, "%"), "千": (0.1, "%"), "万": (0.01, "%")}
 """X分之Y with X = 百/千/万: Y percent, Y per mille (0.1 %), Y per ten thousand (0.01 %)."""
@@ -73,7 +84,7 @@ _EN_TENS = {
 _EN_SCALE = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS, *_EN_SCALE], key=len, reverse=True))
 _EN_NUMBER = re.compile(
-    rf"(?i)\b(?P<words>(?:{_EN_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_EN_WORD}))*)\b(?P<andhalf>\s+and\s+a\s+half\b)?"
+    rf"(?i)(?=[zotfsenhmb])\b(?P<words>(?:{_EN_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_EN_WORD}))*)\b(?P<andhalf>\s+and\s+a\s+half\b)?"
     r"|\b(?P<half>half)\s+an?\s+(?=[a-z])"
 )
 _EN_PRONOUN_BEFORE = re.compile(r"(?i)\b(?:the|no|any|each|every|some|this|that|which|another)\s+$")
@@ -93,7 +104,15 @@ class Found:
     range: tuple[float, float] | None = None
     """The range this number is an end of (两三天, 3到5秒)."""
     lead: int | None = None
-    """Start of the whole expression (the 3 of 3到5秒): a negation is read before it."""
+    """Start of the whole expression (the 3 of 3到5秒, the ** of **5**天): a negation is read before it."""
+    kind: str = "quantity"
+    """What the figure is (:data:`KINDS`): only a ``quantity`` states an amount; the 3 and 5 of
+    2024年3月5日 are a ``date``, the 5 of 8点05分 a ``time``, the 5 of 第5个工作日 an ``ordinal``,
+    the 9001 of ISO 9001 an ``id``."""
+    compound: int | None = None
+    """The ``start`` of the first piece when this number is one piece of a compound quantity, the
+    same on every piece: 1小时30分钟, 1h30min, 1 hour 30 minutes, 1年3个月 (a larger unit of time,
+    then a smaller one); None for a number that stands alone."""
 
     @property
     def unit_pos(self) -> int:
@@ -102,6 +121,10 @@ class Found:
     @property
     def head(self) -> int:
         return self.start if self.lead is None else self.lead
+
+
+KINDS = ("quantity", "date", "time", "ordinal", "id")
+"""The kinds of :attr:`Found.kind`; a check that compares amounts reads ``quantity`` only."""
 
 
 def prepare(answer: str) -> str:
@@ -157,11 +180,11 @@ def _runs(text: str, m: re.Match[str]) -> list[Found]:
 
 
 def _half(text: str, f: Found) -> Found:
-    """一个半小时 / 2个半月: the number is x.5 and the unit follows 个半; 一年半 / 两天半: x.5 of
-    the unit between (the unit stays right after the number)."""
+    """一个半小时 / 2个半月: the number is x.5 and the unit follows 个半; 一年半 / 两天半 / 一个小时半:
+    x.5 of the unit between (the unit stays right after the number)."""
     if text.startswith("个半", f.end):
         return replace(f, value=f.value + 0.5, end=f.end + 2)
-    if text[f.end : f.end + 1] in _HALF_AFTER_UNIT and text[f.end + 1 : f.end + 2] == "半" and f.end < len(text):
+    if _HALF_AFTER_UNIT.match(text, f.end):
         return replace(f, value=f.value + 0.5)
     return f
 
@@ -201,6 +224,8 @@ def _link(text: str, found: list[Found]) -> list[Found]:
     for i in range(len(out) - 1):
         a, b = out[i], out[i + 1]
         between = text[a.end : b.start]
+        if a.kind != "quantity" or b.kind != "quantity":
+            continue  # 2024-03-05 is no range from 3 to 5
         if a.range is None and b.range is None and _RANGE_SEP.fullmatch(between) and a.value < b.value:
             rng = (a.value, b.value)
             out[i] = replace(a, unit_at=b.unit_pos, range=rng)
@@ -229,9 +254,148 @@ def _money(text: str, found: list[Found]) -> list[Found]:
     return out
 
 
+BLANK = "\u2002"
+"""What markup becomes in :func:`scan_text` (an en space: white space to every pattern, and told
+apart from the answer's own spaces, which NFKC has made plain)."""
+_MARKUP = re.compile(
+    r"(?=[*_`<\\$}])(?:\*{1,3}|_{2,3}|`{1,3}|</?(?:b|strong|em|i|u|code|mark|span)(?:\s[^<>\n]{0,40})?>"
+    r"|\\(?:boxed|text|textbf|textit|textrm|mathrm|mathbf|mathit|mbox|fbox|underline|emph|operatorname|bm)\s{0,2}\{"
+    r"|\\[()\[\],;:! ]|\\(?=[%$])|\}"
+    r"|\$\$)"
+)
+r"""Markdown and LaTeX around a figure: **5**, `5`, <b>5</b>, $$5$$, \boxed{60}, \text{天}, \(5\), 5\%."""
+_MATH = re.compile(r"(?=\$)(?<![\\$\w])\$(?=[^\s$])([^$\n]{0,80}?)(?<=[^\s$\\])\$(?![\d$])")
+"""$5$: a ``$`` is math only the way pandoc reads it, an opening one with no space after it, a
+closing one with no space before it and no digit after it; so $249/year or $153.98 and 售价5$
+stay money."""
+_STANDARD = (
+    r"(?<![A-Za-z\d])(?:ISO|IEC|GB/T|GB/Z|GB|JB/T|HG/T|QC/T|DL/T|NB/T|IATF|ASTM|ANSI|DIN|EN|JIS|IEEE|RFC|SAE|NFPA"
+    r"|UL|BS|API|AQ|GBZ|JJG|JJF|TSG|YY)\s{0,2}\d[\d.:/]{0,12}(?:[-–—]\d{2,4})?"
+)
+_NOT_ID_PREFIX = "USD|RMB|CNY|EUR|GBP|HKD|JPY|AUD|CAD|SGD|CHF|KRW|NT|US|Rs|pH|x|Cpk|CPK|Ppk|PPK|Ra|Rz|HRC|HRB|HRA|HB|HV"
+"""Before these the digits are still an amount: a currency code (USD249), a measured value
+(pH7, Cpk1.33, Ra0.8, HRC45) or a multiplier (x2)."""
+_ID = re.compile(
+    rf"(?=[A-Za-z\d#(+电手热拨致号编序型工单批订账卡邮学代{ZH_CHARS}])(?:{_STANDARD}"
+    rf"|(?<![A-Za-z\d])(?!(?:{_NOT_ID_PREFIX})-?\d)(?:[A-Z][A-Za-z]{{0,5}}|[a-z]{{1,2}}|ver|rev)[-.]?\d[\dA-Za-z.-]{{0,20}}"
+    r"|(?<![A-Za-z\d.])[1-9][SDGC](?![A-Za-z\d])|(?<![A-Za-z\d.])\d[A-Z]\d[A-Z](?![A-Za-z])"
+    r"|(?<![\d.])(?:\+?\d{1,3}[\s-])?\d{2,4}[\s-]\d{3,4}[\s-]\d{4}(?:[\s-]\d{4})?(?![\d.])"
+    r"|(?<![\d.])0\d{2,3}-\d{7,8}(?![\d.])|\(\d{2,4}\)\s?\d{3,4}[\s-]?\d{4}(?![\d.])"
+    r"|(?<![\d.])1[3-9]\d{9}(?![\d.])"
+    r"|(?:拨打|致电)\s{0,2}\+?\d{3}[\d-]{0,20}|(?:电话|手机|热线|号码|编号|序号|型号|工号|单号|批号|订单号|账号|卡号|邮编|学号|代码)[:：是为]?\s{0,2}[\dA-Za-z-]{1,24}(?:\s\d{3,4}){0,3}"
+    rf"|#\s?\d{{1,8}}|\d{{1,6}}\s?#|(?<![\d{ZH_CHARS}月])[\d{ZH_CHARS}]{{1,6}}号(?!码))"
+)
+"""Identifiers: standards (ISO 9001, GB/T 19001-2016), a letter before the digits (X200, IM-280,
+PA66, v2.3; not :data:`_NOT_ID_PREFIX`), 5S / 8D / 5W1H, phone numbers, numbers after
+编号/型号/电话, #3 and 3#, 3号楼 (a day 号 after 月 is a date)."""
+_ORDINAL = re.compile(
+    rf"(?=[第\dNn№AaSsCcRrIiPpQqOoVvFf])(?:第\s{{0,2}}[\d{ZH_CHARS}]{{1,12}}|\b\d{{1,6}}(?:st|nd|rd|th)\b|(?:[Nn]o\.|№)\s{{0,2}}\d{{1,8}}"
+    r"|(?i:\b(?:article|art\.|section|sec\.|clause|chapter|step|item|rule|phase|stage|page|room|question"
+    r"|option|version|ver\.|rev\.|figure|fig\.)\s{1,2}\d{1,6}\b))"
+)
+"""Ordinals and labels: 第5个工作日, 第三条, 5th, No. 5, Article 5, Step 3."""
+
+_DURATION_UNITS = (
+    ("年", "years?", "yrs?"), ("个月", "月", "months?"), ("周", "个星期", "星期", "weeks?", "wks?"),
+    ("天", "日", "days?"), ("小时", "个小时", "钟头", "个钟头", "hours?", "hrs?", "h"),
+    ("分钟", "分", "minutes?", "mins?", "m"), ("秒钟", "秒", "seconds?", "secs?", "s"),
+)  # fmt: skip
+_DURATION = re.compile(
+    "|".join(rf"(?P<u{rank}>{'|'.join(spellings)})" for rank, spellings in enumerate(_DURATION_UNITS)).join(
+        (r"\s?(?:", r")(?![A-Za-z])\s{0,2}(?:and\s{1,2}|又|零)?\s{0,2}")
+    )
+)
+"""A unit of time right after a number, and what may join it to the next piece (1小时30分钟)."""
+_EN_AND_HALF = re.compile(r"(?i)\s?[a-z]{2,12}\s{1,2}and\s{1,2}a\s{1,2}half\b")
+"""two hours and a half: 2.5 of the unit between."""
+_EN_A_AND_HALF = re.compile(
+    r"(?i)\b(?P<a>an?)\s{1,2}(?P<unit>hour|day|week|month|year|minute|second|mile|kilometer|kilo|pound|cup)"
+    r"\s{1,2}and\s{1,2}a\s{1,2}half\b"
+)
+"""an hour and a half, a day and a half: 1.5 of the unit."""
+
+
+@functools.lru_cache(maxsize=16)
+def scan_text(answer: str) -> str:
+    """:func:`prepare` with markup blanked (:data:`BLANK`); one character for each of ``nfkc(answer)``."""
+    text = _MATH.sub(lambda m: BLANK + m.group(1) + BLANK, prepare(answer))
+    return _MARKUP.sub(lambda m: BLANK * len(m.group(0)), text)
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def _kind_at(i: int, labelled: list[tuple[str, list[tuple[int, int]]]]) -> str:
+    for kind, spans in labelled:
+        k = bisect_right(spans, (i, 1 << 62)) - 1
+        if k >= 0 and spans[k][0] <= i < spans[k][1]:
+            return kind
+    return "quantity"
+
+
+def _through_markup(text: str, f: Found) -> Found:
+    """**5**天, $\\boxed{60}$ 元: the unit is read after the markup, the negation before it."""
+    j = k = f.unit_pos
+    while k < len(text) and k - j < 40 and text[k] in (BLANK, " ", "\t"):
+        k += 1
+    if BLANK in text[j:k]:
+        f = replace(f, unit_at=k)
+    i = k = f.head
+    while k > 0 and i - k < 40 and text[k - 1] in (BLANK, " ", "\t"):
+        k -= 1
+    if BLANK in text[k:i]:
+        f = replace(f, lead=k + len(text[k:i]) - len(text[k:i].lstrip(" \t")))
+    return f
+
+
+def _compounds(text: str, found: list[Found]) -> list[Found]:
+    """Mark the pieces of 1小时30分钟 / 1h30min / 1 hour 30 minutes / 1年3个月 (units of time, larger first)."""
+    out = list(found)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if a.kind != "quantity" or b.kind != "quantity" or a.range or b.range:
+            continue
+        ma, mb = _DURATION.match(text, a.unit_pos), _DURATION.match(text, b.unit_pos)
+        if ma is None or mb is None or ma.end() != b.head:
+            continue
+        if ma.lastgroup and mb.lastgroup and int(ma.lastgroup[1:]) < int(mb.lastgroup[1:]):
+            first = a.compound if a.compound is not None else a.start
+            out[i], out[i + 1] = replace(a, compound=first), replace(b, compound=first)
+    return out
+
+
+def _english_halves(text: str, found: list[Found]) -> list[Found]:
+    """two hours and a half (2.5), an hour and a half (1.5, read at the "an")."""
+    out = [replace(f, value=f.value + 0.5) if _EN_AND_HALF.match(text, f.end) else f for f in found]
+    for m in _EN_A_AND_HALF.finditer(text):
+        out.append(Found(1.5, m.start("a"), m.end("a"), unit_at=m.start("unit")))
+    return out
+
+
+def _dates_split(text: str, whens: list[When]) -> str:
+    """2024.3.5 is three numbers, not 2024.3 and 5: the dots of a date become slashes."""
+    chars = list(text)
+    for w in whens:
+        if w.kind == "date":
+            for i in range(w.start, w.end):
+                if chars[i] == ".":
+                    chars[i] = "/"
+    return "".join(chars)
+
+
 def find_numbers(answer: str) -> list[Found]:
-    """Every number in the answer, in order, positioned in ``nfkc(answer)``."""
-    text = prepare(answer)
+    """Every number in the answer, in order, positioned in ``nfkc(answer)``, each with its
+    :attr:`~Found.kind` (dates, clock times, ordinals and identifiers are read, and marked)."""
+    return list(_find_numbers(answer))
+
+
+@functools.lru_cache(maxsize=64)
+def _find_numbers(answer: str) -> tuple[Found, ...]:
+    """Cached: every ``number`` check of a rubric (and ``faithful``) reads the same answer."""
+    text = scan_text(answer)
+    whens = find_when(text)
+    text = _dates_split(text, whens)
     masked = _masked(text)
     out: list[Found] = []
     for m in _TOKEN.finditer(masked):
@@ -245,6 +409,17 @@ def find_numbers(answer: str) -> list[Found]:
             out.append(Found(float("0." + "".join(str(ZH_DIGITS[c]) for c in m.group("point")[1:])), *m.span()))
         else:
             out += _runs(masked, m)
-    out += _english(masked)
+    out = _english_halves(masked, out + _english(masked))
     out.sort(key=lambda f: (f.start, f.value))
-    return _link(masked, out)
+    labelled = [
+        ("date", [(w.start, w.end) for w in whens if w.kind == "date"]),
+        ("time", [(w.start, w.end) for w in whens if w.kind == "time"]),
+        ("id", _spans(_ID, text)),
+        ("ordinal", _spans(_ORDINAL, text)),
+    ]
+    marked = BLANK in masked
+    for i, f in enumerate(out):
+        kind = _kind_at(f.start, labelled)
+        f = f if kind == "quantity" else replace(f, kind=kind)
+        out[i] = _through_markup(masked, f) if marked else f
+    return tuple(_compounds(masked, _link(masked, out)))
