@@ -1,4 +1,4 @@
-"""The ``number`` check: a value (or range) with its unit, in any numeral style.
+"""The ``number`` check: the value (or range) the answer commits to, with its unit, in any numeral style.
 
 Example::
 
@@ -13,27 +13,63 @@ Example::
       unit: MPa
       units: {bar: 0.1, kPa: 0.001}
 
-A number right after a negation cue ("不是5天", "not 5 days"), or one the answer tells you
-not to use ("千万不要设成二百五十度", "do not set it to 250 °C"), does not count.
+Each figure whose unit fits is a *mention* (:class:`harness.rubric.commit.Mention`); the check
+passes when the answer commits to a value that fits and offers no other value for it. Not
+claims: a figure the answer denies ("不是5天", "do not set it to 250 °C"), retracts ("5天，更正：
+应为10天"), or echoes from the question when it states one of its own, and the operands of a
+computation ("600×1.2=720元": 720 is the claim). A hedge fails: "5天或10天", "either 5 or 10
+days", a range when one value is asked (5到10天 fails ``value: 5``; it passes ``value: 7,
+tolerance: 3``, which holds both ends), a shotgun list ("41天 42天 43天 … 12天"). A tolerance
+(220±5℃) is the centre 220 and the tolerance 5, not two values offered.
 
-A range or a tolerance writes its unit once: in 3到5秒 / 3-5 s / 220±5℃ the first number
-takes the unit after the second. With ``value``, either end of a range counts (保压3到5秒 states
-3 s); with ``between``, the whole range must lie inside (两三天 is in [1, 3] but not in [3, 5]).
-A currency sign or code declared among the spellings may stand before the number
-(``units: {¥: 1}`` reads ¥1,200.50); per mille converts to per cent (5‰ = 千分之五 = 0.5 %).
+A figure is read with its unit: after it (a range writes it once: 3到5秒), a currency sign
+before it (``units: {¥: 1}`` reads ¥1,200.50), a rate's 每 before it (每天200元 is 200 元/天),
+a markdown table header ("| 天数（天） |" gives a bare 5 below it the unit 天), or, for a bare
+figure ("5", "五", "人均两百"), the unit the question asks in ("年假有几天？", "人均多少元？",
+"how many days"). Compound durations add up: 1小时30分钟, 1h30min and "an hour and a half" are
+90 min with ``units: {小时: 60}`` (and never 30 or 60). Per mille converts to per cent.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
+import re
+from dataclasses import dataclass, field, replace
+
 from pydantic import Field, field_validator, model_validator
 
+from harness.rubric.commit import ALTERNATIVE, Mention, commit, revisions
 from harness.rubric.numbers import Found, find_numbers
-from harness.rubric.registry import Args, Outcome, check
+from harness.rubric.registry import Args, Evidence, Outcome, check
 from harness.rubric.text import negated_at, nfkc
 
 _LEAD = " \t-个"  # "5 天", "30-day", "两个小时": skipped between a number and its unit
 _IMPLIED = {("‰", "%"): 0.1, ("%", "‰"): 10.0}
 """(written, declared) -> factor: 5‰ is 0.5 %, 千分之五 (0.5 %) is 5‰."""
+_NOT_A_UNIT = ("左右", "上下", "以内", "之内", "以上", "以下", "前后")
+"""Words after a bare figure that qualify it and are no unit (人均两百左右)."""
+_RATE = re.compile(r"(.+?)\s*(?:/|每|(?<=[\u4e00-\u9fff])一|\s+per\s+|\s+an?\s+)\s*(.+)")
+"""A rate's spelling: 元/天, 元每天, 元一天, $ per day, dollars a day -> (元, 天), ($, day)."""
+_BEFORE_RATE = ("每", "一", "per", "each", "every")
+"""每天200元, 一天100块, each day you get $50: the rate's period before the number."""
+_AFTER_RATE = r"\s*(?:/\s*|per\s+|an?\s+|each\s+|every\s+|每|一)"
+_DENOMINATOR = re.compile(r"\s*(?:/|\bper\s+|\ban?\s+|每)\s*([a-z]+|[\u4e00-\u9fff])", re.IGNORECASE)
+"""/year, per month, a day, 每天: a rate's denominator after the unit; figures of different rates
+are different quantities ($24.99/month or $249/year is not a hedge)."""
+_UNITLESS_KEY = re.compile(r"\s*个?\s*(%|‰|°\w?|[a-z]+|[\u4e00-\u9fff])", re.IGNORECASE)
+_OPERAND_AFTER = re.compile(r"\s*(?:[×÷+]|(?<!\*)\*(?!\*)|[xX](?=\s*\d)|乘以|除以|加上|减去)")
+_OPERAND_BEFORE = re.compile(r"(?:[×÷+]|(?<!\*)\*|(?<=[\d\s])[xX]|乘以|除以|加上|减去)\s*$")
+_LIST_MARKER = re.compile(r"[.、)）:：][ \t]*[^\s]")
+"""1. / 2、/ 3) before more words on the line: a list number ("5." alone is an answer)."""
+_CLAUSE_SPLIT = re.compile(r"[,.;:!?、，。；：！？\n]")
+_FUNCTION_WORD = re.compile(
+    r"\s*(?:(?:to|for|if|as|at|in|or|and|just|is|would|should|then|instead|maybe|then)\b|[吧就才了呢啊更])", re.I
+)
+_AND_A_HALF = re.compile(r"\s+and\s+a\s+half\b", re.IGNORECASE)
+_AN_UNIT = re.compile(r"\b(?:an?)\s+(?=[a-z])", re.IGNORECASE)
+_COMPOUND_GAP = re.compile(r"\s?(?:零|又|and)?\s?", re.IGNORECASE)
+_MONEY = ("元", "块", "¥", "$", "usd", "rmb", "cny", "人民币", "美元", "dollar", "€", "eur")
 
 
 class NumberArgs(Args):
@@ -44,7 +80,7 @@ class NumberArgs(Args):
     units: dict[str, float] = Field(default_factory=dict)
     """Other unit spellings -> factor that converts them into ``unit`` (mm: 0.1 for unit cm)."""
     require_unit: bool = True
-    """With ``unit``: a bare number without a unit does not count."""
+    """With ``unit``: a bare number without a unit does not count (unless the question asks in the unit)."""
     tolerance: float = Field(default=0.0, ge=0)
     tolerance_pct: float | None = Field(default=None, ge=0)
 
@@ -70,44 +106,67 @@ class NumberArgs(Args):
         return self
 
 
-def _unit_factor(after: str, args: NumberArgs, hint: str | None) -> tuple[float, int] | None:
-    """Factor into ``args.unit`` for the unit after a number, and how many characters of
-    ``after`` the unit takes; None when it does not fit."""
-    if args.unit is None:
-        return 1.0, 0
-    spellings = {args.unit: 1.0, **args.units}
-    after = nfkc(after)
-    for head in (after.lstrip(), after.lstrip(_LEAD)):  # a unit may itself start with 个
-        skipped = len(after) - len(head)
-        head = (hint or "") + head.casefold()
-        for spelling in sorted(spellings, key=len, reverse=True):
-            sp = nfkc(spelling).casefold()
-            if head.startswith(sp) and _word_ends(head, len(sp)):
-                return spellings[spelling], skipped + len(sp) - len(hint or "")
-    head = (hint or "") + after.lstrip()
-    for (written, declared), f in _IMPLIED.items():
-        if head.startswith(written) and declared in spellings:
-            return f * spellings[declared], len(after) - len(after.lstrip()) + len(written) - len(hint or "")
-    low = after.lstrip(_LEAD)
-    if not args.require_unit and not hint and not (low[:1].isalpha() or low[:1] in ("%", "°")):
-        return 1.0, 0  # a bare number (also at the very end of the answer)
+def _spellings(args: NumberArgs) -> dict[str, float]:
+    """Every spelling -> factor, casefolded, longest first: a rate X/Y also as X每Y, X per Y, X一Y
+    (CJK) or X a Y (Latin); 块 wherever 元 is declared (一百块 is 100 元). Read-only (cached)."""
+    return _spellings_of(args.unit or "", tuple(args.units.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _spellings_of(unit: str, units: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for spelling, f in {unit: 1.0, **dict(units)}.items():
+        sp = nfkc(spelling).casefold()
+        for variant in (sp, sp.replace("元", "块")):
+            out.setdefault(variant, f)
+            if rate := _rate(variant):
+                num, den = rate
+                seps = ("/", "每", "一") if _cjk(den) else ("/", " per ", " a ", " an ")
+                for sep in seps:
+                    out.setdefault(f"{num}{sep}{den}", f)
+    return dict(sorted(out.items(), key=lambda kv: len(kv[0]), reverse=True))
+
+
+def _cjk(s: str) -> bool:
+    return "\u4e00" <= s[:1] <= "\u9fff"
+
+
+def _rate(spelling: str) -> tuple[str, str] | None:
+    """(amount unit, period) of a rate spelling, None when it is no rate."""
+    m = _RATE.fullmatch(spelling)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def _rate_around(before: str, after: str, spellings: dict[str, float]) -> tuple[_Unit, int] | None:
+    """A rate whose amount unit is a sign before the number ($50 per day, each day you get $50):
+    the unit and how many characters before the number the sign starts."""
+    gap = len(before) - len(before.rstrip())
+    stripped, clause = before.rstrip(), _clause(before)
+    for sp, f in spellings.items():
+        rate = _rate(sp)
+        if rate is None or any(ch.isalnum() for ch in rate[0]) or not stripped.endswith(rate[0]):
+            continue
+        num, den = rate
+        m = re.match(rf"{_AFTER_RATE}{re.escape(den)}s?(?![a-z])", after, re.IGNORECASE)
+        if m:
+            return _Unit(f, m.end()), gap + len(num)
+        if any(f"{s}{den}" in clause for s in _BEFORE_RATE):
+            return _Unit(f), gap + len(num)
     return None
 
 
-def _unit_before(before: str, args: NumberArgs) -> float | None:
-    """Factor of a declared spelling written right before the number with no letter or digit
-    in it (¥, $, €: ¥1,200.50), or an upper-case code (USD 249); None when there is none."""
-    if args.unit is None:
-        return None
-    before = nfkc(before).rstrip()
-    spellings = {args.unit: 1.0, **args.units}
-    for spelling in sorted(spellings, key=len, reverse=True):
-        sp = nfkc(spelling)
-        symbol = not any(ch.isalnum() for ch in sp) or (sp.isascii() and sp.isalpha() and sp.isupper())
-        ahead = before[: -len(sp)][-1:]
-        if symbol and before.endswith(sp) and not (ahead.isascii() and ahead.isalpha()):
-            return spellings[spelling]
-    return None
+def _clause(before: str) -> str:
+    """The clause a number stands in, up to it, casefolded without spaces: 每天补贴 of 每天补贴200元."""
+    return re.split(r"[,.;:!?、，。；：！？\n]", before.casefold())[-1].replace(" ", "")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    factor: float
+    taken: int = 0
+    """Characters after the number that the unit takes."""
+    bare: bool = False
+    """No unit is written: the figure stands alone (5。, 人均两百)."""
 
 
 def _word_ends(text: str, i: int) -> bool:
@@ -118,6 +177,293 @@ def _word_ends(text: str, i: int) -> bool:
     if rest[:1] == "s":
         rest = rest[1:]
     return not (rest[:1].isascii() and rest[:1].isalpha())
+
+
+def _unit_after(after: str, before: str, spellings: dict[str, float], hint: str | None) -> _Unit | None:
+    """The unit written after a number (``after`` is the text right after it); a rate's 每Y may
+    stand before it (``before``: 每天200元). None when another unit is written."""
+    for head in (after.lstrip(), after.lstrip(_LEAD)):  # a unit may itself start with 个
+        skipped = len(after) - len(head)
+        head = (hint or "") + head.casefold()
+        for sp, f in spellings.items():
+            if head.startswith(sp) and _word_ends(head, len(sp)):
+                plural = int(sp[-1:].isascii() and sp[-1:].isalpha() and head[len(sp) : len(sp) + 1] == "s")
+                return _Unit(f, skipped + len(sp) + plural - len(hint or ""))
+            rate = _rate(sp)
+            if (
+                rate
+                and head.startswith(rate[0])
+                and _word_ends(head, len(rate[0]))
+                and any(f"{s}{rate[1]}" in _clause(before) for s in _BEFORE_RATE)
+            ):
+                return _Unit(f, skipped + len(rate[0]) - len(hint or ""))
+    head = (hint or "") + after.lstrip()
+    for (written, declared), f in _IMPLIED.items():
+        if head.startswith(written) and declared in spellings:
+            return _Unit(f * spellings[declared], len(after) - len(after.lstrip()) + len(written) - len(hint or ""))
+    low = after.lstrip(_LEAD)
+    if not hint and (not (low[:1].isalpha() or low[:1] in ("%", "°")) or low.startswith(_NOT_A_UNIT)):
+        return _Unit(1.0, 0, bare=True)
+    return None
+
+
+def _unit_before(before: str, spellings: dict[str, float]) -> tuple[float, int] | None:
+    """Factor of a declared spelling written right before the number with no letter or digit
+    in it (¥, $, €: ¥1,200.50), or an upper-case code (USD 249), and how many characters before
+    the number it starts; None when there is none."""
+    gap = len(before) - len(before.rstrip())
+    before = before.rstrip()
+    for sp, f in spellings.items():
+        symbol = not any(ch.isalnum() for ch in sp) or (sp.isascii() and sp.isalpha())
+        ahead = before[: -len(sp)][-1:]
+        if symbol and before.casefold().endswith(sp) and not (ahead.isascii() and ahead.isalpha()):
+            if sp.isalpha() and not before[-len(sp) :].isupper():
+                continue  # a code is written in capitals: "USD 249", not "used 249"
+            return f, gap + len(sp)
+    return None
+
+
+def _asked_factor(question: str, spellings: dict[str, float]) -> float | None:
+    """The factor of the unit the question asks in (年假有几天？ / 人均多少元？ / how many days / 多少钱),
+    when it is a declared spelling; a bare figure in the answer then takes it."""
+    q = nfkc(question).casefold()
+    for sp, f in spellings.items():
+        s = re.escape(sp)
+        asked = (
+            rf"(?:几|多少|多长|多久|多大|多高|多重|多远)\s*个?\s*{s}",
+            rf"how\s+many\s+(?:[a-z-]+\s+)?{s}s?(?![a-z])",
+            rf"\b(?:in|number\s+of)\s+{s}s?(?![a-z])",
+            rf"[(（]\s*{s}\s*[)）]|单位\s*[:：]\s*{s}",
+        )
+        if any(re.search(p, q) for p in asked):
+            return f
+    if "多少钱" in q or "how much" in q:
+        return next((f for sp, f in spellings.items() if sp in _MONEY), None)
+    return None
+
+
+@dataclass
+class _Layout:
+    """Where a bare figure takes a unit written elsewhere: table cells under a header that names
+    it ("| 天数（天） |", "| Hotel limit (GBP/night) |", "| Days |") and text after a label that
+    does ("Hotel limit (GBP): London 180"); and each table row's label (its first cell)."""
+
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    factors: list[float] = field(default_factory=list)
+    rows: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def factor(self, head: int, end: int) -> float | None:
+        k = bisect.bisect_right(self.starts, head) - 1
+        return self.factors[k] if k >= 0 and end <= self.ends[k] else None
+
+    def other_rows(self, question: str) -> list[tuple[int, int]]:
+        """Rows about another case: when the question names some rows' labels (London), the rest."""
+        q = question.casefold()
+        named = [len(label) >= 2 and label in q for _, _, label in self.rows]
+        return [(a, b) for (a, b, _), n in zip(self.rows, named, strict=True) if not n] if any(named) else []
+
+
+def _layout(text: str, spellings: dict[str, float]) -> _Layout:
+    regions: list[tuple[int, int, float]] = []
+    out = _Layout()
+    for sp, f in spellings.items():
+        label = rf"[(（]\s*(?:单位\s*[:：]\s*)?{re.escape(sp)}(?:\s*/[^)）\n]{{0,16}})?\s*[)）]\s*[:：]"
+        for m in re.finditer(label, text, re.IGNORECASE):
+            stop = re.compile(r"[。；;\n]|\.(?=\s|$)").search(text, m.end())
+            regions.append((m.end(), stop.start() if stop else len(text), f))
+    if "|" in text:
+        columns: dict[int, float] = {}
+        previous: list[tuple[int, int]] = []
+        pos = 0
+        for line in text.splitlines(keepends=True):
+            row = line.strip().startswith("|")
+            spans = [(pos + m.start(1), pos + m.end(1)) for m in re.finditer(r"\|([^|\n]*)(?=\|)", line)] if row else []
+            if row and re.fullmatch(r"\s*\|?[\s:|-]*-{2,}[\s:|-]*\n?", line) and previous:
+                heads = [_header_unit(text[a:b], spellings) for a, b in previous]
+                columns = {i: unit for i, unit in enumerate(heads) if unit is not None}
+            elif row and previous:
+                regions += [(a, b, columns[i]) for i, (a, b) in enumerate(spans) if i in columns]
+                label = text[spans[0][0] : spans[0][1]].strip(" *").casefold() if spans else ""
+                out.rows.append((pos, pos + len(line), label))
+            elif not row:
+                columns = {}
+            previous = spans
+            pos += len(line)
+    for a, b, f in sorted(regions):
+        out.starts.append(a)
+        out.ends.append(b)
+        out.factors.append(f)
+    return out
+
+
+def _header_unit(cell: str, spellings: dict[str, float]) -> float | None:
+    c = cell.strip().strip("*").strip().casefold()
+    for sp, f in spellings.items():
+        s = re.escape(sp)
+        if re.search(rf"[(（\[]\s*{s}\s*(?:/[^)）\]]*)?[)）\]]|单位\s*[:：]\s*{s}|/\s*{s}$|^{s}s?$|^{s}数$", c):
+            return f
+    return None
+
+
+@dataclass(frozen=True)
+class _Fig:
+    """A figure read with its unit: ``low``/``high`` in the check's unit (equal unless a range)."""
+
+    low: float
+    high: float
+    head: int
+    """Where the number starts (a negation or an operator is read before it)."""
+    end: int
+    """End of the figure with its unit (and a rate's denominator)."""
+    key: str
+    bare: bool
+    factor: float = 1.0
+    """The factor of the unit written (小时: 60): a compound duration adds falling units."""
+    start: int = -1
+    """Where the figure starts with a currency sign before it ($249); ``head`` when none."""
+
+
+def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | None, layout: _Layout) -> list[_Fig]:
+    """Every figure of ``text`` (numbers ``found``) whose unit fits the check, in order; compound
+    durations summed."""
+    spellings = _spellings(args) if args.unit is not None else {}
+    raw: list[tuple[Found, _Unit | None]] = []
+    marks = [end for _, end in revisions(text)] if args.unit is not None else []
+    starts_at: dict[int, int] = {}
+    for f in found:
+        if args.unit is None:
+            if f.head and text[f.head - 1] in "$¥€£":
+                starts_at[f.head] = f.head - 1
+            raw.append((f, _Unit(1.0, 0)))
+            continue
+        before = text[max(0, f.head - 24) : f.head]
+        unit = _unit_after(text[f.unit_pos : f.unit_pos + 24], before, spellings, f.unit_hint)
+        prefix = _unit_before(text[max(0, f.head - 8) : f.head], spellings)
+        around = _rate_around(before, text[f.end : f.end + 16], spellings) if unit is None or unit.bare else None
+        if around is not None:
+            unit = around[0]
+            starts_at[f.head] = f.head - around[1]
+        elif prefix is not None and (unit is None or unit.bare):
+            unit = _Unit(prefix[0])
+            starts_at[f.head] = f.head - prefix[1]
+        elif (unit is None or unit.bare) and raw and _revises(marks, f.head) and _no_unit_after(text, f.end):
+            last = next((u for _, u in reversed(raw) if u is not None and not u.bare), None)
+            unit = _Unit(last.factor) if last else unit  # "5 days... sorry, I meant 10": 10 days
+        raw.append((f, unit))
+    # "5 or 10 days", "5或10天": the first takes the unit of the second; "5 days or maybe 10": the
+    # second takes the unit of the first
+    for i in range(len(raw) - 2, -1, -1):
+        (f, unit), (g, next_unit) = raw[i], raw[i + 1]
+        if (unit is None or unit.bare) and next_unit and ALTERNATIVE.fullmatch(text, f.end, g.head):
+            raw[i] = (replace(f, unit_at=g.unit_pos), replace(next_unit, taken=0))
+    for i in range(1, len(raw)):
+        (f, unit), (g, next_unit) = raw[i - 1], raw[i]
+        alone = (next_unit is None or next_unit.bare) and _alone(text, g.end)
+        if (
+            unit
+            and not unit.bare
+            and unit.taken
+            and alone
+            and ALTERNATIVE.fullmatch(text, f.unit_pos + unit.taken, g.head)
+        ):
+            raw[i] = (g, replace(unit, taken=0))
+    figs: list[_Fig] = []
+    for f, unit in raw:
+        if unit is None:
+            continue
+        end = f.unit_pos + unit.taken if unit.taken else f.end
+        factor = unit.factor
+        if unit.bare and args.unit is not None:
+            factor_or_none = _bare_factor(text, f, args, asked, layout)
+            if factor_or_none is None:
+                continue
+            factor = factor_or_none
+        half = _AND_A_HALF.match(text, end) if unit.taken else None
+        value = f.value + (0.5 if half else 0.0)
+        end = half.end() if half else end
+        den = _DENOMINATOR.match(text, end)
+        key = den.group(1).casefold() if den and not unit.bare else ""
+        if args.unit is None:
+            word = _UNITLESS_KEY.match(text, f.end)
+            key = text[f.head - 1 : f.head] if f.head and text[f.head - 1] in "$¥€£" else ""
+            key += (word.group(1).casefold().rstrip("s") if word else "") + "/" + (den.group(1) if den else "")
+        end = den.end() if den and not unit.bare else end
+        low, high = f.range if f.range else (value, value)
+        if figs and f.range and figs[-1].head == f.head:
+            continue  # the second end of the same range (两三天, 3到5秒)
+        start = starts_at.get(f.head, f.head)
+        figs.append(_Fig(low * factor, high * factor, f.head, end, key, unit.bare, factor, start))
+    if args.unit is None:  # "5 or 10 days": the 5 is a number of days too
+        for i in range(len(figs) - 2, -1, -1):
+            if ALTERNATIVE.fullmatch(text, figs[i].end, figs[i + 1].head):
+                figs[i] = replace(figs[i], key=figs[i + 1].key)
+    figs += _an_unit_and_a_half(text, spellings)
+    return _merge(text, sorted(figs, key=lambda g: g.head))
+
+
+def _merge(text: str, figs: list[_Fig]) -> list[_Fig]:
+    """1小时30分钟, 1h30min, 2天3小时: adjacent figures of falling units add up (one figure)."""
+    out: list[_Fig] = []
+    for g in figs:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and not last.bare
+            and not g.bare
+            and last.factor > g.factor
+            and last.low == last.high
+            and g.low == g.high
+            and _COMPOUND_GAP.fullmatch(text, last.end, g.head)
+            and last.low > 0
+        ):
+            out[-1] = replace(last, low=last.low + g.low, high=last.high + g.high, end=g.end)
+            continue
+        out.append(g)
+    return out
+
+
+def _bare_factor(text: str, f: Found, args: NumberArgs, asked: float | None, layout: _Layout) -> float | None:
+    """The unit a bare figure takes: its table column's or label's, the one the question asks
+    in, or (``require_unit: false``) the check's own; None when it has none or is a list marker."""
+    if (factor := layout.factor(f.head, f.end)) is not None:
+        return factor
+    line_start = text.rfind("\n", max(0, f.head - 8), f.head) + 1
+    if not text[line_start : f.head].strip(" \t#*->") and _LIST_MARKER.match(text, f.end):
+        return None  # "1. 年假……": a list number
+    if asked is not None:
+        return asked
+    return None if args.require_unit else 1.0
+
+
+def _alone(text: str, end: int) -> bool:
+    """Nothing that could be a unit follows a figure at ``end`` ("or maybe 10." / "或10？")."""
+    nxt = text[end : end + 1]
+    return not nxt or not (nxt.isalnum() or nxt in "%‰°个")
+
+
+def _no_unit_after(text: str, end: int) -> bool:
+    """What follows a figure is no unit: nothing, a mark, or a function word ("30 to be safe")."""
+    return _alone(text, end) or bool(_FUNCTION_WORD.match(text, end))
+
+
+def _revises(marks: list[int], head: int) -> bool:
+    """A revision mark (its end in ``marks``) stands right before ``head`` ("sorry, I meant 10", "更正：应为10")."""
+    k = bisect.bisect_right(marks, head) - 1
+    return k >= 0 and marks[k] >= head - 8
+
+
+def _an_unit_and_a_half(text: str, spellings: dict[str, float]) -> list[_Fig]:
+    """ "an hour and a half", "a day and a half": 1.5 of the unit."""
+    out = []
+    for m in _AN_UNIT.finditer(text):
+        unit = _unit_after(text[m.end() : m.end() + 24], "", spellings, None)
+        if unit is None or unit.bare or not unit.taken:
+            continue
+        half = _AND_A_HALF.match(text, m.end() + unit.taken)
+        if half:
+            out.append(_Fig(1.5 * unit.factor, 1.5 * unit.factor, m.start(), half.end(), "", False, unit.factor))
+    return out
 
 
 def _target(args: NumberArgs) -> tuple[float, float]:
@@ -139,35 +485,117 @@ def _describe(args: NumberArgs) -> str:
     return f"{args.value:g}{unit}" + (f" ±{tol:g}" if tol > 1e-9 else "")
 
 
-@check("number", NumberArgs)
-def number(answer: str, args: NumberArgs) -> Outcome:
-    """A number within tolerance of ``value`` (or in ``between``), followed by ``unit`` when given.
+def _label(low: float, high: float, unit: str | None) -> str:
+    u = unit or ""
+    sep = " " if u[:1].isascii() and u[:1].isalpha() else ""
+    return f"{low:g}{sep}{u}" if low == high else f"{low:g}–{high:g}{sep}{u}"
 
-    Reads 五天, 一百二十, 两, １８０, 2,000, 1.5万; converts declared units.
+
+def _echoes(question: str, args: NumberArgs) -> frozenset[tuple[str, float, float]]:
+    """(key, low, high) of the figures the question states as given ("已经过去45天了，期限是多少天？");
+    a figure it asks about ("试用期是3个月吗？") is no echo: restating it confirms it. Cached."""
+    return _echoes_of(question, args.unit, tuple(args.units.items()), args.require_unit)
+
+
+@functools.lru_cache(maxsize=1024)
+def _echoes_of(
+    question: str, unit: str | None, units: tuple[tuple[str, float], ...], require_unit: bool
+) -> frozenset[tuple[str, float, float]]:
+    args = NumberArgs(value=0, unit=unit, units=dict(units), require_unit=require_unit)
+    figs = _figures(question, find_numbers(question), args, None, _Layout())
+    given = [g for g in figs if (end := _CLAUSE_SPLIT.search(question, g.end)) is None or end.group() not in "?？"]
+    return frozenset((g.key, round(g.low, 9), round(g.high, 9)) for g in given)
+
+
+_COPULA = re.compile(r"(?:是|为|等于|达到|is|are|was|were|be|equals|=)\s*(?:约|大约|about|around)?\s*$", re.IGNORECASE)
+
+
+def _own_claim(text: str, head: int, question: str) -> bool:
+    """A figure the question states that the answer predicates of a subject the question does not
+    ("上限是3.25 mm" to "实测3.25 mm，合格吗？"): the answer's own claim, not an echo."""
+    lead = _CLAUSE_SPLIT.split(text[max(0, head - 12) : head])[-1]
+    cue = _COPULA.search(lead)
+    if cue is None:
+        return False
+    said = re.sub(r"\s+", " ", lead[max(0, cue.start() - 4) :].strip()).casefold()
+    return said not in question.casefold()
+
+
+def _operand(text: str, g: _Fig) -> bool:
+    """A figure a computation works on (600 and 1.2 of 600×1.2=720元); its result is the claim."""
+    return bool(_OPERAND_AFTER.match(text, g.end) or _OPERAND_BEFORE.search(text[max(0, g.head - 6) : g.head]))
+
+
+def _listed(figs: list[_Fig] | list[Mention], unit: str | None) -> str:
+    labels = [_label(g.low, g.high, unit) if isinstance(g, _Fig) else g.label for g in figs]
+    return ", ".join(dict.fromkeys(labels))
+
+
+@check("number", NumberArgs, uses_evidence=True)
+def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> Outcome:
+    """The value the answer commits to is within tolerance of ``value`` (or in ``between``),
+    with ``unit`` (or a declared spelling) when given; a hedge (5天或10天) fails.
+
+    Reads 五天, 一百二十, 两, １８０, 2,000, 1.5万; converts declared units; 1小时30分钟 = 90 min.
     """
     text = nfkc(answer)
+    question = nfkc(evidence.question) if evidence is not None else ""
+    spellings = _spellings(args) if args.unit is not None else {}
+    asked = _asked_factor(question, spellings) if question and spellings else None
+    found = find_numbers(answer)
+    layout = _layout(text, spellings) if spellings else _Layout()
+    others = layout.other_rows(question)
+    figs = _figures(text, found, args, asked, layout)
+    echoes = _echoes(question, args) if question else frozenset()
     low, high = _target(args)
-    seen: list[str] = []
-    negated: list[str] = []
-    found: Found
-    for found in find_numbers(answer):
-        unit = _unit_factor(text[found.unit_pos : found.unit_pos + 16], args, found.unit_hint)
-        prefix = _unit_before(text[max(0, found.head - 8) : found.head], args)
-        if prefix is not None and (unit is None or unit[1] == 0):
-            unit = (prefix, 0)
-        shown = f"{found.value:g}"
-        seen.append(shown)
-        if unit is None:
+    negated = [g for g in figs if negated_at(text, g.head)]
+    denied = {id(g) for g in negated}
+    operands = [g for g in figs if id(g) not in denied and _operand(text, g)]
+    elsewhere = [g for g in figs if any(a <= g.head < b for a, b in others)]  # rows about another case
+    aside = denied | {id(g) for g in operands} | {id(g) for g in elsewhere}
+    byhead: dict[int, _Fig] = {}
+    mentions: list[Mention] = []
+    for g in figs:
+        if id(g) in aside:
             continue
-        factor, taken = unit
-        ends = (found.value,) if found.range is None or args.between is None else found.range
-        if all(low <= v * factor <= high for v in ends):
-            if negated_at(text, found.head):
-                negated.append(shown)
-                continue
-            said = text[found.head : max(found.end, found.unit_pos + taken)]
-            return Outcome(1.0, True, f"found {said!r} = {found.value * factor:g}{args.unit or ''}")
-    why = f"expected {_describe(args)}; saw {', '.join(seen[:6]) or 'no numbers'}"
-    if negated:
-        why += f" (negated: {', '.join(negated)})"
+        value = (round(g.low, 9), round(g.high, 9))
+        byhead[g.start if g.start >= 0 else g.head] = g
+        mentions.append(
+            Mention(
+                g.start if g.start >= 0 else g.head,
+                g.end,
+                value,
+                g.key,
+                _label(g.low, g.high, args.unit),
+                (g.key, *value) in echoes and not _own_claim(text, g.head, question),
+            )
+        )
+    said = commit(text, mentions)
+
+    def fits(m: Mention) -> bool:
+        g = byhead[m.start]
+        return low <= g.low and g.high <= high
+
+    def touches(m: Mention) -> bool:
+        g = byhead[m.start]
+        return low <= g.low <= high or low <= g.high <= high
+
+    for group in said.hedges:
+        if any(fits(m) for m in group) and not all(fits(m) for m in group):
+            return Outcome(0.0, False, f"hedged: {_listed(group, args.unit)} (expected {_describe(args)})")
+    for m in said.claims:
+        if args.between is None and touches(m) and not fits(m):
+            g = byhead[m.start]
+            ends = f"{_label(g.low, g.low, args.unit)}, {_label(g.high, g.high, args.unit)}"
+            return Outcome(0.0, False, f"hedged: {ends} (a range where one value is asked; expected {_describe(args)})")
+    for m in said.claims:
+        if fits(m):
+            g = byhead[m.start]
+            return Outcome(1.0, True, f"found {text[g.head : g.end]!r} = {_label(g.low, g.high, args.unit)}")
+    seen = [f"{f.value:g}" for f in found[:6]]
+    why = f"expected {_describe(args)}; saw {', '.join(seen) or 'no numbers'}"
+    for name, items in (("negated", negated), ("retracted", said.retracted), ("echoes the question", said.echoes),
+                        ("worked on", operands), ("other rows", elsewhere)):  # fmt: skip
+        if items:
+            why += f" ({name}: {_listed(items, args.unit)})"
     return Outcome(0.0, False, why)

@@ -1,0 +1,190 @@
+"""Which of the values an answer names it commits to (pure): the shared reading of a careful grader.
+
+A check first finds every *mention* of a value of the asked kind (a figure with a fitting
+unit, an option letter...), then asks :func:`commit` which of them are the answer's claim:
+
+- a mention the answer **retracts** is not a claim: the mentions of the sentence before a
+  revision ("5天，更正：应为10天", "Answer: 5 days... sorry, I meant 10", "是5天？不对，应该是10天",
+  "5天还是10天？我倾向10天") give way to the mention after it;
+- a question the answer asks itself between alternatives ("5天还是10天？") is deliberation when
+  a mention follows it;
+- a mention that **echoes the question** (a figure the question states) is context when the
+  answer has a mention of its own; when the answer has none, its echoes are its claim;
+- mentions joined as **alternatives** ("5天或10天", "either 5 or 10 days", "$249/year, or
+  $153.98/year") or listed one after another with nothing but separators between them
+  ("41天 42天 43天 … 12天": a shotgun list of three or more) are a *hedge*: the answer offered
+  several values for one quantity. "分别 / 依次 / respectively" before a list makes it a list of
+  different things, not a hedge.
+
+Mentions of different ``key`` (another unit, another rate: "$24.99/month or $249/year") are
+different quantities and never hedge each other. Figures in conditions about other cases
+("满10年的是10天；您满3年，是5天") and intermediate figures of a computation are left out by the
+caller or simply not joined as alternatives.
+
+Every pass over the answer is linear: marks are found with one regex scan each, and each
+mention looks back at most :data:`REACH` characters.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+REACH = 200
+"""Characters before a revision that it can retract; keeps every look-back bounded."""
+
+REVISION = re.compile(
+    r"(?i)更正|改正|纠正|订正|修正|改选|重新考虑|重新计算|重新核算|再想想|再算一下|说错了|写错了|算错了|我错了|搞错了"
+    r"|(?<![对是有])不对(?![称劲等])|我倾向|倾向于|更倾向|我选择?|最终答案|最终结论|准确地说|确切地说|准确来说"
+    r"|\bcorrection\b|\bsorry,?\s+(?:i\s+meant|it'?s|that'?s|it\s+is|the\s+answer)|\bi\s+meant\b|\bi\s+mean,"
+    r"|\bactually,|\bactually\s+(?:it|that|the\s+answer)\b|\bwait,|\bno,?\s+wait\b|\bon\s+second\s+thought"
+    r"|\breconsider\w*|\bi\s+was\s+wrong\b|\bmy\s+mistake\b|\bscratch\s+that\b|\blet\s+me\s+correct\b"
+    r"|\bto\s+correct\s+myself\b|\bi\s+change\s+my\s+answer\b|\bi'?d\s+go\s+with\b|\bi\s+lean\s+towards?\b"
+    r"|\bleaning\s+towards?\b|\bfinal\s+answer\b|\bor\s+rather\b|\brather,|更准确地说|确切说"
+)
+"""Words after which the answer revises what it said just before (a correction, a change of mind,
+a final pick after deliberating). 不对 in 对不对 / 是不对的 / 不对称 is not one."""
+
+ALTERNATIVE = re.compile(
+    r"\s*[吧呢啊吗]?\s*[,，、]?\s*(?:或者说|或者|或是|或|还是|抑或|要么|也可能是|也可能|也许是|也许|可能是|可能"
+    r"|or\s+(?:maybe|perhaps|possibly)|or|maybe|perhaps|possibly|/)\s*(?:是|为|maybe|perhaps|possibly)?\s*",
+    re.IGNORECASE,
+)
+"""What joins two values offered as alternatives for one quantity: 5天或10天, 5 or 10 days, $249, or $153.98."""
+
+_LIST_GAP = re.compile(r"[\s,，、;；|…·.*\-–—]*(?:和|及|与|and|or|或)?[\s,，、;；|…·.*\-–—]*")
+"""What may stand between the items of a bare list of figures (41天 42天 43天 … 12天)."""
+LIST_GAP_CHARS = 12
+SHOTGUN = 3
+"""This many different values listed one after another for one quantity are a shotgun list."""
+_CONDITION_AFTER = re.compile(
+    r"\s*[(（]?\s*(?:if|unless|when|where|for|with|provided|如果|若|如|假如|倘若|经|在|对于|针对|遇|除非|当)",
+    re.IGNORECASE,
+)
+"""A condition right after a value ("30 days, or 45 if the customer agrees"): it names another case."""
+_RESPECTIVELY = re.compile(r"(?i)分别|依次|各自|逐年|respectively|in\s+turn|each")
+_SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s|$)")
+_QUESTION_END = re.compile(r"[？?]")
+_ALT_WORD = re.compile(r"(?i)还是|或者|或是|[或]|\bor\b|\beither\b")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One value of the asked kind as the answer writes it: ``text[start:end]``."""
+
+    start: int
+    end: int
+    value: Hashable
+    """The value in the check's terms (a float in the check's unit, an option index): equal values agree."""
+    key: Hashable = None
+    """What the value is a value of (a unit, a rate's denominator): only equal keys can hedge."""
+    label: str = ""
+    """How the value reads in an explanation: 5天, $249/year."""
+    echo: bool = False
+    """The question itself states this value."""
+
+
+@dataclass
+class Commitment:
+    """The outcome of :func:`commit`: the claims, the hedges among them, and what was set aside."""
+
+    claims: list[Mention] = field(default_factory=list)
+    hedges: list[list[Mention]] = field(default_factory=list)
+    """Groups of claims offered as alternatives (or a shotgun list) for one quantity."""
+    retracted: list[Mention] = field(default_factory=list)
+    echoes: list[Mention] = field(default_factory=list)
+
+
+def _sentence_start(text: str, i: int) -> int:
+    """Start of the sentence that holds ``text[i]``, looking back at most :data:`REACH` characters."""
+    lo = max(0, i - REACH)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, lo, i)]
+    return ends[-1] if ends else lo
+
+
+def revisions(text: str) -> list[tuple[int, int]]:
+    """Spans of the revision marks in ``text`` (see :data:`REVISION`), in order."""
+    return [m.span() for m in REVISION.finditer(text)]
+
+
+def _retracted(text: str, mentions: Sequence[Mention]) -> set[int]:
+    """Indexes of mentions that a later revision or a resolved self-question sets aside."""
+    out: set[int] = set()
+    starts = [m.start for m in mentions]
+    for lo_mark, hi_mark in revisions(text):
+        after = bisect.bisect_left(starts, hi_mark)
+        before = bisect.bisect_left(starts, lo_mark)
+        if after >= len(mentions) or before == 0:
+            continue  # nothing revised, or nothing to revise it with
+        last = mentions[before - 1]
+        if lo_mark - last.end > REACH:
+            continue
+        first = bisect.bisect_left(starts, _sentence_start(text, last.start))
+        out.update(range(first, before))
+    # "5天还是10天？是10天": a question between alternatives, answered after it
+    for i, m in enumerate(mentions):
+        end = _QUESTION_END.search(text, m.end, m.end + REACH)
+        if end is None or _SENTENCE_END.search(text, m.end, end.start()):
+            continue
+        later = bisect.bisect_left(starts, end.end())
+        sentence = text[_sentence_start(text, m.start) : end.end()]
+        if later < len(mentions) and _ALT_WORD.search(sentence):
+            out.add(i)
+    return out
+
+
+def _alternatives(text: str, a: Mention, b: Mention) -> bool:
+    """``b`` is offered as another value for what ``a`` is ("5天或10天"), not a named other case."""
+    if a.key != b.key or ALTERNATIVE.fullmatch(text, a.end, b.start) is None:
+        return False
+    return _CONDITION_AFTER.match(text, b.end) is None
+
+
+def _groups(text: str, claims: list[Mention]) -> list[list[Mention]]:
+    """Runs of claims joined as alternatives, and shotgun lists, that offer different values."""
+    out: list[list[Mention]] = []
+    i = 0
+    while i < len(claims):
+        j = i
+        while j + 1 < len(claims) and _alternatives(text, claims[j], claims[j + 1]):
+            j += 1
+        if j > i and len({m.value for m in claims[i : j + 1]}) > 1:
+            out.append(claims[i : j + 1])
+            i = j + 1
+            continue
+        j = i
+        while (
+            j + 1 < len(claims)
+            and claims[j].key == claims[j + 1].key
+            and claims[j + 1].start - claims[j].end <= LIST_GAP_CHARS
+            and _LIST_GAP.fullmatch(text, claims[j].end, claims[j + 1].start)
+        ):
+            j += 1
+        run = claims[i : j + 1]
+        lead = text[_sentence_start(text, run[0].start) : run[0].start]
+        tail = text[run[-1].end : run[-1].end + 20]
+        if len({m.value for m in run}) >= SHOTGUN and not _RESPECTIVELY.search(lead + tail):
+            out.append(run)
+        i = j + 1
+    return out
+
+
+def commit(text: str, mentions: Sequence[Mention]) -> Commitment:
+    """What the answer commits to among ``mentions`` (in order of ``start``, read in ``text``).
+
+    Example: "5天，更正：应为10天" with mentions 5 and 10 -> claims [10], retracted [5];
+    "5天或10天" -> claims [5, 10], hedges [[5, 10]].
+    """
+    mentions = sorted(mentions, key=lambda m: m.start)
+    gone = _retracted(text, mentions)
+    kept = [m for i, m in enumerate(mentions) if i not in gone]
+    own = [m for m in kept if not m.echo]
+    claims = own if own else kept
+    return Commitment(
+        claims=claims,
+        hedges=_groups(text, claims),
+        retracted=[m for i, m in enumerate(mentions) if i in gone],
+        echoes=[m for m in kept if m.echo] if own else [],
+    )
