@@ -62,12 +62,13 @@ _OPERAND_AFTER = re.compile(r"\s*(?:[×÷+]|(?<!\*)\*(?!\*)|[xX](?=\s*\d)|乘以
 _OPERAND_BEFORE = re.compile(r"(?:[×÷+]|(?<!\*)\*|(?<=[\d\s])[xX]|乘以|除以|加上|减去)\s*$")
 _LIST_MARKER = re.compile(r"[.、)）:：][ \t]*[^\s]")
 """1. / 2、/ 3) before more words on the line: a list number ("5." alone is an answer)."""
+_WORD_AFTER = re.compile(r"\s*([A-Za-z-]+)\s+")
+_AGO = re.compile(r"\s+ago\b", re.IGNORECASE)
+"""3 months ago: a point in time, not an amount of the asked quantity."""
 _CLAUSE_SPLIT = re.compile(r"[,.;:!?、，。；：！？\n]")
 _FUNCTION_WORD = re.compile(
     r"\s*(?:(?:to|for|if|as|at|in|or|and|just|is|would|should|then|instead|maybe|then)\b|[吧就才了呢啊更])", re.I
 )
-_AND_A_HALF = re.compile(r"\s+and\s+a\s+half\b", re.IGNORECASE)
-_AN_UNIT = re.compile(r"\b(?:an?)\s+(?=[a-z])", re.IGNORECASE)
 _COMPOUND_GAP = re.compile(r"\s?(?:零|又|and)?\s?", re.IGNORECASE)
 _MONEY = ("元", "块", "¥", "$", "usd", "rmb", "cny", "人民币", "美元", "dollar", "€", "eur")
 
@@ -252,6 +253,12 @@ class _Layout:
     ends: list[int] = field(default_factory=list)
     factors: list[float] = field(default_factory=list)
     rows: list[tuple[int, int, str]] = field(default_factory=list)
+    labels: frozenset[str] = frozenset()
+    qualifiers: frozenset[str] = frozenset()
+    """Words the question writes before a unit ("overtime hours"): between a figure and its unit
+    they do not make it another unit ("5 overtime hours" is 5 hours)."""
+    """Words the question writes right before a figure (Line 3, Room 5): before a bare figure of
+    the answer they make it a label, not an amount."""
 
     def factor(self, head: int, end: int) -> float | None:
         k = bisect.bisect_right(self.starts, head) - 1
@@ -331,7 +338,9 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
     raw: list[tuple[Found, _Unit | None]] = []
     marks = [end for _, end in revisions(text)] if args.unit is not None else []
     starts_at: dict[int, int] = {}
-    for f in found:
+    for k, f in enumerate(found):
+        if f.kind != "quantity" and (args.unit is not None or _date_piece(found, k)):
+            continue  # a date, a clock time, an ordinal, an identifier states no amount of a unit
         if args.unit is None:
             if f.head and text[f.head - 1] in "$¥€£":
                 starts_at[f.head] = f.head - 1
@@ -339,6 +348,10 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
             continue
         before = text[max(0, f.head - 24) : f.head]
         unit = _unit_after(text[f.unit_pos : f.unit_pos + 24], before, spellings, f.unit_hint)
+        word = _WORD_AFTER.match(text, f.unit_pos) if unit is None and layout.qualifiers else None
+        if word and word.group(1).casefold() in layout.qualifiers:
+            unit = _unit_after(text[word.end() : word.end() + 24], before, spellings, None)
+            unit = replace(unit, taken=unit.taken + word.end() - f.unit_pos) if unit and not unit.bare else None
         prefix = _unit_before(text[max(0, f.head - 8) : f.head], spellings)
         around = _rate_around(before, text[f.end : f.end + 16], spellings) if unit is None or unit.bare else None
         if around is not None:
@@ -375,13 +388,11 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
         end = f.unit_pos + unit.taken if unit.taken else f.end
         factor = unit.factor
         if unit.bare and args.unit is not None:
-            factor_or_none = _bare_factor(text, f, args, asked, layout)
+            factor_or_none = _bare_factor(text, f, args, asked, layout, layout.labels)
             if factor_or_none is None:
                 continue
             factor = factor_or_none
-        half = _AND_A_HALF.match(text, end) if unit.taken else None
-        value = f.value + (0.5 if half else 0.0)
-        end = half.end() if half else end
+        value = f.value
         den = _DENOMINATOR.match(text, end)
         key = den.group(1).casefold() if den and not unit.bare else ""
         if args.unit is None:
@@ -398,7 +409,6 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
         for i in range(len(figs) - 2, -1, -1):
             if ALTERNATIVE.fullmatch(text, figs[i].end, figs[i + 1].head):
                 figs[i] = replace(figs[i], key=figs[i + 1].key)
-    figs += _an_unit_and_a_half(text, spellings)
     return _merge(text, sorted(figs, key=lambda g: g.head))
 
 
@@ -423,7 +433,9 @@ def _merge(text: str, figs: list[_Fig]) -> list[_Fig]:
     return out
 
 
-def _bare_factor(text: str, f: Found, args: NumberArgs, asked: float | None, layout: _Layout) -> float | None:
+def _bare_factor(
+    text: str, f: Found, args: NumberArgs, asked: float | None, layout: _Layout, question_labels: frozenset[str]
+) -> float | None:
     """The unit a bare figure takes: its table column's or label's, the one the question asks
     in, or (``require_unit: false``) the check's own; None when it has none or is a list marker."""
     if (factor := layout.factor(f.head, f.end)) is not None:
@@ -431,6 +443,9 @@ def _bare_factor(text: str, f: Found, args: NumberArgs, asked: float | None, lay
     line_start = text.rfind("\n", max(0, f.head - 8), f.head) + 1
     if not text[line_start : f.head].strip(" \t#*->") and _LIST_MARKER.match(text, f.end):
         return None  # "1. 年假……": a list number
+    label = re.search(r"\b([A-Za-z]+)\s*$", text[max(0, f.head - 16) : f.head])
+    if label and question_labels and label.group(1).casefold() in question_labels:
+        return None  # "Line 4" to "...on Line 3?": a label like the question's, no amount
     if asked is not None:
         return asked
     return None if args.require_unit else 1.0
@@ -442,6 +457,25 @@ def _alone(text: str, end: int) -> bool:
     return not nxt or not (nxt.isalnum() or nxt in "%‰°个")
 
 
+def _qualifiers(question: str, spellings: dict[str, float]) -> frozenset[str]:
+    q = question.casefold()
+    out = set()
+    for sp in spellings:
+        if sp.isascii() and sp.isalpha():
+            out |= set(re.findall(rf"\b([a-z-]+)\s+{re.escape(sp)}s?\b", q))
+    return frozenset(out - {"how", "many", "much", "of", "the", "a", "an", "in", "per", "what", "which"})
+
+
+def _date_piece(found: list[Found], k: int) -> bool:
+    """A piece of a date or clock time written with others (the 5 of March 5, 2024; of 8点05分).
+    Without a unit any number counts, a lone year (二〇二四年) and 第5条 too, but not these."""
+    f = found[k]
+    if f.kind not in ("date", "time"):
+        return False
+    near = [g for g in found[max(0, k - 1) : k + 2] if g is not f]
+    return any(g.kind == f.kind and (abs(g.start - f.end) <= 3 or abs(f.start - g.end) <= 3) for g in near)
+
+
 def _no_unit_after(text: str, end: int) -> bool:
     """What follows a figure is no unit: nothing, a mark, or a function word ("30 to be safe")."""
     return _alone(text, end) or bool(_FUNCTION_WORD.match(text, end))
@@ -451,19 +485,6 @@ def _revises(marks: list[int], head: int) -> bool:
     """A revision mark (its end in ``marks``) stands right before ``head`` ("sorry, I meant 10", "更正：应为10")."""
     k = bisect.bisect_right(marks, head) - 1
     return k >= 0 and marks[k] >= head - 8
-
-
-def _an_unit_and_a_half(text: str, spellings: dict[str, float]) -> list[_Fig]:
-    """ "an hour and a half", "a day and a half": 1.5 of the unit."""
-    out = []
-    for m in _AN_UNIT.finditer(text):
-        unit = _unit_after(text[m.end() : m.end() + 24], "", spellings, None)
-        if unit is None or unit.bare or not unit.taken:
-            continue
-        half = _AND_A_HALF.match(text, m.end() + unit.taken)
-        if half:
-            out.append(_Fig(1.5 * unit.factor, 1.5 * unit.factor, m.start(), half.end(), "", False, unit.factor))
-    return out
 
 
 def _target(args: NumberArgs) -> tuple[float, float]:
@@ -544,6 +565,8 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
     asked = _asked_factor(question, spellings) if question and spellings else None
     found = find_numbers(answer)
     layout = _layout(text, spellings) if spellings else _Layout()
+    layout.labels = frozenset(w.casefold() for w in re.findall(r"\b([A-Za-z]+)\s*\d", question))
+    layout.qualifiers = _qualifiers(question, spellings)
     others = layout.other_rows(question)
     figs = _figures(text, found, args, asked, layout)
     echoes = _echoes(question, args) if question else frozenset()
@@ -551,7 +574,7 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
     negated = [g for g in figs if negated_at(text, g.head)]
     denied = {id(g) for g in negated}
     operands = [g for g in figs if id(g) not in denied and _operand(text, g)]
-    elsewhere = [g for g in figs if any(a <= g.head < b for a, b in others)]  # rows about another case
+    elsewhere = [g for g in figs if any(a <= g.head < b for a, b in others) or _AGO.match(text, g.end)]
     aside = denied | {id(g) for g in operands} | {id(g) for g in elsewhere}
     byhead: dict[int, _Fig] = {}
     mentions: list[Mention] = []
