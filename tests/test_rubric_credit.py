@@ -35,7 +35,8 @@ def test_worked_example_of_docs() -> None:
     weight over all weight; score = content x (1 - loss)."""
     checks = [NUMBER, CONTAINS, FORBID]
     assert _score(checks, "年假5天，不是10天。") == pytest.approx(1.0)  # 10天 is denied, so not said
-    assert _score(checks, "年假5天或10天。") == pytest.approx(0.75)  # content 1, loss 1/4
+    assert _score(checks, "年假5天，满10年的员工为10天。") == pytest.approx(0.75)  # content 1, loss 1/4 (10天 is said)
+    assert _score(checks, "年假5天或10天。") == pytest.approx(0.25)  # a hedge: number fails, (0·2 + 1)/3 x 0.75
     assert _score(checks, "年假10天。") == pytest.approx(0.25)  # content (0·2 + 1)/3 = 1/3, x 0.75
     assert _score(checks, "") == 0.0  # not_contains passes, earns nothing
     assert _score(checks, OFF_TOPIC[0]) == 0.0
