@@ -15,6 +15,7 @@ import pytest
 from harness import rubric
 from harness.inputs.questions import load_question_set
 from harness.records import CheckSpec
+from harness.rubric.checks_text import denial_core
 from harness.rubric.declines import decline
 from harness.rubric.registry import Evidence
 from harness.rubric.text import negated_after, nfkc
@@ -58,6 +59,21 @@ DECLINES = [
     ("It's unclear from the policy whether Saturday counts.", ""),
     ("Sorry, I can't determine that from the material provided.", ""),
     ("That is not specified in the handbook. Please contact HR.", ""),
+    # no clause with what it would be about between; not said; silent on; says nothing about
+    ("员工手册中并无宠物补贴的相关条款。", "公司对员工养宠物有补贴吗？"),
+    ("制度里没有关于宠物补贴的任何条款。", ""),
+    ("资料只提到可以休陪产假，没说几天。", "陪产假有几天？"),
+    ("文件里没讲清楚。", ""),
+    ("The handbook doesn't cover gym memberships.", "Does the company reimburse gym memberships?"),
+    ("The documents are silent on gym memberships.", ""),
+    (
+        "The policy lists bereavement leave for immediate family only; it says nothing about cousins.",
+        "How many days of bereavement leave do I get for a cousin?",
+    ),
+    ("The FAQ makes no mention of pets.", ""),
+    # a contrast followed by a referral leaves the decline standing
+    ("我不清楚，不过您可以咨询人力资源部。", ""),
+    ("I'm not sure, but you could check with HR.", ""),
     # a side fact with a figure does not answer a yes/no question
     (
         "The help center does not say whether Saturday delivery is available; it only states Express takes "
@@ -95,6 +111,30 @@ NOT_DECLINES = [
     ("Refunds take 5-7 business days. Please contact support if it has not arrived.", ""),
     ("标签字迹不清楚的，判为不合格。", "标签字迹不清楚怎么判？"),  # words of the question, not a decline
     ("存在不确定因素时应暂停生产。", ""),
+    # a concession: the decline goes on with "but" and a claim
+    (
+        "I'm not sure about other perks, but gym memberships are reimbursed at 50%.",
+        "Does the company reimburse gym memberships?",
+    ),
+    (
+        "Not sure what you mean by 'weekday', but Monday to Friday overtime is paid at 1.5x.",
+        "How is weekday overtime paid?",
+    ),
+    (
+        "It's not specified for smaller orders, but above $10,000 the finance director signs off.",
+        "Who approves a purchase order above $10,000?",
+    ),
+    ("资料没写，不过一般公司每月补贴100元。", "公司对员工养宠物有补贴吗？"),
+    # a decline of a side point: a question word shared (怎么), "other", a clause of its own
+    ("工作日加班按1.5倍计发；周末怎么算我不知道。", "工作日加班费怎么算？"),
+    ("It's 1.5 times the hourly wage; not sure why people think it's double.", "How is weekday overtime paid?"),
+    (
+        "The finance director. Not sure about orders in other currencies.",
+        "Who approves a purchase order above $10,000?",
+    ),
+    ("1.5倍。其他情况我不清楚。", "工作日加班费怎么算？"),
+    # "does not cover" answers a question about cover
+    ("The policy does not cover flood damage.", "Does the policy cover flood damage?"),
     ("婚假3天。", ""),
 ]
 
@@ -155,6 +195,20 @@ AFTER = [
     ("Refunds do not require a receipt.", "refund", False),
     ("Can I get a refund? Not after 30 days.", "refund", False),  # a limit, not "no refund"
     ("5 days is enough.", "5 days", False),
+    # a short complement between the subject and its denial; a denial answering a question
+    ("Refunds after 10 days are never granted for monthly plans.", "refund", True),
+    ("Refunds past 30 days are not available.", "refund", True),
+    ("Refundable? Unfortunately not; the deposit is kept.", "refundable", True),
+    ("A refund at this point? I'm afraid that's not something we can do.", "refund", True),
+    ("Paid? Sadly, no.", "paid", True),
+    ("退款？恐怕不行了。", "退款", True),
+    ("带薪吗？很遗憾，不是的，是无薪假。", "带薪", True),
+    ("复检？不需要，直接入库。", "复检", True),
+    # not denials: another sentence, a relative clause, a limit after the question
+    ("Refunds take 5 days. It is not possible to speed them up.", "refund", False),
+    ("Refunds for customers who are not eligible go to credit.", "refund", False),
+    ("Paid? Not after the first month.", "paid", False),
+    ("退款？可以，7天内。", "退款", False),
 ]
 
 
@@ -228,6 +282,40 @@ def test_contains_reads_claims(check: dict, answer: str, question: str, passes: 
     assert run(check, answer, question) is passes
 
 
+@pytest.mark.parametrize(
+    ("value", "core"),
+    [
+        ("无法退款", "退款"),
+        ("不予受理", "受理"),
+        ("不需要复检", "复检"),
+        ("not refundable", "refundable"),
+        ("non-refundable", "refundable"),
+        ("no refund", "refund"),
+        ("can't be refunded", "refunded"),
+        ("不能", None),  # too short to find alone
+        ("refund", None),
+        ("5天", None),
+    ],
+)
+def test_denial_core(value: str, core: str | None) -> None:
+    assert denial_core(value) == core
+
+
+def test_a_denying_value_holds_for_a_denied_core() -> None:
+    check = {"type": "contains_any", "values": ["not refundable"]}
+    question = "Is the deposit refundable or non-refundable?"
+    assert run(check, "Refundable? Unfortunately not; the deposit is kept.", question)
+    # the question's "non-refundable" echoed, and the asker's, deny nothing
+    assert not run(check, "Is the deposit refundable or non-refundable? Let me check the policy for you.", question)
+    assert not run(
+        check,
+        "You asked whether the deposit is refundable or non-refundable: it is refundable within 14 days.",
+        question,
+    )
+    # negation: false reads values as written only
+    assert not run({**check, "negation": False}, "Refundable? Unfortunately not.", question)
+
+
 def test_negation_false_counts_every_occurrence() -> None:
     check = {"type": "not_contains", "values": ["5天"], "negation": False}
     assert not run(check, "原来的规定是5天，2024年起调整为10天。")
@@ -285,12 +373,15 @@ def _seconds(check: dict, answer: str, question: str) -> float:
     "check",
     [
         {"type": "contains_any", "values": ["不能", "5天"]},
+        {"type": "contains_any", "values": ["无法退款", "no refund", "不可以"]},
         {"type": "not_contains", "values": ["5天"]},
         {"type": "abstains"},
     ],
 )
 def test_long_answers_stay_linear(check: dict) -> None:
-    unit = "试用期员工能不能请年假？原来是5天，不清楚的可以咨询HR。不是5天吗？"
+    unit = (
+        "试用期员工能不能请年假？原来是5天，不清楚的可以咨询HR。不是5天吗？退款？可以，但I'm not sure, but refunds ok. "
+    )
     question = "试用期员工能不能请年假？"
     small = _seconds(check, unit * 250, question)
     large = _seconds(check, unit * 2500, question)  # about 80,000 characters

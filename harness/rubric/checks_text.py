@@ -129,11 +129,88 @@ def find_phrase(
     return False
 
 
+_ZH_DENIAL_PREFIX = (
+    "不予以", "不予", "不支持", "不接受", "不可以", "不允许", "不可", "不能", "不会", "不得", "不被", "不再",
+    "不需要", "不需", "不用", "不必", "无需", "无须",
+    "无法", "没有", "并非", "不是", "禁止", "严禁", "没", "未", "非", "不", "无",
+)  # fmt: skip
+_EN_DENIAL_PREFIX = re.compile(
+    r"^(?:non-?|not\s+|no\s+|never\s+|cannot\s+|can't\s+|can\s+not\s+|won't\s+|will\s+not\s+|isn't\s+"
+    r"|is\s+not\s+|aren't\s+|are\s+not\s+|don't\s+|doesn't\s+)(?:be\s+)?(?=\w)"
+)
+ZH_REFUSALS = ("不能", "不可以", "不可", "不行", "不允许", "不准", "不许")
+"""A bare Chinese "no, you can't": any one of them answers as well as another."""
+_A_NOT_A_BEFORE = re.compile(r"(.{1,2})[不没]\1$")
+
+
+def denial_core(phrase: str) -> str | None:
+    """What a denying value denies: 无法退款 -> 退款, 不予受理 -> 受理, not refundable / non-refundable ->
+    refundable, no refund -> refund; None for a value that denies nothing or whose core is a single
+    character (不能 -> 能 is too short to find alone)."""
+    text = nfkc(phrase).strip()
+    m = _EN_DENIAL_PREFIX.match(text.casefold())
+    if m:
+        core = text[m.end() :].strip()
+        return core if len(normalize(core)) >= 3 else None
+    for cue in _ZH_DENIAL_PREFIX:
+        if text.startswith(cue):
+            core = text[len(cue) :]
+            return core if len(normalize(core)) >= 2 else None
+    return None
+
+
+def find_denied(answer: str, core: str, case_sensitive: bool = False, question: str = "") -> bool:
+    """Whether the answer denies ``core``: a cue before it (not copied from ``question``) ("我们从不退款",
+    "We never refund") or a denial after it ("退款这种情况是不行的", "Refundable? Unfortunately not.",
+    "Refunds after 10 days are never granted"). The 不 of an A-not-A question (能不能退款) asks."""
+    hay, index = normalize_with_map(answer, case_sensitive)
+    needle = normalize(core, case_sensitive)
+    src = nfkc(answer)
+    pos = hay.find(needle)
+    while pos != -1:
+        start, end = index[pos], index[pos + len(needle) - 1] + 1
+        if (
+            _whole(src, start, end)
+            and not _A_NOT_A_BEFORE.search(src[max(0, start - 5) : start])
+            and not attributed_at(src, start, end)
+            and (negated_after(src, end) or (negated_at(src, start) and not _echo(src, start, end, question)))
+        ):
+            return True
+        pos = hay.find(needle, pos + 1)
+    return False
+
+
+def _echo(src: str, start: int, end: int, question: str) -> bool:
+    """Whether ``src[start:end]``, or it with the denial before it, is copied from the question: "refundable
+    or non-refundable?" restating "Is the deposit refundable or non-refundable?" (12 characters back).
+    A denial after a copied question answers it ("A refund at this point? I'm afraid not."), so only
+    a denial before is read this way."""
+    if not question:
+        return False
+    if echoed(src, start, end, question):
+        return True
+    left = re.split(r"[,.;:!?，。；：！？\n]", src[max(0, start - 12) : start])[-1]
+    return bool(normalize(left)) and normalize(left + src[start:end]) in normalize(question)
+
+
+def _claims(answer: str, phrase: str, args: ValuesArgs, question: str) -> bool:
+    """``phrase`` is claimed as written, or, for a denying value, by denying its core (a careful
+    grader reads "退款这种情况是不行的" as 无法退款, "Refundable? Unfortunately not." as not
+    refundable); a bare Chinese refusal (不能) is claimed by any other (不行, 不可以)."""
+    if find_phrase(answer, phrase, args.case_sensitive, args.negation, question):
+        return True
+    if not args.negation:
+        return False
+    if phrase in ZH_REFUSALS and any(
+        find_phrase(answer, other, args.case_sensitive, True, question) for other in ZH_REFUSALS if other != phrase
+    ):
+        return True
+    core = denial_core(phrase)
+    return core is not None and find_denied(answer, core, args.case_sensitive, question)
+
+
 def _found(answer: str, args: ValuesArgs, question: str = "") -> list[bool]:
-    return [
-        any(find_phrase(answer, s, args.case_sensitive, args.negation, question) for s in _synonyms(term))
-        for term in args.values
-    ]
+    return [any(_claims(answer, s, args, question) for s in _synonyms(term)) for term in args.values]
 
 
 @check("contains_all", ValuesArgs, uses_evidence=True)

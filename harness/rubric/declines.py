@@ -45,6 +45,11 @@ _ZH_CUES = (
     r"|(?:相关|有关|具体|明确的?|这方面的?|此方面的?|这类|此类|该项?)的?"
     r"(?:规定|信息|内容|说明|条款|记载|资料|数据|记录|答案|描述|要求|标准|政策|表述)|这方面)",
     r"(?:找不到|查不到|查无|搜不到|检索不到)(?:相关|有关|具体|明确)?",
+    # 没说几天, 没讲清楚: saying, with what is not said
+    r"(?:没有|没|未|并未|并没有|都没|也没)(?:说|讲)(?=几|多少|多久|多长|具体|明|清|什么|哪|怎么|是否|有没有|$|[，,。；;！!？?\n])",
+    # 并无宠物补贴的相关条款, 没有关于宠物补贴的规定: no clause, with what it would be about between
+    rf"(?:并无|并没有|没有|无|未见|不含)(?:(?:关于|有关|涉及){_NOT_CLAUSE}{{1,12}}?的?(?:相关|有关|具体|明确)?"
+    rf"|{_NOT_CLAUSE}{{1,12}}?的?(?:相关|有关|具体|明确)的?)(?:规定|条款|说明|记载|内容|信息|描述|表述)",
     r"(?:暂无|尚无|并无|没有任何|无)(?:相关|有关|具体|明确|此类|这方面)的?(?:规定|信息|内容|说明|记载|资料|数据|记录)",
     r"(?:资料|文中|文档|原文|上下文|所给|给定|提供的(?:资料|信息|内容|材料))(?:里|中|内|里面|当中)?并?"
     r"(?:没有|未|无|不含|未见|找不到|查不到)",
@@ -68,6 +73,9 @@ _EN_CUES = (
     r"(?:\bnot|n't)\s+(?:\w+\s+)?(?:given|provided|listed|covered|included|described|defined|found|available)"
     r"\s+(?:in|by|within|anywhere\s+in)\s+(?:the\s+|this\s+|your\s+|any\s+|our\s+)?"
     rf"(?:provided\s+|given\s+|available\s+|attached\s+|supplied\s+)?{_MATERIAL_EN}",
+    r"\b(?:is|are|was|were|remains?)\s+silent\s+(?:on|about|regarding|as\s+to|concerning)\b"
+    r"|\b(?:says?|said|mentions?|states?|specifies|specify)\s+nothing\s+(?:about|on|regarding|of|concerning)\b"
+    r"|\b(?:makes?|made)\s+no\s+mention\b|\bthere(?:'s|\s+is)\s+no\s+mention\b",
     r"\bunclear\b|\b(?:is|are|remains?)\s+unknown\b|\b(?:beyond|outside)\s+(?:the\s+|my\s+)?scope\b"
     r"|\b(?:hard|difficult|impossible)\s+to\s+(?:say|tell)\b",
 )
@@ -79,6 +87,15 @@ _EN_UNSTATED = re.compile(
 )
 """Not stated, when the material is the subject ("the policy doesn't say"; not "the warranty does
 not cover water damage", an answer)."""
+_EN_NOT_COVERED = re.compile(
+    r"\b(?:document|text|material|context|passage|article|handbook|manual|guide|faq|page|source|record|polic(?:y|ie))s?"
+    r"(?:\s+\w+){0,3}?\s+(?:does\s+not|doesn't|do\s+not|don't|did\s+not|didn't)\s+(?:\w+\s+)?"
+    r"(?:cover|address|discuss|deal\s+with|touch\s+on|go\s+into)\b",
+    re.IGNORECASE,
+)
+"""Not covered, when a text is the subject: "The handbook doesn't cover gym memberships" declines.
+To a question that asks what is covered ("Does the policy cover water damage?") it answers."""
+_ASKS_COVER = re.compile(r"\bcover(?:s|ed|age)?\b", re.IGNORECASE)
 CUES = re.compile("|".join(f"(?:{c})" for c in (*_ZH_CUES, *_EN_CUES)), re.IGNORECASE)
 
 _CLAUSE_MARK = re.compile(r"[,;:!?，。；：！？\n]|\.(?=\s|$)")
@@ -134,11 +151,13 @@ _FILLER = re.compile(
 )
 _ONLY_COVERS = re.compile(
     r"(?:只|仅|仅仅|只是)(?:规定|提到|提及|说明|写|列|涉及|给出|包括|包含)|\bonly\s+(?:states|says|mentions|lists|covers"
-    r"|gives|provides|specifies|describes|addresses|talks\s+about)\b",
+    r"|gives|provides|specifies|describes|addresses|talks\s+about)\b"
+    r"|\b(?:lists|covers|mentions|names|describes|grants|gives)\s+[^.;,]{1,60}?\bonly\b",
     re.IGNORECASE,
 )
 """The decline explains what the material does say instead: "it only states Express takes 1-2 business
-days", "制度只规定了年假5天"; a figure there is not the answer's figure for what was asked."""
+days", "the policy lists bereavement leave for immediate family only", "制度只规定了年假5天"; a figure
+there is not the answer's figure for what was asked."""
 _LIST_MARK = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十])[.)、．]")
 
 
@@ -162,9 +181,11 @@ class _Clauses:
         return len(self.ends)
 
 
-def _cues(src: str, extra: Sequence[str]) -> list[tuple[int, int]]:
+def _cues(src: str, extra: Sequence[str], question: str = "") -> list[tuple[int, int]]:
     spans = [m.span() for m in CUES.finditer(src)]
     spans += [m.span() for m in _EN_UNSTATED.finditer(src) if _subject_is_material(src, m.start())]
+    if not _ASKS_COVER.search(question):
+        spans += [m.span() for m in _EN_NOT_COVERED.finditer(src)]
     for phrase in extra:
         hay, index = normalize_with_map(src)
         needle = normalize(phrase)
@@ -206,26 +227,61 @@ def _own(src: str, clauses: _Clauses, start: int, end: int, question: str) -> bo
 
 def _about_asked(src: str, clauses: _Clauses, k: int, start: int, end: int, question: str) -> bool:
     """Whether the declining clause ``k`` is about what was asked: it names nothing else (bare,
-    or only "this"), or it shares the question's words or its asked quantity."""
+    or only "this"), or its scope (the clause with the clauses beside it in its sentence that make
+    no claim of their own: "关于婚假的具体天数，资料中没有提到") shares the question's words, beyond
+    its question words (怎么, 多少, what), or its asked quantity, and does not name something beside
+    it ("other", 其他)."""
     c_start, c_end = clauses.span(k)
     rest = src[c_start:start] + " " + src[end:c_end]
-    if _DEICTIC.search(rest) or not _FILLER.sub("", rest):
-        return True
-    if not question:
+    if not _FILLER.sub("", _DEICTIC.sub("", rest)):
+        return True  # bare, or pointing at the question: "这个我不太清楚", "I'm not sure about this"
+    if not question or _SIDE.search(rest):
         return False
-    # the sentence of the cue: "关于婚假的具体天数，资料中没有提到" is about 婚假
-    sent_start = max(src.rfind(m, max(0, start - 80), start) for m in "。！？!?\n") + 1
-    sent_end = min([i for i in (src.find(m, end, end + 80) for m in "。！？!?\n") if i != -1], default=len(src))
-    sentence = src[max(0, sent_start, start - 80) : min(sent_end, end + 80)]
+    sentence = src[max(_scope_start(src, clauses, k), start - 160) : min(_scope_end(src, clauses, k), end + 160)]
     if _QUANTITY.search(question) and _QUANTITY.search(sentence):
         return True
     q = normalize(question)
     bigrams = {q[i : i + 2] for i in range(len(q) - 1) if all("\u4e00" <= ch <= "\u9fff" for ch in q[i : i + 2])}
+    bigrams = {b for b in bigrams if not _INTERROGATIVE.search(b)}
     s = normalize(sentence)
     if any(s[i : i + 2] in bigrams for i in range(len(s) - 1)):
         return True
-    words = {w for w in re.findall(r"[a-z]{4,}", question.casefold())} - _EN_STOP
-    return any(w in words for w in re.findall(r"[a-z]{4,}", sentence.casefold()))
+    words = {_stem(w) for w in re.findall(r"[a-z]{4,}", question.casefold()) if w not in _EN_STOP}
+    return any(_stem(w) in words for w in re.findall(r"[a-z]{4,}", sentence.casefold()))
+
+
+def _stem(word: str) -> str:
+    """cousins -> cousin, policies -> polic: a plural shares the word."""
+    return word[:-3] if word.endswith("ies") else word[:-1] if word.endswith("s") else word
+
+
+_SIDE = re.compile(r"\b(?:other|others|else|another|besides)\b|其他|其它|别的|另外|以外|之外|此外", re.IGNORECASE)
+"""A decline of what lies beside the question: "Not sure about orders in other currencies", "其他情况我不清楚"."""
+_INTERROGATIVE = re.compile(r"[怎么什哪吗呢几谁]|多少|如何|是否|能否|可否|为何")
+"""Question words: 周末怎么算 shares 怎么 with 工作日加班费怎么算 and is still about something else."""
+_SENTENCE_MARK = "。！？!?\n"
+
+
+def _scope_start(src: str, clauses: _Clauses, k: int) -> int:
+    """Start of the clauses before ``k`` in its sentence that make no claim (a topic, "this"), 4 at most."""
+    first = k
+    while first > 0 and k - first < 4:
+        a, b = clauses.span(first - 1)
+        if src[b - 1 : b] in _SENTENCE_MARK or _substantive(src[max(a, b - 200) : b]):
+            break
+        first -= 1
+    return clauses.span(first)[0]
+
+
+def _scope_end(src: str, clauses: _Clauses, k: int) -> int:
+    """End of the clauses after ``k`` in its sentence that make no claim, 4 at most."""
+    last = k
+    while last + 1 < len(clauses) and last - k < 4 and src[clauses.span(last)[1] - 1] not in _SENTENCE_MARK:
+        a, b = clauses.span(last + 1)
+        if _substantive(src[a : min(b, a + 200)]):
+            break
+        last += 1
+    return clauses.span(last)[1]
 
 
 _EN_STOP = {"what", "which", "when", "where", "does", "have", "that", "this", "with", "there", "about", "would",
@@ -239,7 +295,11 @@ def _substantive(clause: str) -> bool:
     if _ONLY_COVERS.search(text):
         return False  # what the material does say, explaining the decline
     cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
-    return cjk >= 2 or len(re.findall(r"[A-Za-z]+", text)) >= 2
+    return cjk >= 2 or len(re.findall(r"[A-Za-z]+", text)) >= 2 or bool(_FIGURE.search(text))
+
+
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*[^\d\s.,;:!?，。；：！？、)）\]]")
+"""A figure with its unit ("1.5倍", "$50", "3 days") is a claim, however short; a list number ("1.") is not."""
 
 
 def _commits_figure(src: str, answer: str, clauses: _Clauses, declining: set[int], question: str) -> bool:
@@ -263,6 +323,25 @@ def _commits_figure(src: str, answer: str, clauses: _Clauses, declining: set[int
     return False
 
 
+_CONTRAST = re.compile(r"\b(?:but|however|though|yet)\b|但是|但|不过|可是|然而", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
+
+
+def _conceded(src: str, end: int) -> bool:
+    """Whether the decline ending at ``src[end]`` is a concession: its sentence goes on with a contrast
+    and a claim ("I'm not sure about other perks, but gym memberships are reimbursed at 50%", "Not sure
+    what you mean by 'weekday', but Monday to Friday overtime is paid at 1.5x", "资料没写，不过一般
+    是15天"). A referral after the contrast ("不清楚，但可以咨询HR") leaves the decline standing.
+    Reads the sentence up to 160 characters on."""
+    stop = _SENTENCE_END.search(src, end, end + 160)
+    tail = src[end : stop.start() if stop else end + 160]
+    m = _CONTRAST.search(tail)
+    if m is None:
+        return False
+    claim = tail[m.end() :]
+    return _substantive(claim) and not CUES.search(claim)
+
+
 def decline(answer: str, extra: Sequence[str] = (), question: str = "") -> str | None:
     """The words the answer declines with, or None when it does not decline (module doc).
 
@@ -272,8 +351,8 @@ def decline(answer: str, extra: Sequence[str] = (), question: str = "") -> str |
     src = nfkc(answer)
     clauses = _Clauses(src)
     own: list[tuple[int, int, int]] = []
-    for start, end in _cues(src, extra):
-        if _own(src, clauses, start, end, question):
+    for start, end in _cues(src, extra, question):
+        if _own(src, clauses, start, end, question) and not _conceded(src, end):
             own.append((clauses.index(start), start, end))
     if not own:
         return None

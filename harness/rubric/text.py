@@ -209,18 +209,34 @@ _ZH_DENIAL = (
     r"(?:的|了|啊|哦|呢|哈|呀)*"
 )
 _ZH_AFTER = re.compile(_ZH_AFTER_GAP + _ZH_DENIAL + _CLAUSE_END)
-_EN_AFTER = re.compile(
+_EN_FILLER = (
     r"(?:\s*\b(?:requests?|applications?|claims?|figure|option|answer|rule|policy|is|are|was|were|will|would|"
     r"shall|can|ca|wo|do|does|be|been|here|now|currently|actually|also|unfortunately|generally|simply|sadly|"
-    r"strictly|then|that|this|just|really|all|that's|it's)\b)*"
+    r"strictly|then|that|this|just|really|all|that's|it's|i'm|i\s+am|afraid|sorry|always)\b)*"
+)
+_EN_DENIAL = (
     r"\s*\b(?:not\s+(?:be\s+)?(?:possible|available|allowed|permitted|accepted|supported|offered|provided|granted|"
     r"given|issued|correct|right|true|valid|applicable|approved|processed|an\s+option|the\s+case)"
-    r"|incorrect|wrong|false|invalid|impossible|unavailable|prohibited|forbidden|rejected|never\s+(?:issued|given|"
-    r"granted|offered|allowed))\b"
+    r"|not\s+(?:something|anything)\s+(?:that\s+)?(?:we|i|you|they|the\s+company)\s+(?:can|could|will|would|do)"
+    r"|incorrect|wrong|false|invalid|impossible|unavailable|prohibited|forbidden|rejected|never\s+(?:be\s+)?(?:issued"
+    r"|given|granted|offered|allowed|approved|accepted|possible|available))\b"
 )
+# A short complement may stand between the subject and its negated predicate: "Refunds after 10
+# days are never granted"; a relative clause may not ("refunds for customers who are not eligible").
+_EN_GAP = (
+    r"(?:\s+(?!(?:who|which|that|if|when|whenever|unless|where|whose|but|and|or|because|since|so)\b)"
+    r"[\w'$%-]+(?:\.\d+)?){1,5}?(?=\s+(?:is|are|was|were|will|would|shall|can|could|do|does|may|must)\b)"
+)
+_EN_AFTER = re.compile(rf"(?:{_EN_GAP})?{_EN_FILLER}{_EN_DENIAL}")
 # After a question ("Refunds?", "年假是5天吗？") a bare denial answers it: "No.", "不是，是10天"
 _BARE_DENIAL = re.compile(
-    r"(?:答|答案|回答)?(?:no|nope|not\s+at\s+all|not\s+really|不是|不对|不|没有|否|不可以|不能|不行|错)" + _CLAUSE_END
+    r"(?:答|答案|回答|很遗憾|遗憾的是|抱歉|不好意思|恐怕)?[,，]?"
+    r"(?:no|nope|not\s+at\s+all|not\s+really|不是|不对|不|没有|否|不可以|不能|不行|错|不可能|当然不|当然不行|不需要|不用|不必|无需)"
+    r"(?:的|了|啊|哦|呢|呀)*" + _CLAUSE_END
+)
+_EN_BARE_DENIAL = re.compile(
+    r"\s*(?:(?:unfortunately|sadly|regrettably|sorry|i'm\s+afraid|i\s+am\s+afraid|afraid)\s*,?\s*)?"
+    r"(?:no|nope|not|not\s+at\s+all|not\s+really|no\s+way|never|definitely\s+not|certainly\s+not)" + _CLAUSE_END
 )
 _SENTENCE_MARK = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
 
@@ -236,28 +252,43 @@ def _after_window(text: str, end: int, reach: int = AFTER_REACH) -> str:
     return window
 
 
-def _denied_here(window: str) -> bool:
+def _denied_here(window: str, raw: str) -> bool:
     squeezed = _SPACE.sub("", window)
-    return bool(_ZH_AFTER.match(squeezed) or _EN_AFTER.match(window))
+    return bool(_ZH_AFTER.match(squeezed) or _EN_AFTER.match(raw))
+
+
+def _raw_window(text: str, start: int) -> str:
+    """``text[start:]`` up to ``AFTER_REACH + 20`` characters, NFKC, case-folded, n't spelled out, not
+    cut: an English denial ends at a word boundary, it need not end its clause."""
+    raw = nfkc(text[start : start + AFTER_REACH + 20]).casefold()
+    return re.sub(r"n't\b", " not", raw.replace("cannot", "can not"))
+
+
+def _skip_word_rest(window: str) -> str:
+    return window[len(window) - len(window.lstrip("abcdefghijklmnopqrstuvwxyz'")) :]  # the rest of a word: refund|s
 
 
 def negated_after(text: str, end: int) -> bool:
     """True when what follows a match ending at ``text[end]`` denies it, in the same clause
-    ("您说的3个月不对", "退款申请不予受理", "Refunds are not possible", "5天是错误的"), or answers
-    a question holding it with a denial ("Refunds? Not available.", "年假是5天吗？不是，是10天").
+    ("您说的3个月不对", "退款申请不予受理", "Refunds are not possible", "Refunds after 10 days are
+    never granted", "5天是错误的"), or answers a question holding it with a denial ("Refunds? Not
+    available.", "Refundable? Unfortunately not.", "A refund at this point? I'm afraid that's not
+    something we can do.", "年假是5天吗？不是，是10天").
 
-    Reads at most :data:`AFTER_REACH` characters. Not denials: a negated verb with its own
-    object ("退款不需要发票" denies the 发票), a bound ("3个月不到就离职").
+    Reads at most :data:`AFTER_REACH` characters to the question mark and as many after it. Not
+    denials: a negated verb with its own object ("退款不需要发票" denies the 发票), a bound
+    ("3个月不到就离职"), a limit ("Can I get a refund? Not after 30 days.").
     """
-    window = _after_window(text, end)
-    window = window[len(window) - len(window.lstrip("abcdefghijklmnopqrstuvwxyz'")) :]  # the rest of a word: refund|s
-    if _denied_here(window):
+    if _denied_here(_skip_word_rest(_after_window(text, end)), _skip_word_rest(_raw_window(text, end))):
         return True
-    m = _SENTENCE_MARK.search(window)
+    m = _SENTENCE_MARK.search(text, end, end + AFTER_REACH)
     if m is None or m.group(0) not in "？?":
         return False
-    nxt = window[m.end() :].lstrip()
-    return _denied_here(nxt) or bool(_BARE_DENIAL.match(_SPACE.sub("", nxt)))
+    nxt = _after_window(text, m.end()).lstrip()
+    raw = _raw_window(text, m.end())
+    if _EN_BARE_DENIAL.match(raw) or _BARE_DENIAL.match(_SPACE.sub("", nxt)):
+        return True
+    return _denied_here(nxt, raw) and not re.match(r"\s*not\s+(?:after|before|until|beyond|past|once|if|unless)\b", raw)
 
 
 _ZH_FORMER = re.compile(
@@ -332,13 +363,25 @@ _AFFIRMED = re.compile(
 )
 
 
+_ASKED_WHETHER = re.compile(
+    r"(?:您|你|你们)(?:刚才|之前)?(?:问|想知道|咨询)(?:的是|的)?(?:是否|是不是|能否|可否|能不能|可不可以|有没有|要不要|需不需要)"
+    r"|\b(?:you|you've)\s+(?:\w+\s+)?(?:asked|asking|wondered|wondering|want\s+to\s+know|wanted\s+to\s+know)"
+    r"\s+(?:me\s+|us\s+)?(?:whether|if)\b|\byour\s+question\s+(?:is|was)\s+(?:whether|if)\b"
+)
+"""A reported question ("You asked whether the deposit is refundable or non-refundable"): every
+option it names is the asker's, however long the clause (read 80 characters back)."""
+
+
 def attributed_at(text: str, start: int, end: int) -> bool:
     """True when the answer gives the match as the asker's words, not its own claim, and does not
-    confirm it: "您说的5天是旧规定", "the 5 days you mentioned"; not "您说的5天没错"."""
+    confirm it: "您说的5天是旧规定", "the 5 days you mentioned", "You asked whether the deposit is
+    refundable or non-refundable: it is refundable"; not "您说的5天没错"."""
     before = _clause_before(text, start)
     after = _after_window(text, end)
     asker = bool(_ZH_ASKER.search(_SPACE.sub("", before)) or _EN_ASKER_BEFORE.search(before))
     asker = asker or bool(_EN_ASKER_AFTER.match(after))
+    long_before = _clause_before(text, start, 80)
+    asker = asker or bool(_ASKED_WHETHER.search(long_before) or _ASKED_WHETHER.search(_SPACE.sub("", long_before)))
     if not asker:
         return False
     rest = _SPACE.sub("", after)
