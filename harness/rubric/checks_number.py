@@ -50,7 +50,9 @@ from harness.rubric.units import (
     qualifiers,
     rate_around,
     read_layout,
+    sign_before,
     spellings_of,
+    target_of,
     unit_after,
     unit_before,
 )
@@ -135,6 +137,7 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
     """Every figure of ``text`` (numbers ``found``) whose unit fits the check, in order; compound
     durations summed."""
     spellings = _spellings(args) if args.unit is not None else {}
+    target = target_of(args.unit, tuple(args.units.items())) if args.unit is not None else None
     raw: list[tuple[Found, Unit | None]] = []
     marks = [end for _, end in revisions(text)] if args.unit is not None else []
     starts_at: dict[int, int] = {}
@@ -147,12 +150,12 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
             raw.append((f, Unit(1.0, 0)))
             continue
         before = text[max(0, f.head - 24) : f.head]
-        unit = unit_after(text[f.unit_pos : f.unit_pos + 24], before, spellings, f.unit_hint)
+        unit = unit_after(text[f.unit_pos : f.unit_pos + 24], before, spellings, f.unit_hint, target)
         word = _WORD_AFTER.match(text, f.unit_pos) if unit is None and layout.qualifiers else None
         if word and word.group(1).casefold() in layout.qualifiers:
-            unit = unit_after(text[word.end() : word.end() + 24], before, spellings, None)
+            unit = unit_after(text[word.end() : word.end() + 24], before, spellings, None, target)
             unit = replace(unit, taken=unit.taken + word.end() - f.unit_pos) if unit and not unit.bare else None
-        prefix = unit_before(text[max(0, f.head - 8) : f.head], spellings)
+        prefix = unit_before(text[max(0, f.head - 8) : f.head], spellings) or sign_before(before, target)
         around = rate_around(before, text[f.end : f.end + 16], spellings) if unit is None or unit.bare else None
         if around is not None:
             unit = around[0]
@@ -162,7 +165,7 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
             starts_at[f.head] = f.head - prefix[1]
         elif (unit is None or unit.bare) and raw and _revises(marks, f.head) and _no_unit_after(text, f.end):
             last = next((u for _, u in reversed(raw) if u is not None and not u.bare), None)
-            unit = Unit(last.factor) if last else unit  # "5 days... sorry, I meant 10": 10 days
+            unit = Unit(last.factor, offset=last.offset) if last else unit  # "5 days... sorry, I meant 10": 10 days
         raw.append((f, unit))
     # "5 or 10 days", "5或10天": the first takes the unit of the second; "5 days or maybe 10": the
     # second takes the unit of the first
@@ -204,7 +207,8 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
         if figs and f.range and figs[-1].head == f.head:
             continue  # the second end of the same range (两三天, 3到5秒)
         start = starts_at.get(f.head, f.head)
-        figs.append(_Fig(low * factor, high * factor, f.head, end, key, unit.bare, factor, start))
+        low, high = low * factor + unit.offset, high * factor + unit.offset
+        figs.append(_Fig(low, high, f.head, end, key, unit.bare, factor, start))
     if args.unit is None:  # "5 or 10 days": the 5 is a number of days too
         for i in range(len(figs) - 2, -1, -1):
             if ALTERNATIVE.fullmatch(text, figs[i].end, figs[i + 1].head):
@@ -348,7 +352,8 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
     """The value the answer commits to is within tolerance of ``value`` (or in ``between``),
     with ``unit`` (or a declared spelling) when given; a hedge (5天或10天) fails.
 
-    Reads 五天, 一百二十, 两, １８０, 2,000, 1.5万; converts declared units; 1小时30分钟 = 90 min.
+    Reads 五天, 一百二十, 两, １８０, 2,000, 1.5万; converts declared units, then known units of the
+    same dimension (90分钟 for 1.5 小时, 68°F for 20 ℃; :mod:`harness.rubric.units`); 1小时30分钟 = 90 min.
     """
     text = nfkc(answer)
     question = nfkc(evidence.question) if evidence is not None else ""
