@@ -35,7 +35,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from pydantic import Field, field_validator, model_validator
 
@@ -43,17 +43,20 @@ from harness.rubric.commit import ALTERNATIVE, Mention, commit, revisions
 from harness.rubric.numbers import Found, find_numbers
 from harness.rubric.registry import Args, Evidence, Outcome, check
 from harness.rubric.text import negated_at, nfkc
+from harness.rubric.units import (
+    Layout,
+    Unit,
+    asked_factor,
+    qualifiers,
+    rate_around,
+    read_layout,
+    sign_before,
+    spellings_of,
+    target_of,
+    unit_after,
+    unit_before,
+)
 
-_LEAD = " \t-个"  # "5 天", "30-day", "两个小时": skipped between a number and its unit
-_IMPLIED = {("‰", "%"): 0.1, ("%", "‰"): 10.0}
-"""(written, declared) -> factor: 5‰ is 0.5 %, 千分之五 (0.5 %) is 5‰."""
-_NOT_A_UNIT = ("左右", "上下", "以内", "之内", "以上", "以下", "前后")
-"""Words after a bare figure that qualify it and are no unit (人均两百左右)."""
-_RATE = re.compile(r"(.+?)\s*(?:/|每|(?<=[\u4e00-\u9fff])一|\s+per\s+|\s+an?\s+)\s*(.+)")
-"""A rate's spelling: 元/天, 元每天, 元一天, $ per day, dollars a day -> (元, 天), ($, day)."""
-_BEFORE_RATE = ("每", "一", "per", "each", "every")
-"""每天200元, 一天100块, each day you get $50: the rate's period before the number."""
-_AFTER_RATE = r"\s*(?:/\s*|per\s+|an?\s+|each\s+|every\s+|每|一)"
 _DENOMINATOR = re.compile(r"\s*(?:/|\bper\s+|\ban?\s+|每)\s*([a-z]+|[\u4e00-\u9fff])", re.IGNORECASE)
 """/year, per month, a day, 每天: a rate's denominator after the unit; figures of different rates
 are different quantities ($24.99/month or $249/year is not a hedge)."""
@@ -70,7 +73,6 @@ _FUNCTION_WORD = re.compile(
     r"\s*(?:(?:to|for|if|as|at|in|or|and|just|is|would|should|then|instead|maybe|then)\b|[吧就才了呢啊更])", re.I
 )
 _COMPOUND_GAP = re.compile(r"\s?(?:零|又|and)?\s?", re.IGNORECASE)
-_MONEY = ("元", "块", "¥", "$", "usd", "rmb", "cny", "人民币", "美元", "dollar", "€", "eur")
 
 
 class NumberArgs(Args):
@@ -110,207 +112,7 @@ class NumberArgs(Args):
 def _spellings(args: NumberArgs) -> dict[str, float]:
     """Every spelling -> factor, casefolded, longest first: a rate X/Y also as X每Y, X per Y, X一Y
     (CJK) or X a Y (Latin); 块 wherever 元 is declared (一百块 is 100 元). Read-only (cached)."""
-    return _spellings_of(args.unit or "", tuple(args.units.items()))
-
-
-@functools.lru_cache(maxsize=256)
-def _spellings_of(unit: str, units: tuple[tuple[str, float], ...]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for spelling, f in {unit: 1.0, **dict(units)}.items():
-        sp = nfkc(spelling).casefold()
-        for variant in (sp, sp.replace("元", "块")):
-            out.setdefault(variant, f)
-            if rate := _rate(variant):
-                num, den = rate
-                seps = ("/", "每", "一") if _cjk(den) else ("/", " per ", " a ", " an ")
-                for sep in seps:
-                    out.setdefault(f"{num}{sep}{den}", f)
-    return dict(sorted(out.items(), key=lambda kv: len(kv[0]), reverse=True))
-
-
-def _cjk(s: str) -> bool:
-    return "\u4e00" <= s[:1] <= "\u9fff"
-
-
-def _rate(spelling: str) -> tuple[str, str] | None:
-    """(amount unit, period) of a rate spelling, None when it is no rate."""
-    m = _RATE.fullmatch(spelling)
-    return (m.group(1), m.group(2)) if m else None
-
-
-def _rate_around(before: str, after: str, spellings: dict[str, float]) -> tuple[_Unit, int] | None:
-    """A rate whose amount unit is a sign before the number ($50 per day, each day you get $50):
-    the unit and how many characters before the number the sign starts."""
-    gap = len(before) - len(before.rstrip())
-    stripped, clause = before.rstrip(), _clause(before)
-    for sp, f in spellings.items():
-        rate = _rate(sp)
-        if rate is None or any(ch.isalnum() for ch in rate[0]) or not stripped.endswith(rate[0]):
-            continue
-        num, den = rate
-        m = re.match(rf"{_AFTER_RATE}{re.escape(den)}s?(?![a-z])", after, re.IGNORECASE)
-        if m:
-            return _Unit(f, m.end()), gap + len(num)
-        if any(f"{s}{den}" in clause for s in _BEFORE_RATE):
-            return _Unit(f), gap + len(num)
-    return None
-
-
-def _clause(before: str) -> str:
-    """The clause a number stands in, up to it, casefolded without spaces: 每天补贴 of 每天补贴200元."""
-    return re.split(r"[,.;:!?、，。；：！？\n]", before.casefold())[-1].replace(" ", "")
-
-
-@dataclass(frozen=True)
-class _Unit:
-    factor: float
-    taken: int = 0
-    """Characters after the number that the unit takes."""
-    bare: bool = False
-    """No unit is written: the figure stands alone (5。, 人均两百)."""
-
-
-def _word_ends(text: str, i: int) -> bool:
-    """A Latin unit must end at a word boundary (m is not mm), allowing a plural s."""
-    if i == 0 or not text[i - 1].isascii() or not text[i - 1].isalpha():
-        return True
-    rest = text[i:]
-    if rest[:1] == "s":
-        rest = rest[1:]
-    return not (rest[:1].isascii() and rest[:1].isalpha())
-
-
-def _unit_after(after: str, before: str, spellings: dict[str, float], hint: str | None) -> _Unit | None:
-    """The unit written after a number (``after`` is the text right after it); a rate's 每Y may
-    stand before it (``before``: 每天200元). None when another unit is written."""
-    for head in (after.lstrip(), after.lstrip(_LEAD)):  # a unit may itself start with 个
-        skipped = len(after) - len(head)
-        head = (hint or "") + head.casefold()
-        for sp, f in spellings.items():
-            if head.startswith(sp) and _word_ends(head, len(sp)):
-                plural = int(sp[-1:].isascii() and sp[-1:].isalpha() and head[len(sp) : len(sp) + 1] == "s")
-                return _Unit(f, skipped + len(sp) + plural - len(hint or ""))
-            rate = _rate(sp)
-            if (
-                rate
-                and head.startswith(rate[0])
-                and _word_ends(head, len(rate[0]))
-                and any(f"{s}{rate[1]}" in _clause(before) for s in _BEFORE_RATE)
-            ):
-                return _Unit(f, skipped + len(rate[0]) - len(hint or ""))
-    head = (hint or "") + after.lstrip()
-    for (written, declared), f in _IMPLIED.items():
-        if head.startswith(written) and declared in spellings:
-            return _Unit(f * spellings[declared], len(after) - len(after.lstrip()) + len(written) - len(hint or ""))
-    low = after.lstrip(_LEAD)
-    if not hint and (not (low[:1].isalpha() or low[:1] in ("%", "°")) or low.startswith(_NOT_A_UNIT)):
-        return _Unit(1.0, 0, bare=True)
-    return None
-
-
-def _unit_before(before: str, spellings: dict[str, float]) -> tuple[float, int] | None:
-    """Factor of a declared spelling written right before the number with no letter or digit
-    in it (¥, $, €: ¥1,200.50), or an upper-case code (USD 249), and how many characters before
-    the number it starts; None when there is none."""
-    gap = len(before) - len(before.rstrip())
-    before = before.rstrip()
-    for sp, f in spellings.items():
-        symbol = not any(ch.isalnum() for ch in sp) or (sp.isascii() and sp.isalpha())
-        ahead = before[: -len(sp)][-1:]
-        if symbol and before.casefold().endswith(sp) and not (ahead.isascii() and ahead.isalpha()):
-            if sp.isalpha() and not before[-len(sp) :].isupper():
-                continue  # a code is written in capitals: "USD 249", not "used 249"
-            return f, gap + len(sp)
-    return None
-
-
-def _asked_factor(question: str, spellings: dict[str, float]) -> float | None:
-    """The factor of the unit the question asks in (年假有几天？ / 人均多少元？ / how many days / 多少钱),
-    when it is a declared spelling; a bare figure in the answer then takes it."""
-    q = nfkc(question).casefold()
-    for sp, f in spellings.items():
-        s = re.escape(sp)
-        asked = (
-            rf"(?:几|多少|多长|多久|多大|多高|多重|多远)\s*个?\s*{s}",
-            rf"how\s+many\s+(?:[a-z-]+\s+)?{s}s?(?![a-z])",
-            rf"\b(?:in|number\s+of)\s+{s}s?(?![a-z])",
-            rf"[(（]\s*{s}\s*[)）]|单位\s*[:：]\s*{s}",
-        )
-        if any(re.search(p, q) for p in asked):
-            return f
-    if "多少钱" in q or "how much" in q:
-        return next((f for sp, f in spellings.items() if sp in _MONEY), None)
-    return None
-
-
-@dataclass
-class _Layout:
-    """Where a bare figure takes a unit written elsewhere: table cells under a header that names
-    it ("| 天数（天） |", "| Hotel limit (GBP/night) |", "| Days |") and text after a label that
-    does ("Hotel limit (GBP): London 180"); and each table row's label (its first cell)."""
-
-    starts: list[int] = field(default_factory=list)
-    ends: list[int] = field(default_factory=list)
-    factors: list[float] = field(default_factory=list)
-    rows: list[tuple[int, int, str]] = field(default_factory=list)
-    labels: frozenset[str] = frozenset()
-    qualifiers: frozenset[str] = frozenset()
-    """Words the question writes before a unit ("overtime hours"): between a figure and its unit
-    they do not make it another unit ("5 overtime hours" is 5 hours)."""
-    """Words the question writes right before a figure (Line 3, Room 5): before a bare figure of
-    the answer they make it a label, not an amount."""
-
-    def factor(self, head: int, end: int) -> float | None:
-        k = bisect.bisect_right(self.starts, head) - 1
-        return self.factors[k] if k >= 0 and end <= self.ends[k] else None
-
-    def other_rows(self, question: str) -> list[tuple[int, int]]:
-        """Rows about another case: when the question names some rows' labels (London), the rest."""
-        q = question.casefold()
-        named = [len(label) >= 2 and label in q for _, _, label in self.rows]
-        return [(a, b) for (a, b, _), n in zip(self.rows, named, strict=True) if not n] if any(named) else []
-
-
-def _layout(text: str, spellings: dict[str, float]) -> _Layout:
-    regions: list[tuple[int, int, float]] = []
-    out = _Layout()
-    for sp, f in spellings.items():
-        label = rf"[(（]\s*(?:单位\s*[:：]\s*)?{re.escape(sp)}(?:\s*/[^)）\n]{{0,16}})?\s*[)）]\s*[:：]"
-        for m in re.finditer(label, text, re.IGNORECASE):
-            stop = re.compile(r"[。；;\n]|\.(?=\s|$)").search(text, m.end())
-            regions.append((m.end(), stop.start() if stop else len(text), f))
-    if "|" in text:
-        columns: dict[int, float] = {}
-        previous: list[tuple[int, int]] = []
-        pos = 0
-        for line in text.splitlines(keepends=True):
-            row = line.strip().startswith("|")
-            spans = [(pos + m.start(1), pos + m.end(1)) for m in re.finditer(r"\|([^|\n]*)(?=\|)", line)] if row else []
-            if row and re.fullmatch(r"\s*\|?[\s:|-]*-{2,}[\s:|-]*\n?", line) and previous:
-                heads = [_header_unit(text[a:b], spellings) for a, b in previous]
-                columns = {i: unit for i, unit in enumerate(heads) if unit is not None}
-            elif row and previous:
-                regions += [(a, b, columns[i]) for i, (a, b) in enumerate(spans) if i in columns]
-                label = text[spans[0][0] : spans[0][1]].strip(" *").casefold() if spans else ""
-                out.rows.append((pos, pos + len(line), label))
-            elif not row:
-                columns = {}
-            previous = spans
-            pos += len(line)
-    for a, b, f in sorted(regions):
-        out.starts.append(a)
-        out.ends.append(b)
-        out.factors.append(f)
-    return out
-
-
-def _header_unit(cell: str, spellings: dict[str, float]) -> float | None:
-    c = cell.strip().strip("*").strip().casefold()
-    for sp, f in spellings.items():
-        s = re.escape(sp)
-        if re.search(rf"[(（\[]\s*{s}\s*(?:/[^)）\]]*)?[)）\]]|单位\s*[:：]\s*{s}|/\s*{s}$|^{s}s?$|^{s}数$", c):
-            return f
-    return None
+    return spellings_of(args.unit or "", tuple(args.units.items()))
 
 
 @dataclass(frozen=True)
@@ -331,11 +133,12 @@ class _Fig:
     """Where the figure starts with a currency sign before it ($249); ``head`` when none."""
 
 
-def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | None, layout: _Layout) -> list[_Fig]:
+def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | None, layout: Layout) -> list[_Fig]:
     """Every figure of ``text`` (numbers ``found``) whose unit fits the check, in order; compound
     durations summed."""
     spellings = _spellings(args) if args.unit is not None else {}
-    raw: list[tuple[Found, _Unit | None]] = []
+    target = target_of(args.unit, tuple(args.units.items())) if args.unit is not None else None
+    raw: list[tuple[Found, Unit | None]] = []
     marks = [end for _, end in revisions(text)] if args.unit is not None else []
     starts_at: dict[int, int] = {}
     for k, f in enumerate(found):
@@ -344,25 +147,25 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
         if args.unit is None:
             if f.head and text[f.head - 1] in "$¥€£":
                 starts_at[f.head] = f.head - 1
-            raw.append((f, _Unit(1.0, 0)))
+            raw.append((f, Unit(1.0, 0)))
             continue
         before = text[max(0, f.head - 24) : f.head]
-        unit = _unit_after(text[f.unit_pos : f.unit_pos + 24], before, spellings, f.unit_hint)
+        unit = unit_after(text[f.unit_pos : f.unit_pos + 24], before, spellings, f.unit_hint, target)
         word = _WORD_AFTER.match(text, f.unit_pos) if unit is None and layout.qualifiers else None
         if word and word.group(1).casefold() in layout.qualifiers:
-            unit = _unit_after(text[word.end() : word.end() + 24], before, spellings, None)
+            unit = unit_after(text[word.end() : word.end() + 24], before, spellings, None, target)
             unit = replace(unit, taken=unit.taken + word.end() - f.unit_pos) if unit and not unit.bare else None
-        prefix = _unit_before(text[max(0, f.head - 8) : f.head], spellings)
-        around = _rate_around(before, text[f.end : f.end + 16], spellings) if unit is None or unit.bare else None
+        prefix = unit_before(text[max(0, f.head - 8) : f.head], spellings) or sign_before(before, target)
+        around = rate_around(before, text[f.end : f.end + 16], spellings) if unit is None or unit.bare else None
         if around is not None:
             unit = around[0]
             starts_at[f.head] = f.head - around[1]
         elif prefix is not None and (unit is None or unit.bare):
-            unit = _Unit(prefix[0])
+            unit = Unit(prefix[0])
             starts_at[f.head] = f.head - prefix[1]
         elif (unit is None or unit.bare) and raw and _revises(marks, f.head) and _no_unit_after(text, f.end):
             last = next((u for _, u in reversed(raw) if u is not None and not u.bare), None)
-            unit = _Unit(last.factor) if last else unit  # "5 days... sorry, I meant 10": 10 days
+            unit = Unit(last.factor, offset=last.offset) if last else unit  # "5 days... sorry, I meant 10": 10 days
         raw.append((f, unit))
     # "5 or 10 days", "5或10天": the first takes the unit of the second; "5 days or maybe 10": the
     # second takes the unit of the first
@@ -404,7 +207,8 @@ def _figures(text: str, found: list[Found], args: NumberArgs, asked: float | Non
         if figs and f.range and figs[-1].head == f.head:
             continue  # the second end of the same range (两三天, 3到5秒)
         start = starts_at.get(f.head, f.head)
-        figs.append(_Fig(low * factor, high * factor, f.head, end, key, unit.bare, factor, start))
+        low, high = low * factor + unit.offset, high * factor + unit.offset
+        figs.append(_Fig(low, high, f.head, end, key, unit.bare, factor, start))
     if args.unit is None:  # "5 or 10 days": the 5 is a number of days too
         for i in range(len(figs) - 2, -1, -1):
             if ALTERNATIVE.fullmatch(text, figs[i].end, figs[i + 1].head):
@@ -434,7 +238,7 @@ def _merge(text: str, figs: list[_Fig]) -> list[_Fig]:
 
 
 def _bare_factor(
-    text: str, f: Found, args: NumberArgs, asked: float | None, layout: _Layout, question_labels: frozenset[str]
+    text: str, f: Found, args: NumberArgs, asked: float | None, layout: Layout, question_labels: frozenset[str]
 ) -> float | None:
     """The unit a bare figure takes: its table column's or label's, the one the question asks
     in, or (``require_unit: false``) the check's own; None when it has none or is a list marker."""
@@ -455,15 +259,6 @@ def _alone(text: str, end: int) -> bool:
     """Nothing that could be a unit follows a figure at ``end`` ("or maybe 10." / "或10？")."""
     nxt = text[end : end + 1]
     return not nxt or not (nxt.isalnum() or nxt in "%‰°个")
-
-
-def _qualifiers(question: str, spellings: dict[str, float]) -> frozenset[str]:
-    q = question.casefold()
-    out = set()
-    for sp in spellings:
-        if sp.isascii() and sp.isalpha():
-            out |= set(re.findall(rf"\b([a-z-]+)\s+{re.escape(sp)}s?\b", q))
-    return frozenset(out - {"how", "many", "much", "of", "the", "a", "an", "in", "per", "what", "which"})
 
 
 def _date_piece(found: list[Found], k: int) -> bool:
@@ -523,7 +318,7 @@ def _echoes_of(
     question: str, unit: str | None, units: tuple[tuple[str, float], ...], require_unit: bool
 ) -> frozenset[tuple[str, float, float]]:
     args = NumberArgs(value=0, unit=unit, units=dict(units), require_unit=require_unit)
-    figs = _figures(question, find_numbers(question), args, None, _Layout())
+    figs = _figures(question, find_numbers(question), args, None, Layout())
     given = [g for g in figs if (end := _CLAUSE_SPLIT.search(question, g.end)) is None or end.group() not in "?？"]
     return frozenset((g.key, round(g.low, 9), round(g.high, 9)) for g in given)
 
@@ -557,16 +352,17 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
     """The value the answer commits to is within tolerance of ``value`` (or in ``between``),
     with ``unit`` (or a declared spelling) when given; a hedge (5天或10天) fails.
 
-    Reads 五天, 一百二十, 两, １８０, 2,000, 1.5万; converts declared units; 1小时30分钟 = 90 min.
+    Reads 五天, 一百二十, 两, １８０, 2,000, 1.5万; converts declared units, then known units of the
+    same dimension (90分钟 for 1.5 小时, 68°F for 20 ℃; :mod:`harness.rubric.units`); 1小时30分钟 = 90 min.
     """
     text = nfkc(answer)
     question = nfkc(evidence.question) if evidence is not None else ""
     spellings = _spellings(args) if args.unit is not None else {}
-    asked = _asked_factor(question, spellings) if question and spellings else None
+    asked = asked_factor(question, spellings) if question and spellings else None
     found = find_numbers(answer)
-    layout = _layout(text, spellings) if spellings else _Layout()
+    layout = read_layout(text, spellings) if spellings else Layout()
     layout.labels = frozenset(w.casefold() for w in re.findall(r"\b([A-Za-z]+)\s*\d", question))
-    layout.qualifiers = _qualifiers(question, spellings)
+    layout.qualifiers = qualifiers(question, spellings)
     others = layout.other_rows(question)
     figs = _figures(text, found, args, asked, layout)
     echoes = _echoes(question, args) if question else frozenset()

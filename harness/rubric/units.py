@@ -1,0 +1,388 @@
+"""Unit resolution for the ``number`` check: which declared spelling a figure is written in.
+
+A check declares ``unit`` and ``units`` (spelling -> factor into ``unit``); :func:`spellings_of`
+expands them (rates as 元/天, 元每天, 元一天, "$ per day"; 块 wherever 元). From those this module
+reads the unit written after a figure (:func:`unit_after`), a sign before it (:func:`unit_before`:
+¥1,200.50, USD 249), a rate's period around it (:func:`rate_around`: 每天200元, $50 per day), the
+unit a question asks in (:func:`asked_factor`: 年假有几天？), and the units a text's layout gives a
+bare figure (:func:`read_layout`: a markdown table header, a "(GBP):" label).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.rubric.text import nfkc
+
+_LEAD = " \t-个"  # "5 天", "30-day", "两个小时": skipped between a number and its unit
+_IMPLIED = {("‰", "%"): 0.1, ("%", "‰"): 10.0}
+"""(written, declared) -> factor: 5‰ is 0.5 %, 千分之五 (0.5 %) is 5‰."""
+_NOT_A_UNIT = ("左右", "上下", "以内", "之内", "以上", "以下", "前后")
+"""Words after a bare figure that qualify it and are no unit (人均两百左右)."""
+_RATE = re.compile(r"(.+?)\s*(?:/|每|(?<=[\u4e00-\u9fff])一|\s+per\s+|\s+an?\s+)\s*(.+)")
+"""A rate's spelling: 元/天, 元每天, 元一天, $ per day, dollars a day -> (元, 天), ($, day)."""
+_BEFORE_RATE = ("每", "一", "per", "each", "every")
+"""每天200元, 一天100块, each day you get $50: the rate's period before the number."""
+_AFTER_RATE = r"\s*(?:/\s*|per\s+|an?\s+|each\s+|every\s+|每|一)"
+_MONEY = ("元", "块", "¥", "$", "usd", "rmb", "cny", "人民币", "美元", "dollar", "€", "eur")
+
+
+@functools.lru_cache(maxsize=256)
+def spellings_of(unit: str, units: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for spelling, f in {unit: 1.0, **dict(units)}.items():
+        sp = nfkc(spelling).casefold()
+        for variant in (sp, sp.replace("元", "块")):
+            out.setdefault(variant, f)
+            if rate := _rate(variant):
+                num, den = rate
+                seps = ("/", "每", "一") if _cjk(den) else ("/", " per ", " a ", " an ")
+                for sep in seps:
+                    out.setdefault(f"{num}{sep}{den}", f)
+    return dict(sorted(out.items(), key=lambda kv: len(kv[0]), reverse=True))
+
+
+def _cjk(s: str) -> bool:
+    return "\u4e00" <= s[:1] <= "\u9fff"
+
+
+def _rate(spelling: str) -> tuple[str, str] | None:
+    """(amount unit, period) of a rate spelling, None when it is no rate."""
+    m = _RATE.fullmatch(spelling)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def rate_around(before: str, after: str, spellings: dict[str, float]) -> tuple[Unit, int] | None:
+    """A rate whose amount unit is a sign before the number ($50 per day, each day you get $50):
+    the unit and how many characters before the number the sign starts."""
+    gap = len(before) - len(before.rstrip())
+    stripped, clause = before.rstrip(), _clause(before)
+    for sp, f in spellings.items():
+        rate = _rate(sp)
+        if rate is None or any(ch.isalnum() for ch in rate[0]) or not stripped.endswith(rate[0]):
+            continue
+        num, den = rate
+        m = re.match(rf"{_AFTER_RATE}{re.escape(den)}s?(?![a-z])", after, re.IGNORECASE)
+        if m:
+            return Unit(f, m.end()), gap + len(num)
+        if any(f"{s}{den}" in clause for s in _BEFORE_RATE):
+            return Unit(f), gap + len(num)
+    return None
+
+
+def _clause(before: str) -> str:
+    """The clause a number stands in, up to it, casefolded without spaces: 每天补贴 of 每天补贴200元."""
+    return re.split(r"[,.;:!?、，。；：！？\n]", before.casefold())[-1].replace(" ", "")
+
+
+@dataclass(frozen=True)
+class Unit:
+    factor: float
+    taken: int = 0
+    """Characters after the number that the unit takes."""
+    bare: bool = False
+    """No unit is written: the figure stands alone (5。, 人均两百)."""
+    offset: float = 0.0
+    """Added after the factor: 50 °F is 50 × 5/9 − 160/9 ℃."""
+
+
+def _word_ends(text: str, i: int) -> bool:
+    """A Latin unit must end at a word boundary (m is not mm), allowing a plural s."""
+    if i == 0 or not text[i - 1].isascii() or not text[i - 1].isalpha():
+        return True
+    rest = text[i:]
+    if rest[:1] == "s":
+        rest = rest[1:]
+    return not (rest[:1].isascii() and rest[:1].isalpha())
+
+
+def unit_after(
+    after: str, before: str, spellings: dict[str, float], hint: str | None, target: Known | None = None
+) -> Unit | None:
+    """The unit written after a number (``after`` is the text right after it); a rate's 每Y may
+    stand before it (``before``: 每天200元); else a known unit converted into ``target``
+    (:func:`known_after`). None when another unit is written."""
+    for head in (after.lstrip(), after.lstrip(_LEAD)):  # a unit may itself start with 个
+        skipped = len(after) - len(head)
+        head = (hint or "") + head.casefold()
+        for sp, f in spellings.items():
+            if head.startswith(sp) and _word_ends(head, len(sp)):
+                plural = int(sp[-1:].isascii() and sp[-1:].isalpha() and head[len(sp) : len(sp) + 1] == "s")
+                return Unit(f, skipped + len(sp) + plural - len(hint or ""))
+            rate = _rate(sp)
+            if (
+                rate
+                and head.startswith(rate[0])
+                and _word_ends(head, len(rate[0]))
+                and any(f"{s}{rate[1]}" in _clause(before) for s in _BEFORE_RATE)
+            ):
+                return Unit(f, skipped + len(rate[0]) - len(hint or ""))
+    head = (hint or "") + after.lstrip()
+    for (written, declared), f in _IMPLIED.items():
+        if head.startswith(written) and declared in spellings:
+            return Unit(f * spellings[declared], len(after) - len(after.lstrip()) + len(written) - len(hint or ""))
+    if not hint and (known := known_after(after, target)) is not None:
+        return known
+    low = after.lstrip(_LEAD)
+    if not hint and (not (low[:1].isalpha() or low[:1] in ("%", "°")) or low.startswith(_NOT_A_UNIT)):
+        return Unit(1.0, 0, bare=True)
+    return None
+
+
+def unit_before(before: str, spellings: dict[str, float]) -> tuple[float, int] | None:
+    """Factor of a declared spelling written right before the number with no letter or digit
+    in it (¥, $, €: ¥1,200.50), or an upper-case code (USD 249), and how many characters before
+    the number it starts; None when there is none."""
+    gap = len(before) - len(before.rstrip())
+    before = before.rstrip()
+    for sp, f in spellings.items():
+        symbol = not any(ch.isalnum() for ch in sp) or (sp.isascii() and sp.isalpha())
+        ahead = before[: -len(sp)][-1:]
+        if symbol and before.casefold().endswith(sp) and not (ahead.isascii() and ahead.isalpha()):
+            if sp.isalpha() and not before[-len(sp) :].isupper():
+                continue  # a code is written in capitals: "USD 249", not "used 249"
+            return f, gap + len(sp)
+    return None
+
+
+def asked_factor(question: str, spellings: dict[str, float]) -> float | None:
+    """The factor of the unit the question asks in (年假有几天？ / 人均多少元？ / how many days / 多少钱),
+    when it is a declared spelling; a bare figure in the answer then takes it."""
+    q = nfkc(question).casefold()
+    for sp, f in spellings.items():
+        s = re.escape(sp)
+        asked = (
+            rf"(?:几|多少|多长|多久|多大|多高|多重|多远)\s*个?\s*{s}",
+            rf"how\s+many\s+(?:[a-z-]+\s+)?{s}s?(?![a-z])",
+            rf"\b(?:in|number\s+of)\s+{s}s?(?![a-z])",
+            rf"[(（]\s*{s}\s*[)）]|单位\s*[:：]\s*{s}",
+        )
+        if any(re.search(p, q) for p in asked):
+            return f
+    if "多少钱" in q or "how much" in q:
+        return next((f for sp, f in spellings.items() if sp in _MONEY), None)
+    return None
+
+
+@dataclass
+class Layout:
+    """Where a bare figure takes a unit written elsewhere: table cells under a header that names
+    it ("| 天数（天） |", "| Hotel limit (GBP/night) |", "| Days |") and text after a label that
+    does ("Hotel limit (GBP): London 180"); and each table row's label (its first cell)."""
+
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    factors: list[float] = field(default_factory=list)
+    rows: list[tuple[int, int, str]] = field(default_factory=list)
+    labels: frozenset[str] = frozenset()
+    qualifiers: frozenset[str] = frozenset()
+    """Words the question writes before a unit ("overtime hours"): between a figure and its unit
+    they do not make it another unit ("5 overtime hours" is 5 hours)."""
+    """Words the question writes right before a figure (Line 3, Room 5): before a bare figure of
+    the answer they make it a label, not an amount."""
+
+    def factor(self, head: int, end: int) -> float | None:
+        k = bisect.bisect_right(self.starts, head) - 1
+        return self.factors[k] if k >= 0 and end <= self.ends[k] else None
+
+    def other_rows(self, question: str) -> list[tuple[int, int]]:
+        """Rows about another case: when the question names some rows' labels (London), the rest."""
+        q = question.casefold()
+        named = [len(label) >= 2 and label in q for _, _, label in self.rows]
+        return [(a, b) for (a, b, _), n in zip(self.rows, named, strict=True) if not n] if any(named) else []
+
+
+def read_layout(text: str, spellings: dict[str, float]) -> Layout:
+    regions: list[tuple[int, int, float]] = []
+    out = Layout()
+    for sp, f in spellings.items():
+        label = rf"[(（]\s*(?:单位\s*[:：]\s*)?{re.escape(sp)}(?:\s*/[^)）\n]{{0,16}})?\s*[)）]\s*[:：]"
+        for m in re.finditer(label, text, re.IGNORECASE):
+            stop = re.compile(r"[。；;\n]|\.(?=\s|$)").search(text, m.end())
+            regions.append((m.end(), stop.start() if stop else len(text), f))
+    if "|" in text:
+        columns: dict[int, float] = {}
+        previous: list[tuple[int, int]] = []
+        pos = 0
+        for line in text.splitlines(keepends=True):
+            row = line.strip().startswith("|")
+            spans = [(pos + m.start(1), pos + m.end(1)) for m in re.finditer(r"\|([^|\n]*)(?=\|)", line)] if row else []
+            if row and re.fullmatch(r"\s*\|?[\s:|-]*-{2,}[\s:|-]*\n?", line) and previous:
+                heads = [_header_unit(text[a:b], spellings) for a, b in previous]
+                columns = {i: unit for i, unit in enumerate(heads) if unit is not None}
+            elif row and previous:
+                regions += [(a, b, columns[i]) for i, (a, b) in enumerate(spans) if i in columns]
+                label = text[spans[0][0] : spans[0][1]].strip(" *").casefold() if spans else ""
+                out.rows.append((pos, pos + len(line), label))
+            elif not row:
+                columns = {}
+            previous = spans
+            pos += len(line)
+    for a, b, f in sorted(regions):
+        out.starts.append(a)
+        out.ends.append(b)
+        out.factors.append(f)
+    return out
+
+
+def _header_unit(cell: str, spellings: dict[str, float]) -> float | None:
+    c = cell.strip().strip("*").strip().casefold()
+    for sp, f in spellings.items():
+        s = re.escape(sp)
+        if re.search(rf"[(（\[]\s*{s}\s*(?:/[^)）\]]*)?[)）\]]|单位\s*[:：]\s*{s}|/\s*{s}$|^{s}s?$|^{s}数$", c):
+            return f
+    return None
+
+
+def qualifiers(question: str, spellings: dict[str, float]) -> frozenset[str]:
+    q = question.casefold()
+    out = set()
+    for sp in spellings:
+        if sp.isascii() and sp.isalpha():
+            out |= set(re.findall(rf"\b([a-z-]+)\s+{re.escape(sp)}s?\b", q))
+    return frozenset(out - {"how", "many", "much", "of", "the", "a", "an", "in", "per", "what", "which"})
+
+
+# --- known units: converted by pint between units of one dimension -------------------------------
+# Only these spellings reach pint, as the pint names they map to: pint's own parser reads "5S" as
+# siemens, "8 D" as debye and "5 pm" as picometres. (pint name, scale): 1 spelling = scale × name.
+# Calendar units (month, year) and working days are not fixed amounts of days: not in one table.
+_KNOWN_ZH: dict[str, str | tuple[str, float]] = {
+    "毫秒": "millisecond", "秒钟": "second", "秒": "second", "分钟": "minute", "分": "minute", "小时": "hour",
+    "钟头": "hour", "天": "day", "日": "day", "周": "week", "星期": "week", "礼拜": "week", "个月": "month",
+    "月": "month", "年": "year", "毫克": "milligram", "克": "gram", "千克": "kilogram", "公斤": "kilogram",
+    "斤": ("kilogram", 0.5), "市斤": ("kilogram", 0.5), "吨": "metric_ton", "微米": "micrometer",
+    "毫米": "millimeter", "厘米": "centimeter", "米": "meter", "千米": "kilometer", "公里": "kilometer",
+    "英寸": "inch", "英尺": "foot", "英里": "mile", "平方米": "meter**2", "亩": ("meter**2", 2000 / 3),
+    "公顷": "hectare", "毫升": "milliliter", "升": "liter", "摄氏度": "degC", "度": "degC", "华氏度": "degF",
+    "帕": "pascal", "千帕": "kilopascal", "兆帕": "megapascal", "瓦": "watt", "千瓦": "kilowatt",
+    "千瓦时": "kilowatt_hour", "公里/小时": "kilometer/hour", "公里每小时": "kilometer/hour",
+    "元": "CNY", "块钱": "CNY", "块": "CNY", "人民币": "CNY", "角": ("CNY", 0.1), "毛": ("CNY", 0.1),
+    "千元": ("CNY", 1e3), "万元": ("CNY", 1e4), "万块": ("CNY", 1e4), "亿元": ("CNY", 1e8),
+    "美元": "USD", "美金": "USD", "美分": ("USD", 0.01), "欧元": "EUR", "英镑": "GBP", "日元": "JPY",
+}  # fmt: skip
+_KNOWN_WORDS: dict[str, str | tuple[str, float]] = {
+    "millisecond": "millisecond", "second": "second", "sec": "second", "minute": "minute", "min": "minute",
+    "hour": "hour", "hr": "hour", "day": "day", "week": "week", "wk": "week", "fortnight": "fortnight",
+    "month": "month", "year": "year", "yr": "year", "gram": "gram", "kilogram": "kilogram", "kilo": "kilogram",
+    "tonne": "metric_ton", "pound": "pound", "lb": "pound", "ounce": "ounce", "millimeter": "millimeter",
+    "millimetre": "millimeter", "centimeter": "centimeter", "centimetre": "centimeter", "meter": "meter",
+    "metre": "meter", "kilometer": "kilometer", "kilometre": "kilometer", "inch": "inch", "inches": "inch",
+    "foot": "foot", "feet": "foot", "mile": "mile", "hectare": "hectare", "liter": "liter", "litre": "liter",
+    "milliliter": "milliliter", "millilitre": "milliliter", "celsius": "degC", "degrees celsius": "degC",
+    "degree celsius": "degC", "fahrenheit": "degF", "degrees fahrenheit": "degF", "kelvin": "kelvin",
+    "pascal": "pascal", "bar": "bar", "psi": "psi", "watt": "watt", "kilowatt": "kilowatt", "kwh": "kilowatt_hour",
+    "mph": "mile/hour", "kph": "kilometer/hour", "percent": "percent", "per cent": "percent",
+    "yuan": "CNY", "rmb": "CNY", "cny": "CNY", "dollar": "USD", "usd": "USD", "cent": ("USD", 0.01),
+    "euro": "EUR", "eur": "EUR", "gbp": "GBP", "yen": "JPY", "jpy": "JPY",
+}  # fmt: skip
+"""English words, any case, with a plural s."""
+_KNOWN_SYMBOLS: dict[str, str | tuple[str, float]] = {
+    "ms": "millisecond", "s": "second", "h": "hour", "mg": "milligram", "g": "gram", "kg": "kilogram",
+    "t": "metric_ton", "μm": "micrometer", "mm": "millimeter", "cm": "centimeter", "m": "meter",
+    "km": "kilometer", "ft": "foot", "m2": "meter**2", "mL": "milliliter", "ml": "milliliter", "L": "liter",
+    "°C": "degC", "°F": "degF", "Pa": "pascal", "kPa": "kilopascal", "MPa": "megapascal", "W": "watt",
+    "kW": "kilowatt", "kWh": "kilowatt_hour", "km/h": "kilometer/hour", "m/s": "meter/second",
+    "%": "percent", "‰": "permille",
+}  # fmt: skip
+"""Symbols, as written (S is siemens, not s; no plural)."""
+_SIGNS = {"US$": "USD", "$": "USD", "¥": "CNY", "€": "EUR", "£": "GBP"}
+"""Currency signs before a figure. Money is a dimension per currency: never converted across."""
+_CALENDAR = ("month", "year")
+
+
+@dataclass(frozen=True)
+class Known:
+    """A unit pint knows: ``1 spelling = scale × name`` (name in pint's registry)."""
+
+    name: str
+    scale: float = 1.0
+
+
+def _known(entry: str | tuple[str, float]) -> Known:
+    return Known(entry) if isinstance(entry, str) else Known(*entry)
+
+
+_KNOWN_RE = re.compile(
+    "|".join(
+        [re.escape(s) for s in sorted(_KNOWN_ZH, key=len, reverse=True)]
+        + [rf"(?i:{re.escape(w)}s?)(?![A-Za-z])" for w in sorted(_KNOWN_WORDS, key=len, reverse=True)]
+        + [rf"{re.escape(s)}(?![A-Za-z])" for s in sorted(_KNOWN_SYMBOLS, key=len, reverse=True)]
+        + [r"in(?=\s*(?:$|[^\sA-Za-z]|(?:tall|long|wide|high|deep|thick)\b))"]  # 5 ft 10 in; not "5 in a row"
+    )
+)
+
+
+def known_spelling(spelling: str) -> Known | None:
+    """The known unit a whole spelling names (小时, hours, kPa, ¥), None when it is no known unit."""
+    sp = nfkc(spelling).strip()
+    low = sp.casefold()
+    if sp == "in":
+        return Known("inch")
+    entry = _KNOWN_ZH.get(sp) or _KNOWN_SYMBOLS.get(sp) or _SIGNS.get(sp) or _KNOWN_WORDS.get(low)
+    entry = entry or (_KNOWN_WORDS.get(low[:-1]) if low.endswith("s") else None)
+    return _known(entry) if entry else None
+
+
+@functools.lru_cache(maxsize=256)
+def target_of(unit: str, units: tuple[tuple[str, float], ...]) -> Known | None:
+    """The check's ``unit`` as a known unit: itself, or through a declared spelling that is one
+    (``unit: 工时, units: {小时: 1}`` is hours); None when pint cannot know it (次, 倍, 人)."""
+    if (own := known_spelling(unit)) is not None:
+        return own
+    for spelling, f in units:
+        if (k := known_spelling(spelling)) is not None:
+            return Known(k.name, k.scale / f)
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> Any:
+    import pint  # imported on first use: `import harness.rubric` stays fast
+
+    reg: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    for code in ("CNY", "USD", "EUR", "GBP", "JPY"):
+        reg.define(f"{code} = [currency_{code.lower()}]")
+    return reg
+
+
+@functools.lru_cache(maxsize=1024)
+def convert(written: Known, target: Known) -> tuple[float, float] | None:
+    """(factor, offset): ``x`` of ``written`` is ``x * factor + offset`` of ``target``; None when
+    the two differ in dimension, or only one is a calendar unit (a month is no fixed number of days)."""
+    import pint
+
+    if (written.name in _CALENDAR) != (target.name in _CALENDAR):
+        return None
+    reg = _registry()
+    try:
+        zero = reg.Quantity(0.0, written.name).to(target.name).magnitude
+        one = reg.Quantity(written.scale, written.name).to(target.name).magnitude
+    except pint.DimensionalityError:
+        return None
+    return (float(one) - float(zero)) / target.scale, float(zero) / target.scale
+
+
+def known_after(after: str, target: Known | None) -> Unit | None:
+    """A known unit written right after a number (``after``), converted into ``target``; None when
+    none is written or it is of another dimension."""
+    if target is None:
+        return None
+    head = after.lstrip(_LEAD)
+    m = _KNOWN_RE.match(head)
+    written = known_spelling(m.group()) if m else None
+    conv = convert(written, target) if written and m else None
+    return Unit(conv[0], len(after) - len(head) + m.end(), offset=conv[1]) if conv and m else None
+
+
+def sign_before(before: str, target: Known | None) -> tuple[float, int] | None:
+    """A currency sign right before a number (¥, $, €, £) when the check is in that currency."""
+    stripped = before.rstrip()
+    for sign, code in _SIGNS.items() if target else ():
+        if stripped.endswith(sign) and target is not None and target.name == code:
+            return 1.0 / target.scale, len(before) - len(stripped) + len(sign)
+    return None
