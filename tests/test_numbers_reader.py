@@ -12,7 +12,8 @@ import pytest
 
 from harness import rubric
 from harness.records import CheckSpec
-from harness.rubric.numbers import KINDS, Found, find_numbers
+from harness.rubric.datetimes import find_when
+from harness.rubric.numbers import KINDS, Found, find_numbers, scan_text
 from harness.rubric.text import negated_at, nfkc
 
 
@@ -313,3 +314,93 @@ def test_reader_is_linear() -> None:
 def test_datetime_value_must_be_a_date_or_a_time(value: object, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         rubric.parse_args(CheckSpec(type="datetime", args={"value": value}))
+
+
+# ---- issue 26, reader2: clock times with a dot, signs written as words, spans and choices of times ----
+
+DOT_TIMES = [
+    ("At 14.30 sharp.", 14, 30), ("14.30 Uhr", 14, 30), ("会议14.30开始", 14, 30),
+    ("The meeting is at 9.45.", 9, 45), ("会议定于14.30召开", 14, 30), ("下午2.30到会议室", 2, 30),
+    ("营业时间9.30-17.30", 9, 30), ("Doors open at 8.15 am", 8, 15),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("answer", "hour", "minute"), DOT_TIMES)
+def test_a_dot_between_hours_and_minutes_is_a_clock_time_where_the_context_is_a_time(
+    answer: str, hour: int, minute: int
+) -> None:
+    whens = find_when(scan_text(answer))
+    assert (whens[0].hour, whens[0].minute) == (hour, minute)
+    assert not quantities(answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [
+        ("14.30 元", 14.3), ("3.25 mm", 3.25), ("measured at 3.25 mm", 3.25), ("sold at 12.50.", 12.5),
+        ("尺寸在3.25之间", 3.25), ("价格为14.30", 14.3), ("公差12.50-13.75 mm", 12.5),
+    ],
+)  # fmt: skip
+def test_a_decimal_with_no_time_cue_stays_a_quantity(answer: str, value: float) -> None:
+    assert quantities(answer)[0] == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [
+        ("Lower limit: minus 0.05 mm.", -0.05), ("minus five degrees", -5), ("negative 3 mm", -3),
+        ("5 degrees below zero", -5), ("5 °C below freezing", -5), ("below zero by 5 degrees", -5),
+        ("负零点零五毫米", -0.05), ("零下5度", -5), ("零下五度", -5), ("下限：-0.05 mm", -0.05),
+    ],
+)  # fmt: skip
+def test_a_sign_written_as_a_word(answer: str, value: float) -> None:
+    assert quantities(answer) == [pytest.approx(value)]  # the "zero" of below zero is no figure
+
+
+def test_minus_reaches_the_negation_before_it() -> None:
+    f = find_numbers("The offset is not minus 0.05 mm")[0]
+    assert f.value == pytest.approx(-0.05) and negated_at(nfkc("The offset is not minus 0.05 mm"), f.head)
+
+
+def test_markup_then_a_space_before_the_unit() -> None:
+    f = find_numbers("年假：**5** 天")[0]
+    assert f.value == 5 and unit_after("年假：**5** 天", f).startswith("天")
+
+
+@pytest.mark.parametrize(
+    ("answer", "second"),
+    [
+        ("下午两点半或者三点", (15, 0)),  # the second takes 下午 from the first
+        ("2:30 or 3 pm", (15, 0)),
+        ("下午3点或4点", (16, 0)),
+        ("8点到17点", (17, 0)),
+        ("上午9点到11点半", (11, 30)),
+    ],
+)
+def test_the_second_of_two_joined_times_is_a_time_and_shares_the_half_of_the_day(
+    answer: str, second: tuple[int, int]
+) -> None:
+    whens = [w for w in find_when(scan_text(answer)) if w.kind == "time"]
+    assert len(whens) == 2
+    assert second[0] in whens[1].hours() and whens[1].minute == second[1]
+    assert len(whens[1].hours()) == 1
+
+
+def test_2_30_or_3_pm_puts_both_in_the_afternoon() -> None:
+    first = find_when(scan_text("2:30 or 3 pm"))[0]
+    assert first.hours() == {14}
+
+
+@pytest.mark.parametrize(
+    ("answer", "days"),
+    [("3月5日到8日", (5, 8)), ("3月5日或者6日", (5, 6)), ("March 5 to 8", (5, 8)), ("March 5-8, 2024", (5, 8)),
+     ("3月5日至十日", (5, 10))],
+)  # fmt: skip
+def test_a_day_after_a_date_takes_its_month(answer: str, days: tuple[int, int]) -> None:
+    whens = find_when(scan_text(answer))
+    assert [(w.month, w.day) for w in whens] == [(3, days[0]), (3, days[1])]
+
+
+def test_two_bare_points_are_not_times() -> None:
+    assert not find_when(scan_text("注意以下两点或三点"))
+    assert quantities("March 5 to 8 days") == [8]  # 8 days is a duration, not the 8th

@@ -88,3 +88,23 @@ def test_a_long_answer_is_read_in_one_pass_per_option() -> None:
     answer = "We value every customer and the order matters. " * 2_000 + "First ask for the order number and photos."
     got = commitment(answer, 4, "First? A) " + " B) ".join(options[:2]) + " C) " + " D) ".join(options[2:]))
     assert got.picks == {2}
+
+
+@pytest.mark.parametrize(
+    ("answer", "picks"),
+    [
+        ("A and C — no, just A.", {1}),
+        ("AC，不对，只选A", {1}),
+        ("B, actually B and D", {2, 4}),
+        ("A、C……哦不，只有A", {1}),
+        ("A and C. Sorry, A only.", {1}),
+        ("A and C - no, A alone.", {1}),
+        ("答案AC，不对，仅A", {1}),
+        ("A, C. Actually, just C.", {3}),
+        ("A and C — no, just A and B.", {1, 2}),
+        ("选AC。更正：只选A。", {1}),
+    ],
+)
+def test_a_correction_of_a_multi_select_replaces_the_whole_list(answer: str, picks: set[int]) -> None:
+    got = commitment(answer, 4)
+    assert set(got.picks) == picks and not got.hedged

@@ -3,10 +3,11 @@
 A procedure such as lock-out/tag-out is right only in its order: "先断电，再停机" names
 every step and is still wrong. The answer is read as a stream of step mentions (each
 synonym found as :func:`harness.rubric.checks_text.find_phrase` finds it: normalised,
-whole numbers, from a word start, not denied); the committed order is the longest run of
-steps that the stream holds in the required order (a longest increasing subsequence by
-step index), so an introduction that names a later step ("LOTO（上锁挂牌）程序：停机、断电…")
-or a summary that repeats one does not break it.
+whole numbers, from a word start, not denied; an English phrasal verb also with its object
+between and its verb inflected: "shut the press down", "locked it out" for ``shut down``,
+``lock out``); the committed order is the longest run of steps that the stream holds in
+the required order (a longest increasing subsequence by step index), so an introduction
+that names a later step ("LOTO（上锁挂牌）程序：停机、断电…") or a summary that repeats one does not break it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,26 @@ _CLAUSE_GAP = re.compile(r"[\s,，;；:：]*")
 _CLAUSE_END = re.compile(r"[,，;；。.!！?？\n]")
 _DASHES = str.maketrans({"—": ",", "–": ","})
 """A dash ends a clause for negation ("not A — B" does not deny B)."""
+
+
+PARTICLES = ("up", "down", "off", "out", "on", "in", "back", "away", "over", "aside", "apart")
+"""The last word of an English phrasal verb (shut down, lock out, turn off)."""
+SPLIT_REACH = 3
+"""Words that may stand between a phrasal verb and its particle: "shut the press down", "turn the main power off"."""
+_NOT_OBJECT = r"(?:and|or|then|but|before|after|to|so|while|until|once|if|not)\b"
+"""Words that end the object: "shut the valve and then power down" does not state "shut down"."""
+_INFLECTION = r"(?:s|es|ed|d|ing|[bdgklmnprt](?:ed|ing))?"
+
+
+def _phrasal(name: str, case_sensitive: bool) -> re.Pattern[str] | None:
+    """A pattern for an English phrasal verb step, its object between (shut the press down) and the
+    verb inflected (shutting down, locked it out); None for any other name."""
+    words = name.split()
+    if len(words) < 2 or not name.isascii() or words[-1].casefold() not in PARTICLES:
+        return None
+    verb = r"\s+".join(re.escape(w) for w in words[:-1])
+    between = rf"(?:\s+(?!{_NOT_OBJECT})[\w'-]+){{0,{SPLIT_REACH}}}?"
+    return re.compile(rf"\b{verb}{_INFLECTION}{between}\s+{re.escape(words[-1])}\b", 0 if case_sensitive else re.I)
 
 
 class SequenceArgs(Args):
@@ -105,6 +126,10 @@ def mentions(answer: str, args: SequenceArgs) -> list[Mention]:
                 if _whole(src, start, end) and not (args.negation and _denied(src, start)):
                     out.append(Mention(_key(src, start, end), step))
                 pos = hay.find(needle, pos + 1)
+            pattern = _phrasal(name, args.case_sensitive)
+            for m in pattern.finditer(src) if pattern else ():
+                if not (args.negation and _denied(src, m.start())):
+                    out.append(Mention(_key(src, m.start(), m.end()), step))
     return sorted(out, key=lambda m: m.key)
 
 

@@ -72,16 +72,19 @@ _CUE = re.compile(
 "A? Wait…, so D"), or says the answer was looked at again ("重新看了一下", "on rereading")."""
 _FILLER = re.compile(
     r"(?i)\s+|[,，:：—–\-…\.。!！、~～]+|no\b|oh\b|it'?s\b|it is\b|is\b|the\b|answers?\b|options?\b|"
-    r"i think\b|with\b|should be\b|be\b|to\b|choice\b|"
+    r"i think\b|with\b|should be\b|be\b|to\b|choice\b|just\b|only\b|simply\b|merely\b|"
+    r"只有|仅有|只选|仅选|只|仅|就|"
     r"我觉得|我认为|应该是|应该选|应该|应当|应选|应为|正确答案|答案|选项|选择|选|是|为|改为|改成|改|"
     r"哦|噢|啊|呃|嗯|不对|不是|于|的"
 )
-"""Words between a correction cue and the pick it names: ", no —", "it's", "应该是"."""
+"""Words between a correction cue and the pick it names: ", no —", "it's", "应该是", "just", "只选"
+(the corrected pick replaces the earlier list: "A and C — no, just A" is A)."""
 _COMMITS = re.compile(
     r"\s*(?:$|[。.!！?？;；,，、)）\]」】…—\-\n*$]|(?i:because|since|as\b|is\s+(?:the\s+)?(?:correct|right|answer|best|better))"
-    r"|项|选项|吧|更|最|正确|因为|对)"
+    r"|(?i:only|alone)\b|项|选项|吧|更|最|正确|因为|对)"
 )
-"""What may follow a label right after a correction cue: "我倾向D。" commits to D, "其实A也有道理" does not."""
+"""What may follow a label right after a correction cue: "我倾向D。" and "no, A only" commit to it,
+"其实A也有道理" does not."""
 _NAMED = re.compile(
     rf"(?i:是|为|选|选择|\bis\b|\bit'?s\b|\bbe\b|\bpick\b|\bchoose\b|\bwith\b|[:：])\s*{_listed(_OPT_EN)}"
 )

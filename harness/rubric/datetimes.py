@@ -22,13 +22,17 @@ Clock times (``kind="time"``): ``14:30``, ``8:05:30``, ``2:30 pm``, ``2 p.m.``, 
 ``下午两点`` (a time of day word before the hour), and a bare ``8点`` before ``前``/``后``/``起``/
 ``开始``/``上班``/``打卡``/``到``… (``以下三点`` is three points, not three o'clock). ``三点五``
 stays 3.5 and ``一点五分`` 1.5 分 (one Chinese digit after 点 is a decimal). After 比/比例/ratio,
-``10:30`` is a ratio (two quantities), not a time.
+``10:30`` is a ratio (two quantities), not a time. ``14.30`` is a time where a cue says so
+(``At 14.30 sharp``, ``14.30 Uhr``, ``会议14.30开始``, ``下午2.30``), else a decimal (``14.30元``).
+
+Two joined by 或/到/or/to share what the second leaves out: ``3月5日到8日`` (the month),
+``下午两点半或者三点`` (下午), ``2:30 or 3 pm`` (pm); the 三点 there is a time because it follows one.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.rubric.zh_numerals import ZH_DIGITS, parse_run
 
@@ -77,13 +81,45 @@ _ZH_TIME = re.compile(
     rf"(?=[上早清凌中下傍晚夜午\d{_ZD}十廿卅])(?:(?P<ap>{_AM_WORDS}){_SP})?{_NB}(?P<h>{_N}{{1,3}}){_SP}(?:(?P<dian>点)(?P<zhong>钟)?|(?<!小)时(?![间候期段长效限薪数]))"
     rf"(?:{_SP}(?:(?P<half>半)|(?P<q>[一三])刻|(?P<mi>{_N}{{1,3}})(?P<fen>{_SP}分(?![之钟]))?|(?P<zheng>整)))?"
 )
-_BARE_HOUR_AFTER = re.compile(r"\s{0,2}(?:前|后|以前|之前|以后|之后|左右|起|开始|上班|下班|打卡|截止|准时|到|至|[-~–])")
+_BARE_HOUR_AFTER = re.compile(
+    r"\s{0,2}(?:前|后|以前|之前|以后|之后|左右|起|开始|上班|下班|打卡|截止|准时|开门|关门|营业|出发|集合|开会|结束|到|至|[-~–])"
+)
 _BARE_HOUR_BEFORE = re.compile(r"(?:到|至|[-~–])\s{0,2}$")
 """8点到17点: the end of a span of hours."""
+_JOIN = r"(?:或者|或是|或|还是|抑或|要么|到|至|[-~–—]|\bor\b|\bto\b|\bthrough\b|\buntil\b|\btill\b)"
+_JOINED = re.compile(rf"(?i)\s{{0,2}}[,、]?\s{{0,2}}{_JOIN}\s{{0,2}}")
+"""What joins two dates or times offered as alternatives or as the ends of a span (两点半或者三点, 3月5日到8日)."""
+_DAY_AFTER = re.compile(rf"(?i)\s{{0,2}}{_JOIN}\s{{0,2}}(?P<d>[0-3]?\d|[{_ZD}十廿卅]{{1,3}})\s{{0,2}}[日号]")
+_EN_DAY_AFTER = re.compile(
+    rf"(?i)\s{{0,2}}{_JOIN}\s{{0,2}}(?:the\s)?(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s{{0,2}}(?:[:.%]\d|[ap]\.?m\b|o['’]clock|days?|hours?|weeks?|months?|years?))"
+)
+"""3月5日到8日, March 5 to 8, March 5 or 6: the second day takes the month (and year) of the first."""
 _COLON_TIME = re.compile(
     rf"(?=[上早清凌中下傍晚夜午\d])(?:(?P<ap>{_AM_WORDS}){_SP})?(?<![\d:.])(?P<h>\d{{1,2}}):(?P<mi>\d{{2}})(?::(?P<s>\d{{2}}))?(?![\d:])"
     r"(?:\s{0,2}(?P<en>[AaPp]\.?\s?[Mm]\.?)(?![A-Za-z]))?"
 )
+_DOT_TIME = re.compile(r"(?=\d)(?<![\d.:/])(?<![A-Za-z]-)(?P<h>[01]?\d|2[0-3])\.(?P<mi>[0-5]\d)(?!\d|\.\d)")
+"""14.30: a clock time only where a cue says so (:data:`_DOT_AFTER`)."""
+_DOT_AFTER = re.compile(
+    r"(?i)\s{0,2}(?:sharp\b|uhr\b|h\b|hrs\b|hours\b|o['’]clock|[ap]\.?m\.?(?![a-z])|整|准时|开始|开会|上班|下班|出发|集合|"
+    r"打卡|截止|以前|之前|以后|之后|前|后|起)"
+)
+_DOT_SPAN_AFTER = re.compile(r"\s{0,2}(?:[-~–—]|到|至|或者?|还是|\bor\b|\bto\b|\buntil\b)\s{0,2}\d{1,2}[.:]\d\d(?!\d)")
+"""What makes 14.30 a time when it follows: At 14.30 sharp, 14.30 Uhr, 会议14.30开始. Before it,
+下午 (下午2.30) makes it a time when no unit follows; at/于, or a span (9.30-17.30), do so
+where a time word (:data:`_TIME_WORD`) stands before it (not "at 3.25 mm", "14.30元", "12.50-13.75 mm")."""
+_DOT_SPAN_BEFORE = re.compile(r"(?i)\d[.:]\d\d\s{0,2}(?:[-~–—]|到|至|或者?|还是|\bor\b|\bto\b|\buntil\b)\s{0,2}$")
+"""9.30-17.30, 9.30到11.45: the second of a span or choice of times is a time as well."""
+_DOT_WEAK_BEFORE = re.compile(
+    r"(?i)(?:\b(?:at|by|from|until|till|before|after|around|um|ab|bis|gegen)|于|在|从|为|是)\s{0,2}$"
+)
+_TIME_WORD = re.compile(
+    r"(?i)\b(?:time|clock|meeting|starts?|begins?|opens?|closes?|shift|handover|schedule[ds]?|arrive|departs?|"
+    r"deadline|appointment|call|session|training|class)\b|时间|时刻|几点|会议|开会|开始|上班|下班|集合|出发|截止|"
+    r"交接|培训|召开|举行|到达|营业|开门|关门"
+)
+"""at 14.30 is a time only where a time word stands within 30 characters before it (not "sold at 12.50")."""
+_UNIT_AFTER = re.compile(r"\s{0,2}(?:[A-Za-z%‰°$€¥£]|[元块角毛分厘毫米克斤吨升度倍个件台次天年月周岁秒万亿千百])")
 _EN_HOURS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 _EN_HOUR = "|".join(sorted(_EN_HOURS, key=len, reverse=True))
 _EN_TIME = re.compile(
@@ -208,7 +244,7 @@ def _english_dates(text: str) -> list[When]:
 
 
 def _zh_times(text: str) -> list[When]:
-    out = []
+    out: list[When] = []
     for m in _ZH_TIME.finditer(text):
         h, mi_text, ap = _int(m.group("h")), m.group("mi"), m.group("ap")
         arabic = m.group("h").isdigit()
@@ -231,6 +267,7 @@ def _zh_times(text: str) -> list[When]:
             or _BARE_HOUR_AFTER.match(text, m.end())
             or 13 <= h <= 24
             or _BARE_HOUR_BEFORE.search(text, max(0, m.start() - 3), m.start())
+            or (out and out[-1].end >= m.start() - 8 and _JOINED.fullmatch(text, out[-1].end, m.start("h")))
         ):
             continue  # 以下三点 (three points), 3点 with nothing that makes it a time
         start = m.start("ap") if ap else m.start("h")
@@ -257,6 +294,34 @@ def _colon_times(text: str) -> list[When]:
         sec = int(m.group("s")) if m.group("s") else None
         start = m.start("ap") if ap else m.start("h")
         out.append(When("time", start, m.end(), hour=h, minute=mi, second=sec, meridiem=meridiem, twelve=twelve))
+    return out
+
+
+def _dot_times(text: str) -> list[When]:
+    """14.30 as a clock time: followed by a time word (sharp, Uhr, 开始), or after at/下午/于 with
+    no unit after it; 14.30元 and 3.25 mm stay decimals."""
+    out: list[When] = []
+    for m in _DOT_TIME.finditer(text):
+        before = text[max(0, m.start() - 12) : m.start()]
+        ap = re.search(rf"(?:{_AM_WORDS})\s{{0,2}}$", before)
+        weak = (
+            _DOT_WEAK_BEFORE.search(before) or _DOT_SPAN_BEFORE.search(before) or _DOT_SPAN_AFTER.match(text, m.end())
+        )
+        unit_at = _DOT_SPAN_AFTER.match(text, m.end())
+        if unit_at and _UNIT_AFTER.match(text, unit_at.end()):
+            continue  # 12.50-13.75 mm
+        span = _DOT_SPAN_BEFORE.search(before)
+        # the second of 下午2.30或3.00: the first (its last four characters end where the span starts) is a time
+        after_time = span is not None and bool(out) and out[-1].end == m.start() - len(before) + span.start() + 4
+        near = _TIME_WORD.search(text[max(0, m.start() - 30) : m.end() + 24])
+        cue_before = ap or after_time or (weak and near)
+        if not (_DOT_AFTER.match(text, m.end()) or (cue_before and not _UNIT_AFTER.match(text, m.end()))):
+            continue
+        en = re.match(r"\s{0,2}([AaPp])\.?\s?[Mm]\b", text[m.end() : m.end() + 6])
+        meridiem = _en_meridiem(en.group(1)) if en else _AM.get(ap.group(0).strip() if ap else "")
+        h, mi = int(m.group("h")), int(m.group("mi"))
+        twelve = meridiem is None and 1 <= h <= 12 and not m.group("h").startswith("0")
+        out.append(When("time", m.start(), m.end(), hour=h, minute=mi, meridiem=meridiem, twelve=twelve))
     return out
 
 
@@ -288,7 +353,7 @@ def find_when(text: str) -> list[When]:
     in order; where two readings overlap, the one that starts first (then the longer) stands."""
     found = [
         *_numeric_dates(text), *_zh_dates(text), *_english_dates(text),
-        *_colon_times(text), *_zh_times(text), *_english_times(text),
+        *_colon_times(text), *_dot_times(text), *_zh_times(text), *_english_times(text),
     ]  # fmt: skip
     found.sort(key=lambda w: (w.start, -w.end))
     out: list[When] = []
@@ -296,4 +361,26 @@ def find_when(text: str) -> list[When]:
         if out and w.start < out[-1].end:
             continue
         out.append(w)
+    return _shared(text, out)
+
+
+def _shared(text: str, whens: list[When]) -> list[When]:
+    """What the second of two joined dates or times takes from the first (and the reverse):
+    3月5日到8日 (the month), 下午两点半或者三点 (下午: both pm), 2:30 or 3 pm (both pm)."""
+    out: list[When] = []
+    for i, w in enumerate(whens):
+        nxt = whens[i + 1] if i + 1 < len(whens) else None
+        if out and out[-1].kind == w.kind == "time" and _JOINED.fullmatch(text, out[-1].end, w.start):
+            a = out[-1]
+            if w.meridiem is None and w.twelve and a.meridiem:
+                w = replace(w, meridiem=a.meridiem, twelve=False)
+            elif a.meridiem is None and a.twelve and w.meridiem and w.hour is not None and (a.hour or 0) <= w.hour:
+                out[-1] = replace(a, meridiem=w.meridiem, twelve=False)
+        out.append(w)
+        if w.kind == "date" and w.month is not None and w.day is not None:
+            pattern = _EN_DAY_AFTER if text[w.start : w.start + 1].isalpha() else _DAY_AFTER
+            m = pattern.match(text, w.end)
+            day = _int(m.group("d")) if m else None
+            if m and day and _valid(w.month, day) and (nxt is None or nxt.start >= m.end()) and day != w.day:
+                out.append(When("date", m.start("d"), m.end(), year=w.year, month=w.month, day=day))
     return out

@@ -373,6 +373,30 @@ def _english_halves(text: str, found: list[Found]) -> list[Found]:
     return out
 
 
+_SIGN_WORD_BEFORE = re.compile(r"(?i)\b(?:minus|negative|below\s{1,2}zero\s{1,2}by)\s{1,2}$")
+"""minus 0.05 mm, negative five, below zero by 5: a sign written as a word."""
+_BELOW_ZERO_AFTER = re.compile(
+    r"(?i)\s{0,2}(?:°\s?[CF]|degrees?(?:\s{1,2}(?:Celsius|centigrade|Fahrenheit|C|F))?|度)?\s{1,2}below\s{1,2}(?:zero|freezing)\b"
+)
+"""5 degrees below zero, 5 °C below freezing: -5 (the unit stays right after the number)."""
+
+
+def _sign_words(text: str, found: list[Found]) -> list[Found]:
+    """Negate a figure whose sign is a word: minus 0.05 mm, 5 degrees below zero (read 24 characters around)."""
+    out = []
+    for f in found:
+        if f.value == 0 and re.search(r"(?i)\bbelow\s{1,2}$", text[max(0, f.start - 8) : f.start]):
+            continue  # the zero of "below zero" is the reference point, not a figure
+        if f.value > 0 and f.range is None:
+            before = _SIGN_WORD_BEFORE.search(text, max(0, f.start - 24), f.start)
+            if before is not None:
+                f = replace(f, value=-f.value, lead=before.start())
+            elif _BELOW_ZERO_AFTER.match(text, f.end):
+                f = replace(f, value=-f.value)
+        out.append(f)
+    return out
+
+
 def _dates_split(text: str, whens: list[When]) -> str:
     """2024.3.5 is three numbers, not 2024.3 and 5: the dots of a date become slashes."""
     chars = list(text)
@@ -409,7 +433,7 @@ def _find_numbers(answer: str) -> tuple[Found, ...]:
             out.append(Found(float("0." + "".join(str(ZH_DIGITS[c]) for c in m.group("point")[1:])), *m.span()))
         else:
             out += _runs(masked, m)
-    out = _english_halves(masked, out + _english(masked))
+    out = _sign_words(masked, _english_halves(masked, out + _english(masked)))
     out.sort(key=lambda f: (f.start, f.value))
     labelled = [
         ("date", [(w.start, w.end) for w in whens if w.kind == "date"]),

@@ -85,9 +85,17 @@ def _normalize_with_map(text: str, case_sensitive: bool) -> tuple[str, list[int]
 ZH_NEGATION = (
     "并不是", "并非", "而非", "而不是", "不是", "不应是", "不应该是", "不等于", "不为",
     "不得", "不要", "不能", "不可以", "不可", "不允许", "不准", "不许", "不应该", "不应", "不该",
-    "不予", "无法", "不再", "不需要", "不需", "不用", "不必", "不会",
+    "不予", "无法", "不再", "不需要", "不需", "无需", "无须", "毋须", "不用", "不必", "不会",
     "禁止", "严禁", "切勿", "请勿", "没有", "没", "未", "无", "非", "不", "别", "勿",
 )  # fmt: skip
+ZH_NOT_CUES = re.compile(
+    r"分别|区别|差别|类别|级别|性别|个别|派别|特别|告别|道别|送别|离别|临别|识别|鉴别|辨别|判别|甄别|别人|别的|别处|别名|别称"
+    r"|未来|非常|非凡|除非|是非|莫非|无论|无数|无比|淹没|埋没|出没|沉没|吞没|湮没|没收"
+    r"|不仅|不但|不断|不久|不少|不错|不过|不管|不论|不同|不如|不一会"
+)
+"""Words that hold a cue character and deny nothing: 分别为5天 (respectively), 未来将采用 (future),
+非常建议 (very), 无论设为多少 (whatever), 不仅要 (not only), 不如选 (better choose). 无需 (no need)
+and 毫无 stay cues: they deny."""
 EN_NEGATION = {"not", "no", "non", "never", "cannot", "can't", "don't", "doesn't", "isn't", "aren't",
                "won't", "shouldn't", "mustn't", "without", "nor", "neither"}  # fmt: skip
 EN_NEGATION_PHRASES = ("instead of", "rather than")
@@ -126,6 +134,7 @@ def negated_at(text: str, i: int) -> bool:
 
 
 def _zh_negated(tail: str) -> bool:
+    tail = ZH_NOT_CUES.sub(lambda m: "□" * len(m.group(0)), tail)
     for cue in ZH_NEGATION:
         if tail.endswith(cue):
             return not _double(tail[: -len(cue)])
