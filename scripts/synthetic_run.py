@@ -63,7 +63,7 @@ from harness.records import (  # noqa: E402
     VllmArgs,
 )
 from harness.records import Limits as PlanLimits  # noqa: E402
-from harness.rubric import score_answer  # noqa: E402
+from harness.rubric import score_answer, verdict  # noqa: E402
 from harness.run import manifest as manifest_mod  # noqa: E402
 from harness.run.client import Api  # noqa: E402
 from harness.run.perf.metrics import MetricsSummary  # noqa: E402
@@ -384,13 +384,14 @@ class RubricCache:
 
     def __init__(self, questions: dict[str, Question]):
         self._questions = questions
-        self._cache: dict[tuple[str, str], tuple[float | None, list[dict[str, Any]]]] = {}
+        self._cache: dict[tuple[str, str], tuple[float | None, bool | None, list[dict[str, Any]]]] = {}
 
-    def __call__(self, question_id: str, text: str) -> tuple[float | None, list[dict[str, Any]]]:
+    def __call__(self, question_id: str, text: str) -> tuple[float | None, bool | None, list[dict[str, Any]]]:
+        """The answer's score, its verdict (every essential check passed) and its check results."""
         key = (question_id, text)
         if key not in self._cache:
             value, results = score_answer(self._questions[question_id].checks, text)
-            self._cache[key] = (value, [r.model_dump(mode="json") for r in results])
+            self._cache[key] = (value, verdict(results), [r.model_dump(mode="json") for r in results])
         return self._cache[key]
 
 
@@ -475,14 +476,14 @@ def model_answers(
             if failed[qi][s] and forced is None:
                 error = ERRORS[(qi + s) % len(ERRORS)]
                 gen.update(attempts=3, error=error)
-                score.update(score=0.0, error=error)
+                score.update(score=0.0, essentials_passed=False, error=error)
             else:
                 text = forced if forced is not None else answer_text(q, levels[qi][s], m.verbose)
                 n_out = out_l[qi][s]
                 gen.update(text=text, finish_reason="length" if n_out >= MAX_TOKENS else "stop",
                            prompt_tokens=int(prompt[qi]), output_tokens=n_out, ttft_ms=ttft_rows[qi][s],
                            e2e_ms=e2e_rows[qi][s], attempts=attempts[qi][s])  # fmt: skip
-                score["score"], score["checks"] = qs.rubric(q.id, text)
+                score["score"], score["essentials_passed"], score["checks"] = qs.rubric(q.id, text)
                 ok_prompt += int(prompt[qi])
                 ok_out += n_out
             gen_lines.append(_dumps(gen))

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import pandas as pd
 
 from harness.report import browser
 from harness.report.drilldown import page_drilldown
@@ -105,7 +106,11 @@ def test_filters_in_the_fragment_match_the_rollup(report: tuple[Path, ReportData
     assert re.findall(r"<th>([^<]+)</th>", head) == ["question", only]
 
     a = data.answers
-    failed = a[(~a.ok) | (a.score < threshold)]
+    # an answer is not acceptable when an essential check failed (the rubric's verdict), or, without a
+    # verdict, when it scores under the threshold
+    verdict = [v if v is not None else s >= threshold for v, s in zip(a.essentials, a.score, strict=True)]
+    failed = a[(~a.ok) | ~pd.Series(verdict, index=a.index, dtype=bool)]
+    assert (~pd.Series(verdict, dtype=bool)).sum() > (a.score < threshold).sum(), "some half-answers score >= 0.5"
     expected_failed = failed[["set_id", "question_id"]].drop_duplicates().shape[0]
     assert _count(browser.dump_dom(index, fragment="failed=1")) == (expected_failed, QUESTIONS)
 
@@ -148,3 +153,15 @@ def test_the_packed_drilldown_unpacks_and_shows_answers_escaped(report: tuple[Pa
     dom = browser.dump_dom(index)
     body = dom.split('id="drill-body"')[1].split("</tbody>")[0]
     assert html.escape(hostile, quote=False) in body and "data-pwned" not in dom.split("<body")[1].split(">")[0]
+
+
+def test_an_answer_with_partial_credit_shows_as_not_acceptable(report: tuple[Path, ReportData]) -> None:
+    """A half-answer (score >= the threshold, an essential check failed) is drawn as not acceptable."""
+    index, data = report
+    a = data.answers
+    half = a[a.ok & (a.score >= data.plan.rubric_pass_threshold) & (a.essentials == False)]  # noqa: E712
+    assert not half.empty, "the synthetic run should hold half-answers"
+    row = half.iloc[0]
+    dom = browser.dump_dom(index, fragment=f"set={row.set_id}&search={row.question_id}&model={row.candidate}")
+    body = dom.split('id="drill-body"')[1].split("</tbody>")[0]
+    assert f"score {row.score:.2f} · not acceptable" in body

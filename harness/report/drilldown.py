@@ -79,6 +79,7 @@ def _entry_columns(cols: dict[str, list[Any]]) -> dict[str, list[Any]]:
         "ok": [bool(x) for x in cols["ok"]],
         "e": [None if x is None or x != x else str(x) for x in cols["error"]],
         "sc": [None if x is None or x != x else round(float(x), 4) for x in cols["score"]],
+        "ac": [_flag(x) for x in cols["acceptable"]],
         "ck": cols["checks"], "cx": cx, "r": r,
     }  # fmt: skip
 
@@ -87,7 +88,7 @@ def _answer(entry: dict[str, list[Any]], i: int, j: Judgment | None) -> dict[str
     """The entry of row ``i`` (``entry``: :func:`_entry_columns`), with its judgment ``j`` if any."""
     out = {
         "s": entry["s"][i], "t": entry["t"][i], "ok": entry["ok"][i], "e": entry["e"][i], "sc": entry["sc"][i],
-        "ck": entry["ck"][i], "j": [_num(j.score), j.parsed, j.raw] if j is not None else None, "cx": entry["cx"][i],
+        "ac": entry["ac"][i], "ck": entry["ck"][i], "j": [_num(j.score), j.parsed, j.raw] if j is not None else None, "cx": entry["cx"][i],
     }  # fmt: skip
     if entry["r"][i] is not None:
         out["r"] = entry["r"][i]
@@ -131,13 +132,16 @@ def drilldown_questions(
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Questions in set order, each with every column's samples, check results, judge verdict and status.
 
-    Answer entries are ``{s: sample, t: text, ok, e: error, sc: score, ck: [[type, passed, critical,
+    Answer entries are ``{s: sample, t: text, ok, e: error, sc: score, ac: acceptable (the rubric's verdict), ck: [[type, passed, critical,
     explanation]], j: [grade, parsed, reply], cx: [passage ids, source found, faithfulness],
     r: [thinking, thinking tokens, cut off while thinking]}`` (``r`` only for answers with thinking);
     ``status[i]`` is column i's stability status. One question's entries are built at a time.
     """
     column = {n: i for i, n in enumerate(names)}
     cols = {name: answers[name].tolist() for name in _ANSWER_FIELDS}
+    # the rubric's verdict (every essential check passed); None where the frame has none (then the page uses
+    # the score against the threshold)
+    cols["acceptable"] = answers["acceptable"].tolist() if "acceptable" in answers else [None] * len(answers)
     cells = _rows_by_question(cols, column)
     entry, keys = _entry_columns(cols), cols["key"]
     status, qscore = _by_question(stability, column)

@@ -55,7 +55,9 @@
 
   function shown() { return state.models.map(function (m) { return DATA.models.indexOf(m); }); }
 
-  function failedAnswer(a) { return !a.ok || (a.sc !== null && a.sc < DATA.threshold); }
+  // the rubric's verdict (every essential check passed); a page without one falls back to the score
+  function acceptable(a) { return a.ac === true || ((a.ac === null || a.ac === undefined) && a.sc !== null && a.sc >= DATA.threshold); }
+  function failedAnswer(a) { return !a.ok || (a.sc !== null && !acceptable(a)); }
 
   function matches(q, cols) {
     if (state.category && q.cat !== state.category) return false;
@@ -90,7 +92,8 @@
       box.appendChild(el("div", "context: " + a.cx[0].join(", ") + hit + faith, "muted"));
     }
     if (a.sc !== null) {
-      var sc = el("div", "score " + a.sc.toFixed(2), "score " + (a.sc >= DATA.threshold ? "pass" : "fail"));
+      var ok = acceptable(a);
+      var sc = el("div", "score " + a.sc.toFixed(2) + (ok ? " · acceptable" : " · not acceptable"), "score " + (ok ? "pass" : "fail"));
       box.appendChild(sc);
     }
     if (a.j) {
