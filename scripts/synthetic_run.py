@@ -80,8 +80,9 @@ EPOCH_S = 1_767_225_600.0
 LEVEL_CUTS = (-0.6, 0.0, 0.6)
 """Latent quality -> answer level 0 (wrong), 1 (keyword only), 2 (number only), 3 (right).
 
-With a number check (weight 1) and a keyword check (weight 0.5) the levels score
-0, 1/3, 2/3 and 1, so the acceptable threshold 0.5 lies between levels 1 and 2."""
+With a number check (weight 1) and a keyword check (weight 0.5, essential) the levels score
+0, 1/3, 2/3 and 1; only level 3 is acceptable (every essential check passes), while level 2
+scores above the old threshold 0.5: the half-answers a score threshold let through."""
 GPU_NAME = "L40S"
 GPU_TOTAL_GIB = 44.99
 GENERATION_CONCURRENCY = 16
@@ -315,7 +316,7 @@ def question_yaml(q: SynthQuestion, n: int, categories: int) -> dict[str, Any]:
     }
     if n % 9 == 8:
         out["weight"] = 2
-    out["checks"] = [number, {"type": "contains_any", "values": list(t.keywords), "weight": 0.5}]
+    out["checks"] = [number, {"type": "contains_any", "values": list(t.keywords), "weight": 0.5, "optional": False}]
     return out
 
 

@@ -14,8 +14,8 @@ import re
 import sys
 from pathlib import Path
 
-import pytest
 import pandas as pd
+import pytest
 
 from harness.report import browser
 from harness.report.drilldown import page_drilldown

@@ -88,7 +88,8 @@ def _answer(entry: dict[str, list[Any]], i: int, j: Judgment | None) -> dict[str
     """The entry of row ``i`` (``entry``: :func:`_entry_columns`), with its judgment ``j`` if any."""
     out = {
         "s": entry["s"][i], "t": entry["t"][i], "ok": entry["ok"][i], "e": entry["e"][i], "sc": entry["sc"][i],
-        "ac": entry["ac"][i], "ck": entry["ck"][i], "j": [_num(j.score), j.parsed, j.raw] if j is not None else None, "cx": entry["cx"][i],
+        "ac": entry["ac"][i], "ck": entry["ck"][i], "cx": entry["cx"][i],
+        "j": [_num(j.score), j.parsed, j.raw] if j is not None else None,
     }  # fmt: skip
     if entry["r"][i] is not None:
         out["r"] = entry["r"][i]
@@ -132,8 +133,9 @@ def drilldown_questions(
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Questions in set order, each with every column's samples, check results, judge verdict and status.
 
-    Answer entries are ``{s: sample, t: text, ok, e: error, sc: score, ac: acceptable (the rubric's verdict), ck: [[type, passed, critical,
-    explanation]], j: [grade, parsed, reply], cx: [passage ids, source found, faithfulness],
+    Answer entries are ``{s: sample, t: text, ok, e: error, sc: score, ac: acceptable (the rubric's verdict),
+    ck: [[type, passed, critical, explanation]], j: [grade, parsed, reply],
+    cx: [passage ids, source found, faithfulness],
     r: [thinking, thinking tokens, cut off while thinking]}`` (``r`` only for answers with thinking);
     ``status[i]`` is column i's stability status. One question's entries are built at a time.
     """

@@ -90,7 +90,7 @@ def mc_doc(q: Question) -> dict[str, Any] | None:
     if len(args.right) != 1:
         return None  # a multi-select question has no single target in lm-eval's multiple_choice
     (right,) = args.right
-    labels = (CIRCLED if args.answer in CIRCLED else LETTERS)[: args.options]
+    labels = (CIRCLED if (args.answer or "") in CIRCLED else LETTERS)[: args.options]
     target = right - 1
     if target >= len(labels):
         return None  # the answer is not among the options: the rubric can never pass either
