@@ -18,7 +18,7 @@ from harness.records import CheckSpec
 from harness.rubric.checks_text import denial_core
 from harness.rubric.declines import decline
 from harness.rubric.registry import Evidence
-from harness.rubric.text import negated_after, nfkc
+from harness.rubric.text import negated_after, nfkc, possibility_at
 
 
 def run(check: dict, answer: str, question: str = "") -> bool:
@@ -386,3 +386,127 @@ def test_long_answers_stay_linear(check: dict) -> None:
     small = _seconds(check, unit * 250, question)
     large = _seconds(check, unit * 2500, question)  # about 80,000 characters
     assert large < 1.5 and large < 25 * max(small, 1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Held-out kinds: a denial or former marker a clause away, "Not for X", a possibility, yes/no by meaning
+# ---------------------------------------------------------------------------------------------
+
+Q_INSTALL = "Can I install personal software on my work laptop?"
+Q_INSTALL_ZH = "工作电脑上可以装私人软件吗？"
+Q_MFA = "Is multi-factor authentication mandatory for remote access?"
+Q_MFA_ZH = "远程访问必须开启多因素认证吗？"
+Q_RAM = "How much RAM does the standard developer laptop have?"
+NOT_ALLOWED = {"type": "contains_any", "values": ["not allowed", "not permitted", "prohibited", "forbidden"]}
+ZH_NO = {"type": "contains_any", "values": ["不可以", "不能"]}
+MANDATORY = {"type": "contains_any", "values": ["mandatory", "required", "compulsory", "must"]}
+ZH_MUST = {"type": "contains_any", "values": ["必须", "强制"]}
+NOT_90 = {"type": "not_contains", "values": ["90天"]}
+NOT_90_EN = {"type": "not_contains", "values": ["90 days"]}
+NOT_14 = {"type": "not_contains", "values": ["14 days"]}
+NOT_14_ZH = {"type": "not_contains", "values": ["14天"]}
+NOT_32 = {"type": "not_contains", "values": ["32GB"]}
+PAID = {"type": "contains_any", "values": ["paid"]}
+HAS_32 = {"type": "contains_any", "values": ["32 GB"]}
+NOT_REFUNDABLE = {"type": "contains_any", "values": ["not refundable"]}
+Q_DEPOSIT = "Is the deposit refundable?"
+HELD_OUT = [
+    # (check, answer, question, passes): a denial after the phrase in other words
+    (NOT_90, "60天内交，对了，90天是错误的说法。", "", True),
+    (NOT_90, "网上流传的90天，这个说法不准确，应为60天。", "", True),
+    (NOT_90, "90天是不对的说法。", "", True),
+    (NOT_90, "90天是误解，实际是60天。", "", True),
+    (NOT_90_EN, "Submit within 60 days; 90 days is an outdated figure.", "", True),
+    (NOT_90_EN, "The 90 days figure is outdated.", "", True),
+    (NOT_90_EN, "It is 60 days. 90 days, which some people quote, is incorrect.", "", True),
+    (NOT_90_EN, "90 days is a common misconception; it is 60.", "", True),
+    (NOT_90_EN, "90 days is no longer valid.", "", True),
+    (NOT_90, "90天是正确的说法。", "", False),  # affirmed
+    (NOT_90, "90天并不是错误的说法。", "", False),  # the judgement is itself denied
+    (NOT_90_EN, "90 days is the correct figure.", "", False),
+    (NOT_90_EN, "90 days is not wrong.", "", False),
+    # a former value marked a clause away, or reported as hearsay
+    (NOT_14, "Within 7 days. The 14 days you may have heard of was the old rule.", "", True),
+    (NOT_14, "Within 7 days. The 14 days that some people quote is the previous policy.", "", True),
+    (NOT_14, "Within 7 days; the 14 days mentioned on the old website was the former limit.", "", True),
+    (NOT_14, "The 14 days which appears in older manuals has been replaced by 7.", "", True),
+    (NOT_14_ZH, "7天内。您听说的那个14天是以前的规定。", "", True),
+    (NOT_14_ZH, "7天内。大家常说的14天，是旧版制度里的。", "", True),
+    (NOT_14, "The 14 days you mentioned is correct.", "", False),  # confirmed past the relative clause
+    (NOT_14, "Claims must be filed within 14 days that follow delivery.", "", False),
+    (NOT_14_ZH, "大家常说的14天是对的。", "", False),
+    # "Not for X": a denial when X is the asked case, a limit otherwise
+    (MANDATORY, "Mandatory? Not for remote access via the office VDI.", Q_MFA, False),
+    (MANDATORY, "Required? Not for remote access.", Q_MFA, False),
+    (MANDATORY, "Required? Not for contractors; employees must use it.", Q_MFA, True),
+    (PAID, "Paid? Not during probation.", "Is leave paid during probation?", False),
+    (PAID, "Paid? Not during probation.", "Is parental leave paid?", True),
+    ({"type": "contains_any", "values": ["not mandatory"]}, "Mandatory? Not for remote access.", Q_MFA, True),
+    # a possibility is not the current value, unless the question asks for it
+    (HAS_32, "16 GB of memory, upgradable to 32 GB on request.", Q_RAM, False),
+    (HAS_32, "16 GB, upgradable to 32 GB.", "How far can the RAM be upgraded?", True),
+    (
+        {"type": "not_contains", "values": ["32 GB"]},
+        "It ships with 16 GB, which can be extended to 32 GB.",
+        Q_RAM,
+        True,
+    ),
+    (NOT_32, "标配16GB内存，最多可扩展到32GB。", "", True),
+    (NOT_32, "标配16GB内存，可升级到32GB。", "", True),
+    (NOT_32, "可选配32GB内存，标配16GB。", "", True),
+    (NOT_32, "标配32GB内存。", "", False),
+    (NOT_32, "内存已升级到32GB。", "", False),  # done, not possible
+    # yes/no by meaning: a bare no, one refusal for another
+    (NOT_ALLOWED, "No.", Q_INSTALL, True),
+    (NOT_ALLOWED, "No, you need IT approval first.", Q_INSTALL, True),
+    (NOT_ALLOWED, "Installing personal software is prohibited.", Q_INSTALL, True),
+    (NOT_ALLOWED, "Personal software cannot be installed on work laptops.", Q_INSTALL, True),
+    (NOT_ALLOWED, "不行。", Q_INSTALL, True),
+    (NOT_ALLOWED, "No problem, go ahead.", Q_INSTALL, False),
+    (NOT_ALLOWED, "Yes, from the company portal.", Q_INSTALL, False),
+    (NOT_ALLOWED, "I cannot say; ask IT.", Q_INSTALL, False),  # the speaker's: a decline
+    (NOT_ALLOWED, "No.", "Isn't personal software allowed on work laptops?", False),  # a no to a negative question
+    (ZH_NO, "不行。", Q_INSTALL_ZH, True),
+    (ZH_NO, "禁止安装私人软件。", Q_INSTALL_ZH, True),
+    (ZH_NO, "No, it is not permitted.", Q_INSTALL_ZH, True),
+    (ZH_NO, "不。公司规定只能装授权软件。", Q_INSTALL_ZH, True),
+    (ZH_NO, "可以，但不得超过3个。", Q_INSTALL_ZH, False),  # a bound
+    (ZH_NO, "我不能确定，请咨询IT。", Q_INSTALL_ZH, False),
+    (ZH_NO, "可以，通过软件中心安装。", Q_INSTALL_ZH, False),
+    # a requirement said as a ban on doing without; a bare yes to the question's own predicate
+    (MANDATORY, "Remote access without MFA is not permitted.", Q_MFA, True),
+    (MANDATORY, "You cannot connect remotely without MFA.", Q_MFA, True),
+    (MANDATORY, "Yes.", Q_MFA, True),
+    (MANDATORY, "Yes, for all remote logins.", Q_MFA, True),
+    (MANDATORY, "No.", Q_MFA, False),
+    (MANDATORY, "Remote access works without MFA as well.", Q_MFA, False),
+    (ZH_MUST, "没有开启MFA就不能远程登录。", Q_MFA_ZH, True),
+    (ZH_MUST, "未开启多因素认证的，一律不允许远程访问。", Q_MFA_ZH, True),
+    (ZH_MUST, "是的。", Q_MFA_ZH, True),
+    (ZH_MUST, "不需要，VPN就够了。", Q_MFA_ZH, False),
+    ({"type": "contains_any", "values": ["不能"]}, "是的。", "试用期能不能请年假？", False),  # 能不能 asks 能
+    (NOT_REFUNDABLE, "No.", Q_DEPOSIT, True),
+    (NOT_REFUNDABLE, "Yes, within 14 days.", Q_DEPOSIT, False),
+]
+
+
+@pytest.mark.parametrize(("check", "answer", "question", "passes"), HELD_OUT)
+def test_held_out_kinds(check: dict, answer: str, question: str, passes: bool) -> None:
+    assert run(check, answer, question) is passes
+
+
+@pytest.mark.parametrize(
+    ("answer", "figure", "question", "possible"),
+    [
+        ("It ships with 16 GB of memory, upgradable to 32 GB on request.", "32", Q_RAM, True),
+        ("It ships with 16 GB of memory, upgradable to 32 GB on request.", "16", Q_RAM, False),
+        ("16 GB; it can be expanded up to 64 GB.", "64", "", True),
+        ("It supports up to 64 GB.", "64", "", True),
+        ("The printer supports 600 dpi.", "600", "", False),
+        ("内存16GB，最多可扩展到32GB。", "32", "", True),
+        ("内存已升级到32GB。", "32", "", False),
+        ("内存16GB，最多可扩展到32GB。", "32", "内存最多能扩展到多少？", False),  # the question asks for it
+    ],
+)
+def test_possibility_at(answer: str, figure: str, question: str, possible: bool) -> None:
+    assert possibility_at(nfkc(answer), nfkc(answer).index(figure), question) is possible

@@ -27,8 +27,10 @@ from harness.rubric.text import (
     nfkc,
     normalize,
     normalize_with_map,
+    possibility_at,
     superseded_at,
 )
+from harness.rubric.yesno import REFUSAL_VALUES, claims_by_meaning, opens_with_no
 
 Term = str | list[str]
 """A phrase, or a list of synonyms any of which counts."""
@@ -94,16 +96,18 @@ def _whole(src: str, start: int, end: int) -> bool:
     return not (last == "digit" and src[end : end + 1] in (".", ",") and src[end + 1 : end + 2].isdigit())
 
 
-def disowned(src: str, start: int, end: int) -> bool:
+def disowned(src: str, start: int, end: int, question: str = "") -> bool:
     """Whether the answer mentions ``src[start:end]`` without claiming it: denied before or after
     it ("不是5天", "5天是错误的"), marked as former ("原来是5天"), given as the asker's words
-    ("您说的5天是旧规定"), or the 不 of an A-not-A question (能不能)."""
+    ("您说的5天是旧规定"), the 不 of an A-not-A question (能不能), or a possibility the question
+    did not ask for ("16 GB, upgradable to 32 GB": 32 GB is not the spec)."""
     return (
         negated_at(src, start)
-        or negated_after(src, end)
+        or negated_after(src, end, question)
         or superseded_at(src, start, end)
         or attributed_at(src, start, end)
         or a_not_a(src, start)
+        or possibility_at(src, start, question)
     )
 
 
@@ -121,7 +125,7 @@ def find_phrase(
         start, end = index[pos], index[pos + len(needle) - 1] + 1
         if (
             _whole(src, start, end)
-            and not (negation and disowned(src, start, end))
+            and not (negation and disowned(src, start, end, question))
             and not echoed(src, start, end, question)
         ):
             return True
@@ -138,8 +142,6 @@ _EN_DENIAL_PREFIX = re.compile(
     r"^(?:non-?|not\s+|no\s+|never\s+|cannot\s+|can't\s+|can\s+not\s+|won't\s+|will\s+not\s+|isn't\s+"
     r"|is\s+not\s+|aren't\s+|are\s+not\s+|don't\s+|doesn't\s+)(?:be\s+)?(?=\w)"
 )
-ZH_REFUSALS = ("不能", "不可以", "不可", "不行", "不允许", "不准", "不许")
-"""A bare Chinese "no, you can't": any one of them answers as well as another."""
 _A_NOT_A_BEFORE = re.compile(r"(.{1,2})[不没]\1$")
 
 
@@ -173,7 +175,7 @@ def find_denied(answer: str, core: str, case_sensitive: bool = False, question: 
             _whole(src, start, end)
             and not _A_NOT_A_BEFORE.search(src[max(0, start - 5) : start])
             and not attributed_at(src, start, end)
-            and (negated_after(src, end) or (negated_at(src, start) and not _echo(src, start, end, question)))
+            and (negated_after(src, end, question) or (negated_at(src, start) and not _echo(src, start, end, question)))
         ):
             return True
         pos = hay.find(needle, pos + 1)
@@ -196,17 +198,23 @@ def _echo(src: str, start: int, end: int, question: str) -> bool:
 def _claims(answer: str, phrase: str, args: ValuesArgs, question: str) -> bool:
     """``phrase`` is claimed as written, or, for a denying value, by denying its core (a careful
     grader reads "退款这种情况是不行的" as 无法退款, "Refundable? Unfortunately not." as not
-    refundable); a bare Chinese refusal (不能) is claimed by any other (不行, 不可以)."""
-    if find_phrase(answer, phrase, args.case_sensitive, args.negation, question):
+    refundable, and a bare "No." to "Is the deposit refundable?" likewise), or by meaning
+    (:func:`harness.rubric.yesno.claims_by_meaning`: a refusal by any other refusal or a bare no,
+    a requirement by a ban on doing without, the question's own predicate by a bare yes)."""
+    refusal = args.negation and normalize(phrase) in REFUSAL_VALUES
+    # a refusal is read by meaning only: "No problem" holds no, "我不能确定" is a decline, "不得超过" a bound
+    if not refusal and find_phrase(answer, phrase, args.case_sensitive, args.negation, question):
         return True
     if not args.negation:
         return False
-    if phrase in ZH_REFUSALS and any(
-        find_phrase(answer, other, args.case_sensitive, True, question) for other in ZH_REFUSALS if other != phrase
-    ):
+    if claims_by_meaning(answer, phrase, question):
         return True
     core = denial_core(phrase)
-    return core is not None and find_denied(answer, core, args.case_sensitive, question)
+    if core is None:
+        return False
+    if question and normalize(core) in normalize(question) and opens_with_no(answer, question):
+        return True
+    return find_denied(answer, core, args.case_sensitive, question)
 
 
 def _found(answer: str, args: ValuesArgs, question: str = "") -> list[bool]:

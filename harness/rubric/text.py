@@ -213,7 +213,8 @@ _ZH_DENIAL = (
     r"(?:不予以|不予|不被|不会被|不会|不能被|不能|不可|不再|无法|未被|未获|不获|没有被|没被|不)"
     r"(?:受理|办理|退还|退回|退|报销|批准|支持|提供|接受|允许|认可|适用|成立|存在|可行|可能|行|可以"
     r"|对|正确|准确|属实|有效|生效|通过|同意|发放|给予|采纳|采用|成立)"
-    r"|(?:是|就是|这是|属于|纯属)?(?:错的|错误的|错误|错了|有误|误传|谣言|不对的|不正确的|不准确的)"
+    r"|(?:是|就是|这是|属于|纯属)?(?:一种|一个|个)?(?:错的|错误的|错误|错了|有误|误传|谣言|谣传|传言|误解|误会|误区"
+    r"|不实|不对的|不正确的|不准确的|过时的|过时了|过时)(?:的)?(?:说法|数字|数据|规定|信息|理解|答案|版本|消息|标准)?"
     r"|并非如此|不是这样的?|不是的)"
     r"(?:的|了|啊|哦|呢|哈|呀)*"
 )
@@ -227,8 +228,11 @@ _EN_DENIAL = (
     r"\s*\b(?:not\s+(?:be\s+)?(?:possible|available|allowed|permitted|accepted|supported|offered|provided|granted|"
     r"given|issued|correct|right|true|valid|applicable|approved|processed|an\s+option|the\s+case)"
     r"|not\s+(?:something|anything)\s+(?:that\s+)?(?:we|i|you|they|the\s+company)\s+(?:can|could|will|would|do)"
-    r"|incorrect|wrong|false|invalid|impossible|unavailable|prohibited|forbidden|rejected|never\s+(?:be\s+)?(?:issued"
-    r"|given|granted|offered|allowed|approved|accepted|possible|available))\b"
+    r"|(?:(?:an?|the)\s+(?:common\s+|widespread\s+|popular\s+)?)?(?:incorrect|wrong|false|invalid|inaccurate|mistaken|untrue"
+    r"|outdated|out\s+of\s+date|obsolete|misconception|myth|mistake|misunderstanding)"
+    r"|impossible|unavailable|prohibited|forbidden|rejected|never\s+(?:be\s+)?(?:issued"
+    r"|given|granted|offered|allowed|approved|accepted|possible|available)"
+    r"|no\s+longer\s+(?:valid|true|correct|accurate|applicable|current|in\s+force|the\s+case))\b"
 )
 # A short complement may stand between the subject and its negated predicate: "Refunds after 10
 # days are never granted"; a relative clause may not ("refunds for customers who are not eligible").
@@ -261,8 +265,45 @@ def _after_window(text: str, end: int, reach: int = AFTER_REACH) -> str:
     return window
 
 
+# "网上流传的90天，这个说法不准确", "大家常说的14天，是旧版制度里的": a clause that opens with a pointer back
+# to the phrase (这个说法) or has no subject of its own (是…, 已…) judges the phrase
+_ZH_POINTER_AFTER_COMMA = re.compile(
+    r"^[,，、](?=(?:这个|这一|这种|这条|这项|该|此)(?:说法|规定|数字|数据|信息|版本|标准)|(?:是|已经|已|早已|早就|纯属|属于)(?!否))"
+)
+_EN_REPORTER = (
+    r"(?:you|you've|people|some\s+people|many\s+people|others|someone|some|everyone|colleagues|your\s+colleagues"
+    r"|customers|friends)"
+)
+_EN_REPORTED = re.compile(
+    r"(?:\s*,?\s*(?:(?:that|which)\s+)?(?P<who>" + _EN_REPORTER + r")\s+(?:[\w']+\s+){0,3}?"
+    r"(?:heard|hear|mentioned|mention|said|say|quoted|quote|cited|cite|read|saw|seen|see|were\s+told|was\s+told"
+    r"|told|remember|recall|found|think|thought|believe|expected|expect)"
+    r"(?:\s+(?:of|about|before|earlier|online|elsewhere|somewhere|there|around))*"
+    r"|\s*,?\s*(?:mentioned|quoted|cited|listed|stated|given|shown|printed|written|posted|published|circulating"
+    r"|floating\s+around)(?:\s+(?:in|on|by|at|around|online|elsewhere|earlier|before)(?:\s+[\w'-]+){0,4}?)?"
+    r"|\s*,\s*which\s+(?:[\w'-]+\s+){0,5}?[\w'-]+\s*(?=,)"
+    r"|\s+(?:that|which)\s+(?:[\w'-]+\s+){0,5}?[\w'-]+"
+    r")\s*,?\s*(?=(?:is|was|are|were|has|have|had|used|no\s+longer)\b)"
+)
+"""A relative clause right after a phrase that reports it ("the 14 days you may have heard of", "14 days,
+which some people quote,", "the 14 days mentioned on the old website"): the main clause's predicate
+follows it and judges the phrase."""
+
+
+def _past_relative(text: str, end: int) -> tuple[int, bool] | None:
+    """Where the predicate starts after a reporting relative clause that follows ``text[end]``, and
+    whether a person reports the phrase (you, people: hearsay, not a source); None without one.
+
+    Reads 80 characters; the clause must end right before a copula ("… was the old rule")."""
+    window = text[end : end + 80].casefold()
+    m = _EN_REPORTED.match(window)
+    if m is None:
+        return None
+    return end + m.end(), m.group("who") is not None
+
+
 def _denied_here(window: str, raw: str) -> bool:
-    squeezed = _SPACE.sub("", window)
+    squeezed = _ZH_POINTER_AFTER_COMMA.sub("", _SPACE.sub("", window))
     return bool(_ZH_AFTER.match(squeezed) or _EN_AFTER.match(raw))
 
 
@@ -277,7 +318,27 @@ def _skip_word_rest(window: str) -> str:
     return window[len(window) - len(window.lstrip("abcdefghijklmnopqrstuvwxyz'")) :]  # the rest of a word: refund|s
 
 
-def negated_after(text: str, end: int) -> bool:
+_EN_NOT_CASE = re.compile(
+    r"\s*(?:no\s*,?\s*)?not\s+(?:for|in|on|at|to|with|during|within|after|before|until|beyond|past|once|if|unless|when"
+    r"|while|under|over|via|from|by|outside|inside)\s+([^,.;:!?\n]{1,60})"
+)
+_CASE_STOP = frozenset(
+    ("the", "a", "an", "of", "via", "your", "my", "our", "their", "its", "this", "that", "these", "those", "any",
+     "all", "and", "or", "to", "for", "in", "on", "at", "by", "with")
+)  # fmt: skip
+
+
+def _asked_case(case: str, question: str) -> bool:
+    """Whether ``case`` ("remote access via the office VDI") names the case the question asks about: at
+    least half of its words (less articles and prepositions) are the question's (a 5-letter stem will do)."""
+    words = [w for w in re.findall(r"[a-z0-9]+", case.casefold()) if w not in _CASE_STOP]
+    asked = set(re.findall(r"[a-z0-9]+", question.casefold()))
+    stems = {w[:5] for w in asked if len(w) >= 5}
+    hits = sum(1 for w in words if w in asked or (len(w) >= 5 and w[:5] in stems))
+    return bool(words) and 2 * hits >= len(words)
+
+
+def negated_after(text: str, end: int, question: str = "") -> bool:
     """True when what follows a match ending at ``text[end]`` denies it, in the same clause
     ("您说的3个月不对", "退款申请不予受理", "Refunds are not possible", "Refunds after 10 days are
     never granted", "5天是错误的"), or answers a question holding it with a denial ("Refunds? Not
@@ -286,9 +347,15 @@ def negated_after(text: str, end: int) -> bool:
 
     Reads at most :data:`AFTER_REACH` characters to the question mark and as many after it. Not
     denials: a negated verb with its own object ("退款不需要发票" denies the 发票), a bound
-    ("3个月不到就离职"), a limit ("Can I get a refund? Not after 30 days.").
+    ("3个月不到就离职"), a limit to a case other than the one ``question`` asks about ("Mandatory?
+    Not for contractors." to "Is MFA mandatory for remote access?"; without a question every "Not
+    for/after X" is a limit). "Mandatory? Not for remote access via the office VDI." to that question
+    denies it: X is the asked case (:func:`_asked_case`).
     """
     if _denied_here(_skip_word_rest(_after_window(text, end)), _skip_word_rest(_raw_window(text, end))):
+        return True
+    rel = _past_relative(text, end)
+    if rel is not None and _EN_AFTER.match(_raw_window(text, rel[0])):
         return True
     m = _SENTENCE_MARK.search(text, end, end + AFTER_REACH)
     if m is None or m.group(0) not in "？?":
@@ -297,7 +364,10 @@ def negated_after(text: str, end: int) -> bool:
     raw = _raw_window(text, m.end())
     if _EN_BARE_DENIAL.match(raw) or _BARE_DENIAL.match(_SPACE.sub("", nxt)):
         return True
-    return _denied_here(nxt, raw) and not re.match(r"\s*not\s+(?:after|before|until|beyond|past|once|if|unless)\b", raw)
+    case = _EN_NOT_CASE.match(raw)
+    if case is not None:  # "Mandatory? Not for remote access." denies it for the case asked about
+        return bool(question) and _asked_case(case.group(1), question)
+    return _denied_here(nxt, raw)
 
 
 _ZH_FORMER = re.compile(
@@ -321,7 +391,8 @@ _EN_FORMER = re.compile(
 )
 _EN_CURRENT = re.compile(r"\b(?:now|currently|today|new|since|as\s+of|changed\s+to)\b")
 _EN_FORMER_AFTER = re.compile(
-    r"\s*\b(?:(?:is|was|were|are)\s+(?:the\s+)?(?:old|previous|former|outdated|earlier)|used\s+to|"
+    r"\s*\b(?:(?:figure|number|rule|limit|value)\s+)?(?:(?:is|was|were|are)\s+(?:the\s+|an?\s+)?(?:old|older|previous"
+    r"|former|outdated|earlier|superseded)|used\s+to|"
     r"(?:has|have|was|were)\s+(?:been\s+)?(?:changed|replaced|superseded|withdrawn|abolished|updated|revised)|"
     r"no\s+longer)\b"
 )
@@ -348,17 +419,53 @@ def superseded_at(text: str, start: int, end: int) -> bool:
         return True
     if _ZH_CHANGED_FROM.search(zh[-1:]) and _ZH_CHANGE_VERB.match(zh_after):
         return True
-    if _ZH_FORMER_AFTER.match(zh_after):
+    if _ZH_FORMER_AFTER.match(_ZH_POINTER_AFTER_COMMA.sub("", zh_after)):
         return True
     words = before.split()[-6:]
     tail = " ".join(words)
     en = list(_EN_FORMER.finditer(tail))
     if en and not _EN_CURRENT.search(tail[en[-1].end() :]):
         return True
-    return bool(_EN_FORMER_AFTER.match(after))
+    if _EN_FORMER_AFTER.match(after):
+        return True
+    rel = _past_relative(text, end)
+    return rel is not None and bool(_EN_FORMER_AFTER.match(_after_window(text, rel[0])))
 
 
-_ZH_ASKER = re.compile(r"(?:您|你|你们)(?:刚才|之前|所)?(?:说|提到|提|听说|问|以为|认为|理解|看到|听到|记得|查到)")
+_EN_POSSIBLE = (
+    r"(?:upgradable|upgradeable|expandable|extendable|extensible|configurable|optional(?:ly)?"
+    r"|(?:can|could|may|might)\s+(?:also\s+|optionally\s+)?be\s+(?:upgraded|expanded|extended|increased|raised|boosted"
+    r"|configured|bumped|topped\s+up)|with\s+(?:an\s+)?option\s+(?:of|for)"
+    r"|(?:supports?|supporting)(?=\s+(?:up\s+to|a\s+maximum\s+of|max)))"
+    r"(?:\s+(?:to|with|for))?(?:\s+(?:up\s+to|a\s+maximum\s+of|max(?:imum)?))?\s*$"
+)
+_ZH_POSSIBLE = (
+    r"(?:(?:最多|最高|最大)?(?:可|可以|能|能够|支持)(?:再)?(?:选配|扩展|扩充|扩容|升级|增加|提升|加装|加到|扩|升|调高|提高)"
+    r"|支持(?:最多|最高|最大)|可选配?|选配)(?:到|至|为|成)?(?:最多|最高|最大)?$"
+)
+_POSSIBLE = re.compile(_EN_POSSIBLE + "|" + _ZH_POSSIBLE)
+_ASKS_POSSIBLE = re.compile(
+    r"upgrad|expand|extend|maximum|\bmax\b|at\s+most|up\s+to|support|option|扩展|扩充|扩容|升级|最多|最大|最高|支持|选配|可选"
+)
+
+
+def possibility_at(text: str, start: int, question: str = "") -> bool:
+    """True when the figure at ``text[start]`` is what the thing *can* become, not what it is: a
+    possibility marker stands right before it ("16 GB of memory, upgradable to 32 GB on request",
+    "can be extended to 64 GB", "supports up to 64 GB", "内存16GB，最多可扩展到32GB", "可升级到32GB",
+    "可选配32GB"), and ``question`` does not itself ask for the possibility (upgrade, maximum, 扩展,
+    最多 …: then the possibility is the answer). Reads 40 characters back, in the figure's clause."""
+    if question and _ASKS_POSSIBLE.search(nfkc(question).casefold()):
+        return False
+    before = _CLAUSE.split(nfkc(text[max(0, start - 40) : start]).casefold())[-1]
+    return bool(_POSSIBLE.search(before.rstrip()) or _POSSIBLE.search(_SPACE.sub("", before)))
+
+
+_ZH_ASKER = re.compile(
+    r"(?:您|你|你们)(?:刚才|之前|所)?(?:说|提到|提|听说|问|以为|认为|理解|看到|听到|记得|查到)"
+    r"|(?:网上|网传|外面|坊间|大家|别人|有人|有些人|很多人|不少人|同事们?)(?:常|都|经常|一直|普遍|所)?(?:说|传|流传|提到|讲|以为|认为)的"
+)
+"""The asker's words (您说的5天), or hearsay (网上流传的90天, 大家常说的14天): reported, not claimed."""
 _EN_ASKER_BEFORE = re.compile(
     r"\b(?:you|you've|you're)\s+(?:\w+\s+)?(?:mentioned|said|heard|asked|read|saw|think|thought|were\s+told|quoted|cited)\b"
 )
@@ -368,7 +475,7 @@ _EN_ASKER_AFTER = re.compile(
 _AFFIRMED = re.compile(
     r"(?:是)?(?:对的|没错|正确|准确|属实|是真的|对)"
     + _CLAUSE_END
-    + r"|\s*\b(?:is|are)\s+(?:right|correct|accurate|true)\b"
+    + r"|\s*\b(?:is|are|was|were)\s+(?:still\s+)?(?:right|correct|accurate|true|current|valid)\b"
 )
 
 
@@ -391,10 +498,14 @@ def attributed_at(text: str, start: int, end: int) -> bool:
     asker = asker or bool(_EN_ASKER_AFTER.match(after))
     long_before = _clause_before(text, start, 80)
     asker = asker or bool(_ASKED_WHETHER.search(long_before) or _ASKED_WHETHER.search(_SPACE.sub("", long_before)))
+    rel = _past_relative(text, end)
+    asker = asker or (rel is not None and rel[1])
     if not asker:
         return False
     rest = _SPACE.sub("", after)
     rest = re.sub(r"^(?:这个说法|的说法|这个数字|这一说法|的)?", "", rest)
+    if rel is not None and _AFFIRMED.match(_after_window(text, rel[0])):
+        return False
     return not (_AFFIRMED.match(rest) or _AFFIRMED.match(after))
 
 
