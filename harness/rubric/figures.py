@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
+from functools import partial
 from dataclasses import dataclass, replace
 
 from pydantic import Field, field_validator, model_validator
@@ -37,6 +39,7 @@ _UNITLESS_KEY = re.compile(r"\s*个?\s*(%|‰|°\w?|[a-z]+|[\u4e00-\u9fff])", re
 _LIST_MARKER = re.compile(r"[.、)）:：][ \t]*[^\s]")
 """1. / 2、/ 3) before more words on the line: a list number ("5." alone is an answer)."""
 _WORD_AFTER = re.compile(r"\s*([A-Za-z-]+)\s+")
+_ZH_MODIFIER = re.compile(r"\s*个?\s*(?:连续|失败|错误|无效|有效|额外|完整|整整?|足足?)的?")
 _FUNCTION_WORD = re.compile(
     r"\s*(?:(?:to|for|if|as|at|in|or|and|just|is|would|should|then|instead|maybe|then)\b|[吧就才了呢啊更])", re.I
 )
@@ -118,13 +121,18 @@ def read_figures(text: str, found: list[Found], args: NumberArgs, asked: float |
             raw.append((f, Unit(1.0, 0)))
             continue
         before = text[max(0, f.head - 24) : f.head]
-        unit = unit_after(text[f.unit_pos : f.unit_pos + 24], before, spells, f.unit_hint, target)
-        word = _WORD_AFTER.match(text, f.unit_pos) if unit is None and layout.qualifiers else None
-        if word and word.group(1).casefold() in layout.qualifiers:
-            unit = unit_after(text[word.end() : word.end() + 24], before, spells, None, target)
-            unit = replace(unit, taken=unit.taken + word.end() - f.unit_pos) if unit and not unit.bare else None
+        periods = layout.periods
+        unit = unit_after(text[f.unit_pos : f.unit_pos + 24], before, spells, f.unit_hint, target, periods)
+        if unit is None:
+            unit = _past_modifiers(
+                text,
+                f.unit_pos,
+                layout.qualifiers,
+                partial(unit_after, before=before, spellings=spells, hint=None, target=target, periods=periods),
+            )
         prefix = unit_before(text[max(0, f.head - 8) : f.head], spells) or sign_before(before, target)
-        around = rate_around(before, text[f.end : f.end + 16], spells) if unit is None or unit.bare else None
+        after = text[f.end : f.end + 16]
+        around = rate_around(before, after, spells, periods) if unit is None or unit.bare else None
         if around is not None:
             unit = around[0]
             starts_at[f.head] = f.head - around[1]
@@ -221,6 +229,24 @@ def _bare_factor(
     if asked is not None:
         return asked
     return None if args.require_unit else 1.0
+
+
+def _past_modifiers(text: str, pos: int, words: frozenset[str], read: Callable[[str], Unit | None]) -> Unit | None:
+    """The unit (``read`` from the text after a position) after up to three qualifying words from
+    ``pos`` ("5 failed login attempts", "3个连续夜班"); None when none follows them."""
+    end = pos
+    for _ in range(3):
+        m = _WORD_AFTER.match(text, end)
+        if m and m.group(1).casefold().strip("-") in words:
+            end = m.end()
+        elif (z := _ZH_MODIFIER.match(text, end)) is not None and z.end() > end:
+            end = z.end()
+        else:
+            return None
+        unit = read(text[end : end + 24])
+        if unit is not None and not unit.bare:
+            return replace(unit, taken=unit.taken + end - pos)
+    return None
 
 
 def _alone(text: str, end: int) -> bool:
