@@ -12,8 +12,8 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable
-from functools import partial
 from dataclasses import dataclass, replace
+from functools import partial
 
 from pydantic import Field, field_validator, model_validator
 
