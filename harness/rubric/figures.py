@@ -17,7 +17,7 @@ from functools import partial
 
 from pydantic import Field, field_validator, model_validator
 
-from harness.rubric.commit import ALTERNATIVE, revisions
+from harness.rubric.commit import ALTERNATIVE, alternative_gap, revisions
 from harness.rubric.numbers import Found
 from harness.rubric.registry import Args
 from harness.rubric.text import nfkc
@@ -152,13 +152,7 @@ def read_figures(text: str, found: list[Found], args: NumberArgs, asked: float |
     for i in range(1, len(raw)):
         (f, unit), (g, next_unit) = raw[i - 1], raw[i]
         alone = (next_unit is None or next_unit.bare) and _alone(text, g.end)
-        if (
-            unit
-            and not unit.bare
-            and unit.taken
-            and alone
-            and ALTERNATIVE.fullmatch(text, f.unit_pos + unit.taken, g.head)
-        ):
+        if unit and not unit.bare and unit.taken and alone and alternative_gap(text, f.unit_pos + unit.taken, g.head):
             raw[i] = (g, replace(unit, taken=0))
     figs: list[Fig] = []
     for f, unit in raw:
