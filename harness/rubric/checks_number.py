@@ -114,6 +114,35 @@ def _operand(text: str, g: Fig) -> bool:
     return bool(_OPERAND_AFTER.match(text, g.end) or _OPERAND_BEFORE.search(text[max(0, g.head - 6) : g.head]))
 
 
+_UPPER = re.compile(
+    r"\s*(?:及|或)?(?:以下|以内|之内)|\s*(?:or|and)\s+(?:less|lower|below|under|fewer|colder)\b", re.IGNORECASE
+)
+_LOWER = re.compile(r"\s*(?:及|或)?以上|\s*(?:or|and)\s+(?:more|higher|above|over|warmer)\b", re.IGNORECASE)
+_UPPER_BEFORE = re.compile(
+    r"(?:不超过|不高于|不大于|最多|最高|至多|(?<!不)低于|≤|<|\bat\s+most|\bup\s+to|\bbelow|\bunder|\bno\s+(?:more|higher)\s+than"
+    r"|\bmax(?:imum)?)\s*(?:是|为|of)?\s*$",
+    re.IGNORECASE,
+)
+_LOWER_BEFORE = re.compile(
+    r"(?:不低于|不少于|不小于|至少|最少|最低|(?<!不)高于|≥|>|\bat\s+least|\babove|\bover|\bno\s+(?:less|lower)\s+than"
+    r"|\bmin(?:imum)?)\s*(?:是|为|of)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _side(text: str, g: Fig) -> int:
+    """-1 when the figure is an upper bound only (-18℃以下, at most 5), 1 a lower bound only
+    (至少3天, 5 or more), 0 when it is a value or a range."""
+    if g.low != g.high:
+        return 0
+    before = text[max(0, g.start - 12) : g.start]
+    if _UPPER.match(text, g.end) or _UPPER_BEFORE.search(before):
+        return -1
+    if _LOWER.match(text, g.end) or _LOWER_BEFORE.search(before):
+        return 1
+    return 0
+
+
 def _listed(figs: list[Fig] | list[Mention], unit: str | None) -> str:
     labels = [_label(g.low, g.high, unit) if isinstance(g, Fig) else g.label for g in figs]
     return ", ".join(dict.fromkeys(labels))
@@ -164,9 +193,16 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
         )
     said = commit(text, mentions)
 
-    def fits(m: Mention) -> bool:
+    def inside(m: Mention) -> bool:
         g = byhead[m.start]
         return low <= g.low and g.high <= high
+
+    # a range is asked: a one-sided bound (-18℃以下) states it only with a bound of the other side
+    sides = {m.start: _side(text, byhead[m.start]) for m in said.claims} if args.between is not None else {}
+    bounds = {sides[m.start] for m in said.claims if sides.get(m.start) and inside(m)}
+
+    def fits(m: Mention) -> bool:
+        return inside(m) and (not sides.get(m.start) or -sides[m.start] in bounds)
 
     def touches(m: Mention) -> bool:
         g = byhead[m.start]
@@ -186,6 +222,8 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
             return Outcome(1.0, True, f"found {text[g.head : g.end]!r} = {_label(g.low, g.high, args.unit)}")
     seen = [f"{f.value:g}" for f in found[:6]]
     why = f"expected {_describe(args)}; saw {', '.join(seen) or 'no numbers'}"
+    if one_sided := [m for m in said.claims if inside(m) and not fits(m)]:
+        why += f" (one bound only: {_listed(one_sided, args.unit)})"
     for name, items in (("negated", negated), ("retracted", said.retracted), ("echoes the question", said.echoes),
                         ("worked on", operands), ("other rows", elsewhere)):  # fmt: skip
         if items:

@@ -112,6 +112,10 @@ def read_figures(text: str, found: list[Found], args: NumberArgs, asked: float |
     raw: list[tuple[Found, Unit | None]] = []
     marks = [end for _, end in revisions(text)] if args.unit is not None else []
     starts_at: dict[int, int] = {}
+    spoken = _spoken_durations(text, spells, target) if target is not None and target.name in _TIME else []
+    if spoken:
+        found = [f for f in found if not any(a <= f.head < b for a, b, _ in spoken)]
+    found = _between(text, found)
     for k, f in enumerate(found):
         if f.kind != "quantity" and (args.unit is not None or _date_piece(found, k)):
             continue  # a date, a clock time, an ordinal, an identifier states no amount of a unit
@@ -139,6 +143,8 @@ def read_figures(text: str, found: list[Found], args: NumberArgs, asked: float |
         elif prefix is not None and (unit is None or unit.bare):
             unit = Unit(prefix[0])
             starts_at[f.head] = f.head - prefix[1]
+        elif unit is not None and unit.bare and raw and (minutes := _minutes_after_hours(text, f, raw[-1])):
+            unit = minutes  # 1h15: 15 minutes
         elif (unit is None or unit.bare) and raw and _revises(marks, f.head) and _no_unit_after(text, f.end):
             last = next((u for _, u in reversed(raw) if u is not None and not u.bare), None)
             unit = Unit(last.factor, offset=last.offset) if last else unit  # "5 days... sorry, I meant 10": 10 days
@@ -179,6 +185,8 @@ def read_figures(text: str, found: list[Found], args: NumberArgs, asked: float |
         start = starts_at.get(f.head, f.head)
         low, high = low * factor + unit.offset, high * factor + unit.offset
         figs.append(Fig(low, high, f.head, end, key, unit.bare, factor, start))
+    for a, b, (value, factor, offset) in spoken:
+        figs.append(Fig(value * factor + offset, value * factor + offset, a, b, "", False, factor, a))
     if args.unit is None:  # "5 or 10 days": the 5 is a number of days too
         for i in range(len(figs) - 2, -1, -1):
             if ALTERNATIVE.fullmatch(text, figs[i].end, figs[i + 1].head):
@@ -241,6 +249,73 @@ def _past_modifiers(text: str, pos: int, words: frozenset[str], read: Callable[[
         if unit is not None and not unit.bare:
             return replace(unit, taken=unit.taken + end - pos)
     return None
+
+
+_BETWEEN = re.compile(r"(?i)(?:\bbetween|介于|在)\s*$")
+_AND = re.compile(r"(?i)\s*(?:and|和|与|跟|至|到)\s*")
+
+
+def _between(text: str, found: list[Found]) -> list[Found]:
+    """ "between 3 and 5 attempts", "介于3和5次之间": a range, like 3到5次 (the first end takes the unit
+    of the second)."""
+    out = list(found)
+    for i in range(len(out) - 1):
+        f, g = out[i], out[i + 1]
+        if f.range or g.range or f.kind != "quantity" or g.kind != "quantity":
+            continue
+        if _AND.fullmatch(text, f.end, g.head) and _BETWEEN.search(text[max(0, f.head - 10) : f.head]):
+            if text[f.head - 1 : f.head] == "在" and "之间" not in text[g.end : g.end + 8]:
+                continue  # 在3和5之间 is a range, 在3和5天 need not be
+            span = (min(f.value, g.value), max(f.value, g.value))
+            out[i] = replace(f, range=span, unit_at=g.unit_pos)
+            out[i + 1] = replace(g, range=span, lead=f.head)
+    return out
+
+
+_TIME = ("millisecond", "second", "minute", "hour", "day", "week", "month", "year")
+_SPOKEN = re.compile(
+    r"(?i)\b(?:(?P<one>an?|one)\s+(?P<u1>hour|minute|day|week|month|year)\s+and\s+a\s+(?P<part>quarter|half)"
+    r"|(?P<q>a|one|two|three|[123])\s+quarters?\s+of\s+an?\s+(?P<u2>hour|day|year)"
+    r"|(?P<art>an?|one)\s+(?P<u3>hour|minute|day|week|month|year)(?![a-z]))"
+)
+_SPOKEN_LEAD = re.compile(
+    r"(?i)(?:^|[\s(（:：,，;；—–-]|\b(?:is|are|was|be|takes?|took|lasts?|runs?|about|around|roughly|approximately"
+    r"|nearly|exactly|just|over|under|within|for|in|after|only|full|whole|it's)\s+)$"
+)
+_QUARTERS = {"a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3}
+
+
+def _spoken_durations(
+    text: str, spells: dict[str, float], target: object
+) -> list[tuple[int, int, tuple[float, float, float]]]:
+    """Durations written in words with an article: "an hour" (1), "an hour and a quarter" (1.25),
+    "three quarters of an hour" (0.75); (start, end, (value, factor, offset)) in the check's unit.
+    "a day" after a figure or a unit is a rate's period ("50 dollars a day"), not a duration."""
+    out = []
+    for m in _SPOKEN.finditer(text):
+        lead = text[max(0, m.start() - 16) : m.start()]
+        if not _SPOKEN_LEAD.search(lead) or re.search(r"(?i)(?:\d|half|once|twice|times?)\s*$", lead):
+            continue
+        name = m.group("u1") or m.group("u2") or m.group("u3")
+        unit = unit_after(" " + name, "", spells, None, target)  # type: ignore[arg-type]
+        if unit is None or unit.bare:
+            continue
+        value = 1.0 + (0.25 if m.group("part") == "quarter" else 0.5 if m.group("part") else 0.0)
+        if m.group("q"):
+            value = _QUARTERS[m.group("q").casefold()] / 4
+        out.append((m.start(), m.end(), (value, unit.factor, unit.offset)))
+    return out
+
+
+def _minutes_after_hours(text: str, f: Found, last: tuple[Found, Unit | None]) -> Unit | None:
+    """1h15, 2小时15: a bare figure under 60 right after hours is minutes."""
+    g, unit = last
+    if unit is None or unit.bare or f.value >= 60 or not unit.taken:
+        return None
+    written = text[g.unit_pos : g.unit_pos + unit.taken].strip().casefold()
+    if written not in ("h", "hr", "hrs", "hour", "hours", "小时") or g.unit_pos + unit.taken != f.head:
+        return None
+    return Unit(unit.factor / 60, offset=0.0)
 
 
 def _alone(text: str, end: int) -> bool:
