@@ -17,10 +17,12 @@ Each figure whose unit fits is a *mention* (:class:`harness.rubric.commit.Mentio
 passes when the answer commits to a value that fits and offers no other value for it. Not
 claims: a figure the answer denies ("不是5天", "do not set it to 250 °C"), retracts ("5天，更正：
 应为10天"), or echoes from the question when it states one of its own, and the operands of a
-computation ("600×1.2=720元": 720 is the claim). A hedge fails: "5天或10天", "either 5 or 10
+computation ("600×1.2=720元": 720 is the claim), a former value ("原来是30天，现在改成14天"),
+and a value for another case ("16 GB, upgradable to 32 GB"). A hedge fails: "5天或10天", "either 5 or 10
 days", a range when one value is asked (5到10天 fails ``value: 5``; it passes ``value: 7,
 tolerance: 3``, which holds both ends), a shotgun list ("41天 42天 43天 … 12天"). A tolerance
-(220±5℃) is the centre 220 and the tolerance 5, not two values offered.
+(220±5℃) is the centre 220 and the tolerance 5, not two values offered. For ``between``, a one-sided bound
+("-18℃以下") states only one end of the range asked, and passes only with a bound of the other side.
 
 A figure is read with its unit: after it (a range writes it once: 3到5秒), a currency sign
 before it (``units: {¥: 1}`` reads ¥1,200.50), a rate's 每 before it (每天200元 is 200 元/天),

@@ -182,18 +182,16 @@ def _holds(text: str, cue: int) -> bool:
 
 
 def _other_case(text: str, m: Mention) -> bool:
-    """A value for another case: a condition right after it ("10 for service accounts"), or a
-    possibility right before it ("upgradable to 32 GB", "admins can raise it to 10")."""
+    """A value for another case: a condition right after it ("10 for service accounts"), a
+    possibility right before it ("upgradable to 32 GB"), or a change that is only possible or
+    conditional ("admins can raise it to 10", "满10年后增加到10天")."""
     lead = text[max(0, m.start - 24) : m.start]
     change = None
     for change in CHANGE.finditer(lead):  # noqa: B007 - the last one
         pass
-    modal_change = (
-        change is not None
-        and _MODAL.search(lead[: change.start()]) is not None
-        and not lead[change.end() :].strip(" 是为")
-    )
-    return bool(_CONDITION_AFTER.match(text, m.end) or POSSIBLE.search(lead) or modal_change)
+    start = m.start - len(lead)
+    later = change is not None and not lead[change.end() :].strip(" 是为") and not _holds(text, start + change.start())
+    return bool(_CONDITION_AFTER.match(text, m.end) or POSSIBLE.search(lead) or later)
 
 
 def _former(text: str, mentions: Sequence[Mention]) -> set[int]:

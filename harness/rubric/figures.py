@@ -279,8 +279,8 @@ _SPOKEN = re.compile(
     r"|(?P<art>an?|one)\s+(?P<u3>hour|minute|day|week|month|year)(?![a-z]))"
 )
 _SPOKEN_LEAD = re.compile(
-    r"(?i)(?:^|[\s(（:：,，;；—–-]|\b(?:is|are|was|be|takes?|took|lasts?|runs?|about|around|roughly|approximately"
-    r"|nearly|exactly|just|over|under|within|for|in|after|only|full|whole|it's)\s+)$"
+    r"(?i)(?:^|[(（:：,，;；—–-]|\b(?:is|are|was|be|takes?|took|lasts?|runs?|about|around|roughly|approximately"
+    r"|nearly|exactly|just|over|under|within|for|in|after|only|full|whole|it's))$"
 )
 _QUARTERS = {"a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3}
 
@@ -293,11 +293,11 @@ def _spoken_durations(
     "a day" after a figure or a unit is a rate's period ("50 dollars a day"), not a duration."""
     out = []
     for m in _SPOKEN.finditer(text):
-        lead = text[max(0, m.start() - 16) : m.start()]
+        lead = text[max(0, m.start() - 16) : m.start()].rstrip()
         if not _SPOKEN_LEAD.search(lead) or re.search(r"(?i)(?:\d|half|once|twice|times?)\s*$", lead):
             continue
         name = m.group("u1") or m.group("u2") or m.group("u3")
-        unit = unit_after(" " + name, "", spells, None, target)  # type: ignore[arg-type]
+        unit = unit_after(" " + name, "", spells, None, target)
         if unit is None or unit.bare:
             continue
         value = 1.0 + (0.25 if m.group("part") == "quarter" else 0.5 if m.group("part") else 0.0)
