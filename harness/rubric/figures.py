@@ -22,6 +22,7 @@ from harness.rubric.numbers import Found
 from harness.rubric.registry import Args
 from harness.rubric.text import nfkc
 from harness.rubric.units import (
+    Known,
     Layout,
     Unit,
     rate_around,
@@ -286,7 +287,7 @@ _QUARTERS = {"a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3}
 
 
 def _spoken_durations(
-    text: str, spells: dict[str, float], target: object
+    text: str, spells: dict[str, float], target: Known
 ) -> list[tuple[int, int, tuple[float, float, float]]]:
     """Durations written in words with an article: "an hour" (1), "an hour and a quarter" (1.25),
     "three quarters of an hour" (0.75); (start, end, (value, factor, offset)) in the check's unit.
