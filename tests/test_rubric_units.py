@@ -90,3 +90,61 @@ def test_import_does_not_build_the_registry() -> None:
     code = "import sys, harness.rubric; print('pint' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("question", "unit", "expected"),
+    [
+        ("差旅补贴每天多少钱？", "元/天", {"天"}),
+        ("What is the meal allowance per day?", "USD/day", {"day"}),
+        ("What's the daily meal allowance?", "USD/day", {"day"}),
+        ("餐补每日多少？", "元/天", {"天"}),  # 日 is 天
+        ("陪护床每晚收费多少？", "元/天", set()),  # another period
+        ("补贴多少钱？", "元/天", set()),
+    ],
+)
+def test_question_periods(question: str, unit: str, expected: set[str]) -> None:
+    from harness.rubric.units import question_periods, spellings_of
+
+    assert question_periods(question, spellings_of(unit, ())) == expected
+
+
+@pytest.mark.parametrize(
+    ("after", "periods", "taken"),
+    [
+        ("元。", frozenset({"天"}), 1),  # the question fixes per day
+        ("元。", frozenset(), None),
+        ("元/日", frozenset(), 3),
+        ("元/月", frozenset({"天"}), None),  # another period
+        (" dollars a day", frozenset(), 14),
+    ],
+)
+def test_rate_read_after_a_figure(after: str, periods: frozenset[str], taken: int | None) -> None:
+    from harness.rubric.units import spellings_of, unit_after
+
+    spells = spellings_of("元/天", ()) if "元" in after else spellings_of("USD/day", ())
+    unit = unit_after(after, "", spells, None, None, periods)
+    assert (unit.taken if unit is not None and not unit.bare else None) == taken
+
+
+@pytest.mark.parametrize(
+    ("question", "factor"),
+    [
+        ("一线城市每晚报销上限多少？", 1.0),  # money asked without a unit
+        ("How much is the deposit?", 1.0),
+        ("What is the fee cap?", 1.0),
+        ("每晚住几个人？", None),  # not about money
+    ],
+)
+def test_money_asked_without_a_unit(question: str, factor: float | None) -> None:
+    from harness.rubric.units import asked_factor, spellings_of
+
+    assert asked_factor(question, spellings_of("元", ())) == factor
+
+
+def test_qualifiers_never_hold_a_known_unit() -> None:
+    from harness.rubric.units import qualifiers
+
+    words = qualifiers("How many failed login attempts lock an account within 30 minutes?", {"attempt": 1.0})
+    assert {"failed", "login", "consecutive"} <= words
+    assert "minutes" not in words

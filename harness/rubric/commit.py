@@ -64,8 +64,33 @@ _CONDITION_AFTER = re.compile(
     re.IGNORECASE,
 )
 """A condition right after a value ("30 days, or 45 if the customer agrees"): it names another case."""
+_NOUN_ALTERNATIVE = re.compile(r"[\u4e00-\u9fff]{1,2}?" + ALTERNATIVE.pattern, re.IGNORECASE)
+"""最多30个号吧，也可能是40个: a short noun after the unit, then the alternative."""
+FORMER = re.compile(
+    r"(?i)以前|之前|原来|原先|过去|曾经|早先|往年|旧(?:规定|标准|制度|政策|版)?|老(?:规定|标准|政策)"
+    r"|\bused\s+to\b|\bpreviously\b|\bformerly\b|\boriginally\b|\bin\s+the\s+past\b|\bthe\s+old\b"
+    r"|\bwas\s+once\b|\bbefore\s+(?:the\s+\w+|\d{4})\b|\buntil\s+(?:recently|\d{4})\b"
+)
+"""Words before a value that make it a former one: 以前每天80元, "it used to be 3 attempts"."""
+CHANGE = re.compile(
+    r"(?i)现在|目前|如今|现行|现已|(?:已经?|现)?(?:改成|改为|改到|调到|调整为|调整到|调为|调成|上调[到至为]?|下调[到至为]?"
+    r"|提高到|提高至|降到|降至|降低到|降低至|延长到|延长至|延长为|缩短到|缩短至|缩短为|增加到|增加至|减少到|减少至|变成|变为)"
+    r"|\bnow\b|\bcurrently\b|\bthese\s+days\b|\bas\s+of\b|\bsince\s+(?:the\s+)?(?:\d{4}|last|this)\b"
+    r"|\b(?:changed|raised|increased|lowered|reduced|extended|shortened|cut|updated|bumped(?:\s+up)?|went\s+(?:up|down))\s+to\b"
+)
+"""Words before a value that make it the current one, replacing a value before it (原来是30天，
+现在改成14天了; "was 3, since 2023 it's 5")."""
+_MODAL = re.compile(r"(?i)(?:可以?|能|允许|申请|\bcan\b|\bcould\b|\bmay\b|\bmight\b|-?able\b)\W*\w*\W*$")
+"""A change that is only possible ("admins can raise it to 10", "可延长至60天") replaces nothing."""
+POSSIBLE = re.compile(
+    r"(?i)(?:upgrad|extend|expand|rais|increas)(?:e|a)ble\s+to\s*$"
+    r"|可(?:以)?(?:延长|提高|增加|升级|扩展|扩充|放宽|申请)(?:到|至)?\s*$"
+)
+"""Right before a value: a possibility, not the value that holds ("upgradable to 32 GB")."""
+_CONDITION_BEFORE = re.compile(r"(?i)满|如果|若|假如|一旦|[后时]\s*$|\b(?:if|when|once|after|unless|for)\b")
 _RESPECTIVELY = re.compile(r"(?i)分别|依次|各自|逐年|respectively|in\s+turn|each")
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s|$)")
+_CLAUSE = re.compile(r"[,，;；。!?！？\n]|\.(?=\s|$)")
 _QUESTION_END = re.compile(r"[？?]")
 _ALT_WORD = re.compile(r"(?i)还是|或者|或是|[或]|\bor\b|\beither\b")
 
@@ -113,7 +138,8 @@ def _retracted(text: str, mentions: Sequence[Mention]) -> set[int]:
     """Indexes of mentions that a later revision or a resolved self-question sets aside."""
     out: set[int] = set()
     starts = [m.start for m in mentions]
-    for lo_mark, hi_mark in revisions(text):
+    changes = [m.span() for m in CHANGE.finditer(text) if _holds(text, m.start())]
+    for lo_mark, hi_mark in sorted(revisions(text) + changes):
         after = bisect.bisect_left(starts, hi_mark)
         before = bisect.bisect_left(starts, lo_mark)
         if after >= len(mentions) or before == 0:
@@ -137,9 +163,45 @@ def _retracted(text: str, mentions: Sequence[Mention]) -> set[int]:
 
 def _alternatives(text: str, a: Mention, b: Mention) -> bool:
     """``b`` is offered as another value for what ``a`` is ("5天或10天"), not a named other case."""
-    if a.key != b.key or ALTERNATIVE.fullmatch(text, a.end, b.start) is None:
+    if a.key != b.key or not alternative_gap(text, a.end, b.start):
         return False
     return _CONDITION_AFTER.match(text, b.end) is None
+
+
+def alternative_gap(text: str, end: int, start: int) -> bool:
+    """``text[end:start]`` joins two values as alternatives (或, or, 也可能是; after a short noun:
+    30个号吧，也可能是40个)."""
+    return bool(ALTERNATIVE.fullmatch(text, end, start) or _NOUN_ALTERNATIVE.fullmatch(text, end, start))
+
+
+def _holds(text: str, cue: int) -> bool:
+    """A change cue at ``cue`` states what holds now: no modal or condition before it in its clause
+    ("admins can raise it to 10", "满10年后增加到10天" name a possible or later case)."""
+    lead = _CLAUSE.split(text[max(0, cue - 16) : cue])[-1]
+    return not (_MODAL.search(lead) or _CONDITION_BEFORE.search(lead))
+
+
+def _other_case(text: str, m: Mention) -> bool:
+    """A value for another case: a condition right after it ("10 for service accounts"), a
+    possibility right before it ("upgradable to 32 GB"), or a change that is only possible or
+    conditional ("admins can raise it to 10", "满10年后增加到10天")."""
+    lead = text[max(0, m.start - 24) : m.start]
+    change = None
+    for change in CHANGE.finditer(lead):  # noqa: B007 - the last one
+        pass
+    start = m.start - len(lead)
+    later = change is not None and not lead[change.end() :].strip(" 是为") and not _holds(text, start + change.start())
+    return bool(_CONDITION_AFTER.match(text, m.end) or POSSIBLE.search(lead) or later)
+
+
+def _former(text: str, mentions: Sequence[Mention]) -> set[int]:
+    """Indexes of mentions a former-value word stands before in their clause (以前每天80元)."""
+    out = set()
+    for i, m in enumerate(mentions):
+        lead = _CLAUSE.split(text[max(0, m.start - 16) : m.start])[-1]
+        if FORMER.search(lead):
+            out.add(i)
+    return out
 
 
 def _groups(text: str, claims: list[Mention]) -> list[list[Mention]]:
@@ -179,12 +241,19 @@ def commit(text: str, mentions: Sequence[Mention]) -> Commitment:
     """
     mentions = sorted(mentions, key=lambda m: m.start)
     gone = _retracted(text, mentions)
+    former = _former(text, mentions) - gone
+    other = {i for i, m in enumerate(mentions) if i not in gone and _other_case(text, m)}
+    for group in (former, other):  # set aside only where another value of the same kind holds
+        keys = {m.key for i, m in enumerate(mentions) if i not in gone | former | other}
+        gone |= {i for i in group if mentions[i].key in keys}
     kept = [m for i, m in enumerate(mentions) if i not in gone]
     own = [m for m in kept if not m.echo]
     claims = own if own else kept
+    # a shotgun list may hold a figure of the question too ("1天、3天、5天、7天都有可能")
+    hedges = [g for g in _groups(text, kept) if any(not m.echo for m in g)] if own else _groups(text, kept)
     return Commitment(
         claims=claims,
-        hedges=_groups(text, claims),
+        hedges=hedges,
         retracted=[m for i, m in enumerate(mentions) if i in gone],
         echoes=[m for m in kept if m.echo] if own else [],
     )
