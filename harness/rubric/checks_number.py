@@ -42,7 +42,7 @@ from harness.rubric.figures import Fig, NumberArgs, read_figures, spellings
 from harness.rubric.numbers import find_numbers
 from harness.rubric.registry import Evidence, Outcome, check
 from harness.rubric.text import negated_at, nfkc
-from harness.rubric.units import Layout, asked_factor, qualifiers, question_periods, read_layout
+from harness.rubric.units import Layout, asked_factor, asks_amount, qualifiers, question_periods, read_layout
 
 __all__ = ["NumberArgs", "number"]
 
@@ -167,6 +167,7 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
     layout.labels = frozenset(w.casefold() for w in re.findall(r"\b([A-Za-z]+)\s*\d", question))
     layout.qualifiers = qualifiers(question, spells)
     layout.periods = question_periods(question, spells) if question else frozenset()
+    layout.amount_asked = asks_amount(question)
     others = layout.other_rows(question)
     figs = read_figures(text, found, args, asked, layout)
     echoes = _echoes(question, args) if question else frozenset()

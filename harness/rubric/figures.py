@@ -118,7 +118,7 @@ def read_figures(text: str, found: list[Found], args: NumberArgs, asked: float |
         found = [f for f in found if not any(a <= f.head < b for a, b, _ in spoken)]
     found = _between(text, found)
     for k, f in enumerate(found):
-        if f.kind != "quantity" and (args.unit is not None or _date_piece(found, k)):
+        if f.kind != "quantity" and (args.unit is not None or layout.amount_asked or _date_piece(found, k)):
             continue  # a date, a clock time, an ordinal, an identifier states no amount of a unit
         if args.unit is None:
             if f.head and text[f.head - 1] in "$¥€£":

@@ -282,6 +282,18 @@ def _money(spelling: str) -> bool:
     return num in _MONEY or (known is not None and known.name in _CURRENCIES)
 
 
+_AMOUNT = re.compile(r"几|多少|多久|多长|多大|多高|多重|多远|\bhow\s+(?:many|much|long|often|far|big|high)\b", re.I)
+_WHICH = re.compile(
+    r"第几|哪|什么(?:编号|型号|标准|版本|条)|\bwhich\b|\bwhat\s+(?:number|model|standard|version|article|step)\b", re.I
+)
+
+
+def asks_amount(question: str) -> bool:
+    """Whether ``question`` asks how many / how much (年假有几天？, how many steps?) rather than which one
+    (第几条？, which standard?, 哪个型号？)."""
+    return bool(_AMOUNT.search(question)) and not _WHICH.search(question)
+
+
 @dataclass
 class Layout:
     """Where a bare figure takes a unit written elsewhere: table cells under a header that names
@@ -293,13 +305,17 @@ class Layout:
     factors: list[float] = field(default_factory=list)
     rows: list[tuple[int, int, str]] = field(default_factory=list)
     labels: frozenset[str] = frozenset()
-    qualifiers: frozenset[str] = frozenset()
-    periods: frozenset[str] = frozenset()
-    """Periods of the check's rates the question fixes (:func:`question_periods`)."""
-    """Words the question writes before a unit ("overtime hours"): between a figure and its unit
-    they do not make it another unit ("5 overtime hours" is 5 hours)."""
     """Words the question writes right before a figure (Line 3, Room 5): before a bare figure of
     the answer they make it a label, not an amount."""
+    qualifiers: frozenset[str] = frozenset()
+    """Words the question writes before a unit ("overtime hours"): between a figure and its unit
+    they do not make it another unit ("5 overtime hours" is 5 hours)."""
+    periods: frozenset[str] = frozenset()
+    """Periods of the check's rates the question fixes (:func:`question_periods`)."""
+    amount_asked: bool = False
+    """The question asks an amount (几/多少/how many...), not which one (第几/哪/which): then even a
+    check without a unit takes no date, clock time, ordinal or identifier as the answer (5S is no
+    5 steps, ISO 9001 no 9001 of anything)."""
 
     def factor(self, head: int, end: int) -> float | None:
         k = bisect.bisect_right(self.starts, head) - 1
