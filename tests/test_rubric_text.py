@@ -17,8 +17,9 @@ from harness.inputs.questions import load_question_set
 from harness.records import CheckSpec
 from harness.rubric.checks_text import denial_core
 from harness.rubric.declines import decline
+from harness.rubric.disowning import possibility_at
 from harness.rubric.registry import Evidence
-from harness.rubric.text import negated_after, nfkc, possibility_at
+from harness.rubric.text import negated_after, nfkc
 
 
 def run(check: dict, answer: str, question: str = "") -> bool:

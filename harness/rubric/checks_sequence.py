@@ -98,7 +98,12 @@ def _key(src: str, start: int, end: int) -> float:
     before_zh = _BEFORE_ZH.match(src, end)
     before_en = _BEFORE_EN.search(src, max(0, start - 20), start)
     if before_zh or (before_en and _opens_clause(src, before_en.start())):
-        gap = _CLAUSE_GAP.match(src, before_zh.end() if before_zh else end)
+        if before_zh:
+            own_end = before_zh.end()
+        else:  # "Before you isolate the power, shut the conveyor down": past the before-clause first
+            mark = _CLAUSE_END.search(src, end, end + REACH)
+            own_end = mark.end() if mark else end
+        gap = _CLAUSE_GAP.match(src, own_end)
         stop = _CLAUSE_END.search(src, gap.end() if gap else end, (gap.end() if gap else end) + REACH)
         return (stop.start() if stop else min(len(src), end + REACH)) + tie
     after = _AFTER_EN.search(src, max(0, start - 20), start)

@@ -16,20 +16,10 @@ import re
 from pydantic import Field, field_validator
 
 from harness.rubric.declines import decline
+from harness.rubric.disowning import a_not_a, asked_about, attributed_at, echoed, possibility_at, superseded_at
 from harness.rubric.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL, find_numbers
 from harness.rubric.registry import Args, Evidence, Outcome, check
-from harness.rubric.text import (
-    a_not_a,
-    attributed_at,
-    echoed,
-    negated_after,
-    negated_at,
-    nfkc,
-    normalize,
-    normalize_with_map,
-    possibility_at,
-    superseded_at,
-)
+from harness.rubric.text import negated_after, negated_at, nfkc, normalize, normalize_with_map
 from harness.rubric.yesno import REFUSAL_VALUES, claims_by_meaning, opens_with_no
 
 Term = str | list[str]
@@ -99,8 +89,10 @@ def _whole(src: str, start: int, end: int) -> bool:
 def disowned(src: str, start: int, end: int, question: str = "") -> bool:
     """Whether the answer mentions ``src[start:end]`` without claiming it: denied before or after
     it ("不是5天", "5天是错误的"), marked as former ("原来是5天"), given as the asker's words
-    ("您说的5天是旧规定"), the 不 of an A-not-A question (能不能), or a possibility the question
-    did not ask for ("16 GB, upgradable to 32 GB": 32 GB is not the spec)."""
+    ("您说的5天是旧规定"), the 不 of an A-not-A question (能不能), a possibility the question
+    did not ask for ("16 GB, upgradable to 32 GB": 32 GB is not the spec), or asked about: an
+    alternative of a question the answer poses and settles ("3个月还是6个月？应该是6个月"), or inside
+    an undecided "whether" clause ("Whether X is allowed is for the manager to decide")."""
     return (
         negated_at(src, start)
         or negated_after(src, end, question)
@@ -108,6 +100,7 @@ def disowned(src: str, start: int, end: int, question: str = "") -> bool:
         or attributed_at(src, start, end)
         or a_not_a(src, start)
         or possibility_at(src, start, question)
+        or asked_about(src, start, end)
     )
 
 

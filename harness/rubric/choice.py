@@ -36,13 +36,15 @@ _OR = r"或者|或是|或|还是|\bor\b"
 _SEP = rf"\s*(?:{_OR}|和|与|以及|及|跟|、|/|&|,|\band\b|\bplus\b)\s*"
 _DECOR = r"[\s$*_`'\"“”‘’「」【】\[]*"
 """Marks around a stated pick: ANSWER: $B$, 答案：**B**, [C]."""
+_EMPH = r"[*_`]*"
+"""Emphasis around each listed label: **A** and **C**."""
 _RUN = r"[A-J]{2,10}|[甲乙丙丁戊己庚辛壬癸]{2,10}(?![\u4e00-\u9fff])"
 """Labels written together for a multi-select answer: AC, 甲丙 (capitals only: "bad" is a word)."""
 
 
 def _listed(opt: str) -> str:
     """One option, a list of them (A或B, A and C) or a run (AC)."""
-    return rf"{_DECOR}\(?({opt}(?:{_SEP}{opt})*|{_RUN})\)?(?![A-Za-z])"
+    return rf"{_DECOR}\(?({opt}(?:{_EMPH}{_SEP}{_EMPH}{opt})*|{_RUN})\)?(?![A-Za-z])"
 
 
 _STRONG = [
@@ -133,10 +135,11 @@ class Committed:
 # --------------------------------------------------------------------------
 
 _MARK = re.compile(
-    r"\(\s*([A-J甲乙丙丁戊己庚辛壬癸])\s*\)|(?:^|(?<=[\s:?。；;，,]))([A-J甲乙丙丁戊己庚辛壬癸])\s*[.、:)]"
+    r"\(\s*([A-J甲乙丙丁戊己庚辛壬癸])\s*\)|(?:^|(?<=[\s:?。；;，,)]))([A-J甲乙丙丁戊己庚辛壬癸])\s*[.、:)]"
     r"|(?:^|(?<=[\s:?]))([a-j])\)"
 )
-"""An option's label in the question: "A. ", "A、", "(A)", "A)", "a)", "A:", "甲：", "甲、" (after NFKC)."""
+"""An option's label in the question: "A. ", "A、", "(A)", "A)", "a)", "A:", "甲：", "甲、" (after NFKC), also
+right after a bracket: "（多选）A. …"."""
 _OPTION_END = re.compile(r"[。？！?!]|(?<!\d)\.(?=\s|$)")
 """Where an option's text ends at the latest: the question's next sentence is not part of it
 ("丁：员工请假。请回答甲、乙、丙、丁之一" ends at 请假)."""
@@ -227,7 +230,9 @@ PARAPHRASE_SHARE = 0.7
 PARAPHRASE_MARGIN = 1.5
 """How much more the picked option's evidence must weigh than any other option's (else no pick)."""
 _UNIT = re.compile(r"[\u4e00-\u9fff]|\d+(?:\.\d+)?|[a-z]+")
-_ZH_FUNCTION = set("的了是在和与及或并也都就先再将请被")
+_ZH_FUNCTION = set("的了是在和与及或并也都就先再将请被让向从之后而则应该需须")
+_ZH_NEAR = str.maketrans("至于為", "到在为")
+"""Characters that say the same in an option and its restatement: 预冷至设定温度 = 预冷到设定温度."""
 _EN_FUNCTION = frozenset(
     re.findall(
         r"\w+",
@@ -253,9 +258,9 @@ def _stem(word: str) -> str:
 
 def _units(text: str) -> list[str]:
     """Content units of a text: each Chinese character, each number, each English word stem
-    (function words such as 的/了/先/再, "the", "for", "then" left out)."""
+    (function words such as 的/了/先/再/后/应, "the", "for", "then" left out; 至 read as 到)."""
     out = []
-    for u in _UNIT.findall(text):
+    for u in _UNIT.findall(text.translate(_ZH_NEAR)):
         if u in _ZH_FUNCTION or u in _EN_FUNCTION:
             continue
         out.append(_stem(u) if u[0].isascii() and u[0].isalpha() else u)
@@ -328,7 +333,7 @@ def _tokens(m: re.Match[str], text: str) -> list[str]:
         listed = listed.split(",")[0]
     if re.fullmatch(_RUN, listed):
         return list(listed)
-    return [t.strip("()") for t in re.split(_SEP, listed) if t.strip("()")]
+    return [t.strip("()*_`") for t in re.split(_SEP, listed) if t.strip("()*_`")]
 
 
 def _valid(tokens: list[str], n: int) -> set[int]:

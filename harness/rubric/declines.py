@@ -24,10 +24,13 @@ import bisect
 import re
 from collections.abc import Sequence
 
+from harness.rubric.disowning import echoed
 from harness.rubric.numbers import find_numbers
-from harness.rubric.text import echoed, nfkc, normalize, normalize_with_map
+from harness.rubric.text import nfkc, normalize, normalize_with_map
 
 _NOT_CLAUSE = r"[^，,。；;！!？?\n]"
+_ZH_DOCS = r"资料|文中|文档|文件|原文|上下文|手册|规程|制度|指南|章程|细则|条例|规定|知识库|材料|说明书|合同|协议|SOP"
+"""Document nouns: what a "not in the material" decline names (手册里没有, the runbook doesn't say)."""
 _ZH_CUES = (
     # not knowing
     r"(?:不太|不大|不是很|不是太|不很|并不|也不|还不|暂不|尚不|都不|实在不|真的不|不)"
@@ -51,13 +54,14 @@ _ZH_CUES = (
     rf"(?:并无|并没有|没有|无|未见|不含)(?:(?:关于|有关|涉及){_NOT_CLAUSE}{{1,12}}?的?(?:相关|有关|具体|明确)?"
     rf"|{_NOT_CLAUSE}{{1,12}}?的?(?:相关|有关|具体|明确)的?)(?:规定|条款|说明|记载|内容|信息|描述|表述)",
     r"(?:暂无|尚无|并无|没有任何|无)(?:相关|有关|具体|明确|此类|这方面)的?(?:规定|信息|内容|说明|记载|资料|数据|记录)",
-    r"(?:资料|文中|文档|原文|上下文|所给|给定|提供的(?:资料|信息|内容|材料))(?:里|中|内|里面|当中)?并?"
+    rf"(?:{_ZH_DOCS}|所给|给定|提供的(?:资料|信息|内容|材料))(?:里|中|内|里面|当中|上)?并?"
     r"(?:没有|未|无|不含|未见|找不到|查不到)",
     rf"(?:超出|超过|超越)了?{_NOT_CLAUSE}{{0,8}}?范围|不在{_NOT_CLAUSE}{{0,8}}?范围|范围之外",
-    r"不得而知|不详|说不准|说不好|说不清|拿不准|不好说|很难说|无可奉告|未知(?=$|[，,。；;！!？?\n])",
+    r"只字未提|只字不提|一字未提|不得而知|不详|说不准|说不好|说不清|拿不准|不好说|很难说|无可奉告|未知(?=$|[，,。；;！!？?\n])",
 )
 _MATERIAL_EN = (
     r"(?:document|text|material|context|passage|article|source|polic|handbook|manual|guide|faq|page"
+    r"|runbook|playbook|rulebook|sop\b|guideline|wiki|procedure|docs\b|instructions|memo|notice|contract|agreement"
     r"|information|help\s+cent|knowledge|record|it\b|they\b|this\b)"
 )
 _EN_CUES = (
@@ -65,7 +69,7 @@ _EN_CUES = (
     r"|the\s+|enough\s+|such\s+)?(?:information|info|data|details)\b)",
     r"(?:\bnot|n't)\s+(?:(?:entirely|completely|totally|quite|really|100%|very|fully|exactly)\s+)?"
     r"(?:sure|certain|aware)\b|\b(?:unsure|uncertain)\b",
-    r"\bno\s+(?:idea|clue)\b|\bno\s+(?:\w+\s+)?(?:information|info|data|details|mention|record|indication)"
+    r"\bnothing\s+(?:on|about|regarding|concerning)\b|\bno\s+(?:idea|clue)\b|\bno\s+(?:\w+\s+)?(?:information|info|data|details|mention|record|indication)"
     r"\s+(?:about|on|regarding|of|in|for|is|was|available)\b|\bnothing\s+(?:in|about)\s+(?:the|this|that|your)\b",
     r"\b(?:cannot|can't|can\s+not|could\s+not|couldn't|unable\s+to|not\s+able\s+to|no\s+way\s+to)\s+(?:\w+\s+)?"
     r"(?:determine|tell|find|locate|confirm|verify|answer|say|know|be\s+determined|be\s+found|be\s+confirmed)\b",
@@ -88,7 +92,8 @@ _EN_UNSTATED = re.compile(
 """Not stated, when the material is the subject ("the policy doesn't say"; not "the warranty does
 not cover water damage", an answer)."""
 _EN_NOT_COVERED = re.compile(
-    r"\b(?:document|text|material|context|passage|article|handbook|manual|guide|faq|page|source|record|polic(?:y|ie))s?"
+    r"\b(?:document|text|material|context|passage|article|handbook|manual|guide|faq|page|source|record|polic(?:y|ie)"
+    r"|runbook|playbook|rulebook|sop|guideline|wiki|procedure|contract|agreement)s?"
     r"(?:\s+\w+){0,3}?\s+(?:does\s+not|doesn't|do\s+not|don't|did\s+not|didn't)\s+(?:\w+\s+)?"
     r"(?:cover|address|discuss|deal\s+with|touch\s+on|go\s+into)\b",
     re.IGNORECASE,
@@ -108,22 +113,27 @@ _NOT_OWN_AFTER = re.compile(
     r"^(?:的话|时|时候|的情况下|之时|者|吗|么|的(?!是|$|[。！？!?\n，,])"
     r"|(?:的)?(?:可以|可|请|就|再|先|应|需|要|务必)(?:直接)?(?:咨询|联系|问|查看|查阅|致电|参考|找|确认|向|拨打))"
 )
+_ADVICE = re.compile(r"(?:都|就|也)?(?:可以|可|请|需|应|要|务必|直接|先|能)")
+"""What follows "…不知道…的，": advice to whoever does not know (可以问班主任), not the answer's own decline."""
 _CONDITION_AFTER = re.compile(r"(?:的话|时|时候|的情况下|之时|的时候)$")
 _DOUBLE = re.compile(r"(?:并非|不是|并不是|并没有|非|绝非|也不是|没有|不)(?:说)?$|\bnot\s+that\s+(?:i|we|it)?\s*$")
+_ROLES_ZH = r"学生|员工|职工|客户|顾客|患者|病人|家长|乘客|旅客|用户|同事|新人|孩子|居民|会员|司机|住户"
+_ROLES_EN = r"customers|employees|users|students|staff|patients|parents|passengers|colleagues|guests|members|drivers"
+"""Third parties: "学生不知道研学安排的，可以问班主任" is about the students, not the answer's own decline."""
 _PERSON = re.compile(
     r"我们|我|本人|笔者|您|你们|你|他们|她们|他|她|大家|有人|别人|对方|任何人"
-    r"|资料|文中|文档|文件|制度|原文|上下文|手册|规定|政策|条款"
-    r"|\b(?:i|i'm|i've|we|we're|me|my|our|you|you're|your|they|he|she|who|someone|anyone|customers|employees|users)\b"
+    rf"|{_ZH_DOCS}|政策|条款|(?:{_ROLES_ZH})(?!{_ZH_DOCS}|守则|须知)"
+    rf"|\b(?:i|i'm|i've|we|we're|me|my|our|you|you're|your|they|he|she|who|someone|anyone|{_ROLES_EN})\b"
     rf"|\b{_MATERIAL_EN}",
     re.IGNORECASE,
 )
 _OTHERS = re.compile(
     r"^(?:您|你们|你|他们|她们|他|她|大家|有人|别人|对方|任何人|you|you're|your|they|he|she|who|someone|anyone"
-    r"|customers|employees|users)$",
+    rf"|{_ROLES_ZH}|{_ROLES_EN})$",
     re.IGNORECASE,
 )
 _REFERRAL = re.compile(
-    r"咨询|联系|询问|请问|致电|拨打|查阅|参阅|参考|查看|为准|核实|确认一下|\bcontact|\bask\b|\breach\s+out|\bcheck\s+with"
+    r"咨询|联系|询问|请问|问一下|问问|建议(?:您|你)?问|致电|拨打|查阅|参阅|参考|查看|为准|核实|确认一下|\bcontact|\bask\b|\breach\s+out|\bcheck\s+with"
     r"|\bconsult|\brefer\s+to|\bcall\b|\bemail\b|\bsee\b|\bvisit\b",
     re.IGNORECASE,
 )
@@ -143,9 +153,11 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _FILLER = re.compile(
-    r"我们|我|本人|也|还|真的|实在|确实|暂时|目前|恐怕|可能|抱歉|对不起|资料|文件|制度|文中|文档|原文|里面|当中|"
+    rf"我们|我|本人|也|还|真的|实在|确实|暂时|目前|恐怕|可能|抱歉|对不起|{_ZH_DOCS}|里面|当中|"
     r"[里中上内的了呢啊哦是并都对]"
-    r"|\b(?:i|i'm|we|am|are|is|really|honestly|afraid|sorry|the|a|an|it|does|do|did|sure|about|here|yet|quite|very)\b"
+    r"|\b(?:i|i'm|we|am|are|is|really|honestly|afraid|sorry|the|a|an|it|does|do|did|sure|about|here|yet|quite|very"
+    r"|runbook|playbook|rulebook|sop|guidelines?|wiki|procedure|manual|handbook|document|documentation|material"
+    r"|policy|docs|notes|text|source)\b"
     r"|[\s\W\d]",
     re.IGNORECASE,
 )
@@ -211,9 +223,11 @@ def _own(src: str, clauses: _Clauses, start: int, end: int, question: str) -> bo
         return False
     if _CONDITION_AFTER.search(post.strip().rstrip(",;:!?，。；：！？")):
         return False  # 员工不清楚流程时 / 不确定的话
+    if re.search(r"的\s*[,，]$", src[end:c_end]) and _ADVICE.match(src[c_end : c_end + 8].lstrip()):
+        return False  # 不知道研学安排的，可以问班主任: those who do not know, advised
     if src[c_end - 1 : c_end] in ("？", "?") or re.search(r"[吗么]\s*[？?]?$", post.strip()):
         return False  # a question to the user: "您不知道吗？", "Not sure?"
-    persons = _PERSON.findall(pre)
+    persons = _PERSON.findall(pre + src[start:end])  # a cue may open with its document: 员工|手册中并无
     if persons and _OTHERS.match(persons[-1]):
         return False
     if question and normalize(src[start:end]) in normalize(question):
@@ -240,14 +254,20 @@ def _about_asked(src: str, clauses: _Clauses, k: int, start: int, end: int, ques
     sentence = src[max(_scope_start(src, clauses, k), start - 160) : min(_scope_end(src, clauses, k), end + 160)]
     if _QUANTITY.search(question) and _QUANTITY.search(sentence):
         return True
+    return _shares_words(sentence, question)
+
+
+def _shares_words(text: str, question: str) -> bool:
+    """Whether ``text`` shares a Chinese two-character word (not a question word) or an English word of
+    four letters or more (not a stop word; plurals fold) with ``question``."""
     q = normalize(question)
     bigrams = {q[i : i + 2] for i in range(len(q) - 1) if all("\u4e00" <= ch <= "\u9fff" for ch in q[i : i + 2])}
     bigrams = {b for b in bigrams if not _INTERROGATIVE.search(b)}
-    s = normalize(sentence)
+    s = normalize(text)
     if any(s[i : i + 2] in bigrams for i in range(len(s) - 1)):
         return True
     words = {_stem(w) for w in re.findall(r"[a-z]{4,}", question.casefold()) if w not in _EN_STOP}
-    return any(_stem(w) in words for w in re.findall(r"[a-z]{4,}", sentence.casefold()))
+    return any(_stem(w) in words for w in re.findall(r"[a-z]{4,}", text.casefold()))
 
 
 def _stem(word: str) -> str:
@@ -306,8 +326,7 @@ def _commits_figure(src: str, answer: str, clauses: _Clauses, declining: set[int
     """Whether the answer states a figure outside its declining clauses, where a figure could answer:
     any question when it is unknown, a question that asks a quantity otherwise ("Do you offer
     Saturday delivery?" is not answered by "Express takes 1-2 business days")."""
-    if question and not _QUANTITY.search(question):
-        return False
+    asks_amount = not question or bool(_QUANTITY.search(question))
     asked = {round(f.value, 6) for f in find_numbers(question)} if question else set()
     listed = {m.end() - 1 for m in _LIST_MARK.finditer(src)}
     for f in find_numbers(answer):
@@ -319,6 +338,8 @@ def _commits_figure(src: str, answer: str, clauses: _Clauses, declining: set[int
         c_start, c_end = clauses.span(k)
         if _REFERRAL.search(src[c_start:c_end]) or _ONLY_COVERS.search(src[c_start:c_end]):
             continue  # a phone number, a section to read; what the material does cover instead
+        if not asks_amount and not _shares_words(src[max(c_start, f.start - 80) : min(c_end, f.end + 80)], question):
+            continue  # "Express takes 1-2 business days" does not answer "Do you offer Saturday delivery?"
         return True
     return False
 

@@ -14,7 +14,7 @@ import functools
 import re
 import unicodedata
 
-_SPACE = re.compile(r"\s+")
+SPACE = re.compile(r"\s+")
 
 SENTENCE_END = re.compile(r"[。！？；!?;]+[」』”’\"')）\]]*|\.(?=\s|$)|\n")
 """A sentence ends after 。！？；!?; (with the closing quotes and brackets that follow), at a
@@ -121,11 +121,18 @@ EN_SET_VERBS = {"set", "use", "choose", "select", "enter", "put", "adjust", "cha
 # "can't miss the refund deadline", "不要忘记": a cue before a verb that itself denies affirms what follows
 EN_DENYING_VERBS = {"miss", "forget", "lose", "skip", "ignore", "neglect", "fail", "avoid", "deny", "refuse",
                     "overlook", "omit", "only", "just", "merely", "simply"}  # fmt: skip
+EN_NO_NEED = {"need", "needs", "necessary", "required", "have", "has"}
+"""After a cue and before "to": "no need to", "don't have to", "not necessary to" deny the verb's object."""
+ZH_NO_NEED = ("不需要", "不需", "无需", "无须", "毋须", "不用", "不必")
+"""Cues that deny a verb's object with the verb between: 不用交班主任, 无需再检查剪切销."""
+_ZH_NO_NEED_GAP = re.compile(r"[\u4e00-\u9fff]{1,4}")
+_ZH_NOT_VERB = re.compile(r"[的地得就即便可也而才但都能会]")
+"""In that gap these start another predicate ("无需审批即可退款": 退款 is allowed) or a modifier."""
 ZH_DOUBLE = ("并不是", "不是", "并非", "没有", "不得", "不能", "不", "非", "未必")
 """A cue right after one of these is a double negation: 并不是不可以 = 可以, 不得不 = must."""
 REACH = 80
 """Characters before a match that can hold its negation: reading no further keeps every check linear."""
-_CLAUSE = re.compile(r"[,.;:!?、，。；：！？\n]")
+CLAUSE = re.compile(r"[,.;:!?、，。；：！？\n]")
 
 
 def negated_at(text: str, i: int) -> bool:
@@ -141,7 +148,13 @@ def _zh_negated(tail: str) -> bool:
         # allow one filler character between cue and match: 不是约5天, 未作规定
         if len(tail) > len(cue) and tail[:-1].endswith(cue) and tail[-1] in "约作再太为是能":
             return not _double(tail[: -len(cue) - 1])
-    clause = _CLAUSE.split(tail)[-1]
+    clause = CLAUSE.split(tail)[-1]
+    for cue in ZH_NO_NEED:
+        at = clause.rfind(cue)
+        gap = clause[at + len(cue) :] if at >= 0 else ""
+        verb = gap and _ZH_NO_NEED_GAP.fullmatch(gap) and not _ZH_NOT_VERB.search(gap)
+        if verb and not any(b in gap for b in ZH_BOUND):
+            return not _double(clause[:at])
     for cue in ZH_NEGATION:
         at = clause.rfind(cue)
         gap = clause[at + len(cue) :] if at >= 0 else ""
@@ -167,6 +180,8 @@ def _en_negated(tail: str) -> bool:
         return False
     if len(after) <= 2:  # "not 5", "not a refund", "not get a refund"
         return True
+    if after[0] in EN_NO_NEED and after[1] == "to":  # "no need to check the", "don't have to sign a"
+        return len(after) <= 5 and after[2] not in EN_DENYING_VERBS
     return len(after) <= 5 and after[0] in EN_SET_VERBS  # "do not set it to 250"
 
 
@@ -176,7 +191,7 @@ def negated_before(prefix: str) -> bool:
     an instruction to use what follows ("不要设成", "do not set it to"); a double negation
     (并不是不, can't miss) and "not only" are not denials."""
     tail = nfkc(prefix[-REACH:]).casefold().rstrip()
-    if _zh_negated(_SPACE.sub("", tail)) or _en_negated(tail):
+    if _zh_negated(SPACE.sub("", tail)) or _en_negated(tail):
         return True
     return any(tail.endswith(p) for p in EN_NEGATION_PHRASES)
 
@@ -198,10 +213,10 @@ def cjk_ratio(text: str) -> tuple[int, int]:
 
 AFTER_REACH = 40
 """Characters after a match read for a denial that follows it; reading no further keeps checks linear."""
-_CLAUSE_END = r"(?=$|[,.;:!?、，。；：！？\n…])"
+CLAUSE_END_AHEAD = r"(?=$|[,.;:!?、，。；：！？\n…])"
 # What may stand between the phrase and a denial that follows: its head noun (退款申请), a
 # pointer to it as a claim (3个月这个说法), an adverb (也, 其实).
-_ZH_AFTER_GAP = (
+ZH_AFTER_GAP = (
     r"(?:的|这个|这一|这种|这条|这项|该|此)?(?:说法|规定|数字|数据|答案|选项|申请|要求|理解|信息|版本|请求|情况)?"
     r"(?:也|都|均|一律|概|则|就|其实|实际上|恐怕|目前|现在|现已|已经|已|绝对|根本|完全|肯定|当然|决|绝)?"
 )
@@ -218,7 +233,7 @@ _ZH_DENIAL = (
     r"|并非如此|不是这样的?|不是的)"
     r"(?:的|了|啊|哦|呢|哈|呀)*"
 )
-_ZH_AFTER = re.compile(_ZH_AFTER_GAP + _ZH_DENIAL + _CLAUSE_END)
+_ZH_AFTER = re.compile(ZH_AFTER_GAP + _ZH_DENIAL + CLAUSE_END_AHEAD)
 _EN_FILLER = (
     r"(?:\s*\b(?:requests?|applications?|claims?|figure|option|answer|rule|policy|is|are|was|were|will|would|"
     r"shall|can|ca|wo|do|does|be|been|here|now|currently|actually|also|unfortunately|generally|simply|sadly|"
@@ -245,16 +260,16 @@ _EN_AFTER = re.compile(rf"(?:{_EN_GAP})?{_EN_FILLER}{_EN_DENIAL}")
 _BARE_DENIAL = re.compile(
     r"(?:答|答案|回答|很遗憾|遗憾的是|抱歉|不好意思|恐怕)?[,，]?"
     r"(?:no|nope|not\s+at\s+all|not\s+really|不是|不对|不|没有|否|不可以|不能|不行|错|不可能|当然不|当然不行|不需要|不用|不必|无需)"
-    r"(?:的|了|啊|哦|呢|呀)*" + _CLAUSE_END
+    r"(?:的|了|啊|哦|呢|呀)*" + CLAUSE_END_AHEAD
 )
 _EN_BARE_DENIAL = re.compile(
     r"\s*(?:(?:unfortunately|sadly|regrettably|sorry|i'm\s+afraid|i\s+am\s+afraid|afraid)\s*,?\s*)?"
-    r"(?:no|nope|not|not\s+at\s+all|not\s+really|no\s+way|never|definitely\s+not|certainly\s+not)" + _CLAUSE_END
+    r"(?:no|nope|not|not\s+at\s+all|not\s+really|no\s+way|never|definitely\s+not|certainly\s+not)" + CLAUSE_END_AHEAD
 )
 _SENTENCE_MARK = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
 
 
-def _after_window(text: str, end: int, reach: int = AFTER_REACH) -> str:
+def after_window(text: str, end: int, reach: int = AFTER_REACH) -> str:
     """``text[end:]`` up to ``reach`` characters, NFKC, case-folded, n't spelled out; cut at the
     last clause mark when the window stops inside a clause (the clause end is not seen)."""
     window = nfkc(text[end : end + reach]).casefold()
@@ -267,7 +282,7 @@ def _after_window(text: str, end: int, reach: int = AFTER_REACH) -> str:
 
 # "网上流传的90天，这个说法不准确", "大家常说的14天，是旧版制度里的": a clause that opens with a pointer back
 # to the phrase (这个说法) or has no subject of its own (是…, 已…) judges the phrase
-_ZH_POINTER_AFTER_COMMA = re.compile(
+ZH_POINTER_AFTER_COMMA = re.compile(
     r"^[,，、](?=(?:这个|这一|这种|这条|这项|该|此)(?:说法|规定|数字|数据|信息|版本|标准)|(?:是|已经|已|早已|早就|纯属|属于)(?!否))"
 )
 _EN_REPORTER = (
@@ -290,7 +305,7 @@ which some people quote,", "the 14 days mentioned on the old website"): the main
 follows it and judges the phrase."""
 
 
-def _past_relative(text: str, end: int) -> tuple[int, bool] | None:
+def past_relative(text: str, end: int) -> tuple[int, bool] | None:
     """Where the predicate starts after a reporting relative clause that follows ``text[end]``, and
     whether a person reports the phrase (you, people: hearsay, not a source); None without one.
 
@@ -303,7 +318,7 @@ def _past_relative(text: str, end: int) -> tuple[int, bool] | None:
 
 
 def _denied_here(window: str, raw: str) -> bool:
-    squeezed = _ZH_POINTER_AFTER_COMMA.sub("", _SPACE.sub("", window))
+    squeezed = ZH_POINTER_AFTER_COMMA.sub("", SPACE.sub("", window))
     return bool(_ZH_AFTER.match(squeezed) or _EN_AFTER.match(raw))
 
 
@@ -328,7 +343,7 @@ _CASE_STOP = frozenset(
 )  # fmt: skip
 
 
-def _asked_case(case: str, question: str) -> bool:
+def asked_case(case: str, question: str) -> bool:
     """Whether ``case`` ("remote access via the office VDI") names the case the question asks about: at
     least half of its words (less articles and prepositions) are the question's (a 5-letter stem will do)."""
     words = [w for w in re.findall(r"[a-z0-9]+", case.casefold()) if w not in _CASE_STOP]
@@ -350,218 +365,21 @@ def negated_after(text: str, end: int, question: str = "") -> bool:
     ("3个月不到就离职"), a limit to a case other than the one ``question`` asks about ("Mandatory?
     Not for contractors." to "Is MFA mandatory for remote access?"; without a question every "Not
     for/after X" is a limit). "Mandatory? Not for remote access via the office VDI." to that question
-    denies it: X is the asked case (:func:`_asked_case`).
+    denies it: X is the asked case (:func:`asked_case`).
     """
-    if _denied_here(_skip_word_rest(_after_window(text, end)), _skip_word_rest(_raw_window(text, end))):
+    if _denied_here(_skip_word_rest(after_window(text, end)), _skip_word_rest(_raw_window(text, end))):
         return True
-    rel = _past_relative(text, end)
+    rel = past_relative(text, end)
     if rel is not None and _EN_AFTER.match(_raw_window(text, rel[0])):
         return True
     m = _SENTENCE_MARK.search(text, end, end + AFTER_REACH)
     if m is None or m.group(0) not in "？?":
         return False
-    nxt = _after_window(text, m.end()).lstrip()
+    nxt = after_window(text, m.end()).lstrip()
     raw = _raw_window(text, m.end())
-    if _EN_BARE_DENIAL.match(raw) or _BARE_DENIAL.match(_SPACE.sub("", nxt)):
+    if _EN_BARE_DENIAL.match(raw) or _BARE_DENIAL.match(SPACE.sub("", nxt)):
         return True
     case = _EN_NOT_CASE.match(raw)
     if case is not None:  # "Mandatory? Not for remote access." denies it for the case asked about
-        return bool(question) and _asked_case(case.group(1), question)
+        return bool(question) and asked_case(case.group(1), question)
     return _denied_here(nxt, raw)
-
-
-_ZH_FORMER = re.compile(
-    r"(?:原来|原先|原本|原有|原规定|(?<![依仍照])旧版?|以往|过去(?!$)|曾经|此前|先前|早先|从前|老规定|之前的|以前的|"
-    r"(?:改革|调整|修订|修改|变更)前|(?:年|月|日|号)(?:以前|之前)|^(?:以前|之前))"
-)
-_ZH_CURRENT = re.compile(
-    r"现在|目前|现行|如今|现已|当前|今年|起|之后|以后|改为|改成|调整为|调整到|变为|变成|提高到|降为|增加到|延长到|缩短为|上调|下调|新规"
-)
-_ZH_CHANGED_FROM = re.compile(r"^(?:由|从)$")
-_ZH_CHANGE_VERB = re.compile(r"(?:调整|改|变|提高|提升|降低|降|增加|减少|延长|缩短|上调|下调|增|减)(?:为|成|到|至)")
-_ZH_FORMER_AFTER = re.compile(
-    _ZH_AFTER_GAP + r"(?:(?:是|为|属于|乃)(?:旧|原来|以前|过去|之前|老)的?(?:规定|标准|政策|做法|版本|说法|制度|要求)?"
-    r"|(?:旧|原来的|以前的|过去的|之前的|老)(?:规定|标准|政策|做法|版本|说法|制度|要求)"
-    r"|(?:已经|已|早已|早就)(?:被)?(?:废止|作废|失效|取消|过时|调整|修改|修订|更新|改了|变了|不再适用|不适用)"
-    r"|是老黄历)"
-)
-_EN_FORMER = re.compile(
-    r"\b(?:previously|formerly|originally|former|old|outdated|used\s+to(?:\s+be)?|before\s+\d{4}|"
-    r"(?:changed|reduced|raised|increased|extended|cut|lowered|went|moved|rose|fell|dropped)\s+from)\b"
-)
-_EN_CURRENT = re.compile(r"\b(?:now|currently|today|new|since|as\s+of|changed\s+to)\b")
-_EN_FORMER_AFTER = re.compile(
-    r"\s*\b(?:(?:figure|number|rule|limit|value)\s+)?(?:(?:is|was|were|are)\s+(?:the\s+|an?\s+)?(?:old|older|previous"
-    r"|former|outdated|earlier|superseded)|used\s+to|"
-    r"(?:has|have|was|were)\s+(?:been\s+)?(?:changed|replaced|superseded|withdrawn|abolished|updated|revised)|"
-    r"no\s+longer)\b"
-)
-
-
-def _clause_before(text: str, start: int, reach: int = 40) -> str:
-    return _CLAUSE.split(nfkc(text[max(0, start - reach) : start]).casefold())[-1]
-
-
-def superseded_at(text: str, start: int, end: int) -> bool:
-    """True when the answer marks the match ``text[start:end]`` as a former value, not the current
-    one: a marker before it in its clause with no "now" between ("原来的规定是5天", "以前是5天",
-    "previously 5 days", "it used to be 5 days"), a change away from it ("由5天调整为10天", "from 5
-    to 10 days"), or a marker after it ("5天是旧规定", "5天已废止", "5 days was the old rule").
-
-    Bounded: 40 characters before and :data:`AFTER_REACH` after.
-    """
-    before = _clause_before(text, start)
-    zh = _SPACE.sub("", before)
-    after = _after_window(text, end)
-    zh_after = _SPACE.sub("", after)
-    at = [m.end() for m in _ZH_FORMER.finditer(zh)]
-    if at and not _ZH_CURRENT.search(zh[at[-1] :]):
-        return True
-    if _ZH_CHANGED_FROM.search(zh[-1:]) and _ZH_CHANGE_VERB.match(zh_after):
-        return True
-    if _ZH_FORMER_AFTER.match(_ZH_POINTER_AFTER_COMMA.sub("", zh_after)):
-        return True
-    words = before.split()[-6:]
-    tail = " ".join(words)
-    en = list(_EN_FORMER.finditer(tail))
-    if en and not _EN_CURRENT.search(tail[en[-1].end() :]):
-        return True
-    if _EN_FORMER_AFTER.match(after):
-        return True
-    rel = _past_relative(text, end)
-    return rel is not None and bool(_EN_FORMER_AFTER.match(_after_window(text, rel[0])))
-
-
-_EN_POSSIBLE = (
-    r"(?:upgradable|upgradeable|expandable|extendable|extensible|configurable|optional(?:ly)?"
-    r"|(?:can|could|may|might)\s+(?:also\s+|optionally\s+)?be\s+(?:upgraded|expanded|extended|increased|raised|boosted"
-    r"|configured|bumped|topped\s+up)|with\s+(?:an\s+)?option\s+(?:of|for)"
-    r"|(?:supports?|supporting)(?=\s+(?:up\s+to|a\s+maximum\s+of|max)))"
-    r"(?:\s+(?:to|with|for))?(?:\s+(?:up\s+to|a\s+maximum\s+of|max(?:imum)?))?\s*$"
-)
-_ZH_POSSIBLE = (
-    r"(?:(?:最多|最高|最大)?(?:可|可以|能|能够|支持)(?:再)?(?:选配|扩展|扩充|扩容|升级|增加|提升|加装|加到|扩|升|调高|提高)"
-    r"|支持(?:最多|最高|最大)|可选配?|选配)(?:到|至|为|成)?(?:最多|最高|最大)?$"
-)
-_POSSIBLE = re.compile(_EN_POSSIBLE + "|" + _ZH_POSSIBLE)
-_ASKS_POSSIBLE = re.compile(
-    r"upgrad|expand|extend|maximum|\bmax\b|at\s+most|up\s+to|support|option|扩展|扩充|扩容|升级|最多|最大|最高|支持|选配|可选"
-)
-
-
-def possibility_at(text: str, start: int, question: str = "") -> bool:
-    """True when the figure at ``text[start]`` is what the thing *can* become, not what it is: a
-    possibility marker stands right before it ("16 GB of memory, upgradable to 32 GB on request",
-    "can be extended to 64 GB", "supports up to 64 GB", "内存16GB，最多可扩展到32GB", "可升级到32GB",
-    "可选配32GB"), and ``question`` does not itself ask for the possibility (upgrade, maximum, 扩展,
-    最多 …: then the possibility is the answer). Reads 40 characters back, in the figure's clause."""
-    if question and _ASKS_POSSIBLE.search(nfkc(question).casefold()):
-        return False
-    before = _CLAUSE.split(nfkc(text[max(0, start - 40) : start]).casefold())[-1]
-    return bool(_POSSIBLE.search(before.rstrip()) or _POSSIBLE.search(_SPACE.sub("", before)))
-
-
-_ZH_ASKER = re.compile(
-    r"(?:您|你|你们)(?:刚才|之前|所)?(?:说|提到|提|听说|问|以为|认为|理解|看到|听到|记得|查到)"
-    r"|(?:网上|网传|外面|坊间|大家|别人|有人|有些人|很多人|不少人|同事们?)(?:常|都|经常|一直|普遍|所)?(?:说|传|流传|提到|讲|以为|认为)的"
-)
-"""The asker's words (您说的5天), or hearsay (网上流传的90天, 大家常说的14天): reported, not claimed."""
-_EN_ASKER_BEFORE = re.compile(
-    r"\b(?:you|you've|you're)\s+(?:\w+\s+)?(?:mentioned|said|heard|asked|read|saw|think|thought|were\s+told|quoted|cited)\b"
-)
-_EN_ASKER_AFTER = re.compile(
-    r"^\w*\s*(?:that\s+|which\s+)?(?:you|you've)\s+(?:\w+\s+)?(?:mentioned|said|heard|asked|read|saw|were\s+told|quoted|cited)\b"
-)
-_AFFIRMED = re.compile(
-    r"(?:是)?(?:对的|没错|正确|准确|属实|是真的|对)"
-    + _CLAUSE_END
-    + r"|\s*\b(?:is|are|was|were)\s+(?:still\s+)?(?:right|correct|accurate|true|current|valid)\b"
-)
-
-
-_ASKED_WHETHER = re.compile(
-    r"(?:您|你|你们)(?:刚才|之前)?(?:问|想知道|咨询)(?:的是|的)?(?:是否|是不是|能否|可否|能不能|可不可以|有没有|要不要|需不需要)"
-    r"|\b(?:you|you've)\s+(?:\w+\s+)?(?:asked|asking|wondered|wondering|want\s+to\s+know|wanted\s+to\s+know)"
-    r"\s+(?:me\s+|us\s+)?(?:whether|if)\b|\byour\s+question\s+(?:is|was)\s+(?:whether|if)\b"
-)
-"""A reported question ("You asked whether the deposit is refundable or non-refundable"): every
-option it names is the asker's, however long the clause (read 80 characters back)."""
-
-
-def attributed_at(text: str, start: int, end: int) -> bool:
-    """True when the answer gives the match as the asker's words, not its own claim, and does not
-    confirm it: "您说的5天是旧规定", "the 5 days you mentioned", "You asked whether the deposit is
-    refundable or non-refundable: it is refundable"; not "您说的5天没错"."""
-    before = _clause_before(text, start)
-    after = _after_window(text, end)
-    asker = bool(_ZH_ASKER.search(_SPACE.sub("", before)) or _EN_ASKER_BEFORE.search(before))
-    asker = asker or bool(_EN_ASKER_AFTER.match(after))
-    long_before = _clause_before(text, start, 80)
-    asker = asker or bool(_ASKED_WHETHER.search(long_before) or _ASKED_WHETHER.search(_SPACE.sub("", long_before)))
-    rel = _past_relative(text, end)
-    asker = asker or (rel is not None and rel[1])
-    if not asker:
-        return False
-    rest = _SPACE.sub("", after)
-    rest = re.sub(r"^(?:这个说法|的说法|这个数字|这一说法|的)?", "", rest)
-    if rel is not None and _AFFIRMED.match(_after_window(text, rel[0])):
-        return False
-    return not (_AFFIRMED.match(rest) or _AFFIRMED.match(after))
-
-
-def a_not_a(text: str, start: int) -> bool:
-    """True when ``text[start]`` is the 不/没 of an A-not-A question (能不能, 可不可以, 有没有, 需不需要):
-    it asks, it denies nothing."""
-    src = nfkc(text)
-    if start >= len(src) or src[start] not in "不没":
-        return False
-    return any(start >= k and src[start - k : start] == src[start + 1 : start + 1 + k] for k in (1, 2))
-
-
-def echoed(text: str, start: int, end: int, question: str) -> bool:
-    """True when the match ``text[start:end]`` lies inside words copied from the question.
-
-    A copy reaches past the match on both sides (the match with the character on each side, in
-    the same clause, occurs in the question: "能不能请年假" copied from "试用期能不能请年假？"
-    holds 不能 only as an echo), or on one side in a clause the answer asks as a question
-    ("…，合格吗？" restating "安装孔实测3.25 mm，合格吗？"). A match at a clause edge in a
-    statement is the answer's own ("不能。", "PA66需要干燥，…" to "PA66需要干燥吗？").
-    """
-    if not question:
-        return False
-    src = nfkc(text)
-    q = _question_norm(question)
-    left = _neighbour(src, start - 1, -1)
-    right = _neighbour(src, end, 1)
-    value = src[start:end]
-    if left is not None and right is not None and _echo_run(left + value + right, q):
-        return True
-    if not _asks(src, end):
-        return False
-    return (left is not None and _echo_run(left + value, q)) or (right is not None and _echo_run(value + right, q))
-
-
-def _neighbour(src: str, i: int, step: int) -> str | None:
-    """The first character from ``src[i]`` on (stepping by ``step``) that is not white space; None at
-    a clause mark or the end."""
-    while 0 <= i < len(src) and src[i].isspace():
-        i += step
-    if not 0 <= i < len(src) or is_punct(src[i]):
-        return None
-    return src[i]
-
-
-def _echo_run(run: str, question_norm: str) -> bool:
-    norm = normalize(run)
-    return len(norm) >= 3 and norm in question_norm
-
-
-def _asks(src: str, end: int) -> bool:
-    """Whether the clause holding ``src[end - 1]`` ends in a question mark (read 40 characters on)."""
-    m = _CLAUSE.search(src, end, end + 40)
-    return m is not None and m.group(0) in "?？"
-
-
-@functools.lru_cache(maxsize=64)
-def _question_norm(question: str) -> str:
-    return normalize(question)

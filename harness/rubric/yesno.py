@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import re
 
-from harness.rubric.text import a_not_a, attributed_at, echoed, negated_at, nfkc, normalize
+from harness.rubric.disowning import a_not_a, attributed_at, echoed
+from harness.rubric.text import asked_case, negated_at, nfkc, normalize
 
 _ZH_REFUSAL = r"不能|不可以|不可|不行|不允许|不准|不许|禁止|严禁|不得"
 _EN_REFUSAL = (
     r"\bnot\s+(?:be\s+)?(?:allowed|permitted|possible)\b|\bprohibited\b|\bforbidden\b|\bdisallowed\b|\bmay\s+not\b"
     r"|\bmust\s+not\b|\bcannot\b|\bcan\s+not\b|\bcan't\b"
+    r"|\b(?:do|does|did|will|would)\s+not\s+(?:allow|permit)\b|\b(?:don't|doesn't|didn't|won't|wouldn't)\s+(?:allow|permit)\b"
 )
 _REFUSAL = re.compile(_ZH_REFUSAL + "|" + _EN_REFUSAL)
 REFUSAL_VALUES = frozenset(
@@ -96,12 +98,24 @@ def opens_with_yes(answer: str, question: str) -> bool:
     return bool(question) and bool(_BARE_YES.match(head)) and yes_no_question(question)
 
 
+_NOT_IN_CASE = re.compile(
+    r"(?:^|[?？]\s*)[\W_]*not\s+(?:under|for|in|on|with|via|during|through|within|at|by)\s+([^,.;:!?\n]{1,60})"
+)
+"""A sentence opening "Not under …" after a question: "Lithium batteries by air? Not under the standard
+programme." It refuses when it names the case the question asks about (:func:`asked_case`)."""
+
+
 def refuses(answer: str, question: str = "") -> bool:
-    """Whether the answer refuses: a bare no that opens it, or a refusal it states ("not permitted",
-    "prohibited", 禁止, 不行) that is not denied, a bound ("不得超过3天"), the speaker's ("I cannot
-    say", a decline), an A-not-A question (能不能) or copied from the question."""
+    """Whether the answer refuses: a bare no that opens it; "Not under/for <the asked case>" opening it or
+    answering a question it restates; or a refusal it states ("not permitted", "prohibited", "does not
+    allow", 禁止, 不行) that is not denied, a bound ("不得超过3天"), the speaker's ("I cannot say", a
+    decline), an A-not-A question (能不能) or copied from the question."""
     if opens_with_no(answer, question):
         return True
+    if question and yes_no_question(question):
+        for case in _NOT_IN_CASE.finditer(nfkc(answer[:400]).casefold()):
+            if asked_case(case.group(1), question):
+                return True
     src = nfkc(answer)
     low = src.casefold()
     for m in _REFUSAL.finditer(low):
