@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from harness.rubric.units import Known, convert, known_after, known_spelling, target_of
+from harness.rubric.known_units import Known, convert, known_after, known_spelling, target_of
 
 
 @pytest.mark.parametrize(

@@ -21,17 +21,8 @@ from harness.rubric.commit import ALTERNATIVE, alternative_gap, revisions
 from harness.rubric.numbers import Found
 from harness.rubric.registry import Args
 from harness.rubric.text import nfkc
-from harness.rubric.units import (
-    Known,
-    Layout,
-    Unit,
-    rate_around,
-    sign_before,
-    spellings_of,
-    target_of,
-    unit_after,
-    unit_before,
-)
+from harness.rubric.known_units import Known, Unit, sign_before, target_of
+from harness.rubric.units import Layout, rate_around, spellings_of, unit_after, unit_before
 
 _DENOMINATOR = re.compile(r"\s*(?:/|\bper\s+|\ban?\s+|每)\s*([a-z]+|[\u4e00-\u9fff])", re.IGNORECASE)
 """/year, per month, a day, 每天: a rate's denominator after the unit; figures of different rates
