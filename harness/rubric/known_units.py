@@ -150,12 +150,25 @@ def convert(written: Known, target: Known) -> tuple[float, float] | None:
     return (float(one) - float(zero)) / target.scale, float(zero) / target.scale
 
 
+_TEMPERATURES = ("degC", "degF", "kelvin")
+_DEGREES = re.compile(
+    r"(?i)(?:degrees?|degs?\.?)(?:\s{0,2}(?P<scale>celsius|centigrade|fahrenheit|kelvin|C|F|K)(?![A-Za-z]))?"
+)
+"""5 degrees, minus 5 degrees C, 23 deg F: when the check asks a temperature, "degrees" with no
+scale is the check's own scale (an angle check never reads it so)."""
+
+
 def known_after(after: str, target: Known | None) -> Unit | None:
     """A known unit written right after a number (``after``), converted into ``target``; None when
     none is written or it is of another dimension."""
     if target is None:
         return None
     head = after.lstrip(LEAD)
+    if target.name in _TEMPERATURES and (d := _DEGREES.match(head)):
+        scale = (d.group("scale") or "").casefold()[:1]
+        scaled = target if not scale else Known("degF" if scale == "f" else "kelvin" if scale == "k" else "degC")
+        conv = convert(scaled, target)
+        return Unit(conv[0], len(after) - len(head) + d.end(), offset=conv[1]) if conv else None
     m = KNOWN_RE.match(head)
     written = known_spelling(m.group()) if m else None
     conv = convert(written, target) if written and m else None

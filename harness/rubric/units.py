@@ -5,15 +5,13 @@ expands them (rates as 元/天, 元每天, 元一天, "$ per day"; 块 wherever 
 reads the unit written after a figure (:func:`unit_after`), a sign before it (:func:`unit_before`:
 ¥1,200.50, USD 249), a rate's period around it (:func:`rate_around`: 每天200元, $50 per day), the
 unit a question asks in (:func:`asked_factor`: 年假有几天？), and the units a text's layout gives a
-bare figure (:func:`read_layout`: a markdown table header, a "(GBP):" label).
+bare figure (:func:`harness.rubric.layout.read_layout`: a markdown table header, a "(GBP):" label).
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
-from dataclasses import dataclass, field
 
 from harness.rubric.known_units import CURRENCIES, KNOWN_RE, LEAD, Known, Unit, known_after, known_spelling
 from harness.rubric.text import nfkc
@@ -24,7 +22,7 @@ _NOT_A_UNIT = ("左右", "上下", "以内", "之内", "以上", "以下", "前�
 """Words after a bare figure that qualify it and are no unit (人均两百左右)."""
 _NOT_A_UNIT_EN = re.compile(
     r"(?:in\s+a\s+row|straight|consecutive(?:ly)?|running|at\s+(?:most|least|a\s+time|the\s+most)|max(?:imum)?"
-    r"|tops|or\s+(?:so|more|fewer|less|under|over|above|below)|in\s+total|total|altogether)(?![a-z])",
+    r"|tops|or\s+(?:so|more|fewer|less|under|over|above|below|older|younger)|in\s+total|total|altogether)(?![a-z])",
     re.IGNORECASE,
 )
 """English words after a bare figure that qualify it and are no unit ("no more than 3 in a row")."""
@@ -250,13 +248,45 @@ def asked_factor(question: str, spellings: dict[str, float]) -> float | None:
         )
         if any(re.search(p, q) for p in asked):
             return f
+        if m := re.search(rf"(?:几|多少)\s*([万亿])\s*{s}", q):
+            return f * _MAGNITUDE[m.group(1)]  # 多少万元 with 元 declared: a bare 60 is 600000 元
+    if _AGE.search(q):
+        return next((f for sp, f in spellings.items() if sp in _YEARS_OLD or _is_year(sp)), None)
     if "多少钱" in q or "how much" in q or (_MONEY_TOPIC.search(q) and _ASKS.search(q)):
-        return next((f for sp, f in spellings.items() if _money(sp)), None)
+        return money_factor(spellings)
     return None
 
 
+_MAGNITUDE = {"万": 1e4, "亿": 1e8}
+"""A numeral's magnitude written as its last character (5万, 六十万, 3亿)."""
+_AGE = re.compile(r"\bage\b|\bhow\s+old\b|年龄|年纪|几岁|多少岁|多大(?=可以|才|能|就)")
+"""A question that asks an age: a bare figure ("18+", "16。") is in years."""
+_YEARS_OLD = ("岁", "周岁", "虚岁", "years old", "year old")
+
+
+def _is_year(spelling: str) -> bool:
+    known = known_spelling(spelling)
+    return known is not None and known.name == "year"
+
+
+def magnitude(text: str, end: int) -> float:
+    """The magnitude a numeral ending at ``end`` writes as its last character (万 of 六十万), else 1."""
+    return _MAGNITUDE.get(text[end - 1 : end], 1.0) if end else 1.0
+
+
+def asked_magnitude(question: str) -> float:
+    """The magnitude the question asks in (多少万元 -> 10000), else 1."""
+    m = re.search(r"(?:几|多少)\s*([万亿])", nfkc(question))
+    return _MAGNITUDE[m.group(1)] if m else 1.0
+
+
+def money_factor(spellings: dict[str, float]) -> float | None:
+    """The factor of the check's money spelling (元, USD, 元/天), None when the check is no money."""
+    return next((f for sp, f in spellings.items() if _money(sp)), None)
+
+
 _MONEY_TOPIC = re.compile(
-    r"钱|费|价|报销|补贴|补助|津贴|工资|薪|金额|预算|额度|罚款|押金|奖金|allowance|reimburs|fee|price|cost|budget"
+    r"钱|费|价|报销|补贴|补助|津贴|工资|薪|金额|预算|额度|限额|罚款|押金|奖金|allowance|reimburs|fee|price|cost|budget"
     r"|salary|wage|\bpay\b|charge|\bfine\b|deposit|per\s+diem|bonus|spend"
 )
 """A question about money: asked with no unit ("每晚报销上限多少？"), a bare figure is in its currency."""
@@ -280,82 +310,6 @@ def asks_amount(question: str) -> bool:
     """Whether ``question`` asks how many / how much (年假有几天？, how many steps?) rather than which one
     (第几条？, which standard?, 哪个型号？)."""
     return bool(_AMOUNT.search(question)) and not _WHICH.search(question)
-
-
-@dataclass
-class Layout:
-    """Where a bare figure takes a unit written elsewhere: table cells under a header that names
-    it ("| 天数（天） |", "| Hotel limit (GBP/night) |", "| Days |") and text after a label that
-    does ("Hotel limit (GBP): London 180"); and each table row's label (its first cell)."""
-
-    starts: list[int] = field(default_factory=list)
-    ends: list[int] = field(default_factory=list)
-    factors: list[float] = field(default_factory=list)
-    rows: list[tuple[int, int, str]] = field(default_factory=list)
-    labels: frozenset[str] = frozenset()
-    """Words the question writes right before a figure (Line 3, Room 5): before a bare figure of
-    the answer they make it a label, not an amount."""
-    qualifiers: frozenset[str] = frozenset()
-    """Words the question writes before a unit ("overtime hours"): between a figure and its unit
-    they do not make it another unit ("5 overtime hours" is 5 hours)."""
-    periods: frozenset[str] = frozenset()
-    """Periods of the check's rates the question fixes (:func:`question_periods`)."""
-    amount_asked: bool = False
-    """The question asks an amount (几/多少/how many...), not which one (第几/哪/which): then even a
-    check without a unit takes no date, clock time, ordinal or identifier as the answer (5S is no
-    5 steps, ISO 9001 no 9001 of anything)."""
-
-    def factor(self, head: int, end: int) -> float | None:
-        k = bisect.bisect_right(self.starts, head) - 1
-        return self.factors[k] if k >= 0 and end <= self.ends[k] else None
-
-    def other_rows(self, question: str) -> list[tuple[int, int]]:
-        """Rows about another case: when the question names some rows' labels (London), the rest."""
-        q = question.casefold()
-        named = [len(label) >= 2 and label in q for _, _, label in self.rows]
-        return [(a, b) for (a, b, _), n in zip(self.rows, named, strict=True) if not n] if any(named) else []
-
-
-def read_layout(text: str, spellings: dict[str, float]) -> Layout:
-    regions: list[tuple[int, int, float]] = []
-    out = Layout()
-    for sp, f in spellings.items():
-        label = rf"[(（]\s*(?:单位\s*[:：]\s*)?{re.escape(sp)}(?:\s*/[^)）\n]{{0,16}})?\s*[)）]\s*[:：]"
-        for m in re.finditer(label, text, re.IGNORECASE):
-            stop = re.compile(r"[。；;\n]|\.(?=\s|$)").search(text, m.end())
-            regions.append((m.end(), stop.start() if stop else len(text), f))
-    if "|" in text:
-        columns: dict[int, float] = {}
-        previous: list[tuple[int, int]] = []
-        pos = 0
-        for line in text.splitlines(keepends=True):
-            row = line.strip().startswith("|")
-            spans = [(pos + m.start(1), pos + m.end(1)) for m in re.finditer(r"\|([^|\n]*)(?=\|)", line)] if row else []
-            if row and re.fullmatch(r"\s*\|?[\s:|-]*-{2,}[\s:|-]*\n?", line) and previous:
-                heads = [_header_unit(text[a:b], spellings) for a, b in previous]
-                columns = {i: unit for i, unit in enumerate(heads) if unit is not None}
-            elif row and previous:
-                regions += [(a, b, columns[i]) for i, (a, b) in enumerate(spans) if i in columns]
-                label = text[spans[0][0] : spans[0][1]].strip(" *").casefold() if spans else ""
-                out.rows.append((pos, pos + len(line), label))
-            elif not row:
-                columns = {}
-            previous = spans
-            pos += len(line)
-    for a, b, f in sorted(regions):
-        out.starts.append(a)
-        out.ends.append(b)
-        out.factors.append(f)
-    return out
-
-
-def _header_unit(cell: str, spellings: dict[str, float]) -> float | None:
-    c = cell.strip().strip("*").strip().casefold()
-    for sp, f in spellings.items():
-        s = re.escape(sp)
-        if re.search(rf"[(（\[]\s*{s}\s*(?:/[^)）\]]*)?[)）\]]|单位\s*[:：]\s*{s}|/\s*{s}$|^{s}s?$|^{s}数$", c):
-            return f
-    return None
 
 
 def qualifiers(question: str, spellings: dict[str, float]) -> frozenset[str]:
