@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from harness.rubric.units import Known, convert, known_after, known_spelling, target_of
+from harness.rubric.known_units import Known, convert, known_after, known_spelling, target_of
 
 
 @pytest.mark.parametrize(
@@ -148,3 +148,24 @@ def test_qualifiers_never_hold_a_known_unit() -> None:
     words = qualifiers("How many failed login attempts lock an account within 30 minutes?", {"attempt": 1.0})
     assert {"failed", "login", "consecutive"} <= words
     assert "minutes" not in words
+
+
+def test_degrees_read_as_the_checks_temperature_scale() -> None:
+    """A temperature check reads "degrees" / "degrees C" / "deg F" as a temperature; an angle never."""
+    celsius = Known("degC")
+    assert known_after(" degrees C.", celsius) is not None
+    assert known_after(" degrees below zero", celsius) is not None
+    fahrenheit = known_after(" deg F", celsius)
+    assert fahrenheit is not None and abs(23 * fahrenheit.factor + fahrenheit.offset - (-5)) < 1e-6
+    assert known_after(" degrees", Known("meter")) is None
+
+
+def test_recurring_period_is_an_interval_only_when_asked_how_often() -> None:
+    from harness.rubric.spoken import asks_interval, intervals
+
+    assert asks_interval("Ⅱ级生物安全柜要每隔多少个月检测一次？")
+    assert asks_interval("How often must extinguishers be serviced?")
+    assert not asks_interval("年假有几天？")
+    spells = {"个月": 1.0, "月": 1.0}
+    [(_, _, (value, factor, _))] = intervals("每年检测两次。", spells, Known("month"))
+    assert value * factor == pytest.approx(6)

@@ -28,8 +28,11 @@ A figure is read with its unit: after it (a range writes it once: 3到5秒), a c
 before it (``units: {¥: 1}`` reads ¥1,200.50), a rate's 每 before it (每天200元 is 200 元/天),
 a markdown table header ("| 天数（天） |" gives a bare 5 below it the unit 天), or, for a bare
 figure ("5", "五", "人均两百"), the unit the question asks in ("年假有几天？", "人均多少元？",
-"how many days"). Compound durations add up: 1小时30分钟, 1h30min and "an hour and a half" are
-90 min with ``units: {小时: 60}`` (and never 30 or 60). Per mille converts to per cent.
+"how many days"), the one unit the question writes its own figures in ("off for 40 minutes" then
+"30."), years for an age ("18+"), and money for "5万" / "六十万" to an amount question (the 万 is
+not applied twice to "多少万元"). Compound durations add up: 1小时30分钟, 1h30min and "an hour and a half" are
+90 min with ``units: {小时: 60}`` (and never 30 or 60); so do durations in words ("three-quarters of
+an hour", "every half hour", 一刻钟: :mod:`harness.rubric.spoken`). Per mille converts to per cent.
 """
 
 from __future__ import annotations
@@ -39,10 +42,19 @@ import re
 
 from harness.rubric.commit import Mention, commit
 from harness.rubric.figures import Fig, NumberArgs, read_figures, spellings
+from harness.rubric.layout import Layout, read_layout
 from harness.rubric.numbers import find_numbers
 from harness.rubric.registry import Evidence, Outcome, check
+from harness.rubric.spoken import asks_interval
 from harness.rubric.text import negated_at, nfkc
-from harness.rubric.units import Layout, asked_factor, asks_amount, qualifiers, question_periods, read_layout
+from harness.rubric.units import (
+    asked_factor,
+    asked_magnitude,
+    asks_amount,
+    money_factor,
+    qualifiers,
+    question_periods,
+)
 
 __all__ = ["NumberArgs", "number"]
 
@@ -53,7 +65,7 @@ _AGO = re.compile(r"\s+ago\b", re.IGNORECASE)
 
 _OPERAND_BEFORE = re.compile(r"(?:[×÷+]|(?<!\*)\*|(?<=[\d\s])[xX]|乘以|除以|加上|减去)\s*$")
 
-_OPERAND_AFTER = re.compile(r"\s*(?:[×÷+]|(?<!\*)\*(?!\*)|[xX](?=\s*\d)|乘以|除以|加上|减去)")
+_OPERAND_AFTER = re.compile(r"\s*(?:[×÷]|\+(?=\s*[\d(])|(?<!\*)\*(?!\*)|[xX](?=\s*\d)|乘以|除以|加上|减去)")
 
 
 def _target(args: NumberArgs) -> tuple[float, float]:
@@ -83,18 +95,28 @@ def _label(low: float, high: float, unit: str | None) -> str:
 
 def _echoes(question: str, args: NumberArgs) -> frozenset[tuple[str, float, float]]:
     """(key, low, high) of the figures the question states as given ("已经过去45天了，期限是多少天？");
-    a figure it asks about ("试用期是3个月吗？") is no echo: restating it confirms it. Cached."""
-    return _echoes_of(question, args.unit, tuple(args.units.items()), args.require_unit)
+    a figure it asks about ("试用期是3个月吗？") is no echo: restating it confirms it."""
+    figs = _question_figs(question, args.unit, tuple(args.units.items()), args.require_unit)
+    given = [g for g in figs if (end := _CLAUSE_SPLIT.search(question, g.end)) is None or end.group() not in "?？"]
+    return frozenset((g.key, round(g.low, 9), round(g.high, 9)) for g in given)
+
+
+def _question_unit(question: str, args: NumberArgs) -> float | None:
+    """The factor of the one declared unit the question writes its figures in ("off for 40
+    minutes. What's the maximum allowed?"): a bare figure of the answer ("30.") takes it; None
+    when the question writes none, or figures in several units."""
+    figs = _question_figs(question, args.unit, tuple(args.units.items()), args.require_unit)
+    factors = {g.factor for g in figs if not g.bare}
+    return factors.pop() if len(factors) == 1 else None
 
 
 @functools.lru_cache(maxsize=1024)
-def _echoes_of(
+def _question_figs(
     question: str, unit: str | None, units: tuple[tuple[str, float], ...], require_unit: bool
-) -> frozenset[tuple[str, float, float]]:
+) -> tuple[Fig, ...]:
+    """The question's own figures read in the check's unit. Cached."""
     args = NumberArgs(value=0, unit=unit, units=dict(units), require_unit=require_unit)
-    figs = read_figures(question, find_numbers(question), args, None, Layout())
-    given = [g for g in figs if (end := _CLAUSE_SPLIT.search(question, g.end)) is None or end.group() not in "?？"]
-    return frozenset((g.key, round(g.low, 9), round(g.high, 9)) for g in given)
+    return tuple(read_figures(question, find_numbers(question), args, None, Layout()))
 
 
 _COPULA = re.compile(r"(?:是|为|等于|达到|is|are|was|were|be|equals|=)\s*(?:约|大约|about|around)?\s*$", re.IGNORECASE)
@@ -119,7 +141,9 @@ def _operand(text: str, g: Fig) -> bool:
 _UPPER = re.compile(
     r"\s*(?:及|或)?(?:以下|以内|之内)|\s*(?:or|and)\s+(?:less|lower|below|under|fewer|colder)\b", re.IGNORECASE
 )
-_LOWER = re.compile(r"\s*(?:及|或)?以上|\s*(?:or|and)\s+(?:more|higher|above|over|warmer)\b", re.IGNORECASE)
+_LOWER = re.compile(
+    r"\s*(?:及|或)?以上|\+(?!\s*[\d(])|\s*(?:or|and)\s+(?:more|higher|above|over|warmer|older)\b", re.IGNORECASE
+)
 _UPPER_BEFORE = re.compile(
     r"(?:不超过|不高于|不大于|最多|最高|至多|(?<!不)低于|≤|<|\bat\s+most|\bup\s+to|\bbelow|\bunder|\bno\s+(?:more|higher)\s+than"
     r"|\bmax(?:imum)?)\s*(?:是|为|of)?\s*$",
@@ -168,6 +192,11 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
     layout.qualifiers = qualifiers(question, spells)
     layout.periods = question_periods(question, spells) if question else frozenset()
     layout.amount_asked = asks_amount(question)
+    layout.interval_asked = asks_interval(question)
+    if question and spells:
+        layout.magnitude = asked_magnitude(question)
+        layout.money = money_factor(spells) if layout.amount_asked or layout.magnitude > 1 else None
+        asked = asked if asked is not None else _question_unit(question, args)
     others = layout.other_rows(question)
     figs = read_figures(text, found, args, asked, layout)
     echoes = _echoes(question, args) if question else frozenset()

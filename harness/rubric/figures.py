@@ -18,20 +18,13 @@ from functools import partial
 from pydantic import Field, field_validator, model_validator
 
 from harness.rubric.commit import ALTERNATIVE, alternative_gap, revisions
+from harness.rubric.known_units import KNOWN_RE, Unit, known_spelling, sign_before, target_of
+from harness.rubric.layout import Layout
 from harness.rubric.numbers import Found
 from harness.rubric.registry import Args
+from harness.rubric.spoken import TIME, intervals, spoken_durations
 from harness.rubric.text import nfkc
-from harness.rubric.units import (
-    Known,
-    Layout,
-    Unit,
-    rate_around,
-    sign_before,
-    spellings_of,
-    target_of,
-    unit_after,
-    unit_before,
-)
+from harness.rubric.units import magnitude, rate_around, spellings_of, unit_after, unit_before
 
 _DENOMINATOR = re.compile(r"\s*(?:/|\bper\s+|\ban?\s+|每)\s*([a-z]+|[\u4e00-\u9fff])", re.IGNORECASE)
 """/year, per month, a day, 每天: a rate's denominator after the unit; figures of different rates
@@ -40,7 +33,9 @@ _UNITLESS_KEY = re.compile(r"\s*个?\s*(%|‰|°\w?|[a-z]+|[\u4e00-\u9fff])", re
 _LIST_MARKER = re.compile(r"[.、)）:：][ \t]*[^\s]")
 """1. / 2、/ 3) before more words on the line: a list number ("5." alone is an answer)."""
 _WORD_AFTER = re.compile(r"\s*([A-Za-z-]+)\s+")
-_ZH_MODIFIER = re.compile(r"\s*个?\s*(?:连续|失败|错误|无效|有效|额外|完整|整整?|足足?)的?")
+_ZH_MODIFIER = re.compile(
+    r"\s*[个名位]?\s*(?:(?:连续|失败|错误|无效|有效|额外|完整|整整?|足足?)的?|[\u4e00-\u9fff]{1,5}?的)"
+)
 _FUNCTION_WORD = re.compile(
     r"\s*(?:(?:to|for|if|as|at|in|or|and|just|is|would|should|then|instead|maybe|then)\b|[吧就才了呢啊更])", re.I
 )
@@ -113,7 +108,10 @@ def read_figures(text: str, found: list[Found], args: NumberArgs, asked: float |
     raw: list[tuple[Found, Unit | None]] = []
     marks = [end for _, end in revisions(text)] if args.unit is not None else []
     starts_at: dict[int, int] = {}
-    spoken = _spoken_durations(text, spells, target) if target is not None and target.name in _TIME else []
+    timed = target is not None and target.name in TIME
+    spoken = spoken_durations(text, spells, target) if target is not None and timed else []
+    if target is not None and timed and layout.interval_asked:
+        spoken = sorted(spoken + intervals(text, spells, target))
     if spoken:
         found = [f for f in found if not any(a <= f.head < b for a, b, _ in spoken)]
     found = _between(text, found)
@@ -150,12 +148,14 @@ def read_figures(text: str, found: list[Found], args: NumberArgs, asked: float |
             last = next((u for _, u in reversed(raw) if u is not None and not u.bare), None)
             unit = Unit(last.factor, offset=last.offset) if last else unit  # "5 days... sorry, I meant 10": 10 days
         raw.append((f, unit))
+    shared: dict[int, int] = {}
     # "5 or 10 days", "5或10天": the first takes the unit of the second; "5 days or maybe 10": the
     # second takes the unit of the first
     for i in range(len(raw) - 2, -1, -1):
         (f, unit), (g, next_unit) = raw[i], raw[i + 1]
         if (unit is None or unit.bare) and next_unit and ALTERNATIVE.fullmatch(text, f.end, g.head):
             raw[i] = (replace(f, unit_at=g.unit_pos), replace(next_unit, taken=0))
+            shared[f.head] = g.unit_pos + next_unit.taken  # its rate too: "600 or 1,000 requests per minute"
     for i in range(1, len(raw)):
         (f, unit), (g, next_unit) = raw[i - 1], raw[i]
         alone = (next_unit is None or next_unit.bare) and _alone(text, g.end)
@@ -173,8 +173,9 @@ def read_figures(text: str, found: list[Found], args: NumberArgs, asked: float |
                 continue
             factor = factor_or_none
         value = f.value
-        den = _DENOMINATOR.match(text, end)
+        den = _DENOMINATOR.match(text, shared.get(f.head, end))
         key = den.group(1).casefold() if den and not unit.bare else ""
+        den = None if f.head in shared else den
         if args.unit is None:
             word = _UNITLESS_KEY.match(text, f.end)
             key = text[f.head - 1 : f.head] if f.head and text[f.head - 1] in "$¥€£" else ""
@@ -224,14 +225,54 @@ def _bare_factor(
     if (factor := layout.factor(f.head, f.end)) is not None:
         return factor
     line_start = text.rfind("\n", max(0, f.head - 8), f.head) + 1
-    if not text[line_start : f.head].strip(" \t#*->") and _LIST_MARKER.match(text, f.end):
+    if (
+        not text[line_start : f.head].strip(" \t#*->")
+        and _LIST_MARKER.match(text, f.end)
+        and _in_list(text, f, line_start)
+    ):
         return None  # "1. 年假……": a list number
     label = re.search(r"\b([A-Za-z]+)\s*$", text[max(0, f.head - 16) : f.head])
     if label and question_labels and label.group(1).casefold() in question_labels:
         return None  # "Line 4" to "...on Line 3?": a label like the question's, no amount
+    own = magnitude(text, f.end)  # 六十万 to 多少万元: the 万 is written, not to be applied twice
     if asked is not None:
-        return asked
+        return asked / own if own > 1 and own == layout.magnitude else asked
+    if own > 1 and layout.money is not None:
+        return layout.money  # "5万" to an amount question of a money check
     return None if args.require_unit else 1.0
+
+
+_NOT_QUALIFIER = re.compile(
+    r"(?:a|an|the|of|per|each|every|for|to|in|on|at|by|from|with|and|or|but|than|then|plus|minus|not|no|only"
+    r"|is|are|was|were|be|this|that|these|those|calendar|business|working|weekday|weekend|natural|times?)"
+)
+"""Words that join or change a quantity rather than qualify it ("4 pallets per person", "5
+calendar days" is no count of working days)."""
+
+
+_ADJECTIVE = re.compile(r"..(?:ed|al|ive|ful|ous|ic|ent|ant|ary|ior|ible|able)$|-(?:time|level|grade)$")
+"""The shape of an adjective or participle: authorised, trained, senior, qualified, full-time (not
+a verb or a number word: "Station 4 needs two people" is no 4 people)."""
+
+
+def _qualifies(word: str, words: frozenset[str]) -> bool:
+    """A word that may stand between a figure and its unit: the question's own or a modifier
+    (``words``), or an adjective that is no unit ("2 authorised staff", "3 trained officers")."""
+    if word in words:
+        return True
+    shaped = _ADJECTIVE.search(word) is not None
+    return shaped and not _NOT_QUALIFIER.fullmatch(word) and known_spelling(word) is None
+
+
+_NUMERAL = re.compile(r"[\d〇一二两三四五六七八九十]")
+
+
+def _in_list(text: str, f: Found, line_start: int) -> bool:
+    """A number with a list mark at the start of a line is a list number when other lines follow
+    or precede it, or its line goes on with a figure of its own ("1. 年假为5天"); alone on one line
+    with words and no figure ("30. Quarantine it.") it is the answer."""
+    line_end = text.find("\n", f.end, f.end + 400)
+    return line_start > 0 or line_end >= 0 or _NUMERAL.search(text, f.end, f.end + 200) is not None
 
 
 def _past_modifiers(text: str, pos: int, words: frozenset[str], read: Callable[[str], Unit | None]) -> Unit | None:
@@ -240,9 +281,9 @@ def _past_modifiers(text: str, pos: int, words: frozenset[str], read: Callable[[
     end = pos
     for _ in range(3):
         m = _WORD_AFTER.match(text, end)
-        if m and m.group(1).casefold().strip("-") in words:
+        if m and _qualifies(m.group(1).casefold().strip("-"), words):
             end = m.end()
-        elif (z := _ZH_MODIFIER.match(text, end)) is not None and z.end() > end:
+        elif (z := _ZH_MODIFIER.match(text, end)) is not None and z.end() > end and not KNOWN_RE.match(text, end):
             end = z.end()
         else:
             return None
@@ -270,41 +311,6 @@ def _between(text: str, found: list[Found]) -> list[Found]:
             span = (min(f.value, g.value), max(f.value, g.value))
             out[i] = replace(f, range=span, unit_at=g.unit_pos)
             out[i + 1] = replace(g, range=span, lead=f.head)
-    return out
-
-
-_TIME = ("millisecond", "second", "minute", "hour", "day", "week", "month", "year")
-_SPOKEN = re.compile(
-    r"(?i)\b(?:(?P<one>an?|one)\s+(?P<u1>hour|minute|day|week|month|year)\s+and\s+a\s+(?P<part>quarter|half)"
-    r"|(?P<q>a|one|two|three|[123])\s+quarters?\s+of\s+an?\s+(?P<u2>hour|day|year)"
-    r"|(?P<art>an?|one)\s+(?P<u3>hour|minute|day|week|month|year)(?![a-z]))"
-)
-_SPOKEN_LEAD = re.compile(
-    r"(?i)(?:^|[(（:：,，;；—–-]|\b(?:is|are|was|be|takes?|took|lasts?|runs?|about|around|roughly|approximately"
-    r"|nearly|exactly|just|over|under|within|for|in|after|only|full|whole|it's))$"
-)
-_QUARTERS = {"a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3}
-
-
-def _spoken_durations(
-    text: str, spells: dict[str, float], target: Known
-) -> list[tuple[int, int, tuple[float, float, float]]]:
-    """Durations written in words with an article: "an hour" (1), "an hour and a quarter" (1.25),
-    "three quarters of an hour" (0.75); (start, end, (value, factor, offset)) in the check's unit.
-    "a day" after a figure or a unit is a rate's period ("50 dollars a day"), not a duration."""
-    out = []
-    for m in _SPOKEN.finditer(text):
-        lead = text[max(0, m.start() - 16) : m.start()].rstrip()
-        if not _SPOKEN_LEAD.search(lead) or re.search(r"(?i)(?:\d|half|once|twice|times?)\s*$", lead):
-            continue
-        name = m.group("u1") or m.group("u2") or m.group("u3")
-        unit = unit_after(" " + name, "", spells, None, target)
-        if unit is None or unit.bare:
-            continue
-        value = 1.0 + (0.25 if m.group("part") == "quarter" else 0.5 if m.group("part") else 0.0)
-        if m.group("q"):
-            value = _QUARTERS[m.group("q").casefold()] / 4
-        out.append((m.start(), m.end(), (value, unit.factor, unit.offset)))
     return out
 
 
