@@ -100,7 +100,8 @@ CASES: list[tuple[str, str, list[dict[str, Any]], str, bool]] = [
     ("1小时30分钟 is no 60", "要多久？", [{**MINUTES, "value": 60}], "1小时30分钟", False),
     ("1h30min is 90", "How long?", [{**MINUTES, "value": 90}], "1h30min", True),
     ("an hour and a half is 90", "How long?", [{**MINUTES, "value": 90}], "an hour and a half", True),
-    ("一天半 is 36 h", "要多久？", [{"type": "number", "value": 36, "unit": "小时", "units": {"天": 24}}], "一天半", True),
+    ("一天半 is 36 h", "要多久？", [{"type": "number", "value": 36, "unit": "小时", "units": {"天": 24}}],
+     "一天半", True),
     # other forms
     ("每天200元", "出差补贴每天多少？", [{"type": "number", "value": 200, "unit": "元/天"}], "每天200元", True),
     ("table header unit", "经理每晚住宿标准多少元？", [{"type": "number", "value": 500, "unit": "元"}],
