@@ -16,17 +16,17 @@ language: {language}                    # zh or en: the language of the question
 description: {description}
 # documents: [docs/{name}.md]   # optional: policy text the with_context variant retrieves passages from
 # context: |                    # optional short passage shown before every question, in every variant
-#   第一条 ……
-# category_weights: {{安全: 2}}    # optional: weight a whole category in the roll-up
+#   {context_line}
+# category_weights: {{{category}: 2}}    # optional: weight a whole category in the roll-up
 
 questions:
   - id: q-001                   # unique in this set; letters, digits and dashes
     category: {category}
     question: {question}
     reference: {reference}
-    # source: 每年享有5天        # optional: a phrase of the document passage that holds the answer
+    # source: {source}        # optional: a phrase of the document passage that holds the answer
     weight: 1                   # optional: relative weight of this question
-    checks:                     # acceptable = every check not marked optional passes; the score is their weighted mean
+    checks:                     # acceptable = every check not marked optional passes; the score ranks (see the guide)
       - type: number            # a value with its unit; reads 5, ５, 五, 一百二十 ...
         value: 5
         unit: {unit}
@@ -35,7 +35,7 @@ questions:
         weight: 0.5
         optional: true          # earns credit, but an answer may leave it out
       # - type: not_contains    # a wrong figure or a dangerous instruction must not appear
-      #   values: ["10{unit}"]
+      #   values: ["{wrong}"]
       #   critical: true        # failing a critical check makes the whole answer score 0
 
   - id: q-002
@@ -55,6 +55,9 @@ TEXTS = {
         reference="入职满1年不满10年的员工每年有5天带薪年假。",
         unit="天",
         phrase="带薪",
+        context_line="第一条 员工累计工作满1年不满10年的，每年享有带薪年假5天。",
+        source="每年享有带薪年假5天",
+        wrong="10天",
         uncovered="公司的婚假有几天？",
         uncovered_reference="制度中没有规定婚假天数，请咨询人力资源部。",
     ),
@@ -66,6 +69,9 @@ TEXTS = {
         reference="Customers can return a product within 5 days of delivery.",
         unit="days",
         phrase="return",
+        context_line="Customers can return a product within 5 days of delivery.",
+        source="within 5 days of delivery",
+        wrong="10 days",
         uncovered="Do you ship to Antarctica?",
         uncovered_reference="The help centre does not say; please contact support.",
     ),
