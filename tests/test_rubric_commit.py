@@ -62,3 +62,20 @@ def test_alternative_gap_allows_a_short_noun_only() -> None:
     assert alternative_gap(text, 3, text.index("40"))
     text = "30个，专家号是20个"
     assert not alternative_gap(text, 3, text.index("20"))
+
+
+def test_explanation_spaces_a_latin_unit() -> None:
+    """Explanations read "expected 1000 kg", "expected 30 minutes"; 5天, 80℃, 50% keep no space."""
+    from harness.records import CheckSpec
+    from harness.rubric.registry import run_check
+
+    def why(value: float, unit: str) -> str:
+        spec = CheckSpec.model_validate({"type": "number", "args": {"value": value, "unit": unit}})
+        return run_check(spec, "no figure here").explanation
+
+    assert why(1000, "kg").startswith("expected 1000 kg;")
+    assert why(30, "minutes").startswith("expected 30 minutes;")
+    assert why(3, "high").startswith("expected 3 high;")
+    assert why(5, "天").startswith("expected 5天;")
+    assert why(80, "℃").startswith("expected 80℃;")
+    assert why(50, "%").startswith("expected 50%;")

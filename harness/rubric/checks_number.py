@@ -79,15 +79,17 @@ def _target(args: NumberArgs) -> tuple[float, float]:
 
 
 def _describe(args: NumberArgs) -> str:
-    unit = args.unit or ""
     if args.between is not None:
-        return f"{args.between[0]:g}–{args.between[1]:g}{unit}"
+        return _label(args.between[0], args.between[1], args.unit)
     low, high = _target(args)
     tol = (high - low) / 2 - 1e-9
-    return f"{args.value:g}{unit}" + (f" ±{tol:g}" if tol > 1e-9 else "")
+    value = args.value if args.value is not None else (low + high) / 2
+    return _label(value, value, args.unit) + (f" ±{tol:g}" if tol > 1e-9 else "")
 
 
 def _label(low: float, high: float, unit: str | None) -> str:
+    """How a value reads in an explanation: a space before a unit that starts with a Latin letter
+    (1000 kg, 30 minutes), none before others (5天, 80℃, 50%)."""
     u = unit or ""
     sep = " " if u[:1].isascii() and u[:1].isalpha() else ""
     return f"{low:g}{sep}{u}" if low == high else f"{low:g}–{high:g}{sep}{u}"
@@ -156,6 +158,20 @@ _LOWER_BEFORE = re.compile(
 )
 
 
+_SPAN_OF_DENIED = re.compile(
+    r"(?i)\b(?!(?:not|no|never|don'?t|doesn'?t|didn'?t|won'?t|isn'?t|aren'?t)\b)[a-z]+\s+(?:(?:your|the|their|his|her|it|them|teeth|\w+ing)\s+){0,2}"
+    r"(?:for|within|during|over|inside\s+of)\s+(?:(?:the\s+)?(?:first|next|at\s+least|about|around|roughly|approximately|up\s+to)\s+)?$"
+)
+"""A duration after a denied verb ("don't brush for 24 hours", "no brushing within 24 hours"): the
+negation denies the action, the span is stated. "not for 24 hours" (the cue right before the
+preposition) still denies the figure."""
+
+
+def _stated_span(text: str, g: Fig) -> bool:
+    """The figure is the span of a denied action, not the denied thing (see :data:`_SPAN_OF_DENIED`)."""
+    return _SPAN_OF_DENIED.search(text, max(0, g.head - 48), g.head) is not None
+
+
 def _side(text: str, g: Fig) -> int:
     """-1 when the figure is an upper bound only (-18℃以下, at most 5), 1 a lower bound only
     (至少3天, 5 or more), 0 when it is a value or a range."""
@@ -201,7 +217,7 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
     figs = read_figures(text, found, args, asked, layout)
     echoes = _echoes(question, args) if question else frozenset()
     low, high = _target(args)
-    negated = [g for g in figs if negated_at(text, g.head)]
+    negated = [g for g in figs if negated_at(text, g.head) and not _stated_span(text, g)]
     denied = {id(g) for g in negated}
     operands = [g for g in figs if id(g) not in denied and _operand(text, g)]
     elsewhere = [g for g in figs if any(a <= g.head < b for a, b in others) or _AGO.match(text, g.end)]

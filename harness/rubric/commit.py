@@ -47,8 +47,14 @@ REVISION = re.compile(
 """Words after which the answer revises what it said just before (a correction, a change of mind,
 a final pick after deliberating). 不对 in 对不对 / 是不对的 / 不对称 is not one."""
 
+ASIDE = (
+    r"(?:(?:i\s+think|i\s+guess|i\s+believe|i\s+suppose|i'?d\s+say|i'?m\s+not\s+sure|if\s+i\s+recall|not\s+sure"
+    r"|我觉得|我认为|我想|我猜|我估计|好像|似乎|我?(?:不太确定|不确定|记不清了?))\s*[吧呢啊]?\s*[,，、]\s*)?"
+)
+"""A short comment between two alternatives ("-18 degrees, I think, maybe -15", "5天吧，我觉得，也可能7天")."""
 ALTERNATIVE = re.compile(
-    r"\s*[吧呢啊吗]?\s*[,，、]?\s*(?:或者说|或者|或是|或|还是|抑或|要么|也可能是|也可能|也许是|也许|可能是|可能"
+    r"\s*[吧呢啊吗]?\s*[,，、]?\s*" + ASIDE + r"(?:或者说|或者|或是|或|还是|抑或|要么|也可能是|也可能|也许是|也许"
+    r"|可能是|可能"
     r"|or\s+(?:maybe|perhaps|possibly)|or|maybe|perhaps|possibly|/)\s*(?:是|为|maybe|perhaps|possibly)?\s*",
     re.IGNORECASE,
 )
@@ -148,7 +154,8 @@ def _retracted(text: str, mentions: Sequence[Mention]) -> set[int]:
         if lo_mark - last.end > REACH:
             continue
         first = bisect.bisect_left(starts, _sentence_start(text, last.start))
-        out.update(range(first, before))
+        reach = bisect.bisect_left(starts, lo_mark - REACH)
+        out.update(_corrected(text, mentions, range(reach, before), range(first, before), mentions[after], lo_mark))
     # "5天还是10天？是10天": a question between alternatives, answered after it
     for i, m in enumerate(mentions):
         end = _QUESTION_END.search(text, m.end, m.end + REACH)
@@ -159,6 +166,58 @@ def _retracted(text: str, mentions: Sequence[Mention]) -> set[int]:
         if later < len(mentions) and _ALT_WORD.search(sentence):
             out.add(i)
     return out
+
+
+_FUNCTION_ZH = re.compile(
+    r"[^\u4e00-\u9fff]|[的了是为在就能可以应该要不会吧呢啊或者还和与及也都再才约大概左右后前内上下]"
+)
+"""Function characters left out of a clause's subject (their pairs would match any clause)."""
+_STOP_EN = frozenset(
+    re.findall(
+        r"\S+",
+        "the and for with that this then than after before within during should would could must will "
+        "correction actually sorry meant mean wait rather answer about around hours hour days day minutes "
+        "weeks months years not don't",
+    )
+)
+
+
+def _subject(text: str, lo: int, hi: int) -> set[str]:
+    """Content words of ``text[lo:hi]`` (its clause, figures left out): CJK pairs and English stems."""
+    piece = text[lo:hi].casefold()
+    zh = [w for w in _FUNCTION_ZH.split(piece) if len(w) >= 2]
+    en = {w[:4] for w in re.findall(r"[a-z][a-z']{2,}", piece) if w not in _STOP_EN}
+    return {w[k : k + 2] for w in zh for k in range(len(w) - 1)} | en
+
+
+def _clause_of(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around ``text[start:end]``, at most 40 characters either side."""
+    lo = max(0, start - 40)
+    cuts = [m.end() for m in _CLAUSE.finditer(text, lo, start)]
+    stop = _CLAUSE.search(text, end, end + 40)
+    return (cuts[-1] if cuts else lo), (stop.start() if stop else min(len(text), end + 40))
+
+
+def _corrected(
+    text: str, mentions: Sequence[Mention], near: range, before: range, new: Mention, mark: int
+) -> list[int]:
+    """Which mentions a revision at ``mark`` corrects with ``new``: those ``near`` it (within
+    :data:`REACH`) whose clause shares a content word with the revision's ("拔牙后半小时就能进食，
+    24小时内不要刷牙。更正：应为2小时后进食" corrects the 进食 figure only); else those of the
+    sentence ``before`` it of ``new``'s key; else that whole sentence."""
+    if len(near) <= 1:
+        return list(before)
+    lo, hi = _clause_of(text, new.start, new.end)
+    said = _subject(text, min(lo, mark), new.start) | _subject(text, new.end, hi)
+    shared = []
+    for i in near:
+        a, b = _clause_of(text, mentions[i].start, mentions[i].end)
+        if said & (_subject(text, a, mentions[i].start) | _subject(text, mentions[i].end, b)):
+            shared.append(i)
+    if shared:
+        return shared
+    same = [i for i in before if mentions[i].key == new.key]
+    return same or list(before)
 
 
 def _alternatives(text: str, a: Mention, b: Mention) -> bool:

@@ -31,6 +31,7 @@ Two joined by 或/到/or/to share what the second leaves out: ``3月5日到8日`
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 
@@ -123,7 +124,8 @@ _UNIT_AFTER = re.compile(r"\s{0,2}(?:[A-Za-z%‰°$€¥£]|[元块角毛分厘�
 _EN_HOURS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 _EN_HOUR = "|".join(sorted(_EN_HOURS, key=len, reverse=True))
 _EN_TIME = re.compile(
-    rf"(?i)(?=[\dotfsenhq])(?:(?<![\d:.])\b(?P<h>\d{{1,2}}|{_EN_HOUR})\s{{0,2}}(?P<en>[ap]\.?\s?m\.?(?![a-z])|o['’]clock)"
+    rf"(?i)(?=[\dotfsenhq])(?:(?<![\d:.])\b(?P<h>\d{{1,2}}|{_EN_HOUR})\s{{0,2}}(?P<en>[ap]\.?\s?m\.?(?![a-z])|o['’]clock"
+    r"|in\s+the\s+(?:morning|afternoon|evening)\b|at\s+night\b|tonight\b)"
     rf"|\b(?P<past>half|quarter)\s(?P<rel>past|to)\s(?P<h2>\d{{1,2}}|{_EN_HOUR})\b)"
 )
 _RATIO_BEFORE = re.compile(r"(?i)(?:比|比例|配比|之比|ratio|ratio of|比率)\s{0,3}(?:为|是|of|:)?\s{0,3}$")
@@ -279,7 +281,32 @@ def _zh_times(text: str) -> list[When]:
 def _en_meridiem(en: str | None) -> str | None:
     if not en or en[0] in "oO":
         return None
+    if en[:2].casefold() in ("in", "at", "to"):  # in the morning, at night, tonight
+        return "am" if en.casefold().endswith("morning") else "pm"
     return "am" if en[0] in "aA" else "pm"
+
+
+_AT_HOUR = re.compile(
+    rf"(?i)\b(?:at|by)\s(?P<h>\d{{1,2}}|{_EN_HOUR})\b(?![:.,]?\d|\s{{0,2}}(?!(?:on|in|at|and|or|to|sharp)\b)[a-z%])"
+)
+"""at 6 / by six: an hour only next to a date (June 14 at 6, by 6 on June 14); alone it stays a number."""
+_NEAR_DATE = 16
+
+
+def _bare_hours(text: str, dates: list[When]) -> list[When]:
+    """Times from "at 6" / "by six" within :data:`_NEAR_DATE` characters of a date: the hour of
+    the 12-hour clock with the half of the day open (6 or 18), as "6点" is."""
+    out = []
+    starts = [d.start for d in dates]
+    for m in _AT_HOUR.finditer(text):
+        h = _en_hour(m.group("h"))
+        k = bisect.bisect_left(starts, m.start())
+        before = k > 0 and dates[k - 1].end <= m.start() <= dates[k - 1].end + _NEAR_DATE
+        after = k < len(dates) and m.end() <= dates[k].start <= m.end() + _NEAR_DATE
+        near = before or after
+        if near and 1 <= h <= 12:
+            out.append(When("time", m.start("h"), m.end(), hour=h, minute=0, twelve=True))
+    return out
 
 
 def _colon_times(text: str) -> list[When]:
@@ -355,6 +382,8 @@ def find_when(text: str) -> list[When]:
         *_numeric_dates(text), *_zh_dates(text), *_english_dates(text),
         *_colon_times(text), *_dot_times(text), *_zh_times(text), *_english_times(text),
     ]  # fmt: skip
+    dates = sorted((w for w in found if w.kind == "date"), key=lambda w: w.start)
+    found += _bare_hours(text, dates)
     found.sort(key=lambda w: (w.start, -w.end))
     out: list[When] = []
     for w in found:
