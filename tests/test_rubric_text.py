@@ -511,3 +511,44 @@ def test_held_out_kinds(check: dict, answer: str, question: str, passes: bool) -
 )
 def test_possibility_at(answer: str, figure: str, question: str, possible: bool) -> None:
     assert possibility_at(nfkc(answer), nfkc(answer).index(figure), question) is possible
+
+
+@pytest.mark.parametrize(
+    ("values", "answer", "question", "quoted", "counts_for"),
+    [
+        (["not allowed"], "No.", "Can I install personal software?", "'No'", "not allowed"),
+        (["不可以"], "不能报", "加班餐能报销吗？", "'不能'", "不可以"),
+        (
+            ["not allowed"],
+            "Only up to the second level, so no.",
+            "Can visitors go to the third level?",
+            "'so no'",
+            "not allowed",
+        ),
+        (["不能"], "访客只能到二层，所以不行。", "访客可以上三层吗？", "'所以不行'", "不能"),
+        (
+            ["mandatory"],
+            "Remote access without MFA is not permitted.",
+            "Is MFA mandatory for remote access?",
+            "without MFA is not permitted",
+            "mandatory",
+        ),
+        (["无法退款"], "退款这种情况是不行的", "可以退款吗？", "'退款这种情况是不行的'", "无法退款"),
+    ],
+)
+def test_an_explanation_quotes_what_the_answer_said(
+    values: list[str], answer: str, question: str, quoted: str, counts_for: str
+) -> None:
+    """A value matched through its meaning is explained by the answer's own words, never as if the
+    answer had said the value: "No." is "found 'No' (a refusal, counts for: not allowed)"."""
+    spec = CheckSpec(type="contains_any", args={"values": values})
+    result = rubric.run_check(spec, answer, Evidence(question=question, reference=""))
+    assert result.passed
+    assert quoted in result.explanation and f"counts for: {counts_for}" in result.explanation
+    assert not result.explanation.startswith("found: ")
+
+
+def test_a_value_said_as_written_is_found_plainly() -> None:
+    spec = CheckSpec(type="contains_any", args={"values": ["不能"]})
+    result = rubric.run_check(spec, "不能报。", Evidence(question="加班餐能报销吗？", reference=""))
+    assert result.explanation == "found: 不能"

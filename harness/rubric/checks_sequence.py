@@ -26,6 +26,8 @@ Step = str | list[str]
 _ORDER_ADVERB = re.compile(r"(?:先|再|就|才|立即|立刻|马上|直接|首先|然后|随后|接着|去|来|把|将)$")
 """Words between a negation and a step that keep the negation: 不要先断电, 别直接断电, 不要把电断了."""
 _BEFORE_ZH = re.compile(r"\s*(?:之前|以前|前)")
+_BEFORE_ZH_LATER = re.compile(r"[^，,。；;！!？?\n]{1,8}?(?:之前|以前)(?=\s*[，,])")
+"""在测试刹车系统之前，…: the step and its object before 之前."""
 _BEFORE_EN = re.compile(r"(?i)\b(?:before|prior to)\s+(?:you\s+|we\s+)?$")
 _AFTER_EN = re.compile(r"(?i)\b(?:after|once)\s+(?:you\s+|we\s+|the\s+)?$")
 _CLAUSE_GAP = re.compile(r"[\s,，;；:：]*")
@@ -86,31 +88,91 @@ def _denied(src: str, start: int) -> bool:
     return m is not None and negated_at(src, m.start())
 
 
+_OPENER = re.compile(
+    r"(?i)\b(?:(before|prior\s+to)|(after|once))\b(?!\s*(?:that|this|which|then|these|those|it|so|doing\s+so)\b)"
+)
+_LIST_ITEM = re.compile(r"(?i)\s*(?:and\s+|or\s+)?(?:the\s+)?[\w'-]+(?:\s+[\w'-]+){0,2}\s*")
+"""An earlier item of a list inside a before/after clause ("after checking tyres, forks, chains …")."""
+_LIST_LEAD = re.compile(r"(?i)\s*(?:(?:the\s+)?[\w'-]+(?:\s+[\w'-]+){0,2}\s+)?(?:(?:and|or)\s+)?(?:the\s+)?")
+"""What may stand between a list's last comma and the mention: "chains and ", "the "."""
+_LAST_BEFORE = re.compile(
+    r"(?i)\s*(?:\b(?:finally|lastly|last\s+of\s+all|at\s+the\s+(?:very\s+)?end|in\s+the\s+end)\b|最后|最终|末了)"
+)
+_LAST_AFTER = re.compile(r"(?i)\s*(?:\w+\s+){0,4}?(?:at\s+the\s+(?:very\s+)?end|last)\b")
+
+
+def _opener(src: str, start: int) -> re.Match[str] | None:
+    """The before/after word whose clause holds the mention at ``start``: the clause runs from it to the
+    mention; an after-clause may hold a list cut by commas ("after checking tyres, forks and chains").
+    Reads the sentence, REACH characters back at most."""
+    lo = _sentence_start(src, start)
+    found = None
+    for m in _OPENER.finditer(src, lo, start):
+        found = m
+    if found is None:
+        return None
+    parts = re.split(r"[,，、]", src[found.end() : start])
+    if re.search(r"[;；:：]", src[found.end() : start]):
+        return None
+    if len(parts) == 1:
+        return found
+    if found.group(1):
+        return None  # "Before you isolate power, shut down": the before-clause ends at its comma
+    last = parts[-1]
+    joined = bool(re.search(r"(?i)\b(?:and|or)\s+(?:the\s+)?$", last)) or not last.strip(" the")
+    if joined and _LIST_LEAD.fullmatch(last) and all(_LIST_ITEM.fullmatch(p) for p in parts[1:-1]):
+        return found
+    return None
+
+
 def _key(src: str, start: int, end: int) -> float:
     """The position a mention takes in the stated order.
 
-    "在断电之前，先停机" / "Before isolating power, shut down": a step in a *before* clause that
-    opens its sentence or clause comes after the clause that follows it; "Lock out after you
-    isolate power": a step in an *after* clause that does not open its sentence comes before
-    the rest of it. Both read a bounded stretch of text.
+    "在断电之前，先停机" / "Before you test the brakes, inspect the tyres": a step in a *before*
+    clause that opens its sentence or clause comes after the clause that follows it; "Lock out after
+    you isolate power", "Sign at the end, after checking tyres, forks and chains": a step in an
+    *after* clause that does not open its sentence comes before the rest of it; a step marked
+    last ("finally", "at the end", 最后) comes after every other. All read a bounded stretch.
     """
     tie = start / (len(src) + 1)
-    before_zh = _BEFORE_ZH.match(src, end)
-    before_en = _BEFORE_EN.search(src, max(0, start - 20), start)
-    if before_zh or (before_en and _opens_clause(src, before_en.start())):
+    c_mark = _CLAUSE_END.search(src[max(0, start - REACH) : start][::-1])
+    c_start = start - c_mark.start() if c_mark else max(0, start - REACH)
+    c_stop = _CLAUSE_END.search(src, end, end + REACH)
+    s_start = _sentence_start(src, start)
+    marker = _LAST_BEFORE.match(src, s_start) if src[s_start:c_start].strip() else None
+    if (
+        marker
+        or _LAST_BEFORE.search(src, c_start, start)
+        or _LAST_AFTER.match(src[end : c_stop.start() if c_stop else end + REACH])
+    ):
+        return len(src) + 1 + tie
+    before_zh = _BEFORE_ZH.match(src, end) or _BEFORE_ZH_LATER.match(src, end)
+    opener = _opener(src, start)
+    before_en = opener if opener and opener.group(1) and _opens_clause(src, opener.start()) else None
+    if before_zh or before_en:
         if before_zh:
             own_end = before_zh.end()
-        else:  # "Before you isolate the power, shut the conveyor down": past the before-clause first
+        else:  # "Before you test the brakes, inspect the tyres": past the before-clause first
             mark = _CLAUSE_END.search(src, end, end + REACH)
             own_end = mark.end() if mark else end
         gap = _CLAUSE_GAP.match(src, own_end)
         stop = _CLAUSE_END.search(src, gap.end() if gap else end, (gap.end() if gap else end) + REACH)
         return (stop.start() if stop else min(len(src), end + REACH)) + tie
-    after = _AFTER_EN.search(src, max(0, start - 20), start)
-    if after and not _opens_clause(src, after.start()):
-        sentence = SENTENCE_END.search(src[max(0, after.start() - REACH) : after.start()][::-1])
-        return after.start() - (sentence.start() if sentence else REACH) - 1 + tie
+    if opener and opener.group(2) and not _opens_sentence(src, opener.start()):
+        return _sentence_start(src, opener.start()) - 1 + tie
     return float(start)
+
+
+def _sentence_start(src: str, i: int) -> int:
+    """Where the sentence holding ``src[i]`` starts, REACH characters back at most."""
+    lo = max(0, i - REACH)
+    ends = [m.end() for m in SENTENCE_END.finditer(src, lo, i)]
+    return ends[-1] if ends else lo
+
+
+def _opens_sentence(src: str, i: int) -> bool:
+    head = src[max(0, i - 3) : i].rstrip()
+    return not head or head[-1] in "。.!！?？\n"
 
 
 def _opens_clause(src: str, i: int) -> bool:

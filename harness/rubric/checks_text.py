@@ -20,7 +20,7 @@ from harness.rubric.disowning import a_not_a, asked_about, attributed_at, echoed
 from harness.rubric.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL, find_numbers
 from harness.rubric.registry import Args, Evidence, Outcome, check
 from harness.rubric.text import negated_after, negated_at, nfkc, normalize, normalize_with_map
-from harness.rubric.yesno import REFUSAL_VALUES, claims_by_meaning, opens_with_no
+from harness.rubric.yesno import REFUSAL_VALUES, meaning, opens_with_no
 
 Term = str | list[str]
 """A phrase, or a list of synonyms any of which counts."""
@@ -155,24 +155,38 @@ def denial_core(phrase: str) -> str | None:
 
 
 def find_denied(answer: str, core: str, case_sensitive: bool = False, question: str = "") -> bool:
-    """Whether the answer denies ``core``: a cue before it (not copied from ``question``) ("我们从不退款",
-    "We never refund") or a denial after it ("退款这种情况是不行的", "Refundable? Unfortunately not.",
-    "Refunds after 10 days are never granted"). The 不 of an A-not-A question (能不能退款) asks."""
+    """Whether the answer denies ``core`` (:func:`denial`)."""
+    return denial(answer, core, case_sensitive, question) is not None
+
+
+def denial(answer: str, core: str, case_sensitive: bool = False, question: str = "") -> str | None:
+    """The words with which the answer denies ``core``, or None: a cue before it (not copied from
+    ``question``) ("我们从不退款", "We never refund") or a denial after it ("退款这种情况是不行的",
+    "Refundable? Unfortunately not.", "Refunds after 10 days are never granted"). The 不 of an
+    A-not-A question (能不能退款) asks."""
     hay, index = normalize_with_map(answer, case_sensitive)
     needle = normalize(core, case_sensitive)
     src = nfkc(answer)
     pos = hay.find(needle)
     while pos != -1:
         start, end = index[pos], index[pos + len(needle) - 1] + 1
-        if (
-            _whole(src, start, end)
-            and not _A_NOT_A_BEFORE.search(src[max(0, start - 5) : start])
-            and not attributed_at(src, start, end)
-            and (negated_after(src, end, question) or (negated_at(src, start) and not _echo(src, start, end, question)))
-        ):
-            return True
+        own = _whole(src, start, end) and not _A_NOT_A_BEFORE.search(src[max(0, start - 5) : start])
+        if own and not attributed_at(src, start, end):
+            if negated_after(src, end, question):
+                return _quote(src, start, min(len(src), end + 24))
+            if negated_at(src, start) and not _echo(src, start, end, question):
+                return _quote(src, max(0, start - 8), end)
         pos = hay.find(needle, pos + 1)
-    return False
+    return None
+
+
+def _quote(src: str, a: int, b: int) -> str:
+    """``src[a:b]`` cut to the clause of the match: the answer's own words for an explanation."""
+    text = src[a:b]
+    parts = re.split(r"[,.;:!?，。；：！？\n]", text)
+    if len(parts) > 1:  # keep the part that holds the most of the match
+        text = max(parts, key=len)
+    return text.strip()
 
 
 def _echo(src: str, start: int, end: int, question: str) -> bool:
@@ -188,30 +202,52 @@ def _echo(src: str, start: int, end: int, question: str) -> bool:
     return bool(normalize(left)) and normalize(left + src[start:end]) in normalize(question)
 
 
-def _claims(answer: str, phrase: str, args: ValuesArgs, question: str) -> bool:
-    """``phrase`` is claimed as written, or, for a denying value, by denying its core (a careful
-    grader reads "退款这种情况是不行的" as 无法退款, "Refundable? Unfortunately not." as not
+def _claims(answer: str, phrase: str, args: ValuesArgs, question: str) -> str | None:
+    """How ``phrase`` is claimed, or None: as written (""), or, for a denying value, by denying its core
+    (a careful grader reads "退款这种情况是不行的" as 无法退款, "Refundable? Unfortunately not." as not
     refundable, and a bare "No." to "Is the deposit refundable?" likewise), or by meaning
-    (:func:`harness.rubric.yesno.claims_by_meaning`: a refusal by any other refusal or a bare no,
-    a requirement by a ban on doing without, the question's own predicate by a bare yes)."""
+    (:func:`harness.rubric.yesno.meaning`: a refusal by any other refusal or a bare no, a requirement
+    by a ban on doing without, the question's own predicate by a bare yes). Any way but as written
+    is an explanation that quotes the answer: "'No' (a refusal, counts for: not allowed)"."""
     refusal = args.negation and normalize(phrase) in REFUSAL_VALUES
     # a refusal is read by meaning only: "No problem" holds no, "我不能确定" is a decline, "不得超过" a bound
     if not refusal and find_phrase(answer, phrase, args.case_sensitive, args.negation, question):
-        return True
+        return ""
     if not args.negation:
-        return False
-    if claims_by_meaning(answer, phrase, question):
-        return True
+        return None
+    how = meaning(answer, phrase, question)
+    if how is not None:
+        return "" if refusal and _as_written(how, phrase) else how
     core = denial_core(phrase)
     if core is None:
-        return False
+        return None
     if question and normalize(core) in normalize(question) and opens_with_no(answer, question):
-        return True
-    return find_denied(answer, core, args.case_sensitive, question)
+        head = nfkc(answer[:40]).strip()
+        return f"{re.split(r'[,.;:!?，。；：！？—–]', head)[0].strip()!r} (a no to the question, counts for: {phrase})"
+    words = denial(answer, core, args.case_sensitive, question)
+    if words is None:
+        return None
+    return f"{words!r} (a denial of {core}, counts for: {phrase})"
 
 
-def _found(answer: str, args: ValuesArgs, question: str = "") -> list[bool]:
-    return [any(_claims(answer, s, args, question) for s in _synonyms(term)) for term in args.values]
+def _as_written(how: str, phrase: str) -> bool:
+    """Whether the refusal quoted in ``how`` is ``phrase`` itself ("'不能' … counts for: 不能")."""
+    quoted = how.split(" (", 1)[0].strip("'\"")
+    return normalize(quoted) == normalize(phrase)
+
+
+def _found(answer: str, args: ValuesArgs, question: str = "") -> list[str | None]:
+    """Per value: how the answer claims it ("" as written, an explanation otherwise), or None."""
+    out: list[str | None] = []
+    for term in args.values:
+        hows = [_claims(answer, s, args, question) for s in _synonyms(term)]
+        written = [h for h in hows if h == ""]
+        out.append("" if written else next((h for h in hows if h is not None), None))
+    return out
+
+
+def _shown(term: Term, how: str) -> str:
+    return how or _label(term)
 
 
 @check("contains_all", ValuesArgs, uses_evidence=True)
@@ -221,7 +257,7 @@ def contains_all(answer: str, args: ValuesArgs, evidence: Evidence | None = None
     ``values: [[年假, 带薪休假], 5天]`` needs 年假 or 带薪休假, and 5天. A value found only in words
     copied from the question earns nothing.
     """
-    found = _found(answer, args, _question(evidence))
+    found = [f is not None for f in _found(answer, args, _question(evidence))]
     missing = [_label(v) for v, f in zip(args.values, found, strict=True) if not f]
     if not missing:
         return Outcome(1.0, True, "all present")
@@ -232,9 +268,12 @@ def contains_all(answer: str, args: ValuesArgs, evidence: Evidence | None = None
 def contains_any(answer: str, args: ValuesArgs, evidence: Evidence | None = None) -> Outcome:
     """At least one value appears. ``values: [未规定, 没有规定]``. A value found only in words copied
     from the question ("能不能" holds 不能) earns nothing."""
-    hits = [_label(v) for v, f in zip(args.values, _found(answer, args, _question(evidence)), strict=True) if f]
+    hits = [
+        (v, f) for v, f in zip(args.values, _found(answer, args, _question(evidence)), strict=True) if f is not None
+    ]
     if hits:
-        return Outcome(1.0, True, "found: " + hits[0])
+        term, how = hits[0]
+        return Outcome(1.0, True, f"found {how}" if how else "found: " + _label(term))
     return Outcome(0.0, False, "none of: " + ", ".join(_label(v) for v in args.values))
 
 
@@ -245,7 +284,7 @@ def not_contains(answer: str, args: ValuesArgs) -> Outcome:
     A value the answer denies, marks as former ("原来是5天，现调整为10天") or gives as the asker's
     words ("您说的5天是旧规定") is mentioned, not claimed, and passes.
     """
-    hits = [_label(v) for v, f in zip(args.values, _found(answer, args), strict=True) if f]
+    hits = [_shown(v, f) for v, f in zip(args.values, _found(answer, args), strict=True) if f is not None]
     if hits:
         return Outcome(0.0, False, "forbidden: " + ", ".join(hits))
     return Outcome(1.0, True, "none present")

@@ -29,7 +29,10 @@ from harness.rubric.numbers import find_numbers
 from harness.rubric.text import nfkc, normalize, normalize_with_map
 
 _NOT_CLAUSE = r"[^，,。；;！!？?\n]"
-_ZH_DOCS = r"资料|文中|文档|文件|原文|上下文|手册|规程|制度|指南|章程|细则|条例|规定|知识库|材料|说明书|合同|协议|SOP"
+_ZH_DOCS = (
+    r"资料|文中|文档|文件|原文|上下文|手册|规程|制度|指南|章程|细则|条例|规定|守则|规章"
+    r"|知识库|材料|说明书|合同|协议|SOP"
+)
 """Document nouns: what a "not in the material" decline names (手册里没有, the runbook doesn't say)."""
 _ZH_CUES = (
     # not knowing
@@ -55,13 +58,16 @@ _ZH_CUES = (
     rf"|{_NOT_CLAUSE}{{1,12}}?的?(?:相关|有关|具体|明确)的?)(?:规定|条款|说明|记载|内容|信息|描述|表述)",
     r"(?:暂无|尚无|并无|没有任何|无)(?:相关|有关|具体|明确|此类|这方面)的?(?:规定|信息|内容|说明|记载|资料|数据|记录)",
     rf"(?:{_ZH_DOCS}|所给|给定|提供的(?:资料|信息|内容|材料))(?:里|中|内|里面|当中|上)?并?"
-    r"(?:没有|未|无|不含|未见|找不到|查不到)",
+    r"(?:没有|未|无|不含|未见|找不到|查不到|没(?:说|讲|提|写|规定|涉及)(?!不|禁止))",
+    # 规定里什么都没说, 条例对此一句也没提: nothing said
+    r"(?:什么|任何|一句|一个字)(?:内容|信息)?(?:都|也)(?:没有?|未)(?:说|讲|提|写|规定|涉及)",
     rf"(?:超出|超过|超越)了?{_NOT_CLAUSE}{{0,8}}?范围|不在{_NOT_CLAUSE}{{0,8}}?范围|范围之外",
     r"只字未提|只字不提|一字未提|不得而知|不详|说不准|说不好|说不清|拿不准|不好说|很难说|无可奉告|未知(?=$|[，,。；;！!？?\n])",
 )
 _MATERIAL_EN = (
     r"(?:document|text|material|context|passage|article|source|polic|handbook|manual|guide|faq|page"
     r"|runbook|playbook|rulebook|sop\b|guideline|wiki|procedure|docs\b|instructions|memo|notice|contract|agreement"
+    r"|rules?\b|regulations?\b|terms\b|code\s+of\s+conduct|bylaws?\b|charter\b"
     r"|information|help\s+cent|knowledge|record|it\b|they\b|this\b)"
 )
 _EN_CUES = (
@@ -93,7 +99,8 @@ _EN_UNSTATED = re.compile(
 not cover water damage", an answer)."""
 _EN_NOT_COVERED = re.compile(
     r"\b(?:document|text|material|context|passage|article|handbook|manual|guide|faq|page|source|record|polic(?:y|ie)"
-    r"|runbook|playbook|rulebook|sop|guideline|wiki|procedure|contract|agreement)s?"
+    r"|runbook|playbook|rulebook|sop|guideline|wiki|procedure|contract|agreement|rule|regulation|term|bylaw"
+    r"|charter|code\s+of\s+conduct)s?"
     r"(?:\s+\w+){0,3}?\s+(?:does\s+not|doesn't|do\s+not|don't|did\s+not|didn't)\s+(?:\w+\s+)?"
     r"(?:cover|address|discuss|deal\s+with|touch\s+on|go\s+into)\b",
     re.IGNORECASE,
@@ -157,7 +164,7 @@ _FILLER = re.compile(
     r"[里中上内的了呢啊哦是并都对]"
     r"|\b(?:i|i'm|we|am|are|is|really|honestly|afraid|sorry|the|a|an|it|does|do|did|sure|about|here|yet|quite|very"
     r"|runbook|playbook|rulebook|sop|guidelines?|wiki|procedure|manual|handbook|document|documentation|material"
-    r"|policy|docs|notes|text|source)\b"
+    r"|policy|docs|notes|text|source|rules?|regulations?|terms|agreement|guidelines?|code|conduct|of)\b"
     r"|[\s\W\d]",
     re.IGNORECASE,
 )

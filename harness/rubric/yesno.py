@@ -49,11 +49,11 @@ _BOUND_AFTER = re.compile(
 )
 _SPEAKER_BEFORE = re.compile(r"(?:我|\bi)\s*$")  # "我不能确定", "I cannot say": the speaker's, a decline
 _BARE_NO = re.compile(
-    r"^[\W_]*(?:no|nope|no\s+way|absolutely\s+not|certainly\s+not|definitely\s+not|of\s+course\s+not|not\s+at\s+all"
+    r"^[\W_]*(no|nope|no\s+way|absolutely\s+not|certainly\s+not|definitely\s+not|of\s+course\s+not|not\s+at\s+all"
     r"|不|否|不行|不能|不可以|不可能|当然不(?:行|可以|能)?)(?:的|了|呀|啊)*\s*(?:[,.;:!?，。；：！？—–]|$)"
 )
 _BARE_YES = re.compile(
-    r"^[\W_]*(?:yes|yep|yeah|correct|that's\s+right|absolutely|certainly|indeed|是的|是|对|对的|没错)"
+    r"^[\W_]*(yes|yep|yeah|correct|that's\s+right|absolutely|certainly|indeed|是的|是|对|对的|没错)"
     r"(?:的|了|呀|啊)*\s*(?:[,.;:!?，。；：！？—–]|$)"
 )
 _EN_YES_NO_QUESTION = re.compile(
@@ -105,19 +105,40 @@ _NOT_IN_CASE = re.compile(
 programme." It refuses when it names the case the question asks about (:func:`asked_case`)."""
 
 
+_CLOSING_NO = re.compile(
+    r"(?:\bso|\btherefore|\bthus|\bhence|\bwhich\s+means|所以|因此|因而|故而|那么|那就|也就是说)"
+    r"(?:\s*[,，:：]\s*|\s+)?(?:the\s+answer\s+is\s+|答案是|是)?"
+    r"(?:no|nope|not|不行|不可以|不能|不可|不允许|不是|否|没有)(?:的|了|呀|啊)*"
+    r"(?=\s*(?:[.!;。！；…]|$))"
+)
+"""A closing refusal that answers the question after its reason: "Only up to the second level, so no.",
+"…, therefore not.", "只到二级，所以不行。". It must end its sentence: "so no one is exempt" goes on."""
+
+
 def refuses(answer: str, question: str = "") -> bool:
-    """Whether the answer refuses: a bare no that opens it; "Not under/for <the asked case>" opening it or
-    answering a question it restates; or a refusal it states ("not permitted", "prohibited", "does not
-    allow", 禁止, 不行) that is not denied, a bound ("不得超过3天"), the speaker's ("I cannot say", a
-    decline), an A-not-A question (能不能) or copied from the question."""
+    """Whether the answer refuses (:func:`refusal`)."""
+    return refusal(answer, question) is not None
+
+
+def refusal(answer: str, question: str = "") -> str | None:
+    """The words the answer refuses with, or None: a bare no that opens it; "Not under/for <the asked
+    case>" opening it or answering a question it restates; a closing "so no" / 所以不行 to a yes/no
+    question; or a refusal it states ("not permitted", "prohibited", "does not allow", 禁止, 不行) that
+    is not denied, a bound ("不得超过3天"), the speaker's ("I cannot say", a decline), an A-not-A
+    question (能不能) or copied from the question."""
     if opens_with_no(answer, question):
-        return True
-    if question and yes_no_question(question):
+        return _bare_words(answer)
+    asks = not question or yes_no_question(question)
+    if question and asks:
         for case in _NOT_IN_CASE.finditer(nfkc(answer[:400]).casefold()):
             if asked_case(case.group(1), question):
-                return True
+                return nfkc(answer[:400])[case.start() : case.end()].lstrip("?？ ").strip()
     src = nfkc(answer)
     low = src.casefold()
+    if asks:
+        for m in _CLOSING_NO.finditer(low):
+            if not echoed(src, m.start(), m.end(), question):
+                return src[m.start() : m.end()]
     for m in _REFUSAL.finditer(low):
         start, end = m.start(), m.end()
         if (
@@ -129,30 +150,54 @@ def refuses(answer: str, question: str = "") -> bool:
             or echoed(src, start, end, question)
         ):
             continue
-        return True
-    return False
+        return src[start:end]
+    return None
+
+
+def _bare_words(answer: str) -> str:
+    """The opening bare yes or no as written ("No", "不行")."""
+    head = nfkc(answer[:40]).lstrip()
+    m = _BARE_NO.match(head.casefold()) or _BARE_YES.match(head.casefold())
+    return head[m.start(1) : m.end(1)] if m and len(head) == len(head.casefold()) else head[:12].rstrip()
 
 
 def requires(answer: str, question: str = "") -> bool:
-    """Whether the answer says something is required by banning doing without it: "Remote access
+    """Whether the answer says something is required (:func:`requirement`)."""
+    return requirement(answer, question) is not None
+
+
+def requirement(answer: str, question: str = "") -> str | None:
+    """The words with which the answer says something is required by banning doing without it: "Remote access
     without MFA is not permitted", "You cannot log in remotely without MFA", "没有MFA就不能远程登录",
     "未开启MFA的，一律不允许远程访问". The ban must not be copied from the question."""
     src = nfkc(answer)
     for pattern in (_EN_WITHOUT, _ZH_WITHOUT):
         for m in pattern.finditer(src.casefold()):
             if not echoed(src, m.start(), m.end(), question):
-                return True
-    return False
+                return src[m.start() : m.end()]
+    return None
 
 
 def claims_by_meaning(answer: str, value: str, question: str = "") -> bool:
-    """Whether the answer takes the position ``value`` states, in other words: a refusal value by any
-    refusal or a bare no; a requirement value by a ban on doing without; a value the yes/no question
-    itself holds ("mandatory" in "Is MFA mandatory?") by a bare yes."""
+    """Whether the answer takes the position ``value`` states in other words (:func:`meaning`)."""
+    return meaning(answer, value, question) is not None
+
+
+def meaning(answer: str, value: str, question: str = "") -> str | None:
+    """How the answer takes the position ``value`` states, in other words, as an explanation that quotes
+    it ("'No' (a refusal, counts for: not allowed)"), or None: a refusal value by any refusal or a bare
+    no; a requirement value by a ban on doing without; a value the yes/no question itself holds
+    ("mandatory" in "Is MFA mandatory?") by a bare yes."""
     norm = normalize(value)
-    if norm in REFUSAL_VALUES and refuses(answer, question):
-        return True
-    if norm in REQUIREMENT_VALUES and requires(answer, question):
-        return True
+    if norm in REFUSAL_VALUES:
+        words = refusal(answer, question)
+        if words is not None:
+            return f"{words!r} (a refusal, counts for: {value})"
+    if norm in REQUIREMENT_VALUES:
+        words = requirement(answer, question)
+        if words is not None:
+            return f"{words!r} (a ban on doing without, counts for: {value})"
     asked = normalize(_A_NOT_A.sub(r"\1", nfkc(question)))  # 能不能 asks 能, it does not say 不能
-    return bool(norm) and norm in asked and opens_with_yes(answer, question)
+    if norm and norm in asked and opens_with_yes(answer, question):
+        return f"{_bare_words(answer)!r} (a yes to the question, counts for: {value})"
+    return None
