@@ -54,6 +54,7 @@ def _numeric_mark(text: str, i: int) -> bool:
     return text[i] in ".:" and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize(text: str, case_sensitive: bool = False) -> str:
     """NFKC, case-fold, drop white space and punctuation (keeping 1.5 and 10:30 intact)."""
     return _normalize_with_map(text, case_sensitive)[0]
