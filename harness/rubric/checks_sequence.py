@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pydantic import Field, field_validator
 
 from harness.rubric.registry import Args, Outcome, check
-from harness.rubric.text import REACH, SENTENCE_END, negated_at, nfkc, normalize, normalize_with_map
+from harness.rubric.text import REACH, SENTENCE_END, Term, check_terms, negated_at, nfkc, normalize, normalize_with_map
 
-Step = str | list[str]
+Step = Term
 """A step's name, or a list of its synonyms (any one counts)."""
 
 _ORDER_ADVERB = re.compile(r"(?:先|再|就|才|立即|立刻|马上|直接|首先|然后|随后|接着|去|来|把|将)$")
@@ -66,11 +66,7 @@ class SequenceArgs(Args):
     @field_validator("steps")
     @classmethod
     def _non_empty(cls, steps: list[Step]) -> list[Step]:
-        for s in steps:
-            names = [s] if isinstance(s, str) else s
-            if not names or any(not normalize(n) for n in names):
-                raise ValueError("a step and each of its synonyms must hold a word")
-        return steps
+        return check_terms(steps, "a step")
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,8 @@ from harness.rubric.declines import decline
 from harness.rubric.disowning import a_not_a, asked_about, attributed_at, echoed, possibility_at, superseded_at
 from harness.rubric.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL, find_numbers
 from harness.rubric.registry import Args, Evidence, Outcome, check
-from harness.rubric.text import negated_after, negated_at, nfkc, normalize, normalize_with_map
+from harness.rubric.text import Term, check_terms, negated_after, negated_at, nfkc, normalize, normalize_with_map
 from harness.rubric.yesno import REFUSAL_VALUES, meaning, opens_with_no
-
-Term = str | list[str]
-"""A phrase, or a list of synonyms any of which counts."""
 
 
 def _synonyms(term: Term) -> list[str]:
@@ -48,12 +45,7 @@ class ValuesArgs(Args):
     @field_validator("values")
     @classmethod
     def _non_empty(cls, values: list[Term]) -> list[Term]:
-        for v in values:
-            if isinstance(v, list) and not v:
-                raise ValueError("a synonym list must not be empty")
-            if any(not normalize(s) for s in _synonyms(v)):
-                raise ValueError("values must not be empty or punctuation only")
-        return values
+        return check_terms(values, "a value")
 
 
 _ZH_NUMERAL = set(ZH_DIGITS) | set(ZH_SMALL) | set(ZH_BIG)

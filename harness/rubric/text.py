@@ -54,6 +54,20 @@ def _numeric_mark(text: str, i: int) -> bool:
     return text[i] in ".:" and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
 
 
+Term = str | list[str]
+"""A phrase, or a list of synonyms any of which counts (a ``contains_*`` value, a ``sequence`` step)."""
+
+
+def check_terms(terms: list[Term], what: str) -> list[Term]:
+    """``terms`` as an argument validator keeps them: each a phrase or a non-empty list of synonyms,
+    each holding a word; ValueError naming ``what`` (values, a step) otherwise."""
+    for term in terms:
+        names = [term] if isinstance(term, str) else term
+        if not names or any(not normalize(n) for n in names):
+            raise ValueError(f"{what} and each of its synonyms must hold a word (not be empty or punctuation only)")
+    return terms
+
+
 @functools.lru_cache(maxsize=8192)
 def normalize(text: str, case_sensitive: bool = False) -> str:
     """NFKC, case-fold, drop white space and punctuation (keeping 1.5 and 10:30 intact)."""
