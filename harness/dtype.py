@@ -18,6 +18,11 @@ resolved name is what ``--dtype`` receives:
   ``_FLOAT16_NOT_SUPPORTED_MODELS``: Gemma 2/3, GLM-4); those stay float32
   on a pre-Ampere GPU.
 
+* A checkpoint quantized with a method whose kernels take 16-bit activations only (AWQ, GPTQ:
+  vLLM refuses float32 for them, "torch.float32 is not supported for quantization method awq")
+  is served in ``bfloat16`` where float32 would be picked (emulated on an AVX2-only CPU: slower,
+  but served), ``float16`` on a GPU without bfloat16.
+
 An explicit dtype in the plan is kept; :attr:`DtypeChoice.warning` says when it is
 emulated (or refused) on this hardware. The host facts are gathered by
 :func:`host_facts` (I/O) and the choice is the pure :func:`choose_dtype`, so tests
@@ -35,6 +40,9 @@ from typing import Any
 
 from harness.hardware import CPU_BF16_FLAGS, GpuFacts, HostFacts, cpu_bf16_native, host_facts, visible_gpu_ids
 
+HALF_ONLY_QUANT_METHODS = frozenset({"awq", "awq_marlin", "gptq", "gptq_marlin", "marlin"})
+"""``quantization_config.quant_method`` values whose vLLM kernels accept float16/bfloat16 only
+(vLLM 0.32's ``get_supported_act_dtypes`` of AWQ and GPTQ: ``[torch.half, torch.bfloat16]``)."""
 FLOAT16_UNSAFE_MODEL_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text", "glm4"})
 """Model families that overflow in float16: vLLM 0.32 ``config/model.py`` ``_FLOAT16_NOT_SUPPORTED_MODELS``."""
 BF16_MIN_COMPUTE_CAPABILITY = (8, 0)
@@ -99,14 +107,18 @@ def _hardware(host: HostFacts) -> str:
 
 
 def choose_dtype(
-    requested: str, host: HostFacts, model_type: str | None = None, checkpoint_dtype: str | None = None
+    requested: str,
+    host: HostFacts,
+    model_type: str | None = None,
+    checkpoint_dtype: str | None = None,
+    quant_method: str | None = None,
 ) -> DtypeChoice:
     """Resolve a plan's ``vllm.dtype`` for ``host``.
 
-    ``model_type`` and ``checkpoint_dtype`` are the checkpoint's ``config.json`` fields
-    (``model_type``, ``torch_dtype``); a float16 checkpoint stays float16 where float16
-    is native (converting it to bfloat16 would drop mantissa bits). Raises ValueError
-    for an unknown dtype name. See the module docstring for the rules.
+    ``model_type``, ``checkpoint_dtype`` and ``quant_method`` are the checkpoint's ``config.json``
+    fields (``model_type``, ``torch_dtype``, ``quantization_config.quant_method``); a float16
+    checkpoint stays float16 where float16 is native (converting it to bfloat16 would drop
+    mantissa bits). Raises ValueError for an unknown dtype name. See the module docstring.
     """
     want = normalise(requested)
     hw = _hardware(host)
@@ -121,6 +133,10 @@ def choose_dtype(
             warning = f"dtype {want} is not native on this {hw}: {slow}; dtype: auto would serve {native[0]}"
         return DtypeChoice(requested, want, f"set in the plan ({want})", warning, basis)
     pick = native[0]
+    if pick == "float32" and (quant_method or "").lower() in HALF_ONLY_QUANT_METHODS:
+        half = "float16" if host.device == "gpu" else "bfloat16"
+        why = f"auto: {quant_method} runs in 16-bit only; {hw} has no native {half} (emulated, slower)"
+        return DtypeChoice(requested, half, why, None, basis)
     try:
         stored = normalise(checkpoint_dtype) if checkpoint_dtype else None
     except ValueError:
@@ -164,7 +180,16 @@ def served_dtype(requested: str, model_ref: str, env: Mapping[str, str], nvml: A
     """:func:`choose_dtype` for a server about to start on this host with environment ``env``."""
     config = read_checkpoint_config(model_ref)
     host = host_facts(visible_gpu_ids(env), nvml)
-    return choose_dtype(requested, host, checkpoint_model_type(config), checkpoint_dtype(config))
+    return choose_dtype(
+        requested, host, checkpoint_model_type(config), checkpoint_dtype(config), checkpoint_quant_method(config)
+    )
+
+
+def checkpoint_quant_method(config: Mapping[str, Any] | None) -> str | None:
+    """``quantization_config.quant_method`` of a ``config.json`` (``awq``, ``gptq``...); None when unquantized."""
+    quant = (config or {}).get("quantization_config")
+    method = quant.get("quant_method") if isinstance(quant, Mapping) else None
+    return str(method) if method else None
 
 
 def checkpoint_dtype(config: Mapping[str, Any] | None) -> str | None:
@@ -181,10 +206,10 @@ def checkpoint_dtype(config: Mapping[str, Any] | None) -> str | None:
 def dtype_on_gpu(requested: str, config: Mapping[str, Any] | None) -> Callable[[Any], str]:
     """``gpu -> dtype``: what a model (its ``config.json``) is served in on a GPU of the registry
     (:mod:`harness.inputs.gpus`: ``name`` and ``compute_capability``), for memory and roofline estimates."""
-    model_type, stored = checkpoint_model_type(config), checkpoint_dtype(config)
+    model_type, stored, quant = checkpoint_model_type(config), checkpoint_dtype(config), checkpoint_quant_method(config)
 
     def on(gpu: Any) -> str:
         host = HostFacts("gpu", gpus=(GpuFacts(gpu.name, gpu.compute_capability),))
-        return choose_dtype(requested, host, model_type, stored).dtype
+        return choose_dtype(requested, host, model_type, stored, quant).dtype
 
     return on

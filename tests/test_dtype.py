@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fake_pynvml import FakeDevice, FakeNvml, NVMLError_LibraryNotFound
 
-from harness.dtype import choose_dtype, served_dtype
+from harness.dtype import checkpoint_quant_method, choose_dtype, served_dtype
 from harness.hardware import GpuFacts, HostFacts, gpu_facts, host_facts, read_cpuinfo, visible_gpu_ids
 from harness.records import Candidate, VllmArgs
 from harness.run.serving import vllm_command
@@ -148,3 +148,21 @@ def test_served_dtype_reads_the_checkpoint_and_the_server_command_gets_it(tmp_pa
     cmd = vllm_command(str(model), cand, 8000, None, choice.dtype)
     assert cmd[cmd.index("--dtype") + 1] == "float32"
     assert "auto" not in cmd
+
+
+@pytest.mark.parametrize("method", ["awq", "gptq"])
+def test_a_16_bit_only_quantization_is_served_in_16_bits_where_float32_would_be_picked(method: str) -> None:
+    """vLLM refuses float32 for AWQ/GPTQ ("torch.float32 is not supported for quantization method awq"):
+    an AVX2-only CPU serves such a checkpoint in emulated bfloat16, a pre-Ampere GPU in float16."""
+    on_cpu = choose_dtype("auto", cpu(AVX2_ONLY), "llama", "float16", method)
+    assert on_cpu.dtype == "bfloat16" and method in on_cpu.reason and "emulated" in on_cpu.reason
+    assert choose_dtype("auto", gpu("Tesla T4", (7, 5)), "gemma3_text", "float16", method).dtype == "float16"
+    # where 16 bits are native anyway, nothing changes; an unquantized checkpoint stays float32
+    assert choose_dtype("auto", cpu(SAPPHIRE_RAPIDS), "llama", "float16", method).dtype == "bfloat16"
+    assert choose_dtype("auto", cpu(AVX2_ONLY), "llama", "float16", None).dtype == "float32"
+
+
+def test_the_quantization_method_is_read_from_the_checkpoint_config() -> None:
+    assert checkpoint_quant_method({"quantization_config": {"quant_method": "awq", "bits": 4}}) == "awq"
+    assert checkpoint_quant_method({"model_type": "llama"}) is None
+    assert checkpoint_quant_method(None) is None
