@@ -11,6 +11,7 @@ paired figures and name the three planted questions.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,26 @@ PLANTED = ["billing-001", "billing-002", "billing-003"]
 """The first three questions of the set: ``make lora`` plants them (--plant 3)."""
 
 
+def _awq_kernel_missing() -> str | None:
+    """Why this host cannot serve the 4-bit build, or None. vLLM's CPU build ships its 4-bit (AWQ)
+    kernel, ``cpu_gemm_wna16``, in its AVX-512 library only: an AVX2-only CPU loads ``_C_AVX2``, and
+    the server dies at the first request. Asked in a child process, which loads vLLM as a server would."""
+    import subprocess
+
+    code = (
+        "import torch; from vllm.platforms import current_platform as p; from vllm import _custom_ops; "
+        "print('ok' if not p.is_cpu() or hasattr(torch.ops._C, 'cpu_gemm_wna16') else 'missing')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    if done.stdout.strip().endswith("missing"):
+        return "this CPU's vLLM build has no 4-bit (AWQ) kernel (cpu_gemm_wna16 is built for AVX-512 only)"
+    return None
+
+
 def _plan(tmp: Path) -> Path:
     need_model(SMOL)
+    if (why := _awq_kernel_missing()) is not None:
+        pytest.skip(why)
     if not (ADAPTER / "adapter_config.json").is_file():
         pytest.fail(f"demo adapter {ADAPTER} is missing: run `make lora` (make test does)")
     if not (AWQ / "config.json").is_file():
