@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from harness.rubric.commit import Mention, commit
 from harness.rubric.figures import Fig, NumberArgs, read_figures, spellings
@@ -54,6 +55,7 @@ from harness.rubric.units import (
     money_factor,
     qualifiers,
     question_periods,
+    spellings_of,
 )
 
 __all__ = ["NumberArgs", "number"]
@@ -110,6 +112,31 @@ def _question_unit(question: str, args: NumberArgs) -> float | None:
     figs = _question_figs(question, args.unit, tuple(args.units.items()), args.require_unit)
     factors = {g.factor for g in figs if not g.bare}
     return factors.pop() if len(factors) == 1 else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _asked(
+    question: str, unit: str | None, units: tuple[tuple[str, float], ...], require_unit: bool
+) -> tuple[float | None, tuple[tuple[str, Any], ...]]:
+    """What the question says about the asked figure, read once per (question, check) and cached: the
+    factor of the unit it asks in, and the :class:`Layout` fields that come from the question alone
+    (labels, qualifiers, periods, whether it asks an amount or an interval, its magnitude, money)."""
+    spells = spellings_of(unit or "", units) if unit is not None else {}
+    asked = asked_factor(question, spells) if question and spells else None
+    facts: dict[str, Any] = {
+        "labels": frozenset(w.casefold() for w in re.findall(r"\b([A-Za-z]+)\s*\d", question)),
+        "qualifiers": qualifiers(question, spells),
+        "periods": question_periods(question, spells) if question else frozenset(),
+        "amount_asked": asks_amount(question),
+        "interval_asked": asks_interval(question),
+    }
+    if question and spells:
+        facts["magnitude"] = asked_magnitude(question)
+        facts["money"] = money_factor(spells) if facts["amount_asked"] or facts["magnitude"] > 1 else None
+        if asked is None:
+            args = NumberArgs(value=0, unit=unit, units=dict(units), require_unit=require_unit)
+            asked = _question_unit(question, args)
+    return asked, tuple(facts.items())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -201,18 +228,11 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
     text = nfkc(answer)
     question = nfkc(evidence.question) if evidence is not None else ""
     spells = spellings(args) if args.unit is not None else {}
-    asked = asked_factor(question, spells) if question and spells else None
     found = find_numbers(answer)
     layout = read_layout(text, spells) if spells else Layout()
-    layout.labels = frozenset(w.casefold() for w in re.findall(r"\b([A-Za-z]+)\s*\d", question))
-    layout.qualifiers = qualifiers(question, spells)
-    layout.periods = question_periods(question, spells) if question else frozenset()
-    layout.amount_asked = asks_amount(question)
-    layout.interval_asked = asks_interval(question)
-    if question and spells:
-        layout.magnitude = asked_magnitude(question)
-        layout.money = money_factor(spells) if layout.amount_asked or layout.magnitude > 1 else None
-        asked = asked if asked is not None else _question_unit(question, args)
+    asked, facts = _asked(question, args.unit, tuple(args.units.items()), args.require_unit)
+    for name, value in facts:
+        setattr(layout, name, value)
     others = layout.other_rows(question)
     figs = read_figures(text, found, args, asked, layout)
     echoes = _echoes(question, args) if question else frozenset()

@@ -21,9 +21,8 @@ from harness.rundir import RunDir
 
 def evidence_for(g: Generation, q: Question) -> Evidence:
     """The question, its reference, and the material an answer was given with whether it held the question's source."""
-    if not g.context:
-        return Evidence(None, None, q.question, q.reference or "")
-    return Evidence(g.context, context_hit(g.context, q), q.question, q.reference or "")
+    hit = context_hit(g.context, q) if g.context else None
+    return Evidence(g.context or None, hit, q.question, q.reference or "")
 
 
 def score_generation(g: Generation, q: Question) -> Score:
