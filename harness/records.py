@@ -8,6 +8,7 @@ runs and diff tools rely on it). Add new fields with defaults at the end.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -390,6 +391,22 @@ class Constraints(Strict):
     """p95 time to first answer token (after the thinking): what a user waits before the answer starts."""
 
 
+class ReviewPolicy(Strict):
+    """How human grades (``harness review add``, docs/review.md) enter the decision, and when the judge is trusted."""
+
+    quality: Literal["human_first", "human_only", "machine"] = "human_first"
+    """What decides an answer's quality: ``human_first``: the people's verdict where the answer was reviewed,
+    else the rubric (and the judge, when trusted); ``human_only``: reviewed answers only (a candidate
+    without one is not eligible); ``machine``: the rubric and trusted judge, human grades shown but unused."""
+    judge_min_kappa: float = Field(default=0.4, ge=-1, le=1)
+    """Least Cohen's κ between the judge's pass/fail and the people's acceptable on answers both graded:
+    below it, or with fewer than ``judge_min_pairs`` such answers, the judge is *not trusted*."""
+    judge_min_pairs: int = Field(default=20, ge=1)
+    """Answers graded by both judge and people needed before the judge's agreement is measured at all."""
+    keep_untrusted_judge: bool = False
+    """Keep an untrusted judge's grades in the decision anyway (the report says so)."""
+
+
 class Plan(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
@@ -413,6 +430,8 @@ class Plan(Strict):
     model will be used in production (e.g. ``with_context`` for a RAG assistant). Default: the first."""
     weights: Weights = Field(default_factory=Weights)
     constraints: Constraints = Field(default_factory=Constraints)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
+    """Human review: what decides quality once people have graded answers (docs/review.md)."""
 
     @model_validator(mode="after")
     def _unique_variants(self) -> Plan:
@@ -593,6 +612,47 @@ class Judgment(BaseModel):
     error: str | None = None
     reasoning: str | None = None
     """A reasoning judge's own thinking, kept apart from ``raw``: its verdict is parsed from ``raw`` only."""
+
+
+# --------------------------------------------------------------------------
+# Human review (docs/review.md): people's grades of answers
+# --------------------------------------------------------------------------
+
+REVIEW_FORMAT = "harness-review"
+"""The ``format`` field of a review file (the page's export, ``harness review add``'s input)."""
+REVIEW_FILE_VERSION = 1
+GRADE_MIN, GRADE_MAX = 1, 10
+"""The optional human grade's scale, inclusive."""
+
+
+def answer_sha256(text: str) -> str:
+    """Hex sha256 of an answer's UTF-8 text (:attr:`Generation.answer`: the answer without its thinking).
+
+    A human grade carries it, so it can never attach to an answer whose text has changed.
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class HumanGrade(BaseModel):
+    """One person's grade of one answer: a line of the run's ``reviews.jsonl`` (``harness review add``)."""
+
+    schema_version: int = SCHEMA_VERSION
+    key: str
+    """The answer's generation key (``candidate/set/question/sample[/variant]``)."""
+    text_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    """:func:`answer_sha256` of the answer as the reviewer saw it."""
+    reviewer: str = Field(min_length=1)
+    acceptable: bool
+    """Would the reviewer accept this answer from the assistant, as is."""
+    grade: int | None = Field(default=None, ge=GRADE_MIN, le=GRADE_MAX)
+    """Optional 1-10 grade (10 best)."""
+    note: str = ""
+    graded_at: str | None = None
+    """When the reviewer graded it (ISO 8601, as the page recorded it)."""
+    blind: bool = True
+    """Whether candidate and variant names were hidden from the reviewer."""
+    source: str = ""
+    """The file it came from (its name), for the record."""
 
 
 Api = Literal["chat", "completions"]

@@ -11,6 +11,7 @@ Layout (a part directory ``parts/<candidate>/`` is laid out like a run directory
     scores.jsonl                   Score, one per answer                   (scoring stage)
     judgments.jsonl                Judgment, one per verdict               (judge, scoring stage)
     judgments.<unix time>.jsonl    judgments of an earlier judge, archived when the judge changed
+    reviews.jsonl                  HumanGrade, one per (reviewer, answer)  (harness review add)
     logs/<candidate>.vllm.log      the server's output
     lm_eval/<candidate>/           results.json, samples_<task>.jsonl, done.json (lm-eval tasks)
     parts/<candidate>/             a candidate served by another process: the files above,
@@ -29,12 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from harness.records import (
     GENERATION_VIEW,
     SCORE_VIEW,
     CapacityRecord,
     Generation,
     GenerationView,
+    HumanGrade,
     Judgment,
     LoadLevel,
     PerfRecord,
@@ -53,6 +57,7 @@ LOADTEST = "loadtest.jsonl"
 CAPACITY = "capacity.jsonl"
 SCORES = "scores.jsonl"
 JUDGMENTS = "judgments.jsonl"
+REVIEWS = "reviews.jsonl"
 ATTEMPTS = "attempts.jsonl"
 OUTCOME = "outcome.json"
 PARTS = "parts"
@@ -66,7 +71,7 @@ PART_RECORD_FILES = (GENERATIONS, PHASES, PERF, LOADTEST, CAPACITY)
 """The record files a part directory holds and folds into the run, line by line."""
 PART_TREES = (LOGS, LM_EVAL)
 """The folders a part directory holds and folds into the run, file by file."""
-FILE_NAMES = (MANIFEST, GENERATIONS, PHASES, PERF, LOADTEST, CAPACITY, SCORES, JUDGMENTS, ATTEMPTS, OUTCOME,
+FILE_NAMES = (MANIFEST, GENERATIONS, PHASES, PERF, LOADTEST, CAPACITY, SCORES, JUDGMENTS, REVIEWS, ATTEMPTS, OUTCOME,
               LM_EVAL_RESULTS, LM_EVAL_DONE, ".vllm.log")  # fmt: skip
 """The file names no other module may spell (the folder names are ordinary words)."""
 
@@ -114,6 +119,10 @@ class RunDir:
     @property
     def judgments(self) -> Path:
         return self.root / JUDGMENTS
+
+    @property
+    def reviews(self) -> Path:
+        return self.root / REVIEWS
 
     @property
     def attempts(self) -> Path:
@@ -184,6 +193,15 @@ class RunDir:
     def read_judgments(self) -> list[Judgment] | None:
         """The run's verdicts; None when the run was never judged (no ``judgments.jsonl``)."""
         return read_records(self.judgments, Judgment) if self.judgments.exists() else None
+
+    def read_reviews(self) -> list[HumanGrade]:
+        """People's grades of the run's answers (``harness review add``); empty when none were added."""
+        return read_records(self.reviews, HumanGrade) if self.reviews.exists() else []
+
+    def write_reviews(self, grades: list[HumanGrade]) -> None:
+        """Replace ``reviews.jsonl`` with ``grades``, atomically (a crash leaves the old file whole)."""
+        records: list[BaseModel] = list(grades)
+        write_records(self.reviews, records)
 
     def read_lm_eval(self, names: list[str]) -> dict[str, dict[str, Any]]:
         """Per candidate with lm-eval results: its ``results.json`` as written (see :func:`lm_eval_metrics`)."""

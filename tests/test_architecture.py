@@ -1,6 +1,6 @@
 """The layout keeps its promises (docs/architecture.md): imports go one way, and one module owns the run directory.
 
-Stages, in order: foundation -> inputs -> run -> scoring -> rollup -> report -> compare -> cli.
+Stages, in order: foundation -> inputs -> run -> scoring -> rollup -> report -> review -> compare -> cli.
 A module may import its own stage and earlier ones, never a later one; imports inside
 functions count. The report reads a run without the run or scoring stage, even through
 another module; no module but :mod:`harness.rundir` spells a file name of a run directory.
@@ -19,7 +19,7 @@ from harness import rundir
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = REPO / "harness"
-STAGES = ("foundation", "inputs", "run", "scoring", "rollup", "report", "compare", "cli")
+STAGES = ("foundation", "inputs", "run", "scoring", "rollup", "report", "review", "compare", "cli")
 FOUNDATION = {
     "records",
     "schema",

@@ -35,7 +35,7 @@ def load_records(run_dir: Path) -> RunRecords:
         phases=rd.read_phases(), levels=rd.read_levels(), capacity=rd.read_capacity(), perf_records=rd.read_perf(),
         judgments=rd.read_judgments() if plan.judge else None,
         lm_eval=rd.read_lm_eval([c.name for c in plan.candidates]) if plan.lm_eval else {}, notes=notes + unchecked,
-        contamination=contamination,
+        contamination=contamination, reviews=rd.read_reviews(),
     )  # fmt: skip
 
 

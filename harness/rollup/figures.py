@@ -20,6 +20,7 @@ from harness.inputs.contamination import Contamination
 from harness.records import (
     CapacityRecord,
     GenerationView,
+    HumanGrade,
     Judgment,
     LoadLevel,
     PerfRecord,
@@ -86,6 +87,8 @@ class RunRecords:
     """Notes from reading (e.g. a question set changed since the run)."""
     contamination: dict[str, Contamination] = field(default_factory=dict)
     """Variant -> what its ``train_data`` holds of the run's questions (only variants that declare one)."""
+    reviews: list[HumanGrade] = field(default_factory=list)
+    """People's grades of the run's answers (``reviews.jsonl``, ``harness review add``); empty: none yet."""
 
 
 @dataclass
@@ -131,6 +134,8 @@ class ReportData:
     """The SLO capacity searches as the report shows them (:func:`~harness.rollup.perf_summary.capacity_rows`)."""
     level_notes: list[dict[str, Any]] = field(default_factory=list)
     """Sweep levels skipped, cut short, or with guard problems (:func:`~harness.rollup.perf_summary.level_notes`)."""
+    reviews: list[HumanGrade] = field(default_factory=list)
+    """As in :class:`RunRecords`: every human grade added to the run, as stored."""
 
 
 def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -269,5 +274,5 @@ def assemble(rec: RunRecords) -> ReportData:
         expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,
         served_stability=served_stability, reasoning=thinking if has_thinking else None, variants=variants,
         contamination=rec.contamination, capacity=capacity_rows(rec.capacity, plan.candidates, plan.perf),
-        level_notes=level_notes(rec.levels),
+        level_notes=level_notes(rec.levels), reviews=list(rec.reviews),
     )  # fmt: skip

@@ -36,7 +36,7 @@ class RunDirConflict(Exception):
 
 REPORT_ONLY = {
     "description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints",
-    "decide_on", "lm_eval", "limits",
+    "decide_on", "lm_eval", "limits", "review",
 }  # fmt: skip
 """Plan fields that do not change the answers: editing them re-judges or re-reports a run, or (``limits``:
 timeouts, retries, concurrency) resumes it with new limits after a server was too slow or hung."""
