@@ -1,4 +1,4 @@
-"""Thin command line over the library: validate, estimate, run, judge, score, report, compare, new-set,
+"""Thin command line over the library: validate, estimate, run, judge, score, report, review, compare, new-set,
 prepare-models, export-lm-eval, export-sft.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
@@ -172,6 +172,71 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_review_add(args: argparse.Namespace) -> int:
+    """Add review files' grades to a run; each bad file is refused whole (one line per problem), exit 2."""
+    from harness.review.intake import add_reviews
+
+    result = add_reviews(Path(args.run_dir), [Path(f) for f in args.files])
+    for o in result.files:
+        if o.refused:
+            for line in o.problems:
+                _err(line)
+            _err(f"{o.path}: refused, nothing of it added")
+        else:
+            print(f"{o.path}: {o.new} new grades by {o.reviewer} ({o.unchanged} already in the run)")
+    reviewers = len({g.reviewer for g in result.grades})
+    print(f"{result.new} new grades; the run holds {len(result.grades)} grades by {reviewers} reviewers")
+    return EXIT_USAGE if result.refused else EXIT_OK
+
+
+def cmd_review_export_labelstudio(args: argparse.Namespace) -> int:
+    """Write the review queue as Label Studio tasks plus the labeling config."""
+    from harness.review.labelstudio import export_tasks, write_project
+
+    run_dir = Path(args.run_dir)
+    if args.n is not None and args.n < 1:
+        _err(f"error: --n {args.n}: give at least 1 answer")
+        return EXIT_USAGE
+    keys = _review_queue(run_dir, args.n)
+    tasks_path, config_path = write_project(Path(args.out_dir), export_tasks(run_dir, keys))
+    print(f"{tasks_path}: {len(keys)} tasks; labeling interface in {config_path}")
+    return EXIT_OK
+
+
+def _review_queue(run_dir: Path, n: int | None) -> list[str]:
+    """The answers to send for review: not yet reviewed, of the decision variant, in run order."""
+    from harness.review.pending import unreviewed_keys
+
+    return unreviewed_keys(run_dir, n)
+
+
+def cmd_review_import_labelstudio(args: argparse.Namespace) -> int:
+    """Turn a Label Studio JSON export into one review file per annotator (then: harness review add)."""
+    from datetime import UTC, datetime
+
+    from harness.review.labelstudio import read_export, write_review_files
+
+    path = Path(args.export)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _err(f"error: {path}: cannot read ({exc.strerror})")
+        return EXIT_USAGE
+    run, annotators, problems = read_export(str(path), data)
+    for line in problems:
+        _err(line)
+    if problems:
+        _err(f"{path}: refused, no review file written")
+        return EXIT_USAGE
+    if not annotators:
+        _err(f"{path}: no annotations (cancelled ones are left out); no review file written")
+        return EXIT_OK
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for out in write_review_files(Path(args.out_dir), run, annotators, now):
+        print(out)
+    return EXIT_OK
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from harness.compare.runs import compare_runs, comparison_json, load_run
     from harness.compare.text import format_comparison
@@ -268,6 +333,26 @@ def cmd_prepare_models(args: argparse.Namespace) -> int:
     return int(models.main(argv) or 0)
 
 
+def add_review_commands(sub: Any) -> Any:
+    """``harness review add|export-labelstudio|import-labelstudio``; returns the subparsers for more."""
+    rv = sub.add_parser("review", help="people's grades of a run's answers: add them, exchange with Label Studio")
+    rsub = rv.add_subparsers(dest="review_cmd", required=True)
+    a = rsub.add_parser("add", help="add review files (the report's export) to a run; a bad file is refused whole")
+    a.add_argument("run_dir")
+    a.add_argument("files", nargs="+", metavar="FILE", help="review files (JSON, one reviewer each)")
+    a.set_defaults(fn=cmd_review_add)
+    x = rsub.add_parser("export-labelstudio", help="write answers to review as Label Studio tasks and labeling config")
+    x.add_argument("run_dir")
+    x.add_argument("out_dir", help="folder for tasks.json and labeling_config.xml")
+    x.add_argument("--n", type=int, help="at most N answers (default: every answer not yet reviewed)")
+    x.set_defaults(fn=cmd_review_export_labelstudio)
+    i = rsub.add_parser("import-labelstudio", help="turn a Label Studio JSON export into review files, one per person")
+    i.add_argument("export", metavar="EXPORT.json")
+    i.add_argument("out_dir", help="folder for the review files")
+    i.set_defaults(fn=cmd_review_import_labelstudio)
+    return rsub
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="harness",
@@ -308,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("run_dir")
     rep.add_argument("--out", help="report folder (default reports/<run folder name>)")
     rep.set_defaults(fn=cmd_report)
+
+    add_review_commands(sub)
 
     c = sub.add_parser("compare", help="what changed between two runs over the same questions (setup, scores, speed)")
     c.add_argument("run_a", help="the earlier (baseline) run directory")
@@ -354,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from harness.review.reviewfile import ReviewError
     from harness.run.manifest import RunDirConflict
     from harness.run.placement import FleetError
     from harness.rundir import RunDirError
@@ -365,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in exc.problems:
             _err(str(p))
         return EXIT_USAGE
-    except (RunDirConflict, RunDirError, FleetError, RecordError) as exc:
+    except (RunDirConflict, RunDirError, FleetError, RecordError, ReviewError) as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
