@@ -203,7 +203,8 @@ def test_order_change_without_a_new_winner_is_named() -> None:
 
 
 def test_stale_grades_are_dropped_and_counted() -> None:
-    grades = [grade("a", 1, False, seen="yes, but an older answer"), grade("z", 1, True, seen="yes"), grade("b", 1, True)]
+    changed, gone = grade("a", 1, False, seen="yes, but an older answer"), grade("z", 1, True, seen="yes")
+    grades = [changed, gone, grade("b", 1, True)]
     data = assemble(build(grades))
     r = data.review
     assert r is not None and r.grades == 1 and r.answers_reviewed == 1
