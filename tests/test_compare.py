@@ -280,3 +280,32 @@ def test_the_dtype_served_and_the_cpu_behind_it_are_setup_differences(tmp_path: 
     assert changed[("host", "cpu_model")] == ("AMD EPYC 7B12", "Intel Xeon 8481C")
     assert ("host", "cpu_flags") in changed
     assert len(changed) == 3
+
+
+def test_review_coverage_and_agreement_of_each_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.records import HumanGrade, answer_sha256
+    from harness.rundir import RunDir
+
+    sets = write_set(tmp_path / "s.yaml", QIDS)
+    scores = {"m1": varied(), "m2": varied(0.1)}
+    a, b = make_run(tmp_path, "a", scores, sets), make_run(tmp_path, "b", scores, sets)
+
+    def g(q: str, seen: str, ok: bool) -> HumanGrade:
+        return HumanGrade(key=f"m1/s/{q}/0", text_sha256=answer_sha256(seen), reviewer="r1", acceptable=ok)
+
+    # m1's scores are (i % 5) / 5: q00 0.0 ("no"), q01 0.2 ("no"), q03 0.6 ("yes"), q04 0.8 ("yes"); no essential
+    # verdict, so acceptable is score >= 0.5. Rubric [q03 T, q00 F, q04 T] vs people [F, T, T]:
+    # p_o = 1/3, p_rubric = p_people = 2/3, p_e = 4/9 + 1/9 = 5/9, kappa = (1/3 - 5/9) / (4/9) = -0.5.
+    # The grade of q01 was given on "yes", but its answer is "no": stale.
+    grades = [g("q03", "yes", False), g("q00", "no", True), g("q04", "yes", True), g("q01", "yes", True)]
+    RunDir(b).write_reviews(grades)
+    c = compare(a, b)
+    ra, rb = c.reviews
+    assert (ra.run, ra.answers_reviewed, ra.answers_total) == ("A", 0, 0)
+    assert (rb.answers_reviewed, rb.answers_total, rb.reviewers, rb.stale) == (3, 60, 1, 1)  # 2 candidates x 30
+    assert rb.rubric_kappa == pytest.approx(-0.5) and rb.rubric_n == 3
+    assert rb.judge_n is None and rb.judge_trust is None
+    lines = format_comparison(c).splitlines()
+    row = next(line for line in lines if line.strip().startswith("B "))
+    assert row.split() == ["B", "3", "of", "60", "1", "-0.50", "(n", "3)", "no", "judge", "–", "1"]
+    assert comparison_json(c)["reviews"][1]["rubric_kappa"] == pytest.approx(-0.5)

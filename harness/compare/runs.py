@@ -29,8 +29,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from harness.inputs.run_sets import load_run_sets
-from harness.records import Phase, Plan, QuestionSet
+from harness.records import Judgment, Phase, Plan, QuestionSet
 from harness.rollup.frames import answers_frame, perf_summary, question_frame, question_ok, views, with_acceptable
+from harness.rollup.review import JudgeGrades, ReviewSummary, review_summary
 from harness.rollup.significance import ALPHA, PairedDiff, holm, paired_difference
 from harness.rundir import GENERATIONS, MANIFEST, SCORES, RunDir, RunDirError, load_manifest
 from harness.schema import RecordError
@@ -58,6 +59,8 @@ class RunData:
     notes: list[str] = field(default_factory=list)
     variant: str = "default"
     """The prompt variant quality is compared on (the plan's ``decide_on``)."""
+    review: ReviewSummary | None = None
+    """The run's human review figures (:mod:`harness.rollup.review`); None when no grade was added."""
 
     def questions_at(self, threshold: float) -> pd.DataFrame:
         """``questions`` with acceptability judged with ``threshold`` where an answer has no rubric verdict."""
@@ -149,6 +152,35 @@ class NewModel:
 
 
 @dataclass(frozen=True)
+class RunReview:
+    """One run's human review, as the comparison shows it: coverage and agreement with people."""
+
+    run: str
+    """``A`` or ``B``."""
+    answers_reviewed: int
+    answers_total: int
+    reviewers: int
+    stale: int
+    rubric_n: int
+    rubric_kappa: float | None
+    judge_n: int | None
+    """None: the run has no judge grades."""
+    judge_kappa: float | None
+    judge_trust: str | None
+    """``trusted``, ``not trusted``, ``not measured`` (None: no judge)."""
+
+
+def run_review(label: str, r: ReviewSummary | None) -> RunReview:
+    """The comparison's review line of one run (no grades: all counts 0)."""
+    if r is None:
+        return RunReview(label, 0, 0, 0, 0, 0, None, None, None, None)
+    trust = r.judge_trust.state if r.judge_trust is not None and r.judge_trust.state != "no judge" else None
+    judge_n, judge_kappa = (r.judge.n, r.judge.kappa) if r.judge else (None, None)
+    return RunReview(label, r.answers_reviewed, r.answers_total, len(r.reviewers), r.stale_total, r.rubric.n,
+                     r.rubric.kappa, judge_n, judge_kappa, trust)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Comparison:
     run_a: str
     run_b: str
@@ -162,6 +194,8 @@ class Comparison:
     changes: list[CandidateChange]
     new_models: list[NewModel]
     notes: list[str]
+    reviews: list[RunReview] = field(default_factory=list)
+    """Human review of run A, then run B."""
 
 
 # ---------------------------------------------------------------- I/O
@@ -202,6 +236,10 @@ def load_run(run_dir: Path) -> RunData:
             notes.append(f"{run_dir} has no {SCORES}; scored in memory with the current rubrics")
         path = rd.phases
         phases = rd.read_phases()
+        path = rd.reviews
+        grades = rd.read_reviews()
+        path = rd.judgments
+        judgments = rd.read_judgments() if plan.judge is not None and grades else None
     except RecordError as exc:
         raise RunDirError(str(exc)) from None
     except ValueError as exc:
@@ -211,7 +249,22 @@ def load_run(run_dir: Path) -> RunData:
     if answers.variant.nunique() > 1:
         notes.append(f"{run_dir}: quality compared on the {variant!r} prompt variant (the plan's decide_on)")
     decided = with_acceptable(answers[answers.variant == variant], plan.rubric_pass_threshold)
-    return RunData(run_dir, manifest, sets, answers, question_frame(decided), phases, notes, variant)
+    review = None
+    if grades:
+        names = [c.name for c in plan.candidates]
+        judge = _judge_grades(plan, judgments)
+        review = review_summary(decided, answers, grades, sets, plan.review, judge, names)
+    return RunData(run_dir, manifest, sets, answers, question_frame(decided), phases, notes, variant, review)
+
+
+def _judge_grades(plan: Plan, judgments: list[Judgment] | None) -> JudgeGrades | None:
+    """The judge's first single grade per answer key, as the report reads it (None: no judge grades)."""
+    if plan.judge is None or judgments is None:
+        return None
+    by_answer = {j.key.removeprefix("single/").removesuffix("/t0"): j
+                 for j in judgments if j.kind == "single" and j.trial == 0}  # fmt: skip
+    pass_score = plan.judge.pass_score if plan.judge.pass_score is not None else 0.6 * plan.judge.scale
+    return JudgeGrades(by_answer, pass_score, plan.judge.scale)
 
 
 # ---------------------------------------------------------------- pure computation
@@ -387,6 +440,7 @@ def compare_runs(
         setup=setup_changes(a.manifest, b.manifest, both),
         candidates_both=both, candidates_only_a=only_a, candidates_only_b=only_b,
         questions=overlap, changes=changes, new_models=new_models, notes=notes,
+        reviews=[run_review("A", a.review), run_review("B", b.review)],
     )  # fmt: skip
 
 

@@ -93,6 +93,12 @@ def format_comparison(c: Comparison) -> str:
         rows = [[v.other, str(v.diff.n), _num(v.mean_other), _num(v.diff.diff, "+.3f"), _ci(v.diff),
                  _num(v.p_holm), "yes" if v.significant else "no"] for v in nm.versus]  # fmt: skip
         out += _table(["A candidate", "n", "A mean", "new - A", "95% CI", "p", "significant"], rows)
+    out += ["", "Human review (reviewed answers of the decision variant; κ: agreement with people's acceptable)"]
+    rows = [[r.run, f"{r.answers_reviewed} of {r.answers_total}" if r.answers_total else "none", str(r.reviewers),
+             f"{_num(r.rubric_kappa, '.2f')} (n {r.rubric_n})" if r.answers_reviewed else "–",
+             "no judge" if r.judge_n is None else f"{_num(r.judge_kappa, '.2f')} (n {r.judge_n})",
+             r.judge_trust or "–", str(r.stale)] for r in c.reviews]  # fmt: skip
+    out += _table(["run", "reviewed", "reviewers", "rubric κ", "judge κ", "judge", "stale grades"], rows, left=1)
     if c.notes:
         out += ["", "Notes", *(f"  {n}" for n in c.notes)]
     return "\n".join(out) + "\n"

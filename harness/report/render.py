@@ -28,6 +28,7 @@ from harness.report.charts import (
 )
 from harness.report.drilldown import drilldown_header, drilldown_questions, pack
 from harness.report.load import ReportData, load_report_data
+from harness.report.review_summary import judge_trust_of, review_json
 from harness.report.variants import variant_rows
 from harness.store import atomic_write_json, atomic_write_text
 
@@ -114,6 +115,7 @@ def summary_json(data: ReportData) -> dict[str, Any]:
         "categories": json.loads(data.categories.to_json(orient="records")),
         "question_sets": json.loads(data.set_scores.to_json(orient="records")),
         "variants": variant_rows(data.variants, data.contamination),
+        "review": review_json(data),
     }  # fmt: skip
 
 
@@ -191,6 +193,10 @@ def render_html(data: ReportData) -> str:
             and any(v.thinking is False for v in plan.variants),
             thinking_split=_split_note(data.reasoning),
             variants=variant_rows(data.variants, data.contamination),
+            review=data.review,
+            quality=data.quality,
+            review_changes=data.review_changes,
+            judge_trust=judge_trust_of(data),
             generated_at=time.time(),
         )
     )

@@ -45,14 +45,18 @@ class Recommendation:
     """The cost figure the frontier and the cost mark used."""
 
 
-def violations(row: dict[str, Any], c: Constraints, k: int) -> list[str]:
-    """Plain-language reasons a candidate breaks the plan's hard constraints (empty when it meets all)."""
+def violations(row: dict[str, Any], c: Constraints, k: int, quality_label: str = "rubric score") -> list[str]:
+    """Plain-language reasons a candidate breaks the plan's hard constraints (empty when it meets all).
+
+    A row without a quality figure is out for its ``no_quality`` reason when it has one (human-only
+    quality: "no human grades"), else for having no scored answers."""
     out = []
     if row.get("server_error"):
         out.append("its server failed")
         return out
     if pd.isna(row.get("rubric_mean")):
-        out.append("no scored answers")
+        reason = row.get("no_quality")
+        out.append(reason if isinstance(reason, str) and reason else "no scored answers")
         return out
     if _number(row.get("pass_at_1")) == 0:
         # partial credit ranks models, but one that never answered acceptably is no choice at all
@@ -64,7 +68,7 @@ def violations(row: dict[str, Any], c: Constraints, k: int) -> list[str]:
         ("ttft_p95_ms", c.max_p95_ttft_ms, "p95 time to first token {v:,.0f} ms > {lim:,.0f} ms", False),
         ("ttfat_p95_ms", c.max_p95_ttfat_ms, "p95 time to first answer token {v:,.0f} ms > {lim:,.0f} ms", False),
         ("pass_hat_k", c.min_stability, "pass^" + str(k) + " {v:.2f} < {lim:g}", True),
-        ("rubric_mean", c.min_quality, "rubric score {v:.2f} < {lim:g}", True),
+        ("rubric_mean", c.min_quality, quality_label + " {v:.2f} < {lim:g}", True),
     ]
     for column, limit, text, is_minimum in checks:
         if limit is None:
@@ -122,6 +126,9 @@ class DecisionRule:
     k: int
     resamples: int = 2000
     seed: int = 0
+    quality_label: str = "rubric score"
+    """What the quality figure (``rubric_mean``) is, in the reason: the rubric score, or the quality score
+    once human grades enter it (:mod:`harness.rollup.quality`)."""
 
 
 def recommend(
@@ -132,7 +139,7 @@ def recommend(
     weights, constraints, k = rule.weights, rule.constraints, rule.k
     rows = models.to_dict("records")
     table = pd.DataFrame({"candidate": models.candidate})
-    table["violations"] = [violations(r, constraints, k) for r in rows]
+    table["violations"] = [violations(r, constraints, k, rule.quality_label) for r in rows]
     table["eligible"] = [not v for v in table.violations]
     scored = {r["candidate"]: (float(r["rubric_mean"]), _number(r.get(cost_column)))
               for r in rows if not pd.isna(r.get("rubric_mean")) and not r.get("server_error")}  # fmt: skip
@@ -160,10 +167,10 @@ def recommend(
     )
     tied = bool(diff and (diff.p_value is None or diff.p_value >= ALPHA))
     chosen = Recommendation(best, runner, tied, "", table, used, diff, cost_column)
-    return replace(chosen, reason=_reason(chosen, models, k))
+    return replace(chosen, reason=_reason(chosen, models, k, rule.quality_label))
 
 
-def _reason(chosen: Recommendation, models: pd.DataFrame, k: int) -> str:
+def _reason(chosen: Recommendation, models: pd.DataFrame, k: int, label: str = "rubric score") -> str:
     """Why ``chosen.recommended`` is recommended, in sentences: its mark, facts, frontier, runner-up, exclusions."""
     best, runner, diff, tied = chosen.recommended, chosen.runner_up, chosen.runner_up_diff, chosen.runner_up_tied
     table, used = chosen.table, chosen.weights_used
@@ -175,7 +182,7 @@ def _reason(chosen: Recommendation, models: pd.DataFrame, k: int) -> str:
         + ", ".join(f"{s} {w:.0%}" for s, w in used.items())
         + f") of the {eligible} candidate{'s' if eligible != 1 else ''} that meet every constraint."
     ]
-    facts = [f"its rubric score is {row.rubric_mean:.2f}{_ci(row.get('rubric_ci_low'), row.get('rubric_ci_high'))}"]
+    facts = [f"its {label} is {row.rubric_mean:.2f}{_ci(row.get('rubric_ci_low'), row.get('rubric_ci_high'))}"]
     if k >= 2 and not pd.isna(row.get("pass_hat_k")):
         facts.append(f"{row.pass_hat_k:.0%} of questions are answered acceptably in all {k} samples")
     if not pd.isna(row.get("usd_per_mtok")):
@@ -191,7 +198,7 @@ def _reason(chosen: Recommendation, models: pd.DataFrame, k: int) -> str:
                  f"It is off the cost-quality frontier ({t.loc[best, 'dominated_by']} scores as well for less), "
                  "but wins on the other weighted sides.")  # fmt: skip
     if runner and diff and diff.diff is not None:
-        gap = f"{diff.diff:+.2f} in rubric score over {diff.n} shared questions"
+        gap = f"{diff.diff:+.2f} in {label} over {diff.n} shared questions"
         p = f"p = {diff.p_value:.3f}" if diff.p_value is not None else "too few questions to test"
         if tied:
             mdd = f"; differences below {diff.mdd:.2f} cannot be detected with these questions" if diff.mdd else ""

@@ -10,7 +10,7 @@ reads a record file (the roofline figures read the candidates' ``config.json``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,9 @@ from harness.rollup.perf_summary import (
     memory_needed_gib,
     sweep_frame,
 )
+from harness.rollup.quality import Quality, decision_changes, quality_answers, with_quality
 from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
+from harness.rollup.review import JudgeGrades, ReviewSummary, review_summary
 from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
 from harness.rollup.stability import model_stability, question_stability
@@ -136,6 +138,15 @@ class ReportData:
     """Sweep levels skipped, cut short, or with guard problems (:func:`~harness.rollup.perf_summary.level_notes`)."""
     reviews: list[HumanGrade] = field(default_factory=list)
     """As in :class:`RunRecords`: every human grade added to the run, as stored."""
+    review: ReviewSummary | None = None
+    """The human review figures (:mod:`harness.rollup.review`); None when no grade was ever added."""
+    quality: Quality | None = None
+    """What decided quality (:mod:`harness.rollup.quality`); None: the rubric alone, as without reviews."""
+    machine_recommendation: Recommendation | None = None
+    """The decision on the rubric alone, when human grades entered the one in ``recommendation``."""
+    review_changes: list[str] = field(default_factory=list)
+    """What human grades changed against ``machine_recommendation`` (the recommended model, the order,
+    eligibility), in sentences; empty when nothing changed."""
 
 
 def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -215,6 +226,15 @@ def _judge_columns(
     return models, summary
 
 
+def judge_grades(rec: RunRecords, summary: JudgeSummary | None) -> JudgeGrades | None:
+    """The judge's first single grades and how to read them (None: the run has no judge grades)."""
+    judge = rec.plan.judge
+    if judge is None or summary is None:
+        return None
+    pass_score = judge.pass_score if judge.pass_score is not None else 0.6 * judge.scale
+    return JudgeGrades(summary.by_answer, pass_score, judge.scale)
+
+
 def _lm_eval_columns(models: pd.DataFrame, lm_eval: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One column per lm-eval figure (``lmeval_<task>`` and its stderr), in name order."""
     figures = lm_eval_figures(lm_eval)
@@ -258,13 +278,24 @@ def assemble(rec: RunRecords) -> ReportData:
     cost_column = COST_PER_QUESTION if has_thinking and models[COST_PER_QUESTION].notna().any() else COST_PER_TOKEN
     rule = DecisionRule(plan.weights, plan.constraints, k, resamples, seed)
     decision = recommend(models, questions, rule, cost_column)
+    machine_models, machine, changes, review, quality = models, None, [], None, None
+    if rec.reviews:
+        grades = judge_grades(rec, judge_summary)
+        review = review_summary(answers, served, rec.reviews, rec.sets, plan.review, grades, names)
+        quality = quality_answers(answers, review, plan.review, grades)
+        if quality.changed:  # the decision again on quality as plan.review says; the rubric's kept to compare
+            models, decided = with_quality(models, quality, plan.candidates, plan.rubric_pass_threshold, k,
+                                           resamples, seed)  # fmt: skip
+            machine, decision = decision, recommend(models, decided, replace(rule, quality_label="quality score"),
+                                                    cost_column)  # fmt: skip
+            changes = decision_changes(machine, decision, names)
     models = models.merge(decision.table[DECISION_COLUMNS], on="candidate", how="left")
     several = len(plan.variants) > 1
     strategy = variant_table(served, served_stability, names, plan.variants, resamples, seed) if several else None
     mdds = versus.mdd.dropna()
     flagged = {name: c.flagged for name, c in rec.contamination.items()}
     variants = compare_variants(
-        questions, models, plan.candidates, plan.rubric_pass_threshold, flagged, resamples, seed
+        questions, machine_models, plan.candidates, plan.rubric_pass_threshold, flagged, resamples, seed
     )
     return ReportData(
         plan=plan, manifest=rec.manifest, notes=_notes(rec, thinking, has_thinking), sets=rec.sets, names=names,
@@ -274,5 +305,6 @@ def assemble(rec: RunRecords) -> ReportData:
         expected=expected, mdd=float(np.median(mdds)) if len(mdds) else None, served=served, strategy=strategy,
         served_stability=served_stability, reasoning=thinking if has_thinking else None, variants=variants,
         contamination=rec.contamination, capacity=capacity_rows(rec.capacity, plan.candidates, plan.perf),
-        level_notes=level_notes(rec.levels), reviews=list(rec.reviews),
+        level_notes=level_notes(rec.levels), reviews=list(rec.reviews), review=review, quality=quality,
+        machine_recommendation=machine, review_changes=changes,
     )  # fmt: skip
