@@ -268,6 +268,35 @@ def cmd_prepare_models(args: argparse.Namespace) -> int:
     return int(models.main(argv) or 0)
 
 
+def cmd_review_plan(args: argparse.Namespace) -> int:
+    """Print which answers of a run to grade first, and how much of it is reviewed."""
+    import json
+
+    from harness.review.plan import plan_review, queue_json, queue_text
+
+    if args.n < 1 or args.overlap < 0:
+        _err(f"error: --n must be at least 1 (got {args.n}) and --overlap at least 0 (got {args.overlap})")
+        return EXIT_USAGE
+    run, queue = plan_review(Path(args.run_dir), args.n, args.seed, args.overlap)
+    print(json.dumps(queue_json(run, queue), ensure_ascii=False, indent=1) if args.json else queue_text(run, queue),
+          end="\n" if args.json else "")  # fmt: skip
+    return EXIT_OK
+
+
+def add_review_plan(review: Any) -> None:
+    """``harness review plan`` in the ``review`` group (``review``: its subparsers)."""
+    rp = review.add_parser("plan", help="which answers to grade first: the review queue, with why each was chosen")
+    rp.add_argument("run_dir", help="a scored run directory")
+    rp.add_argument("--n", type=int, default=60, help="answers in the queue (default 60)")
+    rp.add_argument("--seed", type=int, help="orders ties (default: the plan's sampling seed)")
+    rp.add_argument(
+        "--overlap", type=int, default=0,
+        help="put this many already-reviewed answers first, for a second opinion (default 0: they go last)",
+    )  # fmt: skip
+    rp.add_argument("--json", action="store_true", help="print the queue as JSON")
+    rp.set_defaults(fn=cmd_review_plan)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="harness",
@@ -349,6 +378,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--include-questions", action="store_true",
                    help="also the evaluated questions with their references (this teaches the test)")  # fmt: skip
     t.set_defaults(fn=cmd_export_sft)
+
+    rv = sub.add_parser("review", help="human review of a run's answers (docs/review.md)")
+    review = rv.add_subparsers(dest="review_cmd", required=True)
+    add_review_plan(review)
     return p
 
 
