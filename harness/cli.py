@@ -204,10 +204,13 @@ def cmd_review_export_labelstudio(args: argparse.Namespace) -> int:
 
 
 def _review_queue(run_dir: Path, n: int | None) -> list[str]:
-    """The answers to send for review: not yet reviewed, of the decision variant, in run order."""
-    from harness.review.pending import unreviewed_keys
+    """The answers to send for review: those no one has graded yet, in the review queue's order
+    (``harness review plan``: where a person's grade decides most first), at most ``n``."""
+    from harness.review.plan import plan_review
 
-    return unreviewed_keys(run_dir, n)
+    _run, queue = plan_review(run_dir, 10**9)
+    keys = [it.key for it in queue.items if not it.reviewed_by]
+    return keys if n is None else keys[:n]
 
 
 def cmd_review_import_labelstudio(args: argparse.Namespace) -> int:
@@ -335,7 +338,7 @@ def cmd_prepare_models(args: argparse.Namespace) -> int:
 
 def add_review_commands(sub: Any) -> Any:
     """``harness review add|export-labelstudio|import-labelstudio``; returns the subparsers for more."""
-    rv = sub.add_parser("review", help="people's grades of a run's answers: add them, exchange with Label Studio")
+    rv = sub.add_parser("review", help="human review of a run's answers: plan, add, Label Studio (docs/review.md)")
     rsub = rv.add_subparsers(dest="review_cmd", required=True)
     a = rsub.add_parser("add", help="add review files (the report's export) to a run; a bad file is refused whole")
     a.add_argument("run_dir")
@@ -351,6 +354,35 @@ def add_review_commands(sub: Any) -> Any:
     i.add_argument("out_dir", help="folder for the review files")
     i.set_defaults(fn=cmd_review_import_labelstudio)
     return rsub
+
+
+def cmd_review_plan(args: argparse.Namespace) -> int:
+    """Print which answers of a run to grade first, and how much of it is reviewed."""
+    import json
+
+    from harness.review.plan import plan_review, queue_json, queue_text
+
+    if args.n < 1 or args.overlap < 0:
+        _err(f"error: --n must be at least 1 (got {args.n}) and --overlap at least 0 (got {args.overlap})")
+        return EXIT_USAGE
+    run, queue = plan_review(Path(args.run_dir), args.n, args.seed, args.overlap)
+    print(json.dumps(queue_json(run, queue), ensure_ascii=False, indent=1) if args.json else queue_text(run, queue),
+          end="\n" if args.json else "")  # fmt: skip
+    return EXIT_OK
+
+
+def add_review_plan(review: Any) -> None:
+    """``harness review plan`` in the ``review`` group (``review``: its subparsers)."""
+    rp = review.add_parser("plan", help="which answers to grade first: the review queue, with why each was chosen")
+    rp.add_argument("run_dir", help="a scored run directory")
+    rp.add_argument("--n", type=int, default=60, help="answers in the queue (default 60)")
+    rp.add_argument("--seed", type=int, help="orders ties (default: the plan's sampling seed)")
+    rp.add_argument(
+        "--overlap", type=int, default=0,
+        help="put this many already-reviewed answers first, for a second opinion (default 0: they go last)",
+    )  # fmt: skip
+    rp.add_argument("--json", action="store_true", help="print the queue as JSON")
+    rp.set_defaults(fn=cmd_review_plan)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -394,7 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", help="report folder (default reports/<run folder name>)")
     rep.set_defaults(fn=cmd_report)
 
-    add_review_commands(sub)
+    add_review_plan(add_review_commands(sub))
 
     c = sub.add_parser("compare", help="what changed between two runs over the same questions (setup, scores, speed)")
     c.add_argument("run_a", help="the earlier (baseline) run directory")
@@ -436,6 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--include-questions", action="store_true",
                    help="also the evaluated questions with their references (this teaches the test)")  # fmt: skip
     t.set_defaults(fn=cmd_export_sft)
+
     return p
 
 

@@ -27,7 +27,9 @@ SHOWN = {"question", "context", "reference", "answer"}
 
 @pytest.fixture
 def run(tmp_path: Path) -> Path:
-    return make_review_run(tmp_path)
+    run = make_review_run(tmp_path)
+    assert main(["score", str(run)]) == 0  # the review queue orders answers by their rubric verdicts
+    return run
 
 
 def test_the_labeling_config_shows_the_answer_and_asks_acceptable_grade_and_note() -> None:
@@ -41,14 +43,21 @@ def test_the_labeling_config_shows_the_answer_and_asks_acceptable_grade_and_note
     assert [t.get("name") for t in root.iter("TextArea")] == ["note"]
 
 
-def test_the_export_is_the_unreviewed_answers_of_the_decision_variant_in_run_order(
+def test_the_export_is_the_unreviewed_answers_of_the_decision_variant_in_queue_order(
     run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "ls"
     assert main(["review", "export-labelstudio", str(run), str(out)]) == 0
     tasks = json.loads((out / "tasks.json").read_text("utf-8"))
-    # run order, less alpha/s1/q2/0 (ann graded it), beta/s1/q3/0 (failed) and the few_shot answer
-    assert [t["data"]["key"] for t in tasks] == ["alpha/s1/q1/0", "alpha/s1/q3/0", "beta/s1/q1/0", "beta/s1/q2/0"]
+    keys = [t["data"]["key"] for t in tasks]
+    # every answer of the decision variant, less alpha/s1/q2/0 (ann graded it), beta/s1/q3/0 (failed: no
+    # answer to read) and the few_shot answer; in the order `harness review plan` gives
+    assert sorted(keys) == ["alpha/s1/q1/0", "alpha/s1/q3/0", "beta/s1/q1/0", "beta/s1/q2/0"]
+    assert f"{out / 'tasks.json'}: 4 tasks" in capsys.readouterr().out
+    assert main(["review", "plan", str(run), "--json"]) == 0
+    planned = [i["key"] for i in json.loads(capsys.readouterr().out)["items"]]
+    assert keys == [k for k in planned if k in keys] and planned[-1] == "alpha/s1/q2/0"
+    tasks = sorted(tasks, key=lambda t: str(t["data"]["key"]))
     assert tasks[1]["data"] == {
         "question": "About how many is 6 x 7?", "reference": "", "context": "Six times seven is 42.",
         "answer": "Roughly forty.", "key": "alpha/s1/q3/0", "sha256": SHA["Roughly forty."], "run": "rv",
@@ -57,7 +66,6 @@ def test_the_export_is_the_unreviewed_answers_of_the_decision_variant_in_run_ord
     for t in tasks:  # blind: what the interface shows names no candidate or variant
         assert not any(re.search(r"alpha|beta|zero_shot|few_shot", t["data"][f]) for f in SHOWN)
     assert (out / "labeling_config.xml").read_text("utf-8") == LABEL_CONFIG
-    assert f"{out / 'tasks.json'}: 4 tasks" in capsys.readouterr().out
     assert main(["review", "export-labelstudio", str(run), str(out), "--n", "2"]) == 0
     assert len(json.loads((out / "tasks.json").read_text("utf-8"))) == 2
 
@@ -114,8 +122,10 @@ def test_round_trip_export_annotate_import_add(run: Path, tmp_path: Path, capsys
     (path,) = capsys.readouterr().out.split()
     assert main(["review", "add", str(run), path]) == 0
     dee = [(g.key, g.acceptable, g.grade) for g in RunDir(run).read_reviews() if g.reviewer == "dee@example.com"]
-    # the first 3 of the queue: "Paris" is its reference; "Roughly forty." and "Lyon" are not
-    assert dee == [("alpha/s1/q1/0", True, 3), ("alpha/s1/q3/0", False, 4), ("beta/s1/q1/0", False, 5)]
+    # the first 3 of the queue, graded 3, 4, 5 in turn: only "Paris" (alpha/s1/q1/0) is its question's reference
+    first3 = [t["data"]["key"] for t in tasks]
+    acceptable = {"alpha/s1/q1/0": True, "alpha/s1/q3/0": False, "beta/s1/q1/0": False, "beta/s1/q2/0": False}
+    assert sorted(dee) == sorted((k, acceptable[k], 3 + i) for i, k in enumerate(first3))
 
 
 def test_an_export_with_an_unusable_annotation_writes_nothing(

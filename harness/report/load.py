@@ -8,13 +8,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
+
 from harness.inputs.run_sets import load_run_sets
-from harness.records import Plan
+from harness.records import Generation, Plan
 from harness.report.variants import load_contamination
 from harness.rollup.figures import ReportData, RunRecords, assemble
 from harness.rundir import SCORES, RunDir, RunDirError, require_manifest
+from harness.store import iter_projected
 
-__all__ = ["ReportData", "load_records", "load_report_data"]
+__all__ = ["ReportData", "answer_contexts", "load_records", "load_report_data"]
+
+
+class _ContextView(TypedDict):
+    schema_version: int
+    key: str
+    context: str | None
+
+
+_CONTEXT_VIEW: TypeAdapter[_ContextView] = TypeAdapter(_ContextView)
 
 
 def load_records(run_dir: Path) -> RunRecords:
@@ -42,3 +55,18 @@ def load_records(run_dir: Path) -> RunRecords:
 def load_report_data(run_dir: Path) -> ReportData:
     """Every frame and figure of the report of the run in ``run_dir`` (see :func:`load_records`)."""
     return assemble(load_records(run_dir))
+
+
+def answer_contexts(run_dir: Path, keys: set[str]) -> dict[str, str | None]:
+    """Generation key -> the context the model was given with its question (``Generation.context``; None: none),
+    for ``keys`` only.
+
+    The roll-up's frame leaves the context out (200,000 answers' contexts are large); the review page
+    needs it for the few hundred answers it queues, so ``generations.jsonl`` is read once more with
+    only these three fields validated, and only the asked keys are kept.
+    """
+    out: dict[str, str | None] = {}
+    for view in iter_projected(RunDir(run_dir).generations, Generation, _CONTEXT_VIEW):
+        if view["key"] in keys:
+            out[view["key"]] = view["context"]
+    return out

@@ -27,7 +27,8 @@ from harness.report.charts import (
     variant_chart,
 )
 from harness.report.drilldown import drilldown_header, drilldown_questions, pack
-from harness.report.load import ReportData, load_report_data
+from harness.report.load import ReportData, answer_contexts, load_report_data
+from harness.report.review_data import ContextReader, pack_review, page_review
 from harness.report.review_summary import judge_trust_of, review_json
 from harness.report.variants import variant_rows
 from harness.store import atomic_write_json, atomic_write_text
@@ -135,7 +136,9 @@ def drill_columns(data: ReportData) -> tuple[list[str], pd.DataFrame, pd.DataFra
     return columns, by_arm(data.served), by_arm(data.served_stability)
 
 
-def render_html(data: ReportData) -> str:
+def render_html(data: ReportData, read_contexts: ContextReader | None = None) -> str:
+    """The report page of ``data``. ``read_contexts`` reads the answers' own contexts for the review queue's
+    keys (:func:`~harness.report.load.answer_contexts`); None: the review shows the sets' contexts only."""
     plan, names = data.plan, data.names
     models, sweep, js = data.models, data.sweep, data.judge_summary
     k = plan.sampling.samples
@@ -144,6 +147,7 @@ def render_html(data: ReportData) -> str:
         drilldown_header(data.sets, columns, plan.rubric_pass_threshold),
         drilldown_questions(data.sets, columns, answers, stability, js.by_answer if js else {}),
     )
+    review_page = page_review(data, read_contexts)
     return (
         _env()
         .get_template("report.html.j2")
@@ -175,6 +179,8 @@ def render_html(data: ReportData) -> str:
             set_scores=heatmap_rows(data.set_scores.assign(category=""), names),
             names=names,
             drill_data=drill,
+            review_data=pack_review(review_page),
+            review_page=review_page,
             strategy=_records(data.strategy.table) if data.strategy else [],
             strategy_top=data.strategy.top_gainers if data.strategy else {},
             strategy_baseline=data.strategy.baseline if data.strategy else None,
@@ -237,15 +243,16 @@ def build_report(run_dir: Path, out_dir: Path) -> Path:
     roll-up keeps frames, not one record object per answer (it took ~2 s when it kept 200,000 scores).
     """
     with gc_paused():
-        index = write_report(load_report_data(run_dir), out_dir)
+        index = write_report(load_report_data(run_dir), out_dir, lambda keys: answer_contexts(run_dir, keys))
     return index
 
 
-def write_report(data: ReportData, out_dir: Path) -> Path:
-    """Write the page, summary.csv and summary.json of ``data`` into ``out_dir``; returns the page's path."""
+def write_report(data: ReportData, out_dir: Path, read_contexts: ContextReader | None = None) -> Path:
+    """Write the page, summary.csv and summary.json of ``data`` into ``out_dir``; returns the page's path.
+    ``read_contexts``: as in :func:`render_html`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     index = out_dir / "index.html"
-    atomic_write_text(index, render_html(data))
+    atomic_write_text(index, render_html(data, read_contexts))
     atomic_write_text(
         out_dir / "summary.csv",
         data.models.drop(columns=["violations"])
