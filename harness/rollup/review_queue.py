@@ -187,9 +187,9 @@ def review_queue(
     """The first ``n`` answers of ``answers`` (the decision variant's answers frame) to grade, best first.
 
     Rows whose ``ok`` is false (failed requests: nothing to read) are never queued but count in
-    ``ReviewQueue.answers``. ``reviewed``: generation key -> how many people graded it; ``overlap``: how many of those to put
-    first anyway (default none: they go last). Deterministic for ``seed``. Raises ``ValueError`` for a
-    negative ``n`` or ``overlap``.
+    ``ReviewQueue.answers``. ``reviewed``: generation key -> how many people graded it; ``overlap``:
+    how many of those to put first anyway (default none: they go last). Deterministic for ``seed``.
+    Raises ``ValueError`` for a negative ``n`` or ``overlap``.
     """
     if n < 0 or overlap < 0:
         raise ValueError(f"n ({n}) and overlap ({overlap}) must not be negative")
