@@ -303,3 +303,94 @@ def test_hostile_text_shows_as_text_and_runs_nothing(chromium: Any, report: dict
     assert len(hits) == MODELS and HOSTILE_ANSWER in hits
     assert sides == [[HOSTILE_REFERENCE, HOSTILE_SET_CONTEXT, HOSTILE_CONTEXT]] * MODELS
     assert HOSTILE_ANSWER not in report["index"].read_text(encoding="utf-8")  # packed, not in the clear
+
+
+def test_a_review_round_reaches_the_figures_and_the_decision(
+    chromium: Any, report: dict[str, Any], tmp_path: Path
+) -> None:
+    """The whole round: grade 10 answers blind by keys, export, ``harness review add``, build the report
+    again; the new report counts the grades and measures the rubric against them.
+
+    The reviewer agrees with the rubric on every answer but the first it accepts, which she rejects:
+    one false pass. With the earlier reviewer's two acceptances, the expected confusion counts, κ and
+    precision are worked out below from the answers' rubric verdicts, independently of the report code."""
+    import shutil
+
+    from harness.cli import main
+
+    run = tmp_path / "run"
+    shutil.copytree(report["index"].parent.parent / "run", run)
+    index = build_report(run, tmp_path / "before")
+    data = load_report_data(run)
+    question = {(s.id, q.id): q.question for s in data.sets.values() for q in s.questions}
+    # the page shows the question and the answer; the rubric's verdict is a function of the two
+    verdict: dict[tuple[str, str], bool] = {}
+    for r in data.answers[data.answers.ok].itertuples():
+        shown = (question[(r.set_id, r.question_id)], r.text)
+        assert verdict.setdefault(shown, bool(r.acceptable)) == bool(r.acceptable)
+
+    page = chromium.new_context(accept_downloads=True).new_page()
+    page.goto(index.as_uri())
+    _start(page, "Rita", 10)
+    human: dict[tuple[str, str], bool] = {}
+    rejected_one = False
+    for _ in range(10):
+        shown = (page.text_content("#rv-question") or "", page.text_content("#rv-answer") or "")
+        yes = verdict[shown]
+        if yes and not rejected_one:
+            yes, rejected_one = False, True
+        human[shown] = yes
+        page.keyboard.press("y" if yes else "n")
+        page.keyboard.press("8" if yes else "2")
+        page.keyboard.press("j")
+    assert rejected_one and _shown(page)["progress"] == "10 of 10 answers graded"
+    with page.expect_download() as info:
+        page.keyboard.press("e")
+    exported = tmp_path / info.value.suggested_filename
+    info.value.save_as(exported)
+
+    assert main(["review", "add", str(run), str(exported)]) == 0
+    assert main(["review", "add", str(run), str(exported)]) == 0  # the same file again adds nothing
+    grades = RunDir(run).read_reviews()
+    assert len(grades) == 12 and {g.reviewer for g in grades} == {"earlier", "Rita"}
+
+    # expected figures, by hand: each reviewed answer's human verdict against the rubric's
+    rows = data.answers.set_index("key")
+    pairs = []  # (rubric acceptable, human acceptable)
+    for g in grades:
+        r = rows.loc[g.key]
+        pairs.append((bool(r.acceptable), g.acceptable))
+    assert len({g.key for g in grades}) == 12  # no answer graded twice: one verdict per answer
+    tp = sum(m and h for m, h in pairs)
+    fp = sum(m and not h for m, h in pairs)
+    fn = sum(h and not m for m, h in pairs)
+    tn = sum(not m and not h for m, h in pairs)
+    n = len(pairs)
+    p_o = (tp + tn) / n
+    p_e = ((tp + fp) / n) * ((tp + fn) / n) + ((fn + tn) / n) * ((fp + tn) / n)
+    kappa = (p_o - p_e) / (1 - p_e)
+    assert fp >= 1
+
+    after = build_report(run, tmp_path / "after")
+    page.goto(after.as_uri())
+    coverage = " ".join((page.text_content("#review-coverage") or "").split())
+    assert coverage.startswith(f"12 of {ANSWERS} answers reviewed") and "2 reviewers (Rita, earlier)" in coverage
+    row = page.locator('#review-agreement tr[data-grader="rubric"] td')
+    cells = [c.strip() for c in row.all_text_contents()]
+    assert cells[1] == "12" and cells[2] == f"{kappa:.2f}"
+    assert cells[3] == f"{tp / (tp + fp):.0%}"
+    assert [int(c) for c in cells[5:9]] == [tp, fp, fn, tn]
+    per_candidate = {
+        r.get_attribute("data-candidate"): [c.strip() for c in r.locator("td").all_text_contents()]
+        for r in page.locator("#review-candidates tbody tr").all()
+    }
+    by_candidate: dict[str, list[bool]] = {}
+    for g in grades:
+        by_candidate.setdefault(str(rows.loc[g.key].candidate), []).append(g.acceptable)
+    assert {c: (int(v[1]), int(v[2])) for c, v in per_candidate.items()} == {
+        c: (len(v), sum(v)) for c, v in by_candidate.items()
+    }
+    line = " ".join((page.text_content("#review-line") or "").split())
+    assert line.startswith("Human grades: 12 answers reviewed by 2 reviewers (12 grades)")
+    # the false pass is listed with the checks that let it through
+    assert page.locator('#review-misses ul[data-kind="false pass"] > li').count() == fp
