@@ -7,14 +7,6 @@
   var PAGE_SIZE = 25;
   var state = { category: "", set: "", models: [], failed: false, unstable: false, search: "", page: 0 };
 
-  /* base64 text -> bytes -> gunzip -> UTF-8 text -> the document (a Promise). */
-  function unpack(text) {
-    var bin = atob(text.trim());
-    var bytes = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Response(stream).text().then(JSON.parse);
-  }
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -215,7 +207,7 @@
     return;
   }
   $("drill-count").textContent = "unpacking the answers …";
-  unpack($("drill-data").textContent).then(function (data) { DATA = data; init(); }, function (err) {
+  harnessUnpack($("drill-data").textContent).then(function (data) { DATA = data; init(); }, function (err) {
     $("drill-count").textContent = "the answers could not be unpacked: " + err;
   });
 })();

@@ -219,14 +219,6 @@
     start(name, parseInt($("rv-n").value, 10) || DATA.n);
   }
 
-  function unpack(text) {
-    var bin = atob(text.trim());
-    var bytes = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Response(stream).text().then(JSON.parse);
-  }
-
   function init(doc) {
     DATA = doc;
     STORE = "harness-review:" + DATA.run + ":";
@@ -283,7 +275,7 @@
     $("rv-open").disabled = false;
   }
 
-  unpack(document.getElementById("review-data").textContent).then(init, function (e) {
+  harnessUnpack(document.getElementById("review-data").textContent).then(init, function (e) {
     $("rv-status").appendChild(document.createTextNode(" The review queue could not be read in this browser (" + e + ")."));
   });
 })();
