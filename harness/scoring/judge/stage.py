@@ -159,7 +159,8 @@ class _Judging:
 
 
 def _judging(lp: LoadedPlan, judge: Judge, rd: RunDir, done: list[Judgment]) -> _Judging:
-    gens = [g for g in rd.read_generations() if g.ok and not g.cut_off_thinking]
+    names = {c.name for c in lp.plan.candidates}  # a candidate removed from the plan is not judged
+    gens = [g for g in rd.read_generations() if g.ok and not g.cut_off_thinking and g.candidate in names]
     sets = {ls.qs.id: ls.qs for ls in lp.sets}
     work = judge_work(lp.plan, sets, gens)
     done_keys = {j.key for j in done}
