@@ -58,7 +58,7 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     try:
         plan = Plan.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError([*doc.problems, *problems_from_pydantic(exc, doc)]) from None
+        raise InputError([*doc.problems, *problems_from_pydantic(exc, doc, model=Plan)]) from None
     base = path.parent
     problems: list[Problem] = list(doc.problems)
     warnings: list[Problem] = []
