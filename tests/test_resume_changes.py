@@ -308,3 +308,36 @@ def test_report_refuses_a_plan_that_would_ask_again_and_says_why(
     err = capsys.readouterr().err
     assert "candidates[0].model: other -> org/x" in err and "harness run" in err and "--saved-plan" in err
     assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep"), "--saved-plan"]) == 0
+
+
+# ---------------------------------------------------------------- an endpoint's memory, declared (issue 28)
+
+
+@pytest.mark.parametrize(("declared", "eligible"), [(30.0, True), (50.0, False)])
+def test_an_endpoint_is_judged_on_the_memory_its_plan_declares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], declared: float, eligible: bool
+) -> None:
+    write_set(tmp_path, [A])
+    with fake_server(lambda n: CANDIDATE) as cand:
+        plan = plan_of(tmp_path, [("other", "other", cand.base_url)], ["set.yaml"],
+                       constraints={"max_gpu_memory_gib": 40})  # fmt: skip
+        data = yaml_of(plan)
+        data["candidates"][0]["endpoint"]["gpu_memory_gib"] = declared
+        write_yaml(plan, data)
+        assert main(["validate", str(plan)]) == 0
+        assert "cannot be judged" not in capsys.readouterr().out  # declared: no warning
+        assert run_again(tmp_path, plan) == 0
+    (model,) = reported(tmp_path)["models"]
+    assert (model["memory_needed_gib"], model["eligible"]) == (declared, eligible)  # 30 <= 40 < 50
+
+
+def test_validate_warns_when_a_memory_limit_cannot_be_judged_for_an_endpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A])
+    plan = plan_of(tmp_path, [("other", "other", "http://127.0.0.1:9/v1")], ["set.yaml"],
+                   constraints={"max_gpu_memory_gib": 40})  # fmt: skip
+    assert main(["validate", str(plan)]) == 0  # a warning, not an error
+    out = capsys.readouterr().out
+    assert "candidates[0].endpoint: warning: constraints.max_gpu_memory_gib cannot be judged" in out
+    assert "declare endpoint.gpu_memory_gib" in out
