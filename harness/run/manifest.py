@@ -161,5 +161,5 @@ def conflict_message(run_dir: Path, old: dict[str, Any], changes: PlanChanges) -
         f"and differ from that run's:\n{lines}\n"
         f"undo these changes to continue the run{model_hint}, or start afresh with another --run-dir "
         "(or delete that directory). A run continues when candidates or question sets are added or removed, an "
-        'endpoint moves, or only report-time settings change (docs/architecture.md, "Changing a plan")'
+        'endpoint moves, or only report-time settings change (README, "Changing a plan between sessions")'
     )
