@@ -341,3 +341,42 @@ def test_validate_warns_when_a_memory_limit_cannot_be_judged_for_an_endpoint(
     out = capsys.readouterr().out
     assert "candidates[0].endpoint: warning: constraints.max_gpu_memory_gib cannot be judged" in out
     assert "declare endpoint.gpu_memory_gib" in out
+
+
+def test_a_set_removed_then_added_back_keeps_its_answers(tmp_path: Path) -> None:
+    write_set(tmp_path, [A, B])
+    second_set(tmp_path)
+    with fake_server(lambda n: CANDIDATE) as cand:
+        one = [("other", "other", cand.base_url)]
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set.yaml", "set2.yaml"])) == 0
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set2.yaml"])) == 0
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set.yaml", "set2.yaml"])) == 0
+        assert len(cand.requests) == 3  # 2 + 1 the first time; set s's answers were on disk all along
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text("utf-8"))
+    assert sorted(manifest["question_sets"]) == ["s", "t"] and not manifest.get("question_sets_removed")
+    assert sorted(s["set_id"] for s in reported(tmp_path)["question_sets"]) == ["s", "t"]
+
+
+def test_judge_takes_moved_endpoints_and_refuses_an_added_candidate_not_yet_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A])
+    judge = {"model": "j", "api": "chat", "modes": ["single"], "retest_fraction": 0, "injection_answers": 0}
+    with (
+        fake_server(lambda n: CANDIDATE) as c1, fake_server(lambda n: CANDIDATE) as c2,
+        fake_server(lambda n: JUDGE) as j1, fake_server(lambda n: JUDGE) as j2,
+    ):  # fmt: skip
+        assert run_again(tmp_path, plan_of(tmp_path, [("other", "other", c1.base_url)], ["set.yaml"],
+                                           judge={**judge, "endpoint": {"base_url": j1.base_url}})) == 0  # fmt: skip
+        # both the candidate and the judge moved, and the judge's pass score (report-time) changed
+        moved_judge = {**judge, "pass_score": 7, "endpoint": {"base_url": j2.base_url}}
+        plan_of(tmp_path, [("other", "other", c2.base_url)], ["set.yaml"], judge=moved_judge)
+        assert main(["judge", str(tmp_path / "run"), "--quiet"]) == 0
+        assert (len(j1.requests), len(j2.requests)) == (1, 0)  # its one verdict is kept, not archived
+        assert not list((tmp_path / "run").glob("judgments.*.jsonl"))
+        plan_of(tmp_path, [("other", "other", c2.base_url), ("new", "new", c2.base_url)], ["set.yaml"],
+                judge=moved_judge)  # fmt: skip
+        capsys.readouterr()
+        assert main(["judge", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "\n  candidate added: new\n" in err and "harness run" in err

@@ -5,6 +5,8 @@ plan file is edited between two sessions, :func:`plan_changes` sorts every diffe
 
 - **connection details** (an endpoint's ``base_url`` and ``api_key_env``): where a candidate is
   reached, not what it is; the run continues.
+- **a candidate's report-time fields** (:data:`CANDIDATE_REPORT_ONLY`: its price, ``config_json``,
+  an endpoint's declared GPUs and memory): the run continues, the report decides with them.
 - **candidates and question sets added or removed**: an added one is asked, a removed one is
   left out of the report (its records stay on disk); the run continues.
 - **report-time settings** (:data:`REPORT_ONLY`: weights, constraints, the judge...): the run
@@ -35,8 +37,11 @@ REPORT_ONLY = {
 """Plan fields that do not change the answers: editing them re-judges or re-reports a run, or (``limits``:
 timeouts, retries, concurrency) resumes it with new limits after a server was too slow or hung."""
 
-CONNECTION = ("base_url", "api_key_env")
-"""An endpoint's fields that say where it is reached, not what answers: changed, a run continues."""
+CONNECTION = ("endpoint.base_url", "endpoint.api_key_env")
+"""A candidate's fields that say where it is reached, not what answers: changed, a run continues."""
+CANDIDATE_REPORT_ONLY = ("price_per_gpu_hour_usd", "config_json", "endpoint.gpus", "endpoint.gpu_memory_gib")
+"""A candidate's fields that only the report reads (its price, its shape for the roofline, what an endpoint
+declares of its hardware): changed, a run continues and the report decides with them."""
 
 
 def fingerprint(plan: Plan) -> str:
@@ -146,9 +151,11 @@ def _candidates(before: list[dict[str, Any]], after: list[dict[str, Any]], out: 
         if cand.get("name") not in old:
             continue
         for line in differences(old[cand["name"]], cand, f"candidates[{i}]"):
-            where = line.split(":", 1)[0]
-            is_connection = any(where == f"candidates[{i}].endpoint.{f}" for f in CONNECTION)
-            (out.connection if is_connection else out.refused).append(line)
+            where = line.split(":", 1)[0].removeprefix(f"candidates[{i}].")
+            if where in CONNECTION:
+                out.connection.append(line)
+            else:
+                (out.report_only if where in CANDIDATE_REPORT_ONLY else out.refused).append(line)
 
 
 def differences(a: Any, b: Any, path: str) -> list[str]:

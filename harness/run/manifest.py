@@ -146,6 +146,8 @@ def _set_aside_removed_sets(manifest: dict[str, Any], ids: set[str]) -> None:
     out; their answers stay in ``generations.jsonl`` and count again if the set comes back."""
     for set_id in [k for k in manifest.get("question_sets", {}) if k not in ids]:
         manifest.setdefault("question_sets_removed", {})[set_id] = manifest["question_sets"].pop(set_id)
+    for set_id in ids:  # a set that came back is the run's again
+        manifest.get("question_sets_removed", {}).pop(set_id, None)
 
 
 def conflict_message(run_dir: Path, old: dict[str, Any], changes: PlanChanges) -> str:
