@@ -380,3 +380,20 @@ def test_judge_takes_moved_endpoints_and_refuses_an_added_candidate_not_yet_run(
         assert main(["judge", str(tmp_path / "run"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "\n  candidate added: new\n" in err and "harness run" in err
+
+
+def test_report_with_the_plan_file_gone_uses_the_saved_copy_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A])
+    with fake_server(lambda n: CANDIDATE) as cand:
+        plan = plan_of(tmp_path, [("other", "other", cand.base_url)], ["set.yaml"])
+        assert run_again(tmp_path, plan) == 0
+    capsys.readouterr()
+    reported(tmp_path)
+    assert capsys.readouterr().err == ""  # the plan as the run made it: nothing to say
+    plan.unlink()
+    assert reported(tmp_path)["models"][0]["candidate"] == "other"
+    err = capsys.readouterr().err
+    assert f"the plan {plan} cannot be read" in err and "reporting with the run's saved copy" in err
+    assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep"), "--plan", str(plan)]) == 2  # named

@@ -30,7 +30,9 @@ def choose_plan(run_dir: Path, plan_path: Path | None) -> list[str]:
     Raises :class:`RunDirError` with the fields that differ when the report cannot apply them.
     """
     manifest = require_manifest(run_dir)
-    path = plan_path or Path(manifest.get("plan_path") or "")
+    if plan_path is None and not manifest.get("plan_path"):
+        return []  # a run that recorded no plan file: its saved copy is all there is
+    path = plan_path or Path(manifest["plan_path"])
     try:
         lp = load_plan(path)
     except InputError as exc:
