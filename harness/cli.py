@@ -114,6 +114,7 @@ def _judge(lp: object, run_dir: Path, quiet: bool, server: Any = None) -> bool:
 
 def cmd_judge(args: argparse.Namespace) -> int:
     from harness.inputs.plan import load_plan
+    from harness.inputs.plan_changes import plan_changes, plan_folder
     from harness.run.manifest import RunDirConflict, plan_fingerprint
     from harness.run.serving import install_signal_handlers
     from harness.rundir import MANIFEST, load_manifest
@@ -124,9 +125,19 @@ def cmd_judge(args: argparse.Namespace) -> int:
         raise RunDirConflict(f"{run_dir} is not a run directory (no {MANIFEST})")
     lp = load_plan(Path(args.config or manifest["plan_path"]))
     if plan_fingerprint(lp) != manifest["plan_fingerprint"]:
-        raise RunDirConflict(
-            f"the plan {lp.path} no longer matches the run in {run_dir}; pass the run's plan with --config"
-        )
+        changes = plan_changes(
+            manifest["plan"], lp.plan, plan_folder(manifest), lp.base_dir
+        )  # a moved endpoint or report-time settings: judge on
+        if not changes.same_answers:  # a moved endpoint or report-time settings only: judge on
+            differ = [*changes.refused, *(f"candidate added: {n}" for n in changes.added_candidates),
+                      *(f"candidate removed: {n}" for n in changes.removed_candidates),
+                      *(f"question set added: {p}" for p in changes.added_sets),
+                      *(f"question set removed: {p}" for p in changes.removed_sets)]  # fmt: skip
+            shown = "\n".join(f"  {line}" for line in differ)
+            raise RunDirConflict(
+                f"the plan {lp.path} no longer matches the run in {run_dir}:\n{shown}\n"
+                f"run `harness run {lp.path} --run-dir {run_dir}` first, or pass the run's plan with --config"
+            )
     if lp.plan.judge is None:
         _err(f"error: the plan {lp.path} has no judge section")
         return EXIT_USAGE
@@ -158,13 +169,23 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the report; a run not scored yet is scored first (the report itself only reads)."""
+    """Write the report; a run not scored yet is scored first (the report itself only reads).
+
+    The report decides with the plan file as it is now when only report-time settings changed
+    (:mod:`harness.report.plan_choice`); ``--saved-plan`` keeps the copy the run saved."""
+    from harness.report.plan_choice import choose_plan
     from harness.report.render import build_report
     from harness.rundir import RunDir, require_manifest
     from harness.scoring.stage import score_run
 
     run_dir = Path(args.run_dir)
     require_manifest(run_dir)
+    if args.plan and args.saved_plan:
+        _err("error: give --plan PATH or --saved-plan, not both")
+        return EXIT_USAGE
+    if not args.saved_plan:
+        for note in choose_plan(run_dir, Path(args.plan) if args.plan else None):
+            _err(note)
     if not RunDir(run_dir).scores.exists():
         score_run(run_dir)
     index = build_report(run_dir, Path(args.out) if args.out else Path("reports") / run_dir.name)
@@ -424,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="render a run's HTML report")
     rep.add_argument("run_dir")
     rep.add_argument("--out", help="report folder (default reports/<run folder name>)")
+    rep.add_argument("--plan", help="decide with this plan's report-time settings (default: the run's plan file)")
+    rep.add_argument("--saved-plan", action="store_true", help="decide with the plan as the run saved it")
     rep.set_defaults(fn=cmd_report)
 
     add_review_plan(add_review_commands(sub))

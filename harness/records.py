@@ -131,6 +131,12 @@ class Endpoint(Strict):
     tokenizer: str | None = None
     """Tokenizer folder (relative to the plan) or cached hub id: counts output tokens when the server
     sends no ``usage`` (labelled so in the report); without it such counts are unknown."""
+    gpus: int | None = Field(default=None, ge=1)
+    """GPUs behind the endpoint's server, as its operator states them (the harness cannot see them): what its
+    cost per GPU-hour counts. Default: the candidate's tensor × pipeline parallel size."""
+    gpu_memory_gib: float | None = Field(default=None, gt=0)
+    """Memory per GPU the endpoint's model takes (weights plus KV cache), as its operator states it: the
+    endpoint's ``memory_needed_gib`` for ``constraints.max_gpu_memory_gib``, which cannot be judged without it."""
 
 
 class Reasoning(Strict):
@@ -179,6 +185,8 @@ class Candidate(Strict):
     @property
     def gpus(self) -> int:
         """GPUs behind one server of this candidate: tensor × pipeline parallel size (what its cost counts)."""
+        if self.endpoint is not None and self.endpoint.gpus is not None:
+            return self.endpoint.gpus
         return self.vllm.tensor_parallel_size * self.vllm.pipeline_parallel_size
 
 

@@ -8,14 +8,16 @@ detected here while walking the node tree.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 PathKey = tuple[str | int, ...]
 
@@ -215,24 +217,83 @@ _MESSAGES = {
 
 
 def problems_from_pydantic(
-    exc: ValidationError, doc: LoadedYaml, prefix: PathKey = (), remap: Any = None
-) -> list[Problem]:
+    exc: ValidationError, doc: LoadedYaml, prefix: PathKey = (), remap: Any = None,
+    model: type[BaseModel] | None = None, extra_known: Iterable[str] = (),
+) -> list[Problem]:  # fmt: skip
     """Turn pydantic errors into one-line problems located in ``doc``.
 
     ``remap`` may translate a model path into the YAML path (for fields the
-    loader reshaped before validation).
+    loader reshaped before validation). ``model``: the model validated, whose field names
+    (plus ``extra_known``) an unknown key is matched against ("did you mean `critical`?").
+    The errors of one value against each member of a union (``str | list[str]``) are one
+    problem; a number where text is expected says to quote it.
     """
-    out = []
-    for err in exc.errors():
-        loc: PathKey = (*prefix, *(p for p in err["loc"] if not str(p).startswith("function-")))
+    out: list[Problem] = []
+    grouped: dict[PathKey, list[dict[str, Any]]] = {}
+    for detail in exc.errors():
+        raw = tuple(p for p in detail["loc"] if not str(p).startswith("function-"))
+        loc = tuple(p for p in raw if not _is_union_tag(p))
+        if len(loc) < len(raw) and loc in grouped:
+            grouped[loc].append(dict(detail))
+            continue
+        grouped[loc] = [dict(detail)]
+    for loc, errs in grouped.items():
+        err = errs[0]
+        full: PathKey = (*prefix, *loc)
         if remap is not None:
-            loc = remap(loc)
+            full = remap(full)
         msg = _MESSAGES.get(err["type"], err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "missing" and loc and isinstance(loc[-1], int):
+        if err["type"] == "extra_forbidden" and model is not None and loc and isinstance(loc[-1], str):
+            near = difflib.get_close_matches(loc[-1], [*field_names(model, loc[:-1]), *extra_known], n=1, cutoff=0.7)
+            msg += f"; did you mean `{near[0]}`?" if near else ""
+        if err["type"] == "missing" and full and isinstance(full[-1], int):
             msg = "too few items"
-        if err["type"] not in _MESSAGES and "input" in err and not isinstance(err["input"], dict | list):
-            shown = repr(err["input"])
+        value = err.get("input")
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if is_number and any(e["type"] == "string_type" for e in errs):
+            out.append(doc.problem(full, f'{value!r} is a number where text is expected; put it in quotes: "{value}"'))
+            continue
+        if len(errs) > 1:
+            msg = " or ".join([msg, *(e["msg"].removeprefix("Input should be ") for e in errs[1:])])
+        if err["type"] not in _MESSAGES and "input" in err and not isinstance(value, dict | list):
+            shown = repr(value)
             if shown not in msg:
                 msg = f"{msg} (got {shown[:60]})"
-        out.append(doc.problem(loc, msg))
+        out.append(doc.problem(full, msg))
+    return out
+
+
+_TYPE_TAG = re.compile(r"^(?:str|int|float|bool|none|[A-Z]\w*|\w+\[.*\])$")
+
+
+def _is_union_tag(part: str | int) -> bool:
+    """A union member's name in a pydantic error location (``str``, ``list[str]``, ``Sweep``), not a field."""
+    return isinstance(part, str) and bool(_TYPE_TAG.match(part))
+
+
+def field_names(model: type[BaseModel], loc: PathKey) -> list[str]:
+    """The field names of the mapping at ``loc`` inside ``model`` (empty when ``loc`` leads to no model)."""
+    kinds: list[Any] = [model]
+    for part in loc:
+        nxt: list[Any] = []
+        for tp in _members(kinds):
+            if isinstance(part, str) and isinstance(tp, type) and issubclass(tp, BaseModel):
+                if part in tp.model_fields:
+                    nxt.append(tp.model_fields[part].annotation)
+            elif get_origin(tp) in (list, tuple, dict):
+                args = get_args(tp)
+                nxt.append(args[-1] if args else Any)
+        kinds = nxt
+    return sorted({n for tp in _members(kinds) if isinstance(tp, type) and issubclass(tp, BaseModel)
+                   for n in tp.model_fields})  # fmt: skip
+
+
+def _members(kinds: list[Any]) -> list[Any]:
+    """Each type of ``kinds`` with its unions (``X | None``) opened."""
+    out: list[Any] = []
+    for tp in kinds:
+        if get_origin(tp) in (Union, UnionType):
+            out.extend(_members(list(get_args(tp))))
+        else:
+            out.append(tp)
     return out

@@ -52,14 +52,18 @@ def run(plan: Path, run_dir: Path, *extra: str) -> int:
 @pytest.mark.parametrize(
     "change",
     [
-        {"sampling": {"max_tokens": 64, "samples": SAMPLES}},  # run_plan asks 32
-        {"candidates": [{"name": "other", "model": "another-model", "api": "chat"}]},
+        ({"sampling": {"max_tokens": 64, "samples": SAMPLES}}, "sampling.max_tokens: 32 -> 64"),  # run_plan asks 32
+        (
+            {"candidates": [{"name": "other", "model": "another-model", "api": "chat"}]},
+            "candidates[0].model: other -> another-model",
+        ),
     ],
     ids=["sampling", "candidate"],
 )
 def test_a_run_directory_refuses_a_different_plan(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[dict, str]
 ) -> None:
+    change, named = change
     with fake_server(lambda n: ANSWERED) as srv:
         plan = run_plan(tmp_path, srv.base_url)
         assert run(plan, tmp_path / "run", "--no-report") == 0
@@ -75,8 +79,9 @@ def test_a_run_directory_refuses_a_different_plan(
         assert run(plan, tmp_path / "run", "--no-report") == 2
         assert len(srv.requests) == asked  # refused before asking anything
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: ")
-    assert str(tmp_path / "run") in err[0] and "different plan" in err[0] and "--run-dir" in err[0]
+    assert err[0].startswith("error: ") and str(tmp_path / "run") in err[0] and "different plan" in err[0]
+    assert err[1:-1] == [f"  {named}"]  # each differing field on its own line (issue 28), then what to do
+    assert "--run-dir" in err[-1]
     assert (tmp_path / "run" / "generations.jsonl").read_bytes() == before
 
 

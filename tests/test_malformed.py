@@ -30,6 +30,7 @@ FIRST_PROBLEM = {
     "category_weight_zero.yaml": (4, "weight must be greater than 0"),
     "check_list_not_mapping.yaml": (10, "a check must be a mapping with a 'type'"),
     "check_missing_value.yaml": (10, "give exactly one of value or between"),
+    "check_misspelt_critical.yaml": (12, "checks[0].critcal: unknown key; did you mean `critical`?"),
     "choice_bad_letter.yaml": (11, "checks[0].answer"),
     "comment_only.yaml": (1, "must be a mapping"),
     "deep_nesting.yaml": (8, "questions[0].checks[0]…: nested more than 100 levels deep"),
@@ -48,10 +49,12 @@ FIRST_PROBLEM = {
     "plan_lm_eval_unknown_task.yaml": (7, "lm_eval.tasks: unknown lm-eval task 'harness_policy_mc_zhh'"),
     "plan_missing_tokenizer.yaml": (7, "candidates[0].endpoint.tokenizer: tokenizer folder "),
     "plan_misspelt_gpu.yaml": (7, "perf.gpu: unknown GPU 'H1OO-80GB'; did you mean 'H100-80GB'"),
+    "plan_misspelt_candidate_key.yaml": (5, "candidates[0].revsion: unknown key; did you mean `revision`?"),
     "plan_no_candidates.yaml": (2, "candidates: List should have at least 1 item"),
     "plan_pass_score_off_scale.yaml": (6, "judge: pass_score 12 is outside the grading scale 1..10: no grade can pass"),
     "plan_unknown_key.yaml": (6, "temprature: unknown key"),
     "questions_is_mapping.yaml": (4, "questions: Input should be a valid list"),
+    "source_blank.yaml": (8, "questions[0].source: source is blank"),
     "syntax_bad_indent.yaml": (6, "YAML syntax error"),
     "syntax_tab_indent.yaml": (5, "YAML syntax error"),
     "syntax_unclosed_bracket.yaml": (4, "YAML syntax error"),
@@ -60,6 +63,7 @@ FIRST_PROBLEM = {
     "top_level_scalar.yaml": (1, "must be a mapping"),
     "unknown_check_type.yaml": (10, "unknown check type 'numbr'"),
     "unknown_question_key.yaml": (7, "answer_key: unknown key"),
+    "unquoted_number.yaml": (10, 'values[0]: 5 is a number where text is expected; put it in quotes: "5"'),
     "unknown_top_key.yaml": (4, "colour: unknown key"),
     "utf16.yaml": (1, "not UTF-8 text"),
     "weight_is_text.yaml": (7, "weight: Input should be a valid number"),
@@ -106,3 +110,14 @@ def test_a_bad_plan_writes_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stdout + proc.stderr
     assert "temprature: unknown key" in proc.stdout + proc.stderr
     assert not run_dir.exists()
+
+
+def test_a_number_where_text_is_expected_is_one_plain_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    # `values: [5, 天]`: 5 fails both members of `str | list[str]`; one line says what to do, not two type errors
+    path = CORPUS / "unquoted_number.yaml"
+    assert main(["validate", str(path)]) == 2
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    assert (
+        line
+        == f'{path}:10: questions[0].checks[0].values[0]: 5 is a number where text is expected; put it in quotes: "5"'
+    )

@@ -167,3 +167,233 @@ def test_a_session_measured_another_way_is_not_mixed_in() -> None:
 def test_one_session_is_its_own_record() -> None:
     only = record(1.0, {"source": "host", "peak_rss_gib": 3.0}, {"scrapes": 2})
     assert merge_sessions([only])["m"] == only
+
+
+# ---------------------------------------------------------------- the plan changed between sessions (issue 28)
+
+
+def plan_of(root: Path, candidates: list[tuple[str, str, str]], sets: list[str], **extra: object) -> Path:
+    """A plan of endpoint candidates ``(name, model, base_url)`` on ``sets`` (files under ``root``)."""
+    cands = [{"name": n, "model": m, "api": "chat", "endpoint": {"base_url": u}} for n, m, u in candidates]
+    plan = {"name": "edits", "candidates": cands, "question_sets": sets, "sampling": {"max_tokens": 16},
+            "limits": {"retries": 0}, "perf": {"sweep": None}, **extra}  # fmt: skip
+    return write_yaml(root / "plan.yaml", plan)
+
+
+def run_again(root: Path, plan: Path) -> int:
+    return main(["run", str(plan), "--run-dir", str(root / "run"), "--no-report", "--quiet"])
+
+
+def second_set(root: Path) -> None:
+    qs = {"id": "t", "title": "加班", "language": "zh", "questions": [question("x", "加班费几倍？")]}
+    write_yaml(root / "set2.yaml", qs)
+
+
+def reported(root: Path, *args: str) -> dict:
+    assert main(["report", str(root / "run"), "--out", str(root / "rep"), *args]) == 0
+    return json.loads((root / "rep" / "summary.json").read_text("utf-8"))
+
+
+def test_an_endpoint_moved_to_another_port_continues_the_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write_set(tmp_path, [A, B])
+    with fake_server(lambda n: CANDIDATE) as first, fake_server(lambda n: CANDIDATE) as moved:
+        assert run_again(tmp_path, plan_of(tmp_path, [("other", "other", first.base_url)], ["set.yaml"])) == 0
+        capsys.readouterr()
+        plan = plan_of(tmp_path, [("other", "other", moved.base_url)], ["set.yaml"])
+        assert run_again(tmp_path, plan) == 0
+        assert (len(first.requests), len(moved.requests)) == (2, 0)  # both answers kept, nothing asked again
+    err = capsys.readouterr().err
+    assert f"candidates[0].endpoint.base_url: {first.base_url} -> {moved.base_url}" in err
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text("utf-8"))
+    assert manifest["plan"]["candidates"][0]["endpoint"]["base_url"] == moved.base_url
+    assert any("base_url" in n for n in manifest["sessions"][-1]["plan_changes"])  # the run's own log of it
+
+
+def test_an_added_candidate_is_asked_the_others_kept_a_removed_one_left_out_of_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A, B, C])
+    with fake_server(lambda n: CANDIDATE) as old, fake_server(lambda n: CANDIDATE) as new:
+        assert run_again(tmp_path, plan_of(tmp_path, [("other", "other", old.base_url)], ["set.yaml"])) == 0
+        capsys.readouterr()
+        both = [("other", "other", old.base_url), ("fourth", "fourth", new.base_url)]
+        assert run_again(tmp_path, plan_of(tmp_path, both, ["set.yaml"])) == 0
+        assert (len(old.requests), len(new.requests)) == (3, 3)  # 3 questions for the new one, none again
+        assert "candidates added to the plan: fourth; asked now" in capsys.readouterr().err
+        assert {m["candidate"] for m in reported(tmp_path)["models"]} == {"other", "fourth"}
+        assert run_again(tmp_path, plan_of(tmp_path, [("fourth", "fourth", new.base_url)], ["set.yaml"])) == 0
+        assert (len(old.requests), len(new.requests)) == (3, 3)
+    assert "candidates removed from the plan: other; left out of the report" in capsys.readouterr().err
+    assert [m["candidate"] for m in reported(tmp_path)["models"]] == ["fourth"]
+    assert len(lines(tmp_path / "run" / "generations.jsonl")) == 6  # the removed candidate's 3 answers stay on disk
+
+
+def test_an_added_question_set_is_asked_a_removed_one_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A, B])
+    second_set(tmp_path)
+    with fake_server(lambda n: CANDIDATE) as cand:
+        one = [("other", "other", cand.base_url)]
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set.yaml"])) == 0
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set.yaml", "set2.yaml"])) == 0
+        assert len(cand.requests) == 2 + 1  # only set2's one question
+        assert "question sets added to the plan: set2.yaml; asked now" in capsys.readouterr().err
+        assert sorted(s["set_id"] for s in reported(tmp_path)["question_sets"]) == ["s", "t"]
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set2.yaml"])) == 0
+        assert len(cand.requests) == 3
+    assert "question sets removed from the plan: set.yaml" in capsys.readouterr().err
+    summary = reported(tmp_path)
+    assert [s["set_id"] for s in summary["question_sets"]] == ["t"]
+    assert summary["models"][0]["answers"] == 1  # set s's 2 answers are left out, not counted
+
+
+def test_a_changed_model_or_sampling_is_refused_naming_each_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A])
+    with fake_server(lambda n: CANDIDATE) as cand:
+        url = cand.base_url
+        assert run_again(tmp_path, plan_of(tmp_path, [("a", "org/a", url), ("b", "org/a", url)], ["set.yaml"])) == 0
+        capsys.readouterr()
+        changed = plan_of(tmp_path, [("a", "org/a", url), ("b", "org/b", url)], ["set.yaml"],
+                          sampling={"max_tokens": 32})  # fmt: skip
+        assert run_again(tmp_path, changed) == 2
+        assert len(cand.requests) == 2  # nothing asked
+    err = capsys.readouterr().err
+    assert "\n  candidates[1].model: org/a -> org/b\n" in err
+    assert "\n  sampling.max_tokens: 16 -> 32\n" in err
+    assert "add it as a new candidate" in err and "--run-dir" in err
+    assert "Traceback" not in err
+
+
+def test_report_decides_with_the_plan_as_it_is_now_when_only_report_time_settings_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A, B])
+    with fake_server(lambda n: CANDIDATE) as cand:
+        one = [("other", "other", cand.base_url)]
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set.yaml"], constraints={"min_quality": 0.1})) == 0
+    assert reported(tmp_path)["models"][0]["eligible"] is True
+    # ANSWER says 5天 and the checks ask for 5 天: quality 1.0, eligible under min_quality 0.1; a p95 latency
+    # under 0.001 ms no real request meets, so the same answers are not eligible under the plan as it is now
+    plan_of(tmp_path, one, ["set.yaml"], constraints={"min_quality": 0.1, "max_p95_latency_ms": 0.001})
+    capsys.readouterr()
+    summary = reported(tmp_path)
+    assert summary["models"][0]["eligible"] is False
+    assert summary["recommendation"]["constraints"]["max_p95_latency_ms"] == 0.001
+    assert "constraints.max_p95_latency_ms: (none) -> 0.001" in capsys.readouterr().err
+    # --saved-plan would now report the same (the run took the setting); an explicit --plan decides again
+    other = write_yaml(tmp_path / "other.yaml", yaml_of(tmp_path / "plan.yaml", constraints={"min_quality": 0.1}))
+    assert reported(tmp_path, "--plan", str(other))["models"][0]["eligible"] is True
+
+
+def yaml_of(path: Path, **override: object) -> dict:
+    import yaml
+
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["question_sets"] = [str(path.parent / s) for s in data["question_sets"]]
+    return {**data, **override}
+
+
+def test_report_refuses_a_plan_that_would_ask_again_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A])
+    with fake_server(lambda n: CANDIDATE) as cand:
+        assert run_again(tmp_path, plan_of(tmp_path, [("other", "other", cand.base_url)], ["set.yaml"])) == 0
+        plan_of(tmp_path, [("other", "org/x", cand.base_url)], ["set.yaml"], constraints={"min_quality": 0.5})
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep")]) == 2
+    err = capsys.readouterr().err
+    assert "candidates[0].model: other -> org/x" in err and "harness run" in err and "--saved-plan" in err
+    assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep"), "--saved-plan"]) == 0
+
+
+# ---------------------------------------------------------------- an endpoint's memory, declared (issue 28)
+
+
+@pytest.mark.parametrize(("declared", "eligible"), [(30.0, True), (50.0, False)])
+def test_an_endpoint_is_judged_on_the_memory_its_plan_declares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], declared: float, eligible: bool
+) -> None:
+    write_set(tmp_path, [A])
+    with fake_server(lambda n: CANDIDATE) as cand:
+        plan = plan_of(tmp_path, [("other", "other", cand.base_url)], ["set.yaml"],
+                       constraints={"max_gpu_memory_gib": 40})  # fmt: skip
+        data = yaml_of(plan)
+        data["candidates"][0]["endpoint"]["gpu_memory_gib"] = declared
+        write_yaml(plan, data)
+        assert main(["validate", str(plan)]) == 0
+        assert "cannot be judged" not in capsys.readouterr().out  # declared: no warning
+        assert run_again(tmp_path, plan) == 0
+    (model,) = reported(tmp_path)["models"]
+    assert (model["memory_needed_gib"], model["eligible"]) == (declared, eligible)  # 30 <= 40 < 50
+
+
+def test_validate_warns_when_a_memory_limit_cannot_be_judged_for_an_endpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A])
+    plan = plan_of(tmp_path, [("other", "other", "http://127.0.0.1:9/v1")], ["set.yaml"],
+                   constraints={"max_gpu_memory_gib": 40})  # fmt: skip
+    assert main(["validate", str(plan)]) == 0  # a warning, not an error
+    out = capsys.readouterr().out
+    assert "candidates[0].endpoint: warning: constraints.max_gpu_memory_gib cannot be judged" in out
+    assert "declare endpoint.gpu_memory_gib" in out
+
+
+def test_a_set_removed_then_added_back_keeps_its_answers(tmp_path: Path) -> None:
+    write_set(tmp_path, [A, B])
+    second_set(tmp_path)
+    with fake_server(lambda n: CANDIDATE) as cand:
+        one = [("other", "other", cand.base_url)]
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set.yaml", "set2.yaml"])) == 0
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set2.yaml"])) == 0
+        assert run_again(tmp_path, plan_of(tmp_path, one, ["set.yaml", "set2.yaml"])) == 0
+        assert len(cand.requests) == 3  # 2 + 1 the first time; set s's answers were on disk all along
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text("utf-8"))
+    assert sorted(manifest["question_sets"]) == ["s", "t"] and not manifest.get("question_sets_removed")
+    assert sorted(s["set_id"] for s in reported(tmp_path)["question_sets"]) == ["s", "t"]
+
+
+def test_judge_takes_moved_endpoints_and_refuses_an_added_candidate_not_yet_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A])
+    judge = {"model": "j", "api": "chat", "modes": ["single"], "retest_fraction": 0, "injection_answers": 0}
+    with (
+        fake_server(lambda n: CANDIDATE) as c1, fake_server(lambda n: CANDIDATE) as c2,
+        fake_server(lambda n: JUDGE) as j1, fake_server(lambda n: JUDGE) as j2,
+    ):  # fmt: skip
+        assert run_again(tmp_path, plan_of(tmp_path, [("other", "other", c1.base_url)], ["set.yaml"],
+                                           judge={**judge, "endpoint": {"base_url": j1.base_url}})) == 0  # fmt: skip
+        # both the candidate and the judge moved, and the judge's pass score (report-time) changed
+        moved_judge = {**judge, "pass_score": 7, "endpoint": {"base_url": j2.base_url}}
+        plan_of(tmp_path, [("other", "other", c2.base_url)], ["set.yaml"], judge=moved_judge)
+        assert main(["judge", str(tmp_path / "run"), "--quiet"]) == 0
+        assert (len(j1.requests), len(j2.requests)) == (1, 0)  # its one verdict is kept, not archived
+        assert not list((tmp_path / "run").glob("judgments.*.jsonl"))
+        plan_of(tmp_path, [("other", "other", c2.base_url), ("new", "new", c2.base_url)], ["set.yaml"],
+                judge=moved_judge)  # fmt: skip
+        capsys.readouterr()
+        assert main(["judge", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "\n  candidate added: new\n" in err and "harness run" in err
+
+
+def test_report_with_the_plan_file_gone_uses_the_saved_copy_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(tmp_path, [A])
+    with fake_server(lambda n: CANDIDATE) as cand:
+        plan = plan_of(tmp_path, [("other", "other", cand.base_url)], ["set.yaml"])
+        assert run_again(tmp_path, plan) == 0
+    capsys.readouterr()
+    reported(tmp_path)
+    assert capsys.readouterr().err == ""  # the plan as the run made it: nothing to say
+    plan.unlink()
+    assert reported(tmp_path)["models"][0]["candidate"] == "other"
+    err = capsys.readouterr().err
+    assert f"the plan {plan} cannot be read" in err and "reporting with the run's saved copy" in err
+    assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep"), "--plan", str(plan)]) == 2  # named

@@ -418,3 +418,11 @@ def test_two_thousand_passages(capsys: pytest.CaptureFixture[str]) -> None:
 def test_several_level_one_headings_are_topics_not_a_title() -> None:
     text = "# 年假\n员工每年享有5天年假。\n\n# 加班\n工作日加班按1.5倍计算。\n"
     assert [p.heading for p in chunk_document(text, "two.md")] == ["年假", "加班"]
+
+
+def test_a_blank_source_matches_no_context() -> None:
+    # "" is a substring of every text: a blank source must not count every passage as a hit (issue 28)
+    from harness.records import Question
+
+    blank = Question(id="q", category="c", question="年假几天？", source="  ")
+    assert context_hit("[1] (第三章 年假) 员工每年享有5天年假。", blank) is False

@@ -58,7 +58,7 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     try:
         plan = Plan.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError([*doc.problems, *problems_from_pydantic(exc, doc)]) from None
+        raise InputError([*doc.problems, *problems_from_pydantic(exc, doc, model=Plan)]) from None
     base = path.parent
     problems: list[Problem] = list(doc.problems)
     warnings: list[Problem] = []
@@ -93,6 +93,12 @@ def _check_candidates(
                 problems.append(
                     doc.problem((*at, "endpoint", "tokenizer"), f"tokenizer folder {folder} does not exist")
                 )
+            if plan.constraints.max_gpu_memory_gib is not None and ep.gpu_memory_gib is None:
+                why = (
+                    "constraints.max_gpu_memory_gib cannot be judged for this endpoint (the harness does not "
+                    "measure its server): declare endpoint.gpu_memory_gib, or the candidate is not eligible"
+                )
+                warnings.append(doc.problem((*at, "endpoint"), why, severity="warning"))
             if ep.api_key_env and ep.api_key_env not in os.environ:
                 warnings.append(
                     doc.problem(

@@ -58,7 +58,11 @@ def reshape_check(raw: Any, doc: LoadedYaml, at: PathKey, problems: list[Problem
     try:
         rubric.REGISTRY[kind].args_model.model_validate(args)
     except ValidationError as exc:
-        problems.extend(problems_from_pydantic(exc, doc, prefix=at, remap=_remap))
+        problems.extend(
+            problems_from_pydantic(
+                exc, doc, prefix=at, remap=_remap, model=rubric.REGISTRY[kind].args_model, extra_known=_CHECK_COMMON
+            )
+        )
     return spec
 
 
@@ -102,6 +106,9 @@ def _semantic_problems(qs: QuestionSet, doc: LoadedYaml) -> list[Problem]:
         seen.setdefault(q.id, i)
         if not q.question.strip():
             problems.append(doc.problem(("questions", i, "question"), "question text is empty"))
+        if q.source is not None and not q.source.strip():
+            why = "source is blank; give a heading or phrase of the passage that holds the answer, or leave it out"
+            problems.append(doc.problem(("questions", i, "source"), why))
         for j, c in enumerate(q.checks):
             if c.critical and c.optional:
                 why = "a check cannot be both critical (a wrong value zeroes the answer) and optional; drop one"
@@ -221,7 +228,7 @@ def load_question_set(
     try:
         qs = QuestionSet.model_validate(data)
     except ValidationError as exc:
-        raise InputError(problems + problems_from_pydantic(exc, doc, remap=_remap)) from None
+        raise InputError(problems + problems_from_pydantic(exc, doc, remap=_remap, model=QuestionSet)) from None
     problems += _semantic_problems(qs, doc) + _document_problems(qs, doc, path)
     if problems:
         raise InputError(problems)

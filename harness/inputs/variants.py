@@ -73,7 +73,11 @@ def framings(
 
 
 def context_hit(passages_text: str | None, question: Question) -> bool | None:
-    """Whether the given context holds the question's ``source`` (None when the question names none)."""
+    """Whether the given context holds the question's ``source`` (None when the question names none).
+
+    A blank ``source`` (validation refuses one) matches nothing: an empty string is in every text."""
     if question.source is None:
         return None
+    if not squash(question.source):
+        return False
     return bool(passages_text) and squash(question.source) in squash(passages_text or "")

@@ -43,10 +43,16 @@ def load_records(run_dir: Path) -> RunRecords:
     plan = Plan.model_validate(manifest["plan"])
     sets, notes = load_run_sets(run_dir)
     contamination, unchecked = load_contamination(plan, manifest, sets)
+    names = {c.name for c in plan.candidates}  # a candidate removed from the plan is left out, its records kept
+    judgments = rd.read_judgments() if plan.judge else None
     return RunRecords(
-        plan=plan, manifest=manifest, sets=sets, gens=rd.iter_generation_views(), scores=rd.iter_score_views(),
-        phases=rd.read_phases(), levels=rd.read_levels(), capacity=rd.read_capacity(), perf_records=rd.read_perf(),
-        judgments=rd.read_judgments() if plan.judge else None,
+        plan=plan, manifest=manifest, sets=sets,
+        gens=(g for g in rd.iter_generation_views() if g["candidate"] in names),
+        scores=rd.iter_score_views(), phases=[p for p in rd.read_phases() if p.candidate in names],
+        levels=[lv for lv in rd.read_levels() if lv.candidate in names],
+        capacity=[c for c in rd.read_capacity() if c.candidate in names],
+        perf_records=[p for p in rd.read_perf() if p.candidate in names],
+        judgments=None if judgments is None else [j for j in judgments if set(j.candidates) <= names],
         lm_eval=rd.read_lm_eval([c.name for c in plan.candidates]) if plan.lm_eval else {}, notes=notes + unchecked,
         contamination=contamination, reviews=rd.read_reviews(),
     )  # fmt: skip

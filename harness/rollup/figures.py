@@ -193,9 +193,11 @@ def _hardware_columns(
     smallest = smallest_gpu_at_peak(rec.plan, rec.manifest, served, perf)
     models["smallest_gpu"] = [smallest.get(c) for c in models.candidate]
     tp = {c.name: c.gpus for c in rec.plan.candidates}
+    declared = {c.name: c.endpoint.gpu_memory_gib for c in rec.plan.candidates if c.endpoint is not None}
     models["memory_needed_gib"] = [
-        memory_needed_gib(perf[c].server, perf[c].metrics, tp[c]) if c in perf else None for c in models.candidate
-    ]
+        (memory_needed_gib(perf[c].server, perf[c].metrics, tp[c]) if c in perf else None) or declared.get(c)
+        for c in models.candidate
+    ]  # an endpoint's server is not measured: the memory its plan declares (endpoint.gpu_memory_gib)
     models["energy_j_per_token"] = [
         energy_per_token_j(perf[c].memory.get("energy_j"), tokens_measured(served, rec.levels, c))
         if c in perf

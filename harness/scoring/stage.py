@@ -62,5 +62,6 @@ def score_run(run_dir: Path) -> tuple[Path, list[str]]:
     gens = rd.read_generations()
     scores = score_records(gens, sets)
     if len(scores) < len(gens):
-        notes.append(f"{len(gens) - len(scores)} answers belong to questions no longer in their set; not scored")
+        notes.append(f"{len(gens) - len(scores)} answers belong to questions or question sets no longer in the run; "
+                     "not scored")  # fmt: skip
     return rd.write_scores(scores), notes

@@ -38,7 +38,18 @@ from harness.store import JsonlAppender, resume_records
 PARSE_RETRY_SEED_OFFSET = 1
 
 
+NOT_THE_JUDGE: dict[str, Any] = {"endpoint": {"base_url", "api_key_env"}, "pass_score": True}
+"""Where the judge is reached and the pass score the report applies: changed, its verdicts stand (issue 28)."""
+
+
 def judge_fingerprint(judge: Judge) -> str:
+    """Hash of what decides the verdicts: the judge's settings but :data:`NOT_THE_JUDGE`, and the prompts."""
+    data = {"judge": judge.model_dump(mode="json", exclude=NOT_THE_JUDGE), "prompts": prompts.all_versions()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _earlier_fingerprint(judge: Judge) -> str:
+    """The fingerprint runs made before issue 28 recorded (every judge setting): their verdicts are this judge's."""
     data = {"judge": judge.model_dump(mode="json"), "prompts": prompts.all_versions()}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -100,11 +111,11 @@ async def _ask_all(
     return results, stopped
 
 
-def _load_done(rd: RunDir, manifest: dict[str, Any], fingerprint: str, log: Callable[[str], None]) -> list[Judgment]:
+def _load_done(rd: RunDir, manifest: dict[str, Any], judge: Judge, log: Callable[[str], None]) -> list[Judgment]:
     """The verdicts already given by this judge; earlier judges' verdicts are archived, not mixed in."""
     path = rd.judgments
     old = manifest.get("judge") or {}
-    if path.exists() and old.get("fingerprint") not in (None, fingerprint):
+    if path.exists() and old.get("fingerprint") not in (None, judge_fingerprint(judge), _earlier_fingerprint(judge)):
         archived = rd.archived_judgments(int(time.time()))
         path.rename(archived)
         log(f"judge or judge prompts changed: earlier judgments moved to {archived.name}")
@@ -159,7 +170,8 @@ class _Judging:
 
 
 def _judging(lp: LoadedPlan, judge: Judge, rd: RunDir, done: list[Judgment]) -> _Judging:
-    gens = [g for g in rd.read_generations() if g.ok and not g.cut_off_thinking]
+    names = {c.name for c in lp.plan.candidates}  # a candidate removed from the plan is not judged
+    gens = [g for g in rd.read_generations() if g.ok and not g.cut_off_thinking and g.candidate in names]
     sets = {ls.qs.id: ls.qs for ls in lp.sets}
     work = judge_work(lp.plan, sets, gens)
     done_keys = {j.key for j in done}
@@ -182,7 +194,7 @@ def run_judging(
     fingerprint = judge_fingerprint(judge)
     rd = RunDir(run_dir)
     path = rd.judgments
-    work = _judging(lp, judge, rd, _load_done(rd, manifest, fingerprint, log))
+    work = _judging(lp, judge, rd, _load_done(rd, manifest, judge, log))
     entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions(),
              "error": None}  # fmt: skip
     if not work.pending and not work.probes(work.done):
