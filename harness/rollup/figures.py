@@ -51,7 +51,14 @@ from harness.rollup.perf_summary import (
     sweep_frame,
 )
 from harness.rollup.quality import Quality, decision_changes, quality_answers, with_quality
-from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
+from harness.rollup.reasoning import (
+    acceptable_share,
+    arm_usd_per_1k_questions,
+    cut_off_advice,
+    reasoning_summary,
+    thinking_allowed,
+    usd_per_1k_acceptable,
+)
 from harness.rollup.review import JudgeGrades, ReviewSummary, review_summary
 from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
@@ -169,16 +176,39 @@ def _quality_models(rec: RunRecords, answers: pd.DataFrame, served: pd.DataFrame
 
 
 def _cost_columns(
-    rec: RunRecords, models: pd.DataFrame, answers: pd.DataFrame, sweep: pd.DataFrame, thinking: pd.DataFrame
+    rec: RunRecords,
+    models: pd.DataFrame,
+    answers: pd.DataFrame,
+    served: pd.DataFrame,
+    sweep: pd.DataFrame,
+    thinking: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Cost per token and per question, the thinking figures, and USD per 1,000 acceptable answers."""
+    """Cost per token and per question, the thinking figures, and USD per 1,000 acceptable answers.
+
+    $/1M output tokens comes from the server's throughput (every variant's requests shared it); a
+    question's cost is priced on the tokens of the answers it stands for: the decision variant's
+    (``mean_output_tokens`` is theirs), and in the Thinking section the thinking arm's (``arm_*``).
+    """
     plan = rec.plan
+    ok = answers[answers.ok]
+    mean_tokens = ok.groupby("candidate").output_tokens.mean()
+    models["mean_output_tokens"] = [mean_tokens.get(c) for c in models.candidate]
     costs = cost_frame(plan.candidates, plan.perf, sweep, rec.phases, models, capacity_frame(rec.capacity))
     models = models.merge(costs, on="candidate", how="left")
     models = models.merge(thinking, on="candidate", how="left")
+    threshold = plan.rubric_pass_threshold
     models["usd_per_1k_acceptable"] = [
-        usd_per_1k_acceptable(cost, acceptable_share(answers, c, plan.rubric_pass_threshold))
+        usd_per_1k_acceptable(cost, acceptable_share(answers, c, threshold))
         for c, cost in zip(models.candidate, models.usd_per_1k_questions, strict=True)
+    ]
+    arm = served[thinking_allowed(served, plan.variants)]
+    models["arm_usd_per_1k_questions"] = [
+        arm_usd_per_1k_questions(per_mtok, tokens)
+        for per_mtok, tokens in zip(models.usd_per_mtok, models.arm_output_tokens_mean, strict=True)
+    ]
+    models["arm_usd_per_1k_acceptable"] = [
+        usd_per_1k_acceptable(cost, acceptable_share(arm, c, threshold))
+        for c, cost in zip(models.candidate, models.arm_usd_per_1k_questions, strict=True)
     ]
     return models
 
@@ -264,7 +294,7 @@ def assemble(rec: RunRecords) -> ReportData:
     models, expected = _quality_models(rec, answers, served)
     sweep = sweep_frame(rec.levels, plan.perf.slo)
     thinking = reasoning_summary(served, names, plan.variants)
-    models = _cost_columns(rec, models, answers, sweep, thinking)
+    models = _cost_columns(rec, models, answers, served, sweep, thinking)
     has_thinking = bool(thinking.thinking_answers.sum()) or bool(thinking.cut_off.sum())
     models = _hardware_columns(rec, models, served, perf)
     served_stability = question_stability(served, plan.rubric_pass_threshold, k)  # every variant, computed once
