@@ -1,4 +1,6 @@
-"""Figures that say no more than their evidence (issue 28): the thinking arm's own figures.
+"""Figures that say no more than their evidence (issue 28): the thinking arm's own figures; variants against
+their base at the floor or ceiling, with the smallest detectable difference, the answers that changed, memory
+computed and measured apart, and throughput and $ named as single measurements.
 
 Every expected value is worked by hand in a comment beside it.
 """
@@ -7,12 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 
-from harness.records import CheckResult, Generation, Phase, Plan, QuestionSet, Score
+from harness.records import Candidate, CheckResult, Generation, Phase, Plan, QuestionSet, Score
 from harness.report.render import _env, _records
+from harness.report.variants import variant_rows
 from harness.rollup.figures import RunRecords, assemble
 from harness.rollup.frames import views
+from harness.rollup.variants import changed_answers, compare_variants, summary_line
 
 # One candidate, four questions, each asked with thinking on and off. Chosen so pooled and per-arm figures differ:
 #   on:  TTFT 1000, 2000, 3000, 4000 ms; E2E 2000..5000 ms; 400, 400, 600, 600 tokens; scores 1, 1, 1, 0
@@ -106,3 +111,110 @@ def test_the_thinking_table_shows_the_arms_figures() -> None:
     # answer time p50, E2E p95, cut off, $ / 1k questions, $ / 1k acceptable
     assert cells[6] == "2,500" and cells[10] == "4,850"
     assert cells[12] == "0.5000" and cells[13] == "0.6667"
+
+
+# ------------------------------------------------------------------ variants against their base
+
+BASE = Candidate(name="b", model="m")
+QUANT = Candidate(name="q", model="m-int4", base="b")
+LORA = Candidate(name="a", model="m", base="b", adapter="./ad")
+
+
+def questions_of(scores: dict[str, list[float]]) -> pd.DataFrame:
+    """candidate x question rows, questions s/q0..s/qN-1 with weight 1."""
+    return pd.DataFrame([{"candidate": c, "set_id": "s", "question_id": f"q{i}", "category": "c", "score": v,
+                          "weight": 1.0} for c, values in scores.items() for i, v in enumerate(values)])  # fmt: skip
+
+
+def answers_with(texts: dict[str, list[str | None]]) -> pd.DataFrame:
+    """One answer (sample 0) per question; None: a failed request."""
+    return pd.DataFrame([{"candidate": c, "set_id": "s", "question_id": f"q{i}", "sample": 0, "ok": t is not None,
+                          "text": t or ""} for c, values in texts.items() for i, t in enumerate(values)])  # fmt: skip
+
+
+# Memory: computed (weights + KV in use) 10 GiB vs 4.9 GiB -> -51 %; measured NVML peaks 70 vs 67.55 GiB -> -3.5 %
+MODELS = pd.DataFrame({
+    "candidate": ["b", "q", "a"],
+    "memory_needed_gib": [10.0, 4.9, 10.0],
+    "peak_memory_gib": [70.0, 67.55, 70.0],
+    "peak_memory_source": ["nvml", "nvml", "nvml"],
+    "best_out_tok_per_s": [100.0, 70.0, 90.0],
+    "usd_per_mtok": [2.0, 2.0 / 0.7, 2.0 / 0.9],
+})  # fmt: skip
+
+
+def test_a_4bit_build_at_the_floor_is_not_read_as_lossless() -> None:
+    # The issue's case: both score 0 on 22 questions, every one of its 22 answers differs from the base's.
+    questions = questions_of({"b": [0.0] * 22, "q": [0.0] * 22})
+    answers = answers_with({"b": [f"base {i}" for i in range(22)], "q": [f"int4 {i}" for i in range(22)]})
+    (c,) = compare_variants(questions, MODELS, [BASE, QUANT], 0.5, resamples=200, answers=answers)
+    assert c.bound == "floor"
+    assert (c.answers_changed, c.answers_paired) == (22, 22)
+    line = summary_line(c)
+    assert "both at the floor (scores near 0): these questions cannot show a difference" in line
+    assert "22 of 22 answers differ from the base's" in line
+    # computed and measured memory apart: 4.9 / 10 - 1 = -51 %; 67.55 / 70 - 1 = -3.5 %
+    assert line.endswith(
+        "; for \u221251 % memory computed (weights + KV cache in use), \u22123.5 % measured peak memory"
+    )
+
+
+def test_the_ceiling_and_the_smallest_detectable_difference() -> None:
+    # base 1.0 on 10 questions, variant 0.96 mean (nine 1.0 and one 0.6): both >= 0.95 -> ceiling
+    (c,) = compare_variants(questions_of({"b": [1.0] * 10, "q": [1.0] * 9 + [0.6]}), MODELS, [BASE, QUANT], 0.5,
+                            resamples=200)  # fmt: skip
+    assert c.bound == "ceiling" and c.answers_paired is None  # no answers given: nothing counted
+    # 8 questions, differences 0 x 6, +1, -1: mean 0, sample variance (1 + 1) / 7 = 0.285714, sd 0.534522;
+    # MDD = (z.975 1.959964 + z.80 0.841621) x 0.534522 / sqrt(8) = 2.801585 x 0.188982 = 0.52945 -> 52.9 points
+    (d,) = compare_variants(questions_of({"b": [0.5] * 6 + [0.0, 1.0], "q": [0.5] * 6 + [1.0, 0.0]}), MODELS,
+                            [BASE, QUANT], 0.5, resamples=200)  # fmt: skip
+    assert d.bound is None and d.diff.mdd == pytest.approx(0.52945, abs=1e-4)
+    assert "(n.s.; smallest detectable difference 52.9 points)" in summary_line(d)
+
+
+def test_changed_answers_pair_the_same_question_and_sample_and_skip_failures() -> None:
+    # q0 same text (whitespace aside), q1 differs, q2 failed for the variant (not paired), q3 differs -> 2 of 3
+    answers = answers_with({"b": ["yes", "no", "maybe", "x"], "q": ["yes  ", "No", None, "y"]})
+    assert changed_answers(answers, "q", "b") == (2, 3)
+
+
+def test_measured_memory_is_compared_only_when_measured_the_same_way() -> None:
+    models = MODELS.assign(peak_memory_source=["nvml", "host", "nvml"])
+    (c,) = compare_variants(questions_of({"b": [0.5, 1.0], "q": [0.5, 0.0]}), models, [BASE, QUANT], 0.5,
+                            resamples=200)  # fmt: skip
+    assert c.deltas["memory_measured"] is None and c.deltas["memory"] == pytest.approx(-0.51)
+
+
+def test_the_variants_table_labels_memory_and_single_measurements() -> None:
+    questions = questions_of({"b": [1.0, 0.0, 1.0], "q": [1.0, 0.0, 0.0], "a": [1.0, 1.0, 1.0]})
+    out = compare_variants(questions, MODELS, [BASE, QUANT, LORA], 0.5, resamples=200)
+    html = _env().get_template("variants.html.j2").render(variants=variant_rows(out, {}), decision_variant="v")
+    quant = html.split('<tr data-variant="q">')[1].split("</tr>")[0]
+    lora = html.split('<tr data-variant="a">')[1].split("</tr>")[0]
+    assert "\u221251 %" in quant and "\u22123.5 %" in quant  # computed and measured side by side
+    assert "shares the base's server" in lora and "\u221251" not in lora and "%" in lora
+    # throughput 70 / 100 - 1 = -30 %, one measurement of each side: labelled, no interval
+    assert '\u221230 % <span class="muted single">single measurement</span>' in quant
+    assert "memory, computed" in html and "memory, measured peak" in html
+
+
+def test_the_memory_table_shows_measured_and_computed_apart() -> None:
+    from types import SimpleNamespace
+
+    from harness.rollup.figures import measured_peak_gib
+
+    memory = {"source": "nvml", "peak_used_gib": 71.25, "total_gib": 80.0, "gpus": [{"name": "H100"}]}
+    assert measured_peak_gib(memory) == (71.25, "nvml")
+    assert measured_peak_gib({"source": "host", "peak_rss_gib": 3.5}) == (3.5, "host")
+    assert measured_peak_gib({"source": "nvml"}) == (None, None)
+    server = {"weights_gib": 15.0, "kv_cache_gib": 50.0}
+    record = SimpleNamespace(memory=memory, metrics={"peak_kv_cache_usage_frac": 0.2}, server=server)
+    # computed need: 15 GiB weights + 50 GiB KV x 0.2 in use = 25 GiB (memory_needed_gib, one GPU)
+    html = (
+        _env()
+        .get_template("memory.html.j2")
+        .render(perf_records={"m": record}, models=[{"candidate": "m", "memory_needed_gib": 25.0, "answers": 1}])
+    )
+    row = html.split("<tbody>")[1].split("</tr>")[0]
+    assert "71.25 / 80" in row and '<td class="num computed">25.00</td>' in row
+    assert "peak memory, measured (GiB)" in html and "needed, computed (GiB / GPU)" in html

@@ -226,6 +226,9 @@ def _hardware_columns(
     models["memory_needed_gib"] = [
         memory_needed_gib(perf[c].server, perf[c].metrics, tp[c]) if c in perf else None for c in models.candidate
     ]
+    measured = {c: measured_peak_gib(p.memory) for c, p in perf.items()}
+    models["peak_memory_gib"] = [measured.get(c, (None, None))[0] for c in models.candidate]
+    models["peak_memory_source"] = [measured.get(c, (None, None))[1] for c in models.candidate]
     models["energy_j_per_token"] = [
         energy_per_token_j(perf[c].memory.get("energy_j"), tokens_measured(served, rec.levels, c))
         if c in perf
@@ -233,6 +236,14 @@ def _hardware_columns(
         for c in models.candidate
     ]
     return models
+
+
+def measured_peak_gib(memory: dict[str, Any]) -> tuple[float | None, str | None]:
+    """The measured peak memory of a server session (GiB) and what measured it: ``nvml`` (every GPU's used
+    memory, summed) or ``host`` (resident memory of the server's process tree); (None, None) without either."""
+    source = memory.get("source")
+    value = memory.get("peak_used_gib") if source == "nvml" else memory.get("peak_rss_gib")
+    return (float(value), str(source)) if value is not None else (None, None)
 
 
 def _versus_columns(models: pd.DataFrame, versus: pd.DataFrame) -> pd.DataFrame:
@@ -325,7 +336,7 @@ def assemble(rec: RunRecords) -> ReportData:
     mdds = versus.mdd.dropna()
     flagged = {name: c.flagged for name, c in rec.contamination.items()}
     variants = compare_variants(
-        questions, machine_models, plan.candidates, plan.rubric_pass_threshold, flagged, resamples, seed
+        questions, machine_models, plan.candidates, plan.rubric_pass_threshold, flagged, resamples, seed, answers
     )
     return ReportData(
         plan=plan, manifest=rec.manifest, notes=_notes(rec, thinking, has_thinking), sets=rec.sets, names=names,
