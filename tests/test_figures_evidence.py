@@ -12,12 +12,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from harness.records import Candidate, CheckResult, Generation, Phase, Plan, QuestionSet, Score
+from harness.records import Candidate, CapacityRecord, CheckResult, Generation, Phase, Plan, QuestionSet, Score
 from harness.report.render import _env, _records
 from harness.report.variants import variant_rows
-from harness.rollup.figures import RunRecords, assemble
+from harness.rollup.figures import RunRecords, assemble, repeated_throughputs
 from harness.rollup.frames import views
-from harness.rollup.variants import changed_answers, compare_variants, summary_line
+from harness.rollup.variants import changed_answers, compare_variants, repeat_ranges, spread, summary_line
 
 # One candidate, four questions, each asked with thinking on and off. Chosen so pooled and per-arm figures differ:
 #   on:  TTFT 1000, 2000, 3000, 4000 ms; E2E 2000..5000 ms; 400, 400, 600, 600 tokens; scores 1, 1, 1, 0
@@ -194,7 +194,7 @@ def test_the_variants_table_labels_memory_and_single_measurements() -> None:
     assert "\u221251 %" in quant and "\u22123.5 %" in quant  # computed and measured side by side
     assert "shares the base's server" in lora and "\u221251" not in lora and "%" in lora
     # throughput 70 / 100 - 1 = -30 %, one measurement of each side: labelled, no interval
-    assert '\u221230 % <span class="muted single">single measurement</span>' in quant
+    assert '\u221230 % <span class="muted spread">single measurement</span>' in quant
     assert "memory, computed" in html and "memory, measured peak" in html
 
 
@@ -218,3 +218,33 @@ def test_the_memory_table_shows_measured_and_computed_apart() -> None:
     row = html.split("<tbody>")[1].split("</tr>")[0]
     assert "71.25 / 80" in row and '<td class="num computed">25.00</td>' in row
     assert "peak memory, measured (GiB)" in html and "needed, computed (GiB / GPU)" in html
+
+
+def test_repeated_capacity_runs_give_the_cost_deltas_a_range() -> None:
+    # base runs 95, 100, 105 tok/s (median 100), variant 60, 70, 80 (median 70): point delta 70 / 100 - 1 = -30 %;
+    # over the 9 pairs: lowest 60 / 105 - 1 = -42.86 %, highest 80 / 95 - 1 = -15.79 %
+    deltas = {"throughput": -0.30, "usd_per_mtok": 2 / 0.7 / 2 - 1, "usd_per_1k_acceptable": None}
+    ranges = repeat_ranges(deltas, [60.0, 70.0, 80.0], [95.0, 100.0, 105.0])
+    assert ranges["throughput"] == pytest.approx((60 / 105 - 1, 80 / 95 - 1))
+    # $ per token scales as 1 / throughput: (1 + 0.428571) x 0.7 / ratio - 1 = 1 / ratio - 1:
+    # 95 / 80 - 1 = +18.75 % at the fastest pair, 105 / 60 - 1 = +75 % at the slowest
+    assert ranges["usd_per_mtok"] == pytest.approx((0.1875, 0.75))
+    assert "usd_per_1k_acceptable" not in ranges  # no point delta: nothing to range
+    assert repeat_ranges(deltas, [70.0], []) == {}  # one side measured once: a single measurement
+
+    capacity = [
+        CapacityRecord(candidate="b", kind="concurrency", estimate=8, lower=8, upper=16, out_tok_per_s=100.0,
+                       points=[{"value": 8, "met": [True] * 3, "out_tok_per_s": [95.0, 100.0, 105.0]},
+                               {"value": 16, "met": [False] * 3, "out_tok_per_s": [150.0, 151.0, 152.0]}]),
+        CapacityRecord(candidate="q", kind="concurrency", estimate=8, lower=8, upper=16, out_tok_per_s=70.0,
+                       points=[{"value": 8, "met": [True] * 3, "out_tok_per_s": [60.0, 70.0, 80.0]}]),
+    ]  # fmt: skip
+    models = MODELS.assign(cost_basis=["SLO capacity c8 (8–16)", "SLO capacity c8 (8–16)", "generation phase"])
+    runs = repeated_throughputs(capacity, models)
+    assert runs == {"b": [95.0, 100.0, 105.0], "q": [60.0, 70.0, 80.0]}  # the estimate's runs only; "a" has none
+    questions = questions_of({"b": [1.0, 0.0, 1.0], "q": [1.0, 0.0, 0.0], "a": [1.0, 1.0, 1.0]})
+    quant, lora = compare_variants(questions, MODELS, [BASE, QUANT, LORA], 0.5, resamples=200, runs=runs)
+    assert spread(quant, "throughput") == "\u221243 to \u221216 % over 3 \u00d7 3 runs"
+    assert spread(lora, "throughput") == "single measurement"  # its base has runs, the adapter none
+    html = _env().get_template("variants.html.j2").render(variants=variant_rows([quant], {}), decision_variant="v")
+    assert '\u221230 % <span class="muted spread">\u221243 to \u221216 % over 3 \u00d7 3 runs</span>' in html

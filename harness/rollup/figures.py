@@ -238,6 +238,22 @@ def _hardware_columns(
     return models
 
 
+def repeated_throughputs(records: list[CapacityRecord], models: pd.DataFrame) -> dict[str, list[float]]:
+    """Per candidate whose cost basis is its SLO capacity: the output tok/s of each repeated run at the capacity
+    estimate (``best_out_tok_per_s`` is their median); candidates on one sweep level or phase are left out."""
+    last = {r.candidate: r for r in records}
+    out: dict[str, list[float]] = {}
+    for name, basis in zip(models.candidate, models.get("cost_basis", [None] * len(models)), strict=True):
+        r = last.get(name)
+        if r is None or r.estimate is None or not str(basis or "").startswith("SLO capacity"):
+            continue
+        at = [p for p in r.points if p.get("value") == r.estimate]
+        runs = [float(v) for p in at for v in p.get("out_tok_per_s", []) if v is not None]
+        if len(runs) > 1:
+            out[name] = runs
+    return out
+
+
 def measured_peak_gib(memory: dict[str, Any]) -> tuple[float | None, str | None]:
     """The measured peak memory of a server session (GiB) and what measured it: ``nvml`` (every GPU's used
     memory, summed) or ``host`` (resident memory of the server's process tree); (None, None) without either."""
@@ -336,7 +352,15 @@ def assemble(rec: RunRecords) -> ReportData:
     mdds = versus.mdd.dropna()
     flagged = {name: c.flagged for name, c in rec.contamination.items()}
     variants = compare_variants(
-        questions, machine_models, plan.candidates, plan.rubric_pass_threshold, flagged, resamples, seed, answers
+        questions,
+        machine_models,
+        plan.candidates,
+        plan.rubric_pass_threshold,
+        flagged,
+        resamples,
+        seed,
+        answers,
+        repeated_throughputs(rec.capacity, machine_models),
     )
     return ReportData(
         plan=plan, manifest=rec.manifest, notes=_notes(rec, thinking, has_thinking), sets=rec.sets, names=names,

@@ -43,7 +43,7 @@ DELTAS = {"memory": "memory_needed_gib", "memory_measured": "peak_memory_gib", "
 
 SINGLE_MEASUREMENT = ("throughput", "usd_per_mtok", "usd_per_1k_acceptable")
 """Deltas that rest on one measurement of each side (one sweep level or generation phase): shown without an
-interval, and labelled so."""
+interval, and labelled so, unless both sides' SLO capacity was searched with repeated runs (``ranges``)."""
 
 BOUND = 0.05
 """Both sides' mean scores within this of 0 (floor) or of 1 (ceiling): the questions cannot show a difference."""
@@ -78,6 +78,11 @@ class VariantComparison:
     """Answers to the same question and sample that both gave (None: answers not given to the comparison)."""
     answers_changed: int | None = None
     """Of ``answers_paired``, those whose text (stripped) differs from the base's."""
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Delta name -> (lowest, highest) relative change over every pair of repeated runs (variant run x base
+    run) at both SLO capacities (:func:`repeat_ranges`); a delta absent here is a single measurement."""
+    repeats: tuple[int, int] | None = None
+    """(variant runs, base runs) behind ``ranges``."""
 
     @property
     def significant(self) -> bool | None:
@@ -134,6 +139,27 @@ def changed_answers(answers: pd.DataFrame, variant: str, base: str) -> tuple[int
     return changed, len(both)
 
 
+def repeat_ranges(deltas: Mapping[str, float | None], runs_v: Sequence[float], runs_b: Sequence[float],
+                  ) -> dict[str, tuple[float, float]]:  # fmt: skip
+    """Lowest and highest relative change over every (variant run, base run) pair of repeated throughput
+    measurements: throughput ``t_v / t_b - 1``; $ per token (and per acceptable answer, whose other factors
+    are fixed) scale as ``1 / throughput``, so ``(1 + d) x (T_v / T_b) x (t_b / t_v) - 1`` around the point
+    delta ``d`` at the medians ``T``. A range over a few runs, not a confidence interval."""
+    if not runs_v or not runs_b or deltas.get("throughput") is None:
+        return {}
+    ratios = [v / b for v in runs_v for b in runs_b if b > 0 and v > 0]
+    if not ratios:
+        return {}
+    point = 1 + float(deltas["throughput"])  # type: ignore[arg-type]
+    out = {"throughput": (min(ratios) - 1, max(ratios) - 1)}
+    for name in ("usd_per_mtok", "usd_per_1k_acceptable"):
+        d = deltas.get(name)
+        if d is not None:
+            ends = [(1 + d) * point / r - 1 for r in (max(ratios), min(ratios))]
+            out[name] = (ends[0], ends[1])
+    return out
+
+
 def relative_delta(variant: Any, base: Any) -> float | None:
     """variant / base - 1; None when either is missing or the base is 0."""
     if pd.isna(variant) or pd.isna(base) or not base:
@@ -165,10 +191,11 @@ class Resampling:
 def compare_variant(
     questions: pd.DataFrame, models: pd.DataFrame, pair: tuple[Candidate, Candidate], threshold: float,
     contaminated: Sequence[QuestionKey] = (), draws: Resampling = Resampling(), answers: pd.DataFrame | None = None,
+    runs: Mapping[str, Sequence[float]] | None = None,
 ) -> VariantComparison:  # fmt: skip
     """One variant against its base, ``pair`` = (variant, base) as :func:`families` gives it (``p_holm`` is
     left None: :func:`compare_variants` adjusts over all); ``answers`` (candidate, set_id, question_id,
-    sample, ok, text) counts the answers that changed."""
+    sample, ok, text) counts the answers that changed; ``runs``: candidate -> repeated throughput runs."""
     (variant, base), resamples, seed = pair, draws.resamples, draws.seed
     both = _paired(questions, variant.name, base.name, set())
     ok_v, ok_b = (
@@ -178,13 +205,16 @@ def compare_variant(
     ids = [f"{s}/{q}" for s, q in zip(both.set_id, both.question_id, strict=True)]
     seen = sorted(set(contaminated))
     changed, paired = changed_answers(answers, variant.name, base.name) if answers is not None else (None, None)
+    deltas = _deltas(models, variant.name, base.name)
+    runs_v, runs_b = (runs or {}).get(variant.name, ()), (runs or {}).get(base.name, ())
+    ranges = repeat_ranges(deltas, runs_v, runs_b)
     return VariantComparison(
         variant=variant.name, base=base.name, kind="lora" if variant.adapter else "quantized",
         diff=_diff(both, resamples, seed),
         agreement=float((ok_v == ok_b).mean()) if len(both) else None,
         lost=[i for i, flip in zip(ids, ok_b & ~ok_v, strict=True) if flip],
         gained=[i for i, flip in zip(ids, ok_v & ~ok_b, strict=True) if flip],
-        deltas=_deltas(models, variant.name, base.name),
+        deltas=deltas, ranges=ranges, repeats=(len(runs_v), len(runs_b)) if ranges else None,
         contaminated=[f"{s}/{q}" for s, q in seen],
         clean=_diff(_paired(questions, variant.name, base.name, set(seen)), resamples, seed) if seen else None,
         bound=bound_of(both), answers_paired=paired, answers_changed=changed,
@@ -194,18 +224,21 @@ def compare_variant(
 def compare_variants(
     questions: pd.DataFrame, models: pd.DataFrame, candidates: Sequence[Candidate], threshold: float,
     contaminated: Mapping[str, Sequence[QuestionKey]] | None = None, resamples: int = 2000, seed: int = 0,
-    answers: pd.DataFrame | None = None,
+    answers: pd.DataFrame | None = None, runs: Mapping[str, Sequence[float]] | None = None,
 ) -> list[VariantComparison]:  # fmt: skip
     """Every variant of the plan against its base, p-values Holm-adjusted over all of them.
 
     ``questions``: one row per candidate x question (candidate, set_id, question_id, score, weight);
     ``models``: one row per candidate with the :data:`DELTAS` columns it has; ``contaminated``:
     variant name -> the (set, question) keys its training data held; ``answers``: one row per answer
-    (candidate, set_id, question_id, sample, ok, text), to count the answers that changed (None: not counted).
+    (candidate, set_id, question_id, sample, ok, text), to count the answers that changed (None: not counted);
+    ``runs``: candidate -> output tok/s of each repeated run at its SLO capacity (ranges of the cost deltas).
     """
     draws = Resampling(resamples, seed)
     out = [
-        compare_variant(questions, models, (v, b), threshold, (contaminated or {}).get(v.name, ()), draws, answers)
+        compare_variant(
+            questions, models, (v, b), threshold, (contaminated or {}).get(v.name, ()), draws, answers, runs
+        )
         for v, b in families(candidates)
     ]
     adjusted = holm([c.diff.p_value for c in out])
@@ -247,6 +280,14 @@ def _memory(c: VariantComparison) -> str | None:
     return ", ".join(parts) or None
 
 
+def spread(c: VariantComparison, name: str) -> str:
+    """``single measurement``, or the range of a delta over repeated runs: ``−35 to −25 % over 3 × 3 runs``."""
+    if name not in c.ranges or c.repeats is None:
+        return "single measurement"
+    low, high = c.ranges[name]
+    return f"{_signed(100 * low, 0)} to {_signed(100 * high, 0)} % over {c.repeats[0]} × {c.repeats[1]} runs"
+
+
 def summary_line(c: VariantComparison) -> str:
     """One line per variant, e.g. ``quality −1.2 points [−3.0, +0.6] (n.s.; smallest detectable difference
     4.1 points); 20 of 22 answers differ from the base's; for −48 % memory computed (weights + KV cache in use),
@@ -270,7 +311,7 @@ def summary_line(c: VariantComparison) -> str:
     elif (mem := _memory(c)) is not None:
         text += f"; for {mem}"
     elif (tput := c.deltas.get("throughput")) is not None:
-        text += f"; at {_signed(100 * tput, 0)} % throughput (single measurement)"
+        text += f"; at {_signed(100 * tput, 0)} % throughput ({spread(c, 'throughput')})"
     if c.clean is not None:
         n = len(c.contaminated)
         text += f"; without the {n} question{'s' if n != 1 else ''} its training data held: {_interval(c.clean)}"
