@@ -13,6 +13,7 @@
 #   make bench-client     harness load generator vs vLLM's own against a fake server of known timing
 #   make bench-scoring  rubric scoring speed: 100,000 answers, one 80,000-character answer
 #   make test-scripts   tests of scripts/ (synthetic run, scaling estimate); not in make test, run by make bench
+#   make gpu-check   the NVML sampler and dtype choice against a real GPU, checked with nvidia-smi (torch + nvidia-ml-py, no vLLM; < 1 min)
 #   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 15 s, < 1.5 GiB, page < 25 MB)
 SHELL := /bin/bash
 VENV ?= .venv
@@ -21,7 +22,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: lora quant demo-variants test-variants setup models demo demo-full demo-reasoning demo-clean test test-fast test-scripts test-llamacpp lint bench bench-fidelity bench-client bench-report bench-scoring estimate screenshot clean help
+.PHONY: gpu-check lora quant demo-variants test-variants setup models demo demo-full demo-reasoning demo-clean test test-fast test-scripts test-llamacpp lint bench bench-fidelity bench-client bench-report bench-scoring estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -109,6 +110,11 @@ bench-scoring: setup
 # index.html < 25 MB (exit 1 on a miss); CPU seconds are printed too, since a busy machine stretches the wall time.
 bench-report: setup
 	$(PY) scripts/bench_report.py
+
+# No vLLM, no setup: any Python with a CUDA build of torch, nvidia-ml-py and the harness's dependencies
+# (`make gpu-check PY=python3`). Exit 2 without a GPU, 1 when a reading disagrees with nvidia-smi or torch.
+gpu-check:
+	$(PY) scripts/gpu_check.py $(GPU_CHECK_ARGS)
 
 # Chromium and fonts-noto-cjk come from `make setup` (scripts/setup.sh).
 screenshot: setup

@@ -278,13 +278,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    from harness.rollup.estimate import estimate_plan, format_rows
+    from harness.rollup.estimate import EstimateError, estimate_plan, format_rows, plan_tp_problems
 
-    rows, notes = estimate_plan(
-        Path(args.config), args.gpus.split(",") if args.gpus else None, args.context, args.concurrency
-    )
+    try:
+        rows, notes = estimate_plan(
+            Path(args.config), args.gpus.split(",") if args.gpus else None, args.context, args.concurrency
+        )
+    except EstimateError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
     print(format_rows(rows))
-    for n in notes:
+    for n in notes + plan_tp_problems(rows):
         _err(n)
     return EXIT_OK
 

@@ -260,13 +260,19 @@ GIB = 2**30
 
 
 def estimate_rows(out: str) -> dict[tuple[str, str], list[str]]:
-    """``(candidate, gpu) -> [tp, weights, kv, needed, usable, tok/s, $/1M]`` from the printed table."""
+    """``(candidate, gpu) -> [fit tp, weights, kv, needed, usable, tok/s, $/1M]`` from the printed table
+    (:func:`estimate_plan_tp` reads the plan's tp and its verdict)."""
     rows = {}
     for line in out.splitlines()[2:]:
         cells = line.split()
-        if len(cells) == 9:
-            rows[(cells[0], cells[1])] = cells[2:]
+        if len(cells) == 11:
+            rows[(cells[0], cells[1])] = [cells[3], *cells[5:]]
     return rows
+
+
+def estimate_plan_tp(out: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """``(candidate, gpu) -> (the plan's tp, ok / NO-FIT)`` from the printed table."""
+    return {(c[0], c[1]): (c[2], c[4]) for line in out.splitlines()[2:] if len(c := line.split()) == 11}
 
 
 def gib(cell: str) -> float:

@@ -336,7 +336,7 @@ def test_parser_arguments_and_validation() -> None:
 def answers_of(rows: list[dict]) -> pd.DataFrame:
     base = {"candidate": "m", "variant": "on", "ok": True, "score": 1.0, "reasoning": "t", "reasoning_tokens": 0,
             "answer_tokens": 10, "token_split": "tokenizer", "ttfat_ms": 100.0, "answer_ms": 50.0, "cut_off": False,
-            "output_tokens": 10, "e2e_ms": 150.0}  # fmt: skip
+            "output_tokens": 10, "e2e_ms": 150.0, "ttft_ms": 90.0}  # fmt: skip
     return pd.DataFrame([{**base, **r} for r in rows])
 
 

@@ -139,9 +139,12 @@ def test_run_scores_answers_only_counts_thinking_and_reports_it(
     assert 'id="thinking-table"' in html and 'id="thinking-switch-table"' in html
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     (m,) = summary["models"]
-    mean_tokens = sum(g.output_tokens or 0 for g in gens) / len(gens)
+    # a question is priced on the decision variant's answers (the plan's first, thinking on), not both arms
+    decided = [g for g in gens if g.variant == "thinking" and g.error is None]
+    mean_tokens = sum(g.output_tokens or 0 for g in decided) / len(decided)
     assert m["mean_output_tokens"] == pytest.approx(mean_tokens)  # thinking tokens count in cost
     assert m["usd_per_1k_questions"] == pytest.approx(m["usd_per_mtok"] * mean_tokens / 1000)
+    assert m["arm_usd_per_1k_questions"] == pytest.approx(m["usd_per_mtok"] * m["arm_output_tokens_mean"] / 1000)
     assert m["thinking_answers"] == len(thought) and m["cut_off"] == sum(g.cut_off_thinking for g in gens)
     assert m["thinking_tok_p50"] is not None and m["ttfat_p50_ms"] is not None
     dom = browser.dump_dom(index)

@@ -48,8 +48,8 @@ def test_paired_difference_flips_and_deltas() -> None:
     assert (c.lost, c.gained) == (["s/q2"], ["s/q3"])
     # memory 5 vs 10 -> -50 %; throughput 150 vs 100 -> +50 %; $/1M unknown for the variant -> None;
     # $/1,000 acceptable is no column of this table -> None.
-    assert c.deltas == {"memory": pytest.approx(-0.5), "throughput": pytest.approx(0.5), "usd_per_mtok": None,
-                        "usd_per_1k_acceptable": None}  # fmt: skip
+    assert c.deltas == {"memory": pytest.approx(-0.5), "memory_measured": None, "throughput": pytest.approx(0.5),
+                        "usd_per_mtok": None, "usd_per_1k_acceptable": None}  # fmt: skip
     assert c.contaminated == [] and c.clean is None
 
 
@@ -83,10 +83,14 @@ def test_relative_delta() -> None:
 
 
 def test_summary_line_of_a_quantized_build_without_a_difference() -> None:
-    # Identical scores: every difference 0, interval [0, 0], p = 1 -> n.s.; memory 5 vs 10 -> -50 %.
+    # Identical scores: every difference 0, interval [0, 0], p = 1 -> n.s.; no spread, so no detectable difference
+    # to size; memory 5 vs 10 -> -50 %, computed (no measured peak in this table).
     questions = _questions({"b": [1, 0, 1], "q": [1, 0, 1]})
     (c,) = compare_variants(questions, MODELS, [BASE, QUANT], 0.5, resamples=200)
-    assert summary_line(c) == "quality +0.0 points [+0.0, +0.0] (n.s.) for \u221250 % memory"
+    assert summary_line(c) == (
+        "quality +0.0 points [+0.0, +0.0] (n.s.; the per-question differences do not vary: no spread to size a "
+        "detectable difference); for \u221250 % memory computed (weights + KV cache in use)"
+    )
 
 
 def test_summary_line_of_a_significant_adapter_with_contamination() -> None:
@@ -95,7 +99,8 @@ def test_summary_line_of_a_significant_adapter_with_contamination() -> None:
     (c,) = compare_variants(questions, MODELS, [BASE, LORA], 0.5, {"a": [("s", "q1")]}, resamples=500)
     line = summary_line(c)
     assert re.fullmatch(
-        r"quality \+100\.0 points \[\+100\.0, \+100\.0\] \(p=0\.0\d\d\) on the base's own server; "
+        r"quality \+100\.0 points \[\+100\.0, \+100\.0\] \(p=0\.0\d\d; the per-question differences do not vary: "
+        r"no spread to size a detectable difference\); shares the base's server; "
         r"without the 1 question its training data held: \+100\.0 points \[\+100\.0, \+100\.0\]",
         line,
     ), line

@@ -13,7 +13,7 @@ from typing import Any
 from harness.inputs.contamination import Contamination, EvalText, check_contamination, conversation_text
 from harness.inputs.sft import read_sft
 from harness.records import Plan, QuestionSet
-from harness.rollup.variants import VariantComparison, summary_line
+from harness.rollup.variants import SINGLE_MEASUREMENT, VariantComparison, spread, summary_line
 
 
 def load_contamination(
@@ -59,6 +59,9 @@ def variant_rows(comparisons: list[VariantComparison], contamination: dict[str, 
             "clean_points": _points(c.clean.diff) if c.clean else None,
             "clean_low_points": _points(c.clean.low) if c.clean else None,
             "clean_high_points": _points(c.clean.high) if c.clean else None,
+            "mdd_points": _points(c.diff.mdd), "bound": c.bound,
+            "answers_paired": c.answers_paired, "answers_changed": c.answers_changed,
+            "spread": {k: spread(c, k) for k in SINGLE_MEASUREMENT if c.deltas.get(k) is not None},
             "checked": seen is not None,
             "reference_only": [f"{s}/{q}" for s, q in seen.reference_only] if seen else [],
             "overlaps": [{"question": f"{o.set_id}/{o.question_id}", "field": o.field, "kind": o.kind,

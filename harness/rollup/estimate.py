@@ -28,55 +28,119 @@ TOKEN_COLUMNS = ["prompt_tokens", "output_tokens"]
 DEFAULT_CONTEXT = 4096
 
 
+SHIPPED_CONFIG_DIRS = (".", "shortlist")
+"""Folders beside the plan where ``<candidate name>.config.json`` is looked for when the plan names no
+``config_json`` and the model is no local folder (``configs/shortlist/`` ships the shortlist's configs)."""
+
+
+class EstimateError(ValueError):
+    """A user error of ``harness estimate`` (an unknown GPU name; no candidate it can estimate): one sentence."""
+
+
 def config_path(lp: LoadedPlan, cand: Candidate) -> Path | None:
+    """The candidate's config.json: ``config_json`` in the plan, else its local model folder's, else a shipped
+    ``<name>.config.json`` beside the plan (:data:`SHIPPED_CONFIG_DIRS`); None when there is none."""
     if cand.config_json:
         return (lp.base_dir / cand.config_json).resolve()
     local = resolve_model(lp.base_dir, cand.model) if cand.endpoint is None else None
+    if local is not None and (local / "config.json").is_file():
+        return local / "config.json"
+    for folder in SHIPPED_CONFIG_DIRS:
+        shipped = lp.base_dir / folder / f"{cand.name}.config.json"
+        if shipped.is_file():
+            return shipped.resolve()
     return local / "config.json" if local else None
+
+
+def known_gpus(names: list[str]) -> list[str]:
+    """``names`` as the GPU table spells them; :class:`EstimateError` naming every known GPU for an unknown one."""
+    from harness.inputs.gpus import gpu
+
+    out = []
+    for name in names:
+        try:
+            out.append(gpu(name.strip()).name)
+        except ValueError:
+            raise EstimateError(f"unknown GPU {name.strip()!r} in --gpus; known GPUs: {', '.join(GPUS)}") from None
+    return out
 
 
 def estimate_plan(
     plan_path: Path, gpus: list[str] | None, context: int | None, concurrency: int | None
 ) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per (candidate, GPU) and a note per candidate left out (no config.json, or one it cannot read).
+
+    Raises :class:`EstimateError` for an unknown GPU name, and when no candidate could be estimated (the
+    message then holds every candidate's reason).
+    """
     lp = load_plan(plan_path)
     perf = lp.plan.perf
-    names = gpus or ([perf.gpu] if perf.gpu else list(GPUS))
+    names = known_gpus(gpus) if gpus else ([perf.gpu] if perf.gpu else list(GPUS))
     rows, notes = [], []
     for cand in lp.plan.candidates:
         path = config_path(lp, cand)
         if path is None or not path.is_file():
-            notes.append(
-                f"{cand.name}: no config.json to read (set config_json in the plan for hub or endpoint models)"
-            )
+            looked = f"{path}, " if path else ""
+            notes.append(f"{cand.name}: no config.json to read (looked for {looked}"
+                         f"{' and '.join(f'{d}/{cand.name}.config.json' for d in SHIPPED_CONFIG_DIRS)} beside the "
+                         "plan; set config_json in the plan for hub or endpoint models)")  # fmt: skip
             continue
         ctx = context or cand.vllm.max_model_len or DEFAULT_CONTEXT
         conc = concurrency or lp.plan.limits.concurrency
+        tp = cand.vllm.tensor_parallel_size if cand.endpoint is None else None
         try:
             config = json.loads(path.read_text(encoding="utf-8"))
-            found = estimate(config, Workload(ctx, conc), names, prices_usd_per_hour=perf.gpu_prices_usd_per_hour,
+            found = estimate(config, Workload(ctx, conc, tp=tp), names,
+                             prices_usd_per_hour=perf.gpu_prices_usd_per_hour,
                              dtype_on=dtype_on_gpu(cand.vllm.dtype, config))  # fmt: skip
         except ValueError as exc:
             raise InputError([Problem(str(path), 0, cand.name, str(exc))]) from None
         rows += [{"candidate": cand.name, "context": ctx, "concurrency": conc, **dataclasses.asdict(r)} for r in found]
+    if not rows:
+        raise EstimateError(f"{plan_path}: no candidate could be estimated: " + "; ".join(notes))
     return rows, notes
 
 
 def format_rows(rows: list[dict[str, Any]]) -> str:
+    """The table ``harness estimate`` prints: ``tp`` is the plan's tensor-parallel size (memory, roofline and $
+    are figured at it), ``fit tp`` the smallest that holds the model, ``plan`` whether the plan's can serve it."""
     head = (
-        f"{'candidate':22s}{'gpu':12s}{'tp':>4s}{'weights':>10s}{'kv':>9s}{'needed':>9s}{'usable':>9s}"
-        f"{'roofline tok/s':>16s}{'$/1M tok':>10s}"
+        f"{'candidate':22s}{'gpu':12s}{'tp':>4s}{'fit tp':>8s}{'plan':>10s}{'weights':>10s}{'kv':>9s}{'needed':>9s}"
+        f"{'usable':>9s}{'roofline tok/s':>16s}{'$/1M tok':>10s}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
-        tp = str(r["tp"]) if r["tp"] else "no fit"
+        plan_tp = r.get("plan_tp")
+        tp = str(plan_tp) if plan_tp else "–"
+        fit_tp = str(r["tp"]) if r["tp"] else "none"
+        verdict = "–" if r.get("plan_tp_fits") is None else "ok" if r["plan_tp_fits"] else "NO-FIT"
         tok = f"{r['roofline_out_tok_per_s']:.0f}" if r["roofline_out_tok_per_s"] else "–"
         usd = f"{r['usd_per_mtok_at_roofline']:.3f}" if r["usd_per_mtok_at_roofline"] else "–"
-        lines.append(f"{r['candidate']:22s}{r['gpu']:12s}{tp:>4s}{r['weight_gib']:>9.2f}G{r['kv_gib']:>8.2f}G"
-                     f"{r['needed_gib']:>8.2f}G{r['usable_gib']:>8.2f}G{tok:>16s}{usd:>10s}")  # fmt: skip
+        memory = f"{r['weight_gib']:>9.2f}G{r['kv_gib']:>8.2f}G{r['needed_gib']:>8.2f}G{r['usable_gib']:>8.2f}G"
+        lines.append(
+            f"{r['candidate']:22s}{r['gpu']:12s}{tp:>4s}{fit_tp:>8s}{verdict:>10s}{memory}{tok:>16s}{usd:>10s}"
+        )
     return (
         "\n".join(lines)
-        + "\n(memory in GiB at the given context and concurrency; roofline = memory-bandwidth bound of decode)"
+        + "\n(memory in GiB at the given context and concurrency and the plan's tp; roofline = memory-bandwidth bound"
+        " of decode; plan NO-FIT: the plan's tensor_parallel_size cannot hold the model on that GPU)"
     )
+
+
+def plan_tp_problems(rows: list[dict[str, Any]]) -> list[str]:
+    """One sentence per (candidate, GPU) whose plan tensor-parallel size cannot serve the model."""
+    out = []
+    for r in rows:
+        if r.get("plan_tp_fits") is False:
+            fix = f"set tensor_parallel_size: {r['tp']}" if r["tp"] else "no tensor-parallel size up to 8 holds it"
+            why = (
+                f"needs {r['needed_gib']:.1f} GiB, {r['usable_gib']:.1f} GiB usable"
+                if r["needed_gib"] > r["usable_gib"]
+                else f"its attention heads do not split {r['plan_tp']} ways"
+            )
+            out.append(f"{r['candidate']} on {r['gpu']}: the plan's tensor_parallel_size {r['plan_tp']} cannot serve "
+                       f"it ({why}); {fix}")  # fmt: skip
+    return out
 
 
 def roofline_columns(

@@ -51,7 +51,14 @@ from harness.rollup.perf_summary import (
     sweep_frame,
 )
 from harness.rollup.quality import Quality, decision_changes, quality_answers, with_quality
-from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
+from harness.rollup.reasoning import (
+    acceptable_share,
+    arm_usd_per_1k_questions,
+    cut_off_advice,
+    reasoning_summary,
+    thinking_allowed,
+    usd_per_1k_acceptable,
+)
 from harness.rollup.review import JudgeGrades, ReviewSummary, review_summary
 from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
@@ -169,16 +176,39 @@ def _quality_models(rec: RunRecords, answers: pd.DataFrame, served: pd.DataFrame
 
 
 def _cost_columns(
-    rec: RunRecords, models: pd.DataFrame, answers: pd.DataFrame, sweep: pd.DataFrame, thinking: pd.DataFrame
+    rec: RunRecords,
+    models: pd.DataFrame,
+    answers: pd.DataFrame,
+    served: pd.DataFrame,
+    sweep: pd.DataFrame,
+    thinking: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Cost per token and per question, the thinking figures, and USD per 1,000 acceptable answers."""
+    """Cost per token and per question, the thinking figures, and USD per 1,000 acceptable answers.
+
+    $/1M output tokens comes from the server's throughput (every variant's requests shared it); a
+    question's cost is priced on the tokens of the answers it stands for: the decision variant's
+    (``mean_output_tokens`` is theirs), and in the Thinking section the thinking arm's (``arm_*``).
+    """
     plan = rec.plan
+    ok = answers[answers.ok]
+    mean_tokens = ok.groupby("candidate").output_tokens.mean()
+    models["mean_output_tokens"] = [mean_tokens.get(c) for c in models.candidate]
     costs = cost_frame(plan.candidates, plan.perf, sweep, rec.phases, models, capacity_frame(rec.capacity))
     models = models.merge(costs, on="candidate", how="left")
     models = models.merge(thinking, on="candidate", how="left")
+    threshold = plan.rubric_pass_threshold
     models["usd_per_1k_acceptable"] = [
-        usd_per_1k_acceptable(cost, acceptable_share(answers, c, plan.rubric_pass_threshold))
+        usd_per_1k_acceptable(cost, acceptable_share(answers, c, threshold))
         for c, cost in zip(models.candidate, models.usd_per_1k_questions, strict=True)
+    ]
+    arm = served[thinking_allowed(served, plan.variants)]
+    models["arm_usd_per_1k_questions"] = [
+        arm_usd_per_1k_questions(per_mtok, tokens)
+        for per_mtok, tokens in zip(models.usd_per_mtok, models.arm_output_tokens_mean, strict=True)
+    ]
+    models["arm_usd_per_1k_acceptable"] = [
+        usd_per_1k_acceptable(cost, acceptable_share(arm, c, threshold))
+        for c, cost in zip(models.candidate, models.arm_usd_per_1k_questions, strict=True)
     ]
     return models
 
@@ -198,6 +228,9 @@ def _hardware_columns(
         (memory_needed_gib(perf[c].server, perf[c].metrics, tp[c]) if c in perf else None) or declared.get(c)
         for c in models.candidate
     ]  # an endpoint's server is not measured: the memory its plan declares (endpoint.gpu_memory_gib)
+    measured = {c: measured_peak_gib(p.memory) for c, p in perf.items()}
+    models["peak_memory_gib"] = [measured.get(c, (None, None))[0] for c in models.candidate]
+    models["peak_memory_source"] = [measured.get(c, (None, None))[1] for c in models.candidate]
     models["energy_j_per_token"] = [
         energy_per_token_j(perf[c].memory.get("energy_j"), tokens_measured(served, rec.levels, c))
         if c in perf
@@ -205,6 +238,30 @@ def _hardware_columns(
         for c in models.candidate
     ]
     return models
+
+
+def repeated_throughputs(records: list[CapacityRecord], models: pd.DataFrame) -> dict[str, list[float]]:
+    """Per candidate whose cost basis is its SLO capacity: the output tok/s of each repeated run at the capacity
+    estimate (``best_out_tok_per_s`` is their median); candidates on one sweep level or phase are left out."""
+    last = {r.candidate: r for r in records}
+    out: dict[str, list[float]] = {}
+    for name, basis in zip(models.candidate, models.get("cost_basis", [None] * len(models)), strict=True):
+        r = last.get(name)
+        if r is None or r.estimate is None or not str(basis or "").startswith("SLO capacity"):
+            continue
+        at = [p for p in r.points if p.get("value") == r.estimate]
+        runs = [float(v) for p in at for v in p.get("out_tok_per_s", []) if v is not None]
+        if len(runs) > 1:
+            out[name] = runs
+    return out
+
+
+def measured_peak_gib(memory: dict[str, Any]) -> tuple[float | None, str | None]:
+    """The measured peak memory of a server session (GiB) and what measured it: ``nvml`` (every GPU's used
+    memory, summed) or ``host`` (resident memory of the server's process tree); (None, None) without either."""
+    source = memory.get("source")
+    value = memory.get("peak_used_gib") if source == "nvml" else memory.get("peak_rss_gib")
+    return (float(value), str(source)) if value is not None else (None, None)
 
 
 def _versus_columns(models: pd.DataFrame, versus: pd.DataFrame) -> pd.DataFrame:
@@ -266,7 +323,7 @@ def assemble(rec: RunRecords) -> ReportData:
     models, expected = _quality_models(rec, answers, served)
     sweep = sweep_frame(rec.levels, plan.perf.slo)
     thinking = reasoning_summary(served, names, plan.variants)
-    models = _cost_columns(rec, models, answers, sweep, thinking)
+    models = _cost_columns(rec, models, answers, served, sweep, thinking)
     has_thinking = bool(thinking.thinking_answers.sum()) or bool(thinking.cut_off.sum())
     models = _hardware_columns(rec, models, served, perf)
     served_stability = question_stability(served, plan.rubric_pass_threshold, k)  # every variant, computed once
@@ -297,7 +354,15 @@ def assemble(rec: RunRecords) -> ReportData:
     mdds = versus.mdd.dropna()
     flagged = {name: c.flagged for name, c in rec.contamination.items()}
     variants = compare_variants(
-        questions, machine_models, plan.candidates, plan.rubric_pass_threshold, flagged, resamples, seed
+        questions,
+        machine_models,
+        plan.candidates,
+        plan.rubric_pass_threshold,
+        flagged,
+        resamples,
+        seed,
+        answers,
+        repeated_throughputs(rec.capacity, machine_models),
     )
     return ReportData(
         plan=plan, manifest=rec.manifest, notes=_notes(rec, thinking, has_thinking), sets=rec.sets, names=names,

@@ -157,6 +157,12 @@ class Estimate:
     price_usd_per_gpu_hour: float
     usd_per_mtok_at_roofline: float | None
     """price x tp / (tok/s x 3600) x 1e6: a floor, as real throughput is lower."""
+    plan_tp: int | None = None
+    """The tensor-parallel size the plan serves it with (``Workload.tp``); None: not given. When given,
+    kv_gib, needed_gib, usable_gib, the roofline and its $ are figured at it, not at ``tp``."""
+    plan_tp_fits: bool | None = None
+    """Whether the plan's tensor-parallel size can serve it: a valid split (heads divide) whose memory holds
+    it; None without ``plan_tp``."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,8 @@ class Workload:
     gpu_memory_utilization: float = 0.9
     max_tp: int = 8
     kv_dtype_bytes: int | None = None
+    tp: int | None = None
+    """The plan's tensor-parallel size: figure memory and speed at it (None: at the smallest that fits)."""
 
 
 def estimate(
@@ -205,8 +213,14 @@ def estimate(
         if load.kv_dtype_bytes:
             shape = replace(shape, kv_dtype_bytes=load.kv_dtype_bytes)
         tp = fit(shape, g, context_tokens, concurrency, utilization, load.max_tp)
-        at = tp or max(_tp_sizes(shape, load.max_tp))
-        tok_s = decode_roofline_tok_per_s(shape, g, tp, context_tokens, concurrency) if tp else None
+        at = load.tp or tp or max(_tp_sizes(shape, load.max_tp))
+        fits = None
+        if load.tp:
+            fits = valid_tp(shape, load.tp) and memory_needed_bytes(
+                shape, context_tokens, concurrency, tp=load.tp
+            ) <= usable_bytes(g, load.tp, utilization)
+        served_at = load.tp if fits else (None if load.tp else tp)
+        tok_s = decode_roofline_tok_per_s(shape, g, served_at, context_tokens, concurrency) if served_at else None
         price = prices.get(g.name, g.price_usd_per_hour)
         rows.append(
             Estimate(
@@ -218,7 +232,9 @@ def estimate(
                 usable_gib=usable_bytes(g, at, utilization) / GIB,
                 roofline_out_tok_per_s=tok_s,
                 price_usd_per_gpu_hour=price,
-                usd_per_mtok_at_roofline=usd_per_mtok(price, tp, tok_s) if tp else None,
+                usd_per_mtok_at_roofline=usd_per_mtok(price, served_at, tok_s) if served_at else None,
+                plan_tp=load.tp,
+                plan_tp_fits=fits,
             )
         )
     return rows
