@@ -153,9 +153,18 @@ def _score_and_report(run_dir: Path, out_dir: Path | None) -> int:
     for n in notes:
         _err(n)
     _err(f"scores in {scores}")
-    index = build_report(run_dir, out_dir or Path("reports") / run_dir.name)
+    index = build_report(run_dir, out_dir or Path("reports") / run_dir.name, _say_no_recommendation)
     print(f"report: {index.resolve()}")
     return EXIT_OK
+
+
+def _say_no_recommendation(rec: Any) -> None:
+    """On stderr, when the report recommends no model: why, one line per candidate."""
+    if rec.recommended is None:
+        first, *lines = rec.reason.splitlines()
+        _err(first)
+        for line in lines:
+            _err(f"  {line}")
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -188,7 +197,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             _err(note)
     if not RunDir(run_dir).scores.exists():
         score_run(run_dir)
-    index = build_report(run_dir, Path(args.out) if args.out else Path("reports") / run_dir.name)
+    index = build_report(
+        run_dir, Path(args.out) if args.out else Path("reports") / run_dir.name, _say_no_recommendation
+    )
     print(f"report: {index.resolve()}")
     return EXIT_OK
 

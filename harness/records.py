@@ -397,6 +397,10 @@ class Constraints(Strict):
     """p95 time to first token (thinking included), at the plan's concurrency."""
     max_p95_ttfat_ms: float | None = Field(default=None, gt=0)
     """p95 time to first answer token (after the thinking): what a user waits before the answer starts."""
+    min_answered_share: float = Field(default=1.0, ge=0, le=1)
+    """Least share of the plan's answers (questions x samples of the decision variant) that came back
+    without an error: the evidence a recommendation needs. 1.0 (the default): every one; a failed or
+    never-asked answer counts against it, and the card names the errors of the missing ones."""
 
 
 class ReviewPolicy(Strict):

@@ -48,6 +48,7 @@ FIRST_PROBLEM = {
     "plan_decide_on_unknown.yaml": (1, "decide_on: 'with_context' is not one of the variants"),
     "plan_lm_eval_unknown_task.yaml": (7, "lm_eval.tasks: unknown lm-eval task 'harness_policy_mc_zhh'"),
     "plan_missing_tokenizer.yaml": (7, "candidates[0].endpoint.tokenizer: tokenizer folder "),
+    "plan_min_answered_share_percent.yaml": (7, "min_answered_share: Input should be less than or equal to 1"),
     "plan_misspelt_gpu.yaml": (7, "perf.gpu: unknown GPU 'H1OO-80GB'; did you mean 'H100-80GB'"),
     "plan_misspelt_candidate_key.yaml": (5, "candidates[0].revsion: unknown key; did you mean `revision`?"),
     "plan_no_candidates.yaml": (2, "candidates: List should have at least 1 item"),

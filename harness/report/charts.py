@@ -46,7 +46,8 @@ def quality_vs_throughput(models: pd.DataFrame) -> str | None:
     ax.set_xlabel("output tokens / s (this run's hardware)")
     ax.set_ylabel("rubric score (mean, 95% CI)")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(left=0, right=max(data.out_tok_per_s) * 1.25)
+    fastest = float(max(data.out_tok_per_s))
+    ax.set_xlim(left=0, right=fastest * 1.25 if fastest > 0 else 1.0)  # every rate 0 (all failed): a unit axis
     ax.grid(alpha=0.3)
     ax.set_title("Quality against throughput (up and right is better)")
     return _data_uri(fig)

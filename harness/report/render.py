@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from harness.report.load import ReportData, answer_contexts, load_report_data
 from harness.report.review_data import ContextReader, pack_review, page_review
 from harness.report.review_summary import judge_trust_of, review_json
 from harness.report.variants import variant_rows
+from harness.rollup.decision import Recommendation
 from harness.store import atomic_write_json, atomic_write_text
 
 
@@ -234,8 +235,9 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build_report(run_dir: Path, out_dir: Path) -> Path:
-    """Write index.html, summary.csv and summary.json for a run; returns the page's path.
+def build_report(run_dir: Path, out_dir: Path, decided: Callable[[Recommendation], None] | None = None) -> Path:
+    """Write index.html, summary.csv and summary.json for a run; returns the page's path. ``decided``, when
+    given, is told the report's recommendation (the command line says on screen why there is none).
 
     Everything happens with the collector paused (:func:`gc_paused`). Drawing the charts leaves
     reference cycles (matplotlib's mathtext parser keeps tracebacks) that hold the stack's frames,
@@ -243,7 +245,10 @@ def build_report(run_dir: Path, out_dir: Path) -> Path:
     roll-up keeps frames, not one record object per answer (it took ~2 s when it kept 200,000 scores).
     """
     with gc_paused():
-        index = write_report(load_report_data(run_dir), out_dir, lambda keys: answer_contexts(run_dir, keys))
+        data = load_report_data(run_dir)
+        index = write_report(data, out_dir, lambda keys: answer_contexts(run_dir, keys))
+    if decided is not None:
+        decided(data.recommendation)
     return index
 
 

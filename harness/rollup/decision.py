@@ -1,7 +1,8 @@
 """The recommendation (pure): hard constraints, the cost-quality Pareto frontier, weighted marks, a reason.
 
-1. A candidate whose server failed (did not start, died, hung), has no scores, has not one acceptable answer
-   (partial credit alone does not make a choice), or breaks a hard constraint
+1. A candidate whose server failed (did not start, died, hung), answered less of the plan than
+   ``constraints.min_answered_share`` (by default every answer; :mod:`harness.rollup.evidence`), has no
+   scores, has not one acceptable answer (partial credit alone does not make a choice), or breaks a hard constraint
    of the plan (GPU memory, p95 latency, stability, quality, cost) is out, with the reason.
 2. The Pareto frontier on (rubric score up, cost down) is computed over every scored
    candidate: a model off the frontier is worse *and* dearer than another. Cost is $/1M
@@ -22,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from harness.records import Constraints, Weights
+from harness.rollup.evidence import missing_evidence
 from harness.rollup.significance import ALPHA, PairedDiff, aligned_scores, paired_difference
 
 SIDES = ("quality", "cost", "latency", "stability")
@@ -54,6 +56,10 @@ def violations(row: dict[str, Any], c: Constraints, k: int, quality_label: str =
     if row.get("server_error"):
         out.append("its server failed")
         return out
+    if missing := missing_evidence(row, c.min_answered_share):
+        out.append(missing)
+        if not row.get("answers"):  # nothing answered: nothing else to weigh
+            return out
     if pd.isna(row.get("rubric_mean")):
         reason = row.get("no_quality")
         out.append(reason if isinstance(reason, str) and reason else "no scored answers")
@@ -216,9 +222,13 @@ def _reason(chosen: Recommendation, models: pd.DataFrame, k: int, label: str = "
     return " ".join(parts)
 
 
+NO_CHOICE = "No candidate can be recommended: none meets every constraint."
+
+
 def _no_choice(table: pd.DataFrame) -> str:
-    out = [f"{c} ({'; '.join(v)})" for c, v in zip(table.candidate, table.violations, strict=True)]
-    return "No candidate can be recommended: none meets every constraint. " + ", ".join(out) + "."
+    """The reason there is no recommendation: :data:`NO_CHOICE`, then one line per candidate, ``name: why``."""
+    out = [f"{c}: {'; '.join(v)}" for c, v in zip(table.candidate, table.violations, strict=True)]
+    return "\n".join([NO_CHOICE, *out])
 
 
 def _sentence(facts: list[str]) -> str:

@@ -31,6 +31,7 @@ from harness.records import (
 )
 from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, DecisionRule, Recommendation, recommend
 from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
+from harness.rollup.evidence import evidence_columns
 from harness.rollup.frames import (
     answers_frame,
     category_frame,
@@ -172,7 +173,7 @@ def _quality_models(rec: RunRecords, answers: pd.DataFrame, served: pd.DataFrame
     models["api"] = models.candidate.map({n: i.get("api") for n, i in manifest["candidates"].items()})
     expected = sum(len(qs.questions) for qs in rec.sets.values()) * plan.sampling.samples
     models["missing"] = expected - models.answers - models.failed
-    return models, expected
+    return evidence_columns(models, answers, expected), expected
 
 
 def _cost_columns(
