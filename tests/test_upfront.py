@@ -37,7 +37,8 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def with_config(finished: Path, tmp_path: Path, config: dict) -> Path:
-    """A copy of the run whose candidate's model folder holds ``config`` and whose plan names an H100."""
+    """A copy of the run whose candidate's model folder holds ``config`` and whose saved plan names an H100
+    (the plan file does not: report it with ``--saved-plan``)."""
     run = tmp_path / "run"
     shutil.copytree(finished / "run", run)
     (tmp_path / "model").mkdir()
@@ -61,7 +62,7 @@ def test_a_config_the_roofline_cannot_model_degrades_to_a_note(
     finished: Path, tmp_path: Path, change: dict, why: str
 ) -> None:
     run = with_config(finished, tmp_path, {**QWEN_LIKE, **change})
-    assert main(["report", str(run), "--out", str(tmp_path / "rep")]) == 0
+    assert main(["report", str(run), "--out", str(tmp_path / "rep"), "--saved-plan"]) == 0
     (model,) = json.loads((tmp_path / "rep" / "summary.json").read_text("utf-8"))["models"]
     assert model["roofline_tok_per_s"] is None and model["roofline_note"].startswith(f"not modelled: {why}")
     html = (tmp_path / "rep" / "index.html").read_text("utf-8")
@@ -70,7 +71,7 @@ def test_a_config_the_roofline_cannot_model_degrades_to_a_note(
 
 def test_a_config_the_roofline_models_still_gets_its_figure(finished: Path, tmp_path: Path) -> None:
     run = with_config(finished, tmp_path, QWEN_LIKE)
-    assert main(["report", str(run), "--out", str(tmp_path / "rep")]) == 0
+    assert main(["report", str(run), "--out", str(tmp_path / "rep"), "--saved-plan"]) == 0
     (model,) = json.loads((tmp_path / "rep" / "summary.json").read_text("utf-8"))["models"]
     assert model["roofline_tok_per_s"] > 0 and model["roofline_note"] is None
 
