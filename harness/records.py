@@ -493,6 +493,10 @@ class Generation(AnswerRef):
     attempts: int = 1
     error: str | None = None
     """Set when every attempt failed; ``text`` is then empty."""
+    wait_ms: float | None = None
+    """Time spent waiting between attempts: the server's ``Retry-After`` or loading estimate, and backoff
+    (docs/reliability.md). Never inside ``ttft_ms`` or ``e2e_ms``, which time the attempt that answered.
+    None in runs made before it existed."""
     context_ids: list[str] = Field(default_factory=list)
     """Passages given with the question (``with_context``), best first."""
     context: str | None = None
@@ -857,6 +861,8 @@ class GenerationView(TypedDict):
     token_split: str | None
     ttfat_ms: float | None
     cut_off_thinking: bool
+    attempts: int
+    wait_ms: float | None
 
 
 GENERATION_VIEW: TypeAdapter[GenerationView] = TypeAdapter(GenerationView)
