@@ -131,6 +131,38 @@ def test_429_without_retry_after_keeps_the_backoff_and_spends_retries(cls: type[
     assert res.wait_ms >= 10  # one backoff of BACKOFF_BASE_S = 0.01 s
 
 
+def test_the_load_sweep_does_not_wait_when_asked_a_refusal_fails_its_request() -> None:
+    # a level measures what the server sustains: a wait its timings leave out would flatter it
+    from harness.run.perf.loadgen import LoadTarget
+
+    with fake_server(lambda n: reply_file("429_retry_after_1.reply.json") if n == 1 else OK) as srv:
+
+        async def go() -> Result:
+            async with LoadTarget(srv.base_url, "m", None, 10.0).client() as c:
+                res = await c.generate(CHAT)
+                c.decode_pending()
+                return res
+
+        t0 = time.perf_counter()
+        res = asyncio.run(go())
+        wall_s, n = time.perf_counter() - t0, len(srv.requests)
+    assert (res.error, n) == ("HTTP 429: Rate limit reached", 1) and wall_s < 1.0  # retries=0, no wait
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_without_waiting_a_paced_refusal_spends_a_retry_like_any_429(cls: type[ModelClient]) -> None:
+    with fake_server(lambda n: reply_file("429_retry_after_1.reply.json") if n == 1 else OK) as srv:
+
+        async def go() -> Result:
+            async with cls(srv.base_url, "m", None, 10.0, 1, wait_when_asked=False) as c:
+                return await c.generate(CHAT)
+
+        res = asyncio.run(go())
+        n = len(srv.requests)
+    assert (res.error, res.text, n, res.attempts) == (None, ANSWER, 2, 2)
+    assert 10 <= res.wait_ms < 1000  # one backoff of 0.01 s, not the Retry-After of 1 s
+
+
 # ---------------------------------------------------------------- 2. model still loading
 
 

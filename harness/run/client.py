@@ -167,10 +167,15 @@ class ModelClient:
         transport: httpx.AsyncBaseTransport | None = None,
         count_tokens: TokenCounter | None = None,
         load_timeout_s: float = 600.0,
+        wait_when_asked: bool = True,
     ):
         """``timeout_s``: each attempt's limit, and the most one answer waits on rate limits in all;
-        ``load_timeout_s``: the most it waits on a model that is loading (``limits.server_start_timeout_s``)."""
-        headers = self._identify(base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s)
+        ``load_timeout_s``: the most it waits on a model that is loading (``limits.server_start_timeout_s``);
+        ``wait_when_asked``: False treats a server's request to wait as an ordinary retryable failure
+        (the load sweep, which measures what a server sustains)."""
+        headers = self._identify(
+            base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s, wait_when_asked
+        )
         self._http = httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
@@ -180,7 +185,7 @@ class ModelClient:
 
     def _identify(
         self, base_url: str, model: str, api_key: str | None, timeout_s: float, retries: int,
-        count_tokens: TokenCounter | None, load_timeout_s: float = 600.0,
+        count_tokens: TokenCounter | None, load_timeout_s: float = 600.0, wait_when_asked: bool = True,
     ) -> dict[str, str]:  # fmt: skip
         """Set what every client of this family holds; return the request headers (the bearer key)."""
         self.count_tokens = count_tokens
@@ -190,6 +195,7 @@ class ModelClient:
         self.timeout_s = timeout_s
         self.retries = retries
         self.load_timeout_s = load_timeout_s
+        self.wait_when_asked = wait_when_asked
         return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     async def aclose(self) -> None:
@@ -206,11 +212,12 @@ class ModelClient:
 
         A failure that may pass (timeout, connection error, 429 or 5xx, a stream cut short) is asked
         again up to ``retries`` times with exponential backoff; a server that paces requests
-        (:class:`Paced`) is waited out within its budget without spending a retry; anything else
-        (400, 401, 403, 404, a malformed stream) is asked once.
+        (:class:`Paced`) is waited out within its budget without spending a retry (unless
+        ``wait_when_asked`` is off); anything else (400, 401, 403, 404, a malformed stream) is asked once.
         """
         last_error = "no attempt made"
-        waited_s = paced_s = loading_s = 0.0
+        waited_s = 0.0
+        spent_s = {True: 0.0, False: 0.0}  # paced waits so far: loading (True), rate limits (False)
         attempt = failures = 0
         while True:
             attempt += 1
@@ -228,25 +235,16 @@ class ModelClient:
                 result.error = str(exc)
                 return result
             except Paced as exc:
-                pace = exc.pace
-                budget_s, spent_s, limit = (
-                    (self.load_timeout_s, loading_s, "limits.server_start_timeout_s")
-                    if pace.loading
-                    else (self.timeout_s, paced_s, "limits.request_timeout_s")
-                )
-                if spent_s + pace.wait_s > budget_s:
-                    result.error = (
-                        f"{exc} ({pace.reason}): waiting {pace.wait_s:g} s would pass the {budget_s:g} s "
-                        f"{limit} allows ({spent_s:g} s waited already)"
-                    )[:500]
-                    return result
-                await asyncio.sleep(pace.wait_s)
-                waited_s += pace.wait_s
-                if pace.loading:
-                    loading_s += pace.wait_s
-                else:
-                    paced_s += pace.wait_s
-                continue
+                last_error = str(exc)
+                if self.wait_when_asked:
+                    pace = exc.pace
+                    result.error = self._beyond_budget(exc, spent_s[pace.loading])
+                    if result.error is not None:
+                        return result
+                    await asyncio.sleep(pace.wait_s)
+                    waited_s += pace.wait_s
+                    spent_s[pace.loading] += pace.wait_s
+                    continue
             except (RetryableError, httpx.TransportError, TimeoutError) as exc:
                 last_error = _describe(exc, self.timeout_s)
             failures += 1
@@ -255,6 +253,22 @@ class ModelClient:
             delay_s = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (failures - 1))
             await asyncio.sleep(delay_s)
             waited_s += delay_s
+
+    def _beyond_budget(self, exc: Paced, spent_s: float) -> str | None:
+        """The answer's error when waiting as ``exc`` asks would pass its budget (``spent_s`` s of it
+        waited already); None when the wait fits."""
+        pace = exc.pace
+        budget_s, limit = (
+            (self.load_timeout_s, "limits.server_start_timeout_s")
+            if pace.loading
+            else (self.timeout_s, "limits.request_timeout_s")
+        )
+        if spent_s + pace.wait_s <= budget_s:
+            return None
+        return (
+            f"{exc} ({pace.reason}): waiting {pace.wait_s:g} s would pass the {budget_s:g} s "
+            f"{limit} allows ({spent_s:g} s waited already)"
+        )[:500]
 
     async def _stream(self, req: Request, out: Result) -> None:
         path = "/chat/completions" if req.api == "chat" else "/completions"

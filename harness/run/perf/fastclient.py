@@ -52,7 +52,7 @@ class FastClient(ModelClient):
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0,
                  retries: int = 2, count_tokens: TokenCounter | None = None, decode_later: bool = False,
-                 load_timeout_s: float = 600.0):  # fmt: skip
+                 load_timeout_s: float = 600.0, wait_when_asked: bool = True):  # fmt: skip
         """One connection per request in flight, no limit (the load level sets how many).
 
         ``decode_later``: a stamped answer's body is kept undecoded, with only its TTFT read,
@@ -62,7 +62,9 @@ class FastClient(ModelClient):
         """
         if decode_later and (retries or count_tokens is not None):
             raise ValueError("decode_later takes no retries and no token counter")
-        headers = self._identify(base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s)
+        headers = self._identify(
+            base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s, wait_when_asked
+        )
         self.decode_later = decode_later
         self._later: list[StampedBody] = []
         self._session = aiohttp.ClientSession(
