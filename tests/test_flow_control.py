@@ -212,6 +212,26 @@ def test_an_ollama_role_chunk_with_an_empty_finish_reason_does_not_start_ttft(cl
     assert res.itl_ms == []  # one token chunk: the role chunk is no token
 
 
+def test_the_load_generators_early_ttft_also_skips_the_empty_finish_role_chunk() -> None:
+    # decode_later reads the TTFT alone before decoding (harness.run.perf.fastclient.StampedBody.first_token_ms)
+    from harness.run.perf.loadgen import LoadTarget
+
+    role = json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": ""}]})
+    reply = Reply([(0.0, sse_bytes(role)), (0.3, sse_bytes(chunk(ANSWER, "stop")))])  # no [DONE] either
+    with fake_server(lambda n: reply) as srv:
+
+        async def go() -> tuple[float | None, Result]:
+            async with LoadTarget(srv.base_url, "m", None, 10.0).client() as c:
+                res = await c.generate(CHAT)
+                early = res.ttft_ms
+                c.decode_pending()
+                return early, res
+
+        early, res = asyncio.run(go())
+    assert early is not None and early >= 300 and res.ttft_ms == early
+    assert (res.error, res.text, res.finish_reason) == (None, ANSWER, "stop")
+
+
 # ---------------------------------------------------------------- 6. 404 / 401 / 403: asked once, the server's words
 
 
