@@ -281,7 +281,9 @@ class Limits(Strict):
     concurrency: int = Field(default=8, ge=1)
     request_timeout_s: float = Field(default=120.0, gt=0)
     retries: int = Field(default=2, ge=0)
-    """Further attempts after a timeout, connection error, 429 or 5xx."""
+    """Further attempts after a timeout, connection error, 429 or 5xx. A 429 or 503 that says how long to
+    wait (``Retry-After``, a loading model) is waited out without spending one: up to ``request_timeout_s``
+    of waiting on rate limits per answer, ``server_start_timeout_s`` on a loading model (docs/reliability.md)."""
     server_start_timeout_s: float = Field(default=600.0, gt=0)
     unresponsive_s: float = Field(default=60.0, gt=0)
     """A server giving ``/health`` no answer for this long is declared hung: its candidate fails, the run goes on."""
