@@ -87,8 +87,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         if code:
             return code
     for o in failed:
-        _err(f"[{o.name}] " + (f"failed: {o.error.splitlines()[0]}" if o.error else f"{o.failed} requests failed"))
+        _err(
+            f"[{o.name}] " + (f"failed: {o.error.splitlines()[0]}" if o.error else failed_requests(o.failed, o.reasons))
+        )
     return EXIT_FAILED if failed or not judge_ok else EXIT_OK
+
+
+def failed_requests(n: int, reasons: dict[str, int]) -> str:
+    """``4 requests failed: HTTP 404: The model `hr-lora` does not exist.``: the count and the commonest reason,
+    with how many other reasons there were (``reasons``: error line -> answers it failed)."""
+    head = f"{n} request{'s' if n != 1 else ''} failed"
+    if not reasons:
+        return head
+    top = max(reasons, key=lambda r: reasons[r])  # the first met among equals
+    others = len(reasons) - 1
+    more = f" (and {others} other reason{'s' if others != 1 else ''})" if others else ""
+    return f"{head}: {top}{more}"
 
 
 def _judge(lp: object, run_dir: Path, quiet: bool, server: Any = None) -> bool:

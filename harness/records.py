@@ -289,7 +289,9 @@ class Limits(Strict):
     concurrency: int = Field(default=8, ge=1)
     request_timeout_s: float = Field(default=120.0, gt=0)
     retries: int = Field(default=2, ge=0)
-    """Further attempts after a timeout, connection error, 429 or 5xx."""
+    """Further attempts after a timeout, connection error, 429 or 5xx. A 429 or 503 that says how long to
+    wait (``Retry-After``, a loading model) is waited out without spending one: up to ``request_timeout_s``
+    of waiting on rate limits per answer, ``server_start_timeout_s`` on a loading model (docs/reliability.md)."""
     server_start_timeout_s: float = Field(default=600.0, gt=0)
     unresponsive_s: float = Field(default=60.0, gt=0)
     """A server giving ``/health`` no answer for this long is declared hung: its candidate fails, the run goes on."""
@@ -505,6 +507,10 @@ class Generation(AnswerRef):
     attempts: int = 1
     error: str | None = None
     """Set when every attempt failed; ``text`` is then empty."""
+    wait_ms: float | None = None
+    """Time spent waiting between attempts: the server's ``Retry-After`` or loading estimate, and backoff
+    (docs/reliability.md). Never inside ``ttft_ms`` or ``e2e_ms``, which time the attempt that answered.
+    None in runs made before it existed."""
     context_ids: list[str] = Field(default_factory=list)
     """Passages given with the question (``with_context``), best first."""
     context: str | None = None
@@ -869,6 +875,8 @@ class GenerationView(TypedDict):
     token_split: str | None
     ttfat_ms: float | None
     cut_off_thinking: bool
+    attempts: int
+    wait_ms: float | None
 
 
 GENERATION_VIEW: TypeAdapter[GenerationView] = TypeAdapter(GenerationView)

@@ -27,6 +27,8 @@ class Reply:
     pieces: list[tuple[float, bytes]]
     status: int = 200
     content_type: str = "text/event-stream"
+    headers: dict[str, str] = field(default_factory=dict)
+    """Further response headers (``Retry-After``)."""
 
 
 @dataclass
@@ -54,6 +56,8 @@ def fake_server(reply: Callable[[int], Reply]) -> Iterator[FakeServer]:
             self.send_response(r.status)
             self.send_header("Content-Type", r.content_type)
             self.send_header("Connection", "close")
+            for name, value in r.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             for delay_s, piece in r.pieces:
                 time.sleep(delay_s)

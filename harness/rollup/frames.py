@@ -36,6 +36,7 @@ ANSWER_COLUMNS = [
     "text", "ok", "error", "score", "essentials", "faithful", "context_hit", "context_ids",
     "prompt_tokens", "output_tokens", "output_tokens_source", "ttft_ms", "e2e_ms", "tpot_ms",
     "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off", "checks",
+    "attempts", "wait_ms",
 ]  # fmt: skip
 """``checks``: the answer's rubric checks as ``(type, passed, critical, explanation)`` tuples (empty when unscored).
 Tuples of strings and flags: the collector stops tracking them, so 200,000 answers' checks cost it nothing."""
@@ -96,7 +97,7 @@ def _answer_row(g: GenerationView, question: tuple[str, float], score: ScoreCell
         g["api"], g["text"], ok, g["error"], value, essentials, faithful if ok else None, hit, g["context_ids"] or None,
         g["prompt_tokens"], out, g["output_tokens_source"], ttft, e2e, stats.tpot_ms(e2e, ttft, out),
         g["reasoning"], g["reasoning_tokens"], g["answer_tokens"], g["token_split"], ttfat, answer_ms,
-        ok and g["cut_off_thinking"], checks,
+        ok and g["cut_off_thinking"], checks, g["attempts"], g["wait_ms"],
     )  # fmt: skip
 
 
@@ -219,6 +220,27 @@ def perf_summary(answers: pd.DataFrame, phases: list[Phase], name: str) -> dict[
         "e2e_p95_ms": stats.percentile(e2e, 95),
         "tpot_p50_ms": stats.percentile(tpot, 50),
         "mean_output_tokens": float(mine.output_tokens.mean()) if mine.output_tokens.notna().any() else None,
+        **wait_summary(answers, name),
+    }
+
+
+def wait_summary(answers: pd.DataFrame, name: str) -> dict[str, Any]:
+    """How long one candidate's answers waited on the server's flow control and retries (docs/reliability.md).
+
+    Over every answer of ``name`` (failed ones waited too) whose wait is known: ``waited_answers``
+    (how many waited at all), ``wait_total_s`` (s), ``wait_mean_ms`` (ms, over the answers, waiting or
+    not). The latency figures above leave these waits out: each answer is timed from the start of the
+    attempt that answered. All None for runs made before waits were recorded.
+    """
+    if "wait_ms" not in answers.columns:
+        return {"waited_answers": None, "wait_total_s": None, "wait_mean_ms": None}
+    waits = answers.wait_ms[answers.candidate == name].dropna().astype(float)
+    if waits.empty:
+        return {"waited_answers": None, "wait_total_s": None, "wait_mean_ms": None}
+    return {
+        "waited_answers": int((waits > 0).sum()),
+        "wait_total_s": float(waits.sum()) / 1000,
+        "wait_mean_ms": float(waits.mean()),
     }
 
 

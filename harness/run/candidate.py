@@ -51,6 +51,8 @@ class CandidateOutcome:
     """Answers this session set out to ask."""
     ok: int = 0
     failed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    """Why requests failed: each error line (the server's message) with how many answers it failed."""
     skipped: int = 0
     """Answers already present from an earlier session, not asked again."""
     error: str | None = None
@@ -193,7 +195,7 @@ def _generate(run: CandidateRun, server: Server, api: Api, outcome: CandidateOut
         tally = aio.run(
             generate_all(server, api, run.items, run.lp.plan, run.out, bar, token_counter(run.lp, run.cand))
         )
-    outcome.ok, outcome.failed = tally.ok, tally.failed
+    outcome.ok, outcome.failed, outcome.reasons = tally.ok, tally.failed, tally.reasons
     if tally.stopped:
         outcome.error = f"stopped after {tally.ok + tally.failed} of {n} answers: {tally.stopped}"
 

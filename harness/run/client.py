@@ -17,7 +17,13 @@ nothing either. Events are decoded by :mod:`harness.run.sse`, which also turns
 malformed chunks and the server's own error messages into one-line reasons.
 Timeouts, connection errors, 429 and 5xx are retried with
 exponential backoff; after the last attempt the failure is returned as a result
-with ``error`` set, never raised and never dropped.
+with ``error`` set, never raised and never dropped. Any other status (400, 401, 403, 404, ...) is
+asked once: its error is the server's message. A server that paces requests (a 429 or 503 with
+``Retry-After``, a 503 "model is currently loading", :mod:`harness.run.flow`) is waited out as it
+asks, within a budget, without spending a retry: ``limits.request_timeout_s`` of waiting for a rate
+limit, ``limits.server_start_timeout_s`` for a loading model. The time spent waiting between
+attempts (paced waits and backoff) is ``Result.wait_ms``; the timings are those of the attempt
+that answered, each measured from its own start, so no wait is ever inside TTFT or E2E.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ from typing import Any, Self
 import httpx
 
 from harness.records import Api, Request, RequestTiming
-from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text
+from harness.run.flow import Pacing, pacing
+from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, role_only
 from harness.thinking import separate
 
 RETRY_STATUS = RETRYABLE_CODES
@@ -60,6 +67,9 @@ class Result(RequestTiming):
     ttfat_ms: float | None = None
     """Time to first answer token (after the thinking)."""
     cut_off_thinking: bool = False
+    wait_ms: float = 0.0
+    """Time spent waiting between attempts (the server's ``Retry-After`` or loading estimate, and backoff);
+    never inside ``ttft_ms`` or ``e2e_ms``, which time the attempt that answered from its own start."""
 
 
 TokenCounter = Callable[[str], int | None]
@@ -84,6 +94,14 @@ class RetryableError(Exception):
 
 class FatalError(Exception):
     pass
+
+
+class Paced(RetryableError):
+    """The server asked the client to wait and ask again (:func:`harness.run.flow.pacing`)."""
+
+    def __init__(self, message: str, pace: Pacing):
+        super().__init__(message)
+        self.pace = pace
 
 
 def request_body(model: str, req: Request) -> dict[str, Any]:
@@ -148,8 +166,16 @@ class ModelClient:
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
         count_tokens: TokenCounter | None = None,
+        load_timeout_s: float = 600.0,
+        wait_when_asked: bool = True,
     ):
-        headers = self._identify(base_url, model, api_key, timeout_s, retries, count_tokens)
+        """``timeout_s``: each attempt's limit, and the most one answer waits on rate limits in all;
+        ``load_timeout_s``: the most it waits on a model that is loading (``limits.server_start_timeout_s``);
+        ``wait_when_asked``: False treats a server's request to wait as an ordinary retryable failure
+        (the load sweep, which measures what a server sustains)."""
+        headers = self._identify(
+            base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s, wait_when_asked
+        )
         self._http = httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
@@ -159,7 +185,7 @@ class ModelClient:
 
     def _identify(
         self, base_url: str, model: str, api_key: str | None, timeout_s: float, retries: int,
-        count_tokens: TokenCounter | None,
+        count_tokens: TokenCounter | None, load_timeout_s: float = 600.0, wait_when_asked: bool = True,
     ) -> dict[str, str]:  # fmt: skip
         """Set what every client of this family holds; return the request headers (the bearer key)."""
         self.count_tokens = count_tokens
@@ -168,6 +194,8 @@ class ModelClient:
         self.model = model
         self.timeout_s = timeout_s
         self.retries = retries
+        self.load_timeout_s = load_timeout_s
+        self.wait_when_asked = wait_when_asked
         return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     async def aclose(self) -> None:
@@ -180,10 +208,20 @@ class ModelClient:
         await self.aclose()
 
     async def generate(self, req: Request) -> Result:
-        """Stream one answer; failures come back as ``Result.error``."""
+        """Stream one answer; failures come back as ``Result.error``.
+
+        A failure that may pass (timeout, connection error, 429 or 5xx, a stream cut short) is asked
+        again up to ``retries`` times with exponential backoff; a server that paces requests
+        (:class:`Paced`) is waited out within its budget without spending a retry (unless
+        ``wait_when_asked`` is off); anything else (400, 401, 403, 404, a malformed stream) is asked once.
+        """
         last_error = "no attempt made"
-        for attempt in range(1, self.retries + 2):
-            result = Result(attempts=attempt)
+        waited_s = 0.0
+        spent_s = {True: 0.0, False: 0.0}  # paced waits so far: loading (True), rate limits (False)
+        attempt = failures = 0
+        while True:
+            attempt += 1
+            result = Result(attempts=attempt, wait_ms=waited_s * 1000)
             try:
                 await asyncio.wait_for(self._stream(req, result), timeout=self.timeout_s)
                 count_missing_tokens(result, self.count_tokens)
@@ -196,11 +234,41 @@ class ModelClient:
             except FatalError as exc:
                 result.error = str(exc)
                 return result
+            except Paced as exc:
+                last_error = str(exc)
+                if self.wait_when_asked:
+                    pace = exc.pace
+                    result.error = self._beyond_budget(exc, spent_s[pace.loading])
+                    if result.error is not None:
+                        return result
+                    await asyncio.sleep(pace.wait_s)
+                    waited_s += pace.wait_s
+                    spent_s[pace.loading] += pace.wait_s
+                    continue
             except (RetryableError, httpx.TransportError, TimeoutError) as exc:
                 last_error = _describe(exc, self.timeout_s)
-            if attempt <= self.retries:
-                await asyncio.sleep(min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (attempt - 1)))
-        return Result(attempts=self.retries + 1, error=last_error, started_at=time.time())
+            failures += 1
+            if failures > self.retries:
+                return Result(attempts=attempt, error=last_error, started_at=time.time(), wait_ms=waited_s * 1000)
+            delay_s = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (failures - 1))
+            await asyncio.sleep(delay_s)
+            waited_s += delay_s
+
+    def _beyond_budget(self, exc: Paced, spent_s: float) -> str | None:
+        """The answer's error when waiting as ``exc`` asks would pass its budget (``spent_s`` s of it
+        waited already); None when the wait fits."""
+        pace = exc.pace
+        budget_s, limit = (
+            (self.load_timeout_s, "limits.server_start_timeout_s")
+            if pace.loading
+            else (self.timeout_s, "limits.request_timeout_s")
+        )
+        if spent_s + pace.wait_s <= budget_s:
+            return None
+        return (
+            f"{exc} ({pace.reason}): waiting {pace.wait_s:g} s would pass the {budget_s:g} s "
+            f"{limit} allows ({spent_s:g} s waited already)"
+        )[:500]
 
     async def _stream(self, req: Request, out: Result) -> None:
         path = "/chat/completions" if req.api == "chat" else "/completions"
@@ -208,17 +276,22 @@ class ModelClient:
         acc = AnswerBuilder(req.api, out, time.perf_counter())
         async with self._http.stream("POST", self.base_url + path, json=request_body(self.model, req)) as resp:
             if resp.status_code != 200:
-                body = (await resp.aread()).decode("utf-8", errors="replace")[:500]
-                raise_for_status(resp.status_code, body)
+                body = (await resp.aread()).decode("utf-8", errors="replace")[:2000]
+                raise_for_status(resp.status_code, body, resp.headers.get("retry-after"))
             async with aclosing(aiter(ChunkStream(resp.aiter_lines()))) as chunks:  # closed here, not by the GC
                 async for chunk in chunks:
                     acc.add(chunk, time.perf_counter())
         acc.finish()
 
 
-def raise_for_status(status: int, body: str) -> None:
-    """:class:`RetryableError` (429, 5xx, ...) or :class:`FatalError` for a reply that is not 200."""
+def raise_for_status(status: int, body: str, retry_after: str | None = None) -> None:
+    """For a reply that is not 200: :class:`Paced` when the server asks to wait (``retry_after``: its
+    ``Retry-After`` header), :class:`RetryableError` (429, 5xx, ...) or :class:`FatalError` (400, 401,
+    403, 404, ...), each with the server's message (``HTTP 404: The model `x` does not exist.``)."""
     msg = f"HTTP {status}: {error_text(body)}"
+    pace = pacing(status, retry_after, body, time.time())
+    if pace is not None:
+        raise Paced(msg, pace)
     raise (RetryableError if status in RETRY_STATUS else FatalError)(msg)
 
 
@@ -243,9 +316,8 @@ class AnswerBuilder:
             choice = choices[0]
             delta = choice.get("delta") or {}
             finish = choice.get("finish_reason")
-            role_only = "role" in delta and finish is None and all(v is None for k, v in delta.items() if k != "role")
             # a token chunk (its text may still be empty); usage and role-only chunks are not
-            if not role_only:
+            if not role_only(delta, finish):
                 if self.last_content is None:
                     out.ttft_ms = (now - self.t0) * 1000
                 else:

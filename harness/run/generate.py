@@ -99,7 +99,7 @@ def to_generation(w: WorkItem, api: Api, r: Any, count: TokenCounter | None = No
         key=w.key, candidate=w.candidate, set_id=w.qs.id, question_id=w.q.id, sample=w.sample,
         variant=w.variant, context_ids=list(w.framing.context_ids), context=w.framing.context, api=api,
         seed=w.seed, text=r.text, finish_reason=r.finish_reason, **timing_fields(r),
-        started_at=r.started_at, attempts=r.attempts, reasoning=r.reasoning or None,
+        started_at=r.started_at, attempts=r.attempts, wait_ms=r.wait_ms, reasoning=r.reasoning or None,
         reasoning_via=r.reasoning_via, reasoning_tokens=reasoning_tokens, answer_tokens=answer_tokens,
         token_split=token_split, ttfat_ms=r.ttfat_ms, cut_off_thinking=r.cut_off_thinking, question_digest=w.digest,
     )  # fmt: skip
@@ -111,6 +111,8 @@ class Tally:
 
     ok: int = 0
     failed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    """Each failed answer's error (its first line), with how many answers failed so, in the order first met."""
     stopped: str | None = None
     """Why the candidate's answers ended early (server gone, or too many failures in a row)."""
 
@@ -124,7 +126,7 @@ async def generate_all(
     tally = Tally()
     async with ModelClient(
         server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries,
-        count_tokens=count,
+        count_tokens=count, load_timeout_s=limits.server_start_timeout_s,
     ) as client:  # fmt: skip
 
         async def ask(w: WorkItem) -> str | None:
@@ -134,6 +136,8 @@ async def generate_all(
                 tally.ok += 1
             else:
                 tally.failed += 1
+                line = res.error.splitlines()[0] if res.error.strip() else "unknown error"
+                tally.reasons[line] = tally.reasons.get(line, 0) + 1
             bar.update(1)
             return res.error
 

@@ -8,6 +8,11 @@ below was met with a real endpoint:
 - one JSON object over several ``data:`` lines is one event (the lines join with a
   newline, as the format says);
 - ``event: error`` carries the server's own message;
+- an event of any other named type (``event: ping``, sent by some gateways as a heartbeat) is
+  skipped: by the SSE format (WHATWG HTML, "Server-sent events") the ``event`` field sets the
+  event's type, and only the default type (``message``) carries completion chunks;
+- a stream that ends after a chunk with a finish reason but without ``data: [DONE]`` (some
+  llama.cpp builds, TGI, gateways) is complete: the finish reason says the answer is whole;
 - consecutive ``data:`` lines with no blank line between them, each a whole JSON
   object, are separate events (a common fault of hand-written servers);
 - a body that is not an event stream at all (an HTTP 200 with an error object) is
@@ -25,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DONE = "[DONE]"
+PASSED_KINDS = frozenset({"message", "error"})
+"""Event types whose data the client reads: the default (chunks) and ``error`` (the server's message)."""
 STRAY_KEEP_CHARS = 2000
 
 
@@ -98,22 +105,34 @@ class SseDecoder:
         self._data, self._kind = [], "message"
         if not data.strip():
             return []  # keep-alive (or a stray blank line)
+        if kind not in PASSED_KINDS:
+            return []  # a named event of another type (``event: ping``): no completion chunk
         self.events += 1
         return [Event(data, kind)]
 
 
 def error_text(data: str) -> str:
-    """The message of an error payload (``{"error": {"message": ...}}`` and variants), else the text."""
+    """The message of an error payload, on one line of at most 300 characters.
+
+    ``{"error": {"message": m}}`` (OpenAI, vLLM), ``{"message": m}`` (some gateways, Ollama),
+    ``{"error": m}`` (TGI, llama.cpp), ``{"detail": m}`` (FastAPI servers) -> m; else the text itself.
+    """
     try:
         obj = json.loads(data)
     except ValueError:
-        return data.strip()[:300]
+        return _one_line(data)
     if isinstance(obj, dict):
         inner = obj.get("error", obj)
         if isinstance(inner, dict):
-            return str(inner.get("message", inner))[:300]
-        return str(obj.get("message", inner))[:300]
-    return str(obj)[:300]
+            msg = inner.get("message", inner.get("detail", inner))
+            return _one_line(str(msg))
+        return _one_line(str(obj.get("message", inner)))
+    return _one_line(str(obj))
+
+
+def _one_line(text: str, n: int = 300) -> str:
+    """``text`` with its whitespace runs (newlines included) made one space, cut to ``n`` characters."""
+    return " ".join(text.split())[:n]
 
 
 RETRYABLE_CODES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -167,21 +186,47 @@ def _well_formed(choice: Any) -> bool:
     return all(isinstance(t, str | None) for t in (delta.get("content"), choice.get("text")))
 
 
+def finish_reason(chunk: dict[str, Any]) -> str | None:
+    """The chunk's finish reason; None when it has none, or an empty one (``""``: Ollama's role chunk)."""
+    choices = chunk.get("choices") or []
+    reason = choices[0].get("finish_reason") if choices else None
+    return reason or None
+
+
+def raise_unfinished(decoder: SseDecoder, finished: bool) -> None:
+    """At the end of a body without ``[DONE]``: nothing when a finish reason came (the answer is whole),
+    else the server's error of a body that was no stream, or a retryable "stream ended before [DONE]"."""
+    if finished:
+        return
+    raise body_error(decoder) or StreamFault("stream ended before [DONE]", retryable=True)
+
+
 def is_role_only(chunk: dict[str, Any]) -> bool:
     """A chat chunk that only announces the assistant's role (``{"role": "assistant"}``, no content key).
 
     Some servers send it the moment the request arrives, before the first token; it
     must not start TTFT. vLLM's first chunk carries ``"content": ""`` beside the role
     and comes with the first token, so it still counts, as in ``vllm bench serve``.
+    A role chunk with ``"finish_reason": ""`` (Ollama) is role-only too when its texts are
+    empty: an empty finish reason is none, and vLLM never sends one.
     """
     choices = chunk.get("choices") or []
     if not choices:
         return False
     choice = choices[0]
     delta = choice.get("delta")
-    if not isinstance(delta, dict) or "role" not in delta or choice.get("finish_reason") is not None:
+    return isinstance(delta, dict) and role_only(delta, choice.get("finish_reason"))
+
+
+def role_only(delta: dict[str, Any], finish: Any) -> bool:
+    """:func:`is_role_only` on a choice's ``delta`` and ``finish_reason``."""
+    if "role" not in delta:
         return False
-    return all(v is None for k, v in delta.items() if k != "role")
+    if finish is None:
+        return all(v is None for k, v in delta.items() if k != "role")
+    if finish == "":
+        return not any(v for k, v in delta.items() if k != "role")
+    return False
 
 
 def body_error(decoder: SseDecoder) -> StreamFault | None:
@@ -202,13 +247,20 @@ class ChunkStream:
     """The chunks of a streamed reply, in order, up to ``[DONE]``; iterate once.
 
     Raises :class:`StreamFault` for the server's error or a malformed chunk, and at the
-    end of a body that stopped before ``[DONE]`` (with the server's message when the body
-    was an error object rather than events).
+    end of a body that stopped before ``[DONE]`` with no finish reason (with the server's
+    message when the body was an error object rather than events).
     """
 
     def __init__(self, lines: AsyncIterable[str]):
         self._lines = lines
         self.decoder = SseDecoder()
+        self.finished = False
+        """A chunk with a (non-empty) finish reason has passed."""
+
+    def _chunk(self, event: Event) -> dict[str, Any]:
+        chunk = decode_chunk(event)
+        self.finished = self.finished or finish_reason(chunk) is not None
+        return chunk
 
     async def __aiter__(self) -> AsyncGenerator[dict[str, Any], None]:
         """The chunks; the lines' source is closed when they end, stop at ``[DONE]`` or this is closed."""
@@ -217,12 +269,12 @@ class ChunkStream:
                 for event in self.decoder.feed(line):
                     if event.data.strip() == DONE:
                         return
-                    yield decode_chunk(event)
+                    yield self._chunk(event)
             for event in self.decoder.close():
                 if event.data.strip() == DONE:
                     return
-                yield decode_chunk(event)
-            raise body_error(self.decoder) or StreamFault("stream ended before [DONE]", retryable=True)
+                yield self._chunk(event)
+            raise_unfinished(self.decoder, self.finished)
         finally:
             # not left to the garbage collector, whose finalizer task, collected before it ran,
             # printed "Task was destroyed but it is pending!"

@@ -41,7 +41,7 @@ from harness.run.client import (
     raise_for_status,
     request_body,
 )
-from harness.run.sse import DONE, SseDecoder, StreamFault, body_error, decode_chunk
+from harness.run.sse import DONE, SseDecoder, StreamFault, decode_chunk, raise_unfinished
 
 READ_BUFSIZE = 2**20
 """aiohttp's read buffer per response (bytes): a connection stops being read once twice this is unread."""
@@ -51,7 +51,8 @@ class FastClient(ModelClient):
     """A :class:`ModelClient` on aiohttp; open it inside the event loop that uses it."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0,
-                 retries: int = 2, count_tokens: TokenCounter | None = None, decode_later: bool = False):  # fmt: skip
+                 retries: int = 2, count_tokens: TokenCounter | None = None, decode_later: bool = False,
+                 load_timeout_s: float = 600.0, wait_when_asked: bool = True):  # fmt: skip
         """One connection per request in flight, no limit (the load level sets how many).
 
         ``decode_later``: a stamped answer's body is kept undecoded, with only its TTFT read,
@@ -61,7 +62,9 @@ class FastClient(ModelClient):
         """
         if decode_later and (retries or count_tokens is not None):
             raise ValueError("decode_later takes no retries and no token counter")
-        headers = self._identify(base_url, model, api_key, timeout_s, retries, count_tokens)
+        headers = self._identify(
+            base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s, wait_when_asked
+        )
         self.decode_later = decode_later
         self._later: list[StampedBody] = []
         self._session = aiohttp.ClientSession(
@@ -81,7 +84,8 @@ class FastClient(ModelClient):
         try:
             async with self._session.post(self.base_url + path, json=request_body(self.model, req)) as resp:
                 if resp.status != 200:
-                    raise_for_status(resp.status, (await resp.read()).decode("utf-8", errors="replace")[:500])
+                    body_text = (await resp.read()).decode("utf-8", errors="replace")[:2000]
+                    raise_for_status(resp.status, body_text, resp.headers.get("Retry-After"))
                 conn = stamping(resp)
                 if conn is None:
                     await read_events(resp.content, acc)
@@ -198,14 +202,14 @@ class _Lines:
         return False
 
     def close(self) -> None:
-        """The body ended: handle what is left; :class:`StreamFault` unless ``[DONE]`` came."""
+        """The body ended: handle what is left; :class:`StreamFault` unless ``[DONE]`` or a finish reason came."""
         if self.rest and _line(self.rest, self.decoder, self.acc, time.perf_counter()):
             return
         for event in self.decoder.close():
             if event.data.strip() == DONE:
                 return
             self.acc.add(decode_chunk(event), time.perf_counter())
-        raise body_error(self.decoder) or StreamFault("stream ended before [DONE]", retryable=True)
+        raise_unfinished(self.decoder, self.acc.out.finish_reason is not None)
 
 
 async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder) -> None:

@@ -330,8 +330,10 @@ class LoadTarget:
     def client(self) -> FastClient:
         from harness.run.perf.fastclient import FastClient
 
+        # wait_when_asked off: a level measures what the server sustains, so a 429 or a loading 503 is a
+        # failed request of the level, never a wait its timings would leave out (docs/reliability.md)
         return FastClient(self.base_url, self.model, self.api_key, self.timeout_s, self.retries,
-                          decode_later=not self.retries)  # fmt: skip
+                          decode_later=not self.retries, wait_when_asked=False)  # fmt: skip
 
 
 StopTest = Callable[[Sequence[Completion], float], str | None]

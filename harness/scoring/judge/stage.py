@@ -95,7 +95,12 @@ async def _ask_all(
     """Every verdict asked, and why the rest were not when the judge's server went away (else None)."""
     results: list[Judgment] = []
     async with ModelClient(
-        server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries
+        server.base_url,
+        server.model,
+        server.api_key,
+        limits.request_timeout_s,
+        limits.retries,
+        load_timeout_s=limits.server_start_timeout_s,
     ) as client:
 
         async def one(item: JudgeItem) -> str | None:
