@@ -231,7 +231,10 @@ def cmd_review_add(args: argparse.Namespace) -> int:
         else:
             print(f"{o.path}: {o.new} new grades by {o.reviewer} ({o.unchanged} already in the run)")
     reviewers = len({g.reviewer for g in result.grades})
-    print(f"{result.new} new grades; the run holds {len(result.grades)} grades by {reviewers} reviewers")
+    held = len(result.grades)
+    plural = {n: "" if n == 1 else "s" for n in (result.new, held, reviewers)}
+    print(f"{result.new} new grade{plural[result.new]}; "
+          f"the run holds {held} grade{plural[held]} by {reviewers} reviewer{plural[reviewers]}")  # fmt: skip
     return EXIT_USAGE if result.refused else EXIT_OK
 
 

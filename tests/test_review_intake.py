@@ -91,7 +91,7 @@ def test_each_bad_review_file_is_refused_whole_with_one_line_per_problem(
     assert all(line.startswith(f"{path}:") for line in lines), lines
     assert lines[0] == f"{path}{FIRST_PROBLEM[name]}"
     assert lines[-1] == f"{path}: refused, nothing of it added"
-    assert "0 new grades; the run holds 1 grades by 1 reviewers" in out.out
+    assert "0 new grades; the run holds 1 grade by 1 reviewer\n" in out.out
     assert RunDir(run).reviews.read_bytes() == before
 
 

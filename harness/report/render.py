@@ -137,9 +137,11 @@ def drill_columns(data: ReportData) -> tuple[list[str], pd.DataFrame, pd.DataFra
     return columns, by_arm(data.served), by_arm(data.served_stability)
 
 
-def render_html(data: ReportData, read_contexts: ContextReader | None = None) -> str:
+def render_html(data: ReportData, read_contexts: ContextReader | None = None, run_dir: str | None = None) -> str:
     """The report page of ``data``. ``read_contexts`` reads the answers' own contexts for the review queue's
-    keys (:func:`~harness.report.load.answer_contexts`); None: the review shows the sets' contexts only."""
+    keys (:func:`~harness.report.load.answer_contexts`); None: the review shows the sets' contexts only.
+    ``run_dir``: the run directory as the user named it, for the page's ``harness review add`` hint
+    (None: the hint says ``RUN_DIR``)."""
     plan, names = data.plan, data.names
     models, sweep, js = data.models, data.sweep, data.judge_summary
     k = plan.sampling.samples
@@ -148,7 +150,7 @@ def render_html(data: ReportData, read_contexts: ContextReader | None = None) ->
         drilldown_header(data.sets, columns, plan.rubric_pass_threshold),
         drilldown_questions(data.sets, columns, answers, stability, js.by_answer if js else {}),
     )
-    review_page = page_review(data, read_contexts)
+    review_page = {**page_review(data, read_contexts), "run_dir": run_dir or "RUN_DIR"}
     return (
         _env()
         .get_template("report.html.j2")
@@ -246,18 +248,21 @@ def build_report(run_dir: Path, out_dir: Path, decided: Callable[[Recommendation
     """
     with gc_paused():
         data = load_report_data(run_dir)
-        index = write_report(data, out_dir, lambda keys: answer_contexts(run_dir, keys))
+        index = write_report(data, out_dir, lambda keys: answer_contexts(run_dir, keys), str(run_dir))
     if decided is not None:
         decided(data.recommendation)
     return index
 
 
-def write_report(data: ReportData, out_dir: Path, read_contexts: ContextReader | None = None) -> Path:
+def write_report(
+    data: ReportData, out_dir: Path, read_contexts: ContextReader | None = None, run_dir: str | None = None
+) -> Path:
     """Write the page, summary.csv and summary.json of ``data`` into ``out_dir``; returns the page's path.
-    ``read_contexts``: as in :func:`render_html`."""
+    ``read_contexts``, ``run_dir`` (the run directory as the user named it, for the page's
+    ``harness review add`` hint): as in :func:`render_html`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     index = out_dir / "index.html"
-    atomic_write_text(index, render_html(data, read_contexts))
+    atomic_write_text(index, render_html(data, read_contexts, run_dir))
     atomic_write_text(
         out_dir / "summary.csv",
         data.models.drop(columns=["violations"])

@@ -198,15 +198,18 @@ def cohen_kappa(a: Sequence[bool], b: Sequence[bool]) -> float | None:
 
     p_o is the observed agreement, p_e = p_a p_b + (1 - p_a)(1 - p_b) the agreement expected
     from each rater's own rate of True. None with no items or when p_e == 1 (both raters
-    constant and equal), where agreement carries no information.
+    constant and equal), where agreement carries no information. Computed on counts in
+    integers (κ = (n·agree − e) / (n² − e), e = yes_a·yes_b + no_a·no_b), so a κ of exactly 0
+    (one rater constant, for one) comes out as 0.0, not as rounding noise.
     """
     pairs = list(zip(a, b, strict=True))
-    if not pairs:
+    n = len(pairs)
+    if not n:
         return None
-    p_a, p_b = np.mean([x for x, _ in pairs]), np.mean([y for _, y in pairs])
-    p_o = np.mean([x == y for x, y in pairs])
-    p_e = p_a * p_b + (1 - p_a) * (1 - p_b)
-    return None if p_e >= 1.0 else float((p_o - p_e) / (1 - p_e))
+    yes_a, yes_b = sum(bool(x) for x, _ in pairs), sum(bool(y) for _, y in pairs)
+    agree = sum(bool(x) == bool(y) for x, y in pairs)
+    expected = yes_a * yes_b + (n - yes_a) * (n - yes_b)
+    return None if expected >= n * n else (n * agree - expected) / (n * n - expected)
 
 
 def pearson(x: Sequence[float], y: Sequence[float]) -> float | None:

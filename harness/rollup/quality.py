@@ -104,6 +104,8 @@ def with_quality(
 
     Counts (answers, failed, missing), speed and cost stay the run's; a candidate left without a quality
     figure under ``human_only`` gets ``no_quality`` = "no human grades", the reason it is not eligible.
+    ``rubric_mean`` is then the decision's quality score (``quality.source`` says of what); the rubric's
+    own mean stays in ``rubric_only_mean`` (0-1).
     """
     names = [c.name for c in candidates]
     answers = quality.answers
@@ -116,6 +118,7 @@ def with_quality(
     replaced = [*QUALITY_COLUMNS, *(c for c in stability.columns if c != "candidate"),
                 *(c for c in picked.columns if c != "candidate")]  # fmt: skip
     out = models.drop(columns=[c for c in replaced if c in models.columns])
+    out["rubric_only_mean"] = models["rubric_mean"].to_numpy() if "rubric_mean" in models else np.nan
     out = out.merge(summary, on="candidate", how="left").merge(stability, on="candidate", how="left")
     out = out.merge(picked, on="candidate", how="left")
     if quality.source == "human grades only":

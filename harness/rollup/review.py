@@ -43,6 +43,8 @@ class Consensus:
     acceptable: bool
     grade_mean: float | None
     """Mean of the 1-10 grades given (None: no reviewer gave one)."""
+    notes: tuple[str, ...] = ()
+    """The reviewers' notes on it, each as "reviewer: note" (empty notes left out)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ class Miss:
     is marked). Each as "type: explanation"."""
     yes: int
     reviewers: int
+    notes: tuple[str, ...] = ()
+    """What the reviewers wrote about the answer ("reviewer: note"): often why it fails."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,8 @@ def consensus(grades: Sequence[HumanGrade]) -> dict[str, Consensus]:
     for key, gs in by_key.items():
         yes = sum(g.acceptable for g in gs)
         marks = [g.grade for g in gs if g.grade is not None]
-        out[key] = Consensus(key, len(gs), yes, 2 * yes > len(gs), float(np.mean(marks)) if marks else None)
+        notes = tuple(f"{g.reviewer}: {g.note.strip()}" for g in gs if g.note and g.note.strip())
+        out[key] = Consensus(key, len(gs), yes, 2 * yes > len(gs), float(np.mean(marks)) if marks else None, notes)
     return out
 
 
@@ -253,7 +258,7 @@ def _misses(answers: pd.DataFrame, agreed: dict[str, Consensus], sets: Mapping[s
                   for t, passed, critical, why in r.checks if passed == false_pass]  # fmt: skip
         out.append(Miss("false pass" if false_pass else "false fail", r.set_id, r.candidate, r.question_id,
                         texts.get((r.set_id, r.question_id), ""), _excerpt(current_text(r.text, bool(r.cut_off))),
-                        checks, c.yes, c.reviewers))  # fmt: skip
+                        checks, c.yes, c.reviewers, c.notes))  # fmt: skip
     return out
 
 

@@ -82,6 +82,8 @@
   function progress() {
     var done = view.filter(function (v) { return graded(DATA.items[v.i].key); }).length;
     $("rv-progress").textContent = done + " of " + view.length + " answers graded";
+    $("rv-local").textContent = "; in this browser, " + S.reviewer + " has graded " + done + " of " + view.length +
+      " (export them, then add the file to the run)";
   }
   function unblinded() { return $("rv-unblind").checked; }
 
@@ -94,8 +96,8 @@
     $("rv-where").textContent = where;
     $("rv-question").textContent = q.q;
     $("rv-reference").textContent = q.ref === null || q.ref === undefined ? "(no reference)" : q.ref;
-    $("rv-set-context").textContent = set.context || "";
-    $("rv-context").textContent = it.cx || "";
+    $("rv-set-context").textContent = (set.context || "").trim();
+    $("rv-context").textContent = (it.cx || "").trim();
     $("rv-context-box").hidden = !set.context && !it.cx;
     $("rv-label").textContent = "Answer " + (v.a + 1) + " of " + v.k;
     var answer = $("rv-answer");
@@ -123,9 +125,16 @@
     draw();
   }
   function move(step) {
+    var last = S.pos + step > view.length - 1, first = S.pos + step < 0;
     S.pos = Math.max(0, Math.min(view.length - 1, S.pos + step));
     save();
     draw();
+    if (last) {
+      var left = view.length - view.filter(function (v) { return graded(DATA.items[v.i].key); }).length;
+      say("This is the last answer" + (left ? " (" + left + " still without a yes/no)" : ": all graded") +
+        ". Export the review file (e), or close (q) and start again with more answers.");
+    } else if (first) say("This is the first answer.");
+    else if ($("rv-msg").textContent.indexOf("This is the ") === 0) say("");
   }
 
   function fileName() { return "review-" + DATA.run + "-" + S.reviewer.replace(/[^A-Za-z0-9_.-]+/g, "_") + ".json"; }
@@ -152,7 +161,7 @@
     setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
     say("Exported " + grades.length + " grades to " + a.download + (open ? "; " + open +
         " answers with a grade or note but no acceptable yes/no were left out" : "") +
-        ". Add it to the run: harness review add " + DATA.run + " " + a.download);
+        ". Add it to the run: harness review add " + (DATA.run_dir || "RUN_DIR") + " " + a.download);
   }
 
   function validGrade(g) {
@@ -205,6 +214,8 @@
     document.body.classList.add("rv-reviewing");
     if (!S) {
       try { $("rv-name").value = $("rv-name").value || localStorage.getItem(LAST) || ""; } catch (e) { /* no storage */ }
+      var before = $("rv-name").value && stored($("rv-name").value);
+      if (before && before.n) $("rv-n").value = before.n;  /* the same reviewer continues with the same answers */
       $("rv-name").focus();
     }
   }
