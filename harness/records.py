@@ -266,6 +266,11 @@ class Judge(Candidate):
     adapter: None = Field(default=None, exclude=True)
     train_data: None = Field(default=None, exclude=True)
 
+    @property
+    def pass_mark(self) -> float:
+        """The single grade at or above which an answer is acceptable: ``pass_score``, else 60 % of the scale."""
+        return self.pass_score if self.pass_score is not None else 0.6 * self.scale
+
     @model_validator(mode="after")
     def _pass_score_on_scale(self) -> Judge:
         if self.pass_score is not None and not 1 <= self.pass_score <= self.scale:
@@ -405,6 +410,25 @@ class Constraints(Strict):
     never-asked answer counts against it, and the card names the errors of the missing ones."""
 
 
+class JudgePanel(Strict):
+    """How several judges' grades make one verdict (docs/judging.md).
+
+    Definitions: the panel's single grade of an answer is the ``rule`` (median by default) of the
+    grades of the judges that graded it; its pairwise verdict is the majority of theirs (no majority:
+    a tie). A judge whose reply failed or did not parse is left out of that verdict and counted, never
+    scored 0. EvalScope's multi-judge grading and Arena-Hard v2's ensemble judges work the same way.
+    """
+
+    rule: Literal["median", "mean", "min"] = "median"
+    """Single grades: median (robust to one lenient judge), mean, or min (the strictest judge decides)."""
+    quorum: int | None = Field(default=None, ge=1)
+    """Least judges whose grade of one answer must have parsed for the panel to give a verdict on it;
+    fewer: unparsed. Default: more than half of the judges allowed to grade that candidate."""
+    same_family: Literal["exclude", "allow"] = "exclude"
+    """``exclude`` (default): a judge never grades a candidate of its own model family (self-preference);
+    ``allow``: it does, and the report says so."""
+
+
 class ReviewPolicy(Strict):
     """How human grades (``harness review add``, docs/review.md) enter the decision, and when the judge is trusted."""
 
@@ -431,6 +455,10 @@ class Plan(Strict):
     limits: Limits = Field(default_factory=Limits)
     perf: Perf = Field(default_factory=Perf)
     judge: Judge | None = None
+    """One judge (the short form of a one-judge panel); give ``judges`` for several."""
+    judges: list[Judge] = Field(default_factory=list)
+    """A panel of judges, each a served model or an endpoint configured as ``judge``; see ``panel``."""
+    panel: JudgePanel = Field(default_factory=JudgePanel)
     lm_eval: LmEval | None = None
     rubric_pass_threshold: float = Field(default=0.5, ge=0, le=1)
     """For a rubric with no essential content check (every content check ``optional``): a score at or
@@ -456,10 +484,34 @@ class Plan(Strict):
             raise ValueError(f"variants: duplicate names in {names}")
         if self.decide_on is not None and self.decide_on not in names:
             raise ValueError(f"decide_on: {self.decide_on!r} is not one of the variants {names}")
-        unknown = [v for v in (self.judge.variants or []) if v not in names] if self.judge else []
-        if unknown:
-            raise ValueError(f"judge.variants: {unknown} are not among the variants {names}")
+        for i, judge in enumerate(self.panel_judges):
+            unknown = [v for v in (judge.variants or []) if v not in names]
+            if unknown:
+                where = f"judges[{i}]" if self.judges else "judge"
+                raise ValueError(f"{where}.variants: {unknown} are not among the variants {names}")
         return self
+
+    @model_validator(mode="after")
+    def _one_panel(self) -> Plan:
+        if self.judge is not None and self.judges:
+            raise ValueError("give either judge (one judge) or judges (a panel), not both")
+        names = [j.name for j in self.judges]
+        if len(set(names)) != len(names):
+            raise ValueError(f"judges: duplicate names in {names}; give each judge its own name")
+        scales = {(j.scale, j.pass_mark) for j in self.judges}
+        if len(scales) > 1:
+            raise ValueError(
+                "judges: every judge of a panel grades on one scale with one pass score; "
+                f"got {sorted(f'{s} (pass {p:g})' for s, p in scales)}"
+            )
+        if self.panel.quorum is not None and self.panel.quorum > max(len(self.panel_judges), 1):
+            raise ValueError(f"panel.quorum {self.panel.quorum} exceeds the {len(self.panel_judges)} judges")
+        return self
+
+    @property
+    def panel_judges(self) -> list[Judge]:
+        """The plan's judges: ``judges``, or the one ``judge`` (empty: the run is not judged)."""
+        return list(self.judges) if self.judges else ([self.judge] if self.judge is not None else [])
 
     @property
     def decision_variant(self) -> str:
@@ -630,6 +682,8 @@ class Judgment(BaseModel):
     error: str | None = None
     reasoning: str | None = None
     """A reasoning judge's own thinking, kept apart from ``raw``: its verdict is parsed from ``raw`` only."""
+    judge: str | None = None
+    """The name of the judge that gave it; None in runs judged before panels (their one judge)."""
 
 
 # --------------------------------------------------------------------------

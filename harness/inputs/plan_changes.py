@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from harness.records import Plan
 
 REPORT_ONLY = {
-    "description", "judge", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints",
+    "description", "judge", "judges", "panel", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints",
     "decide_on", "lm_eval", "limits", "review",
 }  # fmt: skip
 """Plan fields that do not change the answers: editing them re-judges or re-reports a run, or (``limits``:

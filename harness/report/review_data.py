@@ -43,7 +43,7 @@ def judge_grades(data: ReportData) -> JudgeGrades | None:
     if judge is None or summary is None:
         return None
     scores = {k: float(j.score) for k, j in summary.by_answer.items() if j.score is not None}
-    pass_score = judge.pass_score if judge.pass_score is not None else 0.6 * judge.scale
+    pass_score = judge.pass_mark
     return JudgeGrades(scores, pass_score, judge.scale)
 
 

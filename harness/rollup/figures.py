@@ -291,7 +291,7 @@ def judge_grades(rec: RunRecords, summary: JudgeSummary | None) -> JudgeGrades |
     judge = rec.plan.judge
     if judge is None or summary is None:
         return None
-    pass_score = judge.pass_score if judge.pass_score is not None else 0.6 * judge.scale
+    pass_score = judge.pass_mark
     return JudgeGrades(summary.by_answer, pass_score, judge.scale)
 
 

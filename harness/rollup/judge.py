@@ -36,7 +36,7 @@ def _norm(score: float, scale: int) -> float:
 def _per_model(
     answers: pd.DataFrame, by_answer: dict[str, Judgment], judge: Judge, order: list[str], resamples: int, seed: int
 ) -> pd.DataFrame:
-    pass_score = judge.pass_score if judge.pass_score is not None else 0.6 * judge.scale
+    pass_score = judge.pass_mark
     rows = []
     for name in order:
         mine = answers[(answers.candidate == name) & answers.ok]
@@ -169,7 +169,7 @@ def summarize(
         for row, ok in zip(both.itertuples(), accepted, strict=True)
         if row.key in by_answer and by_answer[row.key].score is not None
     ]
-    pass_score = judge.pass_score if judge.pass_score is not None else 0.6 * judge.scale
+    pass_score = judge.pass_mark
     rubric_scores = [p[0] for p in pairs]
     judge_scores = [float(p[1]) for p in pairs]  # type: ignore[arg-type]
     reliability.update(
