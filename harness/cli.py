@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcomes = run_session(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
         _err(f"answers in {RunDir(run_dir).generations}")
         failed = [o for o in outcomes if o.error or o.failed]
-        judge_ok = _judge(lp, run_dir, quiet=args.quiet, server=share.server if share else None)
+        judge_ok = _judge(lp, run_dir, quiet=args.quiet, share=share)
     finally:
         if share is not None:
             share.close()
@@ -105,25 +105,18 @@ def failed_requests(n: int, reasons: dict[str, int]) -> str:
     return f"{head}: {top}{more}"
 
 
-def _judge(lp: object, run_dir: Path, quiet: bool, server: Any = None) -> bool:
-    """Run the judge stage if the plan has a judge; False when its server could not start or went away."""
+def _judge(lp: object, run_dir: Path, quiet: bool, share: Any = None) -> bool:
+    """Have every judge of the plan's panel grade the run; False when a judge's server could not start
+    or went away (the other judges' verdicts stand)."""
     from harness.inputs.plan import LoadedPlan
-    from harness.run.serving import ServerStartError
-    from harness.rundir import RunDir, load_manifest, save_manifest
-    from harness.scoring.judge.stage import run_judging
+    from harness.rundir import RunDir
+    from harness.scoring.judge.stage import run_panel
 
     assert isinstance(lp, LoadedPlan)
-    try:
-        entry = run_judging(lp, run_dir, _err, show_progress=not quiet, server=server)
-    except ServerStartError as exc:
-        _err(f"[judge] FAILED to serve: {exc}")
-        manifest = load_manifest(run_dir) or {}
-        manifest["judge"] = {**manifest.get("judge", {}), "error": str(exc)}
-        save_manifest(run_dir, manifest)
-        return False
-    if entry:
+    entries = run_panel(lp, run_dir, _err, show_progress=not quiet, share=share)
+    if entries:
         _err(f"judgments in {RunDir(run_dir).judgments}")
-    return not (entry and entry.get("error"))
+    return not any(e.get("error") for e in entries.values())
 
 
 def cmd_judge(args: argparse.Namespace) -> int:
@@ -152,8 +145,8 @@ def cmd_judge(args: argparse.Namespace) -> int:
                 f"the plan {lp.path} no longer matches the run in {run_dir}:\n{shown}\n"
                 f"run `harness run {lp.path} --run-dir {run_dir}` first, or pass the run's plan with --config"
             )
-    if lp.plan.judge is None:
-        _err(f"error: the plan {lp.path} has no judge section")
+    if not lp.plan.panel_judges:
+        _err(f"error: the plan {lp.path} has no judge or judges section")
         return EXIT_USAGE
     install_signal_handlers()
     return EXIT_OK if _judge(lp, run_dir, args.quiet) else EXIT_FAILED

@@ -133,8 +133,12 @@ class RunDir:
         return self.root / OUTCOME
 
     def archived_judgments(self, unix_time: int) -> Path:
-        """Where judgments of an earlier judge go when the judge changed."""
-        return self.root / f"judgments.{unix_time}.jsonl"
+        """Where judgments of an earlier judge go when the judge changed (a new name if that one is taken)."""
+        path, n = self.root / f"judgments.{unix_time}.jsonl", 0
+        while path.exists():
+            n += 1
+            path = self.root / f"judgments.{unix_time}-{n}.jsonl"
+        return path
 
     def part(self, candidate: str) -> RunDir:
         """The part directory a candidate served by another process writes to."""
@@ -194,6 +198,26 @@ class RunDir:
         """The run's verdicts; None when the run was never judged (no ``judgments.jsonl``)."""
         return read_records(self.judgments, Judgment) if self.judgments.exists() else None
 
+    def judgments_of(self, judge: str, legacy: str | None) -> list[Judgment]:
+        """``judge``'s verdicts (records from before panels carry no name: they are ``legacy``'s)."""
+        return [j for j in self.read_judgments() or [] if (j.judge or legacy) == judge]
+
+    def archive_judgments_of(self, judge: str, legacy: str | None, unix_time: int) -> Path | None:
+        """Move ``judge``'s verdicts to an archive file (the judge changed); the other judges' stay.
+        Returns the archive's path, None when the judge had none."""
+        if not self.judgments.exists():
+            return None
+        mine: list[Judgment] = []
+        others: list[Judgment] = []
+        for j in read_records(self.judgments, Judgment):
+            (mine if (j.judge or legacy) == judge else others).append(j)
+        if not mine:
+            return None
+        archive = self.archived_judgments(unix_time)
+        write_records(archive, list[BaseModel](mine))
+        write_records(self.judgments, list[BaseModel](others))
+        return archive
+
     def read_reviews(self) -> list[HumanGrade]:
         """People's grades of the run's answers (``harness review add``); empty when none were added."""
         return read_records(self.reviews, HumanGrade) if self.reviews.exists() else []
@@ -224,6 +248,20 @@ def lm_eval_samples_file(task: str) -> str:
     """The file name, inside a candidate's ``lm_eval/`` folder, of one task's per-sample log."""
     safe = re.sub(r"[^\w.-]+", "_", task)
     return f"samples_{safe}.jsonl"
+
+
+def judge_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The manifest's entry of each judge, by name (runs from before panels have one ``judge`` entry)."""
+    if isinstance(manifest.get("judges"), dict):
+        return dict(manifest["judges"])
+    old = manifest.get("judge")
+    return {old.get("name", "judge"): old} if isinstance(old, dict) and old else {}
+
+
+def legacy_judge(manifest: dict[str, Any]) -> str | None:
+    """The name of the one judge whose records carry no name (runs judged before panels), else None."""
+    old = manifest.get("judge")
+    return old.get("name", "judge") if isinstance(old, dict) and old else None
 
 
 def load_manifest(run_dir: Path) -> dict[str, Any] | None:

@@ -31,8 +31,8 @@ from pydantic import ValidationError
 from harness.records import Plan
 
 REPORT_ONLY = {
-    "description", "judge", "judges", "panel", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights", "constraints",
-    "decide_on", "lm_eval", "limits", "review",
+    "description", "judge", "judges", "panel", "perf", "rubric_pass_threshold", "bootstrap_resamples", "weights",
+    "constraints", "decide_on", "lm_eval", "limits", "review",
 }  # fmt: skip
 """Plan fields that do not change the answers: editing them re-judges or re-reports a run, or (``limits``:
 timeouts, retries, concurrency) resumes it with new limits after a server was too slow or hung."""

@@ -95,20 +95,25 @@ class ServerShare:
 
     candidate: str | None
     """The candidate whose server the judge can use (None: the judge starts its own)."""
+    judge: str | None = None
+    """The judge of the panel that uses it (the first that serves the same model)."""
     server: Server | None = None
     """Set once that candidate's answers are done and its server is kept up."""
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     @classmethod
     def for_judge(cls, lp: LoadedPlan, last: Candidate | None) -> ServerShare:
-        judge = lp.plan.judge
-        same = (
-            judge is not None and last is not None and judge.endpoint is None and last.endpoint is None
-            and last.adapter is None and not adapters_of(lp.plan, last.name)  # a LoRA server is no plain one
-            and lp.model_ref(judge) == lp.model_ref(last) and judge.revision == last.revision
-            and lp.chat_template_path(judge) == lp.chat_template_path(last) and judge.vllm == last.vllm
-        )  # fmt: skip
-        return cls(last.name if same and last is not None else None)
+        """The share for the first judge of the panel that would start the same server as ``last``."""
+        for judge in lp.plan.panel_judges:
+            same = (
+                last is not None and judge.endpoint is None and last.endpoint is None
+                and last.adapter is None and not adapters_of(lp.plan, last.name)  # a LoRA server is no plain one
+                and lp.model_ref(judge) == lp.model_ref(last) and judge.revision == last.revision
+                and lp.chat_template_path(judge) == lp.chat_template_path(last) and judge.vllm == last.vllm
+            )  # fmt: skip
+            if same and last is not None:
+                return cls(last.name, judge.name)
+        return cls(None)
 
     def keep(self, cand: Candidate, server: Server, serving: contextlib.ExitStack) -> bool:
         """Take over ``serving`` (the context that stops ``server``) if ``cand`` is the one to share."""

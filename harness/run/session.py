@@ -86,7 +86,8 @@ def run_session(
     else:
         todo = order_families(todo)  # a base's adapters right after it, on its server
         if share is not None:
-            share.candidate = ServerShare.for_judge(lp, todo[-1][0] if todo else None).candidate
+            found = ServerShare.for_judge(lp, todo[-1][0] if todo else None)
+            share.candidate, share.judge = found.candidate, found.judge
         _run_in_turn(session, todo, work, show_progress, share)
     return session.outcomes
 

@@ -112,11 +112,36 @@ def _local(lp: LoadedPlan, cand: Candidate) -> Path | None:
     return resolve_model(lp.base_dir, cand.model) if cand.endpoint is None else None
 
 
+def model_family(lp: LoadedPlan, model: Candidate) -> str | None:
+    """The family of a candidate's or judge's model: from its name (the endpoint's model name for an
+    endpoint), else its ``config.json``'s ``model_type``; None when neither tells."""
+    name = model.model if model.endpoint is None else (model.endpoint.model or model.model)
+    return family(name, _config(_local(lp, model)))
+
+
+def panel_permissions(lp: LoadedPlan) -> dict[str, frozenset[str] | None]:
+    """Judge name -> the candidates it may grade (None: every one).
+
+    With ``panel.same_family: exclude`` (the default) a judge never grades a candidate of its own
+    family, to keep self-preference out of the verdict (Panickssery et al. 2024, "LLM Evaluators
+    Recognize and Favor Their Own Generations"); a judge or candidate of unknown family is not excluded.
+    """
+    plan = lp.plan
+    if plan.panel.same_family == "allow":
+        return {j.name: None for j in plan.panel_judges}
+    families = {c.name: model_family(lp, c) for c in plan.candidates}
+    out: dict[str, frozenset[str] | None] = {}
+    for judge in plan.panel_judges:
+        mine = model_family(lp, judge)
+        own = {name for name, fam in families.items() if mine is not None and fam == mine}
+        out[judge.name] = frozenset(set(families) - own) if own else None
+    return out
+
+
 def describe_judge(lp: LoadedPlan, judge: Candidate) -> dict[str, Any]:
     local = _local(lp, judge)
     config = _config(local)
-    name = judge.model if judge.endpoint is None else (judge.endpoint.model or judge.model)
-    fam = family(name, config)
+    fam = model_family(lp, judge)
     params = param_count(local, config)
     warnings = []
     if params is not None and params < SMALL_JUDGE_PARAMS:
@@ -125,12 +150,14 @@ def describe_judge(lp: LoadedPlan, judge: Candidate) -> dict[str, Any]:
             "and are easily swayed; read its grades as indicative only, and weigh the rubric scores and the "
             "reliability figures below before acting on them."
         )
-    for cand in lp.plan.candidates:
-        cand_name = cand.model if cand.endpoint is None else (cand.endpoint.model or cand.model)
-        cand_fam = family(cand_name, _config(_local(lp, cand)))
-        if fam and cand_fam == fam:
-            warnings.append(
-                f"The judge and candidate {cand.name} are both of the {fam} family: "
-                "the judge may favour it (self-preference)."
-            )
+    same = [c.name for c in lp.plan.candidates if fam and model_family(lp, c) == fam]
+    if same and lp.plan.panel.same_family == "allow":
+        warnings.append(
+            f"The judge and candidate{'s' if len(same) > 1 else ''} {', '.join(same)} are of the {fam} family, and "
+            "the plan lets it grade them (panel.same_family: allow): it may favour them (self-preference)."
+        )
+    elif same:
+        warnings.append(
+            f"The judge does not grade {', '.join(same)}: same model family ({fam}); panel.same_family: exclude."
+        )
     return {"name": judge.name, "model": lp.model_ref(judge), "family": fam, "params": params, "warnings": warnings}

@@ -19,21 +19,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from tqdm import tqdm
 
 from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
-from harness.run.api import decide_api, serve
+from harness.run.api import ServerShare, decide_api, serve
 from harness.run.client import Api, ModelClient, Request
-from harness.run.serving import Server
+from harness.run.serving import Server, ServerStartError
 from harness.run.watchdog import ask_all_while_up
-from harness.rundir import RunDir, load_manifest, save_manifest
+from harness.rundir import RunDir, judge_entries, legacy_judge, load_manifest, save_manifest
 from harness.scoring.judge import prompts
-from harness.scoring.judge.modelinfo import describe_judge
+from harness.scoring.judge.modelinfo import describe_judge, panel_permissions
 from harness.scoring.judge.parse import parse_pair, parse_score
 from harness.scoring.judge.work import JudgeItem, injection_items, pairwise_items, single_items
-from harness.store import JsonlAppender, resume_records
+from harness.store import JsonlAppender, write_records
 
 PARSE_RETRY_SEED_OFFSET = 1
 
@@ -72,7 +73,7 @@ async def ask(client: ModelClient, api: Api, item: JudgeItem, judge: Judge) -> J
     record = Judgment(
         key=item.key, kind=item.kind, set_id=item.qs.id, question_id=item.q.id, sample=item.sample,  # type: ignore[arg-type]
         candidates=list(item.candidates), trial=item.trial, attack=item.attack,
-        prompt_version=item.prompt_version, seed=item.seed,
+        prompt_version=item.prompt_version, seed=item.seed, judge=judge.name,
     )  # fmt: skip
     for attempt in (1, 2):
         seed = item.seed + (PARSE_RETRY_SEED_OFFSET if attempt == 2 else 0)
@@ -117,28 +118,69 @@ async def _ask_all(
 
 
 def _load_done(rd: RunDir, manifest: dict[str, Any], judge: Judge, log: Callable[[str], None]) -> list[Judgment]:
-    """The verdicts already given by this judge; earlier judges' verdicts are archived, not mixed in."""
-    path = rd.judgments
-    old = manifest.get("judge") or {}
-    if path.exists() and old.get("fingerprint") not in (None, judge_fingerprint(judge), _earlier_fingerprint(judge)):
-        archived = rd.archived_judgments(int(time.time()))
-        path.rename(archived)
-        log(f"judge or judge prompts changed: earlier judgments moved to {archived.name}")
-    return resume_records(path, Judgment, lambda j: j.error is None)[0]
+    """The verdicts already given by this judge; its earlier settings' verdicts are archived, not mixed in."""
+    old = judge_entries(manifest).get(judge.name) or {}
+    legacy = legacy_judge(manifest)
+    if old.get("fingerprint") not in (None, judge_fingerprint(judge), _earlier_fingerprint(judge)):
+        archived = rd.archive_judgments_of(judge.name, legacy, int(time.time()))
+        if archived is not None:
+            log(f"[judge {judge.name}] judge or judge prompts changed: its earlier judgments moved to {archived.name}")
+    done = [j for j in rd.judgments_of(judge.name, legacy) if j.error is None]
+    return done
 
 
-def judge_work(plan: Plan, sets: dict[str, QuestionSet], gens: list[Generation]) -> list[JudgeItem]:
-    """Every verdict the plan's judge asks of these answers: single grades (and retests) of the
-    answers in ``judge.variants``, pairwise comparisons on the ``decide_on`` variant."""
-    judge = plan.judge
-    assert judge is not None
+def _archive_departed(
+    lp: LoadedPlan, rd: RunDir, manifest: dict[str, Any], log: Callable[[str], None]
+) -> dict[str, Any]:  # fmt: skip
+    """Judges no longer in the plan: their verdicts move to an archive file and their manifest entries go,
+    so ``judgments.jsonl`` holds the current panel's verdicts only. Returns the manifest to save."""
+    panel = {j.name for j in lp.plan.panel_judges}
+    legacy = legacy_judge(manifest)
+    names = set(judge_entries(manifest)) | {j.judge or legacy for j in rd.read_judgments() or []}
+    departed = sorted(n for n in names - panel if n is not None)
+    if not departed:
+        return manifest
+    now = int(time.time())
+    for name in departed:
+        archived = rd.archive_judgments_of(name, legacy, now)
+        if archived is not None:
+            log(f"[judge {name}] is no longer among the plan's judges: its earlier judgments moved to {archived.name}")
+    judges = {k: v for k, v in judge_entries(manifest).items() if k not in departed}
+    return {**manifest, "judges": judges}
+
+
+def migrate_single_judge(rd: RunDir, manifest: dict[str, Any]) -> dict[str, Any]:
+    """A run judged before panels: name its one judge on its records and move its manifest entry
+    under ``judges`` (returns the manifest to save)."""
+    legacy = legacy_judge(manifest)
+    if legacy is None or "judges" in manifest:
+        return manifest
+    if rd.judgments.exists():
+        records = [j if j.judge else j.model_copy(update={"judge": legacy}) for j in rd.read_judgments() or []]
+        write_records(rd.judgments, list[BaseModel](records))
+    manifest = {**manifest, "judges": {legacy: manifest["judge"]}}
+    del manifest["judge"]
+    return manifest
+
+
+def judge_work(
+    plan: Plan, sets: dict[str, QuestionSet], gens: list[Generation], judge: Judge | None = None,
+    may_grade: frozenset[str] | None = None,
+) -> list[JudgeItem]:  # fmt: skip
+    """Every verdict ``judge`` (default: the plan's first) asks of these answers: single grades (and
+    retests) of the answers in ``judge.variants``, pairwise comparisons on the ``decide_on`` variant.
+    ``may_grade``: the candidates this judge may grade (None: all); a pair is compared only when it may
+    grade both."""
+    judge = judge or plan.panel_judges[0]
+    if may_grade is not None:
+        gens = [g for g in gens if g.candidate in may_grade]
     work: list[JudgeItem] = []
     if "single" in judge.modes:
         work += single_items(judge, sets, [g for g in gens if judge.variants is None or g.variant in judge.variants])
     if "pairwise" in judge.modes:
         # Pairwise compares candidates asked the same way: the variant the decision is made on.
         decided = plan.decision_variant
-        order = [c.name for c in plan.candidates]
+        order = [c.name for c in plan.candidates if may_grade is None or c.name in may_grade]
         work += pairwise_items(judge, sets, [g for g in gens if g.variant == decided], order)
     return work
 
@@ -152,7 +194,7 @@ class _Judging:
     sets: dict[str, QuestionSet]
     gens: list[Generation]
     """Answers the judge can grade: failed answers and answers cut off while thinking gave it
-    nothing to grade (they score 0 by rubric)."""
+    nothing to grade (they score 0 by rubric), and a candidate of its own family is not its to grade."""
     done: list[Judgment]
     """Verdicts of earlier sessions (by this judge and prompts)."""
     total: int
@@ -174,55 +216,109 @@ class _Judging:
         return _pending_injections(self.judge, self.sets, self.gens, judged, self.done_keys)
 
 
-def _judging(lp: LoadedPlan, judge: Judge, rd: RunDir, done: list[Judgment]) -> _Judging:
+def _judging(
+    lp: LoadedPlan, judge: Judge, rd: RunDir, done: list[Judgment], may_grade: frozenset[str] | None
+) -> _Judging:
     names = {c.name for c in lp.plan.candidates}  # a candidate removed from the plan is not judged
+    if may_grade is not None:
+        names &= may_grade
     gens = [g for g in rd.read_generations() if g.ok and not g.cut_off_thinking and g.candidate in names]
     sets = {ls.qs.id: ls.qs for ls in lp.sets}
-    work = judge_work(lp.plan, sets, gens)
+    work = judge_work(lp.plan, sets, gens, judge, may_grade)
     done_keys = {j.key for j in done}
     return _Judging(lp, judge, sets, gens, done, len(work), [w for w in work if w.key not in done_keys])
 
 
 def run_judging(
     lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True,
-    server: Server | None = None,
+    server: Server | None = None, judge: Judge | None = None,
 ) -> dict[str, Any] | None:  # fmt: skip
-    """Judge every answer of the run that is not judged yet; return the judge's manifest entry.
+    """Have ``judge`` (default: the plan's first judge) grade every answer of the run it has not graded
+    yet and may grade (not its own family's, see :func:`panel_permissions`); return its manifest entry.
 
     ``server``: an already running server of the judge's model (a candidate's, see
     ``harness.run.api.ServerShare``); without it the judge's own server is started.
     """
-    judge = lp.plan.judge
     if judge is None:
-        return None
-    manifest = load_manifest(run_dir) or {}
-    fingerprint = judge_fingerprint(judge)
+        if not lp.plan.panel_judges:
+            return None
+        judge = lp.plan.panel_judges[0]
     rd = RunDir(run_dir)
-    path = rd.judgments
-    work = _judging(lp, judge, rd, _load_done(rd, manifest, judge, log))
+    manifest = _archive_departed(lp, rd, migrate_single_judge(rd, load_manifest(run_dir) or {}), log)
+    save_manifest(run_dir, manifest)
+    fingerprint = judge_fingerprint(judge)
+    may_grade = panel_permissions(lp)[judge.name]
+    work = _judging(lp, judge, rd, _load_done(rd, manifest, judge, log), may_grade)
     entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions(),
-             "error": None}  # fmt: skip
+             "may_grade": None if may_grade is None else sorted(may_grade),
+             "same_family": lp.plan.panel.same_family, "error": None}  # fmt: skip
+    tag = f"[judge {judge.name}]"
+    skipped = [c.name for c in lp.plan.candidates if may_grade is not None and c.name not in may_grade]
+    if skipped:
+        fam = entry["family"]
+        log(f"{tag} does not grade {', '.join(skipped)}: same model family ({fam}); panel.same_family: exclude")
     if not work.pending and not work.probes(work.done):
-        log(f"[judge] all {work.total} judgments already present")
-        manifest["judge"] = {**manifest.get("judge", {}), **entry}
-        save_manifest(run_dir, manifest)
+        log(f"{tag} all {work.total} judgments already present")
+        _save_entry(run_dir, judge.name, entry, keep_old=True)
         return entry
     where = lp.model_ref(judge) if judge.endpoint is None else judge.endpoint.base_url
-    log(f"[judge] {judge.name} on {server.model}'s server" if server else f"[judge] starting {judge.name} ({where})")
+    log(f"{tag} on {server.model}'s server" if server else f"{tag} starting {where}")
     shared = server is not None
-    with contextlib.nullcontext(server) if shared else serve(lp, judge, run_dir) as server, JsonlAppender(path) as out:
+    started = time.monotonic()
+    with contextlib.nullcontext(server) if shared else serve(lp, judge, run_dir) as server, \
+            JsonlAppender(rd.judgments) as out:  # fmt: skip
         assert server is not None
         api = _choose_api(work, server, shared, entry, log)
-        with tqdm(total=len(work.pending), desc="judge", unit="verdict", disable=not show_progress,
+        with tqdm(total=len(work.pending), desc=judge.name, unit="verdict", disable=not show_progress,
                   file=sys.stderr) as bar:  # fmt: skip
             stopped = _ask_pending_then_probes(work, server, api, out, bar)
             entry["error"] = f"stopped after {bar.n} of {bar.total} verdicts: {stopped}" if stopped else None
+            entry["asked"] = bar.n
         if stopped:
-            log(f"[judge] FAILED mid-run (re-run the same command to ask the rest): {entry['error']}")
-    manifest = load_manifest(run_dir) or manifest
-    manifest["judge"] = entry
-    save_manifest(run_dir, manifest)
+            log(f"{tag} FAILED mid-run (re-run the same command to ask the rest): {entry['error']}")
+    entry["judging_s"] = round(time.monotonic() - started, 3)
+    _save_entry(run_dir, judge.name, entry, keep_old=False)
     return entry
+
+
+def _save_entry(run_dir: Path, name: str, entry: dict[str, Any], keep_old: bool) -> None:
+    """Record ``entry`` as judge ``name``'s in the manifest (``keep_old``: over its earlier entry's fields)."""
+    manifest = load_manifest(run_dir) or {}
+    judges = judge_entries(manifest)
+    judges[name] = {**judges.get(name, {}), **entry} if keep_old else entry
+    manifest["judges"] = judges
+    save_manifest(run_dir, manifest)
+
+
+def run_panel(
+    lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True,
+    share: ServerShare | None = None,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Every judge of the plan's panel grades the run, one after another; returns each judge's entry.
+
+    The judge that can use a candidate's server (``share``) goes first, and that server is stopped
+    before the next judge's starts, so no two servers hold the machine at once. A judge whose server
+    fails to start is recorded with its error and the others go on (:class:`ServerStartError` is
+    caught per judge).
+    """
+    judges = list(lp.plan.panel_judges)
+    shared_name = share.judge if share is not None else None
+    judges.sort(key=lambda j: j.name != shared_name)  # the shared server's judge first (stable otherwise)
+    entries: dict[str, dict[str, Any]] = {}
+    for judge in judges:
+        server = share.server if share is not None and judge.name == shared_name else None
+        try:
+            entry = run_judging(lp, run_dir, log, show_progress, server=server, judge=judge)
+        except ServerStartError as exc:
+            log(f"[judge {judge.name}] FAILED to serve: {exc}")
+            entry = {**describe_judge(lp, judge), "error": str(exc)}
+            _save_entry(run_dir, judge.name, entry, keep_old=True)
+        finally:
+            if share is not None and judge.name == shared_name:
+                share.close()
+        if entry is not None:
+            entries[judge.name] = entry
+    return entries
 
 
 def _choose_api(work: _Judging, server: Server, shared: bool, entry: dict[str, Any], log: Callable[[str], None]) -> Api:
@@ -232,8 +328,8 @@ def _choose_api(work: _Judging, server: Server, shared: bool, entry: dict[str, A
                  shared_server=server.model if shared else None)  # fmt: skip
     if server.dtype is not None:
         entry["dtype"] = server.dtype.to_json()
-        log(f"[judge] dtype {server.dtype.dtype}: {server.dtype.reason}")
-    log(f"[judge] ready; {len(work.pending)} judgments on /v1/{api}")
+        log(f"[judge {work.judge.name}] dtype {server.dtype.dtype}: {server.dtype.reason}")
+    log(f"[judge {work.judge.name}] ready; {len(work.pending)} judgments on /v1/{api}")
     return api
 
 
