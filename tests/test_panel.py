@@ -97,6 +97,11 @@ def test_rule_mean_min_median(rule: Literal["median", "mean", "min"], expected: 
     assert rec.score == pytest.approx(expected)
 
 
+def test_an_unknown_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="'max'"):
+        run([grade("a", 6)], rule="max")  # type: ignore[arg-type]
+
+
 def test_an_unparsed_reply_is_left_out_and_counted_not_scored_zero() -> None:
     failed = grade("c", None, q="q2").model_copy(update={"error": "timeout", "raw": ""})
     recs, judges_in, left_out, below = run(

@@ -138,6 +138,8 @@ def panel_verdicts(
     m // 2 + 1 (more than half); with fewer parsed verdicts the record is unparsed (score and verdict
     None). An item with no permitted judge gets no record. Raises ValueError for an unknown ``rule``.
     """
+    if rule not in ("median", "mean", "min"):
+        raise ValueError(f"rule must be 'median', 'mean' or 'min', got {rule!r}")
     records: list[Judgment] = []
     judges_in: dict[str, int] = {}
     left_out: dict[str, int] = {}
