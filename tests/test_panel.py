@@ -1,0 +1,338 @@
+"""A panel of judges: verdicts combined by hand-worked rules (arithmetic in the comments), agreement, families."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from conftest import MODELS, REPO
+
+from harness.records import Judgment
+from harness.rollup.panel import (
+    family_exclusions,
+    judge_name,
+    panel_agreement,
+    panel_verdicts,
+    unjudged,
+)
+from harness.scoring.judge.modelinfo import family
+
+ABC = ["a", "b", "c"]
+
+
+def grade(judge: str | None, score: float | None, cand: str = "x", q: str = "q1", trial: int = 0) -> Judgment:
+    """Judge's single grade of cand's answer to q; score None = a reply that did not parse."""
+    return Judgment(
+        key=f"single/{cand}/s/{q}/0/t{trial}",
+        kind="single",
+        set_id="s",
+        question_id=q,
+        sample=0,
+        candidates=[cand],
+        trial=trial,
+        prompt_version="v1",
+        seed=7,
+        raw="Grade: 5" if score is None else f"Grade: {score:g}",
+        parsed=score is not None,
+        score=score,
+        judge=judge,
+    )
+
+
+def pair(judge: str, verdict: Literal["A", "B", "tie"] | None, x: str = "x", y: str = "y") -> Judgment:
+    return Judgment(
+        key=f"pair/{x}|{y}/s/q1/0/ab",
+        kind="pairwise",
+        set_id="s",
+        question_id="q1",
+        sample=0,
+        candidates=[x, y],
+        prompt_version="v1",
+        seed=7,
+        parsed=verdict is not None,
+        verdict=verdict,
+        judge=judge,
+    )
+
+
+def run(
+    judgments: list[Judgment],
+    judges: list[str] = ABC,
+    rule: Literal["median", "mean", "min"] = "median",
+    quorum: int | None = None,
+    may_grade: dict[str, frozenset[str] | None] | None = None,
+) -> tuple[list[Judgment], dict[str, int], dict[str, int], int]:
+    got = panel_verdicts(judgments, judges, may_grade or {}, rule, quorum, default_judge="a")
+    return got.judgments, got.judges_in, got.left_out, got.below_quorum
+
+
+# --------------------------------------------------------------------------
+# Single grades: the rule
+# --------------------------------------------------------------------------
+
+
+def test_median_of_three_is_the_middle_grade() -> None:
+    (rec,), judges_in, left_out, below = run([grade("a", 6), grade("b", 8), grade("c", 7)])
+    # sorted 6, 7, 8: the middle one is 7
+    assert rec.score == 7
+    assert rec.parsed and rec.judge == "panel" and rec.prompt_version == "panel" and rec.seed == 0
+    assert (rec.key, rec.kind, rec.candidates, rec.question_id) == ("single/x/s/q1/0/t0", "single", ["x"], "q1")
+    assert rec.raw == "median of 3 judges: 6, 7, 8"
+    assert judges_in == {"single/x/s/q1/0/t0": 3} and left_out == {} and below == 0
+
+
+def test_median_of_two_is_their_mean() -> None:
+    (rec,), *_ = run([grade("a", 6), grade("b", 8)], judges=["a", "b"])
+    assert rec.score == 7  # (6 + 8) / 2
+
+
+@pytest.mark.parametrize(("rule", "expected"), [("mean", 22 / 3), ("min", 6.0), ("median", 7.0)])
+def test_rule_mean_min_median(rule: Literal["median", "mean", "min"], expected: float) -> None:
+    (rec,), *_ = run([grade("a", 6), grade("b", 7), grade("c", 9)], rule=rule)
+    # mean (6 + 7 + 9) / 3 = 22/3 = 7.33; min 6; median 7
+    assert rec.score == pytest.approx(expected)
+
+
+def test_an_unknown_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="'max'"):
+        run([grade("a", 6)], rule="max")  # type: ignore[arg-type]
+
+
+def test_an_unparsed_reply_is_left_out_and_counted_not_scored_zero() -> None:
+    failed = grade("c", None, q="q2").model_copy(update={"error": "timeout", "raw": ""})
+    recs, judges_in, left_out, below = run(
+        [grade("a", 6), grade("b", None), grade("c", 8), grade("a", 9, q="q2"), grade("b", 5, q="q2"), failed]
+    )
+    # q1: b unparsed -> median(6, 8) = 7 (scored 0 it would be median(0, 6, 8) = 6)
+    # q2: c failed -> median(9, 5) = 7 (scored 0: median(0, 5, 9) = 5)
+    assert [r.score for r in recs] == [7, 7]
+    assert left_out == {"b": 1, "c": 1}
+    assert judges_in == {"single/x/s/q1/0/t0": 2, "single/x/s/q2/0/t0": 2} and below == 0
+    assert recs[0].raw == "median of 2 judges: 6, 8 (1 left out)"
+
+
+# --------------------------------------------------------------------------
+# The quorum
+# --------------------------------------------------------------------------
+
+
+def test_default_quorum_with_three_judges_is_two() -> None:
+    # m = 3 -> 3 // 2 + 1 = 2: one parsed grade is not enough, two are
+    recs, judges_in, left_out, below = run(
+        [grade("a", 6), grade("b", None), grade("c", None), grade("a", 4, q="q2"), grade("b", 8, q="q2")]
+    )
+    assert (recs[0].parsed, recs[0].score, recs[0].verdict) == (False, None, None)
+    assert "below the quorum of 2" in recs[0].raw
+    assert recs[1].parsed and recs[1].score == 6  # median(4, 8) = 6
+    assert below == 1 and judges_in["single/x/s/q1/0/t0"] == 1 and left_out == {"b": 1, "c": 1}
+
+
+def test_default_quorum_with_two_judges_is_two() -> None:
+    # m = 2 -> 2 // 2 + 1 = 2: both grades must parse
+    (rec,), _, left_out, below = run([grade("a", 6), grade("b", None)], judges=["a", "b"])
+    assert not rec.parsed and rec.score is None and below == 1 and left_out == {"b": 1}
+
+
+def test_default_quorum_with_one_permitted_judge_is_one() -> None:
+    # b may not grade x: m = 1 -> 1 // 2 + 1 = 1, a's grade alone is the panel's
+    (rec,), judges_in, _, below = run(
+        [grade("a", 6), grade("b", 9)], judges=["a", "b"], may_grade={"a": None, "b": frozenset({"y"})}
+    )
+    assert rec.parsed and rec.score == 6 and below == 0 and judges_in == {rec.key: 1}
+
+
+def test_explicit_quorum() -> None:
+    one = [grade("a", 6), grade("b", None), grade("c", None)]
+    (rec,), *_ = run(one, quorum=1)
+    assert rec.parsed and rec.score == 6  # 1 parsed >= quorum 1
+    two = [grade("a", 6), grade("b", 8), grade("c", None)]
+    (rec,), _, _, below = run(two, quorum=3)
+    assert not rec.parsed and below == 1  # 2 parsed < quorum 3 (the default, 2, would have given 7)
+
+
+# --------------------------------------------------------------------------
+# Pairwise: the majority
+# --------------------------------------------------------------------------
+
+
+def test_pairwise_majority_two_of_three() -> None:
+    (rec,), judges_in, *_ = run([pair("a", "A"), pair("b", "B"), pair("c", "A")])
+    assert rec.verdict == "A" and rec.score is None and rec.candidates == ["x", "y"]  # 2 of 3 > half
+    assert rec.raw.startswith("majority of 3 judges") and judges_in == {rec.key: 3}
+
+
+def test_pairwise_split_is_a_tie() -> None:
+    # c unparsed: A vs B, 1 - 1, no strict majority -> tie (2 parsed meets the quorum 2)
+    (rec,), _, left_out, _ = run([pair("a", "A"), pair("b", "B"), pair("c", None)])
+    assert rec.parsed and rec.verdict == "tie" and left_out == {"c": 1}
+    # A, B, tie: each 1 of 3 -> tie
+    (rec,), *_ = run([pair("a", "A"), pair("b", "B"), pair("c", "tie")])
+    assert rec.verdict == "tie"
+
+
+def test_pairwise_needs_a_judge_allowed_both_candidates() -> None:
+    # c may grade x but not y: not permitted for the pair, m = 2, its "B" is ignored -> A, A
+    may: dict[str, frozenset[str] | None] = {"c": frozenset({"x"})}
+    (rec,), judges_in, *_ = run([pair("a", "A"), pair("b", "A"), pair("c", "B")], may_grade=may)
+    assert rec.verdict == "A" and judges_in == {rec.key: 2}
+
+
+# --------------------------------------------------------------------------
+# Permitted judges (families), judges outside the panel, records before panels
+# --------------------------------------------------------------------------
+
+
+def test_a_family_exclusion_changes_m_and_the_quorum() -> None:
+    records = [grade("a", 6), grade("b", None), grade("c", 9)]
+    # everyone permitted: m = 3, quorum 2, a and c parsed -> median(6, 9) = 7.5
+    (rec,), *_ = run(records)
+    assert rec.parsed and rec.score == 7.5
+    # c excluded from x (same family): m = 2, quorum 2, only a parsed -> below the quorum; c's 9 is ignored
+    (rec,), judges_in, _, below = run(records, may_grade={"c": frozenset({"y"})})
+    assert not rec.parsed and below == 1 and judges_in == {rec.key: 1}
+
+
+def test_a_candidate_no_judge_may_grade_gets_no_record() -> None:
+    may: dict[str, frozenset[str] | None] = {"a": frozenset({"y"}), "b": frozenset({"y"})}
+    records = [grade("a", 6), grade("b", 7), grade("a", 8, cand="y"), grade("b", 6, cand="y")]
+    recs, judges_in, _, below = run(records, judges=["a", "b"], may_grade=may)
+    assert [r.candidates for r in recs] == [["y"]] and recs[0].score == 7  # (8 + 6) / 2
+    assert "single/x/s/q1/0/t0" not in judges_in and below == 0
+    assert unjudged(["x", "y"], may, ["a", "b"]) == ["x"]
+    assert unjudged(["x", "y"], {}, ["a", "b"]) == []
+
+
+def test_a_judge_outside_the_panel_is_ignored_and_none_is_the_default_judge() -> None:
+    # "old" is not on the panel: its 1 does not count; judge=None is the default judge "a"
+    (rec,), judges_in, *_ = run([grade(None, 6), grade("b", 8), grade("old", 1)], judges=["a", "b"])
+    assert rec.score == 7 and judges_in == {rec.key: 2}  # (6 + 8) / 2
+    assert judge_name(grade(None, 6), "solo") == "solo" and judge_name(grade("b", 6), "solo") == "b"
+
+
+# --------------------------------------------------------------------------
+# Agreement between the judges
+# --------------------------------------------------------------------------
+
+
+def grid(grades: Mapping[str, Sequence[float]]) -> list[Judgment]:
+    return [grade(j, g, q=f"q{i}") for j, gs in grades.items() for i, g in enumerate(gs)]
+
+
+def test_alpha_two_judges_four_items() -> None:
+    # a: 6, 7, 2, 3; b: 6, 8, 2, 6; n = 8 values, each unit has m_u = 2 (1/(m_u - 1) = 1).
+    # Interval: D_o = (2*0 + 2*1 + 2*0 + 2*9) / 8 = 20/8 = 2.5. Pooled 6,6,7,8,2,2,3,6: mean 5,
+    #   sum of squared deviations 238 - 8*25 = 38; ordered-pair sum of squared differences = 2*8*38 = 608;
+    #   D_e = 608 / (8*7) = 76/7; alpha = 1 - 2.5 * 7/76 = 117/152 = 0.7697.
+    # Nominal (pass = grade >= 6): a 1,1,0,0; b 1,1,0,1. D_o = 2/8 = 0.25 (unit 4's two ordered pairs);
+    #   pooled five 1s, three 0s: D_e = 2*5*3 / 56 = 15/28; alpha = 1 - 0.25 * 28/15 = 8/15 = 0.5333.
+    # A trial-1 repeat and a pairwise item are not single trial-0 grades: not counted.
+    extra = [grade("a", 1, q="q0", trial=1), grade("b", 10, q="q0", trial=1), pair("a", "A"), pair("b", "B")]
+    got = panel_agreement(grid({"a": [6, 7, 2, 3], "b": [6, 8, 2, 6]}) + extra, ["a", "b"], {}, 6.0, 10, "median", "a")
+    assert got.alpha_interval == pytest.approx(117 / 152)
+    assert got.alpha_nominal == pytest.approx(8 / 15)
+    assert got.n_items == 4
+    # leave-one-out with two judges: the rest of a is b. Pass a T,T,F,F vs b T,T,F,T: agree 3/4;
+    # kappa: yes 2 and 3, e = 2*3 + 2*1 = 8, (4*3 - 8) / (16 - 8) = 0.5.
+    # Spearman: ranks a (3,4,1,2), b (2.5,4,1,2.5); dx .5,1.5,-1.5,-.5, dy 0,1.5,-1.5,0:
+    #   4.5 / sqrt(5 * 4.5) = sqrt(0.9) = 0.9487.
+    for row, name in zip(got.per_judge, ["a", "b"], strict=True):
+        assert (row.judge, row.n, row.agreement) == (name, 4, 0.75)
+        assert row.kappa == pytest.approx(0.5)
+        assert row.spearman == pytest.approx(math.sqrt(0.9))
+
+
+def test_alpha_perfect_agreement_is_one() -> None:
+    got = panel_agreement(grid({"a": [3, 7, 9], "b": [3, 7, 9]}), ["a", "b"], {}, 6.0, 10, "median", "a")
+    assert got.alpha_interval == 1.0 and got.alpha_nominal == 1.0 and got.n_items == 3
+
+
+def test_leave_one_out_kappa_compares_a_judge_with_the_rest_only() -> None:
+    grades = {"a": [8, 3, 9, 5], "b": [7, 6, 2, 4], "c": [2, 6, 3, 8]}
+    got = panel_agreement(grid(grades), ABC, {}, 6.0, 10, "median", "a")
+    a, b, c = got.per_judge
+    # a vs median(b, c) = 4.5, 6, 2.5, 6 -> fail, pass, fail, pass; a passes 8, 9 -> T,F,T,F: never equal.
+    #   kappa: yes 2 and 2, e = 2*2 + 2*2 = 8, (0 - 8) / (16 - 8) = -1. (With a itself in the median,
+    #   7, 6, 3, 5 -> T,T,F,F, it would have been (4*2 - 8) / 8 = 0.)
+    assert (a.n, a.agreement, a.kappa) == (4, 0.0, -1.0)
+    # Spearman: ranks a (3,1,4,2), rest (2,3.5,1,3.5); dx .5,-1.5,1.5,-.5, dy -.5,1,-1.5,1:
+    #   -4.5 / sqrt(5 * 4.5) = -sqrt(0.9)
+    assert a.spearman == pytest.approx(-math.sqrt(0.9))
+    # b vs median(a, c) = 5, 4.5, 6, 6.5 -> F,F,T,T; b 7,6,2,4 -> T,T,F,F: kappa -1
+    assert (b.agreement, b.kappa) == (0.0, -1.0)
+    # c vs median(a, b) = 7.5, 4.5, 5.5, 4.5 -> T,F,F,F; c 2,6,3,8 -> F,T,F,T: equal on item 3 only, 1/4;
+    #   kappa: yes 2 and 1, e = 2*1 + 2*3 = 8, (4*1 - 8) / (16 - 8) = -0.5
+    assert (c.agreement, c.kappa) == (0.25, -0.5)
+
+
+def test_agreement_counts_only_permitted_judges() -> None:
+    # c may not grade x (its family): its 1s on x are not its grades. a and b agree exactly -> alpha 1;
+    # with c's 1s counted, the units (3,3,1), (7,7,1) would disagree.
+    grades = grid({"a": [3, 7], "b": [3, 7], "c": [1, 1]})
+    got = panel_agreement(grades, ABC, {"c": frozenset({"y"})}, 6.0, 10, "median", "a")
+    assert got.alpha_interval == 1.0 and got.n_items == 2
+    assert [r.n for r in got.per_judge] == [2, 2, 0]
+
+
+def test_a_judge_alone_has_no_rest_to_agree_with() -> None:
+    got = panel_agreement(grid({"a": [3, 7]}), ["a"], {}, 6.0, 10, "median", "a")
+    (row,) = got.per_judge
+    assert (row.n, row.kappa, row.spearman, row.agreement) == (0, None, None, None)
+    assert got.alpha_interval is None and got.n_items == 0  # one grade per item: nothing to pair
+
+
+# --------------------------------------------------------------------------
+# Families
+# --------------------------------------------------------------------------
+
+DEMO_CANDIDATES = {"smol": "smollm", "gemma": "gemma", "qwen": "qwen", "remote": None}
+
+
+def test_family_exclusions_with_the_demo_families() -> None:
+    judges = {"smol-judge": "smollm", "gemma-judge": "gemma", "unknown-judge": None}
+    got = family_exclusions(judges, DEMO_CANDIDATES, "exclude")
+    # a judge never grades its own family; an unknown family (None) on either side excludes nothing
+    assert got == {
+        "smol-judge": frozenset({"gemma", "qwen", "remote"}),
+        "gemma-judge": frozenset({"smol", "qwen", "remote"}),
+        "unknown-judge": None,
+    }
+    assert family_exclusions({"mistral-judge": "mistral"}, DEMO_CANDIDATES, "exclude") == {"mistral-judge": None}
+    assert family_exclusions(judges, DEMO_CANDIDATES, "allow") == dict.fromkeys(judges)
+    # the smollm judge alone: smol is the one candidate it cannot grade
+    assert unjudged(list(DEMO_CANDIDATES), got, ["smol-judge"]) == ["smol"]
+
+
+# model_type values as in the demo checkpoints' config.json
+@pytest.mark.parametrize(
+    ("name", "model_type", "expected"),
+    [
+        ("smollm2-135m-instruct", "llama", "smollm"),  # the name comes first
+        ("checkpoint", "llama", "llama"),  # a name that says nothing: SmolLM2 is a llama architecture
+        ("gemma-3-270m", "gemma3_text", "gemma"),
+        ("checkpoint", "gemma3_text", "gemma"),
+        ("qwen2.5-coder-0.5b-instruct", "qwen2", "qwen"),
+        ("checkpoint", "qwen2", "qwen"),
+        ("checkpoint", "", None),
+    ],
+)
+def test_family_from_config_dicts(name: str, model_type: str, expected: str | None) -> None:
+    assert family(name, {"model_type": model_type}) == expected
+
+
+DEMO = {"smollm2-135m-instruct": "smollm", "gemma-3-270m": "gemma", "qwen2.5-coder-0.5b-instruct": "qwen"}
+DEMO_BY_CONFIG = {"smollm2-135m-instruct": "llama", "gemma-3-270m": "gemma", "qwen2.5-coder-0.5b-instruct": "qwen"}
+
+
+def test_family_of_the_demo_checkpoints() -> None:
+    folders = [MODELS, REPO.parent / "models"]
+    found = next((d for d in folders if all((d / m / "config.json").is_file() for m in DEMO)), None)
+    if found is None:
+        pytest.skip(f"the demo checkpoints are not in {' or '.join(map(str, folders))} (HARNESS_MODELS_DIR)")
+    for model, fam in DEMO.items():
+        config = json.loads((found / model / "config.json").read_text(encoding="utf-8"))
+        assert family(model, config) == fam
+        assert family(str(Path("/ckpt") / "model"), config) == DEMO_BY_CONFIG[model]
