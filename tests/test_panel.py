@@ -13,13 +13,12 @@ from conftest import MODELS, REPO
 
 from harness.records import Judgment
 from harness.rollup.panel import (
-    family_exclusions,
     judge_name,
     panel_agreement,
     panel_verdicts,
     unjudged,
 )
-from harness.scoring.judge.modelinfo import family
+from harness.scoring.judge.modelinfo import family, family_exclusions
 
 ABC = ["a", "b", "c"]
 

@@ -41,27 +41,6 @@ def may_judge(judge: str, candidates: Sequence[str], may_grade: MayGrade) -> boo
     return allowed is None or all(c in allowed for c in candidates)
 
 
-def family_exclusions(
-    judge_families: Mapping[str, str | None],
-    candidate_families: Mapping[str, str | None],
-    same_family: Literal["exclude", "allow"],
-) -> dict[str, frozenset[str] | None]:
-    """Judge name -> the candidate names it may grade; None = every candidate.
-
-    With ``exclude`` a judge may not grade a candidate whose family (``modelinfo.family``) is known
-    and equal to its own (self-preference); an unknown family (None) on either side excludes nothing.
-    With ``allow`` every judge gets None. A judge that excludes no candidate gets None too.
-    """
-    out: dict[str, frozenset[str] | None] = {}
-    for judge, fam in judge_families.items():
-        mine = [c for c, cf in candidate_families.items() if fam is not None and cf is not None and cf == fam]
-        if same_family == "allow" or not mine:
-            out[judge] = None
-        else:
-            out[judge] = frozenset(c for c in candidate_families if c not in mine)
-    return out
-
-
 def unjudged(candidates: Sequence[str], may_grade: MayGrade, judges: Sequence[str]) -> list[str]:
     """The candidates (in the given order) that no judge of ``judges`` may grade: the panel cannot judge them."""
     return [c for c in candidates if not any(may_judge(j, [c], may_grade) for j in judges)]

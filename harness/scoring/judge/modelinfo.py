@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.records import Candidate
@@ -119,6 +120,27 @@ def model_family(lp: LoadedPlan, model: Candidate) -> str | None:
     return family(name, _config(_local(lp, model)))
 
 
+def family_exclusions(
+    judge_families: Mapping[str, str | None],
+    candidate_families: Mapping[str, str | None],
+    same_family: Literal["exclude", "allow"],
+) -> dict[str, frozenset[str] | None]:
+    """Judge name -> the candidate names it may grade; None = every candidate.
+
+    With ``exclude`` a judge may not grade a candidate whose family (:func:`family`) is known
+    and equal to its own (self-preference); an unknown family (None) on either side excludes nothing.
+    With ``allow`` every judge gets None. A judge that excludes no candidate gets None too.
+    """
+    out: dict[str, frozenset[str] | None] = {}
+    for judge, fam in judge_families.items():
+        mine = [c for c, cf in candidate_families.items() if fam is not None and cf is not None and cf == fam]
+        if same_family == "allow" or not mine:
+            out[judge] = None
+        else:
+            out[judge] = frozenset(c for c in candidate_families if c not in mine)
+    return out
+
+
 def panel_permissions(lp: LoadedPlan) -> dict[str, frozenset[str] | None]:
     """Judge name -> the candidates it may grade (None: every one).
 
@@ -127,15 +149,11 @@ def panel_permissions(lp: LoadedPlan) -> dict[str, frozenset[str] | None]:
     Recognize and Favor Their Own Generations"); a judge or candidate of unknown family is not excluded.
     """
     plan = lp.plan
-    if plan.panel.same_family == "allow":
-        return {j.name: None for j in plan.panel_judges}
-    families = {c.name: model_family(lp, c) for c in plan.candidates}
-    out: dict[str, frozenset[str] | None] = {}
-    for judge in plan.panel_judges:
-        mine = model_family(lp, judge)
-        own = {name for name, fam in families.items() if mine is not None and fam == mine}
-        out[judge.name] = frozenset(set(families) - own) if own else None
-    return out
+    return family_exclusions(
+        {j.name: model_family(lp, j) for j in plan.panel_judges},
+        {c.name: model_family(lp, c) for c in plan.candidates},
+        plan.panel.same_family,
+    )
 
 
 def describe_judge(lp: LoadedPlan, judge: Candidate) -> dict[str, Any]:
