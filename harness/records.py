@@ -423,7 +423,8 @@ class JudgePanel(Strict):
     """Single grades: median (robust to one lenient judge), mean, or min (the strictest judge decides)."""
     quorum: int | None = Field(default=None, ge=1)
     """Least judges whose grade of one answer must have parsed for the panel to give a verdict on it;
-    fewer: unparsed. Default: more than half of the judges allowed to grade that candidate."""
+    fewer: unparsed. Default: at least half of the judges allowed to grade that candidate (of two,
+    one: a failed judge leaves the other's grade standing; of three, two)."""
     same_family: Literal["exclude", "allow"] = "exclude"
     """``exclude`` (default): a judge never grades a candidate of its own model family (self-preference);
     ``allow``: it does, and the report says so."""

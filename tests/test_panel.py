@@ -120,7 +120,7 @@ def test_an_unparsed_reply_is_left_out_and_counted_not_scored_zero() -> None:
 
 
 def test_default_quorum_with_three_judges_is_two() -> None:
-    # m = 3 -> 3 // 2 + 1 = 2: one parsed grade is not enough, two are
+    # m = 3 -> (3 + 1) // 2 = 2: one parsed grade is not enough, two are
     recs, judges_in, left_out, below = run(
         [grade("a", 6), grade("b", None), grade("c", None), grade("a", 4, q="q2"), grade("b", 8, q="q2")]
     )
@@ -130,14 +130,17 @@ def test_default_quorum_with_three_judges_is_two() -> None:
     assert below == 1 and judges_in["single/x/s/q1/0/t0"] == 1 and left_out == {"b": 1, "c": 1}
 
 
-def test_default_quorum_with_two_judges_is_two() -> None:
-    # m = 2 -> 2 // 2 + 1 = 2: both grades must parse
+def test_default_quorum_with_two_judges_is_one() -> None:
+    # m = 2 -> (2 + 1) // 2 = 1: a judge that failed leaves the other's grade standing
     (rec,), _, left_out, below = run([grade("a", 6), grade("b", None)], judges=["a", "b"])
-    assert not rec.parsed and rec.score is None and below == 1 and left_out == {"b": 1}
+    assert rec.parsed and rec.score == 6 and below == 0 and left_out == {"b": 1}
+    # with neither parsed there is no verdict
+    (rec,), _, left_out, below = run([grade("a", None), grade("b", None)], judges=["a", "b"])
+    assert not rec.parsed and rec.score is None and below == 1 and left_out == {"a": 1, "b": 1}
 
 
 def test_default_quorum_with_one_permitted_judge_is_one() -> None:
-    # b may not grade x: m = 1 -> 1 // 2 + 1 = 1, a's grade alone is the panel's
+    # b may not grade x: m = 1 -> (1 + 1) // 2 = 1, a's grade alone is the panel's
     (rec,), judges_in, _, below = run(
         [grade("a", 6), grade("b", 9)], judges=["a", "b"], may_grade={"a": None, "b": frozenset({"y"})}
     )
@@ -186,12 +189,13 @@ def test_pairwise_needs_a_judge_allowed_both_candidates() -> None:
 
 
 def test_a_family_exclusion_changes_m_and_the_quorum() -> None:
-    records = [grade("a", 6), grade("b", None), grade("c", 9)]
-    # everyone permitted: m = 3, quorum 2, a and c parsed -> median(6, 9) = 7.5
-    (rec,), *_ = run(records)
+    records = [grade("a", 6), grade("b", None), grade("c", 9), grade("d", None)]
+    abcd = ["a", "b", "c", "d"]
+    # everyone permitted: m = 4, quorum (4 + 1) // 2 = 2, a and c parsed -> median(6, 9) = 7.5
+    (rec,), *_ = run(records, judges=abcd)
     assert rec.parsed and rec.score == 7.5
-    # c excluded from x (same family): m = 2, quorum 2, only a parsed -> below the quorum; c's 9 is ignored
-    (rec,), judges_in, _, below = run(records, may_grade={"c": frozenset({"y"})})
+    # c excluded from x (same family): m = 3, quorum 2, only a parsed -> below the quorum; c's 9 is ignored
+    (rec,), judges_in, _, below = run(records, judges=abcd, may_grade={"c": frozenset({"y"})})
     assert not rec.parsed and below == 1 and judges_in == {rec.key: 1}
 
 

@@ -31,9 +31,19 @@ from pydantic import ValidationError
 from harness.inputs.run_sets import load_run_sets
 from harness.records import Judgment, Phase, Plan, QuestionSet
 from harness.rollup.frames import answers_frame, perf_summary, question_frame, question_ok, views, with_acceptable
+from harness.rollup.panel_summary import first_grades, panel_judgments
 from harness.rollup.review import JudgeGrades, ReviewSummary, review_summary
 from harness.rollup.significance import ALPHA, PairedDiff, holm, paired_difference
-from harness.rundir import GENERATIONS, MANIFEST, SCORES, RunDir, RunDirError, load_manifest
+from harness.rundir import (
+    GENERATIONS,
+    MANIFEST,
+    SCORES,
+    RunDir,
+    RunDirError,
+    judge_entries,
+    legacy_judge,
+    load_manifest,
+)
 from harness.schema import RecordError
 from harness.scoring.stage import score_records
 
@@ -239,7 +249,7 @@ def load_run(run_dir: Path) -> RunData:
         path = rd.reviews
         grades = rd.read_reviews()
         path = rd.judgments
-        judgments = rd.read_judgments() if plan.judge is not None and grades else None
+        judgments = rd.read_judgments() if plan.panel_judges and grades else None
     except RecordError as exc:
         raise RunDirError(str(exc)) from None
     except ValueError as exc:
@@ -252,19 +262,20 @@ def load_run(run_dir: Path) -> RunData:
     review = None
     if grades:
         names = [c.name for c in plan.candidates]
-        judge = _judge_grades(plan, judgments)
+        judge = _judge_grades(plan, judgments, manifest)
         review = review_summary(decided, answers, grades, sets, plan.review, judge, names)
     return RunData(run_dir, manifest, sets, answers, question_frame(decided), phases, notes, variant, review)
 
 
-def _judge_grades(plan: Plan, judgments: list[Judgment] | None) -> JudgeGrades | None:
-    """The judge's first single grade per answer key, as the report reads it (None: no judge grades)."""
-    if plan.judge is None or judgments is None:
+def _judge_grades(plan: Plan, judgments: list[Judgment] | None, manifest: dict[str, Any]) -> JudgeGrades | None:
+    """The panel's (or one judge's) first single grade per answer key (None: no judge grades). Every judge
+    of the plan votes: compare does not re-measure the judges' trust with people, as the report does."""
+    if not plan.panel_judges or judgments is None:
         return None
-    by_answer = {j.key.removeprefix("single/").removesuffix("/t0"): j
-                 for j in judgments if j.kind == "single" and j.trial == 0}  # fmt: skip
-    pass_score = plan.judge.pass_score if plan.judge.pass_score is not None else 0.6 * plan.judge.scale
-    return JudgeGrades(by_answer, pass_score, plan.judge.scale)
+    default = legacy_judge(manifest) or plan.panel_judges[0].name
+    by_answer = first_grades(panel_judgments(judgments, plan, judge_entries(manifest), default))
+    judge = plan.panel_judges[0]
+    return JudgeGrades(by_answer, judge.pass_mark, judge.scale)
 
 
 # ---------------------------------------------------------------- pure computation

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from harness.inputs.families import check_families
 from harness.inputs.modelref import resolve_model
 from harness.inputs.questions import load_question_set, spread_questions
-from harness.records import Candidate, Plan, QuestionSet
+from harness.records import Candidate, Judge, Plan, QuestionSet
 from harness.validation import InputError, LoadedYaml, Problem, load_yaml, problems_from_pydantic
 
 
@@ -111,12 +111,19 @@ def _check_candidates(
             problems.append(doc.problem((*at, "chat_template"), f"chat template file {cand.chat_template} not found"))
 
 
+def judge_paths(plan: Plan) -> list[tuple[tuple[str | int, ...], Judge]]:
+    """Each judge of the plan with its YAML path: ``("judge",)`` or ``("judges", i)``."""
+    if plan.judge is not None:
+        return [(("judge",), plan.judge)]
+    return [(("judges", i), j) for i, j in enumerate(plan.judges)]
+
+
 def _check_reasoning_plugins(plan: Plan, doc: LoadedYaml, base: Path, problems: list[Problem]) -> None:
     """A reasoning-parser plugin file must exist; it is made absolute, as the server runs elsewhere."""
     served: list[tuple[tuple[str | int, ...], Candidate]] = [
         (("candidates", i), c) for i, c in enumerate(plan.candidates)
     ]
-    for where, model in [*served, *([(("judge",), plan.judge)] if plan.judge else [])]:
+    for where, model in [*served, *judge_paths(plan)]:
         plugin = model.reasoning.plugin
         if plugin and not (base / plugin).is_file():
             problems.append(doc.problem((*where, "reasoning", "plugin"), f"reasoning parser plugin {plugin} not found"))

@@ -44,7 +44,7 @@ def load_records(run_dir: Path) -> RunRecords:
     sets, notes = load_run_sets(run_dir)
     contamination, unchecked = load_contamination(plan, manifest, sets)
     names = {c.name for c in plan.candidates}  # a candidate removed from the plan is left out, its records kept
-    judgments = rd.read_judgments() if plan.judge else None
+    judgments = rd.read_judgments() if plan.panel_judges else None
     return RunRecords(
         plan=plan, manifest=manifest, sets=sets,
         gens=(g for g in rd.iter_generation_views() if g["candidate"] in names),

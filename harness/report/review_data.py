@@ -39,9 +39,10 @@ _EMBEDDED = re.compile(r'<script type="application/gzip" id="review-data">([A-Za
 
 def judge_grades(data: ReportData) -> JudgeGrades | None:
     """The judge's first single grade per answer with its pass line; None when the run was not judged."""
-    judge, summary = data.plan.judge, data.judge_summary
-    if judge is None or summary is None:
+    judges, summary = data.plan.panel_judges, data.judge_summary
+    if not judges or summary is None:
         return None
+    judge = judges[0]  # a panel's judges share the scale and pass mark
     scores = {k: float(j.score) for k, j in summary.by_answer.items() if j.score is not None}
     pass_score = judge.pass_mark
     return JudgeGrades(scores, pass_score, judge.scale)

@@ -9,7 +9,7 @@ reads a record file (the roofline figures read the candidates' ``config.json``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,8 +40,9 @@ from harness.rollup.frames import (
     set_frame,
     with_acceptable,
 )
-from harness.rollup.judge import JudgeSummary, summarize
+from harness.rollup.judge import JudgeSummary
 from harness.rollup.lm_eval import lm_eval_figures
+from harness.rollup.panel_summary import PanelSummary, panel_summary
 from harness.rollup.perf_summary import (
     capacity_frame,
     capacity_rows,
@@ -60,12 +61,22 @@ from harness.rollup.reasoning import (
     thinking_allowed,
     usd_per_1k_acceptable,
 )
-from harness.rollup.review import JudgeGrades, ReviewSummary, review_summary
+from harness.rollup.review import (
+    JudgeGrades,
+    JudgeTrust,
+    ReviewSummary,
+    consensus,
+    grades_agreement,
+    judge_trust,
+    review_summary,
+    valid_grades,
+)
 from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
 from harness.rollup.stability import model_stability, question_stability
 from harness.rollup.strategy import StrategySummary, variant_table
 from harness.rollup.variants import VariantComparison, compare_variants
+from harness.rundir import judge_entries, legacy_judge
 
 VERSUS_COLUMNS = {"diff": "diff_vs_best", "diff_low": "diff_vs_best_low", "diff_high": "diff_vs_best_high"}
 DECISION_COLUMNS = ["candidate", "eligible", "violations", "pareto", "dominated_by", "overall"]
@@ -123,6 +134,7 @@ class ReportData:
     sweep: pd.DataFrame
     perf_records: dict[str, PerfRecord]
     judge_summary: JudgeSummary | None
+    """The panel's verdicts rolled up (one judge's own figures when the panel has one judge)."""
     expected: int
     """Answers each candidate owes: questions x samples."""
     mdd: float | None
@@ -155,6 +167,8 @@ class ReportData:
     review_changes: list[str] = field(default_factory=list)
     """What human grades changed against ``machine_recommendation`` (the recommended model, the order,
     eligibility), in sentences; empty when nothing changed."""
+    panel: PanelSummary | None = None
+    """The judge panel: each judge's figures and the panel's (None: the run was not judged)."""
 
 
 def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -271,28 +285,46 @@ def _versus_columns(models: pd.DataFrame, versus: pd.DataFrame) -> pd.DataFrame:
     return models.merge(picked.rename(columns=VERSUS_COLUMNS), on="candidate", how="left")
 
 
-def _judge_columns(
-    rec: RunRecords, models: pd.DataFrame, answers: pd.DataFrame, names: list[str]
-) -> tuple[pd.DataFrame, JudgeSummary | None]:
-    """The judge's per-model figures and pairwise win rate and Elo, when the run was judged."""
+def _panel(
+    rec: RunRecords, answers: pd.DataFrame, names: list[str], trust_of: Callable[[JudgeGrades], JudgeTrust] | None
+) -> PanelSummary | None:
+    """The judge panel's figures, when the plan has judges and the run was judged."""
     plan = rec.plan
-    if plan.judge is None or rec.judgments is None:
-        return models, None
-    summary = summarize(rec.judgments, answers, plan.judge, names, plan.rubric_pass_threshold,
-                        plan.bootstrap_resamples, plan.sampling.seed)  # fmt: skip
+    entries = judge_entries(rec.manifest)
+    if not plan.panel_judges or (rec.judgments is None and not entries):
+        return None
+    default = legacy_judge(rec.manifest) or plan.panel_judges[0].name
+    return panel_summary(rec.judgments or [], answers, plan, entries, default, names, trust_of)
+
+
+def _people_trust(
+    rec: RunRecords, answers: pd.DataFrame, served: pd.DataFrame
+) -> Callable[[JudgeGrades], JudgeTrust]:  # fmt: skip
+    """A judge's trust from people's grades of the decision variant's ``answers`` (as :func:`review_summary`)."""
+    valid, _ = valid_grades(rec.reviews, served)
+    mine = set(answers.key)
+    agreed = consensus([g for g in valid if g.key in mine])
+    keys = [k for k in answers.key if k in agreed]
+    return lambda grades: judge_trust(grades_agreement(grades, agreed, keys), rec.plan.review)
+
+
+def _judge_columns(models: pd.DataFrame, panel: PanelSummary | None) -> pd.DataFrame:
+    """The panel's per-model grades and pairwise win rate and Elo, when the run was judged."""
+    if panel is None:
+        return models
+    summary = panel.summary
     models = models.merge(summary.per_model, on="candidate", how="left")
     if not summary.pairwise.empty:
         models = models.merge(summary.pairwise[["candidate", "win_rate", "bt_elo"]], on="candidate", how="left")
-    return models, summary
+    return models
 
 
 def judge_grades(rec: RunRecords, summary: JudgeSummary | None) -> JudgeGrades | None:
-    """The judge's first single grades and how to read them (None: the run has no judge grades)."""
-    judge = rec.plan.judge
-    if judge is None or summary is None:
+    """The panel's (or one judge's) first single grades and how to read them (None: the run has no judge grades)."""
+    if not rec.plan.panel_judges or summary is None:
         return None
-    pass_score = judge.pass_mark
-    return JudgeGrades(summary.by_answer, pass_score, judge.scale)
+    judge = rec.plan.panel_judges[0]  # every judge of a panel shares the scale and pass mark
+    return JudgeGrades(summary.by_answer, judge.pass_mark, judge.scale)
 
 
 def _lm_eval_columns(models: pd.DataFrame, lm_eval: dict[str, dict[str, Any]]) -> pd.DataFrame:
@@ -332,7 +364,10 @@ def assemble(rec: RunRecords) -> ReportData:
     models = models.merge(model_stability(qstab, names, k, resamples, seed), on="candidate", how="left")
     versus = versus_best(questions, names, resamples, seed)
     models = _versus_columns(models, versus)
-    models, judge_summary = _judge_columns(rec, models, answers, names)
+    trust_of = _people_trust(rec, answers, served) if rec.reviews else None
+    panel = _panel(rec, answers, names, trust_of)
+    judge_summary = panel.summary if panel is not None else None
+    models = _judge_columns(models, panel)
     models = _lm_eval_columns(models, rec.lm_eval)
     # Thinking multiplies the tokens an answer takes: then cost is weighed per question, not per token.
     cost_column = COST_PER_QUESTION if has_thinking and models[COST_PER_QUESTION].notna().any() else COST_PER_TOKEN
@@ -374,5 +409,5 @@ def assemble(rec: RunRecords) -> ReportData:
         served_stability=served_stability, reasoning=thinking if has_thinking else None, variants=variants,
         contamination=rec.contamination, capacity=capacity_rows(rec.capacity, plan.candidates, plan.perf),
         level_notes=level_notes(rec.levels), reviews=list(rec.reviews), review=review, quality=quality,
-        machine_recommendation=machine, review_changes=changes,
+        machine_recommendation=machine, review_changes=changes, panel=panel,
     )  # fmt: skip

@@ -181,8 +181,12 @@ def summarize(
         pass_score=pass_score,
         rubric_pass=rubric_pass,
     )
+    injection = _injection(judgments, by_key)
+    reliability["injection_n"] = int(injection.n.sum())
+    reliability["injection_moved"] = int(sum(round(m * n) for m, n in zip(injection.moved_up, injection.n, strict=True)
+                                             if m is not None and not pd.isna(m)))  # fmt: skip
     asked = [j for j in judgments if j.error is None]
     reliability["unparsed_rate"] = (sum(not j.parsed for j in asked) / len(asked)) if asked else None
     reliability["asked"] = len(asked)
     reliability["reasked"] = sum(j.attempts > 1 for j in asked)
-    return JudgeSummary(per_model, pairwise, _injection(judgments, by_key), reliability, by_answer)
+    return JudgeSummary(per_model, pairwise, injection, reliability, by_answer)

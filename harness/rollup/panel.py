@@ -114,7 +114,7 @@ def panel_verdicts(
     ``judgments``: all judges' records (``judgments.jsonl``); ``judges``: the panel's judge names, in
     the plan's order (a record of another judge is ignored); ``default_judge``: the name of a record
     with ``judge=None``. Per item with m permitted judges, the quorum is ``quorum`` when given, else
-    m // 2 + 1 (more than half); with fewer parsed verdicts the record is unparsed (score and verdict
+    (m + 1) // 2 (at least half: of two judges, one that answered stands when the other failed); with fewer parsed verdicts the record is unparsed (score and verdict
     None). An item with no permitted judge gets no record. Raises ValueError for an unknown ``rule``.
     """
     if rule not in ("median", "mean", "min"):
@@ -137,7 +137,7 @@ def panel_verdicts(
                 left_out[name] = left_out.get(name, 0) + 1
             else:
                 values.append(value)
-        need = quorum if quorum is not None else len(permitted) // 2 + 1
+        need = quorum if quorum is not None else (len(permitted) + 1) // 2
         missing = sum(name in by_judge for name in permitted) - len(values)
         judges_in[key] = len(values)
         enough = len(values) >= need

@@ -12,7 +12,7 @@ are not a random sample, so rates on them describe those answers, not the candid
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -262,6 +262,14 @@ def _misses(answers: pd.DataFrame, agreed: dict[str, Consensus], sets: Mapping[s
     return out
 
 
+def grades_agreement(judge: JudgeGrades, agreed: Mapping[str, Consensus], keys: Iterable[str]) -> Agreement:
+    """A judge's pass/fail (grade >= its pass score) and grades against people's consensus on the answers
+    ``keys`` that both graded."""
+    rows = [(float(j.score) >= judge.pass_score, float(j.score), agreed[k]) for k in keys
+            if k in agreed and (j := judge.by_answer.get(k)) is not None and j.score is not None]  # fmt: skip
+    return _agreement("judge", rows)
+
+
 def judge_trust(agreement: Agreement | None, policy: ReviewPolicy) -> JudgeTrust:
     """Trusted when at least ``policy.judge_min_pairs`` answers were both judged and reviewed and Cohen's κ
     of the judge's pass/fail with the people's acceptable is at least ``policy.judge_min_kappa``."""
@@ -304,11 +312,7 @@ def review_summary(
     scored = reviewed[reviewed.score.notna()]
     verdicts = zip(scored.key, scored.acceptable, scored.score, strict=True)
     rubric = _agreement("rubric", [(bool(a), float(s), agreed[k]) for k, a, s in verdicts])
-    judge_agreement = None
-    if judge is not None:
-        rows_j = [(float(j.score) >= judge.pass_score, float(j.score), agreed[k]) for k in reviewed.key
-                  if (j := judge.by_answer.get(k)) is not None and j.score is not None]  # fmt: skip
-        judge_agreement = _agreement("judge", rows_j)
+    judge_agreement = None if judge is None else grades_agreement(judge, agreed, reviewed.key)
     misses = _misses(answers, agreed, sets)
     by_set: dict[str, dict[str, list[Miss]]] = {"false pass": {}, "false fail": {}}
     for m in misses:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from harness.inputs.plan import judge_paths
 from harness.records import Candidate, Plan, Reasoning
 from harness.validation import InputError, LoadedYaml, Problem, dotted
 
@@ -44,7 +45,7 @@ def served_models(plan: Plan) -> list[tuple[Where, Candidate]]:
     out: list[tuple[Where, Candidate]] = [
         (("candidates", i, "reasoning", "parser"), c) for i, c in enumerate(plan.candidates)
     ]
-    return out + ([(("judge", "reasoning", "parser"), plan.judge)] if plan.judge else [])
+    return out + [((*where, "reasoning", "parser"), j) for where, j in judge_paths(plan)]
 
 
 def parser_problems(

@@ -1,0 +1,210 @@
+"""The judge panel's figures for the report (pure): each judge's own, the panel's, and whether to trust them.
+
+One row per judge (its grades, its bias figures as :func:`harness.rollup.judge.summarize` measures
+them, the candidates it did not grade, its verdicts left out, its agreement with the rest of the
+panel and, where people reviewed answers, with them), the panel's verdicts rolled up like one
+judge's, the candidates no judge could grade, and the reliability checks that decide whether the
+panel's grade may be shown as a headline figure (:func:`headline_failures`).
+
+A judge that people's grades show is *not trusted* (:func:`harness.rollup.review.judge_trust`)
+leaves the panel's verdict, unless the plan keeps it (``review.keep_untrusted_judge``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from harness.records import Judge, Judgment, Plan
+from harness.rollup.judge import JudgeSummary, summarize
+from harness.rollup.panel import (
+    PANEL_JUDGE,
+    JudgeVsPanel,
+    MayGrade,
+    PanelAgreement,
+    judge_name,
+    panel_agreement,
+    panel_verdicts,
+    unjudged,
+)
+from harness.rollup.review import JudgeGrades, JudgeTrust
+
+MAX_UNPARSED_SHARE = 0.2
+"""A judge grade is a headline figure only if at most this share of the judge's replies did not parse."""
+MIN_RETEST_WITHIN_1 = 0.8
+"""... and at least this share of retested grades came back within one point of the first."""
+MIN_SWAP_CONSISTENCY = 0.7
+"""... and at least this share of pairwise verdicts held when the two answers swapped places."""
+MAX_INJECTION_MOVED = 0.25
+"""... and at most this share of injection probes moved a grade up."""
+MIN_RUBRIC_PAIRS = 20
+"""Answers graded by both the judge and the rubric before a κ at or below 0 with the rubric counts against it."""
+
+
+@dataclass(frozen=True)
+class JudgeRow:
+    """One judge of the panel, as the report's panel section shows it."""
+
+    name: str
+    info: dict[str, Any]
+    """Its manifest entry: model, family, params, warnings, judging_s, server_start_s, error (may be empty)."""
+    summary: JudgeSummary
+    """Its own grades and bias figures (retest, swap, length, injection, κ with the rubric)."""
+    not_graded: list[str]
+    """Candidates of its own family it did not grade (``panel.same_family: exclude``)."""
+    left_out: int
+    """Its verdicts left out of the panel's (failed or unparsed)."""
+    vs_panel: JudgeVsPanel | None
+    """Against the rest of the panel (leave-one-out); None for a one-judge panel."""
+    trust: JudgeTrust | None
+    """Against people's grades; None when no answer was reviewed."""
+    in_verdict: bool
+    """Its grades make the panel's verdict (False: people showed it is not trusted)."""
+
+
+@dataclass(frozen=True)
+class PanelSummary:
+    judges: list[JudgeRow]
+    summary: JudgeSummary
+    """The panel's verdicts rolled up like one judge's (the models table's judge columns)."""
+    agreement: PanelAgreement
+    unjudged: list[str]
+    """Candidates no judge of the panel could grade: not judged."""
+    below_quorum: int
+    """Answers or pairs with fewer parsed verdicts than the quorum: unparsed."""
+    rule: str
+    quorum: int | None
+    same_family: str
+    headline_failures: list[str] = field(default_factory=list)
+    """Why the panel's grade is not a headline figure (empty: it passes its reliability checks)."""
+
+    @property
+    def in_verdict(self) -> list[str]:
+        return [r.name for r in self.judges if r.in_verdict]
+
+    @property
+    def reliable(self) -> bool:
+        return not self.headline_failures
+
+
+def may_grade_of(entries: Mapping[str, Mapping[str, Any]], judges: Sequence[Judge]) -> dict[str, frozenset[str] | None]:
+    """Judge -> the candidates it may grade, as the judging stage recorded it (None: every one, or not recorded)."""
+    out: dict[str, frozenset[str] | None] = {}
+    for j in judges:
+        allowed = (entries.get(j.name) or {}).get("may_grade")
+        out[j.name] = None if allowed is None else frozenset(allowed)
+    return out
+
+
+def headline_failures(reliability: Mapping[str, Any], trust: JudgeTrust | None) -> list[str]:
+    """The reliability checks a judge's (or the panel's) grade fails, one line each; empty: it may be a headline.
+
+    ``reliability``: :attr:`JudgeSummary.reliability`. A check with no measurement (no retest, no pairwise
+    comparison, no probe) is not failed; a κ with people below the plan's floor is (unless kept).
+    """
+    out = []
+    unparsed = reliability.get("unparsed_rate")
+    if unparsed is not None and unparsed > MAX_UNPARSED_SHARE:
+        out.append(f"{unparsed:.0%} of its replies did not parse (more than {MAX_UNPARSED_SHARE:.0%})")
+    retest = reliability.get("retest") or {}
+    if retest.get("within_1") is not None and retest["within_1"] < MIN_RETEST_WITHIN_1:
+        out.append(f"only {retest['within_1']:.0%} of retested grades within ±1 (n = {retest.get('n')}; "
+                   f"at least {MIN_RETEST_WITHIN_1:.0%} needed)")  # fmt: skip
+    swap = reliability.get("swap_consistency")
+    if swap is not None and swap < MIN_SWAP_CONSISTENCY:
+        out.append(f"only {swap:.0%} of pairwise verdicts held when the answers swapped places "
+                   f"(at least {MIN_SWAP_CONSISTENCY:.0%} needed)")  # fmt: skip
+    probes, moved = reliability.get("injection_n", 0), reliability.get("injection_moved", 0)
+    if probes and moved / probes > MAX_INJECTION_MOVED:
+        out.append(f"injected text moved {moved} of {probes} probed grades up (more than {MAX_INJECTION_MOVED:.0%})")
+    kappa, n = reliability.get("kappa"), reliability.get("agreement_n", 0)
+    if kappa is not None and n >= MIN_RUBRIC_PAIRS and kappa <= 0:
+        out.append(f"it agrees with the rubric no better than chance (κ {kappa:.2f}, n = {n})")
+    if trust is not None and trust.state == "not trusted" and not trust.kept:
+        out.append(trust.text)
+    return out
+
+
+def first_grades(judgments: Sequence[Judgment]) -> dict[str, Judgment]:
+    """Answer key -> its first single grade (trial 0) among ``judgments``."""
+    return {j.key.removeprefix("single/").removesuffix("/t0"): j
+            for j in judgments if j.kind == "single" and j.trial == 0}  # fmt: skip
+
+
+def panel_judgments(
+    judgments: Sequence[Judgment], plan: Plan, entries: Mapping[str, Mapping[str, Any]], default_judge: str
+) -> list[Judgment]:
+    """The panel's verdicts, every judge of the plan voting (one judge: its own verdicts)."""
+    judges = plan.panel_judges
+    names = [j.name for j in judges]
+    if len(judges) == 1:
+        return [j for j in judgments if judge_name(j, default_judge) == names[0]]
+    verdicts = panel_verdicts(
+        judgments, names, may_grade_of(entries, judges), plan.panel.rule, plan.panel.quorum, default_judge
+    )
+    return verdicts.judgments
+
+
+def _proxy(judges: Sequence[Judge]) -> Judge:
+    """The panel as one judge for :func:`summarize`: the judges' shared scale and pass mark."""
+    first = judges[0]
+    return first.model_copy(update={"name": PANEL_JUDGE, "pass_score": first.pass_mark})
+
+
+def panel_summary(
+    judgments: Sequence[Judgment],
+    answers: pd.DataFrame,
+    plan: Plan,
+    entries: Mapping[str, Mapping[str, Any]],
+    default_judge: str,
+    names: list[str],
+    trust_of: Callable[[JudgeGrades], JudgeTrust] | None = None,
+) -> PanelSummary:
+    """The panel's figures over ``answers`` (the decision variant's, as :func:`summarize` takes them).
+
+    ``judgments``: every judge's verdicts (``judgments.jsonl``); ``entries``: the manifest's judge entries
+    by name; ``default_judge``: the judge of records that name none (runs judged before panels);
+    ``trust_of``: a judge's trust from people's grades (None: no answer was reviewed).
+    """
+    judges = plan.panel_judges
+    order = [j.name for j in judges]
+    may_grade: MayGrade = may_grade_of(entries, judges)
+    resamples, seed, rubric = plan.bootstrap_resamples, plan.sampling.seed, plan.rubric_pass_threshold
+    own = {j.name: [x for x in judgments if judge_name(x, default_judge) == j.name] for j in judges}
+    summaries = {j.name: summarize(own[j.name], answers, j, names, rubric, resamples, seed) for j in judges}
+    trusts = {
+        j.name: trust_of(JudgeGrades(summaries[j.name].by_answer, j.pass_mark, j.scale)) if trust_of else None
+        for j in judges
+    }
+    voting = [n for n in order if (t := trusts[n]) is None or t.state != "not trusted" or t.kept]
+    mine = [x for x in judgments if judge_name(x, default_judge) in voting]
+    verdicts = panel_verdicts(mine, voting, may_grade, plan.panel.rule, plan.panel.quorum, default_judge)
+    if len(judges) == 1:
+        panel = summaries[order[0]]  # one judge: its own figures, its replies in the drill-down
+    else:
+        panel = summarize(verdicts.judgments, answers, _proxy(judges), names, rubric, resamples, seed)
+    agreement = panel_agreement(
+        judgments, order, may_grade, judges[0].pass_mark, judges[0].scale, plan.panel.rule, default_judge
+    )
+    by_judge = {r.judge: r for r in agreement.per_judge}
+    rows = [
+        JudgeRow(
+            name=j.name,
+            info=dict(entries.get(j.name) or {}),
+            summary=summaries[j.name],
+            not_graded=[c for c in names if (allowed := may_grade.get(j.name)) is not None and c not in allowed],
+            left_out=verdicts.left_out.get(j.name, 0),
+            vs_panel=by_judge.get(j.name) if len(judges) > 1 else None,
+            trust=trusts[j.name],
+            in_verdict=j.name in voting,
+        )
+        for j in judges
+    ]
+    return PanelSummary(
+        judges=rows, summary=panel, agreement=agreement, unjudged=unjudged(names, may_grade, voting),
+        below_quorum=verdicts.below_quorum, rule=plan.panel.rule, quorum=plan.panel.quorum,
+        same_family=plan.panel.same_family, headline_failures=headline_failures(panel.reliability, None),
+    )  # fmt: skip
