@@ -229,10 +229,14 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
     assert alive(seen) == []
 
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert manifest["judge"]["shared_server"] == "gemma" and manifest["judge"]["server_start_s"] is None
+    entry = manifest["judges"]["gemma-judge"]
+    assert entry["shared_server"] == "gemma" and entry["server_start_s"] is None
     assert not (run_dir / "logs" / "gemma-judge.vllm.log").exists()  # no second server was started
-    assert "[judge] gemma-judge on gemma's server" in err
-    assert len(_lines(run_dir / "judgments.jsonl")) >= 4  # every gemma and smol answer graded (4 each)
+    assert "[judge gemma-judge] on gemma's server" in err
+    # smol's 4 answers graded; gemma's are not: a judge never grades its own family (gemma)
+    assert entry["may_grade"] == ["broken", "smol"]
+    graded = [json.loads(line)["candidates"] for line in _lines(run_dir / "judgments.jsonl")]
+    assert len(graded) == 4 and all(c == ["smol"] for c in graded)
     assert manifest["candidates"]["smol"]["dtype"]["dtype"] in ("bfloat16", "float32")
     assert manifest["candidates"]["smol"]["dtype"]["reason"].startswith("auto: CPU")
     assert manifest["candidates"]["smol"]["server_command"][-1] != "auto"
@@ -392,14 +396,15 @@ def test_judge_grades_compares_and_probes_on_real_servers(
     assert len({j.key for j in judgments}) == len(judgments)
 
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert manifest["judge"]["family"] == "qwen" and set(manifest["judge"]["prompt_versions"]) == {
+    entry = manifest["judges"]["qwen-judge"]
+    assert entry["family"] == "qwen" and set(entry["prompt_versions"]) == {
         "single_en",
         "single_zh",
         "pairwise_en",
         "pairwise_zh",
     }
-    assert 0.4e9 < manifest["judge"]["params"] < 0.8e9  # Qwen2.5-Coder-0.5B: 0.63B with its untied lm_head
-    assert any("Judges this small agree poorly" in w for w in manifest["judge"]["warnings"])
+    assert 0.4e9 < entry["params"] < 0.8e9  # Qwen2.5-Coder-0.5B: 0.63B with its untied lm_head
+    assert any("Judges this small agree poorly" in w for w in entry["warnings"])
     html = (report_dir / "index.html").read_text(encoding="utf-8")
     for anchor in (
         'id="judge-reliability"',

@@ -144,7 +144,7 @@ def test_a_judge_that_is_gone_stops_the_judging_with_the_reason(tmp_path: Path) 
     assert entry is not None and entry["error"] is not None
     asked, total = (int(n) for n in re.findall(r"\d+", entry["error"])[:2])
     assert entry["error"].startswith(f"stopped after {asked} of {total} verdicts: ") and asked < total == 160
-    assert any(line.startswith("[judge] FAILED mid-run") for line in logged)
+    assert any(line.startswith("[judge judge] FAILED mid-run") for line in logged)
 
 
 def test_until_gone_returns_the_result_or_why_the_server_went() -> None:

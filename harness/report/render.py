@@ -28,6 +28,7 @@ from harness.report.charts import (
 )
 from harness.report.drilldown import drilldown_header, drilldown_questions, pack
 from harness.report.load import ReportData, answer_contexts, load_report_data
+from harness.report.panel import panel_json
 from harness.report.review_data import ContextReader, pack_review, page_review
 from harness.report.review_summary import judge_trust_of, review_json
 from harness.report.variants import variant_rows
@@ -118,6 +119,7 @@ def summary_json(data: ReportData) -> dict[str, Any]:
         "question_sets": json.loads(data.set_scores.to_json(orient="records")),
         "variants": variant_rows(data.variants, data.contamination),
         "review": review_json(data),
+        "judges": panel_json(data),
     }  # fmt: skip
 
 

@@ -271,11 +271,14 @@ def run_judging(
         api = _choose_api(work, server, shared, entry, log)
         with tqdm(total=len(work.pending), desc=judge.name, unit="verdict", disable=not show_progress,
                   file=sys.stderr) as bar:  # fmt: skip
-            stopped = _ask_pending_then_probes(work, server, api, out, bar)
+            stopped, errors = _ask_pending_then_probes(work, server, api, out, bar)
             entry["error"] = f"stopped after {bar.n} of {bar.total} verdicts: {stopped}" if stopped else None
             entry["asked"] = bar.n
         if stopped:
             log(f"{tag} FAILED mid-run (re-run the same command to ask the rest): {entry['error']}")
+        elif errors:  # each failed verdict is left out of the panel's; a re-run asks it again
+            entry["error"] = f"{len(errors)} of {bar.n} verdicts failed: {errors[0].splitlines()[0]}"
+            log(f"{tag} FAILED: {entry['error']} (re-run the same command to ask them again)")
     entry["judging_s"] = round(time.monotonic() - started, 3)
     _save_entry(run_dir, judge.name, entry, keep_old=False)
     return entry
@@ -333,16 +336,20 @@ def _choose_api(work: _Judging, server: Server, shared: bool, entry: dict[str, A
     return api
 
 
-def _ask_pending_then_probes(work: _Judging, server: Server, api: Api, out: JsonlAppender, bar: tqdm) -> str | None:
+def _ask_pending_then_probes(
+    work: _Judging, server: Server, api: Api, out: JsonlAppender, bar: tqdm
+) -> tuple[str | None, list[str]]:  # fmt: skip
     """Ask the pending verdicts, then (unless the server went away) the injection probes they call for;
-    return why the asking stopped early, else None. ``bar.total`` grows by the probes."""
+    return why the asking stopped early (else None) and the errors of the verdicts that failed.
+    ``bar.total`` grows by the probes."""
     limits = work.lp.plan.limits
     new, stopped = aio.run(_ask_all(server, api, work.pending, work.judge, limits, out, bar))
     if work.probes_possible and not stopped:
         probes = work.probes(work.done + new)
         bar.total += len(probes)
-        stopped = aio.run(_ask_all(server, api, probes, work.judge, limits, out, bar))[1]
-    return stopped
+        more, stopped = aio.run(_ask_all(server, api, probes, work.judge, limits, out, bar))
+        new += more
+    return stopped, [j.error for j in new if j.error]
 
 
 def _pending_injections(

@@ -1,0 +1,169 @@
+"""A panel of judges through ``harness run`` / ``report`` / ``judge``, against fake endpoints with fixed replies.
+
+Every grade a fake judge gives is fixed, so the panel's verdict is known by hand: the median of the
+grades of the judges allowed to grade a candidate, a judge whose reply does not parse left out (never
+0), a judge never grading its own model family, a failed judge leaving the others' grades standing
+(docs/judging.md). The candidate answers :data:`fake_server.ANSWER` to one question, twice.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import write_yaml
+from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
+
+from harness.cli import main
+
+ANSWERED = Reply([(0.0, sse_bytes(chunk(ANSWER, "stop"), "[DONE]"))])
+SAMPLES = 2
+"""``run_plan``'s one question, asked twice: two answers per candidate."""
+
+
+def says(text: str) -> Reply:
+    return Reply([(0.0, sse_bytes(chunk(text, "stop"), "[DONE]"))])
+
+
+def judge(name: str, base_url: str, model: str | None = None) -> dict:
+    return {"name": name, "model": model or name, "api": "chat", "modes": ["single"], "retest_fraction": 0,
+            "injection_answers": 0, "endpoint": {"base_url": base_url, "model": model or name}}  # fmt: skip
+
+
+def records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def summary(report_dir: Path) -> dict:
+    return json.loads((report_dir / "summary.json").read_text("utf-8"))
+
+
+def run(plan: Path, tmp: Path) -> int:
+    return main(["run", str(plan), "--run-dir", str(tmp / "run"), "--report-dir", str(tmp / "rep"), "--quiet"])
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"  # nothing listens there once the socket is closed
+
+
+def test_a_three_judge_panel_takes_the_median_and_leaves_an_unparsed_judge_out(tmp_path: Path) -> None:
+    with (
+        fake_server(lambda n: ANSWERED) as cand,
+        fake_server(lambda n: says("Rating: 4")) as low,
+        fake_server(lambda n: says("Rating: 8")) as high,
+        fake_server(lambda n: says("I would rather not grade this.")) as mute,
+    ):
+        panel = [judge("low", low.base_url), judge("high", high.base_url), judge("mute", mute.base_url)]
+        assert run(run_plan(tmp_path, cand.base_url, judges=panel), tmp_path) == 0
+        assert len(mute.requests) == 2 * SAMPLES  # each unparsed reply is asked once more, then left out
+    out = summary(tmp_path / "rep")
+    row = out["models"][0]
+    # median of the parsed grades 4 and 8 = 6 on 1..10, normalised (6 - 1) / 9; an unparsed grade counted
+    # as 0 would have given median(0, 4, 8) = 4 instead
+    assert row["judge_mean"] == pytest.approx(5 / 9)
+    assert row["judge_pass_rate"] == 1.0  # 6 >= the pass mark 0.6 x 10 = 6
+    judges = {j["name"]: j for j in out["judges"]["judges"]}
+    assert {n: j["left_out"] for n, j in judges.items()} == {"low": 0, "high": 0, "mute": SAMPLES}
+    assert out["judges"]["in_verdict"] == ["low", "high", "mute"] and out["judges"]["unjudged"] == []
+    assert out["judges"]["rule"] == "median" and out["judges"]["below_quorum"] == 0
+    # low and high always disagree on pass/fail (4 < 6 <= 8): the rest of low is high, and back
+    assert judges["low"]["kappa_vs_rest"] is None or judges["low"]["agreement_vs_rest"] == 0.0
+    assert judges["low"]["agreement_vs_rest"] == 0.0 and judges["high"]["agreement_vs_rest"] == 0.0
+    html = (tmp_path / "rep" / "index.html").read_text("utf-8")
+    assert 'id="judge-panel"' in html and "A panel of 3 judges" in html
+    assert "Judge grades from the median of low, high, mute" in html
+
+
+def test_a_judge_never_grades_a_candidate_of_its_own_family(tmp_path: Path) -> None:
+    with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as qwen:
+        candidates = [
+            {"name": "qwen-small", "model": "qwen-small", "api": "chat",
+             "endpoint": {"base_url": cand.base_url, "model": "Qwen/Qwen2.5-0.5B-Instruct"}},
+            {"name": "smol", "model": "smol", "api": "chat",
+             "endpoint": {"base_url": cand.base_url, "model": "HuggingFaceTB/SmolLM2-135M-Instruct"}},
+        ]  # fmt: skip
+        q = judge("qwen-judge", qwen.base_url, "Qwen/Qwen2.5-7B-Instruct")
+        assert run(run_plan(tmp_path, cand.base_url, candidates=candidates, judge=q), tmp_path) == 0
+        assert len(qwen.requests) == SAMPLES  # smol's two answers; qwen-small's are not its to grade
+    assert {tuple(j["candidates"]) for j in records(tmp_path / "run" / "judgments.jsonl")} == {("smol",)}
+    entry = json.loads((tmp_path / "run" / "manifest.json").read_text("utf-8"))["judges"]["qwen-judge"]
+    assert entry["family"] == "qwen" and entry["may_grade"] == ["smol"]
+    out = summary(tmp_path / "rep")
+    assert out["judges"]["unjudged"] == ["qwen-small"]
+    grades = {m["candidate"]: m["judge_mean"] for m in out["models"]}
+    assert grades["qwen-small"] is None and grades["smol"] == pytest.approx(7 / 9)  # (8 - 1) / 9
+    html = (tmp_path / "rep" / "index.html").read_text("utf-8")
+    assert 'id="judge-unjudged"' in html and "Not judged: qwen-small" in html
+    assert "The judge does not grade qwen-small: same model family (qwen)" in html
+
+
+def test_a_plan_may_let_a_judge_grade_its_own_family_and_the_report_says_so(tmp_path: Path) -> None:
+    with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as qwen:
+        candidates = [{"name": "qwen-small", "model": "qwen-small", "api": "chat",
+                       "endpoint": {"base_url": cand.base_url, "model": "Qwen/Qwen2.5-0.5B-Instruct"}}]  # fmt: skip
+        q = judge("qwen-judge", qwen.base_url, "Qwen/Qwen2.5-7B-Instruct")
+        plan = run_plan(tmp_path, cand.base_url, candidates=candidates, judge=q, panel={"same_family": "allow"})
+        assert run(plan, tmp_path) == 0
+        assert len(qwen.requests) == SAMPLES
+    out = summary(tmp_path / "rep")
+    assert out["judges"]["unjudged"] == [] and out["models"][0]["judge_mean"] == pytest.approx(7 / 9)
+    html = (tmp_path / "rep" / "index.html").read_text("utf-8")
+    assert "panel.same_family: allow" in html and "self-preference" in html
+
+
+def test_a_failed_judge_leaves_the_other_judges_grades_standing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as good:
+        panel = [judge("gone", closed_port_url()), judge("good", good.base_url)]
+        assert run(run_plan(tmp_path, cand.base_url, judges=panel), tmp_path) == 1  # a judge failed
+        assert len(good.requests) == SAMPLES
+    err = capsys.readouterr().err
+    assert "[judge gone] FAILED" in err
+    out = summary(tmp_path / "rep")
+    # two judges: the default quorum is (2 + 1) // 2 = 1, so good's 8 alone is the panel's grade
+    assert out["models"][0]["judge_mean"] == pytest.approx(7 / 9)
+    judges = {j["name"]: j for j in out["judges"]["judges"]}
+    assert judges["gone"]["error"] and judges["good"]["error"] is None
+    html = (tmp_path / "rep" / "index.html").read_text("utf-8")
+    assert "Judge gone failed:" in html
+
+
+def test_a_run_judged_before_panels_reads_and_resumes_as_its_one_judge(tmp_path: Path) -> None:
+    with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as one:
+        plan = run_plan(tmp_path, cand.base_url, judge=judge("old-judge", one.base_url))
+        assert run(plan, tmp_path) == 0
+        run_dir = tmp_path / "run"
+        # make it a run of an earlier harness: judgments name no judge, the manifest has one "judge" entry
+        judgments = run_dir / "judgments.jsonl"
+        old = [{k: v for k, v in j.items() if k != "judge"} for j in records(judgments)]
+        judgments.write_text("".join(json.dumps(j) + "\n" for j in old), "utf-8")
+        manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
+        manifest["judge"] = manifest.pop("judges")["old-judge"]
+        (run_dir / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+        assert main(["report", str(run_dir), "--out", str(tmp_path / "rep2")]) == 0
+        assert summary(tmp_path / "rep2")["models"][0]["judge_mean"] == pytest.approx(7 / 9)
+        asked = len(one.requests)
+        assert main(["judge", str(run_dir), "--config", str(plan), "--quiet"]) == 0
+        assert len(one.requests) == asked  # its verdicts are its own: nothing asked again
+    assert {j["judge"] for j in records(judgments)} == {"old-judge"}  # named now
+    manifest = json.loads((run_dir / "manifest.json").read_text("utf-8"))
+    assert "judge" not in manifest and "old-judge" in manifest["judges"]
+
+
+def test_validate_refuses_a_panel_with_two_scales_and_duplicate_names(tmp_path: Path) -> None:
+    base = {"name": "p", "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": "http://x/v1"}}],
+            "question_sets": ["set.yaml"]}  # fmt: skip
+    write_yaml(tmp_path / "set.yaml", {"id": "s", "questions": [{"id": "q", "question": "?"}]})
+    j = judge("j", "http://127.0.0.1:1/v1")
+    write_yaml(tmp_path / "two_scales.yaml", {**base, "judges": [j, {**j, "name": "k", "scale": 5}]})
+    write_yaml(tmp_path / "same_name.yaml", {**base, "judges": [j, j]})
+    write_yaml(tmp_path / "both.yaml", {**base, "judge": j, "judges": [j]})
+    assert main(["validate", str(tmp_path / "two_scales.yaml")]) == 2
+    assert main(["validate", str(tmp_path / "same_name.yaml")]) == 2
+    assert main(["validate", str(tmp_path / "both.yaml")]) == 2
