@@ -71,6 +71,16 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_s("Wed, 21 Oct 2015 07:28:05 GMT", now) == 5.0  # 07:28:05 - 07:28:00
     assert retry_after_s("Wed, 21 Oct 2015 07:27:00 GMT", now) == 0.0  # a past date: now
     assert retry_after_s("soon", now) is None and retry_after_s(None, now) is None and retry_after_s("-1", now) is None
+    assert retry_after_s("0", now) == 0.0 and retry_after_s("2.5", now) is None  # delta-seconds: ASCII digits only
+    assert retry_after_s("\u00b2", now) is None  # "²": str.isdigit() says yes, float() raised ValueError
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_retry_after_that_is_no_number_keeps_the_backoff(cls: type[ModelClient]) -> None:
+    # Retry-After: "²" (latin-1 superscript two) was read as a number and crashed the client with a ValueError;
+    # unreadable, it is a 429 without Retry-After: backoff, one retry spent, then the answer
+    res, n, _ = ask(cls, [reply_file("429_retry_after_not_ascii.reply.json"), OK], retries=1)
+    assert (res.error, res.text, n, res.attempts) == (None, ANSWER, 2, 2)
 
 
 def test_loading_estimate_is_capped_and_defaulted() -> None:
