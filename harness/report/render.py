@@ -32,6 +32,7 @@ from harness.report.review_data import ContextReader, pack_review, page_review
 from harness.report.review_summary import judge_trust_of, review_json
 from harness.report.variants import variant_rows
 from harness.rollup.decision import Recommendation
+from harness.rollup.evidence import share_label
 from harness.store import atomic_write_json, atomic_write_text
 
 
@@ -74,6 +75,7 @@ def _env() -> Environment:
     env.filters["fmt"] = fmt
     env.filters["heat"] = heat_style
     env.filters["pct"] = pct
+    env.filters["share"] = share_label
     env.filters["tok_rate"] = tok_rate
     env.filters["pretty_json"] = lambda obj: json.dumps(obj, ensure_ascii=False, indent=2)
     env.filters["datetime"] = lambda t: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t)) if t else "–"
