@@ -630,6 +630,9 @@ class Judgment(BaseModel):
     error: str | None = None
     reasoning: str | None = None
     """A reasoning judge's own thinking, kept apart from ``raw``: its verdict is parsed from ``raw`` only."""
+    wait_ms: float | None = None
+    """Time the judge's server made this verdict wait between attempts, over its asks (a ``Retry-After``, a
+    model still loading, backoff; docs/reliability.md). None in runs made before it was recorded."""
 
 
 # --------------------------------------------------------------------------

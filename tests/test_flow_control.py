@@ -319,3 +319,25 @@ def test_a_run_without_waits_shows_no_wait_table(tmp_path: Path) -> None:
     (model,) = json.loads((tmp_path / "rep" / "summary.json").read_text("utf-8"))["models"]
     assert (model["waited_answers"], model["wait_total_s"], model["wait_mean_ms"]) == (0, 0.0, 0.0)
     assert 'id="wait-table"' not in (tmp_path / "rep" / "index.html").read_text("utf-8")
+
+
+def test_the_judges_waits_are_recorded_per_verdict_and_shown_in_the_wait_table(tmp_path: Path) -> None:
+    limited = reply_file("429_retry_after_1.reply.json")
+    grade = Reply([(0.0, sse_bytes(chunk("[[8]]", "stop"), "[DONE]"))])
+    with fake_server(lambda n: OK) as cand, fake_server(lambda n: limited if n == 1 else grade) as judge_srv:
+        judge = {"model": "j", "api": "chat", "endpoint": {"base_url": judge_srv.base_url}, "modes": ["single"],
+                 "retest_fraction": 0, "injection_answers": 0, "concurrency": 1}  # fmt: skip
+        plan = run_plan(tmp_path, cand.base_url, judge=judge, limits={"retries": 0, "concurrency": 1})
+        code = main(["run", str(plan), "--run-dir", str(tmp_path / "run"), "--report-dir", str(tmp_path / "rep"),
+                     "--quiet"])  # fmt: skip
+        judged = len(judge_srv.requests)
+    assert code == 0 and judged == 3  # two verdicts (one question x 2 samples), the first asked twice
+    verdicts = [json.loads(ln) for ln in (tmp_path / "run" / "judgments.jsonl").read_text("utf-8").splitlines()]
+    verdicts.sort(key=lambda j: j["wait_ms"])
+    assert [j["score"] for j in verdicts] == [8.0, 8.0]  # a paced verdict is read like any other
+    assert verdicts[0]["wait_ms"] == 0.0 and verdicts[1]["wait_ms"] >= 1000  # Retry-After: 1
+    wait = json.loads((tmp_path / "rep" / "summary.json").read_text("utf-8"))["judge_wait"]
+    assert wait["waited_answers"] == 1 and wait["wait_total_s"] >= 1.0 and wait["wait_mean_ms"] >= 500  # 1 s / 2
+    html = (tmp_path / "rep" / "index.html").read_text("utf-8")
+    table = html[html.index('id="wait-table"') : html.index("</table>", html.index('id="wait-table"'))]
+    assert 'judge: judge (verdicts)</td><td class="num">1</td>' in table

@@ -120,6 +120,7 @@ def summary_json(data: ReportData) -> dict[str, Any]:
         "question_sets": json.loads(data.set_scores.to_json(orient="records")),
         "variants": variant_rows(data.variants, data.contamination),
         "review": review_json(data),
+        "judge_wait": data.judge_wait,
     }  # fmt: skip
 
 
@@ -195,6 +196,7 @@ def render_html(data: ReportData, read_contexts: ContextReader | None = None, ru
             judge=plan.judge,
             judge_info=data.manifest.get("judge"),
             judge_summary=js,
+            judge_wait=data.judge_wait,
             judge_pairwise=_records(js.pairwise) if js else [],
             judge_injection=_records(js.injection) if js else [],
             sets=data.sets,

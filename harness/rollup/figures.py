@@ -35,6 +35,7 @@ from harness.rollup.evidence import evidence_columns
 from harness.rollup.frames import (
     answers_frame,
     category_frame,
+    judge_wait_summary,
     model_summary,
     question_frame,
     set_frame,
@@ -148,6 +149,8 @@ class ReportData:
     """As in :class:`RunRecords`: every human grade added to the run, as stored."""
     review: ReviewSummary | None = None
     """The human review figures (:mod:`harness.rollup.review`); None when no grade was ever added."""
+    judge_wait: dict[str, Any] | None = None
+    """How long the judge's verdicts waited on its server (:func:`~harness.rollup.frames.judge_wait_summary`)."""
     quality: Quality | None = None
     """What decided quality (:mod:`harness.rollup.quality`); None: the rubric alone, as without reviews."""
     machine_recommendation: Recommendation | None = None
@@ -374,5 +377,5 @@ def assemble(rec: RunRecords) -> ReportData:
         served_stability=served_stability, reasoning=thinking if has_thinking else None, variants=variants,
         contamination=rec.contamination, capacity=capacity_rows(rec.capacity, plan.candidates, plan.perf),
         level_notes=level_notes(rec.levels), reviews=list(rec.reviews), review=review, quality=quality,
-        machine_recommendation=machine, review_changes=changes,
+        machine_recommendation=machine, review_changes=changes, judge_wait=judge_wait_summary(rec.judgments),
     )  # fmt: skip

@@ -78,6 +78,7 @@ async def ask(client: ModelClient, api: Api, item: JudgeItem, judge: Judge) -> J
         seed = item.seed + (PARSE_RETRY_SEED_OFFSET if attempt == 2 else 0)
         res = await client.generate(_request(api, item, judge, seed))
         record.attempts = attempt
+        record.wait_ms = (record.wait_ms or 0.0) + res.wait_ms  # the server's pacing and backoff, both asks
         if res.error:
             record.error = res.error
             return record
