@@ -341,3 +341,30 @@ def test_the_judges_waits_are_recorded_per_verdict_and_shown_in_the_wait_table(t
     html = (tmp_path / "rep" / "index.html").read_text("utf-8")
     table = html[html.index('id="wait-table"') : html.index("</table>", html.index('id="wait-table"'))]
     assert 'judge: judge (verdicts)</td><td class="num">1</td>' in table
+
+
+def test_an_endpoint_that_answers_503_everywhere_while_loading_is_waited_out_not_declared_gone(
+    tmp_path: Path,
+) -> None:
+    # a loading endpoint answers /health 503 too; for 1.5 s here, longer than limits.unresponsive_s (0.5 s) but
+    # within limits.server_start_timeout_s (30 s): the run waits (it was cut: "/health gave no answer for 0.5 s")
+    loading = reply_file("503_loading.reply.json")  # estimated_time 0.3
+    first: list[float] = []  # when the first request came: the load is timed from it
+
+    def loaded() -> bool:
+        return bool(first) and time.monotonic() - first[0] >= 1.5
+
+    def reply(n: int) -> Reply:
+        first.append(time.monotonic()) if not first else None
+        return OK if loaded() else loading
+
+    with fake_server(reply, health=lambda: 200 if loaded() else 503) as srv:
+        plan = run_plan(tmp_path, srv.base_url, limits={"retries": 0, "concurrency": 2, "unresponsive_s": 0.5,
+                                                        "server_start_timeout_s": 30})  # fmt: skip
+        code = main(["run", str(plan), "--run-dir", str(tmp_path / "run"), "--no-report", "--quiet"])
+    assert code == 0
+    gens = _gens(tmp_path / "run")
+    assert [g["error"] for g in gens] == [None, None] and [g["text"] for g in gens] == [ANSWER, ANSWER]
+    # both asked at once at the start of the load, answered once 1.5 s had passed: each waited (in 0.3 s steps)
+    # 1.5 s less the few ms its refused attempts took
+    assert all(g["wait_ms"] >= 1000 for g in gens)

@@ -112,7 +112,13 @@ async def _ask_all(
             return j.error
 
         stopped = await ask_all_while_up(
-            server, items, one, judge.concurrency, limits.unresponsive_s, limits.max_consecutive_failures
+            server,
+            items,
+            one,
+            judge.concurrency,
+            limits.unresponsive_s,
+            limits.max_consecutive_failures,
+            busy_s=limits.server_start_timeout_s,
         )
     return results, stopped
 
