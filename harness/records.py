@@ -685,6 +685,9 @@ class Judgment(BaseModel):
     """A reasoning judge's own thinking, kept apart from ``raw``: its verdict is parsed from ``raw`` only."""
     judge: str | None = None
     """The name of the judge that gave it; None in runs judged before panels (their one judge)."""
+    wait_ms: float | None = None
+    """Time the judge's server made this verdict wait between attempts, over its asks (a ``Retry-After``, a
+    model still loading, backoff; docs/reliability.md). None in runs made before it was recorded."""
 
 
 # --------------------------------------------------------------------------

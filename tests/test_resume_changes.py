@@ -397,3 +397,20 @@ def test_report_with_the_plan_file_gone_uses_the_saved_copy_and_says_so(
     err = capsys.readouterr().err
     assert f"the plan {plan} cannot be read" in err and "reporting with the run's saved copy" in err
     assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep"), "--plan", str(plan)]) == 2  # named
+
+
+def test_a_judge_moved_to_another_port_keeps_its_verdicts_and_the_report_decides_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `harness report` refused "judge.endpoint.base_url: … (apply with `harness judge`)", and `harness judge`
+    # (all verdicts present: the judge's fingerprint leaves its endpoint out) changed nothing: no way on
+    write_set(tmp_path, [A])
+    with fake_server(lambda n: CANDIDATE) as cand, fake_server(lambda n: JUDGE) as judge:
+        assert session(tmp_path, cand.base_url, judge.base_url) == 0
+    moved = "http://127.0.0.1:9/v1"  # the judge's new address; nothing is asked of it
+    write_plan(tmp_path, cand.base_url, moved)
+    capsys.readouterr()
+    summary = reported(tmp_path)
+    # the verdict on file (评分：8 on 1-10) as the report scales it to 0-1: (8 - 1) / (10 - 1) = 7/9
+    assert summary["models"][0]["judge_mean"] == pytest.approx(7 / 9)
+    assert f"judge.endpoint.base_url: {judge.base_url} -> {moved}" in capsys.readouterr().err

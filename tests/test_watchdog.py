@@ -9,6 +9,7 @@ import asyncio
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -232,3 +233,27 @@ def test_cancelling_until_gone_stops_the_requests_in_flight_before_it_returns() 
 
     assert asyncio.run(main()) == []
     assert failed_on_closed_client == []
+
+
+def test_an_endpoint_loading_answers_503_and_is_waited_on_as_long_as_a_load_may_take() -> None:
+    # all routes of a loading endpoint answer 503 (as its requests do, which the client waits out within
+    # limits.server_start_timeout_s): with busy_s 0.6 and unresponsive_s 0.2, a 503 lasting 0.4 s is no outage ...
+    t0 = time.monotonic()
+
+    def loading(r: httpx.Request) -> httpx.Response:
+        return httpx.Response(503 if time.monotonic() - t0 < 0.4 else 200)
+
+    async def go(handler, busy_s: float, within_s: float) -> str:  # type: ignore[no-untyped-def]
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+            return await asyncio.wait_for(
+                watch_server(_server(False), 0.2, poll_s=0.05, http=http, busy_s=busy_s), within_s
+            )
+
+    with pytest.raises(TimeoutError):  # watched until cancelled: never declared gone
+        asyncio.run(go(loading, 0.6, 1.5))
+    # ... and one that never loads is gone once busy_s (0.6) and then unresponsive_s (0.2) have passed: ~0.8 s
+    t1 = time.monotonic()
+    reason = asyncio.run(go(lambda r: httpx.Response(503), 0.6, 5.0))
+    assert 0.75 <= time.monotonic() - t1 < 2.0
+    assert reason.startswith("the server stopped answering: /health answered 503 for ")
+    assert reason.endswith("(limits.server_start_timeout_s, then limits.unresponsive_s)")

@@ -215,7 +215,9 @@ def load_run(run_dir: Path) -> RunData:
     """Read a run directory; raise :class:`RunDirError` naming the path when it is not a readable run.
 
     A run without ``scores.jsonl`` is scored in memory with the current rubrics
-    (as ``harness score`` would) rather than written to: comparing never changes a run.
+    (as ``harness score`` would) rather than written to: comparing never changes a run. The answers of a
+    candidate removed from the run's plan between sessions are left out, as the report leaves them out
+    (:mod:`harness.inputs.plan_changes`), with a note.
     """
     if not run_dir.is_dir():
         what = "does not exist" if not run_dir.exists() else "is not a directory"
@@ -255,15 +257,19 @@ def load_run(run_dir: Path) -> RunData:
     except ValueError as exc:
         first = str(exc).splitlines()[0]
         raise RunDirError(f"{path} has a record this harness cannot read ({first})") from None
+    names = {c.name for c in plan.candidates}  # a candidate removed from the plan is left out, as in the report
+    gone = sorted({g.candidate for g in gens} - names)
+    if gone:
+        notes.append(f"{run_dir}: left out, removed from the run's plan: {', '.join(gone)} (answers kept on file)")
+        gens, phases = [g for g in gens if g.candidate in names], [p for p in phases if p.candidate in names]
     answers = answers_frame(*views(gens, scores), sets)
     if answers.variant.nunique() > 1:
         notes.append(f"{run_dir}: quality compared on the {variant!r} prompt variant (the plan's decide_on)")
     decided = with_acceptable(answers[answers.variant == variant], plan.rubric_pass_threshold)
     review = None
     if grades:
-        names = [c.name for c in plan.candidates]
         judge = _judge_grades(plan, judgments, manifest)
-        review = review_summary(decided, answers, grades, sets, plan.review, judge, names)
+        review = review_summary(decided, answers, grades, sets, plan.review, judge, [c.name for c in plan.candidates])
     return RunData(run_dir, manifest, sets, answers, question_frame(decided), phases, notes, variant, review)
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.inputs.plan import load_plan
-from harness.inputs.plan_changes import PlanChanges, fingerprint, plan_changes, plan_folder
+from harness.inputs.plan_changes import CONNECTION, PlanChanges, fingerprint, plan_changes, plan_folder
 from harness.rundir import RunDirError, require_manifest, save_manifest
 from harness.validation import InputError
 
 ASKS_AGAIN = {"judge": "harness judge", "lm_eval": "harness run"}
 """Report-time sections whose other changes need the judge or the models asked again: the command that asks."""
-REPORT_JUDGE_FIELDS = ("pass_score",)
-"""The judge's settings the report applies to the verdicts on file."""
+REPORT_JUDGE_FIELDS = ("pass_score", *CONNECTION)
+"""The judge's settings the report applies to the verdicts on file, and where the judge is reached (its verdicts
+stand: ``harness.scoring.judge.stage.NOT_THE_JUDGE``)."""
 
 
 def choose_plan(run_dir: Path, plan_path: Path | None) -> list[str]:

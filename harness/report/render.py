@@ -33,6 +33,7 @@ from harness.report.review_data import ContextReader, pack_review, page_review
 from harness.report.review_summary import judge_trust_of, review_json
 from harness.report.variants import variant_rows
 from harness.rollup.decision import Recommendation
+from harness.rollup.evidence import share_label
 from harness.store import atomic_write_json, atomic_write_text
 
 
@@ -75,6 +76,7 @@ def _env() -> Environment:
     env.filters["fmt"] = fmt
     env.filters["heat"] = heat_style
     env.filters["pct"] = pct
+    env.filters["share"] = share_label
     env.filters["tok_rate"] = tok_rate
     env.filters["pretty_json"] = lambda obj: json.dumps(obj, ensure_ascii=False, indent=2)
     env.filters["datetime"] = lambda t: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t)) if t else "–"
@@ -120,6 +122,7 @@ def summary_json(data: ReportData) -> dict[str, Any]:
         "variants": variant_rows(data.variants, data.contamination),
         "review": review_json(data),
         "judges": panel_json(data),
+        "judge_wait": data.judge_wait,
     }  # fmt: skip
 
 
@@ -196,6 +199,7 @@ def render_html(data: ReportData, read_contexts: ContextReader | None = None, ru
             judge_info=data.panel.judges[0].info if data.panel and len(data.panel.judges) == 1 else None,
             panel=data.panel,
             judge_summary=js,
+            judge_wait=data.judge_wait,
             judge_pairwise=_records(js.pairwise) if js else [],
             judge_injection=_records(js.injection) if js else [],
             sets=data.sets,

@@ -59,8 +59,14 @@ def missing_evidence(row: dict[str, Any], min_share: float) -> str | None:
         causes.append(f"{never} never asked")
     text = f"{owed - answered} of {owed} answers missing"
     if answered and min_share < 1:  # a share set in the plan: say what it asks
-        text += f" (at least {min_share:.0%} must be answered)"
+        text += f" (at least {share_label(min_share)} must be answered)"
     return text + (": " + "; ".join(causes) if causes else "")
+
+
+def share_label(share: float) -> str:
+    """A share (0-1) as a percentage that never rounds up past it: 0.9 -> "90%", 0.995 -> "99.5%" (not "100%",
+    which would ask for every answer), 1/3 -> "33.33%"."""
+    return f"{share * 100:.4g}%"
 
 
 def _first_line(error: object) -> str:

@@ -35,6 +35,7 @@ from harness.rollup.evidence import evidence_columns
 from harness.rollup.frames import (
     answers_frame,
     category_frame,
+    judge_wait_summary,
     model_summary,
     question_frame,
     set_frame,
@@ -160,6 +161,8 @@ class ReportData:
     """As in :class:`RunRecords`: every human grade added to the run, as stored."""
     review: ReviewSummary | None = None
     """The human review figures (:mod:`harness.rollup.review`); None when no grade was ever added."""
+    judge_wait: dict[str, Any] | None = None
+    """How long the judge's verdicts waited on its server (:func:`~harness.rollup.frames.judge_wait_summary`)."""
     quality: Quality | None = None
     """What decided quality (:mod:`harness.rollup.quality`); None: the rubric alone, as without reviews."""
     machine_recommendation: Recommendation | None = None
@@ -410,4 +413,5 @@ def assemble(rec: RunRecords) -> ReportData:
         contamination=rec.contamination, capacity=capacity_rows(rec.capacity, plan.candidates, plan.perf),
         level_notes=level_notes(rec.levels), reviews=list(rec.reviews), review=review, quality=quality,
         machine_recommendation=machine, review_changes=changes, panel=panel,
+        judge_wait=judge_wait_summary(rec.judgments),
     )  # fmt: skip

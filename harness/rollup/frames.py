@@ -24,6 +24,7 @@ from harness.records import (
     Candidate,
     Generation,
     GenerationView,
+    Judgment,
     Phase,
     QuestionSet,
     Score,
@@ -241,6 +242,23 @@ def wait_summary(answers: pd.DataFrame, name: str) -> dict[str, Any]:
         "waited_answers": int((waits > 0).sum()),
         "wait_total_s": float(waits.sum()) / 1000,
         "wait_mean_ms": float(waits.mean()),
+    }
+
+
+def judge_wait_summary(judgments: Iterable[Judgment] | None) -> dict[str, Any] | None:
+    """How long the judge's verdicts waited on its server (:func:`wait_summary`'s keys, over verdicts).
+
+    Over every verdict (failed ones too) whose wait was recorded (``Judgment.wait_ms``): ``waited_answers``
+    (verdicts that waited at all), ``wait_total_s`` (s), ``wait_mean_ms`` (ms, over the verdicts). None when
+    the run has no judgments or none recorded its wait (runs made before issue 28).
+    """
+    waits = [j.wait_ms for j in judgments or [] if j.wait_ms is not None]
+    if not waits:
+        return None
+    return {
+        "waited_answers": sum(w > 0 for w in waits),
+        "wait_total_s": sum(waits) / 1000,
+        "wait_mean_ms": sum(waits) / len(waits),
     }
 
 

@@ -114,8 +114,9 @@ def panel_verdicts(
     ``judgments``: all judges' records (``judgments.jsonl``); ``judges``: the panel's judge names, in
     the plan's order (a record of another judge is ignored); ``default_judge``: the name of a record
     with ``judge=None``. Per item with m permitted judges, the quorum is ``quorum`` when given, else
-    (m + 1) // 2 (at least half: of two judges, one that answered stands when the other failed); with fewer parsed verdicts the record is unparsed (score and verdict
-    None). An item with no permitted judge gets no record. Raises ValueError for an unknown ``rule``.
+    (m + 1) // 2 (at least half: of two judges, one that answered stands when the other failed); with
+    fewer parsed verdicts the record is unparsed (score and verdict None). An item with no permitted
+    judge gets no record. Raises ValueError for an unknown ``rule``.
     """
     if rule not in ("median", "mean", "min"):
         raise ValueError(f"rule must be 'median', 'mean' or 'min', got {rule!r}")

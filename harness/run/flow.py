@@ -47,12 +47,13 @@ def retry_after_s(value: str | None, now_unix_s: float) -> float | None:
     """Seconds to wait by a ``Retry-After`` header value (RFC 9110 §10.2.3), or None when absent or unreadable.
 
     ``"3"`` -> 3.0; ``"Wed, 21 Oct 2015 07:28:00 GMT"`` -> that moment minus ``now_unix_s``, at least 0
-    (a date in the past means "now").
+    (a date in the past means "now"); ``"-1"``, ``"2.5"``, ``"²"`` (no ASCII digits only) -> None. A huge value
+    is returned as it is: the client's budget refuses it.
     """
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # RFC 9110's DIGIT is ASCII; "²".isdigit() is True, float("²") fails
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -142,6 +142,12 @@ async def generate_all(
             return res.error
 
         tally.stopped = await ask_all_while_up(
-            server, items, ask, limits.concurrency, limits.unresponsive_s, limits.max_consecutive_failures
+            server,
+            items,
+            ask,
+            limits.concurrency,
+            limits.unresponsive_s,
+            limits.max_consecutive_failures,
+            busy_s=limits.server_start_timeout_s,  # a loading endpoint answers 503 on /health too
         )
     return tally

@@ -57,16 +57,21 @@ def _log(server: Server) -> str:
 
 
 async def watch_server(
-    server: Server, unresponsive_s: float, poll_s: float = POLL_INTERVAL_S, http: httpx.AsyncClient | None = None
-) -> str:
+    server: Server, unresponsive_s: float, poll_s: float = POLL_INTERVAL_S, http: httpx.AsyncClient | None = None,
+    busy_s: float = 0.0,
+) -> str:  # fmt: skip
     """Poll until the server is gone and return why; runs until cancelled otherwise.
 
     A ``/health`` route that answers anything but 200 or 5xx (an endpoint without one,
     or one behind authentication) leaves the decision to the requests and the breaker.
+    An endpoint's ``503`` ("not now": a model still loading, a gateway pacing requests) counts as
+    alive for ``busy_s`` seconds since its last 200 or the watch's start (the client waits on a loading
+    model as long, ``limits.server_start_timeout_s``); past that, and for any other 5xx, it is gone
+    after ``unresponsive_s``.
     """
     own = http is None
     client = http or httpx.AsyncClient(timeout=min(HEALTH_TIMEOUT_S, unresponsive_s))
-    last_alive = time.monotonic()
+    last_alive = last_ok = time.monotonic()
     use_health = True
     try:
         while True:
@@ -82,16 +87,19 @@ async def watch_server(
                 status = None
             now = time.monotonic()
             if status == 200:
-                last_alive = now
+                last_alive = last_ok = now
             elif status == 503 and server.managed:
                 return f"the vLLM engine died (/health answered 503){_log(server)}"
+            elif status == 503 and now - last_ok <= busy_s:
+                last_alive = now  # an endpoint loading or pacing: its requests wait as it asks
             elif status is not None and status < 500:
                 use_health = False
             if now - last_alive > unresponsive_s:
-                return (
-                    f"the server stopped answering: /health gave no answer for {unresponsive_s:g} s "
-                    "(limits.unresponsive_s)"
-                )
+                if status == 503 and busy_s:
+                    return (f"the server stopped answering: /health answered 503 for {now - last_ok:.0f} s "
+                            "(limits.server_start_timeout_s, then limits.unresponsive_s)")  # fmt: skip
+                said = "gave no answer" if status is None else f"answered {status}"
+                return f"the server stopped answering: /health {said} for {unresponsive_s:g} s (limits.unresponsive_s)"
     finally:
         if own:
             await client.aclose()
@@ -102,15 +110,16 @@ class ServerGone(RuntimeError):
 
 
 async def until_gone(
-    server: Server, unresponsive_s: float, work: Awaitable[T], *also: asyncio.Future[Any]
+    server: Server, unresponsive_s: float, work: Awaitable[T], *also: asyncio.Future[Any], busy_s: float = 0.0
 ) -> tuple[T | None, str | None]:
     """Await ``work`` unless the server goes away first (or one of ``also`` resolves with a reason).
+    ``busy_s``: how long an endpoint's 503 counts as alive (:func:`watch_server`).
 
     Returns (its result, None), or (None, why) after cancelling it. An exception of ``work``
     itself propagates: that is a bug, not a fault of the server.
     """
     task: asyncio.Future[Any] = asyncio.ensure_future(work)
-    watch: asyncio.Future[Any] = asyncio.ensure_future(watch_server(server, unresponsive_s))
+    watch: asyncio.Future[Any] = asyncio.ensure_future(watch_server(server, unresponsive_s, busy_s=busy_s))
     try:
         await asyncio.wait([task, watch, *also], return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
@@ -131,12 +140,12 @@ async def until_gone(
 
 async def ask_all_while_up(
     server: Server, items: Sequence[T], ask: Callable[[T], Awaitable[str | None]], concurrency: int,
-    unresponsive_s: float, max_consecutive_failures: int | None,
+    unresponsive_s: float, max_consecutive_failures: int | None, busy_s: float = 0.0,
 ) -> str | None:  # fmt: skip
     """Run ``ask`` (one request; returns its error or None) over ``items``, ``concurrency`` at a time.
 
     Returns None when every item was asked, else why the rest were not: the server is
-    gone (:func:`watch_server`) or the :class:`Breaker` tripped. Requests still in
+    gone (:func:`watch_server`, with ``busy_s``) or the :class:`Breaker` tripped. Requests still in
     flight then are cancelled; items never asked are left to the next session.
     """
     sem = asyncio.Semaphore(concurrency)
@@ -152,5 +161,7 @@ async def ask_all_while_up(
         if reason and not tripped.done():
             tripped.set_result(reason)
 
-    _, stopped = await until_gone(server, unresponsive_s, asyncio.gather(*(one(i) for i in items)), tripped)
+    _, stopped = await until_gone(
+        server, unresponsive_s, asyncio.gather(*(one(i) for i in items)), tripped, busy_s=busy_s
+    )
     return stopped

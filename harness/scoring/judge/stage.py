@@ -79,6 +79,7 @@ async def ask(client: ModelClient, api: Api, item: JudgeItem, judge: Judge) -> J
         seed = item.seed + (PARSE_RETRY_SEED_OFFSET if attempt == 2 else 0)
         res = await client.generate(_request(api, item, judge, seed))
         record.attempts = attempt
+        record.wait_ms = (record.wait_ms or 0.0) + res.wait_ms  # the server's pacing and backoff, both asks
         if res.error:
             record.error = res.error
             return record
@@ -112,7 +113,13 @@ async def _ask_all(
             return j.error
 
         stopped = await ask_all_while_up(
-            server, items, one, judge.concurrency, limits.unresponsive_s, limits.max_consecutive_failures
+            server,
+            items,
+            one,
+            judge.concurrency,
+            limits.unresponsive_s,
+            limits.max_consecutive_failures,
+            busy_s=limits.server_start_timeout_s,
         )
     return results, stopped
 
