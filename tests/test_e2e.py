@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import threading
 import time
@@ -428,3 +429,84 @@ def test_judge_grades_compares_and_probes_on_real_servers(
     assert again.returncode == 0, again.stderr
     assert "already present" in again.stderr
     assert len(read_records(run_dir / "judgments.jsonl", Judgment)) == len(judgments)
+
+
+def test_a_two_judge_panel_on_real_servers_keeps_each_judge_off_its_own_family(
+    tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two demo models judge: Qwen (started by the harness) and SmolLM2 (the session server). The third,
+    gemma, is a candidate beside SmolLM2 (the session server again). A third judge's endpoint is gone.
+
+    Right (docs/judging.md): smol-judge never grades the smol candidate (same family) and qwen-judge grades
+    both; gone-judge fails and the run exits 1, and the others' grades stand: smol's panel grade is
+    qwen-judge's alone, gemma's the median of the two judges' parsed grades (an unparsed one left out).
+    """
+    import socket
+
+    from conftest import MODELS
+
+    qwen = need_model(MODELS / "qwen2.5-coder-0.5b-instruct")
+    need_model(GEMMA)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        gone_url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"  # nothing listens once the socket closes
+    monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
+    endpoint = {"base_url": smol_server.base_url, "api_key_env": KEY_ENV, "model": smol_server.model}
+    vllm = CPU_VLLM.model_dump(exclude_defaults=True)
+    common = {"modes": ["single"], "max_tokens": 32, "retest_fraction": 0, "injection_answers": 0}
+    plan = write_yaml(
+        tmp_path / "plan.yaml",
+        {
+            "name": "panel",
+            "candidates": [
+                {"name": "smol", "model": "smol", "endpoint": endpoint},
+                {"name": "gemma", "model": str(GEMMA), "vllm": vllm},
+            ],
+            "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
+            "sampling": {"max_tokens": 24},
+            "limits": {"concurrency": 4, "server_start_timeout_s": 600},
+            "perf": {"sweep": None},
+            "judges": [
+                {"name": "qwen-judge", "model": str(qwen), "vllm": vllm, **common},
+                {"name": "smol-judge", "model": "smol", "endpoint": endpoint, **common},
+                {"name": "gone-judge", "model": "gone", "endpoint": {"base_url": gone_url}, "api": "chat", **common},
+            ],
+        },
+    )
+    run_dir, report_dir = tmp_path / "run", tmp_path / "report"
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--report-dir", str(report_dir), "--quiet"]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1500, env={**os.environ})
+    assert done.returncode == 1, done.stderr  # a judge failed; the answers and the other judges are whole
+    assert "[judge gone-judge] FAILED" in done.stderr
+    assert "[judge smol-judge] does not grade smol: same model family (smollm)" in done.stderr
+
+    from harness.records import Judgment
+
+    judgments = [j for j in read_records(run_dir / "judgments.jsonl", Judgment) if j.kind == "single"]
+    graded = Counter((j.judge, j.candidates[0]) for j in judgments if j.error is None)
+    # mini_en has 4 questions, one sample each: qwen-judge grades all 8 answers, smol-judge gemma's 4 only
+    assert graded == {("qwen-judge", "smol"): 4, ("qwen-judge", "gemma"): 4, ("smol-judge", "gemma"): 4}
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["judges"]["smol-judge"]["may_grade"] == ["gemma"]
+    assert manifest["judges"]["qwen-judge"]["may_grade"] is None
+    assert manifest["judges"]["gone-judge"]["error"]
+
+    grade = {(j.judge, j.candidates[0], j.question_id): j.score for j in judgments if j.score is not None}
+    expected = {}
+    # smol: judges allowed qwen and gone (m = 2, quorum (2 + 1) // 2 = 1); gemma: all three (m = 3, quorum 2)
+    for cand, judges, quorum in (("smol", ["qwen-judge"], 1), ("gemma", ["qwen-judge", "smol-judge"], 2)):
+        per_question = []
+        for q in sorted({j.question_id for j in judgments}):
+            parsed = [grade[(n, cand, q)] for n in judges if (n, cand, q) in grade]
+            if len(parsed) >= quorum:  # else the panel gives that answer no grade
+                per_question.append((statistics.median(parsed) - 1) / 9)  # normalised to [0, 1]
+        expected[cand] = sum(per_question) / len(per_question) if per_question else None
+    summary = json.loads((report_dir / "summary.json").read_text())
+    got = {m["candidate"]: m["judge_mean"] for m in summary["models"]}
+    for cand, value in expected.items():
+        assert got[cand] == (pytest.approx(value) if value is not None else None), cand
+    panel = {j["name"]: j for j in summary["judges"]["judges"]}
+    assert panel["smol-judge"]["not_graded"] == ["smol"] and panel["qwen-judge"]["not_graded"] == []
+    assert panel["gone-judge"]["error"] and summary["judges"]["unjudged"] == []
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert 'id="judge-panel"' in html and "Judge gone-judge failed" in html

@@ -63,6 +63,7 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     problems: list[Problem] = list(doc.problems)
     warnings: list[Problem] = []
     _check_candidates(plan, doc, base, problems, warnings)
+    _check_judges(plan, doc, base, problems, warnings)
     _check_reasoning_plugins(plan, doc, base, problems)
     _check_gpus(plan, doc, problems)
     check_families(plan, doc, base, problems)  # variant families (issue 21)
@@ -109,6 +110,20 @@ def _check_candidates(
                 )
         if cand.chat_template and not (base / cand.chat_template).is_file():
             problems.append(doc.problem((*at, "chat_template"), f"chat template file {cand.chat_template} not found"))
+
+
+def _check_judges(plan: Plan, doc: LoadedYaml, base: Path, problems: list[Problem], warnings: list[Problem]) -> None:
+    """A judge's local model folder exists and its API-key variable is set, as for candidates."""
+    for at, judge in judge_paths(plan):
+        if judge.endpoint is None:
+            local = resolve_model(base, judge.model)
+            if local is not None and not local.is_dir():
+                hint = " (run `make models` for the demo models)" if "models" in judge.model else ""
+                problems.append(doc.problem((*at, "model"), f"model directory {local} does not exist{hint}"))
+        elif judge.endpoint.api_key_env and judge.endpoint.api_key_env not in os.environ:
+            warnings.append(doc.problem((*at, "endpoint", "api_key_env"),
+                                        f"environment variable {judge.endpoint.api_key_env} is not set",
+                                        severity="warning"))  # fmt: skip
 
 
 def judge_paths(plan: Plan) -> list[tuple[tuple[str | int, ...], Judge]]:

@@ -33,6 +33,7 @@ def panel_json(data: ReportData) -> dict[str, Any] | None:
                 "name": row.name, "model": row.info.get("model"), "family": row.info.get("family"),
                 "not_graded": row.not_graded, "left_out": row.left_out, "in_verdict": row.in_verdict,
                 "judging_s": row.info.get("judging_s"), "server_start_s": row.info.get("server_start_s"),
+                "cost_usd": row.cost_usd,
                 "error": row.info.get("error"),
                 "kappa_vs_rest": row.vs_panel.kappa if row.vs_panel else None,
                 "agreement_vs_rest": row.vs_panel.agreement if row.vs_panel else None,

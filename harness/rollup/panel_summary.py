@@ -30,6 +30,7 @@ from harness.rollup.panel import (
     panel_verdicts,
     unjudged,
 )
+from harness.rollup.perf_summary import price_per_gpu_hour
 from harness.rollup.review import JudgeGrades, JudgeTrust
 
 MAX_UNPARSED_SHARE = 0.2
@@ -63,6 +64,10 @@ class JudgeRow:
     """Against people's grades; None when no answer was reviewed."""
     in_verdict: bool
     """Its grades make the panel's verdict (False: people showed it is not trusted)."""
+    cost_usd: float | None = None
+    """What its judging in this run cost: (judging + its own server's start, s) / 3600 x GPUs x the price
+    per GPU-hour (:func:`~harness.rollup.perf_summary.price_per_gpu_hour`); None without a price or a time.
+    On a candidate's server only the judging counts."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,15 @@ def panel_judgments(
     return verdicts.judgments
 
 
+def judging_cost_usd(judge: Judge, info: Mapping[str, Any], plan: Plan) -> float | None:
+    """See :attr:`JudgeRow.cost_usd`."""
+    price = price_per_gpu_hour(judge, plan.perf)
+    seconds = info.get("judging_s")
+    if not price or seconds is None:
+        return None
+    return (float(seconds) + float(info.get("server_start_s") or 0)) / 3600 * judge.gpus * price
+
+
 def _proxy(judges: Sequence[Judge]) -> Judge:
     """The panel as one judge for :func:`summarize`: the judges' shared scale and pass mark."""
     first = judges[0]
@@ -200,6 +214,7 @@ def panel_summary(
             vs_panel=by_judge.get(j.name) if len(judges) > 1 else None,
             trust=trusts[j.name],
             in_verdict=j.name in voting,
+            cost_usd=judging_cost_usd(j, entries.get(j.name) or {}, plan),
         )
         for j in judges
     ]
