@@ -25,7 +25,8 @@ def panel_json(data: ReportData) -> dict[str, Any] | None:
     a = panel.agreement
     return {
         "rule": panel.rule, "quorum": panel.quorum, "same_family": panel.same_family,
-        "in_verdict": panel.in_verdict, "unjudged": panel.unjudged, "below_quorum": panel.below_quorum,
+        "in_verdict": panel.in_verdict, "unjudged": panel.unjudged, "no_grade": panel.no_grade,
+        "below_quorum": panel.below_quorum,
         "alpha_interval": a.alpha_interval, "alpha_nominal": a.alpha_nominal, "alpha_items": a.n_items,
         "headline": panel.reliable, "headline_failures": panel.headline_failures,
         "judges": [

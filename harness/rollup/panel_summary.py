@@ -80,6 +80,9 @@ class PanelSummary:
     """Candidates no judge of the panel could grade: not judged."""
     below_quorum: int
     """Answers or pairs with fewer parsed verdicts than the quorum: unparsed."""
+    no_grade: list[str]
+    """Candidates some judge may grade that got no judge grade at all: every verdict on their answers
+    failed, did not parse or fell below the quorum."""
     rule: str
     quorum: int | None
     same_family: str
@@ -113,7 +116,7 @@ def headline_failures(reliability: Mapping[str, Any], trust: JudgeTrust | None) 
     out = []
     unparsed = reliability.get("unparsed_rate")
     if unparsed is not None and unparsed > MAX_UNPARSED_SHARE:
-        out.append(f"{unparsed:.0%} of its replies did not parse (more than {MAX_UNPARSED_SHARE:.0%})")
+        out.append(f"{unparsed:.0%} of the verdicts did not parse (more than {MAX_UNPARSED_SHARE:.0%})")
     retest = reliability.get("retest") or {}
     if retest.get("within_1") is not None and retest["within_1"] < MIN_RETEST_WITHIN_1:
         out.append(f"only {retest['within_1']:.0%} of retested grades within ±1 (n = {retest.get('n')}; "
@@ -218,8 +221,11 @@ def panel_summary(
         )
         for j in judges
     ]
+    left = unjudged(names, may_grade, voting)
+    graded = set(panel.per_model.candidate[panel.per_model.judge_mean.notna()]) if len(panel.per_model) else set()
     return PanelSummary(
-        judges=rows, summary=panel, agreement=agreement, unjudged=unjudged(names, may_grade, voting),
+        judges=rows, summary=panel, agreement=agreement, unjudged=left,
+        no_grade=[c for c in names if c not in left and c not in graded],
         below_quorum=verdicts.below_quorum, rule=plan.panel.rule, quorum=plan.panel.quorum,
         same_family=plan.panel.same_family, headline_failures=headline_failures(panel.reliability, None),
     )  # fmt: skip

@@ -39,8 +39,10 @@ from harness.store import JsonlAppender, write_records
 PARSE_RETRY_SEED_OFFSET = 1
 
 
-NOT_THE_JUDGE: dict[str, Any] = {"endpoint": {"base_url", "api_key_env"}, "pass_score": True}
-"""Where the judge is reached and the pass score the report applies: changed, its verdicts stand (issue 28)."""
+NOT_THE_JUDGE: dict[str, Any] = {
+    "endpoint": {"base_url", "api_key_env"}, "pass_score": True, "price_per_gpu_hour_usd": True,
+}  # fmt: skip
+"""Where the judge is reached, the pass score the report applies and its price: changed, its verdicts stand."""
 
 
 def judge_fingerprint(judge: Judge) -> str:
