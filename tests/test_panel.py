@@ -326,6 +326,12 @@ def test_family_from_config_dicts(name: str, model_type: str, expected: str | No
     assert family(name, {"model_type": model_type}) == expected
 
 
+def test_family_from_the_architectures_when_name_and_model_type_say_nothing() -> None:
+    # a checkpoint saved under an opaque folder with a custom model_type: Qwen2ForCausalLM still says qwen
+    assert family("/srv/ckpt-0042", {"model_type": "custom", "architectures": ["Qwen2ForCausalLM"]}) == "qwen"
+    assert family("/srv/ckpt-0042", {"model_type": "custom", "architectures": ["MyModel"]}) is None
+
+
 DEMO = {"smollm2-135m-instruct": "smollm", "gemma-3-270m": "gemma", "qwen2.5-coder-0.5b-instruct": "qwen"}
 DEMO_BY_CONFIG = {"smollm2-135m-instruct": "llama", "gemma-3-270m": "gemma", "qwen2.5-coder-0.5b-instruct": "qwen"}
 

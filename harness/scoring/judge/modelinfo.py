@@ -43,13 +43,18 @@ def _config(path: Path | None) -> dict[str, Any]:
 
 
 def family(name: str, config: dict[str, Any]) -> str | None:
-    """Model family from the model's name or path, else from its architecture type."""
+    """Model family from the model's name or path, else from ``config.json``'s ``model_type``, else from
+    its ``architectures`` (``Qwen2ForCausalLM`` -> qwen); None when none names a known family."""
     low = name.lower()
     for fam in FAMILIES:
         if re.search(rf"(^|[^a-z]){fam}", low):
             return "mistral" if fam == "mixtral" else fam
     model_type = str(config.get("model_type", "")).lower()
-    return next((f for f in FAMILIES if model_type.startswith(f)), None)
+    by_type = next((f for f in FAMILIES if model_type.startswith(f)), None)
+    if by_type is not None:
+        return by_type
+    architectures = [str(a).lower() for a in config.get("architectures") or []]  # e.g. Qwen2ForCausalLM
+    return next((f for f in FAMILIES for a in architectures if a.startswith(f)), None)
 
 
 def param_count(path: Path | None, config: dict[str, Any]) -> int | None:
