@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from harness.records import Candidate, Endpoint, VllmArgs
-from harness.run.fleet import cluster_gpus_per_node, fleet_from_args, multi_node, pinned
+from harness.run.fleet import fleet_from_args
 from harness.run.parts import fold_all, fold_part, part_dir
 from harness.run.placement import FleetError, Need, need_of, parse_gpus, place, too_big
 from harness.run.serving import vllm_command
+from harness.run.workers import cluster_gpus_per_node, multi_node, pinned
 
 
 def _cand(name: str, tp: int = 1, pp: int = 1, **kw: object) -> Candidate:
