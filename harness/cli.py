@@ -154,7 +154,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
         _err(f"error: the plan {lp.path} has no judge or judges section")
         return EXIT_USAGE
     fleet = fleet_from_args(args.gpus, args.ray, args.ray_gpu_resource)
-    check_fleet(lp, fleet)
+    check_fleet(lp, fleet, judges_only=True)
     install_signal_handlers()
     return EXIT_OK if _judge(lp, run_dir, args.quiet, fleet=fleet) else EXIT_FAILED
 

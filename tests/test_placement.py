@@ -151,6 +151,24 @@ def test_fleet_is_checked_before_anything_is_written(tmp_path: Path) -> None:
         reachable("head-node")
 
 
+def test_harness_judge_checks_only_that_the_judges_fit(tmp_path: Path) -> None:
+    from harness.inputs.plan import LoadedPlan
+    from harness.records import Plan
+    from harness.run.fleet import Fleet, check_fleet
+
+    plan = Plan.model_validate({
+        "name": "p", "question_sets": ["x.yaml"],
+        "candidates": [{"name": "b", "model": "m", "vllm": {"tensor_parallel_size": 4}}],
+        "judges": [{"name": "j", "model": "m", "vllm": {"tensor_parallel_size": 2}}],
+    })  # fmt: skip
+    lp = LoadedPlan(tmp_path / "plan.yaml", plan, [], [])
+    check_fleet(lp, Fleet(gpus=[0, 1]), judges_only=True)  # the 4-GPU candidate is not served by harness judge
+    with pytest.raises(FleetError, match=r"--gpus gives 2 GPUs, fewer than b \(4\) needs"):
+        check_fleet(lp, Fleet(gpus=[0, 1]))  # harness run serves both
+    with pytest.raises(FleetError, match=r"--gpus gives 1 GPUs, fewer than j \(2\) needs"):
+        check_fleet(lp, Fleet(gpus=[0]), judges_only=True)
+
+
 def test_sweep_levels_done_in_the_run_are_not_run_again_in_a_part(tmp_path: Path) -> None:
     from harness.records import LoadLevel
     from harness.run.perf.sweep import levels_done

@@ -141,14 +141,16 @@ def fleet_from_args(gpus: str | None, ray_address: str | None, ray_gpu_resource:
     return None
 
 
-def check_fleet(lp: LoadedPlan, fleet: Fleet | None) -> None:
-    """Before anything is written: every candidate and judge fits the node (side by side), the cluster answers (Ray)."""
+def check_fleet(lp: LoadedPlan, fleet: Fleet | None, judges_only: bool = False) -> None:
+    """Before anything is written: every candidate (unless ``judges_only``: ``harness judge``) and judge
+    fits the node (side by side), the cluster answers (Ray)."""
     if fleet is None:
         return
     if fleet.ray_address is not None:
         reachable(fleet.ray_address)
         return
-    big = too_big([need_of(c) for c in [*lp.plan.candidates, *lp.plan.panel_judges]], len(fleet.gpus or []))
+    served = [*([] if judges_only else lp.plan.candidates), *lp.plan.panel_judges]
+    big = too_big([need_of(c) for c in served], len(fleet.gpus or []))
     if big:
         names = ", ".join(f"{n.candidate} ({n.gpus})" for n in big)
         raise FleetError(
