@@ -51,10 +51,8 @@ def _plan(tmp: Path, samples: dict[str, int]) -> Path:
     )
 
 
-def test_side_by_side_each_candidate_on_its_own_gpus(tmp_path: Path) -> None:
-    plan = _plan(tmp_path, {"smol": 2, "gemma": 2})
-    run_dir = tmp_path / "run"
-    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet", "--gpus", "2"]
+def _run_watched(cmd: list[str]) -> str:
+    """Run ``cmd`` to a clean end (exit 0, no process of its tree left); returns its stderr."""
     proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
     seen: set[int] = set()
     stop = threading.Event()
@@ -63,6 +61,14 @@ def test_side_by_side_each_candidate_on_its_own_gpus(tmp_path: Path) -> None:
     stop.set()
     assert proc.returncode == 0, err
     assert seen and alive(seen) == []
+    return err
+
+
+def test_side_by_side_each_candidate_on_its_own_gpus(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, {"smol": 2, "gemma": 2})
+    run_dir = tmp_path / "run"
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet", "--gpus", "2"]
+    _run_watched(cmd)
 
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["fleet"] == {"mode": "side_by_side", "gpus": [0, 1]}
@@ -219,14 +225,7 @@ def test_a_served_judge_and_an_endpoint_judge_grade_side_by_side(
     )
     run_dir = tmp_path / "run"
     cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet", "--gpus", "2"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
-    seen: set[int] = set()
-    stop = threading.Event()
-    threading.Thread(target=watch_tree, args=(proc, seen, stop), daemon=True).start()
-    _, err = proc.communicate(timeout=900)
-    stop.set()
-    assert proc.returncode == 0, err
-    assert seen and alive(seen) == []
+    err = _run_watched(cmd)
     assert "[judge gemma-judge] starting on GPUs [0]" in err
     assert "[judge smol-judge] starting on GPUs (none: endpoint)" in err
 

@@ -10,13 +10,15 @@ fails (its endpoint gone, or its worker dead) fails alone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_server import fake_server, run_plan
+from fake_server import FakeServer, fake_server, run_plan
 from test_judge_panel_cli import ANSWERED, SAMPLES, closed_port_url, judge, records, says, summary
 
 from harness.cli import main
@@ -27,6 +29,19 @@ def run(plan: Path, tmp: Path, *extra: str) -> int:
                  "--gpus", "2", *extra])  # fmt: skip
 
 
+@contextlib.contextmanager
+def two_judges(tmp: Path, **replies: str) -> Iterator[tuple[Path, FakeServer, FakeServer]]:
+    """A plan whose fake candidate answers :data:`ANSWER` and whose two fake judges (name=reply, in order)
+    always reply the same; yields the plan and the judges' servers."""
+    (a, a_says), (b, b_says) = replies.items()
+    with (
+        fake_server(lambda n: ANSWERED) as cand,
+        fake_server(lambda n: says(a_says)) as first,
+        fake_server(lambda n: says(b_says)) as second,
+    ):
+        yield run_plan(tmp, cand.base_url, judges=[judge(a, first.base_url), judge(b, second.base_url)]), first, second
+
+
 def manifest(tmp: Path) -> dict:
     return json.loads((tmp / "run" / "manifest.json").read_text("utf-8"))
 
@@ -34,13 +49,7 @@ def manifest(tmp: Path) -> dict:
 def test_two_endpoint_judges_grade_side_by_side_each_in_its_own_process(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    with (
-        fake_server(lambda n: ANSWERED) as cand,
-        fake_server(lambda n: says("Rating: 4")) as low,
-        fake_server(lambda n: says("Rating: 8")) as high,
-    ):
-        panel = [judge("low", low.base_url), judge("high", high.base_url)]
-        plan = run_plan(tmp_path, cand.base_url, judges=panel)
+    with two_judges(tmp_path, low="Rating: 4", high="Rating: 8") as (plan, low, high):
         assert run(plan, tmp_path) == 0
         # one question asked twice: each judge grades the 2 answers once (retests and probes are off)
         assert (len(low.requests), len(high.requests)) == (SAMPLES, SAMPLES)
@@ -88,13 +97,7 @@ def test_a_judge_whose_endpoint_is_gone_fails_alone(tmp_path: Path, capfd: pytes
 def test_a_judge_whose_worker_dies_fails_alone_and_harness_judge_takes_the_fleet_options(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    with (
-        fake_server(lambda n: ANSWERED) as cand,
-        fake_server(lambda n: says("Rating: 8")) as doomed,
-        fake_server(lambda n: says("Rating: 6")) as fine,
-    ):
-        panel = [judge("doomed", doomed.base_url), judge("fine", fine.base_url)]
-        plan = run_plan(tmp_path, cand.base_url, judges=panel)
+    with two_judges(tmp_path, doomed="Rating: 8", fine="Rating: 6") as (plan, doomed, fine):
         run_dir = tmp_path / "run"
         assert main(["run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet"]) == 0
         (run_dir / "judgments.jsonl").unlink()  # judge the run again, now side by side
@@ -131,12 +134,7 @@ def _move_verdicts(run_dir: Path, judge_name: str) -> list[dict]:
 def test_resuming_asks_no_verdict_already_in_the_run_or_in_a_part(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    with (
-        fake_server(lambda n: ANSWERED) as cand,
-        fake_server(lambda n: says("Rating: 4")) as low,
-        fake_server(lambda n: says("Rating: 8")) as high,
-    ):
-        plan = run_plan(tmp_path, cand.base_url, judges=[judge("low", low.base_url), judge("high", high.base_url)])
+    with two_judges(tmp_path, low="Rating: 4", high="Rating: 8") as (plan, low, high):
         assert run(plan, tmp_path) == 0
         run_dir = tmp_path / "run"
         # a crash left one of low's two verdicts in its part and lost the other
