@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcomes = run_session(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
         _err(f"answers in {RunDir(run_dir).generations}")
         failed = [o for o in outcomes if o.error or o.failed]
-        judge_ok = _judge(lp, run_dir, quiet=args.quiet, share=share)
+        judge_ok = _judge(lp, run_dir, quiet=args.quiet, share=share, fleet=fleet)
     finally:
         if share is not None:
             share.close()
@@ -105,15 +105,19 @@ def failed_requests(n: int, reasons: dict[str, int]) -> str:
     return f"{head}: {top}{more}"
 
 
-def _judge(lp: object, run_dir: Path, quiet: bool, share: Any = None) -> bool:
-    """Have every judge of the plan's panel grade the run; False when a judge's server could not start
-    or went away (the other judges' verdicts stand)."""
+def _judge(lp: object, run_dir: Path, quiet: bool, share: Any = None, fleet: Any = None) -> bool:
+    """Have every judge of the plan's panel grade the run (with ``fleet``, side by side or on Ray);
+    False when a judge's server could not start or went away (the other judges' verdicts stand)."""
     from harness.inputs.plan import LoadedPlan
     from harness.rundir import RunDir
+    from harness.scoring.judge.fleet import run_panel_spread
     from harness.scoring.judge.stage import run_panel
 
     assert isinstance(lp, LoadedPlan)
-    entries = run_panel(lp, run_dir, _err, show_progress=not quiet, share=share)
+    if fleet is not None:
+        entries = run_panel_spread(lp, run_dir, fleet, _err)
+    else:
+        entries = run_panel(lp, run_dir, _err, show_progress=not quiet, share=share)
     if entries:
         _err(f"judgments in {RunDir(run_dir).judgments}")
     return not any(e.get("error") for e in entries.values())
@@ -122,6 +126,7 @@ def _judge(lp: object, run_dir: Path, quiet: bool, share: Any = None) -> bool:
 def cmd_judge(args: argparse.Namespace) -> int:
     from harness.inputs.plan import load_plan
     from harness.inputs.plan_changes import plan_changes, plan_folder
+    from harness.run.fleet import check_fleet, fleet_from_args
     from harness.run.manifest import RunDirConflict, plan_fingerprint
     from harness.run.serving import install_signal_handlers
     from harness.rundir import MANIFEST, load_manifest
@@ -148,8 +153,10 @@ def cmd_judge(args: argparse.Namespace) -> int:
     if not lp.plan.panel_judges:
         _err(f"error: the plan {lp.path} has no judge or judges section")
         return EXIT_USAGE
+    fleet = fleet_from_args(args.gpus, args.ray, args.ray_gpu_resource)
+    check_fleet(lp, fleet, judges_only=True)
     install_signal_handlers()
-    return EXIT_OK if _judge(lp, run_dir, args.quiet) else EXIT_FAILED
+    return EXIT_OK if _judge(lp, run_dir, args.quiet, fleet=fleet) else EXIT_FAILED
 
 
 def _score_and_report(run_dir: Path, out_dir: Path | None) -> int:
@@ -431,6 +438,16 @@ def add_review_plan(review: Any) -> None:
     rp.set_defaults(fn=cmd_review_plan)
 
 
+def _add_fleet_options(p: argparse.ArgumentParser, what: str, each: str) -> None:
+    p.add_argument(
+        "--gpus",
+        metavar="auto|N|0,1,...",
+        help=f"serve {what} side by side on this node's GPUs, each pinned to its own (docs/scaling.md)",
+    )
+    p.add_argument("--ray", metavar="ADDRESS", help=f"one Ray task per {each} on an existing Ray cluster")
+    p.add_argument("--ray-gpu-resource", metavar="NAME", help="a custom Ray resource that stands for GPUs")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="harness",
@@ -448,19 +465,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--report-dir", help="report folder (default reports/<run folder name>)")
     r.add_argument("--no-report", action="store_true", help="stop after generation")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
-    r.add_argument(
-        "--gpus",
-        metavar="auto|N|0,1,...",
-        help="serve candidates side by side on this node's GPUs, each pinned to its own (docs/scaling.md)",
-    )
-    r.add_argument("--ray", metavar="ADDRESS", help="one Ray task per candidate on an existing Ray cluster")
-    r.add_argument("--ray-gpu-resource", metavar="NAME", help="a custom Ray resource that stands for GPUs")
+    _add_fleet_options(r, "candidates, then judges,", "candidate and judge")
     r.set_defaults(fn=cmd_run)
 
     j = sub.add_parser("judge", help="(re-)run the LLM judge on a run's answers (resumable)")
     j.add_argument("run_dir")
     j.add_argument("--config", help="the run's plan (default: the path recorded in the manifest)")
     j.add_argument("--quiet", action="store_true")
+    _add_fleet_options(j, "judges", "judge")
     j.set_defaults(fn=cmd_judge)
 
     s = sub.add_parser("score", help="(re-)score a run's answers with the current rubrics")

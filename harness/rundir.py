@@ -16,6 +16,8 @@ Layout (a part directory ``parts/<candidate>/`` is laid out like a run directory
     lm_eval/<candidate>/           results.json, samples_<task>.jsonl, done.json (lm-eval tasks)
     parts/<candidate>/             a candidate served by another process: the files above,
                                    plus attempts.jsonl and outcome.json
+    judge_parts/<judge>/           a judge grading in another process: judgments.jsonl, logs/,
+                                   attempts.jsonl and outcome.json (its manifest entry)
 
 This module is foundation: it imports only :mod:`harness.records`, :mod:`harness.schema` and
 :mod:`harness.store`, never a stage. Building a manifest's contents stays in :mod:`harness.run.manifest`.
@@ -61,6 +63,7 @@ REVIEWS = "reviews.jsonl"
 ATTEMPTS = "attempts.jsonl"
 OUTCOME = "outcome.json"
 PARTS = "parts"
+JUDGE_PARTS = "judge_parts"
 LOGS = "logs"
 LM_EVAL = "lm_eval"
 LM_EVAL_RESULTS = "results.json"
@@ -71,6 +74,10 @@ PART_RECORD_FILES = (GENERATIONS, PHASES, PERF, LOADTEST, CAPACITY)
 """The record files a part directory holds and folds into the run, line by line."""
 PART_TREES = (LOGS, LM_EVAL)
 """The folders a part directory holds and folds into the run, file by file."""
+JUDGE_PART_RECORD_FILES = (JUDGMENTS,)
+"""The record files a judge's part directory holds and folds into the run, line by line."""
+JUDGE_PART_TREES = (LOGS,)
+"""The folders a judge's part directory holds and folds into the run (its server's log)."""
 FILE_NAMES = (MANIFEST, GENERATIONS, PHASES, PERF, LOADTEST, CAPACITY, SCORES, JUDGMENTS, REVIEWS, ATTEMPTS, OUTCOME,
               LM_EVAL_RESULTS, LM_EVAL_DONE, ".vllm.log")  # fmt: skip
 """The file names no other module may spell (the folder names are ordinary words)."""
@@ -147,6 +154,14 @@ class RunDir:
     @property
     def parts(self) -> Path:
         return self.root / PARTS
+
+    def judge_part(self, judge: str) -> RunDir:
+        """The part directory a judge grading in another process writes to (apart from the candidates')."""
+        return RunDir(self.root / JUDGE_PARTS / judge)
+
+    @property
+    def judge_parts(self) -> Path:
+        return self.root / JUDGE_PARTS
 
     def server_log(self, candidate: str) -> Path:
         return self.root / LOGS / f"{candidate}.vllm.log"

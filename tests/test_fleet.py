@@ -51,10 +51,8 @@ def _plan(tmp: Path, samples: dict[str, int]) -> Path:
     )
 
 
-def test_side_by_side_each_candidate_on_its_own_gpus(tmp_path: Path) -> None:
-    plan = _plan(tmp_path, {"smol": 2, "gemma": 2})
-    run_dir = tmp_path / "run"
-    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet", "--gpus", "2"]
+def _run_watched(cmd: list[str]) -> str:
+    """Run ``cmd`` to a clean end (exit 0, no process of its tree left); returns its stderr."""
     proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
     seen: set[int] = set()
     stop = threading.Event()
@@ -63,6 +61,14 @@ def test_side_by_side_each_candidate_on_its_own_gpus(tmp_path: Path) -> None:
     stop.set()
     assert proc.returncode == 0, err
     assert seen and alive(seen) == []
+    return err
+
+
+def test_side_by_side_each_candidate_on_its_own_gpus(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, {"smol": 2, "gemma": 2})
+    run_dir = tmp_path / "run"
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet", "--gpus", "2"]
+    _run_watched(cmd)
 
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["fleet"] == {"mode": "side_by_side", "gpus": [0, 1]}
@@ -192,3 +198,45 @@ def test_a_task_that_fails_twice_fails_only_its_candidate(
     assert "[doomed] failed: its Ray task failed" in done.stderr
     gens = read_records(run_dir / "generations.jsonl", Generation)
     assert Counter(g.candidate for g in gens) == {"fine": 4} and all(g.ok for g in gens)
+
+
+def test_a_served_judge_and_an_endpoint_judge_grade_side_by_side(
+    tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The judges of a panel with ``--gpus 2``: gemma served by vLLM (CPU build) on index 0, pinned as a
+    candidate would be, beside an endpoint judge (the session server) that needs no GPU."""
+    monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
+    endpoint = {"base_url": smol_server.base_url, "api_key_env": KEY_ENV, "model": smol_server.model}
+    common = {"modes": ["single"], "max_tokens": 16, "retest_fraction": 0, "injection_answers": 0}
+    vllm = CPU_VLLM.model_dump(exclude_defaults=True)
+    served = {"name": "gemma-judge", "model": str(need_model(GEMMA)), "vllm": vllm, **common}
+    plan = write_yaml(
+        tmp_path / "plan.yaml",
+        {
+            "name": "judge-fleet",
+            "candidates": [{"name": "smol", "model": "smol", "endpoint": endpoint}],
+            "question_sets": [str(DATA / "sets" / "mini_en.yaml")],  # 4 questions, one sample each
+            "sampling": {"max_tokens": 16},
+            "limits": {"concurrency": 2, "server_start_timeout_s": 600},
+            "perf": {"sweep": None},
+            "judges": [served, {"name": "smol-judge", "model": "smol", "endpoint": endpoint, **common}],
+            "panel": {"same_family": "allow"},  # smol-judge may grade the smol candidate
+        },
+    )
+    run_dir = tmp_path / "run"
+    cmd = [*HARNESS, "run", str(plan), "--run-dir", str(run_dir), "--no-report", "--quiet", "--gpus", "2"]
+    err = _run_watched(cmd)
+    assert "[judge gemma-judge] starting on GPUs [0]" in err
+    assert "[judge smol-judge] starting on GPUs (none: endpoint)" in err
+
+    judges = json.loads((run_dir / "manifest.json").read_text())["judges"]
+    assert judges["gemma-judge"]["placement"]["gpu_ids"] == [0]
+    assert judges["smol-judge"]["placement"]["gpu_ids"] is None
+    assert judges["gemma-judge"]["placement"]["pid"] != judges["smol-judge"]["placement"]["pid"]
+    assert all(e["error"] is None for e in judges.values())
+    verdicts = [json.loads(line) for line in (run_dir / "judgments.jsonl").read_text().splitlines()]
+    # one answer per question of mini_en's 4: each judge grades the 4 answers once
+    assert Counter(j["judge"] for j in verdicts) == {"gemma-judge": 4, "smol-judge": 4}
+    assert len({(j["judge"], j["key"]) for j in verdicts}) == 8
+    assert (run_dir / "logs" / "gemma-judge.vllm.log").stat().st_size > 0  # the judge's server log, folded
+    assert not (run_dir / "judge_parts").exists()

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from harness.records import Candidate, Endpoint, VllmArgs
-from harness.run.fleet import cluster_gpus_per_node, fleet_from_args, multi_node, pinned
+from harness.run.fleet import fleet_from_args
 from harness.run.parts import fold_all, fold_part, part_dir
 from harness.run.placement import FleetError, Need, need_of, parse_gpus, place, too_big
 from harness.run.serving import vllm_command
+from harness.run.workers import cluster_gpus_per_node, multi_node, pinned
 
 
 def _cand(name: str, tp: int = 1, pp: int = 1, **kw: object) -> Candidate:
@@ -148,6 +149,24 @@ def test_fleet_is_checked_before_anything_is_written(tmp_path: Path) -> None:
         check_fleet(lp, Fleet(ray_address=f"127.0.0.1:{free_port()}"))
     with pytest.raises(FleetError, match="expected HOST:PORT"):
         reachable("head-node")
+
+
+def test_harness_judge_checks_only_that_the_judges_fit(tmp_path: Path) -> None:
+    from harness.inputs.plan import LoadedPlan
+    from harness.records import Plan
+    from harness.run.fleet import Fleet, check_fleet
+
+    plan = Plan.model_validate({
+        "name": "p", "question_sets": ["x.yaml"],
+        "candidates": [{"name": "b", "model": "m", "vllm": {"tensor_parallel_size": 4}}],
+        "judges": [{"name": "j", "model": "m", "vllm": {"tensor_parallel_size": 2}}],
+    })  # fmt: skip
+    lp = LoadedPlan(tmp_path / "plan.yaml", plan, [], [])
+    check_fleet(lp, Fleet(gpus=[0, 1]), judges_only=True)  # the 4-GPU candidate is not served by harness judge
+    with pytest.raises(FleetError, match=r"--gpus gives 2 GPUs, fewer than b \(4\) needs"):
+        check_fleet(lp, Fleet(gpus=[0, 1]))  # harness run serves both
+    with pytest.raises(FleetError, match=r"--gpus gives 1 GPUs, fewer than j \(2\) needs"):
+        check_fleet(lp, Fleet(gpus=[0]), judges_only=True)
 
 
 def test_sweep_levels_done_in_the_run_are_not_run_again_in_a_part(tmp_path: Path) -> None:

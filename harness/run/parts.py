@@ -8,6 +8,8 @@ results directory. When the candidate ends, the driver folds its part into the r
 directory; it also folds any part left by a crash before a run starts. A record
 already in the run (same answer key, or the same line for the other files) is
 skipped, so folding twice, or again after a crash mid-fold, keeps every record once.
+A judge grading in another process (:mod:`harness.scoring.judge.fleet`) has its own
+part, ``<run>/judge_parts/<judge>/``, folded the same way (:func:`fold_judge_part`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
-from harness.rundir import GENERATIONS, PART_RECORD_FILES, PART_TREES, RunDir
+from harness.rundir import GENERATIONS, JUDGE_PART_RECORD_FILES, JUDGE_PART_TREES, PART_RECORD_FILES, PART_TREES, RunDir
 from harness.schema import RecordError
 from harness.store import FIX, repair
 
@@ -71,22 +73,23 @@ def _fold_tree(src: Path, dst: Path) -> None:
             os.replace(path, target)
 
 
-def fold_part(run_dir: Path, candidate: str) -> int:
-    """Fold one candidate's part into the run directory and remove it; returns the answers added."""
-    part = part_dir(run_dir, candidate)
+def _fold_dir(run_dir: Path, part: Path, files: tuple[str, ...], trees: tuple[str, ...]) -> dict[str, int]:
+    """Fold the part directory ``part`` into the run directory and remove it; returns the lines added per file."""
     if not part.is_dir():
-        return 0
-    added = 0
-    for name in PART_RECORD_FILES:
-        n = _fold_records(part / name, run_dir / name)
-        added += n if name == GENERATIONS else 0
-    for sub in PART_TREES:
+        return {}
+    added = {name: _fold_records(part / name, run_dir / name) for name in files}
+    for sub in trees:
         if (part / sub).is_dir():
             _fold_tree(part / sub, run_dir / sub)
     shutil.rmtree(part)
-    with contextlib.suppress(OSError):  # the last part folded: no empty parts/ left behind
+    with contextlib.suppress(OSError):  # the last part folded: no empty parts folder left behind
         part.parent.rmdir()
     return added
+
+
+def fold_part(run_dir: Path, candidate: str) -> int:
+    """Fold one candidate's part into the run directory and remove it; returns the answers added."""
+    return _fold_dir(run_dir, part_dir(run_dir, candidate), PART_RECORD_FILES, PART_TREES).get(GENERATIONS, 0)
 
 
 def fold_all(run_dir: Path) -> dict[str, int]:
@@ -95,3 +98,18 @@ def fold_all(run_dir: Path) -> dict[str, int]:
     if not root.is_dir():
         return {}
     return {p.name: fold_part(run_dir, p.name) for p in sorted(root.iterdir()) if p.is_dir()}
+
+
+def fold_judge_part(run_dir: Path, judge: str) -> int:
+    """Fold one judge's part (its verdicts and its server's log) into the run and remove it; returns the
+    verdicts added (a line already in ``judgments.jsonl`` is not added again)."""
+    part = RunDir(run_dir).judge_part(judge).root
+    return sum(_fold_dir(run_dir, part, JUDGE_PART_RECORD_FILES, JUDGE_PART_TREES).values())
+
+
+def fold_judge_parts(run_dir: Path) -> dict[str, int]:
+    """Fold every judge's part left in ``run_dir`` by a crash or an interrupted run: judge -> verdicts added."""
+    root = RunDir(run_dir).judge_parts
+    if not root.is_dir():
+        return {}
+    return {p.name: fold_judge_part(run_dir, p.name) for p in sorted(root.iterdir()) if p.is_dir()}

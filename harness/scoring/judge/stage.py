@@ -27,6 +27,7 @@ from harness.inputs.plan import LoadedPlan
 from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
 from harness.run.api import ServerShare, decide_api, serve
 from harness.run.client import Api, ModelClient, Request
+from harness.run.parts import fold_judge_parts
 from harness.run.serving import Server, ServerStartError
 from harness.run.watchdog import ask_all_while_up
 from harness.rundir import RunDir, judge_entries, legacy_judge, load_manifest, save_manifest
@@ -126,7 +127,7 @@ async def _ask_all(
     return results, stopped
 
 
-def _load_done(rd: RunDir, manifest: dict[str, Any], judge: Judge, log: Callable[[str], None]) -> list[Judgment]:
+def verdicts_done(rd: RunDir, manifest: dict[str, Any], judge: Judge, log: Callable[[str], None]) -> list[Judgment]:
     """The verdicts already given by this judge; its earlier settings' verdicts are archived, not mixed in."""
     old = judge_entries(manifest).get(judge.name) or {}
     legacy = legacy_judge(manifest)
@@ -238,6 +239,43 @@ def _judging(
     return _Judging(lp, judge, sets, gens, done, len(work), [w for w in work if w.key not in done_keys])
 
 
+def prepare_panel(lp: LoadedPlan, run_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """Before any judge grades: fold the verdicts a crashed judge process left in its part, name the one
+    judge of a run judged before panels, archive the verdicts of judges no longer in the plan; save and
+    return the manifest."""
+    for name, added in fold_judge_parts(run_dir).items():
+        log(f"[judge {name}] folded {added} verdicts left in its part by an earlier session")
+    rd = RunDir(run_dir)
+    manifest = _archive_departed(lp, rd, migrate_single_judge(rd, load_manifest(run_dir) or {}), log)
+    save_manifest(run_dir, manifest)
+    return manifest
+
+
+def open_judging(
+    lp: LoadedPlan, run_dir: Path, judge: Judge, done: list[Judgment], log: Callable[[str], None]
+) -> tuple[_Judging, dict[str, Any]]:  # fmt: skip
+    """What ``judge`` has left to ask of the run given the verdicts ``done``, and its manifest entry so far."""
+    may_grade = panel_permissions(lp)[judge.name]
+    work = _judging(lp, judge, RunDir(run_dir), done, may_grade)
+    entry = {**describe_judge(lp, judge), "fingerprint": judge_fingerprint(judge),
+             "prompt_versions": prompts.all_versions(), "may_grade": None if may_grade is None else sorted(may_grade),
+             "same_family": lp.plan.panel.same_family, "error": None}  # fmt: skip
+    skipped = [c.name for c in lp.plan.candidates if may_grade is not None and c.name not in may_grade]
+    if skipped:
+        fam = entry["family"]
+        log(f"[judge {judge.name}] does not grade {', '.join(skipped)}: same model family ({fam}); "
+            "panel.same_family: exclude")  # fmt: skip
+    return work, entry
+
+
+def nothing_left(work: _Judging, log: Callable[[str], None]) -> bool:
+    """True (and said) when every verdict, probes included, is already in."""
+    if work.pending or work.probes(work.done):
+        return False
+    log(f"[judge {work.judge.name}] all {work.total} judgments already present")
+    return True
+
+
 def run_judging(
     lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True,
     server: Server | None = None, judge: Judge | None = None,
@@ -252,48 +290,52 @@ def run_judging(
         if not lp.plan.panel_judges:
             return None
         judge = lp.plan.panel_judges[0]
-    rd = RunDir(run_dir)
-    manifest = _archive_departed(lp, rd, migrate_single_judge(rd, load_manifest(run_dir) or {}), log)
-    save_manifest(run_dir, manifest)
-    fingerprint = judge_fingerprint(judge)
-    may_grade = panel_permissions(lp)[judge.name]
-    work = _judging(lp, judge, rd, _load_done(rd, manifest, judge, log), may_grade)
-    entry = {**describe_judge(lp, judge), "fingerprint": fingerprint, "prompt_versions": prompts.all_versions(),
-             "may_grade": None if may_grade is None else sorted(may_grade),
-             "same_family": lp.plan.panel.same_family, "error": None}  # fmt: skip
-    tag = f"[judge {judge.name}]"
-    skipped = [c.name for c in lp.plan.candidates if may_grade is not None and c.name not in may_grade]
-    if skipped:
-        fam = entry["family"]
-        log(f"{tag} does not grade {', '.join(skipped)}: same model family ({fam}); panel.same_family: exclude")
-    if not work.pending and not work.probes(work.done):
-        log(f"{tag} all {work.total} judgments already present")
-        _save_entry(run_dir, judge.name, entry, keep_old=True)
+    manifest = prepare_panel(lp, run_dir, log)
+    work, entry = open_judging(lp, run_dir, judge, verdicts_done(RunDir(run_dir), manifest, judge, log), log)
+    if nothing_left(work, log):
+        save_entry(run_dir, judge.name, entry, keep_old=True)
         return entry
-    where = lp.model_ref(judge) if judge.endpoint is None else judge.endpoint.base_url
+    grade(work, entry, run_dir, log, show_progress, server)
+    save_entry(run_dir, judge.name, entry, keep_old=False)
+    return entry
+
+
+def grade(
+    work: _Judging, entry: dict[str, Any], out_dir: Path, log: Callable[[str], None], show_progress: bool = True,
+    server: Server | None = None, served: Judge | None = None,
+) -> None:  # fmt: skip
+    """Ask ``work``'s pending verdicts (then its probes) into ``out_dir``'s ``judgments.jsonl`` (the run's, or
+    a judge part's) and fill ``entry`` in (``asked``, ``error``, ``judging_s``, how it was served).
+
+    ``server``: a running server to ask on; else ``served`` (default: the judge; a copy pinned to GPUs in a
+    side-by-side worker) is served, its log under ``out_dir``. Raises ``ServerStartError`` when it cannot be.
+    """
+    judge = work.judge
+    served = served or judge
+    tag = f"[judge {judge.name}]"
+    where = work.lp.model_ref(judge) if judge.endpoint is None else judge.endpoint.base_url
     log(f"{tag} on {server.model}'s server" if server else f"{tag} starting {where}")
     shared = server is not None
     started = time.monotonic()
-    with contextlib.nullcontext(server) if shared else serve(lp, judge, run_dir) as server, \
-            JsonlAppender(rd.judgments) as out:  # fmt: skip
+    with contextlib.nullcontext(server) if shared else serve(work.lp, served, out_dir) as server, \
+            JsonlAppender(RunDir(out_dir).judgments) as out:  # fmt: skip
         assert server is not None
         api = _choose_api(work, server, shared, entry, log)
         with tqdm(total=len(work.pending), desc=judge.name, unit="verdict", disable=not show_progress,
                   file=sys.stderr) as bar:  # fmt: skip
-            stopped, errors = _ask_pending_then_probes(work, server, api, out, bar)
-            entry["error"] = f"stopped after {bar.n} of {bar.total} verdicts: {stopped}" if stopped else None
-            entry["asked"] = bar.n
+            stopped, new = _ask_pending_then_probes(work, server, api, out, bar)
+            errors = [j.error for j in new if j.error]  # counted here: a disabled bar (--quiet) counts nothing
+            entry["error"] = f"stopped after {len(new)} of {bar.total} verdicts: {stopped}" if stopped else None
+            entry["asked"] = len(new)
         if stopped:
             log(f"{tag} FAILED mid-run (re-run the same command to ask the rest): {entry['error']}")
         elif errors:  # each failed verdict is left out of the panel's; a re-run asks it again
-            entry["error"] = f"{len(errors)} of {bar.n} verdicts failed: {errors[0].splitlines()[0]}"
+            entry["error"] = f"{len(errors)} of {len(new)} verdicts failed: {errors[0].splitlines()[0]}"
             log(f"{tag} FAILED: {entry['error']} (re-run the same command to ask them again)")
     entry["judging_s"] = round(time.monotonic() - started, 3)
-    _save_entry(run_dir, judge.name, entry, keep_old=False)
-    return entry
 
 
-def _save_entry(run_dir: Path, name: str, entry: dict[str, Any], keep_old: bool) -> None:
+def save_entry(run_dir: Path, name: str, entry: dict[str, Any], keep_old: bool) -> None:
     """Record ``entry`` as judge ``name``'s in the manifest (``keep_old``: over its earlier entry's fields)."""
     manifest = load_manifest(run_dir) or {}
     judges = judge_entries(manifest)
@@ -324,7 +366,7 @@ def run_panel(
         except ServerStartError as exc:
             log(f"[judge {judge.name}] FAILED to serve: {exc}")
             entry = {**describe_judge(lp, judge), "error": str(exc)}
-            _save_entry(run_dir, judge.name, entry, keep_old=True)
+            save_entry(run_dir, judge.name, entry, keep_old=True)
         finally:
             if share is not None and judge.name == shared_name:
                 share.close()
@@ -347,9 +389,9 @@ def _choose_api(work: _Judging, server: Server, shared: bool, entry: dict[str, A
 
 def _ask_pending_then_probes(
     work: _Judging, server: Server, api: Api, out: JsonlAppender, bar: tqdm
-) -> tuple[str | None, list[str]]:  # fmt: skip
+) -> tuple[str | None, list[Judgment]]:  # fmt: skip
     """Ask the pending verdicts, then (unless the server went away) the injection probes they call for;
-    return why the asking stopped early (else None) and the errors of the verdicts that failed.
+    return why the asking stopped early (else None) and the verdicts asked.
     ``bar.total`` grows by the probes."""
     limits = work.lp.plan.limits
     new, stopped = aio.run(_ask_all(server, api, work.pending, work.judge, limits, out, bar))
@@ -358,7 +400,7 @@ def _ask_pending_then_probes(
         bar.total += len(probes)
         more, stopped = aio.run(_ask_all(server, api, probes, work.judge, limits, out, bar))
         new += more
-    return stopped, [j.error for j in new if j.error]
+    return stopped, new
 
 
 def _pending_injections(
