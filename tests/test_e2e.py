@@ -230,6 +230,7 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
     assert alive(seen) == []
 
     manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert "gemma-judge" in manifest.get("judges", {}), err
     entry = manifest["judges"]["gemma-judge"]
     assert entry["shared_server"] == "gemma" and entry["server_start_s"] is None
     assert not (run_dir / "logs" / "gemma-judge.vllm.log").exists()  # no second server was started
