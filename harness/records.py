@@ -168,6 +168,10 @@ class Candidate(Strict):
     endpoint: Endpoint | None = None
     config_json: str | None = None
     """A config.json (path relative to the plan) for `harness estimate` when the weights are not local."""
+    family: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]+$")
+    """The model family (``qwen``, ``llama``, ``smollm``…) when neither the model's name nor its config.json
+    tells it, e.g. an endpoint serving under another name: a judge never grades its own family
+    (docs/judging.md). Default: from the name, then config.json's ``model_type`` and ``architectures``."""
     reasoning: Reasoning = Field(default_factory=Reasoning)
     """Thinking models: the vLLM reasoning parser that separates the thinking from the answer."""
     # Variant families (docs/variants.md). All three default to None, so a plan without them keeps

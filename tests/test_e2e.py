@@ -460,7 +460,8 @@ def test_a_two_judge_panel_on_real_servers_keeps_each_judge_off_its_own_family(
         {
             "name": "panel",
             "candidates": [
-                {"name": "smol", "model": "smol", "endpoint": endpoint},
+                # the session server serves SmolLM2 as "smol-session", a name that tells no family: declared
+                {"name": "smol", "model": "smol", "endpoint": endpoint, "family": "smollm"},
                 {"name": "gemma", "model": str(GEMMA), "vllm": vllm},
             ],
             "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
@@ -469,7 +470,7 @@ def test_a_two_judge_panel_on_real_servers_keeps_each_judge_off_its_own_family(
             "perf": {"sweep": None},
             "judges": [
                 {"name": "qwen-judge", "model": str(qwen), "vllm": vllm, **common},
-                {"name": "smol-judge", "model": "smol", "endpoint": endpoint, **common},
+                {"name": "smol-judge", "model": "smol", "endpoint": endpoint, "family": "smollm", **common},
                 {"name": "gone-judge", "model": "gone", "endpoint": {"base_url": gone_url}, "api": "chat", **common},
             ],
         },

@@ -102,6 +102,16 @@ def test_a_judge_never_grades_a_candidate_of_its_own_family(tmp_path: Path) -> N
     assert "The judge does not grade qwen-small: same model family (qwen)" in html
 
 
+def test_a_declared_family_keeps_a_judge_off_an_endpoint_whose_name_tells_none(tmp_path: Path) -> None:
+    with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as qwen:
+        candidates = [{"name": "hr-bot", "model": "hr-bot", "api": "chat", "family": "Qwen",
+                       "endpoint": {"base_url": cand.base_url, "model": "hr-bot-v3"}}]  # fmt: skip
+        q = judge("qwen-judge", qwen.base_url, "Qwen/Qwen2.5-7B-Instruct")
+        assert run(run_plan(tmp_path, cand.base_url, candidates=candidates, judge=q), tmp_path) == 0
+        assert len(qwen.requests) == 0  # hr-bot is declared a Qwen: not the Qwen judge's to grade
+    assert summary(tmp_path / "rep")["judges"]["unjudged"] == ["hr-bot"]
+
+
 def test_a_plan_may_let_a_judge_grade_its_own_family_and_the_report_says_so(tmp_path: Path) -> None:
     with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as qwen:
         candidates = [{"name": "qwen-small", "model": "qwen-small", "api": "chat",

@@ -39,7 +39,9 @@ timeouts, retries, concurrency) resumes it with new limits after a server was to
 
 CONNECTION = ("endpoint.base_url", "endpoint.api_key_env")
 """A candidate's fields that say where it is reached, not what answers: changed, a run continues."""
-CANDIDATE_REPORT_ONLY = ("price_per_gpu_hour_usd", "config_json", "endpoint.gpus", "endpoint.gpu_memory_gib")
+CANDIDATE_REPORT_ONLY = (
+    "price_per_gpu_hour_usd", "config_json", "endpoint.gpus", "endpoint.gpu_memory_gib", "family",
+)  # fmt: skip
 """A candidate's fields that only the report reads (its price, its shape for the roofline, what an endpoint
 declares of its hardware): changed, a run continues and the report decides with them."""
 

@@ -119,10 +119,16 @@ def _local(lp: LoadedPlan, cand: Candidate) -> Path | None:
 
 
 def model_family(lp: LoadedPlan, model: Candidate) -> str | None:
-    """The family of a candidate's or judge's model: from its name (the endpoint's model name for an
-    endpoint), else its ``config.json``'s ``model_type``; None when neither tells."""
+    """The family of a candidate's or judge's model: the plan's ``family`` when given, else from its name
+    (an endpoint's served model name), else the ``config.json`` of its local folder (an endpoint's
+    ``tokenizer`` folder) (:func:`family`); None when nothing tells."""
+    if model.family:
+        return model.family.lower()
     name = model.model if model.endpoint is None else (model.endpoint.model or model.model)
-    return family(name, _config(_local(lp, model)))
+    folder = _local(lp, model)
+    if folder is None and model.endpoint is not None and model.endpoint.tokenizer:
+        folder = resolve_model(lp.base_dir, model.endpoint.tokenizer)
+    return family(name, _config(folder))
 
 
 def family_exclusions(

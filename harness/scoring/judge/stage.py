@@ -41,21 +41,36 @@ PARSE_RETRY_SEED_OFFSET = 1
 
 
 NOT_THE_JUDGE: dict[str, Any] = {
-    "endpoint": {"base_url", "api_key_env"}, "pass_score": True, "price_per_gpu_hour_usd": True,
+    "endpoint": {"base_url", "api_key_env"}, "pass_score": True, "price_per_gpu_hour_usd": True, "family": True,
 }  # fmt: skip
-"""Where the judge is reached, the pass score the report applies and its price: changed, its verdicts stand."""
+"""Where the judge is reached, the pass score the report applies, its price and its declared family (which
+candidates it grades, not how): changed, its verdicts stand."""
+
+EARLIER_EXCLUDES: tuple[dict[str, Any], ...] = (
+    {"endpoint": {"base_url", "api_key_env"}, "pass_score": True, "family": True},  # issue 28 to issue 29
+    {"family": True},  # before issue 28: every setting
+)
+"""What the fingerprints of earlier harness versions left out (``family`` did not exist): a judge whose
+recorded fingerprint is one of these is the same judge, and its verdicts stand."""
+
+
+def _fingerprint(judge: Judge, exclude: dict[str, Any]) -> str:
+    data = {"judge": judge.model_dump(mode="json", exclude=exclude), "prompts": prompts.all_versions()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def judge_fingerprint(judge: Judge) -> str:
     """Hash of what decides the verdicts: the judge's settings but :data:`NOT_THE_JUDGE`, and the prompts."""
-    data = {"judge": judge.model_dump(mode="json", exclude=NOT_THE_JUDGE), "prompts": prompts.all_versions()}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    return _fingerprint(judge, NOT_THE_JUDGE)
 
 
-def _earlier_fingerprint(judge: Judge) -> str:
-    """The fingerprint runs made before issue 28 recorded (every judge setting): their verdicts are this judge's."""
-    data = {"judge": judge.model_dump(mode="json"), "prompts": prompts.all_versions()}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+def same_judge(recorded: str | None, judge: Judge) -> bool:
+    """Whether a run's recorded fingerprint is ``judge``'s, as this or an earlier harness computed it
+    (None: nothing recorded)."""
+    return recorded is None or recorded in (
+        judge_fingerprint(judge),
+        *(_fingerprint(judge, e) for e in EARLIER_EXCLUDES),
+    )
 
 
 def _request(api: Api, item: JudgeItem, judge: Judge, seed: int) -> Request:
@@ -131,7 +146,7 @@ def verdicts_done(rd: RunDir, manifest: dict[str, Any], judge: Judge, log: Calla
     """The verdicts already given by this judge; its earlier settings' verdicts are archived, not mixed in."""
     old = judge_entries(manifest).get(judge.name) or {}
     legacy = legacy_judge(manifest)
-    if old.get("fingerprint") not in (None, judge_fingerprint(judge), _earlier_fingerprint(judge)):
+    if not same_judge(old.get("fingerprint"), judge):
         archived = rd.archive_judgments_of(judge.name, legacy, int(time.time()))
         if archived is not None:
             log(f"[judge {judge.name}] judge or judge prompts changed: its earlier judgments moved to {archived.name}")
