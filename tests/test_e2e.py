@@ -496,17 +496,23 @@ def test_a_two_judge_panel_on_real_servers_keeps_each_judge_off_its_own_family(
     grade = {(j.judge, j.candidates[0], j.question_id): j.score for j in judgments if j.score is not None}
     expected = {}
     # smol: judges allowed qwen and gone (m = 2, quorum (2 + 1) // 2 = 1); gemma: all three (m = 3, quorum 2)
+    # a candidate's judge grade is the mean over questions weighted by each question's weight (mini_en: one
+    # question weighs 2)
+    weight = {
+        q["id"]: q.get("weight", 1) for q in yaml.safe_load((DATA / "sets" / "mini_en.yaml").read_text())["questions"]
+    }
     for cand, judges, quorum in (("smol", ["qwen-judge"], 1), ("gemma", ["qwen-judge", "smol-judge"], 2)):
         per_question = []
         for q in sorted({j.question_id for j in judgments}):
             parsed = [grade[(n, cand, q)] for n in judges if (n, cand, q) in grade]
             if len(parsed) >= quorum:  # else the panel gives that answer no grade
-                per_question.append((statistics.median(parsed) - 1) / 9)  # normalised to [0, 1]
-        expected[cand] = sum(per_question) / len(per_question) if per_question else None
+                per_question.append(((statistics.median(parsed) - 1) / 9, weight[q]))  # normalised to [0, 1]
+        total = sum(w for _, w in per_question)
+        expected[cand] = sum(v * w for v, w in per_question) / total if per_question else None
     summary = json.loads((report_dir / "summary.json").read_text())
     got = {m["candidate"]: m["judge_mean"] for m in summary["models"]}
     for cand, value in expected.items():
-        assert got[cand] == (pytest.approx(value) if value is not None else None), cand
+        assert got[cand] == (pytest.approx(value, abs=1e-9) if value is not None else None), cand
     panel = {j["name"]: j for j in summary["judges"]["judges"]}
     assert panel["smol-judge"]["not_graded"] == ["smol"] and panel["qwen-judge"]["not_graded"] == []
     assert panel["gone-judge"]["error"] and summary["judges"]["unjudged"] == []
