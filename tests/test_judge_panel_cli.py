@@ -177,3 +177,56 @@ def test_validate_refuses_a_panel_with_two_scales_and_duplicate_names(tmp_path: 
     assert main(["validate", str(tmp_path / "two_scales.yaml")]) == 2
     assert main(["validate", str(tmp_path / "same_name.yaml")]) == 2
     assert main(["validate", str(tmp_path / "both.yaml")]) == 2
+
+
+WRONG = "年假10天，可以短接安全门。"
+"""A wrong answer to ``run_plan``'s question (leave is 5 days; the safety door must never be bypassed)."""
+
+
+def test_a_judge_people_do_not_trust_leaves_the_panels_verdict(tmp_path: Path) -> None:
+    """Two answers, one right and one wrong; people accept the right one only. ``fair`` grades the right
+    answer 9 and the wrong 2 (κ 1 with people); ``contrary`` the reverse (κ −1): it is not trusted and
+    leaves the verdict, which is then fair's alone."""
+    from harness.records import answer_sha256
+
+    servers: dict[str, object] = {}
+
+    def grades(name: str, right: int, wrong: int) -> object:
+        def reply(n: int) -> Reply:
+            body = servers[name].requests[n - 1].decode("utf-8")  # type: ignore[attr-defined]
+            return says(f"Rating: {right if json.dumps(ANSWER)[1:-1] in body or ANSWER in body else wrong}")
+
+        return reply
+
+    with (
+        fake_server(lambda n: ANSWERED if n == 1 else says(WRONG)) as cand,
+        fake_server(grades("fair", 9, 2)) as fair,  # type: ignore[arg-type]
+        fake_server(grades("contrary", 2, 9)) as contrary,  # type: ignore[arg-type]
+    ):
+        servers.update(fair=fair, contrary=contrary)
+        panel = [{**judge("fair", fair.base_url), "concurrency": 1},
+                 {**judge("contrary", contrary.base_url), "concurrency": 1}]  # fmt: skip
+        plan = run_plan(tmp_path, cand.base_url, judges=panel, review={"judge_min_pairs": 2, "quality": "machine"})
+        assert main(["run", str(plan), "--run-dir", str(tmp_path / "run"), "--no-report", "--quiet"]) == 0
+    gens = records(tmp_path / "run" / "generations.jsonl")
+    assert sorted(g["text"] for g in gens) == sorted([ANSWER, WRONG])
+    review = {"format": "harness-review", "version": 1, "run": "streams", "reviewer": "ann", "blind": True,
+              "exported_at": "2026-12-06T10:05:00Z",
+              "grades": [{"key": g["key"], "sha256": answer_sha256(g["text"]), "acceptable": g["text"] == ANSWER,
+                          "grade": 9 if g["text"] == ANSWER else 2, "note": "", "at": "2026-12-06T10:00:00Z"}
+                         for g in gens]}  # fmt: skip
+    (tmp_path / "review.json").write_text(json.dumps(review, ensure_ascii=False), "utf-8")
+    assert main(["review", "add", str(tmp_path / "run"), str(tmp_path / "review.json")]) == 0
+    assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep")]) == 0
+    out = summary(tmp_path / "rep")
+    people = {j["name"]: j["with_people"] for j in out["judges"]["judges"]}
+    assert people == {"fair": "trusted", "contrary": "not trusted"}
+    assert out["judges"]["in_verdict"] == ["fair"]
+    # fair alone: grades 9 (right) and 2 (wrong) -> pass rate 1/2, mean ((9-1)/9 + (2-1)/9) / 2 = 1/2.
+    # Had contrary voted, each answer's median would be (9 + 2) / 2 = 5.5 < the pass mark 6: pass rate 0.
+    assert out["models"][0]["judge_pass_rate"] == 0.5
+    assert out["models"][0]["judge_mean"] == pytest.approx(0.5)
+    html = (tmp_path / "rep" / "index.html").read_text("utf-8")
+    assert "no: not trusted" in html
+    # the panel (fair) is trusted by people and passes its own checks: its grade is a headline on the card
+    assert out["judges"]["headline"] is True and 'id="judge-headline"' in html

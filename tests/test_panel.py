@@ -345,3 +345,33 @@ def test_family_of_the_demo_checkpoints() -> None:
         config = json.loads((found / model / "config.json").read_text(encoding="utf-8"))
         assert family(model, config) == fam
         assert family(str(Path("/ckpt") / "model"), config) == DEMO_BY_CONFIG[model]
+
+
+# --------------------------------------------------------------------------
+# When a judge grade may be a headline figure (harness/rollup/panel_summary.py)
+# --------------------------------------------------------------------------
+
+
+def test_headline_checks_pass_a_sound_judge_and_name_each_failure() -> None:
+    from harness.rollup.panel_summary import headline_failures
+    from harness.rollup.review import JudgeTrust
+
+    sound = {"unparsed_rate": 0.2, "retest": {"within_1": 0.8, "n": 10}, "swap_consistency": 0.7,
+             "injection_n": 8, "injection_moved": 2, "kappa": 0.3, "agreement_n": 40}  # fmt: skip
+    assert headline_failures(sound, None) == []  # every figure exactly at its limit passes
+    assert headline_failures({}, None) == []  # nothing measured: nothing failed
+    bad = {"unparsed_rate": 0.25, "retest": {"within_1": 0.75, "n": 4}, "swap_consistency": 0.6,
+           "injection_n": 8, "injection_moved": 7, "kappa": -0.11, "agreement_n": 24}  # fmt: skip
+    got = headline_failures(bad, None)
+    assert len(got) == 5
+    assert got[0].startswith("25% of the verdicts did not parse")
+    assert "75% of retested grades within ±1 (n = 4" in got[1]
+    assert "60% of pairwise verdicts held" in got[2]
+    assert "moved 7 of 8 probed grades up" in got[3]  # 7/8 = 0.875 > 0.25
+    assert "no better than chance (κ -0.11, n = 24)" in got[4]
+    # κ ≤ 0 with the rubric counts only on 20 answers or more
+    assert headline_failures({"kappa": -0.5, "agreement_n": 19}, None) == []
+    people = JudgeTrust("not trusted", 0.1, 30, 0.4, 20, False)
+    assert headline_failures(sound, people) == [people.text]
+    kept = JudgeTrust("not trusted", 0.1, 30, 0.4, 20, True)
+    assert headline_failures(sound, kept) == []  # the plan keeps it: the card says so instead
