@@ -230,3 +230,22 @@ def test_a_judge_people_do_not_trust_leaves_the_panels_verdict(tmp_path: Path) -
     assert "no: not trusted" in html
     # the panel (fair) is trusted by people and passes its own checks: its grade is a headline on the card
     assert out["judges"]["headline"] is True and 'id="judge-headline"' in html
+
+
+def test_verdicts_kept_from_before_the_family_rule_do_not_count(tmp_path: Path) -> None:
+    """A run judged with ``same_family: allow``, then the plan says ``exclude``: the Qwen judge's verdicts on
+    the Qwen candidate stay on file but no longer count, and nothing is asked again."""
+    with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as qwen:
+        candidates = [{"name": "qwen-small", "model": "qwen-small", "api": "chat",
+                       "endpoint": {"base_url": cand.base_url, "model": "Qwen/Qwen2.5-0.5B-Instruct"}}]  # fmt: skip
+        q = judge("qwen-judge", qwen.base_url, "Qwen/Qwen2.5-7B-Instruct")
+        plan = run_plan(tmp_path, cand.base_url, candidates=candidates, judge=q, panel={"same_family": "allow"})
+        assert run(plan, tmp_path) == 0
+        assert summary(tmp_path / "rep")["models"][0]["judge_mean"] == pytest.approx(7 / 9)
+        plan = run_plan(tmp_path, cand.base_url, candidates=candidates, judge=q)  # panel.same_family: exclude
+        assert main(["judge", str(tmp_path / "run"), "--config", str(plan), "--quiet"]) == 0
+        assert len(qwen.requests) == SAMPLES  # nothing asked again
+    assert len(records(tmp_path / "run" / "judgments.jsonl")) == SAMPLES  # still on file
+    assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep2")]) == 0
+    out = summary(tmp_path / "rep2")
+    assert out["models"][0]["judge_mean"] is None and out["judges"]["unjudged"] == ["qwen-small"]

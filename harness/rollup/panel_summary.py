@@ -26,6 +26,7 @@ from harness.rollup.panel import (
     MayGrade,
     PanelAgreement,
     judge_name,
+    may_judge,
     panel_agreement,
     panel_verdicts,
     unjudged,
@@ -149,7 +150,10 @@ def panel_judgments(
     judges = plan.panel_judges
     names = [j.name for j in judges]
     if len(judges) == 1:
-        return [j for j in judgments if judge_name(j, default_judge) == names[0]]
+        may = may_grade_of(entries, judges)
+        return [
+            j for j in judgments if judge_name(j, default_judge) == names[0] and may_judge(names[0], j.candidates, may)
+        ]
     verdicts = panel_verdicts(
         judgments, names, may_grade_of(entries, judges), plan.panel.rule, plan.panel.quorum, default_judge
     )
@@ -190,7 +194,9 @@ def panel_summary(
     order = [j.name for j in judges]
     may_grade: MayGrade = may_grade_of(entries, judges)
     resamples, seed, rubric = plan.bootstrap_resamples, plan.sampling.seed, plan.rubric_pass_threshold
-    own = {j.name: [x for x in judgments if judge_name(x, default_judge) == j.name] for j in judges}
+    # a judge's verdicts on candidates it may not grade (kept from before a rule or plan change) do not count
+    own = {j.name: [x for x in judgments if judge_name(x, default_judge) == j.name
+                    and may_judge(j.name, x.candidates, may_grade)] for j in judges}  # fmt: skip
     summaries = {j.name: summarize(own[j.name], answers, j, names, rubric, resamples, seed) for j in judges}
     trusts = {
         j.name: trust_of(JudgeGrades(summaries[j.name].by_answer, j.pass_mark, j.scale)) if trust_of else None

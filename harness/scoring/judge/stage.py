@@ -67,10 +67,11 @@ def judge_fingerprint(judge: Judge) -> str:
 def same_judge(recorded: str | None, judge: Judge) -> bool:
     """Whether a run's recorded fingerprint is ``judge``'s, as this or an earlier harness computed it
     (None: nothing recorded)."""
-    return recorded is None or recorded in (
-        judge_fingerprint(judge),
-        *(_fingerprint(judge, e) for e in EARLIER_EXCLUDES),
-    )
+    if recorded is None or recorded == judge_fingerprint(judge):
+        return True
+    # earlier fingerprints hashed the price too: a price added since (the default was 0) is no new judge
+    priced = [judge, judge.model_copy(update={"price_per_gpu_hour_usd": 0.0})]
+    return recorded in {_fingerprint(j, e) for j in priced for e in EARLIER_EXCLUDES}
 
 
 def _request(api: Api, item: JudgeItem, judge: Judge, seed: int) -> Request:
