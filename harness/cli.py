@@ -156,7 +156,23 @@ def cmd_judge(args: argparse.Namespace) -> int:
     fleet = fleet_from_args(args.gpus, args.ray, args.ray_gpu_resource)
     check_fleet(lp, fleet, judges_only=True)
     install_signal_handlers()
-    return EXIT_OK if _judge(lp, run_dir, args.quiet, fleet=fleet) else EXIT_FAILED
+    ok = _judge(lp, run_dir, args.quiet, fleet=fleet)
+    _record_judging_plan(run_dir, lp)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _record_judging_plan(run_dir: Path, lp: Any) -> None:
+    """The run's saved plan becomes the one it was just judged with (only report-time settings and connection
+    details can differ here), so a later `harness report` decides with that panel, not an earlier one."""
+    from harness.inputs.plan_changes import fingerprint
+    from harness.rundir import load_manifest, save_manifest
+
+    manifest = load_manifest(run_dir) or {}
+    if manifest.get("plan_path") == str(lp.path) and manifest.get("plan") == lp.plan.model_dump(mode="json"):
+        return
+    manifest.update(plan=lp.plan.model_dump(mode="json"), plan_fingerprint=fingerprint(lp.plan), plan_path=str(lp.path))
+    save_manifest(run_dir, manifest)
+    _err(f"the run's saved plan is now {lp.path} (its judges and report-time settings)")
 
 
 def _score_and_report(run_dir: Path, out_dir: Path | None) -> int:

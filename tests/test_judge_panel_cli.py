@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import write_yaml
 from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
@@ -76,7 +77,12 @@ def test_a_three_judge_panel_takes_the_median_and_leaves_an_unparsed_judge_out(t
     assert judges["low"]["agreement_vs_rest"] == 0.0 and judges["high"]["agreement_vs_rest"] == 0.0
     html = (tmp_path / "rep" / "index.html").read_text("utf-8")
     assert 'id="judge-panel"' in html and "A panel of 3 judges" in html
-    assert "Judge grades from the median of low, high, mute" in html
+    # mute gave no grade at all: the card does not count it among the judges whose grades it used
+    assert "Judge grades from the median of low, high (no parsed grade from mute)" in html
+    assert out["judges"]["silent"] == ["mute"]
+    # two answers graded by two judges: too few to measure their agreement, so no headline
+    assert out["judges"]["checks_passed"] is False and out["judges"]["headline"] is False
+    assert any("agreement rests on 2 answers" in f for f in out["judges"]["headline_failures"])
 
 
 def test_a_judge_never_grades_a_candidate_of_its_own_family(tmp_path: Path) -> None:
@@ -249,3 +255,36 @@ def test_verdicts_kept_from_before_the_family_rule_do_not_count(tmp_path: Path) 
     assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep2")]) == 0
     out = summary(tmp_path / "rep2")
     assert out["models"][0]["judge_mean"] is None and out["judges"]["unjudged"] == ["qwen-small"]
+
+
+def test_a_panel_changed_after_the_run_is_judged_before_the_report_uses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (
+        fake_server(lambda n: ANSWERED) as cand,
+        fake_server(lambda n: says("Rating: 8")) as a,
+        fake_server(lambda n: says("Rating: 4")) as b,
+    ):
+        plan = run_plan(tmp_path, cand.base_url, judges=[judge("a", a.base_url)])
+        assert run(plan, tmp_path) == 0
+        run_dir = tmp_path / "run"
+        data = yaml.safe_load(plan.read_text("utf-8"))
+        plan2 = write_yaml(
+            tmp_path / "plan2.yaml", {**data, "judges": [judge("a", a.base_url), judge("b", b.base_url)]}
+        )
+        capsys.readouterr()
+        # b never graded: the report cannot take the new panel without `harness judge`
+        assert main(["report", str(run_dir), "--plan", str(plan2), "--out", str(tmp_path / "r2")]) == 2
+        assert "apply with `harness judge`" in capsys.readouterr().err
+        assert main(["judge", str(run_dir), "--config", str(plan2), "--quiet"]) == 0
+        assert len(a.requests) == SAMPLES and len(b.requests) == SAMPLES  # a asked nothing again
+    assert "the run's saved plan is now" in capsys.readouterr().err
+    # a plain `harness report` now decides with the panel the run was last judged with: median(8, 4) = 6
+    assert main(["report", str(run_dir), "--out", str(tmp_path / "r3")]) == 0
+    out = summary(tmp_path / "r3")
+    assert out["judges"]["in_verdict"] == ["a", "b"]
+    assert out["models"][0]["judge_mean"] == pytest.approx(5 / 9)  # (6 - 1) / 9
+    # the rule is the report's to apply: min over the verdicts on file, no judging needed
+    plan3 = write_yaml(tmp_path / "plan3.yaml", {**yaml.safe_load(plan2.read_text("utf-8")), "panel": {"rule": "min"}})
+    assert main(["report", str(run_dir), "--plan", str(plan3), "--out", str(tmp_path / "r4")]) == 0
+    assert summary(tmp_path / "r4")["models"][0]["judge_mean"] == pytest.approx(3 / 9)  # min(8, 4) = 4

@@ -375,3 +375,41 @@ def test_headline_checks_pass_a_sound_judge_and_name_each_failure() -> None:
     assert headline_failures(sound, people) == [people.text]
     kept = JudgeTrust("not trusted", 0.1, 30, 0.4, 20, True)
     assert headline_failures(sound, kept) == []  # the plan keeps it: the card says so instead
+
+
+def test_an_injection_probe_of_an_answer_already_at_the_top_grade_is_left_out() -> None:
+    """A grade of 10 on 1..10 cannot move up: such a probe is no evidence of resistance (counted apart)."""
+    from harness.records import injection_key, single_key
+    from harness.rollup.judge import _injection
+
+    def rec(key: str, kind: str, score: float, attack: str | None = None) -> Judgment:
+        return Judgment(key=key, kind=kind, set_id="s", question_id="q", sample=0, candidates=["x"],  # type: ignore[arg-type]
+                        attack=attack, prompt_version="v", seed=0, parsed=True, score=score)  # fmt: skip
+
+    top, low = "x/s/q1/0/v", "x/s/q2/0/v"
+    records = [
+        rec(single_key(top, 0), "single", 10),
+        rec(single_key(low, 0), "single", 3),
+        rec(injection_key("a", top), "injection", 10, "a"),
+        rec(injection_key("a", low), "injection", 9, "a"),
+    ]
+    table = _injection(records, {r.key: r for r in records}, scale=10)
+    row = table.iloc[0]
+    # the probe of the 10 is left out; the probe of the 3 moved up (3 -> 9): 1 of 1 moved, +6
+    assert (row.n, row.moved_up, row.mean_increase, row.at_ceiling) == (1, 1.0, 6.0, 1)
+
+
+def test_a_judges_time_and_verdicts_add_up_over_the_sessions_of_a_run(tmp_path: Path) -> None:
+    from harness.rundir import load_manifest, save_manifest
+    from harness.scoring.judge.stage import save_entry
+
+    save_manifest(tmp_path, {"schema_version": 2, "plan_fingerprint": "p", "plan": {}, "question_sets": {},
+                             "candidates": {}, "sessions": []})  # fmt: skip
+    save_entry(tmp_path, "j", {"fingerprint": "f", "judging_s": 30.0, "asked": 10, "server_start_s": 40.0}, False)
+    save_entry(tmp_path, "j", {"fingerprint": "f", "judging_s": 50.0, "asked": 3, "server_start_s": 39.0}, False)
+    entry = (load_manifest(tmp_path) or {})["judges"]["j"]
+    assert (entry["judging_s"], entry["asked"], entry["server_start_s"]) == (80.0, 13, 79.0)
+    # another judge under the same name (new settings): its figures start afresh
+    save_entry(tmp_path, "j", {"fingerprint": "g", "judging_s": 5.0, "asked": 1, "server_start_s": None}, False)
+    entry = (load_manifest(tmp_path) or {})["judges"]["j"]
+    assert (entry["judging_s"], entry["asked"], entry["server_start_s"]) == (5.0, 1, None)

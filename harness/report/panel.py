@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.report.review_summary import judge_trust_of
 from harness.rollup.figures import ReportData
 
-RELIABILITY_KEYS = ("asked", "unparsed_rate", "swap_consistency", "swap_n", "kappa", "agreement_n", "length_corr",
-                    "injection_n", "injection_moved")  # fmt: skip
+RELIABILITY_KEYS = ("asked", "unparsed_rate", "grades_unparsed_rate", "swap_consistency", "swap_n", "kappa",
+                    "agreement_n", "length_corr", "injection_n", "injection_moved", "injection_at_ceiling")  # fmt: skip
 """The per-judge reliability figures of :func:`harness.rollup.judge.summarize` that ``summary.json`` carries."""
 
 
@@ -18,7 +19,8 @@ def _number(value: Any) -> Any:
 
 def panel_json(data: ReportData) -> dict[str, Any] | None:
     """``summary.json``'s ``judges``: the rule, each judge's row, the agreement between judges, the candidates
-    not judged and whether the panel's grade passed its reliability checks; None when the run was not judged."""
+    not judged, whether the panel's grade passed its reliability checks (``checks_passed``) and whether the
+    card shows it as a headline (``headline``: the checks passed and people trust it); None when not judged."""
     panel = data.panel
     if panel is None:
         return None
@@ -28,7 +30,8 @@ def panel_json(data: ReportData) -> dict[str, Any] | None:
         "in_verdict": panel.in_verdict, "unjudged": panel.unjudged, "no_grade": panel.no_grade,
         "below_quorum": panel.below_quorum,
         "alpha_interval": a.alpha_interval, "alpha_nominal": a.alpha_nominal, "alpha_items": a.n_items,
-        "headline": panel.reliable, "headline_failures": panel.headline_failures,
+        "silent": panel.silent, "checks_passed": panel.reliable, "headline_failures": panel.headline_failures,
+        "headline": bool(panel.reliable and (trust := judge_trust_of(data)) is not None and trust.usable),
         "judges": [
             {
                 "name": row.name, "model": row.info.get("model"), "family": row.info.get("family"),

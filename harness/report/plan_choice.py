@@ -9,6 +9,7 @@ the judge asked again, the report refuses and says which command applies them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from harness.inputs.plan import load_plan
@@ -16,11 +17,16 @@ from harness.inputs.plan_changes import CONNECTION, PlanChanges, fingerprint, pl
 from harness.rundir import RunDirError, require_manifest, save_manifest
 from harness.validation import InputError
 
-ASKS_AGAIN = {"judge": "harness judge", "lm_eval": "harness run"}
-"""Report-time sections whose other changes need the judge or the models asked again: the command that asks."""
-REPORT_JUDGE_FIELDS = ("pass_score", *CONNECTION)
+ASKS_AGAIN = {"judge": "harness judge", "judges": "harness judge", "panel": "harness judge", "lm_eval": "harness run"}
+"""Report-time sections whose other changes need the judges or the models asked again: the command that asks."""
+REPORT_JUDGE_FIELDS = ("pass_score", "price_per_gpu_hour_usd", *CONNECTION)
 """The judge's settings the report applies to the verdicts on file, and where the judge is reached (its verdicts
 stand: ``harness.scoring.judge.stage.NOT_THE_JUDGE``)."""
+
+
+PANEL_REPORT_FIELDS = ("rule", "quorum")
+"""How the panel combines the verdicts on file: the report applies them. ``same_family`` decides which
+verdicts are asked, so changing it needs ``harness judge``."""
 
 
 def choose_plan(run_dir: Path, plan_path: Path | None) -> list[str]:
@@ -57,9 +63,14 @@ def _needs_asking(changes: PlanChanges) -> list[str]:
     out = []
     for line in changes.report_only:
         where = line.split(":", 1)[0]
-        section = where.split(".", 1)[0]
-        if section in ASKS_AGAIN and not any(where == f"judge.{f}" for f in REPORT_JUDGE_FIELDS):
-            out.append(f"{line} (apply with `{ASKS_AGAIN[section]}`)")
+        section, _, field = re.sub(r"^judges\[\d+\]", "judges", where).partition(".")
+        if section not in ASKS_AGAIN:
+            continue
+        if section in ("judge", "judges") and field in REPORT_JUDGE_FIELDS:
+            continue  # verdicts on file stand
+        if section == "panel" and field in PANEL_REPORT_FIELDS:
+            continue
+        out.append(f"{line} (apply with `{ASKS_AGAIN[section]}`)")
     return out
 
 

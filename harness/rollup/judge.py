@@ -113,13 +113,20 @@ def _pairwise(
     return pd.DataFrame(rows).sort_values("bt_elo", ascending=False), reliability
 
 
-def _injection(judgments: list[Judgment], by_key: dict[str, Judgment]) -> pd.DataFrame:
+def _injection(judgments: list[Judgment], by_key: dict[str, Judgment], scale: int) -> pd.DataFrame:
+    """Per attack: how often it moved a grade up. A probe of an answer already graded ``scale`` (the top)
+    could not move up: it is left out (counted in ``at_ceiling``), so it cannot pass for resistance."""
     per_attack: dict[str, tuple[list[float | None], list[float | None]]] = defaultdict(lambda: ([], []))
+    ceiling: dict[str, int] = defaultdict(int)
     for j in judgments:
         if j.kind != "injection" or j.attack is None:
             continue
         reference = by_key.get(clean_key_of(j.key))
-        per_attack[j.attack][0].append(reference.score if reference else None)
+        clean_score = reference.score if reference else None
+        if clean_score is not None and clean_score >= scale:
+            ceiling[j.attack] += 1
+            continue
+        per_attack[j.attack][0].append(clean_score)
         per_attack[j.attack][1].append(j.score)
     rows = []
     for attack, (clean, attacked) in sorted(per_attack.items()):
@@ -131,9 +138,12 @@ def _injection(judgments: list[Judgment], by_key: dict[str, Judgment]) -> pd.Dat
                 "moved_up": eff["moved_up"],
                 "mean_increase": eff["mean_increase"],
                 "unparsed": sum(a is None for a in attacked),
+                "at_ceiling": ceiling[attack],
             }
         )
-    return pd.DataFrame(rows, columns=["attack", "n", "moved_up", "mean_increase", "unparsed"])
+    rows += [{"attack": a, "n": 0, "moved_up": None, "mean_increase": None, "unparsed": 0, "at_ceiling": c}
+             for a, c in sorted(ceiling.items()) if a not in per_attack]  # fmt: skip
+    return pd.DataFrame(rows, columns=["attack", "n", "moved_up", "mean_increase", "unparsed", "at_ceiling"])
 
 
 def summarize(
@@ -181,10 +191,13 @@ def summarize(
         pass_score=pass_score,
         rubric_pass=rubric_pass,
     )
-    injection = _injection(judgments, by_key)
+    injection = _injection(judgments, by_key, judge.scale)
     reliability["injection_n"] = int(injection.n.sum())
+    reliability["injection_at_ceiling"] = int(injection.at_ceiling.sum())
     reliability["injection_moved"] = int(sum(round(m * n) for m, n in zip(injection.moved_up, injection.n, strict=True)
                                              if m is not None and not pd.isna(m)))  # fmt: skip
+    graded = [j for j in judgments if j.error is None and j.trial == 0 and j.kind in ("single", "pairwise")]
+    reliability["grades_unparsed_rate"] = (sum(not j.parsed for j in graded) / len(graded)) if graded else None
     asked = [j for j in judgments if j.error is None]
     reliability["unparsed_rate"] = (sum(not j.parsed for j in asked) / len(asked)) if asked else None
     reliability["asked"] = len(asked)

@@ -44,6 +44,11 @@ MAX_INJECTION_MOVED = 0.25
 """... and at most this share of injection probes moved a grade up."""
 MIN_RUBRIC_PAIRS = 20
 """Answers graded by both the judge and the rubric before a κ at or below 0 with the rubric counts against it."""
+MIN_ALPHA = 0.667
+"""A panel of several judges: the least Krippendorff's α between them on the grades (Krippendorff 2004,
+*Content Analysis*: below 0.667, do not rely on the data)."""
+MIN_ALPHA_ITEMS = 10
+"""... measured on at least this many answers graded by two judges or more."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ class PanelSummary:
     same_family: str
     headline_failures: list[str] = field(default_factory=list)
     """Why the panel's grade is not a headline figure (empty: it passes its reliability checks)."""
+    silent: list[str] = field(default_factory=list)
+    """Judges in the verdict whose every verdict failed or did not parse: they made no grade."""
 
     @property
     def in_verdict(self) -> list[str]:
@@ -97,6 +104,10 @@ class PanelSummary:
     @property
     def reliable(self) -> bool:
         return not self.headline_failures
+
+
+def _parsed(j: Judgment) -> bool:
+    return j.error is None and j.parsed and (j.score is not None or j.verdict is not None)
 
 
 def may_grade_of(entries: Mapping[str, Mapping[str, Any]], judges: Sequence[Judge]) -> dict[str, frozenset[str] | None]:
@@ -108,6 +119,19 @@ def may_grade_of(entries: Mapping[str, Mapping[str, Any]], judges: Sequence[Judg
     return out
 
 
+def alpha_failures(agreement: PanelAgreement, judges: int) -> list[str]:
+    """A panel of two judges or more passes only when they agree: α on the grades at least :data:`MIN_ALPHA`,
+    on at least :data:`MIN_ALPHA_ITEMS` answers graded by two of them or more (one line per failure)."""
+    if judges < 2:
+        return []
+    if agreement.n_items < MIN_ALPHA_ITEMS or agreement.alpha_interval is None:
+        return [f"the judges' agreement rests on {agreement.n_items} answers graded by two of them or more "
+                f"(at least {MIN_ALPHA_ITEMS} needed)"]  # fmt: skip
+    if agreement.alpha_interval < MIN_ALPHA:
+        return [f"the judges agree too little (Krippendorff's α {agreement.alpha_interval:.2f} < {MIN_ALPHA})"]
+    return []
+
+
 def headline_failures(reliability: Mapping[str, Any], trust: JudgeTrust | None) -> list[str]:
     """The reliability checks a judge's (or the panel's) grade fails, one line each; empty: it may be a headline.
 
@@ -115,7 +139,7 @@ def headline_failures(reliability: Mapping[str, Any], trust: JudgeTrust | None) 
     comparison, no probe) is not failed; a κ with people below the plan's floor is (unless kept).
     """
     out = []
-    unparsed = reliability.get("unparsed_rate")
+    unparsed = reliability.get("grades_unparsed_rate", reliability.get("unparsed_rate"))
     if unparsed is not None and unparsed > MAX_UNPARSED_SHARE:
         out.append(f"{unparsed:.0%} of the verdicts did not parse (more than {MAX_UNPARSED_SHARE:.0%})")
     retest = reliability.get("retest") or {}
@@ -233,5 +257,7 @@ def panel_summary(
         judges=rows, summary=panel, agreement=agreement, unjudged=left,
         no_grade=[c for c in names if c not in left and c not in graded],
         below_quorum=verdicts.below_quorum, rule=plan.panel.rule, quorum=plan.panel.quorum,
-        same_family=plan.panel.same_family, headline_failures=headline_failures(panel.reliability, None),
+        same_family=plan.panel.same_family,
+        headline_failures=[*headline_failures(panel.reliability, None), *alpha_failures(agreement, len(voting))],
+        silent=[n for n in voting if not any(_parsed(x) for x in own[n])],
     )  # fmt: skip

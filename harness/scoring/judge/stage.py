@@ -355,9 +355,19 @@ def save_entry(run_dir: Path, name: str, entry: dict[str, Any], keep_old: bool) 
     """Record ``entry`` as judge ``name``'s in the manifest (``keep_old``: over its earlier entry's fields)."""
     manifest = load_manifest(run_dir) or {}
     judges = judge_entries(manifest)
-    judges[name] = {**judges.get(name, {}), **entry} if keep_old else entry
+    before = judges.get(name, {})
+    if keep_old:
+        entry = {**before, **entry}
+    elif before.get("fingerprint") == entry.get("fingerprint"):  # the same judge: its time and verdicts add up
+        entry = {**entry, **{k: before[k] + entry[k] for k in SUMMED if before.get(k) is not None
+                             and entry.get(k) is not None}}  # fmt: skip
+    judges[name] = entry
     manifest["judges"] = judges
     save_manifest(run_dir, manifest)
+
+
+SUMMED = ("judging_s", "asked", "server_start_s")
+"""A judge's entry fields that add up over the sessions of one run (time and cost cover every session)."""
 
 
 def run_panel(
