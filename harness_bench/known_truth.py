@@ -1,4 +1,4 @@
-"""A client's figures against the known truth of :mod:`harness.run.perf.truth_server` (pure).
+"""A client's figures against the known truth of :mod:`harness_bench.truth_server` (pure).
 
 A client reports, per request, its start (``time.perf_counter`` s), TTFT and the ITL gaps
 (ms) and the text it received; the server reports, per request, its arrival, the
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness.run.perf.truth_server import Timing
 from harness.timing import percentile
+from harness_bench.truth_server import Timing
 
 if TYPE_CHECKING:
     from harness.run.perf.loadgen import Level
