@@ -83,10 +83,12 @@ test-variants: lora quant
 test-fast: setup
 	$(PY) -m pytest -m "not vllm"
 
+LINTED := harness harness_bench scripts tests
+
 lint: setup
-	$(VENV)/bin/ruff check harness tests
-	$(VENV)/bin/ruff format --check harness tests
-	$(VENV)/bin/mypy harness
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy harness harness_bench scripts
 
 # The scripts' own tests (scripts/tests): kept out of the harness suite's count.
 test-scripts: setup
@@ -106,7 +108,7 @@ bench-client: models
 bench-scoring: setup
 	$(PY) scripts/bench_scoring.py
 
-# No model server: the run is synthetic (scripts/synthetic_run.py). Judged: wall < 15 s, peak RSS < 1.5 GiB,
+# No model server: the run is synthetic (harness_bench/synthetic_run.py). Judged: wall < 15 s, peak RSS < 1.5 GiB,
 # index.html < 25 MB (exit 1 on a miss); CPU seconds are printed too, since a busy machine stretches the wall time.
 bench-report: setup
 	$(PY) scripts/bench_report.py
