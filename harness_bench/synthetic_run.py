@@ -36,7 +36,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import numpy as np
 import yaml
@@ -60,8 +59,8 @@ from harness.records import (
 )
 from harness.records import Limits as PlanLimits
 from harness.rubric import score_answer, verdict
-from harness.run import manifest as manifest_mod
 from harness.run.client import Api
+from harness.run.manifest import open_manifest
 from harness.run.perf.metrics import MetricsSummary
 from harness.run.perf.nvml import GpuSummary, MemorySummary
 from harness.run.perf.serverlog import ServerLogFacts
@@ -580,12 +579,11 @@ def perf_record(m: SynthModel, run: ModelRun, sweep_s: float, rng: np.random.Gen
 def write_manifest(run_dir: Path, lp: LoadedPlan, models: list[SynthModel], phases: list[Phase]) -> dict[str, Any]:
     """The manifest exactly as a run writes it (``open_manifest``), with the synthetic candidates filled in.
 
-    ``git_commit`` is replaced: a synthetic run has no commit of its own, and
+    The commit is given, not asked of git: a synthetic run has no commit of its own, and
     ``git status`` takes the repository's index lock, which would race with a
     commit made while tests or the benchmark run.
     """
-    with mock.patch.object(manifest_mod, "git_commit", return_value=dict(SYNTHETIC_GIT)):
-        manifest = manifest_mod.open_manifest(lp, run_dir)
+    manifest = open_manifest(lp, run_dir, git=dict(SYNTHETIC_GIT))
     manifest["created_at"] = EPOCH_S
     manifest["sessions"][-1]["started_at"] = EPOCH_S
     start_s = {p.candidate: p.server_start_s for p in phases}
