@@ -12,7 +12,7 @@
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 #   make bench-client     harness load generator vs vLLM's own against a fake server of known timing
 #   make bench-scoring  rubric scoring speed: 100,000 answers, one 80,000-character answer
-#   make test-scripts   tests of scripts/ (synthetic run, scaling estimate); not in make test, run by make bench
+#   make test-scripts   tests of scripts/ alone (synthetic run, scaling estimate); make test runs them too
 #   make gpu-check   the NVML sampler and dtype choice against a real GPU, checked with nvidia-smi (torch + nvidia-ml-py, no vLLM; < 1 min)
 #   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 15 s, < 1.5 GiB, page < 25 MB)
 SHELL := /bin/bash
@@ -83,12 +83,14 @@ test-variants: lora quant
 test-fast: setup
 	$(PY) -m pytest -m "not vllm"
 
-lint: setup
-	$(VENV)/bin/ruff check harness tests
-	$(VENV)/bin/ruff format --check harness tests
-	$(VENV)/bin/mypy harness
+LINTED := harness harness_bench scripts tests
 
-# The scripts' own tests (scripts/tests): kept out of the harness suite's count.
+lint: setup
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy harness harness_bench scripts
+
+# The scripts' own tests (scripts/tests) alone; `make test` runs them with the rest (pyproject's testpaths).
 test-scripts: setup
 	$(PY) -m pytest scripts/tests
 
@@ -106,7 +108,7 @@ bench-client: models
 bench-scoring: setup
 	$(PY) scripts/bench_scoring.py
 
-# No model server: the run is synthetic (scripts/synthetic_run.py). Judged: wall < 15 s, peak RSS < 1.5 GiB,
+# No model server: the run is synthetic (harness_bench/synthetic_run.py). Judged: wall < 15 s, peak RSS < 1.5 GiB,
 # index.html < 25 MB (exit 1 on a miss); CPU seconds are printed too, since a busy machine stretches the wall time.
 bench-report: setup
 	$(PY) scripts/bench_report.py

@@ -10,26 +10,24 @@ throughput = sum of output tokens / wall time of the phase.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from harness.records import RequestTiming, Slo
 
-PERCENTILES = (50, 90, 95, 99)
 
+def percentile(values: Sequence[float | None], p: float) -> float | None:
+    """Linear-interpolation percentile (numpy's default, as ``vllm bench serve``); None for no values.
 
-def percentile(values: Sequence[float], p: float) -> float | None:
-    """Linear-interpolation percentile; None for no values."""
+    The one percentile of the harness: phase statistics, the load generator's guards and the
+    client-fidelity benchmark all take theirs from here.
+    """
     arr = np.asarray([v for v in values if v is not None], dtype=float)
     if arr.size == 0:
         return None
     return float(np.percentile(arr, p, method="linear"))
-
-
-def percentiles(values: Sequence[float], ps: Iterable[float] = PERCENTILES) -> dict[str, float | None]:
-    return {f"p{p:g}": percentile(values, p) for p in ps}
 
 
 def tpot_ms(e2e_ms: float | None, ttft_ms: float | None, output_tokens: int | None) -> float | None:

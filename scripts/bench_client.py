@@ -1,10 +1,10 @@
 """make bench-client: the harness's load generator and ``vllm bench serve`` against a known truth.
 
-A fake streaming server (:mod:`harness.run.perf.truth_server`, its own process) answers
+A fake streaming server (:mod:`harness_bench.truth_server`, its own process) answers
 with an exact TTFT and ITL and stamps every chunk with its real send time. At each level
 (concurrency or Poisson rate) both clients run the same number of requests, interleaved
 (the order alternates by level and round), and each is scored against the truth
-(:mod:`harness.run.perf.known_truth`): output tok/s as a share of the ideal, TTFT/ITL
+(:mod:`harness_bench.known_truth`): output tok/s as a share of the ideal, TTFT/ITL
 p50/p99 error, client lag p50/p99 (reception minus real send, per chunk), beside the
 server's own lateness. A table is printed; the figures go to ``results/bench/client.json``.
 """
@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from harness.run.client import ModelClient, Request  # noqa: E402
-from harness.run.perf.known_truth import (  # noqa: E402
+from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level, run_level_workers  # noqa: E402
+from harness_bench.known_truth import (  # noqa: E402
     LAG_BOUND_MS,
     ON_TIME_MS,
     Answer,
@@ -38,8 +39,7 @@ from harness.run.perf.known_truth import (  # noqa: E402
     figures,
     verdicts,
 )
-from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level, run_level_workers  # noqa: E402
-from harness.run.perf.truth_server import Timing  # noqa: E402
+from harness_bench.truth_server import Timing  # noqa: E402
 
 DEFAULT_LEVELS = "c16,c32,c64,c128,c256,c512,c1024,r50,r100,r200,r400"
 ALL_LEVELS = "c16,c32,c64,c128,c256,c512,c1024,c2048,r50,r100,r200,r400,r800"
@@ -69,7 +69,7 @@ def get_truth(base: str) -> list[ServedRecord]:
 
 
 def start_server(port: int, t: Timing) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port),
+    cmd = [sys.executable, "-m", "harness_bench.truth_server", "--port", str(port),
            "--ttft-ms", str(t.ttft_ms), "--itl-ms", str(t.itl_ms), "--tokens", str(t.tokens)]  # fmt: skip
     proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL)
     for _ in range(100):

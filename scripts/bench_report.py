@@ -1,6 +1,6 @@
 """make bench-report: roll-up and report of 20 models x 2,000 questions x 5 samples in < 15 s, < 1.5 GiB, page < 25 MB.
 
-A synthetic run of that size (200,000 scored answers, ``scripts/synthetic_run.py``)
+A synthetic run of that size (200,000 scored answers, ``harness_bench/synthetic_run.py``)
 is written to a temporary folder, untimed. Then a fresh Python process runs
 ``harness.report.render.build_report`` on it, as ``harness report`` would: the
 wall time of that whole process (interpreter start, imports, roll-up, HTML), its

@@ -37,8 +37,9 @@ import sys
 import time
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ _MONTH = {"个月": 1, "月": 1, "month": 1, "months": 1}
 _YEAR = {"年": 1, "year": 1, "years": 1}
 
 
-def _scaled(table: dict[str, float], factor: float) -> dict[str, float]:
+def _scaled(table: Mapping[str, float], factor: float) -> dict[str, float]:
     return {k: v * factor for k, v in table.items()}
 
 
@@ -227,7 +228,7 @@ def ureg() -> Any:
     if _ureg is None:
         import pint
 
-        r = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+        r: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
         r.define("CNY = [currency_cny]")
         r.define("USD = [currency_usd]")
         r.define("person = [person]")
@@ -400,7 +401,7 @@ def qu_readings(case: Case) -> list[Reading] | None:
             UNKNOWN_QU_UNITS[q.unit.name] += 1
             continue
         if q.uncertainty and "±" not in q.surface:
-            ends = (q.value - q.uncertainty, q.value + q.uncertainty)  # quantulum gives 3-5 s as 4 ± 1
+            ends: tuple[Any, ...] = (q.value - q.uncertainty, q.value + q.uncertainty)  # 3-5 s is 4 ± 1
         else:
             ends = (q.value,)
         conv = [to_unit(e, expr, case.unit) for e in ends]
@@ -431,7 +432,7 @@ def peer_figures() -> dict[str, Any]:
 
     h_right = sum(ok([f.value for f in find_numbers(c["input"])], c["expected"]) for c in cases)
     single = [c for c in cases if len(c["expected"]) == 1]
-    j_right, j_fail = 0, Counter()
+    j_right, j_fail = 0, Counter[str]()
     for c in single:
         try:
             d = jio.parse_money(c["input"])
@@ -467,6 +468,14 @@ def long_answer(cases: list[Case], lang: str, chars: int) -> str:
     return "".join(out)[:chars]
 
 
+def _read_each(fn: Callable[[str], Any], texts: list[str]) -> list[Any]:
+    return [fn(t) for t in texts]
+
+
+def _read_long(fn: Callable[[str], Any], cases: list[Case], lang: str, chars: int) -> Any:
+    return fn(long_answer(cases, lang, chars))
+
+
 def timed(fn: Callable[[], Any], limit_s: int = 120) -> float | None:
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(limit_s)
@@ -500,10 +509,10 @@ def speed(cases: list[Case]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, (lang, fn) in readers.items():
         texts = [c.text for c in cases if c.lang == lang]
-        per_case = timed(lambda fn=fn, texts=texts: [fn(t) for t in texts])
+        per_case = timed(partial(_read_each, fn, texts))
         row: dict[str, Any] = {"cases_per_s": round(len(texts) / per_case, 1) if per_case else None}
         for chars in (10_000, 20_000, 40_000, 80_000):
-            s = timed(lambda fn=fn, chars=chars, lang=lang: fn(long_answer(cases, lang, chars)))
+            s = timed(partial(_read_long, fn, cases, lang, chars))
             row[f"s_at_{chars // 1000}k"] = None if s is None else round(s, 3)
             if s is None or s > 60:
                 break  # over the limit: the longer answers would be slower still

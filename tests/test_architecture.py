@@ -3,7 +3,8 @@
 Stages, in order: foundation -> inputs -> run -> scoring -> rollup -> report -> review -> compare -> cli.
 A module may import its own stage and earlier ones, never a later one; imports inside
 functions count. The report reads a run without the run or scoring stage, even through
-another module; no module but :mod:`harness.rundir` spells a file name of a run directory.
+another module; no module but :mod:`harness.rundir` spells a file name of a run directory; no
+module of the harness imports the benchmark tools (``harness_bench``).
 """
 
 from __future__ import annotations
@@ -127,6 +128,18 @@ def test_the_report_imports_nothing_of_the_run_or_scoring_stage() -> None:
     assert out.stdout.split() == []
 
 
+def test_no_harness_module_imports_the_benchmark_tools() -> None:
+    """``harness_bench`` (the benchmarks' fake server, their figures, the synthetic run) is no part of
+    the product: the wheel does not ship it, so no module of ``harness`` may import it."""
+    bad = [
+        f"{p.relative_to(REPO)}:{line}: {target}"
+        for p in sources()
+        for line, target in imports(p)
+        if target.split(".")[0] == "harness_bench"
+    ]
+    assert bad == []
+
+
 def _docstring_ids(tree: ast.AST) -> set[int]:
     """ids of the string constants that stand alone as statements: docstrings and attribute docs."""
     return {
@@ -162,7 +175,8 @@ def spelled_file_names(path: Path, root: Path = REPO) -> list[str]:
 
 
 def test_only_rundir_spells_a_run_directory_file_name() -> None:
-    files = [p for p in sources() if p.name != "rundir.py"] + sorted((REPO / "scripts").glob("*.py"))
+    tools = sorted((REPO / "scripts").glob("*.py")) + sorted((REPO / "harness_bench").glob("*.py"))
+    files = [p for p in sources() if p.name != "rundir.py"] + tools
     assert [hit for p in files for hit in spelled_file_names(p)] == []
 
 

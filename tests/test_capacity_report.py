@@ -1,6 +1,6 @@
 """The report's capacity search and its cut and skipped sweep levels, from records (pure roll-up, then the page).
 
-A synthetic run (scripts/synthetic_run.py) gets a capacity search of its first model, one rate level cut
+A synthetic run (harness_bench/synthetic_run.py) gets a capacity search of its first model, one rate level cut
 short by the online over-saturation stop and one skipped after it; the page must show each figure and
 reason a reader needs, escaped.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -20,9 +18,7 @@ from harness.report.render import build_report
 from harness.rollup.perf_summary import best_levels, capacity_rows, level_notes, slo_text, sweep_frame
 from harness.rundir import RunDir
 from harness.store import JsonlAppender
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from synthetic_run import write_synthetic_run
+from harness_bench.synthetic_run import write_synthetic_run
 
 REASON = "over-saturated after 12 s: <b>requests in flight grew</b>"
 

@@ -11,15 +11,11 @@ language. A book file whose checks the registry cannot run yet is skipped by nam
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-
 import grading_book_report as book
+import pytest
 
 from harness.records import CheckSpec
 

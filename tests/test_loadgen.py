@@ -2,7 +2,7 @@
 
 Pure parts (dealing a level out, the ideal throughput, lag per chunk) with hand-worked
 values; the client against tests/fake_server.py (stream faults) and against the truth
-server (harness/run/perf/truth_server.py) in its own process.
+server (harness_bench/truth_server.py) in its own process.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from harness.run import client as client_mod
 from harness.run.client import AnswerBuilder, Request, Result
 from harness.run.perf import fastclient
 from harness.run.perf.fastclient import FastClient, StampedBody, read_events
-from harness.run.perf.known_truth import (
+from harness.run.perf.loadgen import Level, LoadTarget, auto_workers, deal, poisson_offsets_s, run_level_workers
+from harness.rundir import RunDir
+from harness_bench.known_truth import (
     Answer,
     Figures,
     ServedRecord,
@@ -36,9 +38,7 @@ from harness.run.perf.known_truth import (
     ideal_tok_per_s,
     verdicts,
 )
-from harness.run.perf.loadgen import Level, LoadTarget, auto_workers, deal, poisson_offsets_s, run_level_workers
-from harness.run.perf.truth_server import Timing, schedule
-from harness.rundir import RunDir
+from harness_bench.truth_server import Timing, schedule
 
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "hi"}], max_tokens=32)
 USAGE = json.dumps({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 9}})
@@ -304,12 +304,12 @@ def test_a_429_is_retried() -> None:
 
 @contextlib.contextmanager
 def truth_server(*flags: str) -> Iterator[str]:
-    """The truth server (harness/run/perf/truth_server.py) in a process of its own with ``flags``; its root URL."""
+    """The truth server (harness_bench/truth_server.py) in a process of its own with ``flags``; its root URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "harness.run.perf.truth_server", "--port", str(port), *flags],
-                            stdout=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "harness_bench.truth_server", "--port", str(port), *flags],
+                            stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 torch = pytest.importorskip("torch")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from quantize_awq_rtn import AWQ_ORDER, convert, pack, quantize  # noqa: E402
 
 

@@ -402,15 +402,12 @@ def test_a_zero_reasoning_count_beside_thinking_text_is_not_a_count() -> None:
 
 
 def test_a_run_written_before_schema_2_still_scores_and_reports(tmp_path: Path) -> None:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-    from synthetic_run import write_synthetic_run
 
     from harness.report.drilldown import page_drilldown
     from harness.report.render import build_report
     from harness.scoring.stage import score_run
     from harness.store import read_records
+    from harness_bench.synthetic_run import write_synthetic_run
 
     run = write_synthetic_run(tmp_path / "run", 2, 6, 1, seed=1)
     lines = (run / "generations.jsonl").read_text(encoding="utf-8").splitlines()

@@ -1,6 +1,6 @@
 """The decision report in a real headless Chromium: it renders, filters work, hostile answers stay text.
 
-The run is synthetic (scripts/synthetic_run.py: no model server needed) with chosen answers
+The run is synthetic (harness_bench/synthetic_run.py: no model server needed) with chosen answers
 that try to run script, break out of the page's JSON block, or close the table. Expected
 counts for the filters are computed here from the roll-up in Python, independently of the
 page's JavaScript.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -22,9 +21,7 @@ from harness.report.drilldown import page_drilldown
 from harness.report.load import ReportData, load_report_data
 from harness.report.render import build_report
 from harness.rollup.stability import FLIPS
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from synthetic_run import write_synthetic_run
+from harness_bench.synthetic_run import write_synthetic_run
 
 pytestmark = pytest.mark.browser
 

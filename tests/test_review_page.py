@@ -1,6 +1,6 @@
 """The report's review mode in a real headless Chromium, driven by Playwright (keys, clicks, reload, download).
 
-The run is synthetic (scripts/synthetic_run.py): 3 models x 12 questions x 1 sample = 36 answers, all of
+The run is synthetic (harness_bench/synthetic_run.py): 3 models x 12 questions x 1 sample = 36 answers, all of
 which the page queues. Hostile text is planted in a question, its reference, its set's context, the answers'
 own context and some answers; an earlier reviewer's grades are in ``reviews.jsonl``. The page's own script
 must run (it draws the pane) while none of the planted markup does (see harness/report/browser.py).
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,7 @@ from harness.report.load import load_report_data
 from harness.report.render import build_report
 from harness.report.review_data import embedded_review
 from harness.rundir import RunDir
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from synthetic_run import write_synthetic_run
+from harness_bench.synthetic_run import write_synthetic_run
 
 pytestmark = pytest.mark.browser
 SKIP_ENV = "HARNESS_SKIP_BROWSER"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,7 @@ from harness.report.review_data import (
 )
 from harness.rollup.review_queue import REASONS
 from harness.rundir import RunDir
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from synthetic_run import write_synthetic_run
+from harness_bench.synthetic_run import write_synthetic_run
 
 MODELS, QUESTIONS, SAMPLES = 3, 12, 2
 ANSWERS = MODELS * QUESTIONS * SAMPLES  # 72

@@ -21,7 +21,7 @@ from harness.cli import main
 from harness.records import RequestTiming, Slo
 from harness.run import client as client_mod
 from harness.run.client import ModelClient, Request, Result
-from harness.run.sse import Event, SseDecoder, StreamFault, decode_chunk, is_role_only
+from harness.run.sse import Event, SseDecoder, StreamFault, decode_chunk, role_only
 from harness.timing import phase_stats
 
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "年假几天？能短接吗？"}], max_tokens=32)
@@ -147,12 +147,17 @@ def test_an_endpoint_tokenizer_counts_tokens_when_the_server_sends_no_usage(tmp_
 
 
 def test_a_role_only_chunk_sent_at_once_does_not_start_ttft() -> None:
-    role_only = sse_bytes(chunk(role=True))
+    role_chunk = sse_bytes(chunk(role=True))
     rest = sse_bytes(chunk("年假5天，"), chunk("严禁短接，应停机报修。", "stop"), USAGE, "[DONE]")
-    res, _ = ask([Reply([(0.0, role_only), (0.4, rest)])])
+    res, _ = ask([Reply([(0.0, role_chunk), (0.4, rest)])])
     assert res.error is None and res.text == ANSWER
     assert res.ttft_ms is not None and 400 <= res.ttft_ms < 1000  # the first token came 400 ms in
     assert len(res.itl_ms) == 1 and res.itl_ms[0] < 200  # no 400 ms gap after a role chunk
+
+
+def is_role_only(chunk: dict[str, Any]) -> bool:
+    choice = chunk["choices"][0]
+    return role_only(choice["delta"], choice.get("finish_reason"))
 
 
 def test_vllms_first_chunk_with_role_and_empty_content_is_the_first_token() -> None:

@@ -1,6 +1,6 @@
 """The report's "Variants" section on a synthetic run: figures match the roll-up, a planted overlap is named.
 
-The synthetic run (scripts/synthetic_run.py) has three models; the plan in its manifest is turned into
+The synthetic run (harness_bench/synthetic_run.py) has three models; the plan in its manifest is turned into
 a family: model 1 a quantized build of model 0, model 2 a LoRA adapter of model 0 whose training data
 holds three of the evaluated questions.
 """
@@ -8,7 +8,6 @@ holds three of the evaluated questions.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,7 @@ from harness.report import browser
 from harness.report.load import ReportData, load_report_data
 from harness.report.render import build_report
 from harness.report.variants import variant_rows
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from synthetic_run import write_synthetic_run
+from harness_bench.synthetic_run import write_synthetic_run
 
 
 def _family_run(folder: Path) -> tuple[Path, list[str]]:

@@ -1,9 +1,10 @@
 """Phase statistics (pure): throughput, latency percentiles, goodput, SLO attainment, cost.
 
-One function, :func:`phase_stats`, summarises any phase (the generation phase
-or one level of the load sweep) with the definitions of ``vllm bench serve``:
-throughput over the phase's wall time, percentiles by linear interpolation,
-goodput = requests per second that met every SLO.
+One function, :func:`harness.timing.phase_stats` (foundation, since the run's capacity search
+judges its points with it too), summarises any phase (the generation phase or one level of the
+load sweep) with the definitions of ``vllm bench serve``: throughput over the phase's wall time,
+percentiles by linear interpolation, goodput = requests per second that met every SLO. This module
+puts those statistics into the report's frames, with cost.
 """
 
 from __future__ import annotations

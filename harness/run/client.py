@@ -130,23 +130,6 @@ def request_body(model: str, req: Request) -> dict[str, Any]:
     return body
 
 
-def chunk_text(api: Api, chunk: dict[str, Any]) -> tuple[str, str | None]:
-    """Content and finish reason of one streamed chunk."""
-    choices = chunk.get("choices") or []
-    if not choices:
-        return "", None
-    choice = choices[0]
-    text = (choice.get("delta") or {}).get("content") if api == "chat" else choice.get("text")
-    return text or "", choice.get("finish_reason")
-
-
-def chunk_reasoning(chunk: dict[str, Any]) -> str:
-    """The thinking a chat chunk carries, under either field name."""
-    choices = chunk.get("choices") or []
-    delta = (choices[0].get("delta") or {}) if choices else {}
-    return next((delta[f] for f in REASONING_FIELDS if delta.get(f)), "")
-
-
 def usage_reasoning_tokens(usage: dict[str, Any]) -> int | None:
     """``usage.completion_tokens_details.reasoning_tokens`` when the server gives it (vLLM on CPU does not)."""
     details = usage.get("completion_tokens_details") or {}
@@ -309,7 +292,7 @@ class AnswerBuilder:
         self.thoughts: list[str] = []
 
     def add(self, chunk: dict[str, Any], now: float) -> None:
-        """Account one decoded chunk that arrived at ``now`` (inlines chunk_text, is_role_only, chunk_reasoning)."""
+        """Account one decoded chunk that arrived at ``now`` (the one reader of a chunk's text, thinking and role)."""
         out = self.out
         choices = chunk.get("choices")
         if choices:

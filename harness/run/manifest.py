@@ -85,7 +85,8 @@ def host_info() -> dict[str, Any]:
     }
 
 
-def new_manifest(lp: LoadedPlan) -> dict[str, Any]:
+def new_manifest(lp: LoadedPlan, git: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A new run's manifest; ``git``: the commit to record (None: ask git, :func:`git_commit`)."""
     s = lp.plan.sampling
     return {
         "schema_version": SCHEMA_VERSION,
@@ -104,14 +105,19 @@ def new_manifest(lp: LoadedPlan) -> dict[str, Any]:
         "seeds": {"base": s.seed, "per_sample": [s.seed + i for i in range(s.samples)]},
         "versions": versions(),
         "host": host_info(),
-        "git": git_commit(),
+        "git": git_commit() if git is None else git,
         "candidates": {},
         "sessions": [],
     }
 
 
-def open_manifest(lp: LoadedPlan, run_dir: Path, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+def open_manifest(
+    lp: LoadedPlan, run_dir: Path, log: Callable[[str], None] | None = None, git: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Start or resume: the existing manifest when the run can take the plan, else a new one.
+
+    ``git`` is the commit the session records (None: ask git, :func:`git_commit`); a run made up
+    without a checkout of its own (``harness_bench.synthetic_run``) gives one and never runs git.
 
     A plan that differs only in what :func:`~harness.inputs.plan_changes.plan_changes` lets a run
     take (candidates or question sets added or removed, an endpoint moved, report-time settings)
@@ -120,8 +126,9 @@ def open_manifest(lp: LoadedPlan, run_dir: Path, log: Callable[[str], None] | No
     """
     old = load_manifest(run_dir)
     notes: list[str] = []
+    git = git_commit() if git is None else git
     if old is None:
-        manifest = new_manifest(lp)
+        manifest = new_manifest(lp, dict(git))
     else:
         if old.get("plan_fingerprint") != plan_fingerprint(lp):
             changes = plan_changes(old.get("plan") or {}, lp.plan, plan_folder(old), lp.base_dir)
@@ -133,7 +140,7 @@ def open_manifest(lp: LoadedPlan, run_dir: Path, log: Callable[[str], None] | No
         manifest["plan_fingerprint"] = plan_fingerprint(lp)
         manifest["plan_path"] = str(lp.path)
         _set_aside_removed_sets(manifest, {ls.qs.id for ls in lp.sets})
-    manifest["sessions"].append({"started_at": time.time(), "versions": versions(), "git": git_commit(),
+    manifest["sessions"].append({"started_at": time.time(), "versions": versions(), "git": git,
                                  **({"plan_changes": notes} if notes else {})})  # fmt: skip
     save_manifest(run_dir, manifest)
     for line in notes:

@@ -1,4 +1,8 @@
-"""vLLM server lifecycle: the only place that spawns processes.
+"""vLLM server lifecycle: the only place that starts a model server.
+
+Other modules start processes of their own, never a model server: ``workers`` (the fleet's and
+the judges' worker processes), ``perf.loadgen`` (the load generator's), ``report.browser``
+(Chromium), ``inputs.models`` (``pip download``).
 
 :func:`serve` yields a :class:`Server` for a candidate: either a vLLM
 OpenAI-compatible server started here (127.0.0.1, a free port, a random API

@@ -201,8 +201,9 @@ def raise_unfinished(decoder: SseDecoder, finished: bool) -> None:
     raise body_error(decoder) or StreamFault("stream ended before [DONE]", retryable=True)
 
 
-def is_role_only(chunk: dict[str, Any]) -> bool:
-    """A chat chunk that only announces the assistant's role (``{"role": "assistant"}``, no content key).
+def role_only(delta: dict[str, Any], finish: Any) -> bool:
+    """Whether a chat choice (its ``delta`` and ``finish_reason``) only announces the assistant's role
+    (``{"role": "assistant"}``, no content key).
 
     Some servers send it the moment the request arrives, before the first token; it
     must not start TTFT. vLLM's first chunk carries ``"content": ""`` beside the role
@@ -210,16 +211,6 @@ def is_role_only(chunk: dict[str, Any]) -> bool:
     A role chunk with ``"finish_reason": ""`` (Ollama) is role-only too when its texts are
     empty: an empty finish reason is none, and vLLM never sends one.
     """
-    choices = chunk.get("choices") or []
-    if not choices:
-        return False
-    choice = choices[0]
-    delta = choice.get("delta")
-    return isinstance(delta, dict) and role_only(delta, choice.get("finish_reason"))
-
-
-def role_only(delta: dict[str, Any], finish: Any) -> bool:
-    """:func:`is_role_only` on a choice's ``delta`` and ``finish_reason``."""
     if "role" not in delta:
         return False
     if finish is None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
-from conftest import REPO
 from scaling_estimate import (
     Assumptions,
     Workload,
@@ -21,6 +21,7 @@ from harness.inputs.gpus import gpu
 from harness.rollup.roofline import ModelShape, decode_roofline_tok_per_s
 from harness.run.placement import Need
 
+REPO = Path(__file__).resolve().parents[2]
 PLAN = REPO / "configs" / "shortlist_h100.yaml"
 DOC = REPO / "docs" / "scaling.md"
 CANDIDATES = ["qwen2.5-7b", "llama3.1-8b", "mistral-7b-v0.3", "gemma2-9b", "qwen2.5-14b", "qwen2.5-32b",

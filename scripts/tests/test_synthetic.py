@@ -1,4 +1,4 @@
-"""The synthetic run generator (scripts/synthetic_run.py): valid records, realistic statistics, a report.
+"""The synthetic run generator (harness_bench/synthetic_run.py): valid records, realistic statistics, a report.
 
 The generator feeds the report-scale benchmark, so a record the harness would
 not accept, or a run whose statistics miss a case the report shows (flips,
@@ -12,8 +12,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from synthetic_run import main as synthetic_main
-from synthetic_run import write_synthetic_run
 
 from harness.cli import main as harness_main
 from harness.inputs.plan import load_plan
@@ -24,6 +22,8 @@ from harness.report.render import build_report
 from harness.rundir import GENERATIONS, LOADTEST, PERF, PHASES, SCORES, load_manifest
 from harness.scoring.stage import score_records
 from harness.store import read_records
+from harness_bench.synthetic_run import main as synthetic_main
+from harness_bench.synthetic_run import write_synthetic_run
 
 MODELS, QUESTIONS, SAMPLES = 3, 12, 3
 XSS = "<script>alert('synthetic')</script><img src=x onerror=alert(1)>"

@@ -2,7 +2,7 @@
 
 Runs after the sweep's levels, on the same server: :class:`~harness.run.perf.capacity.CapacitySearch`
 picks each point, every run of it is one level sent by the multi-process load generator and
-judged by :func:`~harness.rollup.perf_summary.phase_stats` against the plan's SLOs. One
+judged by :func:`~harness.timing.phase_stats` against the plan's SLOs. One
 :class:`~harness.records.CapacityRecord` per candidate goes to ``capacity.jsonl``; a resumed
 run skips a candidate already there (a cut-off search starts over).
 """

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.records import LevelGuards
+from harness.timing import percentile
 
 LATE_SEND_MS = 10.0
 CPU_SATURATED = 0.9
@@ -58,8 +59,7 @@ def guards(kind: str, started: Sequence[float], due: Sequence[float | None], ttf
     delays = dispatch_delays_ms(started, due)
     arr = np.asarray(delays, dtype=float)
     dispatch: dict[str, float | None] = (
-        {"p50": float(np.percentile(arr, 50)), "p99": float(np.percentile(arr, 99)), "max": float(arr.max())}
-        if arr.size else {}
+        {"p50": percentile(delays, 50), "p99": percentile(delays, 99), "max": float(arr.max())} if arr.size else {}
     )  # fmt: skip
     late = int((arr > LATE_SEND_MS).sum())
     frac = cpu_s / (wall_s * workers) if cpu_s is not None and wall_s > 0 and workers > 0 else None

@@ -12,7 +12,7 @@ can be matched with the server's record of them.
 ``GET /truth`` returns the record of every request answered since the last call, as
 ``{"requests": [{"rid", "arrival", "scheduled": [s], "sent": [s]}]}`` and clears it.
 
-Run it in its own process (``python -m harness.run.perf.truth_server --port 8123``) so its
+Run it in its own process (``python -m harness_bench.truth_server --port 8123``) so its
 work never shares an event loop with the client under test; it uses uvloop when installed.
 HTTP/1.1 keep-alive with chunked transfer encoding; no TLS, no auth (any key is accepted).
 """

@@ -1,4 +1,4 @@
-"""A client's figures against the known truth of :mod:`harness.run.perf.truth_server` (pure).
+"""A client's figures against the known truth of :mod:`harness_bench.truth_server` (pure).
 
 A client reports, per request, its start (``time.perf_counter`` s), TTFT and the ITL gaps
 (ms) and the text it received; the server reports, per request, its arrival, the
@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness.run.perf.truth_server import Timing
+from harness.timing import percentile
+from harness_bench.truth_server import Timing
 
 if TYPE_CHECKING:
     from harness.run.perf.loadgen import Level
@@ -82,8 +83,7 @@ class Figures:
 
 
 def _pcts(values: Sequence[float], ps: Sequence[int] = (50, 99)) -> dict[str, float | None]:
-    arr = np.asarray(values, dtype=float)
-    return {f"p{p}": (float(np.percentile(arr, p)) if arr.size else None) for p in ps}
+    return {f"p{p}": percentile(values, p) for p in ps}
 
 
 def _minus(a: dict[str, float | None], b: dict[str, float | None]) -> dict[str, float | None]:
