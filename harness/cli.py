@@ -40,13 +40,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     lp = load_plan(f, str(f))
                     check_parsers(lp.plan, str(f), doc)  # imports vLLM only when a model names a parser
                     lmeval_stage.preflight(lp, str(f))  # the run's own check, so validate accepts no less
-                    warnings, kind = (
-                        lp.warnings,
-                        f"plan with {len(lp.plan.candidates)} candidates, {len(lp.sets)} question sets",
-                    )
+                    sizes = f"{_count(len(lp.plan.candidates), 'candidate')}, {_count(len(lp.sets), 'question set')}"
+                    warnings, kind = lp.warnings, f"plan with {sizes}"
                 else:
                     qs, warnings = load_question_set(f, str(f))
-                    kind = f"question set {qs.id} with {len(qs.questions)} questions"
+                    kind = f"question set {qs.id} with {_count(len(qs.questions), 'question')}"
             except InputError as exc:
                 for p in exc.problems:
                     print(p)
@@ -56,6 +54,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(w)
             print(f"{f}: ok ({kind})")
     return EXIT_USAGE if errors else EXIT_OK
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 candidate``, ``3 candidates``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:

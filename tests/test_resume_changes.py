@@ -74,7 +74,7 @@ def test_a_reworded_question_is_asked_again_the_rest_kept_a_removed_one_judged_w
         assert len(cand.requests) == 3 + 2  # a again, d new; b kept
         assert len(judge.requests) == 3 + 2  # a's new answer and d's; b's verdict kept, c's question is gone
     err = capsys.readouterr().err
-    assert "1 questions changed since an earlier session of this run (text, context or framing): " in err
+    assert "1 question changed since an earlier session of this run (text, context or framing): " in err
     assert "their 1 answers are asked again (s/a); the other answers are kept" in err
     gens = lines(tmp_path / "run" / "generations.jsonl")
     keys = [g["key"] for g in gens]

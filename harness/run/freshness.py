@@ -80,6 +80,7 @@ def forget(run_dir: Path, gens_path: Path, changed: Changed, log: Callable[[str]
         resume_records(judged, Judgment, lambda j: (j.set_id, j.question_id) not in gone)
     names = ", ".join(f"{s}/{q}" for s, q in changed.questions[:5]) + (" …" if len(changed.questions) > 5 else "")
     log(
-        f"{len(changed.questions)} questions changed since an earlier session of this run (text, context or "
+        f"{len(changed.questions)} question{'s' if len(changed.questions) != 1 else ''} changed since an earlier "
+        "session of this run (text, context or "
         f"framing): their {len(changed.keys)} answers are asked again ({names}); the other answers are kept"
     )
