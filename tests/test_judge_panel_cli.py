@@ -236,6 +236,14 @@ def test_a_judge_people_do_not_trust_leaves_the_panels_verdict(tmp_path: Path) -
     assert "no: not trusted" in html
     # the panel (fair) is trusted by people and passes its own checks: its grade is a headline on the card
     assert out["judges"]["headline"] is True and 'id="judge-headline"' in html
+    # contrary alone: not trusted, so out of the verdict, but no candidate is "not judged" for want of a family
+    data = yaml.safe_load(plan.read_text("utf-8"))
+    alone = write_yaml(tmp_path / "alone.yaml", {**data, "judges": [data["judges"][1]]})
+    assert main(["judge", str(tmp_path / "run"), "--config", str(alone), "--quiet"]) == 0
+    assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep-alone")]) == 0
+    out = summary(tmp_path / "rep-alone")
+    assert out["judges"]["in_verdict"] == [] and out["judges"]["unjudged"] == []
+    assert out["judges"]["headline"] is False
 
 
 def test_verdicts_kept_from_before_the_family_rule_do_not_count(tmp_path: Path) -> None:

@@ -251,7 +251,7 @@ def panel_summary(
         )
         for j in judges
     ]
-    left = unjudged(names, may_grade, voting)
+    left = unjudged(names, may_grade, order)  # for want of a judge of another family (trust aside)
     graded = set(panel.per_model.candidate[panel.per_model.judge_mean.notna()]) if len(panel.per_model) else set()
     return PanelSummary(
         judges=rows, summary=panel, agreement=agreement, unjudged=left,
