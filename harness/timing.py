@@ -61,6 +61,19 @@ def meets_slo(t: RequestTiming, slo: Slo) -> bool:
 
 
 def phase_stats(timings: Sequence[RequestTiming], wall_s: float, slo: Slo) -> dict[str, Any]:
+    """One phase's throughput, latency percentiles and goodput, as a flat row (one per phase or load level).
+
+    ``timings``: every request of the phase (failed ones too); ``wall_s``: the phase's wall time in seconds.
+    Keys: ``requests``, ``failed`` (counts); ``wall_s``; ``requests_per_s``, ``out_tok_per_s``,
+    ``total_tok_per_s`` (over the successful requests / ``wall_s``; a token rate is None when any successful
+    request's count is unknown, never a lower guess); ``out_tokens_counted_by`` (``tokenizer``, ``server``
+    or None); ``{ttft,tpot,itl,e2e}_p{50,90,95,99}_ms`` (linear-interpolated percentiles in ms over the
+    successful requests: TTFT, TPOT = (E2E − TTFT) / (output tokens − 1), every inter-token gap, E2E; None
+    with no value); ``goodput_req_per_s`` (requests meeting every SLO of ``slo`` / ``wall_s``);
+    ``slo_attainment`` (their share of all requests, None with none); ``meets_slo`` (attainment at least
+    ``slo.attainment``). The definitions follow vLLM's ``benchmarks/serve`` (``vllm bench serve``);
+    goodput is DistServe's (Zhong et al. 2024). Pure; raises nothing.
+    """
     ok = [t for t in timings if t.error is None]
     # an unknown count (no usage, no tokenizer) makes the rate unknown, not lower
     out_tok = None if any(t.output_tokens is None for t in ok) else sum(t.output_tokens or 0 for t in ok)
