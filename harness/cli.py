@@ -167,13 +167,12 @@ def cmd_judge(args: argparse.Namespace) -> int:
 def _record_judging_plan(run_dir: Path, lp: Any) -> None:
     """The run's saved plan becomes the one it was just judged with (only report-time settings and connection
     details can differ here), so a later `harness report` decides with that panel, not an earlier one."""
-    from harness.inputs.plan_changes import fingerprint
+    from harness.inputs.plan_changes import adopt_plan
     from harness.rundir import load_manifest, save_manifest
 
     manifest = load_manifest(run_dir) or {}
-    if manifest.get("plan_path") == str(lp.path) and manifest.get("plan") == lp.plan.model_dump(mode="json"):
+    if not adopt_plan(manifest, lp.plan, lp.path):
         return
-    manifest.update(plan=lp.plan.model_dump(mode="json"), plan_fingerprint=fingerprint(lp.plan), plan_path=str(lp.path))
     save_manifest(run_dir, manifest)
     _err(f"the run's saved plan is now {lp.path} (its judges and report-time settings)")
 

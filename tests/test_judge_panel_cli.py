@@ -33,6 +33,12 @@ def judge(name: str, base_url: str, model: str | None = None) -> dict:
             "injection_answers": 0, "endpoint": {"base_url": base_url, "model": model or name}}  # fmt: skip
 
 
+def qwen_small(base_url: str) -> dict:
+    """An endpoint candidate serving a Qwen model (its family told by the served model's name)."""
+    return {"name": "qwen-small", "model": "qwen-small", "api": "chat",
+            "endpoint": {"base_url": base_url, "model": "Qwen/Qwen2.5-0.5B-Instruct"}}  # fmt: skip
+
+
 def records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
@@ -88,8 +94,7 @@ def test_a_three_judge_panel_takes_the_median_and_leaves_an_unparsed_judge_out(t
 def test_a_judge_never_grades_a_candidate_of_its_own_family(tmp_path: Path) -> None:
     with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as qwen:
         candidates = [
-            {"name": "qwen-small", "model": "qwen-small", "api": "chat",
-             "endpoint": {"base_url": cand.base_url, "model": "Qwen/Qwen2.5-0.5B-Instruct"}},
+            qwen_small(cand.base_url),
             {"name": "smol", "model": "smol", "api": "chat",
              "endpoint": {"base_url": cand.base_url, "model": "HuggingFaceTB/SmolLM2-135M-Instruct"}},
         ]  # fmt: skip
@@ -120,8 +125,7 @@ def test_a_declared_family_keeps_a_judge_off_an_endpoint_whose_name_tells_none(t
 
 def test_a_plan_may_let_a_judge_grade_its_own_family_and_the_report_says_so(tmp_path: Path) -> None:
     with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as qwen:
-        candidates = [{"name": "qwen-small", "model": "qwen-small", "api": "chat",
-                       "endpoint": {"base_url": cand.base_url, "model": "Qwen/Qwen2.5-0.5B-Instruct"}}]  # fmt: skip
+        candidates = [qwen_small(cand.base_url)]
         q = judge("qwen-judge", qwen.base_url, "Qwen/Qwen2.5-7B-Instruct")
         plan = run_plan(tmp_path, cand.base_url, candidates=candidates, judge=q, panel={"same_family": "allow"})
         assert run(plan, tmp_path) == 0
@@ -250,8 +254,7 @@ def test_verdicts_kept_from_before_the_family_rule_do_not_count(tmp_path: Path) 
     """A run judged with ``same_family: allow``, then the plan says ``exclude``: the Qwen judge's verdicts on
     the Qwen candidate stay on file but no longer count, and nothing is asked again."""
     with fake_server(lambda n: ANSWERED) as cand, fake_server(lambda n: says("Rating: 8")) as qwen:
-        candidates = [{"name": "qwen-small", "model": "qwen-small", "api": "chat",
-                       "endpoint": {"base_url": cand.base_url, "model": "Qwen/Qwen2.5-0.5B-Instruct"}}]  # fmt: skip
+        candidates = [qwen_small(cand.base_url)]
         q = judge("qwen-judge", qwen.base_url, "Qwen/Qwen2.5-7B-Instruct")
         plan = run_plan(tmp_path, cand.base_url, candidates=candidates, judge=q, panel={"same_family": "allow"})
         assert run(plan, tmp_path) == 0

@@ -31,7 +31,8 @@ from pydantic import ValidationError
 from harness.inputs.run_sets import load_run_sets
 from harness.records import Judgment, Phase, Plan, QuestionSet
 from harness.rollup.frames import answers_frame, perf_summary, question_frame, question_ok, views, with_acceptable
-from harness.rollup.panel_summary import first_grades, panel_judgments
+from harness.rollup.judge import first_grades
+from harness.rollup.panel_summary import panel_judgments
 from harness.rollup.review import JudgeGrades, ReviewSummary, review_summary
 from harness.rollup.significance import ALPHA, PairedDiff, holm, paired_difference
 from harness.rundir import (
@@ -280,8 +281,7 @@ def _judge_grades(plan: Plan, judgments: list[Judgment] | None, manifest: dict[s
         return None
     default = legacy_judge(manifest) or plan.panel_judges[0].name
     by_answer = first_grades(panel_judgments(judgments, plan, judge_entries(manifest), default))
-    judge = plan.panel_judges[0]
-    return JudgeGrades(by_answer, judge.pass_mark, judge.scale)
+    return JudgeGrades.of_panel(plan.panel_judges, by_answer)
 
 
 # ---------------------------------------------------------------- pure computation

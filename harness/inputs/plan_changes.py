@@ -57,6 +57,16 @@ def fingerprint(plan: Plan) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+def adopt_plan(manifest: dict[str, Any], plan: Plan, path: Path) -> bool:
+    """Make ``plan`` (read from ``path``) the run's saved plan in ``manifest``; False when it already was.
+    Only for a plan whose answers are the run's (report-time settings and connection details may differ)."""
+    saved = plan.model_dump(mode="json")
+    if manifest.get("plan_path") == str(path) and manifest.get("plan") == saved:
+        return False
+    manifest.update(plan=saved, plan_fingerprint=fingerprint(plan), plan_path=str(path))
+    return True
+
+
 @dataclass(frozen=True)
 class PlanChanges:
     """The differences between two plans, sorted by what they mean for a run (one ``field: old -> new`` each)."""

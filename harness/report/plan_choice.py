@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from harness.inputs.plan import load_plan
-from harness.inputs.plan_changes import CONNECTION, PlanChanges, fingerprint, plan_changes, plan_folder
+from harness.inputs.plan_changes import CONNECTION, PlanChanges, adopt_plan, plan_changes, plan_folder
 from harness.rundir import RunDirError, require_manifest, save_manifest
 from harness.validation import InputError
 
@@ -52,7 +52,7 @@ def choose_plan(run_dir: Path, plan_path: Path | None) -> list[str]:
     asks = _needs_asking(changes)
     if asks or not changes.same_answers:
         raise RunDirError(_refusal(run_dir, path, changes, asks))
-    manifest.update(plan=lp.plan.model_dump(mode="json"), plan_fingerprint=fingerprint(lp.plan), plan_path=str(lp.path))
+    adopt_plan(manifest, lp.plan, lp.path)
     save_manifest(run_dir, manifest)
     changed = changes.report_only + changes.connection
     return [f"the report decides with the plan as it is now ({path}); changed since the run: {'; '.join(changed)}"]

@@ -66,11 +66,10 @@ from harness.rollup.review import (
     JudgeGrades,
     JudgeTrust,
     ReviewSummary,
-    consensus,
+    decision_consensus,
     grades_agreement,
     judge_trust,
     review_summary,
-    valid_grades,
 )
 from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
@@ -304,9 +303,7 @@ def _people_trust(
     rec: RunRecords, answers: pd.DataFrame, served: pd.DataFrame
 ) -> Callable[[JudgeGrades], JudgeTrust]:  # fmt: skip
     """A judge's trust from people's grades of the decision variant's ``answers`` (as :func:`review_summary`)."""
-    valid, _ = valid_grades(rec.reviews, served)
-    mine = set(answers.key)
-    agreed = consensus([g for g in valid if g.key in mine])
+    agreed = decision_consensus(answers, served, rec.reviews)[3]
     keys = [k for k in answers.key if k in agreed]
     return lambda grades: judge_trust(grades_agreement(grades, agreed, keys), rec.plan.review)
 
@@ -326,8 +323,7 @@ def judge_grades(rec: RunRecords, summary: JudgeSummary | None) -> JudgeGrades |
     """The panel's (or one judge's) first single grades and how to read them (None: the run has no judge grades)."""
     if not rec.plan.panel_judges or summary is None:
         return None
-    judge = rec.plan.panel_judges[0]  # every judge of a panel shares the scale and pass mark
-    return JudgeGrades(summary.by_answer, judge.pass_mark, judge.scale)
+    return JudgeGrades.of_panel(rec.plan.panel_judges, summary.by_answer)
 
 
 def _lm_eval_columns(models: pd.DataFrame, lm_eval: dict[str, dict[str, Any]]) -> pd.DataFrame:

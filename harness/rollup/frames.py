@@ -233,16 +233,8 @@ def wait_summary(answers: pd.DataFrame, name: str) -> dict[str, Any]:
     not). The latency figures above leave these waits out: each answer is timed from the start of the
     attempt that answered. All None for runs made before waits were recorded.
     """
-    if "wait_ms" not in answers.columns:
-        return {"waited_answers": None, "wait_total_s": None, "wait_mean_ms": None}
-    waits = answers.wait_ms[answers.candidate == name].dropna().astype(float)
-    if waits.empty:
-        return {"waited_answers": None, "wait_total_s": None, "wait_mean_ms": None}
-    return {
-        "waited_answers": int((waits > 0).sum()),
-        "wait_total_s": float(waits.sum()) / 1000,
-        "wait_mean_ms": float(waits.mean()),
-    }
+    waits = answers.wait_ms[answers.candidate == name].dropna() if "wait_ms" in answers.columns else []
+    return _wait_figures([float(w) for w in waits]) or dict.fromkeys(WAIT_KEYS)
 
 
 def judge_wait_summary(judgments: Iterable[Judgment] | None) -> dict[str, Any] | None:
@@ -252,14 +244,18 @@ def judge_wait_summary(judgments: Iterable[Judgment] | None) -> dict[str, Any] |
     (verdicts that waited at all), ``wait_total_s`` (s), ``wait_mean_ms`` (ms, over the verdicts). None when
     the run has no judgments or none recorded its wait (runs made before issue 28).
     """
-    waits = [j.wait_ms for j in judgments or [] if j.wait_ms is not None]
-    if not waits:
+    return _wait_figures([j.wait_ms for j in judgments or [] if j.wait_ms is not None])
+
+
+WAIT_KEYS = ("waited_answers", "wait_total_s", "wait_mean_ms")
+
+
+def _wait_figures(waits_ms: list[float]) -> dict[str, Any] | None:
+    """:data:`WAIT_KEYS` over ``waits_ms``: how many waited at all, the total (s), the mean (ms); None when empty."""
+    if not waits_ms:
         return None
-    return {
-        "waited_answers": sum(w > 0 for w in waits),
-        "wait_total_s": sum(waits) / 1000,
-        "wait_mean_ms": sum(waits) / len(waits),
-    }
+    return dict(zip(WAIT_KEYS, (sum(w > 0 for w in waits_ms), sum(waits_ms) / 1000, sum(waits_ms) / len(waits_ms)),
+                    strict=True))  # fmt: skip
 
 
 def model_summary(

@@ -8,6 +8,7 @@ disagreement counts as a tie (``stats.combine_orders``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,12 @@ class JudgeSummary:
     reliability: dict[str, Any]
     by_answer: dict[str, Judgment] = field(default_factory=dict)
     """Generation key -> its first single judgment (for the drill-down)."""
+
+
+def first_grades(judgments: Iterable[Judgment]) -> dict[str, Judgment]:
+    """Answer key -> its first single grade (trial 0) among ``judgments`` (the last such record wins)."""
+    return {j.key.removeprefix("single/").removesuffix("/t0"): j
+            for j in judgments if j.kind == "single" and j.trial == 0}  # fmt: skip
 
 
 def _norm(score: float, scale: int) -> float:
@@ -156,11 +163,7 @@ def summarize(
     seed: int,
 ) -> JudgeSummary:
     by_key = {j.key: j for j in judgments}
-    by_answer = {
-        k.removeprefix("single/").removesuffix("/t0"): j
-        for k, j in by_key.items()
-        if j.kind == "single" and j.trial == 0
-    }
+    by_answer = first_grades(by_key.values())
     per_model = _per_model(answers, by_answer, judge, order, resamples, seed)
     texts = {(r.candidate, r.set_id, r.question_id, int(r.sample)): r.text for r in answers.itertuples()}
     pairwise, reliability = _pairwise(judgments, texts, order, resamples, seed)

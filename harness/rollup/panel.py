@@ -69,7 +69,7 @@ def _in_order(values: list[float | str]) -> list[float | str]:
     return values if any(isinstance(v, str) for v in values) else sorted(values, key=float)
 
 
-def _parsed_value(j: Judgment) -> float | str | None:
+def parsed_value(j: Judgment) -> float | str | None:
     """The judge's grade (single, injection) or verdict (pairwise); None when it failed or did not parse."""
     if not j.parsed or j.error is not None:
         return None
@@ -133,7 +133,7 @@ def panel_verdicts(
         for name in permitted:
             if name not in by_judge:
                 continue
-            value = _parsed_value(by_judge[name])
+            value = parsed_value(by_judge[name])
             if value is None:
                 left_out[name] = left_out.get(name, 0) + 1
             else:
@@ -231,7 +231,7 @@ def panel_agreement(
             continue
         grades = {}
         for name, j in by_judge.items():
-            value = _parsed_value(j)
+            value = parsed_value(j)
             if value is not None and may_judge(name, item.candidates, may_grade):
                 grades[name] = float(value)
         grid.append(grades)

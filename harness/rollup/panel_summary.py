@@ -29,6 +29,7 @@ from harness.rollup.panel import (
     may_judge,
     panel_agreement,
     panel_verdicts,
+    parsed_value,
     unjudged,
 )
 from harness.rollup.perf_summary import price_per_gpu_hour
@@ -106,10 +107,6 @@ class PanelSummary:
         return not self.headline_failures
 
 
-def _parsed(j: Judgment) -> bool:
-    return j.error is None and j.parsed and (j.score is not None or j.verdict is not None)
-
-
 def may_grade_of(entries: Mapping[str, Mapping[str, Any]], judges: Sequence[Judge]) -> dict[str, frozenset[str] | None]:
     """Judge -> the candidates it may grade, as the judging stage recorded it (None: every one, or not recorded)."""
     out: dict[str, frozenset[str] | None] = {}
@@ -159,12 +156,6 @@ def headline_failures(reliability: Mapping[str, Any], trust: JudgeTrust | None) 
     if trust is not None and trust.state == "not trusted" and not trust.kept:
         out.append(trust.text)
     return out
-
-
-def first_grades(judgments: Sequence[Judgment]) -> dict[str, Judgment]:
-    """Answer key -> its first single grade (trial 0) among ``judgments``."""
-    return {j.key.removeprefix("single/").removesuffix("/t0"): j
-            for j in judgments if j.kind == "single" and j.trial == 0}  # fmt: skip
 
 
 def panel_judgments(
@@ -259,5 +250,5 @@ def panel_summary(
         below_quorum=verdicts.below_quorum, rule=plan.panel.rule, quorum=plan.panel.quorum,
         same_family=plan.panel.same_family,
         headline_failures=[*headline_failures(panel.reliability, None), *alpha_failures(agreement, len(voting))],
-        silent=[n for n in voting if not any(_parsed(x) for x in own[n])],
+        silent=[n for n in voting if not any(parsed_value(x) is not None for x in own[n])],
     )  # fmt: skip

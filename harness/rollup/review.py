@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from harness.records import HumanGrade, Judgment, QuestionSet, ReviewPolicy, answer_sha256
+from harness.records import HumanGrade, Judge, Judgment, QuestionSet, ReviewPolicy, answer_sha256
 from harness.rollup import judge_stats
 from harness.rollup.agreement import Confusion, confusion, krippendorff_alpha, wilson_interval
 
@@ -181,6 +181,11 @@ class JudgeGrades:
     pass_score: float
     scale: int
 
+    @classmethod
+    def of_panel(cls, panel: Sequence[Judge], by_answer: Mapping[str, Judgment]) -> JudgeGrades:
+        """``by_answer`` read on the panel's scale and pass mark (every judge of a panel shares them)."""
+        return cls(by_answer, panel[0].pass_mark, panel[0].scale)
+
 
 def current_text(text: str | None, cut_off: bool) -> str:
     """The answer text a grade's sha256 is checked against: ``Generation.answer`` ("" when cut off while thinking)."""
@@ -270,6 +275,17 @@ def grades_agreement(judge: JudgeGrades, agreed: Mapping[str, Consensus], keys: 
     return _agreement("judge", rows)
 
 
+def decision_consensus(
+    answers: pd.DataFrame, served: pd.DataFrame, grades: Sequence[HumanGrade]
+) -> tuple[list[HumanGrade], dict[str, int], list[HumanGrade], dict[str, Consensus]]:  # fmt: skip
+    """The grades that count for ``answers`` (the decision variant's) and the people's consensus on them:
+    (valid grades, stale counts as :func:`valid_grades` gives them, the grades of ``answers``, key -> consensus)."""
+    valid, stale = valid_grades(grades, served)
+    mine = set(answers.key)
+    used = [g for g in valid if g.key in mine]
+    return valid, stale, used, consensus(used)
+
+
 def judge_trust(agreement: Agreement | None, policy: ReviewPolicy) -> JudgeTrust:
     """Trusted when at least ``policy.judge_min_pairs`` answers were both judged and reviewed and Cohen's κ
     of the judge's pass/fail with the people's acceptable is at least ``policy.judge_min_kappa``."""
@@ -297,10 +313,7 @@ def review_summary(
     ``acceptable``: the rubric's columns); ``served``: every answer, to tell a grade of another variant
     from a stale one; ``judge``: None when the run has no judge grades; ``names``: candidates in plan order.
     """
-    valid, stale = valid_grades(grades, served)
-    mine = set(answers.key)
-    used = [g for g in valid if g.key in mine]
-    agreed = consensus(used)
+    valid, stale, used, agreed = decision_consensus(answers, served, grades)
     reviewed = answers[answers.key.isin(agreed)]
     per_candidate = []
     for name in names:
