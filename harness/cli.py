@@ -123,7 +123,7 @@ def _judge(lp: object, run_dir: Path, quiet: bool, share: Any = None, fleet: Any
         entries = run_panel(lp, run_dir, _err, show_progress=not quiet, share=share)
     if entries:
         _err(f"judgments in {RunDir(run_dir).judgments}")
-    return not any(e.get("error") for e in entries.values())
+    return not any(e.error for e in entries.values())
 
 
 def cmd_judge(args: argparse.Namespace) -> int:
@@ -138,10 +138,10 @@ def cmd_judge(args: argparse.Namespace) -> int:
     manifest = load_manifest(run_dir)
     if manifest is None:
         raise RunDirConflict(f"{run_dir} is not a run directory (no {MANIFEST})")
-    lp = load_plan(Path(args.config or manifest["plan_path"]))
-    if plan_fingerprint(lp) != manifest["plan_fingerprint"]:
+    lp = load_plan(Path(args.config or manifest.plan_path or ""))
+    if plan_fingerprint(lp) != manifest.plan_fingerprint:
         changes = plan_changes(
-            manifest["plan"], lp.plan, plan_folder(manifest), lp.base_dir
+            manifest.plan, lp.plan, plan_folder(manifest), lp.base_dir
         )  # a moved endpoint or report-time settings: judge on
         if not changes.same_answers:  # a moved endpoint or report-time settings only: judge on
             differ = [*changes.refused, *(f"candidate added: {n}" for n in changes.added_candidates),
@@ -170,8 +170,8 @@ def _record_judging_plan(run_dir: Path, lp: Any) -> None:
     from harness.inputs.plan_changes import adopt_plan
     from harness.rundir import load_manifest, save_manifest
 
-    manifest = load_manifest(run_dir) or {}
-    if not adopt_plan(manifest, lp.plan, lp.path):
+    manifest = load_manifest(run_dir)
+    if manifest is None or not adopt_plan(manifest, lp.plan, lp.path):
         return
     save_manifest(run_dir, manifest)
     _err(f"the run's saved plan is now {lp.path} (its judges and report-time settings)")

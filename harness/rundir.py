@@ -19,8 +19,9 @@ Layout (a part directory ``parts/<candidate>/`` is laid out like a run directory
     judge_parts/<judge>/           a judge grading in another process: judgments.jsonl, logs/,
                                    attempts.jsonl and outcome.json (its manifest entry)
 
-This module is foundation: it imports only :mod:`harness.records`, :mod:`harness.schema` and
-:mod:`harness.store`, never a stage. Building a manifest's contents stays in :mod:`harness.run.manifest`.
+This module is foundation: it imports only :mod:`harness.records`, :mod:`harness.manifest_records`,
+:mod:`harness.schema` and :mod:`harness.store`, never a stage. Building a manifest's contents stays in
+:mod:`harness.run.manifest`; the manifest's fields are :class:`~harness.manifest_records.RunManifest`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from harness.manifest_records import RunManifest
 from harness.records import (
     GENERATION_VIEW,
     SCORE_VIEW,
@@ -48,7 +50,7 @@ from harness.records import (
     Score,
     ScoreView,
 )
-from harness.schema import RecordError, upgrade
+from harness.schema import RecordError, upgrade, upgrade_manifest_layout
 from harness.store import atomic_write_json, iter_projected, iter_records, read_records, write_records
 
 MANIFEST = "manifest.json"
@@ -265,22 +267,8 @@ def lm_eval_samples_file(task: str) -> str:
     return f"samples_{safe}.jsonl"
 
 
-def judge_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The manifest's entry of each judge, by name (runs from before panels have one ``judge`` entry)."""
-    if isinstance(manifest.get("judges"), dict):
-        return dict(manifest["judges"])
-    old = manifest.get("judge")
-    return {old.get("name", "judge"): old} if isinstance(old, dict) and old else {}
-
-
-def legacy_judge(manifest: dict[str, Any]) -> str | None:
-    """The name of the one judge whose records carry no name (runs judged before panels), else None."""
-    old = manifest.get("judge")
-    return old.get("name", "judge") if isinstance(old, dict) and old else None
-
-
-def load_manifest(run_dir: Path) -> dict[str, Any] | None:
-    """The run's manifest (upgraded to this schema_version), None when there is none.
+def load_manifest(run_dir: Path) -> RunManifest | None:
+    """The run's manifest (upgraded to this schema_version and layout), None when there is none.
 
     A corrupt or foreign ``manifest.json`` raises :class:`RecordError` naming the file and line.
     """
@@ -299,15 +287,21 @@ def load_manifest(run_dir: Path) -> dict[str, Any] | None:
     missing = [k for k in MANIFEST_KEYS if k not in data]
     if missing:
         raise RecordError(f"{path}: not a harness manifest (no {', '.join(missing)}); {fix}")
-    return upgrade("manifest", data, str(path))
+    data = upgrade_manifest_layout(upgrade("manifest", data, str(path)))
+    try:
+        return RunManifest.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RecordError(f"{path}: {where}: {first['msg']}; {fix}") from None
 
 
-def save_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
-    """Write ``manifest.json`` atomically."""
-    atomic_write_json(run_dir / MANIFEST, manifest)
+def save_manifest(run_dir: Path, manifest: RunManifest) -> None:
+    """Write ``manifest.json`` atomically (:meth:`RunManifest.to_json`)."""
+    atomic_write_json(run_dir / MANIFEST, manifest.to_json())
 
 
-def require_manifest(run_dir: Path, hint: str = "") -> dict[str, Any]:
+def require_manifest(run_dir: Path, hint: str = "") -> RunManifest:
     """The run's manifest; :class:`RunDirError` when ``run_dir`` has none (``hint`` says what to do)."""
     manifest = load_manifest(run_dir)
     if manifest is None:

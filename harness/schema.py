@@ -66,3 +66,21 @@ def _thinking_apart(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     out = upgrade_generation(data)
     assert isinstance(out, dict)
     return out
+
+
+def upgrade_manifest_layout(data: dict[str, Any]) -> dict[str, Any]:
+    """A manifest of an older layout brought to :class:`harness.manifest_records.RunManifest`'s, whatever
+    its ``schema_version`` (layouts changed without a version bump).
+
+    A run judged before panels has one ``judge`` entry and verdicts that carry no judge name: the entry
+    moves under ``judges`` (by its ``name``, else ``"judge"``) and ``legacy_judge`` names it, until the
+    judge stage renames the verdicts (:func:`harness.scoring.judge.stage.migrate_single_judge`).
+    """
+    out = dict(data)
+    old = out.pop("judge", None)
+    if isinstance(old, dict) and old:
+        name = str(old.get("name", "judge"))
+        out["legacy_judge"] = name
+        if not isinstance(out.get("judges"), dict):
+            out["judges"] = {name: old}
+    return out

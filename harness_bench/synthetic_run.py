@@ -41,6 +41,7 @@ import numpy as np
 import yaml
 
 from harness.inputs.plan import LoadedPlan, load_plan
+from harness.manifest_records import CandidateEntry, RunManifest
 from harness.records import (
     Candidate,
     Generation,
@@ -576,7 +577,7 @@ def perf_record(m: SynthModel, run: ModelRun, sweep_s: float, rng: np.random.Gen
 # --------------------------------------------------------------------------
 
 
-def write_manifest(run_dir: Path, lp: LoadedPlan, models: list[SynthModel], phases: list[Phase]) -> dict[str, Any]:
+def write_manifest(run_dir: Path, lp: LoadedPlan, models: list[SynthModel], phases: list[Phase]) -> RunManifest:
     """The manifest exactly as a run writes it (``open_manifest``), with the synthetic candidates filled in.
 
     The commit is given, not asked of git: a synthetic run has no commit of its own, and
@@ -584,20 +585,20 @@ def write_manifest(run_dir: Path, lp: LoadedPlan, models: list[SynthModel], phas
     commit made while tests or the benchmark run.
     """
     manifest = open_manifest(lp, run_dir, git=dict(SYNTHETIC_GIT))
-    manifest["created_at"] = EPOCH_S
-    manifest["sessions"][-1]["started_at"] = EPOCH_S
+    manifest.created_at = EPOCH_S
+    manifest.sessions[-1].started_at = EPOCH_S
     start_s = {p.candidate: p.server_start_s for p in phases}
     for m, cand in zip(models, lp.plan.candidates, strict=True):
-        manifest["candidates"][m.name] = {
-            "model": cand.model,
-            "api": m.api,
-            "api_reason": "probed the endpoint",
-            "chat_template": None,
-            "base_url": None,
-            "server_start_s": start_s.get(m.name),
-            "server_command": vllm_command(cand.model, cand, 0, None)[1:],
-            "error": None,
-        }
+        manifest.candidates[m.name] = CandidateEntry(
+            model=cand.model,
+            api=m.api,
+            api_reason="probed the endpoint",
+            chat_template=None,
+            base_url=None,
+            server_start_s=start_s.get(m.name),
+            server_command=vllm_command(cand.model, cand, 0, None)[1:],
+            error=None,
+        )
     save_manifest(run_dir, manifest)
     return manifest
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from conftest import write_yaml
 
+from harness.manifest_records import RunManifest
 from harness.records import SCHEMA_VERSION, Generation, HumanGrade, Plan
 from harness.rundir import RunDir, save_manifest
 from harness.store import sha256_file, write_records
@@ -54,11 +55,11 @@ def make_review_run(root: Path) -> Path:
         "variants": [{"name": "zero_shot", "kind": "zero_shot"}, {"name": "few_shot", "kind": "few_shot", "shots": 1}],
     })  # fmt: skip
     run = root / "run"
-    save_manifest(run, {
+    save_manifest(run, RunManifest.model_validate({
         "schema_version": SCHEMA_VERSION, "plan_fingerprint": "fixed", "plan": plan.model_dump(mode="json"),
         "question_sets": {"s1": {"path": str(set_path), "sha256": sha256_file(set_path), "questions": 3}},
         "candidates": {}, "sessions": [],
-    })  # fmt: skip
+    }))  # fmt: skip
     gens = [
         _gen("alpha", "q1", "Paris"),
         _gen("alpha", "q2", "42"),

@@ -4,7 +4,8 @@ Stages, in order: foundation -> inputs -> run -> scoring -> rollup -> report -> 
 A module may import its own stage and earlier ones, never a later one; imports inside
 functions count. The report reads a run without the run or scoring stage, even through
 another module; no module but :mod:`harness.rundir` spells a file name of a run directory; no
-module of the harness imports the benchmark tools (``harness_bench``).
+module of the harness imports the benchmark tools (``harness_bench``); no module reads the manifest by
+string key (it is a :class:`~harness.manifest_records.RunManifest`, read by attribute).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ HARNESS = REPO / "harness"
 STAGES = ("foundation", "inputs", "run", "scoring", "rollup", "report", "review", "compare", "cli")
 FOUNDATION = {
     "records",
+    "manifest_records",
     "schema",
     "store",
     "rundir",
@@ -215,6 +217,85 @@ def test_the_import_check_sees_imports_in_functions_and_relative_ones(tmp_path: 
         (6, "harness.scoring.stage"),
     ]  # fmt: skip
     assert [stage_of(m) for _, m in imports(sample, tmp_path)] == [None, "foundation", "report", "run", "scoring"]
+
+
+# ---------------------------------------------------------------- the manifest is read by attribute
+
+MANIFEST_FUNCTIONS = {"load_manifest", "require_manifest", "open_manifest", "new_manifest", "prepare_panel"}
+"""The functions that return the run's manifest (:class:`~harness.manifest_records.RunManifest`)."""
+MANIFEST_OWNERS = {"rundir.py", "schema.py", "manifest_records.py"}
+"""The modules that read and upgrade ``manifest.json`` itself, as JSON."""
+KEYED = {"get", "setdefault", "pop", "update"}
+
+
+def _called(node: ast.AST) -> str | None:
+    """``f`` or ``m.f`` of a call ``f(...)`` / ``m.f(...)``; None for anything else."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def manifest_reads_by_key(path: Path, root: Path = REPO) -> list[str]:
+    """``file:line: code`` for each place ``path`` reads or writes a manifest by string key: ``m["plan"]``,
+    ``m.get("plan")``, ``m.setdefault(...)``, ``m.update(...)`` where ``m`` is named ``manifest`` (a variable
+    or an attribute such as ``rec.manifest``), was bound from a function returning the manifest, or is such
+    a call itself (``require_manifest(d)["plan"]``, ``(load_manifest(d) or {}).get(...)``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    bound = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and _is_manifest(node.value, set())
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    hits = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and _is_manifest(node.value, bound):
+            key = node.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                hits.append(node)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in KEYED
+              and _is_manifest(node.func.value, bound)):  # fmt: skip
+            hits.append(node)
+    hits.sort(key=lambda n: (n.lineno, n.col_offset))
+    return [f"{path.relative_to(root)}:{n.lineno}: {ast.unparse(n)}" for n in hits]
+
+
+def _is_manifest(node: ast.AST, bound: set[str]) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id == "manifest" or node.id in bound
+    if isinstance(node, ast.Attribute):
+        return node.attr == "manifest"
+    if isinstance(node, ast.BoolOp):
+        return any(_is_manifest(v, bound) for v in node.values)
+    return _called(node) in MANIFEST_FUNCTIONS
+
+
+def test_no_module_reads_the_manifest_by_string_key() -> None:
+    tools = sorted((REPO / "scripts").glob("*.py")) + sorted((REPO / "harness_bench").glob("*.py"))
+    files = [p for p in sources() if p.name not in MANIFEST_OWNERS] + tools
+    assert [hit for p in files for hit in manifest_reads_by_key(p)] == []
+
+
+def test_the_manifest_key_check_sees_names_attributes_and_calls(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def f(run_dir, rec, plan):\n"
+        '    manifest = {"plan": plan}\n'  # a dict literal is not a read
+        "    old = load_manifest(run_dir) or {}\n"
+        '    a = old.get("plan_path"), rec.manifest["candidates"], manifest.get("host")\n'
+        '    b = require_manifest(run_dir)["plan"], plan["name"], rec.manifest.plan, old[0]\n'
+        "    manifest.update(plan=plan)\n",
+        encoding="utf-8",
+    )
+    assert manifest_reads_by_key(sample, tmp_path) == [
+        "sample.py:4: old.get('plan_path')",
+        "sample.py:4: rec.manifest['candidates']",
+        "sample.py:4: manifest.get('host')",
+        "sample.py:5: require_manifest(run_dir)['plan']",
+        "sample.py:6: manifest.update(plan=plan)",
+    ]
 
 
 # ---------------------------------------------------------------- no import cycle

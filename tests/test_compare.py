@@ -13,6 +13,7 @@ from harness import cli
 from harness.compare.runs import Comparison, compare_runs, comparison_json, load_run
 from harness.compare.text import format_comparison
 from harness.inputs.plan import load_plan
+from harness.manifest_records import CandidateEntry, RunManifest
 from harness.records import Generation, Phase, Score
 from harness.run import manifest as manifest_mod
 from harness.run.manifest import new_manifest
@@ -51,8 +52,8 @@ def make_run(
     })  # fmt: skip
     lp = load_plan(plan)
     m = new_manifest(lp)
-    m["versions"] = dict(versions)
-    m["candidates"] = {c: {"model": f"org/{c}", "api": "chat", "error": None} for c in scores}
+    m.versions = dict(versions)
+    m.candidates = {c: CandidateEntry(model=f"org/{c}", api="chat", error=None) for c in scores}
     save_manifest(run_dir, m)
     set_id = lp.sets[0].qs.id
     gens, recs = [], []
@@ -169,7 +170,7 @@ def test_candidate_not_served_in_b_has_no_paired_diff_and_shows_the_error(tmp_pa
     b = make_run(tmp_path, "b", {"m1": varied(), "m2": {}}, sets)
     m = json.loads((b / "manifest.json").read_text())
     m["candidates"]["m2"]["error"] = "server exited with code 1\nlong log"
-    save_manifest(b, m)
+    save_manifest(b, RunManifest.model_validate(m))
     c = compare(a, b)
     m2 = c.changes[1]
     assert m2.diff.n == 0 and m2.diff.diff is None and not m2.significant and m2.mean_b is None
@@ -194,7 +195,7 @@ def test_candidate_model_and_sampling_changes_are_reported(tmp_path: Path) -> No
     m = json.loads((b / "manifest.json").read_text())
     m["candidates"]["m1"]["model"] = "org/m1-v2"
     m["plan"]["sampling"]["temperature"] = 0.7
-    save_manifest(b, m)
+    save_manifest(b, RunManifest.model_validate(m))
     changed = {(s.section, s.key): (s.a, s.b) for s in compare(a, b).setup}
     assert changed == {("candidate:m1", "model"): ("org/m1", "org/m1-v2"), ("sampling", "temperature"): ("0.0", "0.7")}
 
@@ -274,7 +275,7 @@ def test_the_dtype_served_and_the_cpu_behind_it_are_setup_differences(tmp_path: 
         m = json.loads((run / "manifest.json").read_text())
         m["host"].update(cpu_model=model, cpu_flags=flags)
         m["candidates"]["m1"]["dtype"] = {"requested": "auto", "dtype": dtype, "reason": "auto: ..."}
-        save_manifest(run, m)
+        save_manifest(run, RunManifest.model_validate(m))
     changed = {(s.section, s.key): (s.a, s.b) for s in compare(a, b).setup}
     assert changed[("candidate:m1", "dtype served")] == ("float32", "bfloat16")
     assert changed[("host", "cpu_model")] == ("AMD EPYC 7B12", "Intel Xeon 8481C")
@@ -322,7 +323,7 @@ def test_a_candidate_removed_from_the_plan_is_left_out_of_compare(tmp_path: Path
     a, b = make_run(tmp_path, "a", scores, sets), make_run(tmp_path, "b", scores, sets)
     m = load_manifest(b)
     assert m is not None
-    m["plan"]["candidates"] = [c for c in m["plan"]["candidates"] if c["name"] == "m1"]
+    m.plan["candidates"] = [c for c in m.plan["candidates"] if c["name"] == "m1"]
     save_manifest(b, m)
     # one grade on m1's q03 ("yes", score 0.6) and one on m2's q03: m2's must not count
     grades = [

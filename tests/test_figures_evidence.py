@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from harness.manifest_records import CandidateEntry, RunManifest
 from harness.records import Candidate, CapacityRecord, CheckResult, Generation, Phase, Plan, QuestionSet, Score
 from harness.report.render import _env, _records
 from harness.report.variants import variant_rows
@@ -62,7 +63,7 @@ def thinking_run(decide_on: str | None = None) -> RunRecords:
     g, s = views(gens, scores)
     # 2,400 output tokens (2,000 on + 400 off) in a 10 s phase: 240 tok/s on the server
     phases = [Phase(candidate="m", started_at=0.0, ended_at=10.0, requests=8)]
-    manifest = {"candidates": {"m": {"api": "chat", "error": None}}}
+    manifest = RunManifest(candidates={"m": CandidateEntry(api="chat", error=None)})
     return RunRecords(plan=plan, manifest=manifest, sets={"s": qs}, gens=g, scores=s, phases=phases, levels=[],
                       capacity=[], perf_records=[], judgments=None)  # fmt: skip
 

@@ -400,16 +400,20 @@ def test_an_injection_probe_of_an_answer_already_at_the_top_grade_is_left_out() 
 
 
 def test_a_judges_time_and_verdicts_add_up_over_the_sessions_of_a_run(tmp_path: Path) -> None:
+    from harness.manifest_records import JudgeEntry, RunManifest
     from harness.rundir import load_manifest, save_manifest
     from harness.scoring.judge.stage import save_entry
 
-    save_manifest(tmp_path, {"schema_version": 2, "plan_fingerprint": "p", "plan": {}, "question_sets": {},
-                             "candidates": {}, "sessions": []})  # fmt: skip
-    save_entry(tmp_path, "j", {"fingerprint": "f", "judging_s": 30.0, "asked": 10, "server_start_s": 40.0}, False)
-    save_entry(tmp_path, "j", {"fingerprint": "f", "judging_s": 50.0, "asked": 3, "server_start_s": 39.0}, False)
-    entry = (load_manifest(tmp_path) or {})["judges"]["j"]
-    assert (entry["judging_s"], entry["asked"], entry["server_start_s"]) == (80.0, 13, 79.0)
+    save_manifest(tmp_path, RunManifest(plan_fingerprint="p", plan={}, question_sets={}, candidates={}, sessions=[]))
+    save_entry(tmp_path, "j", JudgeEntry(fingerprint="f", judging_s=30.0, asked=10, server_start_s=40.0), False)
+    save_entry(tmp_path, "j", JudgeEntry(fingerprint="f", judging_s=50.0, asked=3, server_start_s=39.0), False)
+    manifest = load_manifest(tmp_path)
+    assert manifest is not None
+    entry = manifest.judges["j"]  # 30 + 50 s, 10 + 3 verdicts, 40 + 39 s of start
+    assert (entry.judging_s, entry.asked, entry.server_start_s) == (80.0, 13, 79.0)
     # another judge under the same name (new settings): its figures start afresh
-    save_entry(tmp_path, "j", {"fingerprint": "g", "judging_s": 5.0, "asked": 1, "server_start_s": None}, False)
-    entry = (load_manifest(tmp_path) or {})["judges"]["j"]
-    assert (entry["judging_s"], entry["asked"], entry["server_start_s"]) == (5.0, 1, None)
+    save_entry(tmp_path, "j", JudgeEntry(fingerprint="g", judging_s=5.0, asked=1, server_start_s=None), False)
+    manifest = load_manifest(tmp_path)
+    assert manifest is not None
+    entry = manifest.judges["j"]
+    assert (entry.judging_s, entry.asked, entry.server_start_s) == (5.0, 1, None)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from harness.manifest_records import CandidateEntry, RunManifest
 from harness.records import (
     CheckResult,
     Generation,
@@ -60,7 +61,7 @@ def build(reviews: list[HumanGrade], policy: dict[str, Any] | None = None,
             scores.append(Score(key=key, candidate=c, set_id="s", question_id=f"q{i}", sample=0, score=float(v),
                                 essentials_passed=bool(v), checks=[check]))  # fmt: skip
     g, s = views(gens, scores)
-    manifest = {"candidates": {c: {"api": "chat", "error": None} for c in RUBRIC}}
+    manifest = RunManifest(candidates={c: CandidateEntry(api="chat", error=None) for c in RUBRIC})
     return RunRecords(plan=plan, manifest=manifest, sets={"s": qs}, gens=g, scores=s, phases=[], levels=[],
                       capacity=[], perf_records=[], judgments=judgments, reviews=reviews)  # fmt: skip
 

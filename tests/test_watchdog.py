@@ -142,9 +142,9 @@ def test_a_judge_that_is_gone_stops_the_judging_with_the_reason(tmp_path: Path) 
                                       sample=i, api="chat", seed=i, text="answer"))  # fmt: skip
     logged: list[str] = []
     entry = run_judging(lp, run_dir, logged.append, show_progress=False)
-    assert entry is not None and entry["error"] is not None
-    asked, total = (int(n) for n in re.findall(r"\d+", entry["error"])[:2])
-    assert entry["error"].startswith(f"stopped after {asked} of {total} verdicts: ") and asked < total == 160
+    assert entry is not None and entry.error is not None
+    asked, total = (int(n) for n in re.findall(r"\d+", entry.error)[:2])
+    assert entry.error.startswith(f"stopped after {asked} of {total} verdicts: ") and asked < total == 160
     assert any(line.startswith("[judge judge] FAILED mid-run") for line in logged)
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from harness.inputs.run_sets import load_run_sets
+from harness.manifest_records import CandidateEntry, RunManifest
 from harness.records import Judgment, Phase, Plan, QuestionSet
 from harness.rollup.frames import answers_frame, perf_summary, question_frame, question_ok, views, with_acceptable
 from harness.rollup.judge import first_grades
@@ -41,8 +42,6 @@ from harness.rundir import (
     SCORES,
     RunDir,
     RunDirError,
-    judge_entries,
-    legacy_judge,
     load_manifest,
 )
 from harness.schema import RecordError
@@ -60,7 +59,7 @@ class RunData:
     """One run directory, read and rolled up to the question level."""
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: RunManifest
     sets: dict[str, QuestionSet]
     answers: pd.DataFrame
     """:func:`harness.rollup.frames.answers_frame`: one row per answer sample."""
@@ -80,8 +79,7 @@ class RunData:
     @property
     def candidates(self) -> list[str]:
         """Candidate names in plan order."""
-        names = [c["name"] for c in self.manifest.get("plan", {}).get("candidates", [])]
-        return names or list(self.manifest.get("candidates", {}))
+        return self.manifest.plan_candidate_names
 
     @property
     def question_keys(self) -> set[QuestionKey]:
@@ -227,9 +225,9 @@ def load_run(run_dir: Path) -> RunData:
     if not rd.manifest.exists():
         raise RunDirError(f"{run_dir} is not a run directory (no {MANIFEST}); pass a folder written by `harness run`")
     try:
-        manifest = load_manifest(run_dir) or {}
+        manifest = load_manifest(run_dir) or RunManifest()
         sets, set_notes = load_run_sets(run_dir)
-        plan = Plan.model_validate(manifest["plan"])
+        plan = Plan.model_validate(manifest.plan)
         variant = plan.decision_variant  # quality is compared on this variant
     except RecordError as exc:
         raise RunDirError(str(exc)) from None
@@ -274,13 +272,13 @@ def load_run(run_dir: Path) -> RunData:
     return RunData(run_dir, manifest, sets, answers, question_frame(decided), phases, notes, variant, review)
 
 
-def _judge_grades(plan: Plan, judgments: list[Judgment] | None, manifest: dict[str, Any]) -> JudgeGrades | None:
+def _judge_grades(plan: Plan, judgments: list[Judgment] | None, manifest: RunManifest) -> JudgeGrades | None:
     """The panel's (or one judge's) first single grade per answer key (None: no judge grades). Every judge
     of the plan votes: compare does not re-measure the judges' trust with people, as the report does."""
     if not plan.panel_judges or judgments is None:
         return None
-    default = legacy_judge(manifest) or plan.panel_judges[0].name
-    by_answer = first_grades(panel_judgments(judgments, plan, judge_entries(manifest), default))
+    default = manifest.legacy_judge or plan.panel_judges[0].name
+    by_answer = first_grades(panel_judgments(judgments, plan, manifest.judges, default))
     return JudgeGrades.of_panel(plan.panel_judges, by_answer)
 
 
@@ -303,18 +301,16 @@ def _digest(text: str | None) -> str | None:
     return None if text is None else "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _candidate_setup(manifest: dict[str, Any], name: str) -> dict[str, Any]:
+def _candidate_setup(manifest: RunManifest, name: str) -> dict[str, Any]:
     """What decides a candidate's answers: the model and revision, the API used, the template and vLLM args."""
-    planned: dict[str, Any] = next(
-        (c for c in manifest.get("plan", {}).get("candidates", []) if c.get("name") == name), {}
-    )
-    served = manifest.get("candidates", {}).get(name, {})
+    planned = manifest.plan_candidate(name)
+    served = manifest.candidates.get(name) or CandidateEntry()
     out = {
-        "model": served.get("model") or planned.get("model"),
+        "model": served.model or planned.get("model"),
         "revision": planned.get("revision"),
-        "api": served.get("api"),
-        "chat_template": _digest(served.get("chat_template")),
-        "dtype served": (served.get("dtype") or {}).get("dtype"),
+        "api": served.api,
+        "chat_template": _digest(served.chat_template),
+        "dtype served": (served.dtype or {}).get("dtype"),
     }
     out.update({f"vllm.{k}": v for k, v in (planned.get("vllm") or {}).items()})
     return out
@@ -327,7 +323,7 @@ def _gpu_label(g: dict[str, Any]) -> str:
     )
 
 
-def setup_changes(ma: dict[str, Any], mb: dict[str, Any], both: list[str]) -> list[SetupChange]:
+def setup_changes(ma: RunManifest, mb: RunManifest, both: list[str]) -> list[SetupChange]:
     """Every recorded setting that differs between two manifests, grouped by section."""
     out: list[SetupChange] = []
 
@@ -336,28 +332,27 @@ def setup_changes(ma: dict[str, Any], mb: dict[str, Any], both: list[str]) -> li
             if a.get(k) != b.get(k):
                 out.append(SetupChange(section, k, _show(a.get(k)), _show(b.get(k))))
 
-    diff("versions", ma.get("versions") or {}, mb.get("versions") or {})
-    diff("git", ma.get("git") or {}, mb.get("git") or {}, ["commit", "dirty"])
-    ha, hb = ma.get("host") or {}, mb.get("host") or {}
+    diff("versions", ma.versions, mb.versions)
+    diff("git", ma.git.model_dump(), mb.git.model_dump(), ["commit", "dirty"])
+    ha, hb = ma.host.model_dump(), mb.host.model_dump()
     diff("host", ha, hb, ["hostname", "cpu", "cpu_model", "cpu_flags", "cpu_count", "memory_gib"])
-    gpus = [{"gpus": [_gpu_label(g) for g in h.get("gpus") or []]} for h in (ha, hb)]
+    gpus = [{"gpus": [_gpu_label(g) for g in m.host.gpus]} for m in (ma, mb)]
     diff("host", gpus[0], gpus[1], ["gpus"])
-    pa, pb = ma.get("plan") or {}, mb.get("plan") or {}
+    pa, pb = ma.plan, mb.plan
     diff("sampling", pa.get("sampling") or {}, pb.get("sampling") or {})
     diff("plan", pa, pb, ["rubric_pass_threshold"])
-    sa, sb = ma.get("question_sets") or {}, mb.get("question_sets") or {}
-    hashes = [{k: v.get("sha256") for k, v in s.items()} for s in (sa, sb)]
+    sa, sb = ma.question_sets, mb.question_sets
+    hashes = [{k: v.sha256 for k, v in s.items()} for s in (sa, sb)]
     diff("question_set", hashes[0], hashes[1], _keys(sa, sb))
     for name in both:
         diff(f"candidate:{name}", _candidate_setup(ma, name), _candidate_setup(mb, name))
     return out
 
 
-def _session_notes(label: str, manifest: dict[str, Any]) -> list[str]:
+def _session_notes(label: str, manifest: RunManifest) -> list[str]:
     """A resumed run may mix versions; its top-level versions are those of its first session only."""
-    first = manifest.get("versions") or {}
-    mixed = sorted({k for s in manifest.get("sessions", []) for k, v in (s.get("versions") or {}).items()
-                    if first.get(k) != v})  # fmt: skip
+    first = manifest.versions
+    mixed = sorted({k for s in manifest.sessions for k, v in s.versions.items() if first.get(k) != v})
     return [f"run {label} was resumed under other versions of: {', '.join(mixed)}"] if mixed else []
 
 
@@ -412,7 +407,7 @@ def compare_runs(
     a: RunData, b: RunData, resamples: int | None = None, seed: int | None = None, threshold: float | None = None
 ) -> Comparison:
     """Everything that changed from run A to run B; ``None`` settings come from run B's plan."""
-    plan_b = b.manifest.get("plan") or {}
+    plan_b = b.manifest.plan
     resamples = resamples or int(plan_b.get("bootstrap_resamples", 2000))
     seed = seed if seed is not None else int((plan_b.get("sampling") or {}).get("seed", 0))
     threshold = threshold if threshold is not None else float(plan_b.get("rubric_pass_threshold", 0.5))
@@ -431,12 +426,12 @@ def compare_runs(
     adjusted = holm([d.p_value for d in diffs])
     changes = []
     for name, p, d, ph in zip(both, pairs, diffs, adjusted, strict=True):
-        info_a, info_b = (r.manifest.get("candidates", {}).get(name, {}) for r in (a, b))
+        info_a, info_b = (r.manifest.candidates.get(name) or CandidateEntry() for r in (a, b))
         changes.append(CandidateChange(
             candidate=name, mean_a=_mean(p.score_a, p.weight_b), mean_b=_mean(p.score_b, p.weight_b),
             diff=d, p_holm=ph, significant=_significant(ph), perf=_perf(a, b, name),
             failed_a=_failed(a, name), failed_b=_failed(b, name),
-            server_error_a=info_a.get("error"), server_error_b=info_b.get("error"),
+            server_error_a=info_a.error, server_error_b=info_b.error,
             newly_passing=_flips(p, threshold, True), newly_failing=_flips(p, threshold, False),
         ))  # fmt: skip
 

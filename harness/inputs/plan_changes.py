@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from harness.manifest_records import RunManifest
 from harness.records import Plan
 
 REPORT_ONLY = {
@@ -57,13 +58,13 @@ def fingerprint(plan: Plan) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def adopt_plan(manifest: dict[str, Any], plan: Plan, path: Path) -> bool:
+def adopt_plan(manifest: RunManifest, plan: Plan, path: Path) -> bool:
     """Make ``plan`` (read from ``path``) the run's saved plan in ``manifest``; False when it already was.
     Only for a plan whose answers are the run's (report-time settings and connection details may differ)."""
     saved = plan.model_dump(mode="json")
-    if manifest.get("plan_path") == str(path) and manifest.get("plan") == saved:
+    if manifest.plan_path == str(path) and manifest.plan == saved:
         return False
-    manifest.update(plan=saved, plan_fingerprint=fingerprint(plan), plan_path=str(path))
+    manifest.plan, manifest.plan_fingerprint, manifest.plan_path = saved, fingerprint(plan), str(path)
     return True
 
 
@@ -139,9 +140,9 @@ def plan_changes(
     return out
 
 
-def plan_folder(manifest: dict[str, Any]) -> Path | None:
+def plan_folder(manifest: RunManifest) -> Path | None:
     """The folder of the plan file a run's manifest recorded (its question sets' paths are relative to it)."""
-    recorded = manifest.get("plan_path")
+    recorded = manifest.plan_path
     return Path(recorded).parent if recorded else None
 
 

@@ -19,12 +19,12 @@ def load_run_sets(run_dir: Path) -> tuple[dict[str, QuestionSet], list[str]]:
     manifest = require_manifest(run_dir, "; run `harness run` first")
     sets: dict[str, QuestionSet] = {}
     notes = []
-    for set_id, meta in manifest["question_sets"].items():
-        path = Path(meta["path"])
+    for set_id, meta in manifest.question_sets.items():
+        path = Path(meta.path)
         if not path.exists():
             raise RunDirError(f"question set {set_id} is gone from {path}; restore it to score this run")
         qs, _ = load_question_set(path, warnings=False)  # validated when the run started
-        sets[set_id] = spread_questions(qs, manifest["plan"].get("sampling", {}).get("questions_per_set"))
-        if sha256_file(path) != meta["sha256"]:
+        sets[set_id] = spread_questions(qs, manifest.questions_per_set)
+        if sha256_file(path) != meta.sha256:
             notes.append(f"question set {set_id} changed since the run; scoring with the current file")
     return sets, notes

@@ -40,7 +40,7 @@ def load_records(run_dir: Path) -> RunRecords:
     rd = RunDir(run_dir)
     if not rd.scores.exists():
         raise RunDirError(f"{run_dir} has no {SCORES}; score it first (`harness score {run_dir}`)")
-    plan = Plan.model_validate(manifest["plan"])
+    plan = Plan.model_validate(manifest.plan)
     sets, notes = load_run_sets(run_dir)
     contamination, unchecked = load_contamination(plan, manifest, sets)
     names = {c.name for c in plan.candidates}  # a candidate removed from the plan is left out, its records kept

@@ -37,16 +37,16 @@ def choose_plan(run_dir: Path, plan_path: Path | None) -> list[str]:
     Raises :class:`RunDirError` with the fields that differ when the report cannot apply them.
     """
     manifest = require_manifest(run_dir)
-    if plan_path is None and not manifest.get("plan_path"):
+    if plan_path is None and not manifest.plan_path:
         return []  # a run that recorded no plan file: its saved copy is all there is
-    path = plan_path or Path(manifest["plan_path"])
+    path = plan_path or Path(str(manifest.plan_path))
     try:
         lp = load_plan(path)
     except InputError as exc:
         if plan_path is not None:
             raise
         return [f"note: the plan {path} cannot be read ({exc.problems[0]}); reporting with the run's saved copy"]
-    changes = plan_changes(manifest["plan"], lp.plan, plan_folder(manifest), lp.base_dir)
+    changes = plan_changes(manifest.plan, lp.plan, plan_folder(manifest), lp.base_dir)
     if not changes.any:
         return []
     asks = _needs_asking(changes)

@@ -161,7 +161,7 @@ def render_html(data: ReportData, read_contexts: ContextReader | None = None, ru
         .get_template("report.html.j2")
         .render(
             plan=plan,
-            manifest=data.manifest,
+            manifest=data.manifest.to_json(),  # the template reads the file as written (absent keys stay absent)
             notes=data.notes,
             models=_records(models),
             stability_rows=sorted(

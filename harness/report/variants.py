@@ -12,18 +12,19 @@ from typing import Any
 
 from harness.inputs.contamination import Contamination, EvalText, check_contamination, conversation_text
 from harness.inputs.sft import read_sft
+from harness.manifest_records import RunManifest
 from harness.records import Plan, QuestionSet
 from harness.rollup.variants import SINGLE_MEASUREMENT, VariantComparison, spread, summary_line
 
 
 def load_contamination(
-    plan: Plan, manifest: dict[str, Any], sets: dict[str, QuestionSet]
+    plan: Plan, manifest: RunManifest, sets: dict[str, QuestionSet]
 ) -> tuple[dict[str, Contamination], list[str]]:  # fmt: skip
     """Variant name -> what its ``train_data`` holds of the run's questions; plus a note per unreadable file.
 
     Paths are relative to the plan file recorded in the manifest (``plan_path``).
     """
-    folder = Path(manifest.get("plan_path", ".")).parent
+    folder = Path(manifest.plan_path or ".").parent
     items = [EvalText(qs.id, q.id, q.question, q.reference) for qs in sets.values() for q in qs.questions]
     out: dict[str, Contamination] = {}
     notes: list[str] = []

@@ -165,7 +165,7 @@ def add_reviews(run_dir: Path, paths: list[Path]) -> IntakeResult:
     ``run_dir`` is not a run directory; problems with the files are in the result, never raised.
     """
     manifest = require_manifest(run_dir, "; give the folder `harness run` wrote (results/<plan name>)")
-    plan_name = str(manifest["plan"].get("name", ""))
+    plan_name = manifest.plan_name
     rd = RunDir(run_dir)
     held = rd.read_reviews()
     outcomes, grades = merge(read_review_files(paths), run_answers(run_dir), plan_name, held)

@@ -65,7 +65,7 @@ def export_tasks(run_dir: Path, keys: list[str]) -> list[dict[str, Any]]:
     Raises :class:`ReviewError` for a key that is not an answer of the run, and
     :class:`~harness.rundir.RunDirError` when ``run_dir`` is not a run or a question set is gone.
     """
-    run_name = str(require_manifest(run_dir)["plan"].get("name", ""))
+    run_name = require_manifest(run_dir).plan_name
     sets, _ = load_run_sets(run_dir)
     questions: dict[tuple[str, str], Question] = {(s, q.id): q for s, qs in sets.items() for q in qs.questions}
     wanted = set(keys)

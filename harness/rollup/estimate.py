@@ -18,6 +18,7 @@ from typing import Any
 from harness.dtype import dtype_on_gpu
 from harness.inputs.gpus import GPUS
 from harness.inputs.plan import LoadedPlan, load_plan, resolve_model
+from harness.manifest_records import RunManifest
 from harness.records import Candidate
 from harness.rollup.roofline import Workload, estimate
 from harness.validation import InputError, Problem
@@ -144,7 +145,7 @@ def plan_tp_problems(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def roofline_columns(
-    plan: Any, manifest: dict[str, Any], answers: Any, models: Any
+    plan: Any, manifest: RunManifest, answers: Any, models: Any
 ) -> dict[str, tuple[float | None, float | None, str | None]]:
     """Per candidate: the decode roofline on the plan's GPU, the measured best throughput as a share of it,
     and "not modelled: why" instead when the roofline cannot model the candidate's config.json.
@@ -159,7 +160,7 @@ def roofline_columns(
         return {}
     out: dict[str, tuple[float | None, float | None, str | None]] = {}
     for cand in plan.candidates:
-        model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
+        model = manifest.served_model(cand.name)
         path = Path(model) / "config.json" if model else None
         mine = answers.loc[(answers.candidate == cand.name) & answers.ok, TOKEN_COLUMNS]
         if path is None or not path.is_file() or mine.empty:
@@ -193,7 +194,7 @@ def _shape(config_path: Path) -> tuple[Any, dict[str, Any]] | str:
 
 
 def smallest_gpu_at_peak(
-    plan: Any, manifest: dict[str, Any], answers: Any, perf_records: dict[str, Any]
+    plan: Any, manifest: RunManifest, answers: Any, perf_records: dict[str, Any]
 ) -> dict[str, str]:
     """Per candidate: the smallest common GPU (and TP) that holds it at this run's measured peak load.
 
@@ -204,7 +205,7 @@ def smallest_gpu_at_peak(
 
     out: dict[str, str] = {}
     for cand in plan.candidates:
-        model = (manifest.get("candidates", {}).get(cand.name) or {}).get("model")
+        model = manifest.served_model(cand.name)
         path = Path(model) / "config.json" if model else None
         mine = answers.loc[(answers.candidate == cand.name) & answers.ok, TOKEN_COLUMNS]
         rec = perf_records.get(cand.name)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from harness.inputs.contamination import Contamination
+from harness.manifest_records import RunManifest
 from harness.records import (
     CapacityRecord,
     GenerationView,
@@ -76,7 +77,6 @@ from harness.rollup.significance import versus_best
 from harness.rollup.stability import model_stability, question_stability
 from harness.rollup.strategy import StrategySummary, variant_table
 from harness.rollup.variants import VariantComparison, compare_variants
-from harness.rundir import judge_entries, legacy_judge
 
 VERSUS_COLUMNS = {"diff": "diff_vs_best", "diff_low": "diff_vs_best_low", "diff_high": "diff_vs_best_high"}
 DECISION_COLUMNS = ["candidate", "eligible", "violations", "pareto", "dominated_by", "overall"]
@@ -87,7 +87,7 @@ class RunRecords:
     """Everything a run directory holds that the report uses, as read (no figure computed yet)."""
 
     plan: Plan
-    manifest: dict[str, Any]
+    manifest: RunManifest
     sets: dict[str, QuestionSet]
     """The run's question sets by id, as the run asked them."""
     gens: Iterable[GenerationView]
@@ -115,7 +115,7 @@ class RunRecords:
 @dataclass
 class ReportData:
     plan: Plan
-    manifest: dict[str, Any]
+    manifest: RunManifest
     notes: list[str]
     sets: dict[str, QuestionSet]
     names: list[str]
@@ -183,10 +183,10 @@ def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: s
 def _quality_models(rec: RunRecords, answers: pd.DataFrame, served: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per candidate with its quality and phase figures, its API, and answers missing of ``expected``."""
     plan, manifest = rec.plan, rec.manifest
-    errors = {name: info.get("error") for name, info in manifest["candidates"].items()}
+    errors = {name: info.error for name, info in manifest.candidates.items()}
     models = model_summary(answers, rec.phases, plan.candidates, plan.bootstrap_resamples, plan.sampling.seed,
                            errors, served=served)  # fmt: skip
-    models["api"] = models.candidate.map({n: i.get("api") for n, i in manifest["candidates"].items()})
+    models["api"] = models.candidate.map({n: i.api for n, i in manifest.candidates.items()})
     expected = sum(len(qs.questions) for qs in rec.sets.values()) * plan.sampling.samples
     models["missing"] = expected - models.answers - models.failed
     return evidence_columns(models, answers, expected), expected
@@ -292,10 +292,10 @@ def _panel(
 ) -> PanelSummary | None:
     """The judge panel's figures, when the plan has judges and the run was judged."""
     plan = rec.plan
-    entries = judge_entries(rec.manifest)
+    entries = rec.manifest.judges
     if not plan.panel_judges or (rec.judgments is None and not entries):
         return None
-    default = legacy_judge(rec.manifest) or plan.panel_judges[0].name
+    default = rec.manifest.legacy_judge or plan.panel_judges[0].name
     return panel_summary(rec.judgments or [], answers, plan, entries, default, names, trust_of)
 
 

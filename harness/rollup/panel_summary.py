@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.manifest_records import JudgeEntry
 from harness.records import Judge, Judgment, Plan
 from harness.rollup.judge import JudgeSummary, summarize
 from harness.rollup.panel import (
@@ -107,11 +108,12 @@ class PanelSummary:
         return not self.headline_failures
 
 
-def may_grade_of(entries: Mapping[str, Mapping[str, Any]], judges: Sequence[Judge]) -> dict[str, frozenset[str] | None]:
+def may_grade_of(entries: Mapping[str, JudgeEntry], judges: Sequence[Judge]) -> dict[str, frozenset[str] | None]:
     """Judge -> the candidates it may grade, as the judging stage recorded it (None: every one, or not recorded)."""
     out: dict[str, frozenset[str] | None] = {}
     for j in judges:
-        allowed = (entries.get(j.name) or {}).get("may_grade")
+        entry = entries.get(j.name)
+        allowed = entry.may_grade if entry else None
         out[j.name] = None if allowed is None else frozenset(allowed)
     return out
 
@@ -159,7 +161,7 @@ def headline_failures(reliability: Mapping[str, Any], trust: JudgeTrust | None) 
 
 
 def panel_judgments(
-    judgments: Sequence[Judgment], plan: Plan, entries: Mapping[str, Mapping[str, Any]], default_judge: str
+    judgments: Sequence[Judgment], plan: Plan, entries: Mapping[str, JudgeEntry], default_judge: str
 ) -> list[Judgment]:
     """The panel's verdicts, every judge of the plan voting (one judge: its own verdicts)."""
     judges = plan.panel_judges
@@ -175,13 +177,13 @@ def panel_judgments(
     return verdicts.judgments
 
 
-def judging_cost_usd(judge: Judge, info: Mapping[str, Any], plan: Plan) -> float | None:
+def judging_cost_usd(judge: Judge, info: JudgeEntry | None, plan: Plan) -> float | None:
     """See :attr:`JudgeRow.cost_usd`."""
     price = price_per_gpu_hour(judge, plan.perf)
-    seconds = info.get("judging_s")
-    if not price or seconds is None:
+    seconds = info.judging_s if info else None
+    if not price or info is None or seconds is None:
         return None
-    return (float(seconds) + float(info.get("server_start_s") or 0)) / 3600 * judge.gpus * price
+    return (float(seconds) + float(info.server_start_s or 0)) / 3600 * judge.gpus * price
 
 
 def _proxy(judges: Sequence[Judge]) -> Judge:
@@ -194,7 +196,7 @@ def panel_summary(
     judgments: Sequence[Judgment],
     answers: pd.DataFrame,
     plan: Plan,
-    entries: Mapping[str, Mapping[str, Any]],
+    entries: Mapping[str, JudgeEntry],
     default_judge: str,
     names: list[str],
     trust_of: Callable[[JudgeGrades], JudgeTrust] | None = None,
@@ -231,14 +233,14 @@ def panel_summary(
     rows = [
         JudgeRow(
             name=j.name,
-            info=dict(entries.get(j.name) or {}),
+            info=entry.to_json() if (entry := entries.get(j.name)) else {},
             summary=summaries[j.name],
             not_graded=[c for c in names if (allowed := may_grade.get(j.name)) is not None and c not in allowed],
             left_out=verdicts.left_out.get(j.name, 0),
             vs_panel=by_judge.get(j.name) if len(judges) > 1 else None,
             trust=trusts[j.name],
             in_verdict=j.name in voting,
-            cost_usd=judging_cost_usd(j, entries.get(j.name) or {}, plan),
+            cost_usd=judging_cost_usd(j, entries.get(j.name), plan),
         )
         for j in judges
     ]

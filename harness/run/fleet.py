@@ -161,7 +161,7 @@ def check_fleet(lp: LoadedPlan, fleet: Fleet | None, judges_only: bool = False) 
 def check_fingerprint(lp: LoadedPlan, run_dir: Path) -> None:
     """Refuse a run directory that does not hold a run of this plan (a worker's first check)."""
     manifest = load_manifest(run_dir)
-    if manifest is None or manifest.get("plan_fingerprint") != plan_fingerprint(lp):
+    if manifest is None or manifest.plan_fingerprint != plan_fingerprint(lp):
         raise FleetError(f"{run_dir} does not hold a run of {lp.path}")
 
 

@@ -15,9 +15,10 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from harness.inputs.prompts import Framing, chat_messages
+from harness.manifest_records import QuestionSetEntry, RunManifest
 from harness.records import Generation, Judgment, Question, QuestionSet
 from harness.rundir import RunDir
 from harness.store import resume_records, sha256_file
@@ -62,11 +63,11 @@ def changed_questions(work: Iterable[Asked], done: Mapping[str, str | None]) -> 
     return Changed(frozenset(keys), tuple(questions))
 
 
-def record_sets(manifest: dict[str, Any], sets: Iterable[tuple[Path, QuestionSet]]) -> None:
+def record_sets(manifest: RunManifest, sets: Iterable[tuple[Path, QuestionSet]]) -> None:
     """The sets' current sha256 and size in the manifest: this session asks them as they are now."""
     for path, qs in sets:
-        entry = manifest.setdefault("question_sets", {}).setdefault(qs.id, {"path": str(path)})
-        entry.update(sha256=sha256_file(path), questions=len(qs.questions))
+        entry = manifest.question_sets.setdefault(qs.id, QuestionSetEntry(path=str(path)))
+        entry.sha256, entry.questions = sha256_file(path), len(qs.questions)
 
 
 def forget(run_dir: Path, gens_path: Path, changed: Changed, log: Callable[[str], None]) -> None:

@@ -25,6 +25,7 @@ from harness import __version__
 from harness.hardware import cpu_bf16_native, cpu_facts, gpu_info
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.plan_changes import PlanChanges, fingerprint, plan_changes, plan_folder
+from harness.manifest_records import GitInfo, HostInfo, QuestionSetEntry, RunManifest, Seeds, SessionEntry
 from harness.records import SCHEMA_VERSION
 from harness.rundir import load_manifest, save_manifest
 from harness.store import sha256_file
@@ -52,6 +53,7 @@ def versions() -> dict[str, str | None]:
 
 
 def git_commit() -> dict[str, Any]:
+    """The checkout's ``{"commit": hash or None, "dirty": uncommitted changes or None}`` (:class:`GitInfo`'s fields)."""
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
@@ -69,51 +71,47 @@ def git_commit() -> dict[str, Any]:
     return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
 
 
-def host_info() -> dict[str, Any]:
+def host_info() -> HostInfo:
     """The host a run is made on; ``cpu_model`` and ``cpu_flags`` are what decide the CPU build's dtype."""
     cpu = cpu_facts()
-    return {
-        "hostname": platform.node(),
-        "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
-        "cpu_model": cpu.cpu_model,
-        "cpu_flags": cpu.describe()["cpu_flags"],
-        "cpu_bf16_native": cpu_bf16_native(cpu.cpu_flags),
-        "cpu_count": psutil.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "gpus": gpu_info(),
-    }
+    return HostInfo(
+        hostname=platform.node(),
+        platform=platform.platform(),
+        cpu=platform.processor() or platform.machine(),
+        cpu_model=cpu.cpu_model,
+        cpu_flags=cpu.describe()["cpu_flags"],
+        cpu_bf16_native=cpu_bf16_native(cpu.cpu_flags),
+        cpu_count=psutil.cpu_count(),
+        memory_gib=round(psutil.virtual_memory().total / 2**30, 1),
+        gpus=gpu_info(),
+    )
 
 
-def new_manifest(lp: LoadedPlan, git: dict[str, Any] | None = None) -> dict[str, Any]:
+def new_manifest(lp: LoadedPlan, git: dict[str, Any] | None = None) -> RunManifest:
     """A new run's manifest; ``git``: the commit to record (None: ask git, :func:`git_commit`)."""
     s = lp.plan.sampling
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "created_at": time.time(),
-        "plan_path": str(lp.path),
-        "plan_fingerprint": plan_fingerprint(lp),
-        "plan": lp.plan.model_dump(mode="json"),
-        "question_sets": {
-            ls.qs.id: {
-                "path": str(ls.path),
-                "sha256": sha256_file(ls.path),
-                "questions": len(ls.qs.questions),
-            }
+    return RunManifest(
+        schema_version=SCHEMA_VERSION,
+        created_at=time.time(),
+        plan_path=str(lp.path),
+        plan_fingerprint=plan_fingerprint(lp),
+        plan=lp.plan.model_dump(mode="json"),
+        question_sets={
+            ls.qs.id: QuestionSetEntry(path=str(ls.path), sha256=sha256_file(ls.path), questions=len(ls.qs.questions))
             for ls in lp.sets
         },
-        "seeds": {"base": s.seed, "per_sample": [s.seed + i for i in range(s.samples)]},
-        "versions": versions(),
-        "host": host_info(),
-        "git": git_commit() if git is None else git,
-        "candidates": {},
-        "sessions": [],
-    }
+        seeds=Seeds(base=s.seed, per_sample=[s.seed + i for i in range(s.samples)]),
+        versions=versions(),
+        host=host_info(),
+        git=GitInfo.model_validate(git_commit() if git is None else git),
+        candidates={},
+        sessions=[],
+    )
 
 
 def open_manifest(
     lp: LoadedPlan, run_dir: Path, log: Callable[[str], None] | None = None, git: dict[str, Any] | None = None
-) -> dict[str, Any]:
+) -> RunManifest:
     """Start or resume: the existing manifest when the run can take the plan, else a new one.
 
     ``git`` is the commit the session records (None: ask git, :func:`git_commit`); a run made up
@@ -130,34 +128,39 @@ def open_manifest(
     if old is None:
         manifest = new_manifest(lp, dict(git))
     else:
-        if old.get("plan_fingerprint") != plan_fingerprint(lp):
-            changes = plan_changes(old.get("plan") or {}, lp.plan, plan_folder(old), lp.base_dir)
+        if old.plan_fingerprint != plan_fingerprint(lp):
+            changes = plan_changes(old.plan, lp.plan, plan_folder(old), lp.base_dir)
             if changes.refused:
                 raise RunDirConflict(conflict_message(run_dir, old, changes))
             notes = changes.notes()
         manifest = old
-        manifest["plan"] = lp.plan.model_dump(mode="json")  # judge and roll-up settings may change
-        manifest["plan_fingerprint"] = plan_fingerprint(lp)
-        manifest["plan_path"] = str(lp.path)
+        manifest.plan = lp.plan.model_dump(mode="json")  # judge and roll-up settings may change
+        manifest.plan_fingerprint = plan_fingerprint(lp)
+        manifest.plan_path = str(lp.path)
         _set_aside_removed_sets(manifest, {ls.qs.id for ls in lp.sets})
-    manifest["sessions"].append({"started_at": time.time(), "versions": versions(), "git": git,
-                                 **({"plan_changes": notes} if notes else {})})  # fmt: skip
+    session = SessionEntry(started_at=time.time(), versions=versions(), git=GitInfo.model_validate(git))
+    if notes:
+        session.plan_changes = notes
+    manifest.sessions = [*manifest.sessions, session]
     save_manifest(run_dir, manifest)
     for line in notes:
         (log or (lambda _m: None))(line)
     return manifest
 
 
-def _set_aside_removed_sets(manifest: dict[str, Any], ids: set[str]) -> None:
+def _set_aside_removed_sets(manifest: RunManifest, ids: set[str]) -> None:
     """Question sets no longer in the plan move to ``question_sets_removed``: scoring and the report leave them
     out; their answers stay in ``generations.jsonl`` and count again if the set comes back."""
-    for set_id in [k for k in manifest.get("question_sets", {}) if k not in ids]:
-        manifest.setdefault("question_sets_removed", {})[set_id] = manifest["question_sets"].pop(set_id)
+    gone = [k for k in manifest.question_sets if k not in ids]
+    if gone:
+        removed = dict(manifest.question_sets_removed)
+        removed.update({set_id: manifest.question_sets.pop(set_id) for set_id in gone})
+        manifest.question_sets_removed = removed  # assigned, so the file gets the key
     for set_id in ids:  # a set that came back is the run's again
-        manifest.get("question_sets_removed", {}).pop(set_id, None)
+        manifest.question_sets_removed.pop(set_id, None)
 
 
-def conflict_message(run_dir: Path, old: dict[str, Any], changes: PlanChanges) -> str:
+def conflict_message(run_dir: Path, old: RunManifest, changes: PlanChanges) -> str:
     """Why ``run_dir`` refuses the plan: the fields that differ, one per line, and what the user can do."""
     lines = "\n".join(f"  {line}" for line in changes.refused)
     model_hint = (
@@ -166,7 +169,7 @@ def conflict_message(run_dir: Path, old: dict[str, Any], changes: PlanChanges) -
         else ""
     )
     return (
-        f"{run_dir} holds a run of a different plan ({old.get('plan_path')}); these settings decide the answers "
+        f"{run_dir} holds a run of a different plan ({old.plan_path}); these settings decide the answers "
         f"and differ from that run's:\n{lines}\n"
         f"undo these changes to continue the run{model_hint}, or start afresh with another --run-dir "
         "(or delete that directory). A run continues when candidates or question sets are added or removed, an "

@@ -16,9 +16,9 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from harness.inputs.plan import LoadedPlan
+from harness.manifest_records import CandidateEntry, RunManifest
 from harness.records import Candidate
 from harness.run import fleet as spread
 from harness.run import lmeval_stage
@@ -47,18 +47,18 @@ class _Session:
     lp: LoadedPlan
     run_dir: Path
     log: Log
-    manifest: dict[str, Any]
+    manifest: RunManifest
     fleet: Fleet | None
     outcomes: list[CandidateOutcome] = field(default_factory=list)
 
     def record(self, outcome: CandidateOutcome) -> None:
-        entry = self.manifest["candidates"].setdefault(outcome.name, {})
-        entry.update(outcome.info)
-        entry["error"] = outcome.error
+        old = self.manifest.candidates.get(outcome.name)
+        entry = {**(old.to_json() if old else {}), **outcome.info, "error": outcome.error}
         if self.lp.plan.lm_eval is not None:
             entry["lm_eval_error"] = outcome.lm_eval_error
+        self.manifest.candidates[outcome.name] = CandidateEntry.model_validate(entry)
         if self.fleet is not None:
-            self.manifest["fleet"] = self.fleet.describe
+            self.manifest.fleet = self.fleet.describe
         save_manifest(self.run_dir, self.manifest)
         self.outcomes.append(outcome)
 

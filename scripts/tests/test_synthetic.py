@@ -85,15 +85,14 @@ def test_question_sets_and_plan_validate(run: Path) -> None:
 def test_manifest_has_the_shape_a_run_writes(run: Path) -> None:
     manifest = load_manifest(run)
     assert manifest is not None
-    plan = Plan.model_validate(manifest["plan"])
+    plan = Plan.model_validate(manifest.plan)
     names = [c.name for c in plan.candidates]
-    assert list(manifest["candidates"]) == names
-    assert all(
-        info["error"] is None and info["api"] in ("chat", "completions") for info in manifest["candidates"].values()
-    )
-    assert sum(meta["questions"] for meta in manifest["question_sets"].values()) == QUESTIONS
-    assert manifest["seeds"]["per_sample"] == list(range(SAMPLES))
-    assert {"versions", "host", "git", "sessions", "plan_fingerprint"} <= set(manifest)
+    assert list(manifest.candidates) == names
+    assert all(info.error is None and info.api in ("chat", "completions") for info in manifest.candidates.values())
+    assert sum(meta.questions or 0 for meta in manifest.question_sets.values()) == QUESTIONS
+    assert manifest.seeds.per_sample == list(range(SAMPLES))
+    written = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert {"versions", "host", "git", "sessions", "plan_fingerprint"} <= set(written)
     assert len({c.price_per_gpu_hour_usd for c in plan.candidates}) > 1, "costs differ between candidates"
 
 
@@ -121,7 +120,9 @@ def test_statistics_have_flips_stable_answers_and_failures(run: Path) -> None:
 
 
 def test_answer_text_override_reaches_every_sample(run: Path) -> None:
-    name = Plan.model_validate(load_manifest(run)["plan"]).candidates[XSS_AT[0]].name  # type: ignore[index]
+    manifest = load_manifest(run)
+    assert manifest is not None
+    name = Plan.model_validate(manifest.plan).candidates[XSS_AT[0]].name
     mine = [g for g in read_records(run / GENERATIONS, Generation) if (g.candidate, g.question_id) == (name, XSS_AT[1])]
     assert len(mine) == SAMPLES
     assert all(g.text == XSS and g.ok for g in mine)

@@ -5,7 +5,7 @@ process pinned to free GPUs of this node (``judge.gpus`` of them; an endpoint ju
 a Ray task, through the same machinery as the candidates (:mod:`harness.run.workers`). The
 worker writes its verdicts to the judge's part directory, ``<run>/judge_parts/<judge>/``, and
 its manifest entry to the part's ``outcome.json``; the driver folds the verdicts into
-``judgments.jsonl`` and the entry into ``manifest["judges"]`` as each judge ends, so no two
+``judgments.jsonl`` and the entry into the manifest's ``judges`` as each judge ends, so no two
 processes write one file. A verdict already in the run or in the part is not asked again (a
 Ray retry, or a re-run after a crash, resumes). A worker that dies fails only its judge: its
 entry carries the error, the others' verdicts stand.
@@ -21,9 +21,9 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from harness.inputs.plan import LoadedPlan
+from harness.manifest_records import JudgeEntry, RunManifest
 from harness.records import Judge
 from harness.run.parts import fold_judge_part
 from harness.run.placement import need_of
@@ -41,7 +41,7 @@ from harness.run.workers import (
     worker_main,
     worker_result,
 )
-from harness.rundir import RunDir, judge_entries, legacy_judge, load_manifest, require_manifest
+from harness.rundir import RunDir, load_manifest, require_manifest
 from harness.scoring.judge.modelinfo import describe_judge
 from harness.scoring.judge.stage import grade, nothing_left, open_judging, prepare_panel, save_entry, verdicts_done
 
@@ -60,7 +60,7 @@ def judge_part(lp: LoadedPlan, run_dir: Path, job: PartJob) -> Result:
     log = prefixed_log(f"[judge {judge.name}]")
     part = RunDir(run_dir).judge_part(judge.name)
     placement = record_attempt(part, job.gpu_ids)
-    legacy = legacy_judge(load_manifest(run_dir) or {})
+    legacy = (load_manifest(run_dir) or RunManifest()).legacy_judge
     done = [j for j in RunDir(run_dir).judgments_of(judge.name, legacy) + part.judgments_of(judge.name, None)
             if j.error is None]  # fmt: skip
     if placement["attempts"] > 1:
@@ -73,15 +73,15 @@ def judge_part(lp: LoadedPlan, run_dir: Path, job: PartJob) -> Result:
             grade(work, entry, part.root, log, show_progress=False, served=served_as(judge, job))
     except ServerStartError as exc:
         log(f"[judge {judge.name}] FAILED to serve: {exc}")
-        entry, keep_old = {**describe_judge(lp, judge), "error": str(exc)}, True
-    return {"entry": {**entry, "placement": placement}, "keep_old": keep_old}
+        entry, keep_old = JudgeEntry.model_validate({**describe_judge(lp, judge), "error": str(exc)}), True
+    return {"entry": {**entry.to_json(), "placement": placement}, "keep_old": keep_old}
 
 
-def _todo(lp: LoadedPlan, run_dir: Path, log: Log) -> tuple[list[Judge], dict[str, dict[str, Any]]]:
+def _todo(lp: LoadedPlan, run_dir: Path, log: Log) -> tuple[list[Judge], dict[str, JudgeEntry]]:
     """The judges with verdicts left, and the entries of those without (recorded at once)."""
     manifest = prepare_panel(lp, run_dir, log)
     todo: list[Judge] = []
-    entries: dict[str, dict[str, Any]] = {}
+    entries: dict[str, JudgeEntry] = {}
     for judge in lp.plan.panel_judges:
         done = verdicts_done(RunDir(run_dir), manifest, judge, log)  # archives a changed judge's verdicts
         work, entry = open_judging(lp, run_dir, judge, done, log)
@@ -95,7 +95,7 @@ def _todo(lp: LoadedPlan, run_dir: Path, log: Log) -> tuple[list[Judge], dict[st
 
 def run_panel_spread(
     lp: LoadedPlan, run_dir: Path, fleet: Fleet, log: Log
-) -> dict[str, dict[str, Any]]:  # fmt: skip
+) -> dict[str, JudgeEntry]:  # fmt: skip
     """Every judge of the panel grades the run at once where the fleet allows; returns each judge's entry.
 
     Raises :class:`~harness.run.placement.FleetError` when a judge needs more GPUs than ``--gpus`` gives,
@@ -107,11 +107,11 @@ def run_panel_spread(
         fold_judge_part(run_dir, name)
         if result is None:
             log(f"[judge {name}] FAILED: {why}")
-            entry, keep_old = {**describe_judge(lp, _judge(lp, name)), "error": why}, True
+            entry, keep_old = JudgeEntry.model_validate({**describe_judge(lp, _judge(lp, name)), "error": why}), True
         else:
-            entry, keep_old = result["entry"], bool(result["keep_old"])
+            entry, keep_old = JudgeEntry.model_validate(result["entry"]), bool(result["keep_old"])
         save_entry(run_dir, name, entry, keep_old=keep_old)
-        entries[name] = judge_entries(load_manifest(run_dir) or {})[name]
+        entries[name] = (load_manifest(run_dir) or RunManifest()).judges[name]
 
     needs = [need_of(j) for j in todo]
     if not needs:

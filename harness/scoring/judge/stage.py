@@ -24,13 +24,14 @@ from tqdm import tqdm
 
 from harness import aio
 from harness.inputs.plan import LoadedPlan
+from harness.manifest_records import JudgeEntry, RunManifest
 from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
 from harness.run.api import ServerShare, decide_api, serve
 from harness.run.client import Api, ModelClient, Request
 from harness.run.parts import fold_judge_parts
 from harness.run.serving import Server, ServerStartError
 from harness.run.watchdog import ask_all_while_up
-from harness.rundir import RunDir, judge_entries, legacy_judge, load_manifest, save_manifest
+from harness.rundir import RunDir, load_manifest, save_manifest
 from harness.scoring.judge import prompts
 from harness.scoring.judge.modelinfo import describe_judge, panel_permissions
 from harness.scoring.judge.parse import parse_pair, parse_score
@@ -143,11 +144,11 @@ async def _ask_all(
     return results, stopped
 
 
-def verdicts_done(rd: RunDir, manifest: dict[str, Any], judge: Judge, log: Callable[[str], None]) -> list[Judgment]:
+def verdicts_done(rd: RunDir, manifest: RunManifest, judge: Judge, log: Callable[[str], None]) -> list[Judgment]:
     """The verdicts already given by this judge; its earlier settings' verdicts are archived, not mixed in."""
-    old = judge_entries(manifest).get(judge.name) or {}
-    legacy = legacy_judge(manifest)
-    if not same_judge(old.get("fingerprint"), judge):
+    old = manifest.judges.get(judge.name)
+    legacy = manifest.legacy_judge
+    if not same_judge(old.fingerprint if old else None, judge):
         archived = rd.archive_judgments_of(judge.name, legacy, int(time.time()))
         if archived is not None:
             log(f"[judge {judge.name}] judge or judge prompts changed: its earlier judgments moved to {archived.name}")
@@ -156,13 +157,13 @@ def verdicts_done(rd: RunDir, manifest: dict[str, Any], judge: Judge, log: Calla
 
 
 def _archive_departed(
-    lp: LoadedPlan, rd: RunDir, manifest: dict[str, Any], log: Callable[[str], None]
-) -> dict[str, Any]:  # fmt: skip
+    lp: LoadedPlan, rd: RunDir, manifest: RunManifest, log: Callable[[str], None]
+) -> RunManifest:  # fmt: skip
     """Judges no longer in the plan: their verdicts move to an archive file and their manifest entries go,
     so ``judgments.jsonl`` holds the current panel's verdicts only. Returns the manifest to save."""
     panel = {j.name for j in lp.plan.panel_judges}
-    legacy = legacy_judge(manifest)
-    names = set(judge_entries(manifest)) | {j.judge or legacy for j in rd.read_judgments() or []}
+    legacy = manifest.legacy_judge
+    names = set(manifest.judges) | {j.judge or legacy for j in rd.read_judgments() or []}
     departed = sorted(n for n in names - panel if n is not None)
     if not departed:
         return manifest
@@ -171,21 +172,22 @@ def _archive_departed(
         archived = rd.archive_judgments_of(name, legacy, now)
         if archived is not None:
             log(f"[judge {name}] is no longer among the plan's judges: its earlier judgments moved to {archived.name}")
-    judges = {k: v for k, v in judge_entries(manifest).items() if k not in departed}
-    return {**manifest, "judges": judges}
+    manifest.judges = {k: v for k, v in manifest.judges.items() if k not in departed}
+    return manifest
 
 
-def migrate_single_judge(rd: RunDir, manifest: dict[str, Any]) -> dict[str, Any]:
-    """A run judged before panels: name its one judge on its records and move its manifest entry
-    under ``judges`` (returns the manifest to save)."""
-    legacy = legacy_judge(manifest)
-    if legacy is None or "judges" in manifest:
+def migrate_single_judge(rd: RunDir, manifest: RunManifest) -> RunManifest:
+    """A run judged before panels: name its one judge on its records, so ``legacy_judge`` goes (its
+    entry is under ``judges`` already, :func:`harness.schema.upgrade_manifest_layout`); returns the
+    manifest to save."""
+    legacy = manifest.legacy_judge
+    if legacy is None:
         return manifest
     if rd.judgments.exists():
         records = [j if j.judge else j.model_copy(update={"judge": legacy}) for j in rd.read_judgments() or []]
         write_records(rd.judgments, list[BaseModel](records))
-    manifest = {**manifest, "judges": {legacy: manifest["judge"]}}
-    del manifest["judge"]
+    manifest.judges = dict(manifest.judges)  # assigned, so the file gets the key
+    manifest.legacy_judge = None
     return manifest
 
 
@@ -255,30 +257,31 @@ def _judging(
     return _Judging(lp, judge, sets, gens, done, len(work), [w for w in work if w.key not in done_keys])
 
 
-def prepare_panel(lp: LoadedPlan, run_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
+def prepare_panel(lp: LoadedPlan, run_dir: Path, log: Callable[[str], None]) -> RunManifest:
     """Before any judge grades: fold the verdicts a crashed judge process left in its part, name the one
     judge of a run judged before panels, archive the verdicts of judges no longer in the plan; save and
     return the manifest."""
     for name, added in fold_judge_parts(run_dir).items():
         log(f"[judge {name}] folded {added} verdicts left in its part by an earlier session")
     rd = RunDir(run_dir)
-    manifest = _archive_departed(lp, rd, migrate_single_judge(rd, load_manifest(run_dir) or {}), log)
+    manifest = _archive_departed(lp, rd, migrate_single_judge(rd, load_manifest(run_dir) or RunManifest()), log)
     save_manifest(run_dir, manifest)
     return manifest
 
 
 def open_judging(
     lp: LoadedPlan, run_dir: Path, judge: Judge, done: list[Judgment], log: Callable[[str], None]
-) -> tuple[_Judging, dict[str, Any]]:  # fmt: skip
+) -> tuple[_Judging, JudgeEntry]:  # fmt: skip
     """What ``judge`` has left to ask of the run given the verdicts ``done``, and its manifest entry so far."""
     may_grade = panel_permissions(lp)[judge.name]
     work = _judging(lp, judge, RunDir(run_dir), done, may_grade)
-    entry = {**describe_judge(lp, judge), "fingerprint": judge_fingerprint(judge),
-             "prompt_versions": prompts.all_versions(), "may_grade": None if may_grade is None else sorted(may_grade),
-             "same_family": lp.plan.panel.same_family, "error": None}  # fmt: skip
+    entry = JudgeEntry.model_validate({
+        **describe_judge(lp, judge), "fingerprint": judge_fingerprint(judge),
+        "prompt_versions": prompts.all_versions(), "may_grade": None if may_grade is None else sorted(may_grade),
+        "same_family": lp.plan.panel.same_family, "error": None})  # fmt: skip
     skipped = [c.name for c in lp.plan.candidates if may_grade is not None and c.name not in may_grade]
     if skipped:
-        fam = entry["family"]
+        fam = entry.family
         log(f"[judge {judge.name}] does not grade {', '.join(skipped)}: same model family ({fam}); "
             "panel.same_family: exclude")  # fmt: skip
     return work, entry
@@ -295,7 +298,7 @@ def nothing_left(work: _Judging, log: Callable[[str], None]) -> bool:
 def run_judging(
     lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True,
     server: Server | None = None, judge: Judge | None = None,
-) -> dict[str, Any] | None:  # fmt: skip
+) -> JudgeEntry | None:  # fmt: skip
     """Have ``judge`` (default: the plan's first judge) grade every answer of the run it has not graded
     yet and may grade (not its own family's, see :func:`panel_permissions`); return its manifest entry.
 
@@ -317,7 +320,7 @@ def run_judging(
 
 
 def grade(
-    work: _Judging, entry: dict[str, Any], out_dir: Path, log: Callable[[str], None], show_progress: bool = True,
+    work: _Judging, entry: JudgeEntry, out_dir: Path, log: Callable[[str], None], show_progress: bool = True,
     server: Server | None = None, served: Judge | None = None,
 ) -> None:  # fmt: skip
     """Ask ``work``'s pending verdicts (then its probes) into ``out_dir``'s ``judgments.jsonl`` (the run's, or
@@ -341,39 +344,41 @@ def grade(
                   file=sys.stderr) as bar:  # fmt: skip
             stopped, new = _ask_pending_then_probes(work, server, api, out, bar)
             errors = [j.error for j in new if j.error]  # counted here: a disabled bar (--quiet) counts nothing
-            entry["error"] = f"stopped after {len(new)} of {bar.total} verdicts: {stopped}" if stopped else None
-            entry["asked"] = len(new)
+            entry.error = f"stopped after {len(new)} of {bar.total} verdicts: {stopped}" if stopped else None
+            entry.asked = len(new)
         if stopped:
-            log(f"{tag} FAILED mid-run (re-run the same command to ask the rest): {entry['error']}")
+            log(f"{tag} FAILED mid-run (re-run the same command to ask the rest): {entry.error}")
         elif errors:  # each failed verdict is left out of the panel's; a re-run asks it again
-            entry["error"] = f"{len(errors)} of {len(new)} verdicts failed: {errors[0].splitlines()[0]}"
-            log(f"{tag} FAILED: {entry['error']} (re-run the same command to ask them again)")
-    entry["judging_s"] = round(time.monotonic() - started, 3)
+            entry.error = f"{len(errors)} of {len(new)} verdicts failed: {errors[0].splitlines()[0]}"
+            log(f"{tag} FAILED: {entry.error} (re-run the same command to ask them again)")
+    entry.judging_s = round(time.monotonic() - started, 3)
 
 
-def save_entry(run_dir: Path, name: str, entry: dict[str, Any], keep_old: bool) -> None:
+def save_entry(run_dir: Path, name: str, entry: JudgeEntry, keep_old: bool) -> None:
     """Record ``entry`` as judge ``name``'s in the manifest (``keep_old``: over its earlier entry's fields)."""
-    manifest = load_manifest(run_dir) or {}
-    judges = judge_entries(manifest)
-    before = judges.get(name, {})
+    manifest = load_manifest(run_dir) or RunManifest()
+    before = manifest.judges.get(name) or JudgeEntry()
     if keep_old:
-        entry = {**before, **entry}
-    elif before.get("fingerprint") == entry.get("fingerprint"):  # the same judge: its time and verdicts add up
-        entry = {**entry, **{k: before[k] + entry[k] for k in SUMMED if before.get(k) is not None
-                             and entry.get(k) is not None}}  # fmt: skip
-    judges[name] = entry
-    manifest["judges"] = judges
+        entry = JudgeEntry.model_validate({**before.to_json(), **entry.to_json()})
+    elif before.fingerprint == entry.fingerprint:  # the same judge: its time and verdicts add up
+        entry = entry.model_copy(deep=True)
+        for field in SUMMED:
+            earlier, now = getattr(before, field), getattr(entry, field)
+            if earlier is not None and now is not None:
+                setattr(entry, field, earlier + now)
+    manifest.judges = {**manifest.judges, name: entry}
     save_manifest(run_dir, manifest)
 
 
 SUMMED = ("judging_s", "asked", "server_start_s")
-"""A judge's entry fields that add up over the sessions of one run (time and cost cover every session)."""
+"""A judge's entry fields that add up over the sessions of one run (time and cost cover every session):
+:func:`save_entry` adds each up."""
 
 
 def run_panel(
     lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True,
     share: ServerShare | None = None,
-) -> dict[str, dict[str, Any]]:  # fmt: skip
+) -> dict[str, JudgeEntry]:  # fmt: skip
     """Every judge of the plan's panel grades the run, one after another; returns each judge's entry.
 
     The judge that can use a candidate's server (``share``) goes first, and that server is stopped
@@ -384,14 +389,14 @@ def run_panel(
     judges = list(lp.plan.panel_judges)
     shared_name = share.judge if share is not None else None
     judges.sort(key=lambda j: j.name != shared_name)  # the shared server's judge first (stable otherwise)
-    entries: dict[str, dict[str, Any]] = {}
+    entries: dict[str, JudgeEntry] = {}
     for judge in judges:
         server = share.server if share is not None and judge.name == shared_name else None
         try:
             entry = run_judging(lp, run_dir, log, show_progress, server=server, judge=judge)
         except ServerStartError as exc:
             log(f"[judge {judge.name}] FAILED to serve: {exc}")
-            entry = {**describe_judge(lp, judge), "error": str(exc)}
+            entry = JudgeEntry.model_validate({**describe_judge(lp, judge), "error": str(exc)})
             save_entry(run_dir, judge.name, entry, keep_old=True)
         finally:
             if share is not None and judge.name == shared_name:
@@ -401,13 +406,14 @@ def run_panel(
     return entries
 
 
-def _choose_api(work: _Judging, server: Server, shared: bool, entry: dict[str, Any], log: Callable[[str], None]) -> Api:
+def _choose_api(work: _Judging, server: Server, shared: bool, entry: JudgeEntry, log: Callable[[str], None]) -> Api:
     """Decide the judge's API, note it and how the judge is served in ``entry``, and log that it is ready."""
     api, why = decide_api(work.lp, work.judge, server)
-    entry.update(api=api, api_reason=why, server_start_s=None if shared else server.start_s,
-                 shared_server=server.model if shared else None)  # fmt: skip
+    entry.api, entry.api_reason = api, why
+    entry.server_start_s = None if shared else server.start_s
+    entry.shared_server = server.model if shared else None
     if server.dtype is not None:
-        entry["dtype"] = server.dtype.to_json()
+        entry.dtype = server.dtype.to_json()
         log(f"[judge {work.judge.name}] dtype {server.dtype.dtype}: {server.dtype.reason}")
     log(f"[judge {work.judge.name}] ready; {len(work.pending)} judgments on /v1/{api}")
     return api
