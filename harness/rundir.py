@@ -19,8 +19,9 @@ Layout (a part directory ``parts/<candidate>/`` is laid out like a run directory
     judge_parts/<judge>/           a judge grading in another process: judgments.jsonl, logs/,
                                    attempts.jsonl and outcome.json (its manifest entry)
 
-This module is foundation: it imports only :mod:`harness.records`, :mod:`harness.schema` and
-:mod:`harness.store`, never a stage. Building a manifest's contents stays in :mod:`harness.run.manifest`.
+This module is foundation: it imports only :mod:`harness.records`, :mod:`harness.perf_records`,
+:mod:`harness.schema` and :mod:`harness.store`, never a stage. Building a manifest's contents stays in
+:mod:`harness.run.manifest`.
 """
 
 from __future__ import annotations
@@ -34,16 +35,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from harness.perf_records import CapacityRecord, PerfRecord
 from harness.records import (
     GENERATION_VIEW,
     SCORE_VIEW,
-    CapacityRecord,
     Generation,
     GenerationView,
     HumanGrade,
     Judgment,
     LoadLevel,
-    PerfRecord,
     Phase,
     Score,
     ScoreView,
