@@ -846,44 +846,6 @@ class LoadLevel(BaseModel):
     """Why the level was not sent at all (e.g. ``over-saturated at r8``); it then has no requests and no figures."""
 
 
-class CapacityRecord(BaseModel):
-    """One candidate's SLO capacity found by the sweep's search (capacity.jsonl; harness/run/perf/capacity.py)."""
-
-    schema_version: int = SCHEMA_VERSION
-    candidate: str
-    kind: Literal["concurrency", "rate"]
-    estimate: float | None
-    """The highest probed point most of whose runs met the SLOs; None when the first point failed."""
-    lower: float | None
-    """Highest point every run of which met the SLOs."""
-    upper: float | None
-    """Lowest point no run of which met the SLOs; None when the search reached its limit."""
-    requests_per_s: float | None = None
-    """Median over the estimate's runs of the requests/s that met the SLOs (goodput)."""
-    out_tok_per_s: float | None = None
-    """Median over the estimate's runs of the output tok/s."""
-    points: list[dict[str, Any]] = Field(default_factory=list)
-    """Every probe, by value: ``{value, met: [bool per run], goodput_req_per_s: [...], out_tok_per_s: [...],
-    order: 1 for the first point probed, stopped: [why each run was cut short, or None]}`` (``order`` and
-    ``stopped`` absent in older records)."""
-    slo: Slo | None = None
-    """The SLOs the runs were judged against (absent in older records: the plan's)."""
-
-
-class PerfRecord(BaseModel):
-    """What one candidate's server needed and used in one session (perf.jsonl)."""
-
-    schema_version: int = SCHEMA_VERSION
-    candidate: str
-    started_at: float
-    memory: dict[str, Any] = Field(default_factory=dict)
-    """Sampler summary: NVML per GPU, or the server process tree's host memory."""
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    """Peaks read from the server's /metrics (KV cache usage, running requests)."""
-    server: dict[str, Any] = Field(default_factory=dict)
-    """From the server log: weight memory, KV cache capacity (tokens), maximum concurrency."""
-
-
 # ---------------------------------------------------------------- projections the roll-up reads
 
 

@@ -20,8 +20,9 @@ Layout (a part directory ``parts/<candidate>/`` is laid out like a run directory
                                    attempts.jsonl and outcome.json (its manifest entry)
 
 This module is foundation: it imports only :mod:`harness.records`, :mod:`harness.manifest_records`,
-:mod:`harness.schema` and :mod:`harness.store`, never a stage. Building a manifest's contents stays in
-:mod:`harness.run.manifest`; the manifest's fields are :class:`~harness.manifest_records.RunManifest`.
+:mod:`harness.perf_records`, :mod:`harness.schema` and :mod:`harness.store`, never a stage. Building a
+manifest's contents stays in :mod:`harness.run.manifest`; the manifest's fields are
+:class:`~harness.manifest_records.RunManifest`.
 """
 
 from __future__ import annotations
@@ -36,16 +37,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from harness.manifest_records import RunManifest
+from harness.perf_records import CapacityRecord, PerfRecord
 from harness.records import (
     GENERATION_VIEW,
     SCORE_VIEW,
-    CapacityRecord,
     Generation,
     GenerationView,
     HumanGrade,
     Judgment,
     LoadLevel,
-    PerfRecord,
     Phase,
     Score,
     ScoreView,

@@ -5,7 +5,9 @@ A record from a newer harness is refused with one line that says so (reading it
 would silently drop fields this version does not know). An older record is brought
 up to date here, one version step at a time, before it is validated: when a bump
 changes a field's meaning or removes one, register the step with
-:func:`upgrade_step`; a bump that only adds fields with defaults needs no step.
+:func:`upgrade_step`; a bump that only adds fields with defaults needs no step. A shape an older
+harness wrote without a bump (a field's type made stricter, its JSON the same) is repaired after the
+steps, by kind (:data:`REPAIRS`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ Upgrade = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 UPGRADES: dict[int, Upgrade] = {}
 """From-version -> the step that brings a record from that version to the next."""
+
+Repair = Callable[[dict[str, Any]], dict[str, Any]]
+"""A record as a dict at the current version, in a shape older harnesses wrote -> the shape its model reads."""
+
+REPAIRS: dict[str, Repair] = {}
+"""Record kind -> a repair applied after the version steps, to a line that did not validate as written:
+for shapes an older harness wrote without a version bump (a record's own type changed, not its JSON)."""
 
 
 class RecordError(ValueError):
@@ -52,7 +61,8 @@ def upgrade(kind: str, data: dict[str, Any], where: str, current: int = SCHEMA_V
         data = step(kind, dict(data)) if step else dict(data)
         version += 1
         data["schema_version"] = version
-    return data
+    repair = REPAIRS.get(kind)
+    return repair(data) if repair else data
 
 
 @upgrade_step(1)
@@ -84,3 +94,13 @@ def upgrade_manifest_layout(data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(out.get("judges"), dict):
             out["judges"] = {name: old}
     return out
+
+
+def _empty_perf_summaries(data: dict[str, Any]) -> dict[str, Any]:
+    """A ``PerfRecord`` (``perf.jsonl``) typed its summaries only in issue 30; before, each was a dict,
+    ``{}`` when not measured. An empty ``memory`` or ``metrics`` now reads as None (not measured); an empty
+    ``server`` reads as it stands (a log that stated nothing). Every other field kept its name and shape."""
+    return {k: None if k in ("memory", "metrics") and v == {} else v for k, v in data.items()}
+
+
+REPAIRS["PerfRecord"] = _empty_perf_summaries

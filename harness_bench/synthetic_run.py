@@ -42,12 +42,12 @@ import yaml
 
 from harness.inputs.plan import LoadedPlan, load_plan
 from harness.manifest_records import CandidateEntry, RunManifest
+from harness.perf_records import GpuSummary, MemorySummary, MetricsSummary, PerfRecord, ServerLogFacts
 from harness.records import (
     Candidate,
     Generation,
     LoadLevel,
     Perf,
-    PerfRecord,
     Phase,
     Plan,
     Question,
@@ -62,9 +62,6 @@ from harness.records import Limits as PlanLimits
 from harness.rubric import score_answer, verdict
 from harness.run.client import Api
 from harness.run.manifest import open_manifest
-from harness.run.perf.metrics import MetricsSummary
-from harness.run.perf.nvml import GpuSummary, MemorySummary
-from harness.run.perf.serverlog import ServerLogFacts
 from harness.run.serving import vllm_command
 from harness.rundir import GENERATIONS, LOADTEST, MANIFEST, PERF, PHASES, SCORES, save_manifest
 from harness.store import atomic_write_text, write_records
@@ -566,9 +563,9 @@ def perf_record(m: SynthModel, run: ModelRun, sweep_s: float, rng: np.random.Gen
     return PerfRecord(
         candidate=m.name,
         started_at=run.phase.started_at,
-        memory=memory.model_dump(mode="json"),
-        metrics=metrics.model_dump(mode="json"),
-        server=server.model_dump(mode="json"),
+        memory=memory,
+        metrics=metrics,
+        server=server,
     )
 
 

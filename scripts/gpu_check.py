@@ -33,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the harness, 
 
 from harness.dtype import DtypeChoice, choose_dtype
 from harness.hardware import host_facts, visible_gpu_ids
+from harness.perf_records import MemorySummary
 from harness.rollup.perf_summary import energy_per_token_j
-from harness.run.perf.nvml import MemorySampler, MemorySummary, trapezoid_j
+from harness.run.perf.nvml import MemorySampler, trapezoid_j
 from harness.run.perf.periodic import Periodic
 
 EXIT_OK, EXIT_MISMATCH, EXIT_NO_GPU = 0, 1, 2

@@ -35,6 +35,7 @@ FOUNDATION = {
     "thinking",
     "modelshape",
     "timing",
+    "perf_records",
     "rubric",
 }
 FILE_TEMPLATES = ("judgments.{}.jsonl", "samples_{}.jsonl")
@@ -345,3 +346,89 @@ def test_the_harness_has_no_import_cycle() -> None:
     assert "harness.run.fleet" in graph["harness.cli"]  # the graph is read at all: cli imports the fleet lazily
     assert "harness.run.lmeval_stage" in graph["harness.run.session"]  # `from harness.run import lmeval_stage`
     assert cycles(graph) == []
+
+
+# ---------------------------------------------------------------- perf records are read by attribute
+
+
+PERF_PARTS = ("memory", "metrics", "server", "points")
+"""The typed parts of a ``PerfRecord`` and a ``CapacityRecord`` (:mod:`harness.perf_records`), as attributes."""
+PERF_PART_VARIABLES = ("memory", "server")
+"""Variables named after a part (``measured_peak_gib(memory)``); ``metrics`` and ``points`` also name other
+dicts (lm-eval's metrics, a rubric's points), so only their attributes count."""
+DICT_READS = ("get", "items", "keys", "values")
+
+
+def _names(node: ast.AST) -> set[str]:
+    """Names bound by a ``for`` target or a lambda's parameters."""
+    if isinstance(node, ast.Lambda):
+        return {a.arg for a in node.args.args}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _mentions_points(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == "points" for n in ast.walk(node))
+
+
+def perf_key_reads(path: Path, root: Path = REPO) -> list[str]:
+    """``file:line: code`` for each read of a perf record's part by string key: a subscript or a dict method
+    (``get``, ``items``, ``keys``, ``values``) on ``.memory``, ``.metrics``, ``.server`` or ``.points`` (or a
+    variable ``memory`` or ``server``), or on a capacity point: the variable of a loop or comprehension over
+    ``.points``, or the parameter of a lambda passed with them (``sorted(r.points, key=lambda p: p.get("order"))``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    points: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.comprehension)) and _mentions_points(node.iter):
+            points |= _names(node.target)
+        elif isinstance(node, ast.Call) and any(_mentions_points(a) for a in node.args):
+            points |= {n for k in node.keywords if isinstance(k.value, ast.Lambda) for n in _names(k.value)}
+
+    def is_part(node: ast.AST) -> bool:
+        if isinstance(node, ast.Attribute):
+            return node.attr in PERF_PARTS
+        return isinstance(node, ast.Name) and (node.id in PERF_PART_VARIABLES or node.id in points)
+
+    bad = []
+    for node in ast.walk(tree):
+        read = node.value if isinstance(node, ast.Subscript) else None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in DICT_READS:
+            read = node.func.value
+        if read is not None and is_part(read):
+            bad.append(f"{path.relative_to(root)}:{node.lineno}: {ast.unparse(node)}")
+    return sorted(bad)
+
+
+def product_and_tools(root: Path = REPO) -> list[Path]:
+    """The harness, the benchmark tools and the scripts (their tests excluded)."""
+    tools = sorted((root / "scripts").glob("*.py")) + sorted((root / "harness_bench").glob("*.py"))
+    return sorted((root / "harness").rglob("*.py")) + tools
+
+
+def test_no_module_reads_a_perf_record_by_string_key() -> None:
+    """The memory, /metrics, server-log and capacity-point parts are typed records (issue 30): a module
+    reads their attributes, so a renamed field fails mypy instead of reading None."""
+    assert [hit for p in product_and_tools() for hit in perf_key_reads(p)] == []
+
+
+def test_the_perf_key_check_sees_parts_and_points_but_not_attributes(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def f(rec, cap, memory, row):\n"
+        '    a = rec.memory["source"], memory.get("peak_used_gib")\n'
+        '    b = rec.metrics.get("peak_requests_running")\n'
+        "    c = {k: v for k, v in rec.server.items()}\n"
+        '    d = [p.get("value") for p in cap.points], sorted(cap.points, key=lambda q: q["order"])\n'
+        "    for point in cap.points:\n"
+        '        e = point["met"]\n'
+        '    return rec.memory.source, [p.value for p in cap.points], row["value"], row.get("met")\n',
+        encoding="utf-8",
+    )
+    assert perf_key_reads(sample, tmp_path) == [
+        "sample.py:2: memory.get('peak_used_gib')",
+        "sample.py:2: rec.memory['source']",
+        "sample.py:3: rec.metrics.get('peak_requests_running')",
+        "sample.py:4: rec.server.items()",
+        "sample.py:5: p.get('value')",
+        "sample.py:5: q['order']",
+        "sample.py:7: point['met']",
+    ]

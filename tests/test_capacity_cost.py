@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from harness.records import Candidate, CapacityRecord, Perf, VllmArgs
+from harness.perf_records import CapacityRecord
+from harness.records import Candidate, Perf, VllmArgs
 from harness.rollup.perf_summary import capacity_frame, cost_frame, target_load_cost
 
 

@@ -13,11 +13,12 @@ import re
 
 import pytest
 
-from harness.records import CapacityRecord, LevelGuards, LoadLevel, Perf, RequestTiming, Slo
+from harness.perf_records import CapacityRecord
+from harness.records import LevelGuards, LoadLevel, Perf, RequestTiming, Slo
 from harness.report.render import build_report
 from harness.rollup.perf_summary import best_levels, capacity_rows, level_notes, slo_text, sweep_frame
 from harness.rundir import RunDir
-from harness.store import JsonlAppender
+from harness.store import JsonlAppender, parse_record
 from harness_bench.synthetic_run import write_synthetic_run
 
 REASON = "over-saturated after 12 s: <b>requests in flight grew</b>"
@@ -90,8 +91,9 @@ def test_capacity_rows_list_the_probes_in_order_and_the_target_cost() -> None:
 def test_an_older_record_lists_its_points_by_value_against_the_plans_slo() -> None:
     from harness.records import Candidate
 
-    old = search("a").model_copy(update={"slo": None, "points": [
-        {k: v for k, v in p.items() if k not in ("order", "stopped")} for p in search("a").points]})  # fmt: skip
+    written = search("a").model_dump(mode="json", exclude={"slo": True, "points": {"__all__": {"order", "stopped"}}})
+    old = parse_record(json.dumps(written), CapacityRecord, "capacity.jsonl:1")  # a line written before both
+    assert (old.points[0].order, old.points[0].stopped, old.points[0].met) == (None, [], [True, True])
     (row,) = capacity_rows([old], [Candidate(name="a", model="m")], Perf(slo=Slo(e2e_ms=2000, attainment=0.9)))
     assert [p["level"] for p in row["points"]] == ["c1", "c2", "c4", "c5", "c6", "c8"]
     assert row["points"][5]["runs"] == ["fail", "fail"] and row["target_load"] is None  # no target asked

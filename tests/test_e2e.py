@@ -257,13 +257,13 @@ def test_run_serves_each_candidate_and_ends_every_process(tmp_path: Path) -> Non
     html = (report_dir / "index.html").read_text(encoding="utf-8")
     assert 'id="failed-broken"' in html and "no-such-flag" in html
     # memory: no NVML here, so the server process tree's host memory, labelled as such
-    from harness.records import PerfRecord
+    from harness.perf_records import PerfRecord
 
     perf = {r.candidate: r for r in read_records(run_dir / "perf.jsonl", PerfRecord)}
     assert set(perf) == {"smol", "gemma"}
     for rec in perf.values():
-        assert rec.memory["source"] == "host" and rec.memory["peak_rss_gib"] > 0.1
-        assert rec.server.get("kv_cache_tokens") or rec.metrics.get("kv_cache_size_tokens")
+        assert rec.memory is not None and rec.memory.source == "host" and (rec.memory.peak_rss_gib or 0) > 0.1
+        assert rec.server.kv_cache_tokens or (rec.metrics and rec.metrics.kv_cache_size_tokens)
     assert 'id="memory-table"' in html and "host memory" in html
     assert "RTX4090 × 1" in html or "L4 × 1" in html  # a 135M/270M model fits the smallest 24 GB GPU
     assert f"report: {(report_dir / 'index.html').resolve()}" in out

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from harness.manifest_records import CandidateEntry, RunManifest
-from harness.records import Candidate, CapacityRecord, CheckResult, Generation, Phase, Plan, QuestionSet, Score
+from harness.perf_records import CapacityRecord
+from harness.records import Candidate, CheckResult, Generation, Phase, Plan, QuestionSet, Score
 from harness.report.render import _env, _records
 from harness.report.variants import variant_rows
 from harness.rollup.figures import RunRecords, assemble, repeated_throughputs
@@ -200,16 +201,19 @@ def test_the_variants_table_labels_memory_and_single_measurements() -> None:
 
 
 def test_the_memory_table_shows_measured_and_computed_apart() -> None:
-    from types import SimpleNamespace
-
+    from harness.perf_records import GpuSummary, MemorySummary, MetricsSummary, PerfRecord, ServerLogFacts
     from harness.rollup.figures import measured_peak_gib
 
-    memory = {"source": "nvml", "peak_used_gib": 71.25, "total_gib": 80.0, "gpus": [{"name": "H100"}]}
+    h100 = GpuSummary(index=0, name="H100", total_gib=80.0, peak_used_gib=71.25, mean_util_pct=None,
+                      mean_power_w=None, energy_j=None)  # fmt: skip
+    memory = MemorySummary(source="nvml", duration_s=1.0, samples=2, peak_used_gib=71.25, total_gib=80.0, gpus=[h100])
     assert measured_peak_gib(memory) == (71.25, "nvml")
-    assert measured_peak_gib({"source": "host", "peak_rss_gib": 3.5}) == (3.5, "host")
-    assert measured_peak_gib({"source": "nvml"}) == (None, None)
-    server = {"weights_gib": 15.0, "kv_cache_gib": 50.0}
-    record = SimpleNamespace(memory=memory, metrics={"peak_kv_cache_usage_frac": 0.2}, server=server)
+    assert measured_peak_gib(MemorySummary(source="host", duration_s=1.0, samples=2, peak_rss_gib=3.5)) == (3.5, "host")
+    assert measured_peak_gib(MemorySummary(source="nvml", duration_s=1.0, samples=2)) == (None, None)
+    assert measured_peak_gib(None) == (None, None)
+    record = PerfRecord(candidate="m", started_at=0.0, memory=memory,
+                        metrics=MetricsSummary(scrapes=2, peak_kv_cache_usage_frac=0.2),
+                        server=ServerLogFacts(weights_gib=15.0, kv_cache_gib=50.0))  # fmt: skip
     # computed need: 15 GiB weights + 50 GiB KV x 0.2 in use = 25 GiB (memory_needed_gib, one GPU)
     html = (
         _env()

@@ -564,8 +564,8 @@ def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_pat
     server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
     run_sweep(Served(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False))
     (cap,) = RunDir(tmp_path).read_capacity()
-    assert [p["value"] for p in cap.points] == [1, 2, 4, 5, 6, 8]  # doubled to 8, then 6, 5
-    assert [p["order"] for p in cap.points] == [1, 2, 3, 6, 5, 4]  # ... so 8 was the 4th probe, 5 the last
+    assert [p.value for p in cap.points] == [1, 2, 4, 5, 6, 8]  # doubled to 8, then 6, 5
+    assert [p.order for p in cap.points] == [1, 2, 3, 6, 5, 4]  # ... so 8 was the 4th probe, 5 the last
     assert cap.slo is not None and cap.slo.ttft_ms == 320
     assert (cap.estimate, cap.lower, cap.upper) == (4, 4, 5)
     assert cap.requests_per_s is not None and cap.requests_per_s > 0

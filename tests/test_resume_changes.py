@@ -16,7 +16,7 @@ from conftest import write_yaml
 from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
 
 from harness.cli import main
-from harness.records import PerfRecord
+from harness.perf_records import GpuSummary, MemorySummary, MetricsSummary, PerfRecord, ServerLogFacts
 from harness.rollup.sessions import merge_sessions
 
 CANDIDATE = Reply([(0.0, sse_bytes(chunk(ANSWER, "stop"), "[DONE]"))])
@@ -121,51 +121,62 @@ def test_answers_recorded_before_digests_existed_are_kept(tmp_path: Path) -> Non
 # ---------------------------------------------------------------- memory and metrics over sessions
 
 
-def record(started: float, memory: dict, metrics: dict, server: dict | None = None) -> PerfRecord:
-    return PerfRecord(candidate="m", started_at=started, memory=memory, metrics=metrics, server=server or {})
+def record(started: float, memory: MemorySummary | None, metrics: MetricsSummary | None,
+           server: ServerLogFacts | None = None) -> PerfRecord:  # fmt: skip
+    return PerfRecord(
+        candidate="m", started_at=started, memory=memory, metrics=metrics, server=server or ServerLogFacts()
+    )
+
+
+def gpu(peak_used_gib: float, energy_j: float, mean_power_w: float) -> GpuSummary:
+    return GpuSummary(index=0, name="H100", total_gib=80.0, peak_used_gib=peak_used_gib, mean_util_pct=None,
+                      mean_power_w=mean_power_w, energy_j=energy_j)  # fmt: skip
 
 
 def test_memory_and_metrics_of_every_session_are_merged() -> None:
     first = record(
         100.0,
-        {"source": "nvml", "duration_s": 30.0, "samples": 60, "peak_used_gib": 20.5, "mean_power_w": 200.0,
-         "energy_j": 6000.0, "errors": ["GPU 0 power: Not Supported"],
-         "gpus": [{"index": 0, "name": "H100", "peak_used_gib": 20.5, "energy_j": 6000.0, "mean_power_w": 200.0}]},
-        {"scrapes": 10, "peak_kv_cache_usage_frac": 0.40, "peak_requests_running": 8, "generation_tokens": 1000.0,
-         "kv_cache_size_tokens": 50000},
-        {"weights_gib": 14.9, "kv_cache_gib": 50.0},
+        MemorySummary(source="nvml", duration_s=30.0, samples=60, peak_used_gib=20.5, mean_power_w=200.0,
+                      energy_j=6000.0, errors=["GPU 0 power: Not Supported"], gpus=[gpu(20.5, 6000.0, 200.0)]),
+        MetricsSummary(scrapes=10, peak_kv_cache_usage_frac=0.40, peak_requests_running=8, generation_tokens=1000.0,
+                       kv_cache_size_tokens=50000),
+        ServerLogFacts(weights_gib=14.9, kv_cache_gib=50.0),
     )  # fmt: skip
     second = record(
         200.0,
-        {"source": "nvml", "duration_s": 10.0, "samples": 20, "peak_used_gib": 18.0, "mean_power_w": 300.0,
-         "energy_j": 3000.0, "errors": ["GPU 0 power: Not Supported", "GPU 0 util: Unknown"],
-         "gpus": [{"index": 0, "name": "H100", "peak_used_gib": 18.0, "energy_j": 3000.0, "mean_power_w": 300.0}]},
-        {"scrapes": 4, "peak_kv_cache_usage_frac": 0.65, "peak_requests_running": 5, "generation_tokens": 500.0,
-         "kv_cache_size_tokens": 51000},
-        {"weights_gib": None, "kv_cache_gib": 50.5},
+        MemorySummary(source="nvml", duration_s=10.0, samples=20, peak_used_gib=18.0, mean_power_w=300.0,
+                      energy_j=3000.0, errors=["GPU 0 power: Not Supported", "GPU 0 util: Unknown"],
+                      gpus=[gpu(18.0, 3000.0, 300.0)]),
+        MetricsSummary(scrapes=4, peak_kv_cache_usage_frac=0.65, peak_requests_running=5, generation_tokens=500.0,
+                       kv_cache_size_tokens=51000),
+        ServerLogFacts(weights_gib=None, kv_cache_gib=50.5),
     )  # fmt: skip
     (merged,) = merge_sessions([first, second]).values()
     mem, met = merged.memory, merged.metrics
-    assert (mem["peak_used_gib"], mem["energy_j"], mem["samples"], mem["duration_s"]) == (20.5, 9000.0, 80, 40.0)
-    assert mem["mean_power_w"] == pytest.approx((200 * 30 + 300 * 10) / 40)  # 225 W, weighted by duration
-    assert mem["errors"] == ["GPU 0 power: Not Supported", "GPU 0 util: Unknown"]
-    (gpu,) = mem["gpus"]
-    assert (gpu["peak_used_gib"], gpu["energy_j"], gpu["mean_power_w"]) == (20.5, 9000.0, 225.0)
-    assert (met["peak_kv_cache_usage_frac"], met["peak_requests_running"]) == (0.65, 8)  # the higher of each
-    assert (met["scrapes"], met["generation_tokens"], met["kv_cache_size_tokens"]) == (14, 1500.0, 51000)
-    assert merged.server == {"weights_gib": 14.9, "kv_cache_gib": 50.5}  # latest known value of each
+    assert mem is not None and met is not None
+    assert (mem.peak_used_gib, mem.energy_j, mem.samples, mem.duration_s) == (20.5, 9000.0, 80, 40.0)
+    assert mem.mean_power_w == pytest.approx((200 * 30 + 300 * 10) / 40)  # 225 W, weighted by duration
+    assert mem.errors == ["GPU 0 power: Not Supported", "GPU 0 util: Unknown"]
+    (g,) = mem.gpus
+    assert (g.peak_used_gib, g.energy_j, g.mean_power_w) == (20.5, 9000.0, 225.0)
+    assert (met.peak_kv_cache_usage_frac, met.peak_requests_running) == (0.65, 8)  # the higher of each
+    assert (met.scrapes, met.generation_tokens, met.kv_cache_size_tokens) == (14, 1500.0, 51000)
+    assert merged.server == ServerLogFacts(weights_gib=14.9, kv_cache_gib=50.5)  # latest known value of each
     assert merged.started_at == 100.0
 
 
 def test_a_session_measured_another_way_is_not_mixed_in() -> None:
-    host = record(1.0, {"source": "host", "duration_s": 5.0, "peak_rss_gib": 3.0}, {})
-    gpu = record(2.0, {"source": "nvml", "duration_s": 5.0, "peak_used_gib": 20.0}, {})
-    (merged,) = merge_sessions([host, gpu]).values()
-    assert merged.memory == {"source": "nvml", "duration_s": 5.0, "peak_used_gib": 20.0, "sessions_not_merged": 1}
+    host = record(1.0, MemorySummary(source="host", duration_s=5.0, samples=10, peak_rss_gib=3.0), None)
+    on_gpu = record(2.0, MemorySummary(source="nvml", duration_s=5.0, samples=10, peak_used_gib=20.0), None)
+    (merged,) = merge_sessions([host, on_gpu]).values()
+    assert merged.memory is not None and merged.metrics is None
+    assert (merged.memory.source, merged.memory.peak_used_gib, merged.memory.peak_rss_gib) == ("nvml", 20.0, None)
+    assert merged.memory.sessions_not_merged == 1
 
 
 def test_one_session_is_its_own_record() -> None:
-    only = record(1.0, {"source": "host", "peak_rss_gib": 3.0}, {"scrapes": 2})
+    only = record(1.0, MemorySummary(source="host", duration_s=2.0, samples=4, peak_rss_gib=3.0),
+                  MetricsSummary(scrapes=2))  # fmt: skip
     assert merge_sessions([only])["m"] == only
 
 

@@ -115,11 +115,11 @@ def test_a_phase_with_an_unknown_token_count_has_an_unknown_rate() -> None:
     unknown = RequestTiming(ttft_ms=10, e2e_ms=110, output_tokens=None)
     failed = RequestTiming(error="HTTP 500: boom")
     row = phase_stats([counted, unknown, failed], 2.0, Slo())
-    assert (row["out_tok_per_s"], row["total_tok_per_s"], row["out_tokens_counted_by"]) == (None, None, "server")
+    assert (row.out_tok_per_s, row.total_tok_per_s, row.out_tokens_counted_by) == (None, None, "server")
     by_tok = RequestTiming(ttft_ms=10, e2e_ms=110, prompt_tokens=4, output_tokens=9, output_tokens_source="tokenizer")
     row = phase_stats([counted.model_copy(update={"prompt_tokens": 5}), by_tok, failed], 2.0, Slo())
-    assert (row["out_tok_per_s"], row["total_tok_per_s"]) == (10.0, 14.5)  # (11 + 9) / 2 s; (11 + 9 + 5 + 4) / 2 s
-    assert row["out_tokens_counted_by"] == "tokenizer"  # one count came from the tokenizer: say so
+    assert (row.out_tok_per_s, row.total_tok_per_s) == (10.0, 14.5)  # (11 + 9) / 2 s; (11 + 9 + 5 + 4) / 2 s
+    assert row.out_tokens_counted_by == "tokenizer"  # one count came from the tokenizer: say so
 
 
 def test_an_endpoint_tokenizer_counts_tokens_when_the_server_sends_no_usage(tmp_path: Path) -> None:

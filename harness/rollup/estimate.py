@@ -211,7 +211,7 @@ def smallest_gpu_at_peak(
         rec = perf_records.get(cand.name)
         if path is None or not path.is_file() or mine.empty:
             continue
-        peak = int((rec.metrics.get("peak_requests_running") if rec else None) or plan.limits.concurrency)
+        peak = int((rec.metrics.peak_requests_running if rec and rec.metrics else None) or plan.limits.concurrency)
         longest = int((mine.prompt_tokens.fillna(0) + mine.output_tokens.fillna(0)).max()) or 1
         parsed = _shape(path)
         if isinstance(parsed, str):

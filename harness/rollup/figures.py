@@ -18,13 +18,12 @@ import pandas as pd
 
 from harness.inputs.contamination import Contamination
 from harness.manifest_records import RunManifest
+from harness.perf_records import CapacityRecord, MemorySummary, PerfRecord
 from harness.records import (
-    CapacityRecord,
     GenerationView,
     HumanGrade,
     Judgment,
     LoadLevel,
-    PerfRecord,
     Phase,
     Plan,
     QuestionSet,
@@ -249,8 +248,8 @@ def _hardware_columns(
     models["peak_memory_gib"] = [measured.get(c, (None, None))[0] for c in models.candidate]
     models["peak_memory_source"] = [measured.get(c, (None, None))[1] for c in models.candidate]
     models["energy_j_per_token"] = [
-        energy_per_token_j(perf[c].memory.get("energy_j"), tokens_measured(served, rec.levels, c))
-        if c in perf
+        energy_per_token_j(mem.energy_j, tokens_measured(served, rec.levels, c))
+        if c in perf and (mem := perf[c].memory) is not None
         else None
         for c in models.candidate
     ]
@@ -266,19 +265,20 @@ def repeated_throughputs(records: list[CapacityRecord], models: pd.DataFrame) ->
         r = last.get(name)
         if r is None or r.estimate is None or not str(basis or "").startswith("SLO capacity"):
             continue
-        at = [p for p in r.points if p.get("value") == r.estimate]
-        runs = [float(v) for p in at for v in p.get("out_tok_per_s", []) if v is not None]
+        at = [p for p in r.points if p.value == r.estimate]
+        runs = [float(v) for p in at for v in p.out_tok_per_s if v is not None]
         if len(runs) > 1:
             out[name] = runs
     return out
 
 
-def measured_peak_gib(memory: dict[str, Any]) -> tuple[float | None, str | None]:
+def measured_peak_gib(memory: MemorySummary | None) -> tuple[float | None, str | None]:
     """The measured peak memory of a server session (GiB) and what measured it: ``nvml`` (every GPU's used
     memory, summed) or ``host`` (resident memory of the server's process tree); (None, None) without either."""
-    source = memory.get("source")
-    value = memory.get("peak_used_gib") if source == "nvml" else memory.get("peak_rss_gib")
-    return (float(value), str(source)) if value is not None else (None, None)
+    if memory is None:
+        return None, None
+    value = memory.peak_used_gib if memory.source == "nvml" else memory.peak_rss_gib
+    return (float(value), memory.source) if value is not None else (None, None)
 
 
 def _versus_columns(models: pd.DataFrame, versus: pd.DataFrame) -> pd.DataFrame:

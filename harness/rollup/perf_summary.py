@@ -2,7 +2,8 @@
 
 One function, :func:`harness.timing.phase_stats` (foundation, since the run's capacity search
 judges its points with it too), summarises any phase (the generation phase or one level of the
-load sweep) with the definitions of ``vllm bench serve``: throughput over the phase's wall time,
+load sweep) into a :class:`~harness.timing.PhaseStats`, with the definitions of ``vllm bench serve``:
+throughput over the phase's wall time,
 percentiles by linear interpolation, goodput = requests per second that met every SLO. This module
 puts those statistics into the report's frames, with cost.
 """
@@ -17,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from harness import timing as stats
-from harness.records import Candidate, CapacityRecord, LoadLevel, Perf, Phase, Slo
+from harness.perf_records import CapacityRecord, MetricsSummary, ServerLogFacts
+from harness.records import Candidate, LoadLevel, Perf, Phase, Slo
 from harness.timing import phase_stats
 
 
@@ -31,6 +33,9 @@ def energy_per_token_j(energy_j: float | None, output_tokens: int | None) -> flo
 def sweep_frame(levels: Sequence[LoadLevel], slo: Slo) -> pd.DataFrame:
     """One row per (candidate, level) sent, in the order run; a skipped level has no row (no figures).
 
+    Columns: ``candidate``, ``level``, ``kind``, ``value``, the fields of the level's
+    :class:`~harness.timing.PhaseStats` in their order, then ``stopped``, ``unsent``, ``cut``, ``measured``.
+
     A level the online stop cut short (``stopped``: why) keeps the figures of the answers it got, but
     they are not a measured point: ``measured`` is False and it never meets the SLOs (its queue was
     still growing, and ``unsent`` + ``cut`` requests have no answer).
@@ -40,8 +45,8 @@ def sweep_frame(levels: Sequence[LoadLevel], slo: Slo) -> pd.DataFrame:
         if lv.skipped:
             continue
         row = {"candidate": lv.candidate, "level": lv.level_id, "kind": lv.kind, "value": lv.value,
-               **phase_stats(lv.requests, lv.wall_s, slo), "stopped": lv.stopped, "unsent": lv.unsent, "cut": lv.cut,
-               "measured": lv.stopped is None}  # fmt: skip
+               **phase_stats(lv.requests, lv.wall_s, slo).model_dump(), "stopped": lv.stopped, "unsent": lv.unsent,
+               "cut": lv.cut, "measured": lv.stopped is None}  # fmt: skip
         if lv.stopped:
             row["meets_slo"] = False
         rows.append(row)
@@ -228,17 +233,17 @@ def _tokens_per_answer(models: pd.DataFrame, name: str) -> float | None:
     return float(value) if value is not None and value == value and value > 0 else None
 
 
-def memory_needed_gib(server: dict, metrics: dict, gpus: int) -> float | None:
+def memory_needed_gib(server: ServerLogFacts, metrics: MetricsSummary | None, gpus: int) -> float | None:
     """Memory one GPU needs for this model at the run's peak: weights + the KV cache actually used, / GPUs.
 
     vLLM reserves most of a GPU up front, so the memory a GPU shows in use is not what
     the model needs; the weights (logged by vLLM, else the checkpoint size) plus the
     peak share of the KV cache in use is. None when the log gives neither figure.
     """
-    weights = server.get("weights_gib") or server.get("checkpoint_gib")
+    weights = server.weights_gib or server.checkpoint_gib
     if weights is None:
         return None
-    kv_gib, usage = server.get("kv_cache_gib"), metrics.get("peak_kv_cache_usage_frac")
+    kv_gib, usage = server.kv_cache_gib, metrics.peak_kv_cache_usage_frac if metrics is not None else None
     kv_used = kv_gib * usage if kv_gib is not None and usage is not None else 0.0
     return (weights + kv_used) / max(gpus, 1)
 
@@ -281,11 +286,11 @@ def _probed_points(r: CapacityRecord) -> list[dict[str, Any]]:
     """A record's points in the order probed (records without ``order``: by value)."""
     prefix = "c" if r.kind == "concurrency" else "r"
     out = []
-    for k, p in enumerate(sorted(r.points, key=lambda p: p.get("order", 0))):
-        met, stopped = p.get("met", []), p.get("stopped") or [None] * len(p.get("met", []))
+    for k, p in enumerate(sorted(r.points, key=lambda p: p.order or 0)):
+        met, stopped = p.met, p.stopped or [None] * len(p.met)
         runs = ["cut" if why else "pass" if ok else "fail" for ok, why in zip(met, stopped, strict=False)]
-        goodput = [g for g in p.get("goodput_req_per_s", []) if g is not None]
-        out.append({"order": p.get("order", k + 1), "level": f"{prefix}{p['value']:g}", "value": p["value"],
-                    "runs": runs, "passed": sum(met) * 2 > len(met),
+        goodput = [g for g in p.goodput_req_per_s if g is not None]
+        out.append({"order": p.order if p.order is not None else k + 1, "level": f"{prefix}{p.value:g}",
+                    "value": p.value, "runs": runs, "passed": sum(met) * 2 > len(met),
                     "goodput_req_per_s": statistics.median(goodput) if goodput else None})  # fmt: skip
     return out

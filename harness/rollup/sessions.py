@@ -10,29 +10,30 @@ NVML on another) are not mixed in; the merged record says how many were left out
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeVar
 
-from harness.records import PerfRecord
+from harness.perf_records import GpuSummary, MemorySummary, MetricsSummary, PerfRecord, ServerLogFacts
 
-Merge = Callable[[list[Any], list[float]], Any]
-"""(values, one per session, oldest first; session durations in s) -> the merged value."""
+T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
-def _known(values: list[Any]) -> list[Any]:
+def _known(values: Sequence[T | None]) -> list[T]:
     return [v for v in values if v is not None]
 
 
-def _max(values: list[Any], _w: list[float]) -> Any:
+def _max(values: Sequence[N | None]) -> N | None:
     return max(_known(values), default=None)
 
 
-def _sum(values: list[Any], _w: list[float]) -> Any:
+def _sum(values: Sequence[N | None]) -> N | None:
     known = _known(values)
-    return sum(known) if known else None
+    return sum(known[1:], known[0]) if known else None
 
 
-def _weighted_mean(values: list[Any], weights: list[float]) -> Any:
+def _weighted_mean(values: Sequence[float | None], weights: Sequence[float]) -> float | None:
+    """Mean of the known values weighted by their sessions' durations (s); a plain mean when no duration is known."""
     pairs = [(v, w) for v, w in zip(values, weights, strict=True) if v is not None]
     total = sum(w for _, w in pairs)
     if not pairs:
@@ -40,56 +41,87 @@ def _weighted_mean(values: list[Any], weights: list[float]) -> Any:
     return sum(v * w for v, w in pairs) / total if total > 0 else sum(v for v, _ in pairs) / len(pairs)
 
 
-def _latest(values: list[Any], _w: list[float]) -> Any:
+def _latest(values: Sequence[T | None]) -> T | None:
     known = _known(values)
     return known[-1] if known else None
 
 
-def _union(values: list[Any], _w: list[float]) -> Any:
-    return list(dict.fromkeys(e for v in values if v for e in v))
+def _union(values: Sequence[list[str]]) -> list[str]:
+    return list(dict.fromkeys(e for v in values for e in v))
 
 
-RULES: dict[str, Merge] = {
-    # memory (harness.run.perf.nvml.MemorySummary and GpuSummary)
-    "peak_used_gib": _max, "peak_rss_gib": _max, "total_gib": _max,
-    "energy_j": _sum, "samples": _sum, "duration_s": _sum,
-    "mean_power_w": _weighted_mean, "mean_rss_gib": _weighted_mean, "mean_util_pct": _weighted_mean,
-    "errors": _union,
-    # /metrics (harness.run.perf.metrics.MetricsSummary)
-    "peak_kv_cache_usage_frac": _max, "peak_requests_running": _max, "peak_requests_waiting": _max,
-    "scrapes": _sum, "failed_scrapes": _sum, "prompt_tokens": _sum, "generation_tokens": _sum,
-}  # fmt: skip
-"""How each field merges over sessions; a field not listed takes its latest known value."""
+def merge_memory(parts: Sequence[MemorySummary]) -> MemorySummary:
+    """One memory summary from per-session ones (oldest first, at least one): peaks and sizes the
+    highest, energy, samples and duration summed, means weighted by duration, the rest the latest."""
+    if len(parts) == 1:
+        return parts[0].model_copy()
+    weights = [p.duration_s for p in parts]
+    last = parts[-1]
+    return MemorySummary(
+        schema_version=last.schema_version,
+        source=last.source,
+        duration_s=sum(p.duration_s for p in parts),
+        samples=sum(p.samples for p in parts),
+        gpus=_merge_gpus(parts, weights),
+        total_gib=_max([p.total_gib for p in parts]),
+        peak_used_gib=_max([p.peak_used_gib for p in parts]),
+        mean_power_w=_weighted_mean([p.mean_power_w for p in parts], weights),
+        energy_j=_sum([p.energy_j for p in parts]),
+        peak_rss_gib=_max([p.peak_rss_gib for p in parts]),
+        mean_rss_gib=_weighted_mean([p.mean_rss_gib for p in parts], weights),
+        note=_latest([p.note for p in parts]),
+        errors=_union([p.errors for p in parts]),
+    )
 
 
-def merge_dicts(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One summary from per-session summaries (oldest first), field by field (see :data:`RULES`)."""
-    parts = [p for p in parts if p]
-    if len(parts) <= 1:
-        return dict(parts[0]) if parts else {}
-    weights = [float(p.get("duration_s") or 0.0) for p in parts]
-    out: dict[str, Any] = {}
-    for key in dict.fromkeys(k for p in parts for k in p):
-        values = [p.get(key) for p in parts]
-        if key == "gpus":
-            out[key] = _merge_gpus(values, weights)
-        else:
-            out[key] = RULES.get(key, _latest)(values, weights)
-    return out
-
-
-def _merge_gpus(values: list[Any], weights: list[float]) -> list[dict[str, Any]]:
-    by_index: dict[Any, list[tuple[dict[str, Any], float]]] = {}
-    for gpus, w in zip(values, weights, strict=True):
-        for g in gpus or []:
-            by_index.setdefault(g.get("index"), []).append((g, w))
+def _merge_gpus(parts: Sequence[MemorySummary], weights: Sequence[float]) -> list[GpuSummary]:
+    """Each GPU (by NVML index, in order of first appearance) merged over the sessions that sampled it."""
+    by_index: dict[int, list[tuple[GpuSummary, float]]] = {}
+    for part, w in zip(parts, weights, strict=True):
+        for g in part.gpus:
+            by_index.setdefault(g.index, []).append((g, w))
     merged = []
-    for entries in by_index.values():
+    for index, entries in by_index.items():
         gs, ws = [g for g, _ in entries], [w for _, w in entries]
         merged.append(
-            {k: RULES.get(k, _latest)([g.get(k) for g in gs], ws) for k in dict.fromkeys(k for g in gs for k in g)}
+            GpuSummary(
+                index=index,
+                name=gs[-1].name,
+                total_gib=_max([g.total_gib for g in gs]),
+                peak_used_gib=_max([g.peak_used_gib for g in gs]),
+                mean_util_pct=_weighted_mean([g.mean_util_pct for g in gs], ws),
+                mean_power_w=_weighted_mean([g.mean_power_w for g in gs], ws),
+                energy_j=_sum([g.energy_j for g in gs]),
+            )
         )
     return merged
+
+
+def merge_metrics(parts: Sequence[MetricsSummary]) -> MetricsSummary | None:
+    """One ``/metrics`` summary from per-session ones (oldest first): peaks the highest, scrapes and
+    counter growth summed, the rest the latest known; None without any."""
+    if len(parts) <= 1:
+        return parts[0].model_copy() if parts else None
+    return MetricsSummary(
+        schema_version=parts[-1].schema_version,
+        scrapes=sum(p.scrapes for p in parts),
+        failed_scrapes=sum(p.failed_scrapes for p in parts),
+        last_error=_latest([p.last_error for p in parts]),
+        duration_s=sum(p.duration_s for p in parts),
+        peak_kv_cache_usage_frac=_max([p.peak_kv_cache_usage_frac for p in parts]),
+        peak_requests_running=_max([p.peak_requests_running for p in parts]),
+        peak_requests_waiting=_max([p.peak_requests_waiting for p in parts]),
+        prompt_tokens=_sum([p.prompt_tokens for p in parts]),
+        generation_tokens=_sum([p.generation_tokens for p in parts]),
+        kv_cache_size_tokens=_latest([p.kv_cache_size_tokens for p in parts]),
+        kv_cache_max_concurrency=_latest([p.kv_cache_max_concurrency for p in parts]),
+    )
+
+
+def merge_server(parts: Sequence[ServerLogFacts]) -> ServerLogFacts:
+    """Each fact of the server logs (oldest first) at its latest known value."""
+    known = [p.model_dump(exclude_none=True) for p in parts]
+    return ServerLogFacts.model_validate({k: v for facts in known for k, v in facts.items()})
 
 
 def merge_sessions(records: Sequence[PerfRecord]) -> dict[str, PerfRecord]:
@@ -99,16 +131,17 @@ def merge_sessions(records: Sequence[PerfRecord]) -> dict[str, PerfRecord]:
         by_candidate.setdefault(r.candidate, []).append(r)
     out = {}
     for name, recs in by_candidate.items():
-        source = next((r.memory.get("source") for r in reversed(recs) if r.memory.get("source")), None)
-        same = [r for r in recs if r.memory.get("source") in (source, None)]
-        memory = merge_dicts([r.memory for r in same])
-        if len(same) < len(recs):
-            memory["sessions_not_merged"] = len(recs) - len(same)
+        measured = [r.memory for r in recs if r.memory is not None]
+        memory = None
+        if measured:
+            same = [m for m in measured if m.source == measured[-1].source]
+            memory = merge_memory(same)
+            memory.sessions_not_merged = len(measured) - len(same)
         out[name] = PerfRecord(
             candidate=name,
             started_at=recs[0].started_at,
             memory=memory,
-            metrics=merge_dicts([r.metrics for r in recs]),
-            server={k: v for r in recs for k, v in r.server.items() if v is not None},
+            metrics=merge_metrics([r.metrics for r in recs if r.metrics is not None]),
+            server=merge_server([r.server for r in recs]),
         )
     return out

@@ -8,32 +8,18 @@ sampler that cannot start is recorded with the reason.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
 
 from harness.inputs.plan import LoadedPlan
-from harness.records import PerfRecord
+from harness.perf_records import PerfRecord, ServerLogFacts
 from harness.run.perf.metrics import MetricsPoller
 from harness.run.perf.nvml import MemorySampler
-from harness.run.perf.serverlog import parse_server_log
+from harness.run.perf.serverlog import read_server_log
 from harness.run.serving import Server
 from harness.rundir import RunDir
 from harness.store import JsonlAppender
-
-
-def as_dict(obj: Any) -> dict[str, Any]:
-    if obj is None:
-        return {}
-    if isinstance(obj, BaseModel):
-        return obj.model_dump(mode="json")
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    return dict(obj)
 
 
 @contextlib.contextmanager
@@ -59,11 +45,9 @@ def measure_server(
             record = PerfRecord(
                 candidate=candidate,
                 started_at=started,
-                memory=as_dict(sampler.summary()),
-                metrics=as_dict(poller.summary()),
-                server=as_dict(parse_server_log(server.log_path.read_text(errors="replace")))
-                if server.log_path and server.log_path.exists()
-                else {},
+                memory=sampler.summary(),
+                metrics=poller.summary(),
+                server=read_server_log(server.log_path) if server.log_path else ServerLogFacts(),
             )
             with JsonlAppender(RunDir(run_dir).perf) as out:
                 out.append(record)

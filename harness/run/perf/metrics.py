@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from pydantic import BaseModel
 
-from harness.records import SCHEMA_VERSION
+from harness.perf_records import MetricsSummary
 from harness.run.perf.periodic import Periodic
 
 KV_USAGE = "vllm:kv_cache_usage_perc"
@@ -132,22 +132,6 @@ class Scrape:
     """Seconds since the poller started."""
     metrics: VllmMetrics | None
     error: str | None = None
-
-
-class MetricsSummary(BaseModel):
-    schema_version: int = SCHEMA_VERSION
-    scrapes: int
-    failed_scrapes: int = 0
-    last_error: str | None = None
-    duration_s: float = 0.0
-    peak_kv_cache_usage_frac: float | None = None
-    peak_requests_running: int | None = None
-    peak_requests_waiting: int | None = None
-    prompt_tokens: float | None = None
-    """Counter growth from the first to the last scrape: the phase's prompt tokens."""
-    generation_tokens: float | None = None
-    kv_cache_size_tokens: int | None = None
-    kv_cache_max_concurrency: float | None = None
 
 
 def _peak(values: Sequence[float | int | None]) -> float | int | None:

@@ -24,9 +24,8 @@ from statistics import fmean
 from typing import Any, Literal, TypeVar
 
 import psutil
-from pydantic import BaseModel
 
-from harness.records import SCHEMA_VERSION
+from harness.perf_records import GpuSummary, MemorySummary
 from harness.run.perf.periodic import Periodic
 
 GIB = 1024**3
@@ -51,44 +50,6 @@ class Sample:
     gpus: tuple[GpuReading, ...] = ()
     host_rss_bytes: int | None = None
     """Sum of the resident memory of the server process trees; None without pids."""
-
-
-class GpuSummary(BaseModel):
-    index: int
-    """NVML device index."""
-    name: str
-    total_gib: float | None
-    peak_used_gib: float | None
-    """Device memory in use, by every process on the GPU (NVML does not split it by process)."""
-    mean_util_pct: float | None
-    mean_power_w: float | None
-    energy_j: float | None
-    """Power integrated over the samples (trapezoid rule); None when power was never readable."""
-
-
-class MemorySummary(BaseModel):
-    schema_version: int = SCHEMA_VERSION
-    source: Literal["nvml", "host"]
-    """``nvml``: GPU figures are measured; ``host``: only the server's host memory is."""
-    duration_s: float
-    """From the first to the last sample."""
-    samples: int
-    gpus: list[GpuSummary] = []
-    total_gib: float | None = None
-    """Sum of the GPUs' memory sizes."""
-    peak_used_gib: float | None = None
-    """Highest sum of used memory over the GPUs at one sample."""
-    mean_power_w: float | None = None
-    """Sum of the GPUs' mean power."""
-    energy_j: float | None = None
-    """Sum of the GPUs' energy."""
-    peak_rss_gib: float | None = None
-    """Peak resident memory of the server process trees (shared pages count once per process)."""
-    mean_rss_gib: float | None = None
-    note: str | None = None
-    """Why host memory was measured instead of NVML."""
-    errors: list[str] = []
-    """Readings that failed, each once (e.g. ``GPU 0 power: Not Supported``)."""
 
 
 def _agg(fn: Callable[[list[float]], float], values: Iterable[float | None]) -> float | None:

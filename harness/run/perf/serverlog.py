@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel
+from harness.perf_records import ServerLogFacts
 
 _START = re.compile(r"non-default args:|vLLM API server version")
 _PROC = re.compile(r"^\((?P<proc>[^)]*?)\s+pid=(?P<pid>\d+)\)")
@@ -43,32 +43,6 @@ _KV_MEMORY = re.compile(
 _KV_SIZE = re.compile(r"(?P<dev>\b[A-Z]+(?: \+ host)?) KV cache size: (?P<tokens>[\d,]+) tokens")
 _MAX_CONCURRENCY = re.compile(r"Maximum concurrency for (?P<len>[\d,]+) tokens per request: (?P<x>[\d.]+)x")
 _STATS = re.compile(r"Running: (?P<run>\d+) reqs, Waiting: (?P<wait>\d+) reqs.*?\bKV cache usage: (?P<pct>[\d.]+)%")
-
-
-class ServerLogFacts(BaseModel):
-    """What one server start stated; None for what its log does not say."""
-
-    vllm_version: str | None = None
-    weights_gib: float | None = None
-    """Device memory taken by the weights, summed over workers (one per GPU); GPU build only."""
-    load_s: float | None = None
-    """Model loading time (longest worker): "Model loading took" (GPU) else "Loading weights took" (CPU)."""
-    checkpoint_gib: float | None = None
-    """Size of the checkpoint files on disk: a proxy for weight memory where it is not logged."""
-    kv_cache_gib: float | None = None
-    """Memory given to the KV cache (per worker)."""
-    kv_cache_device: str | None = None
-    """``GPU``, ``CPU``, ``XPU``... as vLLM names the KV cache pool."""
-    kv_cache_tokens: int | None = None
-    """Tokens the KV cache holds (one engine)."""
-    max_concurrency: float | None = None
-    """Requests of ``max_concurrency_len`` tokens the KV cache holds at once."""
-    max_concurrency_len: int | None = None
-    """Tokens per request in that statement: the max model length."""
-    peak_kv_cache_usage_pct: float | None = None
-    """Highest KV cache usage in the periodic stats lines (they come every 10 s, so short peaks are missed)."""
-    peak_requests_running: int | None = None
-    peak_requests_waiting: int | None = None
 
 
 def _num(s: str) -> float:
