@@ -52,6 +52,62 @@ class CheckSpec(Strict):
     """Check-specific arguments (everything in the YAML mapping but type/weight)."""
 
 
+TOOL_NAME = r"^[A-Za-z0-9_\-.]{1,64}$"
+"""A function name as OpenAI-compatible servers accept it (letters, digits, ``_ - .``, at most 64)."""
+
+
+class ToolFunction(Strict):
+    """A function the model may call, as OpenAI's ``tools[].function``: name, description and the JSON Schema
+    (draft 2020-12) of its arguments object."""
+
+    name: str = Field(pattern=TOOL_NAME)
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    """JSON Schema of the arguments: ``{"type": "object", "properties": {...}, "required": [...]}``."""
+
+
+class Tool(Strict):
+    """One entry of a question set's ``tools:``. Written either as OpenAI's ``{type: function, function:
+    {name, description, parameters}}`` or in short as ``{name, description, parameters}``."""
+
+    type: Literal["function"] = "function"
+    function: ToolFunction
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "function" not in data and "name" in data:
+            return {"type": data.get("type", "function"), "function": {k: v for k, v in data.items() if k != "type"}}
+        return data
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+
+class ExpectedCall(Strict):
+    """A call a right response makes: the function's name and the arguments it must pass.
+
+    Each value in ``arguments`` is what the argument must equal after normalisation by the argument's type in
+    the tool's schema (numbers with units, tolerances and Chinese numerals as the rubric reads them; enums;
+    dates; strings normalised): the matcher grammar is documented in docs/tools.md. An argument the schema
+    declares but ``arguments`` leaves out may be passed with any value; an argument the schema does not
+    declare is an invented argument."""
+
+    name: str = Field(pattern=TOOL_NAME)
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolResult(Strict):
+    """A scripted reply of a tool: when the model calls ``name`` (with ``arguments``, when given, matching as
+    in :class:`ExpectedCall`), the harness sends ``content`` back as the tool's message (a string as is,
+    anything else as JSON) and asks the model again; its final answer is scored by the question's checks."""
+
+    name: str = Field(pattern=TOOL_NAME)
+    arguments: dict[str, Any] | None = None
+    content: Any
+
+
 class Question(Strict):
     id: str = Field(min_length=1)
     """Stable id, unique within its set; used as the resume key."""
@@ -71,6 +127,34 @@ class Question(Strict):
     """A heading or phrase of the document passage that holds the answer (``with_context``
     counts a retrieval hit when a given passage contains it). Leave out when the documents
     do not answer the question."""
+    tools: list[Tool] = Field(default_factory=list)
+    """Functions offered with this question, besides the set's ``tools`` (names unique across both)."""
+    expect_call: list[ExpectedCall] = Field(default_factory=list)
+    """The calls a right response makes (several: parallel calls, in any order). Written as one mapping or a
+    list. Empty with ``no_call: false``: calls are not graded."""
+    no_call: bool = False
+    """A right response answers directly; any call is wrong. Excludes ``expect_call``."""
+    tool_results: list[ToolResult] = Field(default_factory=list)
+    """Scripted tool replies for a multi-step question, besides the set's ``tool_results`` (the question's
+    win where both match a call)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_call(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("expect_call"), dict):
+            return {**data, "expect_call": [data["expect_call"]]}
+        return data
+
+    @model_validator(mode="after")
+    def _call_or_none(self) -> Question:
+        if self.no_call and self.expect_call:
+            raise ValueError("a question has either expect_call or no_call: true, not both")
+        return self
+
+    @property
+    def grades_calls(self) -> bool:
+        """Whether the question grades the response's tool calls (``expect_call`` or ``no_call``)."""
+        return self.no_call or bool(self.expect_call)
 
 
 class FewShotExample(Strict):
@@ -92,7 +176,19 @@ class QuestionSet(Strict):
     """Worked examples for ``few_shot``; without them, other questions of the same category are used."""
     category_weights: dict[str, float] = Field(default_factory=dict)
     """Relative weight per category in roll-ups (default 1); multiplies each question's weight."""
+    tools: list[Tool] = Field(default_factory=list)
+    """Functions offered with every question of the set (OpenAI function definitions)."""
+    tool_results: list[ToolResult] = Field(default_factory=list)
+    """Scripted tool replies shared by every question of the set."""
     questions: list[Question] = Field(min_length=1)
+
+    def tools_for(self, q: Question) -> list[Tool]:
+        """The functions offered with ``q``: the set's, then the question's own."""
+        return [*self.tools, *q.tools]
+
+    def tool_results_for(self, q: Question) -> list[ToolResult]:
+        """The scripted replies for ``q``: the question's own first (they win), then the set's."""
+        return [*q.tool_results, *self.tool_results]
 
 
 # --------------------------------------------------------------------------
