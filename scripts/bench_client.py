@@ -27,8 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from harness.run.client import ModelClient, Request  # noqa: E402
 from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level, run_level_workers  # noqa: E402
+from harness.server.client import ModelClient, Request  # noqa: E402
 from harness_bench.known_truth import (  # noqa: E402
     LAG_BOUND_MS,
     ON_TIME_MS,

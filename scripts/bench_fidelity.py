@@ -30,9 +30,9 @@ from harness.inputs.prompts import user_text  # noqa: E402
 from harness.inputs.questions import load_question_set  # noqa: E402
 from harness.inputs.variants import framings  # noqa: E402
 from harness.records import Candidate, Slo, Variant, VllmArgs  # noqa: E402
-from harness.run.client import Request  # noqa: E402
 from harness.run.perf.loadgen import Level, LoadTarget, run_level_workers, timing  # noqa: E402
-from harness.run.serving import Server, start_vllm  # noqa: E402
+from harness.server.client import Request  # noqa: E402
+from harness.server.vllm_server import Server, start_vllm  # noqa: E402
 from harness.timing import phase_stats  # noqa: E402
 
 SETS = ["hr_policy_zh", "production_line_zh", "customer_support_en"]

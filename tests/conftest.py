@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from harness.records import Candidate, VllmArgs
-from harness.run.serving import Server, start_vllm
+from harness.server.vllm_server import Server, start_vllm
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -14,10 +14,10 @@ from fake_server import Reply, chunk, fake_server, sse_bytes
 
 from harness.inputs.plan import load_plan
 from harness.records import Candidate
-from harness.run.adapters import AdapterHost, order_families, served_candidate
-from harness.run.serving import Server
 from harness.run.session import run_session
 from harness.rundir import RunDir
+from harness.server.adapters import AdapterHost, order_families, served_candidate
+from harness.server.vllm_server import Server
 
 SMOL = Path("/work/main/models/smollm2-135m-instruct")
 
@@ -99,7 +99,7 @@ def test_a_base_and_its_adapters_share_one_server_start(tmp_path: Path, monkeypa
             finally:
                 events.append(("stop", cand.name))
 
-        monkeypatch.setattr("harness.run.api.start_vllm", fake_start)
+        monkeypatch.setattr("harness.server.reach.start_vllm", fake_start)
         lp = load_plan(_plan(tmp_path, srv.base_url))
         outcomes = run_session(lp, tmp_path / "run", log=lambda m: None, show_progress=False)
         models = [json.loads(r)["model"] for r in srv.requests]

@@ -1,6 +1,6 @@
 """The layout keeps its promises (docs/architecture.md): imports go one way, and one module owns the run directory.
 
-Stages, in order: foundation -> inputs -> run -> scoring -> rollup -> report -> review -> compare -> cli.
+Stages, in order: foundation -> inputs -> server -> run -> scoring -> rollup -> report -> review -> compare -> cli.
 A module may import its own stage and earlier ones, never a later one; imports inside
 functions count. The report reads a run without the run or scoring stage, even through
 another module; no module but :mod:`harness.rundir` spells a file name of a run directory; no
@@ -21,7 +21,7 @@ from harness import rundir
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = REPO / "harness"
-STAGES = ("foundation", "inputs", "run", "scoring", "rollup", "report", "review", "compare", "cli")
+STAGES = ("foundation", "inputs", "server", "run", "scoring", "rollup", "report", "review", "compare", "cli")
 FOUNDATION = {
     "records",
     "manifest_records",
@@ -37,13 +37,14 @@ FOUNDATION = {
     "timing",
     "perf_records",
     "rubric",
+    "parts",
 }
 FILE_TEMPLATES = ("judgments.{}.jsonl", "samples_{}.jsonl")
 """Run-directory file names built from a value (an f-string renders each value as ``{}`` here)."""
 
 
 def module_name(path: Path, root: Path = REPO) -> str:
-    """``harness/run/parts.py`` -> ``harness.run.parts`` (a package's ``__init__`` is the package)."""
+    """``harness/run/session.py`` -> ``harness.run.session`` (a package's ``__init__`` is the package)."""
     parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 

@@ -12,8 +12,8 @@ import json
 import httpx
 import pytest
 
-from harness.run import client as client_mod
-from harness.run.client import ModelClient, Request
+from harness.server import client as client_mod
+from harness.server.client import ModelClient, Request
 
 
 def sse(*chunks: dict, done: bool = True) -> bytes:

@@ -39,9 +39,9 @@ from harness.inputs.plan import load_plan
 from harness.records import Generation, Score
 from harness.report import browser
 from harness.report.render import build_report
-from harness.run.serving import Server
 from harness.run.session import run_session
 from harness.scoring.stage import score_run
+from harness.server.vllm_server import Server
 from harness.store import read_records
 
 pytestmark = pytest.mark.vllm

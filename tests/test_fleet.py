@@ -27,7 +27,7 @@ import pytest
 from conftest import CPU_VLLM, DATA, GEMMA, HARNESS, REPO, SMOL, alive, need_model, vllm_servers, watch_tree, write_yaml
 
 from harness.records import Generation, Phase
-from harness.run.serving import Server, free_port
+from harness.server.vllm_server import Server, free_port
 from harness.store import read_records
 
 pytestmark = pytest.mark.vllm

@@ -24,7 +24,7 @@ from conftest import REPO, SMOL, need_model
 from harness.records import LmEval
 from harness.rollup.lm_eval import headline
 from harness.run.lmeval import LmEvalError, check_offline, run_tasks
-from harness.run.serving import Server
+from harness.server.vllm_server import Server
 
 TASKS = REPO / "lm_eval_tasks"
 TASK = "harness_policy_mc_zh"

@@ -23,12 +23,12 @@ import pytest
 from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
 
 from harness.inputs.plan import LoadedPlan
-from harness.run import client as client_mod
-from harness.run.client import AnswerBuilder, Request, Result
 from harness.run.perf import fastclient
-from harness.run.perf.fastclient import FastClient, StampedBody, read_events
 from harness.run.perf.loadgen import Level, LoadTarget, auto_workers, deal, poisson_offsets_s, run_level_workers
 from harness.rundir import RunDir
+from harness.server import client as client_mod
+from harness.server.client import AnswerBuilder, Request, Result
+from harness.server.fastclient import FastClient, StampedBody, read_events
 from harness_bench.known_truth import (
     Answer,
     Figures,
@@ -455,7 +455,7 @@ def _endpoint_plan(tmp_path: Path, name: str, url: str, perf: dict[str, Any]) ->
 def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: Path) -> None:
     from harness.run.perf.sweep import run_sweep
     from harness.run.served import Served
-    from harness.run.serving import Server
+    from harness.server.vllm_server import Server
 
     lp = _endpoint_plan(
         tmp_path,
@@ -542,7 +542,7 @@ def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_pat
     over the 320 ms TTFT limit for more than 5 % of the requests: the capacity is 4, between 4 and 5."""
     from harness.run.perf.sweep import run_sweep, sweep_pending
     from harness.run.served import Served
-    from harness.run.serving import Server
+    from harness.server.vllm_server import Server
 
     lp = _endpoint_plan(
         tmp_path,
@@ -576,7 +576,7 @@ def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path
     """40 requests in 0.2 s to a server that answers 4 per 240 ms: the last wait ~2.4 s, the first ~0.2 s."""
     from harness.run.perf.sweep import run_sweep
     from harness.run.served import Served
-    from harness.run.serving import Server
+    from harness.server.vllm_server import Server
 
     lp = _endpoint_plan(
         tmp_path,
@@ -645,7 +645,7 @@ def test_the_sweep_records_a_level_cut_by_the_online_stop(tmp_path: Path, monkey
     from harness.run.perf import sweep
     from harness.run.perf.guards import oversaturation
     from harness.run.served import Served
-    from harness.run.serving import Server
+    from harness.server.vllm_server import Server
 
     monkeypatch.setattr(sweep, "oversaturation", partial(oversaturation, min_elapsed_s=1.0, min_completions=10))
     with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:

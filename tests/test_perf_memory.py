@@ -33,7 +33,7 @@ from harness.rollup.perf_summary import energy_per_token_j
 from harness.run.perf.metrics import MetricsPoller, parse_prometheus, parse_vllm_metrics
 from harness.run.perf.nvml import GIB, GpuReading, MemorySampler, Sample, summarize, tree_rss_bytes
 from harness.run.perf.serverlog import parse_server_log, read_server_log
-from harness.run.serving import Server
+from harness.server.vllm_server import Server
 
 PERF = DATA / "perf"
 MIB = 1024**2

@@ -32,13 +32,13 @@ from harness.records import (
 from harness.rollup.decision import violations
 from harness.rollup.perf_summary import cost_row
 from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
-from harness.run.client import ModelClient, Request, Result
 from harness.run.generate import WorkItem, to_generation
-from harness.run.reasoning_parsers import parser_problems, vllm_reasoning_args
-from harness.run.tokencount import split_tokens
 from harness.scoring.judge.parse import parse_pair, parse_score
 from harness.scoring.judge.work import pairwise_items, single_item
 from harness.scoring.stage import score_generation
+from harness.server.client import ModelClient, Request, Result
+from harness.server.reasoning_parsers import parser_problems, vllm_reasoning_args
+from harness.server.token_split import split_tokens
 from harness.thinking import answer_offset, cut_off_while_thinking, split_thinking
 
 CASE1 = "<think>制度写的是5天还是10天？我觉得是5天，不对，应该是10天。</think>年假为10天。"

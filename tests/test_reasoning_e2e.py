@@ -19,11 +19,11 @@ from harness.inputs.plan import load_plan
 from harness.records import Candidate, Generation, Reasoning, Score
 from harness.report import browser
 from harness.report.render import build_report
-from harness.run.client import ModelClient, Request, Result
-from harness.run.reasoning_parsers import installed_parsers, parser_problems, served_models
-from harness.run.serving import Server, start_vllm, vllm_command
 from harness.run.session import run_session
 from harness.scoring.stage import score_run
+from harness.server.client import ModelClient, Request, Result
+from harness.server.reasoning_parsers import installed_parsers, parser_problems, served_models
+from harness.server.vllm_server import Server, start_vllm, vllm_command
 from harness.store import read_records
 
 pytestmark = pytest.mark.vllm

@@ -16,11 +16,11 @@ import pytest
 from conftest import endpoint_plan
 
 from harness.inputs.plan import load_plan
-from harness.run.client import ModelClient, Request, Result
 from harness.run.perf.sweep import run_sweep
 from harness.run.served import Served
-from harness.run.serving import Server
 from harness.rundir import RunDir
+from harness.server.client import ModelClient, Request, Result
+from harness.server.vllm_server import Server
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_SWEEP_KEY"

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.run.serving import Server, exit_description, free_port, log_tail
-from harness.run.watchdog import Breaker, ServerGone, until_gone, watch_server
+from harness.server.vllm_server import Server, exit_description, free_port, log_tail
+from harness.server.watchdog import Breaker, ServerGone, until_gone, watch_server
 
 
 def test_breaker_trips_after_a_run_of_failures_and_resets_on_success() -> None:

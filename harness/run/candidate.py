@@ -2,13 +2,13 @@
 
 :func:`run_candidate` reads top-down as the phases of :class:`CandidateRun`:
 
-1. serve (:func:`harness.run.api.serve`: start vLLM, or attach to the endpoint) and choose the API;
+1. serve (:func:`harness.server.reach.serve`: start vLLM, or attach to the endpoint) and choose the API;
 2. measure (:func:`harness.run.perf.measure.measure_server`) while
 3. generating the answers (:func:`harness.run.generate.generate_all`), one ``phases.jsonl``
    record for them; then, unless the answers stopped early,
 4. the load sweep (:func:`harness.run.perf.sweep.run_sweep`) and
 5. the lm-eval tasks (:mod:`harness.run.lmeval_stage`);
-6. the server is handed to the judge when :class:`~harness.run.api.ServerShare` names this candidate.
+6. the server is handed to the judge when :class:`~harness.server.reach.ServerShare` names this candidate.
 
 A server that cannot start fails only this candidate (:attr:`CandidateOutcome.error`); an
 interruption records the phase as ``interrupted`` and goes on up.
@@ -29,16 +29,16 @@ from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import Candidate, Phase
 from harness.run import lmeval_stage
-from harness.run.adapters import AdapterHost, family_root
-from harness.run.api import ServerShare, candidate_info, decide_api, serve
-from harness.run.client import Api
 from harness.run.generate import Log, WorkItem, generate_all
 from harness.run.perf.measure import measure_server
 from harness.run.perf.sweep import run_sweep
 from harness.run.served import Served
-from harness.run.serving import Server, ServerStartError
-from harness.run.tokens import token_counter
-from harness.run.watchdog import ServerGone
+from harness.server.adapters import AdapterHost, family_root
+from harness.server.client import Api
+from harness.server.reach import ServerShare, candidate_info, decide_api, serve
+from harness.server.tokenizer import token_counter
+from harness.server.vllm_server import Server, ServerStartError
+from harness.server.watchdog import ServerGone
 from harness.store import JsonlAppender
 
 
@@ -60,7 +60,7 @@ class CandidateOutcome:
     api: str | None = None
     lm_eval_error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
-    """How the model was reached (:func:`harness.run.api.candidate_info`), plus placement in a fleet."""
+    """How the model was reached (:func:`harness.server.reach.candidate_info`), plus placement in a fleet."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class CandidateRun:
     share: ServerShare | None = None
     """Keeps this candidate's server up for the judge when it names this candidate."""
     host: AdapterHost | None = None
-    """Holds a LoRA family's server between the base and its adapters (:mod:`harness.run.adapters`)."""
+    """Holds a LoRA family's server between the base and its adapters (:mod:`harness.server.adapters`)."""
 
     @property
     def name(self) -> str:

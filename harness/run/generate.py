@@ -3,7 +3,7 @@
 :func:`plan_work` lists every answer the plan asks for (``candidate/set/question/sample[/variant]``
 keys, see :func:`harness.inputs.variants.generation_key`); :func:`load_done` reads the keys
 already answered (dropping failed answers so they are asked again); :func:`generate_all` asks
-one served candidate for its items under the watchdog (:mod:`harness.run.watchdog`) and
+one served candidate for its items under the watchdog (:mod:`harness.server.watchdog`) and
 appends each answer as a :class:`~harness.records.Generation` (:func:`to_generation`).
 Serving, measuring and the rest of a candidate's run: :mod:`harness.run.candidate`; the whole
 session: :mod:`harness.run.session`.
@@ -22,11 +22,11 @@ from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import Framing, build_request
 from harness.inputs.variants import framings, generation_key
 from harness.records import DEFAULT_VARIANT, Generation, Plan, Question, QuestionSet, timing_fields
-from harness.run.client import Api, ModelClient, TokenCounter
 from harness.run.freshness import question_digest
-from harness.run.serving import Server
-from harness.run.tokencount import split_tokens
-from harness.run.watchdog import ask_all_while_up
+from harness.server.client import Api, ModelClient, TokenCounter
+from harness.server.token_split import split_tokens
+from harness.server.vllm_server import Server
+from harness.server.watchdog import ask_all_while_up
 from harness.store import JsonlAppender, resume_records
 
 Log = Callable[[str], None]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.records import Candidate
-from harness.run.serving import Server
 from harness.rundir import RunDir
+from harness.server.vllm_server import Server
 from harness.store import atomic_write_json
 from harness.validation import InputError, load_yaml
 

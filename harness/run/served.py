@@ -13,9 +13,9 @@ from pathlib import Path
 
 from harness.inputs.plan import LoadedPlan
 from harness.records import Api
-from harness.run.client import TokenCounter
-from harness.run.serving import Server
-from harness.run.tokens import token_counter
+from harness.server.client import TokenCounter
+from harness.server.tokenizer import token_counter
+from harness.server.vllm_server import Server
 
 
 @dataclass(frozen=True)

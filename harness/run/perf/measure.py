@@ -17,8 +17,8 @@ from harness.perf_records import PerfRecord, ServerLogFacts
 from harness.run.perf.metrics import MetricsPoller
 from harness.run.perf.nvml import MemorySampler
 from harness.run.perf.serverlog import read_server_log
-from harness.run.serving import Server
 from harness.rundir import RunDir
+from harness.server.vllm_server import Server
 from harness.store import JsonlAppender
 
 

@@ -1,6 +1,6 @@
 """Judge stage: serve the judge model, ask it, record verdicts in judgments.jsonl.
 
-The judge is served exactly like a candidate (:func:`harness.run.api.serve`) and
+The judge is served exactly like a candidate (:func:`harness.server.reach.serve`) and
 asked through the same client. A reply that cannot be parsed is asked once
 more with another seed, then recorded as unparsed: never guessed. Judging is
 resumable by key; a changed judge (model, settings or prompt templates)
@@ -25,17 +25,17 @@ from tqdm import tqdm
 from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.manifest_records import JudgeEntry, RunManifest
+from harness.parts import fold_judge_parts
 from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
-from harness.run.api import ServerShare, decide_api, serve
-from harness.run.client import Api, ModelClient, Request
-from harness.run.parts import fold_judge_parts
-from harness.run.serving import Server, ServerStartError
-from harness.run.watchdog import ask_all_while_up
 from harness.rundir import RunDir, load_manifest, save_manifest
 from harness.scoring.judge import prompts
 from harness.scoring.judge.modelinfo import describe_judge, panel_permissions
 from harness.scoring.judge.parse import parse_pair, parse_score
 from harness.scoring.judge.work import JudgeItem, injection_items, pairwise_items, single_items
+from harness.server.client import Api, ModelClient, Request
+from harness.server.reach import ServerShare, decide_api, serve
+from harness.server.vllm_server import Server, ServerStartError
+from harness.server.watchdog import ask_all_while_up
 from harness.store import JsonlAppender, write_records
 
 PARSE_RETRY_SEED_OFFSET = 1
@@ -303,7 +303,7 @@ def run_judging(
     yet and may grade (not its own family's, see :func:`panel_permissions`); return its manifest entry.
 
     ``server``: an already running server of the judge's model (a candidate's, see
-    ``harness.run.api.ServerShare``); without it the judge's own server is started.
+    ``harness.server.reach.ServerShare``); without it the judge's own server is started.
     """
     if judge is None:
         if not lp.plan.panel_judges:

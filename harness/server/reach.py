@@ -21,10 +21,10 @@ from harness import aio
 from harness.inputs.families import adapters_of
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.records import Candidate, Plan
-from harness.run.adapters import AdapterHost, served_candidate
-from harness.run.client import Api, ModelClient, Request
-from harness.run.serving import Server, attach, local_chat_template, start_vllm, vllm_command
 from harness.rundir import RunDir
+from harness.server.adapters import AdapterHost, served_candidate
+from harness.server.client import Api, ModelClient, Request
+from harness.server.vllm_server import Server, attach, local_chat_template, start_vllm, vllm_command
 
 
 async def probe_api(server: Server, plan: Plan) -> Api:
@@ -60,9 +60,9 @@ def decide_api(lp: LoadedPlan, cand: Candidate, server: Server) -> tuple[Api, st
 def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path, host: AdapterHost | None = None) -> Iterator[Server]:
     """``cand``'s server while the body runs: its endpoint, or a vLLM server started for it and
     stopped after (log in ``run_dir/logs/<name>.vllm.log``); raises
-    :class:`~harness.run.serving.ServerStartError` when it cannot start or be reached.
+    :class:`~harness.server.vllm_server.ServerStartError` when it cannot start or be reached.
 
-    A LoRA adapter (:mod:`harness.run.adapters`) is asked on its base's server: the one ``host``
+    A LoRA adapter (:mod:`harness.server.adapters`) is asked on its base's server: the one ``host``
     holds, or one started here with every adapter of the base; its requests then name the adapter.
     """
     if cand.endpoint is not None:

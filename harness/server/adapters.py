@@ -18,7 +18,7 @@ from harness.records import Candidate
 
 if TYPE_CHECKING:
     from harness.inputs.plan import LoadedPlan
-    from harness.run.serving import Server
+    from harness.server.vllm_server import Server
 
 
 def family_root(plan_candidates: list[Candidate], cand: Candidate) -> Candidate:

@@ -34,7 +34,7 @@ import psutil
 
 from harness.dtype import DtypeChoice, served_dtype
 from harness.records import Candidate
-from harness.run.reasoning_parsers import vllm_reasoning_args
+from harness.server.reasoning_parsers import vllm_reasoning_args
 
 LOG_TAIL_LINES = 12
 

@@ -13,13 +13,13 @@ arrives in ``delta.reasoning`` (vLLM 0.32 with ``--reasoning-parser``), ``delta.
 (older vLLM, other engines) or inside the content as ``<think>…</think>`` (no parser); it is kept
 apart from the answer by :func:`harness.thinking.separate`. A chat chunk that only announces the
 role (no content key, sent by some servers before the first token) starts
-nothing either. Events are decoded by :mod:`harness.run.sse`, which also turns
+nothing either. Events are decoded by :mod:`harness.server.sse`, which also turns
 malformed chunks and the server's own error messages into one-line reasons.
 Timeouts, connection errors, 429 and 5xx are retried with
 exponential backoff; after the last attempt the failure is returned as a result
 with ``error`` set, never raised and never dropped. Any other status (400, 401, 403, 404, ...) is
 asked once: its error is the server's message. A server that paces requests (a 429 or 503 with
-``Retry-After``, a 503 "model is currently loading", :mod:`harness.run.flow`) is waited out as it
+``Retry-After``, a 503 "model is currently loading", :mod:`harness.server.flow`) is waited out as it
 asks, within a budget, without spending a retry: ``limits.request_timeout_s`` of waiting for a rate
 limit, ``limits.server_start_timeout_s`` for a loading model. The time spent waiting between
 attempts (paced waits and backoff) is ``Result.wait_ms``; the timings are those of the attempt
@@ -37,8 +37,8 @@ from typing import Any, Self
 import httpx
 
 from harness.records import Api, Request, RequestTiming
-from harness.run.flow import Pacing, pacing
-from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, role_only
+from harness.server.flow import Pacing, pacing
+from harness.server.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, role_only
 from harness.thinking import separate
 
 RETRY_STATUS = RETRYABLE_CODES
@@ -97,7 +97,7 @@ class FatalError(Exception):
 
 
 class Paced(RetryableError):
-    """The server asked the client to wait and ask again (:func:`harness.run.flow.pacing`)."""
+    """The server asked the client to wait and ask again (:func:`harness.server.flow.pacing`)."""
 
     def __init__(self, message: str, pace: Pacing):
         super().__init__(message)
@@ -209,7 +209,7 @@ class ModelClient:
                 await asyncio.wait_for(self._stream(req, result), timeout=self.timeout_s)
                 count_missing_tokens(result, self.count_tokens)
                 return result
-            except StreamFault as exc:  # the server's error or a malformed stream (harness.run.sse)
+            except StreamFault as exc:  # the server's error or a malformed stream (harness.server.sse)
                 if not exc.retryable:
                     result.error = str(exc)
                     return result

@@ -1,7 +1,7 @@
 """The load generator's HTTP stack: aiohttp, with each chunk timed when its bytes arrived.
 
-:class:`FastClient` is a :class:`~harness.run.client.ModelClient` (same request body,
-retries, error texts, and the timing rules of :class:`~harness.run.client.AnswerBuilder`)
+:class:`FastClient` is a :class:`~harness.server.client.ModelClient` (same request body,
+retries, error texts, and the timing rules of :class:`~harness.server.client.AnswerBuilder`)
 whose stream is read with aiohttp, the stack ``vllm bench serve`` uses: its C HTTP parser
 is far cheaper per chunk than httpx's.
 
@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
 
-from harness.run.client import (
+from harness.server.client import (
     AnswerBuilder,
     FatalError,
     ModelClient,
@@ -41,7 +41,7 @@ from harness.run.client import (
     raise_for_status,
     request_body,
 )
-from harness.run.sse import DONE, SseDecoder, StreamFault, decode_chunk, raise_unfinished
+from harness.server.sse import DONE, SseDecoder, StreamFault, decode_chunk, raise_unfinished
 
 READ_BUFSIZE = 2**20
 """aiohttp's read buffer per response (bytes): a connection stops being read once twice this is unread."""
@@ -218,7 +218,7 @@ async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder) -> None
 
     A ``data: {...}`` line with nothing pending is decoded
     straight from bytes (the way vLLM sends every chunk); anything else goes through
-    :class:`~harness.run.sse.SseDecoder`, so the faults :class:`~harness.run.sse.ChunkStream`
+    :class:`~harness.server.sse.SseDecoder`, so the faults :class:`~harness.server.sse.ChunkStream`
     raises are raised alike (the server's error, a malformed chunk, a body that stopped
     before ``[DONE]``).
     """

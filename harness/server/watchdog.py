@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from harness.run.serving import Server, exit_description, log_tail
+from harness.server.vllm_server import Server, exit_description, log_tail
 
 POLL_INTERVAL_S = 1.0
 HEALTH_TIMEOUT_S = 10.0
