@@ -20,7 +20,7 @@ from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 from harness.cli import main
 from harness.records import RequestTiming, Slo
 from harness.server import client as client_mod
-from harness.server.client import ModelClient, Request, Result
+from harness.server.client import ClientConfig, ModelClient, Request, Result
 from harness.server.sse import Event, SseDecoder, StreamFault, decode_chunk, role_only
 from harness.timing import phase_stats
 
@@ -42,7 +42,10 @@ def ask(
     with fake_server(lambda n: replies[min(n, len(replies)) - 1]) as srv:
 
         async def go() -> Result:
-            async with ModelClient(srv.base_url, "m", None, 10.0, retries, count_tokens=count_tokens) as c:
+            async with ModelClient(
+                ClientConfig(base_url=srv.base_url, model="m", timeout_s=10.0, retries=retries),
+                count_tokens=count_tokens,
+            ) as c:
                 return await c.generate(CHAT)
 
         res = asyncio.run(go())

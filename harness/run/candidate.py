@@ -35,9 +35,10 @@ from harness.run.perf.sweep import run_sweep
 from harness.run.served import Served
 from harness.server.adapters import AdapterHost, family_root
 from harness.server.client import Api
+from harness.server.model_server import ModelServer
 from harness.server.reach import ServerShare, candidate_info, decide_api, serve
 from harness.server.tokenizer import token_counter
-from harness.server.vllm_server import Server, ServerStartError
+from harness.server.vllm_server import ServerStartError
 from harness.server.watchdog import ServerGone
 from harness.store import JsonlAppender
 
@@ -93,7 +94,7 @@ class CandidateRun:
     def name(self) -> str:
         return self.cand.name
 
-    def on(self, server: Server, api: Api) -> Served:
+    def on(self, server: ModelServer, api: Api) -> Served:
         """This candidate on its running ``server``: the context of its measurement phases."""
         return Served(self.lp, self.name, server, api, self.run_dir, self.log, self.show_progress, self.done_dir)
 
@@ -158,7 +159,7 @@ def run_candidate(run: CandidateRun) -> CandidateOutcome:
     return outcome
 
 
-def _choose_api(run: CandidateRun, server: Server, outcome: CandidateOutcome) -> Api:
+def _choose_api(run: CandidateRun, server: ModelServer, outcome: CandidateOutcome) -> Api:
     """Decide the API, note how the model is reached in ``outcome``, and log that it is ready."""
     api, why = decide_api(run.lp, run.cand, server)
     outcome.api, outcome.info = api, candidate_info(run.lp, run.cand, server, api, why)
@@ -172,7 +173,7 @@ def _choose_api(run: CandidateRun, server: Server, outcome: CandidateOutcome) ->
 
 
 def _answer_sweep_lmeval(
-    run: CandidateRun, server: Server, api: Api, outcome: CandidateOutcome, progress: _Progress
+    run: CandidateRun, server: ModelServer, api: Api, outcome: CandidateOutcome, progress: _Progress
 ) -> None:
     """The measured part: the answers, then (unless they stopped early) the sweep and lm-eval."""
     progress.started = time.time()
@@ -188,7 +189,7 @@ def _answer_sweep_lmeval(
         _lm_eval(run, server, outcome)
 
 
-def _generate(run: CandidateRun, server: Server, api: Api, outcome: CandidateOutcome) -> None:
+def _generate(run: CandidateRun, server: ModelServer, api: Api, outcome: CandidateOutcome) -> None:
     """Ask every item; counts (and why the answers stopped early) go into ``outcome``."""
     n = len(run.items)
     with tqdm(total=n, desc=run.name, unit="ans", disable=not run.show_progress, file=sys.stderr) as bar:
@@ -200,7 +201,7 @@ def _generate(run: CandidateRun, server: Server, api: Api, outcome: CandidateOut
         outcome.error = f"stopped after {tally.ok + tally.failed} of {n} answers: {tally.stopped}"
 
 
-def _sweep(run: CandidateRun, server: Server, api: Api, outcome: CandidateOutcome) -> bool:
+def _sweep(run: CandidateRun, server: ModelServer, api: Api, outcome: CandidateOutcome) -> bool:
     """The load sweep's pending levels; False (and the error in ``outcome``) when the server went away."""
     try:
         run_sweep(run.on(server, api))
@@ -211,14 +212,14 @@ def _sweep(run: CandidateRun, server: Server, api: Api, outcome: CandidateOutcom
     return True
 
 
-def _lm_eval(run: CandidateRun, server: Server, outcome: CandidateOutcome) -> None:
+def _lm_eval(run: CandidateRun, server: ModelServer, outcome: CandidateOutcome) -> None:
     """The plan's lm-eval tasks, unless already complete; their failure is the candidate's ``lm_eval_error``."""
     if lmeval_stage.pending(run.lp, run.name, run.finished_in):
         outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(run.lp, run.cand, server, run.run_dir, run.log)
 
 
 def _keep_for_judge(
-    run: CandidateRun, server: Server, serving: contextlib.ExitStack, outcome: CandidateOutcome
+    run: CandidateRun, server: ModelServer, serving: contextlib.ExitStack, outcome: CandidateOutcome
 ) -> None:
     if run.share is not None and not outcome.error and run.share.keep(run.cand, server, serving):
         run.log(f"[{run.name}] server kept up for the judge (same model and serving arguments)")

@@ -1,8 +1,10 @@
 """Async OpenAI-compatible streaming client: one request in, one timed answer out.
 
-This is the one backend contract: candidates and the judge both go through
-:meth:`ModelClient.generate`. Timings follow vLLM's benchmark (``vllm bench
-serve``, ``async_request_openai_chat_completions``) exactly: TTFT is the first
+This is the one way to ask a model: candidates, the judge and the load generator all go through
+:meth:`ModelClient.generate`, on a client that their server builds
+(:meth:`harness.server.model_server.ModelServer.client`, from one :class:`ClientConfig`).
+Timings follow vLLM's benchmark (``vllm bench serve``, ``async_request_openai_chat_completions``) exactly:
+TTFT is the first
 chunk that carries a choice minus request start (vLLM sends it with the first
 generated token, even when that token's text is still empty because the
 detokenizer holds back an incomplete character), ITL the gaps between
@@ -32,6 +34,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any, Self
 
 import httpx
@@ -137,49 +140,65 @@ def usage_reasoning_tokens(usage: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) else None
 
 
+@dataclass(frozen=True)
+class ClientConfig:
+    """How a client reaches one model on one server: what :class:`ModelClient` and the load generator's
+    :class:`~harness.server.fastclient.FastClient` are both built from (picklable, so each load-generator
+    process opens its own). Made by :meth:`harness.server.model_server.ModelServer.client_config`."""
+
+    base_url: str
+    """The OpenAI-compatible root, ending in ``/v1``."""
+    model: str
+    """The name sent as ``model``: the served model, or a LoRA adapter's name."""
+    api_key: str | None = None
+    api: Api | None = None
+    """The API the requests are asked on (chat or completions; each :class:`Request` names it too)."""
+    reasoning_parser: str | None = None
+    """The server's reasoning parser, when it was started with one (thinking then arrives apart)."""
+    timeout_s: float = 120.0
+    """Each attempt's limit, and the most one answer waits on rate limits in all."""
+    retries: int = 2
+    load_timeout_s: float = 600.0
+    """The most one answer waits on a model that is loading (``limits.server_start_timeout_s``)."""
+    wait_when_asked: bool = True
+    """False treats a server's request to wait as an ordinary retryable failure (the load sweep, which
+    measures what a server sustains)."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The request headers: the bearer key, when there is one."""
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+
 class ModelClient:
-    """Streaming client for one model behind an OpenAI-compatible base URL."""
+    """Streaming client for one model behind an OpenAI-compatible base URL (built from a :class:`ClientConfig`)."""
 
     def __init__(
-        self,
-        base_url: str,
-        model: str,
-        api_key: str | None = None,
-        timeout_s: float = 120.0,
-        retries: int = 2,
+        self, config: ClientConfig, *, count_tokens: TokenCounter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        count_tokens: TokenCounter | None = None,
-        load_timeout_s: float = 600.0,
-        wait_when_asked: bool = True,
-    ):
-        """``timeout_s``: each attempt's limit, and the most one answer waits on rate limits in all;
-        ``load_timeout_s``: the most it waits on a model that is loading (``limits.server_start_timeout_s``);
-        ``wait_when_asked``: False treats a server's request to wait as an ordinary retryable failure
-        (the load sweep, which measures what a server sustains)."""
-        headers = self._identify(
-            base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s, wait_when_asked
-        )
+    ) -> None:  # fmt: skip
+        """Hold ``config``'s settings as attributes (read once per request), then open the HTTP stack
+        (:meth:`_open`, which :class:`~harness.server.fastclient.FastClient` replaces)."""
+        self.config = config
+        self.count_tokens = count_tokens
+        """Counts output tokens for servers that send no usage (see :func:`count_missing_tokens`)."""
+        self.base_url = config.base_url.rstrip("/")
+        self.model = config.model
+        self.timeout_s = config.timeout_s
+        self.retries = config.retries
+        self.load_timeout_s = config.load_timeout_s
+        self.wait_when_asked = config.wait_when_asked
+        self._open(transport)
+
+    def _open(self, transport: httpx.AsyncBaseTransport | None) -> None:
+        """Open the HTTP stack: an httpx client with the config's headers and timeouts."""
+        timeout_s = self.timeout_s
         self._http = httpx.AsyncClient(
-            headers=headers,
+            headers=self.config.headers,
             timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
             transport=transport,
         )
-
-    def _identify(
-        self, base_url: str, model: str, api_key: str | None, timeout_s: float, retries: int,
-        count_tokens: TokenCounter | None, load_timeout_s: float = 600.0, wait_when_asked: bool = True,
-    ) -> dict[str, str]:  # fmt: skip
-        """Set what every client of this family holds; return the request headers (the bearer key)."""
-        self.count_tokens = count_tokens
-        """Counts output tokens for servers that send no usage (see :func:`count_missing_tokens`)."""
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.timeout_s = timeout_s
-        self.retries = retries
-        self.load_timeout_s = load_timeout_s
-        self.wait_when_asked = wait_when_asked
-        return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     async def aclose(self) -> None:
         await self._http.aclose()

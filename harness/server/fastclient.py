@@ -32,6 +32,7 @@ from aiohttp.client_proto import ResponseHandler
 
 from harness.server.client import (
     AnswerBuilder,
+    ClientConfig,
     FatalError,
     ModelClient,
     Request,
@@ -50,9 +51,9 @@ READ_BUFSIZE = 2**20
 class FastClient(ModelClient):
     """A :class:`ModelClient` on aiohttp; open it inside the event loop that uses it."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0,
-                 retries: int = 2, count_tokens: TokenCounter | None = None, decode_later: bool = False,
-                 load_timeout_s: float = 600.0, wait_when_asked: bool = True):  # fmt: skip
+    def __init__(
+        self, config: ClientConfig, *, count_tokens: TokenCounter | None = None, decode_later: bool = False
+    ) -> None:
         """One connection per request in flight, no limit (the load level sets how many).
 
         ``decode_later``: a stamped answer's body is kept undecoded, with only its TTFT read,
@@ -60,15 +61,17 @@ class FastClient(ModelClient):
         event loop does no parsing). ValueError with retries or a token counter: a fault
         found later cannot be retried, and there is no text to count yet.
         """
-        if decode_later and (retries or count_tokens is not None):
+        if decode_later and (config.retries or count_tokens is not None):
             raise ValueError("decode_later takes no retries and no token counter")
-        headers = self._identify(
-            base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s, wait_when_asked
-        )
         self.decode_later = decode_later
         self._later: list[StampedBody] = []
+        super().__init__(config, count_tokens=count_tokens)
+
+    def _open(self, transport: object = None) -> None:
+        """Open an aiohttp session whose connections stamp each socket read (no ``transport``: aiohttp has none)."""
+        timeout_s = self.timeout_s
         self._session = aiohttp.ClientSession(
-            headers=headers,
+            headers=self.config.headers,
             timeout=aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s)),
             connector=_StampingConnector(limit=0, limit_per_host=0, force_close=False),
             read_bufsize=READ_BUFSIZE,

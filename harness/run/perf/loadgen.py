@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from harness.server.fastclient import FastClient
 
 from harness import aio
-from harness.server.client import Api, ModelClient, Request, Result, count_missing_tokens
+from harness.server.client import Api, ClientConfig, ModelClient, Request, Result, count_missing_tokens
+from harness.server.model_server import ModelServer, fast_client
 from harness.server.watchdog import ServerGone, until_gone
 
 T = TypeVar("T")
@@ -318,22 +319,31 @@ def _cpu_s() -> float:
 
 @dataclass(frozen=True)
 class LoadTarget:
-    """Where and how the load generator's clients connect (picklable: each worker process opens its own)."""
+    """Where and how the load generator's clients connect: a server's :class:`ClientConfig` (picklable:
+    each worker process opens its own client from it, :meth:`client`)."""
 
-    base_url: str
-    """The OpenAI-compatible root, e.g. ``http://127.0.0.1:8000/v1``."""
-    model: str
-    api_key: str | None = None
-    timeout_s: float = 120.0
-    retries: int = 0
+    config: ClientConfig
+
+    @classmethod
+    def on(cls, server: ModelServer, timeout_s: float = 120.0, retries: int = 0) -> LoadTarget:
+        """The load target for ``server`` (:meth:`ModelServer.client_config`).
+
+        wait_when_asked off: a level measures what the server sustains, so a 429 or a loading 503 is a
+        failed request of the level, never a wait its timings would leave out (docs/reliability.md).
+        """
+        return cls(server.client_config(timeout_s=timeout_s, retries=retries, wait_when_asked=False))
+
+    @classmethod
+    def at(
+        cls, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0, retries: int = 0
+    ) -> LoadTarget:
+        """The load target for an endpoint known only by its URL (``http://127.0.0.1:8000/v1``): the tools' way in."""
+        return cls.on(ModelServer(base_url=base_url, model=model, api_key=api_key, managed=False), timeout_s, retries)
 
     def client(self) -> FastClient:
-        from harness.server.fastclient import FastClient
-
-        # wait_when_asked off: a level measures what the server sustains, so a 429 or a loading 503 is a
-        # failed request of the level, never a wait its timings would leave out (docs/reliability.md)
-        return FastClient(self.base_url, self.model, self.api_key, self.timeout_s, self.retries,
-                          decode_later=not self.retries, wait_when_asked=False)  # fmt: skip
+        """The load generator's client (:class:`~harness.server.fastclient.FastClient`); its answers are decoded
+        after the level (``decode_later``) unless it retries."""
+        return fast_client(self.config, decode_later=not self.config.retries)
 
 
 StopTest = Callable[[Sequence[Completion], float], str | None]
@@ -548,7 +558,7 @@ def send_level(
     server goes away or stops answering mid-level.
     """
     server, limits = on.server, on.lp.plan.limits
-    target = LoadTarget(server.base_url, server.model, server.api_key, limits.request_timeout_s)
+    target = LoadTarget.on(server, limits.request_timeout_s)
 
     async def go() -> tuple[LevelRun | None, str | None]:
         sent = run_level_workers(target, requests, level, seed=seed, on_done=on_done, stop_when=stop_when)
