@@ -5,7 +5,10 @@ A module may import its own stage and earlier ones, never a later one; imports i
 functions count. The report reads a run without the run or scoring stage, even through
 another module; no module but :mod:`harness.rundir` spells a file name of a run directory; no
 module of the harness imports the benchmark tools (``harness_bench``); no module reads the manifest by
-string key (it is a :class:`~harness.manifest_records.RunManifest`, read by attribute).
+string key (it is a :class:`~harness.manifest_records.RunManifest`, read by attribute). Model servers are
+reached only through the server layer (``harness/server``): the scoring stage imports nothing of the run
+stage, only the layer imports an HTTP stack, and no other module builds a client or spells ``/health`` or
+``/metrics``.
 """
 
 from __future__ import annotations

@@ -189,7 +189,11 @@ def attach(cand: Candidate) -> ModelServer:
         key = os.environ.get(ep.api_key_env)
         if key is None:
             raise ServerStartError(f"environment variable {ep.api_key_env} (the endpoint's API key) is not set")
-    return ModelServer(base_url=ep.base_url.rstrip("/"), model=ep.model or cand.model, api_key=key, managed=False)
+    parser = None if cand.reasoning.parser == NO_PARSER else cand.reasoning.parser  # as the plan describes it
+    return ModelServer(
+        base_url=ep.base_url.rstrip("/"), model=ep.model or cand.model, api_key=key, managed=False,
+        reasoning_parser=parser,
+    )  # fmt: skip
 
 
 def local_chat_template(model_dir: Path) -> str | None:
