@@ -1,6 +1,6 @@
 """Running a stage's asyncio work so that Ctrl-C and SIGTERM stop it cleanly.
 
-The CLI turns SIGTERM/SIGHUP into KeyboardInterrupt (``serving.install_signal_handlers``)
+The CLI turns SIGTERM/SIGHUP into KeyboardInterrupt (``harness.server.vllm_server.install_signal_handlers``)
 so that every ``finally`` runs and servers are stopped. Raised *inside* an event loop,
 that exception lands in whichever task happened to run and escapes past
 ``asyncio.run``'s clean-up, which then logs "Task exception was never retrieved" /

@@ -26,7 +26,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from harness.inputs.plan import load_plan
     from harness.inputs.questions import load_question_set
     from harness.run import lmeval_stage
-    from harness.run.reasoning_parsers import check_parsers
+    from harness.server.reasoning_parsers import check_parsers
 
     errors = 0
     for raw in args.paths:
@@ -63,11 +63,11 @@ def _count(n: int, noun: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.inputs.plan import load_plan
-    from harness.run.api import ServerShare
     from harness.run.fleet import check_fleet, fleet_from_args
-    from harness.run.serving import install_signal_handlers
     from harness.run.session import run_session
     from harness.rundir import RunDir
+    from harness.server.reach import ServerShare
+    from harness.server.vllm_server import install_signal_handlers
 
     lp = load_plan(Path(args.config))
     for w in lp.warnings:
@@ -131,8 +131,8 @@ def cmd_judge(args: argparse.Namespace) -> int:
     from harness.inputs.plan_changes import plan_changes, plan_folder
     from harness.run.fleet import check_fleet, fleet_from_args
     from harness.run.manifest import RunDirConflict, plan_fingerprint
-    from harness.run.serving import install_signal_handlers
     from harness.rundir import MANIFEST, load_manifest
+    from harness.server.vllm_server import install_signal_handlers
 
     run_dir = Path(args.run_dir)
     manifest = load_manifest(run_dir)
@@ -554,9 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from harness.review.reviewfile import ReviewError
     from harness.run.manifest import RunDirConflict
-    from harness.run.placement import FleetError
     from harness.rundir import RunDirError
     from harness.schema import RecordError
+    from harness.server.placement import FleetError
 
     try:
         return int(args.fn(args))

@@ -74,7 +74,7 @@ class SessionEntry(_Part):
 
 
 class CandidateEntry(_Part):
-    """How a candidate was served (:func:`harness.run.api.candidate_info`) and how its run ended.
+    """How a candidate was served (:func:`harness.server.reach.candidate_info`) and how its run ended.
 
     ``api``: ``chat`` or ``completions``, ``api_reason`` why; ``base_url``: the endpoint of a model not
     served by the harness (None when it was); ``server_start_s``: seconds from launch to a healthy server;

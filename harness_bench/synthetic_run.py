@@ -60,10 +60,10 @@ from harness.records import (
 )
 from harness.records import Limits as PlanLimits
 from harness.rubric import score_answer, verdict
-from harness.run.client import Api
 from harness.run.manifest import open_manifest
-from harness.run.serving import vllm_command
 from harness.rundir import GENERATIONS, LOADTEST, MANIFEST, PERF, PHASES, SCORES, save_manifest
+from harness.server.client import Api
+from harness.server.vllm_server import vllm_command
 from harness.store import atomic_write_text, write_records
 
 PLAN_FILE = "plan.yaml"
@@ -89,7 +89,7 @@ ERRORS = (
     "connection error: RemoteProtocolError: Server disconnected without sending a response.",
     "HTTP 503: Service Unavailable",
 )
-"""Failed requests say what the client says (harness.run.client), in turn."""
+"""Failed requests say what the client says (harness.server.client), in turn."""
 JSON_SEPARATORS = (",", ":")
 
 

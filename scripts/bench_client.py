@@ -27,8 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from harness.run.client import ModelClient, Request  # noqa: E402
 from harness.run.perf.loadgen import Level, LevelRun, LoadTarget, run_level, run_level_workers  # noqa: E402
+from harness.server.client import Request  # noqa: E402
+from harness.server.model_server import ModelServer  # noqa: E402
 from harness_bench.known_truth import (  # noqa: E402
     LAG_BOUND_MS,
     ON_TIME_MS,
@@ -112,13 +113,15 @@ def run_harness(base: str, level: Level, n: int, args: argparse.Namespace, tool:
                     ignore_eos=True) for i in range(n)]  # fmt: skip
 
     async def single() -> LevelRun:
-        async with ModelClient(base + "/v1", "fake", None, 600, 0) as client:
+        async with ModelServer(base_url=base + "/v1", model="fake", api_key=None, managed=False).client(
+            timeout_s=600, retries=0
+        ) as client:
             return await run_level(client, reqs, level)
 
     if tool == "httpx":
         run = asyncio.run(single())
     else:
-        run = asyncio.run(run_level_workers(LoadTarget(base + "/v1", "fake", timeout_s=600), reqs, level,
+        run = asyncio.run(run_level_workers(LoadTarget.at(base + "/v1", "fake", timeout_s=600), reqs, level,
                                             workers=args.workers))  # fmt: skip
     answers = [Answer(r.started_mono, r.ttft_ms, r.itl_ms, r.text, r.output_tokens, r.error is None)
                for r in run.results]  # fmt: skip

@@ -30,9 +30,10 @@ from harness.inputs.prompts import user_text  # noqa: E402
 from harness.inputs.questions import load_question_set  # noqa: E402
 from harness.inputs.variants import framings  # noqa: E402
 from harness.records import Candidate, Slo, Variant, VllmArgs  # noqa: E402
-from harness.run.client import Request  # noqa: E402
 from harness.run.perf.loadgen import Level, LoadTarget, run_level_workers, timing  # noqa: E402
-from harness.run.serving import Server, start_vllm  # noqa: E402
+from harness.server.client import Request  # noqa: E402
+from harness.server.model_server import ModelServer  # noqa: E402
+from harness.server.vllm_server import start_vllm  # noqa: E402
 from harness.timing import phase_stats  # noqa: E402
 
 SETS = ["hr_policy_zh", "production_line_zh", "customer_support_en"]
@@ -51,7 +52,7 @@ def prompts(n: int) -> list[str]:
     return [pool[i % len(pool)] for i in range(n)]
 
 
-def run_vllm(server: Server, dataset: Path, args: argparse.Namespace, model_dir: str) -> dict[str, float]:
+def run_vllm(server: ModelServer, dataset: Path, args: argparse.Namespace, model_dir: str) -> dict[str, float]:
     from vllm.benchmarks.serve import add_cli_args, main
     from vllm.utils.argparse_utils import FlexibleArgumentParser
 
@@ -72,11 +73,11 @@ def run_vllm(server: Server, dataset: Path, args: argparse.Namespace, model_dir:
             "tpot_p50_ms": result["median_tpot_ms"], "completed": result["completed"]}  # fmt: skip
 
 
-def run_harness(server: Server, texts: list[str], args: argparse.Namespace) -> dict[str, float]:
+def run_harness(server: ModelServer, texts: list[str], args: argparse.Namespace) -> dict[str, float]:
     requests = [Request(api="chat", messages=[{"role": "user", "content": t}], max_tokens=args.output_len,
                         temperature=0.0, ignore_eos=True) for t in texts]  # fmt: skip
 
-    run = asyncio.run(run_level_workers(LoadTarget(server.base_url, server.model, server.api_key, 600), requests,
+    run = asyncio.run(run_level_workers(LoadTarget.on(server, 600), requests,
                                         Level("concurrency", args.concurrency)))  # fmt: skip
     timings = [timing(r) for r in run.results]
     stats = phase_stats(timings, run.wall_s, Slo())

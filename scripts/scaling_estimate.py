@@ -10,7 +10,7 @@ Per candidate, serving time = server start + prefill + decode:
 
 Prefill and decode are added, not overlapped (vLLM interleaves them, so this errs long). GPU-hours =
 hours x tp whatever the placement; wall time is simulated with the harness's own first-fit placement
-(:func:`harness.run.placement.place`). Judge grading, the load sweep and lm-eval are not counted.
+(:func:`harness.server.placement.place`). Judge grading, the load sweep and lm-eval are not counted.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from harness.inputs.gpus import GPU, gpu
 from harness.inputs.plan import load_plan
 from harness.rollup.estimate import DEFAULT_CONTEXT, config_path
 from harness.rollup.roofline import ModelShape, decode_roofline_tok_per_s, fit, weight_bytes
-from harness.run.placement import Need, place, too_big
+from harness.server.placement import Need, place, too_big
 from harness.validation import InputError
 
 REPO = Path(__file__).resolve().parent.parent

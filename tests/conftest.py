@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from harness.records import Candidate, VllmArgs
-from harness.run.serving import Server, start_vllm
+from harness.server.model_server import ModelServer
+from harness.server.vllm_server import start_vllm
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -38,7 +39,7 @@ def need_model(path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def smol_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def smol_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
     """SmolLM2-135M-Instruct on a real vLLM server, shared by the whole session."""
     model = need_model(SMOL)
     log = tmp_path_factory.mktemp("server") / "smol.vllm.log"
@@ -52,7 +53,7 @@ def write_yaml(path: Path, data: object) -> Path:
     return path
 
 
-def endpoint_plan(tmp: Path, server: Server, sets: list[str], key_env: str, **extra: object) -> Path:
+def endpoint_plan(tmp: Path, server: ModelServer, sets: list[str], key_env: str, **extra: object) -> Path:
     """A plan whose one candidate is the session server, reached as an endpoint."""
     plan = {
         "name": "e2e",

@@ -14,10 +14,10 @@ from fake_server import Reply, chunk, fake_server, sse_bytes
 
 from harness.inputs.plan import load_plan
 from harness.records import Candidate
-from harness.run.adapters import AdapterHost, order_families, served_candidate
-from harness.run.serving import Server
 from harness.run.session import run_session
 from harness.rundir import RunDir
+from harness.server.adapters import AdapterHost, order_families, served_candidate
+from harness.server.model_server import ModelServer
 
 SMOL = Path("/work/main/models/smollm2-135m-instruct")
 
@@ -71,7 +71,7 @@ def test_order_families_puts_adapters_right_after_their_base() -> None:
 
 def test_adapter_host_lends_only_to_adapters_of_the_held_root() -> None:
     host = AdapterHost(hold_for="b")
-    server = Server("http://x/v1", "b", None, managed=True, start_s=3.0)
+    server = ModelServer("http://x/v1", "b", None, managed=True, start_s=3.0)
     stack = contextlib.ExitStack()
     stopped: list[str] = []
     stack.callback(stopped.append, "b")
@@ -92,14 +92,14 @@ def test_a_base_and_its_adapters_share_one_server_start(tmp_path: Path, monkeypa
 
         @contextlib.contextmanager
         def fake_start(model_ref: str, cand: Candidate, log_path: Path, timeout_s: float,
-                       chat_template: Path | None = None) -> Iterator[Server]:  # fmt: skip
+                       chat_template: Path | None = None) -> Iterator[ModelServer]:  # fmt: skip
             events.append(("start", cand.name, " ".join(cand.vllm.extra_args[:1])))
             try:
-                yield Server(srv.base_url, cand.name, None, managed=True, start_s=1.0)
+                yield ModelServer(srv.base_url, cand.name, None, managed=True, start_s=1.0)
             finally:
                 events.append(("stop", cand.name))
 
-        monkeypatch.setattr("harness.run.api.start_vllm", fake_start)
+        monkeypatch.setattr("harness.server.reach.start_vllm", fake_start)
         lp = load_plan(_plan(tmp_path, srv.base_url))
         outcomes = run_session(lp, tmp_path / "run", log=lambda m: None, show_progress=False)
         models = [json.loads(r)["model"] for r in srv.requests]

@@ -1,11 +1,14 @@
 """The layout keeps its promises (docs/architecture.md): imports go one way, and one module owns the run directory.
 
-Stages, in order: foundation -> inputs -> run -> scoring -> rollup -> report -> review -> compare -> cli.
+Stages, in order: foundation -> inputs -> server -> run -> scoring -> rollup -> report -> review -> compare -> cli.
 A module may import its own stage and earlier ones, never a later one; imports inside
 functions count. The report reads a run without the run or scoring stage, even through
 another module; no module but :mod:`harness.rundir` spells a file name of a run directory; no
 module of the harness imports the benchmark tools (``harness_bench``); no module reads the manifest by
-string key (it is a :class:`~harness.manifest_records.RunManifest`, read by attribute).
+string key (it is a :class:`~harness.manifest_records.RunManifest`, read by attribute). Model servers are
+reached only through the server layer (``harness/server``): the scoring stage imports nothing of the run
+stage, only the layer imports an HTTP stack, and no other module builds a client or spells ``/health`` or
+``/metrics``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from harness import rundir
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = REPO / "harness"
-STAGES = ("foundation", "inputs", "run", "scoring", "rollup", "report", "review", "compare", "cli")
+STAGES = ("foundation", "inputs", "server", "run", "scoring", "rollup", "report", "review", "compare", "cli")
 FOUNDATION = {
     "records",
     "manifest_records",
@@ -37,13 +40,14 @@ FOUNDATION = {
     "timing",
     "perf_records",
     "rubric",
+    "parts",
 }
 FILE_TEMPLATES = ("judgments.{}.jsonl", "samples_{}.jsonl")
 """Run-directory file names built from a value (an f-string renders each value as ``{}`` here)."""
 
 
 def module_name(path: Path, root: Path = REPO) -> str:
-    """``harness/run/parts.py`` -> ``harness.run.parts`` (a package's ``__init__`` is the package)."""
+    """``harness/run/session.py`` -> ``harness.run.session`` (a package's ``__init__`` is the package)."""
     parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
@@ -141,6 +145,103 @@ def test_no_harness_module_imports_the_benchmark_tools() -> None:
         if target.split(".")[0] == "harness_bench"
     ]
     assert bad == []
+
+
+# ---------------------------------------------------------------- the server layer
+
+HTTP_STACKS = ("httpx", "aiohttp")
+CLIENT_CLASSES = ("ModelClient", "FastClient", "ClientConfig")
+SERVER_ROUTES = ("/health", "/metrics")
+
+
+def in_package(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def scoring_imports_of_the_run_stage(root: Path = REPO) -> list[str]:
+    """``file:line: module`` for each import of ``harness.run`` in ``harness/scoring``."""
+    return [
+        f"{p.relative_to(root)}:{line}: {target}"
+        for p in sorted((root / "harness" / "scoring").rglob("*.py"))
+        for line, target in imports(p, root)
+        if in_package(target, "harness.run")
+    ]
+
+
+def http_outside_the_server_layer(root: Path = REPO) -> list[str]:
+    """``file:line: module`` for each import of an HTTP stack by a module outside ``harness/server``."""
+    return [
+        f"{p.relative_to(root)}:{line}: {target}"
+        for p in sorted((root / "harness").rglob("*.py"))
+        if not in_package(module_name(p, root), "harness.server")
+        for line, target in imports(p, root)
+        if target.split(".")[0] in HTTP_STACKS
+    ]
+
+
+def servers_reached_around_the_layer(root: Path = REPO) -> list[str]:
+    """``file:line: what`` for each module outside ``harness/server`` that builds a client itself
+    (calls ``ModelClient``, ``FastClient`` or ``ClientConfig``) or spells a server route as a literal."""
+    bad = []
+    for p in sorted((root / "harness").rglob("*.py")):
+        if in_package(module_name(p, root), "harness.server"):
+            continue
+        tree = ast.parse(p.read_text(encoding="utf-8"), str(p))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                f = node.func
+                name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+                if name in CLIENT_CLASSES:
+                    bad.append(f"{p.relative_to(root)}:{node.lineno}: {name}(...)")
+        bad += [
+            f"{p.relative_to(root)}:{line}: {text!r}"
+            for line, text in _strings(tree)
+            if any(route in text for route in SERVER_ROUTES)
+        ]
+    return bad
+
+
+def test_the_judge_reaches_no_module_of_the_run_stage() -> None:
+    """The judge serves and asks its model through ``harness.server``, as the run does, not through the run."""
+    assert scoring_imports_of_the_run_stage() == []
+
+
+def test_only_the_server_layer_speaks_http() -> None:
+    """HTTP to model servers lives in ``harness/server``: no other module imports httpx or aiohttp."""
+    assert http_outside_the_server_layer() == []
+
+
+def test_load_tests_and_stages_reach_a_server_only_through_the_layer() -> None:
+    """Every client comes from a ``ModelServer`` (``server.client(...)``, ``client_config`` + ``fast_client``),
+    and no module outside the layer builds a ``/health`` or ``/metrics`` URL itself."""
+    assert servers_reached_around_the_layer() == []
+
+
+def test_the_server_layer_checks_see_what_they_refuse(tmp_path: Path) -> None:
+    """Each rule above names the file and line of the old layout's breach (harness/run holding the client)."""
+    (tmp_path / "harness" / "scoring" / "judge").mkdir(parents=True)
+    (tmp_path / "harness" / "run" / "perf").mkdir(parents=True)
+    (tmp_path / "harness" / "server").mkdir(parents=True)
+    (tmp_path / "harness" / "scoring" / "judge" / "stage.py").write_text(
+        "from harness.run.client import ModelClient\n", encoding="utf-8"
+    )
+    (tmp_path / "harness" / "run" / "perf" / "loadgen.py").write_text(
+        "import aiohttp\n"
+        "from harness.run.perf.fastclient import FastClient\n"
+        "def client(url):\n"
+        '    """Asks url + "/health" (a docstring: no breach)."""\n'
+        "    return FastClient(url, 'm'), url + '/metrics'\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "harness" / "server" / "client.py").write_text(
+        "import httpx\nc = ModelClient(cfg)\nu = '/health'\n", encoding="utf-8"
+    )
+    assert scoring_imports_of_the_run_stage(tmp_path) == ["harness/scoring/judge/stage.py:1: harness.run.client"]
+    assert http_outside_the_server_layer(tmp_path) == ["harness/run/perf/loadgen.py:1: aiohttp"]
+    assert servers_reached_around_the_layer(tmp_path) == [
+        "harness/run/perf/loadgen.py:5: FastClient(...)",
+        "harness/run/perf/loadgen.py:5: '/metrics'",
+    ]
 
 
 def _docstring_ids(tree: ast.AST) -> set[int]:

@@ -12,8 +12,8 @@ import json
 import httpx
 import pytest
 
-from harness.run import client as client_mod
-from harness.run.client import ModelClient, Request
+from harness.server import client as client_mod
+from harness.server.client import ClientConfig, ModelClient, Request
 
 
 def sse(*chunks: dict, done: bool = True) -> bytes:
@@ -44,7 +44,12 @@ def run(
         return handler(len(seen), request)
 
     async def go() -> client_mod.Result:
-        async with ModelClient("http://server/v1", "m", "secret", timeout_s, retries, httpx.MockTransport(record)) as c:
+        async with ModelClient(
+            ClientConfig(
+                base_url="http://server/v1", model="m", api_key="secret", timeout_s=timeout_s, retries=retries
+            ),
+            transport=httpx.MockTransport(record),
+        ) as c:
             return await c.generate(req)
 
     return asyncio.run(go()), seen

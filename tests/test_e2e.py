@@ -39,23 +39,23 @@ from harness.inputs.plan import load_plan
 from harness.records import Generation, Score
 from harness.report import browser
 from harness.report.render import build_report
-from harness.run.serving import Server
 from harness.run.session import run_session
 from harness.scoring.stage import score_run
+from harness.server.model_server import ModelServer
 from harness.store import read_records
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_ENDPOINT_KEY"
 
 
-def test_session_server_answers_and_requires_its_key(smol_server: Server) -> None:
+def test_session_server_answers_and_requires_its_key(smol_server: ModelServer) -> None:
     ok = httpx.get(f"{smol_server.base_url}/models", headers={"Authorization": f"Bearer {smol_server.api_key}"})
     assert ok.status_code == 200 and ok.json()["data"][0]["id"] == "smol-session"
     assert httpx.get(f"{smol_server.base_url}/models").status_code == 401
     assert smol_server.base_url.startswith("http://127.0.0.1:")
 
 
-def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generate_score_report(tmp_path: Path, smol_server: ModelServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
     plan = endpoint_plan(
         tmp_path,
@@ -136,7 +136,7 @@ def test_generate_score_report(tmp_path: Path, smol_server: Server, monkeypatch:
             assert key not in f.read_text(encoding="utf-8", errors="replace"), f
 
 
-def test_killed_run_resumes_with_every_record_once(tmp_path: Path, smol_server: Server) -> None:
+def test_killed_run_resumes_with_every_record_once(tmp_path: Path, smol_server: ModelServer) -> None:
     plan = endpoint_plan(
         tmp_path,
         smol_server,
@@ -301,7 +301,7 @@ def test_ctrl_c_mid_run_ends_the_server(tmp_path: Path, sig: signal.Signals) -> 
 
 
 def test_sigterm_mid_answers_stops_cleanly_and_the_rerun_continues(
-    tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, smol_server: ModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SIGTERM while answers stream: one line, exit 130, no traceback; the same command then asks only the rest."""
     monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
@@ -334,7 +334,7 @@ def test_sigterm_mid_answers_stops_cleanly_and_the_rerun_continues(
 
 
 def test_judge_grades_compares_and_probes_on_real_servers(
-    tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, smol_server: ModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Candidates are the session server (two names, sampled); the judge is Qwen, started by the harness."""
     from conftest import MODELS
@@ -433,7 +433,7 @@ def test_judge_grades_compares_and_probes_on_real_servers(
 
 
 def test_a_two_judge_panel_on_real_servers_keeps_each_judge_off_its_own_family(
-    tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, smol_server: ModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two demo models judge: Qwen (started by the harness) and SmolLM2 (the session server). The third,
     gemma, is a candidate beside SmolLM2 (the session server again). A third judge's endpoint is gone.

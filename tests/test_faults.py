@@ -25,7 +25,7 @@ import pytest
 from conftest import CPU_VLLM, DATA, HARNESS, REPO, SMOL, alive, need_model, vllm_servers, watch_tree, write_yaml
 
 from harness.records import Generation, Phase
-from harness.run.serving import Server
+from harness.server.model_server import ModelServer
 from harness.store import read_records
 
 pytestmark = pytest.mark.vllm
@@ -72,7 +72,7 @@ def _inject(
 
 
 @pytest.fixture(scope="module")
-def fault_run(tmp_path_factory: pytest.TempPathFactory, smol_server: Server) -> FaultRun:
+def fault_run(tmp_path_factory: pytest.TempPathFactory, smol_server: ModelServer) -> FaultRun:
     tmp = tmp_path_factory.mktemp("faults")
     model = str(need_model(SMOL))
     vllm = CPU_VLLM.model_dump(exclude_defaults=True)
@@ -193,7 +193,9 @@ def test_the_same_command_again_finishes_the_failed_candidates(fault_run: FaultR
     assert 'id="failed-' not in (fault_run.report_dir / "index.html").read_text(encoding="utf-8")
 
 
-def test_a_wrong_key_trips_the_breaker_instead_of_asking_every_question(tmp_path: Path, smol_server: Server) -> None:
+def test_a_wrong_key_trips_the_breaker_instead_of_asking_every_question(
+    tmp_path: Path, smol_server: ModelServer
+) -> None:
     plan = write_yaml(
         tmp_path / "plan.yaml",
         {

@@ -27,7 +27,8 @@ import pytest
 from conftest import CPU_VLLM, DATA, GEMMA, HARNESS, REPO, SMOL, alive, need_model, vllm_servers, watch_tree, write_yaml
 
 from harness.records import Generation, Phase
-from harness.run.serving import Server, free_port
+from harness.server.model_server import ModelServer
+from harness.server.vllm_server import free_port
 from harness.store import read_records
 
 pytestmark = pytest.mark.vllm
@@ -88,7 +89,7 @@ def test_side_by_side_each_candidate_on_its_own_gpus(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def ray_cluster(smol_server: Server) -> Iterator[str]:
+def ray_cluster(smol_server: ModelServer) -> Iterator[str]:
     """A one-node Ray cluster on loopback with 2 ``fake_gpu`` standing in for GPUs.
 
     Its workers get the session server's key by environment, as the nodes of a real
@@ -174,7 +175,7 @@ def test_candidates_as_ray_tasks_and_a_killed_task_is_retried_exactly_once(tmp_p
 
 
 def test_a_task_that_fails_twice_fails_only_its_candidate(
-    tmp_path: Path, ray_cluster: str, smol_server: Server
+    tmp_path: Path, ray_cluster: str, smol_server: ModelServer
 ) -> None:
     endpoint = {"base_url": smol_server.base_url, "api_key_env": KEY_ENV, "model": smol_server.model}
     plan = write_yaml(
@@ -201,7 +202,7 @@ def test_a_task_that_fails_twice_fails_only_its_candidate(
 
 
 def test_a_served_judge_and_an_endpoint_judge_grade_side_by_side(
-    tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, smol_server: ModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The judges of a panel with ``--gpus 2``: gemma served by vLLM (CPU build) on index 0, pinned as a
     candidate would be, beside an endpoint judge (the session server) that needs no GPU."""

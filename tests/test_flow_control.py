@@ -2,8 +2,8 @@
 
 Each case is a reply a real server sends (named beside it; docs/reliability.md), served on a real
 socket by tests/fake_server.py, and asked through both HTTP stacks: the answer client
-(:class:`~harness.run.client.ModelClient`, httpx) and the load generator's
-(:class:`~harness.run.perf.fastclient.FastClient`, aiohttp). Both must give the same answer, the
+(:class:`~harness.server.client.ModelClient`, httpx) and the load generator's
+(:class:`~harness.server.fastclient.FastClient`, aiohttp). Both must give the same answer, the
 same number of requests and the same recorded wait. The bad replies are files in
 tests/data/malformed/flow/.
 """
@@ -21,10 +21,10 @@ import pytest
 from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
 from harness.cli import failed_requests, main
-from harness.run import client as client_mod
-from harness.run.client import ModelClient, Request, Result
-from harness.run.flow import LOADING_POLL_MAX_S, loading_estimate_s, pacing, retry_after_s
-from harness.run.perf.fastclient import FastClient
+from harness.server import client as client_mod
+from harness.server.client import ClientConfig, ModelClient, Request, Result
+from harness.server.fastclient import FastClient
+from harness.server.flow import LOADING_POLL_MAX_S, loading_estimate_s, pacing, retry_after_s
 
 FLOW = Path(__file__).parent / "data" / "malformed" / "flow"
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "年假几天？能短接吗？"}], max_tokens=32)
@@ -54,7 +54,11 @@ def ask(
     with fake_server(lambda n: replies[min(n, len(replies)) - 1]) as srv:
 
         async def go() -> Result:
-            async with cls(srv.base_url, "m", None, timeout_s, retries, load_timeout_s=load_s) as c:
+            async with cls(
+                ClientConfig(
+                    base_url=srv.base_url, model="m", timeout_s=timeout_s, retries=retries, load_timeout_s=load_s
+                )
+            ) as c:
                 return await c.generate(CHAT)
 
         t0 = time.perf_counter()
@@ -62,7 +66,7 @@ def ask(
         return res, len(srv.requests), time.perf_counter() - t0
 
 
-# ---------------------------------------------------------------- the pure rules (harness.run.flow)
+# ---------------------------------------------------------------- the pure rules (harness.server.flow)
 
 
 def test_retry_after_reads_seconds_and_http_dates() -> None:
@@ -153,7 +157,7 @@ def test_the_load_sweep_does_not_wait_when_asked_a_refusal_fails_its_request() -
     with fake_server(lambda n: reply_file("429_retry_after_1.reply.json") if n == 1 else OK) as srv:
 
         async def go() -> Result:
-            async with LoadTarget(srv.base_url, "m", None, 10.0).client() as c:
+            async with LoadTarget.at(srv.base_url, "m", None, 10.0).client() as c:
                 res = await c.generate(CHAT)
                 c.decode_pending()
                 return res
@@ -169,7 +173,9 @@ def test_without_waiting_a_paced_refusal_spends_a_retry_like_any_429(cls: type[M
     with fake_server(lambda n: reply_file("429_retry_after_1.reply.json") if n == 1 else OK) as srv:
 
         async def go() -> Result:
-            async with cls(srv.base_url, "m", None, 10.0, 1, wait_when_asked=False) as c:
+            async with cls(
+                ClientConfig(base_url=srv.base_url, model="m", timeout_s=10.0, retries=1, wait_when_asked=False)
+            ) as c:
                 return await c.generate(CHAT)
 
         res = asyncio.run(go())
@@ -228,7 +234,7 @@ def test_an_ollama_role_chunk_with_an_empty_finish_reason_does_not_start_ttft(cl
 
 
 def test_the_load_generators_early_ttft_also_skips_the_empty_finish_role_chunk() -> None:
-    # decode_later reads the TTFT alone before decoding (harness.run.perf.fastclient.StampedBody.first_token_ms)
+    # decode_later reads the TTFT alone before decoding (harness.server.fastclient.StampedBody.first_token_ms)
     from harness.run.perf.loadgen import LoadTarget
 
     role = json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": ""}]})
@@ -236,7 +242,7 @@ def test_the_load_generators_early_ttft_also_skips_the_empty_finish_role_chunk()
     with fake_server(lambda n: reply) as srv:
 
         async def go() -> tuple[float | None, Result]:
-            async with LoadTarget(srv.base_url, "m", None, 10.0).client() as c:
+            async with LoadTarget.at(srv.base_url, "m", None, 10.0).client() as c:
                 res = await c.generate(CHAT)
                 early = res.ttft_ms
                 c.decode_pending()

@@ -182,7 +182,7 @@ def test_the_judge_shares_a_candidate_server_only_when_it_would_start_the_same_o
 
     from harness.inputs.plan import LoadedPlan
     from harness.records import Candidate, Plan
-    from harness.run.api import ServerShare
+    from harness.server.reach import ServerShare
 
     base = {"name": "p", "question_sets": ["x.yaml"], "candidates": [{"name": "a", "model": "org/a"},
             {"name": "q", "model": "org/q", "vllm": {"max_model_len": 4096}}]}  # fmt: skip

@@ -152,8 +152,8 @@ def test_resuming_asks_no_verdict_already_in_the_run_or_in_a_part(
 
         # a retried worker (Ray's retry of a lost task) finds one verdict in its part: it asks only the other
         from harness.inputs.plan import load_plan
-        from harness.run.workers import PartJob
         from harness.scoring.judge.fleet import judge_part
+        from harness.server.workers import PartJob
 
         first, _ = _move_verdicts(run_dir, "low")
         part.mkdir(parents=True)

@@ -24,7 +24,7 @@ from conftest import REPO, SMOL, need_model
 from harness.records import LmEval
 from harness.rollup.lm_eval import headline
 from harness.run.lmeval import LmEvalError, check_offline, run_tasks
-from harness.run.serving import Server
+from harness.server.model_server import ModelServer
 
 TASKS = REPO / "lm_eval_tasks"
 TASK = "harness_policy_mc_zh"
@@ -66,7 +66,7 @@ def test_unknown_task_is_named() -> None:
 
 
 @pytest.mark.vllm
-def test_run_tasks_matches_the_lm_eval_command_line(tmp_path: Path, smol_server: Server) -> None:
+def test_run_tasks_matches_the_lm_eval_command_line(tmp_path: Path, smol_server: ModelServer) -> None:
     need_model(SMOL)
     docs = task_docs()
     key = smol_server.api_key or ""
@@ -118,7 +118,7 @@ def test_run_tasks_matches_the_lm_eval_command_line(tmp_path: Path, smol_server:
 
 
 @pytest.mark.vllm
-def test_an_exported_free_text_set_runs_as_a_generative_task(tmp_path: Path, smol_server: Server) -> None:
+def test_an_exported_free_text_set_runs_as_a_generative_task(tmp_path: Path, smol_server: ModelServer) -> None:
     """Questions with references export to generate_until, which runs through local-chat-completions."""
     from harness.inputs.questions import load_question_set
     from harness.run.lmeval_export import export_task

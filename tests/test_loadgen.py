@@ -23,12 +23,12 @@ import pytest
 from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
 
 from harness.inputs.plan import LoadedPlan
-from harness.run import client as client_mod
-from harness.run.client import AnswerBuilder, Request, Result
-from harness.run.perf import fastclient
-from harness.run.perf.fastclient import FastClient, StampedBody, read_events
 from harness.run.perf.loadgen import Level, LoadTarget, auto_workers, deal, poisson_offsets_s, run_level_workers
 from harness.rundir import RunDir
+from harness.server import client as client_mod
+from harness.server import fastclient
+from harness.server.client import AnswerBuilder, ClientConfig, Request, Result
+from harness.server.fastclient import FastClient, StampedBody, read_events
 from harness_bench.known_truth import (
     Answer,
     Figures,
@@ -156,7 +156,7 @@ def ask(replies: list[Reply], retries: int = 1) -> tuple[Result, int]:
     with fake_server(lambda n: replies[min(n, len(replies)) - 1]) as srv:
 
         async def go() -> Result:
-            async with FastClient(srv.base_url, "m", None, 10.0, retries) as c:
+            async with FastClient(ClientConfig(base_url=srv.base_url, model="m", timeout_s=10.0, retries=retries)) as c:
                 return await c.generate(CHAT)
 
         return asyncio.run(go()), len(srv.requests)
@@ -243,7 +243,9 @@ def ask_later(replies: list[Reply]) -> tuple[Result, Result]:
     with fake_server(lambda n: replies[min(n, len(replies)) - 1]) as srv:
 
         async def go() -> tuple[Result, Result]:
-            async with FastClient(srv.base_url, "m", None, 10.0, retries=0, decode_later=True) as c:
+            async with FastClient(
+                ClientConfig(base_url=srv.base_url, model="m", timeout_s=10.0, retries=0), decode_later=True
+            ) as c:
                 res = await c.generate(CHAT)
                 before = res.model_copy(deep=True)
                 c.decode_pending()
@@ -275,9 +277,11 @@ def test_a_fault_decoded_later_is_the_answers_error_with_no_timings() -> None:
 
 def test_decoding_later_takes_no_retries_and_no_token_counter() -> None:
     with pytest.raises(ValueError, match="no retries"):
-        FastClient("http://127.0.0.1:9/v1", "m", retries=1, decode_later=True)
+        FastClient(ClientConfig(base_url="http://127.0.0.1:9/v1", model="m", retries=1), decode_later=True)
     with pytest.raises(ValueError, match="token counter"):
-        FastClient("http://127.0.0.1:9/v1", "m", retries=0, count_tokens=len, decode_later=True)
+        FastClient(
+            ClientConfig(base_url="http://127.0.0.1:9/v1", model="m", retries=0), count_tokens=len, decode_later=True
+        )
 
 
 def test_a_stream_cut_before_done_is_retried_then_reported() -> None:
@@ -343,7 +347,7 @@ def test_two_workers_run_every_request_once_in_order(truth_url: str) -> None:
     truth(truth_url)
     run = asyncio.run(
         run_level_workers(
-            LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(6, 4), Level("concurrency", 3), workers=2
+            LoadTarget.at(truth_url + "/v1", "fake", timeout_s=30), requests(6, 4), Level("concurrency", 3), workers=2
         )
     )
     served = truth(truth_url)
@@ -371,7 +375,9 @@ def test_chunks_are_stamped_at_their_socket_read_never_before_the_server_sent_th
     monkeypatch.setattr(fastclient, "stamping", spy)
     truth(truth_url)
     run = asyncio.run(
-        run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(16, 8), Level("concurrency", 8))
+        run_level_workers(
+            LoadTarget.at(truth_url + "/v1", "fake", timeout_s=30), requests(16, 8), Level("concurrency", 8)
+        )
     )
     served = {int(d["rid"]): ServedRecord(d["rid"], d["arrival"], d["scheduled"], d["sent"]) for d in truth(truth_url)}  # type: ignore[arg-type, call-overload]
     assert stamped == [True] * 16  # this aiohttp's connections stamp every response
@@ -387,7 +393,11 @@ def test_chunks_are_stamped_at_their_socket_read_never_before_the_server_sent_th
 def test_a_rate_level_sends_each_request_on_its_schedule(truth_url: str) -> None:
     run = asyncio.run(
         run_level_workers(
-            LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(8, 2), Level("rate", 20.0), workers=2, seed=1
+            LoadTarget.at(truth_url + "/v1", "fake", timeout_s=30),
+            requests(8, 2),
+            Level("rate", 20.0),
+            workers=2,
+            seed=1,
         )
     )
     assert all(r.error is None for r in run.results)
@@ -455,7 +465,7 @@ def _endpoint_plan(tmp_path: Path, name: str, url: str, perf: dict[str, Any]) ->
 def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: Path) -> None:
     from harness.run.perf.sweep import run_sweep
     from harness.run.served import Served
-    from harness.run.serving import Server
+    from harness.server.model_server import ModelServer
 
     lp = _endpoint_plan(
         tmp_path,
@@ -463,7 +473,7 @@ def test_the_sweep_records_each_level_with_its_guards(truth_url: str, tmp_path: 
         truth_url,
         {"sweep": {"concurrency": [2], "request_rates": [20], "requests_per_level": 6, "max_tokens": 3}},
     )
-    server = Server(base_url=truth_url + "/v1", model="a", api_key=None, managed=False)
+    server = ModelServer(base_url=truth_url + "/v1", model="a", api_key=None, managed=False)
     assert run_sweep(Served(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False)) == 2
     c2, r20 = RunDir(tmp_path).read_levels()
     assert (c2.level_id, r20.level_id) == ("c2", "r20")
@@ -542,7 +552,7 @@ def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_pat
     over the 320 ms TTFT limit for more than 5 % of the requests: the capacity is 4, between 4 and 5."""
     from harness.run.perf.sweep import run_sweep, sweep_pending
     from harness.run.served import Served
-    from harness.run.serving import Server
+    from harness.server.model_server import ModelServer
 
     lp = _endpoint_plan(
         tmp_path,
@@ -561,7 +571,7 @@ def test_the_capacity_search_finds_a_four_request_batch(batch4_url: str, tmp_pat
         },
     )
     assert sweep_pending(lp, "a", tmp_path)
-    server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
+    server = ModelServer(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
     run_sweep(Served(lp, "a", server, "chat", tmp_path, lambda msg: None, show_progress=False))
     (cap,) = RunDir(tmp_path).read_capacity()
     assert [p.value for p in cap.points] == [1, 2, 4, 5, 6, 8]  # doubled to 8, then 6, 5
@@ -576,7 +586,7 @@ def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path
     """40 requests in 0.2 s to a server that answers 4 per 240 ms: the last wait ~2.4 s, the first ~0.2 s."""
     from harness.run.perf.sweep import run_sweep
     from harness.run.served import Served
-    from harness.run.serving import Server
+    from harness.server.model_server import ModelServer
 
     lp = _endpoint_plan(
         tmp_path,
@@ -585,7 +595,7 @@ def test_an_over_saturated_rate_stops_the_higher_rates(batch4_url: str, tmp_path
         {"sweep": {"concurrency": [], "request_rates": [200, 400], "requests_per_level": 40, "max_tokens": 3}},
     )
     logged: list[str] = []
-    server = Server(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
+    server = ModelServer(base_url=batch4_url + "/v1", model="a", api_key=None, managed=False)
     assert run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1
     r200, r400 = RunDir(tmp_path).read_levels()
     assert r200.level_id == "r200" and r200.guards is not None and r200.guards.oversaturated
@@ -625,7 +635,7 @@ def test_an_over_saturated_level_is_stopped_while_it_runs(workers: int) -> None:
 
     test = partial(oversaturation, min_elapsed_s=1.0, min_completions=10)
     with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:
-        target = LoadTarget(url + "/v1", "fake", timeout_s=30)
+        target = LoadTarget.at(url + "/v1", "fake", timeout_s=30)
         t0 = time.perf_counter()
         run = asyncio.run(
             run_level_workers(target, requests(200, 3), Level("rate", 50.0), workers=workers, stop_when=test)
@@ -645,13 +655,13 @@ def test_the_sweep_records_a_level_cut_by_the_online_stop(tmp_path: Path, monkey
     from harness.run.perf import sweep
     from harness.run.perf.guards import oversaturation
     from harness.run.served import Served
-    from harness.run.serving import Server
+    from harness.server.model_server import ModelServer
 
     monkeypatch.setattr(sweep, "oversaturation", partial(oversaturation, min_elapsed_s=1.0, min_completions=10))
     with truth_server("--ttft-ms", "200", "--itl-ms", "20", "--tokens", "3", "--max-running", "4") as url:
         rates = {"concurrency": [], "request_rates": [50, 100], "requests_per_level": 200, "max_tokens": 3}
         lp = _endpoint_plan(tmp_path, "online-stop", url, {"sweep": rates})
-        server = Server(base_url=url + "/v1", model="a", api_key=None, managed=False)
+        server = ModelServer(base_url=url + "/v1", model="a", api_key=None, managed=False)
         logged: list[str] = []
         assert sweep.run_sweep(Served(lp, "a", server, "chat", tmp_path, logged.append, show_progress=False)) == 1
     r50, r100 = RunDir(tmp_path).read_levels()
@@ -668,7 +678,7 @@ def test_a_level_that_keeps_up_is_not_stopped(truth_url: str) -> None:
     from harness.run.perf.guards import oversaturation
 
     test = partial(oversaturation, min_elapsed_s=0.0, min_completions=3)
-    run = asyncio.run(run_level_workers(LoadTarget(truth_url + "/v1", "fake", timeout_s=30), requests(12, 2),
+    run = asyncio.run(run_level_workers(LoadTarget.at(truth_url + "/v1", "fake", timeout_s=30), requests(12, 2),
                                         Level("concurrency", 3), stop_when=test))  # fmt: skip
     assert (run.stopped, run.unsent, run.cut, len(run.results)) == (None, 0, 0, 12)
 
@@ -678,7 +688,7 @@ def test_fast_client_reads_the_completions_api() -> None:
     with fake_server(lambda n: Reply([(0.0, sse_bytes(text, USAGE, "[DONE]"))])) as srv:
 
         async def go() -> Result:
-            async with FastClient(srv.base_url, "m", None, 10.0, 0) as c:
+            async with FastClient(ClientConfig(base_url=srv.base_url, model="m", timeout_s=10.0, retries=0)) as c:
                 return await c.generate(Request(api="completions", prompt="年假几天？", max_tokens=8))
 
         got = asyncio.run(go())

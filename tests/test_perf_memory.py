@@ -33,7 +33,7 @@ from harness.rollup.perf_summary import energy_per_token_j
 from harness.run.perf.metrics import MetricsPoller, parse_prometheus, parse_vllm_metrics
 from harness.run.perf.nvml import GIB, GpuReading, MemorySampler, Sample, summarize, tree_rss_bytes
 from harness.run.perf.serverlog import parse_server_log, read_server_log
-from harness.run.serving import Server
+from harness.server.model_server import ModelServer
 
 PERF = DATA / "perf"
 MIB = 1024**2
@@ -344,7 +344,7 @@ def fake_metrics_server() -> Iterator[tuple[str, list[str]]]:
 
 def test_metrics_poller_records_peaks_and_growth(fake_metrics_server: tuple[str, list[str]]) -> None:
     url, seen = fake_metrics_server
-    with MetricsPoller(url, api_key="k3y", interval_s=0.02) as poller:
+    with MetricsPoller(ModelServer(base_url=url, model="m", api_key="k3y", managed=False), interval_s=0.02) as poller:
         deadline = time.monotonic() + 10  # a loaded machine may scrape slower than every 20 ms
         while len(seen) < 4 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -360,7 +360,11 @@ def test_metrics_poller_records_peaks_and_growth(fake_metrics_server: tuple[str,
 
 
 def test_metrics_poller_survives_an_unreachable_server() -> None:
-    with MetricsPoller("http://127.0.0.1:9", interval_s=0.02, timeout_s=0.5) as poller:
+    with MetricsPoller(
+        ModelServer(base_url="http://127.0.0.1:9/v1", model="m", api_key=None, managed=False),
+        interval_s=0.02,
+        timeout_s=0.5,
+    ) as poller:
         time.sleep(0.1)
     s = poller.summary()
     assert s.scrapes >= 2 and s.failed_scrapes == s.scrapes
@@ -465,7 +469,7 @@ def test_gpu_format_strings_are_vllms_own() -> None:
 
 
 @pytest.mark.vllm
-def test_measures_a_real_vllm_server(smol_server: Server) -> None:
+def test_measures_a_real_vllm_server(smol_server: ModelServer) -> None:
     assert smol_server.pid is not None and smol_server.log_path is not None
     headers = {"Authorization": f"Bearer {smol_server.api_key}"}
     body = {"model": smol_server.model, "messages": [{"role": "user", "content": "Count to fifty."}], "max_tokens": 48}
@@ -480,7 +484,7 @@ def test_measures_a_real_vllm_server(smol_server: Server) -> None:
     no_nvml = FakeNvml(init_error=NVMLError_LibraryNotFound())
     with (
         MemorySampler(pids=[smol_server.pid], interval_s=0.1, nvml=no_nvml) as mem,
-        MetricsPoller(smol_server.base_url, smol_server.api_key, interval_s=0.05) as met,
+        MetricsPoller(smol_server, interval_s=0.05) as met,
     ):
         workers = [threading.Thread(target=ask) for _ in range(4)]
         for w in workers:

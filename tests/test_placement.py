@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.parts import fold_all, fold_part, part_dir
 from harness.records import Candidate, Endpoint, VllmArgs
 from harness.run.fleet import fleet_from_args
-from harness.run.parts import fold_all, fold_part, part_dir
-from harness.run.placement import FleetError, Need, need_of, parse_gpus, place, too_big
-from harness.run.serving import vllm_command
-from harness.run.workers import cluster_gpus_per_node, multi_node, pinned
+from harness.server.placement import FleetError, Need, need_of, parse_gpus, place, too_big
+from harness.server.vllm_server import vllm_command
+from harness.server.workers import cluster_gpus_per_node, multi_node, pinned
 
 
 def _cand(name: str, tp: int = 1, pp: int = 1, **kw: object) -> Candidate:
@@ -135,7 +135,7 @@ def test_fleet_is_checked_before_anything_is_written(tmp_path: Path) -> None:
     from harness.inputs.plan import LoadedPlan
     from harness.records import Plan
     from harness.run.fleet import Fleet, check_fleet, reachable
-    from harness.run.serving import free_port
+    from harness.server.vllm_server import free_port
 
     plan = Plan.model_validate({
         "name": "p", "question_sets": ["x.yaml"],

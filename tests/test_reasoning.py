@@ -32,13 +32,13 @@ from harness.records import (
 from harness.rollup.decision import violations
 from harness.rollup.perf_summary import cost_row
 from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
-from harness.run.client import ModelClient, Request, Result
 from harness.run.generate import WorkItem, to_generation
-from harness.run.reasoning_parsers import parser_problems, vllm_reasoning_args
-from harness.run.tokencount import split_tokens
 from harness.scoring.judge.parse import parse_pair, parse_score
 from harness.scoring.judge.work import pairwise_items, single_item
 from harness.scoring.stage import score_generation
+from harness.server.client import ClientConfig, ModelClient, Request, Result
+from harness.server.reasoning_parsers import parser_problems, vllm_reasoning_args
+from harness.server.token_split import split_tokens
 from harness.thinking import answer_offset, cut_off_while_thinking, split_thinking
 
 CASE1 = "<think>制度写的是5天还是10天？我觉得是5天，不对，应该是10天。</think>年假为10天。"
@@ -113,7 +113,10 @@ def stream(chunks: list[dict], req: Request | None = None, gap_s: float = 0.0) -
         return httpx.Response(200, stream=sse_stream(chunks, gap_s))
 
     async def go() -> Result:
-        async with ModelClient("http://server/v1", "m", None, 5.0, 0, httpx.MockTransport(handler)) as c:
+        async with ModelClient(
+            ClientConfig(base_url="http://server/v1", model="m", timeout_s=5.0, retries=0),
+            transport=httpx.MockTransport(handler),
+        ) as c:
             return await c.generate(req or Request(api="chat", messages=[{"role": "user", "content": "q"}]))
 
     return asyncio.run(go()), bodies
@@ -483,7 +486,10 @@ def test_a_thinking_judge_is_graded_on_its_verdict_not_its_thinking(
         return httpx.Response(200, stream=sse_stream(chunks))
 
     async def go() -> Judgment:
-        async with ModelClient("http://judge/v1", "j", None, 5.0, 0, httpx.MockTransport(handler)) as c:
+        async with ModelClient(
+            ClientConfig(base_url="http://judge/v1", model="j", timeout_s=5.0, retries=0),
+            transport=httpx.MockTransport(handler),
+        ) as c:
             return await judge_ask(c, "chat", it, judge)
 
     j = asyncio.run(go())

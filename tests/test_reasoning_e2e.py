@@ -19,11 +19,12 @@ from harness.inputs.plan import load_plan
 from harness.records import Candidate, Generation, Reasoning, Score
 from harness.report import browser
 from harness.report.render import build_report
-from harness.run.client import ModelClient, Request, Result
-from harness.run.reasoning_parsers import installed_parsers, parser_problems, served_models
-from harness.run.serving import Server, start_vllm, vllm_command
 from harness.run.session import run_session
 from harness.scoring.stage import score_run
+from harness.server.client import Request, Result
+from harness.server.model_server import ModelServer
+from harness.server.reasoning_parsers import installed_parsers, parser_problems, served_models
+from harness.server.vllm_server import start_vllm, vllm_command
 from harness.store import read_records
 
 pytestmark = pytest.mark.vllm
@@ -39,18 +40,18 @@ def thinking_candidate(name: str = "smol-thinking") -> Candidate:
 
 
 @pytest.fixture(scope="session")
-def thinking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def thinking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
     model = need_model(SMOL)
     log = tmp_path_factory.mktemp("thinking-server") / "smol-thinking.vllm.log"
     with start_vllm(str(model), thinking_candidate(), log, timeout_s=600, chat_template=TEMPLATE) as server:
         yield server
 
 
-def ask(server: Server, max_tokens: int, **extra: object) -> Result:
+def ask(server: ModelServer, max_tokens: int, **extra: object) -> Result:
     import asyncio
 
     async def go() -> Result:
-        async with ModelClient(server.base_url, server.model, server.api_key, 300, 0) as c:
+        async with server.client(timeout_s=300, retries=0) as c:
             msgs = [{"role": "user", "content": "How many hours are in two days?"}]
             return await c.generate(Request(api="chat", messages=msgs, max_tokens=max_tokens, **extra))  # type: ignore[arg-type]
 
@@ -69,7 +70,7 @@ def test_the_parser_is_passed_to_vllm_and_checked_against_it() -> None:
     ]
 
 
-def test_a_finished_answer_keeps_its_thinking_apart(thinking_server: Server) -> None:
+def test_a_finished_answer_keeps_its_thinking_apart(thinking_server: ModelServer) -> None:
     res = ask(thinking_server, 200)
     assert res.error is None and res.finish_reason == "stop" and res.reasoning_via == "parser"
     assert res.reasoning.strip() and res.text.strip() and not res.cut_off_thinking
@@ -79,19 +80,19 @@ def test_a_finished_answer_keeps_its_thinking_apart(thinking_server: Server) -> 
     assert res.ttft_ms < res.ttfat_ms <= res.e2e_ms
 
 
-def test_an_answer_cut_off_while_thinking(thinking_server: Server) -> None:
+def test_an_answer_cut_off_while_thinking(thinking_server: ModelServer) -> None:
     res = ask(thinking_server, 6)
     assert res.error is None and res.finish_reason == "length" and res.output_tokens == 6
     assert res.reasoning.strip() and res.text == "" and res.cut_off_thinking and res.ttfat_ms is None
 
 
-def test_thinking_off_answers_at_once(thinking_server: Server) -> None:
+def test_thinking_off_answers_at_once(thinking_server: ModelServer) -> None:
     res = ask(thinking_server, 60, chat_template_kwargs={"enable_thinking": False})
     assert res.error is None and res.reasoning == "" and res.reasoning_via is None and res.text.strip()
 
 
 def test_run_scores_answers_only_counts_thinking_and_reports_it(
-    tmp_path: Path, thinking_server: Server, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, thinking_server: ModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(KEY_ENV, thinking_server.api_key or "")
     plan = write_yaml(tmp_path / "plan.yaml", {

@@ -20,9 +20,9 @@ from harness.rollup.bootstrap import (
 )
 from harness.rubric.checks_format import count_sentences
 from harness.rubric.text import sentences
-from harness.run.client import Result
 from harness.run.generate import WorkItem, to_generation
 from harness.run.perf.loadgen import timing
+from harness.server.client import Result
 from harness.store import sha256_file
 
 # ---------------------------------------------------------------- percentile bootstrap

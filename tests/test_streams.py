@@ -19,9 +19,9 @@ from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
 from harness.cli import main
 from harness.records import RequestTiming, Slo
-from harness.run import client as client_mod
-from harness.run.client import ModelClient, Request, Result
-from harness.run.sse import Event, SseDecoder, StreamFault, decode_chunk, role_only
+from harness.server import client as client_mod
+from harness.server.client import ClientConfig, ModelClient, Request, Result
+from harness.server.sse import Event, SseDecoder, StreamFault, decode_chunk, role_only
 from harness.timing import phase_stats
 
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "年假几天？能短接吗？"}], max_tokens=32)
@@ -42,7 +42,10 @@ def ask(
     with fake_server(lambda n: replies[min(n, len(replies)) - 1]) as srv:
 
         async def go() -> Result:
-            async with ModelClient(srv.base_url, "m", None, 10.0, retries, count_tokens=count_tokens) as c:
+            async with ModelClient(
+                ClientConfig(base_url=srv.base_url, model="m", timeout_s=10.0, retries=retries),
+                count_tokens=count_tokens,
+            ) as c:
                 return await c.generate(CHAT)
 
         res = asyncio.run(go())
@@ -297,7 +300,7 @@ def test_a_run_against_a_malformed_server_fails_its_answers_and_exits_1(tmp_path
 
 
 def test_a_tokenizer_that_cannot_be_loaded_leaves_the_count_unknown(tmp_path: Path) -> None:
-    from harness.run.tokens import _load
+    from harness.server.tokenizer import _load
 
     count = _load(str(tmp_path / "no-such-tokenizer"))
     assert count("年假5天") is None
@@ -307,7 +310,7 @@ def test_a_tokenizer_that_cannot_be_loaded_leaves_the_count_unknown(tmp_path: Pa
 
 def test_where_an_endpoints_tokenizer_comes_from(tmp_path: Path) -> None:
     from harness.inputs.plan import load_plan
-    from harness.run.tokens import tokenizer_ref
+    from harness.server.tokenizer import tokenizer_ref
 
     (tmp_path / "tok").mkdir()
     (tmp_path / "m").mkdir()
@@ -329,7 +332,7 @@ def test_where_an_endpoints_tokenizer_comes_from(tmp_path: Path) -> None:
 def test_the_lines_source_is_closed_at_done_and_when_the_reader_stops_early() -> None:
     """Left open, a suspended line generator is closed later by the garbage collector's finalizer task,
     which asyncio may collect before it runs ("Task was destroyed but it is pending!" in the demo's log)."""
-    from harness.run.sse import ChunkStream
+    from harness.server.sse import ChunkStream
 
     closed: list[str] = []
 

@@ -16,11 +16,11 @@ import pytest
 from conftest import endpoint_plan
 
 from harness.inputs.plan import load_plan
-from harness.run.client import ModelClient, Request, Result
 from harness.run.perf.sweep import run_sweep
 from harness.run.served import Served
-from harness.run.serving import Server
 from harness.rundir import RunDir
+from harness.server.client import ModelClient, Request, Result
+from harness.server.model_server import ModelServer
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_SWEEP_KEY"
@@ -29,7 +29,7 @@ RATE, REQUESTS = 8.0, 48
 
 
 def test_a_rate_level_sends_poisson_arrivals_at_the_asked_rate(
-    tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, smol_server: ModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
     sweep = {"concurrency": [], "request_rates": [RATE], "requests_per_level": REQUESTS, "max_tokens": 4}

@@ -15,8 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.run.serving import Server, exit_description, free_port, log_tail
-from harness.run.watchdog import Breaker, ServerGone, until_gone, watch_server
+from harness.server.model_server import ModelServer, exit_description, log_tail
+from harness.server.vllm_server import free_port
+from harness.server.watchdog import Breaker, ServerGone, until_gone, watch_server
 
 
 def test_breaker_trips_after_a_run_of_failures_and_resets_on_success() -> None:
@@ -34,11 +35,13 @@ def test_exit_description_names_signals() -> None:
     assert exit_description(1) == "exited with code 1"
 
 
-def _server(managed: bool, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> Server:
-    return Server(base_url="http://127.0.0.1:9/v1", model="m", api_key=None, managed=managed, proc=proc, log_path=log)
+def _server(managed: bool, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> ModelServer:
+    return ModelServer(
+        base_url="http://127.0.0.1:9/v1", model="m", api_key=None, managed=managed, proc=proc, log_path=log
+    )
 
 
-def _watch(server: Server, unresponsive_s: float, handler=None, within_s: float = 10.0) -> str:  # type: ignore[no-untyped-def]
+def _watch(server: ModelServer, unresponsive_s: float, handler=None, within_s: float = 10.0) -> str:  # type: ignore[no-untyped-def]
     async def go() -> str:
         http = httpx.AsyncClient(transport=httpx.MockTransport(handler)) if handler else None
         try:
@@ -72,7 +75,7 @@ def test_a_dead_vllm_engine_is_final_but_an_endpoints_503_must_last(tmp_path: Pa
 
 
 def test_a_server_that_does_not_answer_is_declared_hung() -> None:
-    server = Server(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=None, managed=False)
+    server = ModelServer(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=None, managed=False)
     assert _watch(server, 0.3).startswith("the server stopped answering: /health gave no answer for 0.3 s")
 
 
@@ -149,7 +152,7 @@ def test_a_judge_that_is_gone_stops_the_judging_with_the_reason(tmp_path: Path) 
 
 
 def test_until_gone_returns_the_result_or_why_the_server_went() -> None:
-    server = Server(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=None, managed=False)
+    server = ModelServer(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=None, managed=False)
 
     async def go(work):  # type: ignore[no-untyped-def]
         return await until_gone(server, 0.3, work)
@@ -190,7 +193,7 @@ def test_a_server_that_hangs_during_the_load_sweep_stops_it(tmp_path: Path) -> N
         "limits": {"unresponsive_s": 0.5, "request_timeout_s": 60},
     }))  # fmt: skip
     lp = load_plan(plan)
-    server = Server(base_url=f"http://127.0.0.1:{port}/v1", model="a", api_key=None, managed=False)
+    server = ModelServer(base_url=f"http://127.0.0.1:{port}/v1", model="a", api_key=None, managed=False)
     t0 = time.monotonic()
     try:
         with pytest.raises(ServerGone, match=r"^during the load sweep at c1: the server stopped answering"):
@@ -204,7 +207,7 @@ def test_a_server_that_hangs_during_the_load_sweep_stops_it(tmp_path: Path) -> N
 def test_cancelling_until_gone_stops_the_requests_in_flight_before_it_returns() -> None:
     """Ctrl-C/SIGTERM cancel the stage; its requests must be stopped before the caller closes their HTTP
     client, or they fail on a closed client and asyncio prints "exception was never retrieved"."""
-    server = Server(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=None, managed=False)
+    server = ModelServer(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=None, managed=False)
     client_open = True
     failed_on_closed_client: list[int] = []
 

@@ -2,13 +2,13 @@
 
 :func:`run_candidate` reads top-down as the phases of :class:`CandidateRun`:
 
-1. serve (:func:`harness.run.api.serve`: start vLLM, or attach to the endpoint) and choose the API;
+1. serve (:func:`harness.server.reach.serve`: start vLLM, or attach to the endpoint) and choose the API;
 2. measure (:func:`harness.run.perf.measure.measure_server`) while
 3. generating the answers (:func:`harness.run.generate.generate_all`), one ``phases.jsonl``
    record for them; then, unless the answers stopped early,
 4. the load sweep (:func:`harness.run.perf.sweep.run_sweep`) and
 5. the lm-eval tasks (:mod:`harness.run.lmeval_stage`);
-6. the server is handed to the judge when :class:`~harness.run.api.ServerShare` names this candidate.
+6. the server is handed to the judge when :class:`~harness.server.reach.ServerShare` names this candidate.
 
 A server that cannot start fails only this candidate (:attr:`CandidateOutcome.error`); an
 interruption records the phase as ``interrupted`` and goes on up.
@@ -29,16 +29,17 @@ from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.records import Candidate, Phase
 from harness.run import lmeval_stage
-from harness.run.adapters import AdapterHost, family_root
-from harness.run.api import ServerShare, candidate_info, decide_api, serve
-from harness.run.client import Api
 from harness.run.generate import Log, WorkItem, generate_all
 from harness.run.perf.measure import measure_server
 from harness.run.perf.sweep import run_sweep
 from harness.run.served import Served
-from harness.run.serving import Server, ServerStartError
-from harness.run.tokens import token_counter
-from harness.run.watchdog import ServerGone
+from harness.server.adapters import AdapterHost, family_root
+from harness.server.client import Api
+from harness.server.model_server import ModelServer
+from harness.server.reach import ServerShare, candidate_info, decide_api, serve
+from harness.server.tokenizer import token_counter
+from harness.server.vllm_server import ServerStartError
+from harness.server.watchdog import ServerGone
 from harness.store import JsonlAppender
 
 
@@ -60,7 +61,7 @@ class CandidateOutcome:
     api: str | None = None
     lm_eval_error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
-    """How the model was reached (:func:`harness.run.api.candidate_info`), plus placement in a fleet."""
+    """How the model was reached (:func:`harness.server.reach.candidate_info`), plus placement in a fleet."""
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,13 @@ class CandidateRun:
     share: ServerShare | None = None
     """Keeps this candidate's server up for the judge when it names this candidate."""
     host: AdapterHost | None = None
-    """Holds a LoRA family's server between the base and its adapters (:mod:`harness.run.adapters`)."""
+    """Holds a LoRA family's server between the base and its adapters (:mod:`harness.server.adapters`)."""
 
     @property
     def name(self) -> str:
         return self.cand.name
 
-    def on(self, server: Server, api: Api) -> Served:
+    def on(self, server: ModelServer, api: Api) -> Served:
         """This candidate on its running ``server``: the context of its measurement phases."""
         return Served(self.lp, self.name, server, api, self.run_dir, self.log, self.show_progress, self.done_dir)
 
@@ -158,7 +159,7 @@ def run_candidate(run: CandidateRun) -> CandidateOutcome:
     return outcome
 
 
-def _choose_api(run: CandidateRun, server: Server, outcome: CandidateOutcome) -> Api:
+def _choose_api(run: CandidateRun, server: ModelServer, outcome: CandidateOutcome) -> Api:
     """Decide the API, note how the model is reached in ``outcome``, and log that it is ready."""
     api, why = decide_api(run.lp, run.cand, server)
     outcome.api, outcome.info = api, candidate_info(run.lp, run.cand, server, api, why)
@@ -172,7 +173,7 @@ def _choose_api(run: CandidateRun, server: Server, outcome: CandidateOutcome) ->
 
 
 def _answer_sweep_lmeval(
-    run: CandidateRun, server: Server, api: Api, outcome: CandidateOutcome, progress: _Progress
+    run: CandidateRun, server: ModelServer, api: Api, outcome: CandidateOutcome, progress: _Progress
 ) -> None:
     """The measured part: the answers, then (unless they stopped early) the sweep and lm-eval."""
     progress.started = time.time()
@@ -188,7 +189,7 @@ def _answer_sweep_lmeval(
         _lm_eval(run, server, outcome)
 
 
-def _generate(run: CandidateRun, server: Server, api: Api, outcome: CandidateOutcome) -> None:
+def _generate(run: CandidateRun, server: ModelServer, api: Api, outcome: CandidateOutcome) -> None:
     """Ask every item; counts (and why the answers stopped early) go into ``outcome``."""
     n = len(run.items)
     with tqdm(total=n, desc=run.name, unit="ans", disable=not run.show_progress, file=sys.stderr) as bar:
@@ -200,7 +201,7 @@ def _generate(run: CandidateRun, server: Server, api: Api, outcome: CandidateOut
         outcome.error = f"stopped after {tally.ok + tally.failed} of {n} answers: {tally.stopped}"
 
 
-def _sweep(run: CandidateRun, server: Server, api: Api, outcome: CandidateOutcome) -> bool:
+def _sweep(run: CandidateRun, server: ModelServer, api: Api, outcome: CandidateOutcome) -> bool:
     """The load sweep's pending levels; False (and the error in ``outcome``) when the server went away."""
     try:
         run_sweep(run.on(server, api))
@@ -211,14 +212,14 @@ def _sweep(run: CandidateRun, server: Server, api: Api, outcome: CandidateOutcom
     return True
 
 
-def _lm_eval(run: CandidateRun, server: Server, outcome: CandidateOutcome) -> None:
+def _lm_eval(run: CandidateRun, server: ModelServer, outcome: CandidateOutcome) -> None:
     """The plan's lm-eval tasks, unless already complete; their failure is the candidate's ``lm_eval_error``."""
     if lmeval_stage.pending(run.lp, run.name, run.finished_in):
         outcome.lm_eval_error = lmeval_stage.run_candidate_tasks(run.lp, run.cand, server, run.run_dir, run.log)
 
 
 def _keep_for_judge(
-    run: CandidateRun, server: Server, serving: contextlib.ExitStack, outcome: CandidateOutcome
+    run: CandidateRun, server: ModelServer, serving: contextlib.ExitStack, outcome: CandidateOutcome
 ) -> None:
     if run.share is not None and not outcome.error and run.share.keep(run.cand, server, serving):
         run.log(f"[{run.name}] server kept up for the judge (same model and serving arguments)")

@@ -1,13 +1,13 @@
 """Serve several candidates at once: side by side on one node's GPUs, or as Ray tasks on a cluster.
 
 Both ways run :func:`run_part` once per candidate, which serves that candidate into
-its part directory (:mod:`harness.run.parts`) exactly as the sequential run would:
+its part directory (:mod:`harness.parts`) exactly as the sequential run would:
 resumable (answers already in the run or the part are not asked again), with the
 same watchdog, measurements, sweep and lm-eval tasks. The driver folds each part
 into the run directory when its candidate ends and writes the manifest.
 
 - **Side by side** (``harness run --gpus auto|N|0,1,…``): one ``python -m
-  harness.run.fleet`` process per candidate, started when :func:`harness.run.placement.place`
+  harness.run.fleet`` process per candidate, started when :func:`harness.server.placement.place`
   finds it free GPUs and pinned to them. A process that dies fails only its candidate.
 - **Ray** (``harness run --ray ADDRESS``): one Ray task per candidate asking for the
   GPUs it needs (``num_gpus``, or a custom resource with ``--ray-gpu-resource``); Ray
@@ -17,7 +17,7 @@ into the run directory when its candidate ends and writes the manifest.
   (``--distributed-executor-backend ray`` on the same cluster). The results directory
   must be on storage every node sees at the same path (NFS, a cluster file system).
 
-The machinery (workers, placement loop, Ray tasks) is :mod:`harness.run.workers`, shared
+The machinery (workers, placement loop, Ray tasks) is :mod:`harness.server.workers`, shared
 with the judges (:mod:`harness.scoring.judge.fleet`); this module is what is the candidates'.
 """
 
@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.inputs.plan import LoadedPlan
+from harness.parts import fold_part
 from harness.records import Candidate
 from harness.run.candidate import CandidateOutcome, CandidateRun, run_candidate
 from harness.run.generate import Log, load_done, plan_work
 from harness.run.manifest import gpu_info, plan_fingerprint
-from harness.run.parts import fold_part
-from harness.run.placement import FleetError, need_of, parse_gpus, too_big
-from harness.run.workers import (
+from harness.rundir import RunDir, load_manifest
+from harness.server.placement import FleetError, need_of, parse_gpus, too_big
+from harness.server.workers import (
     Fleet,
     PartJob,
     Result,
@@ -51,7 +52,6 @@ from harness.run.workers import (
     worker_main,
     worker_result,
 )
-from harness.rundir import RunDir, load_manifest
 from harness.store import JsonlAppender
 
 
@@ -121,7 +121,7 @@ def run_on_ray(
     lp: LoadedPlan, run_dir: Path, cands: list[Candidate], fleet: Fleet, log: Log,
     done: Callable[[CandidateOutcome], None],
 ) -> None:  # fmt: skip
-    """One Ray task per candidate (:func:`harness.run.workers.on_ray`); ``done`` as in :func:`run_side_by_side`."""
+    """One Ray task per candidate (:func:`harness.server.workers.on_ray`); ``done`` as in :func:`run_side_by_side`."""
     on_ray(lp, run_dir, [need_of(c) for c in cands], fleet, part_result, _ended(run_dir, done), log)
 
 

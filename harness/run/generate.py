@@ -3,7 +3,7 @@
 :func:`plan_work` lists every answer the plan asks for (``candidate/set/question/sample[/variant]``
 keys, see :func:`harness.inputs.variants.generation_key`); :func:`load_done` reads the keys
 already answered (dropping failed answers so they are asked again); :func:`generate_all` asks
-one served candidate for its items under the watchdog (:mod:`harness.run.watchdog`) and
+one served candidate for its items under the watchdog (:mod:`harness.server.watchdog`) and
 appends each answer as a :class:`~harness.records.Generation` (:func:`to_generation`).
 Serving, measuring and the rest of a candidate's run: :mod:`harness.run.candidate`; the whole
 session: :mod:`harness.run.session`.
@@ -22,11 +22,11 @@ from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import Framing, build_request
 from harness.inputs.variants import framings, generation_key
 from harness.records import DEFAULT_VARIANT, Generation, Plan, Question, QuestionSet, timing_fields
-from harness.run.client import Api, ModelClient, TokenCounter
 from harness.run.freshness import question_digest
-from harness.run.serving import Server
-from harness.run.tokencount import split_tokens
-from harness.run.watchdog import ask_all_while_up
+from harness.server.client import Api, TokenCounter
+from harness.server.model_server import ModelServer
+from harness.server.token_split import split_tokens
+from harness.server.watchdog import ask_all_while_up
 from harness.store import JsonlAppender, resume_records
 
 Log = Callable[[str], None]
@@ -118,15 +118,15 @@ class Tally:
 
 
 async def generate_all(
-    server: Server, api: Api, items: list[WorkItem], plan: Plan, out: JsonlAppender, bar: tqdm,
+    server: ModelServer, api: Api, items: list[WorkItem], plan: Plan, out: JsonlAppender, bar: tqdm,
     count: TokenCounter | None = None,
 ) -> Tally:  # fmt: skip
     """Ask every item; stop early (and say why) when the server is gone or the breaker trips."""
     limits = plan.limits
     tally = Tally()
-    async with ModelClient(
-        server.base_url, server.model, server.api_key, limits.request_timeout_s, limits.retries,
-        count_tokens=count, load_timeout_s=limits.server_start_timeout_s,
+    async with server.client(
+        api=api, timeout_s=limits.request_timeout_s, retries=limits.retries,
+        load_timeout_s=limits.server_start_timeout_s, count_tokens=count,
     ) as client:  # fmt: skip
 
         async def ask(w: WorkItem) -> str | None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.records import Candidate
-from harness.run.serving import Server
 from harness.rundir import RunDir
+from harness.server.model_server import ModelServer
 from harness.store import atomic_write_json
 from harness.validation import InputError, load_yaml
 
@@ -59,7 +59,7 @@ def pending(lp: LoadedPlan, candidate: str, run_dir: Path) -> bool:
 
 
 def run_candidate_tasks(
-    lp: LoadedPlan, cand: Candidate, server: Server, run_dir: Path, log: Callable[[str], None]
+    lp: LoadedPlan, cand: Candidate, server: ModelServer, run_dir: Path, log: Callable[[str], None]
 ) -> str | None:
     """Run the plan's lm-eval tasks against ``server``; the error text when lm-eval failed, else None."""
     cfg = lp.plan.lm_eval

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from harness.inputs.plan import LoadedPlan
 from harness.records import Api
-from harness.run.client import TokenCounter
-from harness.run.serving import Server
-from harness.run.tokens import token_counter
+from harness.server.client import TokenCounter
+from harness.server.model_server import ModelServer
+from harness.server.tokenizer import token_counter
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Served:
 
     lp: LoadedPlan
     candidate: str
-    server: Server
+    server: ModelServer
     api: Api
     run_dir: Path
     """The run directory, or the candidate's part directory in a fleet."""

@@ -7,7 +7,7 @@ once. Answers whose question changed since they were asked are forgotten and ask
 again (:mod:`harness.run.freshness`). Candidates are served one after another
 (:func:`harness.run.candidate.run_candidate`), or side by side or on a Ray cluster
 (:mod:`harness.run.fleet`); a candidate whose server cannot start, dies, hangs or fails
-request after request (see :mod:`harness.run.watchdog`) is recorded as failed with the
+request after request (see :mod:`harness.server.watchdog`) is recorded as failed with the
 reason and the run goes on with the next.
 """
 
@@ -19,20 +19,20 @@ from pathlib import Path
 
 from harness.inputs.plan import LoadedPlan
 from harness.manifest_records import CandidateEntry, RunManifest
+from harness.parts import fold_all
 from harness.records import Candidate
 from harness.run import fleet as spread
 from harness.run import lmeval_stage
-from harness.run.adapters import AdapterHost, family_root, order_families
-from harness.run.api import ServerShare
 from harness.run.candidate import CandidateOutcome, CandidateRun, run_candidate
 from harness.run.fleet import Fleet
 from harness.run.freshness import changed_questions, forget, record_sets
 from harness.run.generate import Log, WorkItem, load_done, plan_work
 from harness.run.manifest import open_manifest
-from harness.run.parts import fold_all
 from harness.run.perf.sweep import sweep_pending
-from harness.run.reasoning_parsers import check_parsers
 from harness.rundir import RunDir, save_manifest
+from harness.server.adapters import AdapterHost, family_root, order_families
+from harness.server.reach import ServerShare
+from harness.server.reasoning_parsers import check_parsers
 from harness.store import JsonlAppender
 
 

@@ -19,7 +19,7 @@ from scaling_estimate import (
 
 from harness.inputs.gpus import gpu
 from harness.rollup.roofline import ModelShape, decode_roofline_tok_per_s
-from harness.run.placement import Need
+from harness.server.placement import Need
 
 REPO = Path(__file__).resolve().parents[2]
 PLAN = REPO / "configs" / "shortlist_h100.yaml"

@@ -8,7 +8,7 @@ numbers describe the exact path the answers took.
 
 :func:`run_level_workers` is the load generator that keeps up at high chunk rates: the
 requests are split over worker processes, each with its own event loop (uvloop when
-installed) and an aiohttp client (:class:`~harness.run.perf.fastclient.FastClient`, the
+installed) and an aiohttp client (:class:`~harness.server.fastclient.FastClient`, the
 same timing rules), released together by a barrier. A Poisson schedule is drawn once and
 dealt out round-robin, so the arrival process is the one a single client would send. Each
 answer is reported as it ends (worker processes relay them every :data:`RELAY_S`) to a
@@ -38,12 +38,13 @@ from harness.records import RequestTiming, Sweep, timing_fields
 from harness.run.perf.guards import Completion
 
 if TYPE_CHECKING:
-    from harness.run.perf.fastclient import FastClient
     from harness.run.served import Served
+    from harness.server.fastclient import FastClient
 
 from harness import aio
-from harness.run.client import Api, ModelClient, Request, Result, count_missing_tokens
-from harness.run.watchdog import ServerGone, until_gone
+from harness.server.client import Api, ClientConfig, ModelClient, Request, Result, count_missing_tokens
+from harness.server.model_server import ModelServer, fast_client
+from harness.server.watchdog import ServerGone, until_gone
 
 T = TypeVar("T")
 
@@ -318,22 +319,31 @@ def _cpu_s() -> float:
 
 @dataclass(frozen=True)
 class LoadTarget:
-    """Where and how the load generator's clients connect (picklable: each worker process opens its own)."""
+    """Where and how the load generator's clients connect: a server's :class:`ClientConfig` (picklable:
+    each worker process opens its own client from it, :meth:`client`)."""
 
-    base_url: str
-    """The OpenAI-compatible root, e.g. ``http://127.0.0.1:8000/v1``."""
-    model: str
-    api_key: str | None = None
-    timeout_s: float = 120.0
-    retries: int = 0
+    config: ClientConfig
+
+    @classmethod
+    def on(cls, server: ModelServer, timeout_s: float = 120.0, retries: int = 0) -> LoadTarget:
+        """The load target for ``server`` (:meth:`ModelServer.client_config`).
+
+        wait_when_asked off: a level measures what the server sustains, so a 429 or a loading 503 is a
+        failed request of the level, never a wait its timings would leave out (docs/reliability.md).
+        """
+        return cls(server.client_config(timeout_s=timeout_s, retries=retries, wait_when_asked=False))
+
+    @classmethod
+    def at(
+        cls, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0, retries: int = 0
+    ) -> LoadTarget:
+        """The load target for an endpoint known only by its URL (``http://127.0.0.1:8000/v1``): the tools' way in."""
+        return cls.on(ModelServer(base_url=base_url, model=model, api_key=api_key, managed=False), timeout_s, retries)
 
     def client(self) -> FastClient:
-        from harness.run.perf.fastclient import FastClient
-
-        # wait_when_asked off: a level measures what the server sustains, so a 429 or a loading 503 is a
-        # failed request of the level, never a wait its timings would leave out (docs/reliability.md)
-        return FastClient(self.base_url, self.model, self.api_key, self.timeout_s, self.retries,
-                          decode_later=not self.retries, wait_when_asked=False)  # fmt: skip
+        """The load generator's client (:class:`~harness.server.fastclient.FastClient`); its answers are decoded
+        after the level (``decode_later``) unless it retries."""
+        return fast_client(self.config, decode_later=not self.config.retries)
 
 
 StopTest = Callable[[Sequence[Completion], float], str | None]
@@ -378,7 +388,7 @@ async def run_level_workers(
     """Send every request at ``level`` to ``target`` from ``workers`` processes (0: :func:`auto_workers`).
 
     Output tokens the server does not report are left None (count them afterwards with
-    :func:`harness.run.client.count_missing_tokens`). ``on_done(k)`` is called as ``k`` more
+    :func:`harness.server.client.count_missing_tokens`). ``on_done(k)`` is called as ``k`` more
     answers come back. ``stop_when`` is asked, as the answers come back, whether to stop the
     level (:class:`Watch`); a stopped level keeps its answers and says why, and how many
     requests were never sent or cut (:class:`LevelRun`). Cancelling this coroutine stops the workers.
@@ -540,15 +550,15 @@ def send_level(
     on: Served, requests: Sequence[Request], level: Level, *, seed: int, during: str,
     on_done: Callable[[int], None] | None = None, stop_when: StopTest | None = None,
 ) -> LevelRun:  # fmt: skip
-    """Send one level to ``on.server`` while it is watched (:func:`~harness.run.watchdog.until_gone`),
+    """Send one level to ``on.server`` while it is watched (:func:`~harness.server.watchdog.until_gone`),
     stopped early when ``stop_when`` trips (:func:`run_level_workers`).
 
     Output tokens the server did not report are counted with ``on.count_tokens``. Raises
-    :class:`~harness.run.watchdog.ServerGone` ("during ``during`` at <level>: why") when the
+    :class:`~harness.server.watchdog.ServerGone` ("during ``during`` at <level>: why") when the
     server goes away or stops answering mid-level.
     """
     server, limits = on.server, on.lp.plan.limits
-    target = LoadTarget(server.base_url, server.model, server.api_key, limits.request_timeout_s)
+    target = LoadTarget.on(server, limits.request_timeout_s)
 
     async def go() -> tuple[LevelRun | None, str | None]:
         sent = run_level_workers(target, requests, level, seed=seed, on_done=on_done, stop_when=stop_when)

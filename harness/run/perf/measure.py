@@ -17,21 +17,21 @@ from harness.perf_records import PerfRecord, ServerLogFacts
 from harness.run.perf.metrics import MetricsPoller
 from harness.run.perf.nvml import MemorySampler
 from harness.run.perf.serverlog import read_server_log
-from harness.run.serving import Server
 from harness.rundir import RunDir
+from harness.server.model_server import ModelServer
 from harness.store import JsonlAppender
 
 
 @contextlib.contextmanager
 def measure_server(
-    lp: LoadedPlan, candidate: str, server: Server, run_dir: Path, log: Callable[[str], None],
+    lp: LoadedPlan, candidate: str, server: ModelServer, run_dir: Path, log: Callable[[str], None],
     gpu_ids: list[int] | None = None,
 ) -> Iterator[None]:  # fmt: skip
     """Sample memory (on ``gpu_ids``, default every GPU) and vLLM's metrics while the body runs."""
     started = time.time()
     interval = lp.plan.perf.sample_interval_s
     sampler = MemorySampler(pids=[server.pid] if server.pid else [], interval_s=interval, gpu_indices=gpu_ids)
-    poller = MetricsPoller(server.base_url.removesuffix("/v1"), server.api_key, interval)
+    poller = MetricsPoller(server, interval)
     with contextlib.ExitStack() as stack:
         for name, ctx in (("memory sampler", sampler), ("metrics poller", poller)):
             try:

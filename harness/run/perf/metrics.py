@@ -17,13 +17,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from pydantic import BaseModel
 
 from harness.perf_records import MetricsSummary
 from harness.run.perf.periodic import Periodic
+from harness.server.model_server import ModelServer, ScrapeError
 
 KV_USAGE = "vllm:kv_cache_usage_perc"
 KV_USAGE_OLD = "vllm:gpu_cache_usage_perc"
@@ -165,22 +165,18 @@ def summarize_metrics(scrapes: Sequence[Scrape]) -> MetricsSummary:
 
 
 class MetricsPoller(Periodic):
-    """Scrapes ``{base_url}/metrics`` every ``interval_s`` in a thread while the ``with`` block runs.
+    """Scrapes ``server``'s ``/metrics`` (:attr:`~harness.server.model_server.ModelServer.metrics_url`) every
+    ``interval_s`` in a thread while the ``with`` block runs.
 
-    ``base_url`` is the server root (``http://host:port``); a trailing ``/v1`` is dropped.
     A scrape is taken on entry and on exit too, so counter growth covers the whole phase.
     """
 
     thread_name = "metrics-poller"
 
-    def __init__(
-        self, base_url: str, api_key: str | None = None, interval_s: float = 1.0, timeout_s: float = 5.0
-    ) -> None:
+    def __init__(self, server: ModelServer, interval_s: float = 1.0, timeout_s: float = 5.0) -> None:
         super().__init__(interval_s)
-        root = base_url.rstrip("/")
-        self.url = root.removesuffix("/v1") + "/metrics"
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(timeout=timeout_s, headers=headers)
+        self.url = server.metrics_url
+        self._reader = server.metrics_reader(timeout_s)
         self._scrapes: list[Scrape] = []
 
     @property
@@ -191,11 +187,9 @@ class MetricsPoller(Periodic):
     def scrape_once(self) -> Scrape:
         t = self._elapsed_s()
         try:
-            resp = self._http.get(self.url)
-            resp.raise_for_status()
-            s = Scrape(t_s=t, metrics=parse_vllm_metrics(resp.text))
-        except httpx.HTTPError as exc:
-            s = Scrape(t_s=t, metrics=None, error=f"{type(exc).__name__}: {exc}")
+            s = Scrape(t_s=t, metrics=parse_vllm_metrics(self._reader.text()))
+        except ScrapeError as exc:
+            s = Scrape(t_s=t, metrics=None, error=str(exc))
         with self._lock:
             self._scrapes.append(s)
         return s
@@ -204,7 +198,7 @@ class MetricsPoller(Periodic):
         return self.scrape_once()
 
     def _close(self) -> None:
-        self._http.close()
+        self._reader.close()
 
     def summary(self) -> MetricsSummary:
         return summarize_metrics(self.scrapes)

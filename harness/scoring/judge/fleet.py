@@ -2,7 +2,7 @@
 
 With a fleet, each judge of the panel that has verdicts left grades in its own worker, a
 process pinned to free GPUs of this node (``judge.gpus`` of them; an endpoint judge none) or
-a Ray task, through the same machinery as the candidates (:mod:`harness.run.workers`). The
+a Ray task, through the same machinery as the candidates (:mod:`harness.server.workers`). The
 worker writes its verdicts to the judge's part directory, ``<run>/judge_parts/<judge>/``, and
 its manifest entry to the part's ``outcome.json``; the driver folds the verdicts into
 ``judgments.jsonl`` and the entry into the manifest's ``judges`` as each judge ends, so no two
@@ -24,11 +24,14 @@ from pathlib import Path
 
 from harness.inputs.plan import LoadedPlan
 from harness.manifest_records import JudgeEntry, RunManifest
+from harness.parts import fold_judge_part
 from harness.records import Judge
-from harness.run.parts import fold_judge_part
-from harness.run.placement import need_of
-from harness.run.serving import ServerStartError
-from harness.run.workers import (
+from harness.rundir import RunDir, load_manifest, require_manifest
+from harness.scoring.judge.modelinfo import describe_judge
+from harness.scoring.judge.stage import grade, nothing_left, open_judging, prepare_panel, save_entry, verdicts_done
+from harness.server.placement import need_of
+from harness.server.vllm_server import ServerStartError
+from harness.server.workers import (
     Fleet,
     PartJob,
     Result,
@@ -41,9 +44,6 @@ from harness.run.workers import (
     worker_main,
     worker_result,
 )
-from harness.rundir import RunDir, load_manifest, require_manifest
-from harness.scoring.judge.modelinfo import describe_judge
-from harness.scoring.judge.stage import grade, nothing_left, open_judging, prepare_panel, save_entry, verdicts_done
 
 Log = Callable[[str], None]
 MODULE = "harness.scoring.judge.fleet"
@@ -98,7 +98,7 @@ def run_panel_spread(
 ) -> dict[str, JudgeEntry]:  # fmt: skip
     """Every judge of the panel grades the run at once where the fleet allows; returns each judge's entry.
 
-    Raises :class:`~harness.run.placement.FleetError` when a judge needs more GPUs than ``--gpus`` gives,
+    Raises :class:`~harness.server.placement.FleetError` when a judge needs more GPUs than ``--gpus`` gives,
     or the Ray cluster cannot be reached.
     """
     todo, entries = _todo(lp, run_dir, log)

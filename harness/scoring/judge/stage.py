@@ -1,6 +1,6 @@
 """Judge stage: serve the judge model, ask it, record verdicts in judgments.jsonl.
 
-The judge is served exactly like a candidate (:func:`harness.run.api.serve`) and
+The judge is served exactly like a candidate (:func:`harness.server.reach.serve`) and
 asked through the same client. A reply that cannot be parsed is asked once
 more with another seed, then recorded as unparsed: never guessed. Judging is
 resumable by key; a changed judge (model, settings or prompt templates)
@@ -25,17 +25,18 @@ from tqdm import tqdm
 from harness import aio
 from harness.inputs.plan import LoadedPlan
 from harness.manifest_records import JudgeEntry, RunManifest
+from harness.parts import fold_judge_parts
 from harness.records import Generation, Judge, Judgment, Limits, Plan, QuestionSet
-from harness.run.api import ServerShare, decide_api, serve
-from harness.run.client import Api, ModelClient, Request
-from harness.run.parts import fold_judge_parts
-from harness.run.serving import Server, ServerStartError
-from harness.run.watchdog import ask_all_while_up
 from harness.rundir import RunDir, load_manifest, save_manifest
 from harness.scoring.judge import prompts
 from harness.scoring.judge.modelinfo import describe_judge, panel_permissions
 from harness.scoring.judge.parse import parse_pair, parse_score
 from harness.scoring.judge.work import JudgeItem, injection_items, pairwise_items, single_items
+from harness.server.client import Api, ModelClient, Request
+from harness.server.model_server import ModelServer
+from harness.server.reach import ServerShare, decide_api, serve
+from harness.server.vllm_server import ServerStartError
+from harness.server.watchdog import ask_all_while_up
 from harness.store import JsonlAppender, write_records
 
 PARSE_RETRY_SEED_OFFSET = 1
@@ -112,16 +113,14 @@ async def ask(client: ModelClient, api: Api, item: JudgeItem, judge: Judge) -> J
 
 
 async def _ask_all(
-    server: Server, api: Api, items: list[JudgeItem], judge: Judge, limits: Limits, out: JsonlAppender, bar: tqdm
+    server: ModelServer, api: Api, items: list[JudgeItem], judge: Judge, limits: Limits, out: JsonlAppender, bar: tqdm
 ) -> tuple[list[Judgment], str | None]:
     """Every verdict asked, and why the rest were not when the judge's server went away (else None)."""
     results: list[Judgment] = []
-    async with ModelClient(
-        server.base_url,
-        server.model,
-        server.api_key,
-        limits.request_timeout_s,
-        limits.retries,
+    async with server.client(
+        api=api,
+        timeout_s=limits.request_timeout_s,
+        retries=limits.retries,
         load_timeout_s=limits.server_start_timeout_s,
     ) as client:
 
@@ -297,13 +296,13 @@ def nothing_left(work: _Judging, log: Callable[[str], None]) -> bool:
 
 def run_judging(
     lp: LoadedPlan, run_dir: Path, log: Callable[[str], None], show_progress: bool = True,
-    server: Server | None = None, judge: Judge | None = None,
+    server: ModelServer | None = None, judge: Judge | None = None,
 ) -> JudgeEntry | None:  # fmt: skip
     """Have ``judge`` (default: the plan's first judge) grade every answer of the run it has not graded
     yet and may grade (not its own family's, see :func:`panel_permissions`); return its manifest entry.
 
     ``server``: an already running server of the judge's model (a candidate's, see
-    ``harness.run.api.ServerShare``); without it the judge's own server is started.
+    ``harness.server.reach.ServerShare``); without it the judge's own server is started.
     """
     if judge is None:
         if not lp.plan.panel_judges:
@@ -321,7 +320,7 @@ def run_judging(
 
 def grade(
     work: _Judging, entry: JudgeEntry, out_dir: Path, log: Callable[[str], None], show_progress: bool = True,
-    server: Server | None = None, served: Judge | None = None,
+    server: ModelServer | None = None, served: Judge | None = None,
 ) -> None:  # fmt: skip
     """Ask ``work``'s pending verdicts (then its probes) into ``out_dir``'s ``judgments.jsonl`` (the run's, or
     a judge part's) and fill ``entry`` in (``asked``, ``error``, ``judging_s``, how it was served).
@@ -406,7 +405,9 @@ def run_panel(
     return entries
 
 
-def _choose_api(work: _Judging, server: Server, shared: bool, entry: JudgeEntry, log: Callable[[str], None]) -> Api:
+def _choose_api(
+    work: _Judging, server: ModelServer, shared: bool, entry: JudgeEntry, log: Callable[[str], None]
+) -> Api:
     """Decide the judge's API, note it and how the judge is served in ``entry``, and log that it is ready."""
     api, why = decide_api(work.lp, work.judge, server)
     entry.api, entry.api_reason = api, why
@@ -420,7 +421,7 @@ def _choose_api(work: _Judging, server: Server, shared: bool, entry: JudgeEntry,
 
 
 def _ask_pending_then_probes(
-    work: _Judging, server: Server, api: Api, out: JsonlAppender, bar: tqdm
+    work: _Judging, server: ModelServer, api: Api, out: JsonlAppender, bar: tqdm
 ) -> tuple[str | None, list[Judgment]]:  # fmt: skip
     """Ask the pending verdicts, then (unless the server went away) the injection probes they call for;
     return why the asking stopped early (else None) and the verdicts asked.

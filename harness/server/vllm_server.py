@@ -1,24 +1,28 @@
-"""vLLM server lifecycle: the only place that starts a model server.
+"""vLLM server lifecycle: start a vLLM server for a candidate, or attach to the plan's endpoint.
 
-Other modules start processes of their own, never a model server: ``workers`` (the fleet's and
-the judges' worker processes), ``perf.loadgen`` (the load generator's), ``report.browser``
-(Chromium), ``inputs.models`` (``pip download``).
+:func:`start_vllm` is the only code that starts a *model server*: a vLLM OpenAI-compatible
+server on 127.0.0.1, a free port, a random API key passed by environment so it never shows in
+``ps`` or the server log; it yields a :class:`~harness.server.model_server.ModelServer` once
+``/health`` answers 200. :func:`attach` makes the same record for an already-running endpoint.
+A started server runs in its own process group and is ended with everything it spawned on
+success, error, Ctrl-C and SIGTERM; on Linux it also gets SIGTERM if the harness dies (kill -9).
+:func:`harness.server.reach.serve` chooses between the two for a candidate or a judge.
 
-:func:`serve` yields a :class:`Server` for a candidate: either a vLLM
-OpenAI-compatible server started here (127.0.0.1, a free port, a random API
-key passed by environment so it never shows in ``ps`` or the server log), or
-an already-running endpoint named in the plan. A started server runs in its own
-process group and is ended with everything it spawned on success, error,
-Ctrl-C and SIGTERM; on Linux it also gets SIGTERM if the harness dies (kill -9).
+Other processes are spawned elsewhere, none of them a model server:
+:func:`harness.server.workers.start_worker` (a worker process per candidate or judge served side by
+side: ``harness.run.fleet`` and ``harness.scoring.judge.fleet`` start them through it; each worker then
+starts its own server here), ``harness.run.perf.loadgen`` (the load generator's worker processes),
+``harness.report.browser`` (Chromium, for the PDF), ``harness.inputs.models`` (``pip download``) and
+``harness.run.manifest`` (``git``, for the harness's commit).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import json
 import os
-import re
 import secrets
 import signal
 import socket
@@ -26,42 +30,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import psutil
 
-from harness.dtype import DtypeChoice, served_dtype
+from harness.dtype import served_dtype
 from harness.records import Candidate
-from harness.run.reasoning_parsers import vllm_reasoning_args
+from harness.server.model_server import Health, ModelServer, exit_description
+from harness.server.reasoning_parsers import NO_PARSER, vllm_reasoning_args
 
-LOG_TAIL_LINES = 12
-
-
-@dataclass(frozen=True)
-class Server:
-    base_url: str
-    """Ends in ``/v1``."""
-    model: str
-    """The model name to send in requests."""
-    api_key: str | None
-    managed: bool
-    """True when the harness started (and will stop) the process."""
-    start_s: float | None = None
-    log_path: Path | None = None
-    pid: int | None = None
-    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
-    dtype: DtypeChoice | None = None
-    """The dtype a started server was given, and why (None for an endpoint)."""
-
-    def exit_code(self) -> int | None:
-        """The started server's exit code once it has ended; None while it runs (or for an endpoint)."""
-        return None if self.proc is None else self.proc.poll()
-
-    @property
-    def health_url(self) -> str:
-        return self.base_url.removesuffix("/v1") + "/health"
+STARTUP_PROBE_TIMEOUT_S = 5.0
+"""Each ``/health`` probe's limit while a started server loads (s)."""
 
 
 class ServerStartError(RuntimeError):
@@ -106,32 +87,6 @@ def vllm_command(
     return cmd + vllm_reasoning_args(cand.reasoning) + list(v.extra_args)
 
 
-_CAUSE = re.compile(r"\w(?:Error|Exception): |\berror: ")
-_LOG_PREFIX = re.compile(r"^\(\w+ pid=\d+\)\s+(?:[A-Z]+ [\d-]+ [\d:]+ \[[^\]]*\]\s*)?")
-
-
-def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    """Why a server ended, from its log: the first error lines (the root cause) and the last.
-
-    Access-log lines (``"POST /v1/... HTTP/1.1" 500 Internal Server Error``) are not causes;
-    without any error line, the last ``lines`` lines.
-    """
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return "(no server log)"
-    causes: list[str] = []
-    for ln in text:
-        if _CAUSE.search(ln) and "HTTP/1." not in ln and " WARNING " not in ln:
-            cause = _LOG_PREFIX.sub("", ln.strip())
-            if cause not in causes:
-                causes.append(cause)
-    picked = causes[:2] + causes[-1:] if len(causes) > 2 else causes
-    if not picked:
-        picked = [ln.strip() for ln in text[-lines:]]
-    return "\n".join(picked)[-2000:]
-
-
 def die_with_parent() -> None:
     """Runs in the child before exec: SIGTERM it when the harness process dies."""
     with contextlib.suppress(Exception):
@@ -163,29 +118,26 @@ def stop_process_tree(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> N
         proc.wait(timeout=5)
 
 
-def exit_description(code: int) -> str:
-    """``exited with code 1`` or ``was killed by SIGKILL``."""
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"was killed by {signal.Signals(-code).name}"
-    return f"exited with code {code}"
+def wait_healthy(proc: subprocess.Popen[bytes], server: ModelServer, timeout_s: float) -> None:
+    """Return once ``server`` (started as ``proc``) answers ``/health`` with 200 (:meth:`ModelServer.health`);
+    :class:`ServerStartError` with the log's reason when the process ends first or ``timeout_s`` passes."""
+    asyncio.run(_until_healthy(proc, server, timeout_s))
 
 
-def wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path, timeout_s: float) -> None:
+async def _until_healthy(proc: subprocess.Popen[bytes], server: ModelServer, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
-    with httpx.Client(timeout=5.0) as http:
+    async with httpx.AsyncClient(timeout=STARTUP_PROBE_TIMEOUT_S) as http:
         while True:
             code = proc.poll()
             if code is not None:
                 raise ServerStartError(
-                    f"vLLM server {exit_description(code)} before it was healthy:\n{log_tail(log_path)}"
+                    f"vLLM server {exit_description(code)} before it was healthy:\n{server.log_tail()}"
                 )
-            with contextlib.suppress(httpx.HTTPError):
-                if http.get(url).status_code == 200:
-                    return
+            if (await server.health(http)).state is Health.UP:
+                return
             if time.monotonic() > deadline:
-                raise ServerStartError(f"vLLM server not healthy after {timeout_s:.0f} s:\n{log_tail(log_path)}")
-            time.sleep(0.5)
+                raise ServerStartError(f"vLLM server not healthy after {timeout_s:.0f} s:\n{server.log_tail()}")
+            await asyncio.sleep(0.5)
 
 
 @contextlib.contextmanager
@@ -195,7 +147,7 @@ def start_vllm(
     log_path: Path,
     timeout_s: float,
     chat_template: Path | None = None,
-) -> Iterator[Server]:
+) -> Iterator[ModelServer]:
     port = free_port()
     api_key = secrets.token_urlsafe(24)
     child_env = {**os.environ, **cand.vllm.env, "VLLM_API_KEY": api_key}
@@ -210,24 +162,25 @@ def start_vllm(
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=child_env, preexec_fn=die_with_parent, cwd=log_path.parent,
         )  # fmt: skip
+    server = ModelServer(
+        base_url=f"http://127.0.0.1:{port}/v1",
+        model=cand.name,
+        api_key=api_key,
+        managed=True,
+        log_path=log_path,
+        pid=proc.pid,
+        proc=proc,
+        dtype=dtype,
+        reasoning_parser=None if cand.reasoning.parser == NO_PARSER else cand.reasoning.parser,
+    )
     try:
-        wait_healthy(proc, f"http://127.0.0.1:{port}/health", log_path, timeout_s)
-        yield Server(
-            base_url=f"http://127.0.0.1:{port}/v1",
-            model=cand.name,
-            api_key=api_key,
-            managed=True,
-            start_s=time.monotonic() - t0,
-            log_path=log_path,
-            pid=proc.pid,
-            proc=proc,
-            dtype=dtype,
-        )
+        wait_healthy(proc, server, timeout_s)
+        yield replace(server, start_s=time.monotonic() - t0)
     finally:
         stop_process_tree(proc)
 
 
-def attach(cand: Candidate) -> Server:
+def attach(cand: Candidate) -> ModelServer:
     """A server for a candidate that names an already-running endpoint."""
     ep = cand.endpoint
     assert ep is not None
@@ -236,7 +189,11 @@ def attach(cand: Candidate) -> Server:
         key = os.environ.get(ep.api_key_env)
         if key is None:
             raise ServerStartError(f"environment variable {ep.api_key_env} (the endpoint's API key) is not set")
-    return Server(base_url=ep.base_url.rstrip("/"), model=ep.model or cand.model, api_key=key, managed=False)
+    parser = None if cand.reasoning.parser == NO_PARSER else cand.reasoning.parser  # as the plan describes it
+    return ModelServer(
+        base_url=ep.base_url.rstrip("/"), model=ep.model or cand.model, api_key=key, managed=False,
+        reasoning_parser=parser,
+    )  # fmt: skip
 
 
 def local_chat_template(model_dir: Path) -> str | None:

@@ -27,10 +27,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from harness.run.serving import Server, exit_description, log_tail
+from harness.server.model_server import HEALTH_TIMEOUT_S, Health, ModelServer, exit_description
 
 POLL_INTERVAL_S = 1.0
-HEALTH_TIMEOUT_S = 10.0
 T = TypeVar("T")
 
 
@@ -52,12 +51,12 @@ class Breaker:
         return None
 
 
-def _log(server: Server) -> str:
-    return f":\n{log_tail(server.log_path)}" if server.log_path else ""
+def _log(server: ModelServer) -> str:
+    return f":\n{server.log_tail()}" if server.log_path else ""
 
 
 async def watch_server(
-    server: Server, unresponsive_s: float, poll_s: float = POLL_INTERVAL_S, http: httpx.AsyncClient | None = None,
+    server: ModelServer, unresponsive_s: float, poll_s: float = POLL_INTERVAL_S, http: httpx.AsyncClient | None = None,
     busy_s: float = 0.0,
 ) -> str:  # fmt: skip
     """Poll until the server is gone and return why; runs until cancelled otherwise.
@@ -76,26 +75,24 @@ async def watch_server(
     try:
         while True:
             await asyncio.sleep(poll_s)
-            code = server.exit_code()
+            code = server.exit_code
             if code is not None:
                 return f"the vLLM server {exit_description(code)}{_log(server)}"
             if not use_health:
                 continue
-            try:
-                status: int | None = (await client.get(server.health_url)).status_code
-            except httpx.HTTPError:
-                status = None
+            check = await server.health(client)
+            state, status = check.state, check.status_code
             now = time.monotonic()
-            if status == 200:
+            if state is Health.UP:
                 last_alive = last_ok = now
-            elif status == 503 and server.managed:
+            elif state is Health.BUSY and server.managed:
                 return f"the vLLM engine died (/health answered 503){_log(server)}"
-            elif status == 503 and now - last_ok <= busy_s:
+            elif state is Health.BUSY and now - last_ok <= busy_s:
                 last_alive = now  # an endpoint loading or pacing: its requests wait as it asks
-            elif status is not None and status < 500:
+            elif state is Health.NO_ROUTE:
                 use_health = False
             if now - last_alive > unresponsive_s:
-                if status == 503 and busy_s:
+                if state is Health.BUSY and busy_s:
                     return (f"the server stopped answering: /health answered 503 for {now - last_ok:.0f} s "
                             "(limits.server_start_timeout_s, then limits.unresponsive_s)")  # fmt: skip
                 said = "gave no answer" if status is None else f"answered {status}"
@@ -110,7 +107,7 @@ class ServerGone(RuntimeError):
 
 
 async def until_gone(
-    server: Server, unresponsive_s: float, work: Awaitable[T], *also: asyncio.Future[Any], busy_s: float = 0.0
+    server: ModelServer, unresponsive_s: float, work: Awaitable[T], *also: asyncio.Future[Any], busy_s: float = 0.0
 ) -> tuple[T | None, str | None]:
     """Await ``work`` unless the server goes away first (or one of ``also`` resolves with a reason).
     ``busy_s``: how long an endpoint's 503 counts as alive (:func:`watch_server`).
@@ -139,7 +136,7 @@ async def until_gone(
 
 
 async def ask_all_while_up(
-    server: Server, items: Sequence[T], ask: Callable[[T], Awaitable[str | None]], concurrency: int,
+    server: ModelServer, items: Sequence[T], ask: Callable[[T], Awaitable[str | None]], concurrency: int,
     unresponsive_s: float, max_consecutive_failures: int | None, busy_s: float = 0.0,
 ) -> str | None:  # fmt: skip
     """Run ``ask`` (one request; returns its error or None) over ``items``, ``concurrency`` at a time.

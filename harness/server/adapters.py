@@ -18,7 +18,7 @@ from harness.records import Candidate
 
 if TYPE_CHECKING:
     from harness.inputs.plan import LoadedPlan
-    from harness.run.serving import Server
+    from harness.server.model_server import ModelServer
 
 
 def family_root(plan_candidates: list[Candidate], cand: Candidate) -> Candidate:
@@ -63,16 +63,16 @@ class AdapterHost:
     hold_for: str | None = None
     """The family root whose server the next candidate will use (set by the loop before each candidate)."""
     root: str | None = None
-    server: Server | None = None
+    server: ModelServer | None = None
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
-    def lend(self, cand: Candidate) -> Server | None:
+    def lend(self, cand: Candidate) -> ModelServer | None:
         """The held server, addressed as ``cand``'s adapter, when ``cand`` is an adapter of the held root."""
         if self.server is None or cand.adapter is None or cand.base != self.root:
             return None
         return replace(self.server, model=cand.name, start_s=None)
 
-    def keep(self, root: str, server: Server, serving: contextlib.ExitStack) -> bool:
+    def keep(self, root: str, server: ModelServer, serving: contextlib.ExitStack) -> bool:
         """Take over ``serving`` (which stops ``server``) when the next candidate needs ``root``'s server."""
         if self.hold_for != root or not server.managed or (self.server is not None and self.root == root):
             return False

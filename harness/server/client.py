@@ -1,8 +1,10 @@
 """Async OpenAI-compatible streaming client: one request in, one timed answer out.
 
-This is the one backend contract: candidates and the judge both go through
-:meth:`ModelClient.generate`. Timings follow vLLM's benchmark (``vllm bench
-serve``, ``async_request_openai_chat_completions``) exactly: TTFT is the first
+This is the one way to ask a model: candidates, the judge and the load generator all go through
+:meth:`ModelClient.generate`, on a client that their server builds
+(:meth:`harness.server.model_server.ModelServer.client`, from one :class:`ClientConfig`).
+Timings follow vLLM's benchmark (``vllm bench serve``, ``async_request_openai_chat_completions``) exactly:
+TTFT is the first
 chunk that carries a choice minus request start (vLLM sends it with the first
 generated token, even when that token's text is still empty because the
 detokenizer holds back an incomplete character), ITL the gaps between
@@ -13,13 +15,13 @@ arrives in ``delta.reasoning`` (vLLM 0.32 with ``--reasoning-parser``), ``delta.
 (older vLLM, other engines) or inside the content as ``<think>…</think>`` (no parser); it is kept
 apart from the answer by :func:`harness.thinking.separate`. A chat chunk that only announces the
 role (no content key, sent by some servers before the first token) starts
-nothing either. Events are decoded by :mod:`harness.run.sse`, which also turns
+nothing either. Events are decoded by :mod:`harness.server.sse`, which also turns
 malformed chunks and the server's own error messages into one-line reasons.
 Timeouts, connection errors, 429 and 5xx are retried with
 exponential backoff; after the last attempt the failure is returned as a result
 with ``error`` set, never raised and never dropped. Any other status (400, 401, 403, 404, ...) is
 asked once: its error is the server's message. A server that paces requests (a 429 or 503 with
-``Retry-After``, a 503 "model is currently loading", :mod:`harness.run.flow`) is waited out as it
+``Retry-After``, a 503 "model is currently loading", :mod:`harness.server.flow`) is waited out as it
 asks, within a budget, without spending a retry: ``limits.request_timeout_s`` of waiting for a rate
 limit, ``limits.server_start_timeout_s`` for a loading model. The time spent waiting between
 attempts (paced waits and backoff) is ``Result.wait_ms``; the timings are those of the attempt
@@ -32,13 +34,14 @@ import asyncio
 import time
 from collections.abc import Callable
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any, Self
 
 import httpx
 
 from harness.records import Api, Request, RequestTiming
-from harness.run.flow import Pacing, pacing
-from harness.run.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, role_only
+from harness.server.flow import Pacing, pacing
+from harness.server.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, role_only
 from harness.thinking import separate
 
 RETRY_STATUS = RETRYABLE_CODES
@@ -97,7 +100,7 @@ class FatalError(Exception):
 
 
 class Paced(RetryableError):
-    """The server asked the client to wait and ask again (:func:`harness.run.flow.pacing`)."""
+    """The server asked the client to wait and ask again (:func:`harness.server.flow.pacing`)."""
 
     def __init__(self, message: str, pace: Pacing):
         super().__init__(message)
@@ -137,49 +140,65 @@ def usage_reasoning_tokens(usage: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) else None
 
 
+@dataclass(frozen=True)
+class ClientConfig:
+    """How a client reaches one model on one server: what :class:`ModelClient` and the load generator's
+    :class:`~harness.server.fastclient.FastClient` are both built from (picklable, so each load-generator
+    process opens its own). Made by :meth:`harness.server.model_server.ModelServer.client_config`."""
+
+    base_url: str
+    """The OpenAI-compatible root, ending in ``/v1``."""
+    model: str
+    """The name sent as ``model``: the served model, or a LoRA adapter's name."""
+    api_key: str | None = None
+    api: Api | None = None
+    """The API the requests are asked on (chat or completions; each :class:`Request` names it too)."""
+    reasoning_parser: str | None = None
+    """The server's reasoning parser, when it was started with one (thinking then arrives apart)."""
+    timeout_s: float = 120.0
+    """Each attempt's limit, and the most one answer waits on rate limits in all."""
+    retries: int = 2
+    load_timeout_s: float = 600.0
+    """The most one answer waits on a model that is loading (``limits.server_start_timeout_s``)."""
+    wait_when_asked: bool = True
+    """False treats a server's request to wait as an ordinary retryable failure (the load sweep, which
+    measures what a server sustains)."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The request headers: the bearer key, when there is one."""
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+
 class ModelClient:
-    """Streaming client for one model behind an OpenAI-compatible base URL."""
+    """Streaming client for one model behind an OpenAI-compatible base URL (built from a :class:`ClientConfig`)."""
 
     def __init__(
-        self,
-        base_url: str,
-        model: str,
-        api_key: str | None = None,
-        timeout_s: float = 120.0,
-        retries: int = 2,
+        self, config: ClientConfig, *, count_tokens: TokenCounter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        count_tokens: TokenCounter | None = None,
-        load_timeout_s: float = 600.0,
-        wait_when_asked: bool = True,
-    ):
-        """``timeout_s``: each attempt's limit, and the most one answer waits on rate limits in all;
-        ``load_timeout_s``: the most it waits on a model that is loading (``limits.server_start_timeout_s``);
-        ``wait_when_asked``: False treats a server's request to wait as an ordinary retryable failure
-        (the load sweep, which measures what a server sustains)."""
-        headers = self._identify(
-            base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s, wait_when_asked
-        )
+    ) -> None:  # fmt: skip
+        """Hold ``config``'s settings as attributes (read once per request), then open the HTTP stack
+        (:meth:`_open`, which :class:`~harness.server.fastclient.FastClient` replaces)."""
+        self.config = config
+        self.count_tokens = count_tokens
+        """Counts output tokens for servers that send no usage (see :func:`count_missing_tokens`)."""
+        self.base_url = config.base_url.rstrip("/")
+        self.model = config.model
+        self.timeout_s = config.timeout_s
+        self.retries = config.retries
+        self.load_timeout_s = config.load_timeout_s
+        self.wait_when_asked = config.wait_when_asked
+        self._open(transport)
+
+    def _open(self, transport: httpx.AsyncBaseTransport | None) -> None:
+        """Open the HTTP stack: an httpx client with the config's headers and timeouts."""
+        timeout_s = self.timeout_s
         self._http = httpx.AsyncClient(
-            headers=headers,
+            headers=self.config.headers,
             timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
             transport=transport,
         )
-
-    def _identify(
-        self, base_url: str, model: str, api_key: str | None, timeout_s: float, retries: int,
-        count_tokens: TokenCounter | None, load_timeout_s: float = 600.0, wait_when_asked: bool = True,
-    ) -> dict[str, str]:  # fmt: skip
-        """Set what every client of this family holds; return the request headers (the bearer key)."""
-        self.count_tokens = count_tokens
-        """Counts output tokens for servers that send no usage (see :func:`count_missing_tokens`)."""
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.timeout_s = timeout_s
-        self.retries = retries
-        self.load_timeout_s = load_timeout_s
-        self.wait_when_asked = wait_when_asked
-        return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -209,7 +228,7 @@ class ModelClient:
                 await asyncio.wait_for(self._stream(req, result), timeout=self.timeout_s)
                 count_missing_tokens(result, self.count_tokens)
                 return result
-            except StreamFault as exc:  # the server's error or a malformed stream (harness.run.sse)
+            except StreamFault as exc:  # the server's error or a malformed stream (harness.server.sse)
                 if not exc.retryable:
                     result.error = str(exc)
                     return result

@@ -4,7 +4,7 @@ The candidates (:mod:`harness.run.fleet`) and the judges (:mod:`harness.scoring.
 spread the same way; only what a job does and how its result is folded into the run differ.
 
 - **Side by side** (:func:`side_by_side`): one ``python -m <worker module>`` process per job,
-  started when :func:`harness.run.placement.place` finds it free GPUs and pinned to them. Each
+  started when :func:`harness.server.placement.place` finds it free GPUs and pinned to them. Each
   process writes its result as JSON (``outcome.json`` of its part directory) and exits 0; a
   process that dies fails only its job.
 - **Ray** (:func:`on_ray`): one Ray task per job asking for the GPUs it needs (``num_gpus``, or a
@@ -32,11 +32,13 @@ from typing import Any, TypeVar
 
 from harness.inputs.plan import LoadedPlan, load_plan
 from harness.records import Candidate
-from harness.run.generate import Log
-from harness.run.placement import FleetError, Need, pinned_env, place, too_big
-from harness.run.serving import die_with_parent, install_signal_handlers
 from harness.rundir import RunDir
+from harness.server.placement import FleetError, Need, pinned_env, place, too_big
+from harness.server.vllm_server import die_with_parent, install_signal_handlers
 from harness.store import atomic_write_json
+
+Log = Callable[[str], None]
+"""Where progress lines go (the run's and the judge's log)."""
 
 POLL_S = 0.5
 

@@ -1,7 +1,7 @@
 """The load generator's HTTP stack: aiohttp, with each chunk timed when its bytes arrived.
 
-:class:`FastClient` is a :class:`~harness.run.client.ModelClient` (same request body,
-retries, error texts, and the timing rules of :class:`~harness.run.client.AnswerBuilder`)
+:class:`FastClient` is a :class:`~harness.server.client.ModelClient` (same request body,
+retries, error texts, and the timing rules of :class:`~harness.server.client.AnswerBuilder`)
 whose stream is read with aiohttp, the stack ``vllm bench serve`` uses: its C HTTP parser
 is far cheaper per chunk than httpx's.
 
@@ -30,8 +30,9 @@ from typing import Any
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
 
-from harness.run.client import (
+from harness.server.client import (
     AnswerBuilder,
+    ClientConfig,
     FatalError,
     ModelClient,
     Request,
@@ -41,7 +42,7 @@ from harness.run.client import (
     raise_for_status,
     request_body,
 )
-from harness.run.sse import DONE, SseDecoder, StreamFault, decode_chunk, raise_unfinished
+from harness.server.sse import DONE, SseDecoder, StreamFault, decode_chunk, raise_unfinished
 
 READ_BUFSIZE = 2**20
 """aiohttp's read buffer per response (bytes): a connection stops being read once twice this is unread."""
@@ -50,9 +51,9 @@ READ_BUFSIZE = 2**20
 class FastClient(ModelClient):
     """A :class:`ModelClient` on aiohttp; open it inside the event loop that uses it."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0,
-                 retries: int = 2, count_tokens: TokenCounter | None = None, decode_later: bool = False,
-                 load_timeout_s: float = 600.0, wait_when_asked: bool = True):  # fmt: skip
+    def __init__(
+        self, config: ClientConfig, *, count_tokens: TokenCounter | None = None, decode_later: bool = False
+    ) -> None:
         """One connection per request in flight, no limit (the load level sets how many).
 
         ``decode_later``: a stamped answer's body is kept undecoded, with only its TTFT read,
@@ -60,15 +61,17 @@ class FastClient(ModelClient):
         event loop does no parsing). ValueError with retries or a token counter: a fault
         found later cannot be retried, and there is no text to count yet.
         """
-        if decode_later and (retries or count_tokens is not None):
+        if decode_later and (config.retries or count_tokens is not None):
             raise ValueError("decode_later takes no retries and no token counter")
-        headers = self._identify(
-            base_url, model, api_key, timeout_s, retries, count_tokens, load_timeout_s, wait_when_asked
-        )
         self.decode_later = decode_later
         self._later: list[StampedBody] = []
+        super().__init__(config, count_tokens=count_tokens)
+
+    def _open(self, transport: object = None) -> None:
+        """Open an aiohttp session whose connections stamp each socket read (no ``transport``: aiohttp has none)."""
+        timeout_s = self.timeout_s
         self._session = aiohttp.ClientSession(
-            headers=headers,
+            headers=self.config.headers,
             timeout=aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s)),
             connector=_StampingConnector(limit=0, limit_per_host=0, force_close=False),
             read_bufsize=READ_BUFSIZE,
@@ -218,7 +221,7 @@ async def read_events(content: aiohttp.StreamReader, acc: AnswerBuilder) -> None
 
     A ``data: {...}`` line with nothing pending is decoded
     straight from bytes (the way vLLM sends every chunk); anything else goes through
-    :class:`~harness.run.sse.SseDecoder`, so the faults :class:`~harness.run.sse.ChunkStream`
+    :class:`~harness.server.sse.SseDecoder`, so the faults :class:`~harness.server.sse.ChunkStream`
     raises are raised alike (the server's error, a malformed chunk, a body that stopped
     before ``[DONE]``).
     """

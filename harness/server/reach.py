@@ -21,22 +21,23 @@ from harness import aio
 from harness.inputs.families import adapters_of
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.records import Candidate, Plan
-from harness.run.adapters import AdapterHost, served_candidate
-from harness.run.client import Api, ModelClient, Request
-from harness.run.serving import Server, attach, local_chat_template, start_vllm, vllm_command
 from harness.rundir import RunDir
+from harness.server.adapters import AdapterHost, served_candidate
+from harness.server.client import Api, Request
+from harness.server.model_server import ModelServer
+from harness.server.vllm_server import attach, local_chat_template, start_vllm, vllm_command
 
 
-async def probe_api(server: Server, plan: Plan) -> Api:
+async def probe_api(server: ModelServer, plan: Plan) -> Api:
     """For a model we cannot inspect: use chat unless the server says it has no chat template."""
-    async with ModelClient(server.base_url, server.model, server.api_key, plan.limits.request_timeout_s, 0) as client:
+    async with server.client(api="chat", timeout_s=plan.limits.request_timeout_s, retries=0) as client:
         res = await client.generate(Request(api="chat", messages=[{"role": "user", "content": "hi"}], max_tokens=1))
     if res.error and "chat template" in res.error.lower():
         return "completions"
     return "chat"
 
 
-def decide_api(lp: LoadedPlan, cand: Candidate, server: Server) -> tuple[Api, str]:
+def decide_api(lp: LoadedPlan, cand: Candidate, server: ModelServer) -> tuple[Api, str]:
     """The API to ask ``cand`` on, and why (a phrase for the log and the manifest).
 
     The plan's ``api`` unless ``auto``; else chat when the plan or the local model has a
@@ -57,12 +58,12 @@ def decide_api(lp: LoadedPlan, cand: Candidate, server: Server) -> tuple[Api, st
 
 
 @contextlib.contextmanager
-def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path, host: AdapterHost | None = None) -> Iterator[Server]:
+def serve(lp: LoadedPlan, cand: Candidate, run_dir: Path, host: AdapterHost | None = None) -> Iterator[ModelServer]:
     """``cand``'s server while the body runs: its endpoint, or a vLLM server started for it and
     stopped after (log in ``run_dir/logs/<name>.vllm.log``); raises
-    :class:`~harness.run.serving.ServerStartError` when it cannot start or be reached.
+    :class:`~harness.server.vllm_server.ServerStartError` when it cannot start or be reached.
 
-    A LoRA adapter (:mod:`harness.run.adapters`) is asked on its base's server: the one ``host``
+    A LoRA adapter (:mod:`harness.server.adapters`) is asked on its base's server: the one ``host``
     holds, or one started here with every adapter of the base; its requests then name the adapter.
     """
     if cand.endpoint is not None:
@@ -97,7 +98,7 @@ class ServerShare:
     """The candidate whose server the judge can use (None: the judge starts its own)."""
     judge: str | None = None
     """The judge of the panel that uses it (the first that serves the same model)."""
-    server: Server | None = None
+    server: ModelServer | None = None
     """Set once that candidate's answers are done and its server is kept up."""
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
@@ -115,7 +116,7 @@ class ServerShare:
                 return cls(last.name, judge.name)
         return cls(None)
 
-    def keep(self, cand: Candidate, server: Server, serving: contextlib.ExitStack) -> bool:
+    def keep(self, cand: Candidate, server: ModelServer, serving: contextlib.ExitStack) -> bool:
         """Take over ``serving`` (the context that stops ``server``) if ``cand`` is the one to share."""
         if cand.name != self.candidate or not server.managed:
             return False
@@ -128,7 +129,7 @@ class ServerShare:
         self.stack.close()
 
 
-def candidate_info(lp: LoadedPlan, cand: Candidate, server: Server, api: Api, why: str) -> dict[str, Any]:
+def candidate_info(lp: LoadedPlan, cand: Candidate, server: ModelServer, api: Api, why: str) -> dict[str, Any]:
     """What the manifest records of how ``cand`` was reached: model, API and why, chat template,
     endpoint URL or server command, start time (s), GPUs and dtype."""
     local = resolve_model(lp.base_dir, cand.model) if cand.endpoint is None else None

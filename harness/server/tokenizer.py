@@ -2,7 +2,7 @@
 
 Two counts use it: output tokens for servers that send no ``usage`` (``vllm bench
 serve`` does the same: it tokenizes the generated text), and thinking tokens when
-the usage has no ``completion_tokens_details`` (:mod:`harness.run.tokencount`). A count
+the usage has no ``completion_tokens_details`` (:mod:`harness.server.token_split`). A count
 made here is labelled ``tokenizer`` in the records and the report; without a
 tokenizer it stays unknown, never 0.
 """
@@ -13,7 +13,7 @@ from functools import cache
 
 from harness.inputs.plan import LoadedPlan, resolve_model
 from harness.records import Candidate
-from harness.run.client import TokenCounter
+from harness.server.client import TokenCounter
 
 
 def tokenizer_ref(lp: LoadedPlan, cand: Candidate) -> str | None:

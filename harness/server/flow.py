@@ -11,7 +11,7 @@ A hosted endpoint says "not now" in two ways met in the wild, and neither is a w
 
 :func:`pacing` turns a refused reply into a :class:`Pacing` (how long to wait, and which budget the
 wait counts against) or None when the reply is an ordinary failure. The client
-(:meth:`harness.run.client.ModelClient.generate`) waits within the budget, then asks again;
+(:meth:`harness.server.client.ModelClient.generate`) waits within the budget, then asks again;
 see docs/reliability.md.
 """
 

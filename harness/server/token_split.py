@@ -2,14 +2,14 @@
 
 vLLM's usage gives ``completion_tokens`` (thinking included) but on many builds no
 ``completion_tokens_details.reasoning_tokens``; then the thinking is counted with the
-candidate's own tokenizer (:mod:`harness.run.tokens`) and the record says so (``token_split: tokenizer``).
+candidate's own tokenizer (:mod:`harness.server.tokenizer`) and the record says so (``token_split: tokenizer``).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from harness.run.client import TokenCounter
+from harness.server.client import TokenCounter
 
 TokenSource = Literal["usage", "tokenizer"]
 
