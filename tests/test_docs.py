@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
 
 from harness import rubric
 from harness.inputs.questions import load_question_set
+from tests.support.files import REPO
 
 GUIDE = REPO / "docs" / "question-sets.md"
 BLOCKS = re.findall(r"```yaml\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.DOTALL)

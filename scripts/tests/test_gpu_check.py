@@ -12,12 +12,12 @@ from pathlib import Path
 
 import gpu_check
 import pytest
-from fake_pynvml import GIB, FakeDevice, FakeNvml, NVMLError_LibraryNotFound
 from gpu_check import TorchFacts, WorkloadResult, compare, parse_smi
 
 from harness.dtype import choose_dtype
 from harness.hardware import GpuFacts, HostFacts
 from harness.run.perf.nvml import GpuReading, Sample, summarize
+from tests.support.fake_pynvml import GIB, FakeDevice, FakeNvml, NVMLError_LibraryNotFound
 
 H100 = TorchFacts(True, "NVIDIA H100 80GB HBM3", (9, 0), True)
 

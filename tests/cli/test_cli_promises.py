@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DATA, REPO, write_yaml
-from fake_server import ANSWER, Reply, chunk, fake_server, finished_run, run_plan, sse_bytes
 
 from harness.cli import main
+from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, finished_run, run_plan, sse_bytes
+from tests.support.files import DATA, REPO, write_yaml
 
 BODY = sse_bytes(chunk(ANSWER, "stop"), "[DONE]")
 ANSWERED = Reply([(0.0, BODY)])

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA, REPO, write_yaml
 
 from harness.cli import main
+from tests.support.files import DATA, REPO, write_yaml
 
 LLAMA_8B = {
     "model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,

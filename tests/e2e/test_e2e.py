@@ -21,19 +21,6 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import (
-    CPU_VLLM,
-    DATA,
-    GEMMA,
-    HARNESS,
-    REPO,
-    SMOL,
-    alive,
-    endpoint_plan,
-    need_model,
-    watch_tree,
-    write_yaml,
-)
 
 from harness.inputs.plan import load_plan
 from harness.records import Generation, Score
@@ -43,6 +30,8 @@ from harness.run.serving import Server
 from harness.run.session import run_session
 from harness.scoring.stage import score_run
 from harness.store import read_records
+from tests.support.files import DATA, GEMMA, HARNESS, REPO, SMOL, need_model, write_yaml
+from tests.support.vllm import CPU_VLLM, alive, endpoint_plan, watch_tree
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_ENDPOINT_KEY"
@@ -337,7 +326,7 @@ def test_judge_grades_compares_and_probes_on_real_servers(
     tmp_path: Path, smol_server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Candidates are the session server (two names, sampled); the judge is Qwen, started by the harness."""
-    from conftest import MODELS
+    from tests.support.files import MODELS
 
     qwen = need_model(MODELS / "qwen2.5-coder-0.5b-instruct")
     monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
@@ -444,7 +433,7 @@ def test_a_two_judge_panel_on_real_servers_keeps_each_judge_off_its_own_family(
     """
     import socket
 
-    from conftest import MODELS
+    from tests.support.files import MODELS
 
     qwen = need_model(MODELS / "qwen2.5-coder-0.5b-instruct")
     need_model(GEMMA)

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import CPU_VLLM, DATA, HARNESS, REPO, SMOL, alive, need_model, vllm_servers, watch_tree, write_yaml
 
 from harness.records import Generation, Phase
 from harness.run.serving import Server
 from harness.store import read_records
+from tests.support.files import DATA, HARNESS, REPO, SMOL, need_model, write_yaml
+from tests.support.vllm import CPU_VLLM, alive, vllm_servers, watch_tree
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_FAULT_KEY"

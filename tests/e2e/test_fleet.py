@@ -24,11 +24,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import CPU_VLLM, DATA, GEMMA, HARNESS, REPO, SMOL, alive, need_model, vllm_servers, watch_tree, write_yaml
 
 from harness.records import Generation, Phase
 from harness.run.serving import Server, free_port
 from harness.store import read_records
+from tests.support.files import DATA, GEMMA, HARNESS, REPO, SMOL, need_model, write_yaml
+from tests.support.vllm import CPU_VLLM, alive, vllm_servers, watch_tree
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_RAY_KEY"

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CPU_VLLM, DATA, MODELS, SMOL, need_model, write_yaml
 
 from harness.cli import main
+from tests.support.files import DATA, MODELS, SMOL, need_model, write_yaml
+from tests.support.vllm import CPU_VLLM
 
 pytestmark = [pytest.mark.vllm, pytest.mark.llamacpp]
 

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CPU_VLLM, DATA, REPO, SMOL, need_model, write_yaml
 
 from harness.inputs.plan import load_plan
 from harness.records import Candidate, Generation, Reasoning, Score
@@ -25,6 +24,8 @@ from harness.run.serving import Server, start_vllm, vllm_command
 from harness.run.session import run_session
 from harness.scoring.stage import score_run
 from harness.store import read_records
+from tests.support.files import DATA, REPO, SMOL, need_model, write_yaml
+from tests.support.vllm import CPU_VLLM
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_THINKING_KEY"
@@ -178,7 +179,7 @@ def test_the_reasoning_shortlist_names_parsers_the_installed_vllm_knows() -> Non
 def test_validate_names_an_unknown_parser_with_its_line(tmp_path: Path) -> None:
     import subprocess
 
-    from conftest import HARNESS
+    from tests.support.files import HARNESS
 
     plan = tmp_path / "plan.yaml"
     plan.write_text(

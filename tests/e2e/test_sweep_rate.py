@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import endpoint_plan
 
 from harness.inputs.plan import load_plan
 from harness.run.client import ModelClient, Request, Result
@@ -21,6 +20,7 @@ from harness.run.perf.sweep import run_sweep
 from harness.run.served import Served
 from harness.run.serving import Server
 from harness.rundir import RunDir
+from tests.support.vllm import endpoint_plan
 
 pytestmark = pytest.mark.vllm
 KEY_ENV = "HARNESS_TEST_SWEEP_KEY"

@@ -15,12 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CPU_VLLM, HARNESS, MODELS, REPO, SMOL, need_model, write_yaml
 
 from harness.inputs.questions import load_question_set
 from harness.records import Generation, Phase
 from harness.report import browser
 from harness.store import read_records
+from tests.support.files import HARNESS, MODELS, REPO, SMOL, need_model, write_yaml
+from tests.support.vllm import CPU_VLLM
 
 pytestmark = pytest.mark.vllm
 

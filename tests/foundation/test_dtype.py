@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_pynvml import FakeDevice, FakeNvml, NVMLError_LibraryNotFound
 
 from harness.dtype import checkpoint_quant_method, choose_dtype, served_dtype
 from harness.hardware import GpuFacts, HostFacts, gpu_facts, host_facts, read_cpuinfo, visible_gpu_ids
 from harness.records import Candidate, VllmArgs
 from harness.run.serving import vllm_command
+from tests.support.fake_pynvml import FakeDevice, FakeNvml, NVMLError_LibraryNotFound
 
 AVX2_ONLY = (
     "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B12\n"

@@ -6,11 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import HARNESS, REPO
 
 from harness.inputs.plan import load_plan
 from harness.inputs.questions import load_question_set
 from harness.validation import InputError
+from tests.support.files import HARNESS, REPO
 
 GOOD = """\
 id: s

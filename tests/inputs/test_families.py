@@ -150,7 +150,7 @@ def test_the_plan_fingerprint_of_a_plan_without_families_is_unchanged(plan_dir: 
 def test_the_shortlist_example_family_validates_uncommented(tmp_path: Path) -> None:
     # configs/shortlist_h100.yaml carries the family commented out (docs/scaling.md counts eight models);
     # uncommented into the candidate list, beside a stand-in adapter folder, it is a valid plan.
-    from conftest import REPO
+    from tests.support.files import REPO
 
     plan = (REPO / "configs" / "shortlist_h100.yaml").read_text(encoding="utf-8")
     block = plan.split("# BEGIN FAMILY\n")[1].split("# END FAMILY")[0]

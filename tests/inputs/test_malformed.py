@@ -15,9 +15,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import DATA, HARNESS, REPO
 
 from harness.cli import main
+from tests.support.files import DATA, HARNESS, REPO
 
 CORPUS = DATA / "malformed"
 FIRST_PROBLEM = {

@@ -7,12 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import HARNESS, REPO
 
 from harness.inputs.contamination import EvalText, check_contamination, conversation_text, ngrams, tokens
 from harness.inputs.questions import load_question_set
 from harness.inputs.sft import read_sft, sft_examples
 from harness.records import QuestionSet
+from tests.support.files import HARNESS, REPO
 
 EN = REPO / "question_sets" / "customer_support_en.yaml"
 ZH = REPO / "question_sets" / "hr_policy_zh.yaml"

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DATA
 
 from harness.inputs.plan import load_plan
 from harness.inputs.prompts import Framing, build_request, few_shot_examples, plain_prompt, system_text
@@ -18,6 +17,7 @@ from harness.rollup.stability import question_stability
 from harness.rollup.strategy import variant_table
 from harness.run.generate import plan_work
 from harness.scoring.stage import score_generation
+from tests.support.files import DATA
 
 SET = QuestionSet(
     id="hr", title="t", language="zh",

@@ -11,8 +11,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA
-from review_run import ANN_GRADE, SHA, make_review_run
 
 from harness import store
 from harness.cli import main
@@ -20,6 +18,8 @@ from harness.records import HumanGrade
 from harness.review.intake import add_reviews, merge
 from harness.review.reviewfile import parse_review_file
 from harness.rundir import RunDir
+from tests.support.files import DATA
+from tests.support.review_run import ANN_GRADE, SHA, make_review_run
 
 CORPUS = DATA / "malformed"
 Q1 = "grades[0] (key alpha/s1/q1/0)"

@@ -14,12 +14,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import DATA
-from review_run import SHA, make_review_run
 
 from harness.cli import main
 from harness.review.labelstudio import LABEL_CONFIG, read_export
 from harness.rundir import RunDir
+from tests.support.files import DATA
+from tests.support.review_run import SHA, make_review_run
 
 EXPORT = DATA / "labelstudio_export.json"
 SHOWN = {"question", "context", "reference", "answer"}

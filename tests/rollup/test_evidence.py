@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DATA
-from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
 from harness.cli import main
 from harness.records import Candidate, Constraints, Generation, Question, QuestionSet, Weights
@@ -26,6 +24,8 @@ from harness.rollup.evidence import answer_errors, evidence_columns, missing_evi
 from harness.rollup.frames import answers_frame, model_summary, question_frame, views
 from harness.scoring.judge.parse import parse_score
 from harness.store import read_records
+from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
+from tests.support.files import DATA
 
 NOT_SERVED = "HTTP 404: The model `hr-lora` does not exist."
 """What the client stores for ``404 {"message": "The model `hr-lora` does not exist."}``."""

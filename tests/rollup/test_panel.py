@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from conftest import MODELS, REPO
 
 from harness.records import Judgment
 from harness.rollup.panel import (
@@ -19,6 +18,7 @@ from harness.rollup.panel import (
     unjudged,
 )
 from harness.scoring.judge.modelinfo import family, family_exclusions
+from tests.support.files import MODELS, REPO
 
 ABC = ["a", "b", "c"]
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, MODELS
 
 from harness.inputs.gpus import GPUS, MEMORY_LADDER_GB, by_memory, gpu
 from harness.rollup.roofline import (
@@ -32,6 +31,7 @@ from harness.rollup.roofline import (
     valid_tp,
     weight_bytes,
 )
+from tests.support.files import DATA, MODELS
 
 CONFIGS = DATA / "configs"
 

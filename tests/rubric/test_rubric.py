@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import DATA
 
 from harness import rubric
 from harness.records import CheckSpec
 from harness.rubric.registry import Evidence
+from tests.support.files import DATA
 
 CASES = yaml.safe_load((DATA / "rubric_cases.yaml").read_text(encoding="utf-8"))
 

@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
-from test_rubric import spec
 
 from harness import rubric
 from harness.inputs.questions import load_question_set
 from harness.validation import InputError
+from tests.rubric.test_rubric import spec
+from tests.support.files import REPO
 
 NUMBER = {"type": "number", "value": 5, "unit": "天", "weight": 2}
 CONTAINS = {"type": "contains_any", "values": ["年假"]}

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DATA
 
 from harness.rubric.numbers import find_numbers
+from tests.support.files import DATA
 
 CASES = json.loads((DATA / "peer" / "cn2an_cases.json").read_text(encoding="utf-8"))
 VALUED = [c for c in CASES if c["expected"] is not None]

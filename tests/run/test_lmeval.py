@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, SMOL, need_model
 
 from harness.records import LmEval
 from harness.rollup.lm_eval import headline
 from harness.run.lmeval import LmEvalError, check_offline, run_tasks
 from harness.run.serving import Server
+from tests.support.files import REPO, SMOL, need_model
 
 TASKS = REPO / "lm_eval_tasks"
 TASK = "harness_policy_mc_zh"

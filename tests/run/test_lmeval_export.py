@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HARNESS, REPO
 
 from harness.cli import main
 from harness.inputs.questions import load_question_set
 from harness.run.lmeval_export import LOADER, default_task_name, export_task
+from tests.support.files import HARNESS, REPO
 
 SET = """\
 id: Mini-Set.zh

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
 
 from harness.inputs.plan import LoadedPlan
 from harness.run import client as client_mod
@@ -39,6 +38,8 @@ from harness_bench.known_truth import (
     verdicts,
 )
 from harness_bench.truth_server import Timing, schedule
+from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
+from tests.support.files import DATA, REPO
 
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "hi"}], max_tokens=32)
 USAGE = json.dumps({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 9}})
@@ -309,7 +310,7 @@ def truth_server(*flags: str) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "harness_bench.truth_server", "--port", str(port), *flags],
-                            stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+                            stdout=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -444,7 +445,7 @@ def _endpoint_plan(tmp_path: Path, name: str, url: str, perf: dict[str, Any]) ->
             {
                 "name": name,
                 "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": url + "/v1"}}],
-                "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+                "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
                 "perf": perf,
             }
         )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import DATA, write_yaml
-
 from harness.inputs.plan import load_plan
 from harness.inputs.plan_changes import plan_changes
 from harness.records import Plan
 from harness.run.manifest import plan_fingerprint
+from tests.support.files import DATA, write_yaml
 
 
 def _plan(tmp: Path, name: str, candidate: dict, sampling: dict | None = None) -> Path:

@@ -26,14 +26,14 @@ import httpx
 import numpy as np
 import psutil
 import pytest
-from conftest import DATA
-from fake_pynvml import FakeDevice, FakeNvml, NVMLError_LibraryNotFound
 
 from harness.rollup.perf_summary import energy_per_token_j
 from harness.run.perf.metrics import MetricsPoller, parse_prometheus, parse_vllm_metrics
 from harness.run.perf.nvml import GIB, GpuReading, MemorySampler, Sample, summarize, tree_rss_bytes
 from harness.run.perf.serverlog import parse_server_log, read_server_log
 from harness.run.serving import Server
+from tests.support.fake_pynvml import FakeDevice, FakeNvml, NVMLError_LibraryNotFound
+from tests.support.files import DATA
 
 PERF = DATA / "perf"
 MIB = 1024**2

@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_yaml
-from fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
 
 from harness.cli import main
 from harness.records import PerfRecord
 from harness.rollup.sessions import merge_sessions
+from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
+from tests.support.files import write_yaml
 
 CANDIDATE = Reply([(0.0, sse_bytes(chunk(ANSWER, "stop"), "[DONE]"))])
 JUDGE = Reply([(0.0, sse_bytes(chunk("评分：8", "stop"), "[DONE]"))])

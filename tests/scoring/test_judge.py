@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SMOL
 
 from harness.records import Generation, Judge, Judgment, Question, QuestionSet, Score, clean_key_of
 from harness.rollup.frames import answers_frame, views
@@ -17,6 +16,7 @@ from harness.scoring.judge import prompts
 from harness.scoring.judge.modelinfo import param_count
 from harness.scoring.judge.parse import parse_pair, parse_score
 from harness.scoring.judge.work import attacks, injection_items, pairwise_items, single_items
+from tests.support.files import SMOL
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_server import FakeServer, fake_server, run_plan
-from test_judge_panel_cli import ANSWERED, SAMPLES, closed_port_url, judge, records, says, summary
 
 from harness.cli import main
+from tests.scoring.test_judge_panel_cli import ANSWERED, SAMPLES, closed_port_url, judge, records, says, summary
+from tests.support.fake_server import FakeServer, fake_server, run_plan
 
 
 def run(plan: Path, tmp: Path, *extra: str) -> int:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import write_yaml
-from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
 from harness.cli import main
+from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
+from tests.support.files import write_yaml
 
 ANSWERED = Reply([(0.0, sse_bytes(chunk(ANSWER, "stop"), "[DONE]"))])
 SAMPLES = 2

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_yaml
-from fake_server import Reply, chunk, fake_server, sse_bytes
 
 from harness.inputs.plan import load_plan
 from harness.records import Candidate
@@ -18,6 +16,8 @@ from harness.run.adapters import AdapterHost, order_families, served_candidate
 from harness.run.serving import Server
 from harness.run.session import run_session
 from harness.rundir import RunDir
+from tests.support.fake_server import Reply, chunk, fake_server, sse_bytes
+from tests.support.files import write_yaml
 
 SMOL = Path("/work/main/models/smollm2-135m-instruct")
 

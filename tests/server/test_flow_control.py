@@ -18,15 +18,16 @@ from email.utils import formatdate
 from pathlib import Path
 
 import pytest
-from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
 from harness.cli import failed_requests, main
 from harness.run import client as client_mod
 from harness.run.client import ModelClient, Request, Result
 from harness.run.flow import LOADING_POLL_MAX_S, loading_estimate_s, pacing, retry_after_s
 from harness.run.perf.fastclient import FastClient
+from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
+from tests.support.files import DATA
 
-FLOW = Path(__file__).parent / "data" / "malformed" / "flow"
+FLOW = DATA / "malformed" / "flow"
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "年假几天？能短接吗？"}], max_tokens=32)
 OK = Reply([(0.0, sse_bytes(chunk(ANSWER, "stop"), "[DONE]"))])
 CLIENTS = [ModelClient, FastClient]

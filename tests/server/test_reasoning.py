@@ -435,10 +435,9 @@ V2_FIELDS = {"reasoning", "reasoning_via", "reasoning_tokens", "answer_tokens", 
 
 
 def test_plan_reasoning_block_resolves_the_plugin_and_names_a_missing_one(tmp_path: Path) -> None:
-    from conftest import DATA, write_yaml
-
     from harness.inputs.plan import load_plan
     from harness.validation import InputError
+    from tests.support.files import DATA, write_yaml
 
     (tmp_path / "parsers").mkdir()
     (tmp_path / "parsers" / "mine.py").write_text("# registers 'mine'\n", encoding="utf-8")

@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import SMOL, write_yaml
-from fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
 
 from harness.cli import main
 from harness.records import RequestTiming, Slo
@@ -23,6 +21,8 @@ from harness.run import client as client_mod
 from harness.run.client import ModelClient, Request, Result
 from harness.run.sse import Event, SseDecoder, StreamFault, decode_chunk, role_only
 from harness.timing import phase_stats
+from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
+from tests.support.files import DATA, SMOL, write_yaml
 
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "年假几天？能短接吗？"}], max_tokens=32)
 
@@ -215,7 +215,7 @@ def test_a_reply_that_is_not_a_stream_says_so() -> None:
 # ---------------------------------------------------------------- 6: malformed chunks
 
 
-STREAMS = Path(__file__).parent / "data" / "malformed" / "streams"
+STREAMS = DATA / "malformed" / "streams"
 STREAM_OUTCOME = {
     # the server's bytes as sent -> the answer's error (or its text when the stream is good)
     "ok_keep_alives.sse": ANSWER,

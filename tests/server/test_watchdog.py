@@ -17,6 +17,7 @@ import pytest
 
 from harness.run.serving import Server, exit_description, free_port, log_tail
 from harness.run.watchdog import Breaker, ServerGone, until_gone, watch_server
+from tests.support.files import DATA
 
 
 def test_breaker_trips_after_a_run_of_failures_and_resets_on_success() -> None:
@@ -120,7 +121,7 @@ def test_a_judge_that_is_gone_stops_the_judging_with_the_reason(tmp_path: Path) 
     from harness.scoring.judge.stage import run_judging
     from harness.store import JsonlAppender
 
-    sets = Path(__file__).parent / "data" / "sets"
+    sets = DATA / "sets"
     dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens: every request and /health fail
     plan = tmp_path / "plan.yaml"
     plan.write_text(yaml.safe_dump({
@@ -185,7 +186,7 @@ def test_a_server_that_hangs_during_the_load_sweep_stops_it(tmp_path: Path) -> N
     plan.write_text(yaml.safe_dump({
         "name": "sweep-hang",
         "candidates": [{"name": "a", "model": "a", "endpoint": {"base_url": f"http://127.0.0.1:{port}/v1"}}],
-        "question_sets": [str(Path(__file__).parent / "data" / "sets" / "mini_en.yaml")],
+        "question_sets": [str(DATA / "sets" / "mini_en.yaml")],
         "perf": {"sweep": {"concurrency": [1], "requests_per_level": 2, "max_tokens": 8}},
         "limits": {"unresponsive_s": 0.5, "request_timeout_s": 60},
     }))  # fmt: skip

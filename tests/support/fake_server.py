@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from conftest import write_yaml
+from tests.support.files import write_yaml
 
 ANSWER = "年假5天，严禁短接，应停机报修。"
 """Scores 1.0 on the question of :func:`run_plan`."""

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write_yaml
-
 from harness.records import SCHEMA_VERSION, Generation, HumanGrade, Plan
 from harness.rundir import RunDir, save_manifest
 from harness.store import sha256_file, write_records
+from tests.support.files import write_yaml
 
 SHA = {
     "Paris": "5dd272b4f316b776a7b8e3d0894b37e1e42be3d5d3b204b8a5836cc50597a6b1",
