@@ -1,18 +1,14 @@
 """The load generator that keeps up: work split over processes, the aiohttp client, the known-truth figures.
 
 Pure parts (dealing a level out, the ideal throughput, lag per chunk) with hand-worked
-values; the client against tests/fake_server.py (stream faults) and against the truth
+values; the client against tests/support/fake_server.py (stream faults) and against the truth
 server (harness_bench/truth_server.py) in its own process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -39,7 +35,8 @@ from harness_bench.known_truth import (
 )
 from harness_bench.truth_server import Timing, schedule
 from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, sse_bytes
-from tests.support.files import DATA, REPO
+from tests.support.files import DATA
+from tests.support.truth import truth_server
 
 CHAT = Request(api="chat", messages=[{"role": "user", "content": "hi"}], max_tokens=32)
 USAGE = json.dumps({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 9}})
@@ -301,28 +298,6 @@ def test_a_429_is_retried() -> None:
 
 
 # ---------------------------------------------------------------- worker processes against the truth server
-
-
-@contextlib.contextmanager
-def truth_server(*flags: str) -> Iterator[str]:
-    """The truth server (harness_bench/truth_server.py) in a process of its own with ``flags``; its root URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "harness_bench.truth_server", "--port", str(port), *flags],
-                            stdout=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/truth", timeout=2).read()
-            break
-        except OSError:
-            time.sleep(0.1)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")

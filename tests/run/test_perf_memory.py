@@ -11,7 +11,6 @@ strings in vLLM's source, which a test checks are still there.
 from __future__ import annotations
 
 import contextlib
-import http.server
 import importlib.util
 import os
 import re
@@ -33,6 +32,7 @@ from harness.run.perf.nvml import GIB, GpuReading, MemorySampler, Sample, summar
 from harness.run.perf.serverlog import parse_server_log, read_server_log
 from harness.run.serving import Server
 from tests.support.fake_pynvml import FakeDevice, FakeNvml, NVMLError_LibraryNotFound
+from tests.support.fake_server import fake_server
 from tests.support.files import DATA
 
 PERF = DATA / "perf"
@@ -317,29 +317,8 @@ def fake_metrics_server() -> Iterator[tuple[str, list[str]]]:
         return re.sub(r"(vllm:num_requests_running\{[^}]*\}) \S+", rf"\g<1> {running}.0", text)
 
     texts = [with_tokens(100, 0), real, with_tokens(400, 2)]
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.headers.get("Authorization", ""))
-            body = texts[min(len(seen) - 1, len(texts) - 1)].encode() if self.path == "/metrics" else b""
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/v1", seen
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join()
+    with fake_server(metrics=lambda n: texts[min(n, len(texts)) - 1]) as srv:
+        yield srv.base_url, srv.authorizations
 
 
 def test_metrics_poller_records_peaks_and_growth(fake_metrics_server: tuple[str, list[str]]) -> None:

@@ -3,6 +3,13 @@
 For stream faults a real server cannot be made to show: each reply is a status,
 headers and a list of ``(delay_s, bytes)`` pieces, written and flushed one by
 one on a real socket, so the client meets real chunking and real delays.
+GET answers ``/health`` with a chosen status and, when asked, ``/metrics`` with
+successive Prometheus texts (the metrics poller's tests).
+
+Use it for anything that must meet a real socket in the test process: a candidate or
+judge endpoint with fixed replies, a stream cut or delayed, a 429 with Retry-After,
+a /metrics scrape. For timing figures known in advance, under load, use the truth
+server instead (:mod:`tests.support.truth`).
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ class Reply:
 class FakeServer:
     base_url: str
     requests: list[bytes] = field(default_factory=list)
+    """The body of each POST, in order."""
+    authorizations: list[str] = field(default_factory=list)
+    """The ``Authorization`` header of each GET of ``/metrics`` ("" when absent), in order."""
 
 
 def sse_bytes(*events: str) -> bytes:
@@ -43,16 +53,34 @@ def sse_bytes(*events: str) -> bytes:
 
 
 @contextmanager
-def fake_server(reply: Callable[[int], Reply], health: Callable[[], int] | None = None) -> Iterator[FakeServer]:
-    """Serve ``reply(n)`` for the n-th request (1-based) on 127.0.0.1; yields its /v1 base URL.
+def fake_server(
+    reply: Callable[[int], Reply] | None = None,
+    health: Callable[[], int] | None = None,
+    metrics: Callable[[int], str] | None = None,
+) -> Iterator[FakeServer]:
+    """Serve ``reply(n)`` for the n-th POST (1-based) on 127.0.0.1; yields its /v1 base URL.
 
-    ``health``: the status of every GET (``/health``), empty-bodied; None: GET is not served (501)."""
+    ``reply`` None: POST is not served (501). ``health``: the status of every other GET (``/health``),
+    empty-bodied; None: such a GET is not served (501). ``metrics``: the text of the n-th GET of
+    ``/metrics`` (1-based, ``text/plain; version=0.0.4``); None: ``/metrics`` is a GET like any other."""
     seen: list[bytes] = []
+    authorizations: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            if metrics is not None and self.path == "/metrics":
+                authorizations.append(self.headers.get("Authorization", ""))
+                body = metrics(len(authorizations)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return
             if health is None:
                 self.send_error(501)
                 return
@@ -63,6 +91,9 @@ def fake_server(reply: Callable[[int], Reply], health: Callable[[], int] | None 
             self.close_connection = True
 
         def do_POST(self) -> None:
+            if reply is None:
+                self.send_error(501)
+                return
             seen.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             r = reply(len(seen))
             self.send_response(r.status)
@@ -85,7 +116,7 @@ def fake_server(reply: Callable[[int], Reply], health: Callable[[], int] | None 
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield FakeServer(f"http://127.0.0.1:{server.server_address[1]}/v1", seen)
+        yield FakeServer(f"http://127.0.0.1:{server.server_address[1]}/v1", seen, authorizations)
     finally:
         server.shutdown()
         server.server_close()
