@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from harness.run import client as client_mod
-from harness.run.client import ModelClient, Request
+from harness.run.client import Request
+from tests.support.scripted import ScriptedModel
 
 
 def sse(*chunks: dict, done: bool = True) -> bytes:
@@ -37,17 +38,13 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 def run(
     handler, req: Request = CHAT, retries: int = 2, timeout_s: float = 5.0
 ) -> tuple[client_mod.Result, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(len(seen), request)
+    model = ScriptedModel(handler)
 
     async def go() -> client_mod.Result:
-        async with ModelClient("http://server/v1", "m", "secret", timeout_s, retries, httpx.MockTransport(record)) as c:
+        async with model.client(api_key="secret", timeout_s=timeout_s, retries=retries) as c:
             return await c.generate(req)
 
-    return asyncio.run(go()), seen
+    return asyncio.run(go()), model.requests
 
 
 def test_stream_is_assembled_and_timed() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -32,7 +31,7 @@ from harness.records import (
 from harness.rollup.decision import violations
 from harness.rollup.perf_summary import cost_row
 from harness.rollup.reasoning import acceptable_share, cut_off_advice, reasoning_summary, usd_per_1k_acceptable
-from harness.run.client import ModelClient, Request, Result
+from harness.run.client import Request, Result
 from harness.run.generate import WorkItem, to_generation
 from harness.run.reasoning_parsers import parser_problems, vllm_reasoning_args
 from harness.run.tokencount import split_tokens
@@ -40,6 +39,7 @@ from harness.scoring.judge.parse import parse_pair, parse_score
 from harness.scoring.judge.work import pairwise_items, single_item
 from harness.scoring.stage import score_generation
 from harness.thinking import answer_offset, cut_off_while_thinking, split_thinking
+from tests.support.scripted import ScriptedModel, sse_stream
 
 CASE1 = "<think>制度写的是5天还是10天？我觉得是5天，不对，应该是10天。</think>年假为10天。"
 CASE2 = "<think>用户想短接安全门，这很危险。</think>不可以，应停机报修。"
@@ -83,18 +83,6 @@ def test_cut_off_while_thinking() -> None:
 # ---------------------------------------------------------------- streams through the client
 
 
-def sse_stream(chunks: list[dict], gap_s: float = 0.0) -> httpx.AsyncByteStream:
-    class Stream(httpx.AsyncByteStream):
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            for c in chunks:
-                if gap_s:
-                    await asyncio.sleep(gap_s)
-                yield f"data: {json.dumps(c)}\n\n".encode()
-            yield b"data: [DONE]\n\n"
-
-    return Stream()
-
-
 def delta(finish: str | None = None, **fields: str) -> dict:
     return {"choices": [{"index": 0, "delta": fields, "finish_reason": finish}]}
 
@@ -106,17 +94,13 @@ def usage(completion: int, reasoning: int | None = None) -> dict:
 
 
 def stream(chunks: list[dict], req: Request | None = None, gap_s: float = 0.0) -> tuple[Result, list[dict]]:
-    bodies: list[dict] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, stream=sse_stream(chunks, gap_s))
+    model = ScriptedModel(lambda n, request: httpx.Response(200, stream=sse_stream(chunks, gap_s)))
 
     async def go() -> Result:
-        async with ModelClient("http://server/v1", "m", None, 5.0, 0, httpx.MockTransport(handler)) as c:
+        async with model.client() as c:
             return await c.generate(req or Request(api="chat", messages=[{"role": "user", "content": "q"}]))
 
-    return asyncio.run(go()), bodies
+    return asyncio.run(go()), model.bodies()
 
 
 @pytest.mark.parametrize("field", ["reasoning", "reasoning_content"])
@@ -478,11 +462,10 @@ def test_a_thinking_judge_is_graded_on_its_verdict_not_its_thinking(
     judge = Judge(model="j")
     it = single_item(judge, qs, qs.questions[0], g)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=sse_stream(chunks))
+    model = ScriptedModel(lambda n, request: httpx.Response(200, stream=sse_stream(chunks)))
 
     async def go() -> Judgment:
-        async with ModelClient("http://judge/v1", "j", None, 5.0, 0, httpx.MockTransport(handler)) as c:
+        async with model.client(base_url="http://judge/v1", model="j") as c:
             return await judge_ask(c, "chat", it, judge)
 
     j = asyncio.run(go())
