@@ -5,7 +5,7 @@ The shipped task ``harness_policy_mc_zh`` (``lm_eval_tasks/``, exported from
 once through :func:`harness.run.lmeval.run_tasks`, once through the ``lm_eval``
 command line with the same model arguments. Both must score every document the
 same, which shows the harness drives lm-eval the way its command line does. The
-offline checks need no server: hub tasks and unknown names are refused up front.
+offline checks (hub tasks and unknown names refused up front) are in tests/run/test_lmeval_tasks.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 
 from harness.records import LmEval
 from harness.rollup.lm_eval import headline
-from harness.run.lmeval import LmEvalError, check_offline, run_tasks
+from harness.run.lmeval import run_tasks
 from harness.run.serving import Server
 from tests.support.files import REPO, SMOL, need_model
 
@@ -44,25 +44,6 @@ def logliks(rows: list[dict[str, Any]]) -> dict[int, list[float]]:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def test_hub_tasks_are_refused_with_the_reason() -> None:
-    before = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "OPENAI_API_KEY")}
-    for task, dataset in (("mmlu_anatomy", "cais/mmlu"), ("gsm8k", "openai/gsm8k")):
-        with pytest.raises(LmEvalError) as err:
-            check_offline([TASK, task], TASKS)
-        msg = str(err.value)
-        assert f"'{task}'" in msg and dataset in msg and "Hugging Face hub" in msg and "cannot reach" in msg
-        assert "harness export-lm-eval" in msg and TASK not in msg
-    with pytest.raises(LmEvalError, match=r"'mmlu' \(cais/mmlu via 'mmlu_"):
-        check_offline(["mmlu"], TASKS)  # a group: its subtasks' data is checked
-    assert {k: os.environ.get(k) for k in before} == before
-
-
-def test_unknown_task_is_named() -> None:
-    with pytest.raises(LmEvalError, match=r"unknown lm-eval task 'no_such_task_xyz' \(not built into lm-eval"):
-        check_offline(["no_such_task_xyz"], TASKS)
-    check_offline([TASK], TASKS)  # the shipped task reads only local files
 
 
 @pytest.mark.vllm

