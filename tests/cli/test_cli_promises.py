@@ -1,6 +1,6 @@
 """What the README promises of a run directory and the CLI, each checked through ``harness.cli.main``.
 
-The candidates and the judge are fake OpenAI-compatible endpoints (tests/fake_server.py) with fixed
+The candidates and the judge are fake OpenAI-compatible endpoints (tests/support/fake_server.py) with fixed
 replies, so every expected count and grade is known: a run directory refuses another plan but not
 new ``limits``; a changed judge archives the earlier judgments; ``harness score``, ``report`` and
 ``estimate`` as a user types them; the notes and warnings the report must carry.

@@ -19,7 +19,7 @@ LLAMA_8B = {
     "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 128256, "intermediate_size": 14336,
     "tie_word_embeddings": False, "torch_dtype": "bfloat16", "max_position_embeddings": 131072,
 }  # fmt: skip
-"""Llama 3.1 8B's shape: 8,030,261,248 parameters (tests/test_cli_promises.py counts them by hand)."""
+"""Llama 3.1 8B's shape: 8,030,261,248 parameters (tests/cli/test_cli_promises.py counts them by hand)."""
 GIB = 2**30
 
 

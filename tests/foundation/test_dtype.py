@@ -2,7 +2,7 @@
 
 The CPU facts are /proc/cpuinfo texts of the two kinds of host this project runs on
 (AMD EPYC with AVX2 only; Intel/AMD with AVX512_BF16 and AMX); the GPU facts come
-from the NVML fake (tests/fake_pynvml.py) with the compute capabilities of real cards.
+from the NVML fake (tests/support/fake_pynvml.py) with the compute capabilities of real cards.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``harness review add``: a review file is checked against the run and refused whole on any problem.
 
 The corpus tests/data/malformed/review_*.json has one kind of damage per file; each is added to the
-fixed run of tests/review_run.py (its keys and hashes are worked out there). The first problem line
+fixed run of tests/support/review_run.py (its keys and hashes are worked out there). The first problem line
 is listed here in full, so a message that loses its place (file, grades[i], key) or its meaning fails.
 """
 
@@ -44,7 +44,7 @@ FIRST_PROBLEM = {  # file -> its first problem line after "<path>"
     "review_sha_not_hex.json": f": {Q1}: sha256: missing or not 64 lowercase hex digits",
     "review_conflict_in_file.json": ": grades[2] (key alpha/s1/q1/0): graded again by bob with another verdict "
     "(not acceptable, grade 3) than grades[0] (acceptable, grade 7)",
-    # ann's stored grade (tests/review_run.py): acceptable, grade 8
+    # ann's stored grade (tests/support/review_run.py): acceptable, grade 8
     "review_conflict_with_stored.json": ": grades[0] (key alpha/s1/q2/0): ann graded this answer before with "
     "another verdict (acceptable, grade 8, from ann-earlier.json) than now (not acceptable, grade 2)",
     "review_wrong_run.json": ": run: the file grades run 'other-plan', not this run ('rv')",

@@ -3,7 +3,7 @@
 tests/data/labelstudio_export.json is written by hand after Label Studio's export format
 (https://labelstud.io/guide/task_format; ``completed_by`` as the export serializer writes it,
 ``{"id", "email", "first_name", "last_name"}``, or as a bare user id): two annotators, one cancelled
-annotation, one task nobody annotated. Its keys and hashes are those of tests/review_run.py.
+annotation, one task nobody annotated. Its keys and hashes are those of tests/support/review_run.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``harness review plan`` and the review document the report embeds (no browser: tests/test_review_page.py)."""
+"""``harness review plan`` and the review document the report embeds (no browser: tests/report/test_review_page.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Flow control is not a wrong answer (issue 28): servers that pace, load, skip ``[DONE]`` or send named events.
 
 Each case is a reply a real server sends (named beside it; docs/reliability.md), served on a real
-socket by tests/fake_server.py, and asked through both HTTP stacks: the answer client
+socket by tests/support/fake_server.py, and asked through both HTTP stacks: the answer client
 (:class:`~harness.run.client.ModelClient`, httpx) and the load generator's
 (:class:`~harness.run.perf.fastclient.FastClient`, aiohttp). Both must give the same answer, the
 same number of requests and the same recorded wait. The bad replies are files in

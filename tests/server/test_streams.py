@@ -1,4 +1,4 @@
-"""Streams from endpoints that are not vLLM, on a real socket (tests/fake_server.py).
+"""Streams from endpoints that are not vLLM, on a real socket (tests/support/fake_server.py).
 
 Each case is a stream a real server or proxy sends: keep-alives, one JSON object over
 two ``data:`` lines, no usage, a role-only first chunk sent before the first token,
