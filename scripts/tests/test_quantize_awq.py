@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 torch = pytest.importorskip("torch")
 from quantize_awq_rtn import AWQ_ORDER, convert, pack, quantize  # noqa: E402
 
 
-def _unpack(packed: torch.Tensor) -> torch.Tensor:
+def _unpack(packed: Tensor) -> Tensor:
     """Independent reading of the AWQ layout: nibble i of int32 column c holds output column 8c + AWQ_ORDER[i]."""
     rows, cols = packed.shape
     out = torch.zeros(rows, cols * 8, dtype=torch.int32)
