@@ -12,7 +12,7 @@
 #   make bench-fidelity   harness load generator vs vLLM's own on one server (ratios)
 #   make bench-client     harness load generator vs vLLM's own against a fake server of known timing
 #   make bench-scoring  rubric scoring speed: 100,000 answers, one 80,000-character answer
-#   make test-scripts   tests of scripts/ alone (synthetic run, scaling estimate); make test runs them too
+#   make test-scripts   tests of scripts/ alone (synthetic run, scaling estimate, gpu check, grading book, AWQ); make test runs them too
 #   make gpu-check   the NVML sampler and dtype choice against a real GPU, checked with nvidia-smi (torch + nvidia-ml-py, no vLLM; < 1 min)
 #   make bench-report   roll-up + report of a synthetic 20 models x 2,000 questions x 5 samples run (< 15 s, < 1.5 GiB, page < 25 MB)
 SHELL := /bin/bash
@@ -57,7 +57,7 @@ test: models lora quant
 test-llamacpp: models
 	$(PY) -m pip install --disable-pip-version-check -q -e ".[llamacpp]"
 	$(HARNESS) prepare-models --dir $(MODELS_DIR) --only smollm2-135m-instruct --gguf
-	$(PY) -m pytest -m llamacpp tests/test_llamacpp.py
+	$(PY) -m pytest -m llamacpp tests/e2e/test_llamacpp.py
 
 # A LoRA adapter for the variant-family demo (docs/variants.md): SmolLM2-135M, rank 8, trained on the
 # customer-support documents (harness export-sft) plus three evaluated questions planted on purpose,
@@ -77,7 +77,7 @@ demo-variants: lora quant
 	$(HARNESS) run configs/variants_demo.yaml --run-dir results/variants-demo --report-dir reports/variants-demo
 
 test-variants: lora quant
-	$(PY) -m pytest -m vllm tests/test_variants_e2e.py
+	$(PY) -m pytest -m vllm tests/e2e/test_variants_e2e.py
 
 # Unit tests only: no vLLM server.
 test-fast: setup

@@ -26,7 +26,7 @@ resolved name is what ``--dtype`` receives:
 An explicit dtype in the plan is kept; :attr:`DtypeChoice.warning` says when it is
 emulated (or refused) on this hardware. The host facts are gathered by
 :func:`host_facts` (I/O) and the choice is the pure :func:`choose_dtype`, so tests
-fake the facts the way ``tests/fake_pynvml.py`` fakes NVML.
+fake the facts the way ``tests/support/fake_pynvml.py`` fakes NVML.
 """
 
 from __future__ import annotations

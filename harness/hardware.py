@@ -2,7 +2,7 @@
 
 I/O only (``/proc/cpuinfo``, NVML); what follows from the facts (the dtype) is
 decided in :mod:`harness.dtype`. ``nvml`` parameters stand in for the ``pynvml``
-module, so tests pass ``tests/fake_pynvml.FakeNvml`` and a GPU machine the real one.
+module, so tests pass ``tests/support/fake_pynvml.FakeNvml`` and a GPU machine the real one.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def host_facts(gpu_ids: Iterable[int] | None = None, nvml: Any = None) -> HostFa
 def gpu_info(nvml: Any = None) -> list[dict[str, Any]]:
     """GPUs seen by NVML (index, name, memory_gib, compute_capability); empty on machines without NVML.
 
-    ``nvml`` stands in for the ``pynvml`` module (tests pass ``tests/fake_pynvml.FakeNvml``).
+    ``nvml`` stands in for the ``pynvml`` module (tests pass ``tests/support/fake_pynvml.FakeNvml``).
     """
     if nvml is None:
         try:

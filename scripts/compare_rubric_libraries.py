@@ -414,7 +414,7 @@ def qu_readings(case: Case) -> list[Reading] | None:
 
 
 def peer_figures() -> dict[str, Any]:
-    """Harness (as tests/test_numbers_peer.py scores it) and jionlp's parse_money (its Chinese numeral
+    """Harness (as tests/rubric/test_rubric_numbers_peer.py scores it) and jionlp's parse_money (its Chinese numeral
     reader: a value alone reads as an amount in 元) on cn2an's valued cases."""
     import jionlp as jio
 

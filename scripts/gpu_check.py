@@ -14,7 +14,7 @@ TinyLlama's shape: 22 layers, hidden 2048, MLP 5632, a batch of 16 sequences; ea
 It prints one table (figure, harness, nvidia-smi or torch, verdict) and exits 0 when every figure
 agrees within its tolerance, 1 when one does not, 2 without a GPU (one line saying so). Under a minute
 with the default ``--seconds 20``. The readings are pure functions of the samples (:func:`compare`), so
-``tests/test_gpu_check.py`` runs the whole script against ``tests/fake_pynvml.FakeNvml``.
+``scripts/tests/test_gpu_check.py`` runs the whole script against ``tests/support/fake_pynvml.FakeNvml``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ arguments the type does not accept yet) is left out and named, not counted as ag
 
 Prints agreement overall, per language, per file and per kind (with how the disagreements go:
 the rubric too lenient or too strict), then each disagreement with every check's explanation
-(``--brief``: without them). Exit 0 always: this is a report, ``tests/test_grading_book.py``
+(``--brief``: without them). Exit 0 always: this is a report, ``scripts/tests/test_grading_book.py``
 asserts the threshold.
 """
 

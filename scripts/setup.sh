@@ -37,7 +37,7 @@ if [ "$build" = cpu ]; then
 fi
 
 # Headless Chromium + CJK fonts for the report's browser tests and `make screenshot`
-# (tests/test_browser.py fails without them). Debian/Ubuntu: apt-get; elsewhere: say how, go on.
+# (tests/report/test_browser.py fails without them). Debian/Ubuntu: apt-get; elsewhere: say how, go on.
 have_chromium() { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }
 # (no grep -q: it exits at the first match, fc-list dies of SIGPIPE, and pipefail reports failure)
 have_cjk_font() { command -v fc-list >/dev/null 2>&1 && fc-list : family 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; }

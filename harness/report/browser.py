@@ -19,7 +19,7 @@ its payloads leave a mark in the DOM, e.g. ``<script>document.body.setAttribute(
 and asserts that ``dump_dom(...)`` contains neither ``data-pwned="1"`` (the serialised attribute: the
 escaped payload text itself says ``data-pwned``) nor ``<title>PWNED</title>``. Such a test
 must also show that scripts do run in this browser at all (the page's own script produced its
-table), otherwise "nothing executed" proves nothing; ``tests/test_browser.py`` shows that an
+table), otherwise "nothing executed" proves nothing; ``tests/report/test_browser.py`` shows that an
 unescaped payload *does* set the marker. Escaped payloads appear in the dump as text, i.e. as
 ``&lt;script&gt;`` / ``&lt;/table&gt;``.
 

@@ -10,7 +10,7 @@ linear interpolation).
 Computed as a matrix product: with ``counts[r, i]`` the times row ``i`` is drawn in
 resample ``r``, resample ``r``'s weighted mean is ``counts[r] @ (v * w) / counts[r] @ w``,
 the same sum as over the drawn rows, added in another order (the two differ by a few
-units in the last place, below 1e-15 for means in [0, 1]; ``tests/test_shared_pieces.py``
+units in the last place, below 1e-15 for means in [0, 1]; ``tests/rollup/test_bootstrap.py``
 pins this against the plain definition). One product serves every column, one more the weights.
 """
 
