@@ -44,6 +44,8 @@ def test_a_number_parameter_takes_a_number_and_a_chinese_numeral_expected_value(
     # the author may write the expected 3 as "三" for a number parameter: read by the number reader
     assert kinds({"employee_id": "E1", "days": "三"}, {"employee_id": "E1", "days": 3}) == []
     assert kinds({"employee_id": "E1", "days": 3}, {"employee_id": "E1", "days": 3.0}) == []
+    # 1.5万 is 15000
+    assert kinds({"employee_id": "E1", "days": "1.5万"}, {"employee_id": "E1", "days": 15000}) == []
     assert kinds({"employee_id": "E1", "days": 3}, {"employee_id": "E1", "days": 4}) == [("wrong_value", "days")]
 
 

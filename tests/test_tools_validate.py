@@ -178,3 +178,17 @@ def test_no_call_on_a_question_offered_no_tools_is_a_warning(tmp_path: Path, too
     errors, warnings = load(tmp_path, q, head)
     assert errors == []
     assert len(warnings) == 1 and warnings[0].startswith(f"{line}: questions[0].no_call: warning: no_call: true")
+
+
+def test_the_example_set_in_docs_tools_validates_without_a_warning(tmp_path: Path) -> None:
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "tools.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "questions:" in b]
+    assert blocks, "docs/tools.md shows a whole question set"
+    for block in blocks:
+        f = tmp_path / "doc.yaml"
+        f.write_text(block, encoding="utf-8")
+        qs, warnings = load_question_set(f)
+        assert warnings == []
+        assert sum(len(q.expect_call) for q in qs.questions) == 4 and any(q.no_call for q in qs.questions)
