@@ -107,6 +107,21 @@ def test_a_date_in_two_written_forms_is_the_same_date() -> None:
     assert kinds(at, {"employee_id": "E1", "at": "2026年3月5日上午9点"}) == [("wrong_value", "at")]
 
 
+def test_a_date_yaml_read_unquoted_and_a_date_only_expectation() -> None:
+    import datetime as dt
+
+    # YAML reads `start: 2026-03-05` as a date object: it is compared as the date it is
+    assert (
+        kinds({"employee_id": "E1", "start": dt.date(2026, 3, 5)}, {"employee_id": "E1", "start": "2026年3月5日"}) == []
+    )
+    assert problems({"employee_id": "E1", "start": dt.date(2026, 3, 5)}) == []
+    # a date-time expected as a date alone leaves the time free; one with a time needs that time
+    assert kinds({"employee_id": "E1", "at": "2026-03-05"}, {"employee_id": "E1", "at": "2026-03-05T09:00"}) == []
+    assert kinds({"employee_id": "E1", "at": "2026-03-05T09:00"}, {"employee_id": "E1", "at": "2026-03-05"}) == [
+        ("wrong_value", "at")
+    ]
+
+
 def test_any_of_accepts_each_alternative_and_nothing_else() -> None:
     spec = {"any_of": ["E100", "E-100"]}
     assert kinds({"employee_id": spec}, {"employee_id": "e-100"}) == []

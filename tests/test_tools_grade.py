@@ -133,13 +133,30 @@ def test_no_call_expected_a_call_made_the_other_way() -> None:
     assert grade([BALANCE], []).outcome == "missed_call"
 
 
-@pytest.mark.parametrize("raw", ['{"employee_id": "E100"', "not json", '["E100"]', "null"])
-def test_arguments_that_are_no_json_object_are_unparsable(raw: str) -> None:
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ('{"employee_id": "E100"', "not JSON"),  # cut off
+        ("not json", "not JSON"),
+        ('["E100"]', "a JSON array, not an object"),
+        ('"{\\"employee_id\\": \\"E100\\"}"', "a JSON string, not an object"),  # encoded twice
+    ],
+)
+def test_arguments_that_are_no_json_object_are_unparsable(raw: str, why: str) -> None:
     g = grade([BALANCE], [("get_leave_balance", raw)])
     assert (g.outcome, g.parsed) == ("unparsable", False)
-    assert "call 1 (get_leave_balance)" in g.reason
+    assert f"call 1 (get_leave_balance): the arguments are {why}" in g.reason
     # unparsable wins over the question's expectation: a no_call question is not "unexpected_call" here
     assert grade([], [("get_leave_balance", raw)], no_call=True).outcome == "unparsable"
+
+
+def test_empty_arguments_are_an_empty_object() -> None:
+    # servers stream "" for a call with no arguments; get_leave_balance then misses its employee_id
+    g = grade([BALANCE], [("get_leave_balance", "")])
+    assert g.parsed and sorted((e.kind, e.path) for e in g.arg_errors) == [
+        ("missing", "employee_id"),
+        ("missing", "kind"),
+    ]
 
 
 def test_a_nested_object_argument_is_compared_inside() -> None:

@@ -41,6 +41,7 @@ Chinese numeral is read. BFCL checks nested objects one level deep; here at any 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import re
@@ -146,14 +147,15 @@ def _moment(text: str) -> tuple[tuple[int | None, ...], When | None] | None:
 
 
 def _same_moment(expected: str, got: str) -> bool | None:
-    """Whether two strings write the same date and time; None when either writes none."""
+    """Whether ``got`` writes the date and time ``expected`` writes (a time only where ``expected`` gives
+    one); None when either writes none."""
     a, b = _moment(expected), _moment(got)
     if a is None or b is None:
         return None
-    if a[0] != b[0] or (a[1] is None) != (b[1] is None):
+    if a[0] != b[0] or (a[1] is not None and b[1] is None):
         return False
     if a[1] is None or b[1] is None:
-        return True
+        return True  # an expected date alone leaves the time free
     return bool(a[1].hours() & b[1].hours()) and (a[1].minute or 0, a[1].second or 0) == (
         b[1].minute or 0,
         b[1].second or 0,
@@ -203,9 +205,16 @@ def _scalar_matches(expected: Any, got: Any, schema: dict[str, Any]) -> bool:
     return False
 
 
+def plain(expected: Any) -> Any:
+    """An expected value as JSON has it: a date or date-time YAML read unquoted (``as_of: 2026-03-05``) is
+    its ISO text."""
+    return expected.isoformat() if isinstance(expected, dt.date) else expected
+
+
 def compare_value(expected: Any, got: Any, schema: dict[str, Any], path: str) -> list[ArgError]:
     """Every error of a passed value ``got`` against an expected value (a literal or a matcher), by
     ``schema`` (the property's JSON Schema; ``{}`` for any)."""
+    expected = plain(expected)
     if not fits_type(got, schema):
         allowed = " or ".join(sorted(schema_types(schema)))
         return [ArgError("wrong_type", path, f"expected {allowed}, got {json_type(got)} {got!r}")]
@@ -344,6 +353,7 @@ def _object_problems(
 
 
 def _value_problems(v: Any, schema: dict[str, Any], at: tuple[str | int, ...], call: bool) -> list[ExpectProblem]:
+    v = plain(v)
     types = schema_types(schema)
     if is_matcher(v, schema):
         return _matcher_problems(v, schema, at, call)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.records import ExpectedCall, Tool
-from harness.rubric.tool_args import ArgError, grade_arguments
+from harness.rubric.tool_args import ArgError, grade_arguments, json_type
 
 CallOutcome = Literal["right", "wrong_call", "missed_call", "unexpected_call", "no_call_right", "unparsable"]
 CALL_OUTCOMES: tuple[CallOutcome, ...] = (
@@ -100,7 +100,7 @@ def parse_arguments(raw: str) -> tuple[dict[str, Any] | None, str]:
     except (json.JSONDecodeError, RecursionError) as exc:
         return None, f"not JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else 'nested too deep'})"
     if not isinstance(value, dict):
-        return None, f"a JSON {type(value).__name__ if value is not None else 'null'}, not an object"
+        return None, f"a JSON {json_type(value)}, not an object"
     return value, ""
 
 

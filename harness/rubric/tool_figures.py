@@ -29,7 +29,8 @@ class CallFigures(BaseModel):
     responses: int
     """Responses graded on calls (to questions with ``expect_call`` or ``no_call``)."""
     expect_call_responses: int
-    """Responses to questions with ``expect_call``: the denominator of the three call rates."""
+    """Responses to questions with ``expect_call``: the denominator of the three call rates (an unparsable
+    response counts here and in none of the three: right + wrong + missed + unparsable = this)."""
     no_call_responses: int
     """Responses to questions with ``no_call``: the denominator of ``unexpected_call_rate``."""
     call_accuracy: float | None
