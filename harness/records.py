@@ -101,7 +101,8 @@ class ExpectedCall(Strict):
     - ``{number: N, unit: U, tolerance: R, abs_tolerance: A}``: a number within ``R`` relative (0.01 = 1 %)
       or ``A`` absolute; a string argument is read with its unit converted into ``U``.
 
-    An argument the schema declares but ``arguments`` leaves out may be passed with any value (or omitted);
+    An argument the schema declares but ``arguments`` leaves out may be omitted or passed with any value its
+    schema allows;
     one ``arguments`` gives must be passed (unless the schema's ``default`` matches it); an argument the
     schema does not declare is an invented argument. Implemented by :mod:`harness.rubric.tool_args`;
     docs/tools.md, "Expected calls"."""

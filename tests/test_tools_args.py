@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from harness.rubric.tool_args import expected_problems, grade_arguments
+from harness.rubric.tool_args import grade_arguments
+from harness.rubric.tool_expect import expected_problems
 
 LEAVE = {
     "type": "object",
@@ -139,6 +140,10 @@ def test_an_optional_argument_left_out_is_allowed() -> None:
     # note is optional and not expected: passed or not, no error
     assert kinds({"employee_id": "E1"}, {"employee_id": "E1"}) == []
     assert kinds({"employee_id": "E1"}, {"employee_id": "E1", "note": "anything"}) == []
+    # any value the schema allows: a number for the string note, or a kind outside the enum, would make the
+    # API refuse the call, expected or not
+    assert kinds({"employee_id": "E1"}, {"employee_id": "E1", "note": 5}) == [("wrong_type", "note")]
+    assert kinds({"employee_id": "E1"}, {"employee_id": "E1", "kind": "paid"}) == [("wrong_value", "kind")]
     # urgent is expected false; leaving it out passes the schema's default, false
     assert kinds({"employee_id": "E1", "urgent": False}, {"employee_id": "E1"}) == []
     assert kinds({"employee_id": "E1", "urgent": True}, {"employee_id": "E1"}) == [("missing", "urgent")]
@@ -208,3 +213,20 @@ def test_a_required_argument_left_out_of_an_expected_call_is_a_warning() -> None
     assert problems({"days": 3}) == [((), "warning")]
     # a scripted tool result matches on the arguments it names only: no warning
     assert expected_problems({"days": 3}, LEAVE, call=False) == []
+
+
+def test_a_free_form_nested_object_takes_any_key_and_a_closed_one_none() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "tags": {"type": "object"},  # no properties declared: a free-form mapping
+            "spec": {"type": "object", "properties": {"a": {"type": "string"}}},  # declared: closed
+            "extra": {"type": "object", "additionalProperties": False},  # explicitly closed
+        },
+    }
+    # the arguments are not expected: any value their schemas allow
+    assert kinds({}, {"tags": {"colour": "red"}}, schema) == []
+    assert kinds({}, {"spec": {"a": "x", "b": "y"}}, schema) == [("invented", "spec.b")]
+    assert kinds({}, {"extra": {"k": 1}}, schema) == [("invented", "extra.k")]
+    # the arguments object itself with no properties takes no argument
+    assert kinds({}, {"k": 1}, {"type": "object"}) == [("invented", "k")]

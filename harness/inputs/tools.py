@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from harness.records import QuestionSet, Tool
-from harness.rubric.tool_args import expected_problems
+from harness.rubric.tool_expect import expected_problems
 from harness.validation import LoadedYaml, PathKey, Problem
 
 
