@@ -34,7 +34,8 @@ API receiving the call would refuse it (``3.0`` is an integer, as in JSON Schema
 
 Compared with BFCL's AST checker (gorilla, ``bfcl/eval_checker/ast_eval/ast_checker.py``): BFCL lists
 accepted values per argument (here ``any_of``) and marks an optional argument that may be omitted with
-``""`` (here: leave it out of the expectation, or rely on the schema's ``default``); BFCL's
+``""`` (here: leave it out of the expectation, or rely on the schema's ``default``) and refuses a passed
+argument its answer does not list (here a declared one may take any value its schema allows); BFCL's
 ``standardize_string`` drops spaces and ``,./-_*^`` and lower-cases, which makes ``"1.5"`` equal ``"15"``
 and ``"A-1"`` equal ``"A1"``: here only width, case and white space are normalised. BFCL compares
 numbers exactly (an int accepted for a float); here a tolerance and a unit may be given, and a
