@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from harness import rubric
 from harness.inputs.retrieval import squash
+from harness.inputs.tools import tool_problems
 from harness.records import Question, QuestionSet
 from harness.rubric.registry import Evidence
 from harness.validation import (
@@ -229,10 +230,12 @@ def load_question_set(
         qs = QuestionSet.model_validate(data)
     except ValidationError as exc:
         raise InputError(problems + problems_from_pydantic(exc, doc, remap=_remap, model=QuestionSet)) from None
+    tools = tool_problems(qs, doc)
     problems += _semantic_problems(qs, doc) + _document_problems(qs, doc, path)
+    problems += [p for p in tools if p.severity == "error"]
     if problems:
         raise InputError(problems)
-    return qs, _reference_warnings(qs, doc) if warnings else []
+    return qs, _reference_warnings(qs, doc) + [p for p in tools if p.severity == "warning"] if warnings else []
 
 
 def _document_problems(qs: QuestionSet, doc: LoadedYaml, path: Path) -> list[Problem]:
