@@ -10,16 +10,19 @@ multi-step questions whose scripted reply is what the final-answer checks look f
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 from conftest import REPO
 
 from harness.inputs.questions import load_question_set
 from harness.records import Question, QuestionSet
 
 SET = REPO / "question_sets" / "hr_production_tools_zh.yaml"
+GUIDE = REPO / "docs" / "tools.md"
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +134,17 @@ def test_multi_step_checks_look_for_what_the_scripted_reply_says(qs: QuestionSet
     # wo-001: the work-order reply carries an order number the answer must repeat.
     (order,) = qs.tool_results_for(by_id["wo-001"])
     assert [order.content["order_id"]] == next(c.args["values"] for c in by_id["wo-001"].checks)
+
+
+def test_the_guide_examples_load_with_the_sample_tools(qs: QuestionSet, tmp_path: Path) -> None:
+    """docs/tools.md's YAML examples are real: the tools block and each list of questions load."""
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)]
+    tools = next(b["tools"] for b in blocks if isinstance(b, dict) and "tools" in b)
+    questions = [q for b in blocks if isinstance(b, list) for q in b]
+    assert len(questions) >= 4
+    data = {"id": "guide", "title": "guide", "language": "zh", "questions": questions,
+            "tools": [*tools, *(t.model_dump() for t in qs.tools if t.name != "get_leave_balance")]}  # fmt: skip
+    f = tmp_path / "guide.yaml"
+    f.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    loaded, warnings = load_question_set(f)
+    assert warnings == [] and len(loaded.questions) == len(questions)
