@@ -412,12 +412,16 @@ def cmd_import_bfcl(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         _err(f"error: {out} exists; pass --force to overwrite it")
         return EXIT_USAGE
-    imported = read_bfcl(data, answers, set_id=args.id, no_call=args.no_call)
+    imported = read_bfcl(data, answers, set_id=args.id, no_call=args.no_call, skip_bad=args.skip_bad)
+    for p in imported.skipped:
+        _err(f"{p} (left out)")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(set_yaml(imported, [data] + ([answers] if answers else [])), encoding="utf-8")
     qs, _ = load_question_set(out, str(out), warnings=False)  # what a plan will read
     print(f"wrote {out}: question set {qs.id} with {_count(len(qs.questions), 'question')}; "
           f"{_count(len(imported.renamed), 'function name')} renamed ('.' -> '_', listed in its header)")  # fmt: skip
+    if imported.skipped:
+        print(f"{_count(len(imported.skipped), 'bad line')} left out (listed above)")
     print(f"add it to a plan's question_sets, or check it: harness validate {out}")
     return EXIT_OK
 
@@ -575,6 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True, help="question set YAML to write, e.g. question_sets/bfcl_simple.yaml")
     b.add_argument("--id", help="set id (default: the data file's name in lower case)")
     b.add_argument("--no-call", action="store_true", help="an irrelevance file: every question answered without a call")
+    b.add_argument("--skip-bad", action="store_true", help="leave out lines that cannot be read, with a warning each")
     b.add_argument("--force", action="store_true", help="overwrite OUT")
     b.set_defaults(fn=cmd_import_bfcl)
 

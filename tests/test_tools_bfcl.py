@@ -241,3 +241,30 @@ def test_an_argument_the_function_does_not_declare_is_refused(tmp_path: Path) ->
         f"{answers}:1: simple_python_1: ground_truth[0] math.factorial: argument 'precision' is not declared "
         "by the function"
     ]
+
+
+def test_skip_bad_leaves_the_bad_lines_out_and_says_which(tmp_path: Path) -> None:
+    # BFCL's own files hold a few bad answers (two in BFCL_v4_parallel_multiple): --skip-bad reads the rest.
+    (d0, a0), (d1, a1) = _real("simple_python", 0), _real("simple_python", 1)
+    answer = json.loads(a1)
+    answer["ground_truth"][0]["math.factorial"]["precision"] = [2]
+    data, answers = _write(tmp_path, [d0, d1], [a0, json.dumps(answer)])
+    got = read_bfcl(data, answers, skip_bad=True)
+    assert [q.id for q in got.question_set.questions] == ["simple_python_0"]
+    assert [(p.line, p.field, p.severity) for p in got.skipped] == [(2, "simple_python_1", "warning")]
+    assert got.renamed == {}  # math.factorial belonged to the line left out
+    out = tmp_path / "s.yaml"
+    assert main(["import-bfcl", str(data), str(answers), "--out", str(out)]) == 2 and not out.exists()
+    assert main(["import-bfcl", str(data), str(answers), "--out", str(out), "--skip-bad"]) == 0 and out.exists()
+
+
+def test_java_lines_and_a_missing_answer_file_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d, a = _real("simple_python", 1)
+    data, answers = _write(tmp_path, [d.replace("simple_python_1", "simple_java_1")],
+                           [a.replace("simple_python_1", "simple_java_1")])  # fmt: skip
+    assert _problems(data, answers) == [
+        f"{data}:1: simple_java_1: Java and JavaScript categories are not read (values are source code)"
+    ]
+    # Without the answer file a set would hold no expected call: only an irrelevance file, said so, reads so.
+    assert main(["import-bfcl", str(data), "--out", str(tmp_path / "x.yaml")]) == 2
+    assert "--no-call" in capsys.readouterr().err

@@ -51,6 +51,7 @@ cut to a sample may be read with the full answer file).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -99,6 +100,8 @@ class BfclImport:
     question_set: QuestionSet
     renamed: dict[str, str] = field(default_factory=dict)
     """BFCL function name -> the tool name it was given (only names that changed: those with a dot)."""
+    skipped: list[Problem] = field(default_factory=list)
+    """With ``skip_bad``: the lines left out, each as a warning (``file:line: id: why``)."""
 
 
 class BfclLineError(ValueError):
@@ -106,13 +109,21 @@ class BfclLineError(ValueError):
 
 
 def read_bfcl(
-    data_path: Path, answers_path: Path | None, *, set_id: str | None = None, no_call: bool = False
+    data_path: Path,
+    answers_path: Path | None,
+    *,
+    set_id: str | None = None,
+    no_call: bool = False,
+    skip_bad: bool = False,
 ) -> BfclImport:
     """Read a BFCL data file and its possible-answer file into a question set.
 
     ``set_id`` defaults to the data file's name in lower case (``bfcl_v4_simple_python``). ``no_call=True``
     (with ``answers_path`` None) reads an irrelevance file: every question is answered without a call.
-    Raises :class:`InputError` listing every problem (``file:line: id: what``).
+    Raises :class:`InputError` listing every problem (``file:line: id: what``); with ``skip_bad`` a bad line is
+    left out instead and listed in :attr:`BfclImport.skipped` (BFCL's own files hold a few: two answers of
+    ``BFCL_v4_parallel_multiple`` name an argument the function does not declare). An unreadable file, or one
+    with no good line, still raises.
     """
     if no_call != (answers_path is None):
         raise ValueError("give an answers file, or no_call=True for an irrelevance file, not both or neither")
@@ -178,10 +189,11 @@ def read_bfcl(
             )
         except ValidationError as exc:
             problems.append(Problem(*where, str(exc).replace("\n", " ")))
-    if problems:
+    if problems and not skip_bad:
         raise InputError(problems)
+    skipped = [dataclasses.replace(p, severity="warning") for p in problems]
     if not questions:
-        raise InputError([Problem(data_name, 1, "(file)", "no questions in the file")])
+        raise InputError([*problems, Problem(data_name, 1, "(file)", "no questions could be read from the file")])
     stem = data_path.name.removesuffix(".json").removesuffix(".jsonl")
     cats = sorted({q.category for q in questions})
     described = (f"Berkeley Function Calling Leaderboard (BFCL) {', '.join(cats)}: {len(questions)} questions "
@@ -189,7 +201,7 @@ def read_bfcl(
                  "Function names with a dot have it replaced by '_' (docs/tools.md).")  # fmt: skip
     qs = QuestionSet(id=set_id or stem.lower(), title=f"BFCL {', '.join(cats)}", language="en",
                      description=described, questions=questions)  # fmt: skip
-    return BfclImport(qs, renamed)
+    return BfclImport(qs, renamed, skipped)
 
 
 def _short(path: Path) -> str:
