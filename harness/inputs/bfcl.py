@@ -107,6 +107,9 @@ class BfclImport:
 class BfclLineError(ValueError):
     """A problem with one line of a BFCL file; the reader turns it into a :class:`Problem` (file, line, id)."""
 
+    in_answer = False
+    """The problem is in the possible-answer line, not the data line."""
+
 
 def read_bfcl(
     data_path: Path,
@@ -144,51 +147,22 @@ def read_bfcl(
         qid = obj.get("id") if isinstance(obj, dict) else None
         if not isinstance(qid, str) or not qid:
             problems.append(Problem(data_name, line, "(line)", 'a question needs an "id" string'))
-            continue
-        if qid in seen:
+        elif qid in seen:
             problems.append(Problem(data_name, line, qid, f"duplicate id (first on line {seen[qid]})"))
-            continue
-        seen[qid] = line
-        where = (data_name, line, qid)
-        if "java" in _category(qid):
-            problems.append(Problem(*where, "Java and JavaScript categories are not read (values are source code)"))
-            continue
-        try:
-            text = _question_text(obj.get("question"))
-            functions = obj.get("function")
-            if not isinstance(functions, list) or not functions:
-                raise BfclLineError('"function" must be a non-empty list of function definitions')
-            tools, names = _tools(functions)
-        except BfclLineError as exc:
-            problems.append(Problem(*where, str(exc)))
-            continue
-        if answers_path is None:
-            expect: list[ExpectedCall] = []
-        elif qid not in answers:
-            problems.append(Problem(*where, f"no answer with this id in {answers_path}"))
-            continue
         else:
-            a_line, truth = answers[qid]
-            try:
-                expect = _expected_calls(truth, functions, names)
-            except BfclLineError as exc:
-                problems.append(Problem(str(answers_path), a_line, qid, str(exc)))
+            seen[qid] = line
+            if answers_path is not None and qid not in answers:
+                problems.append(Problem(data_name, line, qid, f"no answer with this id in {answers_path}"))
                 continue
-        renamed.update({k: v for k, v in names.items() if k != v})
-        try:
-            questions.append(
-                Question(
-                    id=qid,
-                    category=_category(qid),
-                    question=text,
-                    reference=_reference(expect) or None,
-                    tools=tools,
-                    expect_call=expect,
-                    no_call=no_call,
-                )
-            )
-        except ValidationError as exc:
-            problems.append(Problem(*where, str(exc).replace("\n", " ")))
+            answer = None if answers_path is None else answers[qid]
+            try:
+                question, names = _question(obj, answer, no_call)
+            except BfclLineError as exc:
+                at = (str(answers_path), answer[0]) if exc.in_answer and answer else (data_name, line)
+                problems.append(Problem(*at, qid, str(exc)))
+                continue
+            questions.append(question)
+            renamed.update({k: v for k, v in names.items() if k != v})
     if problems and not skip_bad:
         raise InputError(problems)
     skipped = [dataclasses.replace(p, severity="warning") for p in problems]
@@ -202,6 +176,32 @@ def read_bfcl(
     qs = QuestionSet(id=set_id or stem.lower(), title=f"BFCL {', '.join(cats)}", language="en",
                      description=described, questions=questions)  # fmt: skip
     return BfclImport(qs, renamed, skipped)
+
+
+def _question(obj: dict[str, Any], answer: tuple[int, Any] | None, no_call: bool) -> tuple[Question, dict[str, str]]:
+    """One data line (and its answer's line number and ground truth; None: an irrelevance file) as a question,
+    with its functions' BFCL name -> tool name. Raises :class:`BfclLineError`."""
+    qid = obj["id"]
+    if "java" in _category(qid):
+        raise BfclLineError("Java and JavaScript categories are not read (values are source code)")
+    text = _question_text(obj.get("question"))
+    functions = obj.get("function")
+    if not isinstance(functions, list) or not functions:
+        raise BfclLineError('"function" must be a non-empty list of function definitions')
+    tools, names = _tools(functions)
+    expect: list[ExpectedCall] = []
+    if answer is not None:
+        try:
+            expect = _expected_calls(answer[1], functions, names)
+        except BfclLineError as exc:
+            exc.in_answer = True
+            raise
+    try:
+        question = Question(id=qid, category=_category(qid), question=text, reference=_reference(expect) or None,
+                            tools=tools, expect_call=expect, no_call=no_call)  # fmt: skip
+    except ValidationError as exc:
+        raise BfclLineError(str(exc).replace("\n", " ")) from None
+    return question, names
 
 
 def _short(path: Path) -> str:
