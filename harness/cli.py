@@ -1,5 +1,5 @@
 """Thin command line over the library: validate, estimate, run, judge, score, report, review, compare, new-set,
-prepare-models, export-lm-eval, export-sft.
+prepare-models, export-lm-eval, export-sft, import-bfcl.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
 2, never a traceback. Exit code 1 means the run finished but something in it
@@ -400,6 +400,32 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import_bfcl(args: argparse.Namespace) -> int:
+    """Write a BFCL data file (with its possible answers) as a question set a plan can list."""
+    from harness.inputs.bfcl import read_bfcl, set_yaml
+    from harness.inputs.questions import load_question_set
+
+    data, answers, out = Path(args.data), Path(args.answers) if args.answers else None, Path(args.out)
+    if (answers is None) != args.no_call:
+        _err("error: give the possible-answer file, or --no-call for an irrelevance file (no answers)")
+        return EXIT_USAGE
+    if out.exists() and not args.force:
+        _err(f"error: {out} exists; pass --force to overwrite it")
+        return EXIT_USAGE
+    imported = read_bfcl(data, answers, set_id=args.id, no_call=args.no_call, skip_bad=args.skip_bad)
+    for p in imported.skipped:
+        _err(f"{p} (left out)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(set_yaml(imported, [data] + ([answers] if answers else [])), encoding="utf-8")
+    qs, _ = load_question_set(out, str(out), warnings=False)  # what a plan will read
+    print(f"wrote {out}: question set {qs.id} with {_count(len(qs.questions), 'question')}; "
+          f"{_count(len(imported.renamed), 'function name')} renamed ('.' -> '_', listed in its header)")  # fmt: skip
+    if imported.skipped:
+        print(f"{_count(len(imported.skipped), 'bad line')} left out (listed above)")
+    print(f"add it to a plan's question_sets, or check it: harness validate {out}")
+    return EXIT_OK
+
+
 def cmd_prepare_models(args: argparse.Namespace) -> int:
     from harness.inputs import models
 
@@ -546,6 +572,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--include-questions", action="store_true",
                    help="also the evaluated questions with their references (this teaches the test)")  # fmt: skip
     t.set_defaults(fn=cmd_export_sft)
+
+    b = sub.add_parser("import-bfcl", help="write a BFCL data file and its possible answers as a question set")
+    b.add_argument("data", help="BFCL data file, e.g. BFCL_v4_simple_python.json (JSON Lines)")
+    b.add_argument("answers", nargs="?", help="its possible_answer/ file (leave out with --no-call)")
+    b.add_argument("--out", required=True, help="question set YAML to write, e.g. question_sets/bfcl_simple.yaml")
+    b.add_argument("--id", help="set id (default: the data file's name in lower case)")
+    b.add_argument("--no-call", action="store_true", help="an irrelevance file: every question answered without a call")
+    b.add_argument("--skip-bad", action="store_true", help="leave out lines that cannot be read, with a warning each")
+    b.add_argument("--force", action="store_true", help="overwrite OUT")
+    b.set_defaults(fn=cmd_import_bfcl)
 
     return p
 

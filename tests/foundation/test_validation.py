@@ -164,7 +164,7 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
 
     ok = subprocess.run([*HARNESS, "validate", "question_sets"], capture_output=True, text=True, cwd=REPO)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.count(": ok (question set") == len(list((REPO / "question_sets").glob("*.yaml"))) == 5
+    assert ok.stdout.count(": ok (question set") == len(list((REPO / "question_sets").glob("*.yaml"))) == 6
     assert "warning" not in ok.stdout  # every shipped reference answer passes its own rubric
 
 
