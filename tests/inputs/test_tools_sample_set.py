@@ -16,10 +16,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from conftest import REPO
 
 from harness.inputs.questions import load_question_set
 from harness.records import Question, QuestionSet
+from tests.support.files import REPO
 
 SET = REPO / "question_sets" / "hr_production_tools_zh.yaml"
 GUIDE = REPO / "docs" / "tools.md"

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DATA
 
 from harness.cli import main
 from harness.inputs.bfcl import MUST_NOT_PASS, read_bfcl, set_yaml
 from harness.inputs.questions import load_question_set
 from harness.records import ExpectedCall
 from harness.validation import InputError
+from tests.support.files import DATA
 
 BFCL = DATA / "bfcl"
 
