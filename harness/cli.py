@@ -402,7 +402,8 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
 
 def cmd_import_bfcl(args: argparse.Namespace) -> int:
     """Write a BFCL data file (with its possible answers) as a question set a plan can list."""
-    from harness.inputs.bfcl import read_bfcl, set_yaml
+    from harness.inputs.bfcl import read_bfcl
+    from harness.inputs.bfcl_yaml import set_yaml
     from harness.inputs.questions import load_question_set
 
     data, answers, out = Path(args.data), Path(args.answers) if args.answers else None, Path(args.out)

@@ -63,7 +63,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from harness.records import ExpectedCall, Question, QuestionSet, Tool, ToolFunction
@@ -184,7 +183,7 @@ def read_bfcl(
     stem = data_path.name.removesuffix(".json").removesuffix(".jsonl")
     cats = sorted({q.category for q in questions})
     described = (f"Berkeley Function Calling Leaderboard (BFCL) {', '.join(cats)}: {len(questions)} questions "
-                 f"read from {data_path.name}" + (f" with {_short(answers_path)}" if answers_path else "") + ". "
+                 f"read from {data_path.name}" + (f" with {short_name(answers_path)}" if answers_path else "") + ". "
                  "Function names with a dot have it replaced by '_' (docs/tools.md).")  # fmt: skip
     qs = QuestionSet(id=set_id or stem.lower(), title=f"BFCL {', '.join(cats)}", language="en",
                      description=described, questions=questions)  # fmt: skip
@@ -220,7 +219,7 @@ def _question(
     return question, names
 
 
-def _short(path: Path) -> str:
+def short_name(path: Path) -> str:
     """``.../possible_answer/BFCL_v4_multiple.json`` -> ``possible_answer/BFCL_v4_multiple.json``."""
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
@@ -444,36 +443,3 @@ def _reference(calls: list[ExpectedCall]) -> str:
             shown.append(f"{k}{mark}=" + " | ".join(json.dumps(a, ensure_ascii=False) for a in alts))
         out.append(f"{c.name}({', '.join(shown)})")
     return "; ".join(out)
-
-
-# ------------------------------------------------------------------ writing the set as YAML
-
-_LOOKS_TYPED = re.compile(r"^(?:[-+.]?[0-9].*|[-+]?\.(?:inf|nan)|true|false|null|~|)$", re.IGNORECASE)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Quotes every string a YAML 1.2 reader could take for a number, a boolean or null (``1e5``, ``0o7``)."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, s: str) -> yaml.ScalarNode:
-    style = "'" if _LOOKS_TYPED.match(s) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", s, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def set_yaml(imported: BfclImport, sources: list[Path]) -> str:
-    """The set as question-set YAML, headed by a comment naming the sources and the renamed functions."""
-    qs = imported.question_set
-    data = qs.model_dump(mode="json", exclude_defaults=True)
-    for q in data["questions"]:
-        q["tools"] = [t["function"] for t in q.get("tools", [])]  # the short form {name, description, parameters}
-    head = [f"# Read by `harness import-bfcl` from {', '.join(_short(p) for p in sources)} (BFCL, Apache-2.0).",
-            "# Expected arguments: a literal, {any_of: [...]}, {any_of: [...], optional: true} for an argument",
-            "# that may be left out, {absent: true} for one that must not be passed; see docs/tools.md."]  # fmt: skip
-    if imported.renamed:
-        head.append("# Functions renamed (BFCL name -> tool name):")
-        head += [f"#   {old} -> {new}" for old, new in sorted(imported.renamed.items())]
-    body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
-    return "\n".join(head) + "\n" + body

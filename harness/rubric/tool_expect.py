@@ -70,6 +70,9 @@ def _object_problems(
             out.append(ExpectProblem((*at, k), f"{k!r} is not an argument of the tool's schema (declared: {declared})"))
             continue
         out += _value_problems(v, sub_schema(props, k), (*at, k), call, slot=True, literal=literal)
+        if not literal and k in required_of(schema) and matcher_head(v, sub_schema(props, k)) == "absent":
+            why = f"{k!r} is required by the schema, so no call the API accepts leaves it out as absent: true asks"
+            out.append(ExpectProblem((*at, k), why, "warning"))
     for r in required_of(schema) if call and not literal else []:
         if r not in expected:
             why = (f"required argument {r!r} is left out: any value the model passes for it is accepted; write "

@@ -14,7 +14,8 @@ import jsonschema
 import pytest
 
 from harness.cli import main
-from harness.inputs.bfcl import MUST_NOT_PASS, read_bfcl, set_yaml, tool_name
+from harness.inputs.bfcl import MUST_NOT_PASS, read_bfcl, tool_name
+from harness.inputs.bfcl_yaml import set_yaml
 from harness.inputs.questions import load_question_set
 from harness.records import ExpectedCall
 from harness.validation import InputError

@@ -295,3 +295,9 @@ def test_the_validator_knows_each_form_and_refuses_unknown_keys() -> None:
         (("employee_id", "optinal"), "unknown key optinal in the any_of matcher"),
         (("note", "absent"), "present cannot be combined with absent: one matcher per value"),
     ]
+
+
+def test_absent_on_a_required_argument_is_a_warning() -> None:
+    # employee_id is required by LEAVE: a right call would have to leave out what the API demands
+    (p,) = expected_problems({"employee_id": {"absent": True}}, LEAVE)
+    assert (p.at, p.severity) == (("employee_id",), "warning") and "required by the schema" in p.message
