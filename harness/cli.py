@@ -402,7 +402,8 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
 
 def cmd_import_bfcl(args: argparse.Namespace) -> int:
     """Write a BFCL data file (with its possible answers) as a question set a plan can list."""
-    from harness.inputs.bfcl import read_bfcl, set_yaml
+    from harness.inputs.bfcl import read_bfcl
+    from harness.inputs.bfcl_yaml import set_yaml
     from harness.inputs.questions import load_question_set
 
     data, answers, out = Path(args.data), Path(args.answers) if args.answers else None, Path(args.out)
@@ -415,6 +416,8 @@ def cmd_import_bfcl(args: argparse.Namespace) -> int:
     imported = read_bfcl(data, answers, set_id=args.id, no_call=args.no_call, skip_bad=args.skip_bad)
     for p in imported.skipped:
         _err(f"{p} (left out)")
+    for p in imported.dropped:
+        _err(str(p))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(set_yaml(imported, [data] + ([answers] if answers else [])), encoding="utf-8")
     qs, _ = load_question_set(out, str(out), warnings=False)  # what a plan will read
@@ -422,6 +425,11 @@ def cmd_import_bfcl(args: argparse.Namespace) -> int:
           f"{_count(len(imported.renamed), 'function name')} renamed ('.' -> '_', listed in its header)")  # fmt: skip
     if imported.skipped:
         print(f"{_count(len(imported.skipped), 'bad line')} left out (listed above)")
+    if imported.dropped:
+        print(
+            f"{_count(len(imported.dropped), 'acceptable value')} that no schema-valid call can pass dropped "
+            "(listed above)"
+        )
     print(f"add it to a plan's question_sets, or check it: harness validate {out}")
     return EXIT_OK
 

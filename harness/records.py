@@ -86,26 +86,29 @@ class Tool(Strict):
 
 
 class ExpectedCall(Strict):
-    """A call a right response makes: the function's name and the arguments it must pass.
+    """A call a right response makes: the function's name and what it must pass for each argument.
 
-    Each value in ``arguments`` is what the argument must equal after normalisation by the argument's type in
-    the tool's schema (numbers with units, tolerances and Chinese numerals as the rubric reads them; enums;
-    dates; strings normalised). A value is one of:
+    Each value in ``arguments`` is one of:
 
-    - a literal, compared by the schema type: ``number``/``integer`` numerically (a string literal is read by
-      the number reader: ``"三"`` is 3); ``string`` after NFKC, case-folding and white space; an ``enum``
-      member exactly; ``format: date``/``date-time``/``time`` as the same date and time
-      (``2026-03-05`` is ``2026年3月5日``); a number for a ``string`` argument as the string's one figure;
-      a list item by item (``items``); a mapping recursively, as the arguments themselves;
-    - ``{any_of: [v1, v2, ...]}``: any one of the alternatives;
+    - a literal: must be passed, equal after normalisation by the argument's type in the tool's schema:
+      ``number``/``integer`` numerically (a string literal is read by the number reader: ``"三"`` is 3);
+      ``string`` after NFKC, case-folding and white space; an ``enum`` member exactly;
+      ``format: date``/``date-time``/``time`` as the same date and time (``2026-03-05`` is ``2026年3月5日``);
+      a number for a ``string`` argument as the string's one figure; a list item by item (``items``); a
+      mapping recursively, as the arguments themselves;
+    - ``{any_of: [v1, v2, ...]}``: must be passed, equal to one of them;
     - ``{number: N, unit: U, tolerance: R, abs_tolerance: A}``: a number within ``R`` relative (0.01 = 1 %)
-      or ``A`` absolute; a string argument is read with its unit converted into ``U``.
+      or ``A`` absolute; a string argument is read with its unit converted into ``U``;
+    - ``optional: true`` added to ``any_of`` or ``number``: may be left out; if passed, must match;
+    - ``{present: true}``: must be passed, with any value its schema allows;
+    - ``{absent: true}``: must not be passed (BFCL: a declared parameter its answer does not name);
+    - ``{equals: X}``: the literal ``X``, even when ``X`` is a mapping whose keys look like a matcher's.
 
-    An argument the schema declares but ``arguments`` leaves out may be omitted or passed with any value its
-    schema allows;
-    one ``arguments`` gives must be passed (unless the schema's ``default`` matches it); an argument the
-    schema does not declare is an invented argument. Implemented by :mod:`harness.rubric.tool_args`;
-    docs/tools.md, "Expected calls"."""
+    An argument ``arguments`` does not name may be left out or take any value its schema allows; a
+    literal, ``any_of``, ``number`` or ``present`` one left out is missing unless the schema's ``default``
+    matches it; an argument the schema does not declare is an invented argument. Implemented by
+    :mod:`harness.rubric.tool_args`, checked by :mod:`harness.rubric.tool_expect`; docs/tools.md, "Expected
+    calls"."""
 
     name: str = Field(pattern=TOOL_NAME)
     arguments: dict[str, Any] = Field(default_factory=dict)

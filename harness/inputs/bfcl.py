@@ -34,15 +34,19 @@ What is read, and how (BFCL's checker is ``bfcl_eval/eval_checker/ast_eval/ast_c
   original is kept in :attr:`BfclImport.renamed` (BFCL name -> tool name; the written YAML lists it in its
   header) and two names of one question that would become the same are an error, so each question's renaming
   can be undone. Descriptions are sent unchanged.
-- **Expected arguments** (the grammar of :class:`~harness.records.ExpectedCall`, docs/tools.md): an argument
-  with one acceptable value is that literal value; with several, ``{any_of: [v1, v2, ...]}``; with ``""`` among
-  them, ``{any_of: [...the others], optional: true}``: it may be left out, and when passed must be one of the
-  others (BFCL's ``missing_optional`` rule). So ``[""]`` alone, and a declared parameter the ground truth does
-  not name (passing it is BFCL's ``unexpected_param``), become ``{any_of: [], optional: true}``: it must not
-  be passed. A ``dict`` value is itself a mapping of acceptable-value lists (BFCL's ``dict_checker``); it is
-  expanded into the literal objects it accepts (a key whose values hold ``""`` appears with and without it),
-  and a list of such dicts (``list_dict_checker``) into the lists it accepts, at most
-  :data:`MAX_ALTERNATIVES` of them.
+- **Expected arguments** (the grammar of :class:`~harness.records.ExpectedCall`, docs/tools.md): an argument with
+  one acceptable value is that literal value; with several, ``{any_of: [v1, v2, ...]}``; with ``""`` among them,
+  ``{any_of: [...the others], optional: true}`` (or the one literal ``v`` as ``{any_of: [v], optional: true}``): it
+  may be left out, and when passed must be one of the others (BFCL's ``missing_optional`` rule). ``[""]`` alone, and
+  a declared parameter the ground truth does not name (passing it is BFCL's ``unexpected_param``), become ``{absent:
+  true}``: it must not be passed. A ``dict`` value is itself a mapping of acceptable-value lists (BFCL's
+  ``dict_checker``); it is expanded into the literal objects it accepts (a key whose values hold ``""`` appears with
+  and without it), and a list of such dicts (``list_dict_checker``) into the lists it accepts, at most
+  :data:`MAX_ALTERNATIVES` of them. An acceptable value that does not fit the parameter's schema (``true`` for a
+  ``string``, ``"GF"`` outside an ``enum``, ``null`` for a ``float``: a handful of BFCL's answers) is dropped with a
+  warning in :attr:`BfclImport.dropped`: no call the API accepts could pass it, so the grade is the same without it;
+  an argument left with no acceptable value is an error (or ``{absent: true}`` where ``""`` let it be left out). A
+  literal mapping whose keys look like a matcher's is written ``{equals: ...}``.
 
 Errors name the file, the line and the question id (``file:line: id: ...``) and raise
 :class:`~harness.validation.InputError`; an answer for an id that the data file lacks is ignored (a data file
@@ -59,10 +63,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from harness.records import ExpectedCall, Question, QuestionSet, Tool, ToolFunction
+from harness.rubric.tool_args import is_matcher
+from harness.rubric.tool_expect import expected_problems
 from harness.validation import InputError, Problem
 
 BFCL_TYPES: dict[str, str] = {
@@ -87,8 +92,8 @@ OPENAI_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_ALTERNATIVES = 64
 """Most literal values one argument's acceptable values may expand to (nested dicts multiply)."""
 
-MUST_NOT_PASS: dict[str, Any] = {"any_of": [], "optional": True}
-"""An argument that may be left out and has no acceptable value: it must not be passed."""
+MUST_NOT_PASS: dict[str, Any] = {"absent": True}
+"""An argument with no acceptable value: it must not be passed."""
 
 _OMIT = object()
 
@@ -102,6 +107,9 @@ class BfclImport:
     """BFCL function name -> the tool name it was given (only names that changed: those with a dot)."""
     skipped: list[Problem] = field(default_factory=list)
     """With ``skip_bad``: the lines left out, each as a warning (``file:line: id: why``)."""
+    dropped: list[Problem] = field(default_factory=list)
+    """Acceptable values left out because they do not fit the parameter's schema, each as a warning at the
+    answer's line (``file:line: id: f.arg: why``)."""
 
 
 class BfclLineError(ValueError):
@@ -141,6 +149,7 @@ def read_bfcl(
             else:
                 problems.append(Problem(str(answers_path), line, "(line)", 'an answer needs an "id" string'))
     questions: list[Question] = []
+    dropped: list[Problem] = []
     renamed: dict[str, str] = {}
     seen: dict[str, int] = {}
     for line, obj in rows:
@@ -155,13 +164,16 @@ def read_bfcl(
                 problems.append(Problem(data_name, line, qid, f"no answer with this id in {answers_path}"))
                 continue
             answer = None if answers_path is None else answers[qid]
+            notes: list[str] = []
             try:
-                question, names = _question(obj, answer, no_call)
+                question, names = _question(obj, answer, no_call, notes)
             except BfclLineError as exc:
                 at = (str(answers_path), answer[0]) if exc.in_answer and answer else (data_name, line)
                 problems.append(Problem(*at, qid, str(exc)))
                 continue
             questions.append(question)
+            if answer is not None:
+                dropped += [Problem(str(answers_path), answer[0], qid, n, severity="warning") for n in notes]
             renamed.update({k: v for k, v in names.items() if k != v})
     if problems and not skip_bad:
         raise InputError(problems)
@@ -171,16 +183,19 @@ def read_bfcl(
     stem = data_path.name.removesuffix(".json").removesuffix(".jsonl")
     cats = sorted({q.category for q in questions})
     described = (f"Berkeley Function Calling Leaderboard (BFCL) {', '.join(cats)}: {len(questions)} questions "
-                 f"read from {data_path.name}" + (f" with {_short(answers_path)}" if answers_path else "") + ". "
+                 f"read from {data_path.name}" + (f" with {short_name(answers_path)}" if answers_path else "") + ". "
                  "Function names with a dot have it replaced by '_' (docs/tools.md).")  # fmt: skip
     qs = QuestionSet(id=set_id or stem.lower(), title=f"BFCL {', '.join(cats)}", language="en",
                      description=described, questions=questions)  # fmt: skip
-    return BfclImport(qs, renamed, skipped)
+    return BfclImport(qs, renamed, skipped, dropped)
 
 
-def _question(obj: dict[str, Any], answer: tuple[int, Any] | None, no_call: bool) -> tuple[Question, dict[str, str]]:
+def _question(
+    obj: dict[str, Any], answer: tuple[int, Any] | None, no_call: bool, notes: list[str]
+) -> tuple[Question, dict[str, str]]:
     """One data line (and its answer's line number and ground truth; None: an irrelevance file) as a question,
-    with its functions' BFCL name -> tool name. Raises :class:`BfclLineError`."""
+    with its functions' BFCL name -> tool name; each acceptable value dropped is added to ``notes``. Raises
+    :class:`BfclLineError`."""
     qid = obj["id"]
     if "java" in _category(qid):
         raise BfclLineError("Java and JavaScript categories are not read (values are source code)")
@@ -192,7 +207,7 @@ def _question(obj: dict[str, Any], answer: tuple[int, Any] | None, no_call: bool
     expect: list[ExpectedCall] = []
     if answer is not None:
         try:
-            expect = _expected_calls(answer[1], functions, names)
+            expect = _expected_calls(answer[1], functions, names, notes)
         except BfclLineError as exc:
             exc.in_answer = True
             raise
@@ -204,7 +219,7 @@ def _question(obj: dict[str, Any], answer: tuple[int, Any] | None, no_call: bool
     return question, names
 
 
-def _short(path: Path) -> str:
+def short_name(path: Path) -> str:
     """``.../possible_answer/BFCL_v4_multiple.json`` -> ``possible_answer/BFCL_v4_multiple.json``."""
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
@@ -304,7 +319,9 @@ def json_schema(schema: Any, where: str) -> dict[str, Any]:
     return out
 
 
-def _expected_calls(truth: Any, functions: list[dict[str, Any]], names: dict[str, str]) -> list[ExpectedCall]:
+def _expected_calls(
+    truth: Any, functions: list[dict[str, Any]], names: dict[str, str], notes: list[str]
+) -> list[ExpectedCall]:
     if not isinstance(truth, list) or not truth:
         raise BfclLineError('"ground_truth" must be a non-empty list of calls')
     by_name = {fn["name"]: fn for fn in functions}
@@ -322,19 +339,21 @@ def _expected_calls(truth: Any, functions: list[dict[str, Any]], names: dict[str
         for arg, values in args.items():
             if arg not in props:
                 raise BfclLineError(f"ground_truth[{k}] {fname}: argument {arg!r} is not declared by the function")
-            arguments[arg] = expected_argument(values, props[arg], f"{fname}.{arg}")
+            arguments[arg] = expected_argument(values, props[arg], f"{fname}.{arg}", notes)
         for arg in props:
             arguments.setdefault(arg, dict(MUST_NOT_PASS))  # BFCL: a parameter the answer leaves out is unexpected
         calls.append(ExpectedCall(name=names[fname], arguments=arguments))
     return calls
 
 
-def expected_argument(values: Any, schema: dict[str, Any], where: str) -> Any:
+def expected_argument(values: Any, schema: dict[str, Any], where: str, dropped: list[str] | None = None) -> Any:
     """One argument's acceptable values (BFCL's list) as the expected-argument grammar (module docstring).
 
     ``[5]`` -> ``5``; ``["x**2", "y=x**2"]`` -> ``{"any_of": ["x**2", "y=x**2"]}``; ``["units", ""]`` ->
-    ``{"any_of": ["units"], "optional": True}``; ``[[1.0, 3.0]]`` -> ``[1.0, 3.0]`` (one acceptable list).
-    ``schema`` is the argument's JSON Schema (already mapped), used to expand dict values.
+    ``{"any_of": ["units"], "optional": True}``; ``[""]`` -> ``{"absent": True}``; ``[[1.0, 3.0]]`` ->
+    ``[1.0, 3.0]`` (one acceptable list).
+    ``schema`` is the argument's JSON Schema (already mapped), used to expand dict values and to drop the
+    values that do not fit it (each added to ``dropped`` as ``where: value: why``).
     """
     if not isinstance(values, list):
         raise BfclLineError(f"{where}: acceptable values must be a list, not {values!r}")
@@ -343,16 +362,34 @@ def expected_argument(values: Any, schema: dict[str, Any], where: str) -> Any:
     for v in values:
         if not (isinstance(v, str) and v == ""):
             alternatives += _literals(v, schema, where)
-    alternatives = _unique(alternatives)
+    alternatives = [_literal(a, schema) for a in _unique(alternatives)]
+    fitting = [a for a in alternatives if _fits(a, schema, where, dropped)]
+    if alternatives and not fitting and not optional:
+        raise BfclLineError(f"{where}: no acceptable value fits the parameter's schema ({alternatives!r})")
+    alternatives = fitting
     if len(alternatives) > MAX_ALTERNATIVES:
         raise BfclLineError(
             f"{where}: the acceptable values expand to {len(alternatives)} literals (at most {MAX_ALTERNATIVES})"
         )
     if optional:
-        return {"any_of": alternatives, "optional": True}
+        return {"any_of": alternatives, "optional": True} if alternatives else dict(MUST_NOT_PASS)
     if not alternatives:
         raise BfclLineError(f"{where}: no acceptable value (an empty list)")
     return alternatives[0] if len(alternatives) == 1 else {"any_of": alternatives}
+
+
+def _literal(value: Any, schema: dict[str, Any]) -> Any:
+    """``value`` as a literal of the grammar: ``{equals: value}`` where it would read as a matcher."""
+    return {"equals": value} if is_matcher(value, schema) else value
+
+
+def _fits(value: Any, schema: dict[str, Any], where: str, dropped: list[str] | None) -> bool:
+    """Whether a literal fits the parameter's schema (:func:`expected_problems`); if not, say why in
+    ``dropped``."""
+    found = expected_problems({"v": value}, {"type": "object", "properties": {"v": schema}}, call=False)
+    if found and dropped is not None:
+        dropped.append(f"{where}: acceptable value {json.dumps(value, ensure_ascii=False)} dropped: {found[0].message}")
+    return not found
 
 
 def _literals(value: Any, schema: dict[str, Any], where: str) -> list[Any]:
@@ -393,7 +430,7 @@ def _unique(values: list[Any]) -> list[Any]:
 
 def _reference(calls: list[ExpectedCall]) -> str:
     """The expected calls as text for the report: ``f(a=5, b="x" | "y", c?=true)``: alternatives joined by ``|``,
-    ``?`` on an argument that may be left out, must-not-pass arguments not shown."""
+    ``?`` on an argument that may be left out, ``absent`` (must not be passed) arguments not shown."""
     out = []
     for c in calls:
         shown = []
@@ -406,36 +443,3 @@ def _reference(calls: list[ExpectedCall]) -> str:
             shown.append(f"{k}{mark}=" + " | ".join(json.dumps(a, ensure_ascii=False) for a in alts))
         out.append(f"{c.name}({', '.join(shown)})")
     return "; ".join(out)
-
-
-# ------------------------------------------------------------------ writing the set as YAML
-
-_LOOKS_TYPED = re.compile(r"^(?:[-+.]?[0-9].*|[-+]?\.(?:inf|nan)|true|false|null|~|)$", re.IGNORECASE)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Quotes every string a YAML 1.2 reader could take for a number, a boolean or null (``1e5``, ``0o7``)."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, s: str) -> yaml.ScalarNode:
-    style = "'" if _LOOKS_TYPED.match(s) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", s, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def set_yaml(imported: BfclImport, sources: list[Path]) -> str:
-    """The set as question-set YAML, headed by a comment naming the sources and the renamed functions."""
-    qs = imported.question_set
-    data = qs.model_dump(mode="json", exclude_defaults=True)
-    for q in data["questions"]:
-        q["tools"] = [t["function"] for t in q.get("tools", [])]  # the short form {name, description, parameters}
-    head = [f"# Read by `harness import-bfcl` from {', '.join(_short(p) for p in sources)} (BFCL, Apache-2.0).",
-            "# Expected arguments: a literal, {any_of: [...]}, and {any_of: [...], optional: true} for an argument",
-            "# that may be left out (any_of: [] with optional: must not be passed); see docs/tools.md."]  # fmt: skip
-    if imported.renamed:
-        head.append("# Functions renamed (BFCL name -> tool name):")
-        head += [f"#   {old} -> {new}" for old, new in sorted(imported.renamed.items())]
-    body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
-    return "\n".join(head) + "\n" + body

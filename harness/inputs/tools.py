@@ -7,9 +7,10 @@ Each problem carries the line of the key it is about (the tool's ``parameters``,
 - tool names are unique in what a question is offered (the set's tools and the question's own);
 - every ``expect_call`` and ``tool_results`` entry names a tool offered to the question (a set's
   ``tool_results`` entry: a tool of the set or of one of its questions);
-- expected arguments fit the schema (:func:`harness.rubric.tool_args.expected_problems`): names declared,
+- expected arguments fit the schema (:func:`harness.rubric.tool_expect.expected_problems`): names declared,
   literals of the property's type and enum, matchers well formed; a required argument left out of an
-  ``expect_call`` is a warning (any value then passes);
+  ``expect_call`` is a warning (any value then passes; ``{present: true}`` says so on purpose), and so is
+  ``{absent: true}`` on an argument the schema requires;
 - ``no_call: true`` on a question offered no tools is a warning: it tests nothing about tools.
 """
 

@@ -6,9 +6,9 @@
 :func:`harness.rubric.tool_expect.expected_problems` checks, for ``harness validate``, that expected
 arguments fit the schema.
 
-The expected-value grammar (docs/tools.md, "Expected calls"):
+The expected-value grammar (docs/tools.md, "Expected calls"), per argument the expectation names:
 
-- a literal, compared by the property's schema type:
+- a literal: must be passed, equal after normalisation by the property's schema type:
   ``number`` / ``integer``: numeric equality (a string literal is read by the rubric's number reader, so
   ``"三"`` is 3 and ``"1.5万"`` 15000); ``string``: normalised text (NFKC: full/half width; case; space
   around and runs of space inside); ``string`` with ``enum``: the exact member; ``string`` with ``format:
@@ -17,25 +17,30 @@ The expected-value grammar (docs/tools.md, "Expected calls"):
   literal for a ``string`` property: the string's one figure, read as the ``number`` check reads an answer
   (``"三天"`` passes 3); ``boolean`` / ``null``: equality; ``array``: the same length and each item by the
   ``items`` schema, in order; ``object``: recursively, as the arguments themselves;
-- ``{any_of: [v1, v2, ...]}``: any one of the alternatives, each itself a literal or a matcher;
+- ``{any_of: [v1, v2, ...]}``: must be passed, equal to one of the alternatives (each a literal or a matcher);
 - ``{number: 3, unit: 天, tolerance: 0.01, abs_tolerance: 0.5}``: a number within the tolerance
   (``tolerance`` relative, 0.01 = 1 %; ``abs_tolerance`` in the unit; the larger bound wins; both
   default to 0). A JSON number is taken to be in ``unit``; a string is read as the ``number`` check reads
-  an answer, with units converted (``"72小时"`` is 3 天) and a bare figure taken to be in ``unit``.
+  an answer, with units converted (``"72小时"`` is 3 天) and a bare figure taken to be in ``unit``;
+- ``optional: true`` added to an ``any_of`` or ``number`` matcher: may be left out; if passed, must match;
+- ``{present: true}``: must be passed, with any value its schema allows;
+- ``{absent: true}``: must not be passed (passing it is an ``invented`` error);
+- ``{equals: X}``: the literal ``X``, even when ``X`` is a mapping whose keys look like a matcher's.
 
-A mapping is a matcher when its keys are matcher keys and, for an ``object`` property, not all declared
-properties of it. An argument the expectation leaves out may be omitted or passed with any value its
-schema allows (a value of the wrong type, outside the enum, or with undeclared keys is still an error); one
-it gives must be passed, unless the schema gives a ``default`` that matches it (leaving the argument out
-passes the default). An argument the schema does not declare is ``invented`` unless the object's schema
+A mapping is a matcher when it holds one of the head keys (``any_of``, ``number``, ``present``, ``absent``,
+``equals``) and is not, for an ``object`` property, made only of declared properties of it. An argument the
+expectation does not name may be omitted or passed with any value its schema allows (a value of the wrong
+type, outside the enum, or with undeclared keys is still an error); a literal, ``any_of``, ``number`` or
+``present`` one must be passed, unless the schema gives a ``default`` that matches it (leaving the argument
+out passes the default). An argument the schema does not declare is ``invented`` unless the object's schema
 sets ``additionalProperties`` to true or a schema. A value of the wrong JSON type is ``wrong_type`` even
 when it could be read as the right one: ``"3"`` for an ``integer`` fails the schema's validation, as the
 API receiving the call would refuse it (``3.0`` is an integer, as in JSON Schema; ``true`` is no number).
 
 Compared with BFCL's AST checker (gorilla, ``bfcl/eval_checker/ast_eval/ast_checker.py``): BFCL lists
-accepted values per argument (here ``any_of``) and marks an optional argument that may be omitted with
-``""`` (here: leave it out of the expectation, or rely on the schema's ``default``) and refuses a passed
-argument its answer does not list (here a declared one may take any value its schema allows); BFCL's
+accepted values per argument (here ``any_of``), marks one that may be omitted with ``""`` (here
+``optional: true``) and refuses a declared argument its answer does not name (here ``{absent: true}``; an
+argument the expectation does not name may take any value its schema allows); BFCL's
 ``standardize_string`` drops spaces and ``,./-_*^`` and lower-cases, which makes ``"1.5"`` equal ``"15"``
 and ``"A-1"`` equal ``"A1"``: here only width, case and white space are normalised. BFCL compares
 numbers exactly (an int accepted for a float); here a tolerance and a unit may be given, and a
@@ -64,7 +69,17 @@ ANY_OF = "any_of"
 ANY: Any = object()
 """The expectation of an argument the expected call leaves out: any value its schema allows."""
 NUMBER_KEYS = frozenset({"number", "unit", "tolerance", "abs_tolerance"})
-"""The keys of a ``{number: ...}`` matcher (``number`` required)."""
+"""The keys of a ``{number: ...}`` matcher (``number`` required; ``optional`` besides)."""
+HEAD_KEYS = ("any_of", "number", "present", "absent", "equals")
+"""The keys that make a mapping a matcher; one of them, exactly, heads each matcher."""
+MATCHER_KEYS: dict[str, frozenset[str]] = {
+    "any_of": frozenset({"any_of", "optional"}),
+    "number": NUMBER_KEYS | {"optional"},
+    "present": frozenset({"present"}),
+    "absent": frozenset({"absent"}),
+    "equals": frozenset({"equals"}),
+}
+"""Each matcher's head key -> the keys it may hold."""
 DATE_FORMATS = ("date", "date-time", "time")
 _SPACE = re.compile(r"\s+")
 
@@ -80,15 +95,30 @@ class ArgError:
     """One sentence: what was expected and what was passed."""
 
 
-def is_matcher(value: Any, schema: dict[str, Any] | None = None) -> bool:
-    """Whether an expected ``value`` is an ``any_of`` or ``number`` matcher rather than an object literal."""
+def matcher_head(value: Any, schema: dict[str, Any] | None = None) -> str | None:
+    """The head key of an expected ``value`` that is a matcher (:data:`HEAD_KEYS`, the first it holds);
+    None for a literal: no head key, or an object literal whose keys are all declared properties."""
     if not isinstance(value, dict) or not value:
-        return False
-    keys = set(value)
-    if not (keys == {ANY_OF} or ("number" in keys and keys <= NUMBER_KEYS)):
-        return False
+        return None
+    head = next((h for h in HEAD_KEYS if h in value), None)
     props = (schema or {}).get("properties")
-    return not (isinstance(props, dict) and keys <= set(props))
+    if head is None or (isinstance(props, dict) and set(value) <= set(props)):
+        return None
+    return head
+
+
+def is_matcher(value: Any, schema: dict[str, Any] | None = None) -> bool:
+    """Whether an expected ``value`` is a matcher (:func:`matcher_head`) rather than a literal."""
+    return matcher_head(value, schema) is not None
+
+
+def may_omit(expected: Any, schema: dict[str, Any]) -> bool:
+    """Whether an argument expected to be ``expected`` may be left out: ``absent``, ``optional: true``, or
+    a schema ``default`` that matches it."""
+    head = matcher_head(plain(expected), schema)
+    if head == "absent" or (head in ("any_of", "number") and expected.get("optional") is True):
+        return True
+    return "default" in schema and head != "absent" and not compare_value(expected, schema["default"], schema, "")
 
 
 def json_type(value: Any) -> str:
@@ -233,14 +263,36 @@ def compare_value(expected: Any, got: Any, schema: dict[str, Any], path: str) ->
                 e for k, y in enumerate(got) for e in compare_value(ANY, y, sub_schema(schema, "items"), f"{path}[{k}]")
             ]
         return []
-    if is_matcher(expected, schema):
-        if ANY_OF in expected:
-            if any(not compare_value(alt, got, schema, path) for alt in expected[ANY_OF]):
-                return []
-            return [ArgError("wrong_value", path, f"expected any of {expected[ANY_OF]!r}, got {_show(got)}")]
+    head = matcher_head(expected, schema)
+    if head == "present":
+        return compare_value(ANY, got, schema, path)
+    if head == "absent":
+        return [ArgError("invented", path, f"expected not to be passed, got {_show(got)}")]
+    if head == "equals":
+        return _compare_literal(_escaped(expected["equals"]), got, schema, path)
+    if head == ANY_OF:
+        alts = expected[ANY_OF] if isinstance(expected[ANY_OF], list) else []
+        if any(not compare_value(alt, got, schema, path) for alt in alts):
+            return []
+        return [ArgError("wrong_value", path, f"expected any of {alts!r}, got {_show(got)}")]
+    if head == "number":
         if _number_matches(expected, got):
             return []
         return [ArgError("wrong_value", path, f"expected {_describe_number(expected)}, got {_show(got)}")]
+    return _compare_literal(expected, got, schema, path)
+
+
+def _escaped(value: Any) -> Any:
+    """A literal given under ``equals`` with every mapping inside it escaped too, so no part is a matcher."""
+    if isinstance(value, dict):
+        return {k: {"equals": v} for k, v in value.items()}
+    if isinstance(value, list):
+        return [{"equals": v} for v in value]
+    return value
+
+
+def _compare_literal(expected: Any, got: Any, schema: dict[str, Any], path: str) -> list[ArgError]:
+    """Every error of ``got`` (of an allowed type) against a literal ``expected``."""
     if isinstance(schema.get("enum"), list) and got not in schema["enum"]:
         return [ArgError("wrong_value", path, f"{_show(got)} is not one of the schema's values {schema['enum']!r}")]
     if isinstance(expected, dict):
@@ -326,8 +378,8 @@ def compare_object(
         if k in got:
             errors += compare_value(expected.get(k, ANY), got[k], sub, _join(path, k))
             continue
-        if k in expected and "default" in sub and not compare_value(expected[k], sub["default"], sub, k):
-            continue  # left out: the default, which is the expected value
+        if k in expected and may_omit(expected[k], sub):
+            continue  # absent, optional, or the schema's default matches it
         why = "required by the schema" if k in required else "expected"
         errors.append(ArgError("missing", _join(path, k), f"{k!r} is {why} but was not passed"))
     return errors

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.records import ExpectedCall, Tool
+from harness.records import ExpectedCall, Tool, ToolResult
 from harness.rubric.tool_args import ArgError, grade_arguments, json_type
 
 CallOutcome = Literal["right", "wrong_call", "missed_call", "unexpected_call", "no_call_right", "unparsable"]
@@ -216,3 +216,34 @@ def _why_wrong(
     parts += [f"expected call {expect_call[k].name} not made" for k in missing]
     parts += [f"extra call {names[j]}" for j in extra]
     return "; ".join(parts)
+
+
+def result_for(call: tuple[str, str], results: Sequence[ToolResult], tools: Sequence[Tool]) -> ToolResult | None:
+    """The scripted reply for a made ``call`` ((name, raw arguments), as :func:`grade_calls` takes it): the
+    first of ``results`` (:meth:`QuestionSet.tool_results_for`: the question's own first) that names the
+    same function and whose ``arguments``, when given, match the call's as an expected call's would
+    (:func:`~harness.rubric.tool_args.grade_arguments`, by the tool's schema in ``tools``). Only the
+    arguments a result names decide: an error elsewhere in the call (an argument it leaves out, an
+    invented one) is the call's grade's business, not the reply's. None when no result fits or the
+    arguments do not parse."""
+    name, raw = call
+    got, _ = parse_arguments(raw)
+    if got is None:
+        return None
+    tool = next((t for t in tools if t.name == name), None)
+    params = tool.function.parameters if tool is not None else {}
+    for r in results:
+        if r.name != name:
+            continue
+        if r.arguments is None:
+            return r
+        named = set(r.arguments)
+        errors = grade_arguments(r.arguments, got, params)
+        if not any(_top(e.path) in named for e in errors):
+            return r
+    return None
+
+
+def _top(path: str) -> str:
+    """The argument an error's path starts with: ``items[0].qty`` -> ``items``."""
+    return path.split(".", 1)[0].split("[", 1)[0]

@@ -14,7 +14,8 @@ import jsonschema
 import pytest
 
 from harness.cli import main
-from harness.inputs.bfcl import MUST_NOT_PASS, read_bfcl, set_yaml
+from harness.inputs.bfcl import MUST_NOT_PASS, read_bfcl, tool_name
+from harness.inputs.bfcl_yaml import set_yaml
 from harness.inputs.questions import load_question_set
 from harness.records import ExpectedCall
 from harness.validation import InputError
@@ -121,6 +122,8 @@ def test_every_expected_value_fits_the_schema_sent(category: str) -> None:
             props = tools[call.name]["properties"]
             assert set(call.arguments) == set(props), q.id
             for name, want in call.arguments.items():
+                if want == {"absent": True}:
+                    continue  # a parameter the answer does not name: no value to check
                 matcher = isinstance(want, dict) and set(want) <= {"any_of", "optional"} and "any_of" in want
                 for value in want["any_of"] if matcher else [want]:
                     jsonschema.validate(value, props[name])
@@ -134,7 +137,7 @@ def test_a_declared_parameter_the_answer_leaves_out_must_not_be_passed(tmp_path:
     data.write_text(json.dumps(line) + "\n")
     got = read_bfcl(data, BFCL / "possible_answer" / "BFCL_v4_simple_python.json")
     assert got.question_set.questions[0].expect_call[0].arguments == {"number": 5, "verbose": MUST_NOT_PASS}
-    assert MUST_NOT_PASS == {"any_of": [], "optional": True}
+    assert MUST_NOT_PASS == {"absent": True}
     assert got.question_set.questions[0].reference == "math_factorial(number=5)"
 
 
@@ -268,3 +271,82 @@ def test_java_lines_and_a_missing_answer_file_are_refused(tmp_path: Path, capsys
     # Without the answer file a set would hold no expected call: only an irrelevance file, said so, reads so.
     assert main(["import-bfcl", str(data), "--out", str(tmp_path / "x.yaml")]) == 2
     assert "--no-call" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- BFCL's own answers through our grader
+
+CATEGORIES = {"simple_python": 5, "multiple": 4, "parallel": 2}
+"""The fixture lines per category (tests/data/bfcl/README.md)."""
+
+
+@pytest.mark.parametrize("category", list(CATEGORIES))
+def test_bfcl_answers_grade_right_and_each_perturbation_wrong(category: str) -> None:
+    """The call a model makes from BFCL's first acceptable value of each argument (``""`` skipped) grades
+    ``right``; one change to the first call grades ``wrong_call`` with its error: another value of the same
+    type (``wrong_value``), a required argument dropped (``missing``), an undeclared one added (``invented``).
+    scripts/bfcl_crosscheck.py runs the same over BFCL's whole files (docs/tools.md, "Compared with BFCL")."""
+    from bfcl_crosscheck import check_files
+
+    name = f"BFCL_v4_{category}.json"
+    found = check_files(BFCL / name, BFCL / "possible_answer" / name)
+    assert [f"{c.qid} {c.check}: {c.grade.reason}" for c in found if not c.ok] == []
+    # Each fixture line has a scalar argument to change, a required argument its answer does not let be left
+    # out, and no additionalProperties: one right case and three perturbations a line.
+    kinds = [c.want_kind for c in found]
+    n = CATEGORIES[category]
+    assert (kinds.count(None), kinds.count("wrong_value"), kinds.count("missing"), kinds.count("invented")) == (
+        n, n, n, n,
+    )  # fmt: skip
+
+
+def test_bfcl_first_values_are_what_a_model_passes() -> None:
+    from bfcl_crosscheck import answer_calls
+
+    # simple_python_89: employee.fetch_data(company_name=["ABC Ltd."], employee_id=[345],
+    # data_field=[["Personal Info", "Job History", "Payroll", "Attendance Record"], ""]) by hand from the line.
+    line = json.loads((BFCL / "BFCL_v4_simple_python.json").read_text().splitlines()[4])
+    truth = json.loads((BFCL / "possible_answer" / "BFCL_v4_simple_python.json").read_text().splitlines()[4])
+    ((name, args),) = answer_calls(truth["ground_truth"], line["function"])
+    assert name == tool_name(next(iter(truth["ground_truth"][0])))
+    assert all(v != "" for v in args.values())  # "" means "leave it out", never a value to pass
+
+
+# simple_python_307 of BFCL at the fixtures' commit, copied unchanged: its answer accepts `true` for the
+# string `venue` besides leaving it out ("").
+LINE_307 = (BFCL / "simple_python_307.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_an_acceptable_value_that_does_not_fit_the_schema_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    data, answers = tmp_path / "d.json", tmp_path / "a.json"
+    data.write_text(LINE_307[0] + "\n", encoding="utf-8")
+    answers.write_text(LINE_307[1] + "\n", encoding="utf-8")
+    got = read_bfcl(data, answers)
+    args = got.question_set.questions[0].expect_call[0].arguments
+    # venue: ["", true]: true fails {type: string}, and "" lets it be left out: only leaving it out is left.
+    assert args["venue"] == {"absent": True}
+    assert [(p.file, p.line, p.severity) for p in got.dropped] == [(str(answers), 1, "warning")]
+    assert "venue: acceptable value true dropped" in got.dropped[0].message
+    # The written set validates without a warning.
+    out = tmp_path / "s.yaml"
+    out.write_text(set_yaml(got, [data, answers]), encoding="utf-8")
+    assert load_question_set(out)[1] == []
+
+
+def test_an_argument_with_no_acceptable_value_that_fits_is_an_error_at_the_answer_line(tmp_path: Path) -> None:
+    data, answers = tmp_path / "d.json", tmp_path / "a.json"
+    data.write_text(LINE_307[0] + "\n", encoding="utf-8")
+    # the same answer with the date's acceptable values replaced by `true`: no string to pass
+    answers.write_text(LINE_307[1].replace('"date": ["2021-01-28", "01/28/2021", "Jan.28,2021"]', '"date": [true]'))
+    with pytest.raises(InputError) as exc:
+        read_bfcl(data, answers)
+    (problem,) = exc.value.problems
+    assert (problem.file, problem.line) == (str(answers), 1)
+    assert "date: no acceptable value fits the parameter's schema" in problem.message
+
+
+def test_a_dict_value_whose_keys_look_like_a_matcher_is_written_as_equals() -> None:
+    from harness.inputs.bfcl import expected_argument
+
+    # a free-form dict parameter (no properties) whose answer is {"number": [5]}: the literal {number: 5},
+    # which the grammar would read as a number matcher; written {equals: {number: 5}}.
+    assert expected_argument([{"number": [5]}], {"type": "object"}, "f.opts") == {"equals": {"number": 5}}

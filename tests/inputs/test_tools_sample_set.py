@@ -19,7 +19,9 @@ import yaml
 
 from harness.inputs.questions import load_question_set
 from harness.records import Question, QuestionSet
+from harness.rubric.tool_calls import grade_calls, result_for
 from tests.support.files import REPO
+from tests.support.tool_calls import call_from
 
 SET = REPO / "question_sets" / "hr_production_tools_zh.yaml"
 GUIDE = REPO / "docs" / "tools.md"
@@ -37,7 +39,10 @@ def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
 
 
 def _values(want: Any) -> list[Any]:
-    """The literal values an expected argument accepts: ``{any_of: [...]}`` each, ``{number: N, ...}`` N."""
+    """The literal values an expected argument accepts: ``{any_of: [...]}`` each, ``{number: N, ...}`` N;
+    none for ``{present: true}`` (any value) and ``{absent: true}``."""
+    if isinstance(want, dict) and ("present" in want or "absent" in want):
+        return []
     if isinstance(want, dict) and "any_of" in want:
         return list(want["any_of"])
     if isinstance(want, dict) and "number" in want:
@@ -76,7 +81,10 @@ def test_required_parameters_left_to_the_model_are_free_text(qs: QuestionSet) ->
         schemas = _tool_schemas(qs, q)
         for call in q.expect_call:
             schema = schemas[call.name]
-            for name in set(schema.get("required", [])) - set(call.arguments):
+            free = {k for k, v in call.arguments.items() if v == {"present": True}}
+            left = set(schema.get("required", [])) - set(call.arguments)
+            assert not left, f"{q.id}: required {left} left out: write {{present: true}} for any value"
+            for name in free:
                 prop = schema["properties"][name]
                 assert prop.get("type") == "string" and not ({"enum", "pattern", "format"} & set(prop)), (q.id, name)
 
@@ -148,3 +156,51 @@ def test_the_guide_examples_load_with_the_sample_tools(qs: QuestionSet, tmp_path
     f.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     loaded, warnings = load_question_set(f)
     assert warnings == [] and len(loaded.questions) == len(questions)
+
+
+# ---------------------------------------------------------------- the set through the grader
+
+
+def test_each_expected_call_written_as_the_models_call_grades_right(qs: QuestionSet) -> None:
+    """A model that makes exactly the expected calls (parallel ones in the order written) is ``right``; a
+    ``no_call`` question answered without a call is ``no_call_right``."""
+    graded = 0
+    for q in qs.questions:
+        tools = qs.tools_for(q)
+        if q.no_call:
+            assert grade_calls(tools, [], True, []).outcome == "no_call_right", q.id
+            continue
+        made = [call_from(c, tools) for c in q.expect_call]
+        grade = grade_calls(tools, q.expect_call, False, made)
+        assert grade.outcome == "right", (q.id, made, grade.reason)
+        # the same calls in reverse order: parallel calls match in any order
+        assert grade_calls(tools, q.expect_call, False, made[::-1]).outcome == "right", q.id
+        graded += 1
+    assert graded == 8  # 12 questions less the 4 no-call ones (docs/tools.md, "The sample set")
+
+
+def test_wo_001_takes_any_fault_description_but_not_none(qs: QuestionSet) -> None:
+    # fault_description: {present: true}: the model's own words pass; leaving it out is `missing`.
+    q = next(q for q in qs.questions if q.id == "wo-001")
+    tools = qs.tools_for(q)
+    said = '{"machine_id": "CNC-07", "priority": "紧急", "fault_description": "主轴异响并振动，已停机"}'
+    assert grade_calls(tools, q.expect_call, False, [("create_work_order", said)]).outcome == "right"
+    bare = '{"machine_id": "CNC-07", "priority": "紧急"}'
+    grade = grade_calls(tools, q.expect_call, False, [("create_work_order", bare)])
+    assert grade.outcome == "wrong_call" and [(e.kind, e.path) for e in grade.arg_errors] == [
+        ("missing", "fault_description")
+    ]
+
+
+def test_each_scripted_result_answers_a_call_the_expectation_accepts(qs: QuestionSet) -> None:
+    """Every tool_results entry is reachable: the right call of its question gets it back (result_for)."""
+    answered = 0
+    for q in qs.questions:
+        tools = qs.tools_for(q)
+        made = [call_from(c, tools) for c in q.expect_call]
+        for r in qs.tool_results_for(q):
+            hits = [m for m in made if result_for(m, [r], tools) is r]
+            assert hits, f"{q.id}: no right call gets the reply of {r.name} {r.arguments}"
+            assert grade_calls(tools, q.expect_call, False, made).outcome == "right"
+            answered += 1
+    assert answered == 2  # leave-002 and wo-001 script one reply each

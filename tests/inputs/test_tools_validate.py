@@ -10,6 +10,7 @@ import pytest
 
 from harness.inputs.questions import load_question_set
 from harness.validation import InputError
+from tests.support.files import REPO
 
 HEAD = """\
 id: s
@@ -110,6 +111,10 @@ def test_a_required_argument_left_out_is_a_warning_that_any_value_passes(tmp_pat
     assert errors == []
     assert len(warnings) == 1 and warnings[0].startswith("23: questions[0].expect_call.arguments: warning:")
     assert "'employee_id' is left out: any value the model passes for it is accepted" in warnings[0]
+    assert "employee_id: {present: true}" in warnings[0]  # the way to say "any value" on purpose
+    # said on purpose: no warning
+    errors, warnings = load(tmp_path, q.replace("{kind: sick}", "{kind: sick, employee_id: {present: true}}"))
+    assert errors == [] and warnings == []
 
 
 def test_an_invalid_schema_and_a_schema_not_of_an_object(tmp_path: Path) -> None:
@@ -183,7 +188,7 @@ def test_no_call_on_a_question_offered_no_tools_is_a_warning(tmp_path: Path, too
 def test_the_example_set_in_docs_tools_validates_without_a_warning(tmp_path: Path) -> None:
     import re
 
-    text = (Path(__file__).resolve().parent.parent / "docs" / "tools.md").read_text(encoding="utf-8")
+    text = (REPO / "docs" / "tools.md").read_text(encoding="utf-8")
     blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "questions:" in b]
     assert blocks, "docs/tools.md shows a whole question set"
     for block in blocks:
@@ -192,3 +197,57 @@ def test_the_example_set_in_docs_tools_validates_without_a_warning(tmp_path: Pat
         qs, warnings = load_question_set(f)
         assert warnings == []
         assert sum(len(q.expect_call) for q in qs.questions) == 4 and any(q.no_call for q in qs.questions)
+
+
+def test_each_matcher_form_is_checked_with_its_line(tmp_path: Path) -> None:
+    q = """\
+  - id: q1
+    category: leave
+    question: 还有几天年假？工号E100
+    expect_call:
+      name: get_leave_balance
+      arguments:
+        employee_id: {present: true, note: x}
+        kind: {any_of: [annual, {absent: true}]}
+        days: {any_of: [], optional: true}
+  - id: q2
+    category: leave
+    question: 还有几天年假？工号E100
+    expect_call:
+      name: get_leave_balance
+      arguments:
+        employee_id: {equals: E100}
+        kind: {absent: false}
+        days: {number: 3, optional: yes please}
+"""
+    # q1 starts on line 18, arguments on 23: 24 employee_id (note: no key of present), 25 kind (absent
+    # inside an any_of: only an argument may be absent), 26 days (an empty any_of: {absent: true} says that).
+    # q2 starts on line 27, arguments on 32: 34 kind (absent: false), 35 days (optional not a boolean).
+    errors, _ = load(tmp_path, q)
+    assert [e.split(": ")[0] for e in errors] == ["24", "25", "26", "34", "35"], errors
+    assert "unknown key note in the present matcher" in errors[0]
+    assert "absent: true fits an argument only" in errors[1]
+    assert "any_of needs a non-empty list" in errors[2] and "{absent: true}" in errors[2]
+    assert "write absent: true, got False" in errors[3]
+    assert "optional must be true or false" in errors[4]
+
+
+def test_each_matcher_form_well_written_validates(tmp_path: Path) -> None:
+    q = """\
+  - id: q1
+    category: leave
+    question: 还有几天年假？工号E100
+    expect_call:
+      name: get_leave_balance
+      arguments:
+        employee_id: {equals: E100}
+        kind: {any_of: [annual, sick], optional: true}
+        days: {absent: true}
+  - id: q2
+    category: leave
+    question: 还有几天年假？工号E100
+    expect_call:
+      name: get_leave_balance
+      arguments: {employee_id: {present: true}, days: {number: 3, optional: true}}
+"""
+    assert load(tmp_path, q) == ([], [])

@@ -230,3 +230,74 @@ def test_a_free_form_nested_object_takes_any_key_and_a_closed_one_none() -> None
     assert kinds({}, {"extra": {"k": 1}}, schema) == [("invented", "extra.k")]
     # the arguments object itself with no properties takes no argument
     assert kinds({}, {"k": 1}, {"type": "object"}) == [("invented", "k")]
+
+
+# ---------------------------------------------------------------- optional, present, absent, equals
+
+
+def test_optional_any_of_may_be_left_out_but_if_passed_must_match() -> None:
+    spec = {"employee_id": "E100", "kind": {"any_of": ["annual"], "optional": True}}
+    assert kinds(spec, {"employee_id": "E100"}) == []
+    assert kinds(spec, {"employee_id": "E100", "kind": "annual"}) == []
+    assert kinds(spec, {"employee_id": "E100", "kind": "sick"}) == [("wrong_value", "kind")]
+    # without optional, leaving it out is missing
+    assert kinds({"employee_id": "E100", "kind": {"any_of": ["annual"]}}, {"employee_id": "E100"}) == [
+        ("missing", "kind")
+    ]
+
+
+def test_optional_wins_over_the_schemas_required_as_in_bfcl() -> None:
+    # employee_id is required by LEAVE; an answer that lets it be left out decides (BFCL's "" rule)
+    assert kinds({"employee_id": {"any_of": ["E100"], "optional": True}}, {}) == []
+
+
+def test_an_optional_number_matcher() -> None:
+    spec = {"employee_id": "E1", "days": {"number": 3, "optional": True}}
+    assert kinds(spec, {"employee_id": "E1"}) == []
+    assert kinds(spec, {"employee_id": "E1", "days": 4}) == [("wrong_value", "days")]
+
+
+def test_present_must_be_passed_with_any_value_its_schema_allows() -> None:
+    spec = {"employee_id": "E1", "note": {"present": True}}
+    assert kinds(spec, {"employee_id": "E1", "note": "随便写点什么"}) == []
+    assert kinds(spec, {"employee_id": "E1"}) == [("missing", "note")]
+    assert kinds(spec, {"employee_id": "E1", "note": 3}) == [("wrong_type", "note")]  # still the schema's type
+    assert kinds({"employee_id": "E1", "kind": {"present": True}}, {"employee_id": "E1", "kind": "vacation"}) == [
+        ("wrong_value", "kind")  # and its enum
+    ]
+
+
+def test_absent_must_not_be_passed() -> None:
+    spec = {"employee_id": "E1", "note": {"absent": True}}
+    assert kinds(spec, {"employee_id": "E1"}) == []
+    assert kinds(spec, {"employee_id": "E1", "note": "x"}) == [("invented", "note")]
+
+
+def test_equals_escapes_a_literal_whose_keys_look_like_a_matcher() -> None:
+    free = {"type": "object", "properties": {"opts": {"type": "object"}}}  # a free-form mapping
+    # {number: 5} alone is a number matcher, which a mapping never passes ...
+    assert kinds({"opts": {"number": 5}}, {"opts": {"number": 5}}, free) == [("wrong_value", "opts")]
+    # ... under equals it is the literal mapping, compared key by key, at any depth
+    assert kinds({"opts": {"equals": {"number": 5}}}, {"opts": {"number": 5}}, free) == []
+    assert kinds({"opts": {"equals": {"number": 5}}}, {"opts": {"number": 6}}, free) == [("wrong_value", "opts.number")]
+    deep = {"opts": {"equals": {"a": {"any_of": [1]}}}}
+    assert kinds(deep, {"opts": {"a": {"any_of": [1]}}}, free) == []
+    assert kinds(deep, {"opts": {"a": 1}}, free) != []  # the inner any_of is a literal too
+
+
+def test_the_validator_knows_each_form_and_refuses_unknown_keys() -> None:
+    ok = {"employee_id": {"equals": "E1"}, "note": {"present": True}, "days": {"number": 3, "optional": True},
+          "kind": {"any_of": ["annual"], "optional": True}, "start": {"absent": True}}  # fmt: skip
+    assert expected_problems(ok, LEAVE) == []
+    bad = {"employee_id": {"any_of": ["E1"], "optinal": True}, "note": {"present": True, "absent": True}}
+    found = [(p.at, p.message.split(" (")[0]) for p in expected_problems(bad, LEAVE)]
+    assert found == [
+        (("employee_id", "optinal"), "unknown key optinal in the any_of matcher"),
+        (("note", "absent"), "present cannot be combined with absent: one matcher per value"),
+    ]
+
+
+def test_absent_on_a_required_argument_is_a_warning() -> None:
+    # employee_id is required by LEAVE: a right call would have to leave out what the API demands
+    (p,) = expected_problems({"employee_id": {"absent": True}}, LEAVE)
+    assert (p.at, p.severity) == (("employee_id",), "warning") and "required by the schema" in p.message

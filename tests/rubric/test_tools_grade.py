@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness.records import ExpectedCall, Tool
-from harness.rubric.tool_calls import CallGrade, grade_calls
+from harness.records import ExpectedCall, Tool, ToolResult
+from harness.rubric.tool_calls import CallGrade, grade_calls, result_for
 from harness.rubric.tool_figures import call_figures
 
 TOOLS = [
@@ -195,3 +195,30 @@ def test_figures_name_their_denominators() -> None:
 def test_a_rate_with_no_denominator_is_not_measured() -> None:
     f = call_figures([grade([], [], no_call=True)])
     assert (f.call_accuracy, f.no_call_precision, f.unexpected_call_rate) == (None, 1.0, 0.0)
+
+
+# ---------------------------------------------------------------- result_for: the scripted reply to a call
+
+R_E100 = ToolResult(name="get_leave_balance", arguments={"employee_id": "E100"}, content={"days": 3})
+R_ANY = ToolResult(name="get_leave_balance", content={"days": 9})
+R_TEMP = ToolResult(name="get_machine_param", arguments={"param": {"any_of": ["temperature", "温度"]}}, content="80C")
+
+
+def test_result_for_is_the_first_whose_name_and_named_arguments_match() -> None:
+    # E100 (any width and case) matches R_E100's one argument; another id falls through to R_ANY
+    assert result_for(call("get_leave_balance", employee_id="ｅ100", kind="sick"), [R_E100, R_ANY], TOOLS) is R_E100
+    assert result_for(call("get_leave_balance", employee_id="E200"), [R_E100, R_ANY], TOOLS) is R_ANY
+    assert result_for(call("get_leave_balance", employee_id="E200"), [R_E100], TOOLS) is None
+    # order decides: the question's own come first in tool_results_for
+    assert result_for(call("get_leave_balance", employee_id="E100"), [R_ANY, R_E100], TOOLS) is R_ANY
+    # the matcher grammar applies: any_of
+    assert result_for(call("get_machine_param", machine_id="M1", param="温度"), [R_TEMP], TOOLS) is R_TEMP
+    assert result_for(call("get_machine_param", machine_id="M1", param="speed"), [R_TEMP], TOOLS) is None
+
+
+def test_result_for_ignores_errors_in_arguments_the_result_does_not_name() -> None:
+    # kind outside its enum is the call grade's business; the reply names employee_id only
+    assert result_for(call("get_leave_balance", employee_id="E100", kind="vacation"), [R_E100], TOOLS) is R_E100
+    # another function, or arguments that are no JSON object: no reply
+    assert result_for(call("get_machine_param", machine_id="M1", param="x"), [R_E100, R_ANY], TOOLS) is None
+    assert result_for(("get_leave_balance", "{bad"), [R_ANY], TOOLS) is None
