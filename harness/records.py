@@ -640,6 +640,33 @@ class Plan(Strict):
 # --------------------------------------------------------------------------
 
 
+class ToolCallMade(BaseModel):
+    """One tool call a model made, as the server streamed it (OpenAI ``choices[].delta.tool_calls``,
+    assembled by index): the function's name and its arguments as the raw JSON text, never parsed here
+    (grading parses it: :func:`harness.rubric.tool_calls.grade_calls`)."""
+
+    name: str
+    arguments: str = ""
+    """The arguments exactly as streamed, fragments joined: a JSON object when the model got it right."""
+    id: str | None = None
+    """The server's call id (sent back with the tool's reply)."""
+    from_text: bool = False
+    """True when the client read the call out of the answer text (a Hermes ``<tool_call>`` block) because
+    the server was started without a tool-call parser: the application would not have seen a call."""
+
+
+class ToolStep(BaseModel):
+    """One round of a multi-step answer: the calls the model made, and the scripted replies sent back
+    (``QuestionSet.tool_results``; the tool's name and the content sent, in call order; a call with no
+    scripted reply ends the answer)."""
+
+    calls: list[ToolCallMade] = Field(default_factory=list)
+    replies: list[str] = Field(default_factory=list)
+    """The content sent back for each call that had a scripted reply, in call order."""
+    text: str = ""
+    """What the model said beside its calls in this round."""
+
+
 class AnswerRef(BaseModel):
     """The fields that name one answer; records about an answer start with them."""
 
@@ -706,6 +733,15 @@ class Generation(AnswerRef):
     question_digest: str | None = None
     """Digest of what was asked (question, set context, variant framing): an answer whose question has
     changed since is asked again on resuming (``harness.run.freshness``). None in runs made before it existed."""
+    # -- tool calls (issue 31): empty for a question offered no tools.
+    tool_calls: list[ToolCallMade] = Field(default_factory=list)
+    """The calls of the model's first response: what ``expect_call``/``no_call`` grade."""
+    tool_call_ms: float | None = None
+    """Request start to the end of the first response's last call fragment (the call complete, usable):
+    the latency to the call. None when the first response made no call."""
+    tool_steps: list[ToolStep] = Field(default_factory=list)
+    """Multi-step answers: each round whose calls got scripted replies, in order; ``text`` is then the
+    model's final answer after the last reply (what the ordinary checks score)."""
 
     @property
     def ok(self) -> bool:
@@ -854,7 +890,8 @@ Api = Literal["chat", "completions"]
 @dataclass(frozen=True)
 class Request:
     api: Api
-    messages: list[dict[str, str]] | None = None
+    messages: list[dict[str, Any]] | None = None
+    """Chat messages; an assistant message may carry ``tool_calls`` and a ``tool`` message the reply."""
     prompt: str | None = None
     max_tokens: int = 256
     temperature: float = 0.0
@@ -867,6 +904,9 @@ class Request:
     """Chat only: passed to the chat template (``{enable_thinking: false}`` switches Qwen3/GLM thinking off)."""
     reasoning_effort: str | None = None
     """Chat only: ``low``/``medium``/``high`` for models that take it (gpt-oss)."""
+    tools: list[dict[str, Any]] | None = None
+    """Chat only: OpenAI ``tools`` (``{"type": "function", "function": {...}}`` each), sent with
+    ``tool_choice: "auto"``."""
 
 
 def single_key(gen_key: str, trial: int) -> str:

@@ -75,7 +75,7 @@ from harness.rollup.sessions import merge_sessions
 from harness.rollup.significance import versus_best
 from harness.rollup.stability import model_stability, question_stability
 from harness.rollup.strategy import StrategySummary, variant_table
-from harness.rollup.variants import VariantComparison, compare_variants
+from harness.rollup.variants import Resampling, VariantComparison, compare_variants
 
 VERSUS_COLUMNS = {"diff": "diff_vs_best", "diff_low": "diff_vs_best_low", "diff_high": "diff_vs_best_high"}
 DECISION_COLUMNS = ["candidate", "eligible", "violations", "pareto", "dominated_by", "overall"]
@@ -394,8 +394,7 @@ def assemble(rec: RunRecords) -> ReportData:
         plan.candidates,
         plan.rubric_pass_threshold,
         flagged,
-        resamples,
-        seed,
+        Resampling(resamples, seed),
         answers,
         repeated_throughputs(rec.capacity, machine_models),
     )

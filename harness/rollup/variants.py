@@ -223,7 +223,7 @@ def compare_variant(
 
 def compare_variants(
     questions: pd.DataFrame, models: pd.DataFrame, candidates: Sequence[Candidate], threshold: float,
-    contaminated: Mapping[str, Sequence[QuestionKey]] | None = None, resamples: int = 2000, seed: int = 0,
+    contaminated: Mapping[str, Sequence[QuestionKey]] | None = None, draws: Resampling = Resampling(),
     answers: pd.DataFrame | None = None, runs: Mapping[str, Sequence[float]] | None = None,
 ) -> list[VariantComparison]:  # fmt: skip
     """Every variant of the plan against its base, p-values Holm-adjusted over all of them.
@@ -232,9 +232,9 @@ def compare_variants(
     ``models``: one row per candidate with the :data:`DELTAS` columns it has; ``contaminated``:
     variant name -> the (set, question) keys its training data held; ``answers``: one row per answer
     (candidate, set_id, question_id, sample, ok, text), to count the answers that changed (None: not counted);
-    ``runs``: candidate -> output tok/s of each repeated run at its SLO capacity (ranges of the cost deltas).
+    ``runs``: candidate -> output tok/s of each repeated run at its SLO capacity (ranges of the cost deltas);
+    ``draws``: the bootstrap resamples and seed of every comparison.
     """
-    draws = Resampling(resamples, seed)
     out = [
         compare_variant(
             questions, models, (v, b), threshold, (contaminated or {}).get(v.name, ()), draws, answers, runs

@@ -30,6 +30,7 @@ from harness.run.session import run_session
 from harness.scoring.stage import score_run
 from harness.server.model_server import ModelServer
 from harness.store import read_records
+from tests.support.fake_server import closed_port_url
 from tests.support.files import DATA, GEMMA, HARNESS, REPO, SMOL, need_model, write_yaml
 from tests.support.vllm import CPU_VLLM, alive, endpoint_plan, watch_tree
 
@@ -431,15 +432,12 @@ def test_a_two_judge_panel_on_real_servers_keeps_each_judge_off_its_own_family(
     both; gone-judge fails and the run exits 1, and the others' grades stand: smol's panel grade is
     qwen-judge's alone, gemma's the median of the two judges' parsed grades (an unparsed one left out).
     """
-    import socket
 
     from tests.support.files import MODELS
 
     qwen = need_model(MODELS / "qwen2.5-coder-0.5b-instruct")
     need_model(GEMMA)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        gone_url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"  # nothing listens once the socket closes
+    gone_url = closed_port_url()
     monkeypatch.setenv(KEY_ENV, smol_server.api_key or "")
     endpoint = {"base_url": smol_server.base_url, "api_key_env": KEY_ENV, "model": smol_server.model}
     vllm = CPU_VLLM.model_dump(exclude_defaults=True)

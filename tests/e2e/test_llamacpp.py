@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import httpx
 import pytest
 
 from harness.cli import main
+from harness.server.vllm_server import free_port
 from tests.support.files import DATA, MODELS, SMOL, need_model, write_yaml
 from tests.support.vllm import CPU_VLLM
 
@@ -31,12 +31,6 @@ pytestmark = [pytest.mark.vllm, pytest.mark.llamacpp]
 
 GGUF = Path(os.environ.get("HARNESS_GGUF_DIR", MODELS / ".cache" / "gguf")) / "smollm2-135m-instruct.gguf"
 MAX_TOKENS = 24
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +42,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         pytest.fail("llama-cpp-python is not installed: run `make test-llamacpp` (it installs and builds it)")
     if not GGUF.is_file():
         pytest.fail(f"{GGUF} is missing: run `harness prepare-models --gguf --only smollm2-135m-instruct`")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llama") / "llama.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(GGUF), "--model_alias", "smol-gguf",
            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",

@@ -19,7 +19,7 @@ from harness.report.render import _env, _records
 from harness.report.variants import variant_rows
 from harness.rollup.figures import RunRecords, assemble, repeated_throughputs
 from harness.rollup.frames import views
-from harness.rollup.variants import changed_answers, compare_variants, repeat_ranges, spread, summary_line
+from harness.rollup.variants import Resampling, changed_answers, compare_variants, repeat_ranges, spread, summary_line
 
 # One candidate, four questions, each asked with thinking on and off. Chosen so pooled and per-arm figures differ:
 #   on:  TTFT 1000, 2000, 3000, 4000 ms; E2E 2000..5000 ms; 400, 400, 600, 600 tokens; scores 1, 1, 1, 0
@@ -149,7 +149,7 @@ def test_a_4bit_build_at_the_floor_is_not_read_as_lossless() -> None:
     # The case: both score 0 on 22 questions, every one of its 22 answers differs from the base's.
     questions = questions_of({"b": [0.0] * 22, "q": [0.0] * 22})
     answers = answers_with({"b": [f"base {i}" for i in range(22)], "q": [f"int4 {i}" for i in range(22)]})
-    (c,) = compare_variants(questions, MODELS, [BASE, QUANT], 0.5, resamples=200, answers=answers)
+    (c,) = compare_variants(questions, MODELS, [BASE, QUANT], 0.5, draws=Resampling(200), answers=answers)
     assert c.bound == "floor"
     assert (c.answers_changed, c.answers_paired) == (22, 22)
     line = summary_line(c)
@@ -164,12 +164,12 @@ def test_a_4bit_build_at_the_floor_is_not_read_as_lossless() -> None:
 def test_the_ceiling_and_the_smallest_detectable_difference() -> None:
     # base 1.0 on 10 questions, variant 0.96 mean (nine 1.0 and one 0.6): both >= 0.95 -> ceiling
     (c,) = compare_variants(questions_of({"b": [1.0] * 10, "q": [1.0] * 9 + [0.6]}), MODELS, [BASE, QUANT], 0.5,
-                            resamples=200)  # fmt: skip
+                            draws=Resampling(200))  # fmt: skip
     assert c.bound == "ceiling" and c.answers_paired is None  # no answers given: nothing counted
     # 8 questions, differences 0 x 6, +1, -1: mean 0, sample variance (1 + 1) / 7 = 0.285714, sd 0.534522;
     # MDD = (z.975 1.959964 + z.80 0.841621) x 0.534522 / sqrt(8) = 2.801585 x 0.188982 = 0.52945 -> 52.9 points
     (d,) = compare_variants(questions_of({"b": [0.5] * 6 + [0.0, 1.0], "q": [0.5] * 6 + [1.0, 0.0]}), MODELS,
-                            [BASE, QUANT], 0.5, resamples=200)  # fmt: skip
+                            [BASE, QUANT], 0.5, draws=Resampling(200))  # fmt: skip
     assert d.bound is None and d.diff.mdd == pytest.approx(0.52945, abs=1e-4)
     assert "(n.s.; smallest detectable difference 52.9 points)" in summary_line(d)
 
@@ -183,13 +183,13 @@ def test_changed_answers_pair_the_same_question_and_sample_and_skip_failures() -
 def test_measured_memory_is_compared_only_when_measured_the_same_way() -> None:
     models = MODELS.assign(peak_memory_source=["nvml", "host", "nvml"])
     (c,) = compare_variants(questions_of({"b": [0.5, 1.0], "q": [0.5, 0.0]}), models, [BASE, QUANT], 0.5,
-                            resamples=200)  # fmt: skip
+                            draws=Resampling(200))  # fmt: skip
     assert c.deltas["memory_measured"] is None and c.deltas["memory"] == pytest.approx(-0.51)
 
 
 def test_the_variants_table_labels_memory_and_single_measurements() -> None:
     questions = questions_of({"b": [1.0, 0.0, 1.0], "q": [1.0, 0.0, 0.0], "a": [1.0, 1.0, 1.0]})
-    out = compare_variants(questions, MODELS, [BASE, QUANT, LORA], 0.5, resamples=200)
+    out = compare_variants(questions, MODELS, [BASE, QUANT, LORA], 0.5, draws=Resampling(200))
     html = _env().get_template("variants.html.j2").render(variants=variant_rows(out, {}), decision_variant="v")
     quant = html.split('<tr data-variant="q">')[1].split("</tr>")[0]
     lora = html.split('<tr data-variant="a">')[1].split("</tr>")[0]
@@ -248,7 +248,7 @@ def test_repeated_capacity_runs_give_the_cost_deltas_a_range() -> None:
     runs = repeated_throughputs(capacity, models)
     assert runs == {"b": [95.0, 100.0, 105.0], "q": [60.0, 70.0, 80.0]}  # the estimate's runs only; "a" has none
     questions = questions_of({"b": [1.0, 0.0, 1.0], "q": [1.0, 0.0, 0.0], "a": [1.0, 1.0, 1.0]})
-    quant, lora = compare_variants(questions, MODELS, [BASE, QUANT, LORA], 0.5, resamples=200, runs=runs)
+    quant, lora = compare_variants(questions, MODELS, [BASE, QUANT, LORA], 0.5, draws=Resampling(200), runs=runs)
     assert spread(quant, "throughput") == "\u221243 to \u221216 % over 3 \u00d7 3 runs"
     assert spread(lora, "throughput") == "single measurement"  # its base has runs, the adapter none
     html = _env().get_template("variants.html.j2").render(variants=variant_rows([quant], {}), decision_variant="v")

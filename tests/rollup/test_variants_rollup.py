@@ -9,7 +9,7 @@ import pytest
 
 from harness.records import Candidate
 from harness.rollup.significance import holm
-from harness.rollup.variants import compare_variants, families, relative_delta, summary_line
+from harness.rollup.variants import Resampling, compare_variants, families, relative_delta, summary_line
 
 BASE = Candidate(name="b", model="m")
 QUANT = Candidate(name="q", model="m-int8", base="b")
@@ -41,7 +41,7 @@ def test_paired_difference_flips_and_deltas() -> None:
     # Acceptable at 0.5: base T T F T, quantized T F T T -> agree on q1, q4 (2 of 4);
     # q2 lost (base right, variant wrong), q3 gained.
     questions = _questions({"b": [1, 1, 0, 0.5], "q": [1, 0, 1, 0.5]})
-    (c,) = compare_variants(questions, MODELS, [BASE, QUANT], threshold=0.5, resamples=500)
+    (c,) = compare_variants(questions, MODELS, [BASE, QUANT], threshold=0.5, draws=Resampling(500))
     assert (c.variant, c.base, c.kind, c.diff.n) == ("q", "b", "quantized", 4)
     assert c.diff.diff == pytest.approx(0.0)
     assert c.agreement == pytest.approx(0.5)
@@ -57,7 +57,7 @@ def test_contaminated_questions_are_dropped_from_the_clean_difference() -> None:
     # adapter [1, 1, 1, 1] vs base [1, 1, 0, .5]: differences 0, 0, 1, .5 -> mean .375;
     # without q3 (its training data held it): 0, 0, .5 -> mean 1/6.
     questions = _questions({"b": [1, 1, 0, 0.5], "a": [1, 1, 1, 1]})
-    (c,) = compare_variants(questions, MODELS, [BASE, LORA], 0.5, {"a": [("s", "q3")]}, resamples=500)
+    (c,) = compare_variants(questions, MODELS, [BASE, LORA], 0.5, {"a": [("s", "q3")]}, draws=Resampling(500))
     assert c.kind == "lora"
     assert c.diff.diff == pytest.approx(0.375)
     assert c.contaminated == ["s/q3"]
@@ -67,7 +67,7 @@ def test_contaminated_questions_are_dropped_from_the_clean_difference() -> None:
 
 def test_p_values_are_holm_adjusted_over_every_variant() -> None:
     questions = _questions({"b": [0.0] * 12, "q": [1.0] * 12, "a": [0.0] * 11 + [1.0]})
-    out = compare_variants(questions, MODELS, [BASE, QUANT, LORA], 0.5, resamples=500)
+    out = compare_variants(questions, MODELS, [BASE, QUANT, LORA], 0.5, draws=Resampling(500))
     raw = [c.diff.p_value for c in out]
     assert [c.p_holm for c in out] == holm(raw)
     # Twelve +1 differences: only the two all-equal sign patterns reach |T| -> p far below 0.05;
@@ -86,7 +86,7 @@ def test_summary_line_of_a_quantized_build_without_a_difference() -> None:
     # Identical scores: every difference 0, interval [0, 0], p = 1 -> n.s.; no spread, so no detectable difference
     # to size; memory 5 vs 10 -> -50 %, computed (no measured peak in this table).
     questions = _questions({"b": [1, 0, 1], "q": [1, 0, 1]})
-    (c,) = compare_variants(questions, MODELS, [BASE, QUANT], 0.5, resamples=200)
+    (c,) = compare_variants(questions, MODELS, [BASE, QUANT], 0.5, draws=Resampling(200))
     assert summary_line(c) == (
         "quality +0.0 points [+0.0, +0.0] (n.s.; the per-question differences do not vary: no spread to size a "
         "detectable difference); for \u221250 % memory computed (weights + KV cache in use)"
@@ -96,7 +96,7 @@ def test_summary_line_of_a_quantized_build_without_a_difference() -> None:
 def test_summary_line_of_a_significant_adapter_with_contamination() -> None:
     # +1 on every one of 12 questions: +100 points [+100, +100], significant; without q1 still +100 (11 questions).
     questions = _questions({"b": [0.0] * 12, "a": [1.0] * 12})
-    (c,) = compare_variants(questions, MODELS, [BASE, LORA], 0.5, {"a": [("s", "q1")]}, resamples=500)
+    (c,) = compare_variants(questions, MODELS, [BASE, LORA], 0.5, {"a": [("s", "q1")]}, draws=Resampling(500))
     line = summary_line(c)
     assert re.fullmatch(
         r"quality \+100\.0 points \[\+100\.0, \+100\.0\] \(p=0\.0\d\d; the per-question differences do not vary: "
@@ -108,6 +108,6 @@ def test_summary_line_of_a_significant_adapter_with_contamination() -> None:
 
 def test_a_variant_without_shared_questions_says_so() -> None:
     questions = _questions({"b": [1.0]})
-    (c,) = compare_variants(questions, MODELS, [BASE, QUANT], 0.5, resamples=200)
+    (c,) = compare_variants(questions, MODELS, [BASE, QUANT], 0.5, draws=Resampling(200))
     assert c.diff.n == 0 and c.agreement is None
     assert summary_line(c).startswith("quality no shared questions")

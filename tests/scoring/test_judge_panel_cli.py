@@ -9,14 +9,13 @@ grades of the judges allowed to grade a candidate, a judge whose reply does not 
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
 import yaml
 
 from harness.cli import main
-from tests.support.fake_server import ANSWER, Reply, chunk, fake_server, run_plan, sse_bytes
+from tests.support.fake_server import ANSWER, Reply, chunk, closed_port_url, fake_server, run_plan, sse_bytes
 from tests.support.files import write_yaml
 
 ANSWERED = Reply([(0.0, sse_bytes(chunk(ANSWER, "stop"), "[DONE]"))])
@@ -49,13 +48,6 @@ def summary(report_dir: Path) -> dict:
 
 def run(plan: Path, tmp: Path) -> int:
     return main(["run", str(plan), "--run-dir", str(tmp / "run"), "--report-dir", str(tmp / "rep"), "--quiet"])
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"  # nothing listens there once the socket is closed
 
 
 def test_a_three_judge_panel_takes_the_median_and_leaves_an_unparsed_judge_out(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from harness.server.vllm_server import free_port
 from tests.support.files import write_yaml
 
 ANSWER = "年假5天，严禁短接，应停机报修。"
@@ -162,3 +163,9 @@ def finished_run(tmp: Path, body: bytes) -> Path:
         plan = run_plan(tmp, srv.base_url)
         assert main(["run", str(plan), "--run-dir", str(tmp / "run"), "--no-report", "--quiet"]) == 0
     return tmp
+
+
+def closed_port_url() -> str:
+    """``http://127.0.0.1:<port>/v1`` where nothing listens: a port the system just handed out, left closed
+    (a server that is gone, or never was)."""
+    return f"http://127.0.0.1:{free_port()}/v1"

@@ -10,22 +10,20 @@ in its own process so its event loop is not the client's under test. For exact b
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 
+from harness.server.vllm_server import free_port
 from tests.support.files import REPO
 
 
 @contextlib.contextmanager
 def truth_server(*flags: str) -> Iterator[str]:
     """The truth server (harness_bench/truth_server.py) in a process of its own with ``flags``; its root URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "harness_bench.truth_server", "--port", str(port), *flags],
                             stdout=subprocess.DEVNULL, cwd=REPO)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
