@@ -134,5 +134,9 @@ def test_digest_unchanged_without_tools_and_changed_with_a_tool_schema() -> None
     wider = {**LEAVE_TOOL, "parameters": {**LEAVE_TOOL["parameters"], "required": ["employee_id"]}}
     edited = hr_set(tools=[wider, MACHINE_TOOL])
     assert question_digest(edited, next(q for q in edited.questions if q.id == "two_step"), Framing()) != before
+    # so does a scripted reply's content (the set's machine reply: 1200 -> 1500)
+    replies = [{"name": "get_machine_parameter", "content": {"value": 1500}}]
+    other = hr_set(tool_results=replies)
+    assert question_digest(other, next(q for q in other.questions if q.id == "two_step"), Framing()) != before
     # the same set read again digests the same (no time or order in it)
     assert question_digest(hr_set(), next(q for q in hr_set().questions if q.id == "two_step"), Framing()) == before
