@@ -787,9 +787,53 @@ class CheckResult(BaseModel):
     """Copied from the check's spec: the answer may be acceptable without this part."""
 
 
+class ArgErrorRecord(BaseModel):
+    """One argument that differs from the expectation, as stored (:class:`harness.rubric.tool_args.ArgError`)."""
+
+    kind: Literal["missing", "wrong_value", "wrong_type", "invented"]
+    path: str
+    """The argument: ``days``, ``machine.id``, ``items[0].amount``."""
+    why: str
+
+
+class CallPairRecord(BaseModel):
+    """An expected call and the made call paired with it, as stored (:class:`harness.rubric.tool_calls.CallPair`)."""
+
+    expected: int
+    """Index in the question's ``expect_call``."""
+    made: int
+    """Index in the answer's ``Generation.tool_calls``."""
+    same_function: bool
+    errors: list[ArgErrorRecord] = Field(default_factory=list)
+
+
+class CallVerdict(BaseModel):
+    """The grade of an answer's first-response tool calls, as stored on its :class:`Score`: the fields of
+    :class:`harness.rubric.tool_calls.CallGrade`, one to one (``CallVerdict.model_validate(grade.model_dump())``;
+    docs/tools.md, "Grading a response's calls")."""
+
+    outcome: Literal["right", "wrong_call", "missed_call", "unexpected_call", "no_call_right", "unparsable"]
+    expects: Literal["calls", "no_call"]
+    made: int
+    """How many calls the response made."""
+    parsed: bool
+    reason: str
+    """One sentence: why the outcome."""
+    pairs: list[CallPairRecord] = Field(default_factory=list)
+    missing: list[int] = Field(default_factory=list)
+    """Indices of expected calls no made call was paired with."""
+    extra: list[int] = Field(default_factory=list)
+    """Indices of made calls paired with no expected call."""
+
+    @property
+    def right(self) -> bool:
+        """The calls are what the question asks: ``right``, or ``no_call_right``."""
+        return self.outcome in ("right", "no_call_right")
+
+
 class Score(AnswerRef):
     score: float | None
-    """Weighted rubric score in [0, 1]; None when the question has no checks."""
+    """Weighted rubric score in [0, 1]; None when the question has no checks (nor graded calls)."""
     essentials_passed: bool | None = None
     """Whether every essential (not ``optional``) check that applies passed: the answer's acceptability
     (``registry.verdict``). None when the rubric has no essential content check (or no checks, or the
@@ -803,6 +847,10 @@ class Score(AnswerRef):
     """Whether the given material held the question's ``source`` (None: no material, or no source named)."""
     cut_off_thinking: bool = False
     """The answer was cut off while thinking: scored 0 without running the checks."""
+    calls: CallVerdict | None = None
+    """The grade of the first response's tool calls, for a question with ``expect_call`` or ``no_call``
+    (None otherwise, and for a failed answer). A wrong call makes the answer score 0 and not acceptable
+    (docs/tools.md, "How a call enters the grade")."""
 
 
 class Judgment(BaseModel):
@@ -1024,6 +1072,7 @@ class ScoreView(TypedDict):
     checks: list[CheckView]
     faithfulness: FaithfulnessView | None
     context_hit: bool | None
+    calls: CallVerdict | None
 
 
 class GenerationView(TypedDict):
@@ -1053,6 +1102,7 @@ class GenerationView(TypedDict):
     cut_off_thinking: bool
     attempts: int
     wait_ms: float | None
+    tool_call_ms: float | None
 
 
 GENERATION_VIEW: TypeAdapter[GenerationView] = TypeAdapter(GenerationView)

@@ -29,6 +29,7 @@ from harness.records import (
     QuestionSet,
     ScoreView,
 )
+from harness.rollup.calls import with_call_columns
 from harness.rollup.decision import COST_PER_QUESTION, COST_PER_TOKEN, DecisionRule, Recommendation, recommend
 from harness.rollup.estimate import roofline_columns, smallest_gpu_at_peak
 from harness.rollup.evidence import evidence_columns
@@ -384,6 +385,7 @@ def assemble(rec: RunRecords) -> ReportData:
                                                     cost_column)  # fmt: skip
             changes = decision_changes(machine, decision, names)
     models = models.merge(decision.table[DECISION_COLUMNS], on="candidate", how="left")
+    models = with_call_columns(models, answers, k)  # tool calls graded: their figures (none: nothing added)
     several = len(plan.variants) > 1
     strategy = variant_table(served, served_stability, names, plan.variants, resamples, seed) if several else None
     mdds = versus.mdd.dropna()

@@ -21,6 +21,7 @@ from harness import timing as stats
 from harness.records import (
     GENERATION_VIEW,
     SCORE_VIEW,
+    CallVerdict,
     Candidate,
     Generation,
     GenerationView,
@@ -41,6 +42,10 @@ ANSWER_COLUMNS = [
 ]  # fmt: skip
 """``checks``: the answer's rubric checks as ``(type, passed, critical, explanation)`` tuples (empty when unscored).
 Tuples of strings and flags: the collector stops tracking them, so 200,000 answers' checks cost it nothing."""
+CALL_COLUMNS = ["call", "tool_call_ms"]
+"""Added to the answers of a run whose scores grade tool calls: ``call`` the answer's
+:class:`~harness.records.CallVerdict` (None: its calls are not graded), ``tool_call_ms`` the latency to its
+first response's call (None: no call)."""
 
 ScoreCells = tuple[float | None, bool | None, float | None, bool | None, tuple[tuple[str, bool, bool, str], ...]]
 """What an answer's row takes from its :class:`Score`: score, essentials passed, faithfulness score, context hit,
@@ -58,20 +63,29 @@ def answers_frame(
     column by column, which keeps 200,000 answers to a fraction of the memory that holding
     every record (or a dict per row) takes.
     """
-    by_key = {s["key"]: _score_cells(s) for s in scores}
+    by_key: dict[str, ScoreCells] = {}
+    calls: dict[str, CallVerdict] = {}
+    for s in scores:
+        by_key[s["key"]] = _score_cells(s)
+        if s["calls"] is not None:
+            calls[s["key"]] = s["calls"]
     meta = {
         (qs.id, q.id): (q.category, q.weight * qs.category_weights.get(q.category, 1.0))
         for qs in sets.values()
         for q in qs.questions
     }
-    rows = [
-        _answer_row(g, question, by_key.get(g["key"]))
-        for g in gens
-        if (question := meta.get((g["set_id"], g["question_id"]))) is not None
-    ]
+    rows, tool_ms = [], []
+    for g in gens:
+        if (question := meta.get((g["set_id"], g["question_id"]))) is not None:
+            rows.append(_answer_row(g, question, by_key.get(g["key"])))
+            tool_ms.append(g["tool_call_ms"])
     if not rows:
         return pd.DataFrame([], columns=ANSWER_COLUMNS)
-    return pd.DataFrame(dict(zip(ANSWER_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
+    frame = pd.DataFrame(dict(zip(ANSWER_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
+    if calls:  # a run with graded tool calls: their columns (CALL_COLUMNS); any other run's frame is as it was
+        frame["call"] = [calls.get(k) for k in frame.key]
+        frame["tool_call_ms"] = tool_ms
+    return frame
 
 
 def views(gens: Iterable[Generation], scores: Iterable[Score]) -> tuple[list[GenerationView], list[ScoreView]]:

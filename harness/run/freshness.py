@@ -3,9 +3,9 @@
 A run's fingerprint covers the plan, not the question sets' contents, so a set can be
 edited between two sessions (a typo fixed, a context reworded). Each answer records a
 digest of exactly what was asked (the question, the set's context, the variant's role,
-worked examples and retrieved passages, as chat messages); on resuming, answers whose
-digest differs from what would be asked now are dropped, with their judgments, and
-asked again; the rest are kept. Answers recorded before digests existed are kept.
+worked examples and retrieved passages, as chat messages; the tools offered and their
+scripted replies); on resuming, answers whose digest differs from what would be asked now
+are dropped, with their judgments, and asked again; the rest are kept. Answers recorded before digests existed are kept.
 """
 
 from __future__ import annotations
@@ -25,8 +25,20 @@ from harness.store import resume_records, sha256_file
 
 
 def question_digest(qs: QuestionSet, q: Question, framing: Framing) -> str:
-    """Digest of what one question puts before the model (its text, the set's context and the variant's framing)."""
-    text = json.dumps(chat_messages(qs, q, framing), ensure_ascii=False, sort_keys=True)
+    """Digest of what one question puts before the model (its text, the set's context and the variant's framing).
+
+    For a question offered tools or scripted tool replies, the digest covers them too (each tool's
+    definition, each reply's name, arguments and content), so editing a tool's schema or a reply asks the
+    question again; a question with neither keeps the digest it always had (its answers are not asked again).
+    """
+    messages = chat_messages(qs, q, framing)
+    tools, results = qs.tools_for(q), qs.tool_results_for(q)
+    if tools or results:
+        offered = {"messages": messages, "tools": [t.model_dump(mode="json") for t in tools],
+                   "tool_results": [r.model_dump(mode="json") for r in results]}  # fmt: skip
+        text = json.dumps(offered, ensure_ascii=False, sort_keys=True)
+    else:
+        text = json.dumps(messages, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -11,6 +11,7 @@ session: :mod:`harness.run.session`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,10 @@ from tqdm import tqdm
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import Framing, build_request
 from harness.inputs.variants import framings, generation_key
-from harness.records import DEFAULT_VARIANT, Generation, Plan, Question, QuestionSet, timing_fields
+from harness.records import DEFAULT_VARIANT, Generation, Plan, Question, QuestionSet, Sampling, timing_fields
 from harness.run.freshness import question_digest
-from harness.server.client import Api, TokenCounter
+from harness.run.tool_rounds import NO_CHAT_API, Asks, exchange, with_tools
+from harness.server.client import Api, Result, TokenCounter
 from harness.server.model_server import ModelServer
 from harness.server.token_split import split_tokens
 from harness.server.watchdog import ask_all_while_up
@@ -105,6 +107,31 @@ def to_generation(w: WorkItem, api: Api, r: Any, count: TokenCounter | None = No
     )  # fmt: skip
 
 
+async def answer(
+    client: Asks, api: Api, w: WorkItem, sampling: Sampling, count: TokenCounter | None = None
+) -> Generation:
+    """Ask one item and return its record. A question offered tools is asked with them, on the chat API
+    only, with its scripted replies sent back (:mod:`harness.run.tool_rounds`): the record's ``text`` is
+    the final answer, ``tool_calls``/``tool_call_ms`` the first response's, ``tool_steps`` each round;
+    ``ttft_ms``, ``e2e_ms`` and the token counts describe the first response (the later rounds' own
+    timings and tokens are not recorded). On the completions API such a question is not asked: the
+    record's error is :data:`~harness.run.tool_rounds.NO_CHAT_API`."""
+    req = build_request(api, w.qs, w.q, sampling, w.seed, w.framing)
+    tools = w.qs.tools_for(w.q)
+    if not tools:
+        return to_generation(w, api, await client.generate(req), count)
+    if api != "chat":
+        return to_generation(w, api, Result(error=NO_CHAT_API, started_at=time.time()), count)
+    ex = await exchange(client, with_tools(req, tools), w.qs.tool_results_for(w.q), tools)
+    g = to_generation(w, api, ex.first, count)
+    g.tool_calls, g.tool_call_ms, g.tool_steps = list(ex.first.tool_calls), ex.first.tool_call_ms, ex.steps
+    if ex.steps:
+        final = ex.final  # the answer is the last response's text
+        g.text, g.finish_reason, g.cut_off_thinking = final.text, final.finish_reason, final.cut_off_thinking
+        g.error = ex.error
+    return g
+
+
 @dataclass
 class Tally:
     """How a candidate's answers went: answers recorded without and with an error."""
@@ -130,16 +157,16 @@ async def generate_all(
     ) as client:  # fmt: skip
 
         async def ask(w: WorkItem) -> str | None:
-            res = await client.generate(build_request(api, w.qs, w.q, plan.sampling, w.seed, w.framing))
-            out.append(to_generation(w, api, res, count))
-            if res.error is None:
+            g = await answer(client, api, w, plan.sampling, count)
+            out.append(g)
+            if g.error is None:
                 tally.ok += 1
             else:
                 tally.failed += 1
-                line = res.error.splitlines()[0] if res.error.strip() else "unknown error"
+                line = g.error.splitlines()[0] if g.error.strip() else "unknown error"
                 tally.reasons[line] = tally.reasons.get(line, 0) + 1
             bar.update(1)
-            return res.error
+            return None if g.error == NO_CHAT_API else g.error  # not the server failing: no breaker
 
         tally.stopped = await ask_all_while_up(
             server,

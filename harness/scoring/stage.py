@@ -8,14 +8,16 @@ since the run is noted, since that is usually the point of re-scoring.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.inputs.run_sets import load_run_sets
 from harness.inputs.variants import context_hit
-from harness.records import CheckSpec, Generation, Question, QuestionSet, Score
+from harness.records import CallVerdict, CheckSpec, Generation, Question, QuestionSet, Score, Tool
 from harness.rubric import run_check, score_answer, verdict
 from harness.rubric.registry import Evidence
+from harness.rubric.tool_calls import grade_calls
 from harness.rundir import RunDir
 
 
@@ -25,31 +27,61 @@ def evidence_for(g: Generation, q: Question) -> Evidence:
     return Evidence(g.context or None, hit, q.question, q.reference or "")
 
 
-def score_generation(g: Generation, q: Question) -> Score:
+def grade_answer_calls(g: Generation, q: Question, tools: Sequence[Tool]) -> CallVerdict | None:
+    """The grade of the first response's calls (:func:`~harness.rubric.tool_calls.grade_calls`) for a
+    question with ``expect_call`` or ``no_call``; None for another question and for a failed answer (no
+    response to grade: it counts among the failed answers, not in the call figures)."""
+    if not q.grades_calls or not g.ok:
+        return None
+    grade = grade_calls(tools, q.expect_call, q.no_call, [(c.name, c.arguments) for c in g.tool_calls])
+    return CallVerdict.model_validate(grade.model_dump())
+
+
+def with_calls(
+    value: float | None, passed: bool | None, has_checks: bool, calls: CallVerdict | None
+) -> tuple[float | None, bool | None]:  # fmt: skip
+    """An answer's (score, acceptability) once its calls are graded: a careful grader accepts an answer to a
+    question that expects a call only when the call is right, and a ``no_call`` answer only when no call was
+    made; the text must pass its checks as well. So a wrong call (wrong, missed, unexpected or unparsable)
+    makes the answer score 0 and not acceptable, as a failed critical check does; a right call leaves the
+    text's (score, verdict) as they are, and stands alone (1.0, acceptable) for a question with no checks.
+    docs/tools.md, "How a call enters the grade"."""
+    if calls is None:
+        return value, passed
+    if not calls.right:
+        return 0.0, False
+    return (value, passed) if has_checks else (1.0, True)
+
+
+def score_generation(g: Generation, q: Question, tools: Sequence[Tool] | None = None) -> Score:
     """Score the answer only (``g.answer``): the model's thinking is never checked.
 
-    A failed generation, and an answer cut off while thinking (no answer given), score 0.
+    A failed generation, and an answer cut off while thinking (no answer given), score 0. For a question
+    that grades calls, the first response's calls are graded against ``tools`` (the tools offered: its
+    set's and its own; default its own) and enter the score and verdict (:func:`with_calls`); a multi-step
+    answer's text is its final answer, scored by the checks as any answer.
     """
     evidence = evidence_for(g, q)
     hit = evidence.holds_answer
     ref: dict[str, Any] = {"key": g.key, "candidate": g.candidate, "set_id": g.set_id, "question_id": g.question_id,
            "sample": g.sample, "variant": g.variant, "context_hit": hit}  # fmt: skip
+    graded = bool(q.checks) or q.grades_calls
     if not g.ok:
-        return Score(
-            **ref, score=0.0 if q.checks else None, essentials_passed=False if q.checks else None, error=g.error
-        )
+        return Score(**ref, score=0.0 if graded else None, essentials_passed=False if graded else None, error=g.error)
+    calls = grade_answer_calls(g, q, q.tools if tools is None else tools)
     if g.cut_off_thinking:
-        return Score(**ref, score=0.0 if q.checks else None, essentials_passed=False if q.checks else None,
-                     cut_off_thinking=True)  # fmt: skip
+        return Score(**ref, score=0.0 if graded else None, essentials_passed=False if graded else None,
+                     cut_off_thinking=True, calls=calls)  # fmt: skip
     value, results = score_answer(q.checks, g.answer, evidence)
+    value, passed = with_calls(value, verdict(results), bool(q.checks), calls)
     faithfulness = run_check(CheckSpec(type="faithful"), g.answer, evidence) if evidence.context else None
-    return Score(**ref, score=value, essentials_passed=verdict(results), checks=results, faithfulness=faithfulness)
+    return Score(**ref, score=value, essentials_passed=passed, checks=results, faithfulness=faithfulness, calls=calls)
 
 
 def score_records(gens: list[Generation], sets: dict[str, QuestionSet]) -> list[Score]:
     """Pure: one Score per generation whose question still exists."""
-    index = {(qs.id, q.id): q for qs in sets.values() for q in qs.questions}
-    return [score_generation(g, index[(g.set_id, g.question_id)]) for g in gens if (g.set_id, g.question_id) in index]
+    index = {(qs.id, q.id): (q, qs.tools_for(q)) for qs in sets.values() for q in qs.questions}
+    return [score_generation(g, *index[(g.set_id, g.question_id)]) for g in gens if (g.set_id, g.question_id) in index]
 
 
 def score_run(run_dir: Path) -> tuple[Path, list[str]]:

@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 import httpx
+from pydantic import Field
 
-from harness.records import Api, Request, RequestTiming
+from harness.records import Api, Request, RequestTiming, ToolCallMade
 from harness.server.flow import Pacing, pacing
 from harness.server.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, role_only
 from harness.thinking import separate
@@ -73,6 +74,8 @@ class Result(RequestTiming):
     wait_ms: float = 0.0
     """Time spent waiting between attempts (the server's ``Retry-After`` or loading estimate, and backoff);
     never inside ``ttft_ms`` or ``e2e_ms``, which time the attempt that answered from its own start."""
+    tool_calls: list[ToolCallMade] = Field(default_factory=list)
+    tool_call_ms: float | None = None
 
 
 TokenCounter = Callable[[str], int | None]
