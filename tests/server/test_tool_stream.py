@@ -288,3 +288,20 @@ def test_a_malformed_tool_call_stream_keeps_the_call_as_far_as_it_goes_with_a_on
         (call,) = res.tool_calls
         assert (call.name, call.arguments) == (want_name, want_args)
         assert call.problem is not None and call.problem.startswith(reason) and "\n" not in call.problem
+
+
+# ---------------------------------------------------------------- real vLLM streams, replayed
+
+REAL = DATA / "tool_streams"
+"""Streams of Qwen2.5-Coder-0.5B-Instruct on vLLM 0.32's CPU build, started with ``--enable-auto-tool-choice
+--tool-call-parser hermes`` and asked questions of question_sets/hr_production_tools_zh.yaml (temperature 0,
+seed 7, max_tokens 128), saved byte for byte."""
+
+
+def test_a_real_stream_whose_model_wrote_a_json_block_instead_of_a_call_has_no_call() -> None:
+    # leave-001: the model wrote its call as a ```json block, not <tool_call>: vLLM's hermes parser saw no
+    # call, so the application gets text only, and so does the client (a JSON block is no Hermes call)
+    for res in ask_both(at_once((REAL / "vllm_hermes_json_block_leave_001.sse").read_bytes())):
+        assert res.error is None and res.finish_reason == "stop" and res.output_tokens == 44  # the usage chunk
+        assert res.tool_calls == [] and res.tool_call_ms is None
+        assert res.text.startswith("```json") and '"leave_type": "病假"' in res.text
