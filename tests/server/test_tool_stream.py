@@ -294,8 +294,8 @@ def test_a_malformed_tool_call_stream_keeps_the_call_as_far_as_it_goes_with_a_on
 
 REAL = DATA / "tool_streams"
 """Streams of Qwen2.5-Coder-0.5B-Instruct on vLLM 0.32's CPU build, started with ``--enable-auto-tool-choice
---tool-call-parser hermes`` and asked questions of question_sets/hr_production_tools_zh.yaml (temperature 0,
-seed 7, max_tokens 128), saved byte for byte."""
+--tool-call-parser hermes`` and asked leave-001 of question_sets/hr_production_tools_zh.yaml (temperature 0,
+seed 7, max_tokens 128, its four tools), saved byte for byte (2026-12-07)."""
 
 
 def test_a_real_stream_whose_model_wrote_a_json_block_instead_of_a_call_has_no_call() -> None:
@@ -305,3 +305,16 @@ def test_a_real_stream_whose_model_wrote_a_json_block_instead_of_a_call_has_no_c
         assert res.error is None and res.finish_reason == "stop" and res.output_tokens == 44  # the usage chunk
         assert res.tool_calls == [] and res.tool_call_ms is None
         assert res.text.startswith("```json") and '"leave_type": "病假"' in res.text
+
+
+def test_a_real_vllm_tool_calls_stream_is_assembled_by_both_clients() -> None:
+    # leave-001 asked with tool_choice naming get_leave_balance (vLLM then constrains the output to the call):
+    # the id, type and name in the first fragment, then the arguments in 19 pieces ('{"', 'employee', '_id',
+    # '":', ' "', 'E', '2', '0', '5', '1', '",', ... '病', '假', '"}') that join to ARGS; a named call ends "stop"
+    for res in ask_both(at_once((REAL / "vllm_named_call_leave_001.sse").read_bytes())):
+        assert res.error is None and res.finish_reason == "stop" and res.output_tokens == 39
+        assert res.tool_calls == [
+            ToolCallMade(name="get_leave_balance", arguments=ARGS, id="chatcmpl-tool-962a14cff47005cb")
+        ]
+        assert res.text == "" and res.tool_call_ms is not None and res.e2e_ms is not None
+        assert res.tool_call_ms <= res.e2e_ms
