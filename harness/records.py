@@ -286,6 +286,12 @@ class Candidate(Strict):
     (docs/judging.md). Default: from the name, then config.json's ``model_type`` and ``architectures``."""
     reasoning: Reasoning = Field(default_factory=Reasoning)
     """Thinking models: the vLLM reasoning parser that separates the thinking from the answer."""
+    tool_parser: str | None = None
+    """vLLM ``--tool-call-parser`` name (``hermes`` for Qwen2.5, ``llama3_json``, ``mistral``...): the harness
+    starts the server with ``--enable-auto-tool-choice --tool-call-parser NAME``, after checking the name
+    against the installed vLLM. None: no parser; a call the model writes as ``<tool_call>`` text is read out
+    of the answer by the client and flagged (docs/tools.md, "Serving: parsers"). An endpoint names none: its
+    server decides."""
     # Variant families (docs/variants.md). All three default to None, so a plan without them keeps
     # its fingerprint (the fingerprint drops defaults).
     base: str | None = None
@@ -381,6 +387,8 @@ class Judge(Candidate):
     base: None = Field(default=None, exclude=True)
     adapter: None = Field(default=None, exclude=True)
     train_data: None = Field(default=None, exclude=True)
+    tool_parser: None = Field(default=None, exclude=True)
+    """A judge is offered no tools: it names no tool-call parser."""
 
     @property
     def pass_mark(self) -> float:
@@ -653,6 +661,10 @@ class ToolCallMade(BaseModel):
     from_text: bool = False
     """True when the client read the call out of the answer text (a Hermes ``<tool_call>`` block) because
     the server was started without a tool-call parser: the application would not have seen a call."""
+    problem: str | None = None
+    """Why the call cannot be used as streamed, one line (None: it can): a fragment without an ``index``,
+    arguments that are not text, no function name by the end, ``tool_calls`` that is not a list, a
+    ``<tool_call>`` block that is not JSON. The call is kept as far as it went; grading counts it unparsable."""
 
 
 class ToolStep(BaseModel):

@@ -154,10 +154,13 @@ def _assign(table: list[list[CallPair | None]], n_made: int, first: dict[int, in
 
 
 def grade_calls(
-    tools: Sequence[Tool], expect_call: Sequence[ExpectedCall], no_call: bool, calls: Sequence[tuple[str, str]]
-) -> CallGrade:
+    tools: Sequence[Tool], expect_call: Sequence[ExpectedCall], no_call: bool, calls: Sequence[tuple[str, str]],
+    problems: Sequence[str | None] = (),
+) -> CallGrade:  # fmt: skip
     """Grade ``calls`` ((name, raw arguments) in the order made) against ``expect_call`` or ``no_call``.
 
+    ``problems``: per call, why the stream could not be read whole (``ToolCallMade.problem``; None: read
+    whole); a call with a problem makes the response ``unparsable`` whatever its arguments say.
     Raises ValueError when the question grades no calls (neither ``expect_call`` nor ``no_call``)."""
     if not no_call and not expect_call:
         raise ValueError("the question grades no calls: give expect_call or no_call")
@@ -169,6 +172,10 @@ def grade_calls(
              "reason": reason, **parts}
         )  # fmt: skip
 
+    for j, problem in enumerate(problems):
+        if problem:
+            name = calls[j][0] if j < len(calls) else "?"
+            return grade("unparsable", f"call {j + 1} ({name or 'no name'}): {problem}")
     parsed: list[dict[str, Any]] = []
     for j, (name, raw) in enumerate(calls):
         args, why = parse_arguments(raw)

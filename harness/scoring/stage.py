@@ -33,7 +33,8 @@ def grade_answer_calls(g: Generation, q: Question, tools: Sequence[Tool]) -> Cal
     response to grade: it counts among the failed answers, not in the call figures)."""
     if not q.grades_calls or not g.ok:
         return None
-    grade = grade_calls(tools, q.expect_call, q.no_call, [(c.name, c.arguments) for c in g.tool_calls])
+    calls = [(c.name, c.arguments) for c in g.tool_calls]
+    grade = grade_calls(tools, q.expect_call, q.no_call, calls, [c.problem for c in g.tool_calls])
     return CallVerdict.model_validate(grade.model_dump())
 
 

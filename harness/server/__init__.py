@@ -10,7 +10,8 @@ The contract is :class:`harness.server.model_server.ModelServer` (started or att
 - ``client`` (httpx) and ``fastclient`` (aiohttp, the load generator's), one ``ClientConfig`` for both;
   ``sse`` (event-stream parsing), ``flow`` (a server's requests to wait);
 - ``watchdog`` (is the server still there; the breaker), ``adapters`` (LoRA adapters on their base's
-  server), ``reasoning_parsers`` (vLLM's ``--reasoning-parser``), ``tokenizer`` (a candidate's
+  server), ``reasoning_parsers`` (vLLM's ``--reasoning-parser``; the plan's parser check), ``tool_parsers`` (its
+  ``--tool-call-parser``), ``tool_stream`` (tool calls out of a streamed answer), ``tokenizer`` (a candidate's
   tokenizer, for counts a server does not give), ``token_split`` (thinking and answer tokens of one output);
 - ``placement`` + ``workers``: which servers run on which GPUs of a node, one worker process (or Ray
   task) each; the run's fleet and the judges' both use them.

@@ -13,7 +13,9 @@ trailing usage chunk advances nothing; a chunk of thinking counts like any other
 TPOT are over all tokens), and the time to first *answer* token is kept beside it. The thinking
 arrives in ``delta.reasoning`` (vLLM 0.32 with ``--reasoning-parser``), ``delta.reasoning_content``
 (older vLLM, other engines) or inside the content as ``<think>…</think>`` (no parser); it is kept
-apart from the answer by :func:`harness.thinking.separate`. A chat chunk that only announces the
+apart from the answer by :func:`harness.thinking.separate`. Tool calls (a request that offered ``tools``)
+arrive as ``delta.tool_calls`` fragments, joined by :mod:`harness.server.tool_stream`, or as Hermes
+``<tool_call>`` text when the server started no tool-call parser. A chat chunk that only announces the
 role (no content key, sent by some servers before the first token) starts
 nothing either. Events are decoded by :mod:`harness.server.sse`, which also turns
 malformed chunks and the server's own error messages into one-line reasons.
@@ -43,6 +45,7 @@ from pydantic import Field
 from harness.records import Api, Request, RequestTiming, ToolCallMade
 from harness.server.flow import Pacing, pacing
 from harness.server.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, role_only
+from harness.server.tool_stream import CallAssembler, calls_in_text, take_out
 from harness.thinking import separate
 
 RETRY_STATUS = RETRYABLE_CODES
@@ -75,7 +78,12 @@ class Result(RequestTiming):
     """Time spent waiting between attempts (the server's ``Retry-After`` or loading estimate, and backoff);
     never inside ``ttft_ms`` or ``e2e_ms``, which time the attempt that answered from its own start."""
     tool_calls: list[ToolCallMade] = Field(default_factory=list)
+    """The calls of this response: its ``tool_calls`` deltas assembled by index, else (tools offered, none
+    streamed) the Hermes ``<tool_call>`` blocks read out of the answer (``from_text``;
+    :mod:`harness.server.tool_stream`). A call that could not be read whole carries its ``problem``."""
     tool_call_ms: float | None = None
+    """Request start to the chunk that carried the last fragment of the calls (the calls complete), ms;
+    None without calls."""
 
 
 TokenCounter = Callable[[str], int | None]
@@ -111,6 +119,11 @@ class Paced(RetryableError):
 
 
 def request_body(model: str, req: Request) -> dict[str, Any]:
+    """The JSON body of ``req`` for ``model`` (OpenAI's Chat Completions or Completions, streamed with usage).
+
+    A chat request with ``tools`` also carries ``tool_choice: "auto"`` (the model decides whether to call);
+    its ``messages`` go as given, an assistant message's ``tool_calls`` and ``tool`` replies included.
+    """
     body: dict[str, Any] = {
         "model": model,
         "max_tokens": req.max_tokens,
@@ -131,6 +144,9 @@ def request_body(model: str, req: Request) -> dict[str, Any]:
             body["chat_template_kwargs"] = req.chat_template_kwargs
         if req.reasoning_effort is not None:
             body["reasoning_effort"] = req.reasoning_effort
+        if req.tools:  # without tools the body is what it always was: no tools, no tool_choice
+            body["tools"] = req.tools
+            body["tool_choice"] = "auto"
     else:
         body["prompt"] = req.prompt
     return body
@@ -278,7 +294,7 @@ class ModelClient:
     async def _stream(self, req: Request, out: Result) -> None:
         path = "/chat/completions" if req.api == "chat" else "/completions"
         out.started_at = time.time()
-        acc = AnswerBuilder(req.api, out, time.perf_counter())
+        acc = AnswerBuilder(req.api, out, time.perf_counter(), tools=bool(req.tools))
         async with self._http.stream("POST", self.base_url + path, json=request_body(self.model, req)) as resp:
             if resp.status_code != 200:
                 body = (await resp.aread()).decode("utf-8", errors="replace")[:2000]
@@ -306,12 +322,15 @@ class AnswerBuilder:
     The timing rules of the module docstring live here, so every HTTP stack times alike.
     """
 
-    def __init__(self, api: Api, out: Result, t0: float):
-        self.api, self.out, self.t0 = api, out, t0
+    def __init__(self, api: Api, out: Result, t0: float, *, tools: bool = False):
+        """``tools``: the request offered tools, so calls written as text are read out of the answer."""
+        self.api, self.out, self.t0, self.tools = api, out, t0, tools
         out.started_mono = t0
         self.last_content: float | None = None
         self.parts: list[tuple[str, float]] = []
         self.thoughts: list[str] = []
+        self.calls = CallAssembler()
+        self.last_call_ms: float | None = None
 
     def add(self, chunk: dict[str, Any], now: float) -> None:
         """Account one decoded chunk that arrived at ``now`` (the one reader of a chunk's text, thinking and role)."""
@@ -332,6 +351,8 @@ class AnswerBuilder:
                 text = delta.get("content") if self.api == "chat" else choice.get("text")
                 self.parts.append((text or "", out.e2e_ms))
                 self.thoughts.append(delta.get(REASONING_FIELDS[0]) or delta.get(REASONING_FIELDS[1]) or "")
+                if self.calls.add(delta.get("tool_calls")):
+                    self.last_call_ms = out.e2e_ms
             if finish:
                 out.finish_reason = finish
         usage = chunk.get("usage")
@@ -341,13 +362,22 @@ class AnswerBuilder:
             out.reasoning_tokens = usage_reasoning_tokens(usage)
 
     def finish(self) -> None:
-        """Separate the thinking from the answer; :class:`RetryableError` when no chunk finished it."""
+        """Separate the thinking from the answer and the calls (module :mod:`harness.server.tool_stream`);
+        :class:`RetryableError` when no chunk finished it."""
         out = self.out
         if out.finish_reason is None:  # e.g. llama.cpp's server ends a stream a newer request interrupted
             raise RetryableError("stream ended without a finish reason: the server stopped the answer early")
-        sep = separate(self.parts, "".join(self.thoughts))
-        out.text, out.reasoning, out.reasoning_via = sep.answer, sep.reasoning, sep.via
-        out.ttfat_ms, out.cut_off_thinking = sep.ttfat_ms, sep.cut_off
+        parts, in_text = self.parts, False
+        out.tool_calls, out.tool_call_ms = self.calls.calls(), self.last_call_ms
+        if not out.tool_calls and self.tools:
+            found = calls_in_text("".join(text for text, _ in parts))
+            if found.calls:
+                parts, out.tool_call_ms = take_out(parts, found.spans)
+                out.tool_calls, in_text = found.calls, True
+        sep = separate(parts, "".join(self.thoughts))
+        out.text = sep.answer.strip() if in_text else sep.answer  # what remains beside the calls
+        out.reasoning, out.reasoning_via, out.ttfat_ms = sep.reasoning, sep.via, sep.ttfat_ms
+        out.cut_off_thinking = sep.cut_off and not out.tool_calls  # thinking, then a call: the call is the response
 
 
 def _describe(exc: BaseException, timeout_s: float) -> str:

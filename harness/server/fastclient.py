@@ -83,7 +83,7 @@ class FastClient(ModelClient):
     async def _stream(self, req: Request, out: Result) -> None:
         path = "/chat/completions" if req.api == "chat" else "/completions"
         out.started_at = time.time()
-        acc = AnswerBuilder(req.api, out, time.perf_counter())
+        acc = AnswerBuilder(req.api, out, time.perf_counter(), tools=bool(req.tools))
         try:
             async with self._session.post(self.base_url + path, json=request_body(self.model, req)) as resp:
                 if resp.status != 200:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from harness.inputs.plan import judge_paths
 from harness.records import Candidate, Plan, Reasoning
+from harness.server.tool_parsers import tool_parser_candidates, tool_parser_problems
 from harness.validation import InputError, LoadedYaml, Problem, dotted
 
 NO_PARSER = "none"
@@ -67,9 +68,10 @@ def parser_problems(
 
 
 def check_parsers(plan: Plan, plan_path: str, doc: LoadedYaml | None = None) -> None:
-    """Raise :class:`InputError` (one line per model) when a parser is unknown to the installed vLLM;
+    """Raise :class:`InputError` (one line per model) when a reasoning or tool-call parser is unknown to the
+    installed vLLM (or a tool-call parser is named on an endpoint, :mod:`harness.server.tool_parsers`);
     with the plan's ``doc``, each line names the line of the plan it is on."""
-    problems = parser_problems(served_models(plan))
+    problems = parser_problems(served_models(plan)) + tool_parser_problems(tool_parser_candidates(plan))
     if problems:
         raise InputError(
             [

@@ -40,6 +40,7 @@ from harness.dtype import served_dtype
 from harness.records import Candidate
 from harness.server.model_server import Health, ModelServer, exit_description
 from harness.server.reasoning_parsers import NO_PARSER, vllm_reasoning_args
+from harness.server.tool_parsers import vllm_tool_args
 
 STARTUP_PROBE_TIMEOUT_S = 5.0
 """Each ``/health`` probe's limit while a started server loads (s)."""
@@ -61,6 +62,7 @@ def vllm_command(
     """Command line for vLLM's OpenAI-compatible server (the API key goes by env).
 
     ``dtype`` is the resolved dtype (:func:`harness.dtype.served_dtype`); None passes the plan's as written.
+    A candidate's ``tool_parser`` adds ``--enable-auto-tool-choice --tool-call-parser NAME``.
     """
     v = cand.vllm
     cmd = [
@@ -84,7 +86,7 @@ def vllm_command(
         cmd += ["--gpu-memory-utilization", str(v.gpu_memory_utilization)]
     if chat_template:
         cmd += ["--chat-template", str(chat_template)]
-    return cmd + vllm_reasoning_args(cand.reasoning) + list(v.extra_args)
+    return cmd + vllm_reasoning_args(cand.reasoning) + vllm_tool_args(cand) + list(v.extra_args)
 
 
 def die_with_parent() -> None:

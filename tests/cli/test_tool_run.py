@@ -29,6 +29,11 @@ def test_a_run_with_tools_reports_call_figures(tmp_path: Path) -> None:
             "limits": {"retries": 0}, "perf": {"sweep": None},
         })  # fmt: skip
         assert main(["run", str(plan), "--run-dir", str(tmp_path / "run"), "--no-report", "--quiet"]) == 0
+        asked = [json.loads(r) for r in srv.requests]
+    # both questions are offered the set's one tool, and the model may choose (tool_choice "auto")
+    assert len(asked) == 2
+    assert all(b["tools"] == [{"type": "function", "function": LEAVE_TOOL}] for b in asked)
+    assert all(b["tool_choice"] == "auto" for b in asked)
     assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep")]) == 0
     (m,) = json.loads((tmp_path / "rep" / "summary.json").read_text())["models"]
     # "call" expects a call and got text: missed (1 of 1). "direct" is no_call and got text: right.

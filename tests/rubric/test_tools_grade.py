@@ -150,6 +150,17 @@ def test_arguments_that_are_no_json_object_are_unparsable(raw: str, why: str) ->
     assert grade([], [("get_leave_balance", raw)], no_call=True).outcome == "unparsable"
 
 
+def test_a_call_the_stream_could_not_read_whole_is_unparsable_even_with_good_arguments() -> None:
+    # the client kept what it could of a malformed tool_calls stream and named the problem; the arguments
+    # it has happen to be right, but the server's output was broken, so the response is unparsable
+    good = json.dumps({"employee_id": "E100", "kind": "annual"})
+    g = grade_calls(TOOLS, [BALANCE], False, [("get_leave_balance", good)], ["a fragment had no index"])
+    assert (g.outcome, g.parsed) == ("unparsable", False)
+    assert g.reason == "call 1 (get_leave_balance): a fragment had no index"
+    # no problem named: the same call is right
+    assert grade_calls(TOOLS, [BALANCE], False, [("get_leave_balance", good)], [None]).outcome == "right"
+
+
 def test_empty_arguments_are_an_empty_object() -> None:
     # servers stream "" for a call with no arguments; get_leave_balance then misses its employee_id
     g = grade([BALANCE], [("get_leave_balance", "")])
