@@ -24,22 +24,10 @@ from harness.server.fastclient import FastClient
 from harness.server.tool_stream import calls_in_text
 from tests.support.fake_server import Reply, fake_server
 from tests.support.files import DATA
+from tests.support.tool_set import LEAVE_TOOL as SET_LEAVE_TOOL
 
-LEAVE_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_leave_balance",
-        "description": "查询员工某类假期的剩余天数。",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "employee_id": {"type": "string"},
-                "leave_type": {"type": "string", "enum": ["年假", "病假", "调休"]},
-            },
-            "required": ["employee_id", "leave_type"],
-        },
-    },
-}
+LEAVE_TOOL = {"type": "function", "function": SET_LEAVE_TOOL}
+"""The sample tool as the request sends it (OpenAI form)."""
 ASK = [{"role": "user", "content": "我是E2051，想看看今年的病假还能请几天，帮我查一下。"}]
 WITH_TOOLS = Request(api="chat", messages=ASK, max_tokens=64, tools=[LEAVE_TOOL])
 WITHOUT_TOOLS = Request(api="chat", messages=ASK, max_tokens=64)
