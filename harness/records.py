@@ -799,48 +799,79 @@ class CheckResult(BaseModel):
     """Copied from the check's spec: the answer may be acceptable without this part."""
 
 
-class ArgErrorRecord(BaseModel):
-    """One argument that differs from the expectation, as stored (:class:`harness.rubric.tool_args.ArgError`)."""
+ArgErrorKind = Literal["missing", "wrong_value", "wrong_type", "invented"]
+ARG_ERROR_KINDS: tuple[ArgErrorKind, ...] = ("missing", "wrong_value", "wrong_type", "invented")
+CallOutcome = Literal["right", "wrong_call", "missed_call", "unexpected_call", "no_call_right", "unparsable"]
+CALL_OUTCOMES: tuple[CallOutcome, ...] = (
+    "right", "wrong_call", "missed_call", "unexpected_call", "no_call_right", "unparsable",
+)  # fmt: skip
+"""``right``: the calls match ``expect_call`` exactly (the right functions, the right arguments, none
+missing, none extra). ``wrong_call``: a call to another function, with wrong arguments, an expected call
+not made while another was, or an extra call. ``missed_call``: calls were expected and none was made.
+``unexpected_call``: ``no_call`` and a call was made. ``no_call_right``: ``no_call`` and none was made.
+``unparsable``: a call's arguments are not a JSON object, or the stream could not be read whole (whatever
+the question expected)."""
 
-    kind: Literal["missing", "wrong_value", "wrong_type", "invented"]
+
+@dataclass(frozen=True)
+class ArgError:
+    """One argument that differs from the expectation (:mod:`harness.rubric.tool_args`)."""
+
+    kind: ArgErrorKind
     path: str
     """The argument: ``days``, ``machine.id``, ``items[0].amount``."""
     why: str
+    """One sentence: what was expected and what was passed."""
 
 
-class CallPairRecord(BaseModel):
-    """An expected call and the made call paired with it, as stored (:class:`harness.rubric.tool_calls.CallPair`)."""
+class CallPair(BaseModel):
+    """An expected call and the made call paired with it."""
+
+    model_config = ConfigDict(frozen=True)
 
     expected: int
     """Index in the question's ``expect_call``."""
     made: int
-    """Index in the answer's ``Generation.tool_calls``."""
+    """Index in the made calls (``Generation.tool_calls``)."""
     same_function: bool
-    errors: list[ArgErrorRecord] = Field(default_factory=list)
+    errors: list[ArgError] = Field(default_factory=list)
+    """The argument errors (only for a call to the expected function)."""
+
+    @property
+    def right(self) -> bool:
+        return self.same_function and not self.errors
 
 
-class CallVerdict(BaseModel):
-    """The grade of an answer's first-response tool calls, as stored on its :class:`Score`: the fields of
-    :class:`harness.rubric.tool_calls.CallGrade`, one to one (``CallVerdict.model_validate(grade.model_dump())``;
-    docs/tools.md, "Grading a response's calls")."""
+class CallGrade(BaseModel):
+    """The grade of one response's tool calls (:func:`harness.rubric.tool_calls.grade_calls`), as stored on
+    its :class:`Score` (docs/tools.md, "Grading a response's calls")."""
 
-    outcome: Literal["right", "wrong_call", "missed_call", "unexpected_call", "no_call_right", "unparsable"]
+    model_config = ConfigDict(frozen=True)
+
+    outcome: CallOutcome
     expects: Literal["calls", "no_call"]
+    """What the question expected: ``expect_call`` (calls) or ``no_call``."""
     made: int
     """How many calls the response made."""
     parsed: bool
+    """Whether every call's arguments parsed as a JSON object."""
     reason: str
-    """One sentence: why the outcome."""
-    pairs: list[CallPairRecord] = Field(default_factory=list)
+    """One sentence: why the outcome (the unparsable call and its error, the differing argument...)."""
+    pairs: list[CallPair] = Field(default_factory=list)
     missing: list[int] = Field(default_factory=list)
     """Indices of expected calls no made call was paired with."""
     extra: list[int] = Field(default_factory=list)
-    """Indices of made calls paired with no expected call."""
+    """Indices of made calls paired with no expected call (extra calls and duplicates)."""
 
     @property
     def right(self) -> bool:
         """The calls are what the question asks: ``right``, or ``no_call_right``."""
         return self.outcome in ("right", "no_call_right")
+
+    @property
+    def arg_errors(self) -> list[ArgError]:
+        """Every argument error of the calls paired with a call to the same function."""
+        return [e for p in self.pairs for e in p.errors]
 
 
 class Score(AnswerRef):
@@ -859,7 +890,7 @@ class Score(AnswerRef):
     """Whether the given material held the question's ``source`` (None: no material, or no source named)."""
     cut_off_thinking: bool = False
     """The answer was cut off while thinking: scored 0 without running the checks."""
-    calls: CallVerdict | None = None
+    calls: CallGrade | None = None
     """The grade of the first response's tool calls, for a question with ``expect_call`` or ``no_call``
     (None otherwise, and for a failed answer). A wrong call makes the answer score 0 and not acceptable
     (docs/tools.md, "How a call enters the grade")."""
@@ -1084,7 +1115,7 @@ class ScoreView(TypedDict):
     checks: list[CheckView]
     faithfulness: FaithfulnessView | None
     context_hit: bool | None
-    calls: CallVerdict | None
+    calls: CallGrade | None
 
 
 class GenerationView(TypedDict):

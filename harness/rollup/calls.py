@@ -26,9 +26,8 @@ import numpy as np
 import pandas as pd
 
 from harness import timing
-from harness.records import CallVerdict
+from harness.records import CallGrade
 from harness.rollup.stability import pass_hat_k
-from harness.rubric.tool_calls import CallGrade
 from harness.rubric.tool_figures import call_figures
 
 RATE_COLUMNS = (
@@ -38,16 +37,11 @@ RATE_COLUMNS = (
 """The :class:`~harness.rubric.tool_figures.CallFigures` rates, under their own names."""
 
 
-def _grade(v: CallVerdict) -> CallGrade:
-    """The stored verdict as the rubric's grade (the same fields), for :func:`call_figures`."""
-    return CallGrade.model_validate(v.model_dump())
-
-
 def candidate_calls(answers: pd.DataFrame, name: str, k: int) -> dict[str, Any]:
     """The call columns of one candidate (the module's docstring) over its rows of ``answers``."""
     mine = answers[(answers.candidate == name) & answers.call.notna()]
-    verdicts: list[CallVerdict] = list(mine.call)
-    figures = call_figures(_grade(v) for v in verdicts)
+    verdicts: list[CallGrade] = list(mine.call)
+    figures = call_figures(verdicts)
     row: dict[str, Any] = {"call_responses": figures.responses}
     row.update({c: getattr(figures, c) for c in RATE_COLUMNS})
     row.update({f"arg_{kind}": n for kind, n in figures.arg_errors.items()})

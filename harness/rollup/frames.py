@@ -21,7 +21,7 @@ from harness import timing as stats
 from harness.records import (
     GENERATION_VIEW,
     SCORE_VIEW,
-    CallVerdict,
+    CallGrade,
     Candidate,
     Generation,
     GenerationView,
@@ -44,7 +44,7 @@ ANSWER_COLUMNS = [
 Tuples of strings and flags: the collector stops tracking them, so 200,000 answers' checks cost it nothing."""
 CALL_COLUMNS = ["call", "tool_call_ms"]
 """Added to the answers of a run whose scores grade tool calls: ``call`` the answer's
-:class:`~harness.records.CallVerdict` (None: its calls are not graded), ``tool_call_ms`` the latency to its
+:class:`~harness.records.CallGrade` (None: its calls are not graded), ``tool_call_ms`` the latency to its
 first response's call (None: no call)."""
 
 ScoreCells = tuple[float | None, bool | None, float | None, bool | None, tuple[tuple[str, bool, bool, str], ...]]
@@ -64,7 +64,7 @@ def answers_frame(
     every record (or a dict per row) takes.
     """
     by_key: dict[str, ScoreCells] = {}
-    calls: dict[str, CallVerdict] = {}
+    calls: dict[str, CallGrade] = {}
     for s in scores:
         by_key[s["key"]] = _score_cells(s)
         if s["calls"] is not None:

@@ -53,16 +53,14 @@ import datetime as dt
 import functools
 import math
 import re
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from harness.records import ArgError
 from harness.rubric.checks_number import NumberArgs, number
 from harness.rubric.datetimes import When, find_when
 from harness.rubric.numbers import find_numbers, scan_text
 from harness.rubric.text import nfkc
 
-ArgErrorKind = Literal["missing", "wrong_value", "wrong_type", "invented"]
-ARG_ERROR_KINDS: tuple[ArgErrorKind, ...] = ("missing", "wrong_value", "wrong_type", "invented")
 """The kinds of argument error, in the order figures list them."""
 
 ANY_OF = "any_of"
@@ -82,17 +80,6 @@ MATCHER_KEYS: dict[str, frozenset[str]] = {
 """Each matcher's head key -> the keys it may hold."""
 DATE_FORMATS = ("date", "date-time", "time")
 _SPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class ArgError:
-    """One argument that differs from the expectation."""
-
-    kind: ArgErrorKind
-    path: str
-    """The argument: ``days``, ``machine.id``, ``items[0].amount``."""
-    why: str
-    """One sentence: what was expected and what was passed."""
 
 
 def matcher_head(value: Any, schema: dict[str, Any] | None = None) -> str | None:

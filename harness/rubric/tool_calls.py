@@ -20,74 +20,13 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from harness.records import CALL_OUTCOMES, ArgError, CallGrade, CallOutcome, CallPair, ExpectedCall, Tool, ToolResult
+from harness.rubric.tool_args import grade_arguments, json_type
 
-from harness.records import ExpectedCall, Tool, ToolResult
-from harness.rubric.tool_args import ArgError, grade_arguments, json_type
+__all__ = ["CALL_OUTCOMES", "ArgError", "CallGrade", "CallOutcome", "CallPair", "grade_calls", "result_for"]
 
-CallOutcome = Literal["right", "wrong_call", "missed_call", "unexpected_call", "no_call_right", "unparsable"]
-CALL_OUTCOMES: tuple[CallOutcome, ...] = (
-    "right", "wrong_call", "missed_call", "unexpected_call", "no_call_right", "unparsable",
-)  # fmt: skip
-"""``right``: the calls match ``expect_call`` exactly (the right functions, the right arguments, none
-missing, none extra). ``wrong_call``: a call to another function, with wrong arguments, an expected call
-not made while another was, or an extra call. ``missed_call``: calls were expected and none was made.
-``unexpected_call``: ``no_call`` and a call was made. ``no_call_right``: ``no_call`` and none was made.
-``unparsable``: a call's arguments are not a JSON object (whatever the question expected)."""
 BRUTE_FORCE_CALLS = 6
 """Up to this many calls on each side, every assignment is tried; beyond, pairs are taken greedily."""
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class MadeCall(_Frozen):
-    """A call the model made, as streamed."""
-
-    name: str
-    arguments: str
-    """The arguments as the server streamed them: a JSON object's text."""
-
-
-class CallPair(_Frozen):
-    """An expected call and the made call paired with it."""
-
-    expected: int
-    """Index in ``expect_call``."""
-    made: int
-    """Index in the made calls."""
-    same_function: bool
-    errors: list[ArgError] = []
-    """The argument errors (only for a call to the expected function)."""
-
-    @property
-    def right(self) -> bool:
-        return self.same_function and not self.errors
-
-
-class CallGrade(_Frozen):
-    """The grade of one response's tool calls."""
-
-    outcome: CallOutcome
-    expects: Literal["calls", "no_call"]
-    """What the question expected: ``expect_call`` (calls) or ``no_call``."""
-    made: int
-    """How many calls the response made."""
-    parsed: bool
-    """Whether every call's arguments parsed as a JSON object."""
-    reason: str
-    """One sentence: why the outcome (the unparsable call and its error, the differing argument...)."""
-    pairs: list[CallPair] = []
-    missing: list[int] = []
-    """Indices of expected calls no made call was paired with."""
-    extra: list[int] = []
-    """Indices of made calls paired with no expected call (extra calls and duplicates)."""
-
-    @property
-    def arg_errors(self) -> list[ArgError]:
-        """Every argument error of the calls paired with a call to the same function."""
-        return [e for p in self.pairs for e in p.errors]
 
 
 def parse_arguments(raw: str) -> tuple[dict[str, Any] | None, str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.rubric.tool_args import ARG_ERROR_KINDS
+from harness.records import ARG_ERROR_KINDS
 from harness.rubric.tool_calls import CallGrade
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.inputs.run_sets import load_run_sets
 from harness.inputs.variants import context_hit
-from harness.records import CallVerdict, CheckSpec, Generation, Question, QuestionSet, Score, Tool
+from harness.records import CallGrade, CheckSpec, Generation, Question, QuestionSet, Score, Tool
 from harness.rubric import run_check, score_answer, verdict
 from harness.rubric.registry import Evidence
 from harness.rubric.tool_calls import grade_calls
@@ -27,19 +27,18 @@ def evidence_for(g: Generation, q: Question) -> Evidence:
     return Evidence(g.context or None, hit, q.question, q.reference or "")
 
 
-def grade_answer_calls(g: Generation, q: Question, tools: Sequence[Tool]) -> CallVerdict | None:
+def grade_answer_calls(g: Generation, q: Question, tools: Sequence[Tool]) -> CallGrade | None:
     """The grade of the first response's calls (:func:`~harness.rubric.tool_calls.grade_calls`) for a
     question with ``expect_call`` or ``no_call``; None for another question and for a failed answer (no
     response to grade: it counts among the failed answers, not in the call figures)."""
     if not q.grades_calls or not g.ok:
         return None
     calls = [(c.name, c.arguments) for c in g.tool_calls]
-    grade = grade_calls(tools, q.expect_call, q.no_call, calls, [c.problem for c in g.tool_calls])
-    return CallVerdict.model_validate(grade.model_dump())
+    return grade_calls(tools, q.expect_call, q.no_call, calls, [c.problem for c in g.tool_calls])
 
 
 def with_calls(
-    value: float | None, passed: bool | None, has_checks: bool, calls: CallVerdict | None
+    value: float | None, passed: bool | None, has_checks: bool, calls: CallGrade | None
 ) -> tuple[float | None, bool | None]:  # fmt: skip
     """An answer's (score, acceptability) once its calls are graded: a careful grader accepts an answer to a
     question that expects a call only when the call is right, and a ``no_call`` answer only when no call was

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from harness.records import CallVerdict, Generation, Sampling, Score, ToolCallMade
+from harness.records import CallGrade, Generation, Sampling, Score, ToolCallMade
 from harness.rubric.tool_calls import grade_calls
 from harness.run.generate import WorkItem, answer
 from harness.scoring.stage import score_records
@@ -83,7 +83,7 @@ def test_a_question_without_calls_graded_has_no_verdict() -> None:
     assert s.calls is None and s.essentials_passed is True
 
 
-def test_the_stored_verdict_holds_the_rubric_grade_field_for_field() -> None:
+def test_the_stored_grade_reads_back_field_for_field() -> None:
     grade = grade_calls(QS.tools, QS.questions[0].expect_call, False, [("get_leave_balance", '{"employee_id": 1}')])
-    stored = CallVerdict.model_validate_json(CallVerdict.model_validate(grade.model_dump()).model_dump_json())
+    stored = CallGrade.model_validate_json(grade.model_dump_json())  # as scores.jsonl holds it
     assert stored.model_dump() == grade.model_dump()
