@@ -853,6 +853,10 @@ class CallGrade(BaseModel):
     """What the question expected: ``expect_call`` (calls) or ``no_call``."""
     made: int
     """How many calls the response made."""
+    in_text: int = 0
+    """How many of them the model wrote in its answer's text rather than through the server's tool-call
+    protocol (``ToolCallMade.from_text``: a ``<tool_call>`` block or plain JSON; docs/tools.md, "Calls
+    written in the text"). 0 in runs made before it was recorded."""
     parsed: bool
     """Whether every call's arguments parsed as a JSON object."""
     reason: str

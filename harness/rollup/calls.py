@@ -6,7 +6,8 @@ they were. Over the answers given (the decision variant's, as every quality figu
 
 - the rates of :func:`harness.rubric.tool_figures.call_figures` (docs/tools.md, "Figures"), each over
   its own denominator, None where that is 0: ``call_accuracy``, ``wrong_call_rate``,
-  ``missed_call_rate``, ``unexpected_call_rate``, ``no_call_precision``, ``unparsable_share``; the
+  ``missed_call_rate``, ``unexpected_call_rate``, ``no_call_precision``, ``unparsable_share``,
+  ``text_call_share`` (the share of the calls made that were written in the answer's text); the
   argument errors by kind (``arg_missing``, ``arg_wrong_value``, ``arg_wrong_type``, ``arg_invented``);
   ``call_responses``, the graded answers (a failed request is not one: it counts in ``failed``);
 - ``tool_call_p50_ms``/``tool_call_p90_ms``: the latency to the complete call (``Generation.tool_call_ms``)
@@ -32,7 +33,7 @@ from harness.rubric.tool_figures import call_figures
 
 RATE_COLUMNS = (
     "call_accuracy", "wrong_call_rate", "missed_call_rate", "unexpected_call_rate", "no_call_precision",
-    "unparsable_share",
+    "unparsable_share", "text_call_share",
 )  # fmt: skip
 """The :class:`~harness.rubric.tool_figures.CallFigures` rates, under their own names."""
 

@@ -94,12 +94,14 @@ def _assign(table: list[list[CallPair | None]], n_made: int, first: dict[int, in
 
 def grade_calls(
     tools: Sequence[Tool], expect_call: Sequence[ExpectedCall], no_call: bool, calls: Sequence[tuple[str, str]],
-    problems: Sequence[str | None] = (),
+    problems: Sequence[str | None] = (), from_text: Sequence[bool] = (),
 ) -> CallGrade:  # fmt: skip
     """Grade ``calls`` ((name, raw arguments) in the order made) against ``expect_call`` or ``no_call``.
 
     ``problems``: per call, why the stream could not be read whole (``ToolCallMade.problem``; None: read
     whole); a call with a problem makes the response ``unparsable`` whatever its arguments say.
+    ``from_text``: per call, whether it was read from the answer's text (``ToolCallMade.from_text``); it is
+    graded like any call and counted in :attr:`CallGrade.in_text`.
     Raises ValueError when the question grades no calls (neither ``expect_call`` nor ``no_call``)."""
     if not no_call and not expect_call:
         raise ValueError("the question grades no calls: give expect_call or no_call")
@@ -107,7 +109,8 @@ def grade_calls(
 
     def grade(outcome: CallOutcome, reason: str, **parts: list[Any]) -> CallGrade:
         return CallGrade.model_validate(
-            {"outcome": outcome, "expects": expects, "made": len(calls), "parsed": outcome != "unparsable",
+            {"outcome": outcome, "expects": expects, "made": len(calls), "in_text": sum(from_text),
+             "parsed": outcome != "unparsable",
              "reason": reason, **parts}
         )  # fmt: skip
 
@@ -159,9 +162,17 @@ def _why_wrong(
             parts.append(
                 f"{names[p.made]}: " + "; ".join(f"{e.path} {e.kind.replace('_', ' ')} ({e.why})" for e in p.errors)
             )
-    parts += [f"expected call {expect_call[k].name} not made" for k in missing]
+    parts += [f"expected call {_shown(expect_call[k])} not made" for k in missing]
     parts += [f"extra call {names[j]}" for j in extra]
     return "; ".join(parts)
+
+
+def _shown(call: ExpectedCall, limit: int = 80) -> str:
+    """An expected call as one short line: ``get_machine_parameter {"machine_id": "CNC-07", ...}``."""
+    if not call.arguments:
+        return call.name
+    args = json.dumps(call.arguments, ensure_ascii=False, default=str)
+    return f"{call.name} {args if len(args) <= limit else args[:limit] + '…'}"
 
 
 def result_for(call: tuple[str, str], results: Sequence[ToolResult], tools: Sequence[Tool]) -> ToolResult | None:

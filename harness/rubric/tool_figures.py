@@ -46,6 +46,12 @@ class CallFigures(BaseModel):
     output), the share that were right not to."""
     unparsable_share: float | None
     """unparsable / responses: responses with a call whose arguments are not a JSON object."""
+    text_call_share: float | None
+    """Calls read from the answer's text / calls made, over every graded response: how much of the
+    calling went around the server's tool-call protocol (a ``<tool_call>`` block the server's parser did
+    not take, or plain JSON). Such calls are graded like the others; a high share says the serving stack
+    must read calls out of the text (or the model needs a prompt or an adapter) before it can drive the
+    company's systems (docs/tools.md, "Calls written in the text")."""
     arg_errors: dict[str, int]
     """Argument errors by kind (``missing``, ``wrong_value``, ``wrong_type``, ``invented``), counted over
     calls paired with a call to the expected function; every kind present, 0 when none."""
@@ -71,6 +77,7 @@ def call_figures(grades: Iterable[CallGrade]) -> CallFigures:
         unexpected_call_rate=_rate(outcomes["unexpected_call"], no_call_n),
         no_call_precision=_rate(outcomes["no_call_right"], silent),
         unparsable_share=_rate(outcomes["unparsable"], len(grades)),
+        text_call_share=_rate(sum(g.in_text for g in grades), sum(g.made for g in grades)),
         arg_errors={k: kinds[k] for k in ARG_ERROR_KINDS},
         outcomes={str(k): n for k, n in outcomes.items()},
     )

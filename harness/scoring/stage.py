@@ -34,7 +34,9 @@ def grade_answer_calls(g: Generation, q: Question, tools: Sequence[Tool]) -> Cal
     if not q.grades_calls or not g.ok:
         return None
     calls = [(c.name, c.arguments) for c in g.tool_calls]
-    return grade_calls(tools, q.expect_call, q.no_call, calls, [c.problem for c in g.tool_calls])
+    return grade_calls(
+        tools, q.expect_call, q.no_call, calls, [c.problem for c in g.tool_calls], [c.from_text for c in g.tool_calls]
+    )
 
 
 def with_calls(

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Self
@@ -45,7 +45,7 @@ from pydantic import Field
 from harness.records import Api, Request, RequestTiming, ToolCallMade
 from harness.server.flow import Pacing, pacing
 from harness.server.sse import RETRYABLE_CODES, ChunkStream, StreamFault, error_text, role_only
-from harness.server.tool_stream import CallAssembler, calls_in_text, take_out
+from harness.server.tool_stream import CallAssembler, calls_in_text, offered_names, take_out
 from harness.thinking import separate
 
 RETRY_STATUS = RETRYABLE_CODES
@@ -294,7 +294,7 @@ class ModelClient:
     async def _stream(self, req: Request, out: Result) -> None:
         path = "/chat/completions" if req.api == "chat" else "/completions"
         out.started_at = time.time()
-        acc = AnswerBuilder(req.api, out, time.perf_counter(), tools=bool(req.tools))
+        acc = AnswerBuilder(req.api, out, time.perf_counter(), tools=offered_names(req.tools))
         async with self._http.stream("POST", self.base_url + path, json=request_body(self.model, req)) as resp:
             if resp.status_code != 200:
                 body = (await resp.aread()).decode("utf-8", errors="replace")[:2000]
@@ -322,8 +322,9 @@ class AnswerBuilder:
     The timing rules of the module docstring live here, so every HTTP stack times alike.
     """
 
-    def __init__(self, api: Api, out: Result, t0: float, *, tools: bool = False):
-        """``tools``: the request offered tools, so calls written as text are read out of the answer."""
+    def __init__(self, api: Api, out: Result, t0: float, *, tools: Collection[str] = ()):
+        """``tools``: the names of the tools the request offered, so that calls written as text are read
+        out of the answer (none: the answer is left as it is)."""
         self.api, self.out, self.t0, self.tools = api, out, t0, tools
         out.started_mono = t0
         self.last_content: float | None = None
@@ -370,7 +371,7 @@ class AnswerBuilder:
         parts, in_text = self.parts, False
         out.tool_calls, out.tool_call_ms = self.calls.calls(), self.last_call_ms
         if not out.tool_calls and self.tools:
-            found = calls_in_text("".join(text for text, _ in parts))
+            found = calls_in_text("".join(text for text, _ in parts), self.tools)
             if found.calls:
                 parts, out.tool_call_ms = take_out(parts, found.spans)
                 out.tool_calls, in_text = found.calls, True

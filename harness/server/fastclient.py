@@ -43,6 +43,7 @@ from harness.server.client import (
     request_body,
 )
 from harness.server.sse import DONE, SseDecoder, StreamFault, decode_chunk, raise_unfinished
+from harness.server.tool_stream import offered_names
 
 READ_BUFSIZE = 2**20
 """aiohttp's read buffer per response (bytes): a connection stops being read once twice this is unread."""
@@ -83,7 +84,7 @@ class FastClient(ModelClient):
     async def _stream(self, req: Request, out: Result) -> None:
         path = "/chat/completions" if req.api == "chat" else "/completions"
         out.started_at = time.time()
-        acc = AnswerBuilder(req.api, out, time.perf_counter(), tools=bool(req.tools))
+        acc = AnswerBuilder(req.api, out, time.perf_counter(), tools=offered_names(req.tools))
         try:
             async with self._session.post(self.base_url + path, json=request_body(self.model, req)) as resp:
                 if resp.status != 200:

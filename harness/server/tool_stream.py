@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.records import ToolCallMade
+from harness.server.json_calls import json_calls
 from harness.thinking import thinking_spans
 
 BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>|<tool_call>(.*)", re.DOTALL)
@@ -162,6 +164,17 @@ class CallAssembler:
             )
 
 
+def offered_names(tools: list[dict[str, Any]] | None) -> frozenset[str]:
+    """The function names of an OpenAI ``tools`` list (``[{"type": "function", "function": {"name": …}}]``);
+    an entry of another shape is skipped.
+
+    >>> sorted(offered_names([{"type": "function", "function": {"name": "f"}}, {"type": "x"}]))
+    ['f']
+    """
+    fns = (t.get("function") for t in tools or () if isinstance(t, dict))
+    return frozenset(f["name"] for f in fns if isinstance(f, dict) and isinstance(f.get("name"), str))
+
+
 @dataclass(frozen=True)
 class TextCalls:
     """What :func:`calls_in_text` found: the calls, and where their blocks lie in the text."""
@@ -171,8 +184,10 @@ class TextCalls:
     """``(start, end)`` of each block read, tags included, in order: what to take out of the answer."""
 
 
-def calls_in_text(text: str) -> TextCalls:
-    """The Hermes ``<tool_call>`` blocks of ``text`` outside its thinking, as calls ``from_text``.
+def calls_in_text(text: str, names: Collection[str] = ()) -> TextCalls:
+    """The Hermes ``<tool_call>`` blocks of ``text`` outside its thinking, as calls ``from_text``; when
+    there are none, the calls written as plain JSON naming one of the offered tools ``names``
+    (:func:`harness.server.json_calls.json_calls`: a fenced block, or the whole answer).
 
     Each block's JSON object gives ``name`` and ``arguments`` (re-serialised as JSON text, as vLLM's
     hermes parser does; arguments written as a string are kept as that string; none: ``""``). A block
@@ -192,6 +207,11 @@ def calls_in_text(text: str) -> TextCalls:
         closed = m.group(1) is not None
         calls.append(_block_call(m.group(1) if closed else m.group(2), closed))
         spans.append(m.span())
+    if not calls and names:
+        answer = text  # the thinking blanked out, so that offsets stay those of ``text``
+        for s, e in thinking:
+            answer = answer[:s] + " " * (e - s) + answer[e:]
+        calls, spans = json_calls(answer, names)
     return TextCalls(calls, spans)
 
 

@@ -110,6 +110,8 @@ def test_one_of_two_parallel_calls_missing_is_a_wrong_call() -> None:
     g = grade([TEMP, SPEED], [call("get_machine_param", machine_id="IM-280", param="speed")])
     assert (g.outcome, g.missing, g.extra) == ("wrong_call", [0], [])
     assert g.arg_errors == []  # the call made is right; the other one is missing
+    # the reason names which of the two same-named calls is missing, by its arguments
+    assert g.reason == f"expected call get_machine_param {json.dumps(TEMP.arguments, ensure_ascii=False)} not made"
 
 
 def test_a_duplicate_call_is_extra() -> None:
@@ -233,3 +235,17 @@ def test_result_for_ignores_errors_in_arguments_the_result_does_not_name() -> No
     # another function, or arguments that are no JSON object: no reply
     assert result_for(call("get_machine_param", machine_id="M1", param="x"), [R_E100, R_ANY], TOOLS) is None
     assert result_for(("get_leave_balance", "{bad"), [R_ANY], TOOLS) is None
+
+
+def test_a_call_written_in_the_text_is_graded_like_any_and_counted_apart() -> None:
+    made = [call("get_leave_balance", employee_id="E100", kind="annual")]
+    in_text = grade_calls(TOOLS, [BALANCE], False, made, [None], [True])
+    protocol = grade_calls(TOOLS, [BALANCE], False, made, [None], [False])
+    # the same call, right either way; only how it was made differs
+    assert (in_text.outcome, in_text.in_text) == ("right", 1) and (protocol.outcome, protocol.in_text) == ("right", 0)
+    two = grade_calls(TOOLS, [BALANCE], False, made * 2, [None, None], [True, True])  # a duplicate: wrong, 2 in text
+    silent = grade([BALANCE], [])
+    f = call_figures([in_text, protocol, two, silent])
+    # calls made: 1 + 1 + 2 + 0 = 4, of which 1 + 2 = 3 were read from the text
+    assert f.text_call_share == 3 / 4
+    assert call_figures([silent]).text_call_share is None  # no call made: nothing to share out

@@ -286,13 +286,107 @@ REAL = DATA / "tool_streams"
 seed 7, max_tokens 128, its four tools), saved byte for byte (2026-12-07)."""
 
 
-def test_a_real_stream_whose_model_wrote_a_json_block_instead_of_a_call_has_no_call() -> None:
-    # leave-001: the model wrote its call as a ```json block, not <tool_call>: vLLM's hermes parser saw no
-    # call, so the application gets text only, and so does the client (a JSON block is no Hermes call)
+def test_a_real_stream_whose_model_wrote_its_call_as_a_json_block_gives_that_call_read_from_the_text() -> None:
+    # leave-001: the model wrote its call as a ```json block, not <tool_call>, so vLLM's hermes parser saw no
+    # call and streamed it as content; the block names an offered tool with an arguments object, so it is
+    # the call the model made, read from the text (from_text) and taken out of the answer, which is then empty
     for res in ask_both(at_once((REAL / "vllm_hermes_json_block_leave_001.sse").read_bytes())):
         assert res.error is None and res.finish_reason == "stop" and res.output_tokens == 44  # the usage chunk
-        assert res.tool_calls == [] and res.tool_call_ms is None
-        assert res.text.startswith("```json") and '"leave_type": "病假"' in res.text
+        assert res.tool_calls == [ToolCallMade(name="get_leave_balance", arguments=ARGS, from_text=True)]
+        assert res.text == "" and res.tool_call_ms is not None
+
+
+# ---------------------------------------------------------------- calls written as plain JSON
+
+
+FENCED = f'```json\n{{\n  "name": "get_leave_balance",\n  "arguments": {ARGS}\n}}\n```'
+
+
+def test_a_fenced_json_call_streamed_in_pieces_is_read_and_the_prose_around_it_stays_the_answer() -> None:
+    third = len(FENCED) // 3
+    stream = text_stream(
+        "好的，我帮您查询：\n", FENCED[:third], FENCED[third : 2 * third], FENCED[2 * third :], "\n请稍候。"
+    )
+    for res in ask_both(stream):
+        assert res.tool_calls == [ToolCallMade(name="get_leave_balance", arguments=ARGS, from_text=True)]
+        assert res.text == "好的，我帮您查询：\n\n请稍候。"
+
+
+def test_a_bare_json_answer_with_parameters_instead_of_arguments_is_a_call_as_vllms_llama3_json_reads_it() -> None:
+    bare = '{"name": "get_leave_balance", "parameters": {"employee_id": "E2051", "leave_type": "病假"}}'
+    for res in ask_both(text_stream(bare)):
+        assert res.tool_calls == [ToolCallMade(name="get_leave_balance", arguments=ARGS, from_text=True)]
+        assert res.text == ""
+
+
+def test_two_call_objects_in_one_block_or_an_array_are_two_parallel_calls() -> None:
+    one = '{"name": "get_leave_balance", "arguments": {"employee_id": "E2051", "leave_type": "病假"}}'
+    two = one.replace("E2051", "E1024").replace("病假", "年假")
+    for text in (f"```json\n{one}\n{two}\n```", f"[{one}, {two}]"):
+        for res in ask_both(text_stream(text)):
+            assert [json.loads(c.arguments)["employee_id"] for c in res.tool_calls] == ["E2051", "E1024"]
+            assert all(c.from_text and c.name == "get_leave_balance" for c in res.tool_calls)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # JSON that is an answer, not a call: the "name" is no offered tool
+        '{"name": "张三", "arguments": {"dept": "生产部"}}',
+        '```json\n{"name": "submit_reimbursement", "arguments": {"amount": 350}}\n```',  # a tool not offered here
+        '```json\n{"employee_id": "E2051", "leave_type": "病假"}\n```',  # the arguments alone, no function named
+        '病假还剩 {"name": "get_leave_balance"} 天',  # JSON inside prose, not fenced and not the whole answer
+    ],
+)
+def test_json_that_names_no_offered_tool_with_arguments_stays_the_answer(answer: str) -> None:
+    for res in ask_both(text_stream(answer)):
+        assert res.tool_calls == [] and res.tool_call_ms is None and res.text == answer
+
+
+def test_a_fenced_call_cut_off_before_its_end_is_an_attempted_call_with_a_reason() -> None:
+    cut = FENCED[: FENCED.index('"leave_type"')]  # the answer ran out of tokens inside the block
+    for res in ask_both(text_stream(cut, finish="length")):
+        (call,) = res.tool_calls
+        assert call.name == "get_leave_balance" and call.from_text
+        assert call.problem == "the fenced block naming get_leave_balance is not JSON (the block was never closed)"
+
+
+def test_an_answer_that_begins_with_a_call_keeps_what_follows_as_the_answer() -> None:
+    one = '{"name": "get_leave_balance", "arguments": {"employee_id": "E2051", "leave_type": "病假"}}'
+    for res in ask_both(text_stream(one, "\n我已为您查询病假余额。")):
+        assert res.tool_calls == [ToolCallMade(name="get_leave_balance", arguments=ARGS, from_text=True)]
+        assert res.text == "我已为您查询病假余额。"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # seen on Qwen2.5-Coder-0.5B (reimb-003): the closing brace of the call object never came
+        '{"name": "get_leave_balance", "arguments": {"employee_id": "E2051", "leave_type": "病假"}',
+        '{"name": "get_leave_balance", "arguments": 3}',  # arguments neither an object nor JSON text
+    ],
+)
+def test_an_answer_that_begins_with_json_naming_an_offered_tool_but_not_a_call_is_an_attempted_call(
+    answer: str,
+) -> None:
+    # the model set out to call get_leave_balance: on a no_call question that is wrong, and on an
+    # expect_call question the call cannot be executed; either way the call is kept, with its reason
+    for res in ask_both(text_stream(answer)):
+        (call,) = res.tool_calls
+        assert (call.name, call.arguments, call.from_text) == ("get_leave_balance", answer, True)
+        assert call.problem == (
+            "the answer begins with JSON naming get_leave_balance that is no call (an object with name and arguments)"
+        )
+
+
+def test_a_fenced_call_inside_the_thinking_is_no_call() -> None:
+    for res in ask_both(text_stream("<think>", FENCED, "</think>", "请提供您的工号。")):
+        assert res.tool_calls == [] and res.text == "请提供您的工号。"
+
+
+def test_a_fenced_call_is_an_answer_when_no_tools_were_offered() -> None:
+    for res in ask_both(text_stream(FENCED), req=WITHOUT_TOOLS):
+        assert res.tool_calls == [] and res.text == FENCED
 
 
 def test_a_real_vllm_tool_calls_stream_is_assembled_by_both_clients() -> None:
