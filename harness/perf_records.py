@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from harness.records import SCHEMA_VERSION, Slo
+from harness.records import SCHEMA_VERSION, LevelCalls, Slo
 
 
 class GpuSummary(BaseModel):
@@ -143,6 +143,9 @@ class CapacityPoint(BaseModel):
     """1 for the first point probed (None in older records: they list points by value only)."""
     stopped: list[str | None] = []
     """Why each run was cut short, or None (empty in older records)."""
+    calls: list[LevelCalls | None] = []
+    """Each run's tool calls, graded (:class:`~harness.records.LevelCalls`; None: no request of the run was to a
+    question that grades calls). Empty in older records and in a search of a plan without such questions."""
 
 
 class CapacityRecord(BaseModel):
@@ -165,3 +168,6 @@ class CapacityRecord(BaseModel):
     """Every probe, by value."""
     slo: Slo | None = None
     """The SLOs the runs were judged against (absent in older records: the plan's)."""
+    call_accuracy: float | None = None
+    """Call accuracy over the estimate's runs together (their right responses / their responses to questions
+    with ``expect_call``); None without such responses (and in older records)."""

@@ -12,7 +12,15 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    model_serializer,
+    model_validator,
+)
 from typing_extensions import TypedDict  # pydantic validates typing_extensions' TypedDict on Python < 3.12
 
 SCHEMA_VERSION = 2
@@ -497,19 +505,28 @@ class Weights(Strict):
 
     Each candidate gets a 0-1 mark per side: quality = rubric score; stability = pass^k
     (every sample acceptable); cost = cheapest $/1M tokens / its own; latency = fastest
-    p95 end-to-end latency / its own. A side no candidate has figures for is left out.
+    p95 end-to-end latency / its own; calls = call accuracy (the share of answers to questions
+    with ``expect_call`` whose first response made the expected calls with the expected
+    arguments, docs/tools.md). A side no candidate has figures for is left out.
     """
 
     quality: float = Field(default=0.5, ge=0)
     cost: float = Field(default=0.2, ge=0)
     latency: float = Field(default=0.1, ge=0)
     stability: float = Field(default=0.2, ge=0)
+    calls: float = Field(default=0.0, ge=0)
+    """0 by default: a plan that does not weigh tool calls decides as before. Above 0, the plan's sets must
+    hold a question with ``expect_call`` (``harness validate`` says so otherwise)."""
 
     @model_validator(mode="after")
     def _some_weight(self) -> Weights:
-        if self.quality + self.cost + self.latency + self.stability <= 0:
+        if self.quality + self.cost + self.latency + self.stability + self.calls <= 0:
             raise ValueError("at least one weight must be above 0")
         return self
+
+    @model_serializer(mode="wrap")
+    def _as_before_without_calls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unused(handler(self), calls=0.0)
 
 
 class Constraints(Strict):
@@ -528,10 +545,28 @@ class Constraints(Strict):
     """p95 time to first token (thinking included), at the plan's concurrency."""
     max_p95_ttfat_ms: float | None = Field(default=None, gt=0)
     """p95 time to first answer token (after the thinking): what a user waits before the answer starts."""
+    min_call_accuracy: float | None = Field(default=None, ge=0, le=1)
+    """Least call accuracy (0-1) of the answers to questions with ``expect_call`` (the quality run's first
+    responses, docs/tools.md). Needs such a question in the plan's sets (``harness validate``); a candidate
+    with no graded call (every such answer failed, or it is served on the completions API) breaks it."""
+    max_unparsable_call_share: float | None = Field(default=None, ge=0, le=1)
+    """Most share (0-1) of the graded responses (``expect_call`` or ``no_call``) whose calls could not be read
+    (``unparsable``). Needs a question that grades calls in the plan's sets; no graded call breaks it."""
     min_answered_share: float = Field(default=1.0, ge=0, le=1)
     """Least share of the plan's answers (questions x samples of the decision variant) that came back
     without an error: the evidence a recommendation needs. 1.0 (the default): every one; a failed or
     never-asked answer counts against it, and the card names the errors of the missing ones."""
+
+    @model_serializer(mode="wrap")
+    def _as_before_without_calls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unused(handler(self), min_call_accuracy=None, max_unparsable_call_share=None)
+
+
+def _without_unused(data: dict[str, Any], **defaults: Any) -> dict[str, Any]:
+    """``data`` (a dumped record) less each key of ``defaults`` still at its default value: the tool-call
+    weight and limits are written only when a plan sets them, so a plan that does not weigh calls is saved
+    (in the run's manifest, in ``summary.json``) as it was before they existed, and reads back the same."""
+    return {k: v for k, v in data.items() if k not in defaults or v != defaults[k]}
 
 
 class JudgePanel(Strict):
@@ -1067,6 +1102,38 @@ class LevelGuards(BaseModel):
     """One line each; empty when the level is valid."""
 
 
+class LevelCalls(BaseModel):
+    """The tool calls made at one load level (or one run of a capacity point), graded after the level.
+
+    Over the level's requests to questions that grade calls (``expect_call`` or ``no_call``), sent on the chat
+    API with their tools; only each request's first response counts (no scripted reply is sent back under
+    load). Each answered request is graded by :func:`harness.rubric.tool_calls.grade_calls` as the scoring
+    stage grades an answer; the counts are its outcomes and the rates those of
+    :func:`harness.rubric.tool_figures.call_figures` (None where the denominator is 0).
+    """
+
+    responses: int
+    """Responses graded: requests to such questions that were answered (a failed request is in ``failed``)."""
+    expect_call_responses: int
+    """Graded responses to questions with ``expect_call``: the denominator of ``call_accuracy``."""
+    right: int = 0
+    wrong_call: int = 0
+    """Responses that called another function, with wrong arguments, or an extra call."""
+    missed_call: int = 0
+    """Responses that made no call where one was expected."""
+    unexpected_call: int = 0
+    """Responses that called where the question is to be answered directly (``no_call``)."""
+    no_call_right: int = 0
+    unparsable: int = 0
+    """Responses with a call that could not be read (malformed stream, arguments not a JSON object)."""
+    failed: int = 0
+    """Requests to such questions that failed (an error, no response to grade)."""
+    call_accuracy: float | None = None
+    """right / expect_call_responses."""
+    unparsable_share: float | None = None
+    """unparsable / responses."""
+
+
 class LoadLevel(BaseModel):
     """One load level of the sweep for one candidate, written when the level completes."""
 
@@ -1091,6 +1158,9 @@ class LoadLevel(BaseModel):
     """Requests a cut level sent and cancelled before their answer ended (not in ``requests``)."""
     skipped: str | None = None
     """Why the level was not sent at all (e.g. ``over-saturated at r8``); it then has no requests and no figures."""
+    calls: LevelCalls | None = None
+    """The level's tool calls, graded; None when none of its requests was to a question that grades calls (and in
+    records written before calls were graded at load)."""
 
 
 # ---------------------------------------------------------------- projections the roll-up reads

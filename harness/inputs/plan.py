@@ -68,6 +68,8 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     _check_gpus(plan, doc, problems)
     check_families(plan, doc, base, problems)  # variant families (issue 21)
     sets = _load_sets(plan, doc, base, problems, warnings)
+    if not problems:
+        _check_call_settings(plan, doc, [ls.qs for ls in sets], problems)
     if problems:
         raise InputError(problems)
     return LoadedPlan(path.resolve(), plan, sets, warnings)
@@ -179,6 +181,26 @@ def _load_sets(
         set_ids[qs.id] = rel
         sets.append(LoadedSet(set_path, spread_questions(qs, plan.sampling.questions_per_set)))
     return sets
+
+
+def _check_call_settings(plan: Plan, doc: LoadedYaml, sets: list[QuestionSet], problems: list[Problem]) -> None:
+    """A tool-call weight or limit needs questions that measure it: ``weights.calls`` and
+    ``constraints.min_call_accuracy`` a question with ``expect_call`` (call accuracy's denominator),
+    ``constraints.max_unparsable_call_share`` one that grades calls at all (``expect_call`` or ``no_call``).
+    Without them every candidate would lack the figure: the plan is wrong, not the candidates."""
+    questions = [q for qs in sets for q in qs.questions]
+    expect = any(q.expect_call for q in questions)
+    graded = any(q.grades_calls for q in questions)
+    fix = "add such questions to a set (docs/tools.md) or remove the setting"
+    if plan.weights.calls > 0 and not expect:
+        problems.append(doc.problem(("weights", "calls"), "no question of the plan's sets has expect_call, so "
+                                    f"call accuracy cannot be measured to weigh: {fix}"))  # fmt: skip
+    if plan.constraints.min_call_accuracy is not None and not expect:
+        problems.append(doc.problem(("constraints", "min_call_accuracy"), "no question of the plan's sets has "
+                                    f"expect_call, so call accuracy cannot be measured: {fix}"))  # fmt: skip
+    if plan.constraints.max_unparsable_call_share is not None and not graded:
+        problems.append(doc.problem(("constraints", "max_unparsable_call_share"), "no question of the plan's "
+                                    f"sets grades tool calls (expect_call or no_call): {fix}"))  # fmt: skip
 
 
 def unknown_gpu(name: str | None) -> str | None:

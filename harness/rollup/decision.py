@@ -3,7 +3,7 @@
 1. A candidate whose server failed (did not start, died, hung), answered less of the plan than
    ``constraints.min_answered_share`` (by default every answer; :mod:`harness.rollup.evidence`), has no
    scores, has not one acceptable answer (partial credit alone does not make a choice), or breaks a hard constraint
-   of the plan (GPU memory, p95 latency, stability, quality, cost) is out, with the reason.
+   of the plan (GPU memory, p95 latency, stability, quality, cost, tool calls) is out, with the reason.
 2. The Pareto frontier on (rubric score up, cost down) is computed over every scored
    candidate: a model off the frontier is worse *and* dearer than another. Cost is $/1M
    output tokens, or $ per 1,000 questions when the run has thinking models (``cost_column``):
@@ -26,7 +26,7 @@ from harness.records import Constraints, Weights
 from harness.rollup.evidence import missing_evidence
 from harness.rollup.significance import ALPHA, PairedDiff, aligned_scores, paired_difference
 
-SIDES = ("quality", "cost", "latency", "stability")
+SIDES = ("quality", "cost", "latency", "stability", "calls")
 COST_PER_TOKEN = "usd_per_mtok"
 COST_PER_QUESTION = "usd_per_1k_questions"
 
@@ -84,6 +84,35 @@ def violations(row: dict[str, Any], c: Constraints, k: int, quality_label: str =
             out.append(f"no figure for {column} to check the limit {limit:g}")
         elif (value < limit) if is_minimum else (value > limit):
             out.append(text.format(v=value, lim=limit))
+    return out + call_violations(row, c)
+
+
+CALL_LIMITS = (
+    ("call_accuracy", "min_call_accuracy", "call accuracy {v:.2f} < {lim:g}", True),
+    ("unparsable_share", "max_unparsable_call_share", "unparsable call share {v:.2f} > {lim:g}", False),
+)
+"""(models-frame column, constraint, reason, is a minimum) of the tool-call constraints."""
+
+
+def call_violations(row: dict[str, Any], c: Constraints) -> list[str]:
+    """The tool-call constraints a candidate breaks (:mod:`harness.rollup.calls` figures of the quality run).
+
+    A candidate with no figure for a limited one (no graded call: every answer to such a question failed,
+    or the candidate is on the completions API, where tools are not offered) breaks it, with that reason:
+    the limit asks for evidence of calling, and a candidate without any has not shown it. The plan's sets
+    are checked to hold such questions (``harness validate``), so this is about the candidate, not the plan."""
+    out = []
+    for column, name, text, is_minimum in CALL_LIMITS:
+        limit = getattr(c, name)
+        if limit is None:
+            continue
+        value = _number(row.get(column))
+        if value is None:
+            graded = int(_number(row.get("call_responses")) or 0)
+            out.append(f"no graded tool call to check {name} {limit:g}" if not graded else
+                       f"no answer to a question with expect_call to check {name} {limit:g}")  # fmt: skip
+        elif (value < limit) if is_minimum else (value > limit):
+            out.append(text.format(v=value, lim=limit))
     return out
 
 
@@ -111,10 +140,12 @@ def pareto_frontier(points: dict[str, tuple[float, float | None]]) -> dict[str, 
 
 
 def marks(eligible: pd.DataFrame, k: int, cost_column: str = COST_PER_TOKEN) -> pd.DataFrame:
-    """0-1 marks per side: quality and stability as measured, cost and latency relative to the best."""
+    """0-1 marks per side: quality, stability and calls (call accuracy) as measured, cost and latency relative
+    to the best. A run without graded calls has no ``call_accuracy`` column: its calls mark is NaN for all."""
     m = pd.DataFrame({"candidate": eligible.candidate})
     m["quality"] = eligible.rubric_mean.astype(float)
     m["stability"] = eligible.pass_hat_k.astype(float) if k >= 2 and "pass_hat_k" in eligible else float("nan")
+    m["calls"] = eligible.call_accuracy.astype(float) if "call_accuracy" in eligible else float("nan")
     for side, column in (("cost", cost_column), ("latency", "e2e_p95_ms")):
         values = eligible[column].astype(float) if column in eligible else pd.Series(float("nan"), eligible.index)
         best = values[values > 0].min()
@@ -197,6 +228,8 @@ def _reason(chosen: Recommendation, models: pd.DataFrame, k: int, label: str = "
         facts.append(f"${row.usd_per_1k_questions:.4f} per 1,000 questions, thinking included")
     if not pd.isna(row.get("e2e_p95_ms")):
         facts.append(f"95% of answers take at most {row.e2e_p95_ms / 1000:.1f} s")
+    if "calls" in used and not pd.isna(row.get("call_accuracy")):
+        facts.append(f"it makes the expected tool calls in {row.call_accuracy:.0%} of the answers that call for one")
     if isinstance(row.get("target_load"), str):  # perf.target_rps costed from the searched SLO capacity
         facts.append(row.target_load)
     parts.append(_sentence(facts))

@@ -372,7 +372,8 @@ def assemble(rec: RunRecords) -> ReportData:
     # Thinking multiplies the tokens an answer takes: then cost is weighed per question, not per token.
     cost_column = COST_PER_QUESTION if has_thinking and models[COST_PER_QUESTION].notna().any() else COST_PER_TOKEN
     rule = DecisionRule(plan.weights, plan.constraints, k, resamples, seed)
-    decision = recommend(models, questions, rule, cost_column)
+    # the decision weighs the call figures (weights.calls, the call constraints); the models frame gets them last
+    decision = recommend(with_call_columns(models, answers, k), questions, rule, cost_column)
     machine_models, machine, changes, review, quality = models, None, [], None, None
     if rec.reviews:
         grades = judge_grades(rec, judge_summary)
@@ -381,7 +382,8 @@ def assemble(rec: RunRecords) -> ReportData:
         if quality.changed:  # the decision again on quality as plan.review says; the rubric's kept to compare
             models, decided = with_quality(models, quality, plan.candidates, plan.rubric_pass_threshold, k,
                                            resamples, seed)  # fmt: skip
-            machine, decision = decision, recommend(models, decided, replace(rule, quality_label="quality score"),
+            by_quality = replace(rule, quality_label="quality score")
+            machine, decision = decision, recommend(with_call_columns(models, answers, k), decided, by_quality,
                                                     cost_column)  # fmt: skip
             changes = decision_changes(machine, decision, names)
     models = models.merge(decision.table[DECISION_COLUMNS], on="candidate", how="left")

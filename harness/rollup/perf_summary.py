@@ -19,7 +19,8 @@ import pandas as pd
 
 from harness import timing as stats
 from harness.perf_records import CapacityRecord, MetricsSummary, ServerLogFacts
-from harness.records import Candidate, LoadLevel, Perf, Phase, Slo
+from harness.records import Candidate, LevelCalls, LoadLevel, Perf, Phase, Slo
+from harness.rubric.tool_figures import pooled_call_accuracy
 from harness.timing import phase_stats
 
 
@@ -39,8 +40,12 @@ def sweep_frame(levels: Sequence[LoadLevel], slo: Slo) -> pd.DataFrame:
     A level the online stop cut short (``stopped``: why) keeps the figures of the answers it got, but
     they are not a measured point: ``measured`` is False and it never meets the SLOs (its queue was
     still growing, and ``unsent`` + ``cut`` requests have no answer).
+
+    When some level graded tool calls (``LoadLevel.calls``), every row also has :data:`LEVEL_CALL_COLUMNS`
+    (None where its level graded none): a sweep without them has the columns it always had.
     """
     rows = []
+    with_calls = any(lv.calls is not None for lv in levels if not lv.skipped)
     for lv in levels:
         if lv.skipped:
             continue
@@ -49,8 +54,24 @@ def sweep_frame(levels: Sequence[LoadLevel], slo: Slo) -> pd.DataFrame:
                "cut": lv.cut, "measured": lv.stopped is None}  # fmt: skip
         if lv.stopped:
             row["meets_slo"] = False
+        if with_calls:
+            row |= level_call_columns(lv.calls)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+LEVEL_CALL_COLUMNS = ("call_responses", "call_accuracy", "unparsable_share", "wrong_calls", "missed_calls")
+"""A sweep level's tool-call figures (:class:`~harness.records.LevelCalls`): responses graded, call accuracy,
+unparsable share, and the wrong-call and missed-call counts."""
+
+
+def level_call_columns(calls: LevelCalls | None) -> dict[str, Any]:
+    """:data:`LEVEL_CALL_COLUMNS` of one level (every one None when it graded no calls)."""
+    if calls is None:
+        return dict.fromkeys(LEVEL_CALL_COLUMNS)
+    return {"call_responses": calls.responses, "call_accuracy": calls.call_accuracy,
+            "unparsable_share": calls.unparsable_share, "wrong_calls": calls.wrong_call,
+            "missed_calls": calls.missed_call}  # fmt: skip
 
 
 def level_notes(levels: Sequence[LoadLevel]) -> list[dict[str, Any]]:
@@ -264,7 +285,8 @@ def capacity_rows(
     ``slo`` in words (the record's, else the plan's); ``target_load`` the cost of ``perf.target_rps``
     from this capacity (:func:`target_load_cost`; None without a target or a capacity); ``points``
     in the order probed, each ``{order, level, value, runs ("pass"/"fail"/"cut" per repeat), passed,
-    goodput_req_per_s (median of its runs)}``.
+    goodput_req_per_s (median of its runs)}``. A search that graded tool calls adds ``call_accuracy`` to the
+    row (over the estimate's runs) and to each point that graded them (over its runs); another has no such key.
     """
     by_name = {c.name: c for c in candidates}
     last = {r.candidate: r for r in records}
@@ -279,6 +301,8 @@ def capacity_rows(
                      "req_per_s": r.requests_per_s, "out_tok_per_s": r.out_tok_per_s,
                      "slo": slo_text(r.slo or perf.slo), "target_load": target,
                      "points": _probed_points(r)})  # fmt: skip
+        if r.call_accuracy is not None:  # graded tool calls: their accuracy over the estimate's runs
+            rows[-1]["call_accuracy"] = r.call_accuracy
     return rows
 
 
@@ -290,7 +314,10 @@ def _probed_points(r: CapacityRecord) -> list[dict[str, Any]]:
         met, stopped = p.met, p.stopped or [None] * len(p.met)
         runs = ["cut" if why else "pass" if ok else "fail" for ok, why in zip(met, stopped, strict=False)]
         goodput = [g for g in p.goodput_req_per_s if g is not None]
-        out.append({"order": p.order if p.order is not None else k + 1, "level": f"{prefix}{p.value:g}",
-                    "value": p.value, "runs": runs, "passed": sum(met) * 2 > len(met),
-                    "goodput_req_per_s": statistics.median(goodput) if goodput else None})  # fmt: skip
+        point = {"order": p.order if p.order is not None else k + 1, "level": f"{prefix}{p.value:g}",
+                 "value": p.value, "runs": runs, "passed": sum(met) * 2 > len(met),
+                 "goodput_req_per_s": statistics.median(goodput) if goodput else None}  # fmt: skip
+        if p.calls:  # graded tool calls: the point's call accuracy over its runs together
+            point["call_accuracy"] = pooled_call_accuracy(p.calls)
+        out.append(point)
     return out

@@ -9,11 +9,11 @@ match of every call, parallel calls in any order), and the no-call share is its 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.records import ARG_ERROR_KINDS
+from harness.records import ARG_ERROR_KINDS, LevelCalls
 from harness.rubric.tool_calls import CallGrade
 
 
@@ -81,3 +81,12 @@ def call_figures(grades: Iterable[CallGrade]) -> CallFigures:
         arg_errors={k: kinds[k] for k in ARG_ERROR_KINDS},
         outcomes={str(k): n for k, n in outcomes.items()},
     )
+
+
+def pooled_call_accuracy(runs: Sequence[LevelCalls | None]) -> float | None:
+    """Call accuracy of several load runs together (the runs of one capacity point, or at the capacity
+    estimate): their right responses / their responses to ``expect_call`` questions; None without any.
+    Pooled, not a mean of the runs' accuracies: a run with more such responses weighs more."""
+    known = [c for c in runs if c is not None]
+    of = sum(c.expect_call_responses for c in known)
+    return sum(c.right for c in known) / of if of else None

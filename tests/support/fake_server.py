@@ -58,8 +58,12 @@ def fake_server(
     reply: Callable[[int], Reply] | None = None,
     health: Callable[[], int] | None = None,
     metrics: Callable[[int], str] | None = None,
+    answer: Callable[[bytes], Reply] | None = None,
 ) -> Iterator[FakeServer]:
     """Serve ``reply(n)`` for the n-th POST (1-based) on 127.0.0.1; yields its /v1 base URL.
+
+    ``answer``: instead of ``reply``, the reply to a POST's body (for requests sent at once, whose order of
+    arrival is not theirs: the load sweep's).
 
     ``reply`` None: POST is not served (501). ``health``: the status of every other GET (``/health``),
     empty-bodied; None: such a GET is not served (501). ``metrics``: the text of the n-th GET of
@@ -92,11 +96,12 @@ def fake_server(
             self.close_connection = True
 
         def do_POST(self) -> None:
-            if reply is None:
+            if reply is None and answer is None:
                 self.send_error(501)
                 return
-            seen.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            r = reply(len(seen))
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(body)
+            r = answer(body) if answer is not None else reply(len(seen))  # type: ignore[misc]
             self.send_response(r.status)
             self.send_header("Content-Type", r.content_type)
             self.send_header("Connection", "close")

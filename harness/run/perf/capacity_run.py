@@ -2,7 +2,8 @@
 
 Runs after the sweep's levels, on the same server: :class:`~harness.run.perf.capacity.CapacitySearch`
 picks each point, every run of it is one level sent by the multi-process load generator and
-judged by :func:`~harness.timing.phase_stats` against the plan's SLOs. One
+judged by :func:`~harness.timing.phase_stats` against the plan's SLOs (and, when the plan's questions grade
+tool calls, its calls graded after it: :func:`~harness.run.perf.load_requests.level_calls`). One
 :class:`~harness.perf_records.CapacityRecord` per candidate goes to ``capacity.jsonl``; a resumed
 run skips a candidate already there (a cut-off search starts over).
 """
@@ -12,13 +13,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from harness.perf_records import CapacityPoint, CapacityRecord
-from harness.records import Slo
+from harness.records import LevelCalls, Slo
+from harness.rubric.tool_figures import pooled_call_accuracy
 from harness.run.perf.capacity import Capacity, CapacitySearch
 from harness.run.perf.guards import oversaturation
-from harness.run.perf.loadgen import Level, send_level, sweep_requests, timing
+from harness.run.perf.load_requests import LoadRequests, level_calls, sweep_load
+from harness.run.perf.loadgen import Level, send_level, timing
 from harness.run.served import Served
 from harness.rundir import RunDir
 from harness.store import JsonlAppender
@@ -38,6 +40,8 @@ class ProbeRun:
     out_tok_per_s: float | None
     stopped: str | None = None
     """Why the run was cut short; None: it ran out."""
+    calls: LevelCalls | None = None
+    """Its tool calls, graded; None when none of its requests grades calls."""
 
 
 def capacity_done(candidate: str, run_dir: Path) -> bool:
@@ -56,7 +60,7 @@ def run_capacity(on: Served) -> CapacityRecord | None:
     while (value := search.next_value()) is not None:
         level = Level(sweep.capacity, value)
         n = max(sweep.requests_per_level, int(value) * WAVES if sweep.capacity == "concurrency" else 0)
-        requests = sweep_requests(lp, api, sweep.model_copy(update={"requests_per_level": n}))
+        requests = sweep_load(lp, api, sweep.model_copy(update={"requests_per_level": n}))
         runs = [_probe(on, requests, level, k) for k in range(sweep.capacity_repeats)]
         probes[value] = runs
         search.record(value, [r.met for r in runs])
@@ -68,15 +72,17 @@ def run_capacity(on: Served) -> CapacityRecord | None:
     return record
 
 
-def _probe(on: Served, requests: list[Any], level: Level, k: int) -> ProbeRun:
-    """The ``k``-th run of the point ``level`` (seeded apart): met the SLOs?, goodput, tok/s, why it was cut."""
+def _probe(on: Served, load: LoadRequests, level: Level, k: int) -> ProbeRun:
+    """The ``k``-th run of the point ``level`` (seeded apart): met the SLOs?, goodput, tok/s, why it was cut,
+    its calls graded."""
     lp = on.lp
-    run = send_level(on, requests, level, seed=lp.plan.sampling.seed + k, during="the capacity search",
+    run = send_level(on, load.requests, level, seed=lp.plan.sampling.seed + k, during="the capacity search",
                      stop_when=oversaturation)  # fmt: skip
     stats = phase_stats([timing(r) for r in run.results], run.wall_s, lp.plan.perf.slo)
     # a run cut by the online stop was over-saturated: it fails, whatever its answered requests say
     return ProbeRun(met=stats.meets_slo and run.stopped is None, goodput_req_per_s=stats.goodput_req_per_s,
-                    out_tok_per_s=stats.out_tok_per_s, stopped=run.stopped)  # fmt: skip
+                    out_tok_per_s=stats.out_tok_per_s, stopped=run.stopped,
+                    calls=level_calls(run.results, run.indices, load.checks))  # fmt: skip
 
 
 def to_capacity_record(candidate: str, cap: Capacity, probes: dict[float, list[ProbeRun]],
@@ -94,7 +100,10 @@ def to_capacity_record(candidate: str, cap: Capacity, probes: dict[float, list[P
     order = {v: k + 1 for k, v in enumerate(probes)}
     points = [CapacityPoint(value=v, met=[r.met for r in runs], goodput_req_per_s=[r.goodput_req_per_s for r in runs],
                             out_tok_per_s=[r.out_tok_per_s for r in runs], order=order[v],
-                            stopped=[r.stopped for r in runs]) for v, runs in sorted(probes.items())]  # fmt: skip
+                            stopped=[r.stopped for r in runs],
+                            calls=[r.calls for r in runs] if any(r.calls is not None for r in runs) else [])
+              for v, runs in sorted(probes.items())]  # fmt: skip
     return CapacityRecord(candidate=candidate, kind=cap.kind, estimate=cap.estimate, lower=cap.lower,  # type: ignore[arg-type]
                           upper=cap.upper, requests_per_s=median([r.goodput_req_per_s for r in at]),
-                          out_tok_per_s=median([r.out_tok_per_s for r in at]), points=points, slo=slo)  # fmt: skip
+                          out_tok_per_s=median([r.out_tok_per_s for r in at]), points=points, slo=slo,
+                          call_accuracy=pooled_call_accuracy([r.calls for r in at]))  # fmt: skip

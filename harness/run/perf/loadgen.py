@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import itertools
 import math
 import multiprocessing as mp
 import os
@@ -32,9 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from harness.inputs.plan import LoadedPlan
-from harness.inputs.prompts import build_request
-from harness.records import RequestTiming, Sweep, timing_fields
+from harness.records import RequestTiming, timing_fields
 from harness.run.perf.guards import Completion
 
 if TYPE_CHECKING:
@@ -42,7 +39,7 @@ if TYPE_CHECKING:
     from harness.server.fastclient import FastClient
 
 from harness import aio
-from harness.server.client import Api, ClientConfig, ModelClient, Request, Result, count_missing_tokens
+from harness.server.client import ClientConfig, ModelClient, Request, Result, count_missing_tokens
 from harness.server.model_server import ModelServer, fast_client
 from harness.server.watchdog import ServerGone, until_gone
 
@@ -78,6 +75,8 @@ class LevelRun:
     """Requests a stopped level never sent."""
     cut: int = 0
     """Requests a stopped level sent but cancelled before their answer ended (not in ``results``)."""
+    indices: list[int] = field(default_factory=list)
+    """Per result: the index of its request in the level's requests (a stopped level has gaps)."""
 
 
 def timing(r: Result) -> RequestTiming:
@@ -132,7 +131,9 @@ async def run_level(
             await one(i, req)
 
         await asyncio.gather(*(scheduled(i, r) for i, r in enumerate(requests)))
-    return LevelRun(level, [r for r in results if r is not None], started_at, time.perf_counter() - t0)
+    answered = [(i, r) for i, r in enumerate(results) if r is not None]
+    return LevelRun(level, [r for _, r in answered], started_at, time.perf_counter() - t0,
+                    indices=[i for i, _ in answered])  # fmt: skip
 
 
 WORKER_STREAMS = 128
@@ -523,27 +524,7 @@ def _merge(level: Level, got: list[Got], started_at: float, t_start: float, work
     sent = sum(k for _, _, _, k in got)
     return LevelRun(level, results, started_at, wall, scheduled_mono=[due for _, _, due in rows], workers=workers,
                     cpu_s=sum(c for _, _, c, _ in got), stopped=stopped, unsent=n - sent,
-                    cut=sent - len(results))  # fmt: skip
-
-
-def sweep_requests(lp: LoadedPlan, api: Api, sweep: Sweep) -> list[Request]:
-    """``requests_per_level`` prompts cycled from the plan's questions, fixed output length."""
-    s = lp.plan.sampling
-    pool = [(ls.qs, q) for ls in lp.sets for q in ls.qs.questions]
-    out = []
-    for i, (qs, q) in zip(range(sweep.requests_per_level), itertools.cycle(pool), strict=False):
-        req = build_request(api, qs, q, s, s.seed + i)
-        out.append(
-            Request(
-                **{
-                    **req.__dict__,
-                    "max_tokens": sweep.max_tokens or s.max_tokens,
-                    "stop": None,
-                    "ignore_eos": sweep.ignore_eos,
-                }
-            )
-        )
-    return out
+                    cut=sent - len(results), indices=[i for i, _, _ in rows])  # fmt: skip
 
 
 def send_level(

@@ -9,13 +9,16 @@ guards (:mod:`harness.run.perf.guards`). A level is stopped as soon as the onlin
 over-saturated (:func:`~harness.run.perf.guards.oversaturation`; the record says why and how many
 requests it never sent or cut), and a rate level found over-saturated, online or afterwards,
 skips the higher rates: each is recorded with no requests and the reason, and counts as done
-for a resumed run (they can only do worse).
+for a resumed run (they can only do worse). When the plan's questions grade tool calls, each level's
+calls are graded once it is over and recorded with it (``LoadLevel.calls``;
+:mod:`harness.run.perf.load_requests`).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
@@ -24,7 +27,8 @@ from harness.inputs.plan import LoadedPlan
 from harness.records import LoadLevel, Sweep
 from harness.run.perf.capacity_run import capacity_done, run_capacity
 from harness.run.perf.guards import guards, oversaturation
-from harness.run.perf.loadgen import Level, LevelRun, send_level, sweep_requests, timing
+from harness.run.perf.load_requests import CallCheck, level_calls, sweep_load
+from harness.run.perf.loadgen import Level, LevelRun, send_level, timing
 from harness.run.served import Served
 from harness.rundir import RunDir
 from harness.store import JsonlAppender
@@ -34,7 +38,9 @@ def levels(sweep: Sweep) -> list[Level]:
     return [Level("concurrency", c) for c in sweep.concurrency] + [Level("rate", r) for r in sweep.request_rates]
 
 
-def to_record(candidate: str, run: LevelRun) -> LoadLevel:
+def to_record(candidate: str, run: LevelRun, checks: Sequence[CallCheck | None] = ()) -> LoadLevel:
+    """The level's record; ``checks`` (per request, :func:`~harness.run.perf.load_requests.sweep_load`) grade
+    its tool calls, after the level."""
     timings = [timing(r) for r in run.results]
     checked = guards(run.level.kind, [r.started_mono for r in run.results], run.scheduled_mono or [None] * len(timings),
                      [r.ttft_ms for r in run.results], run.wall_s, run.workers, run.cpu_s)  # fmt: skip
@@ -43,7 +49,8 @@ def to_record(candidate: str, run: LevelRun) -> LoadLevel:
         checked.problems.append(f"stopped early ({run.unsent} never sent, {run.cut} cut): {run.stopped}")
     return LoadLevel(candidate=candidate, level_id=run.level.id, kind=run.level.kind, value=run.level.value,  # type: ignore[arg-type]
                      started_at=run.started_at, wall_s=run.wall_s, requests=timings, guards=checked,
-                     stopped=run.stopped, unsent=run.unsent, cut=run.cut)  # fmt: skip
+                     stopped=run.stopped, unsent=run.unsent, cut=run.cut,
+                     calls=level_calls(run.results, run.indices, checks))  # fmt: skip
 
 
 def skipped_record(candidate: str, level: Level, why: str) -> LoadLevel:
@@ -84,7 +91,8 @@ def _run_levels(on: Served, todo: list[Level]) -> int:
     sweep = lp.plan.perf.sweep
     assert sweep is not None
     path = RunDir(on.run_dir).loadtest
-    requests = sweep_requests(lp, on.api, sweep)
+    load = sweep_load(lp, on.api, sweep)
+    requests = load.requests
     log(f"[{candidate}] load sweep: {', '.join(lv.id for lv in todo)} × {len(requests)} requests")
     with JsonlAppender(path) as out, tqdm(total=len(todo) * len(requests), desc=f"{candidate} sweep", unit="req",
                                           disable=not on.show_progress, file=sys.stderr) as bar:  # fmt: skip
@@ -95,9 +103,13 @@ def _run_levels(on: Served, todo: list[Level]) -> int:
                 continue
             run = send_level(on, requests, level, seed=lp.plan.sampling.seed, during="the load sweep",
                              on_done=bar.update, stop_when=oversaturation)  # fmt: skip
-            record = to_record(candidate, run)
+            record = to_record(candidate, run, load.checks)
             out.append(record)
             ran += 1
+            if record.calls is not None:
+                c = record.calls
+                log(f"[{candidate}] {level.id}: call accuracy {_pct(c.call_accuracy)} over {c.expect_call_responses}"
+                    f" responses, {c.unparsable} unparsable of {c.responses} graded")  # fmt: skip
             for problem in record.guards.problems if record.guards else []:
                 log(f"[{candidate}] {level.id}: {problem}")
             if level.kind == "rate" and record.guards and record.guards.oversaturated:
@@ -106,3 +118,7 @@ def _run_levels(on: Served, todo: list[Level]) -> int:
                 if higher:
                     log(f"[{candidate}] over-saturated at {level.id}: higher rates skipped ({', '.join(higher)})")
     return ran
+
+
+def _pct(share: float | None) -> str:
+    return "-" if share is None else f"{share:.0%}"
