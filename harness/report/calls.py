@@ -128,13 +128,15 @@ def _show(found: bool, value: Any) -> str | None:
 def answer_entry(grade: CallGrade, made: CallsView | None, expected: list[ExpectedCall]) -> dict[str, Any]:
     """One graded answer's calls for the drill-down (compact keys; model text kept as streamed):
 
-    ``o`` outcome, ``why`` the grade's reason, ``m`` made calls ``[name, arguments text, problem]``,
-    ``p`` pairs ``[expected index, made index, same function, errors]`` with each error ``[kind, path, why,
+    ``o`` outcome, ``why`` the grade's reason (a wrong outcome only), ``m`` made calls ``[name, arguments text,
+    problem]``, ``p`` pairs ``[expected index, made index, same function, errors]`` with each error ``[kind, path, why,
     expected (JSON text or None), got (JSON text or None)]``, ``mi`` expected calls not made, ``x`` made calls
     paired with none; ``st`` the multi-step rounds ``[[calls], [replies], text]`` (only when there are
     several). ``made`` None (the generation was not read) gives no ``m``.
     """
-    out: dict[str, Any] = {"o": grade.outcome, "why": grade.reason}
+    out: dict[str, Any] = {"o": grade.outcome}
+    if not grade.right:  # a right grade's reason says nothing the outcome does not; 200,000 of them add up
+        out["why"] = grade.reason
     calls = made["tool_calls"] if made is not None else []
     if made is not None:
         out["m"] = [[c.name, c.arguments, c.problem] for c in calls]
