@@ -59,7 +59,7 @@ def call_rows(models: pd.DataFrame, answers: pd.DataFrame, names: list[str]) -> 
         return []
     by_name = models.set_index("candidate")
     rows = []
-    for name in names:
+    for name in (n for n in names if n in by_name.index):
         mine = answers[(answers.candidate == name) & answers.call.notna()]
         f = call_figures(list(mine.call))
         o, expect, none = f.outcomes, f.expect_call_responses, f.no_call_responses
