@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
+from harness.compare.calls import CallChange, call_change
 from harness.inputs.run_sets import load_run_sets
 from harness.manifest_records import CandidateEntry, RunManifest
 from harness.records import Judgment, Phase, Plan, QuestionSet
@@ -75,6 +76,16 @@ class RunData:
     def questions_at(self, threshold: float) -> pd.DataFrame:
         """``questions`` with acceptability judged with ``threshold`` where an answer has no rubric verdict."""
         return question_frame(with_acceptable(self.answers[self.answers.variant == self.variant], threshold))
+
+    @property
+    def decided(self) -> pd.DataFrame:
+        """The answers of the variant quality is compared on."""
+        return self.answers[self.answers.variant == self.variant]
+
+    @property
+    def samples(self) -> int:
+        """Samples per question in the run's plan."""
+        return int((self.manifest.plan.get("sampling") or {}).get("samples", 1))
 
     @property
     def candidates(self) -> list[str]:
@@ -139,6 +150,8 @@ class CandidateChange:
     server_error_b: str | None
     newly_passing: list[QuestionFlip]
     newly_failing: list[QuestionFlip]
+    calls: CallChange | None = None
+    """The tool calls, A against B (:mod:`harness.compare.calls`); None when neither run graded calls."""
 
 
 @dataclass(frozen=True)
@@ -433,6 +446,7 @@ def compare_runs(
             failed_a=_failed(a, name), failed_b=_failed(b, name),
             server_error_a=info_a.error, server_error_b=info_b.error,
             newly_passing=_flips(p, threshold, True), newly_failing=_flips(p, threshold, False),
+            calls=call_change(a.decided, b.decided, name, a.samples, b.samples, common),
         ))  # fmt: skip
 
     new_models = []
@@ -457,5 +471,10 @@ def compare_runs(
 
 
 def comparison_json(c: Comparison) -> dict[str, Any]:
-    """The whole comparison as plain JSON types (every flip, every question id)."""
-    return asdict(c)
+    """The whole comparison as plain JSON types (every flip, every question id); a candidate's ``calls`` only
+    where a run graded calls."""
+    out = asdict(c)
+    for change in out["changes"]:
+        if change["calls"] is None:
+            del change["calls"]
+    return out

@@ -88,6 +88,7 @@ def format_comparison(c: Comparison) -> str:
                 if len(flips) > TEXT_FLIP_LIMIT:
                     out.append(f"    {sign} ... {len(flips) - TEXT_FLIP_LIMIT} more (see --json)")
 
+    out += _call_lines(c)
     for nm in c.new_models:
         out += ["", f"New in B: {nm.candidate} (mean {_num(nm.mean_b)} on common questions) minus each A candidate"]
         rows = [[v.other, str(v.diff.n), _num(v.mean_other), _num(v.diff.diff, "+.3f"), _ci(v.diff),
@@ -102,3 +103,35 @@ def format_comparison(c: Comparison) -> str:
     if c.notes:
         out += ["", "Notes", *(f"  {n}" for n in c.notes)]
     return "\n".join(out) + "\n"
+
+
+def _call_lines(c: Comparison) -> list[str]:
+    """The tool-call figures B - A and the questions whose call outcome changed; none when neither run graded
+    calls (:mod:`harness.compare.calls`)."""
+    changes = [ch for ch in c.changes if ch.calls is not None]
+    if not changes:
+        return []
+    out = ["", "Tool calls, B - A (each run's graded answers; – where a run does not measure a figure)"]
+    rows = []
+    for ch in changes:
+        assert ch.calls is not None
+        for i, fig in enumerate(ch.calls.figures):
+            fmt = ",.1f" if fig.metric.endswith("_ms") else ".3f"
+            rows.append([ch.candidate if i == 0 else "", fig.metric, _num(fig.a, fmt), _num(fig.b, fmt),
+                         _num(fig.diff, "+" + fmt)])  # fmt: skip
+    out += _table(["candidate", "figure", "A", "B", "B-A"], rows, left=2)
+    out += ["", "Call outcome changes (each sample's outcome, in sample order)"]
+    for ch in changes:
+        assert ch.calls is not None
+        flips = ch.calls.changed
+        out.append(f"  {ch.candidate}: graded {ch.calls.responses_a} -> {ch.calls.responses_b}; "
+                   f"{len(flips)} question{'s' if len(flips) != 1 else ''} changed")  # fmt: skip
+        width = max((_width(f"{f.set_id}/{f.question_id}") for f in flips), default=0)
+        for f in flips[:TEXT_FLIP_LIMIT]:
+            name = f"{f.set_id}/{f.question_id}"
+            line = f"    ~ {name}{' ' * (width - _width(name))}  {', '.join(f.outcomes_a) or 'not graded'} -> "
+            line += ", ".join(f.outcomes_b) or "not graded"
+            out.append(line + (f"  ({f.detail})" if f.detail else ""))
+        if len(flips) > TEXT_FLIP_LIMIT:
+            out.append(f"    ~ ... {len(flips) - TEXT_FLIP_LIMIT} more (see --json)")
+    return out

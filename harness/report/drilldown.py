@@ -24,7 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.records import Judgment, QuestionSet
+from harness.records import Judgment, Question, QuestionSet
+from harness.report.calls import expected_entry
 
 GZIP_WBITS = 31
 """zlib's window bits for a gzip stream (header and CRC), what ``DecompressionStream("gzip")`` reads."""
@@ -129,7 +130,7 @@ def _by_question(stability: pd.DataFrame, column: dict[str, int]) -> tuple[dict[
 
 def drilldown_questions(
     sets: dict[str, QuestionSet], names: list[str], answers: pd.DataFrame, stability: pd.DataFrame,
-    judged: dict[str, Judgment],
+    judged: dict[str, Judgment], calls: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Questions in set order, each with every column's samples, check results, judge verdict and status.
 
@@ -138,6 +139,10 @@ def drilldown_questions(
     cx: [passage ids, source found, faithfulness],
     r: [thinking, thinking tokens, cut off while thinking]}`` (``r`` only for answers with thinking);
     ``status[i]`` is column i's stability status. One question's entries are built at a time.
+
+    ``calls`` (a run whose calls were graded: :func:`harness.report.calls.drill_calls`): an answer with graded
+    calls gets them as ``c`` and a question whose calls are graded its expectation as ``xc``
+    (:func:`harness.report.calls.expected_entry`); None, or an answer or question without, adds no key.
     """
     column = {n: i for i, n in enumerate(names)}
     cols = {name: answers[name].tolist() for name in _ANSWER_FIELDS}
@@ -152,11 +157,24 @@ def drilldown_questions(
             key = (qs.id, q.id)
             rows = cells.get(key, [[] for _ in names])
             samples = [[_answer(entry, i, judged.get(keys[i])) for i in cell] for cell in rows]
-            yield {
+            out = {
                 "set": qs.id, "id": q.id, "cat": q.category, "q": q.question, "ref": q.reference, "w": q.weight,
                 "status": status.get(key, [None] * len(names)), "score": qscore.get(key, [None] * len(names)),
                 "answers": samples,
             }  # fmt: skip
+            if calls is not None:
+                _with_calls(out, q, calls, [[keys[i] for i in cell] for cell in rows])
+            yield out
+
+
+def _with_calls(out: dict[str, Any], q: Question, calls: dict[str, dict[str, Any]], keys: list[list[str]]) -> None:
+    """Add the question's expected calls (``xc``) and each graded answer's calls (``c``) to ``out``."""
+    if (expected := expected_entry(q)) is not None:
+        out["xc"] = expected
+    for cell, cell_keys in zip(out["answers"], keys, strict=True):
+        for a, key in zip(cell, cell_keys, strict=True):
+            if (c := calls.get(key)) is not None:
+                a["c"] = c
 
 
 def drilldown_header(sets: dict[str, QuestionSet], names: list[str], threshold: float) -> dict[str, Any]:

@@ -13,12 +13,13 @@ from typing_extensions import TypedDict
 
 from harness.inputs.run_sets import load_run_sets
 from harness.records import Generation, Plan
+from harness.report.calls import CALLS_VIEW, CallsView, read_calls_of
 from harness.report.variants import load_contamination
 from harness.rollup.figures import ReportData, RunRecords, assemble
 from harness.rundir import SCORES, RunDir, RunDirError, require_manifest
 from harness.store import iter_projected
 
-__all__ = ["ReportData", "answer_contexts", "load_records", "load_report_data"]
+__all__ = ["ReportData", "answer_calls", "answer_contexts", "load_records", "load_report_data"]
 
 
 class _ContextView(TypedDict):
@@ -76,3 +77,10 @@ def answer_contexts(run_dir: Path, keys: set[str]) -> dict[str, str | None]:
         if view["key"] in keys:
             out[view["key"]] = view["context"]
     return out
+
+
+def answer_calls(run_dir: Path, keys: set[str]) -> dict[str, CallsView]:
+    """Generation key -> the calls the answer made (``tool_calls``, ``tool_steps``), for ``keys`` only: the
+    drill-down shows them beside the expected ones. Read as :func:`answer_contexts` reads contexts (the
+    roll-up's frame keeps only the calls' grades)."""
+    return read_calls_of(iter_projected(RunDir(run_dir).generations, Generation, CALLS_VIEW), keys)

@@ -19,6 +19,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
+from harness.report.calls import CallReader, call_rows, drill_calls
 from harness.report.charts import (
     pareto_chart,
     quality_vs_throughput,
@@ -27,7 +28,7 @@ from harness.report.charts import (
     variant_chart,
 )
 from harness.report.drilldown import drilldown_header, drilldown_questions, pack
-from harness.report.load import ReportData, answer_contexts, load_report_data
+from harness.report.load import ReportData, answer_calls, answer_contexts, load_report_data
 from harness.report.panel import panel_json
 from harness.report.review_data import ContextReader, pack_review, page_review
 from harness.report.review_summary import judge_trust_of, review_json
@@ -142,18 +143,24 @@ def drill_columns(data: ReportData) -> tuple[list[str], pd.DataFrame, pd.DataFra
     return columns, by_arm(data.served), by_arm(data.served_stability)
 
 
-def render_html(data: ReportData, read_contexts: ContextReader | None = None, run_dir: str | None = None) -> str:
+def render_html(
+    data: ReportData, read_contexts: ContextReader | None = None, run_dir: str | None = None,
+    read_calls: CallReader | None = None,
+) -> str:  # fmt: skip
     """The report page of ``data``. ``read_contexts`` reads the answers' own contexts for the review queue's
     keys (:func:`~harness.report.load.answer_contexts`); None: the review shows the sets' contexts only.
     ``run_dir``: the run directory as the user named it, for the page's ``harness review add`` hint
-    (None: the hint says ``RUN_DIR``)."""
+    (None: the hint says ``RUN_DIR``). ``read_calls`` reads the calls the answers made, for a run whose calls
+    were graded (:func:`~harness.report.load.answer_calls`); None: the drill-down shows their grades only."""
     plan, names = data.plan, data.names
     models, sweep, js = data.models, data.sweep, data.judge_summary
     k = plan.sampling.samples
     columns, answers, stability = drill_columns(data)
+    by_question = {(qs.id, q.id): q for qs in data.sets.values() for q in qs.questions}
+    calls = drill_calls(answers, by_question, read_calls)  # None: no graded calls, the page as it was
     drill = pack(
         drilldown_header(data.sets, columns, plan.rubric_pass_threshold),
-        drilldown_questions(data.sets, columns, answers, stability, js.by_answer if js else {}),
+        drilldown_questions(data.sets, columns, answers, stability, js.by_answer if js else {}, calls),
     )
     review_page = {**page_review(data, read_contexts), "run_dir": run_dir or "RUN_DIR"}
     return (
@@ -187,6 +194,8 @@ def render_html(data: ReportData, read_contexts: ContextReader | None = None, ru
             set_scores=heatmap_rows(data.set_scores.assign(category=""), names),
             names=names,
             drill_data=drill,
+            calls=calls is not None,
+            call_rows=call_rows(models, data.answers, names),
             review_data=pack_review(review_page),
             review_page=review_page,
             strategy=_records(data.strategy.table) if data.strategy else [],
@@ -255,21 +264,23 @@ def build_report(run_dir: Path, out_dir: Path, decided: Callable[[Recommendation
     """
     with gc_paused():
         data = load_report_data(run_dir)
-        index = write_report(data, out_dir, lambda keys: answer_contexts(run_dir, keys), str(run_dir))
+        index = write_report(data, out_dir, lambda keys: answer_contexts(run_dir, keys), str(run_dir),
+                             lambda keys: answer_calls(run_dir, keys))  # fmt: skip
     if decided is not None:
         decided(data.recommendation)
     return index
 
 
 def write_report(
-    data: ReportData, out_dir: Path, read_contexts: ContextReader | None = None, run_dir: str | None = None
-) -> Path:
+    data: ReportData, out_dir: Path, read_contexts: ContextReader | None = None, run_dir: str | None = None,
+    read_calls: CallReader | None = None,
+) -> Path:  # fmt: skip
     """Write the page, summary.csv and summary.json of ``data`` into ``out_dir``; returns the page's path.
     ``read_contexts``, ``run_dir`` (the run directory as the user named it, for the page's
-    ``harness review add`` hint): as in :func:`render_html`."""
+    ``harness review add`` hint), ``read_calls``: as in :func:`render_html`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     index = out_dir / "index.html"
-    atomic_write_text(index, render_html(data, read_contexts, run_dir))
+    atomic_write_text(index, render_html(data, read_contexts, run_dir, read_calls))
     atomic_write_text(
         out_dir / "summary.csv",
         data.models.drop(columns=["violations"])

@@ -50,3 +50,22 @@ def test_page_drilldown_finds_the_document_and_names_a_page_without_one() -> Non
     assert page_drilldown(page)["questions"][1]["id"] == "q2"
     with pytest.raises(ValueError, match="no packed drill-down"):
         page_drilldown('<script type="application/json" id="drill-data">{}</script>')
+
+
+def test_a_graded_call_adds_little_beyond_the_call_itself() -> None:
+    # Each answer of a run with graded calls carries its calls (harness.report.calls.answer_entry); at 200,000
+    # answers every byte counts. A right call: its outcome, the call as streamed, its pairing, and nothing more:
+    # '{"o":"right","m":[["' + name + '","' + arguments (quotes escaped) + '",null]],"p":[[0,0,true,[]]]}'
+    # is 52 characters of frame around the name and the escaped arguments.
+    from harness.records import CallGrade, CallPair, ExpectedCall, ToolCallMade
+    from harness.report.calls import answer_entry
+
+    args = '{"employee_id": "E2051", "leave_type": "病假"}'
+    grade = CallGrade(outcome="right", expects="calls", made=1, parsed=True, reason="the expected calls, with the "
+                      "expected arguments", pairs=[CallPair(expected=0, made=0, same_function=True)])  # fmt: skip
+    made = {"schema_version": 1, "key": "k", "tool_calls": [ToolCallMade(name="get_leave_balance", arguments=args)],
+            "tool_steps": []}  # fmt: skip
+    expected = [ExpectedCall(name="get_leave_balance", arguments={"employee_id": "E2051", "leave_type": "病假"})]
+    entry = json.dumps(answer_entry(grade, made, expected), ensure_ascii=False, separators=(",", ":"))  # type: ignore[arg-type]
+    assert len(entry) == 52 + len("get_leave_balance") + len(json.dumps(args, ensure_ascii=False)) - 2
+    assert "why" not in entry  # a right grade's reason is left out

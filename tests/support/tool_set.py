@@ -36,6 +36,11 @@ def hr_set(**changes: Any) -> QuestionSet:
     """The set: ``call`` (single step, graded), ``two_step`` (a scripted reply, then checks on the final
     text), ``direct`` (``no_call`` with a check), ``plain`` (no tools at all: an ordinary question).
     ``changes`` replace top-level keys of the set (e.g. ``tools``)."""
+    return QuestionSet.model_validate(hr_set_data(**changes))
+
+
+def hr_set_data(**changes: Any) -> dict[str, Any]:
+    """:func:`hr_set` as the YAML file would hold it."""
     data: dict[str, Any] = {
         "id": "hr",
         "title": "HR",
@@ -57,7 +62,7 @@ def hr_set(**changes: Any) -> QuestionSet:
         ],
     }  # fmt: skip
     data.update(changes)
-    return QuestionSet.model_validate(data)
+    return data
 
 
 def plain_set() -> QuestionSet:

@@ -66,12 +66,19 @@
 
   var BADGE = { "stable right": "right", "flips": "flips", "stable wrong": "wrong" };
 
-  function answerBlock(a, many) {
+{% if calls %}
+{% include "drilldown_calls.js" %}
+
+{% endif %}
+  function answerBlock(a, many{{ ", q" if calls }}) {
     var box = el("div", null, "sample");
     if (many) box.appendChild(el("div", "sample " + a.s, "muted"));
     if (a.ok && a.r && a.r[2]) box.appendChild(el("div", "cut off while thinking: no answer (scores 0)", "answer fail cut-off"));
     else if (a.ok) box.appendChild(el("div", a.t, "answer"));
     else box.appendChild(el("div", "request failed: " + (a.e || ""), "answer fail"));
+{% if calls %}
+    if (a.c) box.appendChild(callBlock(a.c, q.xc));
+{% endif %}
     if (a.r) {
       var th = el("details", null, "thinking");
       th.appendChild(el("summary", "thinking" + (a.r[1] === null ? "" : " (" + a.r[1] + " tokens)")));
@@ -131,6 +138,9 @@
       qc.appendChild(document.createTextNode(" · " + q.cat + " · " + q.set + (q.w !== 1 ? " · weight " + q.w : "")));
       qc.appendChild(el("div", q.q));
       if (q.ref) qc.appendChild(el("div", "Reference: " + q.ref, "muted"));
+{% if calls %}
+      if (q.xc) qc.appendChild(expectedBlock(q.xc));
+{% endif %}
       row.appendChild(qc);
       cols.forEach(function (i) {
         var td = el("td");
@@ -144,7 +154,7 @@
         }
         var answers = q.answers[i];
         if (!answers.length) td.appendChild(el("div", "no answer", "muted"));
-        answers.forEach(function (a) { td.appendChild(answerBlock(a, answers.length > 1)); });
+        answers.forEach(function (a) { td.appendChild(answerBlock(a, answers.length > 1{{ ", q" if calls }})); });
         row.appendChild(td);
       });
       body.appendChild(row);
