@@ -842,7 +842,8 @@ CALL_OUTCOMES: tuple[CallOutcome, ...] = (
 )  # fmt: skip
 """``right``: the calls match ``expect_call`` exactly (the right functions, the right arguments, none
 missing, none extra). ``wrong_call``: a call to another function, with wrong arguments, an expected call
-not made while another was, or an extra call. ``missed_call``: calls were expected and none was made.
+not made while another was, or an extra call (also a call repeated with the same arguments after the tool
+replied, in a later round of a multi-step answer). ``missed_call``: calls were expected and none was made.
 ``unexpected_call``: ``no_call`` and a call was made. ``no_call_right``: ``no_call`` and none was made.
 ``unparsable``: a call's arguments are not a JSON object, or the stream could not be read whole (whatever
 the question expected)."""

@@ -20,7 +20,17 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-from harness.records import CALL_OUTCOMES, ArgError, CallGrade, CallOutcome, CallPair, ExpectedCall, Tool, ToolResult
+from harness.records import (
+    CALL_OUTCOMES,
+    ArgError,
+    CallGrade,
+    CallOutcome,
+    CallPair,
+    ExpectedCall,
+    Tool,
+    ToolResult,
+    ToolStep,
+)
 from harness.rubric.tool_args import grade_arguments, json_type
 
 __all__ = ["CALL_OUTCOMES", "ArgError", "CallGrade", "CallOutcome", "CallPair", "grade_calls", "result_for"]
@@ -165,6 +175,30 @@ def _why_wrong(
     parts += [f"expected call {_shown(expect_call[k])} not made" for k in missing]
     parts += [f"extra call {names[j]}" for j in extra]
     return "; ".join(parts)
+
+
+def with_later_rounds(grade: CallGrade, steps: Sequence[ToolStep]) -> CallGrade:
+    """``grade`` (of the first response's calls) once the later rounds of a multi-step answer are seen: a
+    right grade becomes ``wrong_call`` when a later round repeats a call already answered (the same
+    function with the same arguments, compared as parsed JSON). After the reply, calling again is a loop
+    for a lookup and a second action for a submission (a second reimbursement, a duplicate work order); a
+    careful grader fails it whatever the final text says. Any other grade, and a grade with no later
+    round, is returned as it is. ``steps``: ``Generation.tool_steps`` (round 1 holds the first response's
+    calls)."""
+    if not grade.right or grade.expects != "calls" or len(steps) < 2:
+        return grade
+    answered: list[tuple[str, Any]] = []
+    for number, step in enumerate(steps, start=1):
+        for call in step.calls:
+            args, _ = parse_arguments(call.arguments)
+            if number > 1 and (call.name, args) in answered:
+                why = (
+                    f"repeated {call.name} with the same arguments in round {number}, after the tool had"
+                    " replied: a loop, or the action done twice"
+                )
+                return grade.model_copy(update={"outcome": "wrong_call", "reason": why})
+            answered.append((call.name, args))
+    return grade
 
 
 def _shown(call: ExpectedCall, limit: int = 80) -> str:

@@ -17,7 +17,7 @@ from harness.inputs.variants import context_hit
 from harness.records import CallGrade, CheckSpec, Generation, Question, QuestionSet, Score, Tool
 from harness.rubric import run_check, score_answer, verdict
 from harness.rubric.registry import Evidence
-from harness.rubric.tool_calls import grade_calls
+from harness.rubric.tool_calls import grade_calls, with_later_rounds
 from harness.rundir import RunDir
 
 
@@ -28,15 +28,16 @@ def evidence_for(g: Generation, q: Question) -> Evidence:
 
 
 def grade_answer_calls(g: Generation, q: Question, tools: Sequence[Tool]) -> CallGrade | None:
-    """The grade of the first response's calls (:func:`~harness.rubric.tool_calls.grade_calls`) for a
-    question with ``expect_call`` or ``no_call``; None for another question and for a failed answer (no
+    """The grade of the first response's calls (:func:`~harness.rubric.tool_calls.grade_calls`), and of a
+    call repeated in a later round (:func:`~harness.rubric.tool_calls.with_later_rounds`), for a question
+    with ``expect_call`` or ``no_call``; None for another question and for a failed answer (no
     response to grade: it counts among the failed answers, not in the call figures)."""
     if not q.grades_calls or not g.ok:
         return None
-    calls = [(c.name, c.arguments) for c in g.tool_calls]
-    return grade_calls(
-        tools, q.expect_call, q.no_call, calls, [c.problem for c in g.tool_calls], [c.from_text for c in g.tool_calls]
-    )
+    made = g.tool_calls
+    calls = [(c.name, c.arguments) for c in made]
+    first = grade_calls(tools, q.expect_call, q.no_call, calls, [c.problem for c in made], [c.from_text for c in made])
+    return with_later_rounds(first, g.tool_steps)
 
 
 def with_calls(

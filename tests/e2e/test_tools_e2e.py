@@ -13,7 +13,9 @@ its answer, which the client reads as the call made (``from_text``). Each questi
 - leave-002: the balance lookup, whose scripted reply (3 days left) goes back as a ``tool`` message before
   the model is asked again: two steps at least, and the final text is what the checks score.
 
-Marked ``vllm`` (a real server); one server start, about a minute and a half on a 2-core host.
+The load sweep sends the same four questions at concurrency 1 and 2 and grades each level's calls.
+
+Marked ``vllm`` (a real server); one server start, about two minutes on a 2-core host.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.records import Generation, Score
+from harness.records import Generation, LoadLevel, Score
 from harness.store import read_records
 from tests.support.files import DATA, HARNESS, MODELS, REPO, need_model, write_yaml
 from tests.support.vllm import CPU_VLLM
@@ -48,7 +50,8 @@ def tool_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "question_sets": [str(DATA / "sets" / "tools_e2e_zh.yaml")],
             "sampling": {"temperature": 0.0, "max_tokens": 160, "seed": 7, "samples": 1},
             "limits": {"concurrency": 4},
-            "perf": {"sweep": None},
+            # one request per question at each level: the sweep grades each level's calls
+            "perf": {"sweep": {"concurrency": [1, 2], "requests_per_level": 4, "max_tokens": 16}},
         },
     )  # fmt: skip
     run_dir, report_dir = tmp / "run", tmp / "report"
@@ -130,3 +133,18 @@ def test_the_summary_gives_the_call_figures(tool_run: Path) -> None:
     assert model["call_accuracy"] == pytest.approx(2 / 3) and model["wrong_call_rate"] == pytest.approx(1 / 3)
     assert model["unexpected_call_rate"] == 0.0 and model["no_call_precision"] == 1.0
     assert model["text_call_share"] == 1.0  # every call this model made was written in the text
+
+
+def test_the_load_sweep_grades_the_calls_of_each_level(tool_run: Path) -> None:
+    levels = [r for r in read_records(tool_run / "loadtest.jsonl", LoadLevel) if r.skipped is None]
+    assert [lv.level_id for lv in levels] == ["c1", "c2"]
+    for lv in levels:
+        calls = lv.calls
+        assert calls is not None, f"level {lv.level_id} graded no call"
+        # 4 requests, one per question: 3 expect a call, chat-001 expects none; none failed
+        assert (calls.responses, calls.expect_call_responses, calls.failed) == (4, 3, 0)
+        assert calls.right + calls.wrong_call + calls.missed_call + calls.unparsable == 3
+        assert calls.no_call_right + calls.unexpected_call == 1
+    # alone (c1), each request is the quality run's first request at temperature 0: the same calls, so the
+    # same call accuracy as the quality run's 2 right of 3 (leave-001 and leave-002 right, reimb-001 wrong)
+    assert levels[0].calls is not None and levels[0].calls.call_accuracy == pytest.approx(2 / 3)

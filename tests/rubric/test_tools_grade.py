@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness.records import ExpectedCall, Tool, ToolResult
-from harness.rubric.tool_calls import CallGrade, grade_calls, result_for
+from harness.records import ExpectedCall, Tool, ToolCallMade, ToolResult, ToolStep
+from harness.rubric.tool_calls import CallGrade, grade_calls, result_for, with_later_rounds
 from harness.rubric.tool_figures import call_figures
 
 TOOLS = [
@@ -249,3 +249,24 @@ def test_a_call_written_in_the_text_is_graded_like_any_and_counted_apart() -> No
     # calls made: 1 + 1 + 2 + 0 = 4, of which 1 + 2 = 3 were read from the text
     assert f.text_call_share == 3 / 4
     assert call_figures([silent]).text_call_share is None  # no call made: nothing to share out
+
+
+def test_a_call_repeated_after_its_reply_makes_a_right_first_call_wrong() -> None:
+    first = call("get_leave_balance", employee_id="E100", kind="annual")
+    right = grade([BALANCE], [first])
+    made = ToolCallMade(name=first[0], arguments=first[1])
+    # the same call again after the reply, its keys in another order and spaced otherwise: the same call
+    again = ToolCallMade(name="get_leave_balance", arguments='{"kind":"annual","employee_id":"E100"}')
+    looped = with_later_rounds(right, [ToolStep(calls=[made], replies=["3"]), ToolStep(calls=[again], replies=["3"])])
+    assert looped.outcome == "wrong_call" and not looped.right
+    assert looped.reason.startswith("repeated get_leave_balance with the same arguments in round 2")
+    # another call after the reply (a lookup, then an action), or the same function for another employee:
+    # what the model may well do next; the final text decides
+    other = ToolCallMade(name="get_leave_balance", arguments='{"employee_id": "E200", "kind": "annual"}')
+    for later in (ToolCallMade(name="get_machine_param", arguments='{"machine_id": "IM-280"}'), other):
+        steps = [ToolStep(calls=[made], replies=["3"]), ToolStep(calls=[later], replies=["x"])]
+        assert with_later_rounds(right, steps) == right
+    # one round only, or a grade already wrong: as it was
+    assert with_later_rounds(right, [ToolStep(calls=[made], replies=["3"])]) == right
+    missed = grade([BALANCE], [])
+    assert with_later_rounds(missed, [ToolStep(calls=[made]), ToolStep(calls=[made])]) == missed
