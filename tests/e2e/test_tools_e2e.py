@@ -11,7 +11,7 @@ its answer, which the client reads as the call made (``from_text``). Each questi
   (差旅, 餐饮, 办公用品, 培训; 高铁票 for a business trip is 差旅): a wrong value, so a wrong call;
 - chat-001: "what can you do" is answered in words: no call, as the question wants;
 - leave-002: the balance lookup, whose scripted reply (3 days left) goes back as a ``tool`` message before
-  the model is asked again: two steps at least, and the final text is what the checks score.
+  the model is asked again; the model then repeats the same lookup, which grades the answer wrong.
 
 The load sweep sends the same four questions at concurrency 1 and 2 and grades each level's calls.
 
@@ -110,7 +110,7 @@ def test_a_question_to_answer_without_a_call(tool_run: Path) -> None:
     assert s.calls is not None and s.calls.outcome == "no_call_right"
 
 
-def test_a_two_step_question_sends_the_scripted_reply_and_scores_the_final_text(tool_run: Path) -> None:
+def test_a_two_step_question_sends_the_scripted_reply_and_grades_what_the_model_did_after_it(tool_run: Path) -> None:
     gens, scores = by_question(tool_run)
     g, s = gens["leave-002"], scores["leave-002"]
     assert g.tool_calls and g.tool_calls[0].name == "get_leave_balance", shown(g)
@@ -119,18 +119,30 @@ def test_a_two_step_question_sends_the_scripted_reply_and_scores_the_final_text(
     assert [json.loads(r) for r in first.replies] == [
         {"employee_id": "E1024", "leave_type": "年假", "remaining_days": 3}
     ]
-    assert s.calls is not None and s.calls.outcome == "right"
-    # a right call leaves the final text's checks to decide: "3 天" and "不够"; the score is theirs
+    # given the balance, this model asks for it again with the same arguments instead of answering (seen on
+    # both demo samples too): a loop, which a careful grader fails, so the right first call does not save it
+    assert len(g.tool_steps) >= 2, shown(g)
+    again = g.tool_steps[1].calls[0]
+    assert (again.name, json.loads(again.arguments)) == (
+        "get_leave_balance",
+        {"employee_id": "E1024", "leave_type": "年假"},
+    )
+    assert (
+        s.calls is not None
+        and s.calls.outcome == "wrong_call"
+        and s.calls.reason.startswith("repeated get_leave_balance")
+    )
+    assert (s.score, s.essentials_passed) == (0.0, False)
+    # the final text's checks still ran and are shown ("3 天", "不够")
     assert [c.type for c in s.checks] == ["number", "contains_any"]
-    weights = sum(c.weight for c in s.checks)
-    assert s.score == pytest.approx(sum(c.score * c.weight for c in s.checks) / weights)
 
 
 def test_the_summary_gives_the_call_figures(tool_run: Path) -> None:
     (model,) = json.loads((tool_run.parent / "report" / "summary.json").read_text())["models"]
-    # 3 questions expect a call (leave-001 right, reimb-001 wrong, leave-002 right), 1 expects none (right)
+    # 3 questions expect a call (leave-001 right; reimb-001 a wrong argument; leave-002 repeated after the
+    # reply: wrong), 1 expects none (right)
     assert model["call_responses"] == 4
-    assert model["call_accuracy"] == pytest.approx(2 / 3) and model["wrong_call_rate"] == pytest.approx(1 / 3)
+    assert model["call_accuracy"] == pytest.approx(1 / 3) and model["wrong_call_rate"] == pytest.approx(2 / 3)
     assert model["unexpected_call_rate"] == 0.0 and model["no_call_precision"] == 1.0
     assert model["text_call_share"] == 1.0  # every call this model made was written in the text
 
@@ -145,6 +157,7 @@ def test_the_load_sweep_grades_the_calls_of_each_level(tool_run: Path) -> None:
         assert (calls.responses, calls.expect_call_responses, calls.failed) == (4, 3, 0)
         assert calls.right + calls.wrong_call + calls.missed_call + calls.unparsable == 3
         assert calls.no_call_right + calls.unexpected_call == 1
-    # alone (c1), each request is the quality run's first request at temperature 0: the same calls, so the
-    # same call accuracy as the quality run's 2 right of 3 (leave-001 and leave-002 right, reimb-001 wrong)
+    # alone (c1), each request is the quality run's first request at temperature 0: the same first calls,
+    # 2 right of 3 (leave-001 and leave-002 right, reimb-001 wrong); no reply is sent under load, so
+    # leave-002's repeat after the reply, which the quality run grades, is not seen here
     assert levels[0].calls is not None and levels[0].calls.call_accuracy == pytest.approx(2 / 3)
