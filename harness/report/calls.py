@@ -51,9 +51,10 @@ def call_rows(models: pd.DataFrame, answers: pd.DataFrame, names: list[str]) -> 
 
     Each rate is ``{rate, label}`` (:func:`_share`): call accuracy ``right/expect_call``, wrong and missed
     calls over the same, unexpected calls over ``no_call`` responses, no-call precision ``no_call_right /
-    (no_call_right + missed_call)``, unparsable over every graded response; ``args`` the argument errors by
-    kind; latency p50/p90 (ms) over the ``made`` calls and pass^k over ``pass_k_questions`` come from
-    ``models`` (:mod:`harness.rollup.calls`).
+    (no_call_right + missed_call)``, unparsable over every graded response; ``text`` the calls written in the
+    answer's text over the calls made (``text_call_share``, docs/tools.md, "Calls written in the text"); ``args``
+    the argument errors by kind; latency p50/p90 (ms) over the ``made`` calls and pass^k over
+    ``pass_k_questions`` come from ``models`` (:mod:`harness.rollup.calls`).
     """
     if "call" not in answers.columns or "call_accuracy" not in models.columns:
         return []
@@ -73,6 +74,7 @@ def call_rows(models: pd.DataFrame, answers: pd.DataFrame, names: list[str]) -> 
             "unexpected": _share(o.get("unexpected_call", 0), none, "called"),
             "no_call_precision": _share(o.get("no_call_right", 0), silent, "right not to call"),
             "unparsable": _share(o.get("unparsable", 0), f.responses, "unparsable"),
+            "text": _text_share(sum(g.in_text for g in mine.call), sum(g.made for g in mine.call)),
             "args": [(ARG_KIND_WORDS[k], n) for k, n in f.arg_errors.items()],
             "pairs": sum(p.same_function for g in mine.call for p in g.pairs),
             "made": sum(bool(g.made) for g in mine.call),
@@ -83,8 +85,43 @@ def call_rows(models: pd.DataFrame, answers: pd.DataFrame, names: list[str]) -> 
     return rows
 
 
+def _text_share(in_text: int, made: int) -> dict[str, Any]:
+    """``text_call_share`` as the page shows it: "12/12 calls written in the text"; not measured without calls."""
+    if not made:
+        return {"rate": None, "label": "no calls made"}
+    return {"rate": in_text / made, "label": f"{in_text}/{made} call{'s' if made != 1 else ''} written in the text"}
+
+
 def _cell(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
+
+
+def _count(value: Any) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def sweep_call_cells(sweep: pd.DataFrame) -> list[dict[str, Any] | None] | None:
+    """Per row of the sweep frame, in its order, the level's graded calls for the sweep table, or None for a
+    level that graded none; None (no call columns on the page) when no level graded calls.
+
+    Each: ``accuracy`` (right over the responses to ``expect_call`` questions), ``unparsable`` (over the
+    responses graded), both ``{rate, label}`` (:func:`_share`), and the ``wrong`` and ``missed`` counts; from
+    :data:`harness.rollup.perf_summary.LEVEL_CALL_COLUMNS`.
+    """
+    if "call_responses" not in sweep.columns or not sweep.call_responses.notna().any():
+        return None
+    cells: list[dict[str, Any] | None] = []
+    for row in sweep.to_dict("records"):
+        if pd.isna(row["call_responses"]):
+            cells.append(None)
+            continue
+        responses = _count(row["call_responses"])
+        cells.append({
+            "accuracy": _share(_count(row["right_calls"]), _count(row["expect_call_responses"]), "right"),
+            "unparsable": _share(_count(row["unparsable_calls"]), responses, "unparsable"),
+            "wrong": _count(row["wrong_calls"]), "missed": _count(row["missed_calls"]),
+        })  # fmt: skip
+    return cells
 
 
 # ---------------------------------------------------------------- the drill-down's calls
@@ -125,21 +162,28 @@ def _show(found: bool, value: Any) -> str | None:
     return _json(value) if found else None
 
 
+def _made(c: ToolCallMade) -> list[Any]:
+    """A made call for the drill-down: ``[name, arguments text, problem]``, with ``1`` after them when it was read
+    from the answer's text (``from_text``; a call through the protocol leaves it out, to keep the page small)."""
+    return [c.name, c.arguments, c.problem] + ([1] if c.from_text else [])
+
+
 def answer_entry(grade: CallGrade, made: CallsView | None, expected: list[ExpectedCall]) -> dict[str, Any]:
     """One graded answer's calls for the drill-down (compact keys; model text kept as streamed):
 
     ``o`` outcome, ``why`` the grade's reason (a wrong outcome only), ``m`` made calls ``[name, arguments text,
-    problem]``, ``p`` pairs ``[expected index, made index, same function, errors]`` with each error ``[kind, path, why,
-    expected (JSON text or None), got (JSON text or None)]``, ``mi`` expected calls not made, ``x`` made calls
-    paired with none; ``st`` the multi-step rounds ``[[calls], [replies], text]`` (only when there are
-    several). ``made`` None (the generation was not read) gives no ``m``.
+    problem]`` (then ``1`` for a call written in the text: :func:`_made`), ``p`` pairs ``[expected index, made
+    index, same function, errors]`` with each error ``[kind, path, why, expected (JSON text or None), got (JSON
+    text or None)]``, ``mi`` expected calls not made, ``x`` made calls paired with none; ``st`` the multi-step
+    rounds ``[[calls], [replies], text]``, each call ``[name, arguments text]`` (then ``1`` when written in the
+    text), only when there are several. ``made`` None (the generation was not read) gives no ``m``.
     """
     out: dict[str, Any] = {"o": grade.outcome}
     if not grade.right:  # a right grade's reason says nothing the outcome does not; 200,000 of them add up
         out["why"] = grade.reason
     calls = made["tool_calls"] if made is not None else []
     if made is not None:
-        out["m"] = [[c.name, c.arguments, c.problem] for c in calls]
+        out["m"] = [_made(c) for c in calls]
     pairs = []
     for p in grade.pairs:
         errors = []
@@ -158,7 +202,8 @@ def answer_entry(grade: CallGrade, made: CallsView | None, expected: list[Expect
         out["x"] = list(grade.extra)
     steps = made["tool_steps"] if made is not None else []
     if len(steps) > 1 or (steps and steps[0].replies):
-        out["st"] = [[[[c.name, c.arguments] for c in s.calls], list(s.replies), s.text] for s in steps]
+        out["st"] = [[[[c.name, c.arguments, *([1] if c.from_text else [])] for c in s.calls], list(s.replies),
+                      s.text] for s in steps]  # fmt: skip
     return out
 
 

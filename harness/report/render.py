@@ -19,7 +19,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
-from harness.report.calls import CallReader, call_rows, drill_calls
+from harness.report.calls import CallReader, call_rows, drill_calls, sweep_call_cells
 from harness.report.charts import (
     pareto_chart,
     quality_vs_throughput,
@@ -184,6 +184,7 @@ def render_html(
             throughput_chart=quality_vs_throughput(models),
             stability_chart=stability_chart(models, k),
             sweep=_records(sweep),
+            sweep_calls=sweep_call_cells(sweep),  # None: no level graded calls, the table as it was
             sweep_chart=throughput_latency(sweep, "e2e_p95_ms", plan.perf.slo.e2e_ms) if not sweep.empty else None,
             ttft_chart=throughput_latency(sweep, "ttft_p95_ms", plan.perf.slo.ttft_ms) if not sweep.empty else None,
             perf_records=data.perf_records,

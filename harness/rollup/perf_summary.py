@@ -60,9 +60,11 @@ def sweep_frame(levels: Sequence[LoadLevel], slo: Slo) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-LEVEL_CALL_COLUMNS = ("call_responses", "call_accuracy", "unparsable_share", "wrong_calls", "missed_calls")
+LEVEL_CALL_COLUMNS = ("call_responses", "call_accuracy", "unparsable_share", "wrong_calls", "missed_calls",
+                      "right_calls", "expect_call_responses", "unparsable_calls")  # fmt: skip
 """A sweep level's tool-call figures (:class:`~harness.records.LevelCalls`): responses graded, call accuracy,
-unparsable share, and the wrong-call and missed-call counts."""
+unparsable share, the wrong-call and missed-call counts, and the counts the two rates are made of (right of
+the responses to ``expect_call`` questions; unparsable of the responses graded)."""
 
 
 def level_call_columns(calls: LevelCalls | None) -> dict[str, Any]:
@@ -71,7 +73,8 @@ def level_call_columns(calls: LevelCalls | None) -> dict[str, Any]:
         return dict.fromkeys(LEVEL_CALL_COLUMNS)
     return {"call_responses": calls.responses, "call_accuracy": calls.call_accuracy,
             "unparsable_share": calls.unparsable_share, "wrong_calls": calls.wrong_call,
-            "missed_calls": calls.missed_call}  # fmt: skip
+            "missed_calls": calls.missed_call, "right_calls": calls.right,
+            "expect_call_responses": calls.expect_call_responses, "unparsable_calls": calls.unparsable}  # fmt: skip
 
 
 def level_notes(levels: Sequence[LoadLevel]) -> list[dict[str, Any]]:

@@ -105,3 +105,23 @@ def test_one_run_with_calls_against_one_without(tmp_path: Path) -> None:
     assert ch is not None and (ch.responses_a, ch.responses_b) == (0, 6) and ch.changed == []
     line = next(x for x in format_comparison(c).splitlines() if "call_accuracy" in x)
     assert line.split() == ["a", "call_accuracy", "–", "0.750", "–"]
+
+
+def test_the_share_of_calls_written_in_the_text_is_compared(tmp_path: Path) -> None:
+    # Run B: run A's answers, with a's two answers to "two_step" read from the text (the same calls): a made 5 calls
+    # in each run (call x2, two_step x2, direct x1), none in the text in A, 2 in B -> 0.0 -> 0.4, +0.4; the grades
+    # are those of the same calls, so call accuracy stays 3/4 and no question's outcome changes.
+    def text_made(g: Generation) -> Generation:
+        if (g.candidate, g.question_id) != ("a", "two_step"):
+            return g
+        return g.model_copy(update={"tool_calls": [c.model_copy(update={"from_text": True}) for c in g.tool_calls]})
+
+    c = compare(write_call_run(tmp_path, "ra", answers_a()),
+                write_call_run(tmp_path, "rb", [text_made(g) for g in answers_a()]))  # fmt: skip
+    a = figures(c, "a")
+    assert a["text_call_share"][:2] == (0.0, pytest.approx(0.4)) and a["text_call_share"][2] == pytest.approx(0.4)
+    assert a["call_accuracy"] == (0.75, 0.75, 0.0)
+    assert next(ch for ch in c.changes if ch.candidate == "a").calls.changed == []  # type: ignore[union-attr]
+    # the candidate is named on its first figure's line only; a comes first
+    line = next(x for x in format_comparison(c).splitlines() if "text_call_share" in x)
+    assert line.split() == ["text_call_share", "0.000", "0.400", "+0.400"]

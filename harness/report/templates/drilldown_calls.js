@@ -5,6 +5,7 @@
     unexpected_call: "unexpected call: the question is to be answered without one",
     no_call_right: "right: answered without a call", unparsable: "unparsable call"
   };
+  var IN_TEXT = "written in the text, not through the tool-call protocol";
   var ARG_WORDS = { missing: "missing", wrong_value: "wrong value", wrong_type: "wrong type", invented: "invented" };
 
   function callLine(name, args, note) {
@@ -43,7 +44,8 @@
     var m = c.m[j];
     if (!m) return td;
     td.appendChild(callLine(m[0], m[1]));
-    if (m[2]) td.appendChild(el("div", m[2], "fail"));
+    if (m[3]) td.appendChild(el("div", IN_TEXT, "muted call-in-text"));
+    if (m[2]) td.appendChild(el("div", "could not be read: " + m[2], "fail call-problem"));
     return td;
   }
 
@@ -85,7 +87,7 @@
     (c.m || []).forEach(function (m, j) {
       if (shown[j]) return;
       var tr = el("tr", null, right ? "" : "fail");
-      var why = xc && xc.no ? "no call expected" : (c.o === "unparsable" ? "not graded: its arguments are not a JSON object" : "not expected (an extra or repeated call)");
+      var why = xc && xc.no ? "no call expected" : (c.o === "unparsable" ? (m[2] ? "not graded: the call could not be read" : "not graded: its arguments are not a JSON object") : "not expected (an extra or repeated call)");
       tr.appendChild(el("td", why, "fail"));
       tr.appendChild(madeCell(c, j));
       t.appendChild(tr);
@@ -98,7 +100,11 @@
       c.st.forEach(function (s, i) {
         var r = el("div", null, "call-step");
         r.appendChild(el("div", "round " + (i + 1), "muted"));
-        s[0].forEach(function (call) { r.appendChild(callLine(call[0], call[1])); });
+        s[0].forEach(function (call) {
+          var line = callLine(call[0], call[1]);
+          if (call[2]) line.appendChild(el("span", " " + IN_TEXT, "muted call-in-text"));
+          r.appendChild(line);
+        });
         s[1].forEach(function (reply) { r.appendChild(el("div", "tool reply: " + reply, "call-reply")); });
         if (s[2]) r.appendChild(el("div", s[2], "answer"));
         d.appendChild(r);
