@@ -92,3 +92,47 @@ def make_html(path: Path) -> Path:
                     f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
                     f"<script>alert(1)</script></body></html>", encoding="utf-8")  # fmt: skip
     return path
+
+
+def make_malformed(folder: Path) -> list[Path]:
+    """The bad documents of tests/data/malformed/documents/, one kind of damage each (run once to write them):
+    a scan without text, a password-protected PDF, a cut-off PDF, a Word file that is an OLE container (how an
+    encrypted .docx or an old .doc looks), a cut-off .docx and .xlsx, a slide deck and a GBK-encoded .txt."""
+    import io
+
+    from reportlab.lib.pagesizes import A6
+    from reportlab.lib.pdfencrypt import StandardEncryption
+    from reportlab.pdfgen import canvas
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+
+    def write(name: str, data: bytes) -> None:
+        (folder / name).write_bytes(data)
+        out.append(folder / name)
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A6)  # a "scan": shapes, no characters
+    c.rect(20, 20, 200, 300, fill=1)
+    c.showPage()
+    c.save()
+    write("scanned.pdf", buf.getvalue())
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A6, encrypt=StandardEncryption("secret", canPrint=0))
+    c.drawString(20, 300, "Mould temperature 60 C")
+    c.showPage()
+    c.save()
+    write("encrypted.pdf", buf.getvalue())
+    pdf = make_pdf(folder / "full.pdf").read_bytes()
+    (folder / "full.pdf").unlink()
+    write("truncated.pdf", pdf[: len(pdf) // 3])
+    write("encrypted.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    docx = make_docx(folder / "full.docx").read_bytes()
+    (folder / "full.docx").unlink()
+    write("truncated.docx", docx[: len(docx) // 2])
+    xlsx = make_xlsx(folder / "full.xlsx").read_bytes()
+    (folder / "full.xlsx").unlink()
+    write("truncated.xlsx", xlsx[: len(xlsx) // 2])
+    write("slides.pptx", b"PK\x03\x04" + bytes(60))
+    write("gbk.txt", "年假五天".encode("gbk"))
+    return out

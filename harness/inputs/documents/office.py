@@ -93,8 +93,14 @@ def docx_to_markdown(raw: bytes) -> str:
     try:
         result = mammoth.convert_to_html(io.BytesIO(raw))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(f"not a readable .docx file ({type(exc).__name__}); open it in Word and save it again")
+        raise DocumentError(f"damaged .docx file ({_why(exc)}); open it in Word and save it again") from None
     return html_to_markdown(result.value)
+
+
+def _why(exc: Exception) -> str:
+    import zipfile
+
+    return "its zip container is cut off or broken" if isinstance(exc, zipfile.BadZipFile) else "a part is missing"
 
 
 def _value(v: object) -> str:
@@ -128,7 +134,7 @@ def xlsx_to_markdown(raw: bytes) -> str:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise DocumentError(f"not a readable .xlsx file ({type(exc).__name__}); open it in Excel and save it again")
+        raise DocumentError(f"damaged .xlsx file ({_why(exc)}); open it in Excel and save it again") from None
     parts = []
     try:
         for ws in wb.worksheets:

@@ -61,7 +61,7 @@ def _refusal(exc: BaseException) -> DocumentError:
     said = " ".join(names).lower()
     if "password" in said or "encrypt" in said:
         return DocumentError("encrypted PDF: it needs a password to open; save a copy without one")
-    return DocumentError(f"damaged PDF ({type(exc).__name__}); open it and save or print it to PDF again")
+    return DocumentError("damaged PDF: it cannot be parsed; open it and save or print it to PDF again")
 
 
 def _page_blocks(page: Any) -> list[_Block]:
@@ -86,8 +86,8 @@ def _page_blocks(page: Any) -> list[_Block]:
     return sorted(blocks, key=lambda b: b.top)
 
 
-def _levels(blocks: list[list[_Block]]) -> tuple[float, dict[float, int]]:
-    """The body size (most characters) and heading level per larger size (largest -> 1)."""
+def _levels(blocks: list[list[_Block]]) -> dict[float, int]:
+    """Heading level per size larger than the body's (the size most characters have; largest -> 1)."""
     weights: Counter[float] = Counter()
     for page in blocks:
         for b in page:
@@ -95,7 +95,7 @@ def _levels(blocks: list[list[_Block]]) -> tuple[float, dict[float, int]]:
                 weights[b.size] += len(b.text)
     body = weights.most_common(1)[0][0] if weights else 0.0
     bigger = sorted((s for s in weights if s >= body * _HEADING_RATIO), reverse=True)
-    return body, {s: min(i + 1, 6) for i, s in enumerate(bigger)}
+    return {s: min(i + 1, 6) for i, s in enumerate(bigger)}
 
 
 def pdf_to_markdown(raw: bytes) -> str:
@@ -111,7 +111,7 @@ def pdf_to_markdown(raw: bytes) -> str:
         pdf.close()
     if chars == 0:
         raise DocumentError(SCANNED)
-    body, levels = _levels(pages)
+    levels = _levels(pages)
     out: list[str] = []
     for n, blocks in enumerate(pages, start=1):
         out.append(PAGE_MARK.format(n=n) + "\n")
