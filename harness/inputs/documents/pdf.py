@@ -7,7 +7,8 @@
 - Headings: a line set larger than the body text (the size most characters have, over the whole
   file) is a heading; the largest size is ``#``, the next ``##``, and so on. A PDF has no styles,
   so size is the one sign of a heading it always keeps.
-- Pages: ``<!-- page N -->`` opens each page, so a passage can say where it came from.
+- Pages: ``<!-- page N -->`` opens each page, so a passage can say where it came from. A table that
+  runs on to the next page without its header row gets the header back there.
 
 A PDF without a single character (a scan) or with a password is a :class:`DocumentError`.
 """
@@ -35,7 +36,12 @@ class _Block:
     bottom: float
     size: float
     text: str
-    table: bool = False
+    rows: tuple[tuple[str, ...], ...] | None = None
+    """A table's cells, header row first; None for a line of text."""
+
+    @property
+    def table(self) -> bool:
+        return self.rows is not None
 
 
 def _open(raw: bytes) -> Any:
@@ -80,10 +86,29 @@ def _page_blocks(page: Any) -> list[_Block]:
         size = max(round(c["size"] * 2) / 2 for c in line["chars"])
         blocks.append(_Block(line["top"], line["bottom"], size, line["text"].strip()))
     for t in tables:
-        rows = [[c or "" for c in r] for r in t.extract() if any((c or "").strip() for c in r)]
+        rows = tuple(tuple(c or "" for c in r) for r in t.extract() if any((c or "").strip() for c in r))
         if rows:
-            blocks.append(_Block(t.bbox[1], t.bbox[3], 0.0, pipe_table(rows), table=True))
+            blocks.append(_Block(t.bbox[1], t.bbox[3], 0.0, "", rows))
     return sorted(blocks, key=lambda b: b.top)
+
+
+def _carry_headers(pages: list[list[_Block]]) -> list[list[_Block]]:
+    """A table that runs on from the page before gets that table's header back.
+
+    When a page opens with a table as wide as the one that closed the page before, and its first row
+    is not that table's header, it is the same table continued without its header (a repeated header
+    row is left alone): its rows then read under the header they belong to.
+    """
+    out: list[list[_Block]] = []
+    for blocks in pages:
+        before = out[-1][-1] if out and out[-1] else None
+        first = blocks[0] if blocks else None
+        if before is not None and before.rows and first is not None and first.rows:
+            header = before.rows[0]
+            if len(first.rows[0]) == len(header) and first.rows[0] != header:
+                blocks = [_Block(first.top, first.bottom, 0.0, "", (header, *first.rows)), *blocks[1:]]
+        out.append(blocks)
+    return out
 
 
 def _levels(blocks: list[list[_Block]]) -> dict[float, int]:
@@ -103,7 +128,7 @@ def pdf_to_markdown(raw: bytes) -> str:
     pdf = _open(raw)
     try:
         try:
-            pages = [_page_blocks(page) for page in pdf.pages]
+            pages = _carry_headers([_page_blocks(page) for page in pdf.pages])
             chars = sum(len(page.chars) for page in pdf.pages)
         except Exception as exc:  # a damaged content stream shows only when a page is read
             raise _refusal(exc) from None
@@ -117,8 +142,8 @@ def pdf_to_markdown(raw: bytes) -> str:
         out.append(PAGE_MARK.format(n=n) + "\n")
         prev: _Block | None = None
         for b in blocks:
-            if b.table:
-                out.append(f"\n{b.text}\n\n")
+            if b.rows is not None:
+                out.append(f"\n{pipe_table(b.rows)}\n\n")
             elif b.size in levels:
                 out.append(f"\n{'#' * levels[b.size]} {b.text}\n\n")
             else:
