@@ -17,7 +17,6 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
-from typing import Any
 
 
 class DocumentError(ValueError):
@@ -45,30 +44,21 @@ def pipe_table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(out)
 
 
-def _converter() -> Any:
-    """markdownify's converter with pipes escaped inside table cells (a ``|`` in a cell would split it)."""
-    from markdownify import MarkdownConverter
-
-    class _Converter(MarkdownConverter):  # type: ignore[misc]
-        def convert_td(self, el: Any, text: str, parent_tags: Any) -> str:
-            return str(super().convert_td(el, text.replace("|", "\\|"), parent_tags))
-
-        def convert_th(self, el: Any, text: str, parent_tags: Any) -> str:
-            return str(super().convert_th(el, text.replace("|", "\\|"), parent_tags))
-
-    return _Converter(heading_style="ATX", table_infer_header=True, escape_asterisks=False,
-                      escape_underscores=False, bullets="-")  # fmt: skip
-
-
 def html_to_markdown(html: str) -> str:
     """An HTML page's text as Markdown (see the module docstring); blank-line runs squeezed to one."""
     from bs4 import BeautifulSoup
+    from markdownify import MarkdownConverter
 
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
+    for cell in soup.find_all(("td", "th")):  # a "|" in a cell would split it: escape it
+        for text in cell.find_all(string=lambda t: "|" in t):
+            text.replace_with(text.replace("|", "\\|"))
     body = soup.body or soup
-    markdown = str(_converter().convert_soup(body))
+    converter = MarkdownConverter(heading_style="ATX", table_infer_header=True, escape_asterisks=False,
+                                  escape_underscores=False, bullets="-")  # fmt: skip
+    markdown = str(converter.convert_soup(body))
     return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
 
 
