@@ -61,9 +61,9 @@ def _refusal(exc: BaseException) -> DocumentError:
     """One sentence for what pdfminer/pdfplumber raised while opening or reading a file."""
     seen: BaseException | None = exc
     names = []
-    while seen is not None:
-        names.append(type(seen).__name__ + " " + str(seen))
-        seen = seen.__cause__ or seen.__context__ if seen.__cause__ or seen.__context__ else None
+    while seen is not None and len(names) < 10:  # pdfplumber wraps pdfminer's error: read the whole chain
+        names.append(f"{type(seen).__name__} {seen}")
+        seen = seen.__cause__ or seen.__context__
     said = " ".join(names).lower()
     if "password" in said or "encrypt" in said:
         return DocumentError("encrypted PDF: it needs a password to open; save a copy without one")
@@ -126,14 +126,20 @@ def _levels(blocks: list[list[_Block]]) -> dict[float, int]:
 def pdf_to_markdown(raw: bytes) -> str:
     """A PDF's text as Markdown (module docstring); DocumentError when it is encrypted, damaged or scanned."""
     pdf = _open(raw)
+    read: list[list[_Block]] = []
+    chars = 0
     try:
-        try:
-            pages = _carry_headers([_page_blocks(page) for page in pdf.pages])
-            chars = sum(len(page.chars) for page in pdf.pages)
-        except Exception as exc:  # a damaged content stream shows only when a page is read
-            raise _refusal(exc) from None
+        for page in pdf.pages:
+            try:
+                read.append(_page_blocks(page))
+                chars += len(page.chars)
+            except Exception as exc:  # a damaged content stream shows only when its page is read
+                raise _refusal(exc) from None
+            finally:
+                page.close()  # frees the page's parsed objects: a long manual is read page by page
     finally:
         pdf.close()
+    pages = _carry_headers(read)
     if chars == 0:
         raise DocumentError(SCANNED)
     levels = _levels(pages)
