@@ -60,7 +60,7 @@ def _open(raw: bytes) -> Any:
 def _refusal(exc: BaseException) -> DocumentError:
     """One sentence for what pdfminer/pdfplumber raised while opening or reading a file."""
     seen: BaseException | None = exc
-    names = []
+    names: list[str] = []
     while seen is not None and len(names) < 10:  # pdfplumber wraps pdfminer's error: read the whole chain
         names.append(f"{type(seen).__name__} {seen}")
         seen = seen.__cause__ or seen.__context__
