@@ -19,6 +19,7 @@ from harness.inputs.documents.convert import convert_bytes, read_document
 from harness.inputs.documents.office import DocumentError, pipe_table
 from harness.inputs.retrieval import Bm25Index, chunk_document, load_documents
 from tests.support import documents as d
+from tests.support.fake_server import ANSWER, Reply, fake_server, run_plan
 from tests.support.files import DATA
 
 HEADER = "| 材料 | 参数 | 设定值 |"
@@ -202,3 +203,20 @@ def test_a_set_of_word_and_pdf_documents_validates_and_its_sources_are_found(
     assert main(["validate", str(tmp_path / "set.yaml")]) == 0, capsys.readouterr().out
     # validate converted both once; the run's loader then reads them from the cache
     assert len(list((tmp_path / "cache" / "documents").glob("*.md"))) == 2
+
+
+def test_a_run_refuses_a_scanned_pdf_before_anything_is_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "scan.pdf").write_bytes((MALFORMED / "scanned.pdf").read_bytes())
+    with fake_server(lambda n: Reply([(0.0, ANSWER)])) as srv:
+        plan = run_plan(tmp_path, srv.base_url)
+        body = (tmp_path / "set.yaml").read_text(encoding="utf-8")
+        (tmp_path / "set.yaml").write_text(body.replace("questions:", "documents: [docs/scan.pdf]\nquestions:", 1),
+                                           encoding="utf-8")  # fmt: skip
+        assert main(["run", str(plan), "--run-dir", str(tmp_path / "run"), "--no-report", "--quiet"]) == 2
+    out = capsys.readouterr()
+    (line,) = [x for x in (out.out + out.err).splitlines() if "scan.pdf" in x]
+    assert line.endswith("document docs/scan.pdf: " + REFUSALS["scanned.pdf"]) and "Traceback" not in out.out + out.err
+    assert srv.requests == [] and not (tmp_path / "run").exists()
