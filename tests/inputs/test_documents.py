@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.inputs.documents.cache import default_cache_dir
 from harness.inputs.documents.convert import convert_bytes, read_document
 from harness.inputs.documents.office import DocumentError, pipe_table
 from harness.inputs.retrieval import Bm25Index, chunk_document, load_documents
@@ -147,6 +148,16 @@ def test_the_conversion_is_cached_by_content_and_redone_when_a_byte_changes(tmp_
     third = read_document(page, cache)
     assert not third.from_cache and "| ABS | 模具温度 | 65 ℃ ± 5 ℃ |" in third.markdown
     assert len(list(cache.glob("*.md"))) == 2 and third.sha256 != first.sha256
+
+
+def test_the_cache_folder_follows_harness_cache_dir_then_xdg_cache_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HARNESS_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "harness" / "documents"
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "mine"))
+    assert default_cache_dir() == tmp_path / "mine" / "documents"
 
 
 def test_text_documents_are_read_as_written_and_never_cached(tmp_path: Path) -> None:
