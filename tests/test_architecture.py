@@ -8,7 +8,8 @@ module of the harness imports the benchmark tools (``harness_bench``); no module
 string key (it is a :class:`~harness.manifest_records.RunManifest`, read by attribute). Model servers are
 reached only through the server layer (``harness/server``): the scoring stage imports nothing of the run
 stage, only the layer imports an HTTP stack, and no other module builds a client or spells ``/health`` or
-``/metrics``.
+``/metrics``. The document converters (mammoth, pdfplumber, openpyxl, ...) are imported only inside
+``harness/inputs/documents``, and only inside functions there.
 """
 
 from __future__ import annotations
@@ -145,6 +146,50 @@ def test_no_harness_module_imports_the_benchmark_tools() -> None:
         if target.split(".")[0] == "harness_bench"
     ]
     assert bad == []
+
+
+# ---------------------------------------------------------------- the document converters
+
+CONVERTERS = ("mammoth", "markdownify", "bs4", "pdfplumber", "pdfminer", "openpyxl", "docx", "reportlab")
+
+
+def converters_outside_their_package(root: Path = REPO) -> list[str]:
+    """``file:line: module`` for each import of a document converter outside ``harness/inputs/documents``,
+    or inside it at module level (they load only when a Word, PDF, Excel or HTML file is read)."""
+    bad = []
+    for p in sorted((root / "harness").rglob("*.py")):
+        inside = in_package(module_name(p, root), "harness.inputs.documents")
+        top = {
+            n.lineno
+            for n in ast.parse(p.read_text(encoding="utf-8")).body
+            if isinstance(n, ast.Import | ast.ImportFrom)
+        }
+        bad += [
+            f"{p.relative_to(root)}:{line}: {target}"
+            for line, target in imports(p, root)
+            if target.split(".")[0] in CONVERTERS and (not inside or line in top)
+        ]
+    return bad
+
+
+def test_document_converters_load_only_in_the_documents_package_and_only_when_used() -> None:
+    """Conversion lives in ``harness/inputs/documents``, its libraries imported inside the functions that use
+    them: validating a set of Markdown documents loads none of them."""
+    assert converters_outside_their_package() == []
+    code = "import sys, harness.inputs.questions, harness.inputs.variants\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert [m for m in out.stdout.split() if m.split(".")[0] in CONVERTERS] == []
+
+
+def test_the_converter_check_sees_imports_elsewhere_and_at_module_level(tmp_path: Path) -> None:
+    docs = tmp_path / "harness" / "inputs" / "documents"
+    docs.mkdir(parents=True)
+    (docs / "pdf.py").write_text("import pdfplumber\n\ndef f():\n    import openpyxl\n", encoding="utf-8")
+    (tmp_path / "harness" / "inputs" / "retrieval.py").write_text("def g():\n    from bs4 import X\n", encoding="utf-8")
+    assert converters_outside_their_package(tmp_path) == [
+        "harness/inputs/documents/pdf.py:1: pdfplumber",
+        "harness/inputs/retrieval.py:2: bs4",
+    ]
 
 
 # ---------------------------------------------------------------- the server layer

@@ -15,6 +15,7 @@ title: {title}
 language: {language}                    # zh or en: the language of the questions (prompt wording, checks)
 description: {description}
 # documents: [docs/{name}.md]   # optional: policy text the with_context variant retrieves passages from
+#                               # (.docx, .pdf, .html, .xlsx, .md or .txt, in this file's folder or under it)
 # context: |                    # optional short passage shown before every question, in every variant
 #   {context_line}
 # category_weights: {{{category}: 2}}    # optional: weight a whole category in the roll-up

@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness import rubric
+from harness.inputs.documents.convert import read_document
+from harness.inputs.documents.office import DocumentError
 from harness.inputs.retrieval import squash
 from harness.inputs.tools import tool_problems
 from harness.records import Question, QuestionSet
@@ -239,7 +241,8 @@ def load_question_set(
 
 
 def _document_problems(qs: QuestionSet, doc: LoadedYaml, path: Path) -> list[Problem]:
-    """Every ``documents`` file must be readable UTF-8 text in or under the set's folder (a set cannot make the
+    """Every ``documents`` file must be readable (UTF-8 .md/.txt, or a .docx/.pdf/.html/.xlsx that converts: converted
+    here once, so the run finds it in the cache) in or under the set's folder (a set cannot make the
     harness read, and send to a model, a file elsewhere: ``../../etc/passwd`` and symlinks out are refused),
     and each ``source`` must occur in one of them."""
     out, texts = [], []
@@ -251,11 +254,15 @@ def _document_problems(qs: QuestionSet, doc: LoadedYaml, path: Path) -> list[Pro
                                    "a question set may only read files in or under its own folder"))  # fmt: skip
             continue
         try:
-            texts.append(f.read_text(encoding="utf-8-sig"))
+            texts.append(read_document(f).markdown)
         except FileNotFoundError:
             out.append(doc.problem(("documents", i), f"document {rel} not found (paths are relative to this file)"))
-        except (OSError, UnicodeDecodeError) as exc:
-            out.append(doc.problem(("documents", i), f"cannot read document {rel} as UTF-8 text: {exc}"))
+        except IsADirectoryError:
+            out.append(doc.problem(("documents", i), f"document {rel} is a folder; list the files in it"))
+        except OSError as exc:
+            out.append(doc.problem(("documents", i), f"cannot read document {rel} ({exc.strerror})"))
+        except DocumentError as exc:
+            out.append(doc.problem(("documents", i), f"document {rel}: {exc}"))
     if out or not texts:
         return out
     whole = squash("\n".join(texts))

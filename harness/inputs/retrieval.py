@@ -1,6 +1,7 @@
 """Passages for the ``with_context`` variant: chunk a set's documents, rank them with BM25, check hits.
 
-Everything here is pure except :func:`load_documents` (reads files) and the one-time jieba
+Everything here is pure except :func:`load_documents` (reads files, converting Word, PDF, Excel and
+HTML ones to Markdown through ``harness.inputs.documents``) and the one-time jieba
 dictionary load behind :func:`tokenize`. Chunking keeps whole sentences and the Markdown heading
 path, because a model answering from policy text needs the rule and the section it belongs to;
 ranking is lexical BM25 (``bm25s``) over jieba words, which needs no model, no GPU and no server,
@@ -21,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.inputs.documents.convert import read_document
+from harness.inputs.documents.office import DocumentError
 from harness.inputs.wording import wording
 from harness.rubric.text import sentences
 
@@ -35,31 +38,50 @@ class Passage:
     """Markdown heading path, e.g. ``加班 > 法定节假日``; None before the first heading or in plain text."""
     text: str
     """The passage body, as written (whitespace inside kept, ends stripped)."""
+    page: int | None = None
+    """The page it starts on, counting from 1, for a PDF; None for other documents."""
 
 
 # ---------------------------------------------------------------- chunking
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_PAGE = re.compile(r"^<!-- page (\d+) -->$")
+"""The mark a converted PDF opens each page with (``documents.pdf.PAGE_MARK``)."""
 
 
-def _sections(text: str) -> list[tuple[str | None, str]]:
-    """(heading path, body) per Markdown section; ``#`` lines inside code fences are not headings."""
+@dataclass(frozen=True)
+class _Section:
+    heading: str | None
+    page: int | None
+    body: str
+
+
+def _sections(text: str, paged: bool = False) -> list[_Section]:
+    """Heading path, page and body per Markdown section; ``#`` lines inside code fences are not headings.
+
+    With ``paged`` (a converted PDF), a page mark also ends a section, so each passage has one page.
+    """
     path: list[tuple[int, str]] = []
-    sections: list[tuple[str | None, str]] = []
+    sections: list[_Section] = []
     body: list[str] = []
     in_fence = False
+    page: int | None = None
 
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     title_levels = 1 if _single_title(lines) else 0
 
     def close() -> None:
-        sections.append((" > ".join(t for lv, t in path if lv > title_levels) or None, "\n".join(body)))
+        sections.append(_Section(" > ".join(t for lv, t in path if lv > title_levels) or None, page, "\n".join(body)))
         body.clear()
 
     for line in lines:
         if _FENCE.match(line):
             in_fence = not in_fence
+        if paged and not in_fence and (mark := _PAGE.match(line.strip())):
+            close()
+            page = int(mark.group(1))
+            continue
         m = None if in_fence else _HEADING.match(line)
         if m is None:
             body.append(line)
@@ -112,12 +134,37 @@ def _render(units: list[tuple[int, str]]) -> str:
     return "".join(parts).strip()
 
 
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|(\s*:?-{3,}:?\s*\|)+\s*$")
+
+
+def _table_pieces(paragraph: str, max_chars: int) -> list[str] | None:
+    """A Markdown pipe table cut between rows, each part under the table's header; None for no table.
+
+    A row is never cut and never leaves its header: a part holds the header, its rule line and as
+    many rows as fit in ``max_chars`` (one at least, so a single long row can make a longer part).
+    So "ABS | 模具温度 | 60 ℃ ± 5 ℃" always reads under "材料 | 参数 | 设定值".
+    """
+    lines = paragraph.split("\n")
+    if len(lines) < 3 or not _TABLE_RULE.match(lines[1]) or not all(_TABLE_ROW.match(x) for x in lines):
+        return None
+    head = "\n".join(lines[:2])
+    parts: list[list[str]] = []
+    for row in lines[2:]:
+        if parts and len(head) + sum(len(r) + 1 for r in parts[-1]) + len(row) + 1 <= max_chars:
+            parts[-1].append(row)
+        else:
+            parts.append([row])
+    return [head + "\n" + "\n".join(rows) for rows in parts]
+
+
 def _pack(body: str, max_chars: int, overlap_sentences: int) -> list[str]:
     """Pack a section's paragraphs, then sentences, into passages of at most ``max_chars``.
 
     Short paragraphs share a passage (one-line policy clauses alone are too small to be useful
     context), but a paragraph that fits in a passage is never split across two: it starts a new
-    passage instead. Only a paragraph longer than ``max_chars`` is split, at sentence ends.
+    passage instead. Only a paragraph longer than ``max_chars`` is split: a Markdown table between
+    rows, its header repeated atop each part (:func:`_table_pieces`), any other at sentence ends.
     """
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
     passages: list[str] = []
@@ -136,10 +183,19 @@ def _pack(body: str, max_chars: int, overlap_sentences: int) -> list[str]:
             carry = carry[1:]
         buf = list(carry)
 
-    for i, paragraph in enumerate(paragraphs):
-        # A paragraph that fits is one unit (moved whole to the next passage); a longer one, its sentences.
-        for piece in [paragraph] if len(paragraph) <= max_chars else _sentences(paragraph, max_chars):
-            unit = [(i, piece)]
+    n = 0  # paragraph number of each unit: units of one paragraph join without a blank line
+    for paragraph in paragraphs:
+        # A paragraph that fits is one unit (moved whole to the next passage); a longer table, runs of rows
+        # under its header (each its own paragraph); any other longer one, its sentences.
+        if len(paragraph) <= max_chars:
+            pieces = [(n, paragraph)]
+        elif (rows := _table_pieces(paragraph, max_chars)) is not None:
+            pieces = [(n + j, rows_text) for j, rows_text in enumerate(rows)]
+        else:
+            pieces = [(n, s) for s in _sentences(paragraph, max_chars)]
+        n = pieces[-1][0] + 1
+        for unit_n, piece in pieces:
+            unit = [(unit_n, piece)]
             if buf and not fits(buf + unit):
                 flush(unit)
             buf += unit
@@ -151,7 +207,8 @@ def _pack(body: str, max_chars: int, overlap_sentences: int) -> list[str]:
 def chunk_document(text: str, doc: str, max_chars: int = 300, overlap_sentences: int = 0) -> list[Passage]:
     """Split a Markdown or plain-text document into passages of at most ``max_chars`` characters.
 
-    Sections end at headings (a passage never spans two, and carries its heading path); within a
+    Sections end at headings (a passage never spans two, and carries its heading path) and, in a
+    converted PDF (``doc`` ends in .pdf), at page marks (the passage carries its page); within a
     section, see :func:`_pack`. A sentence is cut only when it alone exceeds ``max_chars``.
     ``overlap_sentences`` repeats that many trailing sentences of a passage at the start of the
     next one in the same section, for answers that straddle a boundary (a short paragraph counts
@@ -160,28 +217,32 @@ def chunk_document(text: str, doc: str, max_chars: int = 300, overlap_sentences:
     if max_chars < 1 or overlap_sentences < 0:
         raise ValueError(f"max_chars must be >= 1 and overlap_sentences >= 0, got {max_chars}, {overlap_sentences}")
     stem = PurePath(doc).stem
-    bodies = [(heading, p) for heading, body in _sections(text) for p in _pack(body, max_chars, overlap_sentences)]
-    return [Passage(f"{stem}#{n}", doc, heading, body) for n, (heading, body) in enumerate(bodies, start=1)]
+    paged = PurePath(doc).suffix.lower() == ".pdf"
+    bodies = [
+        (s.heading, s.page, p) for s in _sections(text, paged) for p in _pack(s.body, max_chars, overlap_sentences)
+    ]
+    return [Passage(f"{stem}#{n}", doc, heading, body, page) for n, (heading, page, body) in enumerate(bodies, start=1)]
 
 
-def load_documents(paths: Sequence[Path]) -> dict[str, str]:
-    """File name -> text, in the given order; UTF-8 with or without BOM.
+def load_documents(paths: Sequence[Path], cache_dir: Path | None = None) -> dict[str, str]:
+    """File name -> Markdown text, in the given order: .md/.txt as written (UTF-8 with or without BOM),
+    .docx/.pdf/.html/.xlsx converted (``documents.convert.read_document``, cached in ``cache_dir`` or the
+    default cache folder).
 
     Keys are file names because passage ids are built from them: two files with one name would
-    give clashing ids, so that is an error too.
+    give clashing ids, so that is an error too. ValueError, one line naming the file, for a file that
+    is missing, unreadable or refused by its converter.
     """
     docs: dict[str, str] = {}
     for path in paths:
         try:
-            raw = path.read_bytes()
+            text = read_document(path, cache_dir).markdown
         except FileNotFoundError:
             raise ValueError(f"{path}: document not found; fix the path in the question set's `documents`") from None
         except OSError as e:
             raise ValueError(f"{path}: cannot read document ({e.strerror})") from None
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise ValueError(f"{path}: not UTF-8 (bad byte at offset {e.start}); re-save it as UTF-8") from None
+        except DocumentError as e:
+            raise ValueError(f"{path}: {e}") from None
         if path.name in docs:
             raise ValueError(f"{path}: another document is also named {path.name!r}; rename one")
         docs[path.name] = text

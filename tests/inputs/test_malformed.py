@@ -2,7 +2,9 @@
 
 Each file has one kind of damage: YAML syntax, wrong types, unknown or duplicate keys, empty,
 binary, non-UTF-8 and UTF-16 files, BOM with CRLF, bad rubric arguments, documents that are
-missing or escape the set's folder, broken plans, a YAML alias bomb and a 300-level nesting.
+missing or escape the set's folder or cannot be converted (tests/data/malformed/documents: a scanned,
+an encrypted and a cut-off PDF, an encrypted and a cut-off .docx, a cut-off .xlsx, a slide deck, a GBK
+.txt), broken plans, a YAML alias bomb and a 300-level nesting.
 Plans that the run would refuse later (a misspelt GPU, a pass score off the judge's scale,
 an lm-eval task the run's preflight refuses) are refused here too. The expected first problem
 (line and wording) is listed here, so a message that loses its line number or its meaning fails.
@@ -34,8 +36,19 @@ FIRST_PROBLEM = {
     "choice_bad_letter.yaml": (11, "checks[0].answer"),
     "comment_only.yaml": (1, "must be a mapping"),
     "deep_nesting.yaml": (8, "questions[0].checks[0]…: nested more than 100 levels deep"),
+    "document_encrypted_docx.yaml": (
+        4,
+        "documents/encrypted.docx: an encrypted or old-format (.doc) Word file; remove",
+    ),
+    "document_encrypted_pdf.yaml": (4, "documents/encrypted.pdf: encrypted PDF: it needs a password"),
     "document_escapes.yaml": (4, "is outside this set's folder"),
+    "document_gbk_txt.yaml": (4, "documents/gbk.txt: not UTF-8 text (bad byte at offset 0); re-save it as UTF-8, or "),
     "document_missing.yaml": (4, "document no_such_policy.md not found"),
+    "document_scanned_pdf.yaml": (4, "documents/scanned.pdf: scanned PDF: no text layer; OCR it first"),
+    "document_slides_pptx.yaml": (4, "documents/slides.pptx: .pptx files cannot be read; documents may be .docx, .pdf"),
+    "document_truncated_docx.yaml": (4, "documents/truncated.docx: damaged .docx file (its zip container is cut off"),
+    "document_truncated_pdf.yaml": (4, "documents/truncated.pdf: damaged PDF: it cannot be parsed"),
+    "document_truncated_xlsx.yaml": (4, "documents/truncated.xlsx: damaged .xlsx file (its zip container is cut off"),
     "duplicate_key.yaml": (4, "duplicate key (first at line 3)"),
     "duplicate_question_id.yaml": (13, "duplicate question id 'q1'"),
     "empty.yaml": (1, "file is empty"),

@@ -1,0 +1,136 @@
+"""Word, HTML and Excel files to Markdown: headings as ``#`` lines, tables as pipe tables.
+
+- .docx: mammoth (BSD-2-Clause) turns the Word styles into HTML (Heading 1 -> ``<h1>``, tables ->
+  ``<table>``), then the HTML path below. mammoth reads the body in order, so a table stays where
+  the text puts it.
+- .html: BeautifulSoup drops what is not text (``<script>``, ``<style>``, ``<head>``), then markdownify
+  (MIT) writes ATX headings and pipe tables; a table without ``<th>`` takes its first row as header.
+- .xlsx: openpyxl (MIT), read-only with the values Excel last computed: one ``##`` section per sheet,
+  its used rows as one pipe table, the first non-empty row as header.
+
+Pure functions of the file's bytes; :class:`DocumentError` says in one sentence what is wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+
+
+class DocumentError(ValueError):
+    """A document that cannot be converted: the message is one sentence with the fix, without the path
+    (the caller names the file)."""
+
+
+_DROP_TAGS = ("script", "style", "head", "noscript", "template", "svg")
+
+
+def cell_text(value: object) -> str:
+    """A table cell as one line of Markdown: whitespace runs (newlines too) become one space, ``|`` is escaped."""
+    return re.sub(r"\s+", " ", str(value)).strip().replace("|", "\\|")
+
+
+def pipe_table(rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown pipe table, the first row as header; short rows are padded with empty cells.
+
+    ``[["材料", "参数"], ["ABS", "模具温度"]]`` -> ``| 材料 | 参数 |\\n| --- | --- |\\n| ABS | 模具温度 |``.
+    """
+    width = max(len(r) for r in rows)
+    lines = [[cell_text(c) for c in r] + [""] * (width - len(r)) for r in rows]
+    out = ["| " + " | ".join(lines[0]) + " |", "|" + " --- |" * width]
+    out += ["| " + " | ".join(r) + " |" for r in lines[1:]]
+    return "\n".join(out)
+
+
+def html_to_markdown(html: str) -> str:
+    """An HTML page's text as Markdown (see the module docstring); blank-line runs squeezed to one."""
+    from bs4 import BeautifulSoup
+    from markdownify import MarkdownConverter
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    for cell in soup.find_all(("td", "th")):  # a "|" in a cell would split it: escape it
+        for text in cell.find_all(string=lambda t: "|" in t):
+            text.replace_with(text.replace("|", "\\|"))
+    body = soup.body or soup
+    converter = MarkdownConverter(heading_style="ATX", table_infer_header=True, escape_asterisks=False,
+                                  escape_underscores=False, bullets="-")  # fmt: skip
+    markdown = str(converter.convert_soup(body))
+    return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
+
+
+def html_bytes_to_markdown(raw: bytes) -> str:
+    """An .html file: UTF-8 (with or without BOM) or the charset the page declares, else DocumentError."""
+    from bs4 import UnicodeDammit
+
+    text = UnicodeDammit(raw, ["utf-8"], is_html=True).unicode_markup
+    if text is None:
+        raise DocumentError("cannot tell this HTML file's text encoding; re-save it as UTF-8")
+    return html_to_markdown(text)
+
+
+def docx_to_markdown(raw: bytes) -> str:
+    """A .docx file's text as Markdown (through mammoth's HTML); DocumentError for a file that is no .docx."""
+    import zipfile
+
+    import mammoth
+
+    if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise DocumentError("an encrypted or old-format (.doc) Word file; remove the password or save it as .docx")
+    try:
+        result = mammoth.convert_to_html(io.BytesIO(raw))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DocumentError(f"damaged .docx file ({_why(exc)}); open it in Word and save it again") from None
+    return html_to_markdown(result.value)
+
+
+def _why(exc: Exception) -> str:
+    import zipfile
+
+    return "its zip container is cut off or broken" if isinstance(exc, zipfile.BadZipFile) else "a part is missing"
+
+
+def _value(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, datetime) and v.time() == time(0):
+        return v.date().isoformat()
+    if isinstance(v, date | time):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _used_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
+    """The sheet's rows as text, empty rows dropped, trailing empty columns cut."""
+    table = [[_value(v) for v in r] for r in rows]
+    table = [r for r in table if any(c.strip() for c in r)]
+    width = max((max(i + 1 for i, c in enumerate(r) if c.strip()) for r in table), default=0)
+    return [r[:width] for r in table]
+
+
+def xlsx_to_markdown(raw: bytes) -> str:
+    """An .xlsx workbook as Markdown: ``## <sheet>`` and its pipe table per sheet with content."""
+    import zipfile
+
+    import openpyxl
+
+    if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise DocumentError("an encrypted or old-format (.xls) Excel file; remove the password or save it as .xlsx")
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise DocumentError(f"damaged .xlsx file ({_why(exc)}); open it in Excel and save it again") from None
+    parts = []
+    try:
+        for ws in wb.worksheets:
+            rows = _used_rows(ws.iter_rows(values_only=True))
+            if rows:
+                parts.append(f"## {ws.title}\n\n{pipe_table(rows)}\n")
+    finally:
+        wb.close()
+    return "\n".join(parts)
