@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.inputs.shots import choose_shots
 from harness.inputs.wording import primary_language, wording
 from harness.records import Api, FewShotExample, Question, QuestionSet, Request, Sampling, Variant
 
@@ -48,16 +49,13 @@ def system_text(variant: Variant, language: str) -> str | None:
 
 
 def few_shot_examples(qs: QuestionSet, q: Question, shots: int) -> tuple[FewShotExample, ...]:
-    """The set's ``few_shot`` examples, else other questions with a reference: same category first.
+    """The set's ``few_shot`` examples, else other questions with a reference: same category first,
+    never one that gives away ``q``'s answer (:func:`harness.inputs.shots.choose_shots`).
 
     The question itself is never its own example, and the choice is deterministic
     (set order), so every candidate sees the same examples.
     """
-    if qs.few_shot:
-        return tuple(qs.few_shot[:shots])
-    others = [o for o in qs.questions if o.id != q.id and o.reference]
-    ranked = [o for o in others if o.category == q.category] + [o for o in others if o.category != q.category]
-    return tuple(FewShotExample(question=o.question, answer=o.reference or "") for o in ranked[:shots])
+    return choose_shots(qs, q, shots).examples
 
 
 def _material(qs: QuestionSet, framing: Framing) -> str:
