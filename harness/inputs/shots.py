@@ -27,6 +27,7 @@ from typing import Literal
 
 from harness.records import CheckSpec, FewShotExample, Question, QuestionSet
 from harness.rubric import REGISTRY, run_check
+from harness.validation import Problem
 
 ShotOrigin = Literal["set_examples", "other_questions", "none"]
 NOT_GUARDS = frozenset({"abstains", "choice"})
@@ -95,3 +96,39 @@ def choose_shots(qs: QuestionSet, q: Question, shots: int) -> ShotChoice:
             continue
         picked.append(FewShotExample(question=o.question, answer=o.reference or ""))
     return ShotChoice(tuple(picked), "other_questions" if picked else "none", tuple(skipped))
+
+
+@dataclass(frozen=True)
+class ShotSource:
+    """Where one ``few_shot`` variant's examples come from on one set, over all its questions."""
+
+    origin: ShotOrigin
+    """``set_examples`` when the set has ``few_shot:``; else ``other_questions`` (``none``: no question gets one)."""
+    skipped: int = 0
+    """Fallback examples left out as leaks, summed over the set's questions."""
+    short: int = 0
+    """Questions that get fewer than ``shots`` examples."""
+
+
+def shot_source(qs: QuestionSet, shots: int) -> ShotSource:
+    """Sum :func:`choose_shots` over the set's questions for a variant of ``shots`` examples."""
+    choices = [choose_shots(qs, q, shots) for q in qs.questions]
+    if qs.few_shot:
+        return ShotSource("set_examples", short=sum(len(c.examples) < shots for c in choices))
+    origin: ShotOrigin = "other_questions" if any(c.examples for c in choices) else "none"
+    return ShotSource(origin, sum(len(c.skipped) for c in choices), sum(len(c.examples) < shots for c in choices))
+
+
+def fallback_warning(qs: QuestionSet, set_file: str, line: int, variant: str, shots: int) -> Problem | None:
+    """A warning (at the set's ``file:line``) when the ``few_shot`` variant ``variant`` falls back to other
+    questions' references because the set has no ``few_shot:`` examples; None when it has them."""
+    if qs.few_shot:
+        return None
+    src = shot_source(qs, shots)
+    why = (
+        f"no few_shot: examples, so the plan's few_shot variant {variant!r} shows other questions' references "
+        f"instead ({src.skipped} left out because they give away a question's answer; {src.short} of "
+        f"{len(qs.questions)} questions get fewer than {shots}): add few_shot: question/answer pairs that are "
+        "not questions of the set"
+    )
+    return Problem(set_file, line, "few_shot", why, severity="warning")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+from harness.inputs.plan import load_plan
 from harness.inputs.prompts import few_shot_examples
-from harness.inputs.shots import choose_shots, leak
+from harness.inputs.shots import ShotSource, choose_shots, leak, shot_source
 from harness.records import CheckSpec, FewShotExample, Question, QuestionSet
 
 
@@ -95,3 +99,57 @@ def test_every_other_reference_leaking_leaves_no_example() -> None:
     choice = choose_shots(qs, HOLD, 3)
     assert choice.examples == () and choice.origin == "none"
     assert [qid for qid, _ in choice.skipped] == ["a", "b"]
+
+
+SET_YAML = """\
+id: sop
+title: 注塑作业
+language: zh
+questions:
+  - id: q-hold
+    category: 注塑
+    question: 螺杆退回后保压压力应为多少？
+    reference: 0 MPa。
+    checks: [{type: number, value: 0, unit: MPa}]
+  - id: q-vent
+    category: 注塑
+    question: 开模前要做什么？
+    reference: 先泄压到0 MPa，再开模。
+    checks: [{type: contains_all, values: [泄压]}]
+  - id: q-inject
+    category: 注塑
+    question: ABS注射压力是多少？
+    reference: 注射压力80 MPa。
+    checks: [{type: number, value: 80, unit: MPa}]
+"""
+
+
+def _plan_with(tmp_path: Path, set_text: str, variants: list[Any]) -> Path:
+    (tmp_path / "sop.yaml").write_text(set_text, encoding="utf-8")
+    plan = {"name": "p", "candidates": [{"name": "a", "model": "org/m"}], "question_sets": ["sop.yaml"],
+            "variants": variants}  # fmt: skip
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    return tmp_path / "plan.yaml"
+
+
+def test_validate_warns_at_the_sets_questions_line_when_few_shot_falls_back(tmp_path: Path) -> None:
+    lp = load_plan(_plan_with(tmp_path, SET_YAML, ["zero_shot", {"name": "fs", "kind": "few_shot", "shots": 2}]))
+    found = [w for w in lp.warnings if w.field == "few_shot"]
+    assert len(found) == 1
+    w = found[0]
+    # `questions:` is line 4 of the set, where few_shot: would go before it
+    assert w.file.endswith("sop.yaml") and w.line == 4 and w.severity == "warning"
+    # q-hold: q-vent states 0 MPa (skipped), q-inject does not: 1 skipped, 1 example of 2 (short).
+    # q-vent: neither other text holds 泄压 (保压 is not 泄压); q-inject: neither states 80 MPa. So 1 and 1.
+    assert "'fs'" in w.message and "1 left out" in w.message and "1 of 3 questions get fewer than 2" in w.message
+    assert shot_source(lp.sets[0].qs, 2) == ShotSource("other_questions", skipped=1, short=1)
+
+
+def test_validate_says_nothing_with_set_examples_or_without_a_few_shot_variant(tmp_path: Path) -> None:
+    shots = "few_shot:\n  - {question: 示例？, answer: 示例答案。}\n"
+    with_examples = SET_YAML.replace("questions:\n", shots + "questions:\n")
+    lp = load_plan(_plan_with(tmp_path, with_examples, [{"name": "fs", "kind": "few_shot"}]))
+    assert not [w for w in lp.warnings if w.field == "few_shot"]
+    assert shot_source(lp.sets[0].qs, 3).origin == "set_examples"
+    lp = load_plan(_plan_with(tmp_path, SET_YAML, ["zero_shot", "with_context"]))
+    assert not [w for w in lp.warnings if w.field == "few_shot"]
