@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.inputs.retrieval import Passage
 from harness.inputs.shots import choose_shots
 from harness.inputs.wording import primary_language, wording
 from harness.records import Api, FewShotExample, Question, QuestionSet, Request, Sampling, Variant
@@ -26,6 +27,8 @@ class Framing:
     context: str | None = None
     """Retrieved passages, already rendered (``harness.inputs.retrieval.render_context``)."""
     context_ids: tuple[str, ...] = field(default=())
+    passages: tuple[Passage, ...] = ()
+    """The retrieved passages ``context`` renders, best first (their ids are ``context_ids``)."""
     chat_template_kwargs: dict[str, Any] | None = None
     """The variant's thinking switch for the chat template (``{enable_thinking: false}``)."""
     reasoning_effort: str | None = None
