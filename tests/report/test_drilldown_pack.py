@@ -69,3 +69,36 @@ def test_a_graded_call_adds_little_beyond_the_call_itself() -> None:
     entry = json.dumps(answer_entry(grade, made, expected), ensure_ascii=False, separators=(",", ":"))  # type: ignore[arg-type]
     assert len(entry) == 52 + len("get_leave_balance") + len(json.dumps(args, ensure_ascii=False)) - 2
     assert "why" not in entry  # a right grade's reason is left out
+
+
+def test_passages_shared_by_answers_are_packed_once() -> None:
+    # Three candidates answered one question with the same two passages (as one variant's retrieval gives
+    # them). The question's JSON holds each passage's text once (px) and each answer two indices, so a
+    # 2,000-character passage costs ~2,000 characters, not 6,000: under 2,000 + the short one + 400 of frame.
+    import pandas as pd
+
+    from harness.records import Question, QuestionSet
+    from harness.report.drilldown import drilldown_questions
+
+    long_text, short = "模" * 2000, ("wiki#1", "wiki.md", None, None, "点检")
+    given = (("sop#2", "sop.pdf", "3 工艺参数", 2, long_text), short)
+    names = ["a", "b", "c"]
+    n = len(names)
+    answers = pd.DataFrame({
+        "candidate": names, "set_id": ["s"] * n, "question_id": ["q"] * n, "key": [f"{m}/s/q/0" for m in names],
+        "sample": [0] * n, "text": ["60 ℃"] * n, "ok": [True] * n, "error": [None] * n, "score": [1.0] * n,
+        "context_ids": [["sop#2", "wiki#1"]] * n, "context_hit": [True] * n, "faithful": [None] * n,
+        "reasoning": [None] * n, "reasoning_tokens": [None] * n, "cut_off": [False] * n, "checks": [[]] * n,
+    })  # fmt: skip
+    stability = pd.DataFrame({"set_id": ["s"] * n, "question_id": ["q"] * n, "candidate": names,
+                              "status": ["stable right"] * n, "c": [1] * n, "n": [1] * n,
+                              "score": [1.0] * n})  # fmt: skip
+    one = Question(id="q", category="c", question="?")
+    sets = {"s": QuestionSet(id="s", title="t", language="zh", questions=[one])}
+    passages = {f"{m}/s/q/0": given for m in names}
+    (q,) = drilldown_questions(sets, names, answers, stability, {}, None, passages)
+    assert q["px"] == [list(p) for p in given]
+    assert [a["p"] for cell in q["answers"] for a in cell] == [[0, 1]] * 3
+    (bare,) = drilldown_questions(sets, names, answers, stability, {}, None, None)
+    added = len(json.dumps(q, ensure_ascii=False)) - len(json.dumps(bare, ensure_ascii=False))
+    assert 2000 < added < 2000 + 400
