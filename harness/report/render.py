@@ -32,6 +32,7 @@ from harness.report.load import PassageRow, ReportData, answer_calls, answer_con
 from harness.report.panel import panel_json
 from harness.report.review_data import ContextReader, pack_review, page_review
 from harness.report.review_summary import judge_trust_of, review_json
+from harness.report.shots import shot_notes
 from harness.report.variants import variant_rows
 from harness.rollup.decision import Recommendation
 from harness.rollup.evidence import share_label
@@ -209,6 +210,7 @@ def render_html(
             strategy=_records(data.strategy.table) if data.strategy else [],
             strategy_top=data.strategy.top_gainers if data.strategy else {},
             strategy_baseline=data.strategy.baseline if data.strategy else None,
+            shot_notes=shot_notes(plan.variants, data.sets) if data.strategy else [],
             decision_variant=plan.decision_variant,
             lmeval_columns=[c for c in models.columns if c.startswith("lmeval_") and not c.endswith("_stderr")],
             variant_chart=variant_chart(data.strategy.table) if data.strategy else None,
