@@ -7,6 +7,7 @@ scores it first (the scoring stage). Every figure comes from :mod:`harness.rollu
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NotRequired
 
 from pydantic import TypeAdapter
 from typing_extensions import TypedDict
@@ -37,7 +38,8 @@ _CONTEXT_VIEW: TypeAdapter[_ContextView] = TypeAdapter(_ContextView)
 class _PassagesView(TypedDict):
     schema_version: int
     key: str
-    passages: list[GivenPassage]
+    passages: NotRequired[list[GivenPassage]]
+    """Absent in runs made before it existed: such a line is read fast as none, not re-validated whole."""
 
 
 _PASSAGES_VIEW: TypeAdapter[_PassagesView] = TypeAdapter(_PassagesView)
@@ -105,7 +107,7 @@ def answer_passages(run_dir: Path) -> dict[str, tuple[PassageRow, ...]]:
     seen: dict[PassageRow, PassageRow] = {}
     out: dict[str, tuple[PassageRow, ...]] = {}
     for view in iter_projected(RunDir(run_dir).generations, Generation, _PASSAGES_VIEW):
-        if view["passages"]:
-            rows = ((p.id, p.doc, p.heading, p.page, p.text) for p in view["passages"])
+        if given := view.get("passages"):
+            rows = ((p.id, p.doc, p.heading, p.page, p.text) for p in given)
             out[view["key"]] = tuple(seen.setdefault(r, r) for r in rows)
     return out

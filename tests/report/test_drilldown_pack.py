@@ -102,3 +102,26 @@ def test_passages_shared_by_answers_are_packed_once() -> None:
     (bare,) = drilldown_questions(sets, names, answers, stability, {}, None, None)
     added = len(json.dumps(q, ensure_ascii=False)) - len(json.dumps(bare, ensure_ascii=False))
     assert 2000 < added < 2000 + 400
+
+
+def test_answer_passages_reads_each_passage_once_and_an_older_line_as_none(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Two answers got the same passage: one tuple, shared. A line written before passages were recorded
+    # (no "passages" key at all) is an answer given none, not an error.
+    from harness.records import Generation, GivenPassage
+    from harness.report.load import answer_passages
+    from harness.rundir import GENERATIONS
+
+    given = [GivenPassage(id="sop#2", doc="sop.pdf", heading="3 工艺参数", page=2, text="| ABS | 模具温度 | 60 ℃ |")]
+    lines = []
+    for cand in ("a", "b", "old"):
+        g = Generation(key=f"{cand}/s/q/0", candidate=cand, set_id="s", question_id="q", sample=0, api="chat",
+                       seed=0, passages=given if cand != "old" else [])  # fmt: skip
+        record = json.loads(g.model_dump_json())
+        if cand == "old":
+            del record["passages"]
+        lines.append(json.dumps(record, ensure_ascii=False))
+    (tmp_path / GENERATIONS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = answer_passages(tmp_path)
+    assert got == {"a/s/q/0": (("sop#2", "sop.pdf", "3 工艺参数", 2, "| ABS | 模具温度 | 60 ℃ |"),),
+                   "b/s/q/0": (("sop#2", "sop.pdf", "3 工艺参数", 2, "| ABS | 模具温度 | 60 ℃ |"),)}  # fmt: skip
+    assert got["a/s/q/0"][0] is got["b/s/q/0"][0]
