@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from harness.inputs.plan import load_plan
 from harness.inputs.prompts import few_shot_examples
+from harness.inputs.questions import load_question_set
 from harness.inputs.shots import ShotSource, choose_shots, leak, shot_source
 from harness.records import CheckSpec, FewShotExample, Question, QuestionSet
+from harness.validation import InputError
 
 
 def _q(qid: str, question: str, reference: str | None, *checks: dict[str, Any], category: str = "注塑") -> Question:
@@ -153,3 +156,12 @@ def test_validate_says_nothing_with_set_examples_or_without_a_few_shot_variant(t
     assert shot_source(lp.sets[0].qs, 3).origin == "set_examples"
     lp = load_plan(_plan_with(tmp_path, SET_YAML, ["zero_shot", "with_context"]))
     assert not [w for w in lp.warnings if w.field == "few_shot"]
+
+
+def test_a_few_shot_example_without_an_answer_is_refused_at_its_line(tmp_path: Path) -> None:
+    # id, title, language on lines 1-3, few_shot: on 4, its first item on line 5
+    bad = SET_YAML.replace("questions:\n", "few_shot:\n  - {question: 示例？}\nquestions:\n")
+    (tmp_path / "sop.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_question_set(tmp_path / "sop.yaml", "sop.yaml")
+    assert [str(p) for p in err.value.problems] == ["sop.yaml:5: few_shot[0].answer: required key is missing"]
