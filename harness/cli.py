@@ -1,4 +1,4 @@
-"""Thin command line over the library: validate, estimate, run, judge, score, report, review, compare, new-set,
+"""Thin command line over the library: validate, context, estimate, run, judge, score, report, review, compare, new-set,
 prepare-models, export-lm-eval, export-sft, import-bfcl.
 
 Every error a user can cause ends as one-line messages on stderr and exit code
@@ -339,6 +339,31 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_context(args: argparse.Namespace) -> int:
+    """Print what the model is given per question: retrieved passages and the prompt exactly as a run sends it."""
+    from harness.inputs.plan import load_plan
+    from harness.inputs.preview import DEFAULT_VARIANTS, context_preview, format_preview, pick_questions, pick_variants
+    from harness.inputs.questions import load_question_set
+
+    set_path = Path(args.set)
+    qs, _ = load_question_set(set_path, args.set, warnings=False)
+    sampling = None
+    try:
+        if args.plan:
+            lp = load_plan(Path(args.plan), args.plan)
+            variants = pick_variants(lp.plan.variants, args.variant, args.plan)
+            sampling = lp.plan.sampling
+        else:
+            variants = pick_variants(DEFAULT_VARIANTS, args.variant, "the default variants (name a plan with --plan)")
+        questions = pick_questions(qs, args.question)
+        items = context_preview(set_path, qs, variants, questions, args.api, sampling)
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    sys.stdout.write(format_preview(qs, items))
+    return EXIT_OK
+
+
 def cmd_new_set(args: argparse.Namespace) -> int:
     from harness.inputs.authoring import write_skeleton
 
@@ -555,6 +580,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--concurrency", type=int, help="sequences in flight (default: the plan's limits.concurrency)")
     e.set_defaults(fn=cmd_estimate)
+
+    cx = sub.add_parser("context", help="preview what the model is given: retrieved passages and the prompt as sent")
+    cx.add_argument("set", help="question set YAML")
+    cx.add_argument("--question", metavar="ID", help="only this question (default: every question)")
+    cx.add_argument("--plan", help="use this plan's variants and sampling (default: zero_shot, few_shot, with_context)")
+    cx.add_argument("--variant", metavar="NAME", help="only this variant")
+    cx.add_argument("--api", choices=["chat", "completions"], default="chat",
+                    help="show the chat messages (default) or a base model's plain prompt")  # fmt: skip
+    cx.set_defaults(fn=cmd_context)
 
     n = sub.add_parser("new-set", help="write a commented skeleton question set")
     n.add_argument("name", help="set id and file name, e.g. hr_policy_zh")

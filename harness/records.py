@@ -714,6 +714,20 @@ class ToolStep(BaseModel):
     """What the model said beside its calls in this round."""
 
 
+class GivenPassage(BaseModel):
+    """One retrieved passage as the model was given it (``with_context``): the drill-down shows it."""
+
+    id: str
+    """``<doc stem>#<n>`` (:class:`harness.inputs.retrieval.Passage`)."""
+    doc: str
+    """The document's file name."""
+    heading: str | None = None
+    """Heading path, e.g. ``加班 > 法定节假日``; None before the first heading."""
+    page: int | None = None
+    """The page it starts on (PDF), counting from 1; None for other documents."""
+    text: str
+
+
 class AnswerRef(BaseModel):
     """The fields that name one answer; records about an answer start with them."""
 
@@ -758,6 +772,9 @@ class Generation(AnswerRef):
     """Passages given with the question (``with_context``), best first."""
     context: str | None = None
     """The context text given, as the model saw it (for faithfulness checks and the judge)."""
+    passages: list[GivenPassage] = Field(default_factory=list)
+    """The passages of ``context_ids``, in order, with their file, heading path and page (empty in runs made
+    before it existed): what the report's drill-down shows under each answer."""
     # -- schema 2: thinking models. ``text`` above is the answer only (what is scored and judged).
     reasoning: str | None = None
     """The model's thinking (None: it gave none), from the server's reasoning field or split out of the content."""

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from harness.inputs.families import check_families
 from harness.inputs.modelref import resolve_model
 from harness.inputs.questions import load_question_set, spread_questions
+from harness.inputs.shots import fallback_warning
 from harness.records import Candidate, Judge, Plan, QuestionSet
 from harness.validation import InputError, LoadedYaml, Problem, load_yaml, problems_from_pydantic
 
@@ -173,6 +174,7 @@ def _load_sets(
                 problems.extend(exc.problems)
             continue
         warnings.extend(set_warnings)
+        warnings.extend(_few_shot_warnings(plan, qs, set_path))
         if qs.id in set_ids:
             problems.append(
                 doc.problem(("question_sets", i), f"question set id {qs.id!r} is also used by {set_ids[qs.id]}")
@@ -181,6 +183,19 @@ def _load_sets(
         set_ids[qs.id] = rel
         sets.append(LoadedSet(set_path, spread_questions(qs, plan.sampling.questions_per_set)))
     return sets
+
+
+def _few_shot_warnings(plan: Plan, qs: QuestionSet, set_path: Path) -> list[Problem]:
+    """A ``few_shot`` variant on a set without ``few_shot:`` examples falls back to other questions' references
+    (:func:`harness.inputs.shots.fallback_warning`): one warning per such variant, at the set's ``questions:``
+    line (where ``few_shot:`` would go before it)."""
+    variants = [v for v in plan.variants if v.kind == "few_shot"]
+    if qs.few_shot or not variants:
+        return []
+    display = _display(set_path)
+    line = load_yaml(set_path, display).line_of(("questions",))
+    found = (fallback_warning(qs, display, line, v.name, v.shots) for v in variants)
+    return [w for w in found if w is not None]
 
 
 def _check_call_settings(plan: Plan, doc: LoadedYaml, sets: list[QuestionSet], problems: list[Problem]) -> None:

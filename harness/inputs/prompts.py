@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.inputs.retrieval import Passage
+from harness.inputs.shots import choose_shots
 from harness.inputs.wording import primary_language, wording
 from harness.records import Api, FewShotExample, Question, QuestionSet, Request, Sampling, Variant
 
@@ -25,6 +27,8 @@ class Framing:
     context: str | None = None
     """Retrieved passages, already rendered (``harness.inputs.retrieval.render_context``)."""
     context_ids: tuple[str, ...] = field(default=())
+    passages: tuple[Passage, ...] = ()
+    """The retrieved passages ``context`` renders, best first (their ids are ``context_ids``)."""
     chat_template_kwargs: dict[str, Any] | None = None
     """The variant's thinking switch for the chat template (``{enable_thinking: false}``)."""
     reasoning_effort: str | None = None
@@ -48,16 +52,13 @@ def system_text(variant: Variant, language: str) -> str | None:
 
 
 def few_shot_examples(qs: QuestionSet, q: Question, shots: int) -> tuple[FewShotExample, ...]:
-    """The set's ``few_shot`` examples, else other questions with a reference: same category first.
+    """The set's ``few_shot`` examples, else other questions with a reference: same category first,
+    never one that gives away ``q``'s answer (:func:`harness.inputs.shots.choose_shots`).
 
     The question itself is never its own example, and the choice is deterministic
     (set order), so every candidate sees the same examples.
     """
-    if qs.few_shot:
-        return tuple(qs.few_shot[:shots])
-    others = [o for o in qs.questions if o.id != q.id and o.reference]
-    ranked = [o for o in others if o.category == q.category] + [o for o in others if o.category != q.category]
-    return tuple(FewShotExample(question=o.question, answer=o.reference or "") for o in ranked[:shots])
+    return choose_shots(qs, q, shots).examples
 
 
 def _material(qs: QuestionSet, framing: Framing) -> str:

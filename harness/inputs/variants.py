@@ -53,7 +53,7 @@ def framing(variant: Variant, qs: QuestionSet, q: Question, docs: SetDocuments |
     if variant.kind == "with_context" and docs is not None:
         found = [p for p, _ in docs.index.search(q.question, variant.top_k)]
         return Framing(context=render_context(found, language) if found else None,
-                       context_ids=tuple(p.id for p in found))  # fmt: skip
+                       context_ids=tuple(p.id for p in found), passages=tuple(found))  # fmt: skip
     return Framing()
 
 

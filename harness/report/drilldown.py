@@ -19,7 +19,7 @@ import base64
 import json
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -131,6 +131,7 @@ def _by_question(stability: pd.DataFrame, column: dict[str, int]) -> tuple[dict[
 def drilldown_questions(
     sets: dict[str, QuestionSet], names: list[str], answers: pd.DataFrame, stability: pd.DataFrame,
     judged: dict[str, Judgment], calls: dict[str, dict[str, Any]] | None = None,
+    passages: Mapping[str, Sequence[Sequence[Any]]] | None = None,
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Questions in set order, each with every column's samples, check results, judge verdict and status.
 
@@ -143,6 +144,11 @@ def drilldown_questions(
     ``calls`` (a run whose calls were graded: :func:`harness.report.calls.drill_calls`): an answer with graded
     calls gets them as ``c`` and a question whose calls are graded its expectation as ``xc``
     (:func:`harness.report.calls.expected_entry`); None, or an answer or question without, adds no key.
+
+    ``passages`` (answer key -> the passages it was given, ``(id, file, heading path, page, text)``,
+    :func:`harness.report.load.answer_passages`): a question whose answers were given passages gets them
+    once as ``px`` (each distinct passage once, however many candidates, samples and variants got it), and
+    each such answer ``p``, its passages as indices into ``px``, best first. None or none given: no key.
     """
     column = {n: i for i, n in enumerate(names)}
     cols = {name: answers[name].tolist() for name in _ANSWER_FIELDS}
@@ -164,7 +170,20 @@ def drilldown_questions(
             }  # fmt: skip
             if calls is not None:
                 _with_calls(out, q, calls, [[keys[i] for i in cell] for cell in rows])
+            if passages:
+                _with_passages(out, passages, [[keys[i] for i in cell] for cell in rows])
             yield out
+
+
+def _with_passages(out: dict[str, Any], passages: Mapping[str, Sequence[Sequence[Any]]], keys: list[list[str]]) -> None:
+    """Add the question's distinct passages (``px``) and each answer's indices into them (``p``) to ``out``."""
+    index: dict[tuple[Any, ...], int] = {}
+    for cell, cell_keys in zip(out["answers"], keys, strict=True):
+        for a, key in zip(cell, cell_keys, strict=True):
+            if given := passages.get(key):
+                a["p"] = [index.setdefault(tuple(p), len(index)) for p in given]
+    if index:
+        out["px"] = [list(p) for p in index]
 
 
 def _with_calls(out: dict[str, Any], q: Question, calls: dict[str, dict[str, Any]], keys: list[list[str]]) -> None:

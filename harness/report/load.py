@@ -7,19 +7,23 @@ scores it first (the scoring stage). Every figure comes from :mod:`harness.rollu
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NotRequired
 
 from pydantic import TypeAdapter
 from typing_extensions import TypedDict
 
 from harness.inputs.run_sets import load_run_sets
-from harness.records import Generation, Plan
+from harness.records import Generation, GivenPassage, Plan
 from harness.report.calls import CALLS_VIEW, CallsView, read_calls_of
 from harness.report.variants import load_contamination
 from harness.rollup.figures import ReportData, RunRecords, assemble
 from harness.rundir import SCORES, RunDir, RunDirError, require_manifest
 from harness.store import iter_projected
 
-__all__ = ["ReportData", "answer_calls", "answer_contexts", "load_records", "load_report_data"]
+__all__ = ["ReportData", "answer_calls", "answer_contexts", "answer_passages", "load_records", "load_report_data"]
+
+PassageRow = tuple[str, str, str | None, int | None, str]
+"""A passage given with an answer as the drill-down packs it: (id, file, heading path, page, text)."""
 
 
 class _ContextView(TypedDict):
@@ -29,6 +33,16 @@ class _ContextView(TypedDict):
 
 
 _CONTEXT_VIEW: TypeAdapter[_ContextView] = TypeAdapter(_ContextView)
+
+
+class _PassagesView(TypedDict):
+    schema_version: int
+    key: str
+    passages: NotRequired[list[GivenPassage]]
+    """Absent in runs made before it existed: such a line is read fast as none, not re-validated whole."""
+
+
+_PASSAGES_VIEW: TypeAdapter[_PassagesView] = TypeAdapter(_PassagesView)
 
 
 def load_records(run_dir: Path) -> RunRecords:
@@ -84,3 +98,16 @@ def answer_calls(run_dir: Path, keys: set[str]) -> dict[str, CallsView]:
     drill-down shows them beside the expected ones. Read as :func:`answer_contexts` reads contexts (the
     roll-up's frame keeps only the calls' grades)."""
     return read_calls_of(iter_projected(RunDir(run_dir).generations, Generation, CALLS_VIEW), keys)
+
+
+def answer_passages(run_dir: Path) -> dict[str, tuple[PassageRow, ...]]:
+    """Generation key -> the passages the answer was given (``Generation.passages``), for every answer given
+    some; answers of runs made before passages were recorded have none. The same passage (id and text) is
+    one tuple however many answers got it, so 200,000 answers of one retrieval hold each passage once."""
+    seen: dict[PassageRow, PassageRow] = {}
+    out: dict[str, tuple[PassageRow, ...]] = {}
+    for view in iter_projected(RunDir(run_dir).generations, Generation, _PASSAGES_VIEW):
+        if given := view.get("passages"):
+            rows = ((p.id, p.doc, p.heading, p.page, p.text) for p in given)
+            out[view["key"]] = tuple(seen.setdefault(r, r) for r in rows)
+    return out

@@ -28,14 +28,18 @@ from harness.report.charts import (
     variant_chart,
 )
 from harness.report.drilldown import drilldown_header, drilldown_questions, pack
-from harness.report.load import ReportData, answer_calls, answer_contexts, load_report_data
+from harness.report.load import PassageRow, ReportData, answer_calls, answer_contexts, answer_passages, load_report_data
 from harness.report.panel import panel_json
 from harness.report.review_data import ContextReader, pack_review, page_review
 from harness.report.review_summary import judge_trust_of, review_json
+from harness.report.shots import shot_notes
 from harness.report.variants import variant_rows
 from harness.rollup.decision import Recommendation
 from harness.rollup.evidence import share_label
 from harness.store import atomic_write_json, atomic_write_text
+
+PassageReader = Callable[[], dict[str, tuple[PassageRow, ...]]]
+"""Every answer's given passages by key (:func:`harness.report.load.answer_passages`)."""
 
 
 def fmt(value: Any, digits: int = 2) -> str:
@@ -145,22 +149,25 @@ def drill_columns(data: ReportData) -> tuple[list[str], pd.DataFrame, pd.DataFra
 
 def render_html(
     data: ReportData, read_contexts: ContextReader | None = None, run_dir: str | None = None,
-    read_calls: CallReader | None = None,
+    read_calls: CallReader | None = None, read_passages: PassageReader | None = None,
 ) -> str:  # fmt: skip
     """The report page of ``data``. ``read_contexts`` reads the answers' own contexts for the review queue's
     keys (:func:`~harness.report.load.answer_contexts`); None: the review shows the sets' contexts only.
     ``run_dir``: the run directory as the user named it, for the page's ``harness review add`` hint
     (None: the hint says ``RUN_DIR``). ``read_calls`` reads the calls the answers made, for a run whose calls
-    were graded (:func:`~harness.report.load.answer_calls`); None: the drill-down shows their grades only."""
+    were graded (:func:`~harness.report.load.answer_calls`); None: the drill-down shows their grades only.
+    ``read_passages`` reads the passages each answer was given (:func:`~harness.report.load.answer_passages`);
+    None, or a run that recorded none: the drill-down names the passages by id only, as it did."""
     plan, names = data.plan, data.names
     models, sweep, js = data.models, data.sweep, data.judge_summary
     k = plan.sampling.samples
     columns, answers, stability = drill_columns(data)
     by_question = {(qs.id, q.id): q for qs in data.sets.values() for q in qs.questions}
     calls = drill_calls(answers, by_question, read_calls)  # None: no graded calls, the page as it was
+    given = read_passages() if read_passages is not None else {}  # {}: no passages recorded, the page as it was
     drill = pack(
         drilldown_header(data.sets, columns, plan.rubric_pass_threshold),
-        drilldown_questions(data.sets, columns, answers, stability, js.by_answer if js else {}, calls),
+        drilldown_questions(data.sets, columns, answers, stability, js.by_answer if js else {}, calls, given),
     )
     review_page = {**page_review(data, read_contexts), "run_dir": run_dir or "RUN_DIR"}
     return (
@@ -196,12 +203,14 @@ def render_html(
             names=names,
             drill_data=drill,
             calls=calls is not None,
+            passages=bool(given),
             call_rows=call_rows(models, data.answers, names),
             review_data=pack_review(review_page),
             review_page=review_page,
             strategy=_records(data.strategy.table) if data.strategy else [],
             strategy_top=data.strategy.top_gainers if data.strategy else {},
             strategy_baseline=data.strategy.baseline if data.strategy else None,
+            shot_notes=shot_notes(plan.variants, data.sets) if data.strategy else [],
             decision_variant=plan.decision_variant,
             lmeval_columns=[c for c in models.columns if c.startswith("lmeval_") and not c.endswith("_stderr")],
             variant_chart=variant_chart(data.strategy.table) if data.strategy else None,
@@ -266,7 +275,7 @@ def build_report(run_dir: Path, out_dir: Path, decided: Callable[[Recommendation
     with gc_paused():
         data = load_report_data(run_dir)
         index = write_report(data, out_dir, lambda keys: answer_contexts(run_dir, keys), str(run_dir),
-                             lambda keys: answer_calls(run_dir, keys))  # fmt: skip
+                             lambda keys: answer_calls(run_dir, keys), lambda: answer_passages(run_dir))  # fmt: skip
     if decided is not None:
         decided(data.recommendation)
     return index
@@ -274,14 +283,14 @@ def build_report(run_dir: Path, out_dir: Path, decided: Callable[[Recommendation
 
 def write_report(
     data: ReportData, out_dir: Path, read_contexts: ContextReader | None = None, run_dir: str | None = None,
-    read_calls: CallReader | None = None,
+    read_calls: CallReader | None = None, read_passages: PassageReader | None = None,
 ) -> Path:  # fmt: skip
     """Write the page, summary.csv and summary.json of ``data`` into ``out_dir``; returns the page's path.
     ``read_contexts``, ``run_dir`` (the run directory as the user named it, for the page's
-    ``harness review add`` hint), ``read_calls``: as in :func:`render_html`."""
+    ``harness review add`` hint), ``read_calls``, ``read_passages``: as in :func:`render_html`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     index = out_dir / "index.html"
-    atomic_write_text(index, render_html(data, read_contexts, run_dir, read_calls))
+    atomic_write_text(index, render_html(data, read_contexts, run_dir, read_calls, read_passages))
     atomic_write_text(
         out_dir / "summary.csv",
         data.models.drop(columns=["violations"])

@@ -22,7 +22,16 @@ from tqdm import tqdm
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import Framing, build_request
 from harness.inputs.variants import framings, generation_key
-from harness.records import DEFAULT_VARIANT, Generation, Plan, Question, QuestionSet, Sampling, timing_fields
+from harness.records import (
+    DEFAULT_VARIANT,
+    Generation,
+    GivenPassage,
+    Plan,
+    Question,
+    QuestionSet,
+    Sampling,
+    timing_fields,
+)
 from harness.run.freshness import question_digest
 from harness.run.tool_rounds import NO_CHAT_API, Asks, exchange, with_tools
 from harness.server.client import Api, Result, TokenCounter
@@ -100,6 +109,8 @@ def to_generation(w: WorkItem, api: Api, r: Any, count: TokenCounter | None = No
     return Generation(
         key=w.key, candidate=w.candidate, set_id=w.qs.id, question_id=w.q.id, sample=w.sample,
         variant=w.variant, context_ids=list(w.framing.context_ids), context=w.framing.context, api=api,
+        passages=[GivenPassage(id=p.id, doc=p.doc, heading=p.heading, page=p.page, text=p.text)
+                  for p in w.framing.passages],
         seed=w.seed, text=r.text, finish_reason=r.finish_reason, **timing_fields(r),
         started_at=r.started_at, attempts=r.attempts, wait_ms=r.wait_ms, reasoning=r.reasoning or None,
         reasoning_via=r.reasoning_via, reasoning_tokens=reasoning_tokens, answer_tokens=answer_tokens,

@@ -69,3 +69,59 @@ def test_a_graded_call_adds_little_beyond_the_call_itself() -> None:
     entry = json.dumps(answer_entry(grade, made, expected), ensure_ascii=False, separators=(",", ":"))  # type: ignore[arg-type]
     assert len(entry) == 52 + len("get_leave_balance") + len(json.dumps(args, ensure_ascii=False)) - 2
     assert "why" not in entry  # a right grade's reason is left out
+
+
+def test_passages_shared_by_answers_are_packed_once() -> None:
+    # Three candidates answered one question with the same two passages (as one variant's retrieval gives
+    # them). The question's JSON holds each passage's text once (px) and each answer two indices, so a
+    # 2,000-character passage costs ~2,000 characters, not 6,000: under 2,000 + the short one + 400 of frame.
+    import pandas as pd
+
+    from harness.records import Question, QuestionSet
+    from harness.report.drilldown import drilldown_questions
+
+    long_text, short = "模" * 2000, ("wiki#1", "wiki.md", None, None, "点检")
+    given = (("sop#2", "sop.pdf", "3 工艺参数", 2, long_text), short)
+    names = ["a", "b", "c"]
+    n = len(names)
+    answers = pd.DataFrame({
+        "candidate": names, "set_id": ["s"] * n, "question_id": ["q"] * n, "key": [f"{m}/s/q/0" for m in names],
+        "sample": [0] * n, "text": ["60 ℃"] * n, "ok": [True] * n, "error": [None] * n, "score": [1.0] * n,
+        "context_ids": [["sop#2", "wiki#1"]] * n, "context_hit": [True] * n, "faithful": [None] * n,
+        "reasoning": [None] * n, "reasoning_tokens": [None] * n, "cut_off": [False] * n, "checks": [[]] * n,
+    })  # fmt: skip
+    stability = pd.DataFrame({"set_id": ["s"] * n, "question_id": ["q"] * n, "candidate": names,
+                              "status": ["stable right"] * n, "c": [1] * n, "n": [1] * n,
+                              "score": [1.0] * n})  # fmt: skip
+    one = Question(id="q", category="c", question="?")
+    sets = {"s": QuestionSet(id="s", title="t", language="zh", questions=[one])}
+    passages = {f"{m}/s/q/0": given for m in names}
+    (q,) = drilldown_questions(sets, names, answers, stability, {}, None, passages)
+    assert q["px"] == [list(p) for p in given]
+    assert [a["p"] for cell in q["answers"] for a in cell] == [[0, 1]] * 3
+    (bare,) = drilldown_questions(sets, names, answers, stability, {}, None, None)
+    added = len(json.dumps(q, ensure_ascii=False)) - len(json.dumps(bare, ensure_ascii=False))
+    assert 2000 < added < 2000 + 400
+
+
+def test_answer_passages_reads_each_passage_once_and_an_older_line_as_none(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Two answers got the same passage: one tuple, shared. A line written before passages were recorded
+    # (no "passages" key at all) is an answer given none, not an error.
+    from harness.records import Generation, GivenPassage
+    from harness.report.load import answer_passages
+    from harness.rundir import GENERATIONS
+
+    given = [GivenPassage(id="sop#2", doc="sop.pdf", heading="3 工艺参数", page=2, text="| ABS | 模具温度 | 60 ℃ |")]
+    lines = []
+    for cand in ("a", "b", "old"):
+        g = Generation(key=f"{cand}/s/q/0", candidate=cand, set_id="s", question_id="q", sample=0, api="chat",
+                       seed=0, passages=given if cand != "old" else [])  # fmt: skip
+        record = json.loads(g.model_dump_json())
+        if cand == "old":
+            del record["passages"]
+        lines.append(json.dumps(record, ensure_ascii=False))
+    (tmp_path / GENERATIONS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = answer_passages(tmp_path)
+    assert got == {"a/s/q/0": (("sop#2", "sop.pdf", "3 工艺参数", 2, "| ABS | 模具温度 | 60 ℃ |"),),
+                   "b/s/q/0": (("sop#2", "sop.pdf", "3 工艺参数", 2, "| ABS | 模具温度 | 60 ℃ |"),)}  # fmt: skip
+    assert got["a/s/q/0"][0] is got["b/s/q/0"][0]

@@ -70,7 +70,25 @@
 {% include "drilldown_calls.js" %}
 
 {% endif %}
-  function answerBlock(a, many{{ ", q" if calls }}) {
+{% if passages %}
+  // The passages an answer was given, folded: id, file, heading path, page, then the text (textContent only).
+  function passageBlock(a, px) {
+    var d = el("details", null, "passages");
+    var hit = a.cx && a.cx[1] !== null ? (a.cx[1] ? " · source among them" : " · source not among them") : "";
+    d.appendChild(el("summary", "passages given (" + a.p.length + ")" + hit));
+    a.p.forEach(function (i, n) {
+      var p = px[i];
+      var where = [p[1], p[2], p[3] === null ? null : "page " + p[3]].filter(function (x) { return x; });
+      var one = el("div", null, "passage");
+      one.appendChild(el("div", "[" + (n + 1) + "] " + p[0] + " · " + where.join(" · "), "muted"));
+      one.appendChild(el("div", p[4], "answer"));
+      d.appendChild(one);
+    });
+    return d;
+  }
+
+{% endif %}
+  function answerBlock(a, many{{ ", q" if calls or passages }}) {
     var box = el("div", null, "sample");
     if (many) box.appendChild(el("div", "sample " + a.s, "muted"));
     if (a.ok && a.r && a.r[2]) box.appendChild(el("div", "cut off while thinking: no answer (scores 0)", "answer fail cut-off"));
@@ -90,6 +108,9 @@
       var faith = a.cx[2] === null ? "" : " · faithfulness " + a.cx[2].toFixed(2);
       box.appendChild(el("div", "context: " + a.cx[0].join(", ") + hit + faith, "muted"));
     }
+{% if passages %}
+    if (a.p) box.appendChild(passageBlock(a, q.px));
+{% endif %}
     if (a.sc !== null) {
       var ok = acceptable(a);
       var sc = el("div", "score " + a.sc.toFixed(2) + (ok ? " · acceptable" : " · not acceptable"), "score " + (ok ? "pass" : "fail"));
@@ -154,7 +175,7 @@
         }
         var answers = q.answers[i];
         if (!answers.length) td.appendChild(el("div", "no answer", "muted"));
-        answers.forEach(function (a) { td.appendChild(answerBlock(a, answers.length > 1{{ ", q" if calls }})); });
+        answers.forEach(function (a) { td.appendChild(answerBlock(a, answers.length > 1{{ ", q" if calls or passages }})); });
         row.appendChild(td);
       });
       body.appendChild(row);

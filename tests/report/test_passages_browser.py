@@ -1,0 +1,98 @@
+"""The drill-down shows each answer's given passages, folded and escaped, in a real headless Chromium.
+
+A small synthetic run (harness_bench/synthetic_run.py) is given retrieved passages by hand: both
+models' answers to the first question got the same two passages, one of which holds markup that
+would run script if the page wrote it as HTML; the scores say the question's source was among them
+for one model and not for the other (as if its retrieval had differed in what it counted).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.report import browser
+from harness.report.drilldown import page_drilldown
+from harness.report.render import build_report
+from harness_bench.synthetic_run import write_synthetic_run
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = "<script>document.body.setAttribute('data-pwned','1')</script><img src=x onerror=\"document.title='PWNED'\">"
+PASSAGES = [
+    {"id": "注塑安全规程#2", "doc": "注塑安全规程.pdf", "heading": "3 工艺参数", "page": 2,
+     "text": "| 材料 | 参数 | 设定值 |\n| ABS | 模具温度 | 60 ℃ ± 5 ℃ |"},
+    {"id": "wiki#1", "doc": "wiki.md", "heading": None, "page": None, "text": "点检记录 " + HOSTILE},
+]  # fmt: skip
+
+
+def _edit_jsonl(path: Path, edit: object) -> None:
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("".join(json.dumps(edit(r), ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")  # type: ignore[operator]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    if browser.find_chromium() is None:
+        pytest.fail("headless Chromium not found: run `make setup` (or HARNESS_SKIP_BROWSER=1 to skip)")
+    base = tmp_path_factory.mktemp("passages-report")
+    run = write_synthetic_run(base / "run", 2, 4, 1, seed=3, sets=1, with_perf=False)
+    first = json.loads((run / "generations.jsonl").read_text(encoding="utf-8").splitlines()[0])["question_id"]
+
+    def give(r: dict) -> dict:  # type: ignore[type-arg]
+        if r["question_id"] == first:
+            r["context_ids"] = [p["id"] for p in PASSAGES]
+            r["context"] = "参考资料：\n" + "\n".join(p["text"] for p in PASSAGES)
+            r["passages"] = PASSAGES
+        return r
+
+    hits = {}
+
+    def hit(r: dict) -> dict:  # type: ignore[type-arg]
+        if r["question_id"] == first:
+            r["context_hit"] = r["candidate"].startswith("m00")  # the first model's: among them; the other's: not
+            hits[r["candidate"]] = r["context_hit"]
+        return r
+
+    _edit_jsonl(run / "generations.jsonl", give)
+    _edit_jsonl(run / "scores.jsonl", hit)
+    assert sorted(hits.values()) == [False, True]
+    index = build_report(run, base / "out")
+    return index, first
+
+
+def test_each_answer_shows_its_passages_folded_with_file_heading_page_and_the_source(page: tuple[Path, str]) -> None:
+    index, _ = page
+    dom = browser.dump_dom(index)
+    folds = re.findall(r"<details class=\"passages\"( open)?>(.*?)</details>", dom, flags=re.S)
+    # two answers (one per model) were given passages: two folds, both closed
+    assert len(folds) == 2 and all(opened == "" for opened, _ in folds)
+    summaries = sorted(re.search(r"<summary>(.*?)</summary>", body).group(1) for _, body in folds)  # type: ignore[union-attr]
+    assert summaries == ["passages given (2) · source among them", "passages given (2) · source not among them"]
+    body = folds[0][1]
+    # the PDF passage: id, file, heading path, page; the Markdown one: no heading, no page
+    assert "[1] 注塑安全规程#2 · 注塑安全规程.pdf · 3 工艺参数 · page 2" in body
+    assert "[2] wiki#1 · wiki.md<" in body
+    assert "| ABS | 模具温度 | 60 ℃ ± 5 ℃ |" in body
+
+
+def test_markup_in_a_passage_stays_text_and_runs_nothing(page: tuple[Path, str]) -> None:
+    index, _ = page
+    dom = browser.dump_dom(index)
+    assert "data-pwned" not in dom.split("<body", 1)[1].split(">", 1)[0]  # the script never ran
+    assert "<title>PWNED</title>" not in dom  # nor the onerror handler
+    assert "&lt;script&gt;document.body.setAttribute" in dom and "&lt;img src=x onerror=" in dom
+
+
+def test_a_passage_two_answers_got_is_packed_once(page: tuple[Path, str]) -> None:
+    index, first = page
+    doc = page_drilldown(index.read_text(encoding="utf-8"))
+    q = next(x for x in doc["questions"] if x["id"] == first)
+    # two passages, given to two answers: two entries in px, each answer points at both, best first
+    assert [p[0] for p in q["px"]] == ["注塑安全规程#2", "wiki#1"]
+    assert [a["p"] for cell in q["answers"] for a in cell] == [[0, 1], [0, 1]]
+    others = [x for x in doc["questions"] if x["id"] != first]
+    assert others and all("px" not in x for x in others)  # a question given no passages carries none
