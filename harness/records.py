@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from pydantic import (
     BaseModel,
@@ -944,7 +944,10 @@ class Score(AnswerRef):
     faithfulness: CheckResult | None = None
     """For answers given retrieved material: the ``faithful`` check, reported beside (not in) the rubric score."""
     context_hit: bool | None = None
-    """Whether the given material held the question's ``source`` (None: no material, or no source named)."""
+    """Whether one of the passages given held the question's ``source`` (None: no material, or no source named)."""
+    context_rank: int | None = None
+    """The rank (1 = best) of the first passage given that held the question's ``source``; None when none
+    did, no material was given or the question names no source. The retrieval figures' MRR reads it."""
     cut_off_thinking: bool = False
     """The answer was cut off while thinking: scored 0 without running the checks."""
     calls: CallGrade | None = None
@@ -1207,6 +1210,8 @@ class ScoreView(TypedDict):
     checks: list[CheckView]
     faithfulness: FaithfulnessView | None
     context_hit: bool | None
+    context_rank: NotRequired[int | None]
+    """Absent from scores written before the retrieval figures."""
     calls: CallGrade | None
 
 

@@ -356,3 +356,32 @@ def render_context(passages: Sequence[Passage], language: str) -> str:
     for n, p in enumerate(passages, start=1):
         lines.append(f"[{n}] ({p.heading}) {p.text}" if p.heading else f"[{n}] {p.text}")
     return "\n".join(lines)
+
+
+def context_passages(context: str, count: int) -> list[str]:
+    """The ``count`` passages of a context :func:`render_context` wrote, best first, each as rendered
+    (``[n] (heading path) text``, so a ``source`` naming a heading is found in its passage).
+
+    Each passage starts at the first ``\\n[n] `` after the previous one's mark: a passage whose own text
+    holds such a line ends early there, and the rest counts with the next. Fewer marks than ``count``
+    (a context cut or edited since): the passages found, the last holding the rest.
+    """
+    marks: list[int] = []
+    pos = 0
+    for n in range(1, count + 1):
+        at = context.find(f"\n[{n}] ", pos)
+        if at < 0:
+            break
+        marks.append(at + 1)
+        pos = at + 1
+    return [context[a:b].strip() for a, b in zip(marks, [*marks[1:], len(context)], strict=True)]
+
+
+def source_rank(context: str | None, count: int, source: str) -> int | None:
+    """The rank (1 = best) of the first passage of ``context`` that holds ``source`` (whitespace, width and
+    case aside, as :func:`squash` compares); None when none does, or ``source`` is blank (an empty string
+    is in every text)."""
+    wanted = squash(source)
+    if not context or not wanted:
+        return None
+    return next((n for n, p in enumerate(context_passages(context, count), 1) if wanted in squash(p)), None)

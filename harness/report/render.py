@@ -36,6 +36,7 @@ from harness.report.shots import shot_notes
 from harness.report.variants import variant_rows
 from harness.rollup.decision import Recommendation
 from harness.rollup.evidence import share_label
+from harness.rollup.retrieval import retrieval_json
 from harness.store import atomic_write_json, atomic_write_text
 
 PassageReader = Callable[[], dict[str, tuple[PassageRow, ...]]]
@@ -113,6 +114,7 @@ def heatmap_rows(categories: pd.DataFrame, names: list[str]) -> list[dict[str, A
 
 def summary_json(data: ReportData) -> dict[str, Any]:
     rec = data.recommendation
+    retrieval = {"retrieval": retrieval_json(data.retrieval)} if data.retrieval else {}  # none: as it was
     return {
         "plan": data.plan.name,
         "recommendation": {
@@ -128,6 +130,7 @@ def summary_json(data: ReportData) -> dict[str, Any]:
         "review": review_json(data),
         "judges": panel_json(data),
         "judge_wait": data.judge_wait,
+        **retrieval,
     }  # fmt: skip
 
 
@@ -208,6 +211,7 @@ def render_html(
             review_data=pack_review(review_page),
             review_page=review_page,
             strategy=_records(data.strategy.table) if data.strategy else [],
+            retrieval=data.retrieval,
             strategy_top=data.strategy.top_gainers if data.strategy else {},
             strategy_baseline=data.strategy.baseline if data.strategy else None,
             shot_notes=shot_notes(plan.variants, data.sets) if data.strategy else [],

@@ -63,6 +63,7 @@ from harness.rollup.reasoning import (
     thinking_allowed,
     usd_per_1k_acceptable,
 )
+from harness.rollup.retrieval import RetrievalFigures, retrieval_figures
 from harness.rollup.review import (
     JudgeGrades,
     JudgeTrust,
@@ -171,6 +172,9 @@ class ReportData:
     eligibility), in sentences; empty when nothing changed."""
     panel: PanelSummary | None = None
     """The judge panel: each judge's figures and the panel's (None: the run was not judged)."""
+    retrieval: list[RetrievalFigures] = field(default_factory=list)
+    """Hit rate, recall@k and MRR per retrieval variant and set (:mod:`harness.rollup.retrieval`); empty: the
+    run retrieved nothing."""
 
 
 def tokens_measured(answers: pd.DataFrame, levels: list[LoadLevel], candidate: str) -> int:
@@ -412,5 +416,5 @@ def assemble(rec: RunRecords) -> ReportData:
         contamination=rec.contamination, capacity=capacity_rows(rec.capacity, plan.candidates, plan.perf),
         level_notes=level_notes(rec.levels), reviews=list(rec.reviews), review=review, quality=quality,
         machine_recommendation=machine, review_changes=changes, panel=panel,
-        judge_wait=judge_wait_summary(rec.judgments),
+        judge_wait=judge_wait_summary(rec.judgments), retrieval=retrieval_figures(served, rec.sets, plan.variants),
     )  # fmt: skip

@@ -46,6 +46,9 @@ CALL_COLUMNS = ["call", "tool_call_ms"]
 """Added to the answers of a run whose scores grade tool calls: ``call`` the answer's
 :class:`~harness.records.CallGrade` (None: its calls are not graded), ``tool_call_ms`` the latency to its
 first response's call (None: no call)."""
+RANK_COLUMN = "context_rank"
+"""Added to the answers of a run whose scores rank the question's source among the passages given
+(:attr:`~harness.records.Score.context_rank`; None: missed, or nothing to rank)."""
 
 ScoreCells = tuple[float | None, bool | None, float | None, bool | None, tuple[tuple[str, bool, bool, str], ...]]
 """What an answer's row takes from its :class:`Score`: score, essentials passed, faithfulness score, context hit,
@@ -65,10 +68,13 @@ def answers_frame(
     """
     by_key: dict[str, ScoreCells] = {}
     calls: dict[str, CallGrade] = {}
+    ranks: dict[str, int] = {}
     for s in scores:
         by_key[s["key"]] = _score_cells(s)
         if s["calls"] is not None:
             calls[s["key"]] = s["calls"]
+        if (rank := s.get("context_rank")) is not None:
+            ranks[s["key"]] = rank
     meta = {
         (qs.id, q.id): (q.category, q.weight * qs.category_weights.get(q.category, 1.0))
         for qs in sets.values()
@@ -85,6 +91,8 @@ def answers_frame(
     if calls:  # a run with graded tool calls: their columns (CALL_COLUMNS); any other run's frame is as it was
         frame["call"] = [calls.get(k) for k in frame.key]
         frame["tool_call_ms"] = tool_ms
+    if ranks:  # a run whose retrieval found a source: its column (RANK_COLUMN); any other run's frame is as it was
+        frame[RANK_COLUMN] = [ranks.get(k) for k in frame.key]
     return frame
 
 

@@ -2,7 +2,7 @@
 
 Importing this module registers the built-in checks (``checks_text``,
 ``checks_number``, ``checks_format``, ``checks_group``,
-``checks_sequence``); add a check type by
+``checks_sequence``, ``faithful``); add a check type by
 writing a function decorated with :func:`harness.rubric.registry.check` in one
 of them (or a new module imported here), never by editing an if-chain. The
 authoring guide with an example of every check is ``docs/question-sets.md``.
@@ -17,6 +17,7 @@ from harness.rubric import (  # noqa: F401  (registration)
     checks_number,
     checks_sequence,
     checks_text,
+    faithful,
 )
 from harness.rubric.registry import REGISTRY, CheckType, Outcome, combine, parse_args, run_check, score_answer, verdict
 

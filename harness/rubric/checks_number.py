@@ -39,12 +39,13 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from harness.rubric.commit import Mention, commit
+from harness.rubric.commit import Commitment, Mention, commit
 from harness.rubric.figures import Fig, NumberArgs, read_figures, spellings
 from harness.rubric.layout import Layout, read_layout
-from harness.rubric.numbers import find_numbers
+from harness.rubric.numbers import Found, find_numbers
 from harness.rubric.registry import Evidence, Outcome, check
 from harness.rubric.spoken import asks_interval
 from harness.rubric.text import negated_at, nfkc
@@ -58,7 +59,7 @@ from harness.rubric.units import (
     spellings_of,
 )
 
-__all__ = ["NumberArgs", "number"]
+__all__ = ["NumberArgs", "claimed", "number"]
 
 _CLAUSE_SPLIT = re.compile(r"[,.;:!?、，。；：！？\n]")
 
@@ -217,14 +218,21 @@ def _listed(figs: list[Fig] | list[Mention], unit: str | None) -> str:
     return ", ".join(dict.fromkeys(labels))
 
 
-@check("number", NumberArgs, uses_evidence=True)
-def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> Outcome:
-    """The value the answer commits to is within tolerance of ``value`` (or in ``between``),
-    with ``unit`` (or a declared spelling) when given; a hedge (5天或10天) fails.
+@dataclass(frozen=True)
+class _Reading:
+    """An answer's figures as one ``number`` check reads them (its unit, the question's echoes)."""
 
-    Reads 五天, 一百二十, 两, １８０, 2,000, 1.5万; converts declared units, then known units of the
-    same dimension (90分钟 for 1.5 小时, 68°F for 20 ℃; :mod:`harness.rubric.units`); 1小时30分钟 = 90 min.
-    """
+    text: str
+    found: list[Found]
+    negated: list[Fig]
+    operands: list[Fig]
+    elsewhere: list[Fig]
+    byhead: dict[int, Fig]
+    said: Commitment
+
+
+def _read(answer: str, args: NumberArgs, evidence: Evidence | None) -> _Reading:
+    """The figures of ``answer`` in the check's unit, sorted into claims, hedges, echoes and figures aside."""
     text = nfkc(answer)
     question = nfkc(evidence.question) if evidence is not None else ""
     spells = spellings(args) if args.unit is not None else {}
@@ -236,7 +244,6 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
     others = layout.other_rows(question)
     figs = read_figures(text, found, args, asked, layout)
     echoes = _echoes(question, args) if question else frozenset()
-    low, high = _target(args)
     negated = [g for g in figs if negated_at(text, g.head) and not _stated_span(text, g)]
     denied = {id(g) for g in negated}
     operands = [g for g in figs if id(g) not in denied and _operand(text, g)]
@@ -260,6 +267,40 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
             )
         )
     said = commit(text, mentions)
+    return _Reading(text, found, negated, operands, elsewhere, byhead, said)
+
+
+def claimed(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> tuple[list[Fig], list[Fig]]:
+    """The figures ``answer`` gives for the quantity a ``number`` check asks about, as the check reads them (in
+    its unit; echoes of the question, denied, retracted and worked-on figures and other rows' figures aside),
+    split into those within the accepted values and the others. ``faithful`` reads it: a figure for the
+    asked quantity that is not the source passage's is not faithful, though it may occur elsewhere in it."""
+    r = _read(answer, args, evidence)
+    low, high = _target(args)
+    given = [r.byhead[m.start] for m in r.said.claims]  # a hedge's values are claims too
+    inside = [g for g in given if low <= g.low and g.high <= high]
+    return inside, [g for g in given if not (low <= g.low and g.high <= high)]
+
+
+@check("number", NumberArgs, uses_evidence=True)
+def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> Outcome:
+    """The value the answer commits to is within tolerance of ``value`` (or in ``between``),
+    with ``unit`` (or a declared spelling) when given; a hedge (5天或10天) fails.
+
+    Reads 五天, 一百二十, 两, １８０, 2,000, 1.5万; converts declared units, then known units of the
+    same dimension (90分钟 for 1.5 小时, 68°F for 20 ℃; :mod:`harness.rubric.units`); 1小时30分钟 = 90 min.
+    """
+    r = _read(answer, args, evidence)
+    text, found, negated, operands, elsewhere, byhead, said = (
+        r.text,
+        r.found,
+        r.negated,
+        r.operands,
+        r.elsewhere,
+        r.byhead,
+        r.said,
+    )
+    low, high = _target(args)
 
     def inside(m: Mention) -> bool:
         g = byhead[m.start]

@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 
 from harness.rubric.declines import decline
 from harness.rubric.disowning import a_not_a, asked_about, attributed_at, echoed, possibility_at, superseded_at
-from harness.rubric.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL, find_numbers
+from harness.rubric.numbers import ZH_BIG, ZH_DIGITS, ZH_SMALL
 from harness.rubric.registry import Args, Evidence, Outcome, check
 from harness.rubric.text import Term, check_terms, negated_after, negated_at, nfkc, normalize, normalize_with_map
 from harness.rubric.yesno import REFUSAL_VALUES, meaning, opens_with_no
@@ -360,34 +360,3 @@ def answers(answer: str, args: AbstainArgs, evidence: Evidence | None = None) ->
     if phrase:
         return Outcome(0.0, False, f"declines: {phrase}")
     return Outcome(1.0, True, "gives an answer")
-
-
-_LIST_MARK = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十])[.)、．]\s*")
-"""A list number at the start of a line ("1. ", "二、") is not a figure."""
-
-
-@check("faithful", AbstainArgs, uses_evidence=True, constraint=True)
-def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -> Outcome:
-    """The answer keeps to the material it was given (``with_context``).
-
-    When the material lacks the answer (the question's ``source`` is not in it) the
-    answer must decline; otherwise every number in the answer must appear in the
-    material. Not applicable (weight 0) when no material was given.
-    """
-    if evidence is None or not evidence.context:
-        return Outcome(1.0, True, "not applicable: no material was given", applicable=False)
-    if evidence.holds_answer is False:
-        phrase = abstention(answer, args.phrases, evidence.question)
-        if phrase:
-            why = f"the material lacks the answer and the answer declines: {phrase}"
-            return Outcome(1.0, True, why, constraint=False)
-        return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so", constraint=False)
-    given = {round(f.value, 6) for f in find_numbers(evidence.given)}
-    stated = find_numbers(_LIST_MARK.sub("", answer))
-    if not stated:
-        return Outcome(1.0, True, "states no figure the material could contradict")
-    unsupported = [f for f in stated if round(f.value, 6) not in given]
-    if not unsupported:
-        return Outcome(1.0, True, f"all {len(stated)} figures appear in the material")
-    shown = ", ".join(f"{f.value:g}" for f in unsupported[:5])
-    return Outcome(1 - len(unsupported) / len(stated), False, f"figures not in the material: {shown}")

@@ -55,11 +55,25 @@ class Evidence:
     reference: str = ""
     """The reference answer: figures it states (or computes, e.g. 5天 + 7天 = 12天) are not an
     invention of the answer."""
+    source_text: str | None = None
+    """The passages given that hold the question's ``source`` (the passage the question names), joined;
+    None when the question names no source or none of the passages given holds it. ``faithful`` takes
+    figures from these alone, so a figure from another passage is not support."""
+    asked: tuple[Args, ...] = ()
+    """The figures the question asks about: its ``number`` checks' arguments (``NumberArgs``; typed by their
+    base here, which the figures module builds on). Empty: it asks for none."""
 
     @property
     def given(self) -> str:
         """Everything the answer may take figures from: material, question and reference."""
         return "\n".join(part for part in (self.context or "", self.question, self.reference) if part)
+
+    @property
+    def support(self) -> str:
+        """What ``faithful`` takes figures from: the passages holding the source (else every passage
+        given), the question and the reference."""
+        material = self.source_text if self.source_text is not None else self.context
+        return "\n".join(part for part in (material or "", self.question, self.reference) if part)
 
 
 class Args(BaseModel):

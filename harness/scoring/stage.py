@@ -12,19 +12,45 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.inputs.retrieval import context_passages, source_rank, squash
 from harness.inputs.run_sets import load_run_sets
 from harness.inputs.variants import context_hit
 from harness.records import CallGrade, CheckSpec, Generation, Question, QuestionSet, Score, Tool
-from harness.rubric import run_check, score_answer, verdict
+from harness.rubric import parse_args, run_check, score_answer, verdict
+from harness.rubric.figures import NumberArgs
 from harness.rubric.registry import Evidence
 from harness.rubric.tool_calls import grade_calls, with_later_rounds
 from harness.rundir import RunDir
 
 
+def source_passages(g: Generation, q: Question) -> tuple[int | None, str | None]:
+    """The rank (1 = best) of the first passage ``g`` was given that holds ``q``'s ``source``, and the passages
+    that hold it, joined; (None, None) when none does, none was given or the question names no source."""
+    if not g.context or q.source is None:
+        return None, None
+    passages = context_passages(g.context, len(g.context_ids))
+    wanted = squash(q.source)
+    holding = [p for p in passages if wanted and wanted in squash(p)]
+    return source_rank(g.context, len(g.context_ids), q.source), "\n".join(holding) if holding else None
+
+
+def asked_figures(q: Question) -> tuple[NumberArgs, ...]:
+    """The arguments of ``q``'s ``number`` checks: the figures it asks about (``Evidence.asked``)."""
+    return tuple(a for c in q.checks if c.type == "number" and isinstance(a := parse_args(c), NumberArgs))
+
+
 def evidence_for(g: Generation, q: Question) -> Evidence:
-    """The question, its reference, and the material an answer was given with whether it held the question's source."""
-    hit = context_hit(g.context, q) if g.context else None
-    return Evidence(g.context or None, hit, q.question, q.reference or "")
+    """The question, its reference, the figures it asks about, and the material an answer was given with
+    whether it held the question's source and the passages that did.
+
+    An answer given passages (``context_ids``) holds the source when one passage does; a context without
+    passage ids (written by hand, or before them) is read whole."""
+    _, holding = source_passages(g, q)
+    if g.context_ids and g.context:
+        hit = None if q.source is None else holding is not None
+    else:
+        hit = context_hit(g.context, q) if g.context else None
+    return Evidence(g.context or None, hit, q.question, q.reference or "", holding, asked_figures(q))
 
 
 def grade_answer_calls(g: Generation, q: Question, tools: Sequence[Tool]) -> CallGrade | None:
@@ -66,8 +92,9 @@ def score_generation(g: Generation, q: Question, tools: Sequence[Tool] | None = 
     """
     evidence = evidence_for(g, q)
     hit = evidence.holds_answer
+    rank = source_passages(g, q)[0] if g.context_ids else None
     ref: dict[str, Any] = {"key": g.key, "candidate": g.candidate, "set_id": g.set_id, "question_id": g.question_id,
-           "sample": g.sample, "variant": g.variant, "context_hit": hit}  # fmt: skip
+           "sample": g.sample, "variant": g.variant, "context_hit": hit, "context_rank": rank}  # fmt: skip
     graded = bool(q.checks) or q.grades_calls
     if not g.ok:
         return Score(**ref, score=0.0 if graded else None, essentials_passed=False if graded else None, error=g.error)

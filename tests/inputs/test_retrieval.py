@@ -17,8 +17,10 @@ from harness.inputs.retrieval import (
     Bm25Index,
     Passage,
     chunk_document,
+    context_passages,
     load_documents,
     render_context,
+    source_rank,
     tokenize,
 )
 from harness.inputs.variants import context_hit
@@ -384,6 +386,28 @@ def test_render_context() -> None:
     assert render_context(passages, "zh-CN").startswith("参考资料：\n")
     assert render_context(passages[1:], "en") == "Reference material:\n[1] 本手册适用于全体员工。"
     assert render_context([], "zh") == ""
+
+
+def test_context_passages_and_the_rank_of_the_source() -> None:
+    passages = [
+        Passage("p#1", "p.md", "年假", "员工每年享有5天带薪年假。"),
+        Passage("p#2", "p.md", "加班 > 法定节假日", "按工资的3倍支付加班费。\n[3] 不是第三段，只是正文里的编号。"),
+        Passage("p#3", "p.md", None, "病假须提供医院证明。"),
+    ]
+    context = render_context(passages, "zh")
+    got = context_passages(context, 3)
+    # "\n[3] " first occurs inside p#2's own text, so p#2 ends there and the rest counts as the third passage
+    assert got[0] == "[1] (年假) 员工每年享有5天带薪年假。"
+    assert got[1] == "[2] (加班 > 法定节假日) 按工资的3倍支付加班费。"
+    assert got[2].startswith("[3] 不是第三段") and got[2].endswith("病假须提供医院证明。")
+    assert source_rank(context, 3, "法定节假日") == 2  # in the heading path of the second passage
+    assert source_rank(context, 3, "带薪年假") == 1
+    assert source_rank(context, 3, "试用期") is None
+    assert source_rank(context, 3, " ") is None  # blank: matches nothing
+    assert source_rank(None, 3, "年假") is None
+    # a phrase that runs across two passages is in neither: no rank, though the whole text holds it
+    assert source_rank(context, 3, "带薪年假。[2]") is None
+    assert context_passages(context, 1) == [context[context.index("[1]") :]]  # fewer marks asked: the rest in one
 
 
 # ---------------------------------------------------------------- scale (timing is printed, not asserted)

@@ -1,0 +1,126 @@
+"""``faithful`` on the passage the question names and the figures it asks about (issue 32).
+
+The issue's case: a PDF procedure whose parameter table has the ABS barrel row (230 ℃ ± 10 ℃) above the
+ABS mould row (60 ℃ ± 5 ℃). Asked the mould temperature, a model answered "230℃ ±10℃": every figure of
+it occurs in the material, so the old rule called it faithful. The table is converted from a real PDF
+(tests/support/documents.py), cut into passages and retrieved as a run does it, once with the whole
+table in one passage and once with each row in its own passage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.inputs.retrieval import Bm25Index, Passage, chunk_document, load_documents, render_context
+from harness.records import CheckResult, CheckSpec, Generation, Question
+from harness.scoring.stage import score_generation
+from tests.support.documents import make_pdf
+
+MOULD = Question(
+    id="abs-mould", category="工艺参数", question="ABS的模具温度应设定为多少？", reference="60 ℃ ± 5 ℃",
+    source="模具温度", checks=[CheckSpec(type="number", args={"value": 60, "unit": "℃"})],
+)  # fmt: skip
+
+
+def _given(passages: list[Passage], top_k: int) -> tuple[str, list[str]]:
+    """The context a ``with_context`` variant gives for the mould question, and its passage ids."""
+    found = [p for p, _ in Bm25Index(passages).search(MOULD.question, top_k)]
+    return render_context(found, "zh"), [p.id for p in found]
+
+
+def _faithful(answer: str, context: str, ids: list[str], q: Question = MOULD) -> CheckResult:
+    g = Generation(key="k", candidate="m", set_id="sop", question_id=q.id, sample=0, seed=0, api="chat",
+                   variant="with_context", text=answer, context=context, context_ids=ids)  # fmt: skip
+    score = score_generation(g, q)
+    assert score.faithfulness is not None
+    return score.faithfulness
+
+
+@pytest.fixture(scope="module")
+def procedure(tmp_path_factory: pytest.TempPathFactory) -> str:
+    pdf = make_pdf(tmp_path_factory.mktemp("sop") / "注塑安全规程.pdf")
+    return load_documents([pdf], cache_dir=pdf.parent / "cache")["注塑安全规程.pdf"]
+
+
+def test_the_barrel_row_for_the_mould_temperature_is_not_faithful_in_one_passage(procedure: str) -> None:
+    passages = chunk_document(procedure, "注塑安全规程.pdf", max_chars=300)
+    context, ids = _given(passages, 2)
+    # the whole table is one passage, with both rows: what the old rule read as support for 230 and 10
+    (table,) = [p for p in passages if "模具温度" in p.text]
+    assert "230 ℃ ± 10 ℃" in table.text and "60 ℃ ± 5 ℃" in table.text and table.id in ids
+    wrong = _faithful("230℃ ±10℃", context, ids)
+    # the number check reads 230 ℃ (and 10 ℃) as the answer's figure for the mould temperature; 60 ℃ is asked
+    assert (wrong.passed, wrong.score) == (False, 0.0)
+    assert "230 ℃" in wrong.explanation and "60 ℃" in wrong.explanation
+    right = _faithful("ABS模具温度设定为60℃ ± 5℃。", context, ids)
+    assert (right.passed, right.score) == (True, 1.0)  # 60 is asked and in the passage; 5 is in it too
+    # a side remark with the barrel row beside the right figure is still faithful: each is in the passage
+    both = _faithful("模具温度60℃±5℃；料筒温度230℃±10℃。", context, ids)
+    assert (both.passed, both.score) == (True, 1.0)
+
+
+def test_the_barrel_row_for_the_mould_temperature_is_not_faithful_in_another_passage(procedure: str) -> None:
+    # 60 characters hold the header, its rule and one row: each row is its own passage under the header
+    passages = chunk_document(procedure, "注塑安全规程.pdf", max_chars=60)
+    context, ids = _given(passages, 5)
+    mould = next(p for p in passages if "| 模具温度 | 60 ℃ ± 5 ℃ |" in p.text and "| ABS |" in p.text)
+    barrel = next(p for p in passages if "| 料筒温度 | 230 ℃ ± 10 ℃ |" in p.text)
+    assert mould.id != barrel.id and "230" not in mould.text
+    assert {mould.id, barrel.id} <= set(ids)  # both given: 230 is in the material, not in the source passage
+    wrong = _faithful("230℃ ±10℃", context, ids)
+    assert (wrong.passed, wrong.score) == (False, 0.0)
+    right = _faithful("60℃ ± 5℃", context, ids)
+    assert (right.passed, right.score) == (True, 1.0)
+    # an invented tolerance beside the right figure: 60 supported, 7 in no passage given: 1 of 2 unsupported
+    invented = _faithful("60℃ ± 7℃", context, ids)
+    assert (invented.passed, invented.score) == (False, 0.5)
+
+
+def test_without_number_checks_every_figure_must_be_in_the_source_passage() -> None:
+    q = MOULD.model_copy(update={"checks": [CheckSpec(type="contains_any", args={"values": ["60"]})]})
+    head = "| 材料 | 参数 | 设定值 |\n| --- | --- | --- |\n"
+    context = render_context([
+        Passage("sop#2", "sop.pdf", "3 工艺参数", head + "| ABS | 料筒温度 | 230 ℃ ± 10 ℃ |"),
+        Passage("sop#3", "sop.pdf", "3 工艺参数", head + "| ABS | 模具温度 | 60 ℃ ± 5 ℃ |"),
+    ], "zh")  # fmt: skip
+    # 230 and 10 occur only in sop#2, which does not hold the source 模具温度: 0 of 2 supported
+    wrong = _faithful("230℃ ±10℃", context, ["sop#2", "sop#3"], q)
+    assert (wrong.passed, wrong.score) == (False, 0.0) and "source passage" in wrong.explanation
+    # with no source named, any passage given supports a figure (the rule before issue 32)
+    unnamed = q.model_copy(update={"source": None})
+    assert _faithful("230℃ ±10℃", context, ["sop#2", "sop#3"], unnamed).passed
+
+
+def test_a_figure_echoed_from_the_question_is_not_an_answer_for_the_quantity_asked() -> None:
+    q = Question(
+        id="refund", category="refunds", question="I bought a hub for $129 and it was delivered 20 days ago. "
+        "How many days do I have to return it?", reference="30 days from delivery.", source="within 30 days",
+        checks=[CheckSpec(type="number", args={"value": 30, "unit": "days"})],
+    )  # fmt: skip
+    context = render_context([Passage("r#1", "r.md", "Returns", "Hardware can be returned within 30 days.")], "en")
+    # "20 days" repeats the question: neither the answer for what is asked nor unsupported (the question says it)
+    echo = _faithful("It was delivered 20 days ago, so let me check the policy.", context, ["r#1"], q)
+    assert (echo.passed, echo.score) == (True, 1.0)
+    wrong = _faithful("You have 14 days.", context, ["r#1"], q)
+    assert (wrong.passed, wrong.score) == (False, 0.0)
+
+
+def test_a_number_check_without_a_unit_does_not_claim_every_figure() -> None:
+    q = Question(
+        id="billing", category="billing", question="What does Pro cost per year, and what do I save against paying "
+        "monthly?", reference="$249/year; 12 x $24.99 = $299.88, so $50.88.", source="$249/year",
+        checks=[CheckSpec(type="number", args={"value": 249}),
+                CheckSpec(type="number", args={"value": 50.88, "tolerance": 0.01})],
+    )  # fmt: skip
+    context = render_context([Passage("b#1", "b.md", "Pro", "Pro costs $24.99/month or $249/year.")], "en")
+    # 24.99 and 249 are in the passage; the savings are not stated: no figure reads as a wrong savings figure
+    partial = _faithful("Pro costs $24.99/month or $249/year.", context, ["b#1"], q)
+    assert (partial.passed, partial.score) == (True, 1.0)
+
+
+def test_a_missed_source_still_asks_for_a_decline(tmp_path: Path) -> None:
+    context = render_context([Passage("sop#1", "sop.pdf", "1 适用范围", "本规程适用于本厂全部注塑机。")], "zh")
+    assert not _faithful("60℃", context, ["sop#1"]).passed  # the source 模具温度 is in no passage given
+    assert _faithful("资料中没有提到模具温度。", context, ["sop#1"]).passed
