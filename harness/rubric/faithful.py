@@ -31,7 +31,8 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
       ("230 ℃ ± 10 ℃", the barrel row, for the mould temperature asked, 60 ℃ ± 5 ℃);
     - then each figure must be supported, and the score is the share that is: a figure for an asked
       quantity by the passages holding the source, the question or the reference; any other figure (a
-      side remark) by any passage given, the question or the reference.
+      side remark) by any passage given, the question or the reference. A figure that repeats one of
+      the question's ("H-210" or "M4" said again) is no claim drawn from the material: not counted.
 
     A question with a source but no ``number`` check: each figure by the passages holding the source, the
     question or the reference. A question with no source: each figure by any passage given, the question
@@ -48,17 +49,19 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
         return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so", constraint=False)
     cleaned = _LIST_MARK.sub("", answer)
     stated = find_numbers(cleaned)
+    echoes = {round(f.value, 6) for f in find_numbers(evidence.question)}
+    # the question's own figures repeated ("H-210", "M4", "满4年") are not claims drawn from the material
+    own = [f for f in stated if round(f.value, 6) not in echoes]
     where = "the source passage" if evidence.source_text is not None else "the material"
-    if not stated:
-        return Outcome(1.0, True, f"states no figure {where} could contradict")
+    if not own:
+        return Outcome(1.0, True, f"states no figure beyond the question's that {where} could contradict")
     in_source = {round(f.value, 6) for f in find_numbers(evidence.support)}
     if evidence.source_text is None or not evidence.asked:
-        unsupported = [f for f in stated if round(f.value, 6) not in in_source]
-        return _share(stated, unsupported, where)
+        unsupported = [f for f in own if round(f.value, 6) not in in_source]
+        return _share(own, unsupported, where)
     readings = [(a, *claimed(cleaned, a, evidence)) for a in evidence.asked if isinstance(a, NumberArgs)]
     answering = [g for _, right, _ in readings for g in right]
     answering_at = {g.head for g in answering}
-    echoes = {round(f.value, 6) for f in find_numbers(evidence.question)}
     for asked, right, other in readings:
         if asked.unit is None:  # without a unit every figure reads as one for it: which one answers is unknown
             continue
@@ -72,10 +75,10 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
     def answers(f: Found) -> bool:
         return any(g.head <= f.start < g.end for g in answering)
 
-    unsupported = [f for f in stated if round(f.value, 6) not in (in_source if answers(f) else anywhere)]
+    unsupported = [f for f in own if round(f.value, 6) not in (in_source if answers(f) else anywhere)]
     if unsupported and not any(answers(f) for f in unsupported):
         where = "the material"  # only side figures lack support, and they may come from any passage given
-    return _share(stated, unsupported, where)
+    return _share(own, unsupported, where)
 
 
 def _share(stated: list[Found], unsupported: list[Found], where: str) -> Outcome:

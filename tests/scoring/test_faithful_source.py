@@ -124,3 +124,24 @@ def test_a_missed_source_still_asks_for_a_decline(tmp_path: Path) -> None:
     context = render_context([Passage("sop#1", "sop.pdf", "1 适用范围", "本规程适用于本厂全部注塑机。")], "zh")
     assert not _faithful("60℃", context, ["sop#1"]).passed  # the source 模具温度 is in no passage given
     assert _faithful("资料中没有提到模具温度。", context, ["sop#1"]).passed
+
+
+def test_the_questions_own_figures_said_again_are_not_counted_among_the_answers_claims() -> None:
+    # seen on the demo (asm-001): "M4" and "H-210" repeated from the question made an invented figure look
+    # half supported; a careful grader reads only what the answer adds
+    q = Question(
+        id="asm-001", category="装配", question="M4自攻螺丝的锁付扭矩是多少？公差多少？", reference="1.8 N·m，±0.1 N·m",
+        source="M4自攻螺丝扭矩1.8 N·m", checks=[CheckSpec(type="contains_any", args={"values": ["1.8"]})],
+    )  # fmt: skip
+    context = render_context(
+        [Passage("a#1", "a.md", "四、装配", "M4自攻螺丝扭矩1.8 N·m（±0.1 N·m），M3机牙螺丝扭矩0.9 N·m。")], "zh"
+    )
+    # figures 4 (M4, the question's) and 17 (invented): only 17 is a claim, and it is unsupported: 0 of 1
+    invented = _faithful("M4自攻螺丝的锁付扭矩是4。17%的公差多少？", context, ["a#1"], q)
+    assert (invented.passed, invented.score) == (False, 0.0) and "17" in invented.explanation
+    # 4 (echo) aside, 1.8 and 0.1 are in the source passage: 2 of 2
+    right = _faithful("M4自攻螺丝的锁付扭矩是1.8 N·m，公差±0.1 N·m。", context, ["a#1"], q)
+    assert (right.passed, right.score) == (True, 1.0) and "2 figures" in right.explanation
+    # only the question's figure said again: nothing the material could contradict
+    echo = _faithful("M4自攻螺丝的扭矩请查看资料。", context, ["a#1"], q)
+    assert (echo.passed, echo.score) == (True, 1.0) and "beyond the question's" in echo.explanation
