@@ -12,8 +12,9 @@ The expected-value grammar (docs/tools.md, "Expected calls"), per argument the e
   ``number`` / ``integer``: numeric equality (a string literal is read by the rubric's number reader, so
   ``"三"`` is 3 and ``"1.5万"`` 15000); ``string``: normalised text (NFKC: full/half width; case; space
   around and runs of space inside); ``string`` with ``enum``: the exact member; ``string`` with ``format:
-  date`` / ``date-time`` / ``time``: the same date and time whatever the written form (``2026-03-05`` is
-  ``2026年3月5日`` and ``March 5, 2026``; ``14:30`` is ``下午2点半``; time zones are not read); a number
+  date`` / ``date-time`` / ``time``: the same date and time, the expected value in any written form
+  (``2026年3月5日``, ``March 5, 2026``, ``下午2点半``), the passed one in the ISO 8601 form the format asks
+  (:func:`schema_refusal`; time zones are not read); a number
   literal for a ``string`` property: the string's one figure, read as the ``number`` check reads an answer
   (``"三天"`` passes 3); ``boolean`` / ``null``: equality; ``array``: the same length and each item by the
   ``items`` schema, in order; ``object``: recursively, as the arguments themselves;
@@ -30,7 +31,7 @@ The expected-value grammar (docs/tools.md, "Expected calls"), per argument the e
 A mapping is a matcher when it holds one of the head keys (``any_of``, ``number``, ``present``, ``absent``,
 ``equals``) and is not, for an ``object`` property, made only of declared properties of it. An argument the
 expectation does not name may be omitted or passed with any value its schema allows (a value of the wrong
-type, outside the enum, or with undeclared keys is still an error); a literal, ``any_of``, ``number`` or
+type, outside the enum or the schema's bounds, or with undeclared keys is still an error); a literal, ``any_of``, ``number`` or
 ``present`` one must be passed, unless the schema gives a ``default`` that matches it (leaving the argument
 out passes the default). An argument the schema does not declare is ``invented`` unless the object's schema
 sets ``additionalProperties`` to true or a schema. A value of the wrong JSON type is ``wrong_type`` even
@@ -146,6 +147,71 @@ def fits_type(value: Any, schema: dict[str, Any]) -> bool:
     return not allowed or kind in allowed or (kind == "integer" and "number" in allowed)
 
 
+SCALAR_KEYWORDS = (
+    "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+)  # fmt: skip
+"""The JSON Schema keywords that bound a string or a number (2020-12 validation vocabulary, §6.2-6.3)."""
+_ISO = {
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "date-time": re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?)?"),
+    "time": re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?"),
+}
+"""The ISO 8601 forms a ``format`` asks for (RFC 3339's ``full-date``, ``date-time`` and ``time``, with a
+missing offset, seconds, or (for a date-time) time allowed, as pydantic's date parsing takes them)."""
+
+
+def schema_refusal(value: Any, schema: dict[str, Any], *, formats: bool = True) -> str | None:
+    """Why an API validating by ``schema`` would refuse the scalar ``value``, or None.
+
+    Checks the bounds of :data:`SCALAR_KEYWORDS` (a ``pattern`` not matched, a number under its
+    ``minimum``...) with jsonschema's Draft 2020-12 validator, and, with ``formats``, that a string for a
+    ``format: date`` / ``date-time`` / ``time`` property is in the ISO 8601 form (:data:`_ISO`) and a real
+    date (``2026-11-31`` is none). Objects and arrays are checked by their own items and properties.
+
+    >>> schema_refusal("brg-6204", {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"})
+    "'brg-6204' does not match '^[A-Z]{3}-[0-9]{4}$'"
+    >>> schema_refusal("March 5, 2027", {"type": "string", "format": "date"})
+    "'March 5, 2027' is not a date in the form YYYY-MM-DD"
+    """
+    if isinstance(value, dict | list | bool) or value is None:
+        return None
+    bounds = {k: schema[k] for k in SCALAR_KEYWORDS if k in schema}
+    if bounds and (error := next(_validator(bounds).iter_errors(value), None)) is not None:
+        return str(error.message)
+    form = schema.get("format")
+    if formats and isinstance(value, str) and form in _ISO and not _iso_ok(value.strip(), form):
+        shown = {"date": "YYYY-MM-DD", "date-time": "YYYY-MM-DDTHH:MM:SS", "time": "HH:MM:SS"}[form]
+        return f"{value!r} is not a {form.replace('-', ' ')} in the form {shown}"
+    return None
+
+
+def _validator(bounds: dict[str, Any]) -> Any:
+    import jsonschema  # a light import here: grading needs it only for schemas with bounds
+
+    return jsonschema.Draft202012Validator(bounds)
+
+
+def impossible_iso(text: str) -> bool:
+    """``text`` is written as an ISO date (or date-time) that names no real day: ``2027-02-30``."""
+    head = text.strip()[:10]
+    return bool(_ISO["date"].fullmatch(head)) and not _iso_ok(head, "date")
+
+
+def _iso_ok(text: str, form: str) -> bool:
+    if not _ISO[form].fullmatch(text):
+        return False
+    try:
+        if form == "date":
+            dt.date.fromisoformat(text)
+        elif form == "date-time":
+            dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+        else:
+            dt.time.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -240,7 +306,9 @@ def compare_value(expected: Any, got: Any, schema: dict[str, Any], path: str) ->
     if not fits_type(got, schema):
         allowed = " or ".join(sorted(schema_types(schema)))
         return [ArgError("wrong_type", path, f"expected {allowed}, got {json_type(got)} {_show(got)}")]
-    if expected is ANY:  # any value the schema allows: its type, enum and keys are still checked
+    if (refused := schema_refusal(got, schema)) is not None:  # the API would refuse it, whatever was expected
+        return [ArgError("wrong_value", path, f"the schema refuses it: {refused}")]
+    if expected is ANY:  # any value the schema allows: its type, enum, bounds and keys are still checked
         if isinstance(schema.get("enum"), list) and got not in schema["enum"]:
             return [ArgError("wrong_value", path, f"{_show(got)} is not one of the schema's values {schema['enum']!r}")]
         if isinstance(got, dict):

@@ -19,6 +19,7 @@ from harness.rubric.tool_args import (
     HEAD_KEYS,
     MATCHER_KEYS,
     fits_type,
+    impossible_iso,
     is_number,
     json_type,
     matcher_head,
@@ -27,6 +28,7 @@ from harness.rubric.tool_args import (
     properties_of,
     read_number,
     required_of,
+    schema_refusal,
     schema_types,
     sub_schema,
     takes_undeclared,
@@ -108,14 +110,23 @@ def _value_problems(
             ]
         if "number" not in types and value != int(value):
             return [ExpectProblem(at, f"{v!r} reads as {value:g}, not an integer as the schema says")]
-        return []
+        return _refused(value, schema, at)
     if not (is_number(v) and "string" in types) and not fits_type(v, schema):
         return [ExpectProblem(at, f"{v!r} is {json_type(v)}, the schema says {' or '.join(sorted(types))}")]
     if isinstance(schema.get("enum"), list) and v not in schema["enum"]:
         return [ExpectProblem(at, f"{v!r} is not one of the schema's values {schema['enum']!r}")]
+    if isinstance(v, str) and schema.get("format") in DATE_FORMATS and impossible_iso(v):
+        return [ExpectProblem(at, f"{v!r} names no real day (the schema's format is {schema['format']})")]
     if isinstance(v, str) and schema.get("format") in DATE_FORMATS and moment(v) is None:
         return [ExpectProblem(at, f"{v!r} reads as no date or time, and the schema's format is {schema['format']}")]
-    return []
+    return _refused(v, schema, at)
+
+
+def _refused(v: Any, schema: dict[str, Any], at: tuple[str | int, ...]) -> list[ExpectProblem]:
+    """A literal outside the schema's bounds (``pattern``, ``minimum``...): no call the API accepts passes it.
+    Its ``format`` is not asked of it: the expected value may be written as people write dates."""
+    refused = schema_refusal(v, schema, formats=False)
+    return [ExpectProblem(at, f"{refused}: no call the API accepts passes this value")] if refused else []
 
 
 def _matcher_problems(

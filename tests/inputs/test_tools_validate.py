@@ -251,3 +251,47 @@ def test_each_matcher_form_well_written_validates(tmp_path: Path) -> None:
       arguments: {employee_id: {present: true}, days: {number: 3, optional: true}}
 """
     assert load(tmp_path, q) == ([], [])
+
+
+def test_an_expected_value_outside_the_schemas_bounds_names_the_bound(tmp_path: Path) -> None:
+    head = HEAD.replace(
+        "        employee_id: {type: string}\n",
+        "        employee_id: {type: string, pattern: '^E\\d{4}$'}\n",
+    ).replace("        days: {type: integer}\n", "        days: {type: integer, minimum: 1}\n")
+    q = """\
+  - id: q1
+    category: leave
+    question: 还有几天年假？
+    expect_call:
+      name: get_leave_balance
+      arguments: {employee_id: e100, days: 0}
+"""
+    # line 23 holds both arguments: e100 breaks the pattern (lower case, three digits), 0 is under minimum 1
+    errors, _ = load(tmp_path, q, head)
+    assert len(errors) == 2 and all(e.startswith("23: ") for e in errors)
+    assert "arguments.employee_id: get_leave_balance: 'e100' does not match '^E\\\\d{4}$'" in errors[0]
+    assert "arguments.days: get_leave_balance: 0 is less than the minimum of 1" in errors[1]
+    assert all(e.endswith("no call the API accepts passes this value") for e in errors)
+
+
+def test_an_unquoted_date_and_an_impossible_one_are_read_as_text(tmp_path: Path) -> None:
+    head = HEAD.replace(
+        "        days: {type: integer}\n",
+        "        days: {type: integer}\n        start: {type: string, format: date}\n",
+    )
+    ok = """\
+  - id: q1
+    category: leave
+    question: 3月5日起请假
+    expect_call:
+      name: get_leave_balance
+      arguments: {employee_id: E100, start: 2027-03-05}
+"""
+    # YAML 1.1 would make 2027-03-05 a date object (which JSON cannot hold); the harness reads it as text
+    assert load(tmp_path, ok, head) == ([], [])
+    # 2027-02-30 used to crash the YAML reader (day out of range); as text it is a date that does not read
+    errors, _ = load(tmp_path, ok.replace("2027-03-05", "2027-02-30"), head)
+    assert errors == [
+        "24: questions[0].expect_call.arguments.start: get_leave_balance: '2027-02-30' names no real day "
+        "(the schema's format is date)"
+    ]
