@@ -552,6 +552,11 @@ class Constraints(Strict):
     max_unparsable_call_share: float | None = Field(default=None, ge=0, le=1)
     """Most share (0-1) of the graded responses (``expect_call`` or ``no_call``) whose calls could not be read
     (``unparsable``). Needs a question that grades calls in the plan's sets; no graded call breaks it."""
+    max_text_call_share: float | None = Field(default=None, ge=0, le=1)
+    """Most share (0-1) of the calls made that the model wrote in its answer's text rather than through the
+    server's tool-call protocol (docs/tools.md, "Calls written in the text"): 0 asks for every call through
+    the protocol, as an application on a stock server needs. A candidate that made no call has nothing to
+    judge here (``min_call_accuracy`` says whether it should have). Needs a question that grades calls."""
     min_answered_share: float = Field(default=1.0, ge=0, le=1)
     """Least share of the plan's answers (questions x samples of the decision variant) that came back
     without an error: the evidence a recommendation needs. 1.0 (the default): every one; a failed or
@@ -559,7 +564,9 @@ class Constraints(Strict):
 
     @model_serializer(mode="wrap")
     def _as_before_without_calls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _without_unused(handler(self), min_call_accuracy=None, max_unparsable_call_share=None)
+        return _without_unused(
+            handler(self), min_call_accuracy=None, max_unparsable_call_share=None, max_text_call_share=None
+        )
 
 
 def _without_unused(data: dict[str, Any], **defaults: Any) -> dict[str, Any]:

@@ -213,9 +213,10 @@ def _check_call_settings(plan: Plan, doc: LoadedYaml, sets: list[QuestionSet], p
     if plan.constraints.min_call_accuracy is not None and not expect:
         problems.append(doc.problem(("constraints", "min_call_accuracy"), "no question of the plan's sets has "
                                     f"expect_call, so call accuracy cannot be measured: {fix}"))  # fmt: skip
-    if plan.constraints.max_unparsable_call_share is not None and not graded:
-        problems.append(doc.problem(("constraints", "max_unparsable_call_share"), "no question of the plan's "
-                                    f"sets grades tool calls (expect_call or no_call): {fix}"))  # fmt: skip
+    for name in ("max_unparsable_call_share", "max_text_call_share"):
+        if getattr(plan.constraints, name) is not None and not graded:
+            problems.append(doc.problem(("constraints", name), "no question of the plan's sets grades tool calls "
+                                        f"(expect_call or no_call): {fix}"))  # fmt: skip
 
 
 def unknown_gpu(name: str | None) -> str | None:

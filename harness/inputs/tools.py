@@ -55,7 +55,7 @@ def _schema_problems(tool: Tool, at: PathKey, doc: LoadedYaml) -> list[Problem]:
         Draft202012Validator.check_schema(params)
     except SchemaError as exc:
         inner = tuple(p for p in exc.path if isinstance(p, str | int))
-        why = f"the parameters of {tool.name} are no valid JSON Schema: {exc.message}"
+        why = f"the parameters of {tool.name} are not a valid JSON Schema: {exc.message}"
         return [doc.problem((*where, *inner), why)]
     if params.get("type") != "object":
         return [doc.problem(where, f"the parameters of {tool.name} must be a schema of type: object (the arguments "

@@ -15,8 +15,9 @@ they were. Over the answers given (the decision variant's, as every quality figu
   :func:`harness.timing.percentile`);
 - ``call_pass_hat_k``: pass^k on calls, as :mod:`harness.rollup.stability` defines pass^k for answers
   (Yao et al., 2024, tau-bench: C(c, k)/C(n, k), c of a question's n graded samples with the calls
-  right, ``right`` or ``no_call_right``), the question-weighted mean over the questions with at least k
-  graded samples; ``call_pass_hat_k_questions`` counts them.
+  ``right``), the question-weighted mean over the questions with ``expect_call`` (call accuracy's
+  questions) with at least k graded samples; ``call_pass_hat_k_questions`` counts them. A ``no_call``
+  question is left out: a model that never calls would otherwise earn stability for it.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def candidate_calls(answers: pd.DataFrame, name: str, k: int) -> dict[str, Any]:
     made = [float(ms) for ms, v in zip(mine.tool_call_ms, verdicts, strict=True) if v.made and pd.notna(ms)]
     row["tool_call_p50_ms"] = timing.percentile(made, 50)
     row["tool_call_p90_ms"] = timing.percentile(made, 90)
-    per_q = mine.assign(right=[v.right for v in verdicts]).groupby(["set_id", "question_id"], sort=False)
+    expecting = mine.assign(right=[v.right for v in verdicts])[[v.expects == "calls" for v in verdicts]]
+    per_q = expecting.groupby(["set_id", "question_id"], sort=False)
     counted = per_q.agg(n=("right", "size"), c=("right", "sum"), weight=("weight", "first"))
     counted = counted[counted.n >= k]
     hat = [pass_hat_k(int(n), int(c), k) for n, c in zip(counted.n, counted.c, strict=True)]

@@ -90,6 +90,7 @@ def violations(row: dict[str, Any], c: Constraints, k: int, quality_label: str =
 CALL_LIMITS = (
     ("call_accuracy", "min_call_accuracy", "call accuracy {v:.2f} < {lim:g}", True),
     ("unparsable_share", "max_unparsable_call_share", "unparsable call share {v:.2f} > {lim:g}", False),
+    ("text_call_share", "max_text_call_share", "share of calls written in the text {v:.2f} > {lim:g}", False),
 )
 """(models-frame column, constraint, reason, is a minimum) of the tool-call constraints."""
 
@@ -107,6 +108,8 @@ def call_violations(row: dict[str, Any], c: Constraints) -> list[str]:
         if limit is None:
             continue
         value = _number(row.get(column))
+        if value is None and column == "text_call_share" and _number(row.get("call_responses")):
+            continue  # graded, and made no call: no call went around the protocol
         if value is None:
             graded = int(_number(row.get("call_responses")) or 0)
             out.append(f"no graded tool call to check {name} {limit:g}" if not graded else
@@ -114,6 +117,14 @@ def call_violations(row: dict[str, Any], c: Constraints) -> list[str]:
         elif (value < limit) if is_minimum else (value > limit):
             out.append(text.format(v=value, lim=limit))
     return out
+
+
+def _in_text(share: float | None) -> str:
+    """The caveat on call accuracy when calls came as text (docs/tools.md, "Calls written in the text")."""
+    if not share:
+        return ""
+    how = "all of them" if share >= 1 else f"{share:.0%} of its calls"
+    return f" ({how} written in the text, not through the server's tool-call protocol)"
 
 
 def pareto_frontier(points: dict[str, tuple[float, float | None]]) -> dict[str, str | None]:
@@ -217,7 +228,11 @@ def _reason(chosen: Recommendation, models: pd.DataFrame, k: int, label: str = "
     parts = [
         f"{best} is recommended: it has the highest weighted mark ({t.loc[best, 'overall']:.2f}; "
         + ", ".join(f"{s} {w:.0%}" for s, w in used.items())
-        + f") of the {eligible} candidate{'s' if eligible != 1 else ''} that meet every constraint."
+        + (
+            f") of the {eligible} candidates that meet every constraint."
+            if eligible != 1
+            else ") of the 1 candidate that meets every constraint."
+        )
     ]
     facts = [f"its {label} is {row.rubric_mean:.2f}{_ci(row.get('rubric_ci_low'), row.get('rubric_ci_high'))}"]
     if k >= 2 and not pd.isna(row.get("pass_hat_k")):
@@ -229,7 +244,8 @@ def _reason(chosen: Recommendation, models: pd.DataFrame, k: int, label: str = "
     if not pd.isna(row.get("e2e_p95_ms")):
         facts.append(f"95% of answers take at most {row.e2e_p95_ms / 1000:.1f} s")
     if "calls" in used and not pd.isna(row.get("call_accuracy")):
-        facts.append(f"it makes the expected tool calls in {row.call_accuracy:.0%} of the answers that call for one")
+        facts.append(f"it makes the expected tool calls in {row.call_accuracy:.0%} of the answers that call for one"
+                     + _in_text(_number(row.get("text_call_share"))))  # fmt: skip
     if isinstance(row.get("target_load"), str):  # perf.target_rps costed from the searched SLO capacity
         facts.append(row.target_load)
     parts.append(_sentence(facts))

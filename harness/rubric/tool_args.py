@@ -31,12 +31,13 @@ The expected-value grammar (docs/tools.md, "Expected calls"), per argument the e
 A mapping is a matcher when it holds one of the head keys (``any_of``, ``number``, ``present``, ``absent``,
 ``equals``) and is not, for an ``object`` property, made only of declared properties of it. An argument the
 expectation does not name may be omitted or passed with any value its schema allows (a value of the wrong
-type, outside the enum or the schema's bounds, or with undeclared keys is still an error); a literal, ``any_of``, ``number`` or
-``present`` one must be passed, unless the schema gives a ``default`` that matches it (leaving the argument
-out passes the default). An argument the schema does not declare is ``invented`` unless the object's schema
-sets ``additionalProperties`` to true or a schema. A value of the wrong JSON type is ``wrong_type`` even
-when it could be read as the right one: ``"3"`` for an ``integer`` fails the schema's validation, as the
-API receiving the call would refuse it (``3.0`` is an integer, as in JSON Schema; ``true`` is no number).
+type, outside the enum or the schema's bounds, or with undeclared keys is still an error); a literal,
+``any_of``, ``number`` or ``present`` one must be passed, unless the schema gives a ``default`` that matches
+it (leaving the argument out passes the default). An argument the schema does not declare is ``invented``
+unless the object's schema sets ``additionalProperties`` to true or a schema. A value of the wrong JSON type
+is ``wrong_type`` even when it could be read as the right one: ``"3"`` for an ``integer`` fails the schema's
+validation, as the API receiving the call would refuse it (``3.0`` is an integer, as in JSON Schema;
+``true`` is no number).
 
 Compared with BFCL's AST checker (gorilla, ``bfcl/eval_checker/ast_eval/ast_checker.py``): BFCL lists
 accepted values per argument (here ``any_of``), marks one that may be omitted with ``""`` (here

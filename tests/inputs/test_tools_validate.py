@@ -138,7 +138,7 @@ questions:
     # 9: integr is no JSON Schema type (the error is at the property's "type"); 11: b's parameters
     errors, _ = load(tmp_path, "", head)
     assert [e.split(": ")[0] for e in errors] == ["9", "11"]
-    assert "tools[0].parameters.properties.n.type" in errors[0] and "no valid JSON Schema" in errors[0]
+    assert "tools[0].parameters.properties.n.type" in errors[0] and "not a valid JSON Schema" in errors[0]
     assert "must be a schema of type: object" in errors[1]
 
 

@@ -117,8 +117,8 @@ def test_the_section_shows_each_figure_with_its_counts(page: Any) -> None:
     )
     # calls at 50, 100, 200, 300, 400 ms: p50 200, p90 300 + 0.6 x 100 = 360
     assert cell(page, "a", "latency") == "200 / 360 over 5 responses with a call"
-    # pass^2: call 0, two_step 1, direct 0 -> 1/3
-    assert cell(page, "a", "pass_k") == "0.33 over 3 questions"
+    # pass^2 over the questions expecting a call: call 0, two_step 1 -> 1/2 (direct expects none)
+    assert cell(page, "a", "pass_k") == "0.50 over 2 questions"
     # b: missed, unparsable, missed, missed; both no_call answers right; the failed request is not graded.
     assert cell(page, "b", "accuracy") == "0% 0/4 right"
     assert cell(page, "b", "missed") == "75% 3/4 missed"

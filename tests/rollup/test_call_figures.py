@@ -61,8 +61,9 @@ def test_call_figures_of_a_hand_built_set() -> None:
     # latency over the 5 answers that made a call: 50, 100, 200, 300, 400 -> p50 200;
     # p90 at rank 0.9 x 4 = 3.6: 300 + 0.6 x (400 - 300) = 360.
     assert a.tool_call_p50_ms == pytest.approx(200.0) and a.tool_call_p90_ms == pytest.approx(360.0)
-    # pass^2 per question, C(c, 2) / C(2, 2): call c=1 -> 0, two_step c=2 -> 1, direct c=1 -> 0; mean 1/3.
-    assert a.call_pass_hat_k == pytest.approx(1 / 3) and a.call_pass_hat_k_questions == 3
+    # pass^2 per question expecting a call, C(c, 2) / C(2, 2): call c=1 -> 0, two_step c=2 -> 1; mean 1/2
+    # (direct, a no_call question, is left out)
+    assert a.call_pass_hat_k == pytest.approx(1 / 2) and a.call_pass_hat_k_questions == 2
     # b: 6 graded (the failed answer is not one); expect_call: missed, unparsable, missed, missed.
     assert b.call_responses == 6
     assert b.call_accuracy == 0 and b.missed_call_rate == pytest.approx(3 / 4) and b.wrong_call_rate == 0
@@ -70,8 +71,9 @@ def test_call_figures_of_a_hand_built_set() -> None:
     assert b.no_call_precision == pytest.approx(2 / 5)  # no_call_right 2 / (2 + missed 3)
     assert b.unexpected_call_rate == 0
     assert b.tool_call_p50_ms == 80.0 and b.tool_call_p90_ms == 80.0  # the one call made
-    # call: samples 0 and 1 graded (sample 2 failed), c=0 -> 0; two_step 0; direct c=2 -> 1: mean 1/3.
-    assert b.call_pass_hat_k == pytest.approx(1 / 3)
+    # call: samples 0 and 1 graded (sample 2 failed), c=0 -> 0; two_step 0: mean 0. Its two right answers to
+    # direct (not calling) earn no call stability: b never made a call right
+    assert b.call_pass_hat_k == 0.0 and b.call_pass_hat_k_questions == 2
 
 
 def test_a_run_without_tool_questions_keeps_its_frames() -> None:

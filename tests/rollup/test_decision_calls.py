@@ -191,3 +191,23 @@ def test_a_no_call_question_measures_unparsable_calls_but_not_call_accuracy(tmp_
     got = problems(plan_with(tmp_path, [NO_CALL], constraints=limits))
     assert len(got) == 1 and "constraints.min_call_accuracy" in got[0]
     assert problems(plan_with(tmp_path, [NO_CALL, EXPECT], weights={"calls": 1}, constraints=limits)) == []
+
+
+def test_calls_written_in_the_text_are_named_in_the_reason_and_can_be_limited() -> None:
+    # b's calls all came as text, a's a quarter of them; a made calls through the protocol otherwise
+    models = MODELS.assign(text_call_share=[0.25, 1.0])
+    rule = DecisionRule(Weights(quality=0.5, cost=0, latency=0, stability=0, calls=0.5), Constraints(), k=1)
+    r = recommend(models, QUESTIONS, rule)
+    assert r.recommended == "b"  # 0.85 > 0.65, as in test_the_calls_side_weighs_call_accuracy
+    assert (
+        "expected tool calls in 100% of the answers that call for one (all of them written in the text, not "
+        "through the server's tool-call protocol)" in r.reason
+    )
+    # a stock server reads protocol calls only: with the limit at 0, b is out and a (0.25 > 0) too
+    strict = DecisionRule(rule.weights, Constraints(max_text_call_share=0.3), k=1)
+    r = recommend(models, QUESTIONS, strict)
+    assert r.recommended == "a" and "b (share of calls written in the text 1.00 > 0.3)" in r.reason
+    assert "(25% of its calls written in the text" in r.reason
+    # a candidate graded on calls that made none has nothing written in the text to judge
+    silent = {"candidate": "m", "rubric_mean": 0.9, "call_accuracy": 0.0, "text_call_share": None, "call_responses": 8}
+    assert violations(silent, Constraints(max_text_call_share=0.0), 1) == []
