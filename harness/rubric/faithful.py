@@ -22,8 +22,9 @@ _LIST_MARK = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十])[.
 def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -> Outcome:
     """The answer keeps to the passage the question names (``with_context``), on the figures it asks about.
 
-    When the material lacks the answer (no passage given holds the question's ``source``) the answer must
-    decline. Otherwise, when the question names a source and asks for figures (``number`` checks):
+    When the material lacks the answer (no passage given holds the question's ``source``, or the question
+    names none and its rubric asks for a decline: ``Evidence.expects_decline``) the answer must decline.
+    Otherwise, when the question names a source and asks for figures (``number`` checks):
 
     - the figures the answer gives for an asked quantity (as its ``number`` check reads them: in its unit,
       echoes of the question aside) must include the one asked, which the source passage gives: an answer
@@ -41,7 +42,7 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
     """
     if evidence is None or not evidence.context:
         return Outcome(1.0, True, "not applicable: no material was given", applicable=False)
-    if evidence.holds_answer is False:
+    if evidence.holds_answer is False or (evidence.holds_answer is None and evidence.expects_decline):
         phrase = abstention(answer, args.phrases, evidence.question)
         if phrase:
             why = f"the material lacks the answer and the answer declines: {phrase}"

@@ -59,6 +59,9 @@ class Evidence:
     """The passages given that hold the question's ``source`` (the passage the question names), joined;
     None when the question names no source or none of the passages given holds it. ``faithful`` takes
     figures from these alone, so a figure from another passage is not support."""
+    expects_decline: bool = False
+    """The question names no ``source`` and its rubric asks for a decline (an essential ``abstains`` check): the
+    material lacks its answer by design, so a context answer must decline, as when no passage holds the source."""
     asked: tuple[Args, ...] = ()
     """The figures the question asks about: its ``number`` checks' arguments (``NumberArgs``; typed by their
     base here, which the figures module builds on). Empty: it asks for none."""

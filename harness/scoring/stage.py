@@ -50,7 +50,10 @@ def evidence_for(g: Generation, q: Question) -> Evidence:
         hit = None if q.source is None else holding is not None
     else:
         hit = context_hit(g.context, q) if g.context else None
-    return Evidence(g.context or None, hit, q.question, q.reference or "", holding, asked_figures(q))
+    declines = q.source is None and any(c.type == "abstains" and not c.optional for c in q.checks)
+    return Evidence(
+        g.context or None, hit, q.question, q.reference or "", holding, expects_decline=declines, asked=asked_figures(q)
+    )
 
 
 def grade_answer_calls(g: Generation, q: Question, tools: Sequence[Tool]) -> CallGrade | None:

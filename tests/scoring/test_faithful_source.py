@@ -145,3 +145,23 @@ def test_the_questions_own_figures_said_again_are_not_counted_among_the_answers_
     # only the question's figure said again: nothing the material could contradict
     echo = _faithful("M4自攻螺丝的扭矩请查看资料。", context, ["a#1"], q)
     assert (echo.passed, echo.score) == (True, 1.0) and "beyond the question's" in echo.explanation
+
+
+def test_a_question_the_material_cannot_answer_must_be_declined_even_without_a_source() -> None:
+    # seen on make demo-kb: asked the PC barrel temperature (not in the procedure), Qwen gave the ABS barrel
+    # row; every figure occurs in a passage, but the question is there to be declined (an abstains check)
+    q = Question(
+        id="pc", category="工艺参数", question="PC的料筒温度应设定为多少？", reference="资料中没有PC的参数，无法回答。",
+        checks=[CheckSpec(type="abstains")],
+    )  # fmt: skip
+    head = "| 材料 | 参数 | 设定值 |\n| --- | --- | --- |\n"
+    context = render_context(
+        [Passage("sop#2", "sop.pdf", "3 工艺参数", head + "| ABS | 料筒温度 | 230 ℃ ± 10 ℃ |")], "zh"
+    )
+    wrong = _faithful("230 ℃ ± 10 ℃", context, ["sop#2"], q)
+    assert (wrong.passed, wrong.score) == (False, 0.0) and "does not say so" in wrong.explanation
+    declined = _faithful("资料中没有PC的料筒温度，无法回答。", context, ["sop#2"], q)
+    assert (declined.passed, declined.score) == (True, 1.0)
+    # an optional abstains check does not make the question one to decline: figures judged as before
+    lenient = q.model_copy(update={"checks": [CheckSpec(type="abstains", optional=True)]})
+    assert _faithful("230 ℃ ± 10 ℃", context, ["sop#2"], lenient).passed
