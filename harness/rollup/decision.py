@@ -88,11 +88,12 @@ def violations(row: dict[str, Any], c: Constraints, k: int, quality_label: str =
 
 
 CALL_LIMITS = (
-    ("call_accuracy", "min_call_accuracy", "call accuracy {v:.2f} < {lim:g}", True),
-    ("unparsable_share", "max_unparsable_call_share", "unparsable call share {v:.2f} > {lim:g}", False),
-    ("text_call_share", "max_text_call_share", "share of calls written in the text {v:.2f} > {lim:g}", False),
+    ("call_accuracy", "min_call_accuracy", "call accuracy {v:.2f} < {lim:g}", True, False),
+    ("unparsable_share", "max_unparsable_call_share", "unparsable call share {v:.2f} > {lim:g}", False, False),
+    ("text_call_share", "max_text_call_share", "share of calls written in the text {v:.2f} > {lim:g}", False, True),
 )
-"""(models-frame column, constraint, reason, is a minimum) of the tool-call constraints."""
+"""(models-frame column, constraint, reason, is a minimum, met without a figure when calls were graded) of the
+tool-call constraints: no call made leaves no call written in the text to judge."""
 
 
 def call_violations(row: dict[str, Any], c: Constraints) -> list[str]:
@@ -103,13 +104,13 @@ def call_violations(row: dict[str, Any], c: Constraints) -> list[str]:
     the limit asks for evidence of calling, and a candidate without any has not shown it. The plan's sets
     are checked to hold such questions (``harness validate``), so this is about the candidate, not the plan."""
     out = []
-    for column, name, text, is_minimum in CALL_LIMITS:
+    for column, name, text, is_minimum, none_is_met in CALL_LIMITS:
         limit = getattr(c, name)
         if limit is None:
             continue
         value = _number(row.get(column))
-        if value is None and column == "text_call_share" and _number(row.get("call_responses")):
-            continue  # graded, and made no call: no call went around the protocol
+        if value is None and none_is_met and _number(row.get("call_responses")):
+            continue
         if value is None:
             graded = int(_number(row.get("call_responses")) or 0)
             out.append(f"no graded tool call to check {name} {limit:g}" if not graded else

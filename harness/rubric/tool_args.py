@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import math
 import re
 from typing import Any
@@ -177,7 +178,7 @@ def schema_refusal(value: Any, schema: dict[str, Any], *, formats: bool = True) 
     if isinstance(value, dict | list | bool) or value is None:
         return None
     bounds = {k: schema[k] for k in SCALAR_KEYWORDS if k in schema}
-    if bounds and (error := next(_validator(bounds).iter_errors(value), None)) is not None:
+    if bounds and (error := next(_validator(json.dumps(bounds, sort_keys=True)).iter_errors(value), None)):
         return str(error.message)
     form = schema.get("format")
     if formats and isinstance(value, str) and form in _ISO and not _iso_ok(value.strip(), form):
@@ -186,10 +187,12 @@ def schema_refusal(value: Any, schema: dict[str, Any], *, formats: bool = True) 
     return None
 
 
-def _validator(bounds: dict[str, Any]) -> Any:
+@functools.lru_cache(maxsize=256)
+def _validator(bounds_json: str) -> Any:
+    """One validator per distinct set of bounds (a run grades many calls against the same few schemas)."""
     import jsonschema  # a light import here: grading needs it only for schemas with bounds
 
-    return jsonschema.Draft202012Validator(bounds)
+    return jsonschema.Draft202012Validator(json.loads(bounds_json))
 
 
 def impossible_iso(text: str) -> bool:

@@ -17,19 +17,11 @@ import yaml
 from harness.cli import main
 from harness.inputs.documents.convert import read_document
 from harness.inputs.retrieval import Bm25Index, Passage, chunk_document, load_documents, squash
+from tests.support.documents import table_at
 
 REPO = Path(__file__).resolve().parents[2]
 SET = REPO / "question_sets" / "kb" / "sample_kb_zh.yaml"
 COMMITTED = REPO / "question_sets" / "kb" / "docs"
-
-
-def table_at(lines: list[str], header: str) -> list[str]:
-    """The pipe-table lines that start at ``header``."""
-    start = lines.index(header)
-    end = start
-    while end < len(lines) and lines[end].startswith("|"):
-        end += 1
-    return lines[start:end]
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from harness.inputs.documents.convert import convert_bytes, read_document
 from harness.inputs.documents.office import DocumentError, pipe_table
 from harness.inputs.retrieval import Bm25Index, chunk_document, load_documents
 from tests.support import documents as d
+from tests.support.documents import table_at
 from tests.support.fake_server import ANSWER, Reply, fake_server, run_plan
 from tests.support.files import DATA
 
@@ -33,15 +34,6 @@ TABLE = [HEADER, RULE, BARREL, MOULD, "| ABS | 注射压力 | 80 MPa ± 10 MPa |
 
 def lines_of(markdown: str) -> list[str]:
     return markdown.splitlines()
-
-
-def table_at(lines: list[str], header: str) -> list[str]:
-    """The pipe-table lines that start at ``header``."""
-    start = lines.index(header)
-    end = start
-    while end < len(lines) and lines[end].startswith("|"):
-        end += 1
-    return lines[start:end]
 
 
 # ---------------------------------------------------------------- conversion: rows under their header

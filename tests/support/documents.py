@@ -41,7 +41,7 @@ def make_docx(path: Path) -> Path:
             table.cell(r, c).text = cell
     d.add_heading("3 加班", level=2)
     d.add_paragraph("工作日加班按1.5倍工资支付。")
-    d.save(path)
+    d.save(str(path))
     return path
 
 
@@ -136,3 +136,12 @@ def make_malformed(folder: Path) -> list[Path]:
     write("slides.pptx", b"PK\x03\x04" + bytes(60))
     write("gbk.txt", "年假五天".encode("gbk"))
     return out
+
+
+def table_at(lines: list[str], header: str) -> list[str]:
+    """The pipe-table lines that start at ``header``."""
+    start = lines.index(header)
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return lines[start:end]
