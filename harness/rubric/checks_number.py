@@ -329,7 +329,7 @@ def number(answer: str, args: NumberArgs, evidence: Evidence | None = None) -> O
         if fits(m):
             g = byhead[m.start]
             return Outcome(1.0, True, f"found {text[g.head : g.end]!r} = {_label(g.low, g.high, args.unit)}")
-    seen = [f"{f.value:g}" for f in found[:6]]
+    seen = [f"{f.value:g}" for f in found if f.kind != "id"][:6]  # P-400, M4: names, not values
     why = f"expected {_describe(args)}; saw {', '.join(seen) or 'no numbers'}"
     if one_sided := [m for m in said.claims if inside(m) and not fits(m)]:
         why += f" (one bound only: {_listed(one_sided, args.unit)})"

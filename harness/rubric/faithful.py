@@ -11,11 +11,21 @@ import re
 from harness.rubric.checks_number import claimed
 from harness.rubric.checks_text import AbstainArgs, abstention
 from harness.rubric.figures import Fig, NumberArgs
+from harness.rubric.known_units import KNOWN_RE, LEAD, known_spelling
 from harness.rubric.numbers import Found, find_numbers
 from harness.rubric.registry import Evidence, Outcome, check
+from harness.rubric.text import nfkc
 
 _LIST_MARK = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十])[.)、．]\s*")
 """A list number at the start of a line ("1. ", "二、") is not a figure."""
+_PASSAGE_LINE = re.compile(r"(?m)^\[\d+\] (?:\(([^)\n]*)\) )?")
+"""A rendered passage's mark ("[2] ") and heading path ("(3 工艺参数 > 3.2 温度) "): ``render_context``'s layout."""
+_SECTION_NUMBER = re.compile(
+    r"^\s*(?:\d+(?:\.\d+)*\.?|[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章节条部分])\s*"
+)
+"""The number a heading opens with ("3.2 温度", "四、装配", "第三章 安全"): it places the section, it states nothing."""
+_UNIT_WORD = re.compile(r"[%‰℃]|°[CF]?|[A-Za-z][A-Za-z·/]*|[\u4e00-\u9fff]")
+"""The word a figure is written with when it is no known unit: a sign, a Latin word, one Chinese character."""
 
 
 @check("faithful", AbstainArgs, uses_evidence=True, constraint=True)
@@ -50,36 +60,93 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
         return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so", constraint=False)
     cleaned = _LIST_MARK.sub("", answer)
     stated = find_numbers(cleaned)
-    echoes = {round(f.value, 6) for f in find_numbers(evidence.question)}
-    # the question's own figures repeated ("H-210", "M4", "满4年") are not claims drawn from the material
-    own = [f for f in stated if round(f.value, 6) not in echoes]
+    asked = [a for a in evidence.asked if isinstance(a, NumberArgs)] if evidence.source_text is not None else []
+    readings = [(a, *claimed(cleaned, a, evidence)) for a in asked]
+    # a figure the number check reads as the answer's claim for an asked quantity is never an echo: it has
+    # set the question's given figures aside itself, in the asked unit ("是的，3个月" confirms, not echoes)
+    claims = [g for _, right, other in readings for g in (*right, *other)]
+    said = nfkc(cleaned)
+    question = _Figures(evidence.question)
+    # the question's own figures repeated ("H-210", "M4", "满4年") are not claims drawn from the material;
+    # "400 t" for a question about the P-400 is (an id is no quantity), and so is "40 ℃" after "40 分钟"
+    own = [f for f in stated if not question.holds(said, f) or any(g.head <= f.start < g.end for g in claims)]
     where = "the source passage" if evidence.source_text is not None else "the material"
     if not own:
         return Outcome(1.0, True, f"states no figure beyond the question's that {where} could contradict")
-    in_source = {round(f.value, 6) for f in find_numbers(evidence.support)}
-    if evidence.source_text is None or not evidence.asked:
-        unsupported = [f for f in own if round(f.value, 6) not in in_source]
+    in_source = _Figures(evidence.support, material=True)
+    if not readings:
+        unsupported = [f for f in own if not in_source.holds(said, f)]
         return _share(own, unsupported, where)
-    readings = [(a, *claimed(cleaned, a, evidence)) for a in evidence.asked if isinstance(a, NumberArgs)]
     answering = [g for _, right, _ in readings for g in right]
     answering_at = {g.head for g in answering}
-    for asked, right, other in readings:
-        if asked.unit is None:  # without a unit every figure reads as one for it: which one answers is unknown
+    for asked_args, right, other in readings:
+        if asked_args.unit is None:  # without a unit every figure reads as one for it: which one answers is unknown
             continue
-        # a figure right for another asked quantity, or repeating the question, is not this one's answer
-        other = [g for g in other if g.head not in answering_at and not _echoes_question(g, stated, echoes)]
+        other = [g for g in other if g.head not in answering_at]  # right for another asked quantity
         if other and not right:
-            shown = ", ".join(dict.fromkeys(_fig_label(g, asked) for g in other))
-            return Outcome(0.0, False, f"gives {shown} for what is asked, not {_asked_label(asked)}")
-    anywhere = {round(f.value, 6) for f in find_numbers(evidence.given)}
+            shown = ", ".join(dict.fromkeys(_fig_label(g, asked_args) for g in other))
+            return Outcome(0.0, False, f"gives {shown} for what is asked, not {_asked_label(asked_args)}")
+    anywhere = _Figures(evidence.given, material=True)
 
     def answers(f: Found) -> bool:
         return any(g.head <= f.start < g.end for g in answering)
 
-    unsupported = [f for f in own if round(f.value, 6) not in (in_source if answers(f) else anywhere)]
+    unsupported = [f for f in own if not (in_source if answers(f) else anywhere).holds(said, f)]
     if unsupported and not any(answers(f) for f in unsupported):
         where = "the material"  # only side figures lack support, and they may come from any passage given
     return _share(own, unsupported, where)
+
+
+_Unit = tuple[str, bool] | None
+"""The unit a figure is written in, and whether it is a known unit (吨 and t both ``("metric_ton", True)``)."""
+
+
+def _unit(text: str, f: Found) -> _Unit:
+    """The unit ``f`` is written with in ``text`` (NFKC): a known unit by name, else the word after it (a sign,
+    a Latin word, one Chinese character); None when it stands bare or names a thing (the 400 of P-400)."""
+    if f.kind == "id":
+        return None
+    if f.unit_hint:
+        known = known_spelling(f.unit_hint)
+        return (known.name, True) if known else (f.unit_hint, False)
+    head = text[f.unit_pos :].lstrip(LEAD)
+    match = KNOWN_RE.match(head) or _UNIT_WORD.match(head)
+    if match is None:
+        return None
+    known = known_spelling(match.group())
+    return (known.name, True) if known else (match.group().casefold(), False)
+
+
+class _Figures:
+    """The figures a text states, to tell whether an answer's figure is one of them.
+
+    Two figures are the same when their values are, both or neither name a thing (an ``id``: the 400 of P-400,
+    the 4 of M4), and, where both are written in known units, the units are the same: "400 t" is not the
+    P-400's 400, "20%" not the 20 of "20 天", "45 days" the 45 of "45天". A unit the harness does not know
+    (件, N·m) is not compared, so a figure is not refused for a spelling. With ``material``, a rendered
+    passage's marks ("[3]"), its headings' section numbers ("3.2 温度", "四、") and list numbers are no figures.
+    """
+
+    def __init__(self, text: str, material: bool = False) -> None:
+        if material:
+            text = _LIST_MARK.sub("", _PASSAGE_LINE.sub(_heading_words, text))
+        plain = nfkc(text)
+        self._figs = [(round(f.value, 6), f.kind == "id", _unit(plain, f)) for f in find_numbers(text)]
+
+    def holds(self, answer: str, f: Found) -> bool:
+        """``f``, a figure of ``answer`` (NFKC), is one of this text's."""
+        value, named, unit = round(f.value, 6), f.kind == "id", _unit(answer, f)
+        return any(v == value and n == named and _same_unit(unit, u) for v, n, u in self._figs)
+
+
+def _same_unit(a: _Unit, b: _Unit) -> bool:
+    return a is None or b is None or a == b or not (a[1] and b[1])
+
+
+def _heading_words(m: re.Match[str]) -> str:
+    """A passage line's mark dropped, its heading path kept without the parts' section numbers."""
+    parts = (m.group(1) or "").split(" > ")
+    return " ".join(_SECTION_NUMBER.sub("", part) for part in parts if part) + ("\n" if m.group(1) else "")
 
 
 def _share(stated: list[Found], unsupported: list[Found], where: str) -> Outcome:
@@ -87,11 +154,6 @@ def _share(stated: list[Found], unsupported: list[Found], where: str) -> Outcome
         return Outcome(1.0, True, f"all {len(stated)} figures appear in {where}")
     shown = ", ".join(f"{f.value:g}" for f in unsupported[:5])
     return Outcome(1 - len(unsupported) / len(stated), False, f"figures not in {where}: {shown}")
-
-
-def _echoes_question(g: Fig, stated: list[Found], echoes: set[float]) -> bool:
-    """The figure repeats one of the question's ("delivered 20 days ago" for a question that says so)."""
-    return any(g.head <= f.start < g.end and round(f.value, 6) in echoes for f in stated)
 
 
 def _fig_label(g: Fig, args: NumberArgs) -> str:

@@ -30,10 +30,13 @@ def _given(passages: list[Passage], top_k: int) -> tuple[str, list[str]]:
     return render_context(found, "zh"), [p.id for p in found]
 
 
+def _generation(answer: str, context: str, ids: list[str], q: Question) -> Generation:
+    return Generation(key="k", candidate="m", set_id="sop", question_id=q.id, sample=0, seed=0, api="chat",
+                      variant="with_context", text=answer, context=context, context_ids=ids)  # fmt: skip
+
+
 def _faithful(answer: str, context: str, ids: list[str], q: Question = MOULD) -> CheckResult:
-    g = Generation(key="k", candidate="m", set_id="sop", question_id=q.id, sample=0, seed=0, api="chat",
-                   variant="with_context", text=answer, context=context, context_ids=ids)  # fmt: skip
-    score = score_generation(g, q)
+    score = score_generation(_generation(answer, context, ids, q), q)
     assert score.faithfulness is not None
     return score.faithfulness
 
@@ -136,7 +139,9 @@ def test_the_questions_own_figures_said_again_are_not_counted_among_the_answers_
     context = render_context(
         [Passage("a#1", "a.md", "四、装配", "M4自攻螺丝扭矩1.8 N·m（±0.1 N·m），M3机牙螺丝扭矩0.9 N·m。")], "zh"
     )
-    # figures 4 (M4, the question's) and 17 (invented): only 17 is a claim, and it is unsupported: 0 of 1
+    # figures: the 4 of M4 (the question's screw size, said again: no claim), the bare 4 (a torque of 4: a claim
+    # no passage supports; the passage's M4 is a size, its "[1]" a mark, "四、" a section number) and 17 (invented):
+    # 0 of 2 supported
     invented = _faithful("M4自攻螺丝的锁付扭矩是4。17%的公差多少？", context, ["a#1"], q)
     assert (invented.passed, invented.score) == (False, 0.0) and "17" in invented.explanation
     # 4 (echo) aside, 1.8 and 0.1 are in the source passage: 2 of 2
@@ -165,3 +170,62 @@ def test_a_question_the_material_cannot_answer_must_be_declined_even_without_a_s
     # an optional abstains check does not make the question one to decline: figures judged as before
     lenient = q.model_copy(update={"checks": [CheckSpec(type="abstains", optional=True)]})
     assert _faithful("230 ℃ ± 10 ℃", context, ["sop#2"], lenient).passed
+
+
+PRESSES = Question(
+    id="p400", category="设备参数", question="P-400 的最大锁模力是多少吨？", reference="350 t",
+    source="| P-400 | 350 t |",
+    checks=[CheckSpec(type="number", args={"value": 350, "unit": "t", "units": {"吨": 1}})],
+)  # fmt: skip
+PRESS_TABLE = (
+    "| 型号 | 最大锁模力 | 开模行程 |\n| --- | --- | --- |\n| P-400 | 350 t | 400 mm |\n| P-600 | 520 t | 550 mm |"
+)
+
+
+def test_a_figure_equal_to_a_model_number_of_the_question_is_still_a_claim() -> None:
+    # a press named P-400 has a clamp force of 350 t; "400 t" is the name read as the answer: wrong, and not
+    # the question's figure said again, since the question states no quantity of 400 (the old rule dropped
+    # every answer figure equal to any number of the question, and called "400 t" faithful: 1.00)
+    context = render_context([Passage("presses#1", "presses.docx", "设备参数", PRESS_TABLE)], "zh")
+    for answer in ("400 t", "P-400 的最大锁模力为 400 吨。"):
+        wrong = _faithful(answer, context, ["presses#1"], PRESSES)
+        assert (wrong.passed, wrong.score) == (False, 0.0), answer
+        assert "400 t" in wrong.explanation and "350 t" in wrong.explanation
+    right = _faithful("P-400 的最大锁模力为 350 吨。", context, ["presses#1"], PRESSES)
+    assert (right.passed, right.score) == (True, 1.0)  # P-400 said again is no claim; 350 is the row's
+    # the row's stroke of 400 mm is a claim of its own (a length, not the press's name), and the row gives it
+    both = _faithful("P-400：350 t，开模行程 400 mm。", context, ["presses#1"], PRESSES)
+    assert (both.passed, both.score) == (True, 1.0) and "all 2 figures" in both.explanation
+    # the number check names what the answer claims, not the press's name
+    rubric = score_generation(_generation("400 t", context, ["presses#1"], PRESSES), PRESSES).checks[0]
+    assert rubric.explanation.startswith("expected 350 t; saw 400") and "400, 400" not in rubric.explanation
+
+
+def test_a_question_figure_said_again_in_its_own_unit_is_an_echo_and_in_another_unit_a_claim() -> None:
+    q = Question(
+        id="late", category="采购", question="供应商延迟交货已经 20 天了，合同约定的违约金比例是多少？",
+        reference="每延迟一天 0.5%", source="违约金", checks=[CheckSpec(type="contains_any", args={"values": ["0.5"]})],
+    )  # fmt: skip
+    context = render_context([Passage("c#1", "c.md", "3 违约责任", "违约金：每延迟一天按货款的 0.5% 计。")], "zh")
+    # "20 天" repeats what the question states: not counted; 0.5 % is the passage's: 1 of 1
+    echo = _faithful("已经延迟 20 天，违约金为每天 0.5%。", context, ["c#1"], q)
+    assert (echo.passed, echo.score) == (True, 1.0) and "all 1 figures" in echo.explanation
+    # "20%" is no repetition of 20 days: a rate the passage does not give: 0.5 supported, 20 not: 1 of 2
+    other_unit = _faithful("违约金比例为 20%，即每天 0.5%。", context, ["c#1"], q)
+    assert (other_unit.passed, other_unit.score) == (False, 0.5) and "20" in other_unit.explanation
+
+
+def test_passage_marks_and_section_numbers_support_no_figure() -> None:
+    # three passages are given as [1] [2] [3] under numbered headings; the answer's "3 天" and "2 次" are
+    # in no passage's text, so nothing supports them (the old rule found 3 and 2 in the marks)
+    q = Question(id="leave", category="人事", question="婚假有几天？", reference="婚假 10 天", source="婚假")
+    passages = [
+        Passage("hb#1", "hb.docx", "2 假期 > 2.1 婚假", "婚假 10 天，需提前一周申请。"),
+        Passage("hb#2", "hb.docx", "2 假期 > 2.3 丧假", "直系亲属丧假 5 天。"),
+        Passage("hb#3", "hb.docx", "三、加班", "加班需主管审批。"),
+    ]
+    context = render_context(passages, "zh")
+    made_up = _faithful("婚假 3 天，可分 2 次休。", context, ["hb#1", "hb#2", "hb#3"], q)
+    assert (made_up.passed, made_up.score) == (False, 0.0)
+    right = _faithful("婚假 10 天，需提前一周申请。", context, ["hb#1", "hb#2", "hb#3"], q)
+    assert (right.passed, right.score) == (True, 1.0)
