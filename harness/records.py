@@ -1205,6 +1205,8 @@ class CheckView(TypedDict):
 
 class FaithfulnessView(TypedDict):
     score: float | None
+    explanation: str
+    """Why the score (the ``faithful`` check's reason), shown beside it in the drill-down."""
 
 
 class ScoreView(TypedDict):

@@ -136,9 +136,10 @@ STATUS_COLORS = {"stable right": "#12b76a", "flips": "#f79009", "stable wrong": 
 
 
 def stability_chart(models: pd.DataFrame, k: int) -> str | None:
-    """Per candidate, the share of questions right in every sample, flipping, and wrong in every sample."""
+    """Per candidate, the share of questions right in every sample, flipping, and wrong in every sample;
+    None with one sample per question (``k`` < 2), where nothing can flip and "stable" would mean "once"."""
     data = models.dropna(subset=["stable_right"])
-    if data.empty:
+    if data.empty or k < 2:
         return None
     data = data.iloc[::-1]  # plan order top to bottom
     fig, ax = plt.subplots(figsize=(7.0, 0.6 * len(data) + 1.4))

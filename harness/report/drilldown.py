@@ -34,7 +34,8 @@ GZIP_LEVEL = 3
 ~0.3 s to 2.9 MB of base64, against ~0.9 s and 1.8 MB at gzip's default 6."""
 
 _ANSWER_FIELDS = ["candidate", "set_id", "question_id", "key", "sample", "text", "ok", "error", "score", "context_ids",
-                  "context_hit", "faithful", "reasoning", "reasoning_tokens", "cut_off", "checks"]  # fmt: skip
+                  "context_hit", "faithful", "faithful_why", "reasoning", "reasoning_tokens", "cut_off",
+                  "checks"]  # fmt: skip
 _PACKED = re.compile(r'<script type="application/gzip" id="drill-data"[^>]*>([A-Za-z0-9+/=]*)</script>')
 
 
@@ -67,8 +68,10 @@ def _entry_columns(cols: dict[str, list[Any]]) -> dict[str, list[Any]]:
     ``s, t, ok, e, sc, ck, cx, r`` as :func:`drilldown_questions` describes them, ``r`` None without thinking.
     Converted a column at a time, which at 200,000 answers is much faster than a row at a time."""
     cx = [
-        [list(ids), _flag(hit), _num(faithful)] if isinstance(ids, list) else None
-        for ids, hit, faithful in zip(cols["context_ids"], cols["context_hit"], cols["faithful"], strict=True)
+        [list(ids), _flag(hit), _num(faithful), _str(why)] if isinstance(ids, list) else None
+        for ids, hit, faithful, why in zip(
+            cols["context_ids"], cols["context_hit"], cols["faithful"], cols["faithful_why"], strict=True
+        )
     ]
     r = [
         _thinking(text, tokens, bool(cut)).get("r")
@@ -137,7 +140,7 @@ def drilldown_questions(
 
     Answer entries are ``{s: sample, t: text, ok, e: error, sc: score, ac: acceptable (the rubric's verdict),
     ck: [[type, passed, critical, explanation]], j: [grade, parsed, reply],
-    cx: [passage ids, source found, faithfulness],
+    cx: [passage ids, source found, faithfulness, its reason],
     r: [thinking, thinking tokens, cut off while thinking]}`` (``r`` only for answers with thinking);
     ``status[i]`` is column i's stability status. One question's entries are built at a time.
 

@@ -35,12 +35,13 @@ from harness.rollup.bootstrap import bootstrap_counts, percentile_bootstrap_coun
 
 ANSWER_COLUMNS = [
     "key", "candidate", "variant", "set_id", "question_id", "category", "weight", "sample", "api",
-    "text", "ok", "error", "score", "essentials", "faithful", "context_hit", "context_ids",
+    "text", "ok", "error", "score", "essentials", "faithful", "faithful_why", "context_hit", "context_ids",
     "prompt_tokens", "output_tokens", "output_tokens_source", "ttft_ms", "e2e_ms", "tpot_ms",
     "reasoning", "reasoning_tokens", "answer_tokens", "token_split", "ttfat_ms", "answer_ms", "cut_off", "checks",
     "attempts", "wait_ms",
 ]  # fmt: skip
-"""``checks``: the answer's rubric checks as ``(type, passed, critical, explanation)`` tuples (empty when unscored).
+"""``faithful``: the faithfulness score and ``faithful_why`` its reason (None: not checked, or the request failed).
+``checks``: the answer's rubric checks as ``(type, passed, critical, explanation)`` tuples (empty when unscored).
 Tuples of strings and flags: the collector stops tracking them, so 200,000 answers' checks cost it nothing."""
 CALL_COLUMNS = ["call", "tool_call_ms"]
 """Added to the answers of a run whose scores grade tool calls: ``call`` the answer's
@@ -50,9 +51,11 @@ RANK_COLUMN = "context_rank"
 """Added to the answers of a run whose scores rank the question's source among the passages given
 (:attr:`~harness.records.Score.context_rank`; None: missed, or nothing to rank)."""
 
-ScoreCells = tuple[float | None, bool | None, float | None, bool | None, tuple[tuple[str, bool, bool, str], ...]]
-"""What an answer's row takes from its :class:`Score`: score, essentials passed, faithfulness score, context hit,
-checks."""
+ScoreCells = tuple[
+    float | None, bool | None, float | None, str | None, bool | None, tuple[tuple[str, bool, bool, str], ...]
+]
+"""What an answer's row takes from its :class:`Score`: score, essentials passed, faithfulness score and reason,
+context hit, checks."""
 
 
 def answers_frame(
@@ -105,19 +108,21 @@ def views(gens: Iterable[Generation], scores: Iterable[Score]) -> tuple[list[Gen
 def _score_cells(s: ScoreView) -> ScoreCells:
     checks = tuple([(c["type"], c["passed"], c["critical"], c["explanation"]) for c in s["checks"]])
     faithful = s["faithfulness"]
-    return s["score"], s["essentials_passed"], faithful["score"] if faithful else None, s["context_hit"], checks
+    score, why = (faithful["score"], faithful["explanation"]) if faithful else (None, None)
+    return s["score"], s["essentials_passed"], score, why, s["context_hit"], checks
 
 
 def _answer_row(g: GenerationView, question: tuple[str, float], score: ScoreCells | None) -> tuple[Any, ...]:
     """One answer's cells in ``ANSWER_COLUMNS`` order: ``question`` is (category, weight), ``score`` its
     :func:`_score_cells` (None: not scored)."""
-    value, essentials, faithful, hit, checks = score if score is not None else (None, None, None, None, ())
+    value, essentials, faithful, why, hit, checks = score if score is not None else (None, None, None, None, None, ())
     e2e, ttft, ttfat, out = g["e2e_ms"], g["ttft_ms"], g["ttfat_ms"], g["output_tokens"]
     ok = g["error"] is None
     answer_ms = e2e - ttfat if e2e is not None and ttfat is not None else None
     return (
         g["key"], g["candidate"], g["variant"], g["set_id"], g["question_id"], question[0], question[1], g["sample"],
-        g["api"], g["text"], ok, g["error"], value, essentials, faithful if ok else None, hit, g["context_ids"] or None,
+        g["api"], g["text"], ok, g["error"], value, essentials, faithful if ok else None, why if ok else None, hit,
+        g["context_ids"] or None,
         g["prompt_tokens"], out, g["output_tokens_source"], ttft, e2e, stats.tpot_ms(e2e, ttft, out),
         g["reasoning"], g["reasoning_tokens"], g["answer_tokens"], g["token_split"], ttfat, answer_ms,
         ok and g["cut_off_thinking"], checks, g["attempts"], g["wait_ms"],

@@ -10,6 +10,7 @@ temperature was read from the barrel row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,24 @@ def test_a_workbook_sheet_is_a_section_with_its_table(tmp_path: Path) -> None:
     md = read_document(d.make_xlsx(tmp_path / "参数.xlsx"), tmp_path / "cache").markdown
     lines = lines_of(md)
     assert lines[0] == "## 参数表" and table_at(lines, HEADER) == TABLE
+
+
+MERGED_TABLE = [
+    # 设定值 spans the value and tolerance columns: it heads both; ABS spans two rows: it labels both
+    "| 材料 | 参数 | 设定值 | 设定值 |", "| --- | --- | --- | --- |", "| ABS | 料筒温度 | 230 ℃ | ± 10 ℃ |",
+    "| ABS | 模具温度 | 60 ℃ | ± 5 ℃ |", "| PP | 模具温度 | 40 ℃ | ± 5 ℃ |",
+]  # fmt: skip
+
+
+MAKE_MERGED = [(d.make_merged_docx, ".docx"), (d.make_merged_xlsx, ".xlsx"), (d.make_merged_html, ".html")]
+
+
+@pytest.mark.parametrize(("make", "suffix"), MAKE_MERGED, ids=["docx", "xlsx", "html"])
+def test_a_merged_cell_is_repeated_into_every_cell_it_covers(
+    make: Callable[[Path], Path], suffix: str, tmp_path: Path
+) -> None:
+    md = read_document(make(tmp_path / f"merged{suffix}"), tmp_path / "cache").markdown
+    assert table_at(lines_of(md), MERGED_TABLE[0]) == MERGED_TABLE
 
 
 def test_an_html_page_keeps_headings_and_table_and_drops_script_and_style(tmp_path: Path) -> None:
@@ -174,6 +193,10 @@ REFUSALS = {
     "truncated.docx": "damaged .docx file (its zip container is cut off or broken); open it in Word and save it again",
     "truncated.pdf": "damaged PDF: it cannot be parsed; open it and save or print it to PDF again",
     "truncated.xlsx": "damaged .xlsx file (its zip container is cut off or broken); open it in Excel and save it again",
+    # the suffix names another format than the content holds: what it holds and the suffix to give it (issue 32)
+    "notes.docx": "not a Word file: it holds plain text; rename it to .txt",
+    "workbook.docx": "not a Word file: it holds an Excel workbook; rename it to .xlsx",
+    "procedure.txt": "not a text file: it holds a PDF; rename it to .pdf",
 }
 
 

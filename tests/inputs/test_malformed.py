@@ -4,7 +4,7 @@ Each file has one kind of damage: YAML syntax, wrong types, unknown or duplicate
 binary, non-UTF-8 and UTF-16 files, BOM with CRLF, bad rubric arguments, documents that are
 missing or escape the set's folder or cannot be converted (tests/data/malformed/documents: a scanned,
 an encrypted and a cut-off PDF, an encrypted and a cut-off .docx, a cut-off .xlsx, a slide deck, a GBK
-.txt), broken plans, a YAML alias bomb and a 300-level nesting.
+.txt, a text file named .docx), broken plans, a YAML alias bomb and a 300-level nesting.
 Plans that the run would refuse later (a misspelt GPU, a pass score off the judge's scale,
 an lm-eval task the run's preflight refuses) are refused here too. The expected first problem
 (line and wording) is listed here, so a message that loses its line number or its meaning fails.
@@ -44,6 +44,7 @@ FIRST_PROBLEM = {
     "document_escapes.yaml": (4, "is outside this set's folder"),
     "document_gbk_txt.yaml": (4, "documents/gbk.txt: not UTF-8 text (bad byte at offset 0); re-save it as UTF-8, or "),
     "document_missing.yaml": (4, "document no_such_policy.md not found"),
+    "document_text_as_docx.yaml": (4, "documents/notes.docx: not a Word file: it holds plain text; rename it to .txt"),
     "document_scanned_pdf.yaml": (4, "documents/scanned.pdf: scanned PDF: no text layer; OCR it first"),
     "document_slides_pptx.yaml": (4, "documents/slides.pptx: .pptx files cannot be read; documents may be .docx, .pdf"),
     "document_truncated_docx.yaml": (4, "documents/truncated.docx: damaged .docx file (its zip container is cut off"),

@@ -88,6 +88,7 @@ def test_passages_shared_by_answers_are_packed_once() -> None:
         "candidate": names, "set_id": ["s"] * n, "question_id": ["q"] * n, "key": [f"{m}/s/q/0" for m in names],
         "sample": [0] * n, "text": ["60 ℃"] * n, "ok": [True] * n, "error": [None] * n, "score": [1.0] * n,
         "context_ids": [["sop#2", "wiki#1"]] * n, "context_hit": [True] * n, "faithful": [None] * n,
+        "faithful_why": [None] * n,
         "reasoning": [None] * n, "reasoning_tokens": [None] * n, "cut_off": [False] * n, "checks": [[]] * n,
     })  # fmt: skip
     stability = pd.DataFrame({"set_id": ["s"] * n, "question_id": ["q"] * n, "candidate": names,

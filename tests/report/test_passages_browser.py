@@ -3,7 +3,9 @@
 A small synthetic run (harness_bench/synthetic_run.py) is given retrieved passages by hand: both
 models' answers to the first question got the same two passages, one of which holds markup that
 would run script if the page wrote it as HTML; the scores say the question's source was among them
-for one model and not for the other (as if its retrieval had differed in what it counted).
+for one model and not for the other (as if its retrieval had differed in what it counted), and give
+each answer a faithfulness score with its reason. The run has one sample per question, so the page
+must not call any question stable (issue 32: what trial users met).
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ PASSAGES = [
      "text": "| 材料 | 参数 | 设定值 |\n| ABS | 模具温度 | 60 ℃ ± 5 ℃ |"},
     {"id": "wiki#1", "doc": "wiki.md", "heading": None, "page": None, "text": "点检记录 " + HOSTILE},
 ]  # fmt: skip
+
+
+FAITHFUL = {
+    True: {"type": "faithful", "weight": 1.0, "score": 1.0, "passed": True, "constraint": True,
+           "explanation": "states no figure beyond the question's that the source passage could contradict"},
+    False: {"type": "faithful", "weight": 1.0, "score": 0.0, "passed": False, "constraint": True,
+            "explanation": "gives 230 ℃ ± 10 ℃ for what is asked, not 60 ℃ ± 5 ℃ <b id=\"faith-markup\">"},
+}  # fmt: skip
+"""The faithfulness each model's answer to the first question gets: its reason as the ``faithful`` check writes
+it, the second one's with markup that must stay text."""
 
 
 def _edit_jsonl(path: Path, edit: object) -> None:
@@ -55,6 +67,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         if r["question_id"] == first:
             r["context_hit"] = r["candidate"].startswith("m00")  # the first model's: among them; the other's: not
             hits[r["candidate"]] = r["context_hit"]
+            r["faithfulness"] = FAITHFUL[r["context_hit"]]
         return r
 
     _edit_jsonl(run / "generations.jsonl", give)
@@ -96,3 +109,51 @@ def test_a_passage_two_answers_got_is_packed_once(page: tuple[Path, str]) -> Non
     assert [a["p"] for cell in q["answers"] for a in cell] == [[0, 1], [0, 1]]
     others = [x for x in doc["questions"] if x["id"] != first]
     assert others and all("px" not in x for x in others)  # a question given no passages carries none
+
+
+def test_the_faithfulness_score_shows_its_reason_escaped(page: tuple[Path, str]) -> None:
+    index, _ = page
+    dom = browser.dump_dom(index)
+    shown = sorted(re.findall(r'<div class="muted faithful">(.*?)</div>', dom))
+    # one line per answer given passages: the score to 2 places, then the check's reason, markup as text
+    assert shown == [
+        'faithfulness 0.00: gives 230 ℃ ± 10 ℃ for what is asked, not 60 ℃ ± 5 ℃ &lt;b id="faith-markup"&gt;',
+        "faithfulness 1.00: states no figure beyond the question's that the source passage could contradict",
+    ]
+    assert 'id="faith-markup"' not in dom.replace('&lt;b id="faith-markup"&gt;', "")
+
+
+PROBE = """<script>setTimeout(function () {
+  var p = document.querySelector("details.passages pre.passage-text"), s = p && getComputedStyle(p);
+  document.body.setAttribute("data-probe", s ? s.fontFamily + " / " + s.whiteSpace : "none");
+}, 2000);</script>"""
+"""Added to a copy of the page: once the drill-down is drawn, writes the computed font and wrapping of the
+first passage's text onto <body>, where the dumped DOM shows it."""
+
+
+def test_a_passage_is_shown_in_a_monospace_pre_wrapped_block_so_table_rows_line_up(
+    page: tuple[Path, str], tmp_path: Path
+) -> None:
+    index, _ = page
+    dom = browser.dump_dom(index)
+    # the whole passage, its two Markdown table rows on their own lines, in a <pre> block (still text)
+    assert '<pre class="passage-text">| 材料 | 参数 | 设定值 |\n| ABS | 模具温度 | 60 ℃ ± 5 ℃ |</pre>' in dom
+    probe = tmp_path / "probe.html"
+    probe.write_text(index.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    found = re.search(r'<body[^>]*data-probe="([^"]*)"', browser.dump_dom(probe, virtual_time_budget_ms=6000))
+    assert found, "the probe did not run"
+    font, wrap = found.group(1).split(" / ")
+    assert font.rstrip().endswith("monospace") and wrap == "pre-wrap"
+
+
+def test_one_sample_per_question_is_never_called_stable(page: tuple[Path, str]) -> None:
+    index, _ = page
+    dom = browser.dump_dom(index)
+    drill = dom.split('id="drill-body"', 1)[1]
+    # 4 questions x 2 models, one sample each: every cell says so, none carries a stability badge
+    assert drill.count("one sample: stability not measured</span>") == 8
+    assert not re.search(r"stable (right|wrong) \d/1|flips \d/1", drill)
+    # the stability table: flip rate, spread, stable right, stable wrong, same text: not measured, no chart
+    table = dom.split('id="stability-table"', 1)[1].split("</table>", 1)[0]
+    assert table.count('class="num muted not-measured"') == 2 * 5
+    assert 'id="stability-chart"' not in dom and "One sample per question: stability not measured" in dom

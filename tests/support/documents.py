@@ -97,7 +97,8 @@ def make_html(path: Path) -> Path:
 def make_malformed(folder: Path) -> list[Path]:
     """The bad documents of tests/data/malformed/documents/, one kind of damage each (run once to write them):
     a scan without text, a password-protected PDF, a cut-off PDF, a Word file that is an OLE container (how an
-    encrypted .docx or an old .doc looks), a cut-off .docx and .xlsx, a slide deck and a GBK-encoded .txt."""
+    encrypted .docx or an old .doc looks), a cut-off .docx and .xlsx, a slide deck, a GBK-encoded .txt, and the
+    misnamed files of :func:`make_misnamed`."""
     import io
 
     from reportlab.lib.pagesizes import A6
@@ -135,7 +136,22 @@ def make_malformed(folder: Path) -> list[Path]:
     write("truncated.xlsx", xlsx[: len(xlsx) // 2])
     write("slides.pptx", b"PK\x03\x04" + bytes(60))
     write("gbk.txt", "年假五天".encode("gbk"))
+    out += make_misnamed(folder)
     return out
+
+
+def make_misnamed(folder: Path) -> list[Path]:
+    """Files whose suffix names another format than they hold (tests/data/malformed/documents): plain text
+    renamed to .docx, a workbook saved as .docx and a PDF saved as .txt."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "notes.docx").write_text("年假：满1年不满10年 5天。\n", encoding="utf-8")
+    xlsx = make_xlsx(folder / "full.xlsx").read_bytes()
+    (folder / "full.xlsx").unlink()
+    (folder / "workbook.docx").write_bytes(xlsx)
+    pdf = make_pdf(folder / "full.pdf").read_bytes()
+    (folder / "full.pdf").unlink()
+    (folder / "procedure.txt").write_bytes(pdf)
+    return [folder / "notes.docx", folder / "workbook.docx", folder / "procedure.txt"]
 
 
 def table_at(lines: list[str], header: str) -> list[str]:
@@ -145,3 +161,57 @@ def table_at(lines: list[str], header: str) -> list[str]:
     while end < len(lines) and lines[end].startswith("|"):
         end += 1
     return lines[start:end]
+
+
+MERGED = (
+    ("材料", "参数", "设定值", None),
+    ("ABS", "料筒温度", "230 ℃", "± 10 ℃"),
+    (None, "模具温度", "60 ℃", "± 5 ℃"),
+    ("PP", "模具温度", "40 ℃", "± 5 ℃"),
+)
+"""A parameter table with merged cells: the header 设定值 spans the value and tolerance columns (row 0, columns
+2-3) and the row label ABS spans two rows (rows 1-2, column 0); None marks a cell the merge covers."""
+
+
+def make_merged_docx(path: Path) -> Path:
+    """A Word file holding :data:`MERGED`, its merges made in Word's way (gridSpan and vMerge)."""
+    import docx
+
+    d = docx.Document()
+    table = d.add_table(rows=len(MERGED), cols=len(MERGED[0]))
+    for r, row in enumerate(MERGED):
+        for c, text in enumerate(row):
+            if text is not None:
+                table.cell(r, c).text = text
+    head = table.cell(0, 2).merge(table.cell(0, 3))
+    head.text = "设定值"
+    label = table.cell(1, 0).merge(table.cell(2, 0))
+    label.text = "ABS"
+    d.save(str(path))
+    return path
+
+
+def make_merged_xlsx(path: Path) -> Path:
+    """A workbook whose sheet 参数表 holds :data:`MERGED` from A1, with the merged ranges C1:D1 and A2:A3."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "参数表"
+    for row in MERGED:
+        ws.append(list(row))
+    ws.merge_cells("C1:D1")
+    ws.merge_cells("A2:A3")
+    wb.save(path)
+    return path
+
+
+def make_merged_html(path: Path) -> Path:
+    """A page holding :data:`MERGED` as HTML writes it: ``<th colspan="2">`` and ``<td rowspan="2">``."""
+    path.write_text("<html><body><table><thead><tr><th>材料</th><th>参数</th><th colspan=\"2\">设定值</th></tr></thead>"
+                    "<tbody><tr><td rowspan=\"2\">ABS</td><td>料筒温度</td><td>230 ℃</td><td>± 10 ℃</td></tr>"
+                    "<tr><td>模具温度</td><td>60 ℃</td><td>± 5 ℃</td></tr>"
+                    "<tr><td>PP</td><td>模具温度</td><td>40 ℃</td><td>± 5 ℃</td></tr></tbody></table></body></html>",
+                    encoding="utf-8")  # fmt: skip
+    return path

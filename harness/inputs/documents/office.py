@@ -5,8 +5,10 @@
   the text puts it.
 - .html: BeautifulSoup drops what is not text (``<script>``, ``<style>``, ``<head>``), then markdownify
   (MIT) writes ATX headings and pipe tables; a table without ``<th>`` takes its first row as header.
-- .xlsx: openpyxl (MIT), read-only with the values Excel last computed: one ``##`` section per sheet,
-  its used rows as one pipe table, the first non-empty row as header.
+- .xlsx: openpyxl (MIT), with the values Excel last computed: one ``##`` section per sheet, its used rows
+  as one pipe table, the first non-empty row as header.
+- Merged cells (a Word or HTML ``colspan``/``rowspan``, an Excel merged range): the value is repeated into
+  every cell the merge covers, so each row keeps its label and each column its header.
 
 Pure functions of the file's bytes; :class:`DocumentError` says in one sentence what is wrong.
 """
@@ -17,6 +19,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
+from typing import Any
 
 
 class DocumentError(ValueError):
@@ -25,6 +28,9 @@ class DocumentError(ValueError):
 
 
 _DROP_TAGS = ("script", "style", "head", "noscript", "template", "svg")
+_MAX_SPAN = 1000
+"""The widest or tallest merge spread: HTML caps ``colspan`` at 1000 and ``rowspan`` at 65534; a bigger
+value in a hand-written page would only pad the table with copies."""
 
 
 def cell_text(value: object) -> str:
@@ -55,11 +61,84 @@ def html_to_markdown(html: str) -> str:
     for cell in soup.find_all(("td", "th")):  # a "|" in a cell would split it: escape it
         for text in cell.find_all(string=lambda t: "|" in t):
             text.replace_with(text.replace("|", "\\|"))
+    for table in soup.find_all("table"):
+        _spread_merged(table)
     body = soup.body or soup
     converter = MarkdownConverter(heading_style="ATX", table_infer_header=True, escape_asterisks=False,
                                   escape_underscores=False, bullets="-")  # fmt: skip
     markdown = str(converter.convert_soup(body))
     return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
+
+
+def _span(cell: Any, attr: str) -> int:
+    """A cell's ``colspan`` / ``rowspan`` as a count of at least 1 (a missing or bad value: 1)."""
+    try:
+        return max(1, min(int(str(cell.get(attr, 1))), _MAX_SPAN))
+    except ValueError:
+        return 1
+
+
+def _spread_merged(table: Any) -> None:
+    """Repeat each merged cell's text into every cell it covers, in place: a header over two columns
+    heads both, a row label over three rows labels each; ``colspan``/``rowspan`` are then removed.
+
+    A pipe table has no merged cells: kept merged, the covered cells would come out empty and a row
+    would lose its label or its column its header (mammoth writes Word's merges as these attributes).
+    """
+    pending: dict[int, tuple[int, str, str]] = {}  # column -> (rows still covered, tag name, text)
+    for tr in [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]:
+        _place(tr, _row_cells(tr.find_all(("td", "th"), recursive=False), pending))
+
+
+def _row_cells(cells: list[Any], pending: dict[int, tuple[int, str, str]]) -> list[tuple[str, Any, str]]:
+    """One row's cells in column order: ``("old", cell, text)`` for its own, ``("new", tag name, text)`` for a
+    copy of a merged cell's text (from a ``colspan`` of its own, or a ``rowspan`` above: ``pending``, which
+    this row's ``rowspan`` cells extend)."""
+    out: list[tuple[str, Any, str]] = []
+    col = 0
+
+    def covered(upto: int) -> int:
+        """Fill columns ``col``..``upto``-1 from the rows above (a gap a short row leaves: an empty cell)."""
+        at = col
+        while at < upto:
+            left, name, text = pending.pop(at, (1, "td", ""))
+            out.append(("new", name, text))
+            if left > 1:
+                pending[at] = (left - 1, name, text)
+            at += 1
+        return at
+
+    for cell in cells:
+        while col in pending:
+            col = covered(col + 1)
+        wide, tall = _span(cell, "colspan"), _span(cell, "rowspan")
+        text = cell.get_text(" ", strip=True)
+        out.append(("old", cell, text))
+        out += [("new", cell.name, text)] * (wide - 1)
+        if tall > 1:
+            pending.update({at: (tall - 1, cell.name, text) for at in range(col, col + wide)})
+        cell.attrs.pop("colspan", None)
+        cell.attrs.pop("rowspan", None)
+        col += wide
+    covered(max(pending, default=-1) + 1)
+    return out
+
+
+def _place(tr: Any, out: list[tuple[str, Any, str]]) -> None:
+    """Rebuild row ``tr`` from ``out``: its own cells (``"old"``) in order, and new cells of a merged text."""
+    from bs4 import BeautifulSoup
+
+    maker = BeautifulSoup("", "html.parser")
+    for kind, cell, _ in out:
+        if kind == "old":
+            cell.extract()
+    for kind, cell, text in out:
+        if kind == "old":
+            tr.append(cell)
+        else:
+            new = maker.new_tag(cell)
+            new.string = text
+            tr.append(new)
 
 
 def html_bytes_to_markdown(raw: bytes) -> str:
@@ -113,6 +192,19 @@ def _used_rows(rows: Iterable[Sequence[object]]) -> list[list[str]]:
     return [r[:width] for r in table]
 
 
+def _unmerged(ws: Any) -> list[list[object]]:
+    """A sheet's values from A1, each merged range's value (Excel keeps it in the range's top-left cell)
+    repeated into every cell the range covers: a header over two columns heads both, a row label over
+    three rows labels each."""
+    rows = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
+    for merged in ws.merged_cells.ranges:
+        value = ws.cell(merged.min_row, merged.min_col).value
+        for r in range(merged.min_row - 1, min(merged.max_row, len(rows))):
+            for c in range(merged.min_col - 1, min(merged.max_col, len(rows[r]))):
+                rows[r][c] = value
+    return rows
+
+
 def xlsx_to_markdown(raw: bytes) -> str:
     """An .xlsx workbook as Markdown: ``## <sheet>`` and its pipe table per sheet with content."""
     import zipfile
@@ -121,14 +213,14 @@ def xlsx_to_markdown(raw: bytes) -> str:
 
     if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise DocumentError("an encrypted or old-format (.xls) Excel file; remove the password or save it as .xlsx")
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    try:  # not read-only: a read-only sheet does not say which cells are merged
+        wb = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise DocumentError(f"damaged .xlsx file ({_why(exc)}); open it in Excel and save it again") from None
     parts = []
     try:
         for ws in wb.worksheets:
-            rows = _used_rows(ws.iter_rows(values_only=True))
+            rows = _used_rows(_unmerged(ws))
             if rows:
                 parts.append(f"## {ws.title}\n\n{pipe_table(rows)}\n")
     finally:

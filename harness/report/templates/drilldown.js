@@ -81,7 +81,8 @@
       var where = [p[1], p[2], p[3] === null ? null : "page " + p[3]].filter(function (x) { return x; });
       var one = el("div", null, "passage");
       one.appendChild(el("div", "[" + (n + 1) + "] " + p[0] + " · " + where.join(" · "), "muted"));
-      one.appendChild(el("div", p[4], "answer"));
+      // monospace and pre-wrapped, so a Markdown table's "| a | b |" rows line up as the model read them
+      one.appendChild(el("pre", p[4], "passage-text"));
       d.appendChild(one);
     });
     return d;
@@ -105,8 +106,9 @@
     }
     if (a.cx) {
       var hit = a.cx[1] === null ? "" : (a.cx[1] ? " · source passage given" : " · source passage missed");
-      var faith = a.cx[2] === null ? "" : " · faithfulness " + a.cx[2].toFixed(2);
-      box.appendChild(el("div", "context: " + a.cx[0].join(", ") + hit + faith, "muted"));
+      box.appendChild(el("div", "context: " + a.cx[0].join(", ") + hit, "muted"));
+      // the faithfulness score with its reason, as a check shows its explanation (textContent: model text stays text)
+      if (a.cx[2] !== null) box.appendChild(el("div", "faithfulness " + a.cx[2].toFixed(2) + (a.cx[3] ? ": " + a.cx[3] : ""), "muted faithful"));
     }
 {% if passages %}
     if (a.p) box.appendChild(passageBlock(a, q.px));
@@ -167,7 +169,10 @@
         var td = el("td");
         td.setAttribute("data-candidate", DATA.models[i]);
         var st = q.status[i];
-        if (st) {
+        if (st && st[2] === 1) {
+          // one sample: the answer below says whether it is acceptable; how stable cannot be measured
+          td.appendChild(el("span", "one sample: stability not measured", "muted one-sample"));
+        } else if (st) {
           var b = el("span", st[0] + " " + st[1] + "/" + st[2], "badge " + BADGE[st[0]]);
           b.title = st[1] + " of " + st[2] + " samples acceptable";
           td.appendChild(b);
