@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.validation import InputError, Problem, load_yaml
+
+if TYPE_CHECKING:
+    from harness.inputs.plan import LoadedPlan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -393,7 +396,7 @@ def cmd_context(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _plan_has_set(lp: Any, set_path: Path, set_id: str) -> bool:
+def _plan_has_set(lp: LoadedPlan, set_path: Path, set_id: str) -> bool:
     """Whether the plan lists this set file (so the plan's knowledge base may serve it)."""
     return any(ls.qs.id == set_id and ls.path == set_path.resolve() for ls in lp.sets)
 

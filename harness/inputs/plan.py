@@ -20,7 +20,7 @@ from harness.inputs.modelref import resolve_model
 from harness.inputs.questions import load_question_set, spread_questions
 from harness.inputs.retrieval import squash
 from harness.inputs.shots import fallback_warning
-from harness.records import Candidate, Judge, Plan, QuestionSet
+from harness.records import Candidate, Judge, KnowledgeBase, Plan, QuestionSet
 from harness.validation import InputError, LoadedYaml, Problem, load_yaml, problems_from_pydantic
 
 
@@ -73,7 +73,11 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     _check_gpus(plan, doc, problems)
     check_families(plan, doc, base, problems)  # variant families (issue 21)
     sets = _load_sets(plan, doc, base, problems, warnings)
-    kb = _check_knowledge_base(plan, doc, base, sets, problems, warnings) if plan.knowledge_base else None
+    kb = (
+        _check_knowledge_base(plan.knowledge_base, plan, doc, base, sets, problems, warnings)
+        if plan.knowledge_base
+        else None
+    )
     if not problems:
         _check_call_settings(plan, doc, [ls.qs for ls in sets], problems)
     if problems:
@@ -191,14 +195,18 @@ def _load_sets(
 
 
 def _check_knowledge_base(
-    plan: Plan, doc: LoadedYaml, base: Path, sets: list[LoadedSet], problems: list[Problem], warnings: list[Problem]
+    kb: KnowledgeBase,
+    plan: Plan,
+    doc: LoadedYaml,
+    base: Path,
+    sets: list[LoadedSet],
+    problems: list[Problem],
+    warnings: list[Problem],
 ) -> PlanKnowledgeBase | None:
     """The ``knowledge_base`` folder exists, holds documents, and each of them converts (one line per file);
     files of other formats are a warning. ``sets`` names sets of the plan without documents of their own (a
-    set's own ``documents`` win: a set left out of ``sets`` that has them is told so as a warning). Each
+    set's own ``documents`` win; without ``sets``, each set that has them is told so in a warning). Each
     ``source`` of a set that uses the folder occurs in it. None when the folder cannot be used."""
-    kb = plan.knowledge_base
-    assert kb is not None
     folder_key = ("knowledge_base", "folder")
     at: tuple[str | int, ...] = folder_key if folder_key in doc.lines else ("knowledge_base",)
     try:
