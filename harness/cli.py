@@ -377,6 +377,8 @@ def cmd_context(args: argparse.Namespace) -> int:
             _err(f"error: no question set {args.set_id!r} in {args.plan}; its sets: "
                  f"{', '.join(ls.qs.id for ls in lp.sets)}")  # fmt: skip
             return EXIT_USAGE
+        if args.question and len(chosen) > 1:  # the sets that hold it (else the first, which names its ids)
+            chosen = [c for c in chosen if any(q.id == args.question for q in c[1].questions)] or chosen[:1]
     blocks = []
     try:
         if lp is not None:

@@ -264,6 +264,9 @@ def test_context_plan_previews_a_set_with_the_folders_passages(tree: Path, capsy
     # a set file the plan lists gets the folder too; an unknown --set names the plan's sets
     assert main(["context", str(tree / "hr.yaml"), "--plan", str(plan), "--variant", "ctx"]) == 0
     assert "[1] hr/policy.md#1 · hr/policy.md · 年假" in capsys.readouterr().out
+    # --question without --set: the set that holds it
+    assert main(["context", "--plan", str(plan), "--question", "leave", "--variant", "ctx"]) == 0
+    assert capsys.readouterr().out.startswith("set hr retrieves from the plan's knowledge base")
     assert main(["context", "--plan", str(plan), "--set", "payroll"]) == 2
     assert capsys.readouterr().err.strip() == f"error: no question set 'payroll' in {plan}; its sets: hr, safety"
 
