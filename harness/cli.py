@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.validation import InputError, Problem, load_yaml
+
+if TYPE_CHECKING:
+    from harness.inputs.plan import LoadedPlan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -42,6 +45,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     lmeval_stage.preflight(lp, str(f))  # the run's own check, so validate accepts no less
                     sizes = f"{_count(len(lp.plan.candidates), 'candidate')}, {_count(len(lp.sets), 'question set')}"
                     warnings, kind = lp.warnings, f"plan with {sizes}"
+                    if (kb := lp.knowledge_base) is not None and lp.plan.knowledge_base is not None:
+                        users = ", ".join(sorted(kb.set_ids)) or "no set"
+                        kind += (f"; knowledge base {lp.plan.knowledge_base.folder} with "
+                                 f"{_count(len(kb.documents), 'document')}, for {users}")  # fmt: skip
                 else:
                     qs, warnings = load_question_set(f, str(f))
                     kind = f"question set {qs.id} with {_count(len(qs.questions), 'question')}"
@@ -342,26 +349,58 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 def cmd_context(args: argparse.Namespace) -> int:
     """Print what the model is given per question: retrieved passages and the prompt exactly as a run sends it."""
     from harness.inputs.plan import load_plan
-    from harness.inputs.preview import DEFAULT_VARIANTS, context_preview, format_preview, pick_questions, pick_variants
+    from harness.inputs.preview import (
+        DEFAULT_VARIANTS,
+        context_preview,
+        format_preview,
+        pick_questions,
+        pick_variants,
+        retrieval_line,
+    )
     from harness.inputs.questions import load_question_set
 
-    set_path = Path(args.set)
-    qs, _ = load_question_set(set_path, args.set, warnings=False)
-    sampling = None
+    if args.set is None and not args.plan:
+        _err("error: name a question set file, or a plan with --plan (and --set ID for one of its sets)")
+        return EXIT_USAGE
+    if args.set_id and args.set is not None:
+        _err("error: give a question set file or --set ID (a set of the --plan), not both")
+        return EXIT_USAGE
+    lp = load_plan(Path(args.plan), args.plan) if args.plan else None
+    if args.set is not None:
+        set_path = Path(args.set)
+        qs, _ = load_question_set(set_path, args.set, warnings=False)
+        chosen = [(set_path, qs)]
+    else:
+        assert lp is not None
+        chosen = [(ls.path, ls.qs) for ls in lp.sets if args.set_id in (None, ls.qs.id)]
+        if not chosen:
+            _err(f"error: no question set {args.set_id!r} in {args.plan}; its sets: "
+                 f"{', '.join(ls.qs.id for ls in lp.sets)}")  # fmt: skip
+            return EXIT_USAGE
+        if args.question and len(chosen) > 1:  # the sets that hold it (else the first, which names its ids)
+            chosen = [c for c in chosen if any(q.id == args.question for q in c[1].questions)] or chosen[:1]
+    blocks = []
     try:
-        if args.plan:
-            lp = load_plan(Path(args.plan), args.plan)
+        if lp is not None:
             variants = pick_variants(lp.plan.variants, args.variant, args.plan)
-            sampling = lp.plan.sampling
         else:
             variants = pick_variants(DEFAULT_VARIANTS, args.variant, "the default variants (name a plan with --plan)")
-        questions = pick_questions(qs, args.question)
-        items = context_preview(set_path, qs, variants, questions, args.api, sampling)
+        for set_path, qs in chosen:
+            kb = lp.knowledge_base if lp is not None and _plan_has_set(lp, set_path, qs.id) else None
+            questions = pick_questions(qs, args.question)
+            sampling = lp.plan.sampling if lp is not None else None
+            items = context_preview(set_path, qs, variants, questions, args.api, sampling, kb)
+            blocks.append(retrieval_line(qs, kb) + format_preview(qs, items))
     except ValueError as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
-    sys.stdout.write(format_preview(qs, items))
+    sys.stdout.write("\n".join(blocks))
     return EXIT_OK
+
+
+def _plan_has_set(lp: LoadedPlan, set_path: Path, set_id: str) -> bool:
+    """Whether the plan lists this set file (so the plan's knowledge base may serve it)."""
+    return any(ls.qs.id == set_id and ls.path == set_path.resolve() for ls in lp.sets)
 
 
 def cmd_new_set(args: argparse.Namespace) -> int:
@@ -404,22 +443,29 @@ def cmd_export_lm_eval(args: argparse.Namespace) -> int:
 
 def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write question sets' documents (and, with --include-questions, their questions) as chat JSONL."""
+    from harness.inputs.plan import load_plan
     from harness.inputs.questions import load_question_set
     from harness.inputs.sft import export_sft
 
-    sets = []
+    if bool(args.sets) == bool(args.plan):
+        _err("error: name question set files, or a plan with --plan (its sets and its knowledge base), not both")
+        return EXIT_USAGE
+    sets, kb = [], None
+    if args.plan:
+        lp = load_plan(Path(args.plan), args.plan)
+        sets, kb = [(ls.path, ls.qs) for ls in lp.sets], lp.knowledge_base
     for raw in args.sets:
         qs, warnings = load_question_set(Path(raw), raw)
         for w in warnings:
             _err(str(w))
         sets.append((Path(raw), qs))
     try:
-        counts = export_sft(sets, Path(args.out), include_questions=args.include_questions)
+        counts = export_sft(sets, Path(args.out), include_questions=args.include_questions, knowledge_base=kb)
     except (ValueError, OSError) as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
-    for set_id, n in counts.items():
-        print(f"{Path(args.out) / (set_id + '.jsonl')}: {n} examples")
+    for name, n in counts.items():
+        print(f"{Path(args.out) / (name + '.jsonl')}: {n} examples")
     if args.include_questions:
         _err("note: the evaluated questions are in this data; an adapter trained on it will be flagged as contaminated")
     return EXIT_OK
@@ -582,9 +628,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(fn=cmd_estimate)
 
     cx = sub.add_parser("context", help="preview what the model is given: retrieved passages and the prompt as sent")
-    cx.add_argument("set", help="question set YAML")
+    cx.add_argument("set", nargs="?", help="question set YAML (default with --plan: the plan's sets)")
     cx.add_argument("--question", metavar="ID", help="only this question (default: every question)")
-    cx.add_argument("--plan", help="use this plan's variants and sampling (default: zero_shot, few_shot, with_context)")
+    cx.add_argument("--plan", help="use this plan's variants, sampling and knowledge base "
+                    "(default: zero_shot, few_shot, with_context)")  # fmt: skip
+    cx.add_argument("--set", dest="set_id", metavar="ID", help="with --plan: only this set of the plan")
     cx.add_argument("--variant", metavar="NAME", help="only this variant")
     cx.add_argument("--api", choices=["chat", "completions"], default="chat",
                     help="show the chat messages (default) or a base model's plain prompt")  # fmt: skip
@@ -609,7 +657,9 @@ def build_parser() -> argparse.ArgumentParser:
     x.set_defaults(fn=cmd_export_lm_eval)
 
     t = sub.add_parser("export-sft", help="write question sets' documents as chat JSONL training data (messages)")
-    t.add_argument("sets", nargs="+", metavar="SET", help="question set YAML files")
+    t.add_argument("sets", nargs="*", metavar="SET", help="question set YAML files")
+    t.add_argument("--plan", help="instead of SET files: this plan's sets, and its knowledge base once "
+                   "(knowledge_base.jsonl)")  # fmt: skip
     t.add_argument("--out", required=True, help="folder for <set id>.jsonl")
     t.add_argument("--include-questions", action="store_true",
                    help="also the evaluated questions with their references (this teaches the test)")  # fmt: skip

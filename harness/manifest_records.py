@@ -33,6 +33,15 @@ class QuestionSetEntry(_Part):
     questions: int | None = None
 
 
+class KnowledgeBaseEntry(_Part):
+    """The plan's knowledge-base folder as the run read it: its absolute path, each document's SHA-256 (hex) by
+    its path relative to the folder, in order, and the ids of the sets that retrieved from it."""
+
+    folder: str
+    files: dict[str, str] = Field(default_factory=dict)
+    sets: list[str] = Field(default_factory=list)
+
+
 class Seeds(_Part):
     """The sampling seeds: ``base`` (the plan's ``sampling.seed``) and one per sample (base + sample index)."""
 
@@ -154,6 +163,8 @@ class RunManifest(_Part):
     plan: dict[str, Any] = Field(default_factory=dict)
     question_sets: dict[str, QuestionSetEntry] = Field(default_factory=dict)
     question_sets_removed: dict[str, QuestionSetEntry] = Field(default_factory=dict)
+    knowledge_base: KnowledgeBaseEntry | None = None
+    """The plan's ``knowledge_base`` as the last session read it; absent when the plan names none."""
     seeds: Seeds = Field(default_factory=Seeds)
     versions: dict[str, str | None] = Field(default_factory=dict)
     host: HostInfo = Field(default_factory=HostInfo)

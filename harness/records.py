@@ -612,6 +612,29 @@ class ReviewPolicy(Strict):
     """Keep an untrusted judge's grades in the decision anyway (the report says so)."""
 
 
+class KnowledgeBase(Strict):
+    """A folder of documents that several question sets of a plan retrieve from (docs/knowledge-base.md,
+    "One knowledge base for several sets"). Written as the folder alone (``knowledge_base: kb/``) or as
+    ``{folder: kb/, sets: [hr, safety]}``."""
+
+    folder: str = Field(min_length=1)
+    """The folder, relative to the plan file. Every .docx, .pdf, .html/.htm, .xlsx, .md and .txt file in it or
+    under it (hidden files and folders aside), in the order of their relative paths, is a document."""
+    sets: list[str] | None = None
+    """Ids of the sets that retrieve from it. None: every set of the plan that lists no ``documents`` of its
+    own. A set's own ``documents`` always win: such a set retrieves from them only (listing it here is an error)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _folder_alone(cls, data: Any) -> Any:
+        return {"folder": data} if isinstance(data, str) else data
+
+    def uses(self, qs: QuestionSet) -> bool:
+        """Whether ``qs`` retrieves from this folder: it lists no documents of its own, and ``sets`` names it
+        (or is left out)."""
+        return not qs.documents and (self.sets is None or qs.id in self.sets)
+
+
 class Plan(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
@@ -641,6 +664,8 @@ class Plan(Strict):
     constraints: Constraints = Field(default_factory=Constraints)
     review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     """Human review: what decides quality once people have graded answers (docs/review.md)."""
+    knowledge_base: KnowledgeBase | None = None
+    """One folder of documents several sets retrieve from (``with_context``); see :class:`KnowledgeBase`."""
 
     @model_validator(mode="after")
     def _unique_variants(self) -> Plan:

@@ -15,10 +15,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from harness.inputs.families import check_families
+from harness.inputs.knowledge_base import PlanKnowledgeBase, folder_problems, list_folder
 from harness.inputs.modelref import resolve_model
 from harness.inputs.questions import load_question_set, spread_questions
+from harness.inputs.retrieval import squash
 from harness.inputs.shots import fallback_warning
-from harness.records import Candidate, Judge, Plan, QuestionSet
+from harness.records import Candidate, Judge, KnowledgeBase, Plan, QuestionSet
 from harness.validation import InputError, LoadedYaml, Problem, load_yaml, problems_from_pydantic
 
 
@@ -34,6 +36,8 @@ class LoadedPlan:
     plan: Plan
     sets: list[LoadedSet]
     warnings: list[Problem]
+    knowledge_base: PlanKnowledgeBase | None = None
+    """The plan's ``knowledge_base`` folder as listed, with the sets that use it; None when it names none."""
 
     @property
     def base_dir(self) -> Path:
@@ -69,11 +73,16 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     _check_gpus(plan, doc, problems)
     check_families(plan, doc, base, problems)  # variant families (issue 21)
     sets = _load_sets(plan, doc, base, problems, warnings)
+    kb = (
+        _check_knowledge_base(plan.knowledge_base, plan, doc, base, sets, problems, warnings)
+        if plan.knowledge_base
+        else None
+    )
     if not problems:
         _check_call_settings(plan, doc, [ls.qs for ls in sets], problems)
     if problems:
         raise InputError(problems)
-    return LoadedPlan(path.resolve(), plan, sets, warnings)
+    return LoadedPlan(path.resolve(), plan, sets, warnings, kb)
 
 
 def _check_candidates(
@@ -183,6 +192,74 @@ def _load_sets(
         set_ids[qs.id] = rel
         sets.append(LoadedSet(set_path, spread_questions(qs, plan.sampling.questions_per_set)))
     return sets
+
+
+def _check_knowledge_base(
+    kb: KnowledgeBase,
+    plan: Plan,
+    doc: LoadedYaml,
+    base: Path,
+    sets: list[LoadedSet],
+    problems: list[Problem],
+    warnings: list[Problem],
+) -> PlanKnowledgeBase | None:
+    """The ``knowledge_base`` folder exists, holds documents, and each of them converts (one line per file);
+    files of other formats are a warning. ``sets`` names sets of the plan without documents of their own (a
+    set's own ``documents`` win; without ``sets``, each set that has them is told so in a warning). Each
+    ``source`` of a set that uses the folder occurs in it. None when the folder cannot be used."""
+    folder_key = ("knowledge_base", "folder")
+    at: tuple[str | int, ...] = folder_key if folder_key in doc.lines else ("knowledge_base",)
+    try:
+        listing = list_folder(base / kb.folder)
+    except FileNotFoundError:
+        problems.append(doc.problem(at, f"knowledge-base folder {kb.folder} not found (relative to this plan)"))
+        return None
+    except NotADirectoryError:
+        problems.append(doc.problem(at, f"knowledge_base {kb.folder} is a file; name the folder that holds the "
+                                    "documents (a single file goes in a set's documents)"))  # fmt: skip
+        return None
+    shown = kb.folder.rstrip("/")
+    errors, folder_warnings, texts = folder_problems(listing, shown)
+    problems.extend(doc.problem(at, e) for e in errors)
+    warnings.extend(doc.problem(at, w, severity="warning") for w in folder_warnings)
+    by_id = {ls.qs.id: ls for ls in sets}
+    for i, set_id in enumerate(kb.sets or []):
+        where = ("knowledge_base", "sets", i)
+        if set_id not in by_id:
+            problems.append(doc.problem(where, f"no question set {set_id!r} in this plan; its sets: "
+                                        f"{', '.join(by_id) or 'none'}"))  # fmt: skip
+        elif by_id[set_id].qs.documents:
+            problems.append(doc.problem(where, f"set {set_id!r} lists documents of its own, and a set's own documents "
+                                        "win: remove its documents to use the knowledge base, or leave it out of "
+                                        "sets"))  # fmt: skip
+    if kb.sets is None:
+        for ls in sets:
+            if ls.qs.documents:
+                warnings.append(
+                    doc.problem(
+                        at,
+                        f"set {ls.qs.id!r} retrieves from its own documents, not from "
+                        f"the knowledge base (a set's own documents win)",
+                        severity="warning",
+                    )
+                )
+    users = [ls for ls in sets if kb.uses(ls.qs)]
+    if not users and not problems:
+        warnings.append(doc.problem(at, "no question set retrieves from the knowledge base", severity="warning"))
+    elif users and not any(v.kind == "with_context" for v in plan.variants):
+        warnings.append(doc.problem(at, "no with_context variant: the knowledge base is not used; add one to "
+                                    "variants", severity="warning"))  # fmt: skip
+    if errors:
+        return None
+    whole = squash("\n".join(texts.values()))
+    for ls in users:
+        set_doc = None
+        for i, q in enumerate(ls.qs.questions):
+            if q.source is not None and squash(q.source) not in whole:
+                set_doc = set_doc or load_yaml(ls.path, _display(ls.path))
+                problems.append(set_doc.problem(("questions", i, "source"), f"{q.source!r} does not appear in the "
+                                                f"plan's knowledge base {shown}"))  # fmt: skip
+    return PlanKnowledgeBase(listing.folder, listing.documents, frozenset(ls.qs.id for ls in users))
 
 
 def _few_shot_warnings(plan: Plan, qs: QuestionSet, set_path: Path) -> list[Problem]:

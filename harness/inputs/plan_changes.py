@@ -135,9 +135,17 @@ def plan_changes(
             was, now = _paths(a or [], old_dir), _paths(b or [], new_dir)
             out.added_sets.extend(p for p, at in zip(b or [], now, strict=True) if at not in was)
             out.removed_sets.extend(p for p, at in zip(a or [], was, strict=True) if at not in now)
+        elif key == "knowledge_base" and a and b and _kb_folder(a, old_dir) == _kb_folder(b, new_dir):
+            out.refused.extend(differences({**a, "folder": ""}, {**b, "folder": ""}, key))  # the same folder
         else:
             (out.report_only if key in REPORT_ONLY else out.refused).extend(differences(a, b, key))
     return out
+
+
+def _kb_folder(kb: dict[str, Any], folder: Path | None) -> str:
+    """A saved ``knowledge_base``'s folder as an absolute path when the plan's folder is known (a plan moved
+    elsewhere names the same folder by another relative path)."""
+    return _paths([str(kb.get("folder", ""))], folder)[0]
 
 
 def plan_folder(manifest: RunManifest) -> Path | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.inputs.knowledge_base import PlanKnowledgeBase
 from harness.inputs.prompts import Framing, build_request
 from harness.inputs.retrieval import render_context
 from harness.inputs.shots import ShotChoice, choose_shots
@@ -68,11 +69,12 @@ def pick_questions(qs: QuestionSet, question_id: str | None) -> list[Question]:
 
 def context_preview(
     set_path: Path, qs: QuestionSet, variants: list[Variant], questions: list[Question],
-    api: Api = "chat", sampling: Sampling | None = None,
+    api: Api = "chat", sampling: Sampling | None = None, knowledge_base: PlanKnowledgeBase | None = None,
 ) -> list[QuestionContext]:  # fmt: skip
-    """Per variant, then question: the framing a run computes and the request it sends (seed: the plan's)."""
+    """Per variant, then question: the framing a run computes and the request it sends (seed: the plan's);
+    ``knowledge_base``: the plan's folder, which a set it serves retrieves from."""
     s = sampling or Sampling()
-    framed = framings(variants, [(set_path, qs)])
+    framed = framings(variants, [(set_path, qs)], knowledge_base)
     out = []
     for v in variants:
         for q in questions:
@@ -82,6 +84,15 @@ def context_preview(
             shots = choose_shots(qs, q, v.shots) if v.kind == "few_shot" else None
             out.append(QuestionContext(v, q, f, build_request(api, qs, q, s, s.seed, f), hit, holding, shots))
     return out
+
+
+def retrieval_line(qs: QuestionSet, knowledge_base: PlanKnowledgeBase | None) -> str:
+    """A first line saying where the set's ``with_context`` passages come from ("" when from its own
+    ``documents`` or nowhere): the plan's knowledge-base folder, with its number of documents."""
+    if knowledge_base is None or qs.id not in knowledge_base.set_ids:
+        return ""
+    n = len(knowledge_base.documents)
+    return f"set {qs.id} retrieves from the plan's knowledge base {knowledge_base.folder} ({n} documents)\n\n"
 
 
 def _indent(text: str, by: str = "      ") -> str:
@@ -108,7 +119,7 @@ def _passage_lines(item: QuestionContext, language: str) -> list[str]:
     if item.variant.kind != "with_context":
         return []
     if not f.passages:
-        return ["  passages: none (the set has no documents, or nothing matched the question)"]
+        return ["  passages: none (the set has no documents and no knowledge base, or nothing matched the question)"]
     if item.source_hit is None:
         source = "the question names no source"
     elif item.source_hit:

@@ -251,7 +251,8 @@ def _document_problems(qs: QuestionSet, doc: LoadedYaml, path: Path) -> list[Pro
         f = (path.parent / rel).resolve()
         if not f.is_relative_to(folder):
             out.append(doc.problem(("documents", i), f"document {rel} is outside this set's folder; "
-                                   "a question set may only read files in or under its own folder"))  # fmt: skip
+                                   "a question set may only read files in or under its own folder: move the file "
+                                   "there, or name its folder as the plan's knowledge_base"))  # fmt: skip
             continue
         try:
             texts.append(read_document(f).markdown)

@@ -31,9 +31,11 @@ from harness.rubric.text import sentences
 @dataclass(frozen=True)
 class Passage:
     id: str
-    """``<doc stem>#<n>``, n counting from 1 in document order: stable while the document is."""
+    """``<doc stem>#<n>``, n counting from 1 in document order: stable while the document is. In a plan's
+    knowledge-base folder, ``<relative path>#<n>`` (``hr/policy.docx#2``), so that two files with one stem in
+    two subfolders, or ``policy.md`` beside ``policy.pdf``, never share an id."""
     doc: str
-    """The document's file name."""
+    """The document's file name; in a plan's knowledge-base folder, its path relative to the folder (``/``)."""
     heading: str | None
     """Markdown heading path, e.g. ``加班 > 法定节假日``; None before the first heading or in plain text."""
     text: str
@@ -204,7 +206,9 @@ def _pack(body: str, max_chars: int, overlap_sentences: int) -> list[str]:
     return [p for p in passages if p]
 
 
-def chunk_document(text: str, doc: str, max_chars: int = 300, overlap_sentences: int = 0) -> list[Passage]:
+def chunk_document(
+    text: str, doc: str, max_chars: int = 300, overlap_sentences: int = 0, id_stem: str | None = None
+) -> list[Passage]:
     """Split a Markdown or plain-text document into passages of at most ``max_chars`` characters.
 
     Sections end at headings (a passage never spans two, and carries its heading path) and, in a
@@ -212,11 +216,12 @@ def chunk_document(text: str, doc: str, max_chars: int = 300, overlap_sentences:
     section, see :func:`_pack`. A sentence is cut only when it alone exceeds ``max_chars``.
     ``overlap_sentences`` repeats that many trailing sentences of a passage at the start of the
     next one in the same section, for answers that straddle a boundary (a short paragraph counts
-    as one sentence there, since it is kept whole).
+    as one sentence there, since it is kept whole). ``id_stem``: what each passage id has before ``#``
+    (default: the stem of ``doc``).
     """
     if max_chars < 1 or overlap_sentences < 0:
         raise ValueError(f"max_chars must be >= 1 and overlap_sentences >= 0, got {max_chars}, {overlap_sentences}")
-    stem = PurePath(doc).stem
+    stem = PurePath(doc).stem if id_stem is None else id_stem
     paged = PurePath(doc).suffix.lower() == ".pdf"
     bodies = [
         (s.heading, s.page, p) for s in _sections(text, paged) for p in _pack(s.body, max_chars, overlap_sentences)

@@ -13,6 +13,10 @@ the conversation format TRL's ``SFTTrainer``, LLaMA-Factory (``formatting: share
 - the set's ``few_shot`` examples (worked examples, never evaluated);
 - the set's evaluated questions with their references only with ``include_questions=True``: training on
   them teaches the test, and the contamination check (:mod:`harness.inputs.contamination`) will flag them.
+
+A plan's knowledge-base folder (:mod:`harness.inputs.knowledge_base`) is written once, to
+``DIR/knowledge_base.jsonl``, not into each set's file that uses it: several sets share it, and a folder of
+their files read as one training set would hold every passage once per set.
 """
 
 from __future__ import annotations
@@ -21,8 +25,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.inputs.retrieval import chunk_document, load_documents
+from harness.inputs.knowledge_base import PlanKnowledgeBase, folder_passages, load_folder
+from harness.inputs.retrieval import Passage, chunk_document, load_documents
 from harness.records import QuestionSet
+
+KNOWLEDGE_BASE_FILE = "knowledge_base"
+"""The name (before ``.jsonl``) of the file a plan's knowledge base is written to; no set may have this id."""
 
 Message = dict[str, str]
 
@@ -57,15 +65,10 @@ def sft_examples(
 ) -> list[SftExample]:  # fmt: skip
     """The set's training conversations (pure): passages of ``documents`` (file name -> text), then
     few-shot examples, then, if ``include_questions``, each question with a reference."""
-    system_tpl, user_tpl = _prompts(qs.language)
+    system_tpl, _ = _prompts(qs.language)
     system = system_tpl.format(title=qs.title)
-    out: list[SftExample] = []
-    for name, text in documents.items():
-        doc_title = Path(name).stem
-        for p in chunk_document(text, name, max_chars=chunk_chars):
-            topic = (p.heading or doc_title).split(" > ")[-1]
-            out.append(SftExample(_conversation(system, user_tpl.format(doc=doc_title, topic=topic), p.text),
-                                  f"doc:{p.id}"))  # fmt: skip
+    passages = [p for name, text in documents.items() for p in chunk_document(text, name, max_chars=chunk_chars)]
+    out = _passage_examples(passages, qs.language, system)
     for n, shot in enumerate(qs.few_shot, start=1):
         out.append(SftExample(_conversation(system, shot.question, shot.answer), f"few_shot:{n}"))
     if include_questions:
@@ -74,19 +77,52 @@ def sft_examples(
     return out
 
 
-def export_sft(sets: list[tuple[Path, QuestionSet]], out_dir: Path, include_questions: bool = False) -> dict[str, int]:
-    """Write ``out_dir/<set id>.jsonl`` per set; return set id -> examples written. ValueError for a bad document."""
+def _passage_examples(passages: list[Passage], language: str, system: str) -> list[SftExample]:
+    """One conversation per passage: what the document says under its heading, answered with the passage."""
+    _, user_tpl = _prompts(language)
+    out = []
+    for p in passages:
+        doc_title = Path(p.doc).stem
+        topic = (p.heading or doc_title).split(" > ")[-1]
+        out.append(SftExample(_conversation(system, user_tpl.format(doc=doc_title, topic=topic), p.text),
+                              f"doc:{p.id}"))  # fmt: skip
+    return out
+
+
+def knowledge_base_examples(
+    texts: dict[str, str], users: list[QuestionSet], chunk_chars: int = 600
+) -> list[SftExample]:  # fmt: skip
+    """A knowledge base's training conversations (pure): one per passage of ``texts`` (relative path -> text),
+    in the language of the first set in ``users`` (the sets that retrieve from it), titled with their titles."""
+    language = users[0].language if users else "en"
+    system = _prompts(language)[0].format(title=" / ".join(qs.title for qs in users) or "the company")
+    return _passage_examples(folder_passages(texts, chunk_chars), language, system)
+
+
+def export_sft(
+    sets: list[tuple[Path, QuestionSet]], out_dir: Path, include_questions: bool = False,
+    knowledge_base: PlanKnowledgeBase | None = None,
+) -> dict[str, int]:  # fmt: skip
+    """Write ``out_dir/<set id>.jsonl`` per set, and the plan's ``knowledge_base`` (if any set uses it) once to
+    ``out_dir/knowledge_base.jsonl``; return file name (without ``.jsonl``) -> examples written. ValueError
+    for a bad document, or a set whose id is ``knowledge_base`` when the plan has one."""
     from harness.store import atomic_write_text
 
+    users = [qs for _, qs in sets if knowledge_base is not None and qs.id in knowledge_base.set_ids]
+    if users and any(qs.id == KNOWLEDGE_BASE_FILE for _, qs in sets):
+        raise ValueError(f"a set's id is {KNOWLEDGE_BASE_FILE!r}, the file the plan's knowledge base is written to; "
+                         "rename the set")  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
+    written: dict[str, list[SftExample]] = {}
     for path, qs in sets:
         docs = load_documents([(path.parent / d).resolve() for d in qs.documents])
-        examples = sft_examples(qs, docs, include_questions)
+        written[qs.id] = sft_examples(qs, docs, include_questions)
+    if users and knowledge_base is not None:
+        written[KNOWLEDGE_BASE_FILE] = knowledge_base_examples(load_folder(knowledge_base), users)
+    for name, examples in written.items():
         lines = "".join(json.dumps({"messages": e.messages}, ensure_ascii=False) + "\n" for e in examples)
-        atomic_write_text(out_dir / f"{qs.id}.jsonl", lines)
-        counts[qs.id] = len(examples)
-    return counts
+        atomic_write_text(out_dir / f"{name}.jsonl", lines)
+    return {name: len(examples) for name, examples in written.items()}
 
 
 def read_sft(path: Path) -> list[list[Message]]:

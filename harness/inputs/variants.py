@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.inputs.knowledge_base import PlanKnowledgeBase, folder_passages, load_folder
 from harness.inputs.prompts import Framing, few_shot_examples, system_text, with_thinking_switch
 from harness.inputs.retrieval import Bm25Index, Passage, chunk_document, load_documents, render_context, squash
 from harness.records import DEFAULT_VARIANT, Question, QuestionSet, Variant
@@ -38,7 +39,8 @@ def set_documents(qs: QuestionSet, set_path: Path, chunk_chars: int) -> SetDocum
     paths = [(set_path.parent / d).resolve() for d in qs.documents]
     outside = [d for d, p in zip(qs.documents, paths, strict=True) if not p.is_relative_to(folder)]
     if outside:  # validation refuses these too; this guards sets built in code
-        raise ValueError(f"{set_path}: documents outside the set's folder are refused: {', '.join(outside)}")
+        raise ValueError(f"{set_path}: documents outside the set's folder are refused: {', '.join(outside)}; move "
+                         "them under the set's folder, or name their folder as the plan's knowledge_base")  # fmt: skip
     docs = load_documents(paths)
     passages = [p for name, text in docs.items() for p in chunk_document(text, name, max_chars=chunk_chars)]
     return SetDocuments(passages, Bm25Index(passages))
@@ -58,15 +60,26 @@ def framing(variant: Variant, qs: QuestionSet, q: Question, docs: SetDocuments |
 
 
 def framings(
-    variants: list[Variant], sets: list[tuple[Path, QuestionSet]]
+    variants: list[Variant], sets: list[tuple[Path, QuestionSet]], knowledge_base: PlanKnowledgeBase | None = None
 ) -> dict[FramingKey, Framing]:  # fmt: skip
-    """Every (variant, set, question)'s framing. A ``with_context`` variant on a set without documents asks
-    the question alone (the report notes it)."""
+    """Every (variant, set, question)'s framing. A ``with_context`` variant retrieves from the set's own
+    ``documents``, else, for a set the plan's ``knowledge_base`` serves, from that folder: read once, and
+    indexed once per chunk size for all the sets that use it. On a set with neither it asks the question alone
+    (the report notes it)."""
     out: dict[FramingKey, Framing] = {}
+    kb_texts: dict[str, str] | None = None
+    kb_docs: dict[int, SetDocuments] = {}  # chunk_chars -> the folder's passages and index, shared by its sets
     for variant in variants:
         for path, qs in sets:
-            retrieves = variant.kind == "with_context" and qs.documents
-            docs = set_documents(qs, path, variant.chunk_chars) if retrieves else None
+            docs = None
+            if variant.kind == "with_context" and qs.documents:
+                docs = set_documents(qs, path, variant.chunk_chars)
+            elif variant.kind == "with_context" and knowledge_base and qs.id in knowledge_base.set_ids:
+                if variant.chunk_chars not in kb_docs:
+                    kb_texts = load_folder(knowledge_base) if kb_texts is None else kb_texts
+                    passages = folder_passages(kb_texts, variant.chunk_chars)
+                    kb_docs[variant.chunk_chars] = SetDocuments(passages, Bm25Index(passages))
+                docs = kb_docs[variant.chunk_chars]
             for q in qs.questions:
                 out[(variant.name, qs.id, q.id)] = with_thinking_switch(framing(variant, qs, q, docs), variant)
     return out

@@ -416,5 +416,6 @@ def assemble(rec: RunRecords) -> ReportData:
         contamination=rec.contamination, capacity=capacity_rows(rec.capacity, plan.candidates, plan.perf),
         level_notes=level_notes(rec.levels), reviews=list(rec.reviews), review=review, quality=quality,
         machine_recommendation=machine, review_changes=changes, panel=panel,
-        judge_wait=judge_wait_summary(rec.judgments), retrieval=retrieval_figures(served, rec.sets, plan.variants),
+        judge_wait=judge_wait_summary(rec.judgments), retrieval=retrieval_figures(
+            served, rec.sets, plan.variants, plan.knowledge_base),
     )  # fmt: skip

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from harness.records import QuestionSet, Variant
+from harness.records import KnowledgeBase, QuestionSet, Variant
 from harness.rollup.frames import RANK_COLUMN
 
 
@@ -70,9 +70,11 @@ class RetrievalFigures:
 
 
 def retrieval_figures(
-    answers: pd.DataFrame, sets: dict[str, QuestionSet], variants: list[Variant]
+    answers: pd.DataFrame, sets: dict[str, QuestionSet], variants: list[Variant],
+    knowledge_base: KnowledgeBase | None = None,
 ) -> list[RetrievalFigures]:  # fmt: skip
-    """The figures of every ``with_context`` variant on every set with ``documents``, in plan then set order.
+    """The figures of every ``with_context`` variant on every set with ``documents`` or served by the plan's
+    ``knowledge_base`` (one row per set, though its sets share the folder), in plan then set order.
 
     ``answers``: :func:`harness.rollup.frames.answers_frame` of every variant (columns ``variant``,
     ``set_id``, ``question_id``, ``context_ids``, ``context_hit`` and, when any source was found,
@@ -88,7 +90,7 @@ def retrieval_figures(
             continue
         mine = answers[answers.variant == v.name]
         for qs in sets.values():
-            if not qs.documents:
+            if not qs.documents and not (knowledge_base is not None and knowledge_base.uses(qs)):
                 continue
             rows = mine[mine.set_id == qs.id]
             asked = set(rows.question_id)

@@ -71,7 +71,7 @@ def plan_work(lp: LoadedPlan) -> list[WorkItem]:
     answers every variant; the framing of each question is computed once for all.
     """
     s = lp.plan.sampling
-    framed = framings(lp.plan.variants, [(ls.path, ls.qs) for ls in lp.sets])
+    framed = framings(lp.plan.variants, [(ls.path, ls.qs) for ls in lp.sets], lp.knowledge_base)
     return [
         WorkItem(
             generation_key(c.name, ls.qs.id, q.id, i, v.name),

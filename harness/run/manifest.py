@@ -25,7 +25,15 @@ from harness import __version__
 from harness.hardware import cpu_bf16_native, cpu_facts, gpu_info
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.plan_changes import PlanChanges, fingerprint, plan_changes, plan_folder
-from harness.manifest_records import GitInfo, HostInfo, QuestionSetEntry, RunManifest, Seeds, SessionEntry
+from harness.manifest_records import (
+    GitInfo,
+    HostInfo,
+    KnowledgeBaseEntry,
+    QuestionSetEntry,
+    RunManifest,
+    Seeds,
+    SessionEntry,
+)
 from harness.records import SCHEMA_VERSION
 from harness.rundir import load_manifest, save_manifest
 from harness.store import sha256_file
@@ -87,10 +95,19 @@ def host_info() -> HostInfo:
     )
 
 
+def knowledge_base_entry(lp: LoadedPlan) -> KnowledgeBaseEntry | None:
+    """The plan's knowledge base for the manifest: the folder, each document's sha256, the sets using it."""
+    kb = lp.knowledge_base
+    if kb is None:
+        return None
+    files = {rel: sha256_file(kb.folder / rel) for rel in kb.documents}
+    return KnowledgeBaseEntry(folder=str(kb.folder), files=files, sets=sorted(kb.set_ids))
+
+
 def new_manifest(lp: LoadedPlan, git: dict[str, Any] | None = None) -> RunManifest:
     """A new run's manifest; ``git``: the commit to record (None: ask git, :func:`git_commit`)."""
     s = lp.plan.sampling
-    return RunManifest(
+    manifest = RunManifest(
         schema_version=SCHEMA_VERSION,
         created_at=time.time(),
         plan_path=str(lp.path),
@@ -107,6 +124,9 @@ def new_manifest(lp: LoadedPlan, git: dict[str, Any] | None = None) -> RunManife
         candidates={},
         sessions=[],
     )
+    if (kb := knowledge_base_entry(lp)) is not None:
+        manifest.knowledge_base = kb  # assigned, so only a plan with a knowledge base writes the key
+    return manifest
 
 
 def open_manifest(
@@ -138,6 +158,8 @@ def open_manifest(
         manifest.plan_fingerprint = plan_fingerprint(lp)
         manifest.plan_path = str(lp.path)
         _set_aside_removed_sets(manifest, {ls.qs.id for ls in lp.sets})
+        if (kb := knowledge_base_entry(lp)) is not None:  # the folder as this session reads it
+            manifest.knowledge_base = kb
     session = SessionEntry(started_at=time.time(), versions=versions(), git=GitInfo.model_validate(git))
     if notes:
         session.plan_changes = notes

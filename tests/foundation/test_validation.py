@@ -303,5 +303,6 @@ def test_documents_outside_the_set_folder_are_refused(tmp_path: Path) -> None:
             load_question_set(inside / "set.yaml", display="set.yaml")
         assert [str(p) for p in info.value.problems] == [
             f"set.yaml:4: documents[0]: document {rel} is outside this set's folder; "
-            "a question set may only read files in or under its own folder"
+            "a question set may only read files in or under its own folder: move the file there, or name its "
+            "folder as the plan's knowledge_base"
         ]

@@ -35,6 +35,8 @@ _CONVERTERS: dict[str, tuple[str, Callable[[bytes], str]]] = {
     ".htm": ("markdownify", html_bytes_to_markdown),
     ".xlsx": ("openpyxl", xlsx_to_markdown),
 }
+SUPPORTED_SUFFIXES = frozenset((*TEXT_SUFFIXES, *_CONVERTERS))
+"""The suffixes read as documents (lower case): .md, .markdown, .txt, .docx, .pdf, .html, .htm, .xlsx."""
 ACCEPTED = ".docx, .pdf, .html, .xlsx, .md or .txt"
 """The formats a ``documents:`` entry may have, as the errors name them."""
 

@@ -1,0 +1,125 @@
+"""A plan's knowledge-base folder: one document store several question sets retrieve from.
+
+A company keeps one folder of documents and writes several sets (HR, safety, equipment) against it; the
+plan names it once (``knowledge_base:``, :class:`harness.records.KnowledgeBase`). Here the folder is listed
+(every supported file in it or under it, hidden ones aside, sorted by relative path), checked file by file
+(the refusals of ``harness.inputs.documents``, one line per file), read, and cut into passages whose ids
+carry the file's relative path, so ``hr/policy.md`` and ``safety/policy.md`` never share an id.
+
+Listing and reading touch the disk; :func:`folder_passages` is pure. The folder is indexed once per chunk
+size and shared by every set that uses it (:func:`harness.inputs.variants.framings`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.inputs.documents.convert import ACCEPTED, SUPPORTED_SUFFIXES, read_document
+from harness.inputs.documents.office import DocumentError
+from harness.inputs.retrieval import Passage, chunk_document
+
+
+@dataclass(frozen=True)
+class FolderListing:
+    """What a knowledge-base folder holds, each file as its path relative to the folder (``/``-separated)."""
+
+    folder: Path
+    """The folder, absolute and resolved."""
+    documents: tuple[str, ...]
+    """The supported files, sorted: the documents, in the order their passages are numbered and ranked."""
+    unsupported: tuple[str, ...]
+    """Files of other formats (``.pptx``, ``.doc``, ...): not read; ``harness validate`` lists them."""
+    outside: tuple[str, ...]
+    """Links that lead out of the folder: refused, as a set's documents outside its folder are."""
+
+
+@dataclass(frozen=True)
+class PlanKnowledgeBase:
+    """A plan's knowledge base as loaded: the folder, its documents, and the sets that retrieve from it."""
+
+    folder: Path
+    """Absolute and resolved."""
+    documents: tuple[str, ...]
+    """Relative paths of its documents, sorted (:attr:`FolderListing.documents`)."""
+    set_ids: frozenset[str]
+    """The plan's sets that retrieve from it (:meth:`harness.records.KnowledgeBase.uses`)."""
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def list_folder(folder: Path) -> FolderListing:
+    """Every file in ``folder`` or under it, recursively, sorted by relative path; hidden files and folders
+    (a name starting with ``.``) are skipped, and links to folders are not followed.
+
+    FileNotFoundError when ``folder`` does not exist, NotADirectoryError when it is a file.
+    """
+    root = folder.resolve()
+    if not root.exists():
+        raise FileNotFoundError(str(folder))
+    if not root.is_dir():
+        raise NotADirectoryError(str(folder))
+    docs, other, outside = [], [], []
+    for here, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not _hidden(d)]
+        for name in files:
+            if _hidden(name):
+                continue
+            path = Path(here) / name
+            rel = path.relative_to(root).as_posix()
+            if not path.resolve().is_relative_to(root):
+                outside.append(rel)
+            elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+                docs.append(rel)
+            else:
+                other.append(rel)
+    return FolderListing(root, tuple(sorted(docs)), tuple(sorted(other)), tuple(sorted(outside)))
+
+
+def folder_problems(listing: FolderListing, shown: str) -> tuple[list[str], list[str], dict[str, str]]:
+    """``(errors, warnings, texts)`` for a listed folder: one error per file that cannot be read or links out,
+    one if no document is left; one warning listing the files of other formats; and the documents' Markdown
+    (relative path -> text) that could be read. ``shown``: the folder as the plan writes it."""
+    errors, warnings, texts = [], [], {}
+    for rel in listing.outside:
+        errors.append(f"{shown}/{rel} links outside the knowledge-base folder; copy the file into it")
+    for rel in listing.documents:
+        try:
+            texts[rel] = read_document(listing.folder / rel).markdown
+        except OSError as exc:
+            errors.append(f"cannot read {shown}/{rel} ({exc.strerror})")
+        except DocumentError as exc:
+            errors.append(f"{shown}/{rel}: {exc}")
+    if not listing.documents:
+        errors.append(f"knowledge-base folder {shown} holds no document ({ACCEPTED}); put the documents in it")
+    if listing.unsupported:
+        n = len(listing.unsupported)
+        some = ", ".join(listing.unsupported[:10]) + (f" and {n - 10} more" if n > 10 else "")
+        warnings.append(f"{n} file{'s' if n > 1 else ''} of {shown} will not be read (documents may be {ACCEPTED}; "
+                        f"save them as one of these to use them): {some}")  # fmt: skip
+    return errors, warnings, texts
+
+
+def load_folder(kb: PlanKnowledgeBase, cache_dir: Path | None = None) -> dict[str, str]:
+    """Relative path -> Markdown of every document, in order, through the conversion cache (``cache_dir`` or
+    the default). ValueError, one line naming the file, for a file gone, unreadable or refused."""
+    out: dict[str, str] = {}
+    for rel in kb.documents:
+        path = kb.folder / rel
+        try:
+            out[rel] = read_document(path, cache_dir).markdown
+        except FileNotFoundError:
+            raise ValueError(f"{path}: knowledge-base document not found (removed since the plan was read?)") from None
+        except OSError as e:
+            raise ValueError(f"{path}: cannot read document ({e.strerror})") from None
+        except DocumentError as e:
+            raise ValueError(f"{path}: {e}") from None
+    return out
+
+
+def folder_passages(texts: dict[str, str], chunk_chars: int) -> list[Passage]:
+    """Every document's passages, in order, each id ``<relative path>#<n>`` (pure)."""
+    return [p for rel, text in texts.items() for p in chunk_document(text, rel, max_chars=chunk_chars, id_stem=rel)]
