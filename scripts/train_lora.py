@@ -76,10 +76,10 @@ def train(args: argparse.Namespace, conversations: list[list[dict[str, str]]], o
     tok = AutoTokenizer.from_pretrained(args.model)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
+    base = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
     config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.0,
                         target_modules=args.targets.split(","), task_type="CAUSAL_LM")  # fmt: skip
-    model = get_peft_model(model, config)
+    model = get_peft_model(base, config)
     texts = [tok.apply_chat_template(c, tokenize=False) for c in conversations]
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     model.train()
