@@ -8,8 +8,9 @@ deterministic, so re-running the plan reproduces the same passages.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from harness.inputs.knowledge_base import PlanKnowledgeBase, folder_passages, load_folder
 from harness.inputs.prompts import Framing, few_shot_examples, system_text, with_thinking_switch
@@ -42,7 +43,15 @@ def set_documents(qs: QuestionSet, set_path: Path, chunk_chars: int) -> SetDocum
         raise ValueError(f"{set_path}: documents outside the set's folder are refused: {', '.join(outside)}; move "
                          "them under the set's folder, or name their folder as the plan's knowledge_base")  # fmt: skip
     docs = load_documents(paths)
-    passages = [p for name, text in docs.items() for p in chunk_document(text, name, max_chars=chunk_chars)]
+    stems = Counter(PurePath(name).stem for name in docs)
+    # policy.md beside policy.pdf: ids by the whole file name (policy.md#1, policy.pdf#1), else both are policy#1
+    passages = [
+        p
+        for name, text in docs.items()
+        for p in chunk_document(
+            text, name, max_chars=chunk_chars, id_stem=name if stems[PurePath(name).stem] > 1 else None
+        )
+    ]
     return SetDocuments(passages, Bm25Index(passages))
 
 

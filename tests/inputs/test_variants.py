@@ -88,6 +88,22 @@ def test_with_context_retrieves_the_source_passage() -> None:
         assert q.source in f.context, (q.id, f.context)
 
 
+def test_two_documents_of_one_stem_in_a_set_keep_apart_ids(tmp_path: Path) -> None:
+    # a company keeps policy.md (the wiki) beside policy.txt (an export of the old intranet): both were
+    # cut into policy#1, so a question's passage id named either file, and retrieval counted them as one
+    (tmp_path / "policy.md").write_text("# 年假\n入职满一年可休年假 5 天。", encoding="utf-8")
+    (tmp_path / "policy.txt").write_text("病假需提供医院证明，每年带薪病假 10 天。", encoding="utf-8")
+    (tmp_path / "rules.md").write_text("# 加班\n加班需主管审批。", encoding="utf-8")
+    sick = Question(id="sick", category="c", question="带薪病假每年有几天？", reference="10 天")
+    qs = QuestionSet(
+        id="hr", title="t", language="zh", documents=["policy.md", "policy.txt", "rules.md"], questions=[sick]
+    )
+    framed = framings([Variant(name="with_context", kind="with_context", top_k=3)], [(tmp_path / "hr.yaml", qs)])
+    ids = framed[("with_context", "hr", "sick")].context_ids
+    assert ids[0] == "policy.txt#1"  # the sick-leave passage, by its whole file name
+    assert set(ids) <= {"policy.md#1", "policy.txt#1", "rules#1"}  # a stem no other file shares keeps stem#n
+
+
 def _plan(tmp_path: Path, variants: list) -> Path:
     import yaml
 
