@@ -16,8 +16,21 @@ from harness.rubric.numbers import Found, find_numbers
 from harness.rubric.registry import Evidence, Outcome, check
 from harness.rubric.text import nfkc
 
-_LIST_MARK = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十])[.)、．]\s*")
-"""A list number at the start of a line ("1. ", "二、") is not a figure."""
+_LIST_MARK = re.compile(r"(?m)^\s*(?:(?:\d{1,2}|[一二三四五六七八九十])[.)、．](?!\d)\s*)+")
+"""List numbers at the start of a line ("1. ", "二、", "1. 1. ") are no figures; "1.5倍" at the start is one."""
+_NO_FIGURE = re.compile(
+    r"[\[【]\s*\d{1,2}(?:\s*[,，、\-–]\s*\d{1,2})*\s*[\]】]"  # a citation of the passages given: [1], 【2】, [1, 3]
+    r"|(?:参考资料|资料|段落|片段)\s*#?\s*\d{1,2}(?![\d.])"  # 资料3
+    r"|(?i:\b(?:passage|reference|source|material|document)s?\s*#?\s*\d{1,2}\b(?!\.\d))"  # reference 2
+    r"|(?i:\b(?:the\s+)?(?:1st|2nd|3rd|[4-9]th|first|second|third)\s+(?:reference|passage|source|document))"
+    r"|第\s*[一二三四五六七八九十\d]{1,2}\s*(?:条|段|篇|份|个)?\s*(?:参考)?(?:资料|段落|片段)"  # 第一条资料
+    r"|(?:(?<=^)|(?<=[\n。；;：:]))\s*第[一二三四五六七八九十]{1,2}(?=\s*[，,、:：])"  # "第一，": an enumerator
+    r"|\d+(?:\.\d+){2,}",  # 3.2.1 (a section, a version), 1.1.1.1 (a degenerate answer): no quantity
+    re.MULTILINE,
+)
+"""What names a passage or a place in a list, not a quantity: citations of the passages given ("根据资料 [1]",
+"the 1st reference material", "资料3"), clause-opening enumerators ("第一，"), and dotted chains of three or more
+numbers. Seen on the demo: each read as a figure "1" that no passage states."""
 _PASSAGE_LINE = re.compile(r"(?m)^\[\d+\] (?:\(([^)\n]*)\) )?")
 """A rendered passage's mark ("[2] ") and heading path ("(3 工艺参数 > 3.2 温度) "): ``render_context``'s layout."""
 _SECTION_NUMBER = re.compile(
@@ -58,7 +71,9 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
             why = f"the material lacks the answer and the answer declines: {phrase}"
             return Outcome(1.0, True, why, constraint=False)
         return Outcome(0.0, False, "the material lacks the answer, but the answer does not say so", constraint=False)
-    cleaned = _LIST_MARK.sub("", answer)
+    cleaned = _plain(answer)
+    if evidence.cut_off:
+        cleaned = _without_cut_figure(cleaned, evidence.context)
     stated = find_numbers(cleaned)
     asked = [a for a in evidence.asked if isinstance(a, NumberArgs)] if evidence.source_text is not None else []
     readings = [(a, *claimed(cleaned, a, evidence)) for a in asked]
@@ -129,7 +144,7 @@ class _Figures:
 
     def __init__(self, text: str, material: bool = False) -> None:
         if material:
-            text = _LIST_MARK.sub("", _PASSAGE_LINE.sub(_heading_words, text))
+            text = _plain(_PASSAGE_LINE.sub(_heading_words, text))
         plain = nfkc(text)
         self._figs = [(round(f.value, 6), f.kind == "id", _unit(plain, f)) for f in find_numbers(text)]
 
@@ -137,6 +152,31 @@ class _Figures:
         """``f``, a figure of ``answer`` (NFKC), is one of this text's."""
         value, named, unit = round(f.value, 6), f.kind == "id", _unit(answer, f)
         return any(v == value and n == named and _same_unit(unit, u) for v, n, u in self._figs)
+
+
+def _without_cut_figure(text: str, material: str) -> str:
+    """An answer cut at the token limit, without the figure it ends on (nothing but punctuation after it) when
+    that figure is the start of a longer one of the material: "The Pro plan costs $24.9" is "$24.99" cut short,
+    "含水率≤0." is "≤0.2%", not claims of 24.90 and 0. A figure the material does not begin ("答：10" where it
+    says 12) is the answer's claim, cut or not."""
+    plain = nfkc(text)
+    found = find_numbers(text)
+    if not found or re.search(r"\w", plain[found[-1].end :]):
+        return text
+    last = found[-1]
+    written = plain[last.start : last.end]
+    stated = nfkc(material)
+    if not any(
+        len(w := stated[f.start : f.end]) > len(written) and w.startswith(written) for f in find_numbers(material)
+    ):
+        return text
+    return plain[: last.start if last.lead is None else min(last.start, last.lead)]
+
+
+def _plain(text: str) -> str:
+    """``text`` without what only looks like a figure (:data:`_LIST_MARK`, :data:`_NO_FIGURE`): each such span
+    becomes one space, so figures either side stay apart."""
+    return _NO_FIGURE.sub(" ", _LIST_MARK.sub("", text))
 
 
 def _same_unit(a: _Unit, b: _Unit) -> bool:

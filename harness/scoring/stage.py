@@ -52,7 +52,14 @@ def evidence_for(g: Generation, q: Question) -> Evidence:
         hit = context_hit(g.context, q) if g.context else None
     declines = q.source is None and any(c.type == "abstains" and not c.optional for c in q.checks)
     return Evidence(
-        g.context or None, hit, q.question, q.reference or "", holding, expects_decline=declines, asked=asked_figures(q)
+        g.context or None,
+        hit,
+        q.question,
+        q.reference or "",
+        holding,
+        expects_decline=declines,
+        asked=asked_figures(q),
+        cut_off=g.finish_reason == "length",
     )
 
 

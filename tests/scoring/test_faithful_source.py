@@ -30,13 +30,14 @@ def _given(passages: list[Passage], top_k: int) -> tuple[str, list[str]]:
     return render_context(found, "zh"), [p.id for p in found]
 
 
-def _generation(answer: str, context: str, ids: list[str], q: Question) -> Generation:
+def _generation(answer: str, context: str, ids: list[str], q: Question, finish: str = "stop") -> Generation:
     return Generation(key="k", candidate="m", set_id="sop", question_id=q.id, sample=0, seed=0, api="chat",
-                      variant="with_context", text=answer, context=context, context_ids=ids)  # fmt: skip
+                      variant="with_context", text=answer, context=context, context_ids=ids,
+                      finish_reason=finish)  # fmt: skip
 
 
-def _faithful(answer: str, context: str, ids: list[str], q: Question = MOULD) -> CheckResult:
-    score = score_generation(_generation(answer, context, ids, q), q)
+def _faithful(answer: str, context: str, ids: list[str], q: Question = MOULD, finish: str = "stop") -> CheckResult:
+    score = score_generation(_generation(answer, context, ids, q, finish), q)
     assert score.faithfulness is not None
     return score.faithfulness
 
@@ -229,3 +230,58 @@ def test_passage_marks_and_section_numbers_support_no_figure() -> None:
     assert (made_up.passed, made_up.score) == (False, 0.0)
     right = _faithful("婚假 10 天，需提前一周申请。", context, ["hb#1", "hb#2", "hb#3"], q)
     assert (right.passed, right.score) == (True, 1.0)
+
+
+OVERTIME = Question(
+    id="ot", category="人事", question="工作日延长工作时间的加班工资按多少倍计算？", reference="1.5 倍",
+    source="工作日延长工作时间 | 150%",
+)  # fmt: skip
+OVERTIME_TABLE = (
+    "| 加班类型 | 工资倍数 |\n| --- | --- |\n| 工作日延长工作时间 | 150% |\n| 休息日加班 | 200% |"
+    "\n\n即工作日 1.5 倍、休息日 2 倍。"
+)
+
+
+def test_citations_enumerators_and_section_numbers_are_no_figures() -> None:
+    # seen on the demo: "根据资料 [1]" and "第一，" each read as a figure 1 that no passage states (before this,
+    # the passage mark "[1]" happened to "support" it); a careful grader reads them as pointers, not claims
+    context = render_context([Passage("hb#3", "hb.docx", "3 加班", OVERTIME_TABLE)], "zh")
+    for answer in (
+        "根据资料 [1]，工作日加班按 1.5 倍计算。",
+        "Referencing the 1st reference material: 1.5 倍。",
+        "见 3.2.1 节：工作日 1.5 倍。",
+    ):
+        cited = _faithful(answer, context, ["hb#3"], OVERTIME)
+        assert (cited.passed, cited.score) == (True, 1.0) and "all 1 figures" in cited.explanation, answer
+    listed = _faithful("第一，工作日加班按1.5倍；第二，休息日按2倍。", context, ["hb#3"], OVERTIME)
+    assert (listed.passed, listed.score) == (True, 1.0) and "all 2 figures" in listed.explanation
+    # a citation does not hide an invented figure beside it: 1.5 supported, 1.8 not: 1 of 2
+    invented = _faithful("根据资料【1】，工作日 1.5 倍，夜间 1.8 倍。", context, ["hb#3"], OVERTIME)
+    assert (invented.passed, invented.score) == (False, 0.5) and "1.8" in invented.explanation
+
+
+def test_an_answer_that_opens_with_a_decimal_keeps_it_whole() -> None:
+    # "1.8 N·m" at the start of a line was read as the list number "1." and the figure 8, unsupported
+    q = Question(
+        id="asm", category="装配", question="M4自攻螺丝的锁付扭矩是多少？", reference="1.8 N·m", source="M4自攻螺丝扭矩"
+    )
+    context = render_context([Passage("a#1", "a.md", "四、装配", "M4自攻螺丝扭矩1.8 N·m（±0.1 N·m）。")], "zh")
+    right = _faithful("1.8 N·m，公差±0.1 N·m。", context, ["a#1"], q)
+    assert (right.passed, right.score) == (True, 1.0) and "all 2 figures" in right.explanation
+    listed = _faithful("1. 扭矩 1.8 N·m\n2. 公差 ±0.1 N·m", context, ["a#1"], q)  # the list numbers 1 and 2 aside
+    assert (listed.passed, listed.score) == (True, 1.0) and "all 2 figures" in listed.explanation
+
+
+def test_a_figure_cut_by_the_token_limit_is_not_held_against_the_answer() -> None:
+    q = Question(id="price", category="billing", question="How much is the Pro plan?", reference="$24.99/month",
+                 source="Pro costs $24.99/month")  # fmt: skip
+    context = render_context([Passage("p#2", "p.md", "Pricing", "Pro costs $24.99/month or $249/year.")], "en")
+    # cut at max_tokens while copying $24.99: the 24.9 is unfinished, nothing else is claimed
+    cut = _faithful("The Pro plan costs $24.9", context, ["p#2"], q, finish="length")
+    assert (cut.passed, cut.score) == (True, 1.0)
+    # the same text from an answer that ended by itself claims $24.90, which the passage does not give
+    said = _faithful("The Pro plan costs $24.9", context, ["p#2"], q)
+    assert (said.passed, said.score) == (False, 0.0) and "24.9" in said.explanation
+    # a cut figure the material begins no figure with is a claim all the same: $30 is no start of 24.99 or 249
+    other = _faithful("It costs $249/year, or $30", context, ["p#2"], q, finish="length")
+    assert (other.passed, other.score) == (False, 0.5) and "30" in other.explanation
