@@ -68,7 +68,8 @@ _MATERIAL_EN = (
     r"(?:document|text|material|context|passage|article|source|polic|handbook|manual|guide|faq|page"
     r"|runbook|playbook|rulebook|sop\b|guideline|wiki|procedure|docs\b|instructions|memo|notice|contract|agreement"
     r"|rules?\b|regulations?\b|terms\b|code\s+of\s+conduct|bylaws?\b|charter\b"
-    r"|information|help\s+cent|knowledge|record|it\b|they\b|this\b)"
+    r"|information|help\s+cent|knowledge|record|table|spreadsheet|sheet|chart|datasheet|data\s+sheet|specification"
+    r"|catalog|schedule|list\b|it\b|they\b|this\b)"
 )
 _EN_CUES = (
     r"\b(?:do\s+not|don't|did\s+not|didn't)\s+(?:really\s+|actually\s+)?(?:know\b|have\s+(?:that\s+|this\s+|any\s+"
@@ -88,6 +89,13 @@ _EN_CUES = (
     r"|\b(?:makes?|made)\s+no\s+mention\b|\bthere(?:'s|\s+is)\s+no\s+mention\b",
     r"\bunclear\b|\b(?:is|are|remains?)\s+unknown\b|\b(?:beyond|outside)\s+(?:the\s+|my\s+)?scope\b"
     r"|\b(?:hard|difficult|impossible)\s+to\s+(?:say|tell)\b",
+    # there is no setting for PP in the material; no value for PP is given in the table; PP is not in the table
+    r"\bthere(?:'s|\s+is|\s+are)\s+no\s+(?:[\w-]+\s+){0,5}?(?:in|within)\s+(?:the\s+|this\s+|these\s+|your\s+|any\s+"
+    rf"|our\s+)?(?:[\w-]+\s+){{0,2}}?{_MATERIAL_EN}"
+    r"|\bno\s+(?:[\w-]+\s+){0,5}?(?:is|are|was|were)\s+(?:given|listed|provided|specified|stated|mentioned|shown|included)"
+    rf"\s+(?:in|by)\s+(?:the\s+|this\s+|any\s+|your\s+)?(?:[\w-]+\s+){{0,2}}?{_MATERIAL_EN}"
+    r"|\b(?:is|are|was|were)\s+not\s+(?:\w+\s+)?(?:in|on)\s+(?:the\s+|this\s+|that\s+|any\s+|your\s+)?"
+    rf"(?:[\w-]+\s+){{0,2}}?{_MATERIAL_EN}",
 )
 _EN_UNSTATED = re.compile(
     r"\b(?:does\s+not|doesn't|do\s+not|don't|did\s+not|didn't)\s+(?:\w+\s+)?(?:say|state|mention|specify|address"
@@ -108,6 +116,25 @@ _EN_NOT_COVERED = re.compile(
 """Not covered, when a text is the subject: "The handbook doesn't cover gym memberships" declines.
 To a question that asks what is covered ("Does the policy cover water damage?") it answers."""
 _ASKS_COVER = re.compile(r"\bcover(?:s|ed|age)?\b", re.IGNORECASE)
+_EN_LACKS = re.compile(
+    r"\b(?:does\s+not|doesn't|do\s+not|don't|did\s+not|didn't)\s+(?:\w+\s+)?"
+    r"(?P<verb>give|list|show|define|name|quote|contain|tabulate|record)\b"
+    r"|\b(?:has|have|contains?|lists?|gives?|shows?|specifies|mentions?|states?|includes?)\s+no\s+"
+    r"(?!(?:restriction|limit|cap|ceiling|requirement|minimum|maximum|rule|ban|prohibition|penalty|fee|charge|deadline"
+    r"|cost|objection|exception|waiting)s?\b)",
+    re.IGNORECASE,
+)
+"""Not given, when the material is the subject: "The procedure does not give a mould temperature for PP", "The SOP
+has no mould temperature for PP". Verbs of information only: "the policy does not provide a car allowance" states
+a rule, and "the policy has no cap on referrals" is an answer."""
+_EN_DATA_LACKS = re.compile(
+    r"\b(?:table|list|sheet|spreadsheet|chart|datasheet|procedure|sop|manual|specification|document|material|text"
+    r"|passage|context|source)s?(?:\s+\w+){0,3}?\s+(?:does\s+not|doesn't|do\s+not|don't)\s+(?:\w+\s+)?include\b",
+    re.IGNORECASE,
+)
+"""Not included, when a text that holds data is the subject: "The table does not include PP" (a policy that "does not
+include" something states a rule)."""
+_ASKS_WHETHER = re.compile(r"^\W*(?:does|do|did|is|are|was|were|can|could|will|would|has|have|should)\b", re.IGNORECASE)
 CUES = re.compile("|".join(f"(?:{c})" for c in (*_ZH_CUES, *_EN_CUES)), re.IGNORECASE)
 
 _CLAUSE_MARK = re.compile(r"[,;:!?，。；：！？\n]|\.(?=\s|$)")
@@ -205,6 +232,13 @@ def _cues(src: str, extra: Sequence[str], question: str = "") -> list[tuple[int,
     spans += [m.span() for m in _EN_UNSTATED.finditer(src) if _subject_is_material(src, m.start())]
     if not _ASKS_COVER.search(question):
         spans += [m.span() for m in _EN_NOT_COVERED.finditer(src)]
+    whether = bool(_ASKS_WHETHER.search(question))  # "Does the policy include…?": "it does not include…" answers
+    for m in (*_EN_LACKS.finditer(src), *_EN_DATA_LACKS.finditer(src)):
+        verb = re.sub(r"(?:e?s)$", "", m.group().split()[-1 if m.re is _EN_DATA_LACKS else 0].casefold())
+        if (m.re is _EN_DATA_LACKS or _subject_is_material(src, m.start())) and not (
+            whether and re.search(rf"\b{re.escape(verb)}", question, re.IGNORECASE)
+        ):
+            spans.append(m.span())
     for phrase in extra:
         hay, index = normalize_with_map(src)
         needle = normalize(phrase)

@@ -244,21 +244,25 @@ def _bare_factor(
 
 _NOT_QUALIFIER = re.compile(
     r"(?:a|an|the|of|per|each|every|for|to|in|on|at|by|from|with|and|or|but|than|then|plus|minus|not|no|only"
-    r"|is|are|was|were|be|this|that|these|those|calendar|business|working|weekday|weekend|natural|times?)"
+    r"|is|are|was|were|be|this|that|these|those|calendar|business|working|weekday|weekend|natural|times?"
+    r"|during|including|excluding|regarding|concerning|according|pending|totall?ing|being|nothing|something)"
 )
 """Words that join or change a quantity rather than qualify it ("4 pallets per person", "5
 calendar days" is no count of working days)."""
 
 
-_ADJECTIVE = re.compile(r"..(?:ed|al|ive|ful|ous|ic|ent|ant|ary|ior|ible|able)$|-(?:time|level|grade)$")
-"""The shape of an adjective or participle: authorised, trained, senior, qualified, full-time (not
-a verb or a number word: "Station 4 needs two people" is no 4 people)."""
+_ADJECTIVE = re.compile(r"..(?:ed|al|ive|ful|ous|ic|ent|ant|ary|ior|ible|able|ing)$|-(?:time|level|grade)$")
+"""The shape of an adjective or participle: authorised, trained, senior, qualified, full-time, running, operating
+(not a verb or a number word: "Station 4 needs two people" is no 4 people)."""
+_NOUN_MODIFIERS = frozenset({"machine", "engine", "flight", "service", "clock", "duty", "operation", "run", "runtime"})
+"""Nouns that say which hours or cycles are counted without changing the unit: "500 machine hours", "every 3000
+service hours" (a maintenance interval in hours is in such hours)."""
 
 
 def _qualifies(word: str, words: frozenset[str]) -> bool:
     """A word that may stand between a figure and its unit: the question's own or a modifier
     (``words``), or an adjective that is no unit ("2 authorised staff", "3 trained officers")."""
-    if word in words:
+    if word in words or word in _NOUN_MODIFIERS:
         return True
     shaped = _ADJECTIVE.search(word) is not None
     return shaped and not _NOT_QUALIFIER.fullmatch(word) and known_spelling(word) is None

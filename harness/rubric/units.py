@@ -21,11 +21,12 @@ _IMPLIED = {("‰", "%"): 0.1, ("%", "‰"): 10.0}
 _NOT_A_UNIT = ("左右", "上下", "以内", "之内", "以上", "以下", "前后")
 """Words after a bare figure that qualify it and are no unit (人均两百左右)."""
 _NOT_A_UNIT_EN = re.compile(
-    r"(?:in\s+a\s+row|straight|consecutive(?:ly)?|running|at\s+(?:most|least|a\s+time|the\s+most)|max(?:imum)?"
+    r"(?:in\s+a\s+row|straight|consecutive(?:ly)?|running(?!\s+[a-z])|at\s+(?:most|least|a\s+time|the\s+most)|max(?:imum)?"
     r"|tops|or\s+(?:so|more|fewer|less|under|over|above|below|older|younger)|in\s+total|total|altogether)(?![a-z])",
     re.IGNORECASE,
 )
-"""English words after a bare figure that qualify it and are no unit ("no more than 3 in a row")."""
+"""English words after a bare figure that qualify it and are no unit ("no more than 3 in a row", "3 running"; in
+"3000 running hours" running says which hours)."""
 _PERIODS = (
     ("天", "日", "day", "daily", "per diem"),
     ("晚", "夜", "宿", "night", "nightly"),
