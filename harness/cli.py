@@ -356,12 +356,31 @@ def cmd_context(args: argparse.Namespace) -> int:
         else:
             variants = pick_variants(DEFAULT_VARIANTS, args.variant, "the default variants (name a plan with --plan)")
         questions = pick_questions(qs, args.question)
-        items = context_preview(set_path, qs, variants, questions, args.api, sampling)
-    except ValueError as exc:
+        embed = _context_embedder(lp, variants, set_path, qs) if args.plan else None
+        items = context_preview(set_path, qs, variants, questions, args.api, sampling, embed)
+    except (ValueError, RuntimeError) as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
     sys.stdout.write(format_preview(qs, items))
     return EXIT_OK
+
+
+def _context_embedder(lp: Any, variants: list[Any], set_path: Path, qs: Any) -> Any:
+    """For ``harness context --plan``: the embeddings its dense and hybrid variants need, as the run embeds them
+    (cached; the model is started, its log in a temporary folder, only for texts the cache lacks)."""
+    import tempfile
+
+    from harness.rundir import RunDir
+    from harness.server.embeddings import prepare_embedder
+
+    if lp.plan.embedding is None or all(v.retriever == "bm25" for v in variants):
+        return None
+    with tempfile.TemporaryDirectory(prefix="harness-embedding-") as tmp:
+        cache, _ = prepare_embedder(
+            lp.plan.embedding, variants, [(set_path, qs)], lp.base_dir, RunDir(Path(tmp)).server_log("embedding"),
+            lp.plan.limits.server_start_timeout_s, _err,
+        )  # fmt: skip
+    return cache
 
 
 def cmd_new_set(args: argparse.Namespace) -> int:
