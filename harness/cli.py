@@ -66,6 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.run.fleet import check_fleet, fleet_from_args
     from harness.run.session import run_session
     from harness.rundir import RunDir
+    from harness.server.embeddings import EmbeddingError
     from harness.server.reach import ServerShare
     from harness.server.vllm_server import install_signal_handlers
 
@@ -78,7 +79,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     install_signal_handlers()
     share = ServerShare(None) if fleet is None else None
     try:
-        outcomes = run_session(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
+        try:
+            outcomes = run_session(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
+        except EmbeddingError as exc:  # the dense variants' passages cannot be ranked: nothing can be asked
+            _err(f"error: {exc}")
+            return EXIT_FAILED
         _err(f"answers in {RunDir(run_dir).generations}")
         failed = [o for o in outcomes if o.error or o.failed]
         judge_ok = _judge(lp, run_dir, quiet=args.quiet, share=share, fleet=fleet)

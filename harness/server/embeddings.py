@@ -147,7 +147,8 @@ def prepare_embedder(
     """Embed every text the dense and hybrid ``variants`` need that the cache lacks; return a cache-only embedder.
 
     The model is started (or its endpoint asked) only when some text is missing, and stopped before this
-    returns, so no candidate shares the machine with it.
+    returns, so no candidate shares the machine with it. EmbeddingError when it cannot be started or reached,
+    or answers something else than one vector per text.
     """
     texts = embedding_texts(variants, sets)
     cache = CachedEmbedder(model_identity(emb))
@@ -159,9 +160,15 @@ def prepare_embedder(
         served = "endpoint" if emb.endpoint is not None else "started"
         if log is not None:
             log(f"[embedding] {len(todo)} of {len(texts)} texts to embed with {emb.model} ({served})")
-        with embedding_server(emb, base_dir, log_path, timeout_s) as (client, start_s):
-            cache.fetch = client.embed
-            cache(todo)
+        try:
+            with embedding_server(emb, base_dir, log_path, timeout_s) as (client, start_s):
+                cache.fetch = client.embed
+                cache(todo)
+        except ServerStartError as exc:
+            raise EmbeddingError(
+                f"the embedding model {emb.model} could not be reached (log: {log_path}): {exc}"
+            ) from None
+        finally:
             cache.fetch = None
         if log is not None:
             log(f"[embedding] done in {time.monotonic() - t0:.1f} s")

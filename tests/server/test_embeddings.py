@@ -127,3 +127,17 @@ def test_prepare_embedder_asks_only_for_missing_texts_of_an_endpoint(
     assert sum(len(b["input"]) for b in bodies) == len(sent)  # nothing asked the second time
     assert info2.served == "cache" and info2.embedded == 0 and info2.cached == info.embedded
     assert again.fetch is None
+
+
+def test_an_unreachable_endpoint_is_one_error_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.inputs.questions import load_question_set
+    from harness.records import Variant
+    from tests.support.files import DATA
+
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
+    path = DATA / "sets" / "mini_zh.yaml"
+    qs, _ = load_question_set(path)
+    emb = Embedding(model="emb", endpoint=Endpoint(base_url="http://127.0.0.1:9/v1"))  # port 9 (discard): closed
+    with pytest.raises(EmbeddingError, match=r"http://127.0.0.1:9/v1/embeddings: ConnectError"):
+        prepare_embedder(emb, [Variant(name="ctx", kind="with_context", retriever="dense")], [(path, qs)],
+                         tmp_path, tmp_path / "log", 5.0)  # fmt: skip
