@@ -5,6 +5,7 @@
 #   make demo-reasoning   a thinking model with thinking on and off (configs/reasoning_demo.yaml), reports/reasoning-demo/
 #   make demo-tools   tool calls on the CPU models (configs/tools_demo.yaml), reports/tools-demo/
 #   make demo-kb   a sample knowledge base (.docx, .pdf, .md) closed-book and with retrieval (configs/kb_demo.yaml), reports/kb-demo/
+#   make retrieval-figures   BM25, dense and hybrid retrieval on the sample knowledge base (Qwen2.5-Coder-0.5B as embedder), docs/knowledge-base.md
 #   make test-llamacpp   llama.cpp's server beside vLLM in one run (compiles llama-cpp-python once; not in make test)
 #   make lora   train the demo LoRA adapter on SmolLM2 from export-sft data (CPU, minutes; cached), docs/variants.md
 #   make quant   a 4-bit AWQ-format build of SmolLM2 (round to nearest; seconds; cached) that the CPU vLLM serves
@@ -24,7 +25,7 @@ HARNESS := $(VENV)/bin/harness
 SETUP_STAMP := $(VENV)/.setup-done
 MODELS_DIR ?= models
 
-.PHONY: gpu-check lora quant demo-variants test-variants setup models demo demo-full demo-reasoning demo-tools demo-kb demo-clean test test-fast test-scripts test-llamacpp lint bench bench-fidelity bench-client bench-report bench-scoring estimate screenshot clean help
+.PHONY: gpu-check lora quant demo-variants test-variants setup models demo demo-full demo-reasoning demo-tools demo-kb retrieval-figures demo-clean test test-fast test-scripts test-llamacpp lint bench bench-fidelity bench-client bench-report bench-scoring estimate screenshot clean help
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -53,6 +54,9 @@ demo-tools: models
 # The documents are committed (question_sets/kb/docs/); `$(PY) scripts/make_sample_kb.py` writes them again.
 demo-kb: models
 	$(HARNESS) run configs/kb_demo.yaml --run-dir results/kb-demo --report-dir reports/kb-demo
+
+retrieval-figures: models
+	$(PY) scripts/retrieval_figures.py --top-k 1 3 5
 
 # Start the demo from scratch (a plain `make demo` resumes and re-reports).
 demo-clean:

@@ -73,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.run.fleet import check_fleet, fleet_from_args
     from harness.run.session import run_session
     from harness.rundir import RunDir
+    from harness.server.embeddings import EmbeddingError
     from harness.server.reach import ServerShare
     from harness.server.vllm_server import install_signal_handlers
 
@@ -85,7 +86,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     install_signal_handlers()
     share = ServerShare(None) if fleet is None else None
     try:
-        outcomes = run_session(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
+        try:
+            outcomes = run_session(lp, run_dir, show_progress=not args.quiet, fleet=fleet, share=share)
+        except EmbeddingError as exc:  # the dense variants' passages cannot be ranked: nothing can be asked
+            _err(f"error: {exc}")
+            return EXIT_FAILED
         _err(f"answers in {RunDir(run_dir).generations}")
         failed = [o for o in outcomes if o.error or o.failed]
         judge_ok = _judge(lp, run_dir, quiet=args.quiet, share=share, fleet=fleet)
@@ -389,9 +394,10 @@ def cmd_context(args: argparse.Namespace) -> int:
             kb = lp.knowledge_base if lp is not None and _plan_has_set(lp, set_path, qs.id) else None
             questions = pick_questions(qs, args.question)
             sampling = lp.plan.sampling if lp is not None else None
-            items = context_preview(set_path, qs, variants, questions, args.api, sampling, kb)
+            embed = _context_embedder(lp, variants, set_path, qs, kb) if lp is not None else None
+            items = context_preview(set_path, qs, variants, questions, args.api, sampling, kb, embed)
             blocks.append(retrieval_line(qs, kb) + format_preview(qs, items))
-    except ValueError as exc:
+    except (ValueError, RuntimeError) as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
     sys.stdout.write("\n".join(blocks))
@@ -401,6 +407,24 @@ def cmd_context(args: argparse.Namespace) -> int:
 def _plan_has_set(lp: LoadedPlan, set_path: Path, set_id: str) -> bool:
     """Whether the plan lists this set file (so the plan's knowledge base may serve it)."""
     return any(ls.qs.id == set_id and ls.path == set_path.resolve() for ls in lp.sets)
+
+
+def _context_embedder(lp: Any, variants: list[Any], set_path: Path, qs: Any, kb: Any = None) -> Any:
+    """For ``harness context --plan``: the embeddings its dense and hybrid variants need, as the run embeds them
+    (cached; the model is started, its log in a temporary folder, only for texts the cache lacks)."""
+    import tempfile
+
+    from harness.rundir import RunDir
+    from harness.server.embeddings import prepare_embedder
+
+    if lp.plan.embedding is None or all(v.retriever == "bm25" for v in variants):
+        return None
+    with tempfile.TemporaryDirectory(prefix="harness-embedding-") as tmp:
+        cache, _ = prepare_embedder(
+            lp.plan.embedding, variants, [(set_path, qs)], lp.base_dir, RunDir(Path(tmp)).server_log("embedding"),
+            lp.plan.limits.server_start_timeout_s, _err, kb,
+        )  # fmt: skip
+    return cache
 
 
 def cmd_new_set(args: argparse.Namespace) -> int:

@@ -145,6 +145,24 @@ class JudgeEntry(_Part):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
+class EmbeddingEntry(_Part):
+    """The embedding model the run's ``dense`` and ``hybrid`` variants ranked passages with (docs/knowledge-base.md).
+
+    ``model``: its name (``@revision``) as the plan gives it, which names its vectors in the cache; ``served``:
+    ``started`` (vLLM's pooling runner), ``endpoint``, or ``cache`` (every vector was cached, the model was not
+    asked); ``dimension``: the vectors' length; ``embedded``/``cached``: texts embedded this session and read from
+    the cache; ``start_s``: seconds to a healthy server (started only); ``retrievers``: variant name -> retriever.
+    """
+
+    model: str | None = None
+    served: str | None = None
+    dimension: int | None = None
+    embedded: int | None = None
+    cached: int | None = None
+    start_s: float | None = None
+    retrievers: dict[str, str] = Field(default_factory=dict)
+
+
 class RunManifest(_Part):
     """``manifest.json``: what is needed to reproduce and compare a run.
 
@@ -174,6 +192,8 @@ class RunManifest(_Part):
     judges: dict[str, JudgeEntry] = Field(default_factory=dict)
     legacy_judge: str | None = None
     fleet: dict[str, Any] | None = None
+    embedding: EmbeddingEntry | None = None
+    """The embedding model of the dense and hybrid variants, as the last session used it (absent: BM25 only)."""
 
     @property
     def plan_name(self) -> str:

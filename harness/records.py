@@ -454,6 +454,30 @@ class LmEval(Strict):
 
 
 VariantKind = Literal["zero_shot", "few_shot", "system_prompt", "with_context"]
+Retriever = Literal["bm25", "dense", "hybrid"]
+"""How a ``with_context`` variant ranks passages: ``bm25`` (lexical), ``dense`` (cosine of the plan's
+``embedding`` model's vectors) or ``hybrid`` (both lists fused by reciprocal rank, k = 60); docs/knowledge-base.md."""
+
+
+class Embedding(Strict):
+    """The embedding model that ``dense`` and ``hybrid`` variants rank passages with (docs/knowledge-base.md).
+
+    Served like a candidate: a local folder or hub id that the harness starts with vLLM's pooling runner
+    before the candidates and stops once every passage and question is embedded, or ``endpoint``: an
+    OpenAI-compatible ``/v1/embeddings`` service already running (vLLM, TEI, a hosted API). Vectors are
+    cached by (``model``, ``revision``, sha256 of the text), so a re-run or ``harness context`` embeds nothing.
+    """
+
+    model: str = Field(min_length=1)
+    """Local folder (relative to the plan) or hub id; with ``endpoint``, the name the endpoint serves it under
+    unless ``endpoint.model`` says otherwise. It names the vectors in the cache: give another name when the
+    weights behind it change."""
+    revision: str | None = None
+    vllm: VllmArgs = Field(default_factory=VllmArgs)
+    """Arguments of the pooling server the harness starts (``--runner pooling --convert embed`` are added)."""
+    endpoint: Endpoint | None = None
+    batch_size: int = Field(default=32, ge=1)
+    """Texts per ``/v1/embeddings`` request."""
 
 
 class Variant(Strict):
@@ -479,6 +503,8 @@ class Variant(Strict):
     """Sent as is to the chat endpoint (``{thinking: true}`` for DeepSeek-V3.1); overrides ``thinking``'s default."""
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
     """Sent as ``reasoning_effort`` (gpt-oss and other models that take it)."""
+    retriever: Retriever = "bm25"
+    """``with_context`` only: ``bm25`` (default), ``dense`` or ``hybrid`` (these two need the plan's ``embedding``)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -494,7 +520,13 @@ class Variant(Strict):
     def _needs(self) -> Variant:
         if self.kind == "system_prompt" and not self.system_prompt:
             raise ValueError("a system_prompt variant needs system_prompt text")
+        if self.retriever != "bm25" and self.kind != "with_context":
+            raise ValueError(f"retriever: only a with_context variant retrieves; remove it from this {self.kind} one")
         return self
+
+    @model_serializer(mode="wrap")
+    def _as_before_with_bm25(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unused(handler(self), retriever="bm25")
 
 
 DEFAULT_VARIANT = "zero_shot"
@@ -666,6 +698,9 @@ class Plan(Strict):
     """Human review: what decides quality once people have graded answers (docs/review.md)."""
     knowledge_base: KnowledgeBase | None = None
     """One folder of documents several sets retrieve from (``with_context``); see :class:`KnowledgeBase`."""
+    embedding: Embedding | None = None
+    """The embedding model of the ``dense`` and ``hybrid`` variants (None: every variant retrieves with BM25;
+    ``harness validate`` refuses a dense or hybrid variant without it)."""
 
     @model_validator(mode="after")
     def _unique_variants(self) -> Plan:

@@ -71,6 +71,7 @@ def load_plan(path: Path, display: str | None = None) -> LoadedPlan:
     _check_judges(plan, doc, base, problems, warnings)
     _check_reasoning_plugins(plan, doc, base, problems)
     _check_gpus(plan, doc, problems)
+    _check_retrievers(plan, doc, problems)
     check_families(plan, doc, base, problems)  # variant families (issue 21)
     sets = _load_sets(plan, doc, base, problems, warnings)
     kb = (
@@ -164,6 +165,16 @@ def _check_gpus(plan: Plan, doc: LoadedYaml, problems: list[Problem]) -> None:
     for gpu_name in plan.perf.gpu_prices_usd_per_hour:
         if (why := unknown_gpu(gpu_name)) is not None:
             problems.append(doc.problem(("perf", "gpu_prices_usd_per_hour", gpu_name), why))
+
+
+def _check_retrievers(plan: Plan, doc: LoadedYaml, problems: list[Problem]) -> None:
+    """A dense or hybrid variant needs the plan's ``embedding`` model (docs/knowledge-base.md)."""
+    for i, v in enumerate(plan.variants):
+        if v.retriever != "bm25" and plan.embedding is None:
+            problems.append(doc.problem(("variants", i, "retriever"), (
+                f"retriever {v.retriever} needs an embedding model; add a plan-level `embedding: {{model: "
+                "PATH_OR_HUB_ID}` (or `embedding: {model: NAME, endpoint: {base_url: URL}}`), or use bm25"
+            )))  # fmt: skip
 
 
 def _load_sets(

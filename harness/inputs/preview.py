@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.inputs.embeddings import Fetch
 from harness.inputs.knowledge_base import PlanKnowledgeBase
 from harness.inputs.prompts import Framing, build_request
 from harness.inputs.retrieval import render_context
@@ -70,11 +71,13 @@ def pick_questions(qs: QuestionSet, question_id: str | None) -> list[Question]:
 def context_preview(
     set_path: Path, qs: QuestionSet, variants: list[Variant], questions: list[Question],
     api: Api = "chat", sampling: Sampling | None = None, knowledge_base: PlanKnowledgeBase | None = None,
+    embed: Fetch | None = None,
 ) -> list[QuestionContext]:  # fmt: skip
     """Per variant, then question: the framing a run computes and the request it sends (seed: the plan's);
-    ``knowledge_base``: the plan's folder, which a set it serves retrieves from."""
+    ``knowledge_base``: the plan's folder, which a set it serves retrieves from; ``embed`` serves dense and
+    hybrid variants, as in the run."""
     s = sampling or Sampling()
-    framed = framings(variants, [(set_path, qs)], knowledge_base)
+    framed = framings(variants, [(set_path, qs)], knowledge_base, embed)
     out = []
     for v in variants:
         for q in questions:
@@ -100,7 +103,11 @@ def _indent(text: str, by: str = "      ") -> str:
 
 
 def _variant_line(v: Variant) -> str:
-    detail = {"few_shot": f"shots {v.shots}", "with_context": f"top_k {v.top_k}, chunk_chars {v.chunk_chars}"}
+    retriever = "" if v.retriever == "bm25" else f", retriever {v.retriever}"
+    detail = {
+        "few_shot": f"shots {v.shots}",
+        "with_context": f"top_k {v.top_k}, chunk_chars {v.chunk_chars}{retriever}",
+    }
     extra = detail.get(v.kind)
     return f"{v.name} ({v.kind}{', ' + extra if extra else ''})"
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from harness.inputs.embeddings import Fetch, cache_only
 from harness.inputs.plan import LoadedPlan
 from harness.inputs.prompts import Framing, build_request
 from harness.inputs.variants import framings, generation_key
@@ -64,14 +65,18 @@ class WorkItem:
         return question_digest(self.qs, self.q, self.framing)
 
 
-def plan_work(lp: LoadedPlan) -> list[WorkItem]:
+def plan_work(lp: LoadedPlan, embed: Fetch | None = None) -> list[WorkItem]:
     """Every (candidate, variant, question, sample) the plan asks for, in a stable order.
 
     Variants are interleaved per candidate so that a candidate's server, once started,
-    answers every variant; the framing of each question is computed once for all.
+    answers every variant; the framing of each question is computed once for all. ``embed`` serves
+    the dense and hybrid variants; without it they read the embedding cache the session filled
+    (``harness.server.embeddings.prepare_embedder``), as a fleet worker does.
     """
     s = lp.plan.sampling
-    framed = framings(lp.plan.variants, [(ls.path, ls.qs) for ls in lp.sets], lp.knowledge_base)
+    if embed is None and lp.plan.embedding is not None:
+        embed = cache_only(lp.plan.embedding)
+    framed = framings(lp.plan.variants, [(ls.path, ls.qs) for ls in lp.sets], lp.knowledge_base, embed)
     return [
         WorkItem(
             generation_key(c.name, ls.qs.id, q.id, i, v.name),

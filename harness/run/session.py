@@ -17,8 +17,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.inputs.embeddings import CachedEmbedder
 from harness.inputs.plan import LoadedPlan
-from harness.manifest_records import CandidateEntry, RunManifest
+from harness.manifest_records import CandidateEntry, EmbeddingEntry, RunManifest
 from harness.parts import fold_all
 from harness.records import Candidate
 from harness.run import fleet as spread
@@ -31,6 +32,7 @@ from harness.run.manifest import open_manifest
 from harness.run.perf.sweep import sweep_pending
 from harness.rundir import RunDir, save_manifest
 from harness.server.adapters import AdapterHost, family_root, order_families
+from harness.server.embeddings import prepare_embedder
 from harness.server.reach import ServerShare
 from harness.server.reasoning_parsers import check_parsers
 from harness.store import JsonlAppender
@@ -99,12 +101,29 @@ def _resume(session: _Session) -> tuple[list[WorkItem], set[str]]:
         log(f"[{name}] folded {added} answers left in its part by an earlier session")
     gens_path = RunDir(run_dir).generations
     done = load_done(gens_path, log)
-    work = plan_work(session.lp)
+    work = plan_work(session.lp, _embeddings(session))
     changed = changed_questions(work, done)
     forget(run_dir, gens_path, changed, log)
     record_sets(session.manifest, [(ls.path, ls.qs) for ls in session.lp.sets])
     save_manifest(run_dir, session.manifest)
     return work, {k for k in done if k not in changed.keys}
+
+
+def _embeddings(session: _Session) -> CachedEmbedder | None:
+    """Embed what the dense and hybrid variants need (before any candidate starts) and note it in the manifest."""
+    lp = session.lp
+    emb = lp.plan.embedding
+    if emb is None or all(v.retriever == "bm25" for v in lp.plan.variants):
+        return None
+    sets = [(ls.path, ls.qs) for ls in lp.sets]
+    log_path = RunDir(session.run_dir).server_log("embedding")
+    timeout_s = lp.plan.limits.server_start_timeout_s
+    cache, info = prepare_embedder(
+        emb, lp.plan.variants, sets, lp.base_dir, log_path, timeout_s, session.log, lp.knowledge_base
+    )
+    retrievers = {v.name: str(v.retriever) for v in lp.plan.variants if v.kind == "with_context"}
+    session.manifest.embedding = EmbeddingEntry(**info.to_json(), retrievers=retrievers)
+    return cache
 
 
 def _todo(session: _Session, work: list[WorkItem], done: set[str]) -> list[tuple[Candidate, list[WorkItem]]]:

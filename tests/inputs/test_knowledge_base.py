@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -336,3 +337,33 @@ def test_a_plan_moved_elsewhere_naming_the_same_folder_continues_the_run(tmp_pat
     assert plan_changes(saved, plan({"folder": "kb", "sets": ["hr"]}), tmp_path, tmp_path).refused == [
         'knowledge_base.sets: (none) -> ["hr"]'
     ]
+
+
+def test_a_hybrid_variant_retrieves_from_the_folder_and_its_passages_are_the_ones_embedded(tree: Path) -> None:
+    from harness.inputs.embeddings import passage_text
+    from harness.inputs.variants import embedding_texts
+
+    plan = _plan(tree)
+    text = plan.read_text(encoding="utf-8").replace(
+        "variants: [zero_shot, {name: ctx, kind: with_context, top_k: 1}]",
+        "variants: [{name: ctx, kind: with_context, top_k: 1, retriever: hybrid}]\nembedding: {model: org/embedder}",
+    )
+    plan.write_text(text, encoding="utf-8")
+    lp = load_plan(plan)
+    sets = [(ls.path, ls.qs) for ls in lp.sets]
+    asked: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:  # a toy embedding: does the text speak of 叉车 or not
+        asked.extend(texts)
+        return np.array([[1.0, 0.0] if "叉车" in t else [0.0, 1.0] for t in texts])
+
+    framed = framings(lp.plan.variants, sets, lp.knowledge_base, embed)
+    # BM25 and the toy embedding both put the forklift rule first: fused, it is the one passage given
+    assert [p.id for p in framed[("ctx", "safety", "forklift")].passages] == ["safety/policy.md#1"]
+    # the texts a run embeds before the candidates: the folder's passages (each once, though two sets use it) and
+    # every question of those sets; the framing asks for nothing beyond them, so a cache filled from them serves it
+    wanted = embedding_texts(lp.plan.variants, sets, lp.knowledge_base)
+    passages = [t for t in wanted if t not in {q.question for _, qs in sets for q in qs.questions}]
+    assert len(passages) == len(set(passages)) and any("限速每小时5公里" in t for t in passages)
+    assert set(asked) <= set(wanted)
+    assert passage_text(framed[("ctx", "safety", "forklift")].passages[0]) in passages
