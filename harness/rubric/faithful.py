@@ -102,12 +102,30 @@ def faithful(answer: str, args: AbstainArgs, evidence: Evidence | None = None) -
             shown = ", ".join(dict.fromkeys(_fig_label(g, asked_args) for g in other))
             return Outcome(0.0, False, f"gives {shown} for what is asked, not {_asked_label(asked_args)}")
     anywhere = _Figures(evidence.given, material=True)
+    rows = _source_rows(evidence.source_text, evidence.source or "")
+    # another figure the answer gives in an asked unit, in a clause naming no other row of the source's table
+    # ("60 ℃ ± 5 ℃，允许偏差为 10 ℃"): said of the asked row, so the row must give it, not merely its table
+    of_row = [
+        g
+        for asked_args, right, other in readings
+        if asked_args.unit is not None and right and rows is not None
+        for g in other
+        if g.head not in answering_at and not _names_another_row(said, g.head, rows[1])
+    ]
+    in_row = _Figures(rows[0]) if rows is not None else None
 
     def answers(f: Found) -> bool:
         return any(g.head <= f.start < g.end for g in answering)
 
-    unsupported = [f for f in own if not (in_source if answers(f) else anywhere).holds(said, f)]
-    if unsupported and not any(answers(f) for f in unsupported):
+    def support(f: Found) -> _Figures:
+        if in_row is not None and any(g.head <= f.start < g.end for g in of_row):
+            return in_row
+        return in_source if answers(f) else anywhere
+
+    unsupported = [f for f in own if not support(f).holds(said, f)]
+    if any(support(f) is in_row for f in unsupported):
+        where = "the source's table row"  # said of the asked row, which does not give it
+    elif unsupported and not any(answers(f) for f in unsupported):
         where = "the material"  # only side figures lack support, and they may come from any passage given
     return _share(own, unsupported, where)
 
@@ -177,6 +195,41 @@ def _plain(text: str) -> str:
     """``text`` without what only looks like a figure (:data:`_LIST_MARK`, :data:`_NO_FIGURE`): each such span
     becomes one space, so figures either side stay apart."""
     return _NO_FIGURE.sub(" ", _LIST_MARK.sub("", text))
+
+
+_CLAUSE = re.compile(r"[，,；;。\n]|\.(?=\s|$)")
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def _squash(text: str) -> str:
+    return "".join(nfkc(text).casefold().split())
+
+
+def _source_rows(source_text: str | None, source: str) -> tuple[str, set[str]] | None:
+    """The Markdown table rows of the source passages that hold the question's ``source`` (joined), and the
+    label cells (no digit) of the tables' other rows, squashed; None when the source is no table row's."""
+    if not source_text or not _squash(source):
+        return None
+    lines = [line for line in source_text.splitlines() if line.strip().startswith("|")]
+    rule = [bool(re.fullmatch(r"[\s|:\-]+", line)) for line in lines]
+    body = [line for k, line in enumerate(lines) if not rule[k] and not (k + 1 < len(lines) and rule[k + 1])]
+    mine = [line for line in body if _squash(source) in _squash(line)]
+    if not mine:
+        return None
+    own = {_squash(c) for line in mine for c in _cells(line)}
+    others = {_squash(c) for line in body if line not in mine for c in _cells(line) if c and not re.search(r"\d", c)}
+    return "\n".join(mine), others - own - {""}
+
+
+def _names_another_row(answer: str, head: int, labels: set[str]) -> bool:
+    """The clause a figure stands in names a label of another row of the source's table (料筒温度, PP): the
+    figure is a side remark about that row, not a claim about the asked one."""
+    start = max((m.end() for m in _CLAUSE.finditer(answer, 0, head)), default=0)
+    clause = _squash(answer[start:head])
+    return any(label in clause for label in labels)
 
 
 def _same_unit(a: _Unit, b: _Unit) -> bool:

@@ -65,6 +65,8 @@ class Evidence:
     asked: tuple[Args, ...] = ()
     """The figures the question asks about: its ``number`` checks' arguments (``NumberArgs``; typed by their
     base here, which the figures module builds on). Empty: it asks for none."""
+    source: str | None = None
+    """The question's ``source`` as written (a table row, "ABS | 模具温度 | 60 ℃ ± 5 ℃", or words of a passage)."""
     cut_off: bool = False
     """The answer stopped at the token limit (``finish_reason`` ``length``): a figure it ends on may be cut
     ("$24.9" of "$24.99", "≤0." of "≤0.2%"), so ``faithful`` does not hold it against the answer."""

@@ -59,6 +59,7 @@ def evidence_for(g: Generation, q: Question) -> Evidence:
         holding,
         expects_decline=declines,
         asked=asked_figures(q),
+        source=q.source,
         cut_off=g.finish_reason == "length",
     )
 

@@ -63,6 +63,11 @@ def test_the_barrel_row_for_the_mould_temperature_is_not_faithful_in_one_passage
     # a side remark with the barrel row beside the right figure is still faithful: each is in the passage
     both = _faithful("模具温度60℃±5℃；料筒温度230℃±10℃。", context, ids)
     assert (both.passed, both.score) == (True, 1.0)
+    # the barrel row's tolerance said of the mould temperature (a regex checks the ±5, so the rubric passes it):
+    # its clause names no other row, so the asked rows (模具温度: ABS 60 ± 5, PP 40 ± 5) must give 10: 2 of 3
+    slipped = _faithful("ABS 料的模具温度应设定为 60 ℃ ± 5 ℃，允许偏差为 10 ℃。", context, ids)
+    assert (slipped.passed, round(slipped.score, 2)) == (False, 0.67)
+    assert slipped.explanation == "figures not in the source's table row: 10"
 
 
 def test_the_barrel_row_for_the_mould_temperature_is_not_faithful_in_another_passage(procedure: str) -> None:
@@ -285,3 +290,26 @@ def test_a_figure_cut_by_the_token_limit_is_not_held_against_the_answer() -> Non
     # a cut figure the material begins no figure with is a claim all the same: $30 is no start of 24.99 or 249
     other = _faithful("It costs $249/year, or $30", context, ["p#2"], q, finish="length")
     assert (other.passed, other.score) == (False, 0.5) and "30" in other.explanation
+
+
+def test_another_rows_figure_said_of_the_asked_row_is_not_faithful_in_english() -> None:
+    # a trial user's set: the ABS mould row is 60 °C ± 5 °C, the barrel row above it 230 °C ± 10 °C
+    q = Question(
+        id="abs-mould", category="process",
+        question="What mould temperature is set for ABS, and how much deviation is allowed?",
+        reference="60 °C ± 5 °C", source="ABS | Mould temperature | 60 °C ± 5 °C",
+        checks=[CheckSpec(type="number", args={"value": 60, "unit": "°C"})],
+    )  # fmt: skip
+    table = (
+        "| Material | Parameter | Setting |\n| --- | --- | --- |\n| ABS | Barrel temperature | 230 °C ± 10 °C |"
+        "\n| ABS | Mould temperature | 60 °C ± 5 °C |\n| PC | Mould temperature | 90 °C ± 5 °C |"
+    )
+    context = render_context([Passage("sop#3", "sop.pdf", "3 Process parameters", table)], "en")
+    slipped = _faithful("60 °C ± 5 °C, and with a tolerance of 10 °C", context, ["sop#3"], q)
+    assert (slipped.passed, round(slipped.score, 2)) == (False, 0.67) and "10" in slipped.explanation
+    # naming the row it comes from makes it a side remark, true of that row
+    aside = _faithful("60 °C ± 5 °C; the barrel temperature is 230 °C ± 10 °C.", context, ["sop#3"], q)
+    assert (aside.passed, aside.score) == (True, 1.0)
+    # the PC row's figure said of ABS, beside the right one: 90 is not the ABS mould row's
+    other_row = _faithful("60 °C ± 5 °C, up to 90 °C", context, ["sop#3"], q)
+    assert (other_row.passed, round(other_row.score, 2)) == (False, 0.67)
