@@ -26,6 +26,7 @@ import pandas as pd
 
 from harness.records import Judgment, Question, QuestionSet
 from harness.report.calls import expected_entry
+from harness.rollup.frames import RANK_COLUMN
 
 GZIP_WBITS = 31
 """zlib's window bits for a gzip stream (header and CRC), what ``DecompressionStream("gzip")`` reads."""
@@ -56,6 +57,11 @@ def _str(value: Any) -> str | None:
     return None if pd.isna(value) else str(value)
 
 
+def _rank(value: Any) -> int | None:
+    """A passage rank from a frame cell: pandas keeps a column of ranks with gaps as floats with NaN."""
+    return None if value is None or pd.isna(value) else int(value)
+
+
 def _thinking(reasoning: Any, tokens: Any, cut_off: bool) -> dict[str, Any]:
     """The answer's thinking for the drill-down (folded under the answer), only when it has some."""
     if pd.isna(reasoning) and not cut_off:
@@ -68,9 +74,14 @@ def _entry_columns(cols: dict[str, list[Any]]) -> dict[str, list[Any]]:
     ``s, t, ok, e, sc, ck, cx, r`` as :func:`drilldown_questions` describes them, ``r`` None without thinking.
     Converted a column at a time, which at 200,000 answers is much faster than a row at a time."""
     cx = [
-        [list(ids), _flag(hit), _num(faithful), _str(why)] if isinstance(ids, list) else None
-        for ids, hit, faithful, why in zip(
-            cols["context_ids"], cols["context_hit"], cols["faithful"], cols["faithful_why"], strict=True
+        [list(ids), _flag(hit), _num(faithful), _str(why), _rank(rank)] if isinstance(ids, list) else None
+        for ids, hit, faithful, why, rank in zip(
+            cols["context_ids"],
+            cols["context_hit"],
+            cols["faithful"],
+            cols["faithful_why"],
+            cols["context_rank"],
+            strict=True,
         )
     ]
     r = [
@@ -140,8 +151,10 @@ def drilldown_questions(
 
     Answer entries are ``{s: sample, t: text, ok, e: error, sc: score, ac: acceptable (the rubric's verdict),
     ck: [[type, passed, critical, explanation]], j: [grade, parsed, reply],
-    cx: [passage ids, source found, faithfulness, its reason],
-    r: [thinking, thinking tokens, cut off while thinking]}`` (``r`` only for answers with thinking);
+    cx: [passage ids, source found, faithfulness, its reason, source rank]`` (the rank, 1 = best, of the first
+    passage given that holds the question's ``source``: :attr:`~harness.records.Score.context_rank`, the
+    passage that makes "source among them" true; None when none does),
+    ``r: [thinking, thinking tokens, cut off while thinking]}`` (``r`` only for answers with thinking);
     ``status[i]`` is column i's stability status. One question's entries are built at a time.
 
     ``calls`` (a run whose calls were graded: :func:`harness.report.calls.drill_calls`): an answer with graded
@@ -158,6 +171,9 @@ def drilldown_questions(
     # the rubric's verdict (every essential check passed); None where the frame has none (then the page uses
     # the score against the threshold)
     cols["acceptable"] = answers["acceptable"].tolist() if "acceptable" in answers else [None] * len(answers)
+    # the rank of the first passage given that holds the question's source (RANK_COLUMN); a run that found none
+    # has no column
+    cols["context_rank"] = answers[RANK_COLUMN].tolist() if RANK_COLUMN in answers else [None] * len(answers)
     cells = _rows_by_question(cols, column)
     entry, keys = _entry_columns(cols), cols["key"]
     status, qscore = _by_question(stability, column)
@@ -199,10 +215,19 @@ def _with_calls(out: dict[str, Any], q: Question, calls: dict[str, dict[str, Any
                 a["c"] = c
 
 
-def drilldown_header(sets: dict[str, QuestionSet], names: list[str], threshold: float) -> dict[str, Any]:
-    """Everything of the document but its questions: columns, pass threshold, categories and sets."""
+def drilldown_header(
+    sets: dict[str, QuestionSet], names: list[str], threshold: float, labels: list[str] | None = None,
+    samples: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Everything of the document but its questions: columns (``models``, the keys the page's
+    ``#model=`` filter names, and ``labels``, what each column's heading reads; default the keys), pass
+    threshold, categories, sets and the plan's samples per question (``samples``; None: not said, and each
+    one-sample cell says it cannot measure stability)."""
     categories = sorted({q.category for qs in sets.values() for q in qs.questions})
-    return {"models": names, "threshold": threshold, "categories": categories, "sets": list(sets)}
+    if labels is not None and len(labels) != len(names):
+        raise ValueError(f"{len(labels)} column labels for {len(names)} drill-down columns")
+    return {"models": names, "labels": labels if labels is not None else list(names), "threshold": threshold,
+            "categories": categories, "sets": list(sets), "samples": samples}  # fmt: skip
 
 
 def pack(header: dict[str, Any], questions: Iterable[dict[str, Any]]) -> str:

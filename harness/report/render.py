@@ -134,11 +134,29 @@ def summary_json(data: ReportData) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def drill_columns(data: ReportData) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
-    """Drill-down columns: one per candidate, or per candidate and variant when the plan has several."""
+def drill_labels(names: list[str], variants: list[str], decide_on: str) -> tuple[list[str], list[str]]:
+    """The drill-down's columns for candidates ``names`` under the plan's ``variants``: each column's key and
+    the heading it reads, candidate-major in plan order.
+
+    One variant: key and heading are the candidate's name. Several: the ``decide_on`` variant's column keeps
+    the candidate's plain name as its key (the served frames name its answers so, and a ``#model=NAME`` link
+    opens it), the others' keys are ``NAME · VARIANT``; every heading names its variant, the deciding one
+    marked, e.g. ``m · zero_shot`` and ``m · with_context (decides)``.
+    """
+    if len(variants) == 1:
+        return list(names), list(names)
+    keys = [n if v == decide_on else f"{n} · {v}" for n in names for v in variants]
+    labels = [f"{n} · {v}" + (" (decides)" if v == decide_on else "") for n in names for v in variants]
+    return keys, labels
+
+
+def drill_columns(data: ReportData) -> tuple[list[str], list[str], pd.DataFrame, pd.DataFrame]:
+    """Drill-down columns (:func:`drill_labels`: keys and headings, one per candidate, or per candidate and
+    variant when the plan has several) and the answers and stability frames they key."""
     plan = data.plan
+    keys, labels = drill_labels(data.names, [v.name for v in plan.variants], plan.decision_variant)
     if len(plan.variants) == 1:
-        return data.names, data.answers, data.stability
+        return keys, labels, data.answers, data.stability
     first = plan.decision_variant
 
     def by_arm(frame: pd.DataFrame) -> pd.DataFrame:
@@ -146,8 +164,7 @@ def drill_columns(data: ReportData) -> tuple[list[str], pd.DataFrame, pd.DataFra
             candidate=frame.candidate.where(frame.variant == first, frame.candidate + " · " + frame.variant)
         )
 
-    columns = [n if v.name == first else f"{n} · {v.name}" for n in data.names for v in plan.variants]
-    return columns, by_arm(data.served), by_arm(data.served_stability)
+    return keys, labels, by_arm(data.served), by_arm(data.served_stability)
 
 
 def render_html(
@@ -164,12 +181,12 @@ def render_html(
     plan, names = data.plan, data.names
     models, sweep, js = data.models, data.sweep, data.judge_summary
     k = plan.sampling.samples
-    columns, answers, stability = drill_columns(data)
+    columns, labels, answers, stability = drill_columns(data)
     by_question = {(qs.id, q.id): q for qs in data.sets.values() for q in qs.questions}
     calls = drill_calls(answers, by_question, read_calls)  # None: no graded calls, the page as it was
     given = read_passages() if read_passages is not None else {}  # {}: no passages recorded, the page as it was
     drill = pack(
-        drilldown_header(data.sets, columns, plan.rubric_pass_threshold),
+        drilldown_header(data.sets, columns, plan.rubric_pass_threshold, labels, k),
         drilldown_questions(data.sets, columns, answers, stability, js.by_answer if js else {}, calls, given),
     )
     review_page = {**page_review(data, read_contexts), "run_dir": run_dir or "RUN_DIR"}

@@ -244,7 +244,8 @@ def _heading_words(m: re.Match[str]) -> str:
 
 def _share(stated: list[Found], unsupported: list[Found], where: str) -> Outcome:
     if not unsupported:
-        return Outcome(1.0, True, f"all {len(stated)} figures appear in {where}")
+        said = "the 1 figure appears" if len(stated) == 1 else f"all {len(stated)} figures appear"
+        return Outcome(1.0, True, f"{said} in {where}")
     shown = ", ".join(f"{f.value:g}" for f in unsupported[:5])
     return Outcome(1 - len(unsupported) / len(stated), False, f"figures not in {where}: {shown}")
 

@@ -126,3 +126,63 @@ def test_answer_passages_reads_each_passage_once_and_an_older_line_as_none(tmp_p
     assert got == {"a/s/q/0": (("sop#2", "sop.pdf", "3 工艺参数", 2, "| ABS | 模具温度 | 60 ℃ |"),),
                    "b/s/q/0": (("sop#2", "sop.pdf", "3 工艺参数", 2, "| ABS | 模具温度 | 60 ℃ |"),)}  # fmt: skip
     assert got["a/s/q/0"][0] is got["b/s/q/0"][0]
+
+
+def test_every_drill_column_of_a_plan_with_variants_names_its_variant() -> None:
+    from harness.report.render import drill_labels
+
+    # the trial's plan: variants [zero_shot, with_context], decide_on with_context. The deciding variant's
+    # answers keep the plain name in the served frames (and in #model= links), so its key stays plain, but its
+    # heading must name the variant too: before, it read "qwen" beside "qwen · zero_shot"
+    keys, labels = drill_labels(["qwen", "smol"], ["zero_shot", "with_context"], "with_context")
+    assert keys == ["qwen · zero_shot", "qwen", "smol · zero_shot", "smol"]
+    assert labels == ["qwen · zero_shot", "qwen · with_context (decides)",
+                      "smol · zero_shot", "smol · with_context (decides)"]  # fmt: skip
+    # decide_on left out: the first variant decides, and says so
+    assert drill_labels(["qwen"], ["zero_shot", "few_shot"], "zero_shot")[1] == [
+        "qwen · zero_shot (decides)", "qwen · few_shot"]  # fmt: skip
+    # one variant: a column per candidate, named by the candidate alone
+    assert drill_labels(["qwen", "smol"], ["zero_shot"], "zero_shot") == (["qwen", "smol"], ["qwen", "smol"])
+
+
+def test_the_header_carries_a_heading_per_column_and_refuses_a_miscount() -> None:
+    from harness.report.drilldown import drilldown_header
+
+    header = drilldown_header({}, ["a", "a · zero_shot"], 0.6, ["a · ctx (decides)", "a · zero_shot"], 1)
+    assert (header["models"], header["labels"], header["samples"]) == (
+        ["a", "a · zero_shot"], ["a · ctx (decides)", "a · zero_shot"], 1)  # fmt: skip
+    assert drilldown_header({}, ["a"], 0.6)["labels"] == ["a"]  # no headings given: the keys
+    with pytest.raises(ValueError, match="1 column labels for 2 drill-down columns"):
+        drilldown_header({}, ["a", "b"], 0.6, ["a"])
+
+
+def test_each_answer_carries_the_rank_of_the_passage_holding_the_source() -> None:
+    # Two answers to one question, both given passages [p1, p2, p3]: the first found the source in p2 (rank 2),
+    # the second missed it. Ranks with a gap sit in a float column (2.0, NaN): the page needs 2 and None.
+    import pandas as pd
+
+    from harness.records import Question, QuestionSet
+    from harness.report.drilldown import drilldown_questions
+    from harness.rollup.frames import RANK_COLUMN
+
+    names = ["a", "b"]
+    answers = pd.DataFrame({
+        "candidate": names, "set_id": ["s"] * 2, "question_id": ["q"] * 2, "key": ["a/s/q/0", "b/s/q/0"],
+        "sample": [0] * 2, "text": ["x"] * 2, "ok": [True] * 2, "error": [None] * 2, "score": [1.0] * 2,
+        "context_ids": [["p1", "p2", "p3"]] * 2, "context_hit": [True, False], "faithful": [None] * 2,
+        "faithful_why": [None] * 2, "reasoning": [None] * 2, "reasoning_tokens": [None] * 2, "cut_off": [False] * 2,
+        "checks": [[]] * 2, RANK_COLUMN: [2, None],
+    })  # fmt: skip
+    assert answers[RANK_COLUMN].dtype == float
+    stability = pd.DataFrame({"set_id": ["s"] * 2, "question_id": ["q"] * 2, "candidate": names,
+                              "status": ["stable right"] * 2, "c": [1] * 2, "n": [1] * 2,
+                              "score": [1.0] * 2})  # fmt: skip
+    sets = {
+        "s": QuestionSet(id="s", title="t", language="en", questions=[Question(id="q", category="c", question="?")])
+    }
+    (q,) = drilldown_questions(sets, names, answers, stability, {})
+    assert [cell[0]["cx"] for cell in q["answers"]] == [
+        [["p1", "p2", "p3"], True, None, None, 2], [["p1", "p2", "p3"], False, None, None, None]]  # fmt: skip
+    # a run where no answer found its source has no rank column: every rank None
+    (bare,) = drilldown_questions(sets, names, answers.drop(columns=[RANK_COLUMN]), stability, {})
+    assert [cell[0]["cx"][4] for cell in bare["answers"]] == [None, None]

@@ -71,18 +71,61 @@
 
 {% endif %}
 {% if passages %}
-  // The passages an answer was given, folded: id, file, heading path, page, then the text (textContent only).
+  // A Markdown table row's cells: the outer "|" dropped, split at each "|" not escaped as "\|".
+  function cells(line) {
+    var t = line.trim().replace(/^\|/, "").replace(/(^|[^\\])\|$/, "$1");
+    return t.split(/(?<!\\)\|/).map(function (c) { return c.trim().replace(/\\\|/g, "|"); });
+  }
+  var TABLE_RULE = /^\|?(\s*:?-{3,}:?\s*\|)+\s*(:?-{3,}:?\s*)?$/;
+
+  // A passage's text: each run of Markdown table lines (consecutive lines starting with "|", its second
+  // line the "| --- |" rule) as an HTML table, header row from the first line, that scrolls sideways
+  // rather than wrap a cell; any other lines as preformatted text. textContent only: documents are untrusted.
+  function passageText(text) {
+    var box = el("div", null, "passage-body"), lines = String(text).split("\n"), plain = [];
+    function flush() { if (plain.length) box.appendChild(el("pre", plain.join("\n"), "passage-text")); plain = []; }
+    for (var i = 0; i < lines.length;) {
+      var j = i;
+      while (j < lines.length && lines[j].trim().charAt(0) === "|") j += 1;
+      if (j - i >= 2 && TABLE_RULE.test(lines[i + 1].trim())) {
+        flush();
+        var wrap = el("div", null, "passage-table-wrap"), table = el("table", null, "passage-table");
+        var head = el("tr");
+        cells(lines[i]).forEach(function (c) { head.appendChild(el("th", c)); });
+        table.appendChild(el("thead")).appendChild(head);
+        var body = table.appendChild(el("tbody"));
+        lines.slice(i + 2, j).forEach(function (line) {
+          if (TABLE_RULE.test(line.trim())) return;
+          var tr = el("tr");
+          cells(line).forEach(function (c) { tr.appendChild(el("td", c)); });
+          body.appendChild(tr);
+        });
+        wrap.appendChild(table);
+        box.appendChild(wrap);
+        i = j;
+      } else {
+        var end = Math.max(j, i + 1); /* a run of "|" lines that is no table, or one other line */
+        for (; i < end; i += 1) plain.push(lines[i]);
+      }
+    }
+    flush();
+    return box;
+  }
+
+  // The passages an answer was given, folded: id, file, heading path, page, then the text. The first one
+  // holding the question's source (a.cx[4], its rank: what makes "source among them" true) is marked.
   function passageBlock(a, px) {
     var d = el("details", null, "passages");
     var hit = a.cx && a.cx[1] !== null ? (a.cx[1] ? " · source among them" : " · source not among them") : "";
     d.appendChild(el("summary", "passages given (" + a.p.length + ")" + hit));
+    var holds = a.cx && a.cx[1] && a.cx[4] ? a.cx[4] : null;
     a.p.forEach(function (i, n) {
       var p = px[i];
       var where = [p[1], p[2], p[3] === null ? null : "page " + p[3]].filter(function (x) { return x; });
-      var one = el("div", null, "passage");
-      one.appendChild(el("div", "[" + (n + 1) + "] " + p[0] + " · " + where.join(" · "), "muted"));
-      // monospace and pre-wrapped, so a Markdown table's "| a | b |" rows line up as the model read them
-      one.appendChild(el("pre", p[4], "passage-text"));
+      var one = el("div", null, "passage" + (n + 1 === holds ? " holds-source" : ""));
+      var line = one.appendChild(el("div", "[" + (n + 1) + "] " + p[0] + " · " + where.join(" · "), "muted"));
+      if (n + 1 === holds) line.appendChild(el("span", "holds the source", "source-mark"));
+      one.appendChild(passageText(p[4]));
       d.appendChild(one);
     });
     return d;
@@ -149,7 +192,7 @@
     body.textContent = "";
     var tr = el("tr");
     tr.appendChild(el("th", "question"));
-    cols.forEach(function (i) { tr.appendChild(el("th", DATA.models[i])); });
+    cols.forEach(function (i) { tr.appendChild(el("th", DATA.labels[i])); });
     head.appendChild(tr);
     hits.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE).forEach(function (q) {
       var row = el("tr", null, "question");
@@ -170,8 +213,9 @@
         td.setAttribute("data-candidate", DATA.models[i]);
         var st = q.status[i];
         if (st && st[2] === 1) {
-          // one sample: the answer below says whether it is acceptable; how stable cannot be measured
-          td.appendChild(el("span", "one sample: stability not measured", "muted one-sample"));
+          // one sample: the answer below says whether it is acceptable; how stable cannot be measured. A plan of
+          // one sample says so once, above the table; a lone sample in a plan of several says so in its cell
+          if (DATA.samples !== 1) td.appendChild(el("span", "one sample: stability not measured", "muted one-sample"));
         } else if (st) {
           var b = el("span", st[0] + " " + st[1] + "/" + st[2], "badge " + BADGE[st[0]]);
           b.title = st[1] + " of " + st[2] + " samples acceptable";
@@ -208,7 +252,7 @@
     fill($("f-category"), DATA.categories, state.category);
     fill($("f-set"), DATA.sets, state.set);
     var box = $("f-models");
-    DATA.models.forEach(function (m) {
+    DATA.models.forEach(function (m, i) {
       var label = el("label");
       var cb = el("input");
       cb.type = "checkbox";
@@ -221,7 +265,7 @@
         changed();
       });
       label.appendChild(cb);
-      label.appendChild(document.createTextNode(" " + m + " "));
+      label.appendChild(document.createTextNode(" " + DATA.labels[i] + " "));
       box.appendChild(label);
     });
     $("f-failed").checked = state.failed;
