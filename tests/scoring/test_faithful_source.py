@@ -285,3 +285,17 @@ def test_a_figure_cut_by_the_token_limit_is_not_held_against_the_answer() -> Non
     # a cut figure the material begins no figure with is a claim all the same: $30 is no start of 24.99 or 249
     other = _faithful("It costs $249/year, or $30", context, ["p#2"], q, finish="length")
     assert (other.passed, other.score) == (False, 0.5) and "30" in other.explanation
+
+
+def test_a_section_number_on_the_heading_line_above_a_table_supports_no_figure() -> None:
+    # a passage that opens with a table has its heading on a line of its own ("[1] (3 Preventive maintenance)"
+    # then the table); the heading's section number "3" is still no figure of the material, so "every 3 months"
+    # is unsupported: the table says 500 h
+    q = Question(id="oil", category="maintenance", question="How often is the oil of press P-450 changed?",
+                 reference="every 500 h", source="Oil change")  # fmt: skip
+    table = "| Equipment | Task | Interval |\n| --- | --- | --- |\n| P-450 | Oil change | 500 h |"
+    context = render_context([Passage("pm#1", "pm.pdf", "3 Preventive maintenance", table)], "en")
+    made_up = _faithful("Every 3 months.", context, ["pm#1"], q)
+    assert (made_up.passed, made_up.score) == (False, 0.0) and "3" in made_up.explanation
+    right = _faithful("Every 500 h.", context, ["pm#1"], q)
+    assert (right.passed, right.score) == (True, 1.0)

@@ -215,3 +215,36 @@ def make_merged_html(path: Path) -> Path:
                     "<tr><td>PP</td><td>模具温度</td><td>40 ℃</td><td>± 5 ℃</td></tr></tbody></table></body></html>",
                     encoding="utf-8")  # fmt: skip
     return path
+
+
+BOLD_WARNING = "Leave not taken by 31 March is lost."
+BOLD_LONG = "Every employee who has completed the probation period is entitled to paid leave"
+
+
+def make_bold_docx(path: Path) -> Path:
+    """A handbook as company files are often written: no Heading style anywhere, each heading a paragraph of
+    bold runs ("1 Annual " + "leave", two runs). Beside them, bold text that is no heading: a bold word inside
+    a sentence, the table's bold header cells, a bold warning ending in ".", a bold line over 60 characters."""
+    import docx
+
+    d = docx.Document()
+
+    def bold(*runs: str) -> None:
+        p = d.add_paragraph()
+        for run in runs:
+            p.add_run(run).bold = True
+
+    bold("1 Annual ", "leave")
+    p = d.add_paragraph("Leave depends on ")
+    p.add_run("years").bold = True
+    p.add_run(" of service.")
+    table = d.add_table(rows=2, cols=2)
+    for c, (head, value) in enumerate((("Years", "1 to 5 years"), ("Days", "10"))):
+        table.cell(0, c).paragraphs[0].add_run(head).bold = True
+        table.cell(1, c).text = value
+    bold(BOLD_WARNING)
+    bold(BOLD_LONG)
+    bold("2 Overtime")
+    d.add_paragraph("Overtime is paid at 1.5 times.")
+    d.save(str(path))
+    return path
