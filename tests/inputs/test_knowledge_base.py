@@ -198,7 +198,12 @@ def test_validate_refuses_a_folder_with_no_document(tree: Path, capsys: pytest.C
 @pytest.mark.parametrize(
     ("fixture", "said"),
     [
-        ("scanned.pdf", "kb/bad/scanned.pdf: scanned PDF: no text layer; OCR it first"),
+        # a folder has no `documents` list to name the OCR'd file in: the file goes in the folder (issue 32)
+        ("scanned.pdf", "kb/bad/scanned.pdf: scanned PDF: no text layer; OCR it first (e.g. `ocrmypdf in.pdf "
+         "out.pdf`) and put the converted file in the folder in its place"),
+        # no text and no images: nothing to OCR, so not called a scan
+        ("blank.pdf", "kb/bad/blank.pdf: the PDF has no text: its pages hold neither text nor images; check that "
+         "it is the right file"),
         ("encrypted.pdf", "kb/bad/encrypted.pdf: encrypted PDF: it needs a password"),
         ("truncated.docx", "kb/bad/truncated.docx: damaged .docx file"),
     ],
@@ -246,6 +251,21 @@ def test_a_source_the_folder_does_not_hold_is_refused_at_the_sets_line(tree: Pat
     said = [str(p) for p in exc.value.problems]
     assert said == [f"{tree / 'hr.yaml'}:9: questions[0].source: '婚假3天' does not appear in the plan's "
                     "knowledge base kb"]  # fmt: skip
+
+
+def test_a_bad_file_in_the_folder_does_not_hide_the_sets_sources_problems(tree: Path) -> None:
+    # one pass: the bad file's line and the source the readable files lack, together; the source that the
+    # readable files hold (safety's 限速每小时5公里) is not reported
+    (tree / "kb" / "bad").mkdir()
+    shutil.copy(DATA / "malformed" / "documents" / "truncated.docx", tree / "kb" / "bad" / "truncated.docx")
+    (tree / "hr.yaml").write_text(HR_SET.replace("source: 5天带薪年假", "source: 婚假3天"), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_plan(_plan(tree))
+    said = [str(p) for p in exc.value.problems]
+    assert len(said) == 2
+    assert "kb/bad/truncated.docx: damaged .docx file" in said[0]
+    assert said[1] == (f"{tree / 'hr.yaml'}:9: questions[0].source: '婚假3天' does not appear in the plan's "
+                       "knowledge base kb (in the files that could be read: 1 could not)")  # fmt: skip
 
 
 def test_a_document_outside_the_sets_folder_names_the_knowledge_base_as_the_fix() -> None:

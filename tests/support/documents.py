@@ -96,7 +96,7 @@ def make_html(path: Path) -> Path:
 
 def make_malformed(folder: Path) -> list[Path]:
     """The bad documents of tests/data/malformed/documents/, one kind of damage each (run once to write them):
-    a scan without text, a password-protected PDF, a cut-off PDF, a Word file that is an OLE container (how an
+    a scan without text (:func:`make_scan_pdf`), a PDF of blank pages, a password-protected PDF, a cut-off PDF, a Word file that is an OLE container (how an
     encrypted .docx or an old .doc looks), a cut-off .docx and .xlsx, a slide deck, a GBK-encoded .txt, and the
     misnamed files of :func:`make_misnamed`."""
     import io
@@ -112,12 +112,13 @@ def make_malformed(folder: Path) -> list[Path]:
         (folder / name).write_bytes(data)
         out.append(folder / name)
 
+    write("scanned.pdf", make_scan_pdf())
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A6)  # a "scan": shapes, no characters
+    c = canvas.Canvas(buf, pagesize=A6)  # blank: a shape, neither characters nor images
     c.rect(20, 20, 200, 300, fill=1)
     c.showPage()
     c.save()
-    write("scanned.pdf", buf.getvalue())
+    write("blank.pdf", buf.getvalue())
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A6, encrypt=StandardEncryption("secret", canPrint=0))
     c.drawString(20, 300, "Mould temperature 60 C")
@@ -138,6 +139,23 @@ def make_malformed(folder: Path) -> list[Path]:
     write("gbk.txt", "年假五天".encode("gbk"))
     out += make_misnamed(folder)
     return out
+
+
+def make_scan_pdf() -> bytes:
+    """A "scan": one page holding an image (a grey 40 x 60 pixel picture) and no characters."""
+    import io
+
+    from PIL import Image
+    from reportlab.lib.pagesizes import A6
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A6)
+    c.drawImage(ImageReader(Image.new("L", (40, 60), 200)), 20, 20, 200, 300)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
 
 
 def make_misnamed(folder: Path) -> list[Path]:

@@ -28,7 +28,15 @@ from typing import Any
 
 class DocumentError(ValueError):
     """A document that cannot be converted: the message is one sentence with the fix, without the path
-    (the caller names the file)."""
+    (the caller names the file).
+
+    ``in_folder``: the sentence for a file of a plan's knowledge-base folder, where the fix differs (a folder
+    has no ``documents`` list to name a converted file in); the message itself when not given.
+    """
+
+    def __init__(self, message: str, in_folder: str | None = None) -> None:
+        super().__init__(message)
+        self.in_folder = message if in_folder is None else in_folder
 
 
 _DROP_TAGS = ("script", "style", "head", "noscript", "template", "svg")
