@@ -280,10 +280,11 @@ def test_context_plan_previews_a_set_with_the_folders_passages(tree: Path, capsy
     out = capsys.readouterr().out
     assert out.startswith(f"set safety retrieves from the plan's knowledge base {tree / 'kb'} (5 documents)\n")
     assert "passages: 1; source '限速每小时5公里' is among them (safety/policy.md#1)" in out
-    assert "[1] safety/policy.md#1 · safety/policy.md · 叉车" in out and "车间内叉车限速每小时5公里。" in out
+    # the id names the file already: "safety/policy.md#1 · safety/policy.md" would say it twice
+    assert "    [1] safety/policy.md#1 · 叉车\n" in out and "车间内叉车限速每小时5公里。" in out
     # a set file the plan lists gets the folder too; an unknown --set names the plan's sets
     assert main(["context", str(tree / "hr.yaml"), "--plan", str(plan), "--variant", "ctx"]) == 0
-    assert "[1] hr/policy.md#1 · hr/policy.md · 年假" in capsys.readouterr().out
+    assert "    [1] hr/policy.md#1 · 年假\n" in capsys.readouterr().out
     # --question without --set: the set that holds it
     assert main(["context", "--plan", str(plan), "--question", "leave", "--variant", "ctx"]) == 0
     assert capsys.readouterr().out.startswith("set hr retrieves from the plan's knowledge base")
