@@ -199,11 +199,17 @@ def test_validate_refuses_a_folder_with_no_document(tree: Path, capsys: pytest.C
     ("fixture", "said"),
     [
         # a folder has no `documents` list to name the OCR'd file in: the file goes in the folder (issue 32)
-        ("scanned.pdf", "kb/bad/scanned.pdf: scanned PDF: no text layer; OCR it first (e.g. `ocrmypdf in.pdf "
-         "out.pdf`) and put the converted file in the folder in its place"),
+        (
+            "scanned.pdf",
+            "kb/bad/scanned.pdf: scanned PDF: no text layer; OCR it first (e.g. `ocrmypdf in.pdf "
+            "out.pdf`) and put the converted file in the folder in its place",
+        ),
         # no text and no images: nothing to OCR, so not called a scan
-        ("blank.pdf", "kb/bad/blank.pdf: the PDF has no text: its pages hold neither text nor images; check that "
-         "it is the right file"),
+        (
+            "blank.pdf",
+            "kb/bad/blank.pdf: the PDF has no text: its pages hold neither text nor images; check that "
+            "it is the right file",
+        ),
         ("encrypted.pdf", "kb/bad/encrypted.pdf: encrypted PDF: it needs a password"),
         ("truncated.docx", "kb/bad/truncated.docx: damaged .docx file"),
     ],

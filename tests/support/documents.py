@@ -96,9 +96,9 @@ def make_html(path: Path) -> Path:
 
 def make_malformed(folder: Path) -> list[Path]:
     """The bad documents of tests/data/malformed/documents/, one kind of damage each (run once to write them):
-    a scan without text (:func:`make_scan_pdf`), a PDF of blank pages, a password-protected PDF, a cut-off PDF, a Word file that is an OLE container (how an
-    encrypted .docx or an old .doc looks), a cut-off .docx and .xlsx, a slide deck, a GBK-encoded .txt, and the
-    misnamed files of :func:`make_misnamed`."""
+    a scan without text (:func:`make_scan_pdf`), a PDF of blank pages, a password-protected PDF, a cut-off PDF,
+    a Word file that is an OLE container (how an encrypted .docx or an old .doc looks), a cut-off .docx and
+    .xlsx, a slide deck, a GBK-encoded .txt, and the misnamed files of :func:`make_misnamed`."""
     import io
 
     from reportlab.lib.pagesizes import A6
