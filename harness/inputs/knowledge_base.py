@@ -92,7 +92,7 @@ def folder_problems(listing: FolderListing, shown: str) -> tuple[list[str], list
         except OSError as exc:
             errors.append(f"cannot read {shown}/{rel} ({exc.strerror})")
         except DocumentError as exc:
-            errors.append(f"{shown}/{rel}: {exc}")
+            errors.append(f"{shown}/{rel}: {exc.in_folder}")
     if not listing.documents:
         errors.append(f"knowledge-base folder {shown} holds no document ({ACCEPTED}); put the documents in it")
     if listing.unsupported:
@@ -116,7 +116,7 @@ def load_folder(kb: PlanKnowledgeBase, cache_dir: Path | None = None) -> dict[st
         except OSError as e:
             raise ValueError(f"{path}: cannot read document ({e.strerror})") from None
         except DocumentError as e:
-            raise ValueError(f"{path}: {e}") from None
+            raise ValueError(f"{path}: {e.in_folder}") from None
     return out
 
 

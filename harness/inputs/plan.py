@@ -260,16 +260,19 @@ def _check_knowledge_base(
     elif users and not any(v.kind == "with_context" for v in plan.variants):
         warnings.append(doc.problem(at, "no with_context variant: the knowledge base is not used; add one to "
                                     "variants", severity="warning"))  # fmt: skip
-    if errors:
-        return None
+    # the files that could be read still let the sources be checked: all problems in one pass
     whole = squash("\n".join(texts.values()))
-    for ls in users:
+    unread = len(listing.documents) - len(texts)
+    besides = f" (in the files that could be read: {unread} could not)" if unread else ""
+    for ls in users if texts else []:
         set_doc = None
         for i, q in enumerate(ls.qs.questions):
             if q.source is not None and squash(q.source) not in whole:
                 set_doc = set_doc or load_yaml(ls.path, _display(ls.path))
                 problems.append(set_doc.problem(("questions", i, "source"), f"{q.source!r} does not appear in the "
-                                                f"plan's knowledge base {shown}"))  # fmt: skip
+                                                f"plan's knowledge base {shown}{besides}"))  # fmt: skip
+    if errors:
+        return None
     return PlanKnowledgeBase(listing.folder, listing.documents, frozenset(ls.qs.id for ls in users))
 
 

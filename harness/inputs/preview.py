@@ -135,8 +135,10 @@ def _passage_lines(item: QuestionContext, language: str) -> list[str]:
         source = f"source {q.source!r} is NOT among them"
     lines = [f"  passages: {len(f.passages)}; {source}"]
     for n, p in enumerate(f.passages, start=1):
-        where = " · ".join(x for x in (p.doc, p.heading, f"page {p.page}" if p.page else None) if x)
-        lines += [f"    [{n}] {p.id} · {where}", _indent(p.text)]
+        # a knowledge-base passage's id already names its file (hr/policy.docx#2): not said twice
+        doc = None if p.id.startswith(f"{p.doc}#") else p.doc
+        where = "".join(f" · {x}" for x in (doc, p.heading, f"page {p.page}" if p.page else None) if x)
+        lines += [f"    [{n}] {p.id}{where}", _indent(p.text)]
     return lines
 
 

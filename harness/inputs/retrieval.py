@@ -353,13 +353,19 @@ def squash(s: str) -> str:
 def render_context(passages: Sequence[Passage], language: str) -> str:
     """Numbered passages under a label in the set's language (Chinese or, for any other, English).
 
-    ``[n] (heading path) text`` per passage; "" when there are none, so a caller can tell.
+    ``[n] (heading path) text`` per passage; "" when there are none, so a caller can tell. A passage whose
+    text opens with a table (a first line starting with ``|``) has it on the line after its heading,
+    ``[n] (heading path)\n| 设备 | 保养项目 |``, so the heading is not read as a cell of the table's header.
     """
     if not passages:
         return ""
     lines = [wording(language).retrieved_label]
     for n, p in enumerate(passages, start=1):
-        lines.append(f"[{n}] ({p.heading}) {p.text}" if p.heading else f"[{n}] {p.text}")
+        if not p.heading:
+            lines.append(f"[{n}] {p.text}")
+        else:
+            after = "\n" if p.text.startswith("|") else " "
+            lines.append(f"[{n}] ({p.heading}){after}{p.text}")
     return "\n".join(lines)
 
 

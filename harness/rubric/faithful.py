@@ -31,7 +31,7 @@ _NO_FIGURE = re.compile(
 """What names a passage or a place in a list, not a quantity: citations of the passages given ("根据资料 [1]",
 "the 1st reference material", "资料3"), clause-opening enumerators ("第一，"), and dotted chains of three or more
 numbers. Seen on the demo: each read as a figure "1" that no passage states."""
-_PASSAGE_LINE = re.compile(r"(?m)^\[\d+\] (?:\(([^)\n]*)\) )?")
+_PASSAGE_LINE = re.compile(r"(?m)^\[\d+\] (?:\(([^)\n]*)\)[ \n])?")
 """A rendered passage's mark ("[2] ") and heading path ("(3 工艺参数 > 3.2 温度) "): ``render_context``'s layout."""
 _SECTION_NUMBER = re.compile(
     r"^\s*(?:\d+(?:\.\d+)*\.?|[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章节条部分])\s*"

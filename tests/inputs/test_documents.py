@@ -182,6 +182,7 @@ def test_text_documents_are_read_as_written_and_never_cached(tmp_path: Path) -> 
 
 MALFORMED = DATA / "malformed" / "documents"
 REFUSALS = {
+    "blank.pdf": "the PDF has no text: its pages hold neither text nor images; check that it is the right file",
     "encrypted.docx": "an encrypted or old-format (.doc) Word file; remove the password or save it as .docx",
     "encrypted.pdf": "encrypted PDF: it needs a password to open; save a copy without one",
     "gbk.txt": "not UTF-8 text (bad byte at offset 0); re-save it as UTF-8, or give the original file if it is a "

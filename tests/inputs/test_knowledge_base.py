@@ -199,7 +199,18 @@ def test_validate_refuses_a_folder_with_no_document(tree: Path, capsys: pytest.C
 @pytest.mark.parametrize(
     ("fixture", "said"),
     [
-        ("scanned.pdf", "kb/bad/scanned.pdf: scanned PDF: no text layer; OCR it first"),
+        # a folder has no `documents` list to name the OCR'd file in: the file goes in the folder (issue 32)
+        (
+            "scanned.pdf",
+            "kb/bad/scanned.pdf: scanned PDF: no text layer; OCR it first (e.g. `ocrmypdf in.pdf "
+            "out.pdf`) and put the converted file in the folder in its place",
+        ),
+        # no text and no images: nothing to OCR, so not called a scan
+        (
+            "blank.pdf",
+            "kb/bad/blank.pdf: the PDF has no text: its pages hold neither text nor images; check that "
+            "it is the right file",
+        ),
         ("encrypted.pdf", "kb/bad/encrypted.pdf: encrypted PDF: it needs a password"),
         ("truncated.docx", "kb/bad/truncated.docx: damaged .docx file"),
     ],
@@ -249,6 +260,21 @@ def test_a_source_the_folder_does_not_hold_is_refused_at_the_sets_line(tree: Pat
                     "knowledge base kb"]  # fmt: skip
 
 
+def test_a_bad_file_in_the_folder_does_not_hide_the_sets_sources_problems(tree: Path) -> None:
+    # one pass: the bad file's line and the source the readable files lack, together; the source that the
+    # readable files hold (safety's 限速每小时5公里) is not reported
+    (tree / "kb" / "bad").mkdir()
+    shutil.copy(DATA / "malformed" / "documents" / "truncated.docx", tree / "kb" / "bad" / "truncated.docx")
+    (tree / "hr.yaml").write_text(HR_SET.replace("source: 5天带薪年假", "source: 婚假3天"), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_plan(_plan(tree))
+    said = [str(p) for p in exc.value.problems]
+    assert len(said) == 2
+    assert "kb/bad/truncated.docx: damaged .docx file" in said[0]
+    assert said[1] == (f"{tree / 'hr.yaml'}:9: questions[0].source: '婚假3天' does not appear in the plan's "
+                       "knowledge base kb (in the files that could be read: 1 could not)")  # fmt: skip
+
+
 def test_a_document_outside_the_sets_folder_names_the_knowledge_base_as_the_fix() -> None:
     with pytest.raises(InputError) as exc:
         load_question_set(DATA / "malformed" / "document_escapes.yaml")
@@ -261,10 +287,11 @@ def test_context_plan_previews_a_set_with_the_folders_passages(tree: Path, capsy
     out = capsys.readouterr().out
     assert out.startswith(f"set safety retrieves from the plan's knowledge base {tree / 'kb'} (5 documents)\n")
     assert "passages: 1; source '限速每小时5公里' is among them (safety/policy.md#1)" in out
-    assert "[1] safety/policy.md#1 · safety/policy.md · 叉车" in out and "车间内叉车限速每小时5公里。" in out
+    # the id names the file already: "safety/policy.md#1 · safety/policy.md" would say it twice
+    assert "    [1] safety/policy.md#1 · 叉车\n" in out and "车间内叉车限速每小时5公里。" in out
     # a set file the plan lists gets the folder too; an unknown --set names the plan's sets
     assert main(["context", str(tree / "hr.yaml"), "--plan", str(plan), "--variant", "ctx"]) == 0
-    assert "[1] hr/policy.md#1 · hr/policy.md · 年假" in capsys.readouterr().out
+    assert "    [1] hr/policy.md#1 · 年假\n" in capsys.readouterr().out
     # --question without --set: the set that holds it
     assert main(["context", "--plan", str(plan), "--question", "leave", "--variant", "ctx"]) == 0
     assert capsys.readouterr().out.startswith("set hr retrieves from the plan's knowledge base")

@@ -388,6 +388,33 @@ def test_render_context() -> None:
     assert render_context([], "zh") == ""
 
 
+def test_a_passage_opening_with_a_table_has_it_on_the_line_after_its_heading() -> None:
+    # "[1] (3 Preventive maintenance) | Equipment | Task |" would read the heading as a cell of the header row
+    table = "| Equipment | Task |\n| --- | --- |\n| P-450 | Oil change |"
+    passages = [
+        Passage("pm#1", "pm.pdf", "3 Preventive maintenance", table),
+        Passage("pm#2", "pm.pdf", "4 Safety", "Lock out the press first.\n\n| Step | Who |\n| --- | --- |"),
+        Passage("pm#3", "pm.pdf", None, table),
+    ]
+    context = render_context(passages, "en")
+    assert context.splitlines()[:5] == [
+        "Reference material:",
+        "[1] (3 Preventive maintenance)",
+        "| Equipment | Task |",
+        "| --- | --- |",
+        "| P-450 | Oil change |",
+    ]
+    # text first, table later: unchanged; no heading: the mark alone, as before
+    assert "\n[2] (4 Safety) Lock out the press first.\n" in context
+    assert "\n[3] | Equipment | Task |\n" in context
+    # the passages still split at their marks, and a source in a header row or a heading is found
+    got = context_passages(context, 3)
+    assert got[0] == "[1] (3 Preventive maintenance)\n" + table
+    assert got[1].startswith("[2] (4 Safety)") and got[2] == "[3] " + table
+    assert source_rank(context, 3, "Preventive maintenance") == 1
+    assert source_rank(context, 3, "Step | Who") == 2
+
+
 def test_context_passages_and_the_rank_of_the_source() -> None:
     passages = [
         Passage("p#1", "p.md", "年假", "员工每年享有5天带薪年假。"),

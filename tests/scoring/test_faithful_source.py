@@ -313,3 +313,17 @@ def test_another_rows_figure_said_of_the_asked_row_is_not_faithful_in_english() 
     # the PC row's figure said of ABS, beside the right one: 90 is not the ABS mould row's
     other_row = _faithful("60 °C ± 5 °C, up to 90 °C", context, ["sop#3"], q)
     assert (other_row.passed, round(other_row.score, 2)) == (False, 0.67)
+
+
+def test_a_section_number_on_the_heading_line_above_a_table_supports_no_figure() -> None:
+    # a passage that opens with a table has its heading on a line of its own ("[1] (3 Preventive maintenance)"
+    # then the table); the heading's section number "3" is still no figure of the material, so "every 3 months"
+    # is unsupported: the table says 500 h
+    q = Question(id="oil", category="maintenance", question="How often is the oil of press P-450 changed?",
+                 reference="every 500 h", source="Oil change")  # fmt: skip
+    table = "| Equipment | Task | Interval |\n| --- | --- | --- |\n| P-450 | Oil change | 500 h |"
+    context = render_context([Passage("pm#1", "pm.pdf", "3 Preventive maintenance", table)], "en")
+    made_up = _faithful("Every 3 months.", context, ["pm#1"], q)
+    assert (made_up.passed, made_up.score) == (False, 0.0) and "3" in made_up.explanation
+    right = _faithful("Every 500 h.", context, ["pm#1"], q)
+    assert (right.passed, right.score) == (True, 1.0)

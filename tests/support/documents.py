@@ -96,9 +96,9 @@ def make_html(path: Path) -> Path:
 
 def make_malformed(folder: Path) -> list[Path]:
     """The bad documents of tests/data/malformed/documents/, one kind of damage each (run once to write them):
-    a scan without text, a password-protected PDF, a cut-off PDF, a Word file that is an OLE container (how an
-    encrypted .docx or an old .doc looks), a cut-off .docx and .xlsx, a slide deck, a GBK-encoded .txt, and the
-    misnamed files of :func:`make_misnamed`."""
+    a scan without text (:func:`make_scan_pdf`), a PDF of blank pages, a password-protected PDF, a cut-off PDF,
+    a Word file that is an OLE container (how an encrypted .docx or an old .doc looks), a cut-off .docx and
+    .xlsx, a slide deck, a GBK-encoded .txt, and the misnamed files of :func:`make_misnamed`."""
     import io
 
     from reportlab.lib.pagesizes import A6
@@ -112,12 +112,13 @@ def make_malformed(folder: Path) -> list[Path]:
         (folder / name).write_bytes(data)
         out.append(folder / name)
 
+    write("scanned.pdf", make_scan_pdf())
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A6)  # a "scan": shapes, no characters
+    c = canvas.Canvas(buf, pagesize=A6)  # blank: a shape, neither characters nor images
     c.rect(20, 20, 200, 300, fill=1)
     c.showPage()
     c.save()
-    write("scanned.pdf", buf.getvalue())
+    write("blank.pdf", buf.getvalue())
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A6, encrypt=StandardEncryption("secret", canPrint=0))
     c.drawString(20, 300, "Mould temperature 60 C")
@@ -138,6 +139,23 @@ def make_malformed(folder: Path) -> list[Path]:
     write("gbk.txt", "年假五天".encode("gbk"))
     out += make_misnamed(folder)
     return out
+
+
+def make_scan_pdf() -> bytes:
+    """A "scan": one page holding an image (a grey 40 x 60 pixel picture) and no characters."""
+    import io
+
+    from PIL import Image
+    from reportlab.lib.pagesizes import A6
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A6)
+    c.drawImage(ImageReader(Image.new("L", (40, 60), 200)), 20, 20, 200, 300)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
 
 
 def make_misnamed(folder: Path) -> list[Path]:
@@ -214,4 +232,37 @@ def make_merged_html(path: Path) -> Path:
                     "<tr><td>模具温度</td><td>60 ℃</td><td>± 5 ℃</td></tr>"
                     "<tr><td>PP</td><td>模具温度</td><td>40 ℃</td><td>± 5 ℃</td></tr></tbody></table></body></html>",
                     encoding="utf-8")  # fmt: skip
+    return path
+
+
+BOLD_WARNING = "Leave not taken by 31 March is lost."
+BOLD_LONG = "Every employee who has completed the probation period is entitled to paid leave"
+
+
+def make_bold_docx(path: Path) -> Path:
+    """A handbook as company files are often written: no Heading style anywhere, each heading a paragraph of
+    bold runs ("1 Annual " + "leave", two runs). Beside them, bold text that is no heading: a bold word inside
+    a sentence, the table's bold header cells, a bold warning ending in ".", a bold line over 60 characters."""
+    import docx
+
+    d = docx.Document()
+
+    def bold(*runs: str) -> None:
+        p = d.add_paragraph()
+        for run in runs:
+            p.add_run(run).bold = True
+
+    bold("1 Annual ", "leave")
+    p = d.add_paragraph("Leave depends on ")
+    p.add_run("years").bold = True
+    p.add_run(" of service.")
+    table = d.add_table(rows=2, cols=2)
+    for c, (head, value) in enumerate((("Years", "1 to 5 years"), ("Days", "10"))):
+        table.cell(0, c).paragraphs[0].add_run(head).bold = True
+        table.cell(1, c).text = value
+    bold(BOLD_WARNING)
+    bold(BOLD_LONG)
+    bold("2 Overtime")
+    d.add_paragraph("Overtime is paid at 1.5 times.")
+    d.save(str(path))
     return path

@@ -24,7 +24,7 @@ from harness.inputs.documents.cache import cache_key, cached, default_cache_dir,
 from harness.inputs.documents.office import DocumentError, docx_to_markdown, html_bytes_to_markdown, xlsx_to_markdown
 from harness.inputs.documents.pdf import pdf_to_markdown
 
-CONVERSION_VERSION = "2"
+CONVERSION_VERSION = "3"
 """Raise when the Markdown a converter writes changes: every cached conversion is then redone."""
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")

@@ -5,6 +5,10 @@
   the text puts it.
 - .html: BeautifulSoup drops what is not text (``<script>``, ``<style>``, ``<head>``), then markdownify
   (MIT) writes ATX headings and pipe tables; a table without ``<th>`` takes its first row as header.
+- Bold headings (both paths): company files often mark a heading by bold type alone, with no Heading
+  style (``<p><strong>1 Annual leave</strong></p>`` from mammoth). A short paragraph that is wholly bold
+  and does not end like a sentence becomes a heading one level below the last real one (``##`` when
+  there is none), so it starts a passage and names it (:func:`_bold_headings`).
 - .xlsx: openpyxl (MIT), with the values Excel last computed: one ``##`` section per sheet, its used rows
   as one pipe table, the first non-empty row as header.
 - Merged cells (a Word or HTML ``colspan``/``rowspan``, an Excel merged range): the value is repeated into
@@ -24,7 +28,15 @@ from typing import Any
 
 class DocumentError(ValueError):
     """A document that cannot be converted: the message is one sentence with the fix, without the path
-    (the caller names the file)."""
+    (the caller names the file).
+
+    ``in_folder``: the sentence for a file of a plan's knowledge-base folder, where the fix differs (a folder
+    has no ``documents`` list to name a converted file in); the message itself when not given.
+    """
+
+    def __init__(self, message: str, in_folder: str | None = None) -> None:
+        super().__init__(message)
+        self.in_folder = message if in_folder is None else in_folder
 
 
 _DROP_TAGS = ("script", "style", "head", "noscript", "template", "svg")
@@ -63,11 +75,49 @@ def html_to_markdown(html: str) -> str:
             text.replace_with(text.replace("|", "\\|"))
     for table in soup.find_all("table"):
         _spread_merged(table)
+    _bold_headings(soup)
     body = soup.body or soup
     converter = MarkdownConverter(heading_style="ATX", table_infer_header=True, escape_asterisks=False,
                                   escape_underscores=False, bullets="-")  # fmt: skip
     markdown = str(converter.convert_soup(body))
     return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
+
+
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BOLD_HEADING_MAX_CHARS = 60
+"""The longest wholly bold paragraph read as a heading: a heading is a title, a longer bold line is a rule."""
+_SENTENCE_END = tuple("。．.：:！!？?；;，,、")
+"""How a bold line that is a sentence (a warning, a rule) ends; a heading ends without punctuation."""
+_NOT_HEADING_INSIDE = ("td", "th", "li", "table", "blockquote")
+
+
+def _bold_heading_text(p: Any) -> str | None:
+    """The text of paragraph ``p`` when it reads as a bold heading, else None: every piece of it bold
+    (``<strong>``/``<b>``, whitespace aside), at most 60 characters with a letter in it, not ending in
+    sentence punctuation (``。.：:`` ...), and not in a table cell, a list item or a quote."""
+    from bs4 import NavigableString, Tag
+
+    if p.find_parent(_NOT_HEADING_INSIDE) is not None:
+        return None
+    pieces = [c for c in p.children if not (isinstance(c, NavigableString) and not c.strip())]
+    if not pieces or not all(isinstance(c, Tag) and c.name in ("strong", "b") for c in pieces):
+        return None
+    text = re.sub(r"\s+", " ", p.get_text(" ")).strip()
+    if len(text) > _BOLD_HEADING_MAX_CHARS or text.endswith(_SENTENCE_END) or not any(c.isalpha() for c in text):
+        return None
+    return text
+
+
+def _bold_headings(soup: Any) -> None:
+    """Turn each bold-heading paragraph (:func:`_bold_heading_text`) into a heading, in place: one level
+    below the last real heading before it (``<h2>`` after an ``<h1>`` title), ``<h2>`` when none is."""
+    last_level: int | None = None
+    for tag in soup.find_all(("p", *_HEADING_TAGS)):
+        if tag.name != "p":
+            last_level = int(tag.name[1])
+        elif (text := _bold_heading_text(tag)) is not None:
+            tag.name = f"h{min(last_level + 1, 6) if last_level else 2}"
+            tag.string = text
 
 
 def _span(cell: Any, attr: str) -> int:

@@ -10,7 +10,8 @@
 - Pages: ``<!-- page N -->`` opens each page, so a passage can say where it came from. A table that
   runs on to the next page without its header row gets the header back there.
 
-A PDF without a single character (a scan) or with a password is a :class:`DocumentError`.
+A PDF without a single character (a scan: page images; or blank pages) or with a password is a
+:class:`DocumentError`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from typing import Any
 
 from harness.inputs.documents.office import DocumentError, pipe_table
 
-SCANNED = "scanned PDF: no text layer; OCR it first (e.g. `ocrmypdf in.pdf out.pdf`) and list the result in `documents`"
+_OCR = "scanned PDF: no text layer; OCR it first (e.g. `ocrmypdf in.pdf out.pdf`) and "
+SCANNED = _OCR + "list the result in `documents`"
+"""A PDF of page images without a character: a set's ``documents`` entry names the OCR'd file."""
+SCANNED_IN_FOLDER = _OCR + "put the converted file in the folder in its place"
+"""The same, for a file of a plan's knowledge-base folder: no list names it, the folder does."""
+BLANK = "the PDF has no text: its pages hold neither text nor images; check that it is the right file"
+"""A PDF with neither characters nor images: nothing to OCR, most likely the wrong or a broken export."""
 PAGE_MARK = "<!-- page {n} -->"
 _HEADING_RATIO = 1.15
 """A line at least this many times the body size is a heading (10.5 pt body: 12 pt and up)."""
@@ -124,15 +131,17 @@ def _levels(blocks: list[list[_Block]]) -> dict[float, int]:
 
 
 def pdf_to_markdown(raw: bytes) -> str:
-    """A PDF's text as Markdown (module docstring); DocumentError when it is encrypted, damaged or scanned."""
+    """A PDF's text as Markdown (module docstring); DocumentError when it is encrypted, damaged, scanned (page
+    images, no characters) or blank (neither)."""
     pdf = _open(raw)
     read: list[list[_Block]] = []
-    chars = 0
+    chars = images = 0
     try:
         for page in pdf.pages:
             try:
                 read.append(_page_blocks(page))
                 chars += len(page.chars)
+                images += len(page.images)
             except Exception as exc:  # a damaged content stream shows only when its page is read
                 raise _refusal(exc) from None
             finally:
@@ -141,7 +150,7 @@ def pdf_to_markdown(raw: bytes) -> str:
         pdf.close()
     pages = _carry_headers(read)
     if chars == 0:
-        raise DocumentError(SCANNED)
+        raise DocumentError(SCANNED, SCANNED_IN_FOLDER) if images else DocumentError(BLANK)
     levels = _levels(pages)
     out: list[str] = []
     for n, blocks in enumerate(pages, start=1):
