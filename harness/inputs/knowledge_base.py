@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness.inputs.documents.convert import ACCEPTED, SUPPORTED_SUFFIXES, read_document
 from harness.inputs.documents.office import DocumentError
-from harness.inputs.retrieval import Passage, chunk_document
+from harness.inputs.retrieval import Passage, chunk_document, read_markdown
 
 
 @dataclass(frozen=True)
@@ -108,15 +108,8 @@ def load_folder(kb: PlanKnowledgeBase, cache_dir: Path | None = None) -> dict[st
     the default). ValueError, one line naming the file, for a file gone, unreadable or refused."""
     out: dict[str, str] = {}
     for rel in kb.documents:
-        path = kb.folder / rel
-        try:
-            out[rel] = read_document(path, cache_dir).markdown
-        except FileNotFoundError:
-            raise ValueError(f"{path}: knowledge-base document not found (removed since the plan was read?)") from None
-        except OSError as e:
-            raise ValueError(f"{path}: cannot read document ({e.strerror})") from None
-        except DocumentError as e:
-            raise ValueError(f"{path}: {e.in_folder}") from None
+        gone = "knowledge-base document not found (removed since the plan was read?)"
+        out[rel] = read_markdown(kb.folder / rel, cache_dir, gone, in_folder=True)
     return out
 
 

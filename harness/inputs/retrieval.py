@@ -229,6 +229,20 @@ def chunk_document(
     return [Passage(f"{stem}#{n}", doc, heading, body, page) for n, (heading, page, body) in enumerate(bodies, start=1)]
 
 
+def read_markdown(path: Path, cache_dir: Path | None, not_found: str, in_folder: bool = False) -> str:
+    """``path`` as Markdown, through the conversion cache (``cache_dir`` or the default). ValueError, one line
+    naming the file, for a file missing (``not_found`` says what to do), unreadable, or refused by its converter
+    (in a knowledge-base folder, with the fix that fits a folder: ``DocumentError.in_folder``)."""
+    try:
+        return read_document(path, cache_dir).markdown
+    except FileNotFoundError:
+        raise ValueError(f"{path}: {not_found}") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read document ({e.strerror})") from None
+    except DocumentError as e:
+        raise ValueError(f"{path}: {e.in_folder if in_folder else e}") from None
+
+
 def load_documents(paths: Sequence[Path], cache_dir: Path | None = None) -> dict[str, str]:
     """File name -> Markdown text, in the given order: .md/.txt as written (UTF-8 with or without BOM),
     .docx/.pdf/.html/.xlsx converted (``documents.convert.read_document``, cached in ``cache_dir`` or the
@@ -240,14 +254,7 @@ def load_documents(paths: Sequence[Path], cache_dir: Path | None = None) -> dict
     """
     docs: dict[str, str] = {}
     for path in paths:
-        try:
-            text = read_document(path, cache_dir).markdown
-        except FileNotFoundError:
-            raise ValueError(f"{path}: document not found; fix the path in the question set's `documents`") from None
-        except OSError as e:
-            raise ValueError(f"{path}: cannot read document ({e.strerror})") from None
-        except DocumentError as e:
-            raise ValueError(f"{path}: {e}") from None
+        text = read_markdown(path, cache_dir, "document not found; fix the path in the question set's `documents`")
         if path.name in docs:
             raise ValueError(f"{path}: another document is also named {path.name!r}; rename one")
         docs[path.name] = text
