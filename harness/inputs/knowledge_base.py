@@ -12,6 +12,7 @@ size and shared by every set that uses it (:func:`harness.inputs.variants.framin
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ class FolderListing:
     """Files of other formats (``.pptx``, ``.doc``, ...): not read; ``harness validate`` lists them."""
     outside: tuple[str, ...]
     """Links that lead out of the folder: refused, as a set's documents outside its folder are."""
+    copies: tuple[tuple[str, str], ...] = ()
+    """``(copy, document)``: supported files with the same bytes as a document listed before them (``HB.DOCX``
+    beside ``hb.docx``): read once, as that document, so retrieval does not give the same passage twice."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,30 @@ def list_folder(folder: Path) -> FolderListing:
                 docs.append(rel)
             else:
                 other.append(rel)
-    return FolderListing(root, tuple(sorted(docs)), tuple(sorted(other)), tuple(sorted(outside)))
+    kept: list[str] = []
+    copies: list[tuple[str, str]] = []
+    first: dict[str, str] = {}  # sha256 -> the first document with those bytes
+    for rel in sorted(docs):
+        digest = _sha256(root / rel)
+        if digest is not None and digest in first:
+            copies.append((rel, first[digest]))
+            continue
+        if digest is not None:
+            first[digest] = rel
+        kept.append(rel)
+    return FolderListing(root, tuple(kept), tuple(sorted(other)), tuple(sorted(outside)), tuple(copies))
+
+
+def _sha256(path: Path) -> str | None:
+    """The file's sha256, None when it cannot be read (its refusal comes when it is converted)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def folder_problems(listing: FolderListing, shown: str) -> tuple[list[str], list[str], dict[str, str]]:
@@ -95,6 +122,11 @@ def folder_problems(listing: FolderListing, shown: str) -> tuple[list[str], list
             errors.append(f"{shown}/{rel}: {exc.in_folder}")
     if not listing.documents:
         errors.append(f"knowledge-base folder {shown} holds no document ({ACCEPTED}); put the documents in it")
+    if listing.copies:
+        n = len(listing.copies)
+        some = ", ".join(f"{c} (= {d})" for c, d in listing.copies[:10]) + (f" and {n - 10} more" if n > 10 else "")
+        warnings.append(f"{n} file{'s' if n > 1 else ''} of {shown} {'are copies' if n > 1 else 'is a copy'} of "
+                        f"another document, read once: {some}")  # fmt: skip
     if listing.unsupported:
         n = len(listing.unsupported)
         some = ", ".join(listing.unsupported[:10]) + (f" and {n - 10} more" if n > 10 else "")

@@ -94,6 +94,8 @@ _EN_CUES = (
     rf"|our\s+)?(?:[\w-]+\s+){{0,2}}?{_MATERIAL_EN}"
     r"|\bno\s+(?:[\w-]+\s+){0,5}?(?:is|are|was|were)\s+(?:given|listed|provided|specified|stated|mentioned|shown|included)"
     rf"\s+(?:in|by)\s+(?:the\s+|this\s+|any\s+|your\s+)?(?:[\w-]+\s+){{0,2}}?{_MATERIAL_EN}"
+    r"|\bno\s+(?:[\w-]+\s+){0,5}?(?:is|are|was|were)\s+(?:specified|given|listed|stated|mentioned|documented)"
+    r"(?=\s*(?:for\b|[.;,。；，]|$))"  # no mould temperature is specified for PP
     r"|\b(?:is|are|was|were)\s+not\s+(?:\w+\s+)?(?:in|on)\s+(?:the\s+|this\s+|that\s+|any\s+|your\s+)?"
     rf"(?:[\w-]+\s+){{0,2}}?{_MATERIAL_EN}",
 )
@@ -119,13 +121,14 @@ _ASKS_COVER = re.compile(r"\bcover(?:s|ed|age)?\b", re.IGNORECASE)
 _EN_LACKS = re.compile(
     r"\b(?:does\s+not|doesn't|do\s+not|don't|did\s+not|didn't)\s+(?:\w+\s+)?"
     r"(?P<verb>give|list|show|define|name|quote|contain|tabulate|record)\b"
+    r"|\bonly\s+(?:lists?|gives?|covers?|includes?|mentions?|shows?|has|contains?)\b[^.;。；\d]{1,80}?,?\s*not\s+[^.;,。；，]{1,40}"
     r"|\b(?:has|have|contains?|lists?|gives?|shows?|specifies|mentions?|states?|includes?)\s+no\s+"
     r"(?!(?:restriction|limit|cap|ceiling|requirement|minimum|maximum|rule|ban|prohibition|penalty|fee|charge|deadline"
     r"|cost|objection|exception|waiting)s?\b)",
     re.IGNORECASE,
 )
 """Not given, when the material is the subject: "The procedure does not give a mould temperature for PP", "The SOP
-has no mould temperature for PP". Verbs of information only: "the policy does not provide a car allowance" states
+has no mould temperature for PP", "The table only lists ABS and PC, not PP". Verbs of information only: "the policy does not provide a car allowance" states
 a rule, and "the policy has no cap on referrals" is an answer."""
 _EN_DATA_LACKS = re.compile(
     r"\b(?:table|list|sheet|spreadsheet|chart|datasheet|procedure|sop|manual|specification|document|material|text"
@@ -183,7 +186,10 @@ _DEICTIC = re.compile(
 )
 _QUANTITY = re.compile(
     r"几|多少|多久|多长|天数|数额|金额|期限|时长|比例|数字|数值|标准|上限|下限"
-    r"|\b(?:how\s+(?:many|much|long)|number|amount|figure|duration|limit|rate|price|cost|fee)\b",
+    r"|温度|压力|速度|转速|扭矩|力矩|间隔|周期|频率|重量|长度|电压|电流|容量|剂量|公差|偏差|锁模力"
+    r"|\b(?:how\s+(?:many|much|long|often)|number|amount|figure|duration|limit|rate|price|cost|fee|temperature"
+    r"|pressure|speed|torque|interval|frequency|weight|length|voltage|current|capacity|dose|dosage|tolerance"
+    r"|deviation|setting)s?\b",
     re.IGNORECASE,
 )
 _FILLER = re.compile(
@@ -295,12 +301,16 @@ def _about_asked(src: str, clauses: _Clauses, k: int, start: int, end: int, ques
     sentence = src[max(_scope_start(src, clauses, k), start - 160) : min(_scope_end(src, clauses, k), end + 160)]
     if _QUANTITY.search(question) and _QUANTITY.search(sentence):
         return True
-    return _shares_words(sentence, question)
+    return _shares_words(f"{sentence} {src[start:end]}", question)  # a cue may name it: "only lists ABS, not PP"
+
+
+_CODE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*[A-Z0-9](?![A-Za-z0-9])")
+"""A name written in capitals or as a code (PP, ABS, P-400, M4): short, but the very thing a question is about."""
 
 
 def _shares_words(text: str, question: str) -> bool:
-    """Whether ``text`` shares a Chinese two-character word (not a question word) or an English word of
-    four letters or more (not a stop word; plurals fold) with ``question``."""
+    """Whether ``text`` shares a Chinese two-character word (not a question word), an English word of four
+    letters or more (not a stop word; plurals fold) or a name in capitals or a code (PP, P-400) with ``question``."""
     q = normalize(question)
     bigrams = {q[i : i + 2] for i in range(len(q) - 1) if all("\u4e00" <= ch <= "\u9fff" for ch in q[i : i + 2])}
     bigrams = {b for b in bigrams if not _INTERROGATIVE.search(b)}
@@ -308,7 +318,10 @@ def _shares_words(text: str, question: str) -> bool:
     if any(s[i : i + 2] in bigrams for i in range(len(s) - 1)):
         return True
     words = {_stem(w) for w in re.findall(r"[a-z]{4,}", question.casefold()) if w not in _EN_STOP}
-    return any(_stem(w) in words for w in re.findall(r"[a-z]{4,}", text.casefold()))
+    if any(_stem(w) in words for w in re.findall(r"[a-z]{4,}", text.casefold())):
+        return True
+    codes = set(_CODE.findall(question))  # PP, ABS, P-400: a short name is still the asked thing's
+    return bool(codes) and any(c in codes for c in _CODE.findall(text))
 
 
 def _stem(word: str) -> str:

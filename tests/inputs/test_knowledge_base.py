@@ -394,3 +394,18 @@ def test_a_hybrid_variant_retrieves_from_the_folder_and_its_passages_are_the_one
     assert len(passages) == len(set(passages)) and any("限速每小时5公里" in t for t in passages)
     assert set(asked) <= set(wanted)
     assert passage_text(framed[("ctx", "safety", "forklift")].passages[0]) in passages
+
+
+def test_a_copy_of_a_document_is_read_once_and_validate_says_so(tree: Path) -> None:
+    # the same handbook saved twice under two names: retrieval gave the same table in two of its three slots.
+    # Read once, as the file first in sorted order ("HANDBOOK-COPY.docx" sorts before "员工手册…": code points)
+    kb = tree / "kb"
+    shutil.copy(kb / "plant" / "员工手册_2025节选.docx", kb / "plant" / "HANDBOOK-COPY.docx")
+    lp = load_plan(_plan(tree))
+    assert lp.knowledge_base is not None
+    docs = lp.knowledge_base.documents
+    assert "plant/HANDBOOK-COPY.docx" in docs and "plant/员工手册_2025节选.docx" not in docs
+    copies = [str(w) for w in lp.warnings if "copy of another document" in str(w)]
+    assert len(copies) == 1
+    assert copies[0].endswith("1 file of kb is a copy of another document, read once: "
+                              "plant/员工手册_2025节选.docx (= plant/HANDBOOK-COPY.docx)")  # fmt: skip
