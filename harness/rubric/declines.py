@@ -128,8 +128,8 @@ _EN_LACKS = re.compile(
     re.IGNORECASE,
 )
 """Not given, when the material is the subject: "The procedure does not give a mould temperature for PP", "The SOP
-has no mould temperature for PP", "The table only lists ABS and PC, not PP". Verbs of information only: "the policy does not provide a car allowance" states
-a rule, and "the policy has no cap on referrals" is an answer."""
+has no mould temperature for PP", "The table only lists ABS and PC, not PP". Verbs of information only: "the policy
+does not provide a car allowance" states a rule, and "the policy has no cap on referrals" is an answer."""
 _EN_DATA_LACKS = re.compile(
     r"\b(?:table|list|sheet|spreadsheet|chart|datasheet|procedure|sop|manual|specification|document|material|text"
     r"|passage|context|source)s?(?:\s+\w+){0,3}?\s+(?:does\s+not|doesn't|do\s+not|don't)\s+(?:\w+\s+)?include\b",
