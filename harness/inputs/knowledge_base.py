@@ -12,7 +12,6 @@ size and shared by every set that uses it (:func:`harness.inputs.variants.framin
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 from harness.inputs.documents.convert import ACCEPTED, SUPPORTED_SUFFIXES, read_document
 from harness.inputs.documents.office import DocumentError
 from harness.inputs.retrieval import Passage, chunk_document, read_markdown
+from harness.store import sha256_file
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,9 @@ def list_folder(folder: Path) -> FolderListing:
     kept: list[str] = []
     copies: list[tuple[str, str]] = []
     first: dict[str, str] = {}  # sha256 -> the first document with those bytes
+    same_size = _sizes_shared(root, docs)  # only these can be copies: the rest are never read here
     for rel in sorted(docs):
-        digest = _sha256(root / rel)
+        digest = _sha256(root / rel) if rel in same_size else None
         if digest is not None and digest in first:
             copies.append((rel, first[digest]))
             continue
@@ -94,16 +95,23 @@ def list_folder(folder: Path) -> FolderListing:
     return FolderListing(root, tuple(kept), tuple(sorted(other)), tuple(sorted(outside)), tuple(copies))
 
 
+def _sizes_shared(root: Path, docs: list[str]) -> set[str]:
+    """The documents whose size in bytes another document shares (a file that cannot be stat'ed is left out)."""
+    by_size: dict[int, list[str]] = {}
+    for rel in docs:
+        try:
+            by_size.setdefault((root / rel).stat().st_size, []).append(rel)
+        except OSError:
+            continue
+    return {rel for same in by_size.values() if len(same) > 1 for rel in same}
+
+
 def _sha256(path: Path) -> str | None:
     """The file's sha256, None when it cannot be read (its refusal comes when it is converted)."""
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        return sha256_file(path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def folder_problems(listing: FolderListing, shown: str) -> tuple[list[str], list[str], dict[str, str]]:
@@ -124,15 +132,20 @@ def folder_problems(listing: FolderListing, shown: str) -> tuple[list[str], list
         errors.append(f"knowledge-base folder {shown} holds no document ({ACCEPTED}); put the documents in it")
     if listing.copies:
         n = len(listing.copies)
-        some = ", ".join(f"{c} (= {d})" for c, d in listing.copies[:10]) + (f" and {n - 10} more" if n > 10 else "")
+        some = _first_ten([f"{c} (= {d})" for c, d in listing.copies])
         warnings.append(f"{n} file{'s' if n > 1 else ''} of {shown} {'are copies' if n > 1 else 'is a copy'} of "
                         f"another document, read once: {some}")  # fmt: skip
     if listing.unsupported:
         n = len(listing.unsupported)
-        some = ", ".join(listing.unsupported[:10]) + (f" and {n - 10} more" if n > 10 else "")
+        some = _first_ten(list(listing.unsupported))
         warnings.append(f"{n} file{'s' if n > 1 else ''} of {shown} will not be read (documents may be {ACCEPTED}; "
                         f"save them as one of these to use them): {some}")  # fmt: skip
     return errors, warnings, texts
+
+
+def _first_ten(names: list[str]) -> str:
+    """``a, b, c`` for up to ten names, then ``and N more``."""
+    return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
 def load_folder(kb: PlanKnowledgeBase, cache_dir: Path | None = None) -> dict[str, str]:

@@ -409,3 +409,17 @@ def test_a_copy_of_a_document_is_read_once_and_validate_says_so(tree: Path) -> N
     assert len(copies) == 1
     assert copies[0].endswith("1 file of kb is a copy of another document, read once: "
                               "plant/员工手册_2025节选.docx (= plant/HANDBOOK-COPY.docx)")  # fmt: skip
+
+
+def test_files_of_one_size_are_copies_only_when_their_bytes_match(tmp_path: Path) -> None:
+    # only files whose size another shares are hashed; two different notes of one length are both documents
+    from harness.inputs.knowledge_base import list_folder
+
+    (tmp_path / "a.md").write_text("# A\n\nMould 60 C\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# B\n\nBarrel 230\n", encoding="utf-8")
+    (tmp_path / "c.md").write_text("# A\n\nMould 60 C\n", encoding="utf-8")
+    (tmp_path / "d.txt").write_text("a longer note of another size\n", encoding="utf-8")
+    assert (tmp_path / "a.md").stat().st_size == (tmp_path / "b.md").stat().st_size
+    listing = list_folder(tmp_path)
+    assert listing.documents == ("a.md", "b.md", "d.txt")
+    assert listing.copies == (("c.md", "a.md"),)
